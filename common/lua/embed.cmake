@@ -1,0 +1,17 @@
+# Turns every common/lua/*.lua into a C string in one generated file, with
+# a table rl_lua_sources[] = { name, source } the Redis module loads.
+file(GLOB scripts ${SRC_DIR}/*.lua)
+list(SORT scripts)
+set(out "/* Generated from common/lua/*.lua by embed.cmake. DO NOT EDIT. */\n")
+string(APPEND out "#include \"rl_lua.h\"\n\n")
+set(table "const rl_lua_source_t rl_lua_sources[] = {\n")
+foreach(f ${scripts})
+  get_filename_component(name ${f} NAME_WE)
+  file(READ ${f} body HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," body ${body})
+  string(APPEND out "static const char s_${name}[] = {${body} 0x00};\n")
+  string(APPEND table "    {\"${name}\", s_${name}},\n")
+endforeach()
+string(APPEND table "    {NULL, NULL},\n};\n")
+string(APPEND out "\n${table}")
+file(WRITE ${OUT} "${out}")

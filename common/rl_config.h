@@ -1,0 +1,144 @@
+/*
+ * rl_config - the one configuration of every reelay process.
+ *
+ * An INI file (libinih) is parsed once into an immutable rl_config_t,
+ * then every key may be overridden by an environment variable
+ * REELAY_<SECTION>_<KEY>: the section and key upper-cased, every
+ * character that is not a letter or digit turned into '_' (so
+ * [model.kling-v3] price -> REELAY_MODEL_KLING_V3_PRICE). Each fixed key is
+ * an entry of one table (name, type, default, bounds), the place to read
+ * what a key means; deploy/reelay.ini documents them for operators.
+ *
+ * Failure modes: rl_config_load() returns NULL and writes one line naming
+ * the file, section, key and reason into err for an unreadable file, an
+ * unknown section or key, a value out of bounds, or an inconsistent
+ * catalog (a failover chain naming an unknown model, a model naming an
+ * unknown provider).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_CONFIG_H
+#define RL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RL_CONFIG_MAX_MODELS 32
+#define RL_CONFIG_MAX_PROVIDERS 16
+#define RL_CONFIG_MAX_CHAIN 8
+#define RL_CONFIG_MAX_PRICES 8
+#define RL_CONFIG_MAX_ENDPOINTS 16
+#define RL_CONFIG_MAX_RETRIES 16
+#define RL_CONFIG_MAX_RATIOS 8
+
+typedef struct {
+    char *name;            /* section suffix: [provider.NAME] */
+    char *type;            /* adapter: "kling", "seedance", ... */
+    char *base_url;        /* e.g. https://api-singapore.klingai.com */
+    char *key;             /* API key or access key ("" when none) */
+    char *secret;          /* secret key where the API signs (Kling) */
+    long poll_interval_ms; /* time between status polls */
+    long submit_timeout_ms;/* per-request timeout for submit */
+    long poll_timeout_ms;  /* per-request timeout for a poll */
+} rl_provider_conf_t;
+
+typedef struct {
+    int seconds;           /* duration in seconds */
+    long credits;          /* price of that duration */
+} rl_price_t;
+
+typedef struct {
+    char *name;            /* public model id: [model.NAME] */
+    int provider;          /* index into providers[] */
+    char *upstream_model;  /* the provider's own model name */
+    rl_price_t prices[RL_CONFIG_MAX_PRICES]; /* allowed durations */
+    size_t nprices;
+    int chain[RL_CONFIG_MAX_CHAIN]; /* failover: indexes into models[] */
+    size_t nchain;         /* backups after this model, in order */
+} rl_model_conf_t;
+
+typedef struct {
+    /* [redis] */
+    char *redis_host;           /* host of the Redis server */
+    int redis_port;             /* its port */
+    bool redis_embedded;        /* launcher starts its own redis-server */
+    long redis_command_timeout_ms; /* our deadline per command */
+    long redis_reconnect_max_ms;   /* cap of the reconnect backoff */
+    char *redis_appendfsync;    /* embedded Redis: always|everysec */
+
+    /* [http] */
+    char *http_listen;          /* "127.0.0.1:8080" */
+    long http_max_body;         /* bytes, larger bodies are 413 */
+
+    /* [zmq] */
+    char *ingress[RL_CONFIG_MAX_ENDPOINTS];  /* broker i binds ingress[i] */
+    size_t ningress;
+    char *dispatch[RL_CONFIG_MAX_ENDPOINTS]; /* broker i binds dispatch[i] */
+    size_t ndispatch;
+    char *completion[RL_CONFIG_MAX_ENDPOINTS]; /* deliverer i binds [i] */
+    size_t ncompletion;
+    long heartbeat_ms;          /* ZMQ heartbeat period, both ways */
+    int heartbeat_liveness;     /* missed heartbeats before a peer is dead */
+
+    /* [processes] */
+    int brokers;                /* processes per role */
+    int workers;
+    int deliverers;
+
+    /* [jobs] */
+    long max_wait_s;            /* a job older than this fails (refund) */
+    long lease_ms;              /* worker lease (heartbeat expiry) */
+    long claim_timeout_ms;      /* dispatched but unclaimed: requeue after */
+    long reaper_interval_ms;    /* how often the reaper sweeps */
+    int max_recoveries;         /* recoveries before a job is failed */
+    int worker_max_inflight;    /* jobs one worker process holds at once */
+    long signup_credits;        /* credits of a new account */
+    char *aspect_ratios[RL_CONFIG_MAX_RATIOS]; /* accepted aspect ratios */
+    size_t naspect_ratios;
+    long max_prompt_len;        /* characters */
+
+    /* [webhook] */
+    long retry_schedule_ms[RL_CONFIG_MAX_RETRIES]; /* delay before each try */
+    size_t nretries;            /* number of attempts */
+    long webhook_timeout_ms;    /* per attempt */
+    long dedup_ttl_s;           /* (job, status) dedup window */
+    long outbox_scan_ms;        /* deliverer scans the outbox this often */
+    long delivery_concurrency;  /* attempts in the air per deliverer */
+
+    /* [launcher] */
+    char *data_dir;             /* embedded Redis data, logs */
+    bool simulator;             /* start the provider simulator */
+    char *simulator_listen;     /* "127.0.0.1:8090" */
+    long demo_credits;          /* credits of the demo account */
+    char *log_level;            /* error|warn|info|debug */
+
+    /* [provider.*] and [model.*] */
+    rl_provider_conf_t providers[RL_CONFIG_MAX_PROVIDERS];
+    size_t nproviders;
+    rl_model_conf_t models[RL_CONFIG_MAX_MODELS];
+    size_t nmodels;
+
+    char *path;                 /* the file it was loaded from */
+} rl_config_t;
+
+/* Loads `path` (NULL: defaults only) and applies environment overrides.
+ * Returns a new config (caller owns, free with rl_config_destroy), or
+ * NULL with a message in err. */
+rl_config_t *rl_config_load(const char *path, char *err, size_t err_len);
+
+/* Frees a config. NULL-safe, sets *p to NULL. */
+void rl_config_destroy(rl_config_t **p);
+
+/* The model named `name`, or NULL. */
+const rl_model_conf_t *rl_config_model(const rl_config_t *c,
+                                       const char *name);
+
+/* The price of `seconds` for model m, or -1 when that duration is not
+ * offered. */
+long rl_config_price(const rl_model_conf_t *m, int seconds);
+
+/* Splits "host:port" into host (copied into host buf) and port. Returns 0
+ * or -1 on a malformed address. */
+int rl_config_split_addr(const char *addr, char *host, size_t host_len,
+                         int *port);
+
+#endif

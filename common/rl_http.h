@@ -1,0 +1,79 @@
+/*
+ * rl_http - asynchronous HTTP client: one curl multi handle driven by a
+ * libevent loop through CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION
+ * (curl_multi_socket_action). Connections are reused across requests.
+ *
+ * Limits: response bodies are captured up to the per-request cap and the
+ * rest is discarded (the response is flagged `truncated`, not failed).
+ * Redirects are never followed. Each request has its own total timeout.
+ *
+ * Failure modes: a request that cannot be started returns NULL and never
+ * calls back. Every started request calls back exactly once, unless it is
+ * cancelled first with rl_http_cancel().
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_HTTP_H
+#define RL_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+struct sockaddr;
+
+typedef struct rl_http rl_http_t;
+typedef struct rl_http_req rl_http_req_t;
+
+/* The outcome of one request; borrowed, valid only during the callback. */
+typedef struct {
+    long status;           /* HTTP status, 0 when no response arrived */
+    int curl_code;         /* CURLcode, 0 on a completed exchange */
+    bool timed_out;        /* the request's timeout fired */
+    const char *error;     /* curl's message when curl_code != 0, else "" */
+    const char *body;      /* NUL-terminated captured body (never NULL) */
+    size_t body_len;       /* bytes captured */
+    bool truncated;        /* body was longer than the cap */
+    const char *retry_after; /* the Retry-After header value, or NULL */
+    const char *poll_after_ms; /* openai-poll-after-ms header, or NULL */
+    double total_ms;       /* time from start to completion */
+    const char *primary_ip; /* the address actually connected to, or "" */
+} rl_http_resp_t;
+
+typedef void (*rl_http_cb)(const rl_http_resp_t *resp, void *arg);
+
+/* Decides per new socket whether the address may be connected to (SSRF
+ * guard). Return true to allow. */
+typedef bool (*rl_http_addr_guard)(const struct sockaddr *addr, void *arg);
+
+typedef struct {
+    long max_host_connections;  /* 0 = curl's default (unlimited) */
+    long max_total_connections; /* 0 = curl's default */
+} rl_http_opts_t;
+
+/* Creates a client on `base`. Returns NULL when curl cannot be set up. */
+rl_http_t *rl_http_new(struct event_base *base, const rl_http_opts_t *opts);
+
+/* Cancels every pending request (no callbacks) and frees the client.
+ * NULL-safe, sets *p to NULL. */
+void rl_http_destroy(rl_http_t **p);
+
+/* Installs an address guard consulted before every connect. */
+void rl_http_set_guard(rl_http_t *h, rl_http_addr_guard guard, void *arg);
+
+/* One request. `headers` is a NULL-terminated array of "Name: value"
+ * strings (copied), body may be NULL (length 0). The body is copied.
+ * Returns a handle (owned by the client, valid until the callback runs or
+ * rl_http_cancel()), or NULL when the request could not be started. */
+rl_http_req_t *rl_http_request(rl_http_t *h, const char *method,
+                               const char *url, const char *const *headers,
+                               const char *body, size_t body_len,
+                               long timeout_ms, size_t max_body,
+                               rl_http_cb cb, void *arg);
+
+/* Stops a request; its callback is not called. */
+void rl_http_cancel(rl_http_t *h, rl_http_req_t *req);
+
+/* Number of requests in the air. */
+size_t rl_http_pending(const rl_http_t *h);
+
+#endif

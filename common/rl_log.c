@@ -1,0 +1,70 @@
+/*
+ * rl_log - leveled logging to stderr.
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Process-wide logger settings: written once by rl_log_init() in main()
+ * before the event loop starts, read-only afterwards. */
+static const char *s_role = "reelay";
+static rl_log_level_t s_level = RL_LOG_INFO;
+
+void
+rl_log_init(const char *role, rl_log_level_t level)
+{
+    s_role = role;
+    s_level = level;
+}
+
+int
+rl_log_level_parse(const char *name)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+rl_log_level_t
+rl_log_level(void)
+{
+    return s_level;
+}
+
+void
+rl_log_write(rl_log_level_t level, bool with_errno, const char *fmt, ...)
+{
+    static const char *const tags[] = {"error", "warn", "info", "debug"};
+    int saved = errno;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (with_errno)
+        fprintf(stderr, "%s.%03ldZ %s[%d] %s: %s: %s\n", ts,
+                (long)(tv.tv_usec / 1000), s_role, (int)getpid(), tags[level],
+                msg, strerror(saved));
+    else
+        fprintf(stderr, "%s.%03ldZ %s[%d] %s: %s\n", ts,
+                (long)(tv.tv_usec / 1000), s_role, (int)getpid(), tags[level],
+                msg);
+    errno = saved;
+}

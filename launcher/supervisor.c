@@ -1,0 +1,3 @@
+/* placeholder until the launcher lands */
+int launcher_placeholder(void);
+int launcher_placeholder(void) { return 0; }

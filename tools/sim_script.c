@@ -1,0 +1,1 @@
+typedef int sim_script_placeholder_t;

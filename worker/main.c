@@ -1,0 +1,3 @@
+/* placeholder until the role lands */
+int main(void);
+int main(void) { return 0; }

@@ -1,0 +1,2 @@
+int worker_placeholder(void);
+int worker_placeholder(void) { return 0; }
