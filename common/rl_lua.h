@@ -1,6 +1,6 @@
 /*
  * rl_lua - the Redis Lua scripts of reelay, embedded at build time from
- * common/lua/*.lua (see embed.cmake). Each script's contract (KEYS, ARGV,
+ * common/lua/<name>.lua (see embed.cmake). Each script's contract (KEYS, ARGV,
  * reply) is written at the top of its .lua file.
  * SPDX-License-Identifier: MIT
  */

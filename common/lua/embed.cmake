@@ -2,8 +2,8 @@
 # a table rl_lua_sources[] = { name, source } the Redis module loads.
 file(GLOB scripts ${SRC_DIR}/*.lua)
 list(SORT scripts)
-set(out "/* Generated from common/lua/*.lua by embed.cmake. DO NOT EDIT. */\n")
-string(APPEND out "#include \"rl_lua.h\"\n\n")
+set(out "/* Generated from the common/lua scripts by embed.cmake. DO NOT EDIT. */\n")
+string(APPEND out "#include <stddef.h>\n#include \"rl_lua.h\"\n\n")
 set(table "const rl_lua_source_t rl_lua_sources[] = {\n")
 foreach(f ${scripts})
   get_filename_component(name ${f} NAME_WE)
