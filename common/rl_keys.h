@@ -1,0 +1,65 @@
+/*
+ * rl_keys - the Redis key layout, in one place.
+ *
+ * Keys of an account carry its id as a hash tag {A}, so every script that
+ * touches one account touches one slot. A job is referred to across
+ * processes by its ref "A|J" (account id, job id).
+ *
+ *   rl:key:<sha256hex(api key)>   hash  acct, created_at        key lookup
+ *   rl:acct:{A}                   hash  credits, sign_key, granted,
+ *                                       debited, refunded, created_at
+ *   rl:job:{A}:J                  hash  every field of the job (below)
+ *   rl:ledger:{A}                 list  JSON entries, newest first
+ *   rl:idem:{A}:<key>             string JSON {h: body sha256, r: 202 body}
+ *   rl:dlv:{A}:J                  list  JSON delivery attempts, oldest first
+ *   rl:dedup:{A}:J:<status>       string "sending:<token>" | "delivered"
+ *   rl:queue                      list  refs waiting for dispatch
+ *   rl:dispatched                 zset  ref -> claim deadline (ms)
+ *   rl:workers                    zset  worker id -> lease expiry (ms)
+ *   rl:wjobs:<worker id>          set   refs leased by that worker
+ *   rl:outbox                     zset  ref -> next delivery due (ms)
+ *   rl:stats                      hash  global counters
+ *
+ * Job fields: id, acct, status (pending|processing|completed|failed),
+ * state (queued|leased|done), model, prompt, duration, aspect_ratio,
+ * webhook_url, credits, refunded_at, output_url, error_code,
+ * error_message, failover_used (0|1), chain (comma list of models, the
+ * requested one first), chain_idx, provider, task_id, fence, owner,
+ * recoveries, phase, progress, eta_s, last_poll_at, created_at,
+ * updated_at, completed_at, deadline_at, history (JSON array of
+ * {status, phase, at, reason}), wh_state (none|pending|delivered|failed),
+ * wh_attempts, wh_token, wh_next_at. Times are epoch milliseconds.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_KEYS_H
+#define RL_KEYS_H
+
+#include <stddef.h>
+
+#define RL_KEY_MAX 192 /* bytes of any key built below, NUL included */
+
+/* Each writes the key into buf and returns 0, or -1 when it would not
+ * fit (ids are validated before they reach here). */
+int rl_keys_acct(char *buf, size_t len, const char *acct);
+int rl_keys_job(char *buf, size_t len, const char *acct, const char *job);
+int rl_keys_ledger(char *buf, size_t len, const char *acct);
+int rl_keys_apikey(char *buf, size_t len, const char *key_hash_hex);
+int rl_keys_idem(char *buf, size_t len, const char *acct, const char *idem);
+int rl_keys_deliveries(char *buf, size_t len, const char *acct,
+                       const char *job);
+int rl_keys_dedup(char *buf, size_t len, const char *acct, const char *job,
+                  const char *status);
+int rl_keys_worker_jobs(char *buf, size_t len, const char *worker);
+int rl_keys_ref(char *buf, size_t len, const char *acct, const char *job);
+
+/* Splits a ref "A|J" into its parts (copied). Returns 0 or -1. */
+int rl_keys_parse_ref(const char *ref, char *acct, size_t acct_len,
+                      char *job, size_t job_len);
+
+#define RL_KEY_QUEUE "rl:queue"
+#define RL_KEY_DISPATCHED "rl:dispatched"
+#define RL_KEY_WORKERS "rl:workers"
+#define RL_KEY_OUTBOX "rl:outbox"
+#define RL_KEY_STATS "rl:stats"
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * rl_redis - one asynchronous Redis connection on a libevent loop
+ * (hiredis async + its libevent adapter), with what hiredis 0.14 lacks:
+ *
+ *  - A deadline per command. Replies come back in order, so the oldest
+ *    pending command carries the earliest deadline; when it passes, the
+ *    connection is taken as stalled: every pending command is answered
+ *    with reply NULL ("outcome unknown") and the connection is dropped
+ *    and re-opened.
+ *  - Reconnection with exponential backoff (100 ms doubling up to the
+ *    configured cap), forever.
+ *  - Scripts by name: rl_redis_script() sends EVALSHA of an embedded
+ *    common/lua script and falls back to EVAL on NOSCRIPT, so a restarted
+ *    or flushed Redis needs no reload step.
+ *
+ * Callbacks: every accepted command calls back exactly once, with the
+ * reply (borrowed: valid during the callback only) or NULL when the
+ * outcome is unknown (timeout, disconnect, client destroyed). Mutating
+ * scripts must therefore be safe to run twice.
+ *
+ * Failure modes: a command issued while disconnected is refused at once
+ * (-1, no callback) so callers can answer 503 instead of queueing.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_REDIS_H
+#define RL_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+struct event_base;
+
+typedef struct rl_redis rl_redis_t;
+
+/* reply: borrowed, NULL when the outcome is unknown. */
+typedef void (*rl_redis_cb)(redisReply *reply, void *arg);
+
+/* Called on every connect (after scripts are usable) and disconnect. */
+typedef void (*rl_redis_state_cb)(bool connected, void *arg);
+
+/* Opens a connection to host:port on base; connecting happens in the
+ * background. Returns a client (caller owns) or NULL on a bad address. */
+rl_redis_t *rl_redis_new(struct event_base *base, const char *host,
+                         int port, long command_timeout_ms,
+                         long reconnect_max_ms);
+
+/* Answers every pending command with NULL, disconnects and frees.
+ * NULL-safe, sets *p to NULL. */
+void rl_redis_destroy(rl_redis_t **p);
+
+/* Registers a callback for connection state changes. */
+void rl_redis_on_state(rl_redis_t *r, rl_redis_state_cb cb, void *arg);
+
+/* True while the connection is up. */
+bool rl_redis_connected(const rl_redis_t *r);
+
+/* Sends one command given as an argument vector (binary safe; lens may be
+ * NULL for NUL-terminated strings). Returns 0 (cb will be called once) or
+ * -1 when disconnected (cb is not called). */
+int rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
+                     const char **argv, const size_t *lens);
+
+/* Runs the embedded script `name` (common/lua/<name>.lua) with nkeys keys
+ * followed by the other arguments in argv. Returns as rl_redis_command;
+ * aborts on an unknown script name (a programmer error). */
+int rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb,
+                    void *arg, int nkeys, int argc, const char **argv,
+                    const size_t *lens);
+
+/* Commands sent, replies received and commands answered "unknown". */
+typedef struct {
+    unsigned long long sent;
+    unsigned long long replies;
+    unsigned long long unknown;
+    unsigned long long reconnects;
+} rl_redis_stats_t;
+void rl_redis_stats(const rl_redis_t *r, rl_redis_stats_t *out);
+
+/* Helpers for reading replies. rl_redis_reply_str() returns the string of
+ * a STRING/STATUS/ERROR reply or NULL; rl_redis_reply_ll() parses an
+ * INTEGER or a decimal STRING into *out (0, or -1). */
+const char *rl_redis_reply_str(const redisReply *r);
+int rl_redis_reply_ll(const redisReply *r, long long *out);
+
+/* Looks up `field` in a flat array reply of field/value pairs (HGETALL
+ * shape) starting at index `from`; returns the value string or NULL. */
+const char *rl_redis_reply_field(const redisReply *r, size_t from,
+                                 const char *field);
+
+#endif
