@@ -1,13 +1,25 @@
 # Turns every common/lua/*.lua into a C string in one generated file, with
 # a table rl_lua_sources[] = { name, source } the Redis module loads.
+# Files whose name starts with "_" are shared helpers: they are prepended
+# to every script instead of being scripts of their own.
 file(GLOB scripts ${SRC_DIR}/*.lua)
 list(SORT scripts)
+set(prelude "")
+foreach(f ${scripts})
+  get_filename_component(name ${f} NAME_WE)
+  if(name MATCHES "^_")
+    file(READ ${f} lib)
+    string(APPEND prelude "${lib}\n")
+    list(REMOVE_ITEM scripts ${f})
+  endif()
+endforeach()
 set(out "/* Generated from the common/lua scripts by embed.cmake. DO NOT EDIT. */\n")
 string(APPEND out "#include <stddef.h>\n#include \"rl_lua.h\"\n\n")
 set(table "const rl_lua_source_t rl_lua_sources[] = {\n")
 foreach(f ${scripts})
   get_filename_component(name ${f} NAME_WE)
-  file(READ ${f} body HEX)
+  file(READ ${f} text)
+  string(HEX "${prelude}${text}" body)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," body ${body})
   string(APPEND out "static const char s_${name}[] = {${body} 0x00};\n")
   string(APPEND table "    {\"${name}\", s_${name}},\n")

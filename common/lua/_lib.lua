@@ -1,0 +1,79 @@
+-- _lib.lua: helpers prepended to every reelay script (see embed.cmake).
+-- Every script below reads the clock from Redis TIME, never from the
+-- caller, so deadlines do not depend on any process's clock.
+
+local function now_ms()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- "A|J" -> job key, account id, job id
+local function job_key(ref)
+    local a, j = string.match(ref, '^([^|]+)|(.+)$')
+    if not a then return nil end
+    return 'rl:job:{' .. a .. '}:' .. j, a, j
+end
+
+local function acct_key(a) return 'rl:acct:{' .. a .. '}' end
+local function ledger_key(a) return 'rl:ledger:{' .. a .. '}' end
+
+-- Appends {status, phase, at, reason} to the job's status history.
+local function history_append(jk, entry)
+    local raw = redis.call('HGET', jk, 'history')
+    local h = {}
+    if raw and raw ~= '' then h = cjson.decode(raw) end
+    h[#h + 1] = entry
+    redis.call('HSET', jk, 'history', cjson.encode(h))
+end
+
+-- Appends a ledger entry and moves the balance by delta, in one step.
+local function ledger_move(a, kind, delta, job, reason, now)
+    local ak = acct_key(a)
+    local bal = redis.call('HINCRBY', ak, 'credits', delta)
+    if kind == 'debit' then
+        redis.call('HINCRBY', ak, 'debited', -delta)
+    elseif kind == 'refund' then
+        redis.call('HINCRBY', ak, 'refunded', delta)
+    else
+        redis.call('HINCRBY', ak, 'granted', delta)
+    end
+    redis.call('HSET', ak, 'updated_at', now)
+    redis.call('LPUSH', ledger_key(a), cjson.encode({
+        type = kind, credits = math.abs(delta), balance = bal,
+        job = job, reason = reason, at = now }))
+    return bal
+end
+
+-- Refunds what is left of a job's charge, at most once (refunded_at).
+local function refund_job(jk, a, j, reason, now)
+    if redis.call('HEXISTS', jk, 'refunded_at') == 1 then return 0 end
+    local charged = tonumber(redis.call('HGET', jk, 'credits') or '0')
+    local back = tonumber(redis.call('HGET', jk, 'credits_refunded') or '0')
+    local amount = charged - back
+    redis.call('HSET', jk, 'refunded_at', now)
+    if amount > 0 then
+        redis.call('HSET', jk, 'credits_refunded', charged)
+        ledger_move(a, 'refund', amount, j, reason, now)
+    end
+    return amount
+end
+
+-- Queues the job's terminal state for delivery when it has a webhook.
+local function to_outbox(jk, ref, now)
+    local url = redis.call('HGET', jk, 'webhook_url')
+    if url and url ~= '' then
+        redis.call('ZADD', 'rl:outbox', 'NX', now, ref)
+        redis.call('HSET', jk, 'wh_state', 'pending', 'wh_next_at', now)
+    end
+end
+
+-- Fails a job that is not terminal yet: status, refund, history, outbox.
+local function fail_job(jk, ref, a, j, code, message, now)
+    redis.call('HSET', jk, 'status', 'failed', 'state', 'done',
+        'error_code', code, 'error_message', message,
+        'completed_at', now, 'updated_at', now, 'owner', '')
+    history_append(jk, { status = 'failed', at = now, reason = message })
+    refund_job(jk, a, j, code, now)
+    to_outbox(jk, ref, now)
+    redis.call('HINCRBY', 'rl:stats', 'jobs_failed', 1)
+end

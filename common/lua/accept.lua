@@ -1,0 +1,46 @@
+-- accept: authenticate, check idempotency, debit, create and queue a job,
+-- append the ledger entry. All or nothing; the 202 goes out after this.
+-- KEYS: none (the account is found from the key hash)
+-- ARGV: 1 key hash, 2 job id, 3 idempotency key ("" = none),
+--       4 body hash, 5 price, 6 created_at (ms), 7 202 body,
+--       8 idempotency TTL (s), 9.. job field/value pairs
+-- Reply: {"ok", acct} | {"replay", job id, 202 body} | {"unauthorized"}
+--        | {"credits", balance, price} | {"idem_conflict"} | {"collision"}
+local a = redis.call('HGET', 'rl:key:' .. ARGV[1], 'acct')
+if not a then return { 'unauthorized' } end
+local ik
+if ARGV[3] ~= '' then
+    ik = 'rl:idem:{' .. a .. '}:' .. ARGV[3]
+    local prev = redis.call('GET', ik)
+    if prev then
+        local p = cjson.decode(prev)
+        if p.h ~= ARGV[4] then return { 'idem_conflict' } end
+        return { 'replay', p.j, p.r }
+    end
+end
+local price = tonumber(ARGV[5])
+local bal = tonumber(redis.call('HGET', acct_key(a), 'credits') or '0')
+if bal < price then return { 'credits', tostring(bal), tostring(price) } end
+local j = ARGV[2]
+local jk = 'rl:job:{' .. a .. '}:' .. j
+if redis.call('EXISTS', jk) == 1 then return { 'collision' } end
+local now = ARGV[6]
+local fields = { 'id', j, 'acct', a, 'status', 'pending', 'state', 'queued',
+    'credits', price, 'fence', 0, 'recoveries', 0, 'chain_idx', 0,
+    'failover_used', 0, 'created_at', now, 'updated_at', now,
+    'wh_state', 'none',
+    'history', cjson.encode({ { status = 'pending', phase = 'Queued',
+        at = tonumber(now), reason = 'accepted' } }) }
+for i = 9, #ARGV, 2 do
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
+end
+redis.call('HSET', jk, unpack(fields))
+ledger_move(a, 'debit', -price, j, 'submit', now)
+redis.call('RPUSH', 'rl:queue', a .. '|' .. j)
+redis.call('HINCRBY', 'rl:stats', 'jobs_accepted', 1)
+if ik then
+    redis.call('SET', ik, cjson.encode({ h = ARGV[4], j = j, r = ARGV[7] }),
+        'EX', tonumber(ARGV[8]))
+end
+return { 'ok', a }

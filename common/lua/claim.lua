@@ -1,0 +1,21 @@
+-- claim: a worker takes a dispatched job under a new fencing token.
+-- KEYS: 1 job key, 2 rl:wjobs:<worker>
+-- ARGV: 1 ref, 2 worker id
+-- Reply: {"ok", fence, field, value, ...} | {"refused", reason}
+redis.call('ZREM', 'rl:dispatched', ARGV[1])
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' then return { 'refused', state or 'missing' } end
+local now = now_ms()
+local exp = redis.call('ZSCORE', 'rl:workers', ARGV[2])
+if not exp or tonumber(exp) < now then return { 'refused', 'no_lease' } end
+local fence = redis.call('HINCRBY', KEYS[1], 'fence', 1)
+redis.call('HSET', KEYS[1], 'state', 'leased', 'owner', ARGV[2],
+    'updated_at', now)
+if redis.call('HGET', KEYS[1], 'status') == 'pending' then
+    redis.call('HSET', KEYS[1], 'status', 'processing', 'phase', 'Queued')
+end
+redis.call('SADD', KEYS[2], ARGV[1])
+local h = redis.call('HGETALL', KEYS[1])
+table.insert(h, 1, fence)
+table.insert(h, 1, 'ok')
+return h

@@ -1,0 +1,36 @@
+-- job_finish: the terminal write of a job, with its refund (on failure)
+-- and its outbox entry, in one step. Fenced.
+-- KEYS: 1 job key, 2 rl:wjobs:<worker>
+-- ARGV: 1 fence, 2 ref, 3 status (completed|failed), 4 reason,
+--       5.. field/value pairs (output_url, error_code, error_message...)
+-- Reply: {"ok", sign_key, field, value, ...} | {"stale"} | {"done", ...}
+local jk = KEYS[1]
+local _, a, j = job_key(ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[2])
+if redis.call('HGET', jk, 'fence') ~= ARGV[1] or
+    redis.call('HGET', jk, 'state') ~= 'leased' then
+    redis.call('HINCRBY', 'rl:stats', 'stale_writes', 1)
+    return { 'stale' }
+end
+local now = now_ms()
+local fields = { 'updated_at', now }
+for i = 5, #ARGV, 2 do
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
+end
+redis.call('HSET', jk, unpack(fields))
+if ARGV[3] == 'completed' then
+    redis.call('HSET', jk, 'status', 'completed', 'state', 'done',
+        'phase', 'Finishing', 'progress', 100, 'eta_s', 0,
+        'completed_at', now, 'owner', '')
+    history_append(jk, { status = 'completed', at = now, reason = ARGV[4] })
+    to_outbox(jk, ARGV[2], now)
+    redis.call('HINCRBY', 'rl:stats', 'jobs_completed', 1)
+else
+    local code = redis.call('HGET', jk, 'error_code') or 'failed'
+    fail_job(jk, ARGV[2], a, j, code, ARGV[4], now)
+end
+local h = redis.call('HGETALL', jk)
+table.insert(h, 1, redis.call('HGET', acct_key(a), 'sign_key') or '')
+table.insert(h, 1, 'ok')
+return h

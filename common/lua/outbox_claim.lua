@@ -1,0 +1,42 @@
+-- outbox_claim: a deliverer takes due outbox entries under a token.
+-- Each taken entry is pushed back by `lease` ms, so a deliverer that dies
+-- mid-attempt delays the entry but never loses it. An entry whose
+-- (job, status) was already delivered is dropped (dedup).
+-- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 ref ("" = any due)
+-- Reply: array of {ref, token, sign_key, field, value, ...}
+local now = now_ms()
+local refs
+if ARGV[4] ~= '' then
+    local s = redis.call('ZSCORE', 'rl:outbox', ARGV[4])
+    if not s or tonumber(s) > now then return {} end
+    refs = { ARGV[4] }
+else
+    refs = redis.call('ZRANGEBYSCORE', 'rl:outbox', '-inf', now,
+        'LIMIT', 0, tonumber(ARGV[1]))
+end
+local out = {}
+for _, ref in ipairs(refs) do
+    local jk, a, j = job_key(ref)
+    local status = jk and redis.call('HGET', jk, 'status')
+    if not status then
+        redis.call('ZREM', 'rl:outbox', ref)
+    else
+        local dk = 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
+        if redis.call('GET', dk) == 'delivered' then
+            redis.call('ZREM', 'rl:outbox', ref)
+            redis.call('HSET', jk, 'wh_state', 'delivered')
+        else
+            local token = redis.call('HINCRBY', jk, 'wh_token', 1)
+            redis.call('ZADD', 'rl:outbox', now + tonumber(ARGV[2]), ref)
+            redis.call('SET', dk, 'sending:' .. token, 'EX',
+                tonumber(ARGV[3]))
+            local h = redis.call('HGETALL', jk)
+            table.insert(h, 1, redis.call('HGET', acct_key(a), 'sign_key')
+                or '')
+            table.insert(h, 1, tostring(token))
+            table.insert(h, 1, ref)
+            out[#out + 1] = h
+        end
+    end
+end
+return out

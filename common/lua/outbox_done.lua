@@ -1,0 +1,34 @@
+-- outbox_done: records one delivery attempt and its outcome, under the
+-- token of the claim it was made with.
+-- KEYS: 1 job key, 2 rl:dlv:{A}:J (attempt log), 3 rl:dedup:{A}:J:<status>
+-- ARGV: 1 ref, 2 token ("" = fail-open delivery made without a claim),
+--       3 outcome (delivered|retry|failed), 4 delay before the next
+--       attempt (ms, retry only),
+--       5 attempt JSON, 6 dedup TTL (s)
+-- Reply: "ok" | "stale"
+local jk = KEYS[1]
+if ARGV[2] ~= '' and redis.call('HGET', jk, 'wh_token') ~= ARGV[2] then
+    return 'stale'
+end
+local now = now_ms()
+redis.call('RPUSH', KEYS[2], ARGV[5])
+redis.call('LTRIM', KEYS[2], -100, -1)
+redis.call('HINCRBY', jk, 'wh_attempts', 1)
+redis.call('HSET', jk, 'wh_last_at', now)
+if ARGV[3] == 'delivered' then
+    redis.call('SET', KEYS[3], 'delivered', 'EX', tonumber(ARGV[6]))
+    redis.call('ZREM', 'rl:outbox', ARGV[1])
+    redis.call('HSET', jk, 'wh_state', 'delivered')
+    redis.call('HINCRBY', 'rl:stats', 'webhooks_delivered', 1)
+elseif ARGV[3] == 'retry' then
+    local due = now + tonumber(ARGV[4])
+    redis.call('ZADD', 'rl:outbox', 'XX', due, ARGV[1])
+    redis.call('HSET', jk, 'wh_next_at', due)
+else
+    redis.call('ZREM', 'rl:outbox', ARGV[1])
+    redis.call('DEL', KEYS[3])
+    redis.call('HSET', jk, 'wh_state', 'failed')
+    redis.call('ZADD', 'rl:webhooks:failed', now, ARGV[1])
+    redis.call('HINCRBY', 'rl:stats', 'webhooks_failed', 1)
+end
+return 'ok'

@@ -1,0 +1,52 @@
+-- reap: puts back jobs that were dispatched and never claimed, and the
+-- jobs of workers whose lease expired (their fencing token is bumped so
+-- the old worker's writes are refused). A job recovered more than
+-- max_recoveries times is failed and refunded (poison containment).
+-- ARGV: 1 max recoveries, 2 limit per sweep
+-- Reply: {requeued unclaimed, recovered, failed}
+local now = now_ms()
+local limit = tonumber(ARGV[2])
+local maxrec = tonumber(ARGV[1])
+local unclaimed, recovered, failed = 0, 0, 0
+local refs = redis.call('ZRANGEBYSCORE', 'rl:dispatched', '-inf', now,
+    'LIMIT', 0, limit)
+for _, ref in ipairs(refs) do
+    redis.call('ZREM', 'rl:dispatched', ref)
+    local jk = job_key(ref)
+    if jk and redis.call('HGET', jk, 'state') == 'queued' then
+        redis.call('RPUSH', 'rl:queue', ref)
+        unclaimed = unclaimed + 1
+    end
+end
+local dead = redis.call('ZRANGEBYSCORE', 'rl:workers', '-inf', now,
+    'LIMIT', 0, 16)
+for _, w in ipairs(dead) do
+    local wk = 'rl:wjobs:' .. w
+    for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
+        local jk, a, j = job_key(ref)
+        if jk and redis.call('HGET', jk, 'owner') == w and
+            redis.call('HGET', jk, 'state') == 'leased' then
+            redis.call('HINCRBY', jk, 'fence', 1)
+            local n = redis.call('HINCRBY', jk, 'recoveries', 1)
+            if n > maxrec then
+                fail_job(jk, ref, a, j, 'recovery_limit',
+                    'job recovered ' .. (n - 1) ..
+                    ' times after worker loss; giving up', now)
+                failed = failed + 1
+            else
+                redis.call('HSET', jk, 'state', 'queued', 'owner', '',
+                    'updated_at', now)
+                history_append(jk, { status = 'processing', at = now,
+                    reason = 'worker lease expired; requeued' })
+                redis.call('RPUSH', 'rl:queue', ref)
+                recovered = recovered + 1
+            end
+        end
+    end
+    redis.call('DEL', wk)
+    redis.call('ZREM', 'rl:workers', w)
+end
+if recovered + failed + unclaimed > 0 then
+    redis.call('HINCRBY', 'rl:stats', 'reaped', recovered + failed + unclaimed)
+end
+return { unclaimed, recovered, failed }

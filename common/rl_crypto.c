@@ -1,0 +1,250 @@
+/*
+ * rl_crypto - HMAC-SHA256, SHA-256, CSPRNG identifiers, base64 and
+ * constant-time comparison, all delegated to OpenSSL's libcrypto.
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_crypto.h"
+
+#include "rl_alloc.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+/* 62 * 4: bytes at or above this are rejected so each base62 digit is
+ * drawn uniformly from a random byte. */
+#define S_BASE62_LIMIT 248
+#define S_RANDOM_BATCH 64 /* random bytes fetched per CSPRNG call */
+#define S_B64_MAX_IN ((size_t)INT_MAX / 4 * 3 - 3) /* keeps lengths in int */
+
+static const char s_base62[] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+static void
+s_to_hex(const uint8_t *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0x0f];
+    }
+    out[2 * len] = '\0';
+}
+
+int
+rl_hmac_sha256(const void *key, size_t key_len, const void *msg,
+               size_t msg_len, uint8_t out[RL_SHA256_LEN])
+{
+    /* OpenSSL reads a NULL key as "reuse the previous key"; an empty key
+     * must be a real zero-length buffer. */
+    static const uint8_t empty_key[1];
+    unsigned int out_len = 0;
+
+    if (key_len > INT_MAX)
+        return -1;
+    if (key == NULL || key_len == 0)
+        key = empty_key;
+    if (msg == NULL)
+        msg = empty_key;
+    if (HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out,
+             &out_len) == NULL)
+        return -1;
+    return out_len == RL_SHA256_LEN ? 0 : -1;
+}
+
+int
+rl_hmac_sha256_hex(const char *key, size_t key_len, const void *body,
+                   size_t body_len, char hex[RL_SHA256_HEX_LEN])
+{
+    uint8_t mac[RL_SHA256_LEN];
+
+    if (rl_hmac_sha256(key, key_len, body, body_len, mac) != 0)
+        return -1;
+    s_to_hex(mac, sizeof mac, hex);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 0;
+}
+
+int
+rl_sha256_hex(const void *data, size_t len, char hex[RL_SHA256_HEX_LEN])
+{
+    uint8_t md[RL_SHA256_LEN];
+    unsigned int md_len = 0;
+
+    if (data == NULL)
+        data = "";
+    if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 ||
+        md_len != RL_SHA256_LEN)
+        return -1;
+    s_to_hex(md, sizeof md, hex);
+    return 0;
+}
+
+int
+rl_random_bytes(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+
+    while (len > 0) {
+        int chunk = len > INT_MAX ? INT_MAX : (int)len;
+
+        if (RAND_bytes(p, chunk) != 1)
+            return -1;
+        p += chunk;
+        len -= (size_t)chunk;
+    }
+    return 0;
+}
+
+int
+rl_random_id(const char *prefix, size_t nchars, char *out, size_t out_len)
+{
+    uint8_t pool[S_RANDOM_BATCH];
+    size_t prefix_len = strlen(prefix);
+    size_t used = sizeof pool;
+    size_t n = 0;
+    int rc = -1;
+
+    if (nchars >= out_len || prefix_len >= out_len - nchars)
+        return -1;
+    memcpy(out, prefix, prefix_len);
+    while (n < nchars) {
+        if (used == sizeof pool) {
+            if (rl_random_bytes(pool, sizeof pool) != 0)
+                goto out;
+            used = 0;
+        }
+        uint8_t b = pool[used++];
+        if (b < S_BASE62_LIMIT)
+            out[prefix_len + n++] = s_base62[b % 62];
+    }
+    out[prefix_len + nchars] = '\0';
+    rc = 0;
+out:
+    OPENSSL_cleanse(pool, sizeof pool);
+    if (rc != 0)
+        out[0] = '\0';
+    return rc;
+}
+
+int
+rl_base64_encode(const void *in, size_t len, char *out, size_t out_len)
+{
+    if (len > S_B64_MAX_IN || out_len < (len + 2) / 3 * 4 + 1)
+        return -1;
+    if (len == 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+static bool
+s_is_b64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/* Checks the alphabet and padding of `in`; on success returns the number
+ * of data characters (without '='). EVP_DecodeBlock alone would accept
+ * whitespace and misreport the length of padded input. */
+static int
+s_b64_validate(const char *in, size_t len, size_t *data_len)
+{
+    size_t n = len;
+    size_t pad = 0;
+
+    while (n > 0 && in[n - 1] == '=' && pad < 2) {
+        n--;
+        pad++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!s_is_b64_char(in[i]))
+            return -1;
+    }
+    if (n % 4 == 1)
+        return -1;
+    if (pad > 0 && (n + pad) % 4 != 0)
+        return -1;
+    *data_len = n;
+    return 0;
+}
+
+int
+rl_base64_decode(const char *in, size_t len, uint8_t *out, size_t out_len)
+{
+    size_t data_len = 0;
+    size_t padded_len;
+    size_t result_len;
+    char *padded = NULL;
+    uint8_t *raw = NULL;
+    int rc = -1;
+
+    if (len > S_B64_MAX_IN || s_b64_validate(in, len, &data_len) != 0)
+        return -1;
+    if (data_len == 0)
+        return 0;
+    padded_len = (data_len + 3) / 4 * 4;
+    result_len = data_len / 4 * 3 + (data_len % 4 ? data_len % 4 - 1 : 0);
+    if (result_len > out_len)
+        return -1;
+    padded = rl_malloc(padded_len);
+    memcpy(padded, in, data_len);
+    memset(padded + data_len, '=', padded_len - data_len);
+    raw = rl_malloc(padded_len / 4 * 3);
+    if (EVP_DecodeBlock(raw, (unsigned char *)padded, (int)padded_len) < 0)
+        goto out;
+    memcpy(out, raw, result_len);
+    rc = (int)result_len;
+out:
+    OPENSSL_clear_free(raw, padded_len / 4 * 3);
+    free(padded);
+    return rc;
+}
+
+int
+rl_base64url_encode(const void *in, size_t len, char *out, size_t out_len)
+{
+    size_t padded_len = (len + 2) / 3 * 4 + 1;
+    char *std = NULL;
+    int n;
+    int rc = -1;
+
+    if (len > S_B64_MAX_IN)
+        return -1;
+    std = rl_malloc(padded_len);
+    n = rl_base64_encode(in, len, std, padded_len);
+    if (n < 0)
+        goto out;
+    while (n > 0 && std[n - 1] == '=')
+        n--;
+    if ((size_t)n + 1 > out_len)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        char c = std[i];
+        out[i] = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    out[n] = '\0';
+    rc = n;
+out:
+    free(std);
+    return rc;
+}
+
+bool
+rl_timingsafe_equal(const void *a, size_t a_len, const void *b,
+                    size_t b_len)
+{
+    if (a_len != b_len)
+        return false;
+    if (a_len == 0)
+        return true;
+    return CRYPTO_memcmp(a, b, a_len) == 0;
+}

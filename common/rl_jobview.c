@@ -1,0 +1,198 @@
+/*
+ * rl_jobview - renders stored job fields as the public JSON objects.
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_jobview.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rl_clock.h"
+
+const char *
+rl_jobview_get(const rl_jobview_src_t *src, const char *field)
+{
+    for (size_t i = 0; i < src->npairs; i++)
+        if (strcmp(src->kv[2 * i], field) == 0)
+            return src->kv[2 * i + 1];
+    return NULL;
+}
+
+static int64_t
+s_num(const rl_jobview_src_t *src, const char *field, int64_t dflt)
+{
+    const char *v = rl_jobview_get(src, field);
+    if (v == NULL || *v == '\0')
+        return dflt;
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    return (end != NULL && *end == '\0') ? (int64_t)n : dflt;
+}
+
+static void
+s_set_str(json_t *o, const char *key, const rl_jobview_src_t *src,
+          const char *field)
+{
+    const char *v = rl_jobview_get(src, field);
+    json_object_set_new(o, key, v ? json_string(v) : json_null());
+}
+
+static void
+s_set_time(json_t *o, const char *key, int64_t ms)
+{
+    char iso[RL_CLOCK_ISO_LEN];
+    if (ms <= 0) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    json_object_set_new(o, key,
+                        json_string(rl_clock_iso8601(ms, iso, sizeof iso)));
+}
+
+static int64_t
+s_charged(const rl_jobview_src_t *src)
+{
+    return s_num(src, "credits", 0) - s_num(src, "credits_refunded", 0);
+}
+
+static json_t *
+s_duration(const rl_jobview_src_t *src)
+{
+    char buf[32];
+    int64_t secs = s_num(src, "duration", 0);
+    snprintf(buf, sizeof buf, "%llds", (long long)secs);
+    return json_string(buf);
+}
+
+/* The stored history entries, with times as ISO-8601. */
+static json_t *
+s_history(const rl_jobview_src_t *src)
+{
+    const char *raw = rl_jobview_get(src, "history");
+    json_t *h = raw ? json_loads(raw, 0, NULL) : NULL;
+    if (!json_is_array(h)) {
+        json_decref(h);
+        return json_array();
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(h, i, e)
+    {
+        json_t *at = json_object_get(e, "at");
+        if (json_is_number(at))
+            s_set_time(e, "at", (int64_t)json_number_value(at));
+    }
+    return h;
+}
+
+static json_t *
+s_error(const rl_jobview_src_t *src)
+{
+    const char *code = rl_jobview_get(src, "error_code");
+    if (code == NULL || *code == '\0')
+        return json_null();
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_string(code));
+    s_set_str(e, "message", src, "error_message");
+    const char *prov = rl_jobview_get(src, "provider");
+    if (prov != NULL && *prov != '\0')
+        json_object_set_new(e, "provider", json_string(prov));
+    return e;
+}
+
+static int64_t
+s_elapsed_s(const rl_jobview_src_t *src, int64_t now_ms)
+{
+    int64_t created = s_num(src, "created_at", 0);
+    int64_t end = s_num(src, "completed_at", 0);
+    if (created <= 0)
+        return 0;
+    int64_t until = end > 0 ? end : now_ms;
+    return until > created ? (until - created) / 1000 : 0;
+}
+
+json_t *
+rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
+{
+    const char *status = rl_jobview_get(src, "status");
+    bool done = status && (strcmp(status, "completed") == 0 ||
+                           strcmp(status, "failed") == 0);
+    json_t *o = json_object();
+    s_set_str(o, "id", src, "id");
+    json_object_set_new(o, "object", json_string("video.generation"));
+    s_set_str(o, "status", src, "status");
+    s_set_str(o, "model", src, "model");
+    s_set_str(o, "prompt", src, "prompt");
+    json_object_set_new(o, "duration", s_duration(src));
+    s_set_str(o, "aspect_ratio", src, "aspect_ratio");
+    const char *url = rl_jobview_get(src, "webhook_url");
+    json_object_set_new(o, "webhook_url",
+                        url && *url ? json_string(url) : json_null());
+    json_object_set_new(o, "credits", json_integer(s_charged(src)));
+    json_object_set_new(o, "failover_used",
+                        json_boolean(s_num(src, "failover_used", 0) != 0));
+    s_set_time(o, "created_at", s_num(src, "created_at", 0));
+    const char *phase = rl_jobview_get(src, "phase");
+    json_object_set_new(o, "phase", phase && !done ? json_string(phase)
+                                                   : json_null());
+    json_object_set_new(o, "progress",
+                        json_integer(done && strcmp(status, "completed") == 0
+                                         ? 100
+                                         : s_num(src, "progress", 0)));
+    const char *eta = rl_jobview_get(src, "eta_s");
+    json_object_set_new(o, "eta_seconds",
+                        eta && !done ? json_integer(s_num(src, "eta_s", 0))
+                                     : json_null());
+    json_object_set_new(o, "elapsed_seconds",
+                        json_integer(s_elapsed_s(src, now_ms)));
+    s_set_time(o, "last_poll_at", s_num(src, "last_poll_at", 0));
+    if (status && strcmp(status, "completed") == 0) {
+        s_set_str(o, "output_url", src, "output_url");
+        s_set_time(o, "completed_at", s_num(src, "completed_at", 0));
+    } else if (status && strcmp(status, "failed") == 0) {
+        json_object_set_new(o, "error", s_error(src));
+        s_set_time(o, "failed_at", s_num(src, "completed_at", 0));
+        s_set_time(o, "refunded_at", s_num(src, "refunded_at", 0));
+    }
+    json_object_set_new(o, "status_history", s_history(src));
+    return o;
+}
+
+json_t *
+rl_jobview_webhook(const rl_jobview_src_t *src)
+{
+    const char *status = rl_jobview_get(src, "status");
+    bool ok = status && strcmp(status, "completed") == 0;
+    json_t *o = json_object();
+    s_set_str(o, "id", src, "id");
+    json_object_set_new(o, "object", json_string("video.generation"));
+    s_set_str(o, "status", src, "status");
+    s_set_str(o, "model", src, "model");
+    s_set_str(o, "prompt", src, "prompt");
+    if (ok)
+        s_set_str(o, "output_url", src, "output_url");
+    else
+        json_object_set_new(o, "output_url", json_null());
+    json_object_set_new(o, "credits", json_integer(s_charged(src)));
+    json_object_set_new(o, "failover_used",
+                        json_boolean(s_num(src, "failover_used", 0) != 0));
+    if (ok) {
+        s_set_time(o, "completed_at", s_num(src, "completed_at", 0));
+    } else {
+        json_object_set_new(o, "error", s_error(src));
+        s_set_time(o, "failed_at", s_num(src, "completed_at", 0));
+    }
+    json_object_set_new(o, "elapsed_seconds",
+                        json_integer(s_elapsed_s(src, 0)));
+    json_object_set_new(o, "status_history", s_history(src));
+    return o;
+}
+
+const char *
+rl_jobview_event(const char *status)
+{
+    return strcmp(status, "completed") == 0 ? "video.generation.completed"
+                                            : "video.generation.failed";
+}

@@ -1,0 +1,43 @@
+/*
+ * rl_jobview - a job's public JSON faces, built from its stored fields.
+ *
+ * The broker (202 answer, GET) and the deliverer (webhook body) render a
+ * job from the same field/value pairs, whether they came from Redis
+ * (HGETALL), from a COMPLETION message, or from a submission in flight,
+ * so the three can never disagree. Field names are listed in rl_keys.h.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_JOBVIEW_H
+#define RL_JOBVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Borrowed field/value pairs: kv[2*i] is a name, kv[2*i+1] its value. */
+typedef struct {
+    const char *const *kv;
+    size_t npairs;
+} rl_jobview_src_t;
+
+/* The value of `field`, or NULL. */
+const char *rl_jobview_get(const rl_jobview_src_t *src, const char *field);
+
+/* The job object of GET /v1/video/generations/{id} and of the 202
+ * answer: seeds/000's fields plus phase, ETA, elapsed time, last poll and
+ * the status history. now_ms is the time elapsed is measured against for
+ * a job still running. Returns a new reference (caller owns). */
+json_t *rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms);
+
+/* The webhook body of a terminal job: seeds/000's fields in its order
+ * (id, object, status, model, prompt, output_url, credits, failover_used,
+ * completed_at), then error context, elapsed time and status history.
+ * Returns a new reference (caller owns). */
+json_t *rl_jobview_webhook(const rl_jobview_src_t *src);
+
+/* The event name of a terminal status: "video.generation.completed" or
+ * "video.generation.failed". */
+const char *rl_jobview_event(const char *status);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * rl_redis - hiredis async with deadlines, reconnection and scripts.
+ *
+ * Connection states:
+ *
+ *     DOWN --connect()--> CONNECTING --connect ok--> UP
+ *      ^                      |                       |
+ *      +---- backoff timer ---+-- fail/timeout -------+-- drop/stall
+ *
+ *   DOWN        r->ac == NULL; the backoff timer is armed.
+ *   CONNECTING  r->ac != NULL, !r->up; the connect deadline is armed.
+ *   UP          r->ac != NULL, r->up; commands are accepted.
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_redis.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <openssl/sha.h>
+
+#include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_log.h"
+#include "rl_lua.h"
+
+#define RL_REDIS_BACKOFF_MIN_MS 100
+#define RL_REDIS_TICK_MS 50
+#define RL_REDIS_MAX_ARGS 64
+
+typedef struct pending {
+    TAILQ_ENTRY(pending) link;
+    rl_redis_t *owner;
+    rl_redis_cb cb;
+    void *arg;
+    int64_t deadline;     /* monotonic ms */
+    const rl_lua_source_t *script; /* set for EVALSHA, to retry as EVAL */
+    int argc;             /* the original script arguments, for EVAL */
+    char **argv;
+    size_t *lens;
+} pending_t;
+
+TAILQ_HEAD(pending_list, pending);
+
+struct rl_redis {
+    struct event_base *base;
+    char *host;
+    int port;
+    long timeout_ms;
+    long backoff_max_ms;
+    long backoff_ms;
+    redisAsyncContext *ac;      /* NULL while DOWN */
+    bool up;                    /* connected and usable */
+    struct event *retry_timer;  /* backoff before reconnecting */
+    struct event *tick;         /* deadline checks */
+    int64_t connect_deadline;   /* monotonic ms while CONNECTING */
+    struct pending_list pending;
+    rl_redis_state_cb state_cb;
+    void *state_arg;
+    char (*shas)[41];           /* sha1 hex of each embedded script */
+    size_t nscripts;
+    rl_redis_stats_t stats;
+};
+
+static void s_connect(rl_redis_t *r);
+static void s_drop(rl_redis_t *r, const char *why);
+
+static void
+s_pending_free(pending_t *p)
+{
+    if (p->argv != NULL) {
+        for (int i = 0; i < p->argc; i++)
+            free(p->argv[i]);
+        free(p->argv);
+        free(p->lens);
+    }
+    free(p);
+}
+
+static void
+s_set_up(rl_redis_t *r, bool up)
+{
+    if (r->up == up)
+        return;
+    r->up = up;
+    if (r->state_cb != NULL)
+        r->state_cb(up, r->state_arg);
+}
+
+static void
+s_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_connect(arg);
+}
+
+static void
+s_schedule_retry(rl_redis_t *r)
+{
+    struct timeval tv = {r->backoff_ms / 1000, (r->backoff_ms % 1000) * 1000};
+    evtimer_add(r->retry_timer, &tv);
+    r->backoff_ms *= 2;
+    if (r->backoff_ms > r->backoff_max_ms)
+        r->backoff_ms = r->backoff_max_ms;
+}
+
+static void
+s_on_connect(const redisAsyncContext *ac, int status)
+{
+    rl_redis_t *r = ac->data;
+    if (r == NULL || r->ac != ac)
+        return;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback returns. */
+        rl_log_debug("redis %s:%d: connect failed: %s", r->host, r->port,
+                     ac->errstr);
+        r->ac = NULL;
+        s_schedule_retry(r);
+        return;
+    }
+    rl_log_info("redis %s:%d: connected", r->host, r->port);
+    r->backoff_ms = RL_REDIS_BACKOFF_MIN_MS;
+    s_set_up(r, true);
+}
+
+static void
+s_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    rl_redis_t *r = ac->data;
+    (void)status;
+    if (r == NULL || r->ac != ac)
+        return; /* a context we dropped on purpose */
+    rl_log_warnx("redis %s:%d: disconnected: %s", r->host, r->port,
+                 ac->errstr[0] ? ac->errstr : "closed");
+    r->ac = NULL;
+    r->stats.reconnects++;
+    s_set_up(r, false);
+    s_schedule_retry(r);
+}
+
+static void
+s_connect(rl_redis_t *r)
+{
+    redisAsyncContext *ac = redisAsyncConnect(r->host, r->port);
+    if (ac == NULL || ac->err) {
+        rl_log_debug("redis %s:%d: %s", r->host, r->port,
+                     ac ? ac->errstr : "cannot allocate");
+        if (ac != NULL)
+            redisAsyncFree(ac);
+        s_schedule_retry(r);
+        return;
+    }
+    ac->data = r;
+    r->ac = ac;
+    r->connect_deadline = rl_clock_mono_ms() + r->timeout_ms;
+    redisLibeventAttach(ac, r->base);
+    redisAsyncSetConnectCallback(ac, s_on_connect);
+    redisAsyncSetDisconnectCallback(ac, s_on_disconnect);
+}
+
+/* Drops the current context on purpose: every pending command is
+ * answered NULL by hiredis (through s_on_reply), then we reconnect. */
+static void
+s_drop(rl_redis_t *r, const char *why)
+{
+    redisAsyncContext *ac = r->ac;
+    if (ac == NULL)
+        return;
+    rl_log_warnx("redis %s:%d: %s; reconnecting", r->host, r->port, why);
+    r->ac = NULL;
+    r->stats.reconnects++;
+    s_set_up(r, false);
+    ac->data = NULL;
+    redisAsyncFree(ac);
+    s_schedule_retry(r);
+}
+
+static void
+s_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    rl_redis_t *r = arg;
+    (void)fd;
+    (void)what;
+    int64_t now = rl_clock_mono_ms();
+    if (r->ac != NULL && !r->up && now > r->connect_deadline) {
+        s_drop(r, "connect timed out");
+        return;
+    }
+    pending_t *head = TAILQ_FIRST(&r->pending);
+    if (head != NULL && now > head->deadline)
+        s_drop(r, "command deadline passed");
+}
+
+static int s_send(rl_redis_t *r, pending_t *p, int argc, const char **argv,
+                  const size_t *lens);
+
+static bool
+s_is_noscript(const redisReply *reply)
+{
+    return reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+           strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Re-sends a script as EVAL after NOSCRIPT. Returns 0 when resent. */
+static int
+s_resend_eval(rl_redis_t *r, pending_t *p)
+{
+    const char *argv[RL_REDIS_MAX_ARGS + 3];
+    size_t lens[RL_REDIS_MAX_ARGS + 3];
+    argv[0] = "EVAL";
+    lens[0] = 4;
+    argv[1] = p->script->source;
+    lens[1] = strlen(p->script->source);
+    for (int i = 0; i < p->argc; i++) {
+        argv[2 + i] = p->argv[i];
+        lens[2 + i] = p->lens[i];
+    }
+    p->script = NULL; /* EVAL once; a second NOSCRIPT cannot happen */
+    return s_send(r, p, p->argc + 2, argv, lens);
+}
+
+static void
+s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    pending_t *p = privdata;
+    rl_redis_t *r = p->owner;
+    redisReply *reply = reply_;
+    (void)ac;
+    TAILQ_REMOVE(&r->pending, p, link);
+    if (reply != NULL)
+        r->stats.replies++;
+    if (s_is_noscript(reply) && p->script != NULL && r->up) {
+        if (s_resend_eval(r, p) == 0)
+            return;
+    }
+    if (reply == NULL)
+        r->stats.unknown++;
+    p->cb(reply, p->arg);
+    s_pending_free(p);
+}
+
+static int
+s_send(rl_redis_t *r, pending_t *p, int argc, const char **argv,
+       const size_t *lens)
+{
+    if (r->ac == NULL || !r->up)
+        return -1;
+    if (redisAsyncCommandArgv(r->ac, s_on_reply, p, argc, argv, lens) !=
+        REDIS_OK)
+        return -1;
+    p->deadline = rl_clock_mono_ms() + r->timeout_ms;
+    TAILQ_INSERT_TAIL(&r->pending, p, link);
+    r->stats.sent++;
+    return 0;
+}
+
+static void
+s_load_shas(rl_redis_t *r)
+{
+    size_t n = 0;
+    while (rl_lua_sources[n].name != NULL)
+        n++;
+    r->nscripts = n;
+    r->shas = rl_calloc(n ? n : 1, sizeof *r->shas);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char md[SHA_DIGEST_LENGTH];
+        const char *src = rl_lua_sources[i].source;
+        SHA1((const unsigned char *)src, strlen(src), md);
+        for (int j = 0; j < SHA_DIGEST_LENGTH; j++)
+            snprintf(r->shas[i] + 2 * j, 3, "%02x", md[j]);
+    }
+}
+
+rl_redis_t *
+rl_redis_new(struct event_base *base, const char *host, int port,
+             long command_timeout_ms, long reconnect_max_ms)
+{
+    assert(base != NULL);
+    assert(host != NULL);
+    if (port <= 0 || port > 65535 || command_timeout_ms <= 0)
+        return NULL;
+    rl_redis_t *r = rl_calloc(1, sizeof *r);
+    r->base = base;
+    r->host = rl_strdup(host);
+    r->port = port;
+    r->timeout_ms = command_timeout_ms;
+    r->backoff_max_ms = reconnect_max_ms > RL_REDIS_BACKOFF_MIN_MS
+                            ? reconnect_max_ms
+                            : RL_REDIS_BACKOFF_MIN_MS;
+    r->backoff_ms = RL_REDIS_BACKOFF_MIN_MS;
+    TAILQ_INIT(&r->pending);
+    s_load_shas(r);
+    r->retry_timer = evtimer_new(base, s_on_retry, r);
+    r->tick = event_new(base, -1, EV_PERSIST, s_on_tick, r);
+    struct timeval tv = {0, RL_REDIS_TICK_MS * 1000};
+    event_add(r->tick, &tv);
+    s_connect(r);
+    return r;
+}
+
+void
+rl_redis_destroy(rl_redis_t **p)
+{
+    if (p == NULL || *p == NULL)
+        return;
+    rl_redis_t *r = *p;
+    r->state_cb = NULL;
+    event_free(r->tick);
+    event_free(r->retry_timer);
+    redisAsyncContext *ac = r->ac;
+    r->ac = NULL;
+    r->up = false;
+    if (ac != NULL) {
+        ac->data = NULL;
+        redisAsyncFree(ac); /* answers every pending command with NULL */
+    }
+    free(r->shas);
+    free(r->host);
+    free(r);
+    *p = NULL;
+}
+
+void
+rl_redis_on_state(rl_redis_t *r, rl_redis_state_cb cb, void *arg)
+{
+    r->state_cb = cb;
+    r->state_arg = arg;
+}
+
+bool
+rl_redis_connected(const rl_redis_t *r)
+{
+    return r->up;
+}
+
+int
+rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
+                 const char **argv, const size_t *lens)
+{
+    assert(cb != NULL);
+    assert(argc > 0);
+    if (!r->up)
+        return -1;
+    pending_t *p = rl_calloc(1, sizeof *p);
+    p->owner = r;
+    p->cb = cb;
+    p->arg = arg;
+    if (s_send(r, p, argc, argv, lens) != 0) {
+        s_pending_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+static const rl_lua_source_t *
+s_script(const rl_redis_t *r, const char *name, size_t *index)
+{
+    for (size_t i = 0; i < r->nscripts; i++) {
+        if (strcmp(rl_lua_sources[i].name, name) == 0) {
+            *index = i;
+            return &rl_lua_sources[i];
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a copy of the script arguments so NOSCRIPT can be retried. */
+static void
+s_keep_args(pending_t *p, int argc, const char **argv, const size_t *lens)
+{
+    p->argc = argc;
+    p->argv = rl_calloc((size_t)argc + 1, sizeof *p->argv);
+    p->lens = rl_calloc((size_t)argc + 1, sizeof *p->lens);
+    for (int i = 0; i < argc; i++) {
+        size_t len = lens ? lens[i] : strlen(argv[i]);
+        p->argv[i] = rl_strndup(argv[i], len);
+        p->lens[i] = len;
+    }
+}
+
+int
+rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb, void *arg,
+                int nkeys, int argc, const char **argv, const size_t *lens)
+{
+    size_t index = 0;
+    const rl_lua_source_t *script = s_script(r, name, &index);
+    assert(script != NULL);
+    assert(nkeys >= 0 && nkeys <= argc && argc <= RL_REDIS_MAX_ARGS - 1);
+    if (!r->up)
+        return -1;
+    char nk[16];
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    const char *av[RL_REDIS_MAX_ARGS + 3];
+    size_t al[RL_REDIS_MAX_ARGS + 3];
+    av[0] = "EVALSHA";
+    al[0] = 7;
+    av[1] = r->shas[index];
+    al[1] = 40;
+    av[2] = nk;
+    al[2] = strlen(nk);
+    for (int i = 0; i < argc; i++) {
+        av[3 + i] = argv[i];
+        al[3 + i] = lens ? lens[i] : strlen(argv[i]);
+    }
+    pending_t *p = rl_calloc(1, sizeof *p);
+    p->owner = r;
+    p->cb = cb;
+    p->arg = arg;
+    p->script = script;
+    /* EVAL takes numkeys then the same arguments as EVALSHA. */
+    s_keep_args(p, argc + 1, av + 2, al + 2);
+    if (s_send(r, p, argc + 3, av, al) != 0) {
+        s_pending_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+void
+rl_redis_stats(const rl_redis_t *r, rl_redis_stats_t *out)
+{
+    *out = r->stats;
+}
+
+const char *
+rl_redis_reply_str(const redisReply *r)
+{
+    if (r == NULL)
+        return NULL;
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+        r->type == REDIS_REPLY_ERROR)
+        return r->str;
+    return NULL;
+}
+
+int
+rl_redis_reply_ll(const redisReply *r, long long *out)
+{
+    if (r == NULL)
+        return -1;
+    if (r->type == REDIS_REPLY_INTEGER) {
+        *out = r->integer;
+        return 0;
+    }
+    if (r->type != REDIS_REPLY_STRING || r->len == 0)
+        return -1;
+    char *end = NULL;
+    long long v = strtoll(r->str, &end, 10);
+    if (end == NULL || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+const char *
+rl_redis_reply_field(const redisReply *r, size_t from, const char *field)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    for (size_t i = from; i + 1 < r->elements; i += 2) {
+        const char *k = rl_redis_reply_str(r->element[i]);
+        if (k != NULL && strcmp(k, field) == 0)
+            return rl_redis_reply_str(r->element[i + 1]);
+    }
+    return NULL;
+}

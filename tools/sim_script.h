@@ -1,0 +1,101 @@
+/*
+ * sim_script - parses the "[sim key=value ...]" directives that a test
+ * hides in a prompt to script how the provider simulator treats the task.
+ * Pure function, no I/O: unit-tested by tests/unit/test_sim_script.c.
+ * SPDX-License-Identifier: MIT
+ *
+ * Grammar (whitespace separates tokens, a block ends at the first ']'):
+ *
+ *   directive := "[sim" { WS token } [ WS ] "]"
+ *   token     := [ scope "." ] key "=" value
+ *   scope     := "kling" | "seedance" | <the simulator's --name>
+ *
+ * A prompt may hold any number of blocks. Precedence, lowest first:
+ * unscoped keys, API-scoped keys (kling./seedance.), name-scoped keys
+ * (NAME.); within one level the last occurrence wins. Tokens scoped to
+ * another API or name, unknown keys, and bad values (not in the list
+ * below, or out of range) are ignored and leave the field unchanged.
+ *
+ *   render_ms=0..86400000       total render time (no block: 2000 ms;
+ *                               a block without render_ms: 0 ms)
+ *   steps=0..10000              polls that show an in-progress state
+ *                               before the task may finish
+ *   submit=ok|400|429|500|503|capacity|hang
+ *   submit_times=0..1000000     apply submit= (and malformed=submit) to
+ *                               the first N submits of this prompt only
+ *   fail=none|content|permanent|capacity|expired
+ *   fail_after_polls=0..1000000 fail on poll N+1 instead of at the end
+ *                               of render (fail=permanent if unset)
+ *   poll_hang=0..1000000        the first K polls are never answered
+ *   poll_5xx=0..1000000         the next K polls answer 500/503
+ *   malformed=none|submit|poll  answer 200 with a truncated JSON body
+ *   malformed_times=0..1000000  only for the first N submits / polls
+ */
+#ifndef SIM_SCRIPT_H
+#define SIM_SCRIPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Render time used when the prompt holds no directive at all. */
+#define SIM_SCRIPT_DEFAULT_RENDER_MS 2000
+
+/* The API shape a request arrived on; also a directive scope. */
+typedef enum {
+    SIM_API_KLING = 0,
+    SIM_API_SEEDANCE = 1,
+} sim_api_t;
+
+/* What a submit answers. */
+typedef enum {
+    SIM_SUBMIT_OK = 0,
+    SIM_SUBMIT_400,      /* input content policy */
+    SIM_SUBMIT_429,      /* the API's rate-limit error */
+    SIM_SUBMIT_500,
+    SIM_SUBMIT_503,
+    SIM_SUBMIT_CAPACITY, /* 429 concurrency / ServerOverloaded */
+    SIM_SUBMIT_HANG,     /* never answered */
+} sim_submit_t;
+
+/* How a task fails. */
+typedef enum {
+    SIM_FAIL_NONE = 0,
+    SIM_FAIL_CONTENT,   /* output moderation */
+    SIM_FAIL_PERMANENT, /* generic generation failure */
+    SIM_FAIL_CAPACITY,  /* resource exhausted / ServerOverloaded */
+    SIM_FAIL_EXPIRED,   /* Seedance "expired"; Kling failed */
+} sim_fail_t;
+
+/* Which answer is malformed. */
+typedef enum {
+    SIM_MALFORMED_NONE = 0,
+    SIM_MALFORMED_SUBMIT,
+    SIM_MALFORMED_POLL,
+} sim_malformed_t;
+
+/* A parsed script; a plain value, every member is API. A count of -1
+ * means "every time". */
+struct sim_script {
+    bool has_directive;        /* at least one [sim ...] block */
+    int64_t render_ms;         /* total render time */
+    int steps;                 /* in-progress polls before finishing */
+    sim_submit_t submit;       /* submit answer */
+    int submit_times;          /* submits it applies to, -1 = all */
+    sim_fail_t fail;           /* terminal failure kind */
+    int fail_after_polls;      /* -1 = fail at end of render */
+    int poll_hang;             /* first polls left unanswered */
+    int poll_5xx;              /* following polls answered 5xx */
+    sim_malformed_t malformed; /* which answer is malformed */
+    int malformed_times;       /* answers it applies to, -1 = all */
+};
+
+/* Parses every directive block of `prompt` for a simulator called
+ * `sim_name` (NULL when it has none) serving `api` into *out. Never
+ * fails: garbage yields the defaults. `prompt` may be NULL. */
+void sim_script_parse(const char *prompt, const char *sim_name,
+                      sim_api_t api, struct sim_script *out);
+
+/* "kling" or "seedance". */
+const char *sim_script_api_name(sim_api_t api);
+
+#endif
