@@ -1,3 +1,100 @@
-/* placeholder until the role lands */
-int main(void);
-int main(void) { return 0; }
+/*
+ * reelay-broker - the HTTP API, the ZeroMQ ingress, dispatch to workers
+ * and the reaper, around one libevent loop.
+ * SPDX-License-Identifier: MIT
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+#include <zmq.h>
+
+#include "broker.h"
+#include "dispatch.h"
+#include "http_api.h"
+#include "ingress.h"
+#include "reaper.h"
+#include "rl_cli.h"
+#include "rl_log.h"
+
+static void
+s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    broker_t *b = arg;
+    (void)what;
+    rl_log_info("signal %d: stopping", (int)sig);
+    event_base_loopbreak(b->base);
+}
+
+static int
+s_start(broker_t *b)
+{
+    const rl_config_t *cfg = b->cfg;
+    b->base = event_base_new();
+    b->zctx = zmq_ctx_new();
+    b->redis = rl_redis_new(b->base, cfg->redis_host, cfg->redis_port,
+                            cfg->redis_command_timeout_ms,
+                            cfg->redis_reconnect_max_ms);
+    if (b->base == NULL || b->zctx == NULL || b->redis == NULL)
+        return -1;
+    b->dispatch = dispatch_new(b);
+    b->ingress = ingress_new(b);
+    if (b->dispatch == NULL || b->ingress == NULL)
+        return -1;
+    if (http_api_start(b) != 0) {
+        rl_log_error("cannot listen on %s", cfg->http_listen);
+        return -1;
+    }
+    b->reaper = reaper_new(b);
+    return 0;
+}
+
+static void
+s_stop(broker_t *b)
+{
+    reaper_destroy(&b->reaper);
+    http_api_stop(b);
+    ingress_destroy(&b->ingress);
+    dispatch_destroy(&b->dispatch);
+    rl_redis_destroy(&b->redis);
+    if (b->zctx != NULL)
+        zmq_ctx_term(b->zctx);
+    if (b->base != NULL)
+        event_base_free(b->base);
+}
+
+int
+main(int argc, char **argv)
+{
+    rl_cli_t cli;
+    if (rl_cli_parse(argc, argv, "broker", &cli) != 0)
+        return 2;
+    rl_config_t *cfg = rl_cli_config(&cli, "broker");
+    if (cfg == NULL)
+        return 2;
+    if (cli.check_config) {
+        rl_config_destroy(&cfg);
+        return 0;
+    }
+    broker_t b = {.cfg = cfg, .index = cli.index};
+    rl_cli_process_id("broker", b.id, sizeof b.id);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    if (s_start(&b) == 0) {
+        struct event *sigint = evsignal_new(b.base, SIGINT, s_on_signal, &b);
+        struct event *sigterm = evsignal_new(b.base, SIGTERM, s_on_signal, &b);
+        event_add(sigint, NULL);
+        event_add(sigterm, NULL);
+        rl_log_info("listening on %s, ingress %s, dispatch %s",
+                    cfg->http_listen, cfg->ingress[cli.index],
+                    cfg->dispatch[cli.index]);
+        event_base_dispatch(b.base);
+        event_free(sigterm);
+        event_free(sigint);
+        rc = 0;
+    }
+    s_stop(&b);
+    rl_config_destroy(&cfg);
+    return rc;
+}

@@ -229,7 +229,12 @@ rl_base64url_encode(const void *in, size_t len, char *out, size_t out_len)
         goto out;
     for (int i = 0; i < n; i++) {
         char c = std[i];
-        out[i] = c == '+' ? '-' : c == '/' ? '_' : c;
+
+        if (c == '+')
+            c = '-';
+        else if (c == '/')
+            c = '_';
+        out[i] = c;
     }
     out[n] = '\0';
     rc = n;

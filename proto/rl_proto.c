@@ -19,8 +19,6 @@
 #define S_MAX_COUNT ((int64_t)1 << 31) /* bound of credit and inflight */
 #define S_HTTP_MIN 100
 #define S_HTTP_MAX 599
-#define S_STATUS_COMPLETED "completed"
-#define S_STATUS_FAILED "failed"
 
 /* How one member of rl_msg_t is checked, packed and unpacked. */
 typedef enum {
@@ -28,14 +26,15 @@ typedef enum {
     S_STATUS, /* an S_ID reading "completed" or "failed" */
     S_STR,    /* owned char *, NULL packs as "", no NUL inside */
     S_BODY,   /* m->body and m->body_len, any bytes */
-    S_COUNT,  /* int64_t in 0..S_MAX_COUNT */
-    S_HTTP,   /* int64_t in S_HTTP_MIN..S_HTTP_MAX */
+    S_INT,    /* int64_t in lo..hi */
     S_FIELDS, /* m->fields, a map of str to str on the wire */
 } s_kind_t;
 
 typedef struct {
     s_kind_t kind; /* checks and wire form of the member */
     size_t offset; /* offsetof the member in rl_msg_t */
+    int64_t lo;    /* S_INT: smallest value accepted */
+    int64_t hi;    /* S_INT: largest value accepted */
 } s_arg_t;
 
 typedef struct {
@@ -44,18 +43,20 @@ typedef struct {
     s_arg_t args[S_MAX_ARGS]; /* in wire order */
 } s_spec_t;
 
-#define S_ARG(kind, member) {(kind), offsetof(rl_msg_t, member)}
+#define S_ARG(kind, member) {(kind), offsetof(rl_msg_t, member), 0, 0}
+#define S_INT_ARG(member, lo, hi) {S_INT, offsetof(rl_msg_t, member), lo, hi}
+#define S_COUNT_ARG(member) S_INT_ARG(member, 0, S_MAX_COUNT)
 
 static const s_spec_t s_specs[] = {
     [RL_MSG_DISPATCH] = {"dispatch", 2,
                          {S_ARG(S_ID, acct), S_ARG(S_ID, job_id)}},
     [RL_MSG_HELLO] = {"hello", 2,
-                      {S_ARG(S_ID, sender), S_ARG(S_COUNT, credit)}},
+                      {S_ARG(S_ID, sender), S_COUNT_ARG(credit)}},
     [RL_MSG_CREDIT] = {"credit", 2,
-                       {S_ARG(S_ID, sender), S_ARG(S_COUNT, credit)}},
+                       {S_ARG(S_ID, sender), S_COUNT_ARG(credit)}},
     [RL_MSG_HEARTBEAT] = {"heartbeat", 3,
                           {S_ARG(S_ID, sender), S_ARG(S_ID, incarnation),
-                           S_ARG(S_COUNT, inflight)}},
+                           S_COUNT_ARG(inflight)}},
     [RL_MSG_COMPLETION] = {"completion", 5,
                            {S_ARG(S_ID, acct), S_ARG(S_ID, job_id),
                             S_ARG(S_STATUS, status), S_ARG(S_STR, sign_key),
@@ -64,7 +65,8 @@ static const s_spec_t s_specs[] = {
                        {S_ARG(S_STR, api_key), S_ARG(S_STR, idempotency_key),
                         S_ARG(S_BODY, body)}},
     [RL_MSG_REPLY] = {"reply", 2,
-                      {S_ARG(S_HTTP, http_status), S_ARG(S_BODY, body)}},
+                      {S_INT_ARG(http_status, S_HTTP_MIN, S_HTTP_MAX),
+                       S_ARG(S_BODY, body)}},
 };
 
 #define S_NSPECS (sizeof(s_specs) / sizeof(s_specs[0]))
@@ -93,24 +95,22 @@ typedef struct {
     uint8_t extra;    /* fixed bytes after that (ext type, scalar value) */
 } s_head_t;
 
-/* Tags 0xc0..0xdf; the fix* ranges are handled in s_head(). */
+#define S_B(lenbytes, extra) {S_HEAD_BLOB, (lenbytes), (extra)}
+
+/* Tags 0xc0..0xdf; the fix* ranges are handled in s_head(). By row: nil,
+ * unused, false, true; bin 8/16/32, ext 8; ext 16/32, float 32/64; uint
+ * 8..64; int 8..64; fixext 1/2/4/8; fixext 16, str 8/16/32; array 16/32,
+ * map 16/32. */
 static const s_head_t s_heads[32] = {
-    {S_HEAD_BLOB, 0, 0},  {S_HEAD_BAD, 0, 0},   /* nil, unused */
-    {S_HEAD_BLOB, 0, 0},  {S_HEAD_BLOB, 0, 0},  /* false, true */
-    {S_HEAD_BLOB, 1, 0},  {S_HEAD_BLOB, 2, 0},  /* bin 8, 16 */
-    {S_HEAD_BLOB, 4, 0},  {S_HEAD_BLOB, 1, 1},  /* bin 32, ext 8 */
-    {S_HEAD_BLOB, 2, 1},  {S_HEAD_BLOB, 4, 1},  /* ext 16, 32 */
-    {S_HEAD_BLOB, 0, 4},  {S_HEAD_BLOB, 0, 8},  /* float 32, 64 */
-    {S_HEAD_BLOB, 0, 1},  {S_HEAD_BLOB, 0, 2},  /* uint 8, 16 */
-    {S_HEAD_BLOB, 0, 4},  {S_HEAD_BLOB, 0, 8},  /* uint 32, 64 */
-    {S_HEAD_BLOB, 0, 1},  {S_HEAD_BLOB, 0, 2},  /* int 8, 16 */
-    {S_HEAD_BLOB, 0, 4},  {S_HEAD_BLOB, 0, 8},  /* int 32, 64 */
-    {S_HEAD_BLOB, 0, 2},  {S_HEAD_BLOB, 0, 3},  /* fixext 1, 2 */
-    {S_HEAD_BLOB, 0, 5},  {S_HEAD_BLOB, 0, 9},  /* fixext 4, 8 */
-    {S_HEAD_BLOB, 0, 17}, {S_HEAD_BLOB, 1, 0},  /* fixext 16, str 8 */
-    {S_HEAD_BLOB, 2, 0},  {S_HEAD_BLOB, 4, 0},  /* str 16, 32 */
-    {S_HEAD_ARRAY, 2, 0}, {S_HEAD_ARRAY, 4, 0}, /* array 16, 32 */
-    {S_HEAD_MAP, 2, 0},   {S_HEAD_MAP, 4, 0},   /* map 16, 32 */
+    S_B(0, 0),  {S_HEAD_BAD, 0, 0}, S_B(0, 0), S_B(0, 0),
+    S_B(1, 0),  S_B(2, 0),          S_B(4, 0), S_B(1, 1),
+    S_B(2, 1),  S_B(4, 1),          S_B(0, 4), S_B(0, 8),
+    S_B(0, 1),  S_B(0, 2),          S_B(0, 4), S_B(0, 8),
+    S_B(0, 1),  S_B(0, 2),          S_B(0, 4), S_B(0, 8),
+    S_B(0, 2),  S_B(0, 3),          S_B(0, 5), S_B(0, 9),
+    S_B(0, 17), S_B(1, 0),          S_B(2, 0), S_B(4, 0),
+    {S_HEAD_ARRAY, 2, 0}, {S_HEAD_ARRAY, 4, 0},
+    {S_HEAD_MAP, 2, 0},   {S_HEAD_MAP, 4, 0},
 };
 
 /* Reads the item header at p (avail > 0 bytes): *skip is the bytes of
@@ -127,7 +127,7 @@ s_head(const uint8_t *p, size_t avail, uint64_t *skip, uint64_t *children)
     *children = 0;
     if (tag <= 0x7f || tag >= 0xe0)
         return 0;
-    if (tag <= 0x8f || tag <= 0x9f) {
+    if (tag <= 0x9f) {
         *children = (uint64_t)(tag & 0x0f) * (tag <= 0x8f ? 2 : 1);
         return 0;
     }
@@ -173,9 +173,7 @@ s_scan(const uint8_t *buf, size_t len, size_t *end)
     return 0;
 }
 
-/*
- * Members and limits, shared by the encoder and the decoder.
- */
+/* Members and limits, shared by the encoder and the decoder. */
 
 /* The spec of a wire or enum type, or NULL when unknown. */
 static const s_spec_t *
@@ -228,8 +226,7 @@ s_check_status(const char *status, const char **why)
 {
     if (s_check_id(status, why) != 0)
         return -1;
-    if (strcmp(status, S_STATUS_COMPLETED) != 0 &&
-        strcmp(status, S_STATUS_FAILED) != 0)
+    if (strcmp(status, "completed") != 0 && strcmp(status, "failed") != 0)
         return s_fail(why, "status is not completed or failed");
     return 0;
 }
@@ -240,14 +237,6 @@ s_check_str(const char *s, const char **why)
     if (s != NULL && strnlen(s, RL_PROTO_MAX_STRING + 1) >
                          RL_PROTO_MAX_STRING)
         return s_fail(why, "string too long");
-    return 0;
-}
-
-static int
-s_check_range(int64_t v, int64_t lo, int64_t hi, const char **why)
-{
-    if (v < lo || v > hi)
-        return s_fail(why, "integer out of range");
     return 0;
 }
 
@@ -286,11 +275,10 @@ s_check_arg(const rl_msg_t *m, const s_arg_t *a, const char **why)
         if (s_body_len(m) > RL_PROTO_MAX_STRING)
             return s_fail(why, "body too long");
         return 0;
-    case S_COUNT:
-        return s_check_range(*(const int64_t *)p, 0, S_MAX_COUNT, why);
-    case S_HTTP:
-        return s_check_range(*(const int64_t *)p, S_HTTP_MIN, S_HTTP_MAX,
-                             why);
+    case S_INT:
+        if (*(const int64_t *)p < a->lo || *(const int64_t *)p > a->hi)
+            return s_fail(why, "integer out of range");
+        return 0;
     case S_FIELDS:
         return s_check_fields(m, why);
     }
@@ -320,9 +308,7 @@ s_append(rl_msg_t *m, const char *key, size_t klen, const char *value,
     f->value = rl_strndup(value, vlen);
 }
 
-/*
- * Messages.
- */
+/* Messages. */
 
 void
 rl_msg_init(rl_msg_t *m, rl_msg_type_t type)
@@ -380,9 +366,7 @@ rl_proto_type_name(rl_msg_type_t type)
     return spec != NULL ? spec->name : "unknown";
 }
 
-/*
- * Encoding.
- */
+/* Encoding. */
 
 static int
 s_pack_str(msgpack_packer *pk, const char *s, size_t n)
@@ -422,8 +406,7 @@ s_pack_arg(msgpack_packer *pk, const rl_msg_t *m, const s_arg_t *a)
         return s_pack_str(pk, s, s != NULL ? strlen(s) : 0);
     case S_BODY:
         return s_pack_str(pk, m->body, s_body_len(m));
-    case S_COUNT:
-    case S_HTTP:
+    case S_INT:
         return msgpack_pack_int64(pk, *(const int64_t *)p);
     case S_FIELDS:
         return s_pack_fields(pk, m);
@@ -475,23 +458,19 @@ out:
     return rc;
 }
 
-/*
- * Decoding.
- */
+/* Decoding. */
 
 static int
 s_get_int(const msgpack_object *o, int64_t *v)
 {
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         *v = o->via.i64;
-        return 0;
-    }
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-        o->via.u64 <= INT64_MAX) {
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+             o->via.u64 <= INT64_MAX)
         *v = (int64_t)o->via.u64;
-        return 0;
-    }
-    return -1;
+    else
+        return -1;
+    return 0;
 }
 
 /* Borrows the bytes of a str of at most max bytes, refusing an embedded
@@ -502,8 +481,8 @@ s_get_str(const msgpack_object *o, size_t max, bool binary, const char **s,
 {
     if (o->type != MSGPACK_OBJECT_STR)
         return s_fail(why, "expected a string");
-    *s = o->via.str.ptr;
     *n = o->via.str.size;
+    *s = *n > 0 ? o->via.str.ptr : ""; /* no NULL into memcpy */
     if (*n > max)
         return s_fail(why, max == RL_PROTO_MAX_ID ? "id too long"
                                                   : "string too long");
@@ -523,17 +502,15 @@ s_take_fields(const msgpack_object *o, rl_msg_t *m, const char **why)
         return s_fail(why, "too many fields");
     kv = o->via.map.ptr;
     for (size_t i = 0; i < o->via.map.size; i++) {
-        const char *key;
-        const char *value;
-        size_t klen;
-        size_t vlen;
+        const char *k, *v;
+        size_t klen, vlen;
 
-        if (s_get_str(&kv[i].key, RL_PROTO_MAX_STRING, false, &key, &klen,
+        if (s_get_str(&kv[i].key, RL_PROTO_MAX_STRING, false, &k, &klen,
                       why) != 0 ||
-            s_get_str(&kv[i].val, RL_PROTO_MAX_STRING, false, &value, &vlen,
+            s_get_str(&kv[i].val, RL_PROTO_MAX_STRING, false, &v, &vlen,
                       why) != 0)
             return -1;
-        s_append(m, key, klen, value, vlen);
+        s_append(m, k, klen, v, vlen);
     }
     return 0;
 }
@@ -544,38 +521,27 @@ static int
 s_take_arg(const msgpack_object *o, rl_msg_t *m, const s_arg_t *a,
            const char **why)
 {
+    bool is_id = a->kind == S_ID || a->kind == S_STATUS;
     void *p = s_member(m, a);
     const char *s;
     size_t n;
 
-    switch (a->kind) {
-    case S_ID:
-    case S_STATUS:
-        if (s_get_str(o, RL_PROTO_MAX_ID, false, &s, &n, why) != 0)
-            return -1;
+    if (a->kind == S_INT)
+        return s_get_int(o, p) == 0 ? 0 : s_fail(why, "expected an integer");
+    if (a->kind == S_FIELDS)
+        return s_take_fields(o, m, why);
+    if (s_get_str(o, is_id ? RL_PROTO_MAX_ID : RL_PROTO_MAX_STRING,
+                  a->kind == S_BODY, &s, &n, why) != 0)
+        return -1;
+    if (is_id) {
         memcpy(p, s, n);
         ((char *)p)[n] = '\0';
-        return 0;
-    case S_STR:
-        if (s_get_str(o, RL_PROTO_MAX_STRING, false, &s, &n, why) != 0)
-            return -1;
+    } else {
         *(char **)p = rl_strndup(s, n);
-        return 0;
-    case S_BODY:
-        if (s_get_str(o, RL_PROTO_MAX_STRING, true, &s, &n, why) != 0)
-            return -1;
-        m->body = rl_strndup(s, n);
-        m->body_len = n;
-        return 0;
-    case S_COUNT:
-    case S_HTTP:
-        if (s_get_int(o, p) != 0)
-            return s_fail(why, "expected an integer");
-        return 0;
-    case S_FIELDS:
-        return s_take_fields(o, m, why);
+        if (a->kind == S_BODY)
+            m->body_len = n;
     }
-    return s_fail(why, "unknown field kind");
+    return 0;
 }
 
 /* Fills m from the unpacked array o. */

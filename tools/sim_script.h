@@ -30,11 +30,15 @@
  *   poll_5xx=0..1000000         the next K polls answer 500/503
  *   malformed=none|submit|poll  answer 200 with a truncated JSON body
  *   malformed_times=0..1000000  only for the first N submits / polls
+ *
+ * Besides parsing, the module decides, as pure functions, what a task
+ * shows on a poll and how a submit or poll is answered.
  */
 #ifndef SIM_SCRIPT_H
 #define SIM_SCRIPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Render time used when the prompt holds no directive at all. */
@@ -55,6 +59,7 @@ typedef enum {
     SIM_SUBMIT_503,
     SIM_SUBMIT_CAPACITY, /* 429 concurrency / ServerOverloaded */
     SIM_SUBMIT_HANG,     /* never answered */
+    SIM_SUBMIT_MALFORMED, /* 200 with a broken body (not a word) */
 } sim_submit_t;
 
 /* How a task fails. */
@@ -72,6 +77,34 @@ typedef enum {
     SIM_MALFORMED_SUBMIT,
     SIM_MALFORMED_POLL,
 } sim_malformed_t;
+
+/* What a poll does before the task state is looked at. */
+typedef enum {
+    SIM_POLL_ANSWER = 0, /* answer with the task */
+    SIM_POLL_HANG,       /* never answer */
+    SIM_POLL_500,        /* API error, HTTP 500 */
+    SIM_POLL_503,        /* API error, HTTP 503 */
+    SIM_POLL_MALFORMED,  /* 200 with a broken body */
+} sim_poll_t;
+
+/*
+ * Task states; each API spells them its own way (sim_script_state_name).
+ *
+ *   QUEUED --> RUNNING --> SUCCEEDED | FAILED | EXPIRED
+ *      \          \------> CANCELLED (Seedance DELETE)
+ *       \-----------------> CANCELLED
+ *
+ * States from SUCCEEDED on are terminal and never change again.
+ */
+typedef enum {
+    SIM_ST_QUEUED = 0,
+    SIM_ST_RUNNING,
+    SIM_ST_SUCCEEDED, /* the first terminal state */
+    SIM_ST_FAILED,
+    SIM_ST_EXPIRED,
+    SIM_ST_CANCELLED,
+    SIM_ST_COUNT,
+} sim_state_t;
 
 /* A parsed script; a plain value, every member is API. A count of -1
  * means "every time". */
@@ -97,5 +130,37 @@ void sim_script_parse(const char *prompt, const char *sim_name,
 
 /* "kling" or "seedance". */
 const char *sim_script_api_name(sim_api_t api);
+
+/* The API's spelling of a state, e.g. Kling "succeed", Ark "succeeded". */
+const char *sim_script_state_name(sim_api_t api, sim_state_t state);
+
+/* The state shown by the n-th answered poll (n >= 1) of a task created
+ * elapsed_ms ago: in progress until render_ms has passed and more than
+ * `steps` polls were answered (or, with fail_after_polls=N, until poll
+ * N+1, which fails). In progress is QUEUED on the first poll when
+ * steps >= 2, or in the first quarter of render_ms when steps < 2, and
+ * RUNNING otherwise. */
+sim_state_t sim_script_state(const struct sim_script *sc, unsigned n,
+                             int64_t elapsed_ms);
+
+/* What the p-th poll (p >= 1, counting every poll) of a task does: the
+ * first poll_hang hang, the next poll_5xx alternate 500/503, then
+ * malformed ones. *n receives the answered-poll ordinal for
+ * sim_script_state(), or 0 when the poll does not answer normally. */
+sim_poll_t sim_script_poll(const struct sim_script *sc, unsigned p,
+                           unsigned *n);
+
+/* True when sim_script_submit() needs the prompt's submit count. */
+bool sim_script_counts_submits(const struct sim_script *sc);
+
+/* How the nth submit (1 = first; 0 when not counted) of the prompt is
+ * answered: a submit= answer, SIM_SUBMIT_MALFORMED, or SIM_SUBMIT_OK to
+ * create the task. */
+sim_submit_t sim_script_submit(const struct sim_script *sc, unsigned nth);
+
+/* The length of the part of a prompt that names it for submit counting:
+ * trailing Seedance text commands (" --dur 5 ...") are cut, so one job
+ * counts the same on either API. */
+size_t sim_script_prompt_key_len(const char *prompt);
 
 #endif

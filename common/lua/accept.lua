@@ -28,9 +28,7 @@ local now = ARGV[6]
 local fields = { 'id', j, 'acct', a, 'status', 'pending', 'state', 'queued',
     'credits', price, 'fence', 0, 'recoveries', 0, 'chain_idx', 0,
     'failover_used', 0, 'created_at', now, 'updated_at', now,
-    'wh_state', 'none',
-    'history', cjson.encode({ { status = 'pending', phase = 'Queued',
-        at = tonumber(now), reason = 'accepted' } }) }
+    'wh_state', 'none' }
 for i = 9, #ARGV, 2 do
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]

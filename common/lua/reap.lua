@@ -2,8 +2,13 @@
 -- jobs of workers whose lease expired (their fencing token is bumped so
 -- the old worker's writes are refused). A job recovered more than
 -- max_recoveries times is failed and refunded (poison containment).
--- ARGV: 1 max recoveries, 2 limit per sweep
--- Reply: {requeued unclaimed, recovered, failed}
+-- Only one process sweeps per period: the caller must take the lock
+-- rl:lock:reaper (held for one period) or the sweep is skipped.
+-- ARGV: 1 max recoveries, 2 limit per sweep, 3 holder id, 4 period (ms)
+-- Reply: {requeued unclaimed, recovered, failed} | {} when skipped
+local holder = redis.call('GET', 'rl:lock:reaper')
+if holder and holder ~= ARGV[3] then return {} end
+redis.call('SET', 'rl:lock:reaper', ARGV[3], 'PX', tonumber(ARGV[4]))
 local now = now_ms()
 local limit = tonumber(ARGV[2])
 local maxrec = tonumber(ARGV[1])

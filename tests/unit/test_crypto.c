@@ -72,7 +72,7 @@ test_standard_webhooks_signature(void **state)
     assert_int_equal(rl_hmac_sha256(key, (size_t)key_len, msg, (size_t)n,
                                     mac),
                      0);
-    memcpy(sig, "v1,", 3);
+    snprintf(sig, sizeof sig, "v1,");
     assert_int_equal(rl_base64_encode(mac, sizeof mac, sig + 3,
                                       sizeof sig - 3),
                      44);

@@ -1,0 +1,36 @@
+/*
+ * api_error - the JSON error object every failed request answers with:
+ *   {"error": {"type": "...", "code": "...", "message": "...",
+ *              "param": "field" | null}}
+ * and the HTTP status that goes with it.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef API_ERROR_H
+#define API_ERROR_H
+
+#include <stdarg.h>
+
+#define API_ERROR_MSG_LEN 256
+
+typedef struct {
+    int status;                     /* HTTP status: 400, 401, 402 ... */
+    const char *type;               /* "invalid_request_error" ... */
+    const char *code;               /* "invalid_duration" ... */
+    const char *param;              /* the offending field, or NULL */
+    char message[API_ERROR_MSG_LEN]; /* a sentence for humans */
+} api_error_t;
+
+/* Fills e. */
+void api_error_set(api_error_t *e, int status, const char *type,
+                   const char *code, const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Shorthand for a 400 invalid_request_error on `param`. */
+void api_error_invalid(api_error_t *e, const char *code, const char *param,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The error as a JSON text (caller frees). */
+char *api_error_json(const api_error_t *e);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * broker - the process context of reelay-broker: the HTTP API, the
+ * ZeroMQ ingress, dispatch to workers and the reaper, on one loop.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BROKER_H
+#define BROKER_H
+
+#include <stdint.h>
+
+#include "rl_config.h"
+#include "rl_redis.h"
+
+struct event_base;
+struct evhttp;
+typedef struct dispatch dispatch_t;
+typedef struct ingress ingress_t;
+typedef struct reaper reaper_t;
+
+typedef struct {
+    const rl_config_t *cfg;    /* immutable configuration */
+    int index;                 /* which endpoints of the lists we bind */
+    char id[48];               /* "broker-<host>-<pid>-<random>" */
+    struct event_base *base;
+    rl_redis_t *redis;
+    void *zctx;                /* ZeroMQ context */
+    struct evhttp *http;
+    dispatch_t *dispatch;
+    ingress_t *ingress;
+    reaper_t *reaper;
+    uint64_t accepted;         /* 202 answers since start */
+} broker_t;
+
+#endif

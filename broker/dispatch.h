@@ -1,0 +1,39 @@
+/*
+ * dispatch - sends queued jobs to workers that have asked for them.
+ *
+ * Credit-based flow control (the ZeroMQ Guide's load-balancing broker):
+ * a worker connects a DEALER to our ROUTER and announces how many more
+ * jobs it can take (HELLO resets its credit, CREDIT adds to it). We take
+ * at most that many refs from the Redis queue (dispatch_take.lua moves
+ * them to rl:dispatched with a claim deadline) and send DISPATCH to the
+ * worker with the most credit. A lost message costs nothing but time:
+ * the reaper puts unclaimed refs back.
+ *
+ * Heartbeats go both ways every heartbeat_ms; a worker silent for
+ * heartbeat_liveness periods is forgotten together with its credit.
+ * Our heartbeat carries this process's incarnation id, so a worker that
+ * sees a new incarnation (we restarted) re-sends HELLO.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef DISPATCH_H
+#define DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker.h"
+
+/* Binds the ROUTER on cfg->dispatch[b->index]. NULL on failure. */
+dispatch_t *dispatch_new(broker_t *b);
+
+/* Closes the socket and frees. NULL-safe, sets *p to NULL. */
+void dispatch_destroy(dispatch_t **p);
+
+/* A job was queued: take from the queue now if any worker has credit. */
+void dispatch_wake(dispatch_t *d);
+
+/* Known workers and the sum of their credit. */
+size_t dispatch_workers(const dispatch_t *d);
+int64_t dispatch_credit(const dispatch_t *d);
+
+#endif

@@ -1,2 +1,0 @@
-int broker_placeholder(void);
-int broker_placeholder(void) { return 0; }

@@ -1,0 +1,81 @@
+/*
+ * reaper - the periodic recovery sweep.
+ * SPDX-License-Identifier: MIT
+ */
+#include "reaper.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "dispatch.h"
+#include "rl_alloc.h"
+#include "rl_log.h"
+
+struct reaper {
+    broker_t *broker;
+    struct event *timer;
+    bool running;          /* a sweep is in flight */
+};
+
+static void
+s_on_reaped(redisReply *reply, void *arg)
+{
+    reaper_t *r = arg;
+    r->running = false;
+    long long counts[3] = {0, 0, 0};
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements != 3)
+        return; /* skipped (another process holds the lock) or unknown */
+    for (size_t i = 0; i < 3; i++)
+        rl_redis_reply_ll(reply->element[i], &counts[i]);
+    if (counts[0] + counts[1] + counts[2] > 0) {
+        rl_log_info("reaper: requeued %lld unclaimed, recovered %lld, "
+                    "failed %lld",
+                    counts[0], counts[1], counts[2]);
+        dispatch_wake(r->broker->dispatch);
+    }
+}
+
+static void
+s_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    reaper_t *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->running)
+        return;
+    const rl_config_t *cfg = r->broker->cfg;
+    char maxrec[16], limit[16], period[24];
+    snprintf(maxrec, sizeof maxrec, "%d", cfg->max_recoveries);
+    snprintf(limit, sizeof limit, "%d", REAPER_SWEEP_LIMIT);
+    snprintf(period, sizeof period, "%ld", cfg->reaper_interval_ms);
+    const char *argv[] = {maxrec, limit, r->broker->id, period};
+    if (rl_redis_script(r->broker->redis, "reap", s_on_reaped, r, 0, 4, argv,
+                        NULL) == 0)
+        r->running = true;
+}
+
+reaper_t *
+reaper_new(broker_t *b)
+{
+    reaper_t *r = rl_calloc(1, sizeof *r);
+    r->broker = b;
+    long ms = b->cfg->reaper_interval_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    r->timer = event_new(b->base, -1, EV_PERSIST, s_on_timer, r);
+    event_add(r->timer, &tv);
+    return r;
+}
+
+void
+reaper_destroy(reaper_t **p)
+{
+    if (p == NULL || *p == NULL)
+        return;
+    event_free((*p)->timer);
+    free(*p);
+    *p = NULL;
+}

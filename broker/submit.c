@@ -1,0 +1,257 @@
+/*
+ * submit - the accept path of a job.
+ * SPDX-License-Identifier: MIT
+ */
+#include "submit.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api_error.h"
+#include "dispatch.h"
+#include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_crypto.h"
+#include "rl_jobview.h"
+#include "rl_log.h"
+#include "validate.h"
+
+#define SUBMIT_JOB_ID_CHARS 24
+#define SUBMIT_MAX_PAIRS 16
+
+struct submit_req {
+    broker_t *broker;
+    submit_cb cb;
+    void *arg;
+    bool abandoned;
+    char job_id[48];
+    char *body202;   /* the 202 answer, stored for idempotent replays */
+};
+
+static void
+s_answer_error(const api_error_t *e, submit_cb cb, void *arg)
+{
+    char *json = api_error_json(e);
+    cb(e->status, json, NULL, arg);
+    free(json);
+}
+
+static void
+s_unavailable(submit_cb cb, void *arg)
+{
+    api_error_t e;
+    api_error_set(&e, 503, "service_unavailable", "storage_unavailable",
+                  NULL, "job storage is unavailable; retry shortly (with "
+                  "the same Idempotency-Key to stay safe)");
+    s_answer_error(&e, cb, arg);
+}
+
+static bool
+s_idem_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n > SUBMIT_MAX_IDEM_KEY)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* Builds the stored field/value pairs of a new job into kv. */
+static size_t
+s_fields(const broker_t *b, const submission_t *s, const char **kv,
+         char bufs[][256])
+{
+    const rl_model_conf_t *m = s->model;
+    size_t n = 0;
+    kv[n++] = "model";
+    kv[n++] = m->name;
+    kv[n++] = "prompt";
+    kv[n++] = s->prompt;
+    snprintf(bufs[0], 256, "%d", s->duration_s);
+    kv[n++] = "duration";
+    kv[n++] = bufs[0];
+    kv[n++] = "aspect_ratio";
+    kv[n++] = s->aspect_ratio;
+    kv[n++] = "webhook_url";
+    kv[n++] = s->webhook_url ? s->webhook_url : "";
+    size_t used = (size_t)snprintf(bufs[1], 256, "%s", m->name);
+    for (size_t i = 0; i < m->nchain && used < 256; i++)
+        used += (size_t)snprintf(bufs[1] + used, 256 - used, ",%s",
+                                 b->cfg->models[m->chain[i]].name);
+    kv[n++] = "chain";
+    kv[n++] = bufs[1];
+    kv[n++] = "provider";
+    kv[n++] = b->cfg->providers[m->provider].name;
+    if (s->negative_prompt) {
+        kv[n++] = "negative_prompt";
+        kv[n++] = s->negative_prompt;
+    }
+    if (s->image_url) {
+        kv[n++] = "image_url";
+        kv[n++] = s->image_url;
+    }
+    return n / 2;
+}
+
+static void
+s_on_accept(redisReply *reply, void *arg)
+{
+    submit_req_t *r = arg;
+    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
+                       reply->elements > 0)
+                          ? rl_redis_reply_str(reply->element[0])
+                          : NULL;
+    api_error_t e;
+    if (r->abandoned) {
+        /* nothing to answer */
+    } else if (tag == NULL) {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            rl_log_warnx("accept: redis error: %s", reply->str);
+        s_unavailable(r->cb, r->arg);
+    } else if (strcmp(tag, "ok") == 0) {
+        r->broker->accepted++;
+        dispatch_wake(r->broker->dispatch);
+        r->cb(202, r->body202, r->job_id, r->arg);
+    } else if (strcmp(tag, "replay") == 0 && reply->elements == 3) {
+        r->cb(202, rl_redis_reply_str(reply->element[2]),
+              rl_redis_reply_str(reply->element[1]), r->arg);
+    } else if (strcmp(tag, "unauthorized") == 0) {
+        api_error_set(&e, 401, "authentication_error", "invalid_api_key",
+                      NULL, "invalid API key");
+        s_answer_error(&e, r->cb, r->arg);
+    } else if (strcmp(tag, "credits") == 0 && reply->elements == 3) {
+        api_error_set(&e, 402, "insufficient_credits",
+                      "insufficient_credits", NULL,
+                      "this job costs %s credits and the balance is %s",
+                      rl_redis_reply_str(reply->element[2]),
+                      rl_redis_reply_str(reply->element[1]));
+        s_answer_error(&e, r->cb, r->arg);
+    } else if (strcmp(tag, "idem_conflict") == 0) {
+        api_error_set(&e, 422, "idempotency_error", "idempotency_key_reused",
+                      "Idempotency-Key",
+                      "this Idempotency-Key was used with a different body");
+        s_answer_error(&e, r->cb, r->arg);
+    } else {
+        rl_log_warnx("accept: unexpected reply '%s'", tag);
+        s_unavailable(r->cb, r->arg);
+    }
+    free(r->body202);
+    free(r);
+}
+
+/* The 202 body, rendered from the same fields the job is stored with. */
+static char *
+s_body202(const char **kv, size_t npairs, const char *job_id,
+          const char *credits, const char *created, const char *history)
+{
+    const char *all[2 * (SUBMIT_MAX_PAIRS + 6)];
+    size_t n = 2 * npairs;
+    memcpy(all, kv, n * sizeof *kv);
+    const char *extra[] = {"id", job_id, "status", "pending", "credits",
+                           credits, "created_at", created, "phase", "Queued",
+                           "history", history};
+    memcpy(all + n, extra, sizeof extra);
+    rl_jobview_src_t src = {all, npairs + 6};
+    json_t *o = rl_jobview_api(&src, 0);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+static int
+s_send(broker_t *b, submit_req_t *r, const char *key_hash,
+       const char *idem, const char *body_hash, const submission_t *s)
+{
+    char bufs[2][256];
+    const char *kv[2 * SUBMIT_MAX_PAIRS];
+    size_t npairs = s_fields(b, s, kv, bufs);
+    char price[32], created[32], ttl[16], history[160];
+    int64_t now = rl_clock_wall_ms();
+    snprintf(price, sizeof price, "%ld", s->price);
+    snprintf(created, sizeof created, "%lld", (long long)now);
+    snprintf(ttl, sizeof ttl, "%d", SUBMIT_IDEM_TTL_S);
+    snprintf(history, sizeof history,
+             "[{\"status\":\"pending\",\"phase\":\"Queued\",\"at\":%lld,"
+             "\"reason\":\"accepted\"}]",
+             (long long)now);
+    r->body202 = s_body202(kv, npairs, r->job_id, price, created, history);
+    const char *argv[8 + 2 * (SUBMIT_MAX_PAIRS + 2)];
+    int argc = 0;
+    argv[argc++] = key_hash;
+    argv[argc++] = r->job_id;
+    argv[argc++] = idem;
+    argv[argc++] = body_hash;
+    argv[argc++] = price;
+    argv[argc++] = created;
+    argv[argc++] = r->body202;
+    argv[argc++] = ttl;
+    for (size_t i = 0; i < 2 * npairs; i++)
+        argv[argc++] = kv[i];
+    argv[argc++] = "history";
+    argv[argc++] = history;
+    argv[argc++] = "deadline_at";
+    char deadline[32];
+    snprintf(deadline, sizeof deadline, "%lld",
+             (long long)(now + b->cfg->max_wait_s * 1000));
+    argv[argc++] = deadline;
+    return rl_redis_script(b->redis, "accept", s_on_accept, r, 0, argc, argv,
+                           NULL);
+}
+
+submit_req_t *
+submit_start(broker_t *b, const char *api_key, const char *idem_key,
+             const char *body, size_t len, submit_cb cb, void *arg)
+{
+    api_error_t e;
+    submission_t s;
+    if (api_key == NULL || api_key[0] == '\0') {
+        api_error_set(&e, 401, "authentication_error", "missing_api_key",
+                      NULL, "send your API key as 'Authorization: Bearer "
+                      "KEY'");
+        s_answer_error(&e, cb, arg);
+        return NULL;
+    }
+    if (idem_key == NULL)
+        idem_key = "";
+    if (!s_idem_ok(idem_key)) {
+        api_error_invalid(&e, "invalid_idempotency_key", "Idempotency-Key",
+                          "'Idempotency-Key' must be 1-255 printable ASCII "
+                          "characters");
+        s_answer_error(&e, cb, arg);
+        return NULL;
+    }
+    if (validate_submission(b->cfg, body, len, &s, &e) != 0) {
+        s_answer_error(&e, cb, arg);
+        return NULL;
+    }
+    char key_hash[RL_SHA256_HEX_LEN], body_hash[RL_SHA256_HEX_LEN];
+    submit_req_t *r = rl_calloc(1, sizeof *r);
+    r->broker = b;
+    r->cb = cb;
+    r->arg = arg;
+    if (rl_sha256_hex(api_key, strlen(api_key), key_hash) != 0 ||
+        rl_sha256_hex(body, len, body_hash) != 0 ||
+        rl_random_id("vgen_", SUBMIT_JOB_ID_CHARS, r->job_id,
+                     sizeof r->job_id) != 0 ||
+        s_send(b, r, key_hash, idem_key, body_hash, &s) != 0) {
+        submission_release(&s);
+        free(r->body202);
+        free(r);
+        s_unavailable(cb, arg);
+        return NULL;
+    }
+    submission_release(&s);
+    return r;
+}
+
+void
+submit_abandon(submit_req_t *r)
+{
+    r->abandoned = true;
+}

@@ -1,0 +1,277 @@
+/*
+ * validate - checks of the POST /v1/video/generations body.
+ * SPDX-License-Identifier: MIT
+ */
+#include "validate.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "rl_alloc.h"
+
+#define VALIDATE_MAX_DURATION 3600
+
+static const char *const s_known_fields[] = {
+    "model", "prompt", "duration", "aspect_ratio", "webhook_url",
+    "negative_prompt", "image_url", NULL,
+};
+
+static bool
+s_known(const char *key)
+{
+    for (size_t i = 0; s_known_fields[i] != NULL; i++)
+        if (strcmp(s_known_fields[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Number of UTF-8 code points (jansson has already validated UTF-8). */
+static size_t
+s_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+int
+validate_duration(const void *json_value)
+{
+    const json_t *v = json_value;
+    long secs = -1;
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        secs = (n >= 1 && n <= VALIDATE_MAX_DURATION) ? (long)n : -1;
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end = NULL;
+        if (*s < '0' || *s > '9')
+            return -1;
+        secs = strtol(s, &end, 10);
+        if (end == s || (strcmp(end, "s") != 0 && *end != '\0'))
+            return -1;
+        if (secs < 1 || secs > VALIDATE_MAX_DURATION)
+            return -1;
+    }
+    return (int)secs;
+}
+
+int
+validate_http_url(const char *url, const char **why)
+{
+    if (strlen(url) > VALIDATE_MAX_URL) {
+        *why = "is longer than 2048 bytes";
+        return -1;
+    }
+    CURLU *u = curl_url();
+    int rc = -1;
+    char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL;
+    *why = "is not an absolute http(s) URL";
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+        goto out;
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        host[0] == '\0')
+        goto out;
+    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
+        *why = "must not carry credentials";
+        goto out;
+    }
+    rc = 0;
+out:
+    curl_free(pass);
+    curl_free(user);
+    curl_free(host);
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* Reads an optional string field; -1 (with err) when present but not a
+ * non-empty string. */
+static int
+s_opt_string(json_t *root, const char *field, char **out, api_error_t *err)
+{
+    json_t *v = json_object_get(root, field);
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        api_error_invalid(err, "invalid_field", field,
+                          "'%s' must be a non-empty string", field);
+        return -1;
+    }
+    *out = rl_strdup(json_string_value(v));
+    return 0;
+}
+
+static int
+s_check_fields(json_t *root, api_error_t *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        if (!s_known(key)) {
+            api_error_invalid(err, "unknown_field", key,
+                              "unknown field '%.64s'", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_model(const rl_config_t *cfg, json_t *root, submission_t *s,
+        api_error_t *err)
+{
+    json_t *v = json_object_get(root, "model");
+    if (!json_is_string(v)) {
+        api_error_invalid(err, "missing_model", "model",
+                          "'model' is required and must be a string");
+        return -1;
+    }
+    s->model = rl_config_model(cfg, json_string_value(v));
+    if (s->model == NULL) {
+        api_error_invalid(err, "unknown_model", "model",
+                          "unknown model '%.64s'", json_string_value(v));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_prompt(const rl_config_t *cfg, json_t *root, submission_t *s,
+         api_error_t *err)
+{
+    json_t *v = json_object_get(root, "prompt");
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        api_error_invalid(err, "missing_prompt", "prompt",
+                          "'prompt' is required and must be a non-empty "
+                          "string");
+        return -1;
+    }
+    if (strlen(json_string_value(v)) != json_string_length(v) ||
+        s_utf8_len(json_string_value(v)) > (size_t)cfg->max_prompt_len) {
+        api_error_invalid(err, "invalid_prompt", "prompt",
+                          "'prompt' must be at most %ld characters without "
+                          "NUL bytes", cfg->max_prompt_len);
+        return -1;
+    }
+    s->prompt = rl_strdup(json_string_value(v));
+    return 0;
+}
+
+static int
+s_duration(json_t *root, submission_t *s, api_error_t *err)
+{
+    json_t *v = json_object_get(root, "duration");
+    int secs = v ? validate_duration(v) : 5;
+    long price = secs > 0 ? rl_config_price(s->model, secs) : -1;
+    if (price < 0) {
+        char offered[128] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < s->model->nprices && used < sizeof offered;
+             i++)
+            used += (size_t)snprintf(offered + used, sizeof offered - used,
+                                     "%s\"%ds\"", i ? ", " : "",
+                                     s->model->prices[i].seconds);
+        api_error_invalid(err, "invalid_duration", "duration",
+                          "'duration' must be one of %s for model '%s'",
+                          offered, s->model->name);
+        return -1;
+    }
+    s->duration_s = secs;
+    s->price = price;
+    return 0;
+}
+
+static int
+s_aspect(const rl_config_t *cfg, json_t *root, submission_t *s,
+         api_error_t *err)
+{
+    json_t *v = json_object_get(root, "aspect_ratio");
+    if (v == NULL || json_is_null(v)) {
+        s->aspect_ratio = cfg->naspect_ratios ? cfg->aspect_ratios[0] : "16:9";
+        return 0;
+    }
+    for (size_t i = 0; json_is_string(v) && i < cfg->naspect_ratios; i++) {
+        if (strcmp(cfg->aspect_ratios[i], json_string_value(v)) == 0) {
+            s->aspect_ratio = cfg->aspect_ratios[i];
+            return 0;
+        }
+    }
+    api_error_invalid(err, "invalid_aspect_ratio", "aspect_ratio",
+                      "'aspect_ratio' must be one of the configured ratios "
+                      "(for example \"16:9\")");
+    return -1;
+}
+
+static int
+s_urls(json_t *root, submission_t *s, api_error_t *err)
+{
+    const char *why = NULL;
+    if (s_opt_string(root, "webhook_url", &s->webhook_url, err) != 0)
+        return -1;
+    if (s->webhook_url && validate_http_url(s->webhook_url, &why) != 0) {
+        api_error_invalid(err, "invalid_webhook_url", "webhook_url",
+                          "'webhook_url' %s", why);
+        return -1;
+    }
+    if (s_opt_string(root, "image_url", &s->image_url, err) != 0)
+        return -1;
+    if (s->image_url && validate_http_url(s->image_url, &why) != 0) {
+        api_error_invalid(err, "invalid_image_url", "image_url",
+                          "'image_url' %s", why);
+        return -1;
+    }
+    return s_opt_string(root, "negative_prompt", &s->negative_prompt, err);
+}
+
+int
+validate_submission(const rl_config_t *cfg, const char *body, size_t len,
+                    submission_t *out, api_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        api_error_invalid(err, "malformed_json", NULL,
+                          "the body is not valid JSON: %s", jerr.text);
+        return -1;
+    }
+    int rc = -1;
+    if (!json_is_object(root)) {
+        api_error_invalid(err, "malformed_json", NULL,
+                          "the body must be a JSON object");
+        goto out;
+    }
+    if (s_check_fields(root, err) != 0 || s_model(cfg, root, out, err) != 0 ||
+        s_prompt(cfg, root, out, err) != 0 || s_duration(root, out, err) != 0 ||
+        s_aspect(cfg, root, out, err) != 0 || s_urls(root, out, err) != 0)
+        goto out;
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc != 0)
+        submission_release(out);
+    return rc;
+}
+
+void
+submission_release(submission_t *s)
+{
+    free(s->prompt);
+    free(s->webhook_url);
+    free(s->negative_prompt);
+    free(s->image_url);
+    memset(s, 0, sizeof *s);
+}

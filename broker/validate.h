@@ -1,0 +1,47 @@
+/*
+ * validate - turns a submission body into a checked job request.
+ * Every field is checked against the configuration (model catalog,
+ * priced durations, aspect ratios, prompt length); the first problem is
+ * reported as a 400 naming the field. Nothing is trusted: the body may be
+ * any bytes.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef VALIDATE_H
+#define VALIDATE_H
+
+#include <stddef.h>
+
+#include "api_error.h"
+#include "rl_config.h"
+
+#define VALIDATE_MAX_URL 2048
+
+typedef struct {
+    const rl_model_conf_t *model; /* borrowed from the config */
+    char *prompt;                 /* owned */
+    int duration_s;               /* a duration the model is priced for */
+    long price;                   /* credits for that duration */
+    const char *aspect_ratio;     /* borrowed from the config */
+    char *webhook_url;            /* owned, NULL when none */
+    char *negative_prompt;        /* owned, NULL when none */
+    char *image_url;              /* owned, NULL when none */
+} submission_t;
+
+/* Parses and checks body. Returns 0 with *out filled (release it with
+ * submission_release), or -1 with *err filled and *out empty. */
+int validate_submission(const rl_config_t *cfg, const char *body, size_t len,
+                        submission_t *out, api_error_t *err);
+
+/* Frees what a submission owns. Safe on a zeroed submission. */
+void submission_release(submission_t *s);
+
+/* Checks that url is an absolute http(s) URL of at most VALIDATE_MAX_URL
+ * bytes with a host and no credentials. Returns 0, or -1 with the reason
+ * in why. */
+int validate_http_url(const char *url, const char **why);
+
+/* Parses a duration given as "5s", "5" or 5. Returns seconds (1..3600)
+ * or -1. */
+int validate_duration(const void *json_value);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * rl_cli - the command line shared by every role:
+ *   -c FILE          configuration file (default deploy/reelay.ini)
+ *   --index N        which entry of the endpoint lists this process binds
+ *   --check-config   load and validate the configuration, then exit
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_CLI_H
+#define RL_CLI_H
+
+#include <stdbool.h>
+
+#include "rl_config.h"
+
+typedef struct {
+    const char *config_path;  /* borrowed from argv */
+    int index;                /* 0 by default */
+    bool check_config;
+} rl_cli_t;
+
+/* Parses argv. Returns 0, or -1 after printing usage to stderr. */
+int rl_cli_parse(int argc, char **argv, const char *role, rl_cli_t *out);
+
+/* Loads the configuration and sets up logging for `role`; prints the
+ * reason and returns NULL when it is invalid. With --check-config it
+ * prints "configuration ok" and the caller exits. */
+rl_config_t *rl_cli_config(const rl_cli_t *cli, const char *role);
+
+/* Writes "<role>-<hostname>-<pid>-<random>" into buf, an id that is
+ * unique per process start (the incarnation). */
+void rl_cli_process_id(const char *role, char *buf, size_t len);
+
+#endif

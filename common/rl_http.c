@@ -1,0 +1,586 @@
+/*
+ * rl_http - asynchronous HTTP client: one curl multi handle driven by
+ * libevent through curl_multi_socket_action (the libcurl hiperfifo model).
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_http.h"
+
+#include "rl_alloc.h"
+#include "rl_clock.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#define S_HEADER_VALUE_MAX 64 /* longest captured header value */
+#define S_BODY_INITIAL 1024   /* first allocation of a captured body */
+
+/*
+ * Request lifetime:
+ *
+ *   rl_http_request -> ACTIVE --(curl reports DONE)--> DONE --> callback
+ *                        |                              |
+ *                        +------ rl_http_cancel --------+--> freed, no cb
+ *
+ * ACTIVE: on h->active, easy handle added to the multi.
+ * DONE:   on h->done, still added to the multi until its turn comes.
+ * While its callback runs a request is on no list and its easy handle has
+ * been removed; it is freed when the callback returns.
+ */
+struct s_sock {
+    LIST_ENTRY(s_sock) link; /* in rl_http.socks */
+    rl_http_t *h;            /* owning client */
+    curl_socket_t fd;        /* the socket curl asked us to watch */
+    struct event *ev;        /* persistent read/write event on fd */
+};
+
+typedef struct {
+    char value[S_HEADER_VALUE_MAX]; /* trimmed, possibly cut value */
+    bool present;                   /* the header was seen */
+} s_header_t;
+
+struct rl_http_req {
+    TAILQ_ENTRY(rl_http_req) link; /* in h->active or h->done */
+    rl_http_t *h;                  /* owning client */
+    CURL *easy;                    /* the transfer */
+    struct curl_slist *headers;    /* request headers, owned */
+    rl_http_cb cb;                 /* completion callback */
+    void *arg;                     /* its argument */
+    char *body;                    /* captured body, NUL-terminated */
+    size_t body_len;               /* bytes captured */
+    size_t body_cap;               /* bytes allocated for body */
+    size_t max_body;               /* capture cap */
+    bool truncated;                /* bytes were discarded */
+    s_header_t retry_after;        /* Retry-After */
+    s_header_t poll_after;         /* openai-poll-after-ms */
+    char error[CURL_ERROR_SIZE];   /* curl's detailed error text */
+    int64_t start_us;              /* monotonic start time */
+    CURLcode result;               /* outcome once done */
+    bool done;                     /* on h->done */
+    bool in_callback;              /* its callback is running */
+};
+
+TAILQ_HEAD(s_req_list, rl_http_req);
+
+struct rl_http {
+    struct event_base *base;   /* borrowed loop */
+    CURLM *multi;              /* the one multi handle */
+    struct event *timer;       /* curl's single timeout */
+    rl_http_addr_guard guard;  /* connect-time address filter or NULL */
+    void *guard_arg;           /* its argument */
+    struct s_req_list active;  /* transfers curl is running */
+    struct s_req_list done;    /* finished, waiting for their callback */
+    LIST_HEAD(, s_sock) socks; /* sockets with an event */
+    size_t pending;            /* requests on active or done */
+    int dispatching;           /* depth of s_dispatch_done */
+    bool dying;                /* destroy was called from a callback */
+};
+
+static void s_process(rl_http_t *h);
+
+/* --- sockets and timer: libevent <-> curl ------------------------------ */
+
+static void
+s_on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    rl_http_t *h = arg;
+    int action = 0;
+    int running = 0;
+
+    if (what & EV_READ)
+        action |= CURL_CSELECT_IN;
+    if (what & EV_WRITE)
+        action |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(h->multi, fd, action, &running);
+    s_process(h);
+}
+
+static void
+s_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    rl_http_t *h = arg;
+    int running = 0;
+
+    (void)fd;
+    (void)what;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    s_process(h);
+}
+
+static void
+s_sock_free(struct s_sock *sk)
+{
+    LIST_REMOVE(sk, link);
+    event_free(sk->ev);
+    free(sk);
+}
+
+static struct s_sock *
+s_sock_new(rl_http_t *h, curl_socket_t fd)
+{
+    struct s_sock *sk = rl_calloc(1, sizeof *sk);
+
+    sk->ev = event_new(h->base, fd, 0, s_on_socket_event, h);
+    if (sk->ev == NULL) {
+        free(sk);
+        return NULL;
+    }
+    sk->h = h;
+    sk->fd = fd;
+    LIST_INSERT_HEAD(&h->socks, sk, link);
+    return sk;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: keep one persistent event per socket in step
+ * with what curl waits for. */
+static int
+s_on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+                 void *socketp)
+{
+    rl_http_t *h = userp;
+    struct s_sock *sk = socketp;
+    short kind = EV_PERSIST;
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (sk != NULL)
+            s_sock_free(sk);
+        return 0;
+    }
+    if (sk == NULL) {
+        sk = s_sock_new(h, fd);
+        if (sk == NULL)
+            return -1;
+        curl_multi_assign(h->multi, fd, sk);
+    }
+    if (what & CURL_POLL_IN)
+        kind |= EV_READ;
+    if (what & CURL_POLL_OUT)
+        kind |= EV_WRITE;
+    event_del(sk->ev);
+    event_assign(sk->ev, h->base, fd, kind, s_on_socket_event, h);
+    return event_add(sk->ev, NULL) == 0 ? 0 : -1;
+}
+
+/* CURLMOPT_TIMERFUNCTION: only schedules; curl forbids calling
+ * curl_multi_socket_action from inside its callbacks. */
+static int
+s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    rl_http_t *h = userp;
+    struct timeval tv;
+
+    (void)multi;
+    if (timeout_ms < 0)
+        return evtimer_del(h->timer) == 0 ? 0 : -1;
+    tv.tv_sec = timeout_ms / 1000;
+    tv.tv_usec = (timeout_ms % 1000) * 1000;
+    return evtimer_add(h->timer, &tv) == 0 ? 0 : -1;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: the guard sees the address actually about
+ * to be connected to, after DNS, so rebinding cannot slip past it. */
+static curl_socket_t
+s_on_open_socket(void *clientp, curlsocktype purpose,
+                 struct curl_sockaddr *addr)
+{
+    rl_http_t *h = clientp;
+
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (h->guard != NULL && !h->guard(&addr->addr, h->guard_arg))
+        return CURL_SOCKET_BAD;
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
+                  addr->protocol);
+}
+
+/* --- response capture -------------------------------------------------- */
+
+static void
+s_body_reserve(rl_http_req_t *req, size_t need)
+{
+    size_t cap = req->body_cap ? req->body_cap : S_BODY_INITIAL;
+
+    if (need <= req->body_cap)
+        return;
+    while (cap < need)
+        cap *= 2;
+    if (cap > req->max_body + 1)
+        cap = req->max_body + 1;
+    req->body = rl_realloc(req->body, cap);
+    req->body_cap = cap;
+}
+
+/* CURLOPT_WRITEFUNCTION: keeps up to max_body bytes and swallows the rest
+ * so the connection stays usable and the request still succeeds. */
+static size_t
+s_on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    rl_http_req_t *req = userdata;
+    size_t n = size * nmemb;
+    size_t room = req->max_body - req->body_len;
+    size_t take = n < room ? n : room;
+
+    if (take < n)
+        req->truncated = true;
+    if (take > 0) {
+        s_body_reserve(req, req->body_len + take + 1);
+        memcpy(req->body + req->body_len, ptr, take);
+        req->body_len += take;
+        req->body[req->body_len] = '\0';
+    }
+    return n;
+}
+
+static void
+s_header_match(const char *line, size_t len, const char *name,
+               s_header_t *out)
+{
+    size_t name_len = strlen(name);
+    const char *v = line + name_len + 1;
+    const char *end = line + len;
+    size_t n;
+
+    if (len <= name_len || line[name_len] != ':' ||
+        strncasecmp(line, name, name_len) != 0)
+        return;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    n = (size_t)(end - v);
+    if (n >= sizeof out->value)
+        n = sizeof out->value - 1;
+    memcpy(out->value, v, n);
+    out->value[n] = '\0';
+    out->present = true;
+}
+
+/* CURLOPT_HEADERFUNCTION: lines arrive one at a time, not NUL-terminated.
+ * A new status line (after a 1xx) forgets earlier captures. */
+static size_t
+s_on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+    rl_http_req_t *req = userdata;
+    size_t len = size * nmemb;
+
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        req->retry_after.present = false;
+        req->poll_after.present = false;
+    }
+    s_header_match(line, len, "retry-after", &req->retry_after);
+    s_header_match(line, len, "openai-poll-after-ms", &req->poll_after);
+    return len;
+}
+
+/* --- completion -------------------------------------------------------- */
+
+static void
+s_req_free(rl_http_req_t *req)
+{
+    if (req->easy != NULL)
+        curl_easy_cleanup(req->easy);
+    curl_slist_free_all(req->headers);
+    free(req->body);
+    free(req);
+}
+
+static void
+s_complete(rl_http_req_t *req)
+{
+    rl_http_resp_t resp = {0};
+    long status = 0;
+    char *ip = NULL;
+
+    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(req->easy, CURLINFO_PRIMARY_IP, &ip);
+    resp.status = status;
+    resp.curl_code = (int)req->result;
+    resp.timed_out = req->result == CURLE_OPERATION_TIMEDOUT;
+    resp.error = "";
+    if (req->result != CURLE_OK)
+        resp.error = req->error[0] ? req->error
+                                   : curl_easy_strerror(req->result);
+    resp.body = req->body != NULL ? req->body : "";
+    resp.body_len = req->body_len;
+    resp.truncated = req->truncated;
+    resp.retry_after = req->retry_after.present ? req->retry_after.value
+                                                : NULL;
+    resp.poll_after_ms = req->poll_after.present ? req->poll_after.value
+                                                 : NULL;
+    resp.total_ms = (double)(rl_clock_mono_us() - req->start_us) / 1000.0;
+    resp.primary_ip = ip != NULL ? ip : "";
+    req->in_callback = true;
+    req->cb(&resp, req->arg);
+    s_req_free(req);
+}
+
+/* Moves every finished transfer to h->done without calling anyone, so
+ * callbacks never run while curl's message queue is being read. */
+static void
+s_collect_done(rl_http_t *h)
+{
+    CURLMsg *msg;
+    int left = 0;
+
+    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+        rl_http_req_t *req = NULL;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &req);
+        assert(req != NULL && !req->done);
+        req->result = msg->data.result;
+        req->done = true;
+        TAILQ_REMOVE(&h->active, req, link);
+        TAILQ_INSERT_TAIL(&h->done, req, link);
+    }
+}
+
+static void
+s_free(rl_http_t *h)
+{
+    struct s_sock *sk;
+
+    assert(TAILQ_EMPTY(&h->active) && TAILQ_EMPTY(&h->done));
+    /* Cleanup may still report sockets, so the sockets go after it. */
+    curl_multi_cleanup(h->multi);
+    while ((sk = LIST_FIRST(&h->socks)) != NULL)
+        s_sock_free(sk);
+    if (h->timer != NULL)
+        event_free(h->timer);
+    free(h);
+    curl_global_cleanup();
+}
+
+/* Completes finished requests one at a time. A callback may start or
+ * cancel requests (cancel unlinks from h->done) or destroy the client
+ * (deferred until the loop unwinds). */
+static void
+s_process(rl_http_t *h)
+{
+    rl_http_req_t *req;
+
+    s_collect_done(h);
+    h->dispatching++;
+    while (!h->dying && (req = TAILQ_FIRST(&h->done)) != NULL) {
+        TAILQ_REMOVE(&h->done, req, link);
+        h->pending--;
+        curl_multi_remove_handle(h->multi, req->easy);
+        s_complete(req);
+    }
+    h->dispatching--;
+    if (h->dying && h->dispatching == 0)
+        s_free(h);
+}
+
+/* --- public API -------------------------------------------------------- */
+
+rl_http_t *
+rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
+{
+    rl_http_t *h;
+    bool ok = true;
+
+    assert(base != NULL);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return NULL;
+    h = rl_calloc(1, sizeof *h);
+    h->base = base;
+    TAILQ_INIT(&h->active);
+    TAILQ_INIT(&h->done);
+    LIST_INIT(&h->socks);
+    h->multi = curl_multi_init();
+    h->timer = evtimer_new(base, s_on_timer, h);
+    if (h->multi == NULL || h->timer == NULL)
+        goto fail;
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION,
+                             s_on_curl_socket);
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION,
+                             s_on_curl_timer);
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    if (opts != NULL && opts->max_host_connections > 0)
+        ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                                 opts->max_host_connections);
+    if (opts != NULL && opts->max_total_connections > 0)
+        ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                                 opts->max_total_connections);
+    if (!ok)
+        goto fail;
+    return h;
+fail:
+    s_free(h);
+    return NULL;
+}
+
+void
+rl_http_destroy(rl_http_t **p)
+{
+    rl_http_t *h;
+    rl_http_req_t *req;
+
+    assert(p != NULL);
+    h = *p;
+    *p = NULL;
+    if (h == NULL || h->dying)
+        return;
+    while ((req = TAILQ_FIRST(&h->active)) != NULL)
+        rl_http_cancel(h, req);
+    while ((req = TAILQ_FIRST(&h->done)) != NULL)
+        rl_http_cancel(h, req);
+    if (h->dispatching > 0) {
+        h->dying = true;
+        return;
+    }
+    s_free(h);
+}
+
+void
+rl_http_set_guard(rl_http_t *h, rl_http_addr_guard guard, void *arg)
+{
+    assert(h != NULL);
+    h->guard = guard;
+    h->guard_arg = arg;
+}
+
+static bool
+s_method_has_body(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "PATCH") == 0;
+}
+
+/* POST-style methods carry the copied body; everything but plain GET and
+ * POST is sent as a custom method on top. */
+static bool
+s_set_method(CURL *easy, const char *method, const char *body,
+             size_t body_len)
+{
+    bool has_body = body_len > 0 || s_method_has_body(method);
+    bool ok = true;
+
+    if (strcmp(method, "HEAD") == 0)
+        return curl_easy_setopt(easy, CURLOPT_NOBODY, 1L) == CURLE_OK;
+    if (has_body) {
+        ok &= !curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                                (curl_off_t)body_len);
+        ok &= !curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS,
+                                body_len > 0 ? body : "");
+    }
+    if (strcmp(method, has_body ? "POST" : "GET") != 0)
+        ok &= !curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+    return ok;
+}
+
+/* Copies the caller's headers and adds an empty "Expect:" (unless one is
+ * given) so curl never waits for a 100 Continue. */
+static bool
+s_set_headers(rl_http_req_t *req, const char *const *headers)
+{
+    bool has_expect = false;
+    struct curl_slist *next;
+
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
+        if (strncasecmp(headers[i], "Expect:", 7) == 0)
+            has_expect = true;
+        next = curl_slist_append(req->headers, headers[i]);
+        if (next == NULL)
+            return false;
+        req->headers = next;
+    }
+    if (!has_expect) {
+        next = curl_slist_append(req->headers, "Expect:");
+        if (next == NULL)
+            return false;
+        req->headers = next;
+    }
+    return curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers) ==
+           CURLE_OK;
+}
+
+static bool
+s_set_transfer(rl_http_req_t *req, const char *url, long timeout_ms)
+{
+    CURL *e = req->easy;
+    bool ok = true;
+
+    ok &= !curl_easy_setopt(e, CURLOPT_PRIVATE, req);
+    ok &= !curl_easy_setopt(e, CURLOPT_URL, url);
+    ok &= !curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    ok &= !curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    ok &= !curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    ok &= !curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    ok &= !curl_easy_setopt(e, CURLOPT_PROXY, ""); /* ignore *_proxy env */
+    ok &= !curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    ok &= !curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->error);
+    ok &= !curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_on_body);
+    ok &= !curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+    ok &= !curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, s_on_header);
+    ok &= !curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
+    ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+                            s_on_open_socket);
+    ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req->h);
+    return ok;
+}
+
+rl_http_req_t *
+rl_http_request(rl_http_t *h, const char *method, const char *url,
+                const char *const *headers, const char *body,
+                size_t body_len, long timeout_ms, size_t max_body,
+                rl_http_cb cb, void *arg)
+{
+    rl_http_req_t *req;
+
+    assert(h != NULL && !h->dying);
+    assert(method != NULL && url != NULL);
+    assert(body != NULL || body_len == 0);
+    assert(timeout_ms > 0 && cb != NULL);
+    req = rl_calloc(1, sizeof *req);
+    req->h = h;
+    req->cb = cb;
+    req->arg = arg;
+    req->max_body = max_body;
+    req->easy = curl_easy_init();
+    if (req->easy == NULL || !s_set_transfer(req, url, timeout_ms) ||
+        !s_set_method(req->easy, method, body, body_len) ||
+        !s_set_headers(req, headers))
+        goto fail;
+    req->start_us = rl_clock_mono_us();
+    if (curl_multi_add_handle(h->multi, req->easy) != CURLM_OK)
+        goto fail;
+    TAILQ_INSERT_TAIL(&h->active, req, link);
+    h->pending++;
+    return req;
+fail:
+    s_req_free(req);
+    return NULL;
+}
+
+void
+rl_http_cancel(rl_http_t *h, rl_http_req_t *req)
+{
+    assert(h != NULL);
+    if (req == NULL || req->in_callback)
+        return;
+    assert(req->h == h);
+    TAILQ_REMOVE(req->done ? &h->done : &h->active, req, link);
+    h->pending--;
+    curl_multi_remove_handle(h->multi, req->easy);
+    s_req_free(req);
+}
+
+size_t
+rl_http_pending(const rl_http_t *h)
+{
+    assert(h != NULL);
+    return h->pending;
+}

@@ -1,2 +1,0 @@
-int deliverer_placeholder(void);
-int deliverer_placeholder(void) { return 0; }
