@@ -5,7 +5,7 @@
  * then every key may be overridden by an environment variable
  * REELAY_<SECTION>_<KEY>: the section and key upper-cased, every
  * character that is not a letter or digit turned into '_' (so
- * [model.kling-v3] price -> REELAY_MODEL_KLING_V3_PRICE). Each fixed key is
+ * [model.kling-v3] prices -> REELAY_MODEL_KLING_V3_PRICES). Each fixed key is
  * an entry of one table (name, type, default, bounds), the place to read
  * what a key means; deploy/reelay.ini documents them for operators.
  *
@@ -108,6 +108,8 @@ typedef struct {
     char *data_dir;             /* embedded Redis data, logs */
     bool simulator;             /* start the provider simulator */
     char *simulator_listen;     /* "127.0.0.1:8090" */
+    bool receiver;              /* start a demo webhook receiver */
+    char *receiver_listen;      /* "127.0.0.1:8099" */
     long demo_credits;          /* credits of the demo account */
     char *log_level;            /* error|warn|info|debug */
 

@@ -66,25 +66,33 @@ s_duration(const rl_jobview_src_t *src)
     return json_string(buf);
 }
 
-/* The stored history entries, with times as ISO-8601. */
+/* The stored history entries in a fixed key order (Lua's cjson does not
+ * keep one), with times as ISO-8601. */
 static json_t *
 s_history(const rl_jobview_src_t *src)
 {
+    static const char *const keys[] = {"status", "phase", "at", "reason"};
     const char *raw = rl_jobview_get(src, "history");
     json_t *h = raw ? json_loads(raw, 0, NULL) : NULL;
-    if (!json_is_array(h)) {
-        json_decref(h);
-        return json_array();
-    }
+    json_t *out = json_array();
     size_t i;
     json_t *e;
     json_array_foreach(h, i, e)
     {
-        json_t *at = json_object_get(e, "at");
-        if (json_is_number(at))
-            s_set_time(e, "at", (int64_t)json_number_value(at));
+        if (!json_is_object(e))
+            continue;
+        json_t *o = json_object();
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            json_t *v = json_object_get(e, keys[k]);
+            if (k == 2 && json_is_number(v))
+                s_set_time(o, "at", (int64_t)json_number_value(v));
+            else if (v != NULL)
+                json_object_set(o, keys[k], v);
+        }
+        json_array_append_new(out, o);
     }
-    return h;
+    json_decref(h);
+    return out;
 }
 
 static json_t *

@@ -1,3 +1,165 @@
-/* placeholder until the role lands */
-int main(void);
-int main(void) { return 0; }
+/*
+ * reelay - the launcher and admin command line:
+ *   reelay up [-c CONFIG]                       run a local deployment
+ *   reelay account create [-c CONFIG] [--credits N]
+ *   reelay submit [-c CONFIG] --key KEY [--idempotency-key K] BODY
+ *                                               submit over ZeroMQ ingress
+ *   reelay check-config [-c CONFIG]
+ * SPDX-License-Identifier: MIT
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "rl_ingress_client.h"
+#include "rl_config.h"
+#include "rl_log.h"
+#include "up.h"
+
+#define MAIN_DEFAULT_CONFIG "deploy/reelay.ini"
+#define MAIN_MAX_CREDITS 1000000000L
+
+typedef struct {
+    const char *config;
+    long credits;          /* -1: the configured signup credits */
+    const char *key;       /* submit: API key */
+    const char *idem;      /* submit: Idempotency-Key or NULL */
+    const char *body;      /* submit: the JSON body */
+} args_t;
+
+static void
+s_usage(void)
+{
+    fprintf(stderr,
+            "usage: reelay up [-c CONFIG]\n"
+            "       reelay account create [-c CONFIG] [--credits N]\n"
+            "       reelay submit [-c CONFIG] --key KEY "
+            "[--idempotency-key K] BODY\n"
+            "       reelay check-config [-c CONFIG]\n");
+}
+
+static int
+s_parse(int argc, char **argv, args_t *a)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"credits", required_argument, NULL, 'n'},
+        {"key", required_argument, NULL, 'k'},
+        {"idempotency-key", required_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
+    };
+    a->config = getenv("REELAY_CONFIG");
+    if (a->config == NULL)
+        a->config = MAIN_DEFAULT_CONFIG;
+    a->credits = -1;
+    a->key = NULL;
+    a->idem = NULL;
+    a->body = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+        char *end = NULL;
+        if (c == 'c') {
+            a->config = optarg;
+        } else if (c == 'n') {
+            a->credits = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || a->credits < 0 ||
+                a->credits > MAIN_MAX_CREDITS) {
+                fprintf(stderr, "reelay: bad --credits '%s'\n", optarg);
+                return -1;
+            }
+        } else if (c == 'k') {
+            a->key = optarg;
+        } else if (c == 'i') {
+            a->idem = optarg;
+        } else {
+            return -1;
+        }
+    }
+    a->body = optind < argc ? argv[optind++] : NULL;
+    return optind == argc ? 0 : -1;
+}
+
+/* Prints the HTTP-equivalent status and body; exits 0 for 2xx. */
+static int
+s_submit(const rl_config_t *cfg, const args_t *a)
+{
+    if (a->key == NULL || a->body == NULL) {
+        s_usage();
+        return 2;
+    }
+    int status = 0;
+    char *reply = NULL;
+    if (rl_ingress_submit(NULL, cfg->ingress[0], a->key, a->idem, a->body,
+                          10000, &status, &reply) != 0) {
+        fprintf(stderr, "reelay: no answer from %s\n", cfg->ingress[0]);
+        return 1;
+    }
+    printf("%d %s\n", status, reply);
+    free(reply);
+    return status >= 200 && status < 300 ? 0 : 1;
+}
+
+static int
+s_account_create(const rl_config_t *cfg, long credits)
+{
+    redisContext *c = admin_connect(cfg, 5000);
+    if (c == NULL) {
+        fprintf(stderr, "reelay: Redis at %s:%d does not answer\n",
+                cfg->redis_host, cfg->redis_port);
+        return 1;
+    }
+    char key[ADMIN_KEY_LEN], acct[ADMIN_ACCT_LEN];
+    int rc = admin_account_create(c, credits < 0 ? cfg->signup_credits
+                                                 : credits,
+                                  key, sizeof key, acct, sizeof acct);
+    redisFree(c);
+    if (rc != 0)
+        return 1;
+    printf("account %s\napi_key %s\n", acct, key);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage();
+        return 2;
+    }
+    const char *cmd = argv[1];
+    int skip = (strcmp(cmd, "account") == 0 && argc > 2 &&
+                strcmp(argv[2], "create") == 0)
+                   ? 2
+                   : 1;
+    args_t a;
+    if (s_parse(argc - skip, argv + skip, &a) != 0) {
+        s_usage();
+        return 2;
+    }
+    char err[512];
+    rl_config_t *cfg = rl_config_load(a.config, err, sizeof err);
+    if (cfg == NULL) {
+        fprintf(stderr, "reelay: %s\n", err);
+        return 2;
+    }
+    int level = rl_log_level_parse(cfg->log_level);
+    rl_log_init("launcher", level < 0 ? RL_LOG_INFO : (rl_log_level_t)level);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 2;
+    if (strcmp(cmd, "up") == 0)
+        rc = up_run(cfg, a.config);
+    else if (skip == 2)
+        rc = s_account_create(cfg, a.credits);
+    else if (strcmp(cmd, "submit") == 0)
+        rc = s_submit(cfg, &a);
+    else if (strcmp(cmd, "check-config") == 0) {
+        printf("configuration ok: %s\n", a.config);
+        rc = 0;
+    } else
+        s_usage();
+    rl_config_destroy(&cfg);
+    return rc;
+}

@@ -245,10 +245,9 @@ sim_script_state_name(sim_api_t api, sim_state_t state)
 sim_state_t
 sim_script_state(const struct sim_script *sc, unsigned n, int64_t elapsed_ms)
 {
+    assert(sc != NULL);
     sim_state_t failed =
         sc->fail == SIM_FAIL_EXPIRED ? SIM_ST_EXPIRED : SIM_ST_FAILED;
-
-    assert(sc != NULL);
     if (sc->fail_after_polls >= 0) {
         if (n > (unsigned)sc->fail_after_polls)
             return failed;

@@ -1,3 +1,128 @@
-/* placeholder until the role lands */
-int main(void);
-int main(void) { return 0; }
+/*
+ * reelay-worker - the render-poller: claims jobs under a lease, submits
+ * them to providers, polls, fails over, and records the terminal state
+ * with its outbox entry; one libevent loop for thousands of jobs.
+ * SPDX-License-Identifier: MIT
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+#include <zmq.h>
+
+#include "completion.h"
+#include "job.h"
+#include "lease.h"
+#include "links.h"
+#include "rl_cli.h"
+#include "rl_zsock.h"
+#include "rl_log.h"
+#include "worker.h"
+
+#define WORKER_HOST_CONNECTIONS 64
+
+static void
+s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    worker_t *w = arg;
+    (void)what;
+    rl_log_info("signal %d: stopping (jobs in flight are recovered by the "
+                "reaper after the lease)",
+                (int)sig);
+    w->stopping = true;
+    event_base_loopbreak(w->base);
+}
+
+static void
+s_on_redis(bool connected, void *arg)
+{
+    worker_t *w = arg;
+    if (connected)
+        lease_kick(w->lease);
+}
+
+static int
+s_start(worker_t *w)
+{
+    const rl_config_t *cfg = w->cfg;
+    rl_http_opts_t opts = {.max_host_connections = WORKER_HOST_CONNECTIONS};
+    w->base = event_base_new();
+    w->zctx = zmq_ctx_new();
+    if (w->base == NULL || w->zctx == NULL)
+        return -1;
+    w->redis = rl_redis_new(w->base, cfg->redis_host, cfg->redis_port,
+                            cfg->redis_command_timeout_ms,
+                            cfg->redis_reconnect_max_ms);
+    w->http = rl_http_new(w->base, &opts);
+    if (w->redis == NULL || w->http == NULL || completion_open(w) != 0)
+        return -1;
+    w->lease = lease_new(w);
+    w->links = links_new(w);
+    if (w->links == NULL)
+        return -1;
+    rl_redis_on_state(w->redis, s_on_redis, w);
+    return 0;
+}
+
+static void
+s_stop(worker_t *w)
+{
+    job_drop_all(w, "shutting down");
+    links_destroy(&w->links);
+    lease_destroy(&w->lease);
+    rl_zsock_destroy(&w->push);
+    rl_http_destroy(&w->http);
+    rl_redis_destroy(&w->redis);
+    if (w->zctx != NULL)
+        zmq_ctx_term(w->zctx);
+    if (w->base != NULL)
+        event_base_free(w->base);
+    const worker_stats_t *s = &w->stats;
+    rl_log_info("stats: claimed %llu refused %llu submits %llu polls %llu "
+                "failovers %llu completed %llu failed %llu stale %llu "
+                "dropped %llu",
+                (unsigned long long)s->claimed,
+                (unsigned long long)s->claim_refused,
+                (unsigned long long)s->submits, (unsigned long long)s->polls,
+                (unsigned long long)s->failovers,
+                (unsigned long long)s->completed,
+                (unsigned long long)s->failed,
+                (unsigned long long)s->stale_writes,
+                (unsigned long long)s->dropped);
+}
+
+int
+main(int argc, char **argv)
+{
+    rl_cli_t cli;
+    if (rl_cli_parse(argc, argv, "worker", &cli) != 0)
+        return 2;
+    rl_config_t *cfg = rl_cli_config(&cli, "worker");
+    if (cfg == NULL)
+        return 2;
+    if (cli.check_config) {
+        rl_config_destroy(&cfg);
+        return 0;
+    }
+    worker_t w = {.cfg = cfg};
+    TAILQ_INIT(&w.jobs);
+    rl_cli_process_id("worker", w.id, sizeof w.id);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    if (s_start(&w) == 0) {
+        struct event *sigint = evsignal_new(w.base, SIGINT, s_on_signal, &w);
+        struct event *sigterm = evsignal_new(w.base, SIGTERM, s_on_signal, &w);
+        event_add(sigint, NULL);
+        event_add(sigterm, NULL);
+        rl_log_info("worker %s: up to %d jobs in flight", w.id,
+                    cfg->worker_max_inflight);
+        event_base_dispatch(w.base);
+        event_free(sigterm);
+        event_free(sigint);
+        rc = 0;
+    }
+    s_stop(&w);
+    rl_config_destroy(&cfg);
+    return rc;
+}

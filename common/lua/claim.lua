@@ -2,8 +2,16 @@
 -- KEYS: 1 job key, 2 rl:wjobs:<worker>
 -- ARGV: 1 ref, 2 worker id
 -- Reply: {"ok", fence, field, value, ...} | {"refused", reason}
+-- Claiming again a job this worker already holds returns the same token,
+-- so a claim whose reply was lost can simply be retried.
 redis.call('ZREM', 'rl:dispatched', ARGV[1])
 local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'leased' and redis.call('HGET', KEYS[1], 'owner') == ARGV[2] then
+    local h = redis.call('HGETALL', KEYS[1])
+    table.insert(h, 1, redis.call('HGET', KEYS[1], 'fence'))
+    table.insert(h, 1, 'ok')
+    return h
+end
 if state ~= 'queued' then return { 'refused', state or 'missing' } end
 local now = now_ms()
 local exp = redis.call('ZSCORE', 'rl:workers', ARGV[2])

@@ -2,7 +2,9 @@
 -- and its outbox entry, in one step. Fenced.
 -- KEYS: 1 job key, 2 rl:wjobs:<worker>
 -- ARGV: 1 fence, 2 ref, 3 status (completed|failed), 4 reason,
---       5.. field/value pairs (output_url, error_code, error_message...)
+--       5 price billed (completed: the model that rendered it may be a
+--       cheaper backup; the difference is refunded once),
+--       6.. field/value pairs (output_url, error_code, error_message...)
 -- Reply: {"ok", sign_key, field, value, ...} | {"stale"} | {"done", ...}
 local jk = KEYS[1]
 local _, a, j = job_key(ARGV[2])
@@ -14,7 +16,7 @@ if redis.call('HGET', jk, 'fence') ~= ARGV[1] or
 end
 local now = now_ms()
 local fields = { 'updated_at', now }
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]
 end
@@ -24,6 +26,14 @@ if ARGV[3] == 'completed' then
         'phase', 'Finishing', 'progress', 100, 'eta_s', 0,
         'completed_at', now, 'owner', '')
     history_append(jk, { status = 'completed', at = now, reason = ARGV[4] })
+    local charged = tonumber(redis.call('HGET', jk, 'credits') or '0')
+    local billed = tonumber(ARGV[5])
+    if billed < charged and
+        redis.call('HEXISTS', jk, 'credits_refunded') == 0 then
+        redis.call('HSET', jk, 'credits_refunded', charged - billed)
+        ledger_move(a, 'refund', charged - billed, j,
+            'failover to a cheaper model', now)
+    end
     to_outbox(jk, ARGV[2], now)
     redis.call('HINCRBY', 'rl:stats', 'jobs_completed', 1)
 else

@@ -6,7 +6,14 @@
 --       attempt (ms, retry only),
 --       5 attempt JSON, 6 dedup TTL (s)
 -- Reply: "ok" | "stale"
+-- A late record (fail-open, token "") of a failed or retried attempt of
+-- a job already delivered is logged but changes nothing else: it must
+-- not re-queue the entry nor erase the dedup key that keeps the
+-- (job, status) from being delivered again.
 local jk = KEYS[1]
+if redis.call('EXISTS', jk) == 0 then
+    return 'stale' -- never recreate a job hash from a late record
+end
 if ARGV[2] ~= '' and redis.call('HGET', jk, 'wh_token') ~= ARGV[2] then
     return 'stale'
 end
@@ -15,6 +22,9 @@ redis.call('RPUSH', KEYS[2], ARGV[5])
 redis.call('LTRIM', KEYS[2], -100, -1)
 redis.call('HINCRBY', jk, 'wh_attempts', 1)
 redis.call('HSET', jk, 'wh_last_at', now)
+if ARGV[3] ~= 'delivered' and redis.call('GET', KEYS[3]) == 'delivered' then
+    return 'ok'
+end
 if ARGV[3] == 'delivered' then
     redis.call('SET', KEYS[3], 'delivered', 'EX', tonumber(ARGV[6]))
     redis.call('ZREM', 'rl:outbox', ARGV[1])

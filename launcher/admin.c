@@ -1,0 +1,105 @@
+/*
+ * admin - synchronous Redis calls of the launcher.
+ * SPDX-License-Identifier: MIT
+ */
+#include "admin.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "rl_clock.h"
+#include "rl_crypto.h"
+#include "rl_keys.h"
+#include "rl_lua.h"
+
+#define ADMIN_KEY_CHARS 40
+#define ADMIN_ACCT_CHARS 16
+#define ADMIN_MAX_ARGS 16
+
+redisContext *
+admin_connect(const rl_config_t *cfg, long timeout_ms)
+{
+    int64_t until = rl_clock_mono_ms() + timeout_ms;
+    struct timeval tv = {1, 0};
+    do {
+        redisContext *c =
+            redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+        if (c != NULL && c->err == 0) {
+            redisSetTimeout(c, tv);
+            redisReply *r = redisCommand(c, "PING");
+            int ok = r && r->type == REDIS_REPLY_STATUS &&
+                     strcmp(r->str, "PONG") == 0;
+            if (r)
+                freeReplyObject(r);
+            if (ok)
+                return c;
+        }
+        if (c != NULL)
+            redisFree(c);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    } while (rl_clock_mono_ms() < until);
+    return NULL;
+}
+
+redisReply *
+admin_script(redisContext *c, const char *name, int nkeys, int argc,
+             const char **argv)
+{
+    const char *src = NULL;
+    for (size_t i = 0; rl_lua_sources[i].name != NULL; i++)
+        if (strcmp(rl_lua_sources[i].name, name) == 0)
+            src = rl_lua_sources[i].source;
+    if (src == NULL || argc > ADMIN_MAX_ARGS)
+        return NULL;
+    char nk[16];
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    const char *av[ADMIN_MAX_ARGS + 3] = {"EVAL", src, nk};
+    for (int i = 0; i < argc; i++)
+        av[3 + i] = argv[i];
+    return redisCommandArgv(c, argc + 3, av, NULL);
+}
+
+int
+admin_account_create(redisContext *c, long credits, char *key,
+                     size_t key_len, char *acct, size_t acct_len)
+{
+    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], akey[RL_KEY_MAX];
+    char cred[32];
+    if (rl_random_id("rk_", ADMIN_KEY_CHARS, key, key_len) != 0 ||
+        rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
+        rl_sha256_hex(key, strlen(key), hash) != 0)
+        return -1;
+    rl_keys_apikey(kkey, sizeof kkey, hash);
+    rl_keys_acct(akey, sizeof akey, acct);
+    snprintf(cred, sizeof cred, "%ld", credits);
+    char prefix[12];
+    snprintf(prefix, sizeof prefix, "%.10s", key);
+    /* Webhooks are signed with the API key itself (seeds/000). */
+    const char *argv[] = {kkey, akey, acct, cred, key, prefix};
+    redisReply *r = admin_script(c, "account_create", 2, 6, argv);
+    int ok = r && (r->type == REDIS_REPLY_STATUS ||
+                   r->type == REDIS_REPLY_STRING) &&
+             strcmp(r->str, "ok") == 0;
+    if (!ok)
+        fprintf(stderr, "reelay: account creation failed: %s\n",
+                r && r->str ? r->str : c->errstr);
+    if (r)
+        freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+int
+admin_key_valid(redisContext *c, const char *key)
+{
+    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX];
+    if (rl_sha256_hex(key, strlen(key), hash) != 0)
+        return 0;
+    rl_keys_apikey(kkey, sizeof kkey, hash);
+    redisReply *r = redisCommand(c, "HEXISTS %s acct", kkey);
+    int ok = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    if (r)
+        freeReplyObject(r);
+    return ok;
+}

@@ -1,0 +1,38 @@
+/*
+ * admin - the launcher's synchronous Redis calls (account creation,
+ * readiness). The launcher is a command-line tool, not a server loop, so
+ * blocking hiredis calls with a timeout are the simple right thing here.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ADMIN_H
+#define ADMIN_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "rl_config.h"
+
+#define ADMIN_KEY_LEN 64     /* buffer for an API key */
+#define ADMIN_ACCT_LEN 32    /* buffer for an account id */
+
+/* Connects to the configured Redis, retrying until it answers PING or
+ * timeout_ms passes. Returns a context (caller frees with redisFree) or
+ * NULL. */
+redisContext *admin_connect(const rl_config_t *cfg, long timeout_ms);
+
+/* Creates an account with `credits` and its first API key ("rk_" and 40
+ * random characters). Returns 0 with the key and account id written, or
+ * -1 with a message on stderr. */
+int admin_account_create(redisContext *c, long credits, char *key,
+                         size_t key_len, char *acct, size_t acct_len);
+
+/* True when `key` authenticates (its hash is registered). */
+int admin_key_valid(redisContext *c, const char *key);
+
+/* Runs embedded script `name` with nkeys keys and args; caller frees the
+ * reply with freeReplyObject. NULL on a connection error. */
+redisReply *admin_script(redisContext *c, const char *name, int nkeys,
+                         int argc, const char **argv);
+
+#endif

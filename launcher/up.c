@@ -1,0 +1,246 @@
+/*
+ * up - the local deployment.
+ * SPDX-License-Identifier: MIT
+ */
+#include "up.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "admin.h"
+#include "rl_log.h"
+#include "supervisor.h"
+
+#define UP_REDIS_WAIT_MS 15000
+#define UP_STOP_GRACE_MS 5000
+
+typedef struct {
+    const rl_config_t *cfg;
+    char config[PATH_MAX];    /* absolute config path for the children */
+    char bindir[PATH_MAX];    /* where our binaries are */
+    char data[PATH_MAX];      /* absolute data_dir */
+    char key[ADMIN_KEY_LEN];  /* the demo API key */
+    struct event_base *base;
+    supervisor_t *sup;
+} up_t;
+
+static int
+s_mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return (mkdir(buf, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+static int
+s_paths(up_t *u, const char *config_path)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || realpath(config_path, u->config) == NULL)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(u->bindir, sizeof u->bindir, "%s", self);
+    if (s_mkdirs(u->cfg->data_dir) != 0 ||
+        realpath(u->cfg->data_dir, u->data) == NULL)
+        return -1;
+    char sub[PATH_MAX + 16];
+    snprintf(sub, sizeof sub, "%s/logs", u->data);
+    if (s_mkdirs(sub) != 0)
+        return -1;
+    snprintf(sub, sizeof sub, "%s/redis", u->data);
+    return s_mkdirs(sub);
+}
+
+static int
+s_start_redis(up_t *u)
+{
+    char port[16], dir[PATH_MAX + 16], fsync[32];
+    snprintf(port, sizeof port, "%d", u->cfg->redis_port);
+    snprintf(dir, sizeof dir, "%s/redis", u->data);
+    snprintf(fsync, sizeof fsync, "%s", u->cfg->redis_appendfsync);
+    const char *argv[] = {"/usr/bin/redis-server", "--port", port, "--bind",
+                          u->cfg->redis_host, "--dir", dir, "--appendonly",
+                          "yes", "--appendfsync", fsync, "--save", "",
+                          "--protected-mode", "yes", NULL};
+    return supervisor_add(u->sup, "redis", argv);
+}
+
+/* The demo account: reused from <data>/demo-key when still valid. */
+static int
+s_demo_account(up_t *u, redisContext *c)
+{
+    char path[PATH_MAX + 16], acct[ADMIN_ACCT_LEN];
+    snprintf(path, sizeof path, "%s/demo-key", u->data);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        if (fgets(u->key, sizeof u->key, f) != NULL)
+            u->key[strcspn(u->key, "\n")] = '\0';
+        fclose(f);
+        if (u->key[0] && admin_key_valid(c, u->key))
+            return 0;
+    }
+    if (admin_account_create(c, u->cfg->demo_credits, u->key, sizeof u->key,
+                             acct, sizeof acct) != 0)
+        return -1;
+    umask(077);
+    f = fopen(path, "w");
+    umask(022);
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%s\n", u->key);
+    fclose(f);
+    return 0;
+}
+
+static void
+s_add_role(up_t *u, const char *role, int count, int indexed)
+{
+    char bin[PATH_MAX + 32], name[32], index[16];
+    snprintf(bin, sizeof bin, "%s/reelay-%s", u->bindir, role);
+    for (int i = 0; i < count; i++) {
+        snprintf(name, sizeof name, "%s-%d", role, i);
+        snprintf(index, sizeof index, "%d", indexed ? i : 0);
+        const char *argv[] = {bin, "-c", u->config, "--index", index, NULL};
+        supervisor_add(u->sup, name, argv);
+    }
+}
+
+static void
+s_add_tools(up_t *u)
+{
+    const rl_config_t *cfg = u->cfg;
+    char bin[PATH_MAX + 32], out[PATH_MAX + 32];
+    if (cfg->simulator) {
+        snprintf(bin, sizeof bin, "%s/reelay-simulator", u->bindir);
+        const char *argv[8] = {bin, "--listen", cfg->simulator_listen, NULL};
+        for (size_t i = 0; i < cfg->nproviders; i++) {
+            if (strcmp(cfg->providers[i].type, "kling") == 0) {
+                argv[3] = "--kling-ak";
+                argv[4] = cfg->providers[i].key;
+                argv[5] = "--kling-sk";
+                argv[6] = cfg->providers[i].secret;
+                break;
+            }
+        }
+        supervisor_add(u->sup, "simulator", argv);
+    }
+    if (cfg->receiver) {
+        snprintf(bin, sizeof bin, "%s/reelay-receiver", u->bindir);
+        snprintf(out, sizeof out, "%s/deliveries.jsonl", u->data);
+        const char *argv[] = {bin, "--listen", cfg->receiver_listen, "--key",
+                              u->key, "--out", out, NULL};
+        supervisor_add(u->sup, "receiver", argv);
+    }
+}
+
+static void
+s_banner(const up_t *u)
+{
+    const rl_config_t *cfg = u->cfg;
+    printf("\nreelay is up: http://%s\n\n", cfg->http_listen);
+    supervisor_print(u->sup);
+    printf("\ndemo API key (50 credits on a fresh deployment): %s\n\n",
+           u->key);
+    printf("submit a job:\n  curl -s http://%s/v1/video/generations "
+           "-H 'Authorization: Bearer %s' -H 'Content-Type: "
+           "application/json' -d '{\"model\":\"kling-v3\",\"prompt\":"
+           "\"Product reveal animation on white background\",\"duration\":"
+           "\"5s\",\"aspect_ratio\":\"16:9\",\"webhook_url\":\"http://%s/"
+           "webhooks/creativeai\"}'\n\n",
+           cfg->http_listen, u->key, cfg->receiver_listen);
+    printf("poll it:\n  curl -s http://%s/v1/video/generations/<id> -H "
+           "'Authorization: Bearer %s'\n\n",
+           cfg->http_listen, u->key);
+    if (cfg->receiver)
+        printf("webhooks received (signature verified): %s/deliveries.jsonl"
+               "\nlogs: %s/logs/\nstop with Ctrl-C\n",
+               u->data, u->data);
+    fflush(stdout);
+}
+
+static void
+s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    up_t *u = arg;
+    (void)what;
+    if (sig == SIGCHLD) {
+        supervisor_reap(u->sup);
+        return;
+    }
+    rl_log_info("signal %d: stopping every process", (int)sig);
+    event_base_loopbreak(u->base);
+}
+
+static int
+s_start(up_t *u)
+{
+    const rl_config_t *cfg = u->cfg;
+    if (cfg->redis_embedded && s_start_redis(u) != 0)
+        return -1;
+    redisContext *c = admin_connect(cfg, UP_REDIS_WAIT_MS);
+    if (c == NULL) {
+        rl_log_errorx("Redis at %s:%d does not answer", cfg->redis_host,
+                      cfg->redis_port);
+        return -1;
+    }
+    int rc = s_demo_account(u, c);
+    redisFree(c);
+    if (rc != 0)
+        return -1;
+    s_add_tools(u);
+    s_add_role(u, "broker", cfg->brokers, 1);
+    s_add_role(u, "worker", cfg->workers, 0);
+    s_add_role(u, "deliverer", cfg->deliverers, 1);
+    return 0;
+}
+
+int
+up_run(const rl_config_t *cfg, const char *config_path)
+{
+    up_t u = {.cfg = cfg};
+    if (s_paths(&u, config_path) != 0) {
+        rl_log_error("cannot prepare %s", cfg->data_dir);
+        return 1;
+    }
+    char logs[PATH_MAX + 16];
+    snprintf(logs, sizeof logs, "%s/logs", u.data);
+    u.base = event_base_new();
+    u.sup = supervisor_new(u.base, logs);
+    struct event *sig[3];
+    int signals[3] = {SIGINT, SIGTERM, SIGCHLD};
+    for (int i = 0; i < 3; i++) {
+        sig[i] = evsignal_new(u.base, signals[i], s_on_signal, &u);
+        event_add(sig[i], NULL);
+    }
+    int rc = 1;
+    if (s_start(&u) == 0) {
+        s_banner(&u);
+        event_base_dispatch(u.base);
+        rc = 0;
+    }
+    supervisor_stop_all(u.sup, UP_STOP_GRACE_MS);
+    for (int i = 0; i < 3; i++)
+        event_free(sig[i]);
+    supervisor_destroy(&u.sup);
+    event_base_free(u.base);
+    return rc;
+}

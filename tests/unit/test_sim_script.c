@@ -1,0 +1,375 @@
+/*
+ * test_sim_script - the simulator's "[sim ...]" prompt directive parser.
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* The test target links only common and proto, so the module under test
+ * is compiled into the test itself. */
+#include "../../tools/sim_script.c"
+
+static struct sim_script
+s_parse(const char *prompt, const char *name, sim_api_t api)
+{
+    struct sim_script sc;
+    sim_script_parse(prompt, name, api, &sc);
+    return sc;
+}
+
+static void
+test_no_directive_defaults(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("a cat on a skateboard", NULL,
+                                   SIM_API_KLING);
+    assert_false(sc.has_directive);
+    assert_int_equal(sc.render_ms, SIM_SCRIPT_DEFAULT_RENDER_MS);
+    assert_int_equal(sc.steps, 0);
+    assert_int_equal(sc.submit, SIM_SUBMIT_OK);
+    assert_int_equal(sc.submit_times, -1);
+    assert_int_equal(sc.fail, SIM_FAIL_NONE);
+    assert_int_equal(sc.fail_after_polls, -1);
+    assert_int_equal(sc.poll_hang, 0);
+    assert_int_equal(sc.poll_5xx, 0);
+    assert_int_equal(sc.malformed, SIM_MALFORMED_NONE);
+    assert_int_equal(sc.malformed_times, -1);
+
+    sc = s_parse(NULL, NULL, SIM_API_SEEDANCE);
+    assert_false(sc.has_directive);
+}
+
+static void
+test_empty_block_renders_instantly(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("x [sim] y", NULL, SIM_API_KLING);
+    assert_true(sc.has_directive);
+    assert_int_equal(sc.render_ms, 0);
+}
+
+static void
+test_all_keys(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse(
+        "dog [sim render_ms=1500 steps=3 submit=429 submit_times=2 "
+        "fail=content poll_5xx=4 poll_hang=1 malformed=poll "
+        "malformed_times=5] --dur 5",
+        NULL, SIM_API_SEEDANCE);
+    assert_true(sc.has_directive);
+    assert_int_equal(sc.render_ms, 1500);
+    assert_int_equal(sc.steps, 3);
+    assert_int_equal(sc.submit, SIM_SUBMIT_429);
+    assert_int_equal(sc.submit_times, 2);
+    assert_int_equal(sc.fail, SIM_FAIL_CONTENT);
+    assert_int_equal(sc.fail_after_polls, -1);
+    assert_int_equal(sc.poll_5xx, 4);
+    assert_int_equal(sc.poll_hang, 1);
+    assert_int_equal(sc.malformed, SIM_MALFORMED_POLL);
+    assert_int_equal(sc.malformed_times, 5);
+}
+
+static void
+test_submit_and_fail_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prompt;
+        sim_submit_t submit;
+        sim_fail_t fail;
+    } cases[] = {
+        {"[sim submit=400 fail=permanent]", SIM_SUBMIT_400,
+         SIM_FAIL_PERMANENT},
+        {"[sim submit=500 fail=capacity]", SIM_SUBMIT_500, SIM_FAIL_CAPACITY},
+        {"[sim submit=503 fail=expired]", SIM_SUBMIT_503, SIM_FAIL_EXPIRED},
+        {"[sim submit=hang]", SIM_SUBMIT_HANG, SIM_FAIL_NONE},
+        {"[sim submit=capacity fail=none]", SIM_SUBMIT_CAPACITY,
+         SIM_FAIL_NONE},
+        {"[sim submit=429 submit=ok]", SIM_SUBMIT_OK, SIM_FAIL_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sim_script sc = s_parse(cases[i].prompt, NULL, SIM_API_KLING);
+        assert_int_equal(sc.submit, cases[i].submit);
+        assert_int_equal(sc.fail, cases[i].fail);
+    }
+}
+
+static void
+test_fail_after_polls_implies_permanent(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("[sim fail_after_polls=2]", NULL,
+                                   SIM_API_KLING);
+    assert_int_equal(sc.fail_after_polls, 2);
+    assert_int_equal(sc.fail, SIM_FAIL_PERMANENT);
+
+    sc = s_parse("[sim fail_after_polls=0 fail=capacity]", NULL,
+                 SIM_API_KLING);
+    assert_int_equal(sc.fail_after_polls, 0);
+    assert_int_equal(sc.fail, SIM_FAIL_CAPACITY);
+}
+
+static void
+test_api_scope(void **state)
+{
+    (void)state;
+    const char *p = "[sim kling.submit=429 seedance.fail=content]";
+    struct sim_script k = s_parse(p, NULL, SIM_API_KLING);
+    struct sim_script s = s_parse(p, NULL, SIM_API_SEEDANCE);
+    assert_int_equal(k.submit, SIM_SUBMIT_429);
+    assert_int_equal(k.fail, SIM_FAIL_NONE);
+    assert_int_equal(s.submit, SIM_SUBMIT_OK);
+    assert_int_equal(s.fail, SIM_FAIL_CONTENT);
+}
+
+static void
+test_name_scope(void **state)
+{
+    (void)state;
+    const char *p = "[sim primary.submit=503 backup.render_ms=10]";
+    struct sim_script a = s_parse(p, "primary", SIM_API_KLING);
+    struct sim_script b = s_parse(p, "backup", SIM_API_KLING);
+    struct sim_script none = s_parse(p, NULL, SIM_API_KLING);
+    assert_int_equal(a.submit, SIM_SUBMIT_503);
+    assert_int_equal(a.render_ms, 0);
+    assert_int_equal(b.submit, SIM_SUBMIT_OK);
+    assert_int_equal(b.render_ms, 10);
+    assert_int_equal(none.submit, SIM_SUBMIT_OK);
+    assert_int_equal(none.render_ms, 0);
+}
+
+static void
+test_precedence_ignores_order(void **state)
+{
+    (void)state;
+    /* Name beats API beats unscoped, wherever each appears. */
+    const char *p = "[sim sim1.steps=3 kling.steps=2] [sim steps=1]";
+    assert_int_equal(s_parse(p, "sim1", SIM_API_KLING).steps, 3);
+    assert_int_equal(s_parse(p, "sim2", SIM_API_KLING).steps, 2);
+    assert_int_equal(s_parse(p, "sim2", SIM_API_SEEDANCE).steps, 1);
+    /* Within one level the last occurrence wins. */
+    assert_int_equal(s_parse("[sim steps=1] [sim steps=4]", NULL,
+                             SIM_API_KLING)
+                         .steps,
+                     4);
+}
+
+static void
+test_bad_values_and_unknown_keys_ignored(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse(
+        "[sim render_ms=300 render_ms=-5 render_ms=abc render_ms=12x "
+        "render_ms=999999999999 steps=+2 submit=418 fail=maybe "
+        "malformed=both colour=blue =7 novalue poll_5xx=]",
+        NULL, SIM_API_KLING);
+    assert_int_equal(sc.render_ms, 300);
+    assert_int_equal(sc.steps, 0);
+    assert_int_equal(sc.submit, SIM_SUBMIT_OK);
+    assert_int_equal(sc.fail, SIM_FAIL_NONE);
+    assert_int_equal(sc.malformed, SIM_MALFORMED_NONE);
+    assert_int_equal(sc.poll_5xx, 0);
+}
+
+static void
+test_not_a_block(void **state)
+{
+    (void)state;
+    /* "[simple" is not a block; an unterminated block is ignored. */
+    struct sim_script sc = s_parse("[simple steps=3] [sim steps=2", NULL,
+                                   SIM_API_KLING);
+    assert_false(sc.has_directive);
+    assert_int_equal(sc.steps, 0);
+    assert_int_equal(sc.render_ms, SIM_SCRIPT_DEFAULT_RENDER_MS);
+}
+
+static void
+test_whitespace_and_overlong_tokens(void **state)
+{
+    (void)state;
+    char prompt[512];
+    char value[200];
+    memset(value, '9', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    int n = snprintf(prompt, sizeof prompt,
+                     "[sim\tsteps=2\n  render_ms=%s   poll_hang=1 ]", value);
+    assert_true(n > 0 && (size_t)n < sizeof prompt);
+    struct sim_script sc = s_parse(prompt, NULL, SIM_API_KLING);
+    assert_int_equal(sc.steps, 2);
+    assert_int_equal(sc.render_ms, 0);
+    assert_int_equal(sc.poll_hang, 1);
+}
+
+static void
+test_api_name(void **state)
+{
+    (void)state;
+    assert_string_equal(sim_script_api_name(SIM_API_KLING), "kling");
+    assert_string_equal(sim_script_api_name(SIM_API_SEEDANCE), "seedance");
+}
+
+static void
+test_state_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sim_script_state_name(SIM_API_KLING, SIM_ST_QUEUED),
+                        "submitted");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_KLING, SIM_ST_SUCCEEDED), "succeed");
+    assert_string_equal(sim_script_state_name(SIM_API_KLING, SIM_ST_EXPIRED),
+                        "failed");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_SEEDANCE, SIM_ST_RUNNING), "running");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_SEEDANCE, SIM_ST_SUCCEEDED),
+        "succeeded");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_SEEDANCE, SIM_ST_CANCELLED),
+        "cancelled");
+}
+
+static void
+test_state_by_time(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("[sim render_ms=1000]", NULL,
+                                   SIM_API_KLING);
+    assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_QUEUED);
+    assert_int_equal(sim_script_state(&sc, 2, 249), SIM_ST_QUEUED);
+    assert_int_equal(sim_script_state(&sc, 3, 250), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 4, 999), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 5, 1000), SIM_ST_SUCCEEDED);
+
+    /* A bare block: the first poll already shows success. */
+    sc = s_parse("[sim]", NULL, SIM_API_KLING);
+    assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_SUCCEEDED);
+}
+
+static void
+test_state_by_steps(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("[sim steps=3]", NULL, SIM_API_SEEDANCE);
+    assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_QUEUED);
+    assert_int_equal(sim_script_state(&sc, 2, 0), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 3, 0), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 4, 0), SIM_ST_SUCCEEDED);
+
+    /* Steps and time must both be done. */
+    sc = s_parse("[sim steps=1 render_ms=500]", NULL, SIM_API_SEEDANCE);
+    assert_int_equal(sim_script_state(&sc, 2, 100), SIM_ST_QUEUED);
+    assert_int_equal(sim_script_state(&sc, 2, 200), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 2, 500), SIM_ST_SUCCEEDED);
+}
+
+static void
+test_state_failures(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("[sim fail=content steps=1]", NULL,
+                                   SIM_API_KLING);
+    assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 2, 0), SIM_ST_FAILED);
+
+    sc = s_parse("[sim fail=expired]", NULL, SIM_API_SEEDANCE);
+    assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_EXPIRED);
+
+    /* fail_after_polls ignores render time and steps. */
+    sc = s_parse("[sim fail_after_polls=2 render_ms=0]", NULL,
+                 SIM_API_KLING);
+    assert_int_equal(sim_script_state(&sc, 1, 10), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 2, 10), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 3, 10), SIM_ST_FAILED);
+}
+
+static void
+test_poll_actions(void **state)
+{
+    (void)state;
+    unsigned n = 99;
+    struct sim_script sc = s_parse(
+        "[sim poll_hang=1 poll_5xx=2 malformed=poll malformed_times=1]", NULL,
+        SIM_API_KLING);
+    assert_int_equal(sim_script_poll(&sc, 1, &n), SIM_POLL_HANG);
+    assert_int_equal(n, 0);
+    assert_int_equal(sim_script_poll(&sc, 2, &n), SIM_POLL_500);
+    assert_int_equal(sim_script_poll(&sc, 3, &n), SIM_POLL_503);
+    assert_int_equal(sim_script_poll(&sc, 4, &n), SIM_POLL_MALFORMED);
+    assert_int_equal(sim_script_poll(&sc, 5, &n), SIM_POLL_ANSWER);
+    assert_int_equal(n, 2);
+
+    sc = s_parse("plain", NULL, SIM_API_KLING);
+    assert_int_equal(sim_script_poll(&sc, 1, &n), SIM_POLL_ANSWER);
+    assert_int_equal(n, 1);
+}
+
+static void
+test_submit_actions(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("[sim submit=503 submit_times=2]", NULL,
+                                   SIM_API_KLING);
+    assert_true(sim_script_counts_submits(&sc));
+    assert_int_equal(sim_script_submit(&sc, 1), SIM_SUBMIT_503);
+    assert_int_equal(sim_script_submit(&sc, 2), SIM_SUBMIT_503);
+    assert_int_equal(sim_script_submit(&sc, 3), SIM_SUBMIT_OK);
+
+    sc = s_parse("[sim submit=hang]", NULL, SIM_API_KLING);
+    assert_false(sim_script_counts_submits(&sc));
+    assert_int_equal(sim_script_submit(&sc, 0), SIM_SUBMIT_HANG);
+
+    sc = s_parse("[sim malformed=submit malformed_times=1]", NULL,
+                 SIM_API_SEEDANCE);
+    assert_true(sim_script_counts_submits(&sc));
+    assert_int_equal(sim_script_submit(&sc, 1), SIM_SUBMIT_MALFORMED);
+    assert_int_equal(sim_script_submit(&sc, 2), SIM_SUBMIT_OK);
+
+    sc = s_parse("plain", NULL, SIM_API_KLING);
+    assert_false(sim_script_counts_submits(&sc));
+    assert_int_equal(sim_script_submit(&sc, 0), SIM_SUBMIT_OK);
+}
+
+static void
+test_prompt_key_len(void **state)
+{
+    (void)state;
+    assert_int_equal(sim_script_prompt_key_len("a cat [sim] --dur 5 --rt 1"),
+                     strlen("a cat [sim]"));
+    assert_int_equal(sim_script_prompt_key_len("a -- b --"),
+                     strlen("a -- b --"));
+    assert_int_equal(sim_script_prompt_key_len(""), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_directive_defaults),
+        cmocka_unit_test(test_empty_block_renders_instantly),
+        cmocka_unit_test(test_all_keys),
+        cmocka_unit_test(test_submit_and_fail_words),
+        cmocka_unit_test(test_fail_after_polls_implies_permanent),
+        cmocka_unit_test(test_api_scope),
+        cmocka_unit_test(test_name_scope),
+        cmocka_unit_test(test_precedence_ignores_order),
+        cmocka_unit_test(test_bad_values_and_unknown_keys_ignored),
+        cmocka_unit_test(test_not_a_block),
+        cmocka_unit_test(test_whitespace_and_overlong_tokens),
+        cmocka_unit_test(test_api_name),
+        cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_state_by_time),
+        cmocka_unit_test(test_state_by_steps),
+        cmocka_unit_test(test_state_failures),
+        cmocka_unit_test(test_poll_actions),
+        cmocka_unit_test(test_submit_actions),
+        cmocka_unit_test(test_prompt_key_len),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

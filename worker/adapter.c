@@ -1,0 +1,145 @@
+/*
+ * adapter - the adapter registry and helpers shared by every adapter.
+ * SPDX-License-Identifier: MIT
+ */
+#include "adapter.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter_kling.h"
+#include "adapter_seedance.h"
+#include "rl_alloc.h"
+
+static const adapter_t *const s_adapters[] = {
+    &adapter_kling,
+    &adapter_seedance,
+    NULL,
+};
+
+const adapter_t *
+adapter_find(const char *type)
+{
+    for (size_t i = 0; s_adapters[i] != NULL; i++)
+        if (strcmp(s_adapters[i]->type, type) == 0)
+            return s_adapters[i];
+    return NULL;
+}
+
+void
+adapter_request_release(adapter_request_t *req)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        free(req->headers[i]);
+    free(req->body);
+    memset(req, 0, sizeof *req);
+}
+
+int
+adapter_request_header(adapter_request_t *req, const char *fmt, ...)
+{
+    if (req->nheaders >= ADAPTER_MAX_HEADERS)
+        return -1;
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return -1;
+    req->headers[req->nheaders++] = rl_strdup(buf);
+    req->headers[req->nheaders] = NULL;
+    return 0;
+}
+
+int
+adapter_request_url(adapter_request_t *req, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(req->url, sizeof req->url, fmt, ap);
+    va_end(ap);
+    return (n < 0 || (size_t)n >= sizeof req->url) ? -1 : 0;
+}
+
+void
+adapter_request_body(adapter_request_t *req, char *json)
+{
+    free(req->body);
+    req->body = json;
+    req->body_len = json ? strlen(json) : 0;
+}
+
+void
+adapter_copy(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+void
+adapter_result_error(adapter_result_t *out, adapter_state_t state,
+                     adapter_error_t error, const char *code,
+                     const char *fmt, ...)
+{
+    out->state = state;
+    out->error = error;
+    adapter_copy(out->code, sizeof out->code, code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+}
+
+static long
+s_retry_after_ms(const rl_http_resp_t *resp)
+{
+    if (resp->retry_after == NULL)
+        return 0;
+    char *end = NULL;
+    long secs = strtol(resp->retry_after, &end, 10);
+    return (end != resp->retry_after && secs > 0 && secs < 3600) ? secs * 1000
+                                                                 : 0;
+}
+
+void
+adapter_result_http(const rl_http_resp_t *resp, adapter_result_t *out)
+{
+    out->retry_after_ms = s_retry_after_ms(resp);
+    if (resp->status == 0) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             resp->timed_out ? "timeout" : "network",
+                             "%s", resp->timed_out ? "request timed out"
+                                                   : resp->error);
+    } else if (resp->status == 429) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED,
+                             "429", "rate limited (HTTP 429)");
+    } else if (resp->status == 408 || resp->status >= 500) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "http_error", "HTTP %ld", resp->status);
+    } else {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                             "http_error", "HTTP %ld", resp->status);
+    }
+}
+
+const char *
+adapter_error_name(adapter_error_t e)
+{
+    switch (e) {
+    case ADAPTER_ERR_NONE:
+        return "none";
+    case ADAPTER_ERR_RATE_LIMITED:
+        return "rate_limited";
+    case ADAPTER_ERR_CAPACITY:
+        return "capacity";
+    case ADAPTER_ERR_TRANSIENT:
+        return "transient";
+    case ADAPTER_ERR_PERMANENT:
+        return "permanent";
+    case ADAPTER_ERR_CONTENT_REJECTED:
+        return "content_rejected";
+    }
+    return "unknown";
+}

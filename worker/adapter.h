@@ -1,0 +1,132 @@
+/*
+ * adapter - the interface every upstream provider adapter implements: a
+ * small table of pure functions that build HTTP requests and parse
+ * responses. They never do I/O; worker/job.c sends the requests.
+ *
+ * Error classes drive everything above an adapter:
+ *   RATE_LIMITED      429-style refusal: fail over now, mark the provider
+ *   CAPACITY          no room (queue full, resource exhausted): fail over
+ *   TRANSIENT         5xx, timeout, malformed answer: retry with backoff
+ *   PERMANENT         the request can never succeed here: fail over, or
+ *                     fail the job when nothing is left
+ *   CONTENT_REJECTED  policy refusal: fail the job, never retry elsewhere
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef ADAPTER_H
+#define ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rl_config.h"
+#include "rl_http.h"
+
+#define ADAPTER_URL_MAX 2048
+#define ADAPTER_MAX_HEADERS 8
+#define ADAPTER_TASK_MAX 256
+#define ADAPTER_CODE_MAX 64
+#define ADAPTER_MSG_MAX 256
+
+typedef enum {
+    ADAPTER_QUEUED = 0,     /* accepted, waiting for a slot */
+    ADAPTER_RUNNING,        /* rendering */
+    ADAPTER_SUCCEEDED,      /* output ready */
+    ADAPTER_FAILED,         /* terminal failure, see error class */
+    ADAPTER_ERROR,          /* the call itself failed, see error class */
+} adapter_state_t;
+
+typedef enum {
+    ADAPTER_ERR_NONE = 0,
+    ADAPTER_ERR_RATE_LIMITED,
+    ADAPTER_ERR_CAPACITY,
+    ADAPTER_ERR_TRANSIENT,
+    ADAPTER_ERR_PERMANENT,
+    ADAPTER_ERR_CONTENT_REJECTED,
+} adapter_error_t;
+
+/* What a job asks of a provider. Borrowed strings. */
+typedef struct {
+    const char *job_id;          /* our id, for client references */
+    int attempt;                 /* submit attempt number, from 1 */
+    const char *upstream_model;  /* the provider's model name */
+    const char *prompt;
+    const char *negative_prompt; /* NULL when none */
+    const char *image_url;       /* NULL when none */
+    int duration_s;
+    const char *aspect_ratio;    /* "16:9" */
+} adapter_job_t;
+
+/* One HTTP request to send. Owns its strings. */
+typedef struct {
+    const char *method;                        /* static: "POST" ... */
+    char url[ADAPTER_URL_MAX];
+    char *headers[ADAPTER_MAX_HEADERS + 1];    /* NULL-terminated */
+    size_t nheaders;
+    char *body;                                /* NULL when none */
+    size_t body_len;
+} adapter_request_t;
+
+/* The meaning of a response. */
+typedef struct {
+    adapter_state_t state;
+    adapter_error_t error;              /* for FAILED and ERROR */
+    int progress;                       /* 0..100, -1 when not given */
+    long retry_after_ms;                /* provider's hint, 0 = none */
+    char task_id[ADAPTER_TASK_MAX];     /* from a submit */
+    char output_url[ADAPTER_URL_MAX];   /* when SUCCEEDED */
+    char code[ADAPTER_CODE_MAX];        /* provider's error code */
+    char message[ADAPTER_MSG_MAX];      /* provider's error message */
+} adapter_result_t;
+
+typedef struct {
+    const char *type; /* the [provider.X] type= value */
+    /* Fill req. Return 0, or -1 when the job cannot be expressed. */
+    int (*build_submit)(const rl_provider_conf_t *p, const adapter_job_t *j,
+                        int64_t now_s, adapter_request_t *req);
+    void (*parse_submit)(const rl_http_resp_t *resp, adapter_result_t *out);
+    int (*build_poll)(const rl_provider_conf_t *p, const adapter_job_t *j,
+                      const char *task_id, int64_t now_s,
+                      adapter_request_t *req);
+    void (*parse_poll)(const rl_http_resp_t *resp, adapter_result_t *out);
+    /* Optional (NULL when the API cannot cancel). */
+    int (*build_cancel)(const rl_provider_conf_t *p, const adapter_job_t *j,
+                        const char *task_id, int64_t now_s,
+                        adapter_request_t *req);
+} adapter_t;
+
+/* The adapter of a provider type, or NULL. */
+const adapter_t *adapter_find(const char *type);
+
+/* Frees what req owns and zeroes it. */
+void adapter_request_release(adapter_request_t *req);
+
+/* Appends a formatted header. Returns 0, or -1 when full. */
+int adapter_request_header(adapter_request_t *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Formats the URL. Returns 0, or -1 when it does not fit. */
+int adapter_request_url(adapter_request_t *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Takes ownership of a malloc'd JSON text as the body. */
+void adapter_request_body(adapter_request_t *req, char *json);
+
+/* Fills out for a response that is not the API's own answer: no response
+ * (timeout, connection error) or an HTTP status the caller could not
+ * map. 429 is RATE_LIMITED, 408/5xx/0 TRANSIENT, other 4xx PERMANENT. */
+void adapter_result_http(const rl_http_resp_t *resp, adapter_result_t *out);
+
+/* Sets out's error with a formatted message. */
+void adapter_result_error(adapter_result_t *out, adapter_state_t state,
+                          adapter_error_t error, const char *code,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Copies src into a fixed buffer, truncating. */
+void adapter_copy(char *dst, size_t len, const char *src);
+
+/* The name of an error class ("rate_limited", ...). */
+const char *adapter_error_name(adapter_error_t e);
+
+#endif

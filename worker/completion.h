@@ -1,0 +1,26 @@
+/*
+ * completion - the fast path from a terminal write to a deliverer: a
+ * PUSH socket connected to every deliverer's completion endpoint
+ * (ZMQ_IMMEDIATE, so nothing queues for a deliverer that is not there).
+ * Losing a message only delays the webhook: the outbox entry written with
+ * the terminal state is found by the deliverers' scan.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef COMPLETION_H
+#define COMPLETION_H
+
+#include <hiredis/hiredis.h>
+
+#include "worker.h"
+
+/* Creates and connects the PUSH socket into w->push. Returns 0 or -1. */
+int completion_open(worker_t *w);
+
+/* Sends COMPLETION for a job. `job` is job_finish.lua's reply: {"ok",
+ * sign_key, field, value, ...}; the fields a webhook needs are copied.
+ * Returns 0, or -1 when the message was not queued. */
+int completion_push(worker_t *w, const char *acct, const char *job_id,
+                    const char *status, const char *sign_key,
+                    const redisReply *job);
+
+#endif

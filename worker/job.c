@@ -1,0 +1,426 @@
+/*
+ * job - lifecycle of a job in a worker: claim, fenced writes, terminal
+ * write and completion push, drop. Provider calls are in job_run.c.
+ * SPDX-License-Identifier: MIT
+ */
+#include "job_internal.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "completion.h"
+#include "rl_crash.h"
+#include "links.h"
+#include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_keys.h"
+#include "rl_log.h"
+
+#define JOB_MAX_FIELDS 96
+
+void
+job_ref(job_t *j)
+{
+    j->refs++;
+}
+
+static void
+s_free(job_t *j)
+{
+    worker_t *w = j->w;
+    TAILQ_REMOVE(&w->jobs, j, link);
+    w->inflight--;
+    if (j->timer)
+        event_free(j->timer);
+    if (j->deadline)
+        event_free(j->deadline);
+    free(j->prompt);
+    free(j->negative_prompt);
+    free(j->image_url);
+    free(j);
+    links_grant(w->links);
+}
+
+void
+job_unref(job_t *j)
+{
+    assert(j->refs > 0);
+    if (--j->refs == 0)
+        s_free(j);
+}
+
+/* Ends the job's life in this worker: nothing more is sent for it. */
+static void
+s_kill(job_t *j)
+{
+    if (j->state == JOB_DEAD)
+        return;
+    j->state = JOB_DEAD;
+    if (j->req != NULL) {
+        rl_http_cancel(j->w->http, j->req);
+        j->req = NULL;
+    }
+    if (j->timer)
+        evtimer_del(j->timer);
+    if (j->deadline)
+        evtimer_del(j->deadline);
+    job_unref(j); /* the "alive" reference */
+}
+
+void
+job_drop(job_t *j, const char *why)
+{
+    rl_log_info("job %s: dropped: %s", j->id, why);
+    j->w->stats.dropped++;
+    s_kill(j);
+}
+
+void
+job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *))
+{
+    if (j->timer == NULL)
+        j->timer = evtimer_new(j->w->base, fn, j);
+    else
+        evtimer_assign(j->timer, j->w->base, fn, j);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(j->timer, &tv);
+}
+
+const rl_model_conf_t *
+job_model(const job_t *j)
+{
+    return &j->w->cfg->models[j->chain[j->chain_idx]];
+}
+
+const rl_provider_conf_t *
+job_provider(const job_t *j)
+{
+    return &j->w->cfg->providers[job_model(j)->provider];
+}
+
+static void
+s_on_update(redisReply *reply, void *arg)
+{
+    job_t *j = arg;
+    const char *s = rl_redis_reply_str(reply);
+    if (s != NULL && strcmp(s, "stale") == 0 && j->state != JOB_DEAD) {
+        j->w->stats.stale_writes++;
+        job_drop(j, "fencing token is stale: another worker owns it");
+    }
+    job_unref(j);
+}
+
+void
+job_update(job_t *j, const char *history_json, const char **kv, int nkv)
+{
+    char key[RL_KEY_MAX];
+    const char *argv[2 + JOB_MAX_FIELDS];
+    int argc = 0;
+    rl_keys_job(key, sizeof key, j->acct, j->id);
+    argv[argc++] = key;
+    argv[argc++] = j->fence;
+    argv[argc++] = history_json ? history_json : "";
+    for (int i = 0; i < nkv && argc < 2 + JOB_MAX_FIELDS; i++)
+        argv[argc++] = kv[i];
+    /* A lost update is harmless: the next one carries the same fields,
+     * and the terminal write is retried until its outcome is known. */
+    if (rl_redis_script(j->w->redis, "job_update", s_on_update, j, 1, argc,
+                        argv, NULL) == 0)
+        job_ref(j);
+}
+
+static void s_finish_send(job_t *j);
+
+static void
+s_on_retry_finish(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_finish_send(arg);
+}
+
+/* Sends the COMPLETION fast path to a deliverer. */
+static void
+s_push(job_t *j, const redisReply *reply)
+{
+    /* reply: {"ok", sign_key, field, value, ...} */
+    const char *status = rl_redis_reply_field(reply, 2, "status");
+    if (status == NULL || rl_redis_reply_str(reply->element[1]) == NULL)
+        return;
+    rl_crash_point("worker_after_finish");
+    if (completion_push(j->w, j->acct, j->id, status,
+                        rl_redis_reply_str(reply->element[1]), reply) != 0)
+        j->w->stats.push_dropped++;
+}
+
+static void
+s_on_finish(redisReply *reply, void *arg)
+{
+    job_t *j = arg;
+    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
+                       reply->elements > 0)
+                          ? rl_redis_reply_str(reply->element[0])
+                          : NULL;
+    if (j->state != JOB_DEAD) {
+        if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
+            /* Outcome unknown: the retry is refused as stale if the first
+             * one landed; the outbox scan then delivers it. */
+            job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);
+        } else if (tag != NULL && strcmp(tag, "ok") == 0) {
+            s_push(j, reply);
+            s_kill(j);
+        } else {
+            if (tag != NULL && strcmp(tag, "stale") == 0)
+                j->w->stats.stale_writes++;
+            job_drop(j, tag ? "terminal write refused (stale token)"
+                            : "terminal write outcome unknown");
+        }
+    }
+    job_unref(j);
+}
+
+static void
+s_finish_send(job_t *j)
+{
+    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[24];
+    rl_keys_job(key, sizeof key, j->acct, j->id);
+    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
+    long billed = rl_config_price(job_model(j), j->duration_s);
+    snprintf(price, sizeof price, "%ld", billed < 0 ? j->charged : billed);
+    const adapter_result_t *r = &j->last;
+    const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
+    const char *argv[] = {
+        key, wkey, j->fence, j->ref,
+        ok[0] ? "completed" : "failed",
+        r->message[0] ? r->message : (ok[0] ? "rendered" : "failed"),
+        price,
+        "output_url", ok[0] ? r->output_url : "",
+        "error_code", ok[0] ? "" : r->code,
+        "error_message", ok[0] ? "" : r->message,
+        "failover_used", j->failover_used ? "1" : "0",
+        "provider", job_provider(j)->name,
+        "model_used", job_model(j)->name,
+    };
+    int argc = (int)(sizeof argv / sizeof argv[0]);
+    if (rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
+                        argv, NULL) == 0)
+        job_ref(j);
+    else if (++j->retries <= JOB_MAX_WRITE_RETRIES)
+        job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);
+    else
+        job_drop(j, "cannot write the terminal state");
+}
+
+void
+job_finish(job_t *j, const char *status, const char *reason)
+{
+    if (j->state == JOB_DEAD || j->state == JOB_FINISHING)
+        return;
+    if (j->req != NULL) {
+        rl_http_cancel(j->w->http, j->req);
+        j->req = NULL;
+    }
+    if (j->timer)
+        evtimer_del(j->timer);
+    if (j->deadline)
+        evtimer_del(j->deadline);
+    j->state = JOB_FINISHING;
+    j->retries = 0;
+    if (strcmp(status, "completed") == 0) {
+        j->outcome = "completed";
+        j->w->stats.completed++;
+        j->last.message[0] = '\0';
+    } else {
+        j->outcome = "failed";
+        j->w->stats.failed++;
+        if (reason != NULL && reason != j->last.message)
+            adapter_copy(j->last.message, sizeof j->last.message, reason);
+    }
+    s_finish_send(j);
+}
+
+static void
+s_on_deadline(int fd, short what, void *arg)
+{
+    job_t *j = arg;
+    (void)fd;
+    (void)what;
+    long waited = (long)((rl_clock_wall_ms() - j->created_ms) / 1000);
+    adapter_copy(j->last.code, sizeof j->last.code, "timeout");
+    snprintf(j->last.message, sizeof j->last.message,
+             "job exceeded the maximum wait of %ld s (waited %ld s, last "
+             "phase %s)",
+             j->w->cfg->max_wait_s, waited,
+             j->phase[0] ? j->phase : "Queued");
+    job_finish(j, "failed", j->last.message);
+}
+
+/* Chain "kling-v3,seedance" -> model indexes. Unknown names are skipped
+ * (the catalog changed since the job was accepted). */
+static void
+s_parse_chain(job_t *j, const char *chain)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", chain ? chain : "");
+    char *save = NULL;
+    for (char *name = strtok_r(buf, ",", &save); name != NULL &&
+                                                 j->nchain < RL_CONFIG_MAX_CHAIN + 1;
+         name = strtok_r(NULL, ",", &save)) {
+        const rl_model_conf_t *m = rl_config_model(j->w->cfg, name);
+        if (m != NULL)
+            j->chain[j->nchain++] = (int)(m - j->w->cfg->models);
+    }
+}
+
+static long long
+s_num(const redisReply *r, const char *field)
+{
+    const char *v = rl_redis_reply_field(r, 2, field);
+    char *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    return (v && *end == '\0') ? n : 0;
+}
+
+static char *
+s_dup(const redisReply *r, const char *field)
+{
+    const char *v = rl_redis_reply_field(r, 2, field);
+    return (v && *v) ? rl_strdup(v) : NULL;
+}
+
+/* Loads the job from claim.lua's reply. Returns 0, or -1 when malformed. */
+static int
+s_load(job_t *j, const redisReply *r)
+{
+    const char *fence = rl_redis_reply_str(r->element[1]);
+    long long fnum = 0;
+    if (fence == NULL && rl_redis_reply_ll(r->element[1], &fnum) == 0)
+        snprintf(j->fence, sizeof j->fence, "%lld", fnum);
+    else
+        snprintf(j->fence, sizeof j->fence, "%s", fence ? fence : "");
+    j->prompt = s_dup(r, "prompt");
+    j->negative_prompt = s_dup(r, "negative_prompt");
+    j->image_url = s_dup(r, "image_url");
+    const char *aspect = rl_redis_reply_field(r, 2, "aspect_ratio");
+    snprintf(j->aspect, sizeof j->aspect, "%s", aspect ? aspect : "16:9");
+    j->duration_s = (int)s_num(r, "duration");
+    j->charged = (long)s_num(r, "credits");
+    j->created_ms = s_num(r, "created_at");
+    j->deadline_ms = s_num(r, "deadline_at");
+    j->attempt = (int)s_num(r, "attempts");
+    j->failover_used = s_num(r, "failover_used") != 0;
+    s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
+    j->chain_idx = (size_t)s_num(r, "chain_idx");
+    const char *task = rl_redis_reply_field(r, 2, "task_id");
+    snprintf(j->task_id, sizeof j->task_id, "%s", task ? task : "");
+    const char *phase = rl_redis_reply_field(r, 2, "phase");
+    snprintf(j->phase, sizeof j->phase, "%s", phase ? phase : "Queued");
+    if (j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
+        j->chain_idx >= j->nchain || j->duration_s <= 0)
+        return -1;
+    return 0;
+}
+
+static void s_claim_send(job_t *j);
+
+static void
+s_on_retry_claim(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_claim_send(arg);
+}
+
+static void
+s_arm_deadline(job_t *j)
+{
+    int64_t left = j->deadline_ms - rl_clock_wall_ms();
+    if (left < 0)
+        left = 0;
+    j->deadline = evtimer_new(j->w->base, s_on_deadline, j);
+    struct timeval tv = {(time_t)(left / 1000), (left % 1000) * 1000};
+    evtimer_add(j->deadline, &tv);
+}
+
+static void
+s_on_claim(redisReply *reply, void *arg)
+{
+    job_t *j = arg;
+    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
+                       reply->elements > 0)
+                          ? rl_redis_reply_str(reply->element[0])
+                          : NULL;
+    if (j->state != JOB_DEAD) {
+        if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
+            /* claim.lua is idempotent for its owner: ask again. */
+            job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
+        } else if (tag == NULL || strcmp(tag, "ok") != 0) {
+            j->w->stats.claim_refused++;
+            rl_log_debug("job %s: claim refused (%s)", j->id,
+                         tag && reply->elements > 1
+                             ? rl_redis_reply_str(reply->element[1])
+                             : "unknown");
+            s_kill(j);
+        } else if (reply->elements < 2 || s_load(j, reply) != 0) {
+            rl_log_warnx("job %s: malformed job record; dropped", j->id);
+            s_kill(j);
+        } else {
+            j->w->stats.claimed++;
+            j->retries = 0;
+            s_arm_deadline(j);
+            job_run_start(j);
+        }
+    }
+    job_unref(j);
+}
+
+static void
+s_claim_send(job_t *j)
+{
+    char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
+    rl_keys_job(key, sizeof key, j->acct, j->id);
+    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
+    const char *argv[] = {key, wkey, j->ref, j->w->id};
+    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 4, argv,
+                        NULL) == 0)
+        job_ref(j);
+    else
+        s_kill(j); /* never claimed: the reaper puts it back */
+}
+
+void
+job_claim(worker_t *w, const char *acct, const char *job_id)
+{
+    job_t *j = rl_calloc(1, sizeof *j);
+    j->w = w;
+    j->refs = 1;
+    j->state = JOB_CLAIMING;
+    snprintf(j->acct, sizeof j->acct, "%s", acct);
+    snprintf(j->id, sizeof j->id, "%s", job_id);
+    rl_keys_ref(j->ref, sizeof j->ref, acct, job_id);
+    TAILQ_INSERT_TAIL(&w->jobs, j, link);
+    w->inflight++;
+    s_claim_send(j);
+}
+
+void
+job_drop_all(worker_t *w, const char *why)
+{
+    job_t *j, *next;
+    size_t n = 0;
+    for (j = TAILQ_FIRST(&w->jobs); j != NULL; j = next) {
+        /* s_kill may free j (and only j): take the next one first. */
+        next = TAILQ_NEXT(j, link);
+        if (j->state != JOB_DEAD) {
+            n++;
+            s_kill(j);
+        }
+    }
+    if (n > 0)
+        rl_log_warnx("dropped %zu jobs: %s", n, why);
+    w->stats.dropped += n;
+}

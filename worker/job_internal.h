@@ -1,0 +1,83 @@
+/*
+ * job_internal - the job struct and the functions job.c (lifecycle,
+ * Redis writes) and job_run.c (provider calls, failover, phases) share.
+ * Not for other modules.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef JOB_INTERNAL_H
+#define JOB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "adapter.h"
+#include "job.h"
+
+#define JOB_ID_MAX 64
+#define JOB_MAX_TRANSIENT 5      /* tolerated consecutive poll failures */
+#define JOB_BACKOFF_CAP 4        /* backoff cap, in poll intervals */
+#define JOB_RETRY_MS 500         /* retry of a write whose outcome is unknown */
+#define JOB_MAX_WRITE_RETRIES 20
+#define JOB_PHASE_MAX 16
+
+typedef enum {
+    JOB_CLAIMING = 0,
+    JOB_SUBMITTING,
+    JOB_WAITING,
+    JOB_POLLING,
+    JOB_FINISHING,
+    JOB_DEAD,            /* ended; memory freed when the last ref goes */
+} job_state_t;
+
+struct job {
+    TAILQ_ENTRY(job) link;
+    worker_t *w;
+    int refs;                        /* pending callbacks + 1 while alive */
+    job_state_t state;
+    char acct[JOB_ID_MAX + 1];
+    char id[JOB_ID_MAX + 1];
+    char ref[2 * JOB_ID_MAX + 2];    /* "acct|id" */
+    char fence[24];                  /* token of our claim */
+    char *prompt;                    /* owned */
+    char *negative_prompt;           /* owned, NULL when none */
+    char *image_url;                 /* owned, NULL when none */
+    char aspect[16];
+    int duration_s;
+    long charged;                    /* credits debited at submit */
+    int chain[RL_CONFIG_MAX_CHAIN + 1]; /* model indexes, requested first */
+    size_t nchain;
+    size_t chain_idx;                /* the model rendering it now */
+    int attempt;                     /* submits made, all providers */
+    char task_id[ADAPTER_TASK_MAX];  /* upstream task, "" before submit */
+    int transient;                   /* consecutive transient failures */
+    int retries;                     /* of a write with unknown outcome */
+    bool failover_used;
+    int64_t created_ms;              /* accepted (epoch ms) */
+    int64_t deadline_ms;             /* maximum wait (epoch ms) */
+    int64_t running_ms;              /* first seen rendering (epoch ms) */
+    int64_t poll_due_us;             /* scheduled poll (monotonic us) */
+    const char *outcome;             /* "completed" | "failed" once final */
+    char phase[JOB_PHASE_MAX];       /* last recorded phase */
+    int progress;                    /* last recorded progress */
+    struct event *timer;             /* next poll or retry */
+    struct event *deadline;          /* maximum wait */
+    rl_http_req_t *req;              /* request in the air, or NULL */
+    adapter_result_t last;           /* last provider answer */
+};
+
+/* job.c */
+void job_ref(job_t *j);
+void job_unref(job_t *j);
+void job_drop(job_t *j, const char *why);
+void job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *));
+void job_update(job_t *j, const char *history_json, const char **kv,
+                int nkv);
+void job_finish(job_t *j, const char *status, const char *reason);
+const rl_model_conf_t *job_model(const job_t *j);
+const rl_provider_conf_t *job_provider(const job_t *j);
+
+/* job_run.c */
+void job_run_start(job_t *j);
+void job_run_cancel_upstream(job_t *j);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * job_run - a job's conversation with its providers: submit, poll,
+ * transient-failure tolerance, failover along the model's chain, and the
+ * phase, progress and ETA recorded from each poll.
+ * SPDX-License-Identifier: MIT
+ */
+#include "job_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "rl_crash.h"
+#include "rl_clock.h"
+#include "rl_log.h"
+
+#define JOB_MAX_RESPONSE (256 * 1024)
+#define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis when a provider gives none */
+
+static void s_submit(job_t *j);
+static void s_poll(job_t *j);
+
+static const adapter_t *
+s_adapter(const job_t *j)
+{
+    return adapter_find(job_provider(j)->type);
+}
+
+static void
+s_adapter_job(const job_t *j, adapter_job_t *aj)
+{
+    aj->job_id = j->id;
+    aj->attempt = j->attempt;
+    aj->upstream_model = job_model(j)->upstream_model;
+    aj->prompt = j->prompt;
+    aj->negative_prompt = j->negative_prompt;
+    aj->image_url = j->image_url;
+    aj->duration_s = j->duration_s;
+    aj->aspect_ratio = j->aspect;
+}
+
+/* Sends req; the callback gets the job with a reference held. */
+static int
+s_send(job_t *j, adapter_request_t *req, long timeout_ms, rl_http_cb cb)
+{
+    j->req = rl_http_request(j->w->http, req->method, req->url,
+                             (const char *const *)req->headers, req->body,
+                             req->body_len, timeout_ms, JOB_MAX_RESPONSE, cb,
+                             j);
+    adapter_request_release(req);
+    if (j->req == NULL)
+        return -1;
+    job_ref(j);
+    return 0;
+}
+
+static void
+s_on_poll_timer(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_poll(arg);
+}
+
+static void
+s_schedule_poll(job_t *j, long ms)
+{
+    j->state = JOB_WAITING;
+    j->poll_due_us = rl_clock_mono_us() + (int64_t)ms * 1000;
+    job_set_timer(j, ms, s_on_poll_timer);
+}
+
+/* Fails the job with our error class as its code and the provider's own
+ * code and message passed through in the message. */
+static void
+s_fail(job_t *j, const char *why)
+{
+    adapter_result_t *r = &j->last;
+    char msg[ADAPTER_MSG_MAX];
+    if (r->code[0] && strcmp(r->code, adapter_error_name(r->error)) != 0)
+        snprintf(msg, sizeof msg, "%s (provider %s, code %s)", why,
+                 job_provider(j)->name, r->code);
+    else
+        snprintf(msg, sizeof msg, "%s", why);
+    adapter_copy(r->code, sizeof r->code,
+                 r->error ? adapter_error_name(r->error) : "failed");
+    adapter_copy(r->message, sizeof r->message, msg);
+    job_finish(j, "failed", r->message);
+}
+
+/* The next model of the chain that costs no more than was charged. */
+static long
+s_next_affordable(const job_t *j)
+{
+    for (size_t i = j->chain_idx + 1; i < j->nchain; i++) {
+        long price =
+            rl_config_price(&j->w->cfg->models[j->chain[i]], j->duration_s);
+        if (price >= 0 && price <= j->charged)
+            return (long)i;
+    }
+    return -1;
+}
+
+static void
+s_failover(job_t *j, const char *why)
+{
+    long next = s_next_affordable(j);
+    if (next < 0) {
+        char msg[ADAPTER_MSG_MAX];
+        snprintf(msg, sizeof msg, "no provider left: %s", why);
+        s_fail(j, msg);
+        return;
+    }
+    job_run_cancel_upstream(j);
+    const char *from = job_model(j)->name;
+    j->chain_idx = (size_t)next;
+    j->failover_used = true;
+    j->task_id[0] = '\0';
+    j->transient = 0;
+    j->running_ms = 0;
+    j->w->stats.failovers++;
+    rl_log_info("job %s: failover %s -> %s: %s", j->id, from,
+                job_model(j)->name, why);
+    json_t *h = json_pack("{s:s, s:s, s:s}", "status", "processing", "phase",
+                          "Queued", "reason", "");
+    char reason[ADAPTER_MSG_MAX + 128];
+    snprintf(reason, sizeof reason, "failover from %s to %s: %s", from,
+             job_model(j)->name, why);
+    json_object_set_new(h, "reason", json_string(reason));
+    char *hist = json_dumps(h, JSON_COMPACT);
+    json_decref(h);
+    char idx[16];
+    snprintf(idx, sizeof idx, "%zu", j->chain_idx);
+    const char *kv[] = {"chain_idx", idx, "failover_used", "1", "task_id", "",
+                        "provider", job_provider(j)->name, "phase", "Queued"};
+    job_update(j, hist, kv, 10);
+    free(hist);
+    snprintf(j->phase, sizeof j->phase, "Queued");
+    s_submit(j);
+}
+
+static void
+s_record_submit(job_t *j)
+{
+    char hist[ADAPTER_MSG_MAX], idx[16], attempts[16];
+    snprintf(hist, sizeof hist,
+             "{\"status\":\"processing\",\"phase\":\"Queued\","
+             "\"reason\":\"submitted to %s (%s)\"}",
+             job_provider(j)->name, job_model(j)->upstream_model);
+    snprintf(idx, sizeof idx, "%zu", j->chain_idx);
+    snprintf(attempts, sizeof attempts, "%d", j->attempt);
+    const char *kv[] = {"task_id", j->task_id, "provider",
+                        job_provider(j)->name, "chain_idx", idx, "attempts",
+                        attempts};
+    job_update(j, hist, kv, 8);
+}
+
+static void
+s_on_submit(const rl_http_resp_t *resp, void *arg)
+{
+    job_t *j = arg;
+    j->req = NULL;
+    if (j->state == JOB_SUBMITTING) {
+        adapter_result_t *r = &j->last;
+        memset(r, 0, sizeof *r);
+        s_adapter(j)->parse_submit(resp, r);
+        if (r->state == ADAPTER_QUEUED && r->task_id[0]) {
+            rl_crash_point("worker_after_submit");
+            snprintf(j->task_id, sizeof j->task_id, "%s", r->task_id);
+            s_record_submit(j);
+            s_schedule_poll(j, job_provider(j)->poll_interval_ms);
+        } else if (r->error == ADAPTER_ERR_CONTENT_REJECTED) {
+            s_fail(j, r->message);
+        } else {
+            char why[ADAPTER_MSG_MAX];
+            snprintf(why, sizeof why, "%s at submit: %.180s",
+                     adapter_error_name(r->error), r->message);
+            s_failover(j, why);
+        }
+    }
+    job_unref(j);
+}
+
+static void
+s_submit(job_t *j)
+{
+    const adapter_t *a = s_adapter(j);
+    adapter_request_t req = {0};
+    adapter_job_t aj;
+    j->state = JOB_SUBMITTING;
+    j->attempt++;
+    s_adapter_job(j, &aj);
+    if (a == NULL ||
+        a->build_submit(job_provider(j), &aj, rl_clock_wall_ms() / 1000,
+                        &req) != 0) {
+        adapter_request_release(&req);
+        adapter_result_error(&j->last, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                             "unsupported",
+                             "the provider cannot express this job");
+        s_failover(j, j->last.message);
+        return;
+    }
+    j->w->stats.submits++;
+    if (s_send(j, &req, job_provider(j)->submit_timeout_ms, s_on_submit) != 0)
+        s_failover(j, "cannot start the submit request");
+}
+
+static const char *
+s_phase_of(int progress)
+{
+    if (progress < 15)
+        return "Preparing";
+    if (progress < 85)
+        return "Rendering";
+    if (progress < 95)
+        return "Encoding";
+    return "Finishing";
+}
+
+/* Records phase, progress, ETA and the poll time. */
+static void
+s_progress(job_t *j, const adapter_result_t *r)
+{
+    int64_t now = rl_clock_wall_ms();
+    const char *phase = "Queued";
+    int progress = 0;
+    long eta_s = JOB_DEFAULT_RENDER_MS / 1000;
+    if (r->state == ADAPTER_RUNNING) {
+        if (j->running_ms == 0)
+            j->running_ms = now;
+        int64_t ran = now - j->running_ms;
+        progress = r->progress >= 0
+                       ? r->progress
+                       : (int)(ran * 100 / JOB_DEFAULT_RENDER_MS);
+        progress = progress > 99 ? 99 : progress;
+        phase = s_phase_of(progress);
+        eta_s = progress > 0 ? (long)(ran * (100 - progress) / progress / 1000)
+                             : (long)((JOB_DEFAULT_RENDER_MS - ran) / 1000);
+        eta_s = eta_s < 0 ? 0 : eta_s;
+    }
+    char p[16], e[24], t[24], hist[128];
+    snprintf(p, sizeof p, "%d", progress);
+    snprintf(e, sizeof e, "%ld", eta_s);
+    snprintf(t, sizeof t, "%lld", (long long)now);
+    bool changed = strcmp(phase, j->phase) != 0;
+    snprintf(hist, sizeof hist,
+             "{\"status\":\"processing\",\"phase\":\"%s\",\"reason\":"
+             "\"provider progress\"}",
+             phase);
+    const char *kv[] = {"phase", phase, "progress", p, "eta_s", e,
+                        "last_poll_at", t};
+    job_update(j, changed ? hist : NULL, kv, 8);
+    snprintf(j->phase, sizeof j->phase, "%s", phase);
+    j->progress = progress;
+}
+
+/* A poll failed without an answer about the task: back off, or fail over
+ * after too many in a row. */
+static void
+s_poll_trouble(job_t *j, adapter_result_t *r)
+{
+    long interval = job_provider(j)->poll_interval_ms;
+    if (r->error == ADAPTER_ERR_PERMANENT) {
+        s_failover(j, r->message);
+        return;
+    }
+    if (r->error == ADAPTER_ERR_CONTENT_REJECTED) {
+        s_fail(j, r->message);
+        return;
+    }
+    if (++j->transient > JOB_MAX_TRANSIENT) {
+        char why[ADAPTER_MSG_MAX];
+        snprintf(why, sizeof why, "%d consecutive transient poll failures "
+                 "(last: %.180s)", j->transient, r->message);
+        s_failover(j, why);
+        return;
+    }
+    long backoff = interval << j->transient;
+    long cap = interval * JOB_BACKOFF_CAP;
+    backoff = backoff > cap ? cap : backoff;
+    if (r->retry_after_ms > backoff)
+        backoff = r->retry_after_ms > cap ? cap : r->retry_after_ms;
+    rl_log_debug("job %s: transient poll failure %d: %s; next in %ld ms",
+                 j->id, j->transient, r->message, backoff);
+    s_schedule_poll(j, backoff);
+}
+
+static void
+s_on_poll(const rl_http_resp_t *resp, void *arg)
+{
+    job_t *j = arg;
+    j->req = NULL;
+    if (j->state == JOB_POLLING) {
+        adapter_result_t *r = &j->last;
+        memset(r, 0, sizeof *r);
+        s_adapter(j)->parse_poll(resp, r);
+        if (r->state == ADAPTER_QUEUED || r->state == ADAPTER_RUNNING) {
+            j->transient = 0;
+            s_progress(j, r);
+            s_schedule_poll(j, job_provider(j)->poll_interval_ms);
+        } else if (r->state == ADAPTER_SUCCEEDED) {
+            job_finish(j, "completed", NULL);
+        } else if (r->state == ADAPTER_FAILED &&
+                   r->error == ADAPTER_ERR_CAPACITY) {
+            char why[ADAPTER_MSG_MAX];
+            snprintf(why, sizeof why, "capacity mid-render: %.180s", r->message);
+            s_failover(j, why);
+        } else if (r->state == ADAPTER_FAILED) {
+            s_fail(j, r->message);
+        } else {
+            s_poll_trouble(j, r);
+        }
+    }
+    job_unref(j);
+}
+
+static void
+s_poll(job_t *j)
+{
+    adapter_request_t req = {0};
+    adapter_job_t aj;
+    s_adapter_job(j, &aj);
+    j->state = JOB_POLLING;
+    if (s_adapter(j)->build_poll(job_provider(j), &aj, j->task_id,
+                                 rl_clock_wall_ms() / 1000, &req) != 0) {
+        adapter_request_release(&req);
+        s_failover(j, "cannot build the poll request");
+        return;
+    }
+    j->w->stats.polls++;
+    if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_poll) != 0) {
+        adapter_result_error(&j->last, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "network", "cannot start the poll request");
+        s_poll_trouble(j, &j->last);
+    }
+}
+
+void
+job_run_start(job_t *j)
+{
+    if (j->task_id[0] != '\0') {
+        /* Taken over from a worker that died after submitting: resume
+         * polling the same upstream task instead of rendering twice. */
+        rl_log_info("job %s: resuming upstream task %s", j->id, j->task_id);
+        const char *kv[] = {"resumed_at", "1"};
+        job_update(j,
+                   "{\"status\":\"processing\",\"reason\":\"resumed polling "
+                   "after worker recovery\"}",
+                   kv, 2);
+        s_schedule_poll(j, 0);
+        return;
+    }
+    s_submit(j);
+}
+
+static void
+s_on_cancelled(const rl_http_resp_t *resp, void *arg)
+{
+    (void)arg;
+    rl_log_debug("upstream cancel answered %ld", resp->status);
+}
+
+void
+job_run_cancel_upstream(job_t *j)
+{
+    const adapter_t *a = s_adapter(j);
+    if (a == NULL || a->build_cancel == NULL || j->task_id[0] == '\0')
+        return;
+    adapter_request_t req = {0};
+    adapter_job_t aj;
+    s_adapter_job(j, &aj);
+    if (a->build_cancel(job_provider(j), &aj, j->task_id,
+                        rl_clock_wall_ms() / 1000, &req) == 0)
+        rl_http_request(j->w->http, req.method, req.url,
+                        (const char *const *)req.headers, req.body,
+                        req.body_len, job_provider(j)->poll_timeout_ms, 4096,
+                        s_on_cancelled, NULL);
+    adapter_request_release(&req);
+}

@@ -1,0 +1,99 @@
+/*
+ * lease - batch lease renewal of a worker.
+ * SPDX-License-Identifier: MIT
+ */
+#include "lease.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "job.h"
+#include "links.h"
+#include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_log.h"
+
+struct lease {
+    worker_t *w;
+    struct event *timer;
+    int64_t ok_until;       /* monotonic ms; 0 = not held */
+    int64_t sent_at;        /* monotonic ms of the renewal in flight */
+    bool in_flight;
+};
+
+bool
+lease_ok(const lease_t *l)
+{
+    return l != NULL && l->ok_until > rl_clock_mono_ms();
+}
+
+static void
+s_on_renewed(redisReply *reply, void *arg)
+{
+    lease_t *l = arg;
+    l->in_flight = false;
+    long long expiry = 0;
+    if (rl_redis_reply_ll(reply, &expiry) != 0)
+        return; /* unknown: the next tick tries again */
+    bool was_ok = lease_ok(l);
+    l->ok_until = l->sent_at + l->w->cfg->lease_ms * 9 / 10;
+    if (!was_ok) {
+        rl_log_info("lease held (expires %lld)", expiry);
+        links_grant(l->w->links);
+    }
+}
+
+static void
+s_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    lease_t *l = arg;
+    (void)fd;
+    (void)what;
+    worker_t *w = l->w;
+    if (l->ok_until != 0 && !lease_ok(l)) {
+        l->ok_until = 0;
+        rl_log_warnx("lease lost: could not renew within %ld ms",
+                     w->cfg->lease_ms);
+        job_drop_all(w, "lease lost");
+        links_revoke(w->links);
+    }
+    if (l->in_flight)
+        return;
+    char lease_ms[24];
+    snprintf(lease_ms, sizeof lease_ms, "%ld", w->cfg->lease_ms);
+    const char *argv[] = {w->id, lease_ms};
+    l->sent_at = rl_clock_mono_ms();
+    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, 2, argv,
+                        NULL) == 0)
+        l->in_flight = true;
+}
+
+void
+lease_kick(lease_t *l)
+{
+    event_active(l->timer, EV_TIMEOUT, 0);
+}
+
+lease_t *
+lease_new(worker_t *w)
+{
+    lease_t *l = rl_calloc(1, sizeof *l);
+    l->w = w;
+    long period = w->cfg->lease_ms / 3;
+    struct timeval tv = {period / 1000, (period % 1000) * 1000};
+    l->timer = event_new(w->base, -1, EV_PERSIST, s_on_tick, l);
+    event_add(l->timer, &tv);
+    return l;
+}
+
+void
+lease_destroy(lease_t **p)
+{
+    if (p == NULL || *p == NULL)
+        return;
+    event_free((*p)->timer);
+    free(*p);
+    *p = NULL;
+}

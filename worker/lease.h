@@ -1,0 +1,26 @@
+/*
+ * lease - the worker's lease on every job it holds, renewed in one batch:
+ * heartbeat.lua sets our expiry in rl:workers (Redis clock) every third
+ * of the lease. We count the lease as ours until send time + 90% of the
+ * lease; past that without a renewal we stop acting: every job is
+ * dropped (the reaper requeues them under a new fencing token) and the
+ * brokers' credit is taken back until a renewal succeeds again.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEASE_H
+#define LEASE_H
+
+#include <stdbool.h>
+
+#include "worker.h"
+
+lease_t *lease_new(worker_t *w);
+void lease_destroy(lease_t **p);
+
+/* Renews now (Redis just connected). */
+void lease_kick(lease_t *l);
+
+/* True while the lease is known to be held. */
+bool lease_ok(const lease_t *l);
+
+#endif

@@ -1,2 +1,0 @@
-int worker_placeholder(void);
-int worker_placeholder(void) { return 0; }

@@ -1,0 +1,58 @@
+/*
+ * worker - the process context of reelay-worker (the render-poller): one
+ * libevent loop holding every in-flight job, one curl multi handle, one
+ * Redis connection and the ZeroMQ sockets.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "rl_config.h"
+#include "rl_http.h"
+#include "rl_redis.h"
+
+struct event_base;
+struct event;
+typedef struct job job_t;
+typedef struct links links_t;
+typedef struct lease lease_t;
+typedef struct rl_zsock rl_zsock_t;
+
+TAILQ_HEAD(job_list, job);
+
+/* Counters, logged on exit and served by the status line. */
+typedef struct {
+    uint64_t claimed;          /* jobs taken */
+    uint64_t claim_refused;    /* dispatches that were not ours to take */
+    uint64_t submits;          /* upstream submit calls */
+    uint64_t polls;            /* upstream poll calls */
+    uint64_t failovers;        /* provider changes */
+    uint64_t stale_writes;     /* writes refused by a newer fence */
+    uint64_t completed;
+    uint64_t failed;
+    uint64_t dropped;          /* jobs abandoned on a lost lease */
+    uint64_t push_dropped;     /* completions not pushed (outbox covers) */
+} worker_stats_t;
+
+typedef struct worker {
+    const rl_config_t *cfg;
+    char id[48];               /* worker id: the lease owner name */
+    struct event_base *base;
+    rl_redis_t *redis;
+    rl_http_t *http;
+    void *zctx;
+    links_t *links;            /* DEALERs to the brokers */
+    lease_t *lease;            /* the batch lease on our jobs */
+    rl_zsock_t *push;          /* PUSH to the deliverers */
+    struct job_list jobs;      /* every job in memory */
+    size_t inflight;           /* jobs in memory, claims included */
+    bool stopping;             /* SIGTERM: take no more jobs */
+    worker_stats_t stats;
+} worker_t;
+
+#endif
