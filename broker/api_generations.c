@@ -1,0 +1,147 @@
+/*
+ * api_generations - the job endpoints of seeds/000.
+ * SPDX-License-Identifier: MIT
+ */
+#include "api_generations.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "http_reply.h"
+#include "rl_clock.h"
+#include "rl_crypto.h"
+#include "rl_jobview.h"
+#include "submit.h"
+
+#define GENERATIONS "/v1/video/generations"
+#define API_MAX_FIELDS 96
+
+static void
+s_on_submitted(int status, const char *body, const char *job_id, void *arg)
+{
+    struct evhttp_request *req = http_pending_done(arg);
+    if (req == NULL)
+        return;
+    if (status == 202 && job_id != NULL) {
+        char loc[128];
+        snprintf(loc, sizeof loc, GENERATIONS "/%s", job_id);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
+                          loc);
+    }
+    http_reply(req, status, body);
+}
+
+static void
+s_on_abandon(http_pending_t *p)
+{
+    if (p->data != NULL)
+        submit_abandon(p->data);
+}
+
+void
+api_generations_create(broker_t *b, struct evhttp_request *req,
+                       const char *tail)
+{
+    (void)tail;
+    const char *body = NULL;
+    size_t len = 0;
+    if (!http_body(b, req, &body, &len))
+        return;
+    const char *idem = evhttp_find_header(
+        evhttp_request_get_input_headers(req), "Idempotency-Key");
+    http_pending_t *p = http_pending_new(b, req);
+    p->on_abandon = s_on_abandon;
+    /* On NULL the callback already ran and freed p. */
+    submit_req_t *r = submit_start(b, http_bearer(req), idem, body, len,
+                                   s_on_submitted, p);
+    if (r != NULL)
+        p->data = r;
+}
+
+/* Renders job_get.lua's {"ok", field, value, ...} as the job object. */
+static void
+s_job_object(struct evhttp_request *req, const redisReply *reply)
+{
+    const char *kv[2 * API_MAX_FIELDS];
+    size_t n = 0;
+    for (size_t i = 1; i + 1 < reply->elements && n < API_MAX_FIELDS;
+         i += 2, n++) {
+        kv[2 * n] = rl_redis_reply_str(reply->element[i]);
+        kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
+    }
+    rl_jobview_src_t src = {kv, n};
+    json_t *o = rl_jobview_api(&src, rl_clock_wall_ms());
+    char *text = json_dumps(o, JSON_COMPACT);
+    http_reply(req, 200, text);
+    free(text);
+    json_decref(o);
+}
+
+static void
+s_on_job(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    char job_id[sizeof p->text];
+    memcpy(job_id, p->text, sizeof job_id);
+    struct evhttp_request *req = http_pending_done(p);
+    if (req == NULL)
+        return;
+    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
+                       reply->elements > 0)
+                          ? rl_redis_reply_str(reply->element[0])
+                          : NULL;
+    api_error_t e;
+    if (tag == NULL) {
+        http_reply_unavailable(req);
+    } else if (strcmp(tag, "unauthorized") == 0) {
+        api_error_set(&e, 401, "authentication_error", "invalid_api_key",
+                      NULL, "invalid API key");
+        http_reply_error(req, &e);
+    } else if (strcmp(tag, "ok") != 0) {
+        api_error_set(&e, 404, "not_found", "job_not_found", "id",
+                      "no job '%s'", job_id);
+        http_reply_error(req, &e);
+    } else {
+        s_job_object(req, reply);
+    }
+}
+
+static bool
+s_job_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n < 6 || n > 48 || strncmp(id, "vgen_", 5) != 0)
+        return false;
+    for (size_t i = 5; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') ||
+              (id[i] >= 'a' && id[i] <= 'z') ||
+              (id[i] >= 'A' && id[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+void
+api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
+{
+    char key_hash[RL_SHA256_HEX_LEN];
+    if (!http_key_hash(req, key_hash))
+        return;
+    if (!s_job_id_ok(id)) {
+        api_error_t e;
+        api_error_set(&e, 404, "not_found", "job_not_found", "id",
+                      "no such job");
+        http_reply_error(req, &e);
+        return;
+    }
+    http_pending_t *p = http_pending_new(b, req);
+    snprintf(p->text, sizeof p->text, "%s", id);
+    const char *argv[] = {key_hash, id};
+    if (rl_redis_script(b->redis, "job_get", s_on_job, p, 0, 2, argv, NULL) !=
+        0)
+        s_on_job(NULL, p);
+}

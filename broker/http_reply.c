@@ -1,0 +1,126 @@
+/*
+ * http_reply - shared answers of the broker's HTTP handlers.
+ * SPDX-License-Identifier: MIT
+ */
+#include "http_reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "rl_alloc.h"
+#include "rl_crypto.h"
+
+void
+http_reply(struct evhttp_request *req, int status, const char *json)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (status == 503 || status == 429)
+        evhttp_add_header(h, "Retry-After", "1");
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    evbuffer_add(out, json, strlen(json));
+    evhttp_send_reply(req, status, NULL, NULL);
+}
+
+void
+http_reply_error(struct evhttp_request *req, const api_error_t *e)
+{
+    char *json = api_error_json(e);
+    http_reply(req, e->status, json);
+    free(json);
+}
+
+void
+http_reply_unavailable(struct evhttp_request *req)
+{
+    api_error_t e;
+    api_error_set(&e, 503, "service_unavailable", "storage_unavailable",
+                  NULL, "job storage is unavailable; retry shortly");
+    http_reply_error(req, &e);
+}
+
+const char *
+http_bearer(struct evhttp_request *req)
+{
+    const char *auth = evhttp_find_header(
+        evhttp_request_get_input_headers(req), "Authorization");
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+        return NULL;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    return *auth ? auth : NULL;
+}
+
+bool
+http_key_hash(struct evhttp_request *req, char *hash)
+{
+    const char *key = http_bearer(req);
+    if (key == NULL || rl_sha256_hex(key, strlen(key), hash) != 0) {
+        api_error_t e;
+        api_error_set(&e, 401, "authentication_error", "missing_api_key",
+                      NULL, "send your API key as 'Authorization: Bearer "
+                      "KEY'");
+        http_reply_error(req, &e);
+        return false;
+    }
+    return true;
+}
+
+bool
+http_body(broker_t *b, struct evhttp_request *req, const char **body,
+          size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    *len = evbuffer_get_length(in);
+    if ((long)*len > b->cfg->http_max_body) {
+        api_error_t e;
+        api_error_set(&e, 413, "invalid_request_error", "body_too_large",
+                      NULL, "the body is larger than %ld bytes",
+                      b->cfg->http_max_body);
+        http_reply_error(req, &e);
+        return false;
+    }
+    /* evbuffer_pullup gives contiguous bytes; a NUL is appended so text
+     * parsers see a terminated string. */
+    evbuffer_add(in, "", 1);
+    *body = (const char *)evbuffer_pullup(in, -1);
+    return true;
+}
+
+static void
+s_on_close(struct evhttp_connection *conn, void *arg)
+{
+    http_pending_t *p = arg;
+    (void)conn;
+    p->req = NULL;
+    if (p->on_abandon != NULL)
+        p->on_abandon(p);
+}
+
+http_pending_t *
+http_pending_new(broker_t *b, struct evhttp_request *req)
+{
+    http_pending_t *p = rl_calloc(1, sizeof *p);
+    p->broker = b;
+    p->req = req;
+    evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+                                  s_on_close, p);
+    return p;
+}
+
+struct evhttp_request *
+http_pending_done(http_pending_t *p)
+{
+    struct evhttp_request *req = p->req;
+    if (req != NULL)
+        evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+                                      NULL, NULL);
+    free(p);
+    return req;
+}

@@ -1,0 +1,63 @@
+/*
+ * http_reply - what every API handler of the broker shares: JSON answers,
+ * JSON error answers, the Bearer key, and requests that wait for Redis.
+ *
+ * A request waiting for Redis is an http_pending_t. evhttp serves one
+ * request at a time per connection, so the connection's close callback
+ * finds it: when the client goes away, pending->req becomes NULL and the
+ * answer is dropped instead of written to freed memory.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef HTTP_REPLY_H
+#define HTTP_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api_error.h"
+#include "broker.h"
+
+struct evhttp_request;
+
+typedef struct http_pending http_pending_t;
+
+/* Called when the client goes away while a request waits. */
+typedef void (*http_abandon_fn)(http_pending_t *p);
+
+struct http_pending {
+    broker_t *broker;
+    struct evhttp_request *req;  /* NULL once the client went away */
+    http_abandon_fn on_abandon;  /* optional */
+    void *data;                  /* the handler's own state */
+    char text[96];               /* a small copy the handler keeps */
+};
+
+/* Answers status with a JSON text (copied). Adds Retry-After: 1 to 503. */
+void http_reply(struct evhttp_request *req, int status, const char *json);
+
+/* Answers with the JSON error object of e. */
+void http_reply_error(struct evhttp_request *req, const api_error_t *e);
+
+/* The key of "Authorization: Bearer KEY", or NULL. */
+const char *http_bearer(struct evhttp_request *req);
+
+/* The SHA-256 hex of the Bearer key into hash[65]; false (and a 401 sent)
+ * when there is none. */
+bool http_key_hash(struct evhttp_request *req, char *hash);
+
+/* The request body (NUL-terminated view) and its length; false (and a
+ * 413 sent) when it is larger than [http] max_body. */
+bool http_body(broker_t *b, struct evhttp_request *req, const char **body,
+               size_t *len);
+
+/* Starts waiting for Redis on req. */
+http_pending_t *http_pending_new(broker_t *b, struct evhttp_request *req);
+
+/* Frees p and returns its request, or NULL when the client went away.
+ * Call it before answering: sending may free the connection. */
+struct evhttp_request *http_pending_done(http_pending_t *p);
+
+/* Answers 503 (storage unavailable). */
+void http_reply_unavailable(struct evhttp_request *req);
+
+#endif
