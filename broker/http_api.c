@@ -14,6 +14,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "api_accounts.h"
 #include "api_generations.h"
 #include "dispatch.h"
 #include "http_reply.h"
@@ -37,6 +38,12 @@ static void s_readyz(broker_t *b, struct evhttp_request *req,
 static const route_t s_routes[] = {
     {EVHTTP_REQ_POST, "/v1/video/generations", api_generations_create},
     {EVHTTP_REQ_GET, "/v1/video/generations/", api_generations_get},
+    {EVHTTP_REQ_POST, "/v1/accounts", api_accounts_signup},
+    {EVHTTP_REQ_GET, "/v1/account", api_accounts_get},
+    {EVHTTP_REQ_GET, "/v1/account/ledger", api_accounts_ledger},
+    {EVHTTP_REQ_GET, "/v1/account/keys", api_accounts_keys},
+    {EVHTTP_REQ_POST, "/v1/account/keys", api_accounts_key_create},
+    {EVHTTP_REQ_DELETE, "/v1/account/keys/", api_accounts_key_revoke},
     {EVHTTP_REQ_GET, "/healthz", s_healthz},
     {EVHTTP_REQ_GET, "/readyz", s_readyz},
 };

@@ -125,6 +125,11 @@ s_on_accept(redisReply *reply, void *arg)
         api_error_set(&e, 401, "authentication_error", "invalid_api_key",
                       NULL, "invalid API key");
         s_answer_error(&e, r->cb, r->arg);
+    } else if (strcmp(tag, "rate_limited") == 0) {
+        api_error_set(&e, 429, "rate_limit_error", "rate_limited", NULL,
+                      "too many submissions with this key; retry after "
+                      "the Retry-After header");
+        s_answer_error(&e, r->cb, r->arg);
     } else if (strcmp(tag, "credits") == 0 && reply->elements == 3) {
         api_error_set(&e, 402, "insufficient_credits",
                       "insufficient_credits", NULL,
@@ -181,7 +186,7 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
              "\"reason\":\"accepted\"}]",
              (long long)now);
     r->body202 = s_body202(kv, npairs, r->job_id, price, created, history);
-    const char *argv[8 + 2 * (SUBMIT_MAX_PAIRS + 2)];
+    const char *argv[10 + 2 * (SUBMIT_MAX_PAIRS + 2)];
     int argc = 0;
     argv[argc++] = key_hash;
     argv[argc++] = r->job_id;
@@ -191,6 +196,11 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     argv[argc++] = created;
     argv[argc++] = r->body202;
     argv[argc++] = ttl;
+    char rate[24], burst[24];
+    snprintf(rate, sizeof rate, "%ld", b->cfg->rate_per_s);
+    snprintf(burst, sizeof burst, "%ld", b->cfg->rate_burst);
+    argv[argc++] = rate;
+    argv[argc++] = burst;
     for (size_t i = 0; i < 2 * npairs; i++)
         argv[argc++] = kv[i];
     argv[argc++] = "history";

@@ -104,6 +104,20 @@ typedef struct {
     long outbox_scan_ms;        /* deliverer scans the outbox this often */
     long delivery_concurrency;  /* attempts in the air per deliverer */
 
+    /* [security] */
+    char *master_key;           /* 64 hex digits: AES-256-GCM key sealing
+                                   the API keys kept for signing; "" =
+                                   REELAY_MASTER_KEY_FILE or the launcher's
+                                   generated file */
+
+    /* [accounts] */
+    char *signup;               /* POST /v1/accounts: open|admin|closed */
+    char *admin_token;          /* Bearer token of admin calls ("" none) */
+
+    /* [limits] */
+    long rate_per_s;            /* submissions per second per key, 0 = off */
+    long rate_burst;            /* token bucket size */
+
     /* [launcher] */
     char *data_dir;             /* embedded Redis data, logs */
     bool simulator;             /* start the provider simulator */

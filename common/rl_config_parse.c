@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "rl_config_parse.h"
+#include "rl_crypto.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -501,6 +502,22 @@ int
 rl_config_check_ptype(const char *v, char *why, size_t why_len)
 {
     return s_check_word(
-        v, "kling|seedance|runway|openai|replicate|fal|kinovi|sim", why,
+        v, "kling|seedance|runway|openai|replicate|fal|kinovi|luma|minimax|veo", why,
         why_len);
+}
+
+int
+rl_config_check_master_key(const char *v, char *why, size_t why_len)
+{
+    uint8_t key[RL_AEAD_KEY_LEN];
+    if (v[0] == '\0' || rl_aead_parse_key(v, key) == 0)
+        return 0;
+    snprintf(why, why_len, "must be 64 hex digits (32 bytes)");
+    return -1;
+}
+
+int
+rl_config_check_signup(const char *v, char *why, size_t why_len)
+{
+    return s_check_word(v, "open|admin|closed", why, why_len);
 }

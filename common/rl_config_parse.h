@@ -75,5 +75,7 @@ int rl_config_check_name(const char *v, char *why, size_t why_len);
 int rl_config_check_fsync(const char *v, char *why, size_t why_len);
 int rl_config_check_level(const char *v, char *why, size_t why_len);
 int rl_config_check_ptype(const char *v, char *why, size_t why_len);
+int rl_config_check_master_key(const char *v, char *why, size_t why_len);
+int rl_config_check_signup(const char *v, char *why, size_t why_len);
 
 #endif

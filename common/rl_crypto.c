@@ -253,3 +253,97 @@ rl_timingsafe_equal(const void *a, size_t a_len, const void *b,
         return true;
     return CRYPTO_memcmp(a, b, a_len) == 0;
 }
+
+#define RL_AEAD_NONCE_LEN 12
+#define RL_AEAD_TAG_LEN 16
+#define RL_AEAD_MAX_PLAIN 1024
+#define RL_AEAD_PREFIX "v1."
+
+int
+rl_aead_parse_key(const char *hex, uint8_t key[RL_AEAD_KEY_LEN])
+{
+    if (hex == NULL || strlen(hex) != 2 * RL_AEAD_KEY_LEN)
+        return -1;
+    for (size_t i = 0; i < RL_AEAD_KEY_LEN; i++) {
+        unsigned v = 0;
+        for (size_t k = 0; k < 2; k++) {
+            char c = hex[2 * i + k];
+            unsigned d = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
+                         : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
+                         : (c >= 'A' && c <= 'F') ? (unsigned)(c - 'A' + 10)
+                                                  : 16;
+            if (d > 15)
+                return -1;
+            v = v * 16 + d;
+        }
+        key[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Runs AES-256-GCM one way. Returns 0 or -1. */
+static int
+s_gcm(int encrypt, const uint8_t *key, const uint8_t *nonce,
+      const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, rc = -1;
+    if (ctx == NULL ||
+        EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+                          encrypt) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, RL_AEAD_NONCE_LEN,
+                            NULL) != 1 ||
+        EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, encrypt) != 1 ||
+        EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
+        goto out;
+    if (!encrypt && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+                                        RL_AEAD_TAG_LEN, tag) != 1)
+        goto out;
+    if (EVP_CipherFinal_ex(ctx, out + n, &n) != 1)
+        goto out;
+    if (encrypt && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+                                       RL_AEAD_TAG_LEN, tag) != 1)
+        goto out;
+    rc = 0;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+int
+rl_aead_seal(const uint8_t key[RL_AEAD_KEY_LEN], const void *plain,
+             size_t len, char *out, size_t out_len)
+{
+    uint8_t buf[RL_AEAD_NONCE_LEN + RL_AEAD_MAX_PLAIN + RL_AEAD_TAG_LEN];
+    size_t prefix = strlen(RL_AEAD_PREFIX);
+    if (len > RL_AEAD_MAX_PLAIN || out_len <= prefix ||
+        rl_random_bytes(buf, RL_AEAD_NONCE_LEN) != 0 ||
+        s_gcm(1, key, buf, plain, len, buf + RL_AEAD_NONCE_LEN,
+              buf + RL_AEAD_NONCE_LEN + len) != 0)
+        return -1;
+    memcpy(out, RL_AEAD_PREFIX, prefix);
+    int n = rl_base64_encode(buf, RL_AEAD_NONCE_LEN + len + RL_AEAD_TAG_LEN,
+                             out + prefix, out_len - prefix);
+    return n < 0 ? -1 : (int)prefix + n;
+}
+
+int
+rl_aead_open(const uint8_t key[RL_AEAD_KEY_LEN], const char *sealed,
+             char *out, size_t out_len)
+{
+    uint8_t buf[RL_AEAD_NONCE_LEN + RL_AEAD_MAX_PLAIN + RL_AEAD_TAG_LEN];
+    size_t prefix = strlen(RL_AEAD_PREFIX);
+    if (sealed == NULL || strncmp(sealed, RL_AEAD_PREFIX, prefix) != 0)
+        return -1;
+    int n = rl_base64_decode(sealed + prefix, strlen(sealed + prefix), buf,
+                             sizeof buf);
+    if (n < RL_AEAD_NONCE_LEN + RL_AEAD_TAG_LEN)
+        return -1;
+    size_t len = (size_t)n - RL_AEAD_NONCE_LEN - RL_AEAD_TAG_LEN;
+    if (len + 1 > out_len ||
+        s_gcm(0, key, buf, buf + RL_AEAD_NONCE_LEN, len, (uint8_t *)out,
+              buf + RL_AEAD_NONCE_LEN + len) != 0)
+        return -1;
+    out[len] = '\0';
+    return (int)len;
+}

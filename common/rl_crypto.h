@@ -57,4 +57,23 @@ int rl_base64url_encode(const void *in, size_t len, char *out,
 bool rl_timingsafe_equal(const void *a, size_t a_len, const void *b,
                          size_t b_len);
 
+/* AES-256-GCM sealing of small secrets at rest (API keys kept for
+ * signing). A sealed text is "v1." + base64(nonce[12] || ciphertext ||
+ * tag[16]); a fresh random nonce per seal. */
+#define RL_AEAD_KEY_LEN 32
+
+/* Parses a 64-hex-digit master key into key[32]. Returns 0 or -1. */
+int rl_aead_parse_key(const char *hex, uint8_t key[RL_AEAD_KEY_LEN]);
+
+/* Seals plain (len bytes) into out (NUL-terminated). Returns the text
+ * length, or -1 when out_len is too small or libcrypto fails. */
+int rl_aead_seal(const uint8_t key[RL_AEAD_KEY_LEN], const void *plain,
+                 size_t len, char *out, size_t out_len);
+
+/* Opens a sealed text into out (NUL-terminated). Returns the plaintext
+ * length, or -1 when the text is malformed, was sealed under another key
+ * or was tampered with, or out_len is too small. */
+int rl_aead_open(const uint8_t key[RL_AEAD_KEY_LEN], const char *sealed,
+                 char *out, size_t out_len);
+
 #endif

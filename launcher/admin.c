@@ -4,16 +4,18 @@
  */
 #include "admin.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
+#include "rl_apikey.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
 #include "rl_keys.h"
 #include "rl_lua.h"
 
-#define ADMIN_KEY_CHARS 40
 #define ADMIN_ACCT_CHARS 16
 #define ADMIN_MAX_ARGS 16
 
@@ -62,23 +64,32 @@ admin_script(redisContext *c, const char *name, int nkeys, int argc,
 }
 
 int
-admin_account_create(redisContext *c, long credits, char *key,
-                     size_t key_len, char *acct, size_t acct_len)
+admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
+                     char *key, size_t key_len, char *acct, size_t acct_len)
 {
-    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], akey[RL_KEY_MAX];
-    char cred[32];
-    if (rl_random_id("rk_", ADMIN_KEY_CHARS, key, key_len) != 0 ||
-        rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
-        rl_sha256_hex(key, strlen(key), hash) != 0)
+    uint8_t master[RL_AEAD_KEY_LEN];
+    rl_apikey_t k;
+    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[32];
+    /* A deployment without a configured master key keeps one in its data
+     * directory, made on first use. */
+    if (rl_apikey_master(cfg, master) != 0 && cfg->master_key[0] == '\0' &&
+        (mkdir(cfg->data_dir, 0755) == 0 || errno == EEXIST))
+        rl_apikey_master_create(cfg->data_dir);
+    if (rl_apikey_master(cfg, master) != 0) {
+        fprintf(stderr, "reelay: no master key: set [security] master_key "
+                        "or create %s/master.key (reelay up does)\n",
+                cfg->data_dir);
         return -1;
-    rl_keys_apikey(kkey, sizeof kkey, hash);
+    }
+    if (rl_apikey_new(master, &k) != 0 ||
+        rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
+        (size_t)snprintf(key, key_len, "%s", k.key) >= key_len)
+        return -1;
+    rl_keys_apikey(kkey, sizeof kkey, k.hash);
     rl_keys_acct(akey, sizeof akey, acct);
     snprintf(cred, sizeof cred, "%ld", credits);
-    char prefix[12];
-    snprintf(prefix, sizeof prefix, "%.10s", key);
-    /* Webhooks are signed with the API key itself (seeds/000). */
-    const char *argv[] = {kkey, akey, acct, cred, key, prefix};
-    redisReply *r = admin_script(c, "account_create", 2, 6, argv);
+    const char *argv[] = {kkey, akey, acct, cred, k.sealed, k.id, k.prefix};
+    redisReply *r = admin_script(c, "account_create", 2, 7, argv);
     int ok = r && (r->type == REDIS_REPLY_STATUS ||
                    r->type == REDIS_REPLY_STRING) &&
              strcmp(r->str, "ok") == 0;

@@ -21,11 +21,12 @@
  * NULL. */
 redisContext *admin_connect(const rl_config_t *cfg, long timeout_ms);
 
-/* Creates an account with `credits` and its first API key ("rk_" and 40
- * random characters). Returns 0 with the key and account id written, or
- * -1 with a message on stderr. */
-int admin_account_create(redisContext *c, long credits, char *key,
-                         size_t key_len, char *acct, size_t acct_len);
+/* Creates an account with `credits` and its first API key (sealed under
+ * the master key, see rl_apikey.h). Returns 0 with the key and account
+ * id written, or -1 with a message on stderr. */
+int admin_account_create(redisContext *c, const rl_config_t *cfg,
+                         long credits, char *key, size_t key_len, char *acct,
+                         size_t acct_len);
 
 /* True when `key` authenticates (its hash is registered). */
 int admin_key_valid(redisContext *c, const char *key);

@@ -112,8 +112,8 @@ s_account_create(const rl_config_t *cfg, long credits)
         return 1;
     }
     char key[ADMIN_KEY_LEN], acct[ADMIN_ACCT_LEN];
-    int rc = admin_account_create(c, credits < 0 ? cfg->signup_credits
-                                                 : credits,
+    int rc = admin_account_create(c, cfg,
+                                  credits < 0 ? cfg->signup_credits : credits,
                                   key, sizeof key, acct, sizeof acct);
     redisFree(c);
     if (rc != 0)

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "admin.h"
+#include "rl_apikey.h"
 #include "rl_log.h"
 #include "supervisor.h"
 
@@ -67,7 +68,11 @@ s_paths(up_t *u, const char *config_path)
     if (s_mkdirs(sub) != 0)
         return -1;
     snprintf(sub, sizeof sub, "%s/redis", u->data);
-    return s_mkdirs(sub);
+    if (s_mkdirs(sub) != 0)
+        return -1;
+    /* The master key sealing API keys, made once per deployment unless
+     * the configuration provides one. */
+    return u->cfg->master_key[0] ? 0 : rl_apikey_master_create(u->data);
 }
 
 static int
@@ -98,8 +103,8 @@ s_demo_account(up_t *u, redisContext *c)
         if (u->key[0] && admin_key_valid(c, u->key))
             return 0;
     }
-    if (admin_account_create(c, u->cfg->demo_credits, u->key, sizeof u->key,
-                             acct, sizeof acct) != 0)
+    if (admin_account_create(c, u->cfg, u->cfg->demo_credits, u->key,
+                             sizeof u->key, acct, sizeof acct) != 0)
         return -1;
     umask(077);
     f = fopen(path, "w");

@@ -76,4 +76,27 @@ local function fail_job(jk, ref, a, j, code, message, now)
     refund_job(jk, a, j, code, now)
     to_outbox(jk, ref, now)
     redis.call('HINCRBY', 'rl:stats', 'jobs_failed', 1)
+    redis.call('HINCRBY', acct_key(a), 'jobs_failed', 1)
+end
+
+-- Token bucket on hash key k (fields tokens, at): takes one token.
+-- Returns 0 when taken, else the milliseconds until one is available.
+-- A refused take changes nothing.
+local function bucket_take(k, rate, burst, now)
+    local b = redis.call('HMGET', k, 'tokens', 'at')
+    local tokens = tonumber(b[1]) or burst
+    local at = tonumber(b[2]) or now
+    tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+    if tokens < 1 then
+        return math.ceil((1 - tokens) * 1000 / rate)
+    end
+    redis.call('HSET', k, 'tokens', tokens - 1, 'at', now)
+    return 0
+end
+
+-- The sealed signing key of the key a job was submitted with.
+local function sealed_key(jk)
+    local h = redis.call('HGET', jk, 'key_hash')
+    if not h then return '' end
+    return redis.call('HGET', 'rl:key:' .. h, 'sealed') or ''
 end

@@ -1,13 +1,18 @@
--- accept: authenticate, check idempotency, debit, create and queue a job,
--- append the ledger entry. All or nothing; the 202 goes out after this.
+-- accept: authenticate, rate-limit, check idempotency, debit, create and
+-- queue a job, append the ledger entry. All or nothing; the 202 goes out
+-- after this.
 -- KEYS: none (the account is found from the key hash)
 -- ARGV: 1 key hash, 2 job id, 3 idempotency key ("" = none),
 --       4 body hash, 5 price, 6 created_at (ms), 7 202 body,
---       8 idempotency TTL (s), 9.. job field/value pairs
+--       8 idempotency TTL (s), 9 rate per second (0 = no limit),
+--       10 burst, 11.. job field/value pairs
 -- Reply: {"ok", acct} | {"replay", job id, 202 body} | {"unauthorized"}
---        | {"credits", balance, price} | {"idem_conflict"} | {"collision"}
-local a = redis.call('HGET', 'rl:key:' .. ARGV[1], 'acct')
-if not a then return { 'unauthorized' } end
+--        | {"rate_limited", retry after ms} | {"credits", balance, price}
+--        | {"idem_conflict"} | {"collision"}
+local kk = 'rl:key:' .. ARGV[1]
+local key = redis.call('HMGET', kk, 'acct', 'revoked_at')
+local a = key[1]
+if not a or key[2] then return { 'unauthorized' } end
 local ik
 if ARGV[3] ~= '' then
     ik = 'rl:idem:{' .. a .. '}:' .. ARGV[3]
@@ -18,22 +23,30 @@ if ARGV[3] ~= '' then
         return { 'replay', p.j, p.r }
     end
 end
+local rate = tonumber(ARGV[9])
+if rate > 0 then
+    local wait = bucket_take(kk, rate, tonumber(ARGV[10]), now_ms())
+    if wait > 0 then return { 'rate_limited', tostring(wait) } end
+end
 local price = tonumber(ARGV[5])
-local bal = tonumber(redis.call('HGET', acct_key(a), 'credits') or '0')
+local ak = acct_key(a)
+local bal = tonumber(redis.call('HGET', ak, 'credits') or '0')
 if bal < price then return { 'credits', tostring(bal), tostring(price) } end
 local j = ARGV[2]
 local jk = 'rl:job:{' .. a .. '}:' .. j
 if redis.call('EXISTS', jk) == 1 then return { 'collision' } end
 local now = ARGV[6]
-local fields = { 'id', j, 'acct', a, 'status', 'pending', 'state', 'queued',
-    'credits', price, 'fence', 0, 'recoveries', 0, 'chain_idx', 0,
-    'failover_used', 0, 'created_at', now, 'updated_at', now,
-    'wh_state', 'none' }
-for i = 9, #ARGV, 2 do
+local fields = { 'id', j, 'acct', a, 'key_hash', ARGV[1], 'status', 'pending',
+    'state', 'queued', 'credits', price, 'fence', 0, 'recoveries', 0,
+    'chain_idx', 0, 'failover_used', 0, 'created_at', now,
+    'updated_at', now, 'wh_state', 'none' }
+for i = 11, #ARGV, 2 do
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]
 end
 redis.call('HSET', jk, unpack(fields))
+redis.call('ZADD', 'rl:jobs:{' .. a .. '}', now, j)
+redis.call('HINCRBY', ak, 'jobs', 1)
 ledger_move(a, 'debit', -price, j, 'submit', now)
 redis.call('RPUSH', 'rl:queue', a .. '|' .. j)
 redis.call('HINCRBY', 'rl:stats', 'jobs_accepted', 1)

@@ -5,7 +5,7 @@
 --       5 price billed (completed: the model that rendered it may be a
 --       cheaper backup; the difference is refunded once),
 --       6.. field/value pairs (output_url, error_code, error_message...)
--- Reply: {"ok", sign_key, field, value, ...} | {"stale"} | {"done", ...}
+-- Reply: {"ok", sealed signing key, field, value, ...} | {"stale"}
 local jk = KEYS[1]
 local _, a, j = job_key(ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[2])
@@ -36,11 +36,12 @@ if ARGV[3] == 'completed' then
     end
     to_outbox(jk, ARGV[2], now)
     redis.call('HINCRBY', 'rl:stats', 'jobs_completed', 1)
+    redis.call('HINCRBY', acct_key(a), 'jobs_completed', 1)
 else
     local code = redis.call('HGET', jk, 'error_code') or 'failed'
     fail_job(jk, ARGV[2], a, j, code, ARGV[4], now)
 end
 local h = redis.call('HGETALL', jk)
-table.insert(h, 1, redis.call('HGET', acct_key(a), 'sign_key') or '')
+table.insert(h, 1, sealed_key(jk))
 table.insert(h, 1, 'ok')
 return h

@@ -3,7 +3,7 @@
 -- mid-attempt delays the entry but never loses it. An entry whose
 -- (job, status) was already delivered is dropped (dedup).
 -- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 ref ("" = any due)
--- Reply: array of {ref, token, sign_key, field, value, ...}
+-- Reply: array of {ref, token, sealed signing key, field, value, ...}
 local now = now_ms()
 local refs
 if ARGV[4] ~= '' then
@@ -31,8 +31,7 @@ for _, ref in ipairs(refs) do
             redis.call('SET', dk, 'sending:' .. token, 'EX',
                 tonumber(ARGV[3]))
             local h = redis.call('HGETALL', jk)
-            table.insert(h, 1, redis.call('HGET', acct_key(a), 'sign_key')
-                or '')
+            table.insert(h, 1, sealed_key(jk))
             table.insert(h, 1, tostring(token))
             table.insert(h, 1, ref)
             out[#out + 1] = h

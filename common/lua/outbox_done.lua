@@ -10,9 +10,15 @@
 -- a job already delivered is logged but changes nothing else: it must
 -- not re-queue the entry nor erase the dedup key that keeps the
 -- (job, status) from being delivered again.
+-- Safe to run twice: a record already in the log (same bytes, which hold
+-- the attempt's start time and number) is not applied again, so a caller
+-- that lost the reply may send it again.
 local jk = KEYS[1]
 if redis.call('EXISTS', jk) == 0 then
     return 'stale' -- never recreate a job hash from a late record
+end
+for _, rec in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    if rec == ARGV[5] then return 'ok' end
 end
 if ARGV[2] ~= '' and redis.call('HGET', jk, 'wh_token') ~= ARGV[2] then
     return 'stale'

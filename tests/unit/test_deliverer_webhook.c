@@ -1,7 +1,8 @@
 /*
  * test_deliverer_webhook - the signed webhook request: the seeds/000
  * signature vector, the exact bodies of a completed and a failed job
- * built from field/value pairs, the headers, and refusals.
+ * built from field/value pairs, the headers, the sealed signing key, and
+ * refusals.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -157,6 +158,38 @@ test_other_key(void **state)
     webhook_release(&w);
 }
 
+/* The key arrives sealed under the master key (rl_apikey); it opens to
+ * the same signature, and refuses another master or an empty seal. */
+static void
+test_sealed_key(void **state)
+{
+    rl_jobview_src_t src = S_SRC(s_completed_kv);
+    uint8_t master[RL_AEAD_KEY_LEN];
+    uint8_t other[RL_AEAD_KEY_LEN];
+    char sealed[256];
+    const char *why = NULL;
+    webhook_req_t w;
+
+    (void)state;
+    memset(master, 0x42, sizeof master);
+    memset(other, 0x43, sizeof other);
+    assert_true(rl_aead_seal(master, s_key, strlen(s_key), sealed,
+                             sizeof sealed) > 0);
+    assert_int_equal(webhook_build_sealed(&w, &src, master, sealed, 1, &why),
+                     0);
+    assert_string_equal(w.body, s_completed_body);
+    assert_string_equal(w.headers[3], s_completed_sig);
+    webhook_release(&w);
+    assert_int_equal(webhook_build_sealed(&w, &src, other, sealed, 1, &why),
+                     -1);
+    assert_non_null(why);
+    assert_null(w.body);
+    assert_int_equal(webhook_build_sealed(&w, &src, master, "", 1, NULL),
+                     -1);
+    assert_int_equal(webhook_build_sealed(&w, &src, master, s_key, 1, NULL),
+                     -1); /* a plaintext key is not a sealed one */
+}
+
 static void
 test_refusals(void **state)
 {
@@ -186,6 +219,7 @@ main(void)
         cmocka_unit_test(test_completed),
         cmocka_unit_test(test_failed),
         cmocka_unit_test(test_other_key),
+        cmocka_unit_test(test_sealed_key),
         cmocka_unit_test(test_refusals),
     };
 

@@ -1,0 +1,461 @@
+/*
+ * api_accounts - sign-up, account, ledger and key management endpoints.
+ * SPDX-License-Identifier: MIT
+ */
+#include "api_accounts.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "http_reply.h"
+#include "rl_alloc.h"
+#include "rl_apikey.h"
+#include "rl_clock.h"
+#include "rl_keys.h"
+
+#define ACCOUNTS_MAX_KEYS 10
+#define LEDGER_DEFAULT_LIMIT 20
+#define LEDGER_MAX_LIMIT 100
+#define ACCOUNT_ID_CHARS 16
+
+static const char *
+s_tag(const redisReply *r)
+{
+    return (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+               ? rl_redis_reply_str(r->element[0])
+               : NULL;
+}
+
+static void
+s_reply_json(struct evhttp_request *req, int status, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT);
+    http_reply(req, status, text);
+    free(text);
+    json_decref(o);
+}
+
+static void
+s_error(struct evhttp_request *req, int status, const char *type,
+        const char *code, const char *msg)
+{
+    api_error_t e;
+    api_error_set(&e, status, type, code, NULL, "%s", msg);
+    http_reply_error(req, &e);
+}
+
+/* Answers the common failures of an account script; true when handled. */
+static bool
+s_failed(struct evhttp_request *req, const char *tag)
+{
+    if (tag == NULL) {
+        http_reply_unavailable(req);
+        return true;
+    }
+    if (strcmp(tag, "unauthorized") == 0) {
+        s_error(req, 401, "authentication_error", "invalid_api_key",
+                "invalid API key");
+        return true;
+    }
+    return false;
+}
+
+static json_t *
+s_iso(long long ms)
+{
+    char iso[RL_CLOCK_ISO_LEN];
+    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
+                  : json_null();
+}
+
+static long long
+s_ll(const char *s)
+{
+    char *end = NULL;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    return (s && *end == '\0') ? v : 0;
+}
+
+/* ---- POST /v1/accounts ---------------------------------------------- */
+
+typedef struct {
+    char acct[32];
+    rl_apikey_t key;
+    long credits;
+} signup_t;
+
+static void
+s_on_signup(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    signup_t *s = p->data;
+    struct evhttp_request *req = http_pending_done(p);
+    const char *st = rl_redis_reply_str(reply);
+    if (req == NULL) {
+        /* gone */
+    } else if (st == NULL || strcmp(st, "ok") != 0) {
+        http_reply_unavailable(req);
+    } else {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "object",
+                              "account", "id", s->acct, "api_key", s->key.key,
+                              "key_id", s->key.id, "credits",
+                              (json_int_t)s->credits, "created_at",
+                              s_iso(rl_clock_wall_ms()));
+        s_reply_json(req, 201, o);
+    }
+    memset(s, 0, sizeof *s); /* the plaintext key */
+    free(s);
+}
+
+/* Who may sign up, and with how many credits. Returns -1 when answered. */
+static long
+s_signup_credits(broker_t *b, struct evhttp_request *req)
+{
+    const rl_config_t *cfg = b->cfg;
+    const char *tok = http_bearer(req);
+    bool admin = cfg->admin_token[0] && tok &&
+                 rl_timingsafe_equal(tok, strlen(tok), cfg->admin_token,
+                                     strlen(cfg->admin_token));
+    if (strcmp(cfg->signup, "closed") == 0 ||
+        (strcmp(cfg->signup, "admin") == 0 && !admin)) {
+        s_error(req, 403, "permission_error", "signup_closed",
+                strcmp(cfg->signup, "closed") == 0
+                    ? "sign-up is closed"
+                    : "sign-up needs the admin token as Bearer");
+        return -1;
+    }
+    const char *body = NULL;
+    size_t len = 0;
+    if (!http_body(b, req, &body, &len))
+        return -1;
+    json_t *root = len ? json_loadb(body, len, 0, NULL) : json_object();
+    json_t *c = json_object_get(root, "credits");
+    long credits = cfg->signup_credits;
+    int bad = !json_is_object(root) ||
+              (c && (!admin || !json_is_integer(c) ||
+                     json_integer_value(c) < 0 ||
+                     json_integer_value(c) > 1000000000));
+    if (!bad && c)
+        credits = (long)json_integer_value(c);
+    json_decref(root);
+    if (bad) {
+        api_error_t e;
+        api_error_invalid(&e, "invalid_field", "credits",
+                          "the body must be {} or, with the admin token, "
+                          "{\"credits\": 0..1000000000}");
+        http_reply_error(req, &e);
+        return -1;
+    }
+    return credits;
+}
+
+void
+api_accounts_signup(broker_t *b, struct evhttp_request *req,
+                    const char *tail)
+{
+    (void)tail;
+    long credits = s_signup_credits(b, req);
+    if (credits < 0)
+        return;
+    uint8_t master[RL_AEAD_KEY_LEN];
+    signup_t *s = rl_calloc(1, sizeof *s);
+    s->credits = credits;
+    if (rl_apikey_master(b->cfg, master) != 0 ||
+        rl_apikey_new(master, &s->key) != 0 ||
+        rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) !=
+            0) {
+        free(s);
+        s_error(req, 503, "service_unavailable", "no_master_key",
+                "accounts cannot be created: no master key is configured");
+        return;
+    }
+    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[24];
+    rl_keys_apikey(kkey, sizeof kkey, s->key.hash);
+    rl_keys_acct(akey, sizeof akey, s->acct);
+    snprintf(cred, sizeof cred, "%ld", credits);
+    const char *argv[] = {kkey,         akey,      s->acct,      cred,
+                          s->key.sealed, s->key.id, s->key.prefix};
+    http_pending_t *p = http_pending_new(b, req);
+    p->data = s;
+    if (rl_redis_script(b->redis, "account_create", s_on_signup, p, 2, 7,
+                        argv, NULL) != 0)
+        s_on_signup(NULL, p);
+}
+
+/* ---- GET /v1/account, /ledger, /keys ---------------------------------- */
+
+typedef enum { VIEW_ACCOUNT, VIEW_LEDGER, VIEW_KEYS } view_t;
+
+typedef struct {
+    view_t view;
+    long offset;
+    long limit;
+} account_q_t;
+
+static json_t *
+s_account_object(const redisReply *r)
+{
+    const redisReply *h = r->element[2];
+    json_t *usage = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "jobs")),
+        "jobs_completed",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "jobs_completed")),
+        "jobs_failed",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "jobs_failed")),
+        "credits_granted",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "granted")),
+        "credits_debited",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "debited")),
+        "credits_refunded",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "refunded")));
+    return json_pack(
+        "{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
+        rl_redis_reply_str(r->element[1]), "credits",
+        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "credits")), "usage",
+        usage, "created_at",
+        s_iso(s_ll(rl_redis_reply_field(h, 0, "created_at"))));
+}
+
+static json_t *
+s_ledger_list(const redisReply *r, const account_q_t *q)
+{
+    json_t *data = json_array();
+    const redisReply *l = r->element[4];
+    for (size_t i = 0; l->type == REDIS_REPLY_ARRAY && i < l->elements;
+         i++) {
+        const char *raw = rl_redis_reply_str(l->element[i]);
+        json_t *e = raw ? json_loads(raw, 0, NULL) : NULL;
+        if (!json_is_object(e)) {
+            json_decref(e);
+            continue;
+        }
+        json_t *at = json_object_get(e, "at");
+        json_object_set_new(e, "created_at",
+                            s_iso(json_is_number(at)
+                                      ? (long long)json_number_value(at)
+                                      : 0));
+        json_object_del(e, "at");
+        json_array_append_new(data, e);
+    }
+    long long total = 0;
+    rl_redis_reply_ll(r->element[5], &total);
+    long next = q->offset + (long)l->elements;
+    return json_pack("{s:s, s:o, s:b, s:o}", "object", "list", "data", data,
+                     "has_more", next < total, "next_cursor",
+                     next < total ? json_integer(next) : json_null());
+}
+
+static json_t *
+s_key_list(const redisReply *r)
+{
+    json_t *data = json_array();
+    const redisReply *k = r->element[3];
+    for (size_t i = 0; i + 3 < k->elements; i += 4) {
+        const char *revoked = rl_redis_reply_str(k->element[i + 3]);
+        json_array_append_new(
+            data,
+            json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key", "id",
+                      rl_redis_reply_str(k->element[i]), "prefix",
+                      rl_redis_reply_str(k->element[i + 1]), "created_at",
+                      s_iso(s_ll(rl_redis_reply_str(k->element[i + 2]))),
+                      "revoked_at", s_iso(s_ll(revoked))));
+    }
+    return json_pack("{s:s, s:o}", "object", "list", "data", data);
+}
+
+static void
+s_on_account(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    account_q_t q = *(account_q_t *)p->data;
+    free(p->data);
+    struct evhttp_request *req = http_pending_done(p);
+    const char *tag = s_tag(reply);
+    if (req == NULL || s_failed(req, tag))
+        return;
+    if (strcmp(tag, "ok") != 0 || reply->elements != 6) {
+        http_reply_unavailable(req);
+        return;
+    }
+    json_t *o = q.view == VIEW_ACCOUNT  ? s_account_object(reply)
+                : q.view == VIEW_LEDGER ? s_ledger_list(reply, &q)
+                                        : s_key_list(reply);
+    s_reply_json(req, 200, o);
+}
+
+static void
+s_account_query(broker_t *b, struct evhttp_request *req, account_q_t q)
+{
+    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], off[24], lim[24];
+    if (!http_key_hash(req, hash))
+        return;
+    rl_keys_apikey(kkey, sizeof kkey, hash);
+    snprintf(off, sizeof off, "%ld", q.offset);
+    snprintf(lim, sizeof lim, "%ld", q.view == VIEW_LEDGER ? q.limit : 0);
+    http_pending_t *p = http_pending_new(b, req);
+    p->data = rl_malloc(sizeof q);
+    memcpy(p->data, &q, sizeof q);
+    const char *argv[] = {kkey, off, lim};
+    if (rl_redis_script(b->redis, "account_get", s_on_account, p, 1, 3, argv,
+                        NULL) != 0)
+        s_on_account(NULL, p);
+}
+
+void
+api_accounts_get(broker_t *b, struct evhttp_request *req, const char *tail)
+{
+    (void)tail;
+    account_q_t q = {VIEW_ACCOUNT, 0, 0};
+    s_account_query(b, req, q);
+}
+
+/* Reads ?name= as a number in [lo, hi]; dflt when absent, -1 when bad. */
+static long
+s_query_long(struct evkeyvalq *params, const char *name, long lo, long hi,
+             long dflt)
+{
+    const char *v = evhttp_find_header(params, name);
+    if (v == NULL)
+        return dflt;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    return (*v && *end == '\0' && n >= lo && n <= hi) ? n : -1;
+}
+
+void
+api_accounts_ledger(broker_t *b, struct evhttp_request *req,
+                    const char *tail)
+{
+    (void)tail;
+    struct evkeyvalq params;
+    const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    TAILQ_INIT(&params);
+    if (qs != NULL && evhttp_parse_query_str(qs, &params) != 0) {
+        s_error(req, 400, "invalid_request_error", "invalid_query",
+                "malformed query string");
+        return;
+    }
+    account_q_t q = {VIEW_LEDGER, 0, 0};
+    q.limit = s_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
+                           LEDGER_DEFAULT_LIMIT);
+    q.offset = s_query_long(&params, "cursor", 0, 1L << 40, 0);
+    evhttp_clear_headers(&params);
+    if (q.limit < 0 || q.offset < 0) {
+        api_error_t e;
+        api_error_invalid(&e, "invalid_query", q.limit < 0 ? "limit" : "cursor",
+                          "limit must be 1..%d and cursor a non-negative "
+                          "number from next_cursor",
+                          LEDGER_MAX_LIMIT);
+        http_reply_error(req, &e);
+        return;
+    }
+    s_account_query(b, req, q);
+}
+
+void
+api_accounts_keys(broker_t *b, struct evhttp_request *req, const char *tail)
+{
+    (void)tail;
+    account_q_t q = {VIEW_KEYS, 0, 0};
+    s_account_query(b, req, q);
+}
+
+/* ---- POST /v1/account/keys, DELETE /v1/account/keys/{id} --------------- */
+
+static void
+s_on_key_created(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    rl_apikey_t *k = p->data;
+    struct evhttp_request *req = http_pending_done(p);
+    const char *tag = s_tag(reply);
+    if (req != NULL && !s_failed(req, tag)) {
+        if (strcmp(tag, "too_many") == 0)
+            s_error(req, 409, "invalid_request_error", "too_many_keys",
+                    "an account has at most 10 keys; revoke one first");
+        else
+            s_reply_json(req, 201,
+                         json_pack("{s:s, s:s, s:s, s:s}", "object",
+                                   "api_key", "id", k->id, "api_key", k->key,
+                                   "prefix", k->prefix));
+    }
+    memset(k, 0, sizeof *k);
+    free(k);
+}
+
+void
+api_accounts_key_create(broker_t *b, struct evhttp_request *req,
+                        const char *tail)
+{
+    (void)tail;
+    char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX], fresh[RL_KEY_MAX];
+    char max[8];
+    uint8_t master[RL_AEAD_KEY_LEN];
+    if (!http_key_hash(req, hash))
+        return;
+    rl_apikey_t *k = rl_calloc(1, sizeof *k);
+    if (rl_apikey_master(b->cfg, master) != 0 || rl_apikey_new(master, k) != 0) {
+        free(k);
+        s_error(req, 503, "service_unavailable", "no_master_key",
+                "keys cannot be created: no master key is configured");
+        return;
+    }
+    rl_keys_apikey(caller, sizeof caller, hash);
+    rl_keys_apikey(fresh, sizeof fresh, k->hash);
+    snprintf(max, sizeof max, "%d", ACCOUNTS_MAX_KEYS);
+    const char *argv[] = {caller, fresh, k->sealed, k->id, k->prefix, max};
+    http_pending_t *p = http_pending_new(b, req);
+    p->data = k;
+    if (rl_redis_script(b->redis, "key_create", s_on_key_created, p, 2, 6,
+                        argv, NULL) != 0)
+        s_on_key_created(NULL, p);
+}
+
+static void
+s_on_revoked(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    char id[sizeof p->text];
+    memcpy(id, p->text, sizeof id);
+    struct evhttp_request *req = http_pending_done(p);
+    const char *tag = s_tag(reply);
+    if (req == NULL || s_failed(req, tag))
+        return;
+    if (strcmp(tag, "not_found") == 0)
+        s_error(req, 404, "not_found", "key_not_found", "no such key");
+    else if (strcmp(tag, "last_key") == 0)
+        s_error(req, 409, "invalid_request_error", "last_key",
+                "the last active key cannot be revoked");
+    else
+        s_reply_json(req, 200,
+                     json_pack("{s:s, s:s, s:b}", "object", "api_key", "id",
+                               id, "revoked", 1));
+}
+
+void
+api_accounts_key_revoke(broker_t *b, struct evhttp_request *req,
+                        const char *id)
+{
+    char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX];
+    if (!http_key_hash(req, hash))
+        return;
+    if (strlen(id) > 32 || strncmp(id, "key_", 4) != 0) {
+        s_error(req, 404, "not_found", "key_not_found", "no such key");
+        return;
+    }
+    rl_keys_apikey(caller, sizeof caller, hash);
+    http_pending_t *p = http_pending_new(b, req);
+    snprintf(p->text, sizeof p->text, "%s", id);
+    const char *argv[] = {caller, id};
+    if (rl_redis_script(b->redis, "key_revoke", s_on_revoked, p, 1, 2, argv,
+                        NULL) != 0)
+        s_on_revoked(NULL, p);
+}

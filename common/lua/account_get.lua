@@ -1,0 +1,29 @@
+-- account_get: the caller's account, keys and (optionally) a page of its
+-- ledger, newest first.
+-- KEYS: 1 rl:key:<hash of the caller's key>
+-- ARGV: 1 ledger offset, 2 ledger count (0 = no ledger)
+-- Reply: {"ok", acct, {account field, value...}, {key id, prefix,
+--         created_at, revoked_at...}, {ledger entries...}, ledger length}
+--        | {"unauthorized"}
+local c = redis.call('HMGET', KEYS[1], 'acct', 'revoked_at')
+if not c[1] or c[2] then return { 'unauthorized' } end
+local a = c[1]
+local list = {}
+local kv = redis.call('HGETALL', 'rl:keys:{' .. a .. '}')
+for i = 1, #kv, 2 do
+    local k = redis.call('HMGET', 'rl:key:' .. kv[i + 1], 'prefix',
+        'created_at', 'revoked_at')
+    list[#list + 1] = kv[i]
+    list[#list + 1] = k[1] or ''
+    list[#list + 1] = k[2] or ''
+    list[#list + 1] = k[3] or ''
+end
+local ledger = {}
+local n = tonumber(ARGV[2])
+local lk = ledger_key(a)
+if n > 0 then
+    local off = tonumber(ARGV[1])
+    ledger = redis.call('LRANGE', lk, off, off + n - 1)
+end
+return { 'ok', a, redis.call('HGETALL', acct_key(a)), list, ledger,
+    redis.call('LLEN', lk) }

@@ -1,0 +1,273 @@
+/*
+ * deliverer - the process context: builds and tears down the loop and
+ * its clients, routes attempt results, and drains on SIGINT/SIGTERM.
+ * SPDX-License-Identifier: MIT
+ */
+#include "deliverer.h"
+
+#include <assert.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <zmq.h>
+
+#include "failopen.h"
+#include "intake.h"
+#include "outbox.h"
+#include "rl_alloc.h"
+#include "rl_apikey.h"
+#include "rl_log.h"
+
+#define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
+
+size_t
+deliverer_free_slots(const deliverer_t *ctx)
+{
+    size_t cap = (size_t)ctx->cfg->delivery_concurrency;
+    size_t used = attempt_inflight(ctx->attempts) + ctx->reserved;
+
+    if (ctx->stopping || used >= cap)
+        return 0;
+    return cap - used;
+}
+
+void
+deliverer_start(deliverer_t *ctx, delivery_t **d)
+{
+    attempt_start(ctx->attempts, d);
+}
+
+void
+deliverer_slots_freed(deliverer_t *ctx)
+{
+    if (!ctx->stopping && !ctx->destroying)
+        intake_drain(ctx->intake);
+}
+
+void
+deliverer_redis_sent(deliverer_t *ctx)
+{
+    ctx->redis_pending++;
+}
+
+void
+deliverer_redis_done(deliverer_t *ctx)
+{
+    assert(ctx->redis_pending > 0);
+    ctx->redis_pending--;
+    deliverer_check_idle(ctx);
+}
+
+void
+deliverer_check_idle(deliverer_t *ctx)
+{
+    if (!ctx->stopping || ctx->destroying)
+        return;
+    if (attempt_inflight(ctx->attempts) > 0 || ctx->redis_pending > 0)
+        return;
+    if (failopen_records(ctx->failopen) > 0 &&
+        rl_redis_connected(ctx->redis))
+        return; /* still writing what it can */
+    event_base_loopexit(ctx->base, NULL);
+}
+
+/* Every attempt result comes here: claimed deliveries are recorded
+ * under their token, fail-open ones are kept until Redis is back. */
+static void
+s_on_attempt(delivery_t *d, const attempt_result_t *res, void *arg)
+{
+    deliverer_t *ctx = arg;
+
+    if (d->fail_open)
+        failopen_on_result(ctx->failopen, &d, res);
+    else
+        outbox_record(ctx->outbox, &d, res);
+    deliverer_slots_freed(ctx);
+    deliverer_check_idle(ctx);
+}
+
+static void
+s_on_redis_state(bool connected, void *arg)
+{
+    deliverer_t *ctx = arg;
+
+    if (connected && !ctx->destroying)
+        failopen_flush(ctx->failopen);
+}
+
+static void
+s_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    deliverer_t *ctx = arg;
+
+    (void)fd;
+    (void)what;
+    rl_log_warnx("drain deadline: %zu attempts, %zu Redis commands still "
+                 "out", attempt_inflight(ctx->attempts), ctx->redis_pending);
+    event_base_loopexit(ctx->base, NULL);
+}
+
+static void
+s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    deliverer_t *ctx = arg;
+    long ms = ctx->cfg->webhook_timeout_ms +
+              ctx->cfg->redis_command_timeout_ms + S_DRAIN_EXTRA_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    (void)what;
+    if (ctx->stopping) {
+        rl_log_warnx("signal %d again: exiting without draining", (int)sig);
+        event_base_loopexit(ctx->base, NULL);
+        return;
+    }
+    rl_log_info("signal %d: draining %zu attempts", (int)sig,
+                attempt_inflight(ctx->attempts));
+    ctx->stopping = true;
+    intake_destroy(&ctx->intake);
+    outbox_stop(ctx->outbox);
+    failopen_stop(ctx->failopen);
+    failopen_flush(ctx->failopen);
+    evtimer_add(ctx->deadline, &tv);
+    deliverer_check_idle(ctx);
+}
+
+static int
+s_events(deliverer_t *ctx)
+{
+    ctx->sig_int = evsignal_new(ctx->base, SIGINT, s_on_signal, ctx);
+    ctx->sig_term = evsignal_new(ctx->base, SIGTERM, s_on_signal, ctx);
+    ctx->deadline = evtimer_new(ctx->base, s_on_deadline, ctx);
+    if (ctx->sig_int == NULL || ctx->sig_term == NULL ||
+        ctx->deadline == NULL || evsignal_add(ctx->sig_int, NULL) != 0 ||
+        evsignal_add(ctx->sig_term, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+s_clients(deliverer_t *ctx)
+{
+    const rl_config_t *cfg = ctx->cfg;
+    rl_http_opts_t opts = {DELIVERER_MAX_HOST_CONNECTIONS, 0};
+
+    ctx->redis = rl_redis_new(ctx->base, cfg->redis_host, cfg->redis_port,
+                              cfg->redis_command_timeout_ms,
+                              cfg->redis_reconnect_max_ms);
+    if (ctx->redis == NULL) {
+        rl_log_errorx("redis %s:%d: bad address", cfg->redis_host,
+                      cfg->redis_port);
+        return -1;
+    }
+    rl_redis_on_state(ctx->redis, s_on_redis_state, ctx);
+    ctx->http = rl_http_new(ctx->base, &opts);
+    if (ctx->http == NULL) {
+        rl_log_errorx("cannot set up libcurl");
+        return -1;
+    }
+    ctx->zctx = zmq_ctx_new();
+    if (ctx->zctx == NULL) {
+        rl_log_error("zmq_ctx_new");
+        return -1;
+    }
+    return 0;
+}
+
+deliverer_t *
+deliverer_new(const rl_config_t *cfg, int index)
+{
+    deliverer_t *ctx;
+
+    assert(cfg != NULL);
+    if (index < 0 || (size_t)index >= cfg->ncompletion) {
+        rl_log_errorx("--index %d: only %zu completion endpoints", index,
+                      cfg->ncompletion);
+        return NULL;
+    }
+    ctx = rl_calloc(1, sizeof *ctx);
+    ctx->cfg = cfg;
+    ctx->index = index;
+    if (rl_apikey_master(cfg, ctx->master) != 0) {
+        rl_log_errorx("no master key: set [security] master_key or create "
+                      "%s/master.key", cfg->data_dir);
+        goto fail;
+    }
+    ctx->base = event_base_new();
+    if (ctx->base == NULL) {
+        rl_log_errorx("cannot create the event loop");
+        goto fail;
+    }
+    if (s_clients(ctx) != 0)
+        goto fail;
+    ctx->attempts = attempt_set_new(ctx->base, ctx->http, cfg, ctx->master,
+                                    s_on_attempt, ctx);
+    ctx->failopen = failopen_new(ctx);
+    ctx->outbox = outbox_new(ctx);
+    if (ctx->outbox == NULL)
+        goto fail;
+    ctx->intake = intake_new(ctx, cfg->completion[index]);
+    if (ctx->intake == NULL || s_events(ctx) != 0)
+        goto fail;
+    return ctx;
+fail:
+    deliverer_destroy(&ctx);
+    return NULL;
+}
+
+int
+deliverer_run(deliverer_t *ctx)
+{
+    int rc = event_base_dispatch(ctx->base);
+    const deliverer_stats_t *st = &ctx->stats;
+
+    rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
+                "stale %llu, fail-open %llu (dropped %llu), records lost "
+                "%llu, bad messages %llu, bad claims %llu",
+                (unsigned long long)st->delivered,
+                (unsigned long long)st->retried,
+                (unsigned long long)st->failed,
+                (unsigned long long)st->stale,
+                (unsigned long long)st->fail_open,
+                (unsigned long long)st->fail_open_dropped,
+                (unsigned long long)st->records_lost,
+                (unsigned long long)st->bad_messages,
+                (unsigned long long)st->bad_claims);
+    return rc < 0 ? -1 : 0;
+}
+
+static void
+s_event_free(struct event **ev)
+{
+    if (*ev != NULL)
+        event_free(*ev);
+    *ev = NULL;
+}
+
+void
+deliverer_destroy(deliverer_t **p)
+{
+    deliverer_t *ctx;
+
+    if (p == NULL || *p == NULL)
+        return;
+    ctx = *p;
+    ctx->destroying = true;
+    s_event_free(&ctx->deadline);
+    s_event_free(&ctx->sig_term);
+    s_event_free(&ctx->sig_int);
+    intake_destroy(&ctx->intake);
+    attempt_set_destroy(&ctx->attempts); /* before http: cancels */
+    rl_redis_destroy(&ctx->redis);       /* NULL replies free their args */
+    outbox_destroy(&ctx->outbox);
+    failopen_destroy(&ctx->failopen);
+    if (ctx->zctx != NULL)
+        zmq_ctx_term(ctx->zctx);
+    rl_http_destroy(&ctx->http);
+    if (ctx->base != NULL)
+        event_base_free(ctx->base);
+    explicit_bzero(ctx->master, sizeof ctx->master);
+    free(ctx);
+    *p = NULL;
+}

@@ -1,0 +1,108 @@
+/*
+ * deliverer - the process context of reelay-deliverer: one loop, one
+ * Redis client, one HTTP client, the completion PULL socket, and the
+ * modules that claim outbox entries (outbox.c, intake.c), send attempts
+ * (attempt.c) and keep fail-open deliveries (failopen.c). Passed as the
+ * callback argument everywhere; members are for the deliverer's modules.
+ *
+ * Delivery slots: at most cfg->delivery_concurrency attempts are in the
+ * air, counting the slots reserved by claims still waiting for Redis.
+ *
+ * Shutdown (SIGINT/SIGTERM): claiming stops, attempts in the air finish
+ * and are recorded, then the loop exits; a deadline of the webhook
+ * timeout plus the Redis command timeout bounds the wait, and a second
+ * signal ends it at once.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef DELIVERER_H
+#define DELIVERER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attempt.h"
+#include "delivery.h"
+#include "rl_config.h"
+#include "rl_crypto.h"
+#include "rl_http.h"
+#include "rl_redis.h"
+
+#define DELIVERER_MAX_HOST_CONNECTIONS 32 /* per webhook host */
+#define DELIVERER_LEASE_EXTRA_MS 5000     /* claim lease beyond the timeout */
+
+struct event;
+struct event_base;
+typedef struct outbox outbox_t;
+typedef struct intake intake_t;
+typedef struct failopen failopen_t;
+
+/* Counters since start, logged at exit. */
+typedef struct {
+    uint64_t delivered;     /* attempts recorded delivered */
+    uint64_t retried;       /* attempts recorded retry */
+    uint64_t failed;        /* attempts recorded failed */
+    uint64_t stale;         /* records refused: a newer claim exists */
+    uint64_t fail_open;     /* completions delivered without Redis */
+    uint64_t fail_open_dropped; /* left to the outbox: list full */
+    uint64_t records_lost;  /* attempt records never written */
+    uint64_t bad_messages;  /* malformed or unexpected ZMQ messages */
+    uint64_t bad_claims;    /* malformed outbox_claim entries */
+} deliverer_stats_t;
+
+typedef struct deliverer {
+    const rl_config_t *cfg;     /* immutable configuration, borrowed */
+    int index;                  /* binds cfg->completion[index] */
+    uint8_t master[RL_AEAD_KEY_LEN]; /* opens sealed signing keys */
+    struct event_base *base;    /* the one loop */
+    rl_redis_t *redis;          /* state, claims, records */
+    rl_http_t *http;            /* webhook POSTs */
+    void *zctx;                 /* ZeroMQ context */
+    attempt_set_t *attempts;    /* attempts in the air */
+    outbox_t *outbox;           /* claims and records */
+    failopen_t *failopen;       /* deliveries made without Redis */
+    intake_t *intake;           /* the completion PULL socket */
+    struct event *sig_int;      /* SIGINT: drain and exit */
+    struct event *sig_term;     /* SIGTERM: drain and exit */
+    struct event *deadline;     /* bounds the drain */
+    size_t reserved;            /* slots held by claims in flight */
+    size_t redis_pending;       /* our Redis commands awaiting replies */
+    bool stopping;              /* draining: claim nothing new */
+    bool destroying;            /* callbacks only free their arguments */
+    deliverer_stats_t stats;    /* counters */
+} deliverer_t;
+
+/* Builds the whole context: the master key (rl_apikey_master), loop,
+ * Redis, HTTP, ZeroMQ with the PULL socket bound to cfg->completion[index],
+ * signal events and the outbox scan. Returns a context (caller owns) or
+ * NULL with the reason logged. */
+deliverer_t *deliverer_new(const rl_config_t *cfg, int index);
+
+/* Runs the loop until a signal's drain completes. Returns 0 or -1. */
+int deliverer_run(deliverer_t *ctx);
+
+/* Frees everything in reverse order of creation. NULL-safe, sets *p to
+ * NULL. */
+void deliverer_destroy(deliverer_t **p);
+
+/* Attempts that may start now: concurrency minus the attempts in the air
+ * and the reserved slots (0 while stopping). */
+size_t deliverer_free_slots(const deliverer_t *ctx);
+
+/* Starts an attempt of *d (taken, *d set to NULL). */
+void deliverer_start(deliverer_t *ctx, delivery_t **d);
+
+/* Called whenever delivery slots may have freed up: queued completions
+ * get their turn. */
+void deliverer_slots_freed(deliverer_t *ctx);
+
+/* Counts one more / one fewer of our Redis commands awaiting a reply
+ * (deliverer_redis_done also checks for the end of a drain). */
+void deliverer_redis_sent(deliverer_t *ctx);
+void deliverer_redis_done(deliverer_t *ctx);
+
+/* Called by modules whenever work finishes: exits the loop once a drain
+ * has nothing left in the air. */
+void deliverer_check_idle(deliverer_t *ctx);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * delivery - one webhook to deliver: which job (ref), the claim it is
+ * made under (token), the signing key, the job's fields and the number of
+ * its next attempt. Built from an outbox_claim reply entry or from a
+ * COMPLETION message (fail-open); both sources are checked, not trusted.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef DELIVERY_H
+#define DELIVERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "rl_jobview.h"
+#include "rl_proto.h"
+
+#define DELIVERY_MAX_PAIRS 128   /* job fields kept, more is malformed */
+#define DELIVERY_MAX_VALUE (256 * 1024) /* bytes of one field value */
+
+/* Members are read by the deliverer's modules; set only through the
+ * functions below. */
+typedef struct {
+    char *ref;          /* "A|J", owned */
+    char acct[RL_PROTO_MAX_ID + 1]; /* A */
+    char job[RL_PROTO_MAX_ID + 1];  /* J */
+    char *token;        /* claim token, "" when made without a claim */
+    char *sign_key;     /* the API key sealed (rl_apikey), owned */
+    char **kv;          /* field/value pairs, owned */
+    size_t npairs;      /* pairs in kv */
+    int attempt;        /* number of the next attempt, 1-based */
+    bool fail_open;     /* made while Redis could not be asked */
+} delivery_t;
+
+/* One entry of an outbox_claim reply: {ref, token, sealed signing key,
+ * field, value, ...}. Returns a delivery (caller owns) or NULL with a static
+ * reason in *why when the entry is malformed. */
+delivery_t *delivery_from_claim(const redisReply *entry, const char **why);
+
+/* A fail-open delivery from a COMPLETION message (fields and sign_key of
+ * the message, token ""). Returns a delivery (caller owns) or NULL with a
+ * static reason in *why. */
+delivery_t *delivery_from_msg(const rl_msg_t *m, const char **why);
+
+/* The value of `field`, or NULL. Borrowed. */
+const char *delivery_field(const delivery_t *d, const char *field);
+
+/* The fields as an rl_jobview source (borrowed from d). */
+rl_jobview_src_t delivery_src(const delivery_t *d);
+
+/* The attempt number following `wh_attempts` (attempts already
+ * recorded): its value + 1, or 1 when absent or not a count. */
+int delivery_next_attempt(const char *wh_attempts);
+
+/* Frees. NULL-safe, sets *p to NULL. */
+void delivery_destroy(delivery_t **p);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * intake - receives COMPLETION messages on the PULL socket.
+ * SPDX-License-Identifier: MIT
+ */
+#include "intake.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <zmq.h>
+
+#include "failopen.h"
+#include "outbox.h"
+#include "rl_alloc.h"
+#include "rl_keys.h"
+#include "rl_log.h"
+#include "rl_proto.h"
+#include "rl_zsock.h"
+
+/* A COMPLETION waiting for a free slot. */
+typedef struct s_queued {
+    STAILQ_ENTRY(s_queued) link; /* in intake->queue, oldest first */
+    rl_msg_t msg;                /* owned */
+} s_queued_t;
+
+struct intake {
+    deliverer_t *ctx;            /* the process context */
+    rl_zsock_t *sock;            /* PULL, bound */
+    STAILQ_HEAD(, s_queued) queue; /* waiting for a slot */
+    size_t nqueued;              /* entries of queue */
+};
+
+/* Keeps *m (moved) until a slot frees up; beyond the cap it is left to
+ * the outbox scan. */
+static void
+s_enqueue(intake_t *in, rl_msg_t *m)
+{
+    s_queued_t *q;
+
+    if (in->nqueued >= INTAKE_QUEUE_CAP) {
+        rl_log_debug("job %s: no free slot, left to the outbox scan",
+                     m->job_id);
+        return;
+    }
+    q = rl_calloc(1, sizeof *q);
+    q->msg = *m;
+    rl_msg_init(m, RL_MSG_COMPLETION);
+    STAILQ_INSERT_TAIL(&in->queue, q, link);
+    in->nqueued++;
+}
+
+static void
+s_completion(intake_t *in, rl_msg_t *m)
+{
+    deliverer_t *ctx = in->ctx;
+    char ref[RL_KEY_MAX];
+
+    if (ctx->stopping)
+        return; /* the outbox scan of another deliverer gets it */
+    if (rl_keys_ref(ref, sizeof ref, m->acct, m->job_id) != 0 ||
+        failopen_has(ctx->failopen, ref))
+        return;
+    if (!rl_redis_connected(ctx->redis)) {
+        failopen_add(ctx->failopen, m);
+        return;
+    }
+    if (deliverer_free_slots(ctx) == 0) {
+        s_enqueue(in, m);
+        return;
+    }
+    if (outbox_claim_ref(ctx->outbox, m) != 0)
+        failopen_add(ctx->failopen, m);
+}
+
+static void
+s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
+             size_t nparts, void *arg)
+{
+    intake_t *in = arg;
+    deliverer_t *ctx = in->ctx;
+    const char *why = NULL;
+    rl_msg_t m;
+
+    (void)s;
+    rl_msg_init(&m, RL_MSG_COMPLETION);
+    if (nparts != 1 || rl_proto_decode(parts[0], lens[0], &m, &why) != 0) {
+        ctx->stats.bad_messages++;
+        rl_log_warnx("completion socket: dropped a message: %s",
+                     why != NULL ? why : "not one frame");
+        return;
+    }
+    switch (m.type) {
+    case RL_MSG_COMPLETION:
+        s_completion(in, &m);
+        break;
+    default:
+        ctx->stats.bad_messages++;
+        rl_log_warnx("completion socket: unexpected %s message",
+                     rl_proto_type_name(m.type));
+        break;
+    }
+    rl_msg_release(&m);
+}
+
+intake_t *
+intake_new(deliverer_t *ctx, const char *endpoint)
+{
+    intake_t *in = rl_calloc(1, sizeof *in);
+
+    in->ctx = ctx;
+    STAILQ_INIT(&in->queue);
+    in->sock = rl_zsock_new(ctx->base, ctx->zctx, ZMQ_PULL,
+                            RL_PROTO_MAX_FRAME, s_on_message, in);
+    if (in->sock == NULL) {
+        rl_log_errorx("completion socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (rl_zsock_bind(in->sock, endpoint) != 0) {
+        rl_log_errorx("completion socket: bind %s: %s", endpoint,
+                      zmq_strerror(errno));
+        goto fail;
+    }
+    rl_log_info("completions on %s", endpoint);
+    return in;
+fail:
+    intake_destroy(&in);
+    return NULL;
+}
+
+void
+intake_drain(intake_t *in)
+{
+    s_queued_t *q;
+
+    if (in == NULL)
+        return;
+    while ((q = STAILQ_FIRST(&in->queue)) != NULL &&
+           (deliverer_free_slots(in->ctx) > 0 ||
+            !rl_redis_connected(in->ctx->redis))) {
+        STAILQ_REMOVE_HEAD(&in->queue, link);
+        in->nqueued--;
+        s_completion(in, &q->msg);
+        rl_msg_release(&q->msg);
+        free(q);
+    }
+}
+
+void
+intake_destroy(intake_t **p)
+{
+    intake_t *in;
+    s_queued_t *q;
+
+    if (p == NULL || *p == NULL)
+        return;
+    in = *p;
+    while ((q = STAILQ_FIRST(&in->queue)) != NULL) {
+        STAILQ_REMOVE_HEAD(&in->queue, link);
+        rl_msg_release(&q->msg);
+        free(q);
+    }
+    rl_zsock_destroy(&in->sock);
+    free(in);
+    *p = NULL;
+}

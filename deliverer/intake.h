@@ -1,0 +1,30 @@
+/*
+ * intake - the completion PULL socket: workers push a COMPLETION here
+ * when a job reaches its terminal state (the fast path; the outbox scan
+ * is the safety net). Each one is claimed through outbox.c, or delivered
+ * fail-open (failopen.c) when Redis cannot be asked. A COMPLETION that
+ * finds every delivery slot taken waits in a queue of INTAKE_QUEUE_CAP
+ * messages (beyond it the outbox scan gets the job). Malformed or
+ * unexpected messages are dropped and counted.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include "deliverer.h"
+
+#define INTAKE_QUEUE_CAP 1024 /* COMPLETIONs waiting for a slot */
+
+/* Binds a PULL socket to `endpoint` in ctx's ZeroMQ context. Returns the
+ * intake (caller owns) or NULL with the reason logged. */
+intake_t *intake_new(deliverer_t *ctx, const char *endpoint);
+
+/* Handles queued COMPLETIONs while slots are free (or Redis is down,
+ * where fail-open waits for slots itself). NULL-safe. */
+void intake_drain(intake_t *in);
+
+/* Closes the socket (peers push elsewhere) and frees. NULL-safe, sets *p
+ * to NULL. */
+void intake_destroy(intake_t **p);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * outbox - claims due outbox entries and records webhook attempts.
+ * SPDX-License-Identifier: MIT
+ */
+#include "outbox.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "failopen.h"
+#include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_keys.h"
+#include "rl_log.h"
+
+#define S_NUM_LEN 24 /* a decimal long, its sign and the NUL */
+
+struct outbox {
+    deliverer_t *ctx;        /* the process context */
+    struct event *tick;      /* periodic scan */
+    struct event *kick;      /* an early scan when slots free up */
+    bool scanning;           /* a scan claim is awaiting its reply */
+    bool backlog;            /* the last scan filled every slot */
+    bool stopped;            /* draining: no more claims */
+};
+
+/* A claim in flight. */
+typedef struct {
+    deliverer_t *ctx;        /* the process context */
+    size_t reserved;         /* slots held for it */
+    rl_msg_t *msg;           /* fast path: the COMPLETION, owned */
+} s_claim_t;
+
+/* A record in flight. */
+typedef struct {
+    deliverer_t *ctx;        /* the process context */
+    outbox_rec_t *rec;       /* owned */
+} s_done_t;
+
+/* --- claims ------------------------------------------------------------ */
+
+/* Starts the delivery of one claimed entry, unless its ref is already
+ * being delivered fail-open (then the claim's lease just runs out). */
+static void
+s_take(deliverer_t *ctx, const redisReply *entry)
+{
+    const char *why = NULL;
+    delivery_t *d = delivery_from_claim(entry, &why);
+
+    if (d == NULL) {
+        ctx->stats.bad_claims++;
+        rl_log_warnx("outbox: dropping a claimed entry: %s", why);
+        return;
+    }
+    if (failopen_has(ctx->failopen, d->ref)) {
+        rl_log_debug("job %s: claimed while kept fail-open; left", d->job);
+        delivery_destroy(&d);
+        return;
+    }
+    deliverer_start(ctx, &d);
+}
+
+/* Takes every entry of a claim reply; returns how many there were, or -1
+ * when the reply is not an array (NULL: outcome unknown). */
+static long
+s_take_all(deliverer_t *ctx, const redisReply *reply)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return -1;
+    for (size_t i = 0; i < reply->elements; i++)
+        s_take(ctx, reply->element[i]);
+    return (long)reply->elements;
+}
+
+static void
+s_claim_free(s_claim_t *c)
+{
+    if (c->msg != NULL) {
+        rl_msg_release(c->msg);
+        free(c->msg);
+    }
+    free(c);
+}
+
+static void
+s_on_claim(redisReply *reply, void *arg)
+{
+    s_claim_t *c = arg;
+    deliverer_t *ctx = c->ctx;
+    outbox_t *ob = ctx->outbox;
+    long n;
+
+    ctx->reserved -= c->reserved;
+    if (ctx->destroying)
+        goto out;
+    n = s_take_all(ctx, reply);
+    if (n < 0 && reply != NULL)
+        rl_log_warnx("outbox_claim: %s",
+                     rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
+                                               : "unexpected reply");
+    if (c->msg != NULL && (n < 0))
+        failopen_add(ctx->failopen, c->msg); /* Redis could not answer */
+    if (c->msg == NULL) {
+        ob->scanning = false;
+        ob->backlog = n >= 0 && (size_t)n >= c->reserved;
+    }
+    deliverer_slots_freed(ctx);
+out:
+    s_claim_free(c);
+    deliverer_redis_done(ctx);
+}
+
+/* Sends outbox_claim for `limit` entries (ref "" = any due one). */
+static int
+s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit, const char *ref)
+{
+    const rl_config_t *cfg = ctx->cfg;
+    char lim[S_NUM_LEN];
+    char lease[S_NUM_LEN];
+    char ttl[S_NUM_LEN];
+    const char *argv[4] = {lim, lease, ttl, ref};
+
+    snprintf(lim, sizeof lim, "%zu", limit);
+    snprintf(lease, sizeof lease, "%ld",
+             cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS);
+    snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
+    if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0, 4,
+                        argv, NULL) != 0)
+        return -1;
+    c->reserved = limit;
+    ctx->reserved += limit;
+    deliverer_redis_sent(ctx);
+    return 0;
+}
+
+static void
+s_scan(outbox_t *ob)
+{
+    deliverer_t *ctx = ob->ctx;
+    size_t free_slots = deliverer_free_slots(ctx);
+    s_claim_t *c;
+
+    if (ob->stopped || ob->scanning || free_slots == 0 ||
+        !rl_redis_connected(ctx->redis))
+        return;
+    c = rl_calloc(1, sizeof *c);
+    c->ctx = ctx;
+    if (s_claim(ctx, c, free_slots, "") != 0) {
+        s_claim_free(c);
+        return;
+    }
+    ob->scanning = true;
+}
+
+static void
+s_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    outbox_t *ob = arg;
+
+    (void)fd;
+    (void)what;
+    if (ob->stopped || !rl_redis_connected(ob->ctx->redis))
+        return;
+    failopen_flush(ob->ctx->failopen);
+    s_scan(ob);
+}
+
+static void
+s_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_scan(arg);
+}
+
+int
+outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
+{
+    deliverer_t *ctx = ob->ctx;
+    char ref[RL_KEY_MAX];
+    s_claim_t *c;
+
+    assert(m != NULL && m->type == RL_MSG_COMPLETION);
+    if (rl_keys_ref(ref, sizeof ref, m->acct, m->job_id) != 0)
+        return -1;
+    c = rl_calloc(1, sizeof *c);
+    c->ctx = ctx;
+    if (s_claim(ctx, c, 1, ref) != 0) {
+        free(c);
+        return -1;
+    }
+    c->msg = rl_malloc(sizeof *c->msg);
+    *c->msg = *m; /* moves the owned strings */
+    rl_msg_init(m, RL_MSG_COMPLETION);
+    return 0;
+}
+
+/* --- records ----------------------------------------------------------- */
+
+outbox_rec_t *
+outbox_rec_new(const delivery_t *d, const char *token,
+               const attempt_result_t *res)
+{
+    outbox_rec_t *rec = rl_calloc(1, sizeof *rec);
+    const char *status = delivery_field(d, "status");
+
+    rec->ref = rl_strdup(d->ref);
+    rec->status = rl_strdup(status != NULL ? status : "");
+    rec->token = rl_strdup(token);
+    rec->outcome = res->decision.outcome;
+    rec->due_mono_ms = rl_clock_mono_ms() + res->decision.delay_ms;
+    rec->json = rl_strdup(res->record);
+    return rec;
+}
+
+void
+outbox_rec_free(outbox_rec_t **p)
+{
+    outbox_rec_t *rec;
+
+    if (p == NULL || *p == NULL)
+        return;
+    rec = *p;
+    free(rec->json);
+    free(rec->token);
+    free(rec->status);
+    free(rec->ref);
+    free(rec);
+    *p = NULL;
+}
+
+int
+outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
+                void *arg)
+{
+    char acct[RL_PROTO_MAX_ID + 1];
+    char job[RL_PROTO_MAX_ID + 1];
+    char jk[RL_KEY_MAX], lk[RL_KEY_MAX], dk[RL_KEY_MAX];
+    char delay[S_NUM_LEN], ttl[S_NUM_LEN];
+    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
+    const char *argv[9] = {jk, lk, dk, rec->ref, rec->token,
+                           classify_outcome_name(rec->outcome), delay,
+                           rec->json, ttl};
+
+    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
+        rl_keys_job(jk, sizeof jk, acct, job) ||
+        rl_keys_deliveries(lk, sizeof lk, acct, job) ||
+        rl_keys_dedup(dk, sizeof dk, acct, job, rec->status))
+        return -1; /* refs were checked when the delivery was made */
+    snprintf(delay, sizeof delay, "%lld", (long long)(left > 0 ? left : 0));
+    snprintf(ttl, sizeof ttl, "%ld", ctx->cfg->dedup_ttl_s);
+    if (rl_redis_script(ctx->redis, "outbox_done", cb, arg, 3, 9, argv,
+                        NULL) != 0)
+        return -1;
+    deliverer_redis_sent(ctx);
+    return 0;
+}
+
+static void
+s_count(deliverer_t *ctx, classify_outcome_t outcome)
+{
+    if (outcome == CLASSIFY_DELIVERED)
+        ctx->stats.delivered++;
+    else if (outcome == CLASSIFY_RETRY)
+        ctx->stats.retried++;
+    else
+        ctx->stats.failed++;
+}
+
+/* Hands a record Redis did not take to failopen.c. A delivered record is
+ * written later without its token: the delivery happened, whatever claim
+ * holds the entry by then. */
+static void
+s_keep(deliverer_t *ctx, outbox_rec_t **rec)
+{
+    if ((*rec)->outcome == CLASSIFY_DELIVERED)
+        (*rec)->token[0] = '\0';
+    failopen_keep(ctx->failopen, rec);
+}
+
+static void
+s_on_done(redisReply *reply, void *arg)
+{
+    s_done_t *dn = arg;
+    deliverer_t *ctx = dn->ctx;
+    const char *word = rl_redis_reply_str(reply);
+
+    if (ctx->destroying)
+        goto out;
+    if (reply == NULL) {
+        s_keep(ctx, &dn->rec);
+    } else if (word != NULL && strcmp(word, "ok") == 0) {
+        s_count(ctx, dn->rec->outcome);
+    } else if (word != NULL && strcmp(word, "stale") == 0) {
+        ctx->stats.stale++;
+        rl_log_info("outbox_done %s: stale token %s", dn->rec->ref,
+                    dn->rec->token);
+    } else {
+        ctx->stats.records_lost++;
+        rl_log_errorx("outbox_done %s: %s", dn->rec->ref,
+                      word != NULL ? word : "unexpected reply");
+    }
+out:
+    outbox_rec_free(&dn->rec);
+    free(dn);
+    deliverer_redis_done(ctx);
+}
+
+void
+outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
+{
+    deliverer_t *ctx = ob->ctx;
+    s_done_t *dn = rl_calloc(1, sizeof *dn);
+
+    dn->ctx = ctx;
+    dn->rec = outbox_rec_new(*d, (*d)->token, res);
+    delivery_destroy(d);
+    if (outbox_send_rec(ctx, dn->rec, s_on_done, dn) != 0) {
+        s_keep(ctx, &dn->rec);
+        free(dn);
+    }
+    if (ob->backlog && !ob->stopped) {
+        struct timeval now = {0, 0};
+        evtimer_add(ob->kick, &now);
+    }
+}
+
+/* --- lifetime ---------------------------------------------------------- */
+
+outbox_t *
+outbox_new(deliverer_t *ctx)
+{
+    outbox_t *ob = rl_calloc(1, sizeof *ob);
+    long ms = ctx->cfg->outbox_scan_ms;
+    struct timeval every = {ms / 1000, (ms % 1000) * 1000};
+
+    ob->ctx = ctx;
+    ob->tick = event_new(ctx->base, -1, EV_PERSIST, s_on_tick, ob);
+    ob->kick = evtimer_new(ctx->base, s_on_kick, ob);
+    if (ob->tick == NULL || ob->kick == NULL ||
+        event_add(ob->tick, &every) != 0) {
+        rl_log_errorx("outbox: cannot create its timers");
+        outbox_destroy(&ob);
+    }
+    return ob;
+}
+
+void
+outbox_stop(outbox_t *ob)
+{
+    ob->stopped = true;
+    event_del(ob->tick);
+    event_del(ob->kick);
+}
+
+void
+outbox_destroy(outbox_t **p)
+{
+    outbox_t *ob;
+
+    if (p == NULL || *p == NULL)
+        return;
+    ob = *p;
+    if (ob->tick != NULL)
+        event_free(ob->tick);
+    if (ob->kick != NULL)
+        event_free(ob->kick);
+    free(ob);
+    *p = NULL;
+}

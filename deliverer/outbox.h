@@ -1,0 +1,69 @@
+/*
+ * outbox - the deliverer's side of the Redis outbox (rl:outbox, scripts
+ * outbox_claim and outbox_done): a scan every outbox_scan_ms claims due
+ * entries up to the free delivery slots, the fast path claims the one ref
+ * a COMPLETION names, and every attempt is recorded under its claim's
+ * token.
+ *
+ * Claims lease an entry for the webhook timeout plus
+ * DELIVERER_LEASE_EXTRA_MS, so a deliverer that dies mid-attempt delays
+ * the webhook but never loses it. A record that cannot be written (Redis
+ * down, outcome unknown) is handed to failopen.c to be written later.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef OUTBOX_H
+#define OUTBOX_H
+
+#include <stdint.h>
+
+#include "attempt.h"
+#include "classify.h"
+#include "deliverer.h"
+#include "delivery.h"
+#include "rl_proto.h"
+#include "rl_redis.h"
+
+/* One attempt record waiting to be written with outbox_done. */
+typedef struct {
+    char *ref;                  /* "A|J", owned */
+    char *status;               /* the job status delivered, owned */
+    char *token;                /* claim token, "" for fail-open, owned */
+    classify_outcome_t outcome; /* delivered|retry|failed */
+    int64_t due_mono_ms;        /* retry: when the next attempt is due */
+    char *json;                 /* the attempt record, owned */
+} outbox_rec_t;
+
+/* Starts the periodic scan on ctx's loop. Returns the outbox (caller
+ * owns). */
+outbox_t *outbox_new(deliverer_t *ctx);
+
+/* Stops the scan and frees. NULL-safe, sets *p to NULL. */
+void outbox_destroy(outbox_t **p);
+
+/* Stops claiming (drain). */
+void outbox_stop(outbox_t *ob);
+
+/* Fast path: claims the ref named by COMPLETION *m. On 0 the message is
+ * taken (*m is re-initialised) and, should Redis not answer, delivered
+ * fail-open; -1 means Redis cannot be asked now (*m untouched). */
+int outbox_claim_ref(outbox_t *ob, rl_msg_t *m);
+
+/* Records the finished attempt of a claimed delivery; takes *d. */
+void outbox_record(outbox_t *ob, delivery_t **d,
+                   const attempt_result_t *res);
+
+/* A record of attempt `res` of delivery d under `token` (copied).
+ * Returns it (caller owns). */
+outbox_rec_t *outbox_rec_new(const delivery_t *d, const char *token,
+                             const attempt_result_t *res);
+
+/* Frees a record. NULL-safe, sets *p to NULL. */
+void outbox_rec_free(outbox_rec_t **p);
+
+/* Sends outbox_done for rec (counted in ctx->redis_pending; the callback
+ * must call deliverer_redis_done first). Returns 0, or -1 when Redis cannot be
+ * asked. */
+int outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec,
+                    rl_redis_cb cb, void *arg);
+
+#endif
