@@ -5,9 +5,16 @@
  * touches one account touches one slot. A job is referred to across
  * processes by its ref "A|J" (account id, job id).
  *
- *   rl:key:<sha256hex(api key)>   hash  acct, created_at        key lookup
- *   rl:acct:{A}                   hash  credits, sign_key, granted,
- *                                       debited, refunded, created_at
+ *   rl:key:<sha256hex(api key)>   hash  acct, id, prefix, sealed (the key
+ *                                       under AES-256-GCM, for signing),
+ *                                       created_at, revoked_at, tokens, at
+ *                                       (rate-limit bucket)
+ *   rl:keys:{A}                   hash  key id -> key hash
+ *   rl:acct:{A}                   hash  credits, granted, debited,
+ *                                       refunded, jobs, jobs_completed,
+ *                                       jobs_failed, created_at
+ *   rl:accounts                   set   every account id
+ *   rl:jobs:{A}                   zset  job id -> created_at
  *   rl:job:{A}:J                  hash  every field of the job (below)
  *   rl:ledger:{A}                 list  JSON entries, newest first
  *   rl:idem:{A}:<key>             string JSON {h: body sha256, r: 202 body}
@@ -20,7 +27,7 @@
  *   rl:outbox                     zset  ref -> next delivery due (ms)
  *   rl:stats                      hash  global counters
  *
- * Job fields: id, acct, status (pending|processing|completed|failed),
+ * Job fields: id, acct, key_hash (the key it was submitted with), status (pending|processing|completed|failed),
  * state (queued|leased|done), model, prompt, duration, aspect_ratio,
  * webhook_url, credits, refunded_at, output_url, error_code,
  * error_message, failover_used (0|1), chain (comma list of models, the

@@ -40,7 +40,7 @@ local function ledger_move(a, kind, delta, job, reason, now)
     redis.call('HSET', ak, 'updated_at', now)
     redis.call('LPUSH', ledger_key(a), cjson.encode({
         type = kind, credits = math.abs(delta), balance = bal,
-        job = job, reason = reason, at = now }))
+        job = job, reason = reason, at = tonumber(now) }))
     return bal
 end
 
