@@ -4,6 +4,7 @@
  *   reelay account create [-c CONFIG] [--credits N]
  *   reelay submit [-c CONFIG] --key KEY [--idempotency-key K] BODY
  *                                               submit over ZeroMQ ingress
+ *   reelay audit [-c CONFIG]                    check the credit invariants
  *   reelay check-config [-c CONFIG]
  * SPDX-License-Identifier: MIT
  */
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "rl_ingress_client.h"
 #include "rl_config.h"
 #include "rl_log.h"
@@ -38,6 +40,7 @@ s_usage(void)
             "       reelay account create [-c CONFIG] [--credits N]\n"
             "       reelay submit [-c CONFIG] --key KEY "
             "[--idempotency-key K] BODY\n"
+            "       reelay audit [-c CONFIG]\n"
             "       reelay check-config [-c CONFIG]\n");
 }
 
@@ -80,6 +83,20 @@ s_parse(int argc, char **argv, args_t *a)
     }
     a->body = optind < argc ? argv[optind++] : NULL;
     return optind == argc ? 0 : -1;
+}
+
+static int
+s_audit(const rl_config_t *cfg)
+{
+    redisContext *c = admin_connect(cfg, 5000);
+    if (c == NULL) {
+        fprintf(stderr, "reelay: Redis at %s:%d does not answer\n",
+                cfg->redis_host, cfg->redis_port);
+        return 2;
+    }
+    int rc = audit_run(c);
+    redisFree(c);
+    return rc;
 }
 
 /* Prints the HTTP-equivalent status and body; exits 0 for 2xx. */
@@ -155,6 +172,8 @@ main(int argc, char **argv)
         rc = s_account_create(cfg, a.credits);
     else if (strcmp(cmd, "submit") == 0)
         rc = s_submit(cfg, &a);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = s_audit(cfg);
     else if (strcmp(cmd, "check-config") == 0) {
         printf("configuration ok: %s\n", a.config);
         rc = 0;

@@ -1,0 +1,236 @@
+/*
+ * audit - `reelay audit`: checks that the money adds up, account by
+ * account, from Redis alone:
+ *   - granted - debited + refunded = balance, and the balance is >= 0;
+ *   - the ledger's entries add up to the account's counters;
+ *   - every job was debited exactly once, for what it was charged;
+ *   - every failed job was refunded exactly its charge (refunded_at set);
+ *   - no completed job was refunded beyond a failover difference;
+ *   - no job still running was refunded.
+ * SPDX-License-Identifier: MIT
+ */
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "rl_alloc.h"
+#include "rl_keys.h"
+
+#define AUDIT_ID_MAX 64
+#define AUDIT_MAX_REPORTS 20   /* violations printed per account */
+
+typedef struct {
+    char job[AUDIT_ID_MAX];
+    long long debits;     /* sum of debit entries */
+    long long ndebits;
+    long long refunds;    /* sum of refund entries */
+} job_money_t;
+
+typedef struct {
+    long long granted, debited, refunded;   /* from the ledger */
+    job_money_t *jobs;                      /* per job, sorted by id */
+    size_t njobs;
+} ledger_t;
+
+typedef struct {
+    size_t accounts, jobs, violations, reported;
+} totals_t;
+
+static int
+s_cmp(const void *a, const void *b)
+{
+    return strcmp(((const job_money_t *)a)->job, ((const job_money_t *)b)->job);
+}
+
+static void
+s_violation(totals_t *t, const char *acct, const char *what, const char *job)
+{
+    t->violations++;
+    if (t->reported++ < AUDIT_MAX_REPORTS)
+        printf("  VIOLATION %s %s%s%s\n", acct, what, job ? " job " : "",
+               job ? job : "");
+}
+
+static long long
+s_ll(const char *s)
+{
+    return s ? strtoll(s, NULL, 10) : 0;
+}
+
+/* Reads the whole ledger of an account into l (jobs sorted by id). */
+static int
+s_ledger(redisContext *c, const char *acct, ledger_t *l)
+{
+    char key[RL_KEY_MAX];
+    rl_keys_ledger(key, sizeof key, acct);
+    redisReply *r = redisCommand(c, "LRANGE %s 0 -1", key);
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+        if (r)
+            freeReplyObject(r);
+        return -1;
+    }
+    l->jobs = rl_calloc(r->elements + 1, sizeof *l->jobs);
+    for (size_t i = 0; i < r->elements; i++) {
+        json_t *e = json_loads(r->element[i]->str, 0, NULL);
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *job = json_string_value(json_object_get(e, "job"));
+        long long n = json_integer_value(json_object_get(e, "credits"));
+        if (type && strcmp(type, "grant") == 0)
+            l->granted += n;
+        else if (type && strcmp(type, "debit") == 0)
+            l->debited += n;
+        else if (type && strcmp(type, "refund") == 0)
+            l->refunded += n;
+        if (type && job && *job && strcmp(type, "grant") != 0) {
+            job_money_t *m = &l->jobs[l->njobs++];
+            snprintf(m->job, sizeof m->job, "%s", job);
+            if (strcmp(type, "debit") == 0) {
+                m->debits = n;
+                m->ndebits = 1;
+            } else {
+                m->refunds = n;
+            }
+        }
+        json_decref(e);
+    }
+    freeReplyObject(r);
+    qsort(l->jobs, l->njobs, sizeof *l->jobs, s_cmp);
+    /* Merge the entries of one job into its first slot. */
+    size_t w = 0;
+    for (size_t i = 0; i < l->njobs; i++) {
+        if (w > 0 && strcmp(l->jobs[w - 1].job, l->jobs[i].job) == 0) {
+            l->jobs[w - 1].debits += l->jobs[i].debits;
+            l->jobs[w - 1].ndebits += l->jobs[i].ndebits;
+            l->jobs[w - 1].refunds += l->jobs[i].refunds;
+        } else {
+            l->jobs[w++] = l->jobs[i];
+        }
+    }
+    l->njobs = w;
+    return 0;
+}
+
+static const job_money_t *
+s_find(const ledger_t *l, const char *job)
+{
+    job_money_t k;
+    snprintf(k.job, sizeof k.job, "%s", job);
+    return bsearch(&k, l->jobs, l->njobs, sizeof *l->jobs, s_cmp);
+}
+
+/* Checks one job (HMGET status credits credits_refunded refunded_at). */
+static void
+s_job(const char *acct, const char *job, const redisReply *h,
+      const ledger_t *l, totals_t *t)
+{
+    const char *status = h->element[0]->str;
+    long long charged = s_ll(h->element[1]->str);
+    long long partial = s_ll(h->element[2]->str);
+    int refunded_at = h->element[3]->type == REDIS_REPLY_STRING;
+    const job_money_t *m = s_find(l, job);
+    long long refunds = m ? m->refunds : 0;
+    t->jobs++;
+    if (status == NULL) {
+        s_violation(t, acct, "job listed but missing", job);
+        return;
+    }
+    if (m == NULL || m->ndebits != 1 || m->debits != charged)
+        s_violation(t, acct, "not debited exactly once for its charge", job);
+    if (strcmp(status, "failed") == 0) {
+        if (!refunded_at || refunds != charged)
+            s_violation(t, acct, "failed but not refunded exactly once", job);
+    } else if (strcmp(status, "completed") == 0) {
+        if (refunded_at || refunds != partial || refunds >= charged)
+            s_violation(t, acct, "completed but refunded", job);
+    } else if (refunds != 0 || refunded_at) {
+        s_violation(t, acct, "refunded while still running", job);
+    }
+}
+
+static void
+s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
+{
+    char key[RL_KEY_MAX], jk[RL_KEY_MAX];
+    snprintf(key, sizeof key, "rl:jobs:{%s}", acct);
+    redisReply *ids = redisCommand(c, "ZRANGE %s 0 -1", key);
+    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
+        s_violation(t, acct, "cannot read the job index", NULL);
+        if (ids)
+            freeReplyObject(ids);
+        return;
+    }
+    for (size_t i = 0; i < ids->elements; i++) {
+        rl_keys_job(jk, sizeof jk, acct, ids->element[i]->str);
+        redisAppendCommand(c, "HMGET %s status credits credits_refunded "
+                              "refunded_at", jk);
+    }
+    for (size_t i = 0; i < ids->elements; i++) {
+        redisReply *h = NULL;
+        if (redisGetReply(c, (void **)&h) != REDIS_OK || h == NULL) {
+            s_violation(t, acct, "cannot read a job", NULL);
+            break;
+        }
+        if (h->type == REDIS_REPLY_ARRAY && h->elements == 4)
+            s_job(acct, ids->element[i]->str, h, l, t);
+        freeReplyObject(h);
+    }
+    freeReplyObject(ids);
+}
+
+static void
+s_account(redisContext *c, const char *acct, totals_t *t)
+{
+    char key[RL_KEY_MAX];
+    rl_keys_acct(key, sizeof key, acct);
+    redisReply *h = redisCommand(c, "HMGET %s credits granted debited refunded",
+                                 key);
+    ledger_t l = {0};
+    size_t before = t->violations;
+    t->accounts++;
+    if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements != 4 ||
+        s_ledger(c, acct, &l) != 0) {
+        s_violation(t, acct, "cannot read the account", NULL);
+    } else {
+        long long bal = s_ll(h->element[0]->str);
+        long long g = s_ll(h->element[1]->str), d = s_ll(h->element[2]->str);
+        long long r = s_ll(h->element[3]->str);
+        if (g - d + r != bal)
+            s_violation(t, acct, "grants - debits + refunds != balance", NULL);
+        if (bal < 0)
+            s_violation(t, acct, "negative balance", NULL);
+        if (l.granted != g || l.debited != d || l.refunded != r)
+            s_violation(t, acct, "ledger does not add up to the counters",
+                        NULL);
+        s_jobs(c, acct, &l, t);
+        printf("  %s balance %lld = granted %lld - debited %lld + refunded "
+               "%lld: %s\n",
+               acct, bal, g, d, r, t->violations == before ? "ok" : "FAIL");
+    }
+    if (h)
+        freeReplyObject(h);
+    free(l.jobs);
+}
+
+int
+audit_run(redisContext *c)
+{
+    totals_t t = {0};
+    redisReply *accts = redisCommand(c, "SMEMBERS rl:accounts");
+    if (accts == NULL || accts->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "reelay audit: cannot read rl:accounts\n");
+        if (accts)
+            freeReplyObject(accts);
+        return 2;
+    }
+    printf("audit of %zu accounts\n", accts->elements);
+    for (size_t i = 0; i < accts->elements; i++)
+        s_account(c, accts->element[i]->str, &t);
+    freeReplyObject(accts);
+    printf("audit %s: accounts=%zu jobs=%zu violations=%zu\n",
+           t.violations ? "FAILED" : "ok", t.accounts, t.jobs, t.violations);
+    return t.violations ? 1 : 0;
+}

@@ -1,0 +1,16 @@
+/*
+ * audit - `reelay audit`: the credit invariants of DESIGN.md checked from
+ * Redis, with one line per account and a summary line
+ * "audit ok|FAILED: accounts=N jobs=N violations=N".
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include <hiredis/hiredis.h>
+
+/* Prints the audit; returns 0 when it passes, 1 on violations, 2 when
+ * Redis cannot be read. */
+int audit_run(redisContext *c);
+
+#endif
