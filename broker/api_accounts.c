@@ -123,6 +123,8 @@ s_signup_credits(broker_t *b, struct evhttp_request *req)
     bool admin = cfg->admin_token[0] && tok &&
                  rl_timingsafe_equal(tok, strlen(tok), cfg->admin_token,
                                      strlen(cfg->admin_token));
+    /* (api_admin_check answers 403 itself; here a non-admin may still
+     * sign up when sign-up is open.) */
     if (strcmp(cfg->signup, "closed") == 0 ||
         (strcmp(cfg->signup, "admin") == 0 && !admin)) {
         s_error(req, 403, "permission_error", "signup_closed",

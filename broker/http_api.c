@@ -15,6 +15,7 @@
 #include <event2/listener.h>
 
 #include "api_accounts.h"
+#include "api_admin.h"
 #include "api_generations.h"
 #include "dispatch.h"
 #include "http_reply.h"
@@ -44,6 +45,7 @@ static const route_t s_routes[] = {
     {EVHTTP_REQ_GET, "/v1/account/keys", api_accounts_keys},
     {EVHTTP_REQ_POST, "/v1/account/keys", api_accounts_key_create},
     {EVHTTP_REQ_DELETE, "/v1/account/keys/", api_accounts_key_revoke},
+    {EVHTTP_REQ_GET, "/v1/admin/providers", api_admin_providers},
     {EVHTTP_REQ_GET, "/healthz", s_healthz},
     {EVHTTP_REQ_GET, "/readyz", s_readyz},
 };

@@ -118,6 +118,12 @@ typedef struct {
     long rate_per_s;            /* submissions per second per key, 0 = off */
     long rate_burst;            /* token bucket size */
 
+    /* [health] */
+    long health_interval_s;     /* provider health check period */
+    int breaker_failures;       /* submit failures in a row that open a
+                                   provider's circuit breaker */
+    long breaker_cooldown_ms;   /* open breaker: time before a trial */
+
     /* [launcher] */
     char *data_dir;             /* embedded Redis data, logs */
     bool simulator;             /* start the provider simulator */

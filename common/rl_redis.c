@@ -243,7 +243,8 @@ s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
     }
     if (reply == NULL)
         r->stats.unknown++;
-    p->cb(reply, p->arg);
+    if (p->cb != NULL)
+        p->cb(reply, p->arg);
     s_pending_free(p);
 }
 
@@ -345,7 +346,6 @@ int
 rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
                  const char **argv, const size_t *lens)
 {
-    assert(cb != NULL);
     assert(argc > 0);
     if (!r->up)
         return -1;

@@ -58,7 +58,8 @@ bool rl_redis_connected(const rl_redis_t *r);
 
 /* Sends one command given as an argument vector (binary safe; lens may be
  * NULL for NUL-terminated strings). Returns 0 (cb will be called once) or
- * -1 when disconnected (cb is not called). */
+ * -1 when disconnected (cb is not called). cb may be NULL when the reply
+ * does not matter. */
 int rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
                      const char **argv, const size_t *lens);
 

@@ -193,6 +193,10 @@ s_finish_send(job_t *j)
     snprintf(price, sizeof price, "%ld", billed < 0 ? j->charged : billed);
     const adapter_result_t *r = &j->last;
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
+    char render_ms[24];
+    int64_t now = rl_clock_wall_ms();
+    snprintf(render_ms, sizeof render_ms, "%lld",
+             (long long)(now - (j->running_ms ? j->running_ms : j->created_ms)));
     const char *argv[] = {
         key, wkey, j->fence, j->ref,
         ok[0] ? "completed" : "failed",
@@ -204,6 +208,7 @@ s_finish_send(job_t *j)
         "failover_used", j->failover_used ? "1" : "0",
         "provider", job_provider(j)->name,
         "model_used", job_model(j)->name,
+        "render_ms", render_ms,
     };
     int argc = (int)(sizeof argv / sizeof argv[0]);
     if (rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,

@@ -17,10 +17,16 @@
 #include "rl_log.h"
 
 #define JOB_MAX_RESPONSE (256 * 1024)
-#define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis when a provider gives none */
+#define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
 
 static void s_submit(job_t *j);
 static void s_poll(job_t *j);
+
+static breaker_t *
+s_breaker(const job_t *j)
+{
+    return &j->w->breakers[job_model(j)->provider];
+}
 
 static const adapter_t *
 s_adapter(const job_t *j)
@@ -166,6 +172,10 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
         adapter_result_t *r = &j->last;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_submit(resp, r);
+        bool healthy = r->state == ADAPTER_QUEUED ||
+                       r->error == ADAPTER_ERR_PERMANENT ||
+                       r->error == ADAPTER_ERR_CONTENT_REJECTED;
+        breaker_record(s_breaker(j), j->w->cfg, healthy, rl_clock_mono_ms());
         if (r->state == ADAPTER_QUEUED && r->task_id[0]) {
             rl_crash_point("worker_after_submit");
             snprintf(j->task_id, sizeof j->task_id, "%s", r->task_id);
@@ -189,6 +199,15 @@ s_submit(job_t *j)
     const adapter_t *a = s_adapter(j);
     adapter_request_t req = {0};
     adapter_job_t aj;
+    if (!breaker_allow(s_breaker(j), j->w->cfg, rl_clock_mono_ms()) &&
+        s_next_affordable(j) >= 0) {
+        adapter_result_error(&j->last, ADAPTER_ERROR,
+                             ADAPTER_ERR_RATE_LIMITED, "circuit_open",
+                             "provider %s skipped: circuit breaker open",
+                             job_provider(j)->name);
+        s_failover(j, j->last.message);
+        return;
+    }
     j->state = JOB_SUBMITTING;
     j->attempt++;
     s_adapter_job(j, &aj);
@@ -226,18 +245,21 @@ s_progress(job_t *j, const adapter_result_t *r)
     int64_t now = rl_clock_wall_ms();
     const char *phase = "Queued";
     int progress = 0;
-    long eta_s = JOB_DEFAULT_RENDER_MS / 1000;
+    long expected = j->w->render_avg_ms[j->chain[j->chain_idx]];
+    if (expected <= 0)
+        expected = JOB_DEFAULT_RENDER_MS;
+    long eta_s = expected / 1000;
     if (r->state == ADAPTER_RUNNING) {
         if (j->running_ms == 0)
             j->running_ms = now;
         int64_t ran = now - j->running_ms;
         progress = r->progress >= 0
                        ? r->progress
-                       : (int)(ran * 100 / JOB_DEFAULT_RENDER_MS);
+                       : (int)(ran * 100 / expected);
         progress = progress > 99 ? 99 : progress;
         phase = s_phase_of(progress);
         eta_s = progress > 0 ? (long)(ran * (100 - progress) / progress / 1000)
-                             : (long)((JOB_DEFAULT_RENDER_MS - ran) / 1000);
+                             : (long)((expected - ran) / 1000);
         eta_s = eta_s < 0 ? 0 : eta_s;
     }
     char p[16], e[24], t[24], hist[128];

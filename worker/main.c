@@ -11,7 +11,9 @@
 #include <event2/event.h>
 #include <zmq.h>
 
+#include "adapter.h"
 #include "completion.h"
+#include "health.h"
 #include "job.h"
 #include "lease.h"
 #include "links.h"
@@ -38,8 +40,10 @@ static void
 s_on_redis(bool connected, void *arg)
 {
     worker_t *w = arg;
-    if (connected)
+    if (connected) {
         lease_kick(w->lease);
+        health_kick(w->health);
+    }
 }
 
 static int
@@ -58,6 +62,7 @@ s_start(worker_t *w)
     if (w->redis == NULL || w->http == NULL || completion_open(w) != 0)
         return -1;
     w->lease = lease_new(w);
+    w->health = health_new(w);
     w->links = links_new(w);
     if (w->links == NULL)
         return -1;
@@ -71,6 +76,7 @@ s_stop(worker_t *w)
     job_drop_all(w, "shutting down");
     links_destroy(&w->links);
     lease_destroy(&w->lease);
+    health_destroy(&w->health);
     rl_zsock_destroy(&w->push);
     rl_http_destroy(&w->http);
     rl_redis_destroy(&w->redis);
@@ -107,6 +113,14 @@ main(int argc, char **argv)
     }
     worker_t w = {.cfg = cfg};
     TAILQ_INIT(&w.jobs);
+    for (size_t i = 0; i < cfg->nproviders; i++) {
+        if (adapter_find(cfg->providers[i].type) == NULL) {
+            rl_log_errorx("provider %s: no adapter for type '%s'",
+                          cfg->providers[i].name, cfg->providers[i].type);
+            rl_config_destroy(&cfg);
+            return 2;
+        }
+    }
     rl_cli_process_id("worker", w.id, sizeof w.id);
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;

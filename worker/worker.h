@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "breaker.h"
 #include "rl_config.h"
 #include "rl_http.h"
 #include "rl_redis.h"
@@ -52,6 +53,9 @@ typedef struct worker {
     struct job_list jobs;      /* every job in memory */
     size_t inflight;           /* jobs in memory, claims included */
     bool stopping;             /* SIGTERM: take no more jobs */
+    breaker_t breakers[RL_CONFIG_MAX_PROVIDERS]; /* by provider index */
+    long render_avg_ms[RL_CONFIG_MAX_MODELS];    /* by model, 0 = unknown */
+    struct health *health;     /* provider health checks, ETA averages */
     worker_stats_t stats;
 } worker_t;
 

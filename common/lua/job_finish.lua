@@ -35,6 +35,14 @@ if ARGV[3] == 'completed' then
             'failover to a cheaper model', now)
     end
     to_outbox(jk, ARGV[2], now)
+    -- A running average of render times per model feeds the ETA.
+    local model = redis.call('HGET', jk, 'model_used')
+    local took = tonumber(redis.call('HGET', jk, 'render_ms') or '')
+    if model and took then
+        local avg = tonumber(redis.call('HGET', 'rl:render_avg', model) or '')
+        avg = avg and math.floor(avg * 0.8 + took * 0.2) or took
+        redis.call('HSET', 'rl:render_avg', model, avg)
+    end
     redis.call('HINCRBY', 'rl:stats', 'jobs_completed', 1)
     redis.call('HINCRBY', acct_key(a), 'jobs_completed', 1)
 else

@@ -1,0 +1,65 @@
+/*
+ * api_admin - operator endpoints.
+ * SPDX-License-Identifier: MIT
+ */
+#include "api_admin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "http_reply.h"
+#include "rl_crypto.h"
+
+bool
+api_admin_check(broker_t *b, struct evhttp_request *req)
+{
+    const char *tok = http_bearer(req);
+    const char *want = b->cfg->admin_token;
+    if (want[0] && tok &&
+        rl_timingsafe_equal(tok, strlen(tok), want, strlen(want)))
+        return true;
+    api_error_t e;
+    api_error_set(&e, 403, "permission_error", "admin_only", NULL,
+                  "this endpoint needs [accounts] admin_token as Bearer");
+    http_reply_error(req, &e);
+    return false;
+}
+
+static void
+s_on_health(redisReply *reply, void *arg)
+{
+    struct evhttp_request *req = http_pending_done(arg);
+    if (req == NULL)
+        return;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        http_reply_unavailable(req);
+        return;
+    }
+    json_t *data = json_array();
+    for (size_t i = 1; i < reply->elements; i += 2) {
+        json_t *o = json_loads(reply->element[i]->str, 0, NULL);
+        if (json_is_object(o))
+            json_array_append(data, o);
+        json_decref(o);
+    }
+    json_t *list = json_pack("{s:s, s:o}", "object", "list", "data", data);
+    char *text = json_dumps(list, JSON_COMPACT);
+    http_reply(req, 200, text);
+    free(text);
+    json_decref(list);
+}
+
+void
+api_admin_providers(broker_t *b, struct evhttp_request *req,
+                    const char *tail)
+{
+    (void)tail;
+    if (!api_admin_check(b, req))
+        return;
+    http_pending_t *p = http_pending_new(b, req);
+    const char *argv[] = {"HGETALL", "rl:provider_health"};
+    if (rl_redis_command(b->redis, s_on_health, p, 2, argv, NULL) != 0)
+        s_on_health(NULL, p);
+}
