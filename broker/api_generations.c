@@ -22,18 +22,18 @@
 #define API_MAX_FIELDS 96
 
 static void
-s_on_submitted(int status, const char *body, const char *job_id, void *arg)
+s_on_submitted(const submit_result_t *res, void *arg)
 {
     struct evhttp_request *req = http_pending_done(arg);
     if (req == NULL)
         return;
-    if (status == 202 && job_id != NULL) {
+    if (res->status == 202 && res->job_id != NULL) {
         char loc[128];
-        snprintf(loc, sizeof loc, GENERATIONS "/%s", job_id);
+        snprintf(loc, sizeof loc, GENERATIONS "/%s", res->job_id);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
                           loc);
     }
-    http_reply(req, status, body);
+    http_reply(req, res->status, res->body);
 }
 
 static void

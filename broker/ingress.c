@@ -65,16 +65,15 @@ s_answer(ingress_t *in, const pending_t *p, int status, const char *body)
 }
 
 static void
-s_on_submitted(int status, const char *body, const char *job_id, void *arg)
+s_on_submitted(const submit_result_t *res, void *arg)
 {
     pending_t *p = arg;
     ingress_t *in = p->ingress;
-    (void)job_id;
     if (p->submit != NULL) {
         LIST_REMOVE(p, link);
         in->npending--;
     }
-    s_answer(in, p, status, body);
+    s_answer(in, p, res->status, res->body);
     free(p);
 }
 

@@ -36,8 +36,16 @@ static void
 s_answer_error(const api_error_t *e, submit_cb cb, void *arg)
 {
     char *json = api_error_json(e);
-    cb(e->status, json, NULL, arg);
+    submit_result_t res = {.status = e->status, .body = json, .error = e};
+    cb(&res, arg);
     free(json);
+}
+
+static void
+s_answer_ok(const char *body, const char *job_id, submit_cb cb, void *arg)
+{
+    submit_result_t res = {.status = 202, .body = body, .job_id = job_id};
+    cb(&res, arg);
 }
 
 static void
@@ -64,11 +72,17 @@ s_idem_ok(const char *k)
 
 /* Builds the stored field/value pairs of a new job into kv. */
 static size_t
-s_fields(const broker_t *b, const submission_t *s, const char **kv,
-         char bufs[][256])
+s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
+         const char **kv, char bufs[][256])
 {
     const rl_model_conf_t *m = s->model;
     size_t n = 0;
+    kv[n++] = "api";
+    kv[n++] = o->api;
+    if (o->resolution != NULL) {
+        kv[n++] = "output_resolution";
+        kv[n++] = o->resolution;
+    }
     kv[n++] = "model";
     kv[n++] = m->name;
     kv[n++] = "prompt";
@@ -117,10 +131,10 @@ s_on_accept(redisReply *reply, void *arg)
     } else if (strcmp(tag, "ok") == 0) {
         r->broker->accepted++;
         dispatch_wake(r->broker->dispatch);
-        r->cb(202, r->body202, r->job_id, r->arg);
+        s_answer_ok(r->body202, r->job_id, r->cb, r->arg);
     } else if (strcmp(tag, "replay") == 0 && reply->elements == 3) {
-        r->cb(202, rl_redis_reply_str(reply->element[2]),
-              rl_redis_reply_str(reply->element[1]), r->arg);
+        s_answer_ok(rl_redis_reply_str(reply->element[2]),
+                    rl_redis_reply_str(reply->element[1]), r->cb, r->arg);
     } else if (strcmp(tag, "unauthorized") == 0) {
         api_error_set(&e, 401, "authentication_error", "invalid_api_key",
                       NULL, "invalid API key");
@@ -131,12 +145,18 @@ s_on_accept(redisReply *reply, void *arg)
                       "the Retry-After header");
         s_answer_error(&e, r->cb, r->arg);
     } else if (strcmp(tag, "credits") == 0 && reply->elements == 3) {
+        long long bal = 0, price = 0;
+        rl_redis_reply_ll(reply->element[1], &bal);
+        rl_redis_reply_ll(reply->element[2], &price);
         api_error_set(&e, 402, "insufficient_credits",
                       "insufficient_credits", NULL,
-                      "this job costs %s credits and the balance is %s",
-                      rl_redis_reply_str(reply->element[2]),
-                      rl_redis_reply_str(reply->element[1]));
-        s_answer_error(&e, r->cb, r->arg);
+                      "this job costs %lld credits and the balance is %lld",
+                      price, bal);
+        char *json = api_error_json(&e);
+        submit_result_t res = {.status = 402, .body = json, .error = &e,
+                               .balance = (long)bal, .price = (long)price};
+        r->cb(&res, r->arg);
+        free(json);
     } else if (strcmp(tag, "idem_conflict") == 0) {
         api_error_set(&e, 422, "idempotency_error", "idempotency_key_reused",
                       "Idempotency-Key",
@@ -171,11 +191,12 @@ s_body202(const char **kv, size_t npairs, const char *job_id,
 
 static int
 s_send(broker_t *b, submit_req_t *r, const char *key_hash,
-       const char *idem, const char *body_hash, const submission_t *s)
+       const char *idem, const char *body_hash, const submission_t *s,
+       const submit_opts_t *o)
 {
     char bufs[2][256];
     const char *kv[2 * SUBMIT_MAX_PAIRS];
-    size_t npairs = s_fields(b, s, kv, bufs);
+    size_t npairs = s_fields(b, s, o, kv, bufs);
     char price[32], created[32], ttl[16], history[160];
     int64_t now = rl_clock_wall_ms();
     snprintf(price, sizeof price, "%ld", s->price);
@@ -214,12 +235,37 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
                            NULL);
 }
 
+static const submit_opts_t s_v1 = {"vgen_", "v1", NULL};
+
 submit_req_t *
 submit_start(broker_t *b, const char *api_key, const char *idem_key,
              const char *body, size_t len, submit_cb cb, void *arg)
 {
     api_error_t e;
     submission_t s;
+    if (api_key == NULL || api_key[0] == '\0') {
+        api_error_set(&e, 401, "authentication_error", "missing_api_key",
+                      NULL, "send your API key as 'Authorization: Bearer "
+                      "KEY'");
+        s_answer_error(&e, cb, arg);
+        return NULL;
+    }
+    if (validate_submission(b->cfg, body, len, &s, &e) != 0) {
+        s_answer_error(&e, cb, arg);
+        return NULL;
+    }
+    submit_req_t *r = submit_accept(b, api_key, idem_key, body, len, &s,
+                                    &s_v1, cb, arg);
+    submission_release(&s);
+    return r;
+}
+
+submit_req_t *
+submit_accept(broker_t *b, const char *api_key, const char *idem_key,
+              const char *body, size_t len, const submission_t *s,
+              const submit_opts_t *opts, submit_cb cb, void *arg)
+{
+    api_error_t e;
     if (api_key == NULL || api_key[0] == '\0') {
         api_error_set(&e, 401, "authentication_error", "missing_api_key",
                       NULL, "send your API key as 'Authorization: Bearer "
@@ -236,10 +282,6 @@ submit_start(broker_t *b, const char *api_key, const char *idem_key,
         s_answer_error(&e, cb, arg);
         return NULL;
     }
-    if (validate_submission(b->cfg, body, len, &s, &e) != 0) {
-        s_answer_error(&e, cb, arg);
-        return NULL;
-    }
     char key_hash[RL_SHA256_HEX_LEN], body_hash[RL_SHA256_HEX_LEN];
     submit_req_t *r = rl_calloc(1, sizeof *r);
     r->broker = b;
@@ -247,16 +289,14 @@ submit_start(broker_t *b, const char *api_key, const char *idem_key,
     r->arg = arg;
     if (rl_sha256_hex(api_key, strlen(api_key), key_hash) != 0 ||
         rl_sha256_hex(body, len, body_hash) != 0 ||
-        rl_random_id("vgen_", SUBMIT_JOB_ID_CHARS, r->job_id,
+        rl_random_id(opts->id_prefix, SUBMIT_JOB_ID_CHARS, r->job_id,
                      sizeof r->job_id) != 0 ||
-        s_send(b, r, key_hash, idem_key, body_hash, &s) != 0) {
-        submission_release(&s);
+        s_send(b, r, key_hash, idem_key, body_hash, s, opts) != 0) {
         free(r->body202);
         free(r);
         s_unavailable(cb, arg);
         return NULL;
     }
-    submission_release(&s);
     return r;
 }
 

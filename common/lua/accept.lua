@@ -46,6 +46,10 @@ for i = 11, #ARGV, 2 do
 end
 redis.call('HSET', jk, unpack(fields))
 redis.call('ZADD', 'rl:jobs:{' .. a .. '}', now, j)
+if string.sub(j, 1, 5) == 'task_' then
+    -- The task API tells "not yours" (403) from "no such task" (404).
+    redis.call('SET', 'rl:taskidx:' .. j, a)
+end
 redis.call('HINCRBY', ak, 'jobs', 1)
 ledger_move(a, 'debit', -price, j, 'submit', now)
 redis.call('RPUSH', 'rl:queue', a .. '|' .. j)
