@@ -17,6 +17,7 @@
 #include "api_accounts.h"
 #include "api_admin.h"
 #include "api_generations.h"
+#include "api_tasks.h"
 #include "dispatch.h"
 #include "http_reply.h"
 
@@ -46,6 +47,8 @@ static const route_t s_routes[] = {
     {EVHTTP_REQ_POST, "/v1/account/keys", api_accounts_key_create},
     {EVHTTP_REQ_DELETE, "/v1/account/keys/", api_accounts_key_revoke},
     {EVHTTP_REQ_GET, "/v1/admin/providers", api_admin_providers},
+    {EVHTTP_REQ_POST, "/api/v1/jobs/createTask", api_tasks_create},
+    {EVHTTP_REQ_GET, "/api/v1/jobs/recordInfo", api_tasks_record},
     {EVHTTP_REQ_GET, "/healthz", s_healthz},
     {EVHTTP_REQ_GET, "/readyz", s_readyz},
 };

@@ -15,6 +15,11 @@
  *                                       jobs_failed, created_at
  *   rl:accounts                   set   every account id
  *   rl:jobs:{A}                   zset  job id -> created_at
+ *   rl:taskidx:<task id>          string owning account (task API: 403 vs
+ *                                       404)
+ *   rl:render_avg                 hash  model -> running average render ms
+ *   rl:provider_health            hash  provider -> last health check JSON
+ *   rl:webhooks:failed            zset  ref -> time its delivery failed
  *   rl:job:{A}:J                  hash  every field of the job (below)
  *   rl:ledger:{A}                 list  JSON entries, newest first
  *   rl:idem:{A}:<key>             string JSON {h: body sha256, r: 202 body}

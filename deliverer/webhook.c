@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "rl_apikey.h"
+#include "rl_taskview.h"
 
 #define S_KEY_MAX 256 /* bytes of an opened signing key, NUL included */
 
@@ -59,7 +60,12 @@ s_terminal(const char *status)
 static int
 s_body(webhook_req_t *w, const rl_jobview_src_t *src)
 {
-    json_t *obj = rl_jobview_webhook(src);
+    /* A job that came through the task API (seeds/004) gets its
+     * callback shape; the headers and signature are the same. */
+    const char *api = rl_jobview_get(src, "api");
+    json_t *obj = (api != NULL && strcmp(api, "kinovi") == 0)
+                      ? rl_taskview_callback(src)
+                      : rl_jobview_webhook(src);
 
     w->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);

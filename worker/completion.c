@@ -21,7 +21,8 @@ static const char *const s_fields[] = {
     "id", "status", "model", "prompt", "duration", "aspect_ratio",
     "webhook_url", "output_url", "credits", "credits_refunded",
     "failover_used", "created_at", "completed_at", "error_code",
-    "error_message", "provider", "history", "wh_attempts", "api", NULL,
+    "error_message", "provider", "history", "wh_attempts", "api",
+    "output_resolution", "updated_at", "phase", NULL,
 };
 
 int

@@ -1,0 +1,263 @@
+/*
+ * api_tasks - the task API of seeds/004 (a Kinovi-style front door) on
+ * the same engine: createTask maps its body onto a submission and
+ * accepts it through submit_accept(); recordInfo renders the job with
+ * rl_taskview. Errors use that API's shapes ({"message": ...} plus
+ * errors[], required/available or limit/current).
+ * SPDX-License-Identifier: MIT
+ */
+#include "api_tasks.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "http_reply.h"
+#include "rl_crypto.h"
+#include "rl_taskview.h"
+#include "submit.h"
+#include "validate.h"
+
+#define TASKS_MAX_ID 48
+
+static void
+s_reply_json(struct evhttp_request *req, int status, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT);
+    http_reply(req, status, text);
+    free(text);
+    json_decref(o);
+}
+
+static void
+s_message(struct evhttp_request *req, int status, const char *msg)
+{
+    s_reply_json(req, status, json_pack("{s:s}", "message", msg));
+}
+
+/* The task API's name of a /v1 field. */
+static const char *
+s_field_name(const char *param)
+{
+    static const char *const map[][2] = {
+        {"prompt", "inputs.prompt"},
+        {"duration", "inputs.duration"},
+        {"aspect_ratio", "inputs.aspectRatio"},
+        {"webhook_url", "callBackUrl"},
+        {"image_url", "inputs.imageUrls"},
+    };
+    for (size_t i = 0; param && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], param) == 0)
+            return map[i][1];
+    return param ? param : "body";
+}
+
+/* Answers a /v1 error in the task API's shape. */
+static void
+s_error(struct evhttp_request *req, const submit_result_t *res)
+{
+    const api_error_t *e = res->error;
+    json_t *o = NULL;
+    if (res->status == 400 && e && e->code &&
+        strcmp(e->code, "unknown_model") == 0) {
+        o = json_pack("{s:s}", "message", "Unknown model");
+    } else if (res->status == 400) {
+        o = json_pack("{s:s, s:[{s:s, s:s}]}", "message",
+                      "Invalid inputs for model", "errors", "field",
+                      s_field_name(e ? e->param : NULL), "message",
+                      e ? e->message : "invalid");
+    } else if (res->status == 401) {
+        o = json_pack("{s:s}", "message", "Invalid API Key");
+    } else if (res->status == 402) {
+        o = json_pack("{s:s, s:I, s:I}", "message", "Insufficient credits",
+                      "required", (json_int_t)res->price, "available",
+                      (json_int_t)res->balance);
+    } else if (res->status == 429) {
+        o = json_pack("{s:s}", "message",
+                      "Rate limit reached: too many tasks created with this "
+                      "key; retry after Retry-After");
+    } else {
+        o = json_pack("{s:s}", "message", e ? e->message : "error");
+    }
+    s_reply_json(req, res->status, o);
+}
+
+static void
+s_on_created(const submit_result_t *res, void *arg)
+{
+    struct evhttp_request *req = http_pending_done(arg);
+    if (req == NULL)
+        return;
+    if (res->status == 202)
+        s_reply_json(req, 200, json_pack("{s:s}", "taskId", res->job_id));
+    else
+        s_error(req, res);
+}
+
+static void
+s_on_abandon(http_pending_t *p)
+{
+    if (p->data != NULL)
+        submit_abandon(p->data);
+}
+
+/* Builds the /v1 body of a task API body. Returns NULL (with why) when
+ * the body is not of that shape. Caller owns the result. */
+static json_t *
+s_translate(const char *body, size_t len, const char **why,
+            const char **resolution)
+{
+    static const char *const resolutions[] = {"480p", "720p", "1080p", "4k"};
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *inputs = json_object_get(root, "inputs");
+    json_t *out = NULL;
+    *why = "the body must be {model, callBackUrl?, inputs: {prompt, ...}}";
+    if (!json_is_object(root) || !json_is_object(inputs))
+        goto out;
+    json_t *res = json_object_get(inputs, "outputResolution");
+    *resolution = NULL;
+    for (size_t i = 0; json_is_string(res) && i < 4; i++)
+        if (strcmp(json_string_value(res), resolutions[i]) == 0)
+            *resolution = resolutions[i];
+    if (res != NULL && *resolution == NULL) {
+        *why = "inputs.outputResolution must be 480p, 720p, 1080p or 4k";
+        goto out;
+    }
+    json_t *images = json_object_get(inputs, "imageUrls");
+    out = json_object();
+    /* Unknown inputs keys are ignored, as the task API documents. */
+    json_object_set(out, "model", json_object_get(root, "model"));
+    json_object_set(out, "prompt", json_object_get(inputs, "prompt"));
+    if (json_object_get(inputs, "duration"))
+        json_object_set(out, "duration", json_object_get(inputs, "duration"));
+    if (json_object_get(inputs, "aspectRatio"))
+        json_object_set(out, "aspect_ratio",
+                        json_object_get(inputs, "aspectRatio"));
+    if (json_object_get(root, "callBackUrl"))
+        json_object_set(out, "webhook_url",
+                        json_object_get(root, "callBackUrl"));
+    if (json_array_size(images) > 0)
+        json_object_set(out, "image_url", json_array_get(images, 0));
+out:
+    json_decref(root);
+    return out;
+}
+
+void
+api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
+{
+    (void)tail;
+    const char *body = NULL, *why = NULL, *resolution = NULL;
+    size_t len = 0;
+    if (!http_body(b, req, &body, &len))
+        return;
+    json_t *v1 = s_translate(body, len, &why, &resolution);
+    char *text = v1 ? json_dumps(v1, JSON_COMPACT) : NULL;
+    json_decref(v1);
+    submission_t s;
+    api_error_t e;
+    if (text == NULL ||
+        validate_submission(b->cfg, text, strlen(text), &s, &e) != 0) {
+        if (text == NULL)
+            api_error_invalid(&e, "invalid_body", NULL, "%s", why);
+        char *json = api_error_json(&e);
+        submit_result_t res = {.status = e.status, .body = json, .error = &e};
+        s_error(req, &res);
+        free(json);
+        free(text);
+        return;
+    }
+    free(text);
+    submit_opts_t opts = {"task_", "kinovi", resolution ? resolution : "720p"};
+    http_pending_t *p = http_pending_new(b, req);
+    p->on_abandon = s_on_abandon;
+    const char *idem = evhttp_find_header(
+        evhttp_request_get_input_headers(req), "Idempotency-Key");
+    /* On NULL the callback already ran and freed p. */
+    submit_req_t *r = submit_accept(b, http_bearer(req), idem, body, len, &s,
+                                    &opts, s_on_created, p);
+    if (r != NULL)
+        p->data = r;
+    submission_release(&s);
+}
+
+static void
+s_on_record(redisReply *reply, void *arg)
+{
+    struct evhttp_request *req = http_pending_done(arg);
+    if (req == NULL)
+        return;
+    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
+                       reply->elements > 0)
+                          ? rl_redis_reply_str(reply->element[0])
+                          : NULL;
+    if (tag == NULL) {
+        s_message(req, 503, "Service unavailable, retry shortly");
+    } else if (strcmp(tag, "unauthorized") == 0) {
+        s_message(req, 401, "Invalid API Key");
+    } else if (strcmp(tag, "forbidden") == 0) {
+        s_message(req, 403, "This task belongs to another account");
+    } else if (strcmp(tag, "ok") != 0) {
+        s_message(req, 404, "Task not found");
+    } else {
+        const char *kv[2 * 96];
+        size_t n = 0;
+        for (size_t i = 1; i + 1 < reply->elements && n < 96; i += 2, n++) {
+            kv[2 * n] = rl_redis_reply_str(reply->element[i]);
+            kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
+        }
+        rl_jobview_src_t src = {kv, n};
+        s_reply_json(req, 200, rl_taskview_record(&src));
+    }
+}
+
+static bool
+s_task_id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n < 6 || n > TASKS_MAX_ID || strncmp(id, "task_", 5) != 0)
+        return false;
+    for (size_t i = 5; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') ||
+              (id[i] >= 'a' && id[i] <= 'z') ||
+              (id[i] >= 'A' && id[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+void
+api_tasks_record(broker_t *b, struct evhttp_request *req, const char *tail)
+{
+    (void)tail;
+    char hash[RL_SHA256_HEX_LEN], id[TASKS_MAX_ID + 1] = "";
+    const char *key = http_bearer(req);
+    if (key == NULL) {
+        s_message(req, 401, "Invalid API Key");
+        return;
+    }
+    struct evkeyvalq params;
+    TAILQ_INIT(&params);
+    const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (qs != NULL && evhttp_parse_query_str(qs, &params) == 0) {
+        const char *v = evhttp_find_header(&params, "taskId");
+        if (v != NULL && strlen(v) <= TASKS_MAX_ID)
+            snprintf(id, sizeof id, "%s", v);
+    }
+    evhttp_clear_headers(&params);
+    if (!s_task_id_ok(id)) {
+        s_message(req, 400, "Invalid taskId");
+        return;
+    }
+    rl_sha256_hex(key, strlen(key), hash);
+    http_pending_t *p = http_pending_new(b, req);
+    const char *argv[] = {hash, id};
+    if (rl_redis_script(b->redis, "task_get", s_on_record, p, 0, 2, argv,
+                        NULL) != 0)
+        s_on_record(NULL, p);
+}

@@ -1,0 +1,157 @@
+/*
+ * rl_taskview - the task API's JSON faces of a job.
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_taskview.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The one mapping from engine failure classes to task API codes. */
+static const rl_taskview_error_t s_errors[] = {
+    {"content_rejected", "2038",
+     "Your input text violates platform rules. Please modify and try "
+     "again."},
+    {"capacity", "4011",
+     "The system is busy (generation queue timed out). Please try again "
+     "later."},
+    {"rate_limited", "4011",
+     "The system is busy (generation queue timed out). Please try again "
+     "later."},
+    {"timeout", "4011",
+     "The system is busy (generation queue timed out). Please try again "
+     "later."},
+    {NULL, "500", "Internal error. Please try again later."},
+};
+
+const rl_taskview_error_t *
+rl_taskview_error(const char *engine_code)
+{
+    size_t i = 0;
+    for (; s_errors[i].engine != NULL; i++)
+        if (engine_code && strcmp(s_errors[i].engine, engine_code) == 0)
+            break;
+    return &s_errors[i];
+}
+
+static long long
+s_num(const rl_jobview_src_t *src, const char *field)
+{
+    const char *v = rl_jobview_get(src, field);
+    char *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    return (v && *v && *end == '\0') ? n : 0;
+}
+
+static bool
+s_is(const rl_jobview_src_t *src, const char *field, const char *value)
+{
+    const char *v = rl_jobview_get(src, field);
+    return v != NULL && strcmp(v, value) == 0;
+}
+
+/* Pixel size of the output from its aspect ratio and resolution. */
+static void
+s_size(const rl_jobview_src_t *src, long *w, long *h)
+{
+    const char *res = rl_jobview_get(src, "output_resolution");
+    long lines = 720;
+    if (res && strcmp(res, "480p") == 0)
+        lines = 480;
+    else if (res && strcmp(res, "1080p") == 0)
+        lines = 1080;
+    else if (res && strcmp(res, "4k") == 0)
+        lines = 2160;
+    long a = 16, b = 9;
+    const char *ar = rl_jobview_get(src, "aspect_ratio");
+    if (ar == NULL || sscanf(ar, "%ld:%ld", &a, &b) != 2 || a <= 0 || b <= 0)
+        a = 16, b = 9;
+    /* The short side is the resolution's line count. */
+    *w = a >= b ? lines * a / b : lines;
+    *h = a >= b ? lines : lines * b / a;
+}
+
+static json_t *
+s_output(const rl_jobview_src_t *src)
+{
+    if (!s_is(src, "status", "completed"))
+        return json_null();
+    long w = 0, h = 0;
+    s_size(src, &w, &h);
+    const char *url = rl_jobview_get(src, "output_url");
+    return json_pack("[{s:s, s:I, s:I}]", "url", url ? url : "", "width",
+                     (json_int_t)w, "height", (json_int_t)h);
+}
+
+static json_t *
+s_error(const rl_jobview_src_t *src)
+{
+    if (!s_is(src, "status", "failed"))
+        return json_null();
+    const rl_taskview_error_t *e =
+        rl_taskview_error(rl_jobview_get(src, "error_code"));
+    return json_pack("{s:s, s:s}", "code", e->code, "message", e->message);
+}
+
+static const char *
+s_status(const rl_jobview_src_t *src)
+{
+    if (s_is(src, "status", "completed"))
+        return "success";
+    if (s_is(src, "status", "failed"))
+        return "fail";
+    if (s_is(src, "status", "pending") || s_is(src, "phase", "Queued"))
+        return "waiting";
+    return "generating";
+}
+
+static json_t *
+s_ms(long long ms)
+{
+    return ms > 0 ? json_integer(ms) : json_null();
+}
+
+json_t *
+rl_taskview_record(const rl_jobview_src_t *src)
+{
+    bool ok = s_is(src, "status", "completed");
+    long long used = s_num(src, "credits") - (ok ? s_num(src,
+                                                          "credits_refunded")
+                                                 : 0);
+    const char *id = rl_jobview_get(src, "id");
+    const char *model = rl_jobview_get(src, "model");
+    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
+                     "taskId", id ? id : "", "model", model ? model : "",
+                     "status", s_status(src), "creditsUsed",
+                     (json_int_t)used, "output", s_output(src), "error",
+                     s_error(src), "createTime",
+                     s_ms(s_num(src, "created_at")), "completeTime",
+                     s_ms(ok ? s_num(src, "completed_at") : 0), "updateTime",
+                     s_ms(s_num(src, "updated_at")));
+}
+
+json_t *
+rl_taskview_callback(const rl_jobview_src_t *src)
+{
+    bool ok = s_is(src, "status", "completed");
+    const char *id = rl_jobview_get(src, "id");
+    const char *model = rl_jobview_get(src, "model");
+    char order[96];
+    snprintf(order, sizeof order, "order_%s",
+             id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
+    long long used = ok ? s_num(src, "credits") -
+                              s_num(src, "credits_refunded")
+                        : 0;
+    json_t *data = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
+        id ? id : "", "orderId", order, "model", model ? model : "", "state",
+        ok ? "success" : "fail", "creditsUsed", (json_int_t)used, "output",
+        s_output(src), "error", s_error(src), "createTime",
+        s_ms(s_num(src, "created_at")), "completeTime",
+        s_ms(ok ? s_num(src, "completed_at") : 0), "updateTime",
+        s_ms(s_num(src, "updated_at")));
+    return json_pack("{s:i, s:s, s:o}", "code", 200, "message", "success",
+                     "data", data);
+}
