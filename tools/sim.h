@@ -1,0 +1,221 @@
+/*
+ * sim - the provider simulator's private header: the process context, the
+ * task and index structs, and the functions its files call across
+ * (simulator.c, sim_http.c, sim_index.c, sim_kling.c, sim_seedance.c).
+ * Not a library interface; nothing outside tools/ includes it.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "sim_script.h"
+
+#define SIM_ID_LEN 64
+#define SIM_KLING_DEFAULT_DURATION 5
+#define SIM_KLING_DURATION_MIN 3
+#define SIM_KLING_DURATION_MAX 15
+
+/* Errors either API can answer; sim_api_error() spells them per API. */
+typedef enum {
+    SIM_E_OK = 0,
+    SIM_E_RATE,
+    SIM_E_CAPACITY,
+    SIM_E_INPUT_POLICY,
+    SIM_E_INTERNAL,
+    SIM_E_UNAVAILABLE,
+    SIM_E_NOT_FOUND,
+    SIM_E_BAD_REQUEST,
+    SIM_E_FULL,
+    SIM_E_AUTH_MISSING,
+    SIM_E_AUTH_INVALID,
+    SIM_E_AUTH_FAILED,
+    SIM_E_AUTH_NBF,
+    SIM_E_AUTH_EXP,
+    SIM_E_COUNT,
+} sim_err_t;
+
+/* An entry of a string-keyed chained hash index; embedded first. */
+struct sim_node {
+    SLIST_ENTRY(sim_node) link; /* bucket chain */
+    const char *key;            /* owned by the embedding struct */
+};
+SLIST_HEAD(sim_chain, sim_node);
+
+/* The hash index: tasks by id, submit counters by prompt. */
+struct sim_index {
+    struct sim_chain *chains; /* nchains buckets, a power of two */
+    size_t nchains;           /* grows when count exceeds it */
+    size_t count;             /* entries */
+};
+
+/* One simulated task. */
+struct sim_task {
+    struct sim_node node;         /* key = id; must stay first */
+    TAILQ_ENTRY(sim_task) order;  /* creation order */
+    char id[SIM_ID_LEN];          /* task_id / cgt-… id */
+    sim_api_t api;                /* the shape it was submitted on */
+    bool i2v;                     /* Kling image2video */
+    char *model;                  /* model_name / model */
+    char *prompt;                 /* prompt text as received */
+    char *external_id;            /* Kling external_task_id, or NULL */
+    struct sim_script script;     /* parsed directives */
+    int duration_s;               /* requested video length */
+    int64_t created_ms;           /* wall clock */
+    int64_t created_mono_ms;      /* monotonic, drives render time */
+    int64_t updated_ms;           /* wall clock of the last change */
+    sim_state_t state;            /* as last reported */
+    unsigned polls;               /* every poll, answered or not */
+    bool cancelled;               /* a DELETE cancelled it */
+    bool deleted;                 /* a DELETE removed a terminal task */
+};
+TAILQ_HEAD(sim_task_list, sim_task);
+
+/* Held requests (struct sim_hold is simulator.c's). */
+TAILQ_HEAD(sim_hold_list, sim_hold);
+
+/* Command-line configuration. */
+typedef struct {
+    char host[64];          /* listen address */
+    int port;               /* 0 = any free port */
+    const char *name;       /* --name, or NULL */
+    const char *kling_ak;   /* JWT iss to require, or NULL */
+    const char *kling_sk;   /* JWT HMAC key, or NULL */
+    size_t max_tasks;       /* task cap */
+} sim_config_t;
+
+/* The process context, passed as every callback's arg. */
+typedef struct sim {
+    const sim_config_t *cfg;      /* borrowed */
+    struct event_base *base;      /* the loop */
+    struct evhttp *http;          /* the server */
+    struct event *sig_int;        /* SIGINT */
+    struct event *sig_term;       /* SIGTERM */
+    char origin[80];              /* "http://127.0.0.1:PORT" */
+    char salt[8];                 /* keeps ids unique across instances */
+    uint64_t seq;                 /* id counter */
+    struct sim_index tasks;       /* sim_task by id */
+    struct sim_task_list order;   /* every task, oldest first */
+    struct sim_index prompts;     /* submit counters by prompt */
+    uint64_t submits;             /* submit requests */
+    uint64_t polls;               /* poll requests */
+    uint64_t cancels;             /* DELETE requests */
+    sim_submit_t forced_submit;   /* /_sim/behaviour answer */
+    unsigned forced_count;        /* submits it still applies to */
+    struct sim_hold_list holds;   /* unanswered requests */
+} sim_t;
+
+/* ---- simulator.c: held requests and output files --------------------- */
+
+/* Never answers req; it is released when the client disconnects. */
+void sim_hold(sim_t *sim, struct evhttp_request *req);
+
+/* Writes the download URL of t's video into out (len bytes). */
+void sim_output_url(const sim_t *sim, const struct sim_task *t, char *out,
+                    size_t len);
+
+/* ---- sim_http.c: reading requests, answering them -------------------- */
+
+/* json_dump_callback() sink appending to the evbuffer arg. */
+int sim_dump_cb(const char *buffer, size_t size, void *arg);
+
+/* Answers with `doc` as compact JSON; takes ownership of doc (NULL
+ * answers 500). */
+void sim_reply_json(struct evhttp_request *req, int status, json_t *doc);
+
+/* Answers with len bytes of body as content type ctype. */
+void sim_reply_raw(struct evhttp_request *req, int status, const char *ctype,
+                   const void *body, size_t len);
+
+/* Answers err (not SIM_E_OK) in the body shape of api. */
+void sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
+                   sim_err_t err);
+
+/* Answers 200 with a JSON body cut short, shaped as a submit or poll
+ * answer of api. */
+void sim_reply_malformed(struct evhttp_request *req, sim_api_t api,
+                         bool submit);
+
+/* The bearer token of req, or NULL; borrowed from req's headers. */
+const char *sim_bearer(struct evhttp_request *req);
+
+/* The request body as a JSON object, or NULL. Caller owns. */
+json_t *sim_body_json(struct evhttp_request *req);
+
+/* obj[key] as a string: dflt when absent or null, NULL when not a
+ * string. Borrowed from obj. */
+const char *sim_str(const json_t *obj, const char *key, const char *dflt);
+
+/* ---- sim_index.c: the hash index and task lifetime ------------------- */
+
+/* Sets up an empty index. */
+void sim_index_init(struct sim_index *ix);
+
+/* The entry keyed `key`, or NULL. */
+struct sim_node *sim_index_find(const struct sim_index *ix, const char *key);
+
+/* Adds n (its key set, not already present); grows as needed. */
+void sim_index_add(struct sim_index *ix, struct sim_node *n);
+
+/* Frees the buckets only; entries belong to their owners. */
+void sim_index_release(struct sim_index *ix);
+
+/* Writes prefix + salt + the next sequence number into out. */
+void sim_new_id(sim_t *sim, const char *prefix, char *out, size_t len);
+
+/* The task with this id, or NULL. Borrowed from sim. */
+struct sim_task *sim_task_find(sim_t *sim, const char *id);
+
+/* Creates and indexes a task; the caller checked the cap. Borrowed:
+ * sim owns it until sim_clear(). */
+struct sim_task *sim_task_new(sim_t *sim, sim_api_t api, const char *model,
+                              const char *prompt,
+                              const struct sim_script *sc);
+
+/* Moves a non-terminal task to state, stamping updated_ms on a change. */
+void sim_task_set_state(struct sim_task *t, sim_state_t state);
+
+/* Applies /_sim/behaviour and the prompt's submit directives. Returns
+ * true when req has been answered or held, false to create the task. */
+bool sim_submit_scripted(sim_t *sim, struct evhttp_request *req,
+                         sim_api_t api, const char *prompt,
+                         const struct sim_script *sc);
+
+/* Scripted poll behaviour: hangs, 5xx, malformed bodies. Returns true
+ * when req has been answered or held; otherwise advances the task. */
+bool sim_poll_scripted(sim_t *sim, struct evhttp_request *req,
+                       struct sim_task *t);
+
+/* Frees every task and prompt counter, releases both indexes and zeroes
+ * the counters. Held requests stay: they belong to their connections. */
+void sim_clear(sim_t *sim);
+
+/* ---- sim_kling.c, sim_seedance.c: the API handlers ------------------- */
+
+/* POST /v1/videos/{text2video,image2video}. */
+void sim_kling_submit(sim_t *sim, struct evhttp_request *req, bool i2v);
+
+/* GET /v1/videos/{text2video,image2video}/ID. */
+void sim_kling_poll(sim_t *sim, struct evhttp_request *req, bool i2v,
+                    const char *id);
+
+/* POST /api/v3/contents/generations/tasks. */
+void sim_seedance_submit(sim_t *sim, struct evhttp_request *req);
+
+/* GET /api/v3/contents/generations/tasks/ID. */
+void sim_seedance_poll(sim_t *sim, struct evhttp_request *req,
+                       const char *id);
+
+/* DELETE .../tasks/ID: cancels a queued or running task and deletes a
+ * terminal one. */
+void sim_seedance_cancel(sim_t *sim, struct evhttp_request *req,
+                         const char *id);
+
+#endif
