@@ -335,7 +335,7 @@ test_env_fixed(void **state)
 }
 
 static const char s_catalog[] = "[provider.sim]\n"
-                                "type = sim\n"
+                                "type = kling\n"
                                 "base_url = http://127.0.0.1:8090\n"
                                 "[provider.other]\n"
                                 "type = fal\n"

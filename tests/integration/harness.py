@@ -1,0 +1,873 @@
+"""Black-box integration harness for reelay.
+
+Real processes on free loopback ports: a real redis-server, the provider
+simulator, the webhook receiver, and N brokers / workers / deliverers run
+from the build directory with environment overrides of
+deploy/reelay.ini. Python 3 standard library only.
+
+Every wait is a deadline-bounded poll (wait_for); nothing sleeps blindly.
+Every process started here is stopped by its pid (SIGTERM, then SIGKILL
+after a grace period); the temporary directory is removed unless
+REELAY_KEEP_TMP is set.
+
+Usage from a test file:
+
+    import harness
+    BIN = harness.parse_bin()          # strips --bin DIR from sys.argv
+    ...
+    with harness.Cluster(BIN, workers=1) as c:
+        acct, key = c.create_account(50)
+        status, job = c.submit(key, {...})
+"""
+
+import fnmatch
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("REELAY_SOURCE") or os.path.normpath(
+    os.path.join(HERE, "..", ".."))
+DEFAULT_BIN = "/work/main/build"
+CONFIG = os.path.join(SOURCE, "deploy", "reelay.ini")
+
+POLL_S = 0.02  # condition polling period of wait_for
+
+
+# ---- command line --------------------------------------------------------
+
+def parse_bin(argv=None):
+    """Removes "--bin DIR" / "--bin=DIR" from sys.argv and returns DIR
+    (default /work/main/build), so unittest.main() never sees it."""
+    argv = sys.argv if argv is None else argv
+    out = DEFAULT_BIN
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--bin" and i + 1 < len(argv):
+            out = argv[i + 1]
+            del argv[i:i + 2]
+            continue
+        if a.startswith("--bin="):
+            out = a[len("--bin="):]
+            del argv[i]
+            continue
+        i += 1
+    return os.path.abspath(out)
+
+
+# ---- waiting -------------------------------------------------------------
+
+class WaitTimeout(AssertionError):
+    pass
+
+
+def wait_for(cond, timeout, what, interval=POLL_S):
+    """Polls cond() every `interval` seconds until it returns a truthy
+    value, which is returned. Raises WaitTimeout naming `what` (and the
+    last value or exception seen) when `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    last = None
+    last_exc = None
+    while True:
+        try:
+            last = cond()
+            last_exc = None
+            if last:
+                return last
+        except Exception as e:  # conditions may hit not-yet-ready services
+            last_exc = e
+        if time.monotonic() >= deadline:
+            detail = ("last exception: %r" % (last_exc,) if last_exc
+                      is not None else "last value: %r" % (last,))
+            raise WaitTimeout("timed out after %.1fs waiting for %s (%s)"
+                              % (timeout, what, detail))
+        time.sleep(interval)
+
+
+def holds_for(cond, duration, what, interval=POLL_S):
+    """Asserts that cond() stays truthy for `duration` seconds (checked
+    every `interval`). Used only to confirm that nothing more happens
+    after the system says it is done, never as a wait for progress."""
+    deadline = time.monotonic() + duration
+    while True:
+        v = cond()
+        if not v:
+            raise AssertionError("%s stopped holding (value %r)" % (what, v))
+        if time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+# ---- ports ---------------------------------------------------------------
+
+_reserved = set()
+_reserved_lock = threading.Lock()
+
+
+def free_port():
+    """A loopback TCP port that was free a moment ago (bind to :0). Ports
+    handed out by this process are never handed out twice."""
+    with _reserved_lock:
+        for _ in range(100):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            finally:
+                s.close()
+            if port not in _reserved:
+                _reserved.add(port)
+                return port
+    raise RuntimeError("no free port")
+
+
+# ---- RESP client ---------------------------------------------------------
+
+class RedisError(Exception):
+    pass
+
+
+class Redis:
+    """A tiny blocking RESP2 client: enough to read and poke state."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+        self.addr = (host, port)
+        self.timeout = timeout
+        self.sock = None
+        self.buf = b""
+
+    def _connect(self):
+        self.sock = socket.create_connection(self.addr, timeout=self.timeout)
+        self.buf = b""
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RedisError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n).decode("utf-8",
+                                                            "replace")
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RedisError("bad RESP type %r" % line)
+
+    def call(self, *args):
+        if self.sock is None:
+            self._connect()
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if not isinstance(a, bytes):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        try:
+            self.sock.sendall(b"".join(out))
+            r = self._reply()
+        except (OSError, ConnectionError):
+            self.close()
+            raise
+        if isinstance(r, RedisError):
+            raise r
+        return r
+
+    # conveniences
+    def ping(self):
+        return self.call("PING") == "PONG"
+
+    def get(self, k):
+        return self.call("GET", k)
+
+    def hgetall(self, k):
+        r = self.call("HGETALL", k) or []
+        return dict(zip(r[0::2], r[1::2]))
+
+    def hget(self, k, f):
+        return self.call("HGET", k, f)
+
+    def zrange(self, k, start=0, stop=-1, withscores=False):
+        if withscores:
+            r = self.call("ZRANGE", k, start, stop, "WITHSCORES")
+            return [(m, float(s)) for m, s in zip(r[0::2], r[1::2])]
+        return self.call("ZRANGE", k, start, stop)
+
+    def zcard(self, k):
+        return self.call("ZCARD", k)
+
+    def zscore(self, k, m):
+        r = self.call("ZSCORE", k, m)
+        return None if r is None else float(r)
+
+    def exists(self, k):
+        return self.call("EXISTS", k)
+
+    def dbsize(self):
+        return self.call("DBSIZE")
+
+    def keys(self, pattern="*"):
+        return self.call("KEYS", pattern)
+
+    def scan(self, pattern="*"):
+        cursor, out = "0", []
+        while True:
+            cursor, batch = self.call("SCAN", cursor, "MATCH", pattern,
+                                      "COUNT", 1000)
+            out.extend(batch)
+            if cursor == "0":
+                return sorted(set(out))
+
+    def lrange(self, k, a=0, b=-1):
+        return self.call("LRANGE", k, a, b)
+
+    def value(self, k):
+        """(type, value) of any key, in a comparable form."""
+        t = self.call("TYPE", k)
+        if t == "string":
+            return t, self.call("GET", k)
+        if t == "hash":
+            return t, self.hgetall(k)
+        if t == "list":
+            return t, self.call("LRANGE", k, 0, -1)
+        if t == "set":
+            return t, sorted(self.call("SMEMBERS", k))
+        if t == "zset":
+            return t, self.zrange(k, withscores=True)
+        if t == "stream":
+            return t, self.call("XRANGE", k, "-", "+")
+        return t, None
+
+    def snapshot(self, exclude=()):
+        """{key: (type, value)} of every key (TTLs ignored) except those
+        matching one of the fnmatch patterns in `exclude`."""
+
+        snap = {}
+        for k in self.scan("*"):
+            if any(fnmatch.fnmatchcase(k, p) for p in exclude):
+                continue
+            snap[k] = self.value(k)
+        return snap
+
+
+def snapshot_diff(a, b):
+    """A readable description of how two snapshots differ ('' if equal)."""
+    lines = []
+    for k in sorted(set(a) | set(b)):
+        if k not in a:
+            lines.append("+ %s = %r" % (k, b[k]))
+        elif k not in b:
+            lines.append("- %s = %r" % (k, a[k]))
+        elif a[k] != b[k]:
+            lines.append("~ %s: %r -> %r" % (k, a[k], b[k]))
+    return "\n".join(lines)
+
+
+# ---- HTTP ----------------------------------------------------------------
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # lower-cased names
+        self.body = body        # bytes
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return "<HTTP %d %r>" % (self.status, self.body[:300])
+
+
+def http_request(method, url, body=None, headers=None, timeout=10.0):
+    """One request on a fresh connection; never raises on HTTP errors."""
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        path = u.path or "/"
+        if u.query:
+            path += "?" + u.query
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        hdrs = {k.lower(): v for k, v in r.getheaders()}
+        return Response(r.status, hdrs, data)
+    finally:
+        conn.close()
+
+
+def http_get(url, headers=None, timeout=10.0):
+    return http_request("GET", url, headers=headers, timeout=timeout)
+
+
+def http_post_json(url, obj, headers=None, timeout=10.0, raw=None):
+    """POSTs obj as JSON (or the bytes/str `raw` verbatim)."""
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    body = raw if raw is not None else json.dumps(obj)
+    if isinstance(body, str):
+        body = body.encode()
+    return http_request("POST", url, body=body, headers=h, timeout=timeout)
+
+
+# ---- signatures ----------------------------------------------------------
+
+def sign(key, raw_body):
+    if isinstance(key, str):
+        key = key.encode()
+    if isinstance(raw_body, str):
+        raw_body = raw_body.encode()
+    return hmac.new(key, raw_body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(header, raw_body, key):
+    """True when header is "sha256=HEX" of HMAC-SHA256(key, raw_body);
+    compared in constant time."""
+    if not isinstance(header, str) or not header.startswith("sha256="):
+        return False
+    return hmac.compare_digest(sign(key, raw_body).encode(),
+                               header[len("sha256="):].encode())
+
+
+# ---- processes -----------------------------------------------------------
+
+class Proc:
+    def __init__(self, name, popen, log_path):
+        self.name = name
+        self.popen = popen
+        self.log_path = log_path
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self, grace=3.0):
+        """SIGTERM by pid, SIGKILL after `grace` seconds."""
+        p = self.popen
+        if p.poll() is not None:
+            return p.returncode
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            return p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            return p.wait(timeout=5)
+
+    def tail(self, n=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+            return "\n".join(lines[-n:])
+        except OSError as e:
+            return "(no log: %s)" % e
+
+
+class Cluster:
+    """A whole deployment on loopback. Construct, then start() (or use as
+    a context manager). Knobs are keyword arguments; `env` adds or
+    overrides REELAY_* variables for every role."""
+
+    def __init__(self, bin_dir=DEFAULT_BIN, brokers=1, workers=1,
+                 deliverers=1, retry_schedule="0,0.3,0.6",
+                 webhook_timeout_ms=2000, poll_interval_ms=100,
+                 env=None, simulator=True, receiver=True):
+        self.bin = bin_dir
+        self.n_brokers = brokers
+        self.n_workers = workers
+        self.n_deliverers = deliverers
+        self.retry_schedule = retry_schedule
+        self.webhook_timeout_ms = webhook_timeout_ms
+        self.poll_interval_ms = poll_interval_ms
+        self.extra_env = dict(env or {})
+        self.want_simulator = simulator
+        self.want_receiver = receiver
+        self.tmp = None
+        self.procs = []      # every Proc started, in start order
+        self.brokers = []
+        self.workers = []
+        self.deliverers = []
+        self.redis_proc = None
+        self.sim_proc = None
+        self.rcv_proc = None
+        self.redis = None
+        self.keys = []       # API keys the receiver verifies with
+        self.failed = False
+
+    # -- lifecycle --
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.dump_logs()
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is not None:
+            self.failed = True
+            self.dump_logs()
+        self.stop()
+        return False
+
+    def check_binaries(self):
+        need = ["reelay", "reelay-broker"]
+        if self.n_workers:
+            need.append("reelay-worker")
+        if self.n_deliverers:
+            need.append("reelay-deliverer")
+        if self.want_simulator:
+            need.append("reelay-simulator")
+        if self.want_receiver:
+            need.append("reelay-receiver")
+        missing = [b for b in need
+                   if not os.access(os.path.join(self.bin, b), os.X_OK)]
+        if missing:
+            raise AssertionError("missing in %s: %s (build first)"
+                                 % (self.bin, ", ".join(missing)))
+        if shutil.which("redis-server") is None:
+            raise AssertionError("redis-server is not on PATH")
+
+    def start(self):
+        self.check_binaries()
+        self.tmp = tempfile.mkdtemp(prefix="reelay-it-")
+        self.redis_port = free_port()
+        self.http_ports = [free_port() for _ in range(self.n_brokers)]
+        self.ingress = ["tcp://127.0.0.1:%d" % free_port()
+                        for _ in range(self.n_brokers)]
+        self.dispatch = ["tcp://127.0.0.1:%d" % free_port()
+                         for _ in range(self.n_brokers)]
+        self.completion = ["tcp://127.0.0.1:%d" % free_port()
+                           for _ in range(max(1, self.n_deliverers))]
+        self.master_key = secrets.token_hex(32)
+        self.start_redis()
+        if self.want_simulator:
+            self.start_simulator()
+        if self.want_receiver:
+            self.start_receiver()
+        for i in range(self.n_brokers):
+            self.start_broker(i)
+        for i in range(self.n_workers):
+            self.start_worker(i)
+        for i in range(self.n_deliverers):
+            self.start_deliverer(i)
+        self.wait_ready()
+        return self
+
+    def stop(self):
+        for p in reversed(self.procs):
+            try:
+                p.stop()
+            except Exception as e:  # keep stopping the others
+                sys.stderr.write("stopping %s: %r\n" % (p.name, e))
+        if self.redis is not None:
+            self.redis.close()
+        if self.tmp and os.path.isdir(self.tmp):
+            if os.environ.get("REELAY_KEEP_TMP"):
+                sys.stderr.write("REELAY_KEEP_TMP: kept %s\n" % self.tmp)
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def dump_logs(self, n=40):
+        for p in self.procs:
+            sys.stderr.write("\n----- %s (pid %d, %s) log tail -----\n%s\n"
+                             % (p.name, p.pid,
+                                "alive" if p.alive() else
+                                "exited %s" % p.popen.returncode,
+                                p.tail(n)))
+
+    # -- environment --
+
+    def env(self):
+        e = dict(os.environ)
+        for k in list(e):
+            if k.startswith("REELAY_") and k not in ("REELAY_KEEP_TMP",):
+                del e[k]
+        sim = "http://127.0.0.1:%d" % getattr(self, "sim_port", 1)
+        e.update({
+            "REELAY_CONFIG": CONFIG,
+            "REELAY_REDIS_HOST": "127.0.0.1",
+            "REELAY_REDIS_PORT": str(self.redis_port),
+            "REELAY_REDIS_EMBEDDED": "false",
+            "REELAY_HTTP_LISTEN": "127.0.0.1:%d" % self.http_ports[0],
+            "REELAY_ZMQ_INGRESS": ",".join(self.ingress),
+            "REELAY_ZMQ_DISPATCH": ",".join(self.dispatch),
+            "REELAY_ZMQ_COMPLETION": ",".join(self.completion),
+            "REELAY_ZMQ_HEARTBEAT_MS": "200",
+            "REELAY_PROCESSES_BROKER": str(max(1, self.n_brokers)),
+            "REELAY_PROCESSES_WORKER": str(max(1, self.n_workers)),
+            "REELAY_PROCESSES_DELIVERER": str(max(1, self.n_deliverers)),
+            "REELAY_WEBHOOK_RETRY_SCHEDULE": self.retry_schedule,
+            "REELAY_WEBHOOK_TIMEOUT_MS": str(self.webhook_timeout_ms),
+            "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "100",
+            "REELAY_PROVIDER_SIM_KLING_BASE_URL": sim,
+            "REELAY_PROVIDER_SIM_SEEDANCE_BASE_URL": sim + "/api/v3",
+            "REELAY_PROVIDER_SIM_KLING_POLL_INTERVAL_MS":
+                str(self.poll_interval_ms),
+            "REELAY_PROVIDER_SIM_SEEDANCE_POLL_INTERVAL_MS":
+                str(self.poll_interval_ms),
+            "REELAY_JOBS_MAX_WAIT_S": "30",
+            "REELAY_JOBS_LEASE_MS": "2000",
+            "REELAY_JOBS_CLAIM_TIMEOUT_MS": "1000",
+            "REELAY_JOBS_REAPER_INTERVAL_MS": "100",
+            "REELAY_SECURITY_MASTER_KEY": self.master_key,
+            "REELAY_LAUNCHER_DATA_DIR": self.tmp,
+            "REELAY_LAUNCHER_LOG_LEVEL": "info",
+            "REELAY_HEALTH_INTERVAL_S": "3600",
+        })
+        e.update(self.extra_env)
+        return e
+
+    def _spawn(self, name, argv, env=None, stdout=subprocess.DEVNULL):
+        log = os.path.join(self.tmp, name + ".log")
+        f = open(log, "ab")
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                 stdout=stdout, stderr=f,
+                                 env=env if env is not None else self.env(),
+                                 cwd=self.tmp)
+        finally:
+            f.close()
+        proc = Proc(name, p, log)
+        self.procs.append(proc)
+        return proc
+
+    def _read_listening(self, proc, timeout=10.0):
+        """Reads the "listening HOST:PORT" line from proc's stdout."""
+        box = {}
+
+        def reader():
+            for raw in proc.popen.stdout:
+                line = raw.decode("utf-8", "replace").strip()
+                if line.startswith("listening ") and "port" not in box:
+                    box["port"] = int(line.rsplit(":", 1)[1])
+            # keep draining until EOF so the child never blocks on a pipe
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+
+        def port():
+            if "port" in box:
+                return box["port"]
+            if not proc.alive():
+                raise AssertionError("%s exited (rc %s) before listening"
+                                     % (proc.name, proc.popen.returncode))
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            p = port()
+            if p:
+                return p
+            if time.monotonic() >= deadline:
+                raise WaitTimeout("%s did not print its listening line "
+                                  "within %.1fs" % (proc.name, timeout))
+            time.sleep(POLL_S)
+
+    # -- components --
+
+    def start_redis(self):
+        self.redis_proc = self._spawn("redis", [
+            "redis-server", "--port", str(self.redis_port),
+            "--bind", "127.0.0.1", "--dir", self.tmp,
+            "--appendonly", "yes", "--appendfsync", "always",
+            "--save", "", "--logfile", ""])
+        self.redis = Redis(self.redis_port)
+        wait_for(lambda: self.redis.ping(), 10, "redis-server PING")
+
+    def start_simulator(self):
+        self.sim_proc = self._spawn("simulator", [
+            os.path.join(self.bin, "reelay-simulator"),
+            "--listen", "127.0.0.1:0", "--kling-ak", "sim-ak",
+            "--kling-sk", "sim-sk"], stdout=subprocess.PIPE)
+        self.sim_port = self._read_listening(self.sim_proc)
+        self.sim_url = "http://127.0.0.1:%d" % self.sim_port
+
+    def start_receiver(self):
+        self.rcv_out = os.path.join(self.tmp, "deliveries.jsonl")
+        self.rcv_proc = self._spawn("receiver", [
+            os.path.join(self.bin, "reelay-receiver"),
+            "--listen", "127.0.0.1:0", "--key", "unused-placeholder-key",
+            "--out", self.rcv_out], stdout=subprocess.PIPE)
+        self.rcv_port = self._read_listening(self.rcv_proc)
+        self.rcv_url = "http://127.0.0.1:%d" % self.rcv_port
+
+    def _role(self, role, i):
+        env = self.env()
+        if role == "broker":
+            env["REELAY_HTTP_LISTEN"] = "127.0.0.1:%d" % self.http_ports[i]
+        return self._spawn("%s-%d" % (role, i), [
+            os.path.join(self.bin, "reelay-" + role), "-c", CONFIG,
+            "--index", str(i)], env=env)
+
+    def start_broker(self, i):
+        p = self._role("broker", i)
+        if i < len(self.brokers):
+            self.brokers[i] = p
+        else:
+            self.brokers.append(p)
+        return p
+
+    def start_worker(self, i):
+        p = self._role("worker", i)
+        if i < len(self.workers):
+            self.workers[i] = p
+        else:
+            self.workers.append(p)
+        return p
+
+    def start_deliverer(self, i):
+        p = self._role("deliverer", i)
+        if i < len(self.deliverers):
+            self.deliverers[i] = p
+        else:
+            self.deliverers.append(p)
+        return p
+
+    def check_alive(self):
+        dead = [p for p in self.procs if not p.alive()]
+        if dead:
+            raise AssertionError("process(es) died: %s" % ", ".join(
+                "%s (rc %s)" % (p.name, p.popen.returncode) for p in dead))
+
+    def wait_ready(self, timeout=15.0):
+        for i in range(len(self.brokers)):
+            url = self.url("/readyz", i)
+            wait_for(lambda: self.check_alive() is None and
+                     http_get(url, timeout=2).status == 200,
+                     timeout, "broker %d /readyz == 200" % i)
+        n = len([w for w in self.workers if w.alive()])
+        if n:
+            wait_for(lambda: self.check_alive() is None and
+                     self.redis.zcard("rl:workers") >= n,
+                     timeout, "ZCARD rl:workers >= %d" % n)
+
+    # -- API --
+
+    def url(self, path, broker=0):
+        return "http://127.0.0.1:%d%s" % (self.http_ports[broker], path)
+
+    def reelay(self, *args, timeout=15.0):
+        """Runs build/reelay with the cluster's environment."""
+        return subprocess.run([os.path.join(self.bin, "reelay")] + list(args),
+                              env=self.env(), cwd=self.tmp,
+                              stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout)
+
+    def create_account(self, credits=50):
+        """Returns (account id, API key); the receiver learns the key."""
+        r = self.reelay("account", "create", "-c", CONFIG,
+                        "--credits", str(credits))
+        out = r.stdout.decode()
+        if r.returncode != 0:
+            raise AssertionError("account create failed (rc %d): %s %s" % (
+                r.returncode, out, r.stderr.decode()))
+        acct = key = None
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "account":
+                acct = parts[1]
+            elif len(parts) == 2 and parts[0] == "api_key":
+                key = parts[1]
+        if not (acct and acct.startswith("acct_") and key and
+                key.startswith("rk_")):
+            raise AssertionError("unexpected account create output: %r"
+                                 % out)
+        if self.want_receiver:
+            self.receiver_control({"key": key})
+        self.keys.append(key)
+        return acct, key
+
+    def cli_submit(self, key, body, idem=None):
+        """`reelay submit` over the ZeroMQ ingress: (rc, status, json)."""
+        args = ["submit", "-c", CONFIG, "--key", key]
+        if idem:
+            args += ["--idempotency-key", idem]
+        args.append(body if isinstance(body, str) else json.dumps(body))
+        r = self.reelay(*args)
+        out = r.stdout.decode().strip()
+        status, doc = None, None
+        if out:
+            head, _, rest = out.partition(" ")
+            try:
+                status = int(head)
+                doc = json.loads(rest)
+            except ValueError:
+                pass
+        return r.returncode, status, doc, out + r.stderr.decode()
+
+    def submit(self, key, body, broker=0, headers=None, raw=None):
+        h = {}
+        if key is not None:
+            h["Authorization"] = "Bearer " + key
+        h.update(headers or {})
+        return http_post_json(self.url("/v1/video/generations", broker),
+                              body, headers=h, raw=raw)
+
+    def get_job(self, key, job_id, broker=0):
+        h = {"Authorization": "Bearer " + key} if key else {}
+        return http_get(self.url("/v1/video/generations/" + job_id, broker),
+                        headers=h)
+
+    def wait_job(self, key, job_id, statuses=("completed", "failed"),
+                 timeout=20.0):
+        def done():
+            r = self.get_job(key, job_id)
+            if r.status == 200 and r.json().get("status") in statuses:
+                return r.json()
+            return None
+        return wait_for(done, timeout, "job %s to reach %s" % (
+            job_id, "/".join(statuses)), interval=0.05)
+
+    def job_hash(self, acct, job_id):
+        return self.redis.hgetall("rl:job:{%s}:%s" % (acct, job_id))
+
+    # -- receiver --
+
+    def receiver_control(self, cmd):
+        r = http_post_json(self.rcv_url + "/_control", cmd)
+        if r.status != 200:
+            raise AssertionError("receiver /_control %r: %r" % (cmd, r))
+        return r.json()
+
+    def deliveries(self, job_id=None):
+        r = http_get(self.rcv_url + "/_deliveries")
+        if r.status != 200:
+            raise AssertionError("receiver /_deliveries: %r" % r)
+        out = r.json()
+        if job_id is not None:
+            out = [d for d in out
+                   if d.get("headers", {}).get("x-creativeai-delivery-id")
+                   == job_id]
+        return out
+
+    def webhook_url(self, tag="hook"):
+        return "%s/webhooks/%s" % (self.rcv_url, tag)
+
+    # -- simulator --
+
+    def sim_get(self, path):
+        return http_get(self.sim_url + path)
+
+
+def video_body(prompt="Product reveal animation on white background",
+               model="kling-v3", duration="5s", aspect_ratio="16:9",
+               webhook_url=None, **extra):
+    b = {"model": model, "prompt": prompt, "duration": duration,
+         "aspect_ratio": aspect_ratio}
+    if webhook_url is not None:
+        b["webhook_url"] = webhook_url
+    b.update(extra)
+    return b
+
+
+# ---- unittest glue -------------------------------------------------------
+
+
+class ClusterTestCase(unittest.TestCase):
+    """One Cluster per test class (CLUSTER holds its keyword arguments).
+    When a test fails, the tail of every process log is printed."""
+
+    CLUSTER = {}
+    BIN = DEFAULT_BIN
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Cluster(cls.BIN, **cls.CLUSTER)
+        cls.c.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        c = getattr(cls, "c", None)
+        if c is not None:
+            c.stop()
+
+    def run(self, result=None):
+        before = (len(result.failures) + len(result.errors)) if result else 0
+        out = super().run(result)
+        if result is not None and \
+                len(result.failures) + len(result.errors) > before:
+            c = getattr(type(self), "c", None)
+            if c is not None and c.tmp:
+                sys.stderr.write("\n===== %s failed; logs in %s =====\n"
+                                 % (self.id(), c.tmp))
+                c.dump_logs()
+        return out
+
+    # shared helpers
+
+    def assert_error(self, r, status, param="", code=None):
+        """r is an HTTP Response: status, JSON {"error":{type, code,
+        message, param}}, param as given ("" = don't care)."""
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.headers.get("content-type", "").startswith(
+            "application/json"), r.headers)
+        doc = r.json()
+        self.assertEqual(list(doc), ["error"], doc)
+        err = doc["error"]
+        self.assertTrue({"type", "code", "message", "param"} <= set(err), err)
+        for f in ("type", "code", "message"):
+            self.assertIsInstance(err[f], str, err)
+            self.assertTrue(err[f], err)
+        if param != "":
+            self.assertEqual(err["param"], param, err)
+        if code is not None:
+            self.assertEqual(err["code"], code, err)
+        return err
+
+
+def main():
+    """Parses --bin, hands it to every ClusterTestCase, runs unittest."""
+    ClusterTestCase.BIN = parse_bin()
+    unittest.main(verbosity=2)

@@ -1,0 +1,96 @@
+"""Dedup per (job, status): the same completion announced twice is
+delivered once; two deliverers on one outbox deliver each job once."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for, holds_for, video_body  # noqa: E402
+
+
+class DedupBase(harness.ClusterTestCase):
+
+    def submit(self, key, tag):
+        r = self.c.submit(key, video_body(
+            prompt="dedup %s [sim render_ms=200]" % tag,
+            webhook_url=self.c.webhook_url(tag)))
+        self.assertEqual(r.status, 202, r)
+        return r.json()["id"]
+
+    def wait_delivered(self, acct, jids, timeout=20):
+        c = self.c
+
+        def pending():
+            return [j for j in jids
+                    if c.job_hash(acct, j).get("wh_state") != "delivered" or
+                    c.redis.zscore("rl:outbox", "%s|%s" % (acct, j))
+                    is not None]
+        wait_for(lambda: not pending(), timeout,
+                 "%d job(s) delivered and out of the outbox" % len(jids))
+
+    def counts(self, jids):
+        per = {j: 0 for j in jids}
+        for d in self.c.deliveries():
+            j = d["headers"].get("x-creativeai-delivery-id")
+            if j in per and d["answered"] == 200:
+                per[j] += 1
+        return per
+
+
+class DedupOneDeliverer(DedupBase):
+    CLUSTER = dict(workers=1, deliverers=1)
+
+    def test_reannounced_completion_delivered_once(self):
+        c = self.c
+        acct, key = c.create_account(50)
+        jid = self.submit(key, "again")
+        ref = "%s|%s" % (acct, jid)
+        self.wait_delivered(acct, [jid])
+        self.assertEqual(len(c.deliveries(jid)), 1)
+        dedup = "rl:dedup:{%s}:%s:completed" % (acct, jid)
+        self.assertEqual(c.redis.get(dedup), "delivered")
+        dlv_before = c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid))
+
+        # A worker re-emitting the completion after a crash: the ref is
+        # back in the outbox, due now.
+        for _ in range(2):
+            self.assertEqual(c.redis.call("ZADD", "rl:outbox", 0, ref), 1)
+            wait_for(lambda: c.redis.zscore("rl:outbox", ref) is None, 10,
+                     "the deliverer to take the re-added outbox entry")
+        holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
+                  "exactly one delivery of %s" % jid)
+        self.assertEqual(c.redis.get(dedup), "delivered")
+        self.assertEqual(c.job_hash(acct, jid).get("wh_state"), "delivered")
+        self.assertEqual(c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid)),
+                         dlv_before, "no new delivery attempt recorded")
+
+
+class DedupTwoDeliverers(DedupBase):
+    CLUSTER = dict(workers=1, deliverers=2)
+    N = 20
+
+    def test_two_deliverers_each_job_once(self):
+        c = self.c
+        acct, key = c.create_account(3 * self.N)
+        jids = [self.submit(key, "two-%02d" % i) for i in range(self.N)]
+        self.assertEqual(len(set(jids)), self.N)
+        self.wait_delivered(acct, jids, timeout=30)
+        self.assertEqual(self.counts(jids), {j: 1 for j in jids})
+
+        # Both deliverers race for every completion again.
+        for j in jids:
+            c.redis.call("ZADD", "rl:outbox", 0, "%s|%s" % (acct, j))
+        self.wait_delivered(acct, jids, timeout=15)
+        holds_for(lambda: len(c.deliveries()) == self.N, 1.0,
+                  "exactly %d deliveries in all" % self.N)
+        self.assertEqual(self.counts(jids), {j: 1 for j in jids})
+        for j in jids:
+            self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
+                                         % (acct, j)), "delivered")
+        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"), "0")
+        c.check_alive()
+
+
+if __name__ == "__main__":
+    harness.main()
