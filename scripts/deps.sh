@@ -11,6 +11,7 @@ pkgs=(
   libcmocka-dev                             # unit tests
   redis-server                              # the embedded default and tests
   python3                                   # integration test harness
+  nodejs                                    # webhook examples run in tests
   curl wrk                                  # README walkthrough, bench/
 )
 

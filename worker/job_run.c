@@ -309,6 +309,84 @@ s_poll_trouble(job_t *j, adapter_result_t *r)
     s_schedule_poll(j, backoff);
 }
 
+/* Finishes a rendered job; a relative output URL (OpenAI's content
+ * path) is made absolute under the provider's base URL. */
+static void
+s_complete(job_t *j)
+{
+    adapter_result_t *r = &j->last;
+    if (r->output_url[0] == '/') {
+        char abs[ADAPTER_URL_MAX];
+        int n = snprintf(abs, sizeof abs, "%s%s", job_provider(j)->base_url,
+                         r->output_url);
+        if (n > 0 && (size_t)n < sizeof abs)
+            memcpy(r->output_url, abs, (size_t)n + 1);
+    }
+    job_finish(j, "completed", NULL);
+}
+
+/* A terminal answer (from a poll or a result fetch). */
+static void
+s_terminal(job_t *j, adapter_result_t *r)
+{
+    if (r->state == ADAPTER_SUCCEEDED) {
+        s_complete(j);
+    } else if (r->state == ADAPTER_FAILED &&
+               r->error == ADAPTER_ERR_CAPACITY) {
+        char why[ADAPTER_MSG_MAX];
+        snprintf(why, sizeof why, "capacity mid-render: %.180s", r->message);
+        s_failover(j, why);
+    } else if (r->state == ADAPTER_FAILED) {
+        s_fail(j, r->message);
+    } else {
+        s_poll_trouble(j, r);
+    }
+}
+
+static void
+s_on_result(const rl_http_resp_t *resp, void *arg)
+{
+    job_t *j = arg;
+    j->req = NULL;
+    if (j->state == JOB_POLLING) {
+        adapter_result_t *r = &j->last;
+        memset(r, 0, sizeof *r);
+        s_adapter(j)->parse_result(resp, r);
+        if (r->state == ADAPTER_FETCH) /* never valid here */
+            adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                                 "malformed", "result still pending");
+        s_terminal(j, r);
+    }
+    job_unref(j);
+}
+
+/* The upstream task ended: ask for its outcome (fal, MiniMax). */
+static void
+s_fetch(job_t *j)
+{
+    const adapter_t *a = s_adapter(j);
+    adapter_request_t req = {0};
+    adapter_job_t aj;
+    char ref[ADAPTER_TASK_MAX];
+    snprintf(ref, sizeof ref, "%s",
+             j->last.fetch_ref[0] ? j->last.fetch_ref : j->task_id);
+    s_adapter_job(j, &aj);
+    if (a->build_result == NULL || a->parse_result == NULL ||
+        a->build_result(job_provider(j), &aj, ref, rl_clock_wall_ms() / 1000,
+                        &req) != 0) {
+        adapter_request_release(&req);
+        s_failover(j, "cannot build the result request");
+        return;
+    }
+    j->w->stats.polls++;
+    if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_result) !=
+        0) {
+        adapter_result_error(&j->last, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "network", "cannot start the result request");
+        s_poll_trouble(j, &j->last);
+    }
+}
+
 static void
 s_on_poll(const rl_http_resp_t *resp, void *arg)
 {
@@ -322,17 +400,10 @@ s_on_poll(const rl_http_resp_t *resp, void *arg)
             j->transient = 0;
             s_progress(j, r);
             s_schedule_poll(j, job_provider(j)->poll_interval_ms);
-        } else if (r->state == ADAPTER_SUCCEEDED) {
-            job_finish(j, "completed", NULL);
-        } else if (r->state == ADAPTER_FAILED &&
-                   r->error == ADAPTER_ERR_CAPACITY) {
-            char why[ADAPTER_MSG_MAX];
-            snprintf(why, sizeof why, "capacity mid-render: %.180s", r->message);
-            s_failover(j, why);
-        } else if (r->state == ADAPTER_FAILED) {
-            s_fail(j, r->message);
+        } else if (r->state == ADAPTER_FETCH) {
+            s_fetch(j);
         } else {
-            s_poll_trouble(j, r);
+            s_terminal(j, r);
         }
     }
     job_unref(j);
