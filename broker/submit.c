@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_crash.h"
 #include "rl_crypto.h"
 #include "rl_jobview.h"
 #include "rl_log.h"
@@ -129,6 +130,7 @@ s_on_accept(redisReply *reply, void *arg)
             rl_log_warnx("accept: redis error: %s", reply->str);
         s_unavailable(r->cb, r->arg);
     } else if (strcmp(tag, "ok") == 0) {
+        rl_crash_point("broker_after_accept");
         r->broker->accepted++;
         dispatch_wake(r->broker->dispatch);
         s_answer_ok(r->body202, r->job_id, r->cb, r->arg);

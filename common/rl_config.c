@@ -117,6 +117,7 @@ static const rl_config_key_t s_fixed_keys[] = {
     LNG("limits", "rate_per_s", rate_per_s, 0, 1000000, "0"),
     LNG("limits", "rate_burst", rate_burst, 1, 1000000, "100"),
     LNG("health", "interval_s", health_interval_s, 1, 7 * DAY_S, "300"),
+    STR("health", "worker_status_listen", worker_status_listen, NULL, ""),
     INT("health", "breaker_failures", breaker_failures, 1, 1000, "5"),
     LNG("health", "breaker_cooldown_ms", breaker_cooldown_ms, 10, HOUR_MS,
         "30000"),

@@ -120,6 +120,7 @@ typedef struct {
 
     /* [health] */
     long health_interval_s;     /* provider health check period */
+    char *worker_status_listen; /* worker /healthz /readyz /stats ("" off) */
     int breaker_failures;       /* submit failures in a row that open a
                                    provider's circuit breaker */
     long breaker_cooldown_ms;   /* open breaker: time before a trial */

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "lease.h"
 #include "rl_crash.h"
 #include "rl_clock.h"
 #include "rl_log.h"
@@ -199,6 +200,12 @@ s_submit(job_t *j)
     const adapter_t *a = s_adapter(j);
     adapter_request_t req = {0};
     adapter_job_t aj;
+    /* A worker that was paused past its lease (a zombie) must not render
+     * anything again: the job has a new owner by now. */
+    if (!lease_ok(j->w->lease)) {
+        job_drop(j, "lease not held: no upstream submit");
+        return;
+    }
     if (!breaker_allow(s_breaker(j), j->w->cfg, rl_clock_mono_ms()) &&
         s_next_affordable(j) >= 0) {
         adapter_result_error(&j->last, ADAPTER_ERROR,

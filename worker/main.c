@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 #include <zmq.h>
@@ -18,6 +19,7 @@
 #include "lease.h"
 #include "links.h"
 #include "rl_cli.h"
+#include "rl_status.h"
 #include "rl_zsock.h"
 #include "rl_log.h"
 #include "worker.h"
@@ -46,6 +48,33 @@ s_on_redis(bool connected, void *arg)
     }
 }
 
+static bool
+s_ready(void *arg)
+{
+    worker_t *w = arg;
+    return rl_redis_connected(w->redis) && lease_ok(w->lease) &&
+           !w->stopping;
+}
+
+static char *
+s_stats(void *arg)
+{
+    worker_t *w = arg;
+    const worker_stats_t *s = &w->stats;
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"inflight\":%zu,\"claimed\":%llu,\"submits\":%llu,"
+             "\"polls\":%llu,\"failovers\":%llu,\"completed\":%llu,"
+             "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu}",
+             w->inflight, (unsigned long long)s->claimed,
+             (unsigned long long)s->submits, (unsigned long long)s->polls,
+             (unsigned long long)s->failovers,
+             (unsigned long long)s->completed, (unsigned long long)s->failed,
+             (unsigned long long)s->stale_writes,
+             (unsigned long long)s->dropped);
+    return strdup(buf);
+}
+
 static int
 s_start(worker_t *w)
 {
@@ -67,6 +96,14 @@ s_start(worker_t *w)
     if (w->links == NULL)
         return -1;
     rl_redis_on_state(w->redis, s_on_redis, w);
+    if (cfg->worker_status_listen[0] != '\0') {
+        w->status = rl_status_new(w->base, cfg->worker_status_listen,
+                                  "worker", s_ready, s_stats, w);
+        if (w->status == NULL) {
+            rl_log_error("cannot listen on %s", cfg->worker_status_listen);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -74,6 +111,7 @@ static void
 s_stop(worker_t *w)
 {
     job_drop_all(w, "shutting down");
+    rl_status_destroy(&w->status);
     links_destroy(&w->links);
     lease_destroy(&w->lease);
     health_destroy(&w->health);

@@ -56,6 +56,7 @@ typedef struct worker {
     breaker_t breakers[RL_CONFIG_MAX_PROVIDERS]; /* by provider index */
     long render_avg_ms[RL_CONFIG_MAX_MODELS];    /* by model, 0 = unknown */
     struct health *health;     /* provider health checks, ETA averages */
+    struct rl_status *status;  /* optional /healthz /readyz /stats */
     worker_stats_t stats;
 } worker_t;
 
