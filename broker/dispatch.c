@@ -15,6 +15,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_crash.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_proto.h"
@@ -179,7 +180,9 @@ s_send_job(dispatch_t *d, const char *ref)
         rl_msg_release(&m);
         return;
     }
-    if (s_send(d, p, &m) == 0)
+    if (rl_fault_drop("dispatch"))
+        p->credit--; /* lost in flight: the reaper requeues it */
+    else if (s_send(d, p, &m) == 0)
         p->credit--;
     else if (errno == EHOSTUNREACH)
         s_forget(d, p, "unreachable");

@@ -20,6 +20,21 @@ rl_crash_point(const char *name)
         _exit(99);
     }
 }
+
+bool
+rl_fault_drop(const char *what)
+{
+    char name[64] = "REELAY_DROP_";
+    size_t n = strlen(name);
+    for (; *what && n + 1 < sizeof name; what++, n++)
+        name[n] = (char)((*what >= 'a' && *what <= 'z') ? *what - 32 : *what);
+    name[n] = '\0';
+    const char *v = getenv(name);
+    if (v == NULL)
+        return false;
+    double p = strtod(v, NULL);
+    return p > 0 && (double)random() / RAND_MAX < p;
+}
 #else
 typedef int rl_crash_disabled_t;
 #endif

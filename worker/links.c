@@ -37,7 +37,13 @@ struct links {
     struct event *beat;       /* heartbeat timer */
     struct event *grant;      /* deferred grant, once per loop turn */
     size_t next;              /* round-robin start for grants */
+    unsigned beats;           /* heartbeats sent, for credit resyncs */
 };
+
+/* Every this many heartbeats the worker restates each broker's credit
+ * (HELLO with what it believes it granted), so credit lost with a
+ * dropped DISPATCH does not shrink the worker's capacity for good. */
+#define LINKS_RESYNC_BEATS 10
 
 static int
 s_send(link_t *k, rl_msg_t *m)
@@ -165,6 +171,7 @@ s_on_beat(evutil_socket_t fd, short what, void *arg)
     (void)what;
     int64_t dead = rl_clock_mono_ms() -
                    cfg->heartbeat_ms * (int64_t)cfg->heartbeat_liveness;
+    l->beats++;
     for (size_t i = 0; i < l->n; i++) {
         link_t *k = &l->link[i];
         if (k->alive && k->last_seen < dead) {
@@ -176,6 +183,8 @@ s_on_beat(evutil_socket_t fd, short what, void *arg)
             k->incarnation[0] = '\0';
             links_grant(l);
         }
+        if (k->alive && l->beats % LINKS_RESYNC_BEATS == 0)
+            s_send_credit(k, RL_MSG_HELLO, k->granted);
         rl_msg_t m;
         rl_msg_init(&m, RL_MSG_HEARTBEAT);
         snprintf(m.incarnation, sizeof m.incarnation, "%s", l->w->id);
