@@ -9,13 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter_fal.h"
+#include "adapter_kinovi.h"
 #include "adapter_kling.h"
+#include "adapter_luma.h"
+#include "adapter_minimax.h"
+#include "adapter_openai.h"
+#include "adapter_replicate.h"
+#include "adapter_runway.h"
 #include "adapter_seedance.h"
+#include "adapter_veo.h"
 #include "rl_alloc.h"
 
 static const adapter_t *const s_adapters[] = {
     &adapter_kling,
     &adapter_seedance,
+    &adapter_runway,
+    &adapter_openai,
+    &adapter_replicate,
+    &adapter_fal,
+    &adapter_kinovi,
+    &adapter_luma,
+    &adapter_minimax,
+    &adapter_veo,
     NULL,
 };
 

@@ -10,6 +10,20 @@
  *   PERMANENT         the request can never succeed here: fail over, or
  *                     fail the job when nothing is left
  *   CONTENT_REJECTED  policy refusal: fail the job, never retry elsewhere
+ *
+ * Result fetch (fal, MiniMax): some APIs report only that a task ended
+ * and tell its outcome on a second call. Their parse_poll returns
+ * ADAPTER_FETCH; the job then builds the fetch with build_result, passing
+ * out->fetch_ref as task_id when it is not empty (MiniMax: the file_id),
+ * else its own task id (fal), and parses the answer with parse_result.
+ * parse_result returns SUCCEEDED, FAILED or ERROR, never FETCH; an ERROR
+ * is handled like a failed poll, and the next poll answers FETCH again,
+ * so the fetch is retried. An adapter that can return ADAPTER_FETCH sets
+ * both build_result and parse_result; the others leave them NULL.
+ *
+ * Relative output (OpenAI): parse functions never see the provider's
+ * base_url, so an API whose answer has no output URL sets output_url to a
+ * path starting with '/' that the job appends to base_url.
  * SPDX-License-Identifier: MIT
  */
 #ifndef ADAPTER_H
@@ -34,6 +48,8 @@ typedef enum {
     ADAPTER_SUCCEEDED,      /* output ready */
     ADAPTER_FAILED,         /* terminal failure, see error class */
     ADAPTER_ERROR,          /* the call itself failed, see error class */
+    ADAPTER_FETCH,          /* terminal upstream: fetch the result with
+                               build_result/parse_result (parse_poll only) */
 } adapter_state_t;
 
 typedef enum {
@@ -74,9 +90,13 @@ typedef struct {
     int progress;                       /* 0..100, -1 when not given */
     long retry_after_ms;                /* provider's hint, 0 = none */
     char task_id[ADAPTER_TASK_MAX];     /* from a submit */
-    char output_url[ADAPTER_URL_MAX];   /* when SUCCEEDED */
+    char output_url[ADAPTER_URL_MAX];   /* when SUCCEEDED: absolute, or a
+                                           path from "/" under the
+                                           provider's base_url (OpenAI) */
     char code[ADAPTER_CODE_MAX];        /* provider's error code */
     char message[ADAPTER_MSG_MAX];      /* provider's error message */
+    char fetch_ref[ADAPTER_TASK_MAX];   /* with FETCH: task_id for
+                                           build_result, "" = the job's */
 } adapter_result_t;
 
 typedef struct {
@@ -93,6 +113,12 @@ typedef struct {
     int (*build_cancel)(const rl_provider_conf_t *p, const adapter_job_t *j,
                         const char *task_id, int64_t now_s,
                         adapter_request_t *req);
+    /* Optional: the result fetch after parse_poll returned ADAPTER_FETCH
+     * (see the top of this file). NULL when the API has none. */
+    int (*build_result)(const rl_provider_conf_t *p, const adapter_job_t *j,
+                        const char *task_id, int64_t now_s,
+                        adapter_request_t *req);
+    void (*parse_result)(const rl_http_resp_t *resp, adapter_result_t *out);
 } adapter_t;
 
 /* The adapter of a provider type, or NULL. */

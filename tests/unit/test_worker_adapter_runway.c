@@ -98,6 +98,8 @@ static rl_provider_conf_t s_prov = {
     .base_url = "https://api.dev.runwayml.com", .key = "key_abc",
 };
 
+#define RUNWAY "https://api.dev.runwayml.com"
+
 static const adapter_job_t s_job = {
     .job_id = "j1", .attempt = 1, .upstream_model = "gen4.5",
     .prompt = "a cat", .duration_s = 5, .aspect_ratio = "16:9",
@@ -117,7 +119,7 @@ test_submit_t2v(void **state)
     (void)state;
     assert_int_equal(adapter_runway.build_submit(&s_prov, &s_job, 0, &req), 0);
     assert_string_equal(req.method, "POST");
-    assert_string_equal(req.url, "https://api.dev.runwayml.com/v1/text_to_video");
+    assert_string_equal(req.url, RUNWAY "/v1/text_to_video");
     assert_true(s_has_header(&req, "Authorization: Bearer key_abc"));
     assert_true(s_has_header(&req, "X-Runway-Version: 2024-11-06"));
     assert_true(s_has_header(&req, "Content-Type: application/json"));
@@ -144,7 +146,7 @@ test_submit_i2v_and_ratios(void **state)
         j.aspect_ratio = map[i][0];
         assert_int_equal(adapter_runway.build_submit(&s_prov, &j, 0, &req), 0);
         assert_string_equal(req.url,
-                            "https://api.dev.runwayml.com/v1/image_to_video");
+                            RUNWAY "/v1/image_to_video");
         json_t *body = s_body(&req);
         assert_string_equal(s_str(body, "ratio"), map[i][1]);
         assert_string_equal(s_str(body, "promptImage"), j.image_url);
@@ -164,20 +166,20 @@ test_poll_and_cancel_requests(void **state)
     assert_int_equal(adapter_runway.build_poll(&s_prov, &s_job, "task-1", 0,
                                                &req), 0);
     assert_string_equal(req.method, "GET");
-    assert_string_equal(req.url, "https://api.dev.runwayml.com/v1/tasks/task-1");
+    assert_string_equal(req.url, RUNWAY "/v1/tasks/task-1");
     assert_true(s_has_header(&req, "X-Runway-Version: 2024-11-06"));
     adapter_request_release(&req);
     assert_non_null(adapter_runway.build_cancel);
     assert_int_equal(adapter_runway.build_cancel(&s_prov, &s_job, "task-1", 0,
                                                  &req), 0);
     assert_string_equal(req.method, "DELETE");
-    assert_string_equal(req.url, "https://api.dev.runwayml.com/v1/tasks/task-1");
+    assert_string_equal(req.url, RUNWAY "/v1/tasks/task-1");
     adapter_request_release(&req);
     /* An id from outside cannot change the path. */
     assert_int_equal(adapter_runway.build_poll(&s_prov, &s_job, "../x?y", 0,
                                                &req), 0);
     assert_string_equal(req.url,
-                        "https://api.dev.runwayml.com/v1/tasks/..%2Fx%3Fy");
+                        RUNWAY "/v1/tasks/..%2Fx%3Fy");
     adapter_request_release(&req);
     assert_int_equal(adapter_runway.build_poll(&s_prov, &s_job, "", 0, &req),
                      -1);

@@ -1,0 +1,370 @@
+/*
+ * test_jobview - rl_jobview: the exact webhook body of a completed and of
+ * a failed job (seeds/000's key order, ISO-8601 times, refunds, the
+ * status history re-keyed), the API object of running and finished
+ * jobs, malformed histories, rl_jobview_event and rl_jobview_get.
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "rl_jobview.h"
+
+#define NPAIRS(kv) (sizeof(kv) / sizeof((kv)[0]) / 2)
+
+/* 2026-03-10T14:22:40Z, +21 s, and a history stored with its keys in
+ * another order than the one rendered (Lua's cjson keeps none). */
+#define T_CREATED "1773152560000"
+#define T_RUNNING "1773152565000"
+#define T_DONE "1773152581000"
+#define ISO_CREATED "2026-03-10T14:22:40Z"
+#define ISO_RUNNING "2026-03-10T14:22:45Z"
+#define ISO_DONE "2026-03-10T14:23:01Z"
+#define HISTORY_RAW(st)                                                        \
+    "[{\"at\":" T_CREATED ",\"reason\":\"submitted\",\"phase\":\"queued\","  \
+    "\"status\":\"pending\"},"                                               \
+    "{\"reason\":\"claimed\",\"at\":" T_RUNNING ",\"status\":\"processing\"," \
+    "\"phase\":\"rendering\"},"                                              \
+    "{\"phase\":\"done\",\"status\":\"" st "\",\"at\":" T_DONE "}]"
+#define HISTORY_JSON(st)                                                       \
+    "[{\"status\":\"pending\",\"phase\":\"queued\",\"at\":\"" ISO_CREATED    \
+    "\",\"reason\":\"submitted\"},"                                          \
+    "{\"status\":\"processing\",\"phase\":\"rendering\",\"at\":\""           \
+    ISO_RUNNING "\",\"reason\":\"claimed\"},"                                \
+    "{\"status\":\"" st "\",\"phase\":\"done\",\"at\":\"" ISO_DONE "\"}]"
+
+/* Renders o compactly, drops it, and compares with want. */
+static void
+s_expect_json(json_t *o, const char *want)
+{
+    assert_non_null(o);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    free(text);
+}
+
+static void
+test_get(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {"id", "vgen_1", "status", "pending",
+                                     "prompt", ""};
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    assert_string_equal(rl_jobview_get(&src, "id"), "vgen_1");
+    assert_string_equal(rl_jobview_get(&src, "status"), "pending");
+    assert_string_equal(rl_jobview_get(&src, "prompt"), "");
+    assert_null(rl_jobview_get(&src, "model"));
+    assert_null(rl_jobview_get(&src, "vgen_1")); /* values are not names */
+    rl_jobview_src_t empty = {NULL, 0};
+    assert_null(rl_jobview_get(&empty, "id"));
+}
+
+static void
+test_event(void **state)
+{
+    (void)state;
+    assert_string_equal(rl_jobview_event("completed"),
+                        "video.generation.completed");
+    assert_string_equal(rl_jobview_event("failed"),
+                        "video.generation.failed");
+}
+
+static void
+test_webhook_completed(void **state)
+{
+    (void)state;
+    char want[2048];
+    const char *history = HISTORY_RAW("completed");
+    /* Stored fields in no particular order, including private ones. */
+    const char *const kv[] = {
+        "acct",          "acct_1",
+        "key_hash",      "abcdef",
+        "history",       history,
+        "completed_at",  T_DONE,
+        "status",        "completed",
+        "output_url",    "https://cdn.creativeai.run/output/video-abc123.mp4",
+        "prompt",        "Product reveal animation on white background",
+        "id",            "vgen_abc123",
+        "model",         "kling-v3",
+        "credits",       "3",
+        "failover_used", "0",
+        "created_at",    T_CREATED,
+        "phase",         "done",
+        "webhook_url",   "https://hooks.example.com/rl",
+        "error_code",    "",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    snprintf(want, sizeof want,
+             "{\"id\":\"vgen_abc123\",\"object\":\"video.generation\","
+             "\"status\":\"completed\",\"model\":\"kling-v3\","
+             "\"prompt\":\"Product reveal animation on white background\","
+             "\"output_url\":"
+             "\"https://cdn.creativeai.run/output/video-abc123.mp4\","
+             "\"credits\":3,\"failover_used\":false,"
+             "\"completed_at\":\"" ISO_DONE "\","
+             "\"elapsed_seconds\":21,\"status_history\":%s}",
+             HISTORY_JSON("completed"));
+    s_expect_json(rl_jobview_webhook(&src), want);
+}
+
+static void
+test_webhook_failed(void **state)
+{
+    (void)state;
+    char want[2048];
+    const char *history = HISTORY_RAW("failed");
+    const char *const kv[] = {
+        "id",               "vgen_f",
+        "status",           "failed",
+        "model",            "kling-v3",
+        "prompt",           "a fox",
+        "output_url",       "https://stale.example/never.mp4",
+        "credits",          "6",
+        "credits_refunded", "6",
+        "failover_used",    "1",
+        "error_code",       "content_rejected",
+        "error_message",    "blocked by policy",
+        "provider",         "kling",
+        "created_at",       T_CREATED,
+        "completed_at",     T_DONE,
+        "refunded_at",      T_DONE,
+        "history",          history,
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    snprintf(want, sizeof want,
+             "{\"id\":\"vgen_f\",\"object\":\"video.generation\","
+             "\"status\":\"failed\",\"model\":\"kling-v3\","
+             "\"prompt\":\"a fox\",\"output_url\":null,"
+             "\"credits\":0,\"failover_used\":true,"
+             "\"error\":{\"code\":\"content_rejected\","
+             "\"message\":\"blocked by policy\",\"provider\":\"kling\"},"
+             "\"failed_at\":\"" ISO_DONE "\","
+             "\"elapsed_seconds\":21,\"status_history\":%s}",
+             HISTORY_JSON("failed"));
+    s_expect_json(rl_jobview_webhook(&src), want);
+}
+
+/* A partial refund (billed at a cheaper failover model), no provider, no
+ * message, no history: the body still has every key. */
+static void
+test_webhook_failed_sparse(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {
+        "id",         "vgen_s",     "status",           "failed",
+        "model",      "m",          "prompt",           "p",
+        "credits",    "6",          "credits_refunded", "4",
+        "error_code", "expired",    "created_at",       T_CREATED,
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    s_expect_json(rl_jobview_webhook(&src),
+                  "{\"id\":\"vgen_s\",\"object\":\"video.generation\","
+                  "\"status\":\"failed\",\"model\":\"m\",\"prompt\":\"p\","
+                  "\"output_url\":null,\"credits\":2,"
+                  "\"failover_used\":false,"
+                  "\"error\":{\"code\":\"expired\",\"message\":null},"
+                  "\"failed_at\":null,\"elapsed_seconds\":0,"
+                  "\"status_history\":[]}");
+    /* Without an error code the error is null. */
+    static const char *const bare[] = {"id", "vgen_b", "status", "failed"};
+    rl_jobview_src_t bare_src = {bare, NPAIRS(bare)};
+    json_t *o = rl_jobview_webhook(&bare_src);
+    assert_true(json_is_null(json_object_get(o, "error")));
+    assert_true(json_is_null(json_object_get(o, "model")));
+    assert_int_equal(json_integer_value(json_object_get(o, "credits")), 0);
+    json_decref(o);
+}
+
+static void
+test_api_running(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {
+        "id",            "vgen_r",
+        "status",        "processing",
+        "model",         "kling-v3",
+        "prompt",        "a fox",
+        "duration",      "5",
+        "aspect_ratio",  "16:9",
+        "webhook_url",   "",
+        "credits",       "3",
+        "failover_used", "0",
+        "created_at",    T_CREATED,
+        "phase",         "rendering",
+        "progress",      "40",
+        "eta_s",         "30",
+        "last_poll_at",  T_RUNNING,
+        "history",
+        "[{\"status\":\"pending\",\"at\":" T_CREATED "}]",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    int64_t now_ms = 1773152570500; /* 10.5 s after creation */
+    s_expect_json(rl_jobview_api(&src, now_ms),
+                  "{\"id\":\"vgen_r\",\"object\":\"video.generation\","
+                  "\"status\":\"processing\",\"model\":\"kling-v3\","
+                  "\"prompt\":\"a fox\",\"duration\":\"5s\","
+                  "\"aspect_ratio\":\"16:9\",\"webhook_url\":null,"
+                  "\"credits\":3,\"failover_used\":false,"
+                  "\"created_at\":\"" ISO_CREATED "\","
+                  "\"phase\":\"rendering\",\"progress\":40,"
+                  "\"eta_seconds\":30,\"elapsed_seconds\":10,"
+                  "\"last_poll_at\":\"" ISO_RUNNING "\","
+                  "\"status_history\":[{\"status\":\"pending\",\"at\":\""
+                  ISO_CREATED "\"}]}");
+}
+
+static void
+test_api_pending_defaults(void **state)
+{
+    (void)state;
+    /* A submission in flight: no phase, ETA, poll time or history yet. */
+    static const char *const kv[] = {
+        "id",          "vgen_p",      "status",   "pending",
+        "model",       "kling-v3",    "prompt",   "p",
+        "duration",    "10",          "credits",  "6",
+        "webhook_url", "https://h.example/x",
+        "progress",    "junk",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    json_t *o = rl_jobview_api(&src, 0);
+    assert_string_equal(json_string_value(json_object_get(o, "duration")),
+                        "10s");
+    assert_string_equal(json_string_value(json_object_get(o, "webhook_url")),
+                        "https://h.example/x");
+    assert_true(json_is_null(json_object_get(o, "phase")));
+    assert_true(json_is_null(json_object_get(o, "eta_seconds")));
+    assert_true(json_is_null(json_object_get(o, "created_at")));
+    assert_true(json_is_null(json_object_get(o, "last_poll_at")));
+    assert_true(json_is_null(json_object_get(o, "aspect_ratio")));
+    assert_int_equal(json_integer_value(json_object_get(o, "progress")), 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "elapsed_seconds")),
+                     0);
+    assert_int_equal(json_array_size(json_object_get(o, "status_history")), 0);
+    assert_null(json_object_get(o, "output_url"));
+    assert_null(json_object_get(o, "error"));
+    json_decref(o);
+}
+
+static void
+test_api_completed(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {
+        "id",           "vgen_c",       "status",       "completed",
+        "model",        "kling-v3",     "prompt",       "p",
+        "duration",     "5",            "aspect_ratio", "1:1",
+        "credits",      "3",            "failover_used", "1",
+        "created_at",   T_CREATED,      "completed_at", T_DONE,
+        "phase",        "done",         "progress",     "90",
+        "eta_s",        "3",            "output_url",   "https://cdn/v.mp4",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    /* now_ms does not matter once the job is done. */
+    s_expect_json(rl_jobview_api(&src, 1773159999000),
+                  "{\"id\":\"vgen_c\",\"object\":\"video.generation\","
+                  "\"status\":\"completed\",\"model\":\"kling-v3\","
+                  "\"prompt\":\"p\",\"duration\":\"5s\","
+                  "\"aspect_ratio\":\"1:1\",\"webhook_url\":null,"
+                  "\"credits\":3,\"failover_used\":true,"
+                  "\"created_at\":\"" ISO_CREATED "\","
+                  "\"phase\":null,\"progress\":100,\"eta_seconds\":null,"
+                  "\"elapsed_seconds\":21,\"last_poll_at\":null,"
+                  "\"output_url\":\"https://cdn/v.mp4\","
+                  "\"completed_at\":\"" ISO_DONE "\","
+                  "\"status_history\":[]}");
+}
+
+static void
+test_api_failed(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {
+        "id",            "vgen_x",      "status",           "failed",
+        "model",         "m",           "prompt",           "p",
+        "duration",      "5",           "credits",          "3",
+        "credits_refunded", "3",        "created_at",       T_CREATED,
+        "completed_at",  T_DONE,        "refunded_at",      T_DONE,
+        "error_code",    "provider_error", "error_message", "boom",
+        "progress",      "40",          "phase",            "rendering",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    s_expect_json(rl_jobview_api(&src, 0),
+                  "{\"id\":\"vgen_x\",\"object\":\"video.generation\","
+                  "\"status\":\"failed\",\"model\":\"m\",\"prompt\":\"p\","
+                  "\"duration\":\"5s\",\"aspect_ratio\":null,"
+                  "\"webhook_url\":null,\"credits\":0,"
+                  "\"failover_used\":false,"
+                  "\"created_at\":\"" ISO_CREATED "\","
+                  "\"phase\":null,\"progress\":40,\"eta_seconds\":null,"
+                  "\"elapsed_seconds\":21,\"last_poll_at\":null,"
+                  "\"error\":{\"code\":\"provider_error\","
+                  "\"message\":\"boom\"},"
+                  "\"failed_at\":\"" ISO_DONE "\","
+                  "\"refunded_at\":\"" ISO_DONE "\","
+                  "\"status_history\":[]}");
+}
+
+static void
+test_history_malformed(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "[", "[{\"status\":", "not json", "{\"status\":\"pending\"}",
+        "42", "null", NULL,
+    };
+    for (size_t i = 0; bad[i] != NULL; i++) {
+        const char *const kv[] = {"id", "vgen_h", "status", "completed",
+                                  "history", bad[i]};
+        rl_jobview_src_t src = {kv, NPAIRS(kv)};
+        json_t *o = rl_jobview_webhook(&src);
+        json_t *h = json_object_get(o, "status_history");
+        if (!json_is_array(h) || json_array_size(h) != 0)
+            fail_msg("history '%s' not rendered as []", bad[i]);
+        json_decref(o);
+    }
+    /* Entries that are not objects are skipped; unknown keys dropped; a
+     * non-numeric "at" is kept as given. */
+    static const char *const kv[] = {
+        "id", "vgen_h", "status", "completed", "history",
+        "[1,\"x\",null,{\"extra\":1,\"status\":\"pending\"},"
+        "{\"at\":\"soon\",\"status\":\"processing\"},"
+        "{\"at\":0,\"status\":\"completed\"}]",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    json_t *o = rl_jobview_api(&src, 0);
+    json_t *h = json_object_get(o, "status_history");
+    char *text = json_dumps(h, JSON_COMPACT);
+    assert_string_equal(text, "[{\"status\":\"pending\"},"
+                              "{\"status\":\"processing\",\"at\":\"soon\"},"
+                              "{\"status\":\"completed\",\"at\":null}]");
+    free(text);
+    json_decref(o);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get),
+        cmocka_unit_test(test_event),
+        cmocka_unit_test(test_webhook_completed),
+        cmocka_unit_test(test_webhook_failed),
+        cmocka_unit_test(test_webhook_failed_sparse),
+        cmocka_unit_test(test_api_running),
+        cmocka_unit_test(test_api_pending_defaults),
+        cmocka_unit_test(test_api_completed),
+        cmocka_unit_test(test_api_failed),
+        cmocka_unit_test(test_history_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,287 @@
+/*
+ * test_worker_adapter_veo - the Veo adapter (Gemini API v1beta
+ * predictLongRunning): request building, the operation name as task id,
+ * and every outcome of an operation and error class.
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "adapter.h"
+
+/* A response as rl_http hands it over: NUL-terminated body. */
+static void
+s_parse(void (*parse)(const rl_http_resp_t *, adapter_result_t *),
+        long status, const char *body, adapter_result_t *out)
+{
+    rl_http_resp_t resp = {
+        .status = status, .error = "", .body = body,
+        .body_len = strlen(body), .primary_ip = "",
+    };
+    memset(out, 0, sizeof *out);
+    parse(&resp, out);
+}
+
+/* No response at all: the request timed out. */
+static void
+s_parse_timeout(void (*parse)(const rl_http_resp_t *, adapter_result_t *),
+                adapter_result_t *out)
+{
+    rl_http_resp_t resp = {
+        .status = 0, .curl_code = 28, .timed_out = true,
+        .error = "Timeout was reached", .body = "", .primary_ip = "",
+    };
+    memset(out, 0, sizeof *out);
+    parse(&resp, out);
+}
+
+static void
+s_expect(const adapter_result_t *out, adapter_state_t state,
+         adapter_error_t error)
+{
+    assert_int_equal(out->state, state);
+    assert_int_equal(out->error, error);
+}
+
+static bool
+s_has_header(const adapter_request_t *req, const char *header)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcmp(req->headers[i], header) == 0)
+            return true;
+    return false;
+}
+
+/* The request body as JSON; caller owns. */
+static json_t *
+s_body(const adapter_request_t *req)
+{
+    assert_non_null(req->body);
+    json_t *root = json_loadb(req->body, req->body_len, 0, NULL);
+    assert_non_null(root);
+    return root;
+}
+
+/* The member at a dotted path ("input.prompt"), or NULL. */
+static json_t *
+s_get(json_t *root, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *v = root;
+    for (char *key = buf, *dot; key != NULL; key = dot) {
+        dot = strchr(key, '.');
+        if (dot != NULL)
+            *dot++ = '\0';
+        v = json_object_get(v, key);
+    }
+    return v;
+}
+
+static const char *
+s_str(json_t *root, const char *path)
+{
+    return json_string_value(s_get(root, path));
+}
+
+#include "adapter_veo.h"
+
+static rl_provider_conf_t s_prov = {
+    .name = "veo", .type = "veo",
+    .base_url = "https://generativelanguage.googleapis.com/v1beta",
+    .key = "AIza-test",
+};
+
+static const adapter_job_t s_job = {
+    .job_id = "j1", .attempt = 1, .upstream_model = "veo-3.1-generate-preview",
+    .prompt = "a cat", .duration_s = 8, .aspect_ratio = "16:9",
+};
+
+#define BASE "https://generativelanguage.googleapis.com/v1beta"
+#define OP "models/veo-3.1-generate-preview/operations/abc123"
+
+static void
+test_submit(void **state)
+{
+    adapter_request_t req = {0};
+    adapter_job_t j = s_job;
+    (void)state;
+    assert_ptr_equal(adapter_find("veo"), &adapter_veo);
+    assert_int_equal(adapter_veo.build_submit(&s_prov, &j, 0, &req), 0);
+    assert_string_equal(req.method, "POST");
+    assert_string_equal(req.url, BASE "/models/veo-3.1-generate-preview:"
+                                      "predictLongRunning");
+    assert_true(s_has_header(&req, "x-goog-api-key: AIza-test"));
+    assert_true(s_has_header(&req, "Content-Type: application/json"));
+    json_t *body = s_body(&req);
+    json_t *inst = json_array_get(s_get(body, "instances"), 0);
+    assert_string_equal(s_str(inst, "prompt"), "a cat");
+    assert_null(s_get(inst, "image"));
+    assert_string_equal(s_str(body, "parameters.aspectRatio"), "16:9");
+    assert_int_equal(json_integer_value(s_get(body, "parameters."
+                                                    "durationSeconds")), 8);
+    json_decref(body);
+    adapter_request_release(&req);
+
+    j.image_url = "data:image/png;base64,iVBORw0KGgo=";
+    j.negative_prompt = "blur";
+    assert_int_equal(adapter_veo.build_submit(&s_prov, &j, 0, &req), 0);
+    body = s_body(&req);
+    inst = json_array_get(s_get(body, "instances"), 0);
+    assert_string_equal(s_str(inst, "image.bytesBase64Encoded"),
+                        "iVBORw0KGgo=");
+    assert_string_equal(s_str(inst, "image.mimeType"), "image/png");
+    assert_string_equal(s_str(body, "parameters.negativePrompt"), "blur");
+    json_decref(body);
+    adapter_request_release(&req);
+
+    /* The Gemini API takes inline bytes only: an https image cannot be
+     * expressed, nor can a broken data URL. */
+    static const char *const bad[] = {"https://img.example/a.png",
+                                      "data:image/png,abc",
+                                      "data:;base64,abc",
+                                      "data:image/png;base64,"};
+    for (size_t i = 0; i < 4; i++) {
+        j.image_url = bad[i];
+        assert_int_equal(adapter_veo.build_submit(&s_prov, &j, 0, &req), -1);
+        adapter_request_release(&req);
+    }
+    /* A job without a prompt frees the image it had built. */
+    j.image_url = "data:image/png;base64,iVBORw0KGgo=";
+    j.prompt = NULL;
+    assert_int_equal(adapter_veo.build_submit(&s_prov, &j, 0, &req), -1);
+    adapter_request_release(&req);
+}
+
+static void
+test_poll_request(void **state)
+{
+    adapter_request_t req = {0};
+    (void)state;
+    assert_int_equal(adapter_veo.build_poll(&s_prov, &s_job, OP, 0, &req), 0);
+    assert_string_equal(req.method, "GET");
+    assert_string_equal(req.url, BASE "/" OP);
+    assert_true(s_has_header(&req, "x-goog-api-key: AIza-test"));
+    adapter_request_release(&req);
+    static const char *const bad[] = {"", "/models/x", "models/../../x",
+                                      "models/x?key=1", "models/x#y"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(adapter_veo.build_poll(&s_prov, &s_job, bad[i], 0,
+                                                &req), -1);
+        adapter_request_release(&req);
+    }
+    assert_null(adapter_veo.build_cancel);
+    assert_null(adapter_veo.build_result);
+}
+
+static void
+test_parse_submit(void **state)
+{
+    adapter_result_t out;
+    (void)state;
+    s_parse(adapter_veo.parse_submit, 200, "{\"name\":\"" OP "\"}", &out);
+    s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
+    assert_string_equal(out.task_id, OP);
+    s_parse(adapter_veo.parse_submit, 429,
+            "{\"error\":{\"code\":429,\"message\":\"Resource has been "
+            "exhausted (e.g. check quota).\",\"status\":"
+            "\"RESOURCE_EXHAUSTED\"}}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
+    assert_string_equal(out.code, "RESOURCE_EXHAUSTED");
+    s_parse(adapter_veo.parse_submit, 503,
+            "{\"error\":{\"code\":503,\"message\":\"The model is "
+            "overloaded.\",\"status\":\"UNAVAILABLE\"}}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_parse(adapter_veo.parse_submit, 400,
+            "{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":"
+            "\"INVALID_ARGUMENT\"}}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
+    s_parse(adapter_veo.parse_submit, 403,
+            "{\"error\":{\"code\":403,\"message\":\"denied\",\"status\":"
+            "\"PERMISSION_DENIED\"}}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
+    s_parse(adapter_veo.parse_submit, 200, "{\"name\":\"models/ve", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_parse(adapter_veo.parse_submit, 200, "{\"name\":\"../../x\"}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_parse_timeout(adapter_veo.parse_submit, &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+}
+
+static void
+test_parse_poll(void **state)
+{
+    adapter_result_t out;
+    (void)state;
+    s_parse(adapter_veo.parse_poll, 200, "{\"name\":\"" OP "\"}", &out);
+    s_expect(&out, ADAPTER_RUNNING, ADAPTER_ERR_NONE);
+    assert_int_equal(out.progress, -1);
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":false}", &out);
+    s_expect(&out, ADAPTER_RUNNING, ADAPTER_ERR_NONE);
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"response\":{\"@type\":"
+            "\"type.googleapis.com/google.ai.generativelanguage.v1beta."
+            "PredictLongRunningResponse\",\"generateVideoResponse\":"
+            "{\"generatedSamples\":[{\"video\":{\"uri\":\"" BASE
+            "/files/x:download?alt=media\"}}]}}}", &out);
+    s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
+    assert_string_equal(out.output_url, BASE "/files/x:download?alt=media");
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"response\":"
+            "{\"generateVideoResponse\":{\"raiMediaFilteredCount\":1,"
+            "\"raiMediaFilteredReasons\":[\"Unsafe content\"]}}}", &out);
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
+    assert_string_equal(out.message, "Unsafe content");
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"response\":"
+            "{\"generateVideoResponse\":{}}}", &out);
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":429,"
+            "\"message\":\"exhausted\",\"status\":\"RESOURCE_EXHAUSTED\"}}",
+            &out);
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":13,"
+            "\"message\":\"internal\"}}", &out);
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
+    assert_string_equal(out.code, "13");
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_parse(adapter_veo.parse_poll, 200, "{\"done\":false}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_parse(adapter_veo.parse_poll, 200, "{\"name\":\"models/ve", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_parse(adapter_veo.parse_poll, 429,
+            "{\"error\":{\"code\":429,\"status\":\"RESOURCE_EXHAUSTED\"}}",
+            &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
+    s_parse(adapter_veo.parse_poll, 404,
+            "{\"error\":{\"code\":404,\"status\":\"NOT_FOUND\"}}", &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
+    s_parse_timeout(adapter_veo.parse_poll, &out);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_submit),
+        cmocka_unit_test(test_poll_request),
+        cmocka_unit_test(test_parse_submit),
+        cmocka_unit_test(test_parse_poll),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,247 @@
+/*
+ * adapter_veo - requests and responses of Veo on the Gemini API.
+ * SPDX-License-Identifier: MIT
+ */
+#include "adapter_veo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define VEO_MIME_MAX 64
+#define VEO_RATE_CODE 429
+
+static int
+s_auth(const rl_provider_conf_t *p, adapter_request_t *req)
+{
+    return adapter_request_header(req, "x-goog-api-key: %s", p->key);
+}
+
+/* {"bytesBase64Encoded", "mimeType"} from "data:<mime>;base64,<bytes>",
+ * or NULL for anything else. Caller owns. */
+static json_t *
+s_image(const char *url)
+{
+    static const char prefix[] = "data:";
+    static const char marker[] = ";base64,";
+    if (strncmp(url, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    const char *mime = url + sizeof prefix - 1;
+    const char *sep = strstr(mime, marker);
+    if (sep == NULL || sep == mime || sep - mime >= VEO_MIME_MAX ||
+        sep[sizeof marker - 1] == '\0')
+        return NULL;
+    char mimebuf[VEO_MIME_MAX];
+    snprintf(mimebuf, sizeof mimebuf, "%.*s", (int)(sep - mime), mime);
+    return json_pack("{s:s, s:s}", "bytesBase64Encoded",
+                     sep + sizeof marker - 1, "mimeType", mimebuf);
+}
+
+/* {"instances":[{prompt, image?}], "parameters":{...}}, or NULL when a
+ * field cannot be expressed. Caller owns. */
+static json_t *
+s_body(const adapter_job_t *j)
+{
+    json_t *image = j->image_url ? s_image(j->image_url) : NULL;
+    if (j->image_url != NULL && image == NULL)
+        return NULL;
+    /* o* leaves "image" out when there is none; pack takes image. */
+    json_t *instance = json_pack("{s:s, s:o*}", "prompt", j->prompt,
+                                 "image", image);
+    json_t *params = json_pack("{s:s, s:i}", "aspectRatio", j->aspect_ratio,
+                               "durationSeconds", j->duration_s);
+    if (instance == NULL || params == NULL) {
+        json_decref(instance);
+        json_decref(params);
+        return NULL;
+    }
+    if (j->negative_prompt)
+        json_object_set_new(params, "negativePrompt",
+                            json_string(j->negative_prompt));
+    return json_pack("{s:[o], s:o}", "instances", instance, "parameters",
+                     params);
+}
+
+static int
+s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
+               int64_t now_s, adapter_request_t *req)
+{
+    (void)now_s;
+    if (j->upstream_model == NULL)
+        return -1;
+    json_t *body = s_body(j);
+    if (body == NULL)
+        return -1;
+    req->method = "POST";
+    adapter_request_body(req, json_dumps(body, JSON_COMPACT));
+    json_decref(body);
+    if (req->body == NULL ||
+        adapter_request_url(req, "%s/models/%s:predictLongRunning",
+                            p->base_url, j->upstream_model) != 0 ||
+        adapter_request_header(req, "Content-Type: application/json") != 0)
+        return -1;
+    return s_auth(p, req);
+}
+
+/* An operation name is a relative path of ids ("models/m/operations/x"):
+ * only [A-Za-z0-9._/-], no "..", no leading '/'. */
+static bool
+s_name_ok(const char *name)
+{
+    if (name == NULL || name[0] == '\0' || name[0] == '/' ||
+        strstr(name, "..") != NULL)
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") ==
+           strlen(name);
+}
+
+/* A Google error {"error":{code, message, status}}: RESOURCE_EXHAUSTED
+ * (429) is RATE_LIMITED, UNAVAILABLE (503) TRANSIENT; the rest by HTTP
+ * status. */
+static void
+s_http_error(const rl_http_resp_t *resp, json_t *root, adapter_result_t *out)
+{
+    json_t *err = json_object_get(root, "error");
+    const char *status = json_string_value(json_object_get(err, "status"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    adapter_result_http(resp, out);
+    if (status != NULL && strcmp(status, "RESOURCE_EXHAUSTED") == 0)
+        out->error = ADAPTER_ERR_RATE_LIMITED;
+    else if (status != NULL && strcmp(status, "UNAVAILABLE") == 0)
+        out->error = ADAPTER_ERR_TRANSIENT;
+    if (status != NULL)
+        adapter_copy(out->code, sizeof out->code, status);
+    if (msg != NULL)
+        adapter_copy(out->message, sizeof out->message, msg);
+}
+
+static bool
+s_ok(const rl_http_resp_t *resp)
+{
+    return resp->status >= 200 && resp->status < 300;
+}
+
+static void
+s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
+{
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    const char *name = json_string_value(json_object_get(root, "name"));
+    if (s_ok(resp) && s_name_ok(name) && strlen(name) < ADAPTER_TASK_MAX) {
+        out->state = ADAPTER_QUEUED;
+        adapter_copy(out->task_id, sizeof out->task_id, name);
+    } else if (s_ok(resp)) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "malformed", "malformed Veo operation");
+    } else {
+        s_http_error(resp, root, out);
+    }
+    json_decref(root);
+}
+
+static int
+s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
+             const char *task_id, int64_t now_s, adapter_request_t *req)
+{
+    (void)j;
+    (void)now_s;
+    req->method = "GET";
+    if (!s_name_ok(task_id) ||
+        adapter_request_url(req, "%s/%s", p->base_url, task_id) != 0)
+        return -1;
+    return s_auth(p, req);
+}
+
+/* done:true with a response: a video, or an RAI block. */
+static void
+s_response(json_t *response, adapter_result_t *out)
+{
+    json_t *gen = json_object_get(response, "generateVideoResponse");
+    const char *uri = json_string_value(json_object_get(
+        json_object_get(json_array_get(json_object_get(gen,
+                                                       "generatedSamples"),
+                                       0),
+                        "video"),
+        "uri"));
+    json_t *filtered = json_object_get(gen, "raiMediaFilteredCount");
+    if (uri != NULL) {
+        out->state = ADAPTER_SUCCEEDED;
+        adapter_copy(out->output_url, sizeof out->output_url, uri);
+    } else if (json_is_integer(filtered) && json_integer_value(filtered) > 0) {
+        const char *why = json_string_value(json_array_get(
+            json_object_get(gen, "raiMediaFilteredReasons"), 0));
+        adapter_result_error(out, ADAPTER_FAILED,
+                             ADAPTER_ERR_CONTENT_REJECTED, "rai_filtered",
+                             "%s", why ? why : "blocked by the safety filter");
+    } else {
+        adapter_result_error(out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT,
+                             "no_video", "Veo finished without a video");
+    }
+}
+
+/* done:true with an error: out of resources is CAPACITY, else PERMANENT. */
+static void
+s_op_error(json_t *err, adapter_result_t *out)
+{
+    json_t *code = json_object_get(err, "code");
+    const char *status = json_string_value(json_object_get(err, "status"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    bool exhausted = (json_is_integer(code) &&
+                      json_integer_value(code) == VEO_RATE_CODE) ||
+                     (status && strcmp(status, "RESOURCE_EXHAUSTED") == 0);
+    char codebuf[ADAPTER_CODE_MAX];
+    snprintf(codebuf, sizeof codebuf, "%lld",
+             (long long)json_integer_value(code));
+    adapter_result_error(out, ADAPTER_FAILED,
+                         exhausted ? ADAPTER_ERR_CAPACITY
+                                   : ADAPTER_ERR_PERMANENT,
+                         status ? status : codebuf, "%s",
+                         msg ? msg : "Veo operation failed");
+}
+
+static void
+s_operation(json_t *op, adapter_result_t *out)
+{
+    json_t *err = json_object_get(op, "error");
+    json_t *response = json_object_get(op, "response");
+    if (!json_is_true(json_object_get(op, "done"))) {
+        /* proto3 JSON omits done while it is false */
+        if (json_is_string(json_object_get(op, "name")))
+            out->state = ADAPTER_RUNNING;
+        else
+            adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                                 "malformed", "malformed Veo operation");
+    } else if (json_is_object(err)) {
+        s_op_error(err, out);
+    } else if (json_is_object(response)) {
+        s_response(response, out);
+    } else {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "malformed", "Veo done without a result");
+    }
+}
+
+static void
+s_parse_poll(const rl_http_resp_t *resp, adapter_result_t *out)
+{
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    out->progress = -1;
+    if (s_ok(resp) && json_is_object(root))
+        s_operation(root, out);
+    else if (s_ok(resp))
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "malformed", "malformed Veo response");
+    else
+        s_http_error(resp, root, out);
+    json_decref(root);
+}
+
+const adapter_t adapter_veo = {
+    .type = "veo",
+    .build_submit = s_build_submit,
+    .parse_submit = s_parse_submit,
+    .build_poll = s_build_poll,
+    .parse_poll = s_parse_poll,
+    .build_cancel = NULL, /* the Gemini API documents no cancel */
+};
