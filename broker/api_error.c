@@ -15,7 +15,11 @@ s_vset(api_error_t *e, int status, const char *type, const char *code,
     e->status = status;
     e->type = type;
     e->code = code;
-    e->param = param;
+    e->param = NULL;
+    if (param != NULL) {
+        snprintf(e->param_buf, sizeof e->param_buf, "%s", param);
+        e->param = e->param_buf;
+    }
     vsnprintf(e->message, sizeof e->message, fmt, ap);
 }
 

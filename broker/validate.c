@@ -159,11 +159,12 @@ s_prompt(const rl_config_t *cfg, json_t *root, submission_t *s,
                           "string");
         return -1;
     }
-    if (strlen(json_string_value(v)) != json_string_length(v) ||
-        s_utf8_len(json_string_value(v)) > (size_t)cfg->max_prompt_len) {
+    /* jansson refuses \u0000 while parsing (no JSON_ALLOW_NUL), so
+     * strings here never hide a NUL. */
+    if (s_utf8_len(json_string_value(v)) > (size_t)cfg->max_prompt_len) {
         api_error_invalid(err, "invalid_prompt", "prompt",
-                          "'prompt' must be at most %ld characters without "
-                          "NUL bytes", cfg->max_prompt_len);
+                          "'prompt' must be at most %ld characters",
+                          cfg->max_prompt_len);
         return -1;
     }
     s->prompt = rl_strdup(json_string_value(v));

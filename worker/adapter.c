@@ -108,8 +108,8 @@ adapter_result_error(adapter_result_t *out, adapter_state_t state,
     va_end(ap);
 }
 
-static long
-s_retry_after_ms(const rl_http_resp_t *resp)
+long
+adapter_retry_after_ms(const rl_http_resp_t *resp)
 {
     if (resp->retry_after == NULL)
         return 0;
@@ -122,7 +122,7 @@ s_retry_after_ms(const rl_http_resp_t *resp)
 void
 adapter_result_http(const rl_http_resp_t *resp, adapter_result_t *out)
 {
-    out->retry_after_ms = s_retry_after_ms(resp);
+    out->retry_after_ms = adapter_retry_after_ms(resp);
     if (resp->status == 0) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              resp->timed_out ? "timeout" : "network",

@@ -143,6 +143,9 @@ void adapter_request_body(adapter_request_t *req, char *json);
  * map. 429 is RATE_LIMITED, 408/5xx/0 TRANSIENT, other 4xx PERMANENT. */
 void adapter_result_http(const rl_http_resp_t *resp, adapter_result_t *out);
 
+/* The provider's Retry-After (seconds) in ms, 0 when absent or silly. */
+long adapter_retry_after_ms(const rl_http_resp_t *resp);
+
 /* Sets out's error with a formatted message. */
 void adapter_result_error(adapter_result_t *out, adapter_state_t state,
                           adapter_error_t error, const char *code,

@@ -123,6 +123,7 @@ s_envelope(const rl_http_resp_t *resp, json_t **root, adapter_result_t *out)
     const char *msg = json_string_value(json_object_get(*root, "message"));
     adapter_result_error(out, ADAPTER_ERROR, s_classify(resp->status, c),
                          codebuf, "%s", msg ? msg : "Kling error");
+    out->retry_after_ms = adapter_retry_after_ms(resp);
     return NULL;
 }
 

@@ -17,14 +17,34 @@ s_auth(const rl_provider_conf_t *p, adapter_request_t *req)
     return adapter_request_header(req, "Authorization: Bearer %s", p->key);
 }
 
+/* Ark reads parameters as "--name value" text commands after the prompt;
+ * a "--" inside the user's prompt could set one (say, a longer duration
+ * than was paid for), so each "--" of the prompt becomes an en dash. */
+static void
+s_plain_prompt(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] != '\0' && o + 4 < len; i++) {
+        if (in[i] == '-' && in[i + 1] == '-') {
+            memcpy(out + o, "\xe2\x80\x93", 3); /* U+2013 */
+            o += 3;
+            i++;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    out[o] = '\0';
+}
+
 static int
 s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
                int64_t now_s, adapter_request_t *req)
 {
     (void)now_s;
-    char text[12288];
+    char text[12288], prompt[10240];
+    s_plain_prompt(j->prompt, prompt, sizeof prompt);
     int n = snprintf(text, sizeof text,
-                     "%s --rs 720p --rt %s --dur %d --wm false", j->prompt,
+                     "%s --rs 720p --rt %s --dur %d --wm false", prompt,
                      j->aspect_ratio, j->duration_s);
     if (n < 0 || (size_t)n >= sizeof text)
         return -1;
@@ -79,6 +99,7 @@ s_error(const rl_http_resp_t *resp, json_t *root, adapter_state_t state,
     const char *msg = json_string_value(json_object_get(err, "message"));
     adapter_result_error(out, state, s_classify(resp->status, code), code,
                          "%s", msg ? msg : code);
+    out->retry_after_ms = adapter_retry_after_ms(resp);
     return 0;
 }
 
