@@ -421,8 +421,15 @@ class Cluster:
     def __init__(self, bin_dir=DEFAULT_BIN, brokers=1, workers=1,
                  deliverers=1, retry_schedule="0,0.3,0.6",
                  webhook_timeout_ms=2000, poll_interval_ms=100,
-                 env=None, simulator=True, receiver=True):
+                 env=None, simulator=True, receiver=True,
+                 seedance_simulator=False):
         self.bin = bin_dir
+        # seedance_simulator: run a second simulator process that serves
+        # sim-seedance alone (the first one then serves sim-kling only),
+        # so /_sim/behaviour and /_sim/stats of one provider do not
+        # touch the other.
+        self.want_seedance_sim = seedance_simulator and simulator
+        self.sd_proc = None
         self.n_brokers = brokers
         self.n_workers = workers
         self.n_deliverers = deliverers
@@ -495,6 +502,8 @@ class Cluster:
         self.start_redis()
         if self.want_simulator:
             self.start_simulator()
+        if self.want_seedance_sim:
+            self.start_seedance_simulator()
         if self.want_receiver:
             self.start_receiver()
         for i in range(self.n_brokers):
@@ -553,7 +562,9 @@ class Cluster:
             "REELAY_WEBHOOK_TIMEOUT_MS": str(self.webhook_timeout_ms),
             "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "100",
             "REELAY_PROVIDER_SIM_KLING_BASE_URL": sim,
-            "REELAY_PROVIDER_SIM_SEEDANCE_BASE_URL": sim + "/api/v3",
+            "REELAY_PROVIDER_SIM_SEEDANCE_BASE_URL":
+                "http://127.0.0.1:%d/api/v3" % getattr(
+                    self, "sd_port", getattr(self, "sim_port", 1)),
             "REELAY_PROVIDER_SIM_KLING_POLL_INTERVAL_MS":
                 str(self.poll_interval_ms),
             "REELAY_PROVIDER_SIM_SEEDANCE_POLL_INTERVAL_MS":
@@ -633,6 +644,14 @@ class Cluster:
             "--kling-sk", "sim-sk"], stdout=subprocess.PIPE)
         self.sim_port = self._read_listening(self.sim_proc)
         self.sim_url = "http://127.0.0.1:%d" % self.sim_port
+
+    def start_seedance_simulator(self):
+        self.sd_proc = self._spawn("simulator-seedance", [
+            os.path.join(self.bin, "reelay-simulator"),
+            "--listen", "127.0.0.1:0", "--name", "sd"],
+            stdout=subprocess.PIPE)
+        self.sd_port = self._read_listening(self.sd_proc)
+        self.sd_url = "http://127.0.0.1:%d" % self.sd_port
 
     def start_receiver(self):
         self.rcv_out = os.path.join(self.tmp, "deliveries.jsonl")
@@ -792,6 +811,32 @@ class Cluster:
                    == job_id]
         return out
 
+    def outcome(self, acct, key, job_id, tag=None, webhook=True,
+                timeout=20.0):
+        """Waits for a job to end (and, with webhook, for its delivery)
+        and gathers what tests assert on: GET job, the Redis job hash,
+        GET /v1/account, the job's ledger entries (oldest first), the
+        webhook (parsed body and headers) and the simulator tasks whose
+        prompt contains `tag` (of both simulators when there are two)."""
+        job = self.wait_job(key, job_id, timeout=timeout)
+        o = {"job": job}
+        if webhook:
+            wait_for(lambda: self.job_hash(acct, job_id).get("wh_state")
+                     == "delivered", timeout,
+                     "wh_state of %s == delivered" % job_id)
+            ds = self.deliveries(job_id)
+            o["deliveries"] = ds
+            o["hook"] = json.loads(ds[0]["body"]) if ds else None
+            o["hook_headers"] = ds[0]["headers"] if ds else None
+        o["hash"] = self.job_hash(acct, job_id)
+        o["account"] = self.account(key)
+        o["ledger"] = list(reversed(self.ledger(key, job_id)))
+        if tag is not None and self.want_simulator:
+            o["tasks"] = self.sim_tasks(tag)
+            if self.want_seedance_sim:
+                o["tasks"] += self.sim_tasks(tag, base=self.sd_url)
+        return o
+
     def webhook_url(self, tag="hook"):
         return "%s/webhooks/%s" % (self.rcv_url, tag)
 
@@ -799,6 +844,43 @@ class Cluster:
 
     def sim_get(self, path):
         return http_get(self.sim_url + path)
+
+    def sim_tasks(self, contains=None, base=None):
+        """The simulator's /_sim/tasks (of `base`, default the first
+        simulator), only those whose prompt contains `contains`."""
+        r = http_get((base or self.sim_url) + "/_sim/tasks")
+        if r.status != 200:
+            raise AssertionError("/_sim/tasks: %r" % r)
+        return [t for t in r.json()
+                if contains is None or contains in t.get("prompt", "")]
+
+    def sim_stats(self, base=None):
+        r = http_get((base or self.sim_url) + "/_sim/stats")
+        if r.status != 200:
+            raise AssertionError("/_sim/stats: %r" % r)
+        return r.json()
+
+    # -- account (public API) --
+
+    def account(self, key):
+        """GET /v1/account as JSON."""
+        r = http_get(self.url("/v1/account"),
+                     headers={"Authorization": "Bearer " + key})
+        if r.status != 200:
+            raise AssertionError("GET /v1/account: %r" % r)
+        return r.json()
+
+    def ledger(self, key, job_id=None, limit=100):
+        """GET /v1/account/ledger entries (newest first), only those of
+        job_id when given."""
+        r = http_get(self.url("/v1/account/ledger?limit=%d" % limit),
+                     headers={"Authorization": "Bearer " + key})
+        if r.status != 200:
+            raise AssertionError("GET /v1/account/ledger: %r" % r)
+        data = r.json()["data"]
+        if job_id is not None:
+            data = [e for e in data if e.get("job") == job_id]
+        return data
 
 
 def video_body(prompt="Product reveal animation on white background",
