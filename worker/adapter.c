@@ -159,3 +159,27 @@ adapter_error_name(adapter_error_t e)
     }
     return "unknown";
 }
+
+bool
+adapter_http_ok(const rl_http_resp_t *resp)
+{
+    return resp->status >= 200 && resp->status < 300;
+}
+
+void
+adapter_parse_id_submit(const rl_http_resp_t *resp, adapter_result_t *out,
+                        const char *api, adapter_error_fn on_error)
+{
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    const char *id = json_string_value(json_object_get(root, "id"));
+    if (adapter_http_ok(resp) && id != NULL && id[0] != '\0') {
+        out->state = ADAPTER_QUEUED;
+        adapter_copy(out->task_id, sizeof out->task_id, id);
+    } else if (adapter_http_ok(resp)) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "malformed", "malformed %s response", api);
+    } else {
+        on_error(resp, root, out);
+    }
+    json_decref(root);
+}

@@ -34,6 +34,8 @@
 #include <stdint.h>
 
 #include "rl_config.h"
+#include <jansson.h>
+
 #include "rl_http.h"
 
 #define ADAPTER_URL_MAX 2048
@@ -142,6 +144,21 @@ void adapter_request_body(adapter_request_t *req, char *json);
  * (timeout, connection error) or an HTTP status the caller could not
  * map. 429 is RATE_LIMITED, 408/5xx/0 TRANSIENT, other 4xx PERMANENT. */
 void adapter_result_http(const rl_http_resp_t *resp, adapter_result_t *out);
+
+/* True for a 2xx status. */
+bool adapter_http_ok(const rl_http_resp_t *resp);
+
+/* Error parser of one API: fills out from a non-2xx answer (root is the
+ * parsed body or NULL). */
+typedef void (*adapter_error_fn)(const rl_http_resp_t *resp, json_t *root,
+                                 adapter_result_t *out);
+
+/* The submit answer of APIs that return {"id": ...}: a 2xx with an id is
+ * QUEUED, a 2xx without one is a TRANSIENT "malformed" error naming api,
+ * anything else goes to on_error. */
+void adapter_parse_id_submit(const rl_http_resp_t *resp,
+                             adapter_result_t *out, const char *api,
+                             adapter_error_fn on_error);
 
 /* The provider's Retry-After (seconds) in ms, 0 when absent or silly. */
 long adapter_retry_after_ms(const rl_http_resp_t *resp);

@@ -68,27 +68,10 @@ s_http_error(const rl_http_resp_t *resp, json_t *root, adapter_result_t *out)
         out->error = ADAPTER_ERR_CONTENT_REJECTED;
 }
 
-static bool
-s_ok(const rl_http_resp_t *resp)
-{
-    return resp->status >= 200 && resp->status < 300;
-}
-
 static void
 s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
 {
-    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
-    const char *id = json_string_value(json_object_get(root, "id"));
-    if (s_ok(resp) && id != NULL && id[0] != '\0') {
-        out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
-    } else if (s_ok(resp)) {
-        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                             "malformed", "malformed Luma response");
-    } else {
-        s_http_error(resp, root, out);
-    }
-    json_decref(root);
+    adapter_parse_id_submit(resp, out, "Luma", s_http_error);
 }
 
 static int
@@ -149,9 +132,9 @@ s_parse_poll(const rl_http_resp_t *resp, adapter_result_t *out)
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *st = json_string_value(json_object_get(root, "state"));
     out->progress = -1;
-    if (s_ok(resp) && st != NULL)
+    if (adapter_http_ok(resp) && st != NULL)
         s_state(st, root, out);
-    else if (s_ok(resp))
+    else if (adapter_http_ok(resp))
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "malformed Luma response");
     else
