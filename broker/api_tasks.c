@@ -111,13 +111,14 @@ s_on_abandon(http_pending_t *p)
  * the body is not of that shape. Caller owns the result. */
 static json_t *
 s_translate(const char *body, size_t len, const char **why,
-            const char **resolution)
+            const char **field, const char **resolution)
 {
     static const char *const resolutions[] = {"480p", "720p", "1080p", "4k"};
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *inputs = json_object_get(root, "inputs");
     json_t *out = NULL;
     *why = "the body must be {model, callBackUrl?, inputs: {prompt, ...}}";
+    *field = NULL;
     if (!json_is_object(root) || !json_is_object(inputs))
         goto out;
     json_t *res = json_object_get(inputs, "outputResolution");
@@ -127,6 +128,7 @@ s_translate(const char *body, size_t len, const char **why,
             *resolution = resolutions[i];
     if (res != NULL && *resolution == NULL) {
         *why = "inputs.outputResolution must be 480p, 720p, 1080p or 4k";
+        *field = "inputs.outputResolution";
         goto out;
     }
     json_t *images = json_object_get(inputs, "imageUrls");
@@ -153,11 +155,11 @@ void
 api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
-    const char *body = NULL, *why = NULL, *resolution = NULL;
+    const char *body = NULL, *why = NULL, *field = NULL, *resolution = NULL;
     size_t len = 0;
     if (!http_body(b, req, &body, &len))
         return;
-    json_t *v1 = s_translate(body, len, &why, &resolution);
+    json_t *v1 = s_translate(body, len, &why, &field, &resolution);
     char *text = v1 ? json_dumps(v1, JSON_COMPACT) : NULL;
     json_decref(v1);
     submission_t s;
@@ -165,7 +167,7 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
     if (text == NULL ||
         validate_submission(b->cfg, text, strlen(text), &s, &e) != 0) {
         if (text == NULL)
-            api_error_invalid(&e, "invalid_body", NULL, "%s", why);
+            api_error_invalid(&e, "invalid_body", field, "%s", why);
         char *json = api_error_json(&e);
         submit_result_t res = {.status = e.status, .body = json, .error = &e};
         s_error(req, &res);

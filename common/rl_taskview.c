@@ -69,8 +69,9 @@ s_size(const rl_jobview_src_t *src, long *w, long *h)
     if (ar == NULL || sscanf(ar, "%ld:%ld", &a, &b) != 2 || a <= 0 || b <= 0)
         a = 16, b = 9;
     /* The short side is the resolution's line count. */
-    *w = a >= b ? lines * a / b : lines;
-    *h = a >= b ? lines : lines * b / a;
+    /* Video sizes are even: 480p at 16:9 is 854x480. */
+    *w = a >= b ? (lines * a / b + 1) & ~1L : lines;
+    *h = a >= b ? lines : (lines * b / a + 1) & ~1L;
 }
 
 static json_t *
@@ -107,6 +108,15 @@ s_status(const rl_jobview_src_t *src)
     return "generating";
 }
 
+/* "Model used for generation" (seeds/004): after a failover, the backup
+ * that rendered it. */
+static const char *
+s_model(const rl_jobview_src_t *src)
+{
+    const char *used = rl_jobview_get(src, "model_used");
+    return (used && *used) ? used : rl_jobview_get(src, "model");
+}
+
 static json_t *
 s_ms(long long ms)
 {
@@ -121,7 +131,7 @@ rl_taskview_record(const rl_jobview_src_t *src)
                                                           "credits_refunded")
                                                  : 0);
     const char *id = rl_jobview_get(src, "id");
-    const char *model = rl_jobview_get(src, "model");
+    const char *model = s_model(src);
     return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
                      "taskId", id ? id : "", "model", model ? model : "",
                      "status", s_status(src), "creditsUsed",
@@ -137,7 +147,7 @@ rl_taskview_callback(const rl_jobview_src_t *src)
 {
     bool ok = s_is(src, "status", "completed");
     const char *id = rl_jobview_get(src, "id");
-    const char *model = rl_jobview_get(src, "model");
+    const char *model = s_model(src);
     char order[96];
     snprintf(order, sizeof order, "order_%s",
              id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));

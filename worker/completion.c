@@ -23,7 +23,7 @@ static const char *const s_fields[] = {
     "webhook_url", "output_url", "credits", "credits_refunded",
     "failover_used", "created_at", "completed_at", "error_code",
     "error_message", "provider", "history", "wh_attempts", "api",
-    "output_resolution", "updated_at", "phase", NULL,
+    "output_resolution", "updated_at", "phase", "model_used", NULL,
 };
 
 int
