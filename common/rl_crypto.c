@@ -152,7 +152,27 @@ s_is_b64_char(char c)
            (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
-/* Checks the alphabet and padding of `in`; on success returns the number
+static int
+s_b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : 63;
+}
+
+/* The mask of the bits the last character of a final group of `n % 4`
+ * characters leaves unused: 4 bits after 2 characters, 2 after 3. */
+static int
+s_b64_unused(size_t n)
+{
+    return n % 4 == 2 ? 0x0f : 0x03;
+}
+
+/* Checks the alphabet, padding and canonical form of `in`; on success returns the number
  * of data characters (without '='). EVP_DecodeBlock alone would accept
  * whitespace and misreport the length of padded input. */
 static int
@@ -173,6 +193,8 @@ s_b64_validate(const char *in, size_t len, size_t *data_len)
         return -1;
     if (pad > 0 && (n + pad) % 4 != 0)
         return -1;
+    if (n % 4 != 0 && (s_b64_value(in[n - 1]) & s_b64_unused(n)) != 0)
+        return -1; /* non-canonical: unused low bits of the last char */
     *data_len = n;
     return 0;
 }

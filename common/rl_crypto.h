@@ -43,8 +43,10 @@ int rl_random_id(const char *prefix, size_t nchars, char *out,
  * (needs 4*ceil(len/3)+1). */
 int rl_base64_encode(const void *in, size_t len, char *out, size_t out_len);
 
-/* Decodes standard base64 (padding optional) into out. Returns the
- * number of bytes, or -1 on bad input or a short buffer. */
+/* Decodes standard base64 (padding optional) into out. Only the
+ * canonical text is accepted: the unused low bits of the last character
+ * must be zero (RFC 4648 3.5), so one byte string has one encoding.
+ * Returns the number of bytes, or -1 on bad input or a short buffer. */
 int rl_base64_decode(const char *in, size_t len, uint8_t *out,
                      size_t out_len);
 
