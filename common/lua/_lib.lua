@@ -79,19 +79,24 @@ local function fail_job(jk, ref, a, j, code, message, now)
     redis.call('HINCRBY', acct_key(a), 'jobs_failed', 1)
 end
 
--- Token bucket on hash key k (fields tokens, at): takes one token.
--- Returns 0 when taken, else the milliseconds until one is available.
--- A refused take changes nothing.
-local function bucket_take(k, rate, burst, now)
+-- Token bucket on hash key k (fields tokens, at), in two steps so that a
+-- caller can refuse for another reason (402) without spending a token:
+-- bucket_peek returns the tokens available now (fractional) and
+-- bucket_spend takes one of them.
+local function bucket_peek(k, rate, burst, now)
     local b = redis.call('HMGET', k, 'tokens', 'at')
     local tokens = tonumber(b[1]) or burst
     local at = tonumber(b[2]) or now
-    tokens = math.min(burst, tokens + (now - at) * rate / 1000)
-    if tokens < 1 then
-        return math.ceil((1 - tokens) * 1000 / rate)
-    end
+    return math.min(burst, tokens + (now - at) * rate / 1000)
+end
+
+-- The milliseconds until a bucket holding `tokens` has one whole token.
+local function bucket_wait_ms(tokens, rate)
+    return math.ceil((1 - tokens) * 1000 / rate)
+end
+
+local function bucket_spend(k, tokens, now)
     redis.call('HSET', k, 'tokens', tokens - 1, 'at', now)
-    return 0
 end
 
 -- The sealed signing key of the key a job was submitted with.

@@ -23,10 +23,16 @@ if ARGV[3] ~= '' then
         return { 'replay', p.j, p.r }
     end
 end
+-- Every refusal below changes nothing: the rate-limit token is spent
+-- only once the job is certain to be written.
 local rate = tonumber(ARGV[9])
+local tokens, tnow
 if rate > 0 then
-    local wait = bucket_take(kk, rate, tonumber(ARGV[10]), now_ms())
-    if wait > 0 then return { 'rate_limited', tostring(wait) } end
+    tnow = now_ms()
+    tokens = bucket_peek(kk, rate, tonumber(ARGV[10]), tnow)
+    if tokens < 1 then
+        return { 'rate_limited', tostring(bucket_wait_ms(tokens, rate)) }
+    end
 end
 local price = tonumber(ARGV[5])
 local ak = acct_key(a)
@@ -35,6 +41,7 @@ if bal < price then return { 'credits', tostring(bal), tostring(price) } end
 local j = ARGV[2]
 local jk = 'rl:job:{' .. a .. '}:' .. j
 if redis.call('EXISTS', jk) == 1 then return { 'collision' } end
+if tokens then bucket_spend(kk, tokens, tnow) end
 local now = ARGV[6]
 local fields = { 'id', j, 'acct', a, 'key_hash', ARGV[1], 'status', 'pending',
     'state', 'queued', 'credits', price, 'fence', 0, 'recoveries', 0,
