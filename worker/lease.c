@@ -21,6 +21,11 @@ struct lease {
     int64_t ok_until;       /* monotonic ms; 0 = not held */
     int64_t sent_at;        /* monotonic ms of the renewal in flight */
     bool in_flight;
+    char base_id[sizeof(((worker_t *)0)->id)]; /* w->id at start */
+    unsigned generation;    /* owner ids taken after lease losses */
+    char retired[sizeof(((worker_t *)0)->id)]; /* owner id to retire
+                               with the next renewal, "" when none */
+    bool sent_retire;       /* the renewal in flight retires it */
 };
 
 bool
@@ -37,12 +42,32 @@ s_on_renewed(redisReply *reply, void *arg)
     long long expiry = 0;
     if (rl_redis_reply_ll(reply, &expiry) != 0)
         return; /* unknown: the next tick tries again */
+    if (l->retired[0] != '\0' && !l->sent_retire)
+        return; /* sent before the drop: the retirement must land first */
+    l->retired[0] = '\0';
     bool was_ok = lease_ok(l);
     l->ok_until = l->sent_at + l->w->cfg->lease_ms * 9 / 10;
     if (!was_ok) {
         rl_log_info("lease held (expires %lld)", expiry);
         links_grant(l->w->links);
     }
+}
+
+/* After a lease loss the worker goes on as a new lease owner, so that
+ * nothing done under the old id (a claim still on its way) can count as
+ * its own again; the old id is retired by the next renewal. A second
+ * loss before that renewal keeps the first id to retire: the id in
+ * between owned nothing. */
+static void
+s_new_owner(lease_t *l)
+{
+    worker_t *w = l->w;
+    if (l->retired[0] == '\0')
+        snprintf(l->retired, sizeof l->retired, "%s", w->id);
+    l->generation++;
+    snprintf(w->id, sizeof w->id, "%.*s.%u", (int)(sizeof w->id - 12),
+             l->base_id, l->generation);
+    rl_log_info("lease owner is now %s (retiring %s)", w->id, l->retired);
 }
 
 static void
@@ -58,14 +83,16 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
                      w->cfg->lease_ms);
         job_drop_all(w, "lease lost");
         links_revoke(w->links);
+        s_new_owner(l);
     }
     if (l->in_flight)
         return;
     char lease_ms[24];
     snprintf(lease_ms, sizeof lease_ms, "%ld", w->cfg->lease_ms);
-    const char *argv[] = {w->id, lease_ms};
+    const char *argv[] = {w->id, lease_ms, l->retired};
     l->sent_at = rl_clock_mono_ms();
-    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, 2, argv,
+    l->sent_retire = l->retired[0] != '\0';
+    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, 3, argv,
                         NULL) == 0)
         l->in_flight = true;
 }
@@ -81,6 +108,7 @@ lease_new(worker_t *w)
 {
     lease_t *l = rl_calloc(1, sizeof *l);
     l->w = w;
+    snprintf(l->base_id, sizeof l->base_id, "%s", w->id);
     long period = w->cfg->lease_ms / 3;
     struct timeval tv = {period / 1000, (period % 1000) * 1000};
     l->timer = event_new(w->base, -1, EV_PERSIST, s_on_tick, l);

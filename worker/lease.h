@@ -3,8 +3,10 @@
  * heartbeat.lua sets our expiry in rl:workers (Redis clock) every third
  * of the lease. We count the lease as ours until send time + 90% of the
  * lease; past that without a renewal we stop acting: every job is
- * dropped (the reaper requeues them under a new fencing token) and the
- * brokers' credit is taken back until a renewal succeeds again.
+ * dropped and the brokers' credit is taken back until a renewal succeeds
+ * again; that renewal also releases them (heartbeat.lua "release": back
+ * on the queue under a new fencing token), since it may land before the
+ * reaper sees the old lease expire.
  * SPDX-License-Identifier: MIT
  */
 #ifndef LEASE_H

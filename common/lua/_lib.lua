@@ -44,6 +44,14 @@ local function ledger_move(a, kind, delta, job, reason, now)
     return bal
 end
 
+-- Puts a leased job back on the queue for another claim. The caller has
+-- already bumped its fencing token, so the old owner's writes fail.
+local function requeue_job(jk, ref, reason, now)
+    redis.call('HSET', jk, 'state', 'queued', 'owner', '', 'updated_at', now)
+    history_append(jk, { status = 'processing', at = now, reason = reason })
+    redis.call('RPUSH', 'rl:queue', ref)
+end
+
 -- Refunds what is left of a job's charge, at most once (refunded_at).
 local function refund_job(jk, a, j, reason, now)
     if redis.call('HEXISTS', jk, 'refunded_at') == 1 then return 0 end

@@ -39,11 +39,7 @@ for _, w in ipairs(dead) do
                     ' times after worker loss; giving up', now)
                 failed = failed + 1
             else
-                redis.call('HSET', jk, 'state', 'queued', 'owner', '',
-                    'updated_at', now)
-                history_append(jk, { status = 'processing', at = now,
-                    reason = 'worker lease expired; requeued' })
-                redis.call('RPUSH', 'rl:queue', ref)
+                requeue_job(jk, ref, 'worker lease expired; requeued', now)
                 recovered = recovered + 1
             end
         end
