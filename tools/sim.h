@@ -1,8 +1,30 @@
 /*
  * sim - the provider simulator's private header: the process context, the
  * task and index structs, and the functions its files call across
- * (simulator.c, sim_http.c, sim_index.c, sim_kling.c, sim_seedance.c).
+ * (simulator.c, sim_http.c, sim_index.c, and one sim_<api>.c per API).
  * Not a library interface; nothing outside tools/ includes it.
+ *
+ * Base URLs. Every API is served on the one port; a provider config
+ * points its base_url at the simulator's origin (http://127.0.0.1:PORT)
+ * plus the path below, which stands for the real host's base URL that the
+ * adapter appends its paths to (worker/adapter_<type>.c):
+ *
+ *   type       base_url                        real base URL
+ *   kling      ORIGIN                          https://api-singapore.klingai.com
+ *   seedance   ORIGIN/api/v3                   https://ark.ap-southeast.bytepluses.com/api/v3
+ *   runway     ORIGIN/runway                   https://api.dev.runwayml.com
+ *   openai     ORIGIN/openai/v1                https://api.openai.com/v1
+ *   replicate  ORIGIN/replicate/v1             https://api.replicate.com/v1
+ *   fal        ORIGIN/fal                      https://queue.fal.run
+ *   kinovi     ORIGIN/kinovi/api/v1            https://kinovi.ai/api/v1
+ *   luma       ORIGIN/luma/dream-machine/v1    https://api.lumalabs.ai/dream-machine/v1
+ *   minimax    ORIGIN/minimax                  https://api.minimax.io
+ *   veo        ORIGIN/veo/v1beta               https://generativelanguage.googleapis.com/v1beta
+ *
+ * Each API answers its own shapes (/work/shared/providers.md); the
+ * directives of sim_script.h apply to all of them, scoped by the API name
+ * (runway.submit=429). How each API spells a scripted failure is written
+ * at the top of its file.
  * SPDX-License-Identifier: MIT
  */
 #ifndef SIM_H
@@ -66,6 +88,7 @@ struct sim_task {
     char *model;                  /* model_name / model */
     char *prompt;                 /* prompt text as received */
     char *external_id;            /* Kling external_task_id, or NULL */
+    char *extra;                  /* API-specific (OpenAI size), or NULL */
     struct sim_script script;     /* parsed directives */
     int duration_s;               /* requested video length */
     int64_t created_ms;           /* wall clock */
@@ -143,6 +166,26 @@ void sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
 void sim_reply_malformed(struct evhttp_request *req, sim_api_t api,
                          bool submit);
 
+/* The HTTP status and message of err in the shared error table. */
+int sim_err_status(sim_err_t err);
+const char *sim_err_message(sim_err_t err);
+
+/* Writes wall-clock ms as ISO 8601 UTC ("2025-01-02T03:04:05.678Z"). */
+void sim_iso8601(int64_t ms, char *out, size_t len);
+
+/* True when path is exactly prefix + ID + suffix with a non-empty ID
+ * free of '/' that fits len; the ID is copied into id. */
+bool sim_path_id(const char *path, const char *prefix, const char *suffix,
+                 char *id, size_t len);
+
+/* Copies the decoded query argument `key` of req into out (len bytes).
+ * False when absent, empty or too long. */
+bool sim_query_arg(struct evhttp_request *req, const char *key, char *out,
+                   size_t len);
+
+/* The request header `name`, or NULL. Borrowed. */
+const char *sim_header(struct evhttp_request *req, const char *name);
+
 /* The bearer token of req, or NULL; borrowed from req's headers. */
 const char *sim_bearer(struct evhttp_request *req);
 
@@ -172,6 +215,13 @@ void sim_new_id(sim_t *sim, const char *prefix, char *out, size_t len);
 
 /* The task with this id, or NULL. Borrowed from sim. */
 struct sim_task *sim_task_find(sim_t *sim, const char *id);
+
+/* The task with this id submitted on api and not deleted, or NULL. */
+struct sim_task *sim_task_of(sim_t *sim, const char *id, sim_api_t api);
+
+/* A task's progress in percent: 0 queued, by render time while running
+ * (at most 99), 100 succeeded, 0 after a failure. */
+int sim_task_progress(const struct sim_task *t);
 
 /* Creates and indexes a task; the caller checked the cap. Borrowed:
  * sim owns it until sim_clear(). */
@@ -217,5 +267,47 @@ void sim_seedance_poll(sim_t *sim, struct evhttp_request *req,
  * terminal one. */
 void sim_seedance_cancel(sim_t *sim, struct evhttp_request *req,
                          const char *id);
+
+/* ---- sim_runway.c ... sim_veo.c: the other APIs ------------------------
+ * sim_X_route() serves path when it belongs to API X (answering 405 for
+ * a wrong method) and returns true; false leaves path to others.
+ * sim_X_error() answers err the API X way. */
+
+bool sim_runway_route(sim_t *sim, struct evhttp_request *req,
+                      enum evhttp_cmd_type m, const char *path);
+void sim_runway_error(sim_t *sim, struct evhttp_request *req, sim_err_t err);
+
+bool sim_openai_route(sim_t *sim, struct evhttp_request *req,
+                      enum evhttp_cmd_type m, const char *path);
+void sim_openai_error(sim_t *sim, struct evhttp_request *req, sim_err_t err);
+
+bool sim_replicate_route(sim_t *sim, struct evhttp_request *req,
+                         enum evhttp_cmd_type m, const char *path);
+void sim_replicate_error(sim_t *sim, struct evhttp_request *req,
+                         sim_err_t err);
+
+bool sim_fal_route(sim_t *sim, struct evhttp_request *req,
+                   enum evhttp_cmd_type m, const char *path);
+void sim_fal_error(sim_t *sim, struct evhttp_request *req, sim_err_t err);
+
+bool sim_kinovi_route(sim_t *sim, struct evhttp_request *req,
+                      enum evhttp_cmd_type m, const char *path);
+void sim_kinovi_error(sim_t *sim, struct evhttp_request *req, sim_err_t err);
+
+bool sim_luma_route(sim_t *sim, struct evhttp_request *req,
+                    enum evhttp_cmd_type m, const char *path);
+void sim_luma_error(sim_t *sim, struct evhttp_request *req, sim_err_t err);
+
+bool sim_minimax_route(sim_t *sim, struct evhttp_request *req,
+                       enum evhttp_cmd_type m, const char *path);
+void sim_minimax_error(sim_t *sim, struct evhttp_request *req,
+                       sim_err_t err);
+
+bool sim_veo_route(sim_t *sim, struct evhttp_request *req,
+                   enum evhttp_cmd_type m, const char *path);
+void sim_veo_error(sim_t *sim, struct evhttp_request *req, sim_err_t err);
+
+/* Answers 405 in the simulator's own shape. */
+void sim_not_allowed(struct evhttp_request *req);
 
 #endif

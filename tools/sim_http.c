@@ -1,7 +1,8 @@
 /*
  * sim_http - the provider simulator's request readers and replies: the
- * bearer token, the JSON body, JSON and raw answers, and the error table
- * that spells each error the Kling way or the Seedance (Ark) way.
+ * bearer token, the JSON body, query arguments, path matching, JSON and
+ * raw answers, and the error table that spells each error the Kling way
+ * or the Seedance (Ark) way; the other APIs spell it in their own file.
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -9,9 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "sim.h"
@@ -95,6 +98,17 @@ sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
     json_t *doc;
 
     assert(err > SIM_E_OK && err < SIM_E_COUNT);
+    switch (api) {
+    case SIM_API_RUNWAY: sim_runway_error(sim, req, err); return;
+    case SIM_API_OPENAI: sim_openai_error(sim, req, err); return;
+    case SIM_API_REPLICATE: sim_replicate_error(sim, req, err); return;
+    case SIM_API_FAL: sim_fal_error(sim, req, err); return;
+    case SIM_API_KINOVI: sim_kinovi_error(sim, req, err); return;
+    case SIM_API_LUMA: sim_luma_error(sim, req, err); return;
+    case SIM_API_MINIMAX: sim_minimax_error(sim, req, err); return;
+    case SIM_API_VEO: sim_veo_error(sim, req, err); return;
+    default: break;
+    }
     if (api == SIM_API_KLING) {
         sim_new_id(sim, "req-", rid, sizeof rid);
         doc = json_pack("{s:i,s:s,s:s}", "code", s_errs[err].kling_code,
@@ -110,16 +124,101 @@ sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
 void
 sim_reply_malformed(struct evhttp_request *req, sim_api_t api, bool submit)
 {
-    static const char *const bodies[2][2] = {
-        {"{\"code\":0,\"message\":\"\",\"data\":{\"task_status\":\"succ",
-         "{\"code\":0,\"message\":\"\",\"data\":{\"task_id\":\""},
-        {"{\"id\":\"cgt-x\",\"status\":\"succ", "{\"id\":\"cgt-"},
+    /* [api][submit]: a poll answer, a submit answer, each cut short. */
+    static const char *const bodies[SIM_API_COUNT][2] = {
+        [SIM_API_KLING] =
+            {"{\"code\":0,\"message\":\"\",\"data\":{\"task_status\":\"succ",
+             "{\"code\":0,\"message\":\"\",\"data\":{\"task_id\":\""},
+        [SIM_API_SEEDANCE] = {"{\"id\":\"cgt-x\",\"status\":\"succ",
+                              "{\"id\":\"cgt-"},
+        [SIM_API_RUNWAY] = {"{\"id\":\"rw-x\",\"status\":\"SUCC",
+                            "{\"id\":\"rw-"},
+        [SIM_API_OPENAI] = {"{\"id\":\"video_x\",\"object\":\"video\",\"sta",
+                            "{\"id\":\"video_"},
+        [SIM_API_REPLICATE] = {"{\"id\":\"rp-x\",\"status\":\"succ",
+                               "{\"id\":\"rp"},
+        [SIM_API_FAL] = {"{\"status\":\"COMPL", "{\"request_id\":\"fal-"},
+        [SIM_API_KINOVI] = {"{\"taskId\":\"task_x\",\"status\":\"succ",
+                            "{\"taskId\":\"task_"},
+        [SIM_API_LUMA] = {"{\"id\":\"lu-x\",\"state\":\"compl",
+                          "{\"id\":\"lu-"},
+        [SIM_API_MINIMAX] = {"{\"task_id\":\"mm-x\",\"status\":\"Succ",
+                             "{\"task_id\":\"mm-"},
+        [SIM_API_VEO] = {"{\"name\":\"models/m/operations/op-x\",\"done\":tr",
+                         "{\"name\":\"models/"},
     };
+    assert((unsigned)api < SIM_API_COUNT);
     const char *body = bodies[api][submit];
     sim_reply_raw(req, 200, "application/json", body, strlen(body));
 }
 
+int
+sim_err_status(sim_err_t err)
+{
+    assert(err > SIM_E_OK && err < SIM_E_COUNT);
+    return s_errs[err].status;
+}
+
+const char *
+sim_err_message(sim_err_t err)
+{
+    assert(err > SIM_E_OK && err < SIM_E_COUNT);
+    return s_errs[err].message;
+}
+
+void
+sim_iso8601(int64_t ms, char *out, size_t len)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    char buf[32];
+    if (gmtime_r(&secs, &tm) == NULL ||
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        buf[0] = '\0';
+    snprintf(out, len, "%s.%03dZ", buf, (int)(ms % 1000));
+}
+
 /* ---- requests -------------------------------------------------------- */
+
+bool
+sim_path_id(const char *path, const char *prefix, const char *suffix,
+            char *id, size_t len)
+{
+    size_t np = strlen(prefix), ns = strlen(suffix), nl = strlen(path);
+    if (nl <= np + ns || strncmp(path, prefix, np) != 0 ||
+        strcmp(path + nl - ns, suffix) != 0)
+        return false;
+    size_t n = nl - np - ns;
+    if (n >= len || memchr(path + np, '/', n) != NULL)
+        return false;
+    memcpy(id, path + np, n);
+    id[n] = '\0';
+    return true;
+}
+
+bool
+sim_query_arg(struct evhttp_request *req, const char *key, char *out,
+              size_t len)
+{
+    const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    struct evkeyvalq args;
+    bool ok = false;
+    if (q == NULL || evhttp_parse_query_str(q, &args) != 0)
+        return false;
+    const char *v = evhttp_find_header(&args, key);
+    if (v != NULL && *v != '\0' && strlen(v) < len) {
+        memcpy(out, v, strlen(v) + 1);
+        ok = true;
+    }
+    evhttp_clear_headers(&args);
+    return ok;
+}
+
+const char *
+sim_header(struct evhttp_request *req, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(req), name);
+}
 
 const char *
 sim_bearer(struct evhttp_request *req)

@@ -115,12 +115,38 @@ sim_task_find(sim_t *sim, const char *id)
 }
 
 struct sim_task *
+sim_task_of(sim_t *sim, const char *id, sim_api_t api)
+{
+    struct sim_task *t = sim_task_find(sim, id);
+    return t != NULL && t->api == api && !t->deleted ? t : NULL;
+}
+
+int
+sim_task_progress(const struct sim_task *t)
+{
+    if (t->state >= SIM_ST_SUCCEEDED)
+        return t->state == SIM_ST_SUCCEEDED ? 100 : 0;
+    if (t->state == SIM_ST_QUEUED)
+        return 0;
+    int64_t elapsed = rl_clock_mono_ms() - t->created_mono_ms;
+    if (t->script.render_ms <= 0 || elapsed >= t->script.render_ms)
+        return 99;
+    return (int)(elapsed * 100 / t->script.render_ms);
+}
+
+struct sim_task *
 sim_task_new(sim_t *sim, sim_api_t api, const char *model, const char *prompt,
              const struct sim_script *sc)
 {
+    static const char *const prefixes[SIM_API_COUNT] = {
+        [SIM_API_KLING] = "kl",      [SIM_API_SEEDANCE] = "cgt-",
+        [SIM_API_RUNWAY] = "rw-",    [SIM_API_OPENAI] = "video_",
+        [SIM_API_REPLICATE] = "rp",  [SIM_API_FAL] = "fal-",
+        [SIM_API_KINOVI] = "task_",  [SIM_API_LUMA] = "lu-",
+        [SIM_API_MINIMAX] = "mm",    [SIM_API_VEO] = "op-",
+    };
     struct sim_task *t = rl_calloc(1, sizeof *t);
-    sim_new_id(sim, api == SIM_API_KLING ? "kl" : "cgt-", t->id,
-               sizeof t->id);
+    sim_new_id(sim, prefixes[api], t->id, sizeof t->id);
     t->node.key = t->id;
     t->api = api;
     t->model = rl_strdup(model);
@@ -142,6 +168,7 @@ s_task_destroy(struct sim_task **p)
     if (t == NULL)
         return;
     free(t->external_id);
+    free(t->extra);
     free(t->prompt);
     free(t->model);
     free(t);

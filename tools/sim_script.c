@@ -45,10 +45,19 @@ static const struct s_word s_malformed_words[] = {
     {NULL, 0},
 };
 
+static const char *const s_api_names[SIM_API_COUNT] = {
+    [SIM_API_KLING] = "kling",       [SIM_API_SEEDANCE] = "seedance",
+    [SIM_API_RUNWAY] = "runway",     [SIM_API_OPENAI] = "openai",
+    [SIM_API_REPLICATE] = "replicate", [SIM_API_FAL] = "fal",
+    [SIM_API_KINOVI] = "kinovi",     [SIM_API_LUMA] = "luma",
+    [SIM_API_MINIMAX] = "minimax",   [SIM_API_VEO] = "veo",
+};
+
 const char *
 sim_script_api_name(sim_api_t api)
 {
-    return api == SIM_API_SEEDANCE ? "seedance" : "kling";
+    assert((unsigned)api < SIM_API_COUNT);
+    return s_api_names[api];
 }
 
 /* Parses a decimal integer in [0, max]; -1 when it is not one. */
@@ -234,12 +243,31 @@ sim_script_parse(const char *prompt, const char *sim_name, sim_api_t api,
 const char *
 sim_script_state_name(sim_api_t api, sim_state_t state)
 {
-    static const char *const names[2][SIM_ST_COUNT] = {
-        {"submitted", "processing", "succeed", "failed", "failed", "failed"},
-        {"queued", "running", "succeeded", "failed", "expired", "cancelled"},
+    /* QUEUED, RUNNING, SUCCEEDED, FAILED, EXPIRED, CANCELLED */
+    static const char *const names[SIM_API_COUNT][SIM_ST_COUNT] = {
+        [SIM_API_KLING] = {"submitted", "processing", "succeed", "failed",
+                           "failed", "failed"},
+        [SIM_API_SEEDANCE] = {"queued", "running", "succeeded", "failed",
+                              "expired", "cancelled"},
+        [SIM_API_RUNWAY] = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED",
+                            "FAILED", "CANCELLED"},
+        [SIM_API_OPENAI] = {"queued", "in_progress", "completed", "failed",
+                            "failed", "failed"},
+        [SIM_API_REPLICATE] = {"starting", "processing", "succeeded",
+                               "failed", "failed", "canceled"},
+        [SIM_API_FAL] = {"IN_QUEUE", "IN_PROGRESS", "COMPLETED", "COMPLETED",
+                         "COMPLETED", "COMPLETED"},
+        [SIM_API_KINOVI] = {"waiting", "generating", "success", "fail",
+                            "fail", "fail"},
+        [SIM_API_LUMA] = {"queued", "dreaming", "completed", "failed",
+                          "failed", "failed"},
+        [SIM_API_MINIMAX] = {"Queueing", "Processing", "Success", "Fail",
+                             "Fail", "Fail"},
+        [SIM_API_VEO] = {"pending", "running", "done", "failed", "failed",
+                         "cancelled"},
     };
-    assert(state < SIM_ST_COUNT);
-    return names[api == SIM_API_SEEDANCE][state];
+    assert((unsigned)api < SIM_API_COUNT && state < SIM_ST_COUNT);
+    return names[api][state];
 }
 
 sim_state_t

@@ -8,10 +8,12 @@
  *
  *   directive := "[sim" { WS token } [ WS ] "]"
  *   token     := [ scope "." ] key "=" value
- *   scope     := "kling" | "seedance" | <the simulator's --name>
+ *   scope     := <an API name> | <the simulator's --name>
+ *   API name  := "kling" | "seedance" | "runway" | "openai" | "replicate"
+ *              | "fal" | "kinovi" | "luma" | "minimax" | "veo"
  *
  * A prompt may hold any number of blocks. Precedence, lowest first:
- * unscoped keys, API-scoped keys (kling./seedance.), name-scoped keys
+ * unscoped keys, API-scoped keys (kling., runway., ...), name-scoped keys
  * (NAME.); within one level the last occurrence wins. Tokens scoped to
  * another API or name, unknown keys, and bad values (not in the list
  * below, or out of range) are ignored and leave the field unchanged.
@@ -48,6 +50,15 @@
 typedef enum {
     SIM_API_KLING = 0,
     SIM_API_SEEDANCE = 1,
+    SIM_API_RUNWAY,
+    SIM_API_OPENAI,
+    SIM_API_REPLICATE,
+    SIM_API_FAL,
+    SIM_API_KINOVI,
+    SIM_API_LUMA,
+    SIM_API_MINIMAX,
+    SIM_API_VEO,
+    SIM_API_COUNT,
 } sim_api_t;
 
 /* What a submit answers. */
@@ -128,10 +139,12 @@ struct sim_script {
 void sim_script_parse(const char *prompt, const char *sim_name,
                       sim_api_t api, struct sim_script *out);
 
-/* "kling" or "seedance". */
+/* The API's scope name: "kling", "seedance", "runway", ... */
 const char *sim_script_api_name(sim_api_t api);
 
-/* The API's spelling of a state, e.g. Kling "succeed", Ark "succeeded". */
+/* The API's spelling of a state, e.g. Kling "succeed", Ark "succeeded",
+ * Runway "SUCCEEDED". Veo has no status enum: its names are the
+ * simulator's own (operations only say done). */
 const char *sim_script_state_name(sim_api_t api, sim_state_t state);
 
 /* The state shown by the n-th answered poll (n >= 1) of a task created

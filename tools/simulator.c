@@ -1,9 +1,11 @@
 /*
- * reelay-simulator - a loopback HTTP server speaking the Kling and
- * Seedance (BytePlus Ark) video APIs, with each task's behaviour scripted
+ * reelay-simulator - a loopback HTTP server speaking the Kling, Seedance
+ * (BytePlus Ark), Runway, OpenAI, Replicate, fal, Kinovi, Luma, MiniMax
+ * and Veo video APIs, with each task's behaviour scripted
  * by "[sim ...]" prompt directives (sim_script.h). Integration tests only.
  * This file: the process, routing, held requests, output files and the
- * /_sim/ control endpoints; the APIs are in sim_kling.c and sim_seedance.c,
+ * /_sim/ control endpoints; the APIs are in sim_kling.c, sim_seedance.c
+ * and sim_<api>.c for the others (base URLs: sim.h),
  * tasks in sim_index.c, replies in sim_http.c, shared types in sim.h.
  * SPDX-License-Identifier: MIT
  */
@@ -135,6 +137,7 @@ s_task_summary(const struct sim_task *t)
                      "cancelled", t->cancelled, "deleted", t->deleted,
                      "endpoint",
                      t->api == SIM_API_SEEDANCE ? "tasks"
+                     : t->api != SIM_API_KLING  ? sim_script_api_name(t->api)
                      : t->i2v                   ? "image2video"
                                                 : "text2video");
 }
@@ -240,8 +243,8 @@ s_route(const char *path, const char *prefix, char *id, size_t id_len)
     return 1;
 }
 
-static void
-s_not_allowed(struct evhttp_request *req)
+void
+sim_not_allowed(struct evhttp_request *req)
 {
     sim_reply_json(req, 405, json_pack("{s:s}", "error", "method not allowed"));
 }
@@ -251,9 +254,18 @@ static bool
 s_dispatch_api(sim_t *sim, struct evhttp_request *req,
                enum evhttp_cmd_type m, const char *path)
 {
+    static bool (*const routes[])(sim_t *, struct evhttp_request *,
+                                  enum evhttp_cmd_type, const char *) = {
+        sim_runway_route, sim_openai_route,  sim_replicate_route,
+        sim_fal_route,    sim_kinovi_route,  sim_luma_route,
+        sim_minimax_route, sim_veo_route,
+    };
     char id[SIM_ID_LEN];
     int r;
 
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (routes[i](sim, req, m, path))
+            return true;
     for (int i2v = 0; i2v < 2; i2v++) {
         r = s_route(path, i2v ? s_kling_i2v : s_kling_t2v, id, sizeof id);
         if (r == 0 && m == EVHTTP_REQ_POST)
@@ -261,7 +273,7 @@ s_dispatch_api(sim_t *sim, struct evhttp_request *req,
         else if (r == 1 && m == EVHTTP_REQ_GET)
             sim_kling_poll(sim, req, i2v, id);
         else if (r >= 0)
-            s_not_allowed(req);
+            sim_not_allowed(req);
         if (r >= 0)
             return true;
     }
@@ -273,7 +285,7 @@ s_dispatch_api(sim_t *sim, struct evhttp_request *req,
     else if (r == 1 && m == EVHTTP_REQ_DELETE)
         sim_seedance_cancel(sim, req, id);
     else if (r >= 0)
-        s_not_allowed(req);
+        sim_not_allowed(req);
     return r >= 0;
 }
 
@@ -390,6 +402,7 @@ s_sim_new(const sim_config_t *cfg)
     evhttp_set_timeout(sim->http, SIM_CONN_TIMEOUT_S);
     evhttp_set_allowed_methods(sim->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
                                               EVHTTP_REQ_DELETE |
+                                              EVHTTP_REQ_PUT |
                                               EVHTTP_REQ_HEAD);
     return sim;
 fail:

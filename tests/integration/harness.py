@@ -422,8 +422,15 @@ class Cluster:
                  deliverers=1, retry_schedule="0,0.3,0.6",
                  webhook_timeout_ms=2000, poll_interval_ms=100,
                  env=None, simulator=True, receiver=True,
-                 seedance_simulator=False):
+                 seedance_simulator=False, config_text=None):
         self.bin = bin_dir
+        # config_text: a custom configuration for every process instead
+        # of deploy/reelay.ini, for catalogs with providers of their own.
+        # A string, or a callable(cluster) -> string called once the
+        # simulator listens (so it can name self.sim_url); written to
+        # <tmp>/reelay-test.ini. The environment overrides still apply.
+        self.config_text = config_text
+        self.config = CONFIG
         # seedance_simulator: run a second simulator process that serves
         # sim-seedance alone (the first one then serves sim-kling only),
         # so /_sim/behaviour and /_sim/stats of one provider do not
@@ -504,6 +511,8 @@ class Cluster:
             self.start_simulator()
         if self.want_seedance_sim:
             self.start_seedance_simulator()
+        if self.config_text is not None:
+            self.write_config()
         if self.want_receiver:
             self.start_receiver()
         for i in range(self.n_brokers):
@@ -546,7 +555,7 @@ class Cluster:
                 del e[k]
         sim = "http://127.0.0.1:%d" % getattr(self, "sim_port", 1)
         e.update({
-            "REELAY_CONFIG": CONFIG,
+            "REELAY_CONFIG": self.config,
             "REELAY_REDIS_HOST": "127.0.0.1",
             "REELAY_REDIS_PORT": str(self.redis_port),
             "REELAY_REDIS_EMBEDDED": "false",
@@ -561,6 +570,9 @@ class Cluster:
             "REELAY_WEBHOOK_RETRY_SCHEDULE": self.retry_schedule,
             "REELAY_WEBHOOK_TIMEOUT_MS": str(self.webhook_timeout_ms),
             "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "100",
+            # The host breaker's pause, shortened like the schedule (30 s
+            # by default, as long as the last retry gap).
+            "REELAY_WEBHOOK_HOST_COOLDOWN_MS": "600",
             "REELAY_PROVIDER_SIM_KLING_BASE_URL": sim,
             "REELAY_PROVIDER_SIM_SEEDANCE_BASE_URL":
                 "http://127.0.0.1:%d/api/v3" % getattr(
@@ -580,6 +592,18 @@ class Cluster:
         })
         e.update(self.extra_env)
         return e
+
+    def write_config(self):
+        """Writes config_text to the temporary directory and makes it the
+        configuration of every process started from now on."""
+        text = self.config_text
+        if callable(text):
+            text = text(self)
+        path = os.path.join(self.tmp, "reelay-test.ini")
+        with open(path, "w") as f:
+            f.write(text)
+        self.config = path
+        return path
 
     def _spawn(self, name, argv, env=None, stdout=subprocess.DEVNULL):
         log = os.path.join(self.tmp, name + ".log")
@@ -667,7 +691,7 @@ class Cluster:
         if role == "broker":
             env["REELAY_HTTP_LISTEN"] = "127.0.0.1:%d" % self.http_ports[i]
         return self._spawn("%s-%d" % (role, i), [
-            os.path.join(self.bin, "reelay-" + role), "-c", CONFIG,
+            os.path.join(self.bin, "reelay-" + role), "-c", self.config,
             "--index", str(i)], env=env)
 
     def start_broker(self, i):
@@ -726,7 +750,7 @@ class Cluster:
 
     def create_account(self, credits=50):
         """Returns (account id, API key); the receiver learns the key."""
-        r = self.reelay("account", "create", "-c", CONFIG,
+        r = self.reelay("account", "create", "-c", self.config,
                         "--credits", str(credits))
         out = r.stdout.decode()
         if r.returncode != 0:
@@ -750,7 +774,7 @@ class Cluster:
 
     def cli_submit(self, key, body, idem=None):
         """`reelay submit` over the ZeroMQ ingress: (rc, status, json)."""
-        args = ["submit", "-c", CONFIG, "--key", key]
+        args = ["submit", "-c", self.config, "--key", key]
         if idem:
             args += ["--idempotency-key", idem]
         args.append(body if isinstance(body, str) else json.dumps(body))

@@ -347,6 +347,65 @@ test_prompt_key_len(void **state)
     assert_int_equal(sim_script_prompt_key_len(""), 0);
 }
 
+/* Every API is a scope of its own: a token scoped to one API applies to
+ * that API only, and beats unscoped tokens there. */
+static void
+test_new_api_scopes(void **state)
+{
+    (void)state;
+    const char *p = "[sim submit=500 runway.submit=429 fal.fail=capacity "
+                    "veo.poll_5xx=3 minimax.malformed=poll]";
+    for (int api = 0; api < SIM_API_COUNT; api++) {
+        struct sim_script sc = s_parse(p, NULL, (sim_api_t)api);
+        assert_int_equal(sc.submit, api == SIM_API_RUNWAY ? SIM_SUBMIT_429
+                                                          : SIM_SUBMIT_500);
+        assert_int_equal(sc.fail, api == SIM_API_FAL ? SIM_FAIL_CAPACITY
+                                                     : SIM_FAIL_NONE);
+        assert_int_equal(sc.poll_5xx, api == SIM_API_VEO ? 3 : 0);
+        assert_int_equal(sc.malformed, api == SIM_API_MINIMAX
+                                           ? SIM_MALFORMED_POLL
+                                           : SIM_MALFORMED_NONE);
+    }
+    /* A name scope still beats an API scope. */
+    struct sim_script sc = s_parse("[sim openai.steps=2 sim3.steps=7]",
+                                   "sim3", SIM_API_OPENAI);
+    assert_int_equal(sc.steps, 7);
+    /* Another API's scope is ignored, not taken for a name. */
+    sc = s_parse("[sim luma.steps=4]", NULL, SIM_API_KINOVI);
+    assert_int_equal(sc.steps, 0);
+}
+
+static void
+test_new_api_names(void **state)
+{
+    (void)state;
+    static const char *const names[SIM_API_COUNT] = {
+        "kling",  "seedance", "runway", "openai",  "replicate",
+        "fal",    "kinovi",   "luma",   "minimax", "veo",
+    };
+    for (int api = 0; api < SIM_API_COUNT; api++) {
+        assert_string_equal(sim_script_api_name((sim_api_t)api), names[api]);
+        for (int st = 0; st < SIM_ST_COUNT; st++)
+            assert_non_null(
+                sim_script_state_name((sim_api_t)api, (sim_state_t)st));
+    }
+    assert_string_equal(sim_script_state_name(SIM_API_RUNWAY, SIM_ST_QUEUED),
+                        "PENDING");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_OPENAI, SIM_ST_RUNNING), "in_progress");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_REPLICATE, SIM_ST_CANCELLED),
+        "canceled");
+    assert_string_equal(sim_script_state_name(SIM_API_FAL, SIM_ST_FAILED),
+                        "COMPLETED");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_KINOVI, SIM_ST_SUCCEEDED), "success");
+    assert_string_equal(sim_script_state_name(SIM_API_LUMA, SIM_ST_RUNNING),
+                        "dreaming");
+    assert_string_equal(
+        sim_script_state_name(SIM_API_MINIMAX, SIM_ST_FAILED), "Fail");
+}
+
 int
 main(void)
 {
@@ -370,6 +429,8 @@ main(void)
         cmocka_unit_test(test_poll_actions),
         cmocka_unit_test(test_submit_actions),
         cmocka_unit_test(test_prompt_key_len),
+        cmocka_unit_test(test_new_api_scopes),
+        cmocka_unit_test(test_new_api_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
