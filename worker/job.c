@@ -20,7 +20,8 @@
 #include "rl_keys.h"
 #include "rl_log.h"
 
-#define JOB_MAX_FIELDS 96
+#define JOB_MAX_FIELDS 16  /* field/value entries a caller adds */
+#define JOB_RESTATED 8     /* entries s_restate() adds */
 
 void
 job_ref(job_t *j)
@@ -114,23 +115,115 @@ s_on_update(redisReply *reply, void *arg)
     job_unref(j);
 }
 
-void
-job_update(job_t *j, const char *history_json, const char **kv, int nkv)
+/* The fields every write restates from memory (the lease holder's state
+ * is the truth): the attempt, the upstream task, the chain index and the
+ * provider. Returns the number of argv entries written (8). */
+static int
+s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
 {
-    char key[RL_KEY_MAX];
-    const char *argv[2 + JOB_MAX_FIELDS];
+    snprintf(attempt, 24, "%d", j->attempt);
+    snprintf(idx, 24, "%zu", j->chain_idx);
+    argv[0] = "attempts";
+    argv[1] = attempt;
+    argv[2] = "task_id";
+    argv[3] = j->task_id;
+    argv[4] = "chain_idx";
+    argv[5] = idx;
+    argv[6] = "provider";
+    argv[7] = job_provider(j)->name;
+    return JOB_RESTATED;
+}
+
+/* Sends job_update.lua with the restated fields, then kv. */
+static int
+s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
+              rl_redis_cb cb)
+{
+    char key[RL_KEY_MAX], attempt[24], idx[24];
+    const char *argv[3 + JOB_RESTATED + JOB_MAX_FIELDS];
     int argc = 0;
+    assert(nkv <= JOB_MAX_FIELDS);
     rl_keys_job(key, sizeof key, j->acct, j->id);
     argv[argc++] = key;
     argv[argc++] = j->fence;
     argv[argc++] = history_json ? history_json : "";
-    for (int i = 0; i < nkv && argc < 2 + JOB_MAX_FIELDS; i++)
+    argc += s_restate(j, attempt, idx, argv + argc);
+    for (int i = 0; i < nkv; i++)
         argv[argc++] = kv[i];
-    /* A lost update is harmless: the next one carries the same fields,
-     * and the terminal write is retried until its outcome is known. */
-    if (rl_redis_script(j->w->redis, "job_update", s_on_update, j, 1, argc,
-                        argv, NULL) == 0)
-        job_ref(j);
+    if (rl_redis_script(j->w->redis, "job_update", cb, j, 1, argc, argv,
+                        NULL) != 0)
+        return -1;
+    job_ref(j);
+    return 0;
+}
+
+void
+job_update(job_t *j, const char *history_json, const char **kv, int nkv)
+{
+    /* A lost update is harmless: the next one restates the fields that
+     * matter for a takeover, and the terminal write is retried until its
+     * outcome is known. */
+    (void)s_update_send(j, history_json, kv, nkv, s_on_update);
+}
+
+static void s_record_send(job_t *j);
+
+static void
+s_on_retry_record(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_record_send(arg);
+}
+
+/* Unknown outcome or Redis unreachable: the same write again shortly
+ * (it is idempotent), until the lease runs out. */
+static void
+s_record_retry(job_t *j)
+{
+    if (++j->retries <= JOB_MAX_WRITE_RETRIES)
+        job_set_timer(j, JOB_RETRY_MS, s_on_retry_record);
+    else
+        job_drop(j, "cannot record the submit intent");
+}
+
+static void
+s_on_record(redisReply *reply, void *arg)
+{
+    job_t *j = arg;
+    const char *s = rl_redis_reply_str(reply);
+    if (j->state == JOB_RECORDING) {
+        if (s != NULL && strcmp(s, "ok") == 0) {
+            void (*then)(job_t *) = j->recorded;
+            j->recorded = NULL;
+            j->retries = 0;
+            then(j);
+        } else if (s != NULL && strcmp(s, "stale") == 0) {
+            j->w->stats.stale_writes++;
+            job_drop(j, "fencing token is stale: another worker owns it");
+        } else {
+            s_record_retry(j);
+        }
+    }
+    job_unref(j);
+}
+
+static void
+s_record_send(job_t *j)
+{
+    if (j->state == JOB_RECORDING &&
+        s_update_send(j, NULL, NULL, 0, s_on_record) != 0)
+        s_record_retry(j);
+}
+
+void
+job_record(job_t *j, void (*then)(job_t *))
+{
+    assert(j->req == NULL && then != NULL);
+    j->state = JOB_RECORDING;
+    j->recorded = then;
+    j->retries = 0;
+    s_record_send(j);
 }
 
 static void s_finish_send(job_t *j);
@@ -186,7 +279,7 @@ s_on_finish(redisReply *reply, void *arg)
 static void
 s_finish_send(job_t *j)
 {
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[24];
+    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[24], attempt[24], idx[24];
     rl_keys_job(key, sizeof key, j->acct, j->id);
     rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
     long billed = rl_config_price(job_model(j), j->duration_s);
@@ -206,11 +299,12 @@ s_finish_send(job_t *j)
         "error_code", ok[0] ? "" : r->code,
         "error_message", ok[0] ? "" : r->message,
         "failover_used", j->failover_used ? "1" : "0",
-        "provider", job_provider(j)->name,
         "model_used", job_model(j)->name,
         "render_ms", render_ms,
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* s_restate */
     };
     int argc = (int)(sizeof argv / sizeof argv[0]);
+    s_restate(j, attempt, idx, argv + argc - JOB_RESTATED);
     if (rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
                         argv, NULL) == 0)
         job_ref(j);

@@ -1,22 +1,27 @@
 /*
  * job - one job in a worker, from claim to terminal write.
  *
- *            claim.lua ok                 submit ok
- *  CLAIMING ------------> SUBMITTING ----------------> WAITING <---+
- *     |  (task_id known: resume) -----------------------^   |      |
- *     |                     | submit error:                 | timer|
- *     | refused             | next affordable model         v      |
- *     v                     +----> SUBMITTING          POLLING ----+
- *   (freed)                                              | terminal
- *                                   FINISHING <----------+
+ *           claim.lua ok              intent ok            submit ok
+ *  CLAIMING ---------> RECORDING -----------> SUBMITTING -----> WAITING <-+
+ *     |  (task_id known: resume) -------------------------------^  |      |
+ *     |                    ^                      | submit error:  | timer|
+ *     | refused            | next affordable model|                v      |
+ *     v                    +----------------------+           POLLING ----+
+ *   (freed)                                                      | terminal
+ *                                   FINISHING <------------------+
  *                                       | job_finish.lua, push
  *                                       v
  *                                    (freed)
  *
  * Invariants: a job in SUBMITTING or POLLING has exactly one HTTP request
- * in the air; in WAITING its timer is armed and no request is in the air;
- * every Redis write carries the fence the claim returned, and a "stale"
- * answer drops the job at once (another worker owns it now). The
+ * in the air; in RECORDING none, and its submit waits until Redis holds
+ * the attempt number it is about to use (the intent: a worker taking
+ * the job over after a crash uses the next number, so no attempt is made
+ * twice unrecorded); in WAITING its timer is armed and no request is in
+ * the air. Every Redis write carries the fence the claim returned, and a
+ * "stale" answer drops the job at once (another worker owns it now);
+ * every write also restates the job's attempt, upstream task, chain
+ * index and provider, so one lost write is mended by the next. The
  * deadline timer (maximum wait) is armed from claim to FINISHING.
  * SPDX-License-Identifier: MIT
  */

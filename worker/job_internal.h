@@ -22,6 +22,7 @@
 
 typedef enum {
     JOB_CLAIMING = 0,
+    JOB_RECORDING,       /* the submit intent is being written */
     JOB_SUBMITTING,
     JOB_WAITING,
     JOB_POLLING,
@@ -60,6 +61,7 @@ struct job {
     char phase[JOB_PHASE_MAX];       /* last recorded phase */
     int progress;                    /* last recorded progress */
     struct event *timer;             /* next poll or retry */
+    void (*recorded)(job_t *);       /* runs once job_record() landed */
     struct event *deadline;          /* maximum wait */
     rl_http_req_t *req;              /* request in the air, or NULL */
     adapter_result_t last;           /* last provider answer */
@@ -72,6 +74,7 @@ void job_drop(job_t *j, const char *why);
 void job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *));
 void job_update(job_t *j, const char *history_json, const char **kv,
                 int nkv);
+void job_record(job_t *j, void (*then)(job_t *));
 void job_finish(job_t *j, const char *status, const char *reason);
 const rl_model_conf_t *job_model(const job_t *j);
 const rl_provider_conf_t *job_provider(const job_t *j);

@@ -21,6 +21,7 @@
 #define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
 
 static void s_submit(job_t *j);
+static void s_submit_recorded(job_t *j);
 static void s_poll(job_t *j);
 
 static breaker_t *
@@ -138,30 +139,24 @@ s_failover(job_t *j, const char *why)
     json_object_set_new(h, "reason", json_string(reason));
     char *hist = json_dumps(h, JSON_COMPACT);
     json_decref(h);
-    char idx[16];
-    snprintf(idx, sizeof idx, "%zu", j->chain_idx);
-    const char *kv[] = {"chain_idx", idx, "failover_used", "1", "task_id", "",
-                        "provider", job_provider(j)->name, "phase", "Queued"};
-    job_update(j, hist, kv, 10);
+    const char *kv[] = {"failover_used", "1", "phase", "Queued"};
+    job_update(j, hist, kv, 4);
     free(hist);
     snprintf(j->phase, sizeof j->phase, "Queued");
     s_submit(j);
 }
 
+/* Records the upstream task (restated by job_update, so should this
+ * write be lost the next progress write carries it). */
 static void
 s_record_submit(job_t *j)
 {
-    char hist[ADAPTER_MSG_MAX], idx[16], attempts[16];
+    char hist[ADAPTER_MSG_MAX];
     snprintf(hist, sizeof hist,
              "{\"status\":\"processing\",\"phase\":\"Queued\","
              "\"reason\":\"submitted to %s (%s)\"}",
              job_provider(j)->name, job_model(j)->upstream_model);
-    snprintf(idx, sizeof idx, "%zu", j->chain_idx);
-    snprintf(attempts, sizeof attempts, "%d", j->attempt);
-    const char *kv[] = {"task_id", j->task_id, "provider",
-                        job_provider(j)->name, "chain_idx", idx, "attempts",
-                        attempts};
-    job_update(j, hist, kv, 8);
+    job_update(j, hist, NULL, 0);
 }
 
 static void
@@ -197,9 +192,6 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
 static void
 s_submit(job_t *j)
 {
-    const adapter_t *a = s_adapter(j);
-    adapter_request_t req = {0};
-    adapter_job_t aj;
     /* A worker that was paused past its lease (a zombie) must not render
      * anything again: the job has a new owner by now. */
     if (!lease_ok(j->w->lease)) {
@@ -215,8 +207,19 @@ s_submit(job_t *j)
         s_failover(j, j->last.message);
         return;
     }
-    j->state = JOB_SUBMITTING;
+    /* Redis learns the attempt number before the provider sees it. */
     j->attempt++;
+    job_record(j, s_submit_recorded);
+}
+
+/* The intent is recorded: the upstream submit itself. */
+static void
+s_submit_recorded(job_t *j)
+{
+    const adapter_t *a = s_adapter(j);
+    adapter_request_t req = {0};
+    adapter_job_t aj;
+    j->state = JOB_SUBMITTING;
     s_adapter_job(j, &aj);
     if (a == NULL ||
         a->build_submit(job_provider(j), &aj, rl_clock_wall_ms() / 1000,
