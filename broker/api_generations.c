@@ -12,6 +12,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "api_webhooks.h"
 #include "http_reply.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
@@ -129,6 +130,8 @@ void
 api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char key_hash[RL_SHA256_HEX_LEN];
+    if (api_webhooks_route_get(b, req, id))
+        return; /* {id}/deliveries */
     if (!http_key_hash(req, key_hash))
         return;
     if (!s_job_id_ok(id)) {

@@ -18,6 +18,7 @@
 #include "api_admin.h"
 #include "api_generations.h"
 #include "api_tasks.h"
+#include "api_webhooks.h"
 #include "dispatch.h"
 #include "http_reply.h"
 
@@ -40,6 +41,10 @@ static void s_readyz(broker_t *b, struct evhttp_request *req,
 static const route_t s_routes[] = {
     {EVHTTP_REQ_POST, "/v1/video/generations", api_generations_create},
     {EVHTTP_REQ_GET, "/v1/video/generations/", api_generations_get},
+    {EVHTTP_REQ_POST, "/v1/video/generations/", api_webhooks_redeliver},
+    {EVHTTP_REQ_GET, "/v1/webhooks/failed", api_webhooks_failed},
+    {EVHTTP_REQ_POST, "/v1/webhooks/recover", api_webhooks_recover},
+    {EVHTTP_REQ_PUT, "/v1/account/webhooks", api_webhooks_settings},
     {EVHTTP_REQ_POST, "/v1/accounts", api_accounts_signup},
     {EVHTTP_REQ_GET, "/v1/account", api_accounts_get},
     {EVHTTP_REQ_GET, "/v1/account/ledger", api_accounts_ledger},

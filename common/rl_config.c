@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,34 @@ typedef struct {
 #define DAY_S 86400L       /* a day in seconds */
 #define CREDITS 1000000000L /* most credits in one account */
 #define EP RL_CONFIG_MAX_ENDPOINTS
+
+/* [webhook] allow entries: ADDR or ADDR/PREFIX, IPv4 or IPv6. */
+static int
+s_check_cidr(const char *v, char *why, size_t why_len)
+{
+    char addr[64];
+    unsigned char buf[16];
+    const char *slash = strchr(v, '/');
+    size_t n = slash ? (size_t)(slash - v) : strlen(v);
+    int bits = strchr(v, ':') ? 128 : 32;
+    char *end = NULL;
+    long prefix = bits;
+    if (n == 0 || n >= sizeof addr)
+        goto bad;
+    memcpy(addr, v, n);
+    addr[n] = '\0';
+    if (inet_pton(bits == 32 ? AF_INET : AF_INET6, addr, buf) != 1)
+        goto bad;
+    if (slash != NULL) {
+        prefix = strtol(slash + 1, &end, 10);
+        if (!isdigit((unsigned char)slash[1]) || *end != '\0' || prefix > bits)
+            goto bad;
+    }
+    return 0;
+bad:
+    snprintf(why, why_len, "'%s' is not an IP address or ADDR/PREFIX", v);
+    return -1;
+}
 
 #define CF(f) offsetof(rl_config_t, f)
 #define NUM(t, s, k, f, lo, hi, d) {s, k, t, CF(f), 0, lo, hi, NULL, d, false}
@@ -106,6 +135,17 @@ static const rl_config_key_t s_fixed_keys[] = {
     LNG("webhook", "outbox_scan_ms", outbox_scan_ms, 10, HOUR_MS, "1000"),
     LNG("webhook", "delivery_concurrency", delivery_concurrency, 1, 100000,
         "256"),
+    LNG("webhook", "per_host_concurrency", per_host_concurrency, 1, 100000,
+        "16"),
+    INT("webhook", "host_breaker_failures", host_breaker_failures, 1, 1000,
+        "5"),
+    LNG("webhook", "host_cooldown_ms", host_cooldown_ms, 10, HOUR_MS, "30000"),
+    {"webhook", "allow", RL_KEY_LIST, CF(webhook_allow), CF(nwebhook_allow),
+     0, RL_CONFIG_MAX_ALLOW, s_check_cidr, "", false},
+    SECS("webhook", "long_schedule", long_schedule_ms, nlong_schedule,
+         RL_CONFIG_MAX_RETRIES, "0,60,300,1800,7200,21600"),
+    LNG("webhook", "rotation_grace_s", rotation_grace_s, 0, 30 * DAY_S,
+        "86400"),
     STR("launcher", "data_dir", data_dir, rl_config_check_nonempty, "./run"),
     BOOL("launcher", "simulator", simulator, "true"),
     STR("launcher", "simulator_listen", simulator_listen, rl_config_check_addr,

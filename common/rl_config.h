@@ -29,6 +29,7 @@
 #define RL_CONFIG_MAX_ENDPOINTS 16
 #define RL_CONFIG_MAX_RETRIES 16
 #define RL_CONFIG_MAX_RATIOS 8
+#define RL_CONFIG_MAX_ALLOW 32
 
 typedef struct {
     char *name;            /* section suffix: [provider.NAME] */
@@ -103,6 +104,15 @@ typedef struct {
     long dedup_ttl_s;           /* (job, status) dedup window */
     long outbox_scan_ms;        /* deliverer scans the outbox this often */
     long delivery_concurrency;  /* attempts in the air per deliverer */
+    long per_host_concurrency;  /* attempts in the air per webhook host */
+    int host_breaker_failures;  /* failures in a row that pause a host */
+    long host_cooldown_ms;      /* how long a paused host waits */
+    char *webhook_allow[RL_CONFIG_MAX_ALLOW]; /* IPs/CIDRs webhooks may
+                                   reach despite the SSRF guard */
+    size_t nwebhook_allow;
+    long long_schedule_ms[RL_CONFIG_MAX_RETRIES]; /* wh_schedule = long */
+    size_t nlong_schedule;      /* its number of attempts */
+    long rotation_grace_s;      /* a rotated whsec_ secret keeps signing */
 
     /* [security] */
     char *master_key;           /* 64 hex digits: AES-256-GCM key sealing

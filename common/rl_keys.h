@@ -19,12 +19,14 @@
  *                                       404)
  *   rl:render_avg                 hash  model -> running average render ms
  *   rl:provider_health            hash  provider -> last health check JSON
- *   rl:webhooks:failed            zset  ref -> time its delivery failed
  *   rl:job:{A}:J                  hash  every field of the job (below)
  *   rl:ledger:{A}                 list  JSON entries, newest first
  *   rl:idem:{A}:<key>             string JSON {h: body sha256, r: 202 body}
  *   rl:dlv:{A}:J                  list  JSON delivery attempts, oldest first
  *   rl:dedup:{A}:J:<status>       string "sending:<token>" | "delivered"
+ *   rl:whfail:{A}                 zset  job id -> time its delivery failed
+ *                                       for good (kept for the dedup
+ *                                       window)
  *   rl:queue                      list  refs waiting for dispatch
  *   rl:dispatched                 zset  ref -> claim deadline (ms)
  *   rl:workers                    zset  worker id -> lease expiry (ms)

@@ -5,6 +5,7 @@
 #include "attempt.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -16,6 +17,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_log.h"
+#include "schedule.h"
 #include "webhook.h"
 
 #define S_UTF8_MAX_CUT 3 /* bytes of a sequence the excerpt may have cut */
@@ -25,14 +27,17 @@ typedef struct attempt {
     attempt_set_t *set;        /* owner */
     delivery_t *d;             /* the delivery, owned */
     rl_http_req_t *req;        /* the POST while in the air, or NULL */
+    egress_lookup_t *lookup;   /* the host check while out, or NULL */
     struct event *later;       /* completes a local failure from the loop */
     const char *local_error;   /* why it could not be sent, or NULL */
+    char refusal[EGRESS_WHY_LEN]; /* the SSRF guard's reason */
     int64_t at_ms;             /* epoch ms at start */
 } attempt_t;
 
 struct attempt_set {
     struct event_base *base;   /* borrowed loop */
     rl_http_t *http;           /* borrowed client */
+    egress_t *egress;          /* borrowed SSRF guard, or NULL */
     const rl_config_t *cfg;    /* borrowed configuration */
     uint8_t master[RL_AEAD_KEY_LEN]; /* opens the sealed signing keys */
     attempt_done_cb cb;        /* where results go */
@@ -105,6 +110,8 @@ attempt_record(const attempt_info_t *info)
     json_object_set_new(o, "outcome",
                         json_string(classify_outcome_name(info->outcome)));
     json_object_set_new(o, "fail_open", json_boolean(info->fail_open));
+    if (info->deliberate)
+        json_object_set_new(o, "deliberate", json_true());
     out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (out == NULL) {
@@ -121,6 +128,7 @@ s_free(attempt_t *a)
 {
     if (a->req != NULL)
         rl_http_cancel(a->set->http, a->req);
+    egress_cancel(a->lookup);
     if (a->later != NULL)
         event_free(a->later);
     delivery_destroy(&a->d);
@@ -160,10 +168,14 @@ s_complete(attempt_t *a, const classify_input_t *in, const char *error,
     delivery_t *d = a->d;
     attempt_result_t res = {0};
     attempt_info_t info = {0};
+    long schedule[RL_CONFIG_MAX_RETRIES];
+    size_t n = schedule_build(cfg, delivery_field(d, WEBHOOK_F_SCHEDULE),
+                              schedule);
+    const char *deliberate = delivery_field(d, "wh_deliberate");
     char *record;
 
-    res.decision = classify_decide(in, d->attempt, cfg->retry_schedule_ms,
-                                   cfg->nretries, rl_clock_wall_ms());
+    res.decision = classify_decide(in, d->attempt, schedule, n,
+                                   rl_clock_wall_ms());
     res.status = in->status;
     res.error = error;
     res.latency_ms = latency_ms;
@@ -178,6 +190,7 @@ s_complete(attempt_t *a, const classify_input_t *in, const char *error,
     info.response_len = body_len;
     info.outcome = res.decision.outcome;
     info.fail_open = d->fail_open;
+    info.deliberate = deliberate != NULL && strcmp(deliberate, "1") == 0;
     record = attempt_record(&info);
     res.record = record;
     s_log(d, &res);
@@ -231,8 +244,9 @@ s_fail_later(attempt_t *a, const char *why)
 
 /* --- public API -------------------------------------------------------- */
 
-static const char *
-s_send(attempt_t *a)
+/* Signs and POSTs; a failure to start completes on the next turn. */
+static void
+s_post(attempt_t *a)
 {
     attempt_set_t *s = a->set;
     const char *url = delivery_field(a->d, "webhook_url");
@@ -240,23 +254,54 @@ s_send(attempt_t *a)
     const char *why = NULL;
     webhook_req_t w;
 
-    if (url == NULL || *url == '\0')
-        return "job has no webhook_url";
     if (webhook_build_sealed(&w, &src, s->master, a->d->sign_key,
-                             a->d->attempt, &why) != 0)
-        return why;
+                             a->d->attempt, &why) != 0) {
+        s_fail_later(a, why);
+        return;
+    }
     a->req = rl_http_request(s->http, "POST", url, w.headers, w.body,
                              w.body_len, s->cfg->webhook_timeout_ms,
                              ATTEMPT_RESPONSE_MAX, s_on_response, a);
     webhook_release(&w);
-    return a->req != NULL ? NULL : "request could not be started (bad URL?)";
+    if (a->req == NULL)
+        s_fail_later(a, "request could not be started (bad URL?)");
+}
+
+static void
+s_on_checked(bool allowed, const char *why, void *arg)
+{
+    attempt_t *a = arg;
+
+    a->lookup = NULL;
+    if (allowed) {
+        s_post(a);
+        return;
+    }
+    snprintf(a->refusal, sizeof a->refusal, "%s", why);
+    s_fail_later(a, a->refusal);
+}
+
+/* Checks the host (the callback may run at once), then posts. */
+static void
+s_send(attempt_t *a)
+{
+    const char *url = delivery_field(a->d, "webhook_url");
+
+    if (url == NULL || *url == '\0') {
+        s_fail_later(a, "job has no webhook_url");
+        return;
+    }
+    if (a->set->egress == NULL) {
+        s_post(a);
+        return;
+    }
+    a->lookup = egress_check(a->set->egress, url, s_on_checked, a);
 }
 
 void
 attempt_start(attempt_set_t *s, delivery_t **d)
 {
     attempt_t *a;
-    const char *why;
 
     assert(s != NULL && d != NULL && *d != NULL);
     a = rl_calloc(1, sizeof *a);
@@ -268,13 +313,11 @@ attempt_start(attempt_set_t *s, delivery_t **d)
     s->n++;
     rl_log_debug("job %s: webhook attempt %d%s", a->d->job, a->d->attempt,
                  a->d->fail_open ? " (fail-open)" : "");
-    why = s_send(a);
-    if (why != NULL)
-        s_fail_later(a, why);
+    s_send(a);
 }
 
 attempt_set_t *
-attempt_set_new(struct event_base *base, rl_http_t *http,
+attempt_set_new(struct event_base *base, rl_http_t *http, egress_t *egress,
                 const rl_config_t *cfg, const uint8_t master[RL_AEAD_KEY_LEN],
                 attempt_done_cb cb, void *arg)
 {
@@ -284,6 +327,7 @@ attempt_set_new(struct event_base *base, rl_http_t *http,
     s = rl_calloc(1, sizeof *s);
     s->base = base;
     s->http = http;
+    s->egress = egress;
     s->cfg = cfg;
     memcpy(s->master, master, sizeof s->master);
     s->cb = cb;

@@ -1,7 +1,8 @@
 /*
- * attempt - the webhook attempts in the air: one signed POST each
- * (webhook.c), its result classified (classify.c) and written up as the
- * attempt record that outbox_done stores.
+ * attempt - the webhook attempts in the air: the host checked by the
+ * SSRF guard (egress.c), one signed POST each (webhook.c), its result
+ * classified (classify.c) on the account's retry schedule (schedule.c)
+ * and written up as the attempt record that outbox_done stores.
  *
  * Lifetime: attempt_start() takes a delivery; exactly one done callback
  * follows from the loop (never from inside attempt_start), handing the
@@ -17,6 +18,7 @@
 
 #include "classify.h"
 #include "delivery.h"
+#include "egress.h"
 #include "rl_config.h"
 #include "rl_crypto.h"
 #include "rl_http.h"
@@ -51,14 +53,16 @@ typedef struct {
     size_t response_len;        /* its length, cut to ATTEMPT_RESPONSE_MAX */
     classify_outcome_t outcome; /* the decision */
     bool fail_open;             /* made without a Redis claim */
+    bool deliberate;            /* after a redelivery the API asked for */
 } attempt_info_t;
 
 /* A set on `base` sending through `http` with cfg's timeout and retry
- * schedule. Deliveries carry their signing key sealed (rl_apikey); it is
- * opened with `master` (copied) just for the signature of each attempt.
- * Returns a set (caller owns). */
+ * schedules, each host checked by `egress` first (borrowed; NULL: no
+ * check before the connect-time guard). Deliveries carry their signing
+ * key sealed (rl_apikey); it is opened with `master` (copied) just for
+ * the signature of each attempt. Returns a set (caller owns). */
 attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
-                               const rl_config_t *cfg,
+                               egress_t *egress, const rl_config_t *cfg,
                                const uint8_t master[RL_AEAD_KEY_LEN],
                                attempt_done_cb cb, void *arg);
 
@@ -68,17 +72,18 @@ void attempt_set_destroy(attempt_set_t **p);
 
 /* Starts attempt number (*d)->attempt of *d; takes ownership (*d is set
  * to NULL). A job that cannot be sent (not terminal, no webhook_url, no
- * id, a signing key that does not open) completes as a permanent failure
- * through the callback. */
+ * id, a signing key that does not open, a host whose address the SSRF
+ * guard refuses: "address not allowed") completes as a permanent failure
+ * through the callback, without traffic. */
 void attempt_start(attempt_set_t *s, delivery_t **d);
 
 /* Attempts in the air. */
 size_t attempt_inflight(const attempt_set_t *s);
 
 /* The attempt record as compact JSON {attempt, at, url, status, error,
- * latency_ms, response, outcome, fail_open}; a response that is not
- * valid UTF-8 is kept with its other bytes as '?'. Returns a string the
- * caller frees. */
+ * latency_ms, response, outcome, fail_open[, deliberate: true]}; a
+ * response that is not valid UTF-8 is kept with its other bytes as '?'.
+ * Returns a string the caller frees. */
 char *attempt_record(const attempt_info_t *info);
 
 #endif

@@ -18,7 +18,9 @@
 #include "outbox.h"
 #include "rl_alloc.h"
 #include "rl_apikey.h"
+#include "rl_clock.h"
 #include "rl_log.h"
+#include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
 
@@ -36,6 +38,27 @@ deliverer_free_slots(const deliverer_t *ctx)
 void
 deliverer_start(deliverer_t *ctx, delivery_t **d)
 {
+    char host[HOSTGATE_HOST_MAX];
+    hostgate_verdict_t v;
+    long wait_ms = 0;
+
+    if ((*d)->fail_open ||
+        hostgate_key(delivery_field(*d, "webhook_url"), host,
+                     sizeof host) != 0) {
+        attempt_start(ctx->attempts, d); /* a bad URL fails there */
+        return;
+    }
+    v = hostgate_acquire(ctx->gate, host, rl_clock_wall_ms(), &wait_ms);
+    if (v != HOSTGATE_OK) {
+        ctx->stats.deferred++;
+        rl_log_debug("job %s: host %s %s, deferred", (*d)->job, host,
+                     hostgate_verdict_name(v));
+        outbox_defer(ctx->outbox, d, wait_ms > DELIVERER_DEFER_MS
+                                         ? wait_ms
+                                         : DELIVERER_DEFER_MS);
+        return;
+    }
+    (*d)->gate_host = rl_strdup(host);
     attempt_start(ctx->attempts, d);
 }
 
@@ -80,6 +103,10 @@ s_on_attempt(delivery_t *d, const attempt_result_t *res, void *arg)
 {
     deliverer_t *ctx = arg;
 
+    if (d->gate_host != NULL)
+        hostgate_release(ctx->gate, d->gate_host,
+                         res->decision.cls == CLASSIFY_RETRYABLE,
+                         rl_clock_wall_ms());
     if (d->fail_open)
         failopen_on_result(ctx->failopen, &d, res);
     else
@@ -151,7 +178,9 @@ static int
 s_clients(deliverer_t *ctx)
 {
     const rl_config_t *cfg = ctx->cfg;
-    rl_http_opts_t opts = {DELIVERER_MAX_HOST_CONNECTIONS, 0};
+    rl_http_opts_t opts = {cfg->per_host_concurrency, 0};
+    ssrf_allow_t allow;
+    char why[128];
 
     ctx->redis = rl_redis_new(ctx->base, cfg->redis_host, cfg->redis_port,
                               cfg->redis_command_timeout_ms,
@@ -167,6 +196,19 @@ s_clients(deliverer_t *ctx)
         rl_log_errorx("cannot set up libcurl");
         return -1;
     }
+    if (ssrf_allow_parse(&allow, (const char *const *)cfg->webhook_allow,
+                         cfg->nwebhook_allow, why, sizeof why) != 0) {
+        rl_log_errorx("[webhook] allow: %s", why);
+        return -1;
+    }
+    ctx->egress = egress_new(ctx->base, ctx->http, &allow);
+    if (ctx->egress == NULL) {
+        rl_log_errorx("cannot set up the DNS resolver");
+        return -1;
+    }
+    ctx->gate = hostgate_new(cfg->per_host_concurrency,
+                             cfg->host_breaker_failures,
+                             cfg->host_cooldown_ms);
     ctx->zctx = zmq_ctx_new();
     if (ctx->zctx == NULL) {
         rl_log_error("zmq_ctx_new");
@@ -201,8 +243,8 @@ deliverer_new(const rl_config_t *cfg, int index)
     }
     if (s_clients(ctx) != 0)
         goto fail;
-    ctx->attempts = attempt_set_new(ctx->base, ctx->http, cfg, ctx->master,
-                                    s_on_attempt, ctx);
+    ctx->attempts = attempt_set_new(ctx->base, ctx->http, ctx->egress, cfg,
+                                    ctx->master, s_on_attempt, ctx);
     ctx->failopen = failopen_new(ctx);
     ctx->outbox = outbox_new(ctx);
     if (ctx->outbox == NULL)
@@ -224,7 +266,8 @@ deliverer_run(deliverer_t *ctx)
 
     rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
                 "stale %llu, fail-open %llu (dropped %llu), records lost "
-                "%llu, bad messages %llu, bad claims %llu",
+                "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
+                "connects refused %llu",
                 (unsigned long long)st->delivered,
                 (unsigned long long)st->retried,
                 (unsigned long long)st->failed,
@@ -233,7 +276,9 @@ deliverer_run(deliverer_t *ctx)
                 (unsigned long long)st->fail_open_dropped,
                 (unsigned long long)st->records_lost,
                 (unsigned long long)st->bad_messages,
-                (unsigned long long)st->bad_claims);
+                (unsigned long long)st->bad_claims,
+                (unsigned long long)st->deferred,
+                (unsigned long long)egress_refused(ctx->egress));
     return rc < 0 ? -1 : 0;
 }
 
@@ -264,7 +309,9 @@ deliverer_destroy(deliverer_t **p)
     failopen_destroy(&ctx->failopen);
     if (ctx->zctx != NULL)
         zmq_ctx_term(ctx->zctx);
+    hostgate_destroy(&ctx->gate);
     rl_http_destroy(&ctx->http);
+    egress_destroy(&ctx->egress);       /* after http: its guard */
     if (ctx->base != NULL)
         event_base_free(ctx->base);
     explicit_bzero(ctx->master, sizeof ctx->master);

@@ -7,6 +7,13 @@
  *
  * Delivery slots: at most cfg->delivery_concurrency attempts are in the
  * air, counting the slots reserved by claims still waiting for Redis.
+ * Per host (hostgate.c) at most cfg->per_host_concurrency, and none
+ * while the host's circuit breaker is open: a claimed delivery the gate
+ * does not admit is pushed back in the outbox (outbox_defer) instead of
+ * holding a slot. Fail-open deliveries bypass the gate.
+ *
+ * SSRF: every connect goes through egress.c's guard (cfg->webhook_allow
+ * opens ranges).
  *
  * Shutdown (SIGINT/SIGTERM): claiming stops, attempts in the air finish
  * and are recorded, then the loop exits; a deadline of the webhook
@@ -23,13 +30,15 @@
 
 #include "attempt.h"
 #include "delivery.h"
+#include "egress.h"
+#include "hostgate.h"
 #include "rl_config.h"
 #include "rl_crypto.h"
 #include "rl_http.h"
 #include "rl_redis.h"
 
-#define DELIVERER_MAX_HOST_CONNECTIONS 32 /* per webhook host */
 #define DELIVERER_LEASE_EXTRA_MS 5000     /* claim lease beyond the timeout */
+#define DELIVERER_DEFER_MS 500            /* a busy host's claims wait */
 
 struct event;
 struct event_base;
@@ -48,6 +57,7 @@ typedef struct {
     uint64_t records_lost;  /* attempt records never written */
     uint64_t bad_messages;  /* malformed or unexpected ZMQ messages */
     uint64_t bad_claims;    /* malformed outbox_claim entries */
+    uint64_t deferred;      /* claims pushed back: host busy or paused */
 } deliverer_stats_t;
 
 typedef struct deliverer {
@@ -57,6 +67,8 @@ typedef struct deliverer {
     struct event_base *base;    /* the one loop */
     rl_redis_t *redis;          /* state, claims, records */
     rl_http_t *http;            /* webhook POSTs */
+    egress_t *egress;           /* SSRF guard of http */
+    hostgate_t *gate;           /* per-host limit and breaker */
     void *zctx;                 /* ZeroMQ context */
     attempt_set_t *attempts;    /* attempts in the air */
     outbox_t *outbox;           /* claims and records */
@@ -89,7 +101,9 @@ void deliverer_destroy(deliverer_t **p);
  * and the reserved slots (0 while stopping). */
 size_t deliverer_free_slots(const deliverer_t *ctx);
 
-/* Starts an attempt of *d (taken, *d set to NULL). */
+/* Starts an attempt of *d (taken, *d set to NULL) when its host admits
+ * it; a claimed delivery the host does not admit is pushed back in the
+ * outbox instead. */
 void deliverer_start(deliverer_t *ctx, delivery_t **d);
 
 /* Called whenever delivery slots may have freed up: queued completions

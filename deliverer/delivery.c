@@ -161,6 +161,7 @@ delivery_destroy(delivery_t **p)
     for (size_t i = 0; i < 2 * d->npairs; i++)
         free(d->kv[i]);
     free(d->kv);
+    free(d->gate_host);
     free(d->sign_key);
     free(d->token);
     free(d->ref);

@@ -31,6 +31,7 @@ typedef struct {
     size_t npairs;      /* pairs in kv */
     int attempt;        /* number of the next attempt, 1-based */
     bool fail_open;     /* made while Redis could not be asked */
+    char *gate_host;    /* hostgate key while admitted there, owned */
 } delivery_t;
 
 /* One entry of an outbox_claim reply: {ref, token, sealed signing key,

@@ -199,6 +199,37 @@ outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
     return 0;
 }
 
+/* --- deferrals --------------------------------------------------------- */
+
+static void
+s_on_deferred(redisReply *reply, void *arg)
+{
+    deliverer_t *ctx = arg;
+    const char *word = rl_redis_reply_str(reply);
+
+    if (reply != NULL && (word == NULL || (strcmp(word, "ok") != 0 &&
+                                           strcmp(word, "stale") != 0)))
+        rl_log_warnx("outbox_defer: %s", word ? word : "unexpected reply");
+    deliverer_redis_done(ctx);
+}
+
+void
+outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms)
+{
+    deliverer_t *ctx = ob->ctx;
+    char jk[RL_KEY_MAX];
+    char delay[S_NUM_LEN];
+    const char *argv[4] = {jk, (*d)->ref, (*d)->token, delay};
+
+    assert(d != NULL && *d != NULL && !(*d)->fail_open);
+    snprintf(delay, sizeof delay, "%ld", delay_ms);
+    if (rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0 &&
+        rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred, ctx, 1,
+                        4, argv, NULL) == 0)
+        deliverer_redis_sent(ctx);
+    delivery_destroy(d);
+}
+
 /* --- records ----------------------------------------------------------- */
 
 outbox_rec_t *

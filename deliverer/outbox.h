@@ -48,6 +48,11 @@ void outbox_stop(outbox_t *ob);
  * fail-open; -1 means Redis cannot be asked now (*m untouched). */
 int outbox_claim_ref(outbox_t *ob, rl_msg_t *m);
 
+/* Pushes a claimed delivery back by delay_ms without an attempt
+ * (outbox_defer, under its claim's token); takes *d. Should Redis not
+ * answer, the claim's lease brings the entry back. */
+void outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms);
+
 /* Records the finished attempt of a claimed delivery; takes *d. */
 void outbox_record(outbox_t *ob, delivery_t **d,
                    const attempt_result_t *res);

@@ -5,6 +5,7 @@
 #include "webhook.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,13 @@
 #include <jansson.h>
 
 #include "rl_apikey.h"
+#include "rl_clock.h"
 #include "rl_taskview.h"
+#include "stdsig.h"
 
-#define S_KEY_MAX 256 /* bytes of an opened signing key, NUL included */
+#define S_KEY_MAX 256 /* bytes of an opened key or secret, NUL included */
+#define S_NUM_LEN 24  /* a decimal int64 and the NUL */
+#define S_MS_PER_S 1000
 
 int
 webhook_sign(const char *key, const void *body, size_t body_len,
@@ -76,30 +81,77 @@ s_body(webhook_req_t *w, const rl_jobview_src_t *src)
 }
 
 int
-webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
-              const char *sign_key, int attempt)
+webhook_schemes(const char *signing)
+{
+    if (signing != NULL && strcmp(signing, "standard") == 0)
+        return WEBHOOK_SIGN_STANDARD;
+    if (signing != NULL && strcmp(signing, "both") == 0)
+        return WEBHOOK_SIGN_CREATIVEAI | WEBHOOK_SIGN_STANDARD;
+    return WEBHOOK_SIGN_CREATIVEAI;
+}
+
+long
+webhook_sequence(const rl_jobview_src_t *src)
+{
+    const char *raw = rl_jobview_get(src, "history");
+    json_t *h = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+    long n = json_is_array(h) ? (long)json_array_size(h) : 0;
+
+    json_decref(h);
+    return n;
+}
+
+/* The Standard Webhooks headers of the built body. */
+static bool
+s_standard(webhook_req_t *w, size_t *n, const rl_jobview_src_t *src,
+           const webhook_opts_t *o, const char *stamp)
+{
+    char id[STDSIG_ID_MAX];
+    char sigs[STDSIG_MAX_SECRETS * STDSIG_SIG_LEN];
+
+    if (stdsig_msg_id(rl_jobview_get(src, "id"),
+                      rl_jobview_get(src, "status"), id, sizeof id) != 0 ||
+        stdsig_header(o->secrets, STDSIG_MAX_SECRETS, id, o->now_s, w->body,
+                      w->body_len, sigs, sizeof sigs) != 0)
+        return false;
+    return s_header(w, n, "webhook-id", id) &&
+           s_header(w, n, "webhook-timestamp", stamp) &&
+           s_header(w, n, "webhook-signature", sigs);
+}
+
+int
+webhook_build_opts(webhook_req_t *w, const rl_jobview_src_t *src,
+                   const webhook_opts_t *o)
 {
     const char *status = rl_jobview_get(src, "status");
     const char *id = rl_jobview_get(src, "id");
     char sig[WEBHOOK_SIG_LEN];
-    char num[24];
+    char num[S_NUM_LEN], stamp[S_NUM_LEN], seq[S_NUM_LEN];
     size_t n = 0;
     bool ok = true;
 
-    assert(w != NULL && src != NULL && sign_key != NULL);
+    assert(w != NULL && src != NULL && o != NULL);
     memset(w, 0, sizeof *w);
-    if (!s_terminal(status) || id == NULL || *id == '\0')
+    if (!s_terminal(status) || id == NULL || *id == '\0' || o->schemes == 0)
         goto fail;
-    if (s_body(w, src) != 0 ||
-        webhook_sign(sign_key, w->body, w->body_len, sig) != 0)
+    if (s_body(w, src) != 0)
         goto fail;
-    snprintf(num, sizeof num, "%d", attempt);
+    snprintf(num, sizeof num, "%d", o->attempt);
+    snprintf(stamp, sizeof stamp, "%" PRId64, o->now_s);
+    snprintf(seq, sizeof seq, "%ld", webhook_sequence(src));
     ok &= s_header(w, &n, "Content-Type", "application/json");
     ok &= s_header(w, &n, "X-CreativeAI-Event", rl_jobview_event(status));
     ok &= s_header(w, &n, "X-CreativeAI-Delivery-Id", id);
-    ok &= s_header(w, &n, "X-CreativeAI-Signature", sig);
+    if (o->schemes & WEBHOOK_SIGN_CREATIVEAI)
+        ok &= o->api_key != NULL &&
+              webhook_sign(o->api_key, w->body, w->body_len, sig) == 0 &&
+              s_header(w, &n, "X-CreativeAI-Signature", sig);
     ok &= s_header(w, &n, "X-Reelay-Attempt", num);
     ok &= s_header(w, &n, "User-Agent", WEBHOOK_USER_AGENT);
+    ok &= s_header(w, &n, "X-Reelay-Timestamp", stamp);
+    ok &= s_header(w, &n, "X-Reelay-Sequence", seq);
+    if (ok && (o->schemes & WEBHOOK_SIGN_STANDARD))
+        ok &= s_standard(w, &n, src, o, stamp);
     if (!ok)
         goto fail;
     return 0;
@@ -109,27 +161,93 @@ fail:
 }
 
 int
-webhook_build_sealed(webhook_req_t *w, const rl_jobview_src_t *src,
-                     const uint8_t master[RL_AEAD_KEY_LEN],
-                     const char *sealed, int attempt, const char **why)
+webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
+              const char *sign_key, int attempt)
 {
-    char key[S_KEY_MAX];
+    webhook_opts_t o = {attempt, rl_clock_wall_ms() / S_MS_PER_S,
+                        WEBHOOK_SIGN_CREATIVEAI, sign_key, {NULL, NULL}};
+
+    assert(sign_key != NULL);
+    return webhook_build_opts(w, src, &o);
+}
+
+/* Opens the sealed field `field` of src into out; "" when absent.
+ * Returns 0, or -1 when present but it does not open. */
+static int
+s_open_field(const rl_jobview_src_t *src, const char *field,
+             const uint8_t master[RL_AEAD_KEY_LEN], char *out, size_t len)
+{
+    const char *sealed = rl_jobview_get(src, field);
+
+    out[0] = '\0';
+    if (sealed == NULL || *sealed == '\0')
+        return 0;
+    return rl_aead_open(master, sealed, out, len) < 0 ? -1 : 0;
+}
+
+/* True while the previous secret still signs at now_ms. */
+static bool
+s_prev_live(const rl_jobview_src_t *src, int64_t now_ms)
+{
+    const char *until = rl_jobview_get(src, WEBHOOK_F_PREV_UNTIL);
+    char *end = NULL;
+    long long ms;
+
+    if (until == NULL || *until == '\0')
+        return false;
+    ms = strtoll(until, &end, 10);
+    return *end == '\0' && ms > now_ms;
+}
+
+int
+webhook_build_account(webhook_req_t *w, const rl_jobview_src_t *src,
+                      const uint8_t master[RL_AEAD_KEY_LEN],
+                      const char *sealed, int attempt, int64_t now_ms,
+                      const char **why)
+{
+    char key[S_KEY_MAX], cur[S_KEY_MAX], prev[S_KEY_MAX];
+    webhook_opts_t o = {attempt, now_ms / S_MS_PER_S, 0, key, {cur, NULL}};
     const char *dummy;
-    int rc;
+    int rc = -1;
 
     assert(w != NULL && master != NULL && sealed != NULL);
     why = why != NULL ? why : &dummy;
     memset(w, 0, sizeof *w);
-    if (*sealed == '\0' ||
-        rl_apikey_open(master, sealed, key, sizeof key) != 0) {
+    key[0] = cur[0] = prev[0] = '\0';
+    o.schemes = webhook_schemes(rl_jobview_get(src, WEBHOOK_F_SIGNING));
+    if ((o.schemes & WEBHOOK_SIGN_CREATIVEAI) &&
+        (*sealed == '\0' ||
+         rl_apikey_open(master, sealed, key, sizeof key) != 0)) {
         *why = "signing key missing or cannot be opened";
-        return -1;
+        goto out;
     }
-    rc = webhook_build(w, src, key, attempt);
-    explicit_bzero(key, sizeof key);
+    if ((o.schemes & WEBHOOK_SIGN_STANDARD) &&
+        (s_open_field(src, WEBHOOK_F_SECRET, master, cur, sizeof cur) != 0 ||
+         cur[0] == '\0' ||
+         (s_prev_live(src, now_ms) &&
+          s_open_field(src, WEBHOOK_F_PREV, master, prev, sizeof prev) !=
+              0))) {
+        *why = "webhook secret missing or cannot be opened";
+        goto out;
+    }
+    o.secrets[1] = prev[0] != '\0' ? prev : NULL;
+    rc = webhook_build_opts(w, src, &o);
     if (rc != 0)
         *why = "job cannot be rendered (not terminal, no id or bad field)";
+out:
+    explicit_bzero(key, sizeof key);
+    explicit_bzero(cur, sizeof cur);
+    explicit_bzero(prev, sizeof prev);
     return rc;
+}
+
+int
+webhook_build_sealed(webhook_req_t *w, const rl_jobview_src_t *src,
+                     const uint8_t master[RL_AEAD_KEY_LEN],
+                     const char *sealed, int attempt, const char **why)
+{
+    return webhook_build_account(w, src, master, sealed, attempt,
+                                 rl_clock_wall_ms(), why);
 }
 
 void

@@ -15,6 +15,8 @@ local function job_key(ref)
 end
 
 local function acct_key(a) return 'rl:acct:{' .. a .. '}' end
+-- The account's jobs whose webhook delivery failed for good.
+local function whfail_key(a) return 'rl:whfail:{' .. a .. '}' end
 local function ledger_key(a) return 'rl:ledger:{' .. a .. '}' end
 
 -- Appends {status, phase, at, reason} to the job's status history.

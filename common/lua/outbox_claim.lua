@@ -3,7 +3,10 @@
 -- mid-attempt delays the entry but never loses it. An entry whose
 -- (job, status) was already delivered is dropped (dedup).
 -- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 ref ("" = any due)
--- Reply: array of {ref, token, sealed signing key, field, value, ...}
+-- Reply: array of {ref, token, sealed signing key, field, value, ...};
+-- the fields are the job's, then the account's webhook settings that are
+-- set, prefixed "acct:" (wh_signing, wh_schedule, wh_secret,
+-- wh_secret_prev, wh_secret_prev_until; see deliverer/webhook.h).
 local now = now_ms()
 local refs
 if ARGV[4] ~= '' then
@@ -31,6 +34,15 @@ for _, ref in ipairs(refs) do
             redis.call('SET', dk, 'sending:' .. token, 'EX',
                 tonumber(ARGV[3]))
             local h = redis.call('HGETALL', jk)
+            local names = { 'wh_signing', 'wh_schedule', 'wh_secret',
+                'wh_secret_prev', 'wh_secret_prev_until' }
+            local w = redis.call('HMGET', acct_key(a), unpack(names))
+            for i, name in ipairs(names) do
+                if w[i] then
+                    h[#h + 1] = 'acct:' .. name
+                    h[#h + 1] = w[i]
+                end
+            end
             table.insert(h, 1, sealed_key(jk))
             table.insert(h, 1, tostring(token))
             table.insert(h, 1, ref)

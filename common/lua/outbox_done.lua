@@ -24,6 +24,7 @@ if ARGV[2] ~= '' and redis.call('HGET', jk, 'wh_token') ~= ARGV[2] then
     return 'stale'
 end
 local now = now_ms()
+local _, a, j = job_key(ARGV[1])
 redis.call('RPUSH', KEYS[2], ARGV[5])
 redis.call('LTRIM', KEYS[2], -100, -1)
 redis.call('HINCRBY', jk, 'wh_attempts', 1)
@@ -35,6 +36,7 @@ if ARGV[3] == 'delivered' then
     redis.call('SET', KEYS[3], 'delivered', 'EX', tonumber(ARGV[6]))
     redis.call('ZREM', 'rl:outbox', ARGV[1])
     redis.call('HSET', jk, 'wh_state', 'delivered')
+    redis.call('ZREM', whfail_key(a), j)
     redis.call('HINCRBY', 'rl:stats', 'webhooks_delivered', 1)
 elseif ARGV[3] == 'retry' then
     local due = now + tonumber(ARGV[4])
@@ -44,7 +46,10 @@ else
     redis.call('ZREM', 'rl:outbox', ARGV[1])
     redis.call('DEL', KEYS[3])
     redis.call('HSET', jk, 'wh_state', 'failed')
-    redis.call('ZADD', 'rl:webhooks:failed', now, ARGV[1])
+    -- Failed events can be listed and recovered for the dedup window.
+    redis.call('ZADD', whfail_key(a), now, j)
+    redis.call('ZREMRANGEBYSCORE', whfail_key(a), '-inf',
+        now - tonumber(ARGV[6]) * 1000)
     redis.call('HINCRBY', 'rl:stats', 'webhooks_failed', 1)
 end
 return 'ok'

@@ -120,7 +120,11 @@ test_completed(void **state)
     assert_string_equal(w.headers[3], s_completed_sig);
     assert_string_equal(w.headers[4], "X-Reelay-Attempt: 1");
     assert_string_equal(w.headers[5], "User-Agent: reelay/1");
-    assert_null(w.headers[6]);
+    /* The replay-proof extras follow (test_deliverer_stdsig.c checks
+     * their values); the default scheme adds no webhook-* header. */
+    assert_true(strncmp(w.headers[6], "X-Reelay-Timestamp: ", 20) == 0);
+    assert_string_equal(w.headers[7], "X-Reelay-Sequence: 2");
+    assert_null(w.headers[8]);
     webhook_release(&w);
     assert_null(w.body);
     webhook_release(&w); /* twice is harmless */

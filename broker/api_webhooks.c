@@ -1,0 +1,599 @@
+/*
+ * api_webhooks - delivery log, redelivery, failed events and recovery,
+ * and the account's webhook signing settings.
+ * SPDX-License-Identifier: MIT
+ */
+#include "api_webhooks.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "http_reply.h"
+#include "rl_alloc.h"
+#include "rl_apikey.h"
+#include "rl_clock.h"
+#include "rl_crypto.h"
+#include "rl_jobview.h"
+#include "rl_keys.h"
+
+#define S_JOB_PREFIX "vgen_"
+#define S_JOB_MAX 48          /* characters of a job id */
+#define S_NUM_LEN 24          /* a decimal int64 and the NUL */
+#define S_MS_PER_S 1000LL
+#define S_SECRET_BYTES 24     /* random bytes of a whsec_ secret */
+#define S_SECRET_LEN 48       /* "whsec_" + 32 base64 chars + NUL */
+#define S_B64_LEN 33          /* base64 of the 24 bytes and the NUL */
+#define S_SEALED_LEN 256      /* a sealed secret */
+#define S_ALNUM                                                                \
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define S_DELIVERIES "/deliveries"
+#define S_REDELIVER "/redeliver"
+
+static void
+s_reply_json(struct evhttp_request *req, int status, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT);
+
+    http_reply(req, status, text);
+    free(text);
+    json_decref(o);
+}
+
+static void
+s_error(struct evhttp_request *req, int status, const char *type,
+        const char *code, const char *param, const char *msg)
+{
+    api_error_t e;
+
+    api_error_set(&e, status, type, code, param, "%s", msg);
+    http_reply_error(req, &e);
+}
+
+static const char *
+s_tag(const redisReply *r)
+{
+    return (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+               ? rl_redis_reply_str(r->element[0])
+               : NULL;
+}
+
+/* Answers a missing reply (503) or a refused key (401); true when
+ * answered. */
+static bool
+s_failed(struct evhttp_request *req, const char *tag)
+{
+    if (tag == NULL)
+        http_reply_unavailable(req);
+    else if (strcmp(tag, "unauthorized") == 0)
+        s_error(req, 401, "authentication_error", "invalid_api_key", NULL,
+                "invalid API key");
+    return tag == NULL || strcmp(tag, "unauthorized") == 0;
+}
+
+/* Runs `script` for req with p->text = text and p->data = data; cb
+ * gets the reply, or NULL at once when Redis cannot be asked. */
+static void
+s_run(broker_t *b, struct evhttp_request *req, const char *script,
+      rl_redis_cb cb, const char *text, void *data, int nkeys, int argc,
+      const char **argv)
+{
+    http_pending_t *p = http_pending_new(b, req);
+
+    snprintf(p->text, sizeof p->text, "%s", text);
+    p->data = data;
+    if (rl_redis_script(b->redis, script, cb, p, nkeys, argc, argv, NULL))
+        cb(NULL, p);
+}
+
+/* True when r is {"ok", ...} of n elements; else answers 503. */
+static bool
+s_shape(struct evhttp_request *req, const redisReply *r, size_t n)
+{
+    if (strcmp(s_tag(r), "ok") == 0 && r->elements == n)
+        return true;
+    http_reply_unavailable(req);
+    return false;
+}
+
+static json_t *
+s_iso(long long ms)
+{
+    char iso[RL_CLOCK_ISO_LEN];
+
+    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
+                  : json_null();
+}
+
+static long long
+s_ll(const char *s)
+{
+    char *end = NULL;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+
+    return (s && *end == '\0') ? v : 0;
+}
+
+static bool
+s_ends(const char *tail, const char *suffix)
+{
+    size_t n = strlen(tail), k = strlen(suffix);
+
+    return n > k && strcmp(tail + n - k, suffix) == 0;
+}
+
+/* Copies the job id of "{id}<suffix>" into id; false when tail is not
+ * that shape or the id is not one of ours. */
+static bool
+s_job_of(const char *tail, const char *suffix, char *id, size_t len)
+{
+    size_t n = strlen(tail), k = strlen(suffix);
+
+    if (!s_ends(tail, suffix) || n - k > S_JOB_MAX || n - k >= len ||
+        strncmp(tail, S_JOB_PREFIX, strlen(S_JOB_PREFIX)) != 0)
+        return false;
+    memcpy(id, tail, n - k);
+    id[n - k] = '\0';
+    tail = id + strlen(S_JOB_PREFIX);
+    return *tail != '\0' && strspn(tail, S_ALNUM) == strlen(tail);
+}
+
+/* A time given as epoch seconds (a number) or ISO 8601 UTC
+ * ("2026-03-10T14:23:01Z", fractional seconds and "+00:00" allowed),
+ * in epoch ms; -1 when it is neither. */
+static long long
+s_time_text(const char *v)
+{
+    struct tm tm;
+    const char *end;
+    char *nend = NULL;
+    double secs;
+
+    if (v == NULL || *v == '\0')
+        return -1;
+    errno = 0;
+    secs = strtod(v, &nend);
+    if (errno == 0 && *nend == '\0' && secs >= 0 && secs < 1e12)
+        return (long long)(secs * S_MS_PER_S);
+    memset(&tm, 0, sizeof tm);
+    end = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL)
+        return -1;
+    end += *end == '.' ? 1 + strspn(end + 1, "0123456789") : 0;
+    if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0 && *end != '\0')
+        return -1;
+    return (long long)timegm(&tm) * S_MS_PER_S;
+}
+
+/* The same for a JSON value: a number of seconds or an ISO string. */
+static long long
+s_time_json(const json_t *v)
+{
+    double secs = json_number_value(v);
+
+    if (json_is_number(v))
+        return secs >= 0 ? (long long)(secs * S_MS_PER_S) : -1;
+    return json_is_string(v) ? s_time_text(json_string_value(v)) : -1;
+}
+
+/* ---- GET /v1/video/generations/{id}/deliveries ------------------------ */
+
+/* One attempt log entry as the API shows it: the stored record with its
+ * "at" (epoch ms) as ISO 8601. */
+static json_t *
+s_attempt(const char *raw)
+{
+    json_t *e = raw ? json_loads(raw, 0, NULL) : NULL;
+    json_t *at;
+
+    if (!json_is_object(e)) {
+        json_decref(e);
+        return NULL;
+    }
+    at = json_object_get(e, "at");
+    if (json_is_integer(at))
+        json_object_set_new(e, "at", s_iso(json_integer_value(at)));
+    json_object_set_new(e, "object", json_string(
+        json_object_get(e, "event") ? "webhook.event" : "webhook.attempt"));
+    return e;
+}
+
+static void
+s_on_deliveries(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    char id[sizeof p->text];
+    struct evhttp_request *req;
+    const char *tag = s_tag(reply);
+    json_t *data;
+
+    memcpy(id, p->text, sizeof id);
+    req = http_pending_done(p);
+    if (req == NULL || s_failed(req, tag))
+        return;
+    if (strcmp(tag, "not_found") == 0) {
+        s_error(req, 404, "not_found", "job_not_found", "id", "no such job");
+        return;
+    }
+    if (!s_shape(req, reply, 6))
+        return;
+    data = json_array();
+    for (size_t i = 0; i < reply->element[5]->elements; i++) {
+        json_t *e = s_attempt(rl_redis_reply_str(
+            reply->element[5]->element[i]));
+        if (e != NULL)
+            json_array_append_new(data, e);
+    }
+    s_reply_json(req, 200, json_pack(
+        "{s:s, s:s, s:s, s:s?, s:s, s:I, s:o}", "object", "list", "job_id",
+        id, "status", rl_redis_reply_str(reply->element[1]), "webhook_url",
+        rl_redis_reply_str(reply->element[2]), "webhook_state",
+        rl_redis_reply_str(reply->element[3]), "attempts",
+        (json_int_t)s_ll(rl_redis_reply_str(reply->element[4])), "data",
+        data));
+}
+
+bool
+api_webhooks_route_get(broker_t *b, struct evhttp_request *req,
+                       const char *tail)
+{
+    char hash[RL_SHA256_HEX_LEN];
+    char id[S_JOB_MAX + 1];
+    const char *argv[2] = {hash, id};
+
+    if (!s_ends(tail, S_DELIVERIES))
+        return false;
+    if (!http_key_hash(req, hash))
+        return true;
+    if (!s_job_of(tail, S_DELIVERIES, id, sizeof id)) {
+        s_error(req, 404, "not_found", "job_not_found", "id", "no such job");
+        return true;
+    }
+    s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2,
+          argv);
+    return true;
+}
+
+/* ---- POST /v1/video/generations/{id}/redeliver ------------------------ */
+
+static void
+s_on_redeliver(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    char id[sizeof p->text];
+    struct evhttp_request *req;
+    const char *tag = s_tag(reply);
+    const char *status;
+
+    memcpy(id, p->text, sizeof id);
+    req = http_pending_done(p);
+    if (req == NULL || s_failed(req, tag))
+        return;
+    status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1])
+                                 : NULL;
+    if (strcmp(tag, "not_found") == 0)
+        s_error(req, 404, "not_found", "job_not_found", "id", "no such job");
+    else if (strcmp(tag, "not_terminal") == 0 ||
+             strcmp(tag, "no_webhook") == 0)
+        s_error(req, 409, "invalid_request_error", strcmp(tag, "no_webhook")
+                ? "job_not_terminal" : "no_webhook_url", "id",
+                "only a completed or failed job with a webhook_url can be "
+                "redelivered");
+    else if (strcmp(tag, "ok") != 0 || status == NULL)
+        http_reply_unavailable(req);
+    else
+        s_reply_json(req, 202, json_pack(
+            "{s:s, s:s, s:s, s:s, s:b}", "object", "webhook.redelivery",
+            "id", id, "status", status, "event", rl_jobview_event(status),
+            "queued", 1));
+}
+
+void
+api_webhooks_redeliver(broker_t *b, struct evhttp_request *req,
+                       const char *tail)
+{
+    char hash[RL_SHA256_HEX_LEN];
+    char id[S_JOB_MAX + 1];
+    const char *argv[3] = {hash, "one", id};
+
+    if (!s_job_of(tail, S_REDELIVER, id, sizeof id)) {
+        bool job = strchr(tail, '/') == NULL; /* POST on a job: 405 */
+        s_error(req, job ? 405 : 404, "invalid_request_error",
+                job ? "method_not_allowed" : "route_not_found", NULL,
+                job ? "method not allowed on a job" : "no such route");
+        return;
+    }
+    if (!http_key_hash(req, hash))
+        return;
+    s_run(b, req, "webhook_requeue", s_on_redeliver, id, NULL, 0, 3, argv);
+}
+
+/* ---- GET /v1/webhooks/failed ------------------------------------------ */
+
+static void
+s_on_failed(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    struct evhttp_request *req = http_pending_done(p);
+    const char *tag = s_tag(reply);
+    const redisReply *l;
+    json_t *data;
+    long long more = 0;
+
+    if (req == NULL || s_failed(req, tag) || !s_shape(req, reply, 3))
+        return;
+    l = reply->element[1];
+    data = json_array();
+    for (size_t i = 0; i + 4 < l->elements; i += 5) {
+        const char *status = rl_redis_reply_str(l->element[i + 2]);
+        json_array_append_new(data, json_pack(
+            "{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
+            "webhook.failed_event", "id", rl_redis_reply_str(l->element[i]),
+            "failed_at", s_iso(s_ll(rl_redis_reply_str(l->element[i + 1]))),
+            "status", status, "event",
+            status ? rl_jobview_event(status) : NULL, "webhook_url",
+            rl_redis_reply_str(l->element[i + 3]), "attempts",
+            (json_int_t)s_ll(rl_redis_reply_str(l->element[i + 4]))));
+    }
+    rl_redis_reply_ll(reply->element[2], &more);
+    s_reply_json(req, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
+                                     "data", data, "has_more", more != 0));
+}
+
+/* Parses ?since=T&limit=N into *since_ms and *limit; false (answered
+ * 400) when malformed. */
+static bool
+s_failed_query(struct evhttp_request *req, long long *since_ms, long *limit)
+{
+    struct evkeyvalq params;
+    const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    const char *since, *lim, *bad = NULL;
+    char *end = NULL;
+
+    TAILQ_INIT(&params);
+    if (qs != NULL && evhttp_parse_query_str(qs, &params) != 0)
+        bad = "query";
+    since = evhttp_find_header(&params, "since");
+    lim = evhttp_find_header(&params, "limit");
+    *since_ms = since != NULL ? s_time_text(since) : 0;
+    *limit = lim != NULL ? strtol(lim, &end, 10) : API_WEBHOOKS_FAILED_LIMIT;
+    if (bad == NULL && *since_ms < 0)
+        bad = "since";
+    else if (bad == NULL && ((lim != NULL && (*lim == '\0' || *end)) ||
+                             *limit < 1 || *limit > API_WEBHOOKS_FAILED_MAX))
+        bad = "limit";
+    evhttp_clear_headers(&params);
+    if (bad != NULL)
+        s_error(req, 400, "invalid_request_error", "invalid_query", bad,
+                "since is epoch seconds or ISO 8601 UTC, limit 1..1000");
+    return bad == NULL;
+}
+
+void
+api_webhooks_failed(broker_t *b, struct evhttp_request *req,
+                    const char *tail)
+{
+    char hash[RL_SHA256_HEX_LEN], since[S_NUM_LEN], lim[S_NUM_LEN];
+    const char *argv[3] = {hash, since, lim};
+    long long since_ms = 0;
+    long limit = 0;
+
+    (void)tail;
+    if (!http_key_hash(req, hash) ||
+        !s_failed_query(req, &since_ms, &limit))
+        return;
+    snprintf(since, sizeof since, "%lld", since_ms);
+    snprintf(lim, sizeof lim, "%ld", limit);
+    s_run(b, req, "webhook_failed", s_on_failed, "", NULL, 0, 3, argv);
+}
+
+/* ---- POST /v1/webhooks/recover ---------------------------------------- */
+
+static void
+s_on_recover(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    struct evhttp_request *req = http_pending_done(p);
+    const char *tag = s_tag(reply);
+    long long n = 0, more = 0;
+
+    if (req == NULL || s_failed(req, tag) || !s_shape(req, reply, 3))
+        return;
+    rl_redis_reply_ll(reply->element[1], &n);
+    rl_redis_reply_ll(reply->element[2], &more);
+    s_reply_json(req, 202, json_pack("{s:s, s:I, s:b}", "object",
+                                     "webhook.recovery", "recovered",
+                                     (json_int_t)n, "has_more", more != 0));
+}
+
+/* Reads {"from": T1, "to": T2} (to defaults to now); false when answered
+ * 400/413. */
+static bool
+s_recover_range(broker_t *b, struct evhttp_request *req, long long *from,
+                long long *to)
+{
+    const char *body = NULL;
+    size_t len = 0;
+    json_t *root, *jto;
+    const char *bad = NULL;
+
+    if (!http_body(b, req, &body, &len))
+        return false;
+    root = json_loadb(body, len, 0, NULL);
+    jto = json_object_get(root, "to");
+    *from = s_time_json(json_object_get(root, "from"));
+    *to = jto != NULL ? s_time_json(jto) : rl_clock_wall_ms();
+    if (!json_is_object(root) || *from < 0)
+        bad = "from";
+    else if (*to < 0 || *to < *from)
+        bad = "to";
+    json_decref(root);
+    if (bad != NULL) {
+        api_error_t e;
+        api_error_invalid(&e, "invalid_field", bad,
+                          "the body must be {\"from\": T1, \"to\": T2} with "
+                          "T epoch seconds or ISO 8601 UTC and T1 <= T2");
+        http_reply_error(req, &e);
+        return false;
+    }
+    return true;
+}
+
+void
+api_webhooks_recover(broker_t *b, struct evhttp_request *req,
+                     const char *tail)
+{
+    char hash[RL_SHA256_HEX_LEN], from[S_NUM_LEN], to[S_NUM_LEN];
+    char max[S_NUM_LEN];
+    const char *argv[5] = {hash, "range", from, to, max};
+    long long f = 0, t = 0;
+
+    (void)tail;
+    if (!http_key_hash(req, hash) || !s_recover_range(b, req, &f, &t))
+        return;
+    snprintf(from, sizeof from, "%lld", f);
+    snprintf(to, sizeof to, "%lld", t);
+    snprintf(max, sizeof max, "%d", API_WEBHOOKS_RECOVER_MAX);
+    s_run(b, req, "webhook_requeue", s_on_recover, "", NULL, 0, 5, argv);
+}
+
+/* ---- PUT /v1/account/webhooks ----------------------------------------- */
+
+typedef struct {
+    char secret[S_SECRET_LEN];  /* the plaintext: shown once, then wiped */
+    char sealed[S_SEALED_LEN];  /* what Redis keeps */
+} s_settings_t;
+
+static void
+s_on_settings(redisReply *reply, void *arg)
+{
+    http_pending_t *p = arg;
+    s_settings_t *s = p->data;
+    struct evhttp_request *req = http_pending_done(p);
+    const char *tag = s_tag(reply);
+    long long stored = 0, has = 0;
+    json_t *o;
+
+    if (req == NULL || s_failed(req, tag) || !s_shape(req, reply, 6))
+        goto out;
+    rl_redis_reply_ll(reply->element[3], &stored);
+    rl_redis_reply_ll(reply->element[4], &has);
+    o = json_pack("{s:s, s:s?, s:s?, s:b, s:o}", "object", "account.webhooks",
+                  "signing", rl_redis_reply_str(reply->element[1]),
+                  "schedule", rl_redis_reply_str(reply->element[2]),
+                  "has_secret", has != 0, "previous_secret_expires_at",
+                  s_iso(s_ll(rl_redis_reply_str(reply->element[5]))));
+    if (stored)
+        json_object_set_new(o, "secret", json_string(s->secret));
+    s_reply_json(req, 200, o);
+out:
+    explicit_bzero(s, sizeof *s);
+    free(s);
+}
+
+/* A fresh "whsec_" + base64(24 random bytes) and its sealed form. */
+static int
+s_new_secret(const rl_config_t *cfg, s_settings_t *s)
+{
+    uint8_t master[RL_AEAD_KEY_LEN];
+    uint8_t raw[S_SECRET_BYTES];
+    char b64[S_B64_LEN];
+    int rc = -1;
+
+    if (rl_apikey_master(cfg, master) == 0 &&
+        rl_random_bytes(raw, sizeof raw) == 0 &&
+        rl_base64_encode(raw, sizeof raw, b64, sizeof b64) > 0 &&
+        snprintf(s->secret, sizeof s->secret, "whsec_%s", b64) > 0 &&
+        rl_aead_seal(master, s->secret, strlen(s->secret), s->sealed,
+                     sizeof s->sealed) > 0)
+        rc = 0;
+    explicit_bzero(master, sizeof master);
+    explicit_bzero(raw, sizeof raw);
+    explicit_bzero(b64, sizeof b64);
+    return rc;
+}
+
+/* The word of `allowed` root's `field` holds: "" when absent, NULL when
+ * it is not one of them. */
+static const char *
+s_pick(const json_t *root, const char *field, const char *const *allowed)
+{
+    const json_t *v = json_object_get(root, field);
+
+    for (size_t i = 0; json_is_string(v) && allowed[i] != NULL; i++)
+        if (strcmp(json_string_value(v), allowed[i]) == 0)
+            return allowed[i];
+    return v == NULL ? "" : NULL;
+}
+
+/* Reads {"signing", "schedule", "rotate_secret"} (each optional) into
+ * the script arguments ("" = keep); false when answered 400/413. */
+static bool
+s_settings_args(broker_t *b, struct evhttp_request *req,
+                const char **signing, const char **schedule, bool *rotate)
+{
+    static const char *const signings[] = {"creativeai", "standard", "both",
+                                           NULL};
+    static const char *const schedules[] = {"default", "long", NULL};
+    const char *body = NULL, *bad;
+    size_t len = 0;
+    json_t *root, *rot;
+
+    if (!http_body(b, req, &body, &len))
+        return false;
+    root = len ? json_loadb(body, len, 0, NULL) : json_object();
+    rot = json_object_get(root, "rotate_secret");
+    *signing = s_pick(root, "signing", signings);
+    *schedule = s_pick(root, "schedule", schedules);
+    *rotate = json_is_true(rot);
+    bad = (!json_is_object(root) || *signing == NULL) ? "signing"
+          : *schedule == NULL                          ? "schedule"
+          : (rot != NULL && !json_is_boolean(rot))     ? "rotate_secret"
+                                                       : NULL;
+    json_decref(root);
+    if (bad != NULL) {
+        api_error_t e;
+        api_error_invalid(&e, "invalid_field", bad,
+                          "the body is {\"signing\": \"creativeai|standard|"
+                          "both\", \"schedule\": \"default|long\", "
+                          "\"rotate_secret\": true|false}, each optional");
+        http_reply_error(req, &e);
+    }
+    return bad == NULL;
+}
+
+void
+api_webhooks_settings(broker_t *b, struct evhttp_request *req,
+                      const char *tail)
+{
+    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], grace[S_NUM_LEN];
+    const char *signing = NULL, *schedule = NULL;
+    bool rotate = false;
+    s_settings_t *s;
+
+    (void)tail;
+    if (!http_key_hash(req, hash) ||
+        !s_settings_args(b, req, &signing, &schedule, &rotate))
+        return;
+    s = rl_calloc(1, sizeof *s);
+    if (s_new_secret(b->cfg, s) != 0) {
+        free(s);
+        s_error(req, 503, "service_unavailable", "no_master_key", NULL,
+                "webhook secrets cannot be made: no master key is "
+                "configured");
+        return;
+    }
+    rl_keys_apikey(kkey, sizeof kkey, hash);
+    snprintf(grace, sizeof grace, "%lld",
+             (long long)b->cfg->rotation_grace_s * S_MS_PER_S);
+    const char *argv[] = {kkey,     signing,   schedule,
+                          rotate ? "1" : "0", s->sealed, grace};
+    s_run(b, req, "account_webhooks", s_on_settings, "", s, 1, 6, argv);
+}

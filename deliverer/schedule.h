@@ -1,0 +1,35 @@
+/*
+ * schedule - the retry schedule of one delivery: the configured default
+ * ([webhook] retry_schedule, seeds/000's 0 s, 5 s, 30 s), or for
+ * accounts whose wh_schedule is "long" the [webhook] long_schedule for
+ * endpoints down longer than a minute, each of its delays jittered by
+ * +-SCHEDULE_JITTER_PCT percent so that retries of many jobs to one
+ * endpoint that comes back do not arrive at once. Pure but for the
+ * random numbers of schedule_build().
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef SCHEDULE_H
+#define SCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rl_config.h"
+
+#define SCHEDULE_JITTER_PCT 10 /* +- percent of a long-schedule delay */
+
+/* True when an account's wh_schedule value asks for the long schedule. */
+bool schedule_is_long(const char *name);
+
+/* delay_ms moved by a fraction of +-SCHEDULE_JITTER_PCT percent chosen by
+ * rnd (0 gives the lowest, UINT32_MAX the highest). */
+long schedule_jitter(long delay_ms, uint32_t rnd);
+
+/* The schedule for an account's wh_schedule `name` into
+ * out[RL_CONFIG_MAX_RETRIES] (long: jittered afresh). Returns its number
+ * of attempts. */
+size_t schedule_build(const rl_config_t *cfg, const char *name,
+                      long out[RL_CONFIG_MAX_RETRIES]);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * ssrf - where a webhook may connect: the class of an IP address
+ * (loopback, private, link-local, multicast, unspecified, CGNAT or
+ * public; IPv4-mapped and IPv4-compatible IPv6 forms are judged by the
+ * IPv4 address they carry) and an operator allowlist of addresses and
+ * CIDR ranges that opens named ranges ([webhook] allow). Pure: no I/O,
+ * so it tests without a network.
+ *
+ * Limits: at most SSRF_ALLOW_MAX allowlist entries; a longer list, an
+ * entry that is not ADDR or ADDR/PREFIX, or a prefix beyond the family's
+ * width is refused by ssrf_allow_parse().
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef SSRF_H
+#define SSRF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sockaddr;
+
+#define SSRF_ALLOW_MAX 32    /* allowlist entries */
+#define SSRF_ADDR_TEXT 64    /* an address as text, NUL included */
+
+/* The class of an address. Everything but SSRF_PUBLIC is refused unless
+ * the allowlist names it. */
+typedef enum {
+    SSRF_PUBLIC = 0,      /* routable on the internet */
+    SSRF_LOOPBACK,        /* 127/8, ::1 */
+    SSRF_PRIVATE,         /* 10/8, 172.16/12, 192.168/16, fc00::/7 */
+    SSRF_LINK_LOCAL,      /* 169.254/16 (cloud metadata), fe80::/10 */
+    SSRF_MULTICAST,       /* 224/4, ff00::/8, 255.255.255.255 */
+    SSRF_UNSPECIFIED,     /* 0/8, :: */
+    SSRF_CGNAT,           /* 100.64/10 (RFC 6598 shared space) */
+    SSRF_UNKNOWN,         /* not IPv4 nor IPv6 */
+} ssrf_class_t;
+
+/* One allowlist entry: a network in host-independent byte order. */
+typedef struct {
+    int family;           /* AF_INET or AF_INET6 */
+    uint8_t addr[16];     /* network bytes (4 used for IPv4) */
+    int prefix;           /* leading bits that must match */
+} ssrf_net_t;
+
+/* The allowlist, embedded by its user (zero it, then parse). */
+typedef struct {
+    ssrf_net_t nets[SSRF_ALLOW_MAX]; /* parsed entries */
+    size_t n;                        /* entries used */
+} ssrf_allow_t;
+
+/* The class of addr (struct sockaddr_in or sockaddr_in6). */
+ssrf_class_t ssrf_classify(const struct sockaddr *addr);
+
+/* "public", "loopback", "private", "link-local", "multicast",
+ * "unspecified", "cgnat" or "unknown". */
+const char *ssrf_class_name(ssrf_class_t cls);
+
+/* Parses one entry "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6) into *net;
+ * bits beyond the prefix are cleared. Returns 0 or -1. */
+int ssrf_net_parse(const char *text, ssrf_net_t *net);
+
+/* Parses every entry of items[0..n) into a (replacing its contents).
+ * Returns 0, or -1 with the offending entry named in why. */
+int ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
+                     char *why, size_t why_len);
+
+/* True when addr lies in one of a's networks; an IPv4-mapped IPv6
+ * address also matches the IPv4 networks. */
+bool ssrf_allow_match(const ssrf_allow_t *a, const struct sockaddr *addr);
+
+/* The verdict: public addresses, and any address a names, may be
+ * connected to. a may be NULL (no allowlist). */
+bool ssrf_allowed(const ssrf_allow_t *a, const struct sockaddr *addr);
+
+/* The address of addr as text into buf ("?" when it is neither family).
+ * Returns buf. */
+const char *ssrf_addr_text(const struct sockaddr *addr, char *buf,
+                           size_t len);
+
+#endif
