@@ -48,3 +48,105 @@ wrk_summary() {
       printf "rps=%d p50_ms=%.3f p99_ms=%.3f non2xx=%d", rps, p50, p99, non2xx + 0
     }' "$1"
 }
+
+# ---- shared by submit/e2e/inflight/delivery/scaling ----------------------
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# need_tools: installs nginx and wrk with apt when missing (idempotent).
+need_tools() {
+  local missing=()
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    echo "bench: installing ${missing[*]}" >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+      --no-install-recommends "${missing[@]}" >&2
+  fi
+  export PATH="$PATH:/usr/sbin"
+}
+
+# need_bullmq: bench/bullmq/node_modules from the committed lock file.
+need_bullmq() {
+  local d="$BENCH_DIR/bullmq"
+  if [ ! -f "$d/node_modules/.package-lock.json" ] ||
+     [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then
+    echo "bench: npm ci in bench/bullmq" >&2
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+
+# start_nginx DIR PORT [WORKERS]: nginx in the foreground with a private
+# prefix made from bench/nginx/nginx.conf.in; echoes its pid.
+start_nginx() {
+  local dir=$1 port=$2 workers=${3:-1}
+  mkdir -p "$dir/logs" "$dir/tmp"
+  chmod 755 "$dir"
+  sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@WORKERS@|$workers|g" \
+    "$BENCH_DIR/nginx/nginx.conf.in" >"$dir/nginx.conf"
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" \
+    >"$dir/nginx.out" 2>&1 &
+  echo $!
+}
+
+# reelay_env REDIS_PORT HTTP_PORT SIM_PORT NBROKER NDELIVERER: exports the
+# REELAY_* overrides of a loopback deployment (as tests/integration does).
+reelay_env() {
+  local rport=$1 hport=$2 sport=$3 nb=${4:-1} nd=${5:-1} i ing="" dis="" com=""
+  for ((i = 0; i < nb; i++)); do
+    ing+="${ing:+,}tcp://127.0.0.1:$(free_port)"
+    dis+="${dis:+,}tcp://127.0.0.1:$(free_port)"
+  done
+  for ((i = 0; i < nd; i++)); do com+="${com:+,}tcp://127.0.0.1:$(free_port)"; done
+  export REELAY_CONFIG="$PWD/deploy/reelay.ini"
+  export REELAY_REDIS_HOST=127.0.0.1 REELAY_REDIS_PORT=$rport REELAY_REDIS_EMBEDDED=false
+  export REELAY_HTTP_LISTEN=127.0.0.1:$hport
+  export REELAY_ZMQ_INGRESS=$ing REELAY_ZMQ_DISPATCH=$dis REELAY_ZMQ_COMPLETION=$com
+  export REELAY_PROCESSES_BROKER=$nb REELAY_PROCESSES_DELIVERER=$nd
+  export REELAY_PROVIDER_SIM_KLING_BASE_URL=http://127.0.0.1:$sport
+  export REELAY_PROVIDER_SIM_SEEDANCE_BASE_URL=http://127.0.0.1:$sport/api/v3
+  export REELAY_SECURITY_MASTER_KEY=${REELAY_SECURITY_MASTER_KEY:-$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+  export REELAY_LAUNCHER_LOG_LEVEL=warn REELAY_HEALTH_INTERVAL_S=3600
+  export REELAY_WEBHOOK_OUTBOX_SCAN_MS=${REELAY_WEBHOOK_OUTBOX_SCAN_MS:-100}
+  # The deliverer has no private-address guard today; if a webhook
+  # allowlist key appears in rl_config.c, open loopback for the receiver.
+  if grep -q '"webhook", *"allow"' common/rl_config.c 2>/dev/null; then
+    export REELAY_WEBHOOK_ALLOW=127.0.0.0/8
+  fi
+}
+
+# start_listening LOG BIN ARGS...: starts a tool that prints "listening
+# HOST:PORT" on stdout; sets LISTEN_PID and LISTEN_PORT.
+start_listening() {
+  local log=$1; shift
+  "$@" >"$log.out" 2>"$log" &
+  LISTEN_PID=$!
+  for _ in $(seq 1 200); do
+    LISTEN_PORT=$(awk '/^listening /{n=split($2,a,":"); print a[n]; exit}' "$log.out" 2>/dev/null)
+    [ -n "$LISTEN_PORT" ] && return 0
+    sleep 0.05
+  done
+  echo "$* did not print its listening line" >&2
+  return 1
+}
+
+# stop_pids PID...: SIGTERM each by pid, SIGKILL after 5 s.
+stop_pids() {
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+}
+
+# rss_kb PID: resident set size in kB.
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# cpu_ticks PID: utime+stime in clock ticks.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+now_ms() { date +%s%3N; }

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench e2e: JOBS jobs through the whole reelay pipeline on loopback
+# (broker -> worker -> provider simulator with zero render time and one
+# poll -> deliverer -> reelay-receiver, which verifies every signature),
+# then the same jobs through the BullMQ reference (bench/bullmq/service.js
+# + pipeline.js: a Worker with concurrency 100 calling the same simulator
+# on its Kling API and POSTing the same signed webhook to a receiver).
+# bench/e2e-client.js submits with CONC requests in the air, keeps
+# id -> send time, and matches every verified webhook to its job.
+#   bench/e2e.sh [JOBS] [CONC]            (default 10000 64; issue: 50000)
+# Environment: FSYNC (always), POLL_MS (10, provider poll interval, both
+# pipelines), BROKERS/WORKERS/DELIVERERS (1 each), BULLMQ=0 to skip the
+# reference, TIMEOUT (s per pipeline, default 60 + JOBS/200), BUILD.
+# Lines: "bench e2e_run ..." per pipeline, last "bench e2e ...".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+jobs=${1:-10000}
+conc=${2:-64}
+build=${BUILD:-build}
+fsync=${FSYNC:-always}
+poll=${POLL_MS:-10}
+nb=${BROKERS:-1} nw=${WORKERS:-1} nd=${DELIVERERS:-1}
+bull=${BULLMQ:-1}
+timeout=${TIMEOUT:-$((60 + jobs / 200))}
+need_tools
+[ "$bull" = 1 ] && need_bullmq
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  stop_pids "${pids[@]}" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+prompt="Product reveal animation on white background, slow dolly-in, soft studio light, 35mm lens [sim render_ms=0 steps=0]"
+
+run_reelay() {
+  local d="$tmp/reelay" rport hport i
+  mkdir -p "$d"
+  rport=$(free_port); hport=$(free_port)
+  local rpid; rpid=$(start_redis "$d" "$rport" "$fsync"); pids+=("$rpid")
+  wait_redis "$rport"
+  start_listening "$d/sim.log" "$build/reelay-simulator" --listen 127.0.0.1:0 --log-level warn
+  local spid=$LISTEN_PID sport=$LISTEN_PORT; pids+=("$spid")
+  reelay_env "$rport" "$hport" "$sport" "$nb" "$nd"
+  export REELAY_PROCESSES_WORKER=$nw
+  export REELAY_PROVIDER_SIM_KLING_POLL_INTERVAL_MS=$poll
+  export REELAY_PROVIDER_SIM_SEEDANCE_POLL_INTERVAL_MS=$poll
+  local key
+  key=$("$build/reelay" account create -c deploy/reelay.ini --credits 1000000000 | awk '/api_key/ {print $2}')
+  start_listening "$d/rcv.log" "$build/reelay-receiver" --listen 127.0.0.1:0 \
+    --key "$key" --out "$d/deliveries.jsonl" --max-deliveries 10 --log-level warn
+  local cpid=$LISTEN_PID cport=$LISTEN_PORT; pids+=("$cpid")
+  local rp=()
+  for ((i = 0; i < nb; i++)); do
+    "$build/reelay-broker" -c deploy/reelay.ini --index "$i" 2>"$d/broker-$i.log" & rp+=($!)
+  done
+  for ((i = 0; i < nw; i++)); do
+    "$build/reelay-worker" -c deploy/reelay.ini --index "$i" 2>"$d/worker-$i.log" & rp+=($!)
+  done
+  for ((i = 0; i < nd; i++)); do
+    "$build/reelay-deliverer" -c deploy/reelay.ini --index "$i" 2>"$d/deliverer-$i.log" & rp+=($!)
+  done
+  pids+=("${rp[@]}")
+  wait_http "http://127.0.0.1:$hport/readyz"
+  for _ in $(seq 1 200); do
+    [ "$(redis-cli -p "$rport" zcard rl:workers)" -ge "$nw" ] && break; sleep 0.05
+  done
+  sleep 0.5
+  REELAY_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
+    --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
+    --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
+    --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
+  echo "$REELAY_LINE pipeline=reelay brokers=$nb workers=$nw deliverers=$nd fsync=$fsync"
+  stop_pids "${rp[@]}" "$cpid" "$spid" "$rpid"
+}
+
+run_bullmq() {
+  local d="$tmp/bullmq" rport hport
+  mkdir -p "$d"
+  rport=$(free_port); hport=$(free_port)
+  local rpid; rpid=$(start_redis "$d" "$rport" "$fsync"); pids+=("$rpid")
+  wait_redis "$rport"
+  start_listening "$d/sim.log" "$build/reelay-simulator" --listen 127.0.0.1:0 --log-level warn
+  local spid=$LISTEN_PID sport=$LISTEN_PORT; pids+=("$spid")
+  export REDIS_PORT=$rport SIM_URL=http://127.0.0.1:$sport POLL_MS=$poll CONCURRENCY=100
+  export MASTER_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  local key
+  key=$(node bench/bullmq/service.js account 1000000000 | awk '/api_key/ {print $2}')
+  start_listening "$d/rcv.log" "$build/reelay-receiver" --listen 127.0.0.1:0 \
+    --key "$key" --out "$d/deliveries.jsonl" --max-deliveries 10 --log-level warn
+  local cpid=$LISTEN_PID cport=$LISTEN_PORT; pids+=("$cpid")
+  node bench/bullmq/service.js serve "$hport" >"$d/service.log" 2>&1 & local svc=$!
+  node bench/bullmq/pipeline.js worker >"$d/worker.log" 2>&1 & local wk=$!
+  pids+=("$svc" "$wk")
+  wait_http "http://127.0.0.1:$hport/readyz"
+  for _ in $(seq 1 200); do grep -q ready "$d/worker.log" && break; sleep 0.05; done
+  BULL_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
+    --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
+    --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
+    --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
+  echo "$BULL_LINE pipeline=bullmq concurrency=100 fsync=$fsync"
+  stop_pids "$svc" "$wk" "$cpid" "$spid" "$rpid"
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+run_reelay
+line="bench e2e jobs=$jobs fsync=$fsync poll_ms=$poll brokers=$nb workers=$nw deliverers=$nd"
+line+=" reelay_jobs_per_s=$(field jobs_per_s "$REELAY_LINE") reelay_p99_ms=$(field p99_ms "$REELAY_LINE") reelay_lost=$(field lost "$REELAY_LINE")"
+if [ "$bull" = 1 ]; then
+  run_bullmq
+  line+=" bullmq_jobs_per_s=$(field jobs_per_s "$BULL_LINE") bullmq_p99_ms=$(field p99_ms "$BULL_LINE") bullmq_lost=$(field lost "$BULL_LINE")"
+  line+=" reelay_over_bullmq=$(awk -v a="$(field jobs_per_s "$REELAY_LINE")" -v b="$(field jobs_per_s "$BULL_LINE")" 'BEGIN{ if (b > 0) printf "%.3f", a/b; else print "na" }')"
+fi
+echo "$line"
