@@ -4,18 +4,26 @@
 -- Reply: {"ok", fence, field, value, ...} | {"refused", reason}
 -- Claiming again a job this worker already holds returns the same token,
 -- so a claim whose reply was lost can simply be retried.
-redis.call('ZREM', 'rl:dispatched', ARGV[1])
+-- A claim refused for want of a lease leaves the ref in rl:dispatched, so
+-- the reaper requeues it at its claim deadline: such a claim may come
+-- from a worker's retired owner id, late, after its dispatch entry was
+-- all that still pointed at the job.
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'leased' and redis.call('HGET', KEYS[1], 'owner') == ARGV[2] then
+    redis.call('ZREM', 'rl:dispatched', ARGV[1])
     local h = redis.call('HGETALL', KEYS[1])
     table.insert(h, 1, redis.call('HGET', KEYS[1], 'fence'))
     table.insert(h, 1, 'ok')
     return h
 end
-if state ~= 'queued' then return { 'refused', state or 'missing' } end
+if state ~= 'queued' then
+    redis.call('ZREM', 'rl:dispatched', ARGV[1])
+    return { 'refused', state or 'missing' }
+end
 local now = now_ms()
 local exp = redis.call('ZSCORE', 'rl:workers', ARGV[2])
 if not exp or tonumber(exp) < now then return { 'refused', 'no_lease' } end
+redis.call('ZREM', 'rl:dispatched', ARGV[1])
 local fence = redis.call('HINCRBY', KEYS[1], 'fence', 1)
 redis.call('HSET', KEYS[1], 'state', 'leased', 'owner', ARGV[2],
     'updated_at', now)

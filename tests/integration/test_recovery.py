@@ -133,12 +133,14 @@ def wait_terminal(c, acct, jid, timeout=20):
                         "job %s terminal (in Redis)" % jid, interval=0.05)
     except harness.WaitTimeout as e:
         h = c.job_hash(acct, jid)
-        raise harness.WaitTimeout("%s; job state=%s status=%s owner=%s "
-                                  "fence=%s; rl:workers=%r" % (
-                                      e, h.get("state"), h.get("status"),
-                                      h.get("owner"), h.get("fence"),
-                                      c.redis.zrange("rl:workers", 0, -1,
-                                                     withscores=True)))
+        ref = "%s|%s" % (acct, jid)
+        raise harness.WaitTimeout(
+            "%s; job state=%s status=%s owner=%s fence=%s; queued=%s "
+            "dispatched=%r; rl:workers=%r" % (
+                e, h.get("state"), h.get("status"), h.get("owner"),
+                h.get("fence"), ref in c.redis.lrange("rl:queue", 0, -1),
+                c.redis.zscore("rl:dispatched", ref),
+                c.redis.zrange("rl:workers", 0, -1, withscores=True)))
 
 
 def wait_delivered_once(tc, c, acct, jid, timeout=15, settle=1.0):
