@@ -1,7 +1,8 @@
 /*
  * reelay-receiver - a loopback webhook endpoint for integration tests:
  * verifies X-CreativeAI-Signature and Standard Webhooks signatures,
- * records every delivery, and fails or hangs on command.
+ * records every delivery, and fails (with extra headers, e.g.
+ * Retry-After or Location), hangs or answers large bodies on command.
  * SPDX-License-Identifier: MIT
  */
 #include <arpa/inet.h>
@@ -40,6 +41,9 @@
 #define RCV_SECRET_MAX 256         /* decoded whsec_ bytes */
 #define RCV_SIG_B64_LEN 45         /* base64 of 32 bytes and the NUL */
 #define RCV_DEFAULT_FAIL_STATUS 500
+#define RCV_MAX_FAIL_HEADERS 8     /* extra headers of failed answers */
+#define RCV_HEADER_VALUE_MAX 2048  /* bytes of one such header value */
+#define RCV_REPLY_BLOCK 4096       /* reply_bytes are added in blocks */
 
 static const char s_whsec_prefix[] = "whsec_";
 
@@ -93,6 +97,8 @@ typedef struct rcv {
     uint64_t dropped;           /* deliveries over the cap (not kept) */
     unsigned fail_next;         /* deliveries still to fail */
     int fail_status;            /* the status they answer */
+    json_t *fail_headers;       /* {name: value} added to those answers */
+    size_t reply_bytes;         /* body size of every answer, 0: "ok" */
     unsigned hang_next;         /* deliveries still to hang */
     struct r_hold_list holds;   /* unanswered requests */
 } rcv_t;
@@ -354,6 +360,34 @@ s_record(rcv_t *rcv, json_t *doc)
     rcv->records[rcv->nrecords++] = line;
 }
 
+/* Answers a delivery: "ok" / "error", or reply_bytes of text; a failed
+ * answer carries the extra headers asked for. */
+static void
+s_answer(rcv_t *rcv, struct evhttp_request *req, int status)
+{
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+    char block[RCV_REPLY_BLOCK];
+    const char *name;
+    json_t *value;
+
+    if (rcv->reply_bytes == 0)
+        evbuffer_add_printf(out, "%s", status == 200 ? "ok" : "error");
+    for (size_t i = 0; i < sizeof block; i++)
+        block[i] = "0123456789abcdef"[i % 16];
+    for (size_t left = rcv->reply_bytes; left > 0;) {
+        size_t n = left < sizeof block ? left : sizeof block;
+        evbuffer_add(out, block, n);
+        left -= n;
+    }
+    evhttp_add_header(hdrs, "Content-Type", "text/plain");
+    if (status != 200 && rcv->fail_headers != NULL) {
+        json_object_foreach(rcv->fail_headers, name, value)
+            evhttp_add_header(hdrs, name, json_string_value(value));
+    }
+    evhttp_send_reply(req, status, NULL, NULL);
+}
+
 /* Any POST outside the control paths: verify, record, answer. */
 static void
 s_delivery(rcv_t *rcv, struct evhttp_request *req)
@@ -390,11 +424,7 @@ s_delivery(rcv_t *rcv, struct evhttp_request *req)
         s_hold(rcv, req);
         return;
     }
-    struct evbuffer *out = evhttp_request_get_output_buffer(req);
-    evbuffer_add_printf(out, "%s", status == 200 ? "ok" : "error");
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", "text/plain");
-    evhttp_send_reply(req, status, NULL, NULL);
+    s_answer(rcv, req, status);
 }
 
 static void
@@ -464,8 +494,33 @@ s_count(const json_t *obj, const char *key, long long max)
     return json_integer_value(v);
 }
 
-/* POST /_control: {"fail_next":N,"status":S}, {"hang_next":N},
- * {"key":"K"}, {"whsec":"whsec_…"}, {"reset":true}; combinable. */
+/* NULL when v is absent or an object of at most RCV_MAX_FAIL_HEADERS
+ * header names mapped to single-line strings; else what is wrong. */
+static const char *
+s_check_headers(const json_t *v)
+{
+    const char *name;
+    const json_t *value;
+
+    if (v == NULL)
+        return NULL;
+    if (!json_is_object(v) || json_object_size(v) > RCV_MAX_FAIL_HEADERS)
+        return "headers must be an object of at most 8 entries";
+    json_object_foreach((json_t *)v, name, value) {
+        const char *text = json_string_value(value);
+        if (*name == '\0' || strpbrk(name, ": \r\n") != NULL ||
+            text == NULL || strlen(text) > RCV_HEADER_VALUE_MAX ||
+            strpbrk(text, "\r\n") != NULL)
+            return "headers: names without ':', single-line string values";
+    }
+    return NULL;
+}
+
+/* POST /_control: {"fail_next":N,"status":S,"headers":{name: value}},
+ * {"hang_next":N}, {"reply_bytes":N}, {"key":"K"}, {"whsec":"whsec_…"},
+ * {"reset":true}; combinable. headers go on the failed answers (a new
+ * fail_next without them clears them); reply_bytes sets the body size
+ * of every answer from now on (0: "ok" or "error"). */
 static void
 s_control(rcv_t *rcv, struct evhttp_request *req)
 {
@@ -477,15 +532,20 @@ s_control(rcv_t *rcv, struct evhttp_request *req)
     long long fail = s_count(cmd, "fail_next", INT_MAX);
     long long status = s_count(cmd, "status", 599);
     long long hang = s_count(cmd, "hang_next", INT_MAX);
+    long long bytes = s_count(cmd, "reply_bytes", RCV_MAX_BODY);
+    json_t *headers = json_object_get(cmd, "headers");
+    const char *bad_headers = s_check_headers(headers);
     const json_t *key = json_object_get(cmd, "key");
     const char *whsec = json_string_value(json_object_get(cmd, "whsec"));
     const char *error = NULL;
 
     if (!json_is_object(cmd))
         error = "body must be a JSON object";
-    else if (fail == -1 || hang == -1 || status == -1 ||
+    else if (fail == -1 || hang == -1 || status == -1 || bytes == -1 ||
              (status >= 0 && status < 100))
         error = "counts must be integers >= 0, status 100..599";
+    else if (bad_headers != NULL)
+        error = bad_headers;
     else if (key != NULL && !json_is_string(key))
         error = "key must be a string";
     else if (json_object_get(cmd, "whsec") != NULL &&
@@ -501,7 +561,11 @@ s_control(rcv_t *rcv, struct evhttp_request *req)
     if (fail >= 0) {
         rcv->fail_next = (unsigned)fail;
         rcv->fail_status = status >= 0 ? (int)status : RCV_DEFAULT_FAIL_STATUS;
+        json_decref(rcv->fail_headers);
+        rcv->fail_headers = headers != NULL ? json_deep_copy(headers) : NULL;
     }
+    if (bytes >= 0)
+        rcv->reply_bytes = (size_t)bytes;
     if (hang >= 0)
         rcv->hang_next = (unsigned)hang;
     if (key != NULL)
@@ -580,6 +644,7 @@ s_rcv_destroy(rcv_t **p)
         free(rcv->keys[i]);
     free(rcv->keys);
     free(rcv->secrets);
+    json_decref(rcv->fail_headers);
     free(rcv);
     *p = NULL;
 }
