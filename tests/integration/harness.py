@@ -818,14 +818,30 @@ class Cluster:
 
     # -- receiver --
 
-    def receiver_control(self, cmd):
-        r = http_post_json(self.rcv_url + "/_control", cmd)
+    def start_extra_receiver(self, host="127.0.0.1", name=None):
+        """Starts one more receiver listening on `host` (any loopback
+        address, e.g. 127.0.0.2) that verifies with every key created so
+        far; returns its base URL. Stopped with the cluster."""
+        argv = [os.path.join(self.bin, "reelay-receiver"),
+                "--listen", "%s:0" % host]
+        for k in self.keys or ["unused-placeholder-key"]:
+            argv += ["--key", k]
+        proc = self._spawn(name or "receiver-%d" % len(self.procs), argv,
+                           stdout=subprocess.PIPE)
+        return "http://%s:%d" % (host, self._read_listening(proc))
+
+    def receiver_control(self, cmd, base=None):
+        """POSTs cmd to /_control of the receiver at `base` (default: the
+        cluster's)."""
+        r = http_post_json((base or self.rcv_url) + "/_control", cmd)
         if r.status != 200:
             raise AssertionError("receiver /_control %r: %r" % (cmd, r))
         return r.json()
 
-    def deliveries(self, job_id=None):
-        r = http_get(self.rcv_url + "/_deliveries")
+    def deliveries(self, job_id=None, base=None):
+        """The records of the receiver at `base` (default: the
+        cluster's), only those of job_id when given."""
+        r = http_get((base or self.rcv_url) + "/_deliveries")
         if r.status != 200:
             raise AssertionError("receiver /_deliveries: %r" % r)
         out = r.json()
