@@ -6,6 +6,9 @@
 --       attempt (ms, retry only),
 --       5 attempt JSON, 6 dedup TTL (s)
 -- Reply: "ok" | "stale"
+-- rl:stats counts webhooks_delivered and webhooks_failed, and
+-- webhooks_fail_open: deliveries (2xx) made without a claim while Redis
+-- could not be asked (the attempt JSON says "fail_open": true).
 -- A late record (fail-open, token "") of a failed or retried attempt of
 -- a job already delivered is logged but changes nothing else: it must
 -- not re-queue the entry nor erase the dedup key that keeps the
@@ -38,6 +41,10 @@ if ARGV[3] == 'delivered' then
     redis.call('HSET', jk, 'wh_state', 'delivered')
     redis.call('ZREM', whfail_key(a), j)
     redis.call('HINCRBY', 'rl:stats', 'webhooks_delivered', 1)
+    local ok, rec = pcall(cjson.decode, ARGV[5])
+    if ok and type(rec) == 'table' and rec.fail_open == true then
+        redis.call('HINCRBY', 'rl:stats', 'webhooks_fail_open', 1)
+    end
 elseif ARGV[3] == 'retry' then
     local due = now + tonumber(ARGV[4])
     redis.call('ZADD', 'rl:outbox', 'XX', due, ARGV[1])
