@@ -1,0 +1,274 @@
+"""Webhook delivery semantics (README, Webhooks: "Delivery semantics"):
+at least once until a 2xx or the attempts run out, and a (job, status)
+pair delivered successfully at most once while Redis is up, also when
+the same completion is announced again to two deliverers or a second
+deliverer takes over an entry whose claim ran out; with Redis stopped or
+stalled, delivery goes ahead (fail-open), logged and counted, and is not
+repeated once Redis is back.
+
+The kill -9 of a deliverer between two attempts is
+test_recovery.py:test_deliverer_kill9_between_attempts; retries on the
+schedule are test_webhook_retry.py.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import zmtp_push  # noqa: E402
+from harness import wait_for, holds_for, video_body  # noqa: E402
+
+BIN = harness.DEFAULT_BIN
+
+
+def ok_count(c, jid):
+    return len([d for d in c.deliveries(jid)
+                if 200 <= d.get("answered", 0) < 300])
+
+
+def attempt_log(c, acct, jid):
+    return [json.loads(x) for x in
+            c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid))]
+
+
+def log_text(proc):
+    with open(proc.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+class SemanticsCase(unittest.TestCase):
+    """Each test builds its own cluster with `self.cluster(...)`."""
+
+    def cluster(self, **kw):
+        c = harness.Cluster(BIN, **kw)
+        try:
+            c.start()
+        except BaseException:
+            c.dump_logs()
+            c.stop()
+            raise
+        self._clusters.append(c)
+        return c
+
+    def setUp(self):
+        self._clusters = []
+
+    def run(self, result=None):
+        self._result = result
+        self._bad0 = self._bad()
+        return super().run(result)
+
+    def _bad(self):
+        r = getattr(self, "_result", None)
+        return (len(r.failures) + len(r.errors)) if r is not None else 0
+
+    def tearDown(self):
+        if self._bad() > self._bad0:
+            for c in self._clusters:
+                sys.stderr.write("\n===== %s failed; logs of %s =====\n"
+                                 % (self.id(), c.tmp))
+                c.dump_logs(60)
+        for c in self._clusters:
+            c.stop()
+
+    def submit(self, c, key, tag, render_ms=100):
+        r = c.submit(key, video_body(
+            prompt="semantics %s [sim render_ms=%d]" % (tag, render_ms),
+            webhook_url=c.webhook_url(tag)))
+        self.assertEqual(r.status, 202, r)
+        return r.json()["id"]
+
+    def wait_done(self, c, acct, jid, state="delivered", timeout=15):
+        ref = "%s|%s" % (acct, jid)
+        wait_for(lambda: c.job_hash(acct, jid).get("wh_state") == state and
+                 c.redis.zscore("rl:outbox", ref) is None, timeout,
+                 "wh_state of %s == %s and out of the outbox" % (jid, state))
+
+
+class Dedup(SemanticsCase):
+
+    def test_same_completion_to_two_deliverers_at_once(self):
+        # The worker's own COMPLETION is lost and the outbox scan is a
+        # minute away, so only the copies sent here can start a delivery:
+        # both deliverers get the same completion at the same moment,
+        # three times over.
+        c = self.cluster(deliverers=2, env={
+            "REELAY_DROP_COMPLETION": "1.0",
+            "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "60000"})
+        acct, key = c.create_account(50)
+        jid = self.submit(c, key, "atonce")
+        wait_for(lambda: c.job_hash(acct, jid).get("status") == "completed",
+                 15, "job %s completed" % jid)
+        self.assertEqual(c.deliveries(jid), [])
+        frame = zmtp_push.completion_of(c.redis, acct, jid)
+        for _ in range(3):
+            threads = [threading.Thread(target=zmtp_push.push,
+                                        args=(ep, frame))
+                       for ep in c.completion]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10)
+        self.wait_done(c, acct, jid, timeout=10)
+        holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
+                  "exactly one delivery of %s" % jid)
+        self.assertEqual(ok_count(c, jid), 1)
+        log = attempt_log(c, acct, jid)
+        self.assertEqual([e["outcome"] for e in log], ["delivered"], log)
+        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
+                                     % (acct, jid)), "delivered")
+        c.check_alive()
+
+    def test_completion_announced_again_to_two_deliverers(self):
+        # The worker's COMPLETION and three more copies of it, sent to
+        # both deliverers while the first attempt is in the air and again
+        # after the delivery: one 2xx in all.
+        c = self.cluster(deliverers=2, retry_schedule="0,0.3,0.6",
+                         webhook_timeout_ms=1500)
+        acct, key = c.create_account(50)
+        c.receiver_control({"hang_next": 1})
+        jid = self.submit(c, key, "twice")
+        wait_for(lambda: len(c.deliveries(jid)) == 1, 15,
+                 "the first attempt of %s at the receiver" % jid)
+        frame = zmtp_push.completion_of(c.redis, acct, jid)
+        for _ in range(3):
+            for ep in c.completion:
+                zmtp_push.push(ep, frame)
+        # The claim of the attempt in the air holds the entry: no copy
+        # starts a second attempt while it lasts.
+        holds_for(lambda: len(c.deliveries(jid)) == 1, 0.5,
+                  "one attempt in the air")
+        self.wait_done(c, acct, jid)
+        self.assertEqual([d["answered"] for d in c.deliveries(jid)],
+                         [0, 200])
+        for _ in range(3):
+            for ep in c.completion:
+                zmtp_push.push(ep, frame)
+        holds_for(lambda: len(c.deliveries(jid)) == 2, 1.0,
+                  "no delivery after the 2xx")
+        self.assertEqual(ok_count(c, jid), 1)
+        log = attempt_log(c, acct, jid)
+        self.assertEqual([e["outcome"] for e in log], ["retry", "delivered"],
+                         log)
+        self.assertIn("timed out", log[0]["error"] or "", log)
+        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
+                                     % (acct, jid)), "delivered")
+        c.check_alive()
+
+    def test_second_deliverer_takes_over_expired_claim(self):
+        # Deliverer 0 claims the entry and is frozen mid-attempt (the
+        # receiver holds the request). Its claim runs out, deliverer 1
+        # takes the entry over and delivers; deliverer 0 thaws, its
+        # attempt ends without a 2xx, and its record is refused as stale.
+        c = self.cluster(deliverers=2, retry_schedule="0,0.3,0.6",
+                         webhook_timeout_ms=1000)
+        acct, key = c.create_account(50)
+        c.deliverers[1].stop()
+        first = c.deliverers[0]
+        c.receiver_control({"hang_next": 1})
+        jid = self.submit(c, key, "takeover")
+        wait_for(lambda: len(c.deliveries(jid)) == 1, 15,
+                 "the first attempt of %s at the receiver" % jid)
+        token = c.job_hash(acct, jid).get("wh_token")
+        os.kill(first.pid, signal.SIGSTOP)
+        try:
+            second = c.start_deliverer(1)
+            # The claim lease is the webhook timeout plus 5 s.
+            wait_for(lambda: len(c.deliveries(jid)) == 2, 12,
+                     "deliverer 1 to take the entry over")
+            self.wait_done(c, acct, jid)
+        finally:
+            os.kill(first.pid, signal.SIGCONT)
+        self.assertNotEqual(c.job_hash(acct, jid).get("wh_token"), token)
+        wait_for(lambda: "stale token" in log_text(first), 10,
+                 "deliverer 0 to have its record refused as stale")
+        holds_for(lambda: len(c.deliveries(jid)) == 2, 1.0,
+                  "no third request")
+        self.assertEqual([d["answered"] for d in c.deliveries(jid)],
+                         [0, 200])
+        log = attempt_log(c, acct, jid)
+        self.assertEqual([e["outcome"] for e in log], ["delivered"], log)
+        self.assertEqual(c.job_hash(acct, jid).get("wh_state"), "delivered")
+        self.assertTrue(first.alive() and second.alive())
+
+
+class FailOpen(SemanticsCase):
+    """One delivery slot: job A's attempt hangs and holds it, so job B's
+    COMPLETION waits in the deliverer while Redis is taken away; when A's
+    attempt times out, B is delivered without Redis."""
+
+    KNOBS = dict(deliverers=1, retry_schedule="0,0.3,0.6",
+                 webhook_timeout_ms=2000,
+                 env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": "1",
+                      "REELAY_REDIS_COMMAND_TIMEOUT_MS": "400",
+                      "REELAY_REDIS_RECONNECT_MAX_MS": "300"})
+
+    def hold_slot_then(self, c, key, acct):
+        c.receiver_control({"hang_next": 1})
+        a = self.submit(c, key, "slot")
+        wait_for(lambda: len(c.deliveries(a)) == 1, 15,
+                 "job A's attempt held by the receiver")
+        b = self.submit(c, key, "failopen")
+        wait_for(lambda: c.job_hash(acct, b).get("status") == "completed",
+                 15, "job B completed")
+        self.assertEqual(c.deliveries(b), [], "B delivered too early")
+        return a, b
+
+    def check_after(self, c, acct, a, b):
+        dlv = c.deliverers[0]
+        self.wait_done(c, acct, b, timeout=20)
+        self.wait_done(c, acct, a, timeout=20)
+        holds_for(lambda: ok_count(c, a) == 1 and ok_count(c, b) == 1, 1.5,
+                  "one 2xx for A and one for B")
+        self.assertEqual(len(c.deliveries(b)), 1, c.deliveries(b))
+        log_b = attempt_log(c, acct, b)
+        self.assertEqual([(e["outcome"], e["fail_open"]) for e in log_b],
+                         [("delivered", True)], log_b)
+        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
+                                     % (acct, b)), "delivered")
+        # A's first attempt (in the air when Redis went) is recorded
+        # after all, and its retry delivered it.
+        log_a = attempt_log(c, acct, a)
+        self.assertEqual([e["outcome"] for e in log_a], ["retry",
+                                                         "delivered"], log_a)
+        self.assertFalse(any(e["fail_open"] for e in log_a), log_a)
+        self.assertEqual(c.redis.hget("rl:stats", "webhooks_fail_open"), "1")
+        # Logged where it was decided, and counted by the process.
+        self.assertIn("job %s: Redis unavailable; delivering fail-open" % b,
+                      log_text(dlv))
+        self.assertEqual(dlv.stop(grace=10), 0)
+        self.assertIn("fail-open 1 (dropped 0)", log_text(dlv))
+
+    def test_redis_stopped_during_delivery(self):
+        c = self.cluster(**self.KNOBS)
+        acct, key = c.create_account(50)
+        a, b = self.hold_slot_then(c, key, acct)
+        c.redis_proc.stop(grace=10)  # SIGTERM: Redis shuts down
+        c.redis.close()
+        wait_for(lambda: ok_count(c, b) == 1, 15,
+                 "B delivered while Redis is down")
+        self.assertEqual(c.deliveries(b)[0]["verified"], True)
+        c.start_redis()  # same port and AOF: everything comes back
+        self.check_after(c, acct, a, b)
+
+    def test_redis_stalled_during_delivery(self):
+        c = self.cluster(**self.KNOBS)
+        acct, key = c.create_account(50)
+        a, b = self.hold_slot_then(c, key, acct)
+        os.kill(c.redis_proc.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: ok_count(c, b) == 1, 15,
+                     "B delivered while Redis is stalled")
+        finally:
+            os.kill(c.redis_proc.pid, signal.SIGCONT)
+        self.check_after(c, acct, a, b)
+
+
+if __name__ == "__main__":
+    BIN = harness.parse_bin()
+    unittest.main(verbosity=2)
