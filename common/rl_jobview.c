@@ -121,6 +121,28 @@ s_elapsed_s(const rl_jobview_src_t *src, int64_t now_ms)
     return until > created ? (until - created) / 1000 : 0;
 }
 
+/* The job's webhook delivery as the deliverer recorded it, or NULL
+ * before there is one (no webhook_url, or not terminal yet). */
+static json_t *
+s_webhook(const rl_jobview_src_t *src)
+{
+    const char *url = rl_jobview_get(src, "webhook_url");
+    const char *state = rl_jobview_get(src, "wh_state");
+    json_t *o;
+
+    if (url == NULL || *url == '\0' || state == NULL || *state == '\0' ||
+        strcmp(state, "none") == 0)
+        return NULL;
+    o = json_object();
+    json_object_set_new(o, "state", json_string(state));
+    json_object_set_new(o, "attempts",
+                        json_integer(s_num(src, "wh_attempts", 0)));
+    s_set_time(o, "last_attempt_at", s_num(src, "wh_last_at", 0));
+    if (strcmp(state, "pending") == 0)
+        s_set_time(o, "next_attempt_at", s_num(src, "wh_next_at", 0));
+    return o;
+}
+
 json_t *
 rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
 {
@@ -165,6 +187,9 @@ rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
         s_set_time(o, "refunded_at", s_num(src, "refunded_at", 0));
     }
     json_object_set_new(o, "status_history", s_history(src));
+    json_t *wh = s_webhook(src);
+    if (wh != NULL)
+        json_object_set_new(o, "webhook", wh);
     return o;
 }
 

@@ -26,8 +26,11 @@ const char *rl_jobview_get(const rl_jobview_src_t *src, const char *field);
 
 /* The job object of GET /v1/video/generations/{id} and of the 202
  * answer: seeds/000's fields plus phase, ETA, elapsed time, last poll and
- * the status history. now_ms is the time elapsed is measured against for
- * a job still running. Returns a new reference (caller owns). */
+ * the status history, and once its webhook is queued "webhook": {state
+ * (pending|delivered|failed), attempts, last_attempt_at[,
+ * next_attempt_at while pending]}. now_ms is the time elapsed is measured
+ * against for a job still running. Returns a new reference (caller
+ * owns). */
 json_t *rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms);
 
 /* The webhook body of a terminal job: seeds/000's fields in its order

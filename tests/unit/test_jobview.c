@@ -314,6 +314,50 @@ test_api_failed(void **state)
                   "\"status_history\":[]}");
 }
 
+/* The delivery summary: only once a webhook is queued; next_attempt_at
+ * only while a retry is pending. */
+static void
+test_api_webhook_state(void **state)
+{
+    (void)state;
+    static const char *const failed[] = {
+        "id",          "vgen_w",     "status",      "completed",
+        "webhook_url", "https://h.example/x",
+        "wh_state",    "failed",     "wh_attempts", "3",
+        "wh_last_at",  T_DONE,       "wh_next_at",  T_DONE,
+    };
+    static const char *const pending[] = {
+        "id",          "vgen_w",     "status",      "completed",
+        "webhook_url", "https://h.example/x",
+        "wh_state",    "pending",    "wh_next_at",  T_DONE,
+    };
+    static const char *const none[] = {
+        "id",          "vgen_w",     "status",      "pending",
+        "webhook_url", "https://h.example/x",
+        "wh_state",    "none",
+    };
+    rl_jobview_src_t src = {failed, NPAIRS(failed)};
+    json_t *o = rl_jobview_api(&src, 0);
+    char *text = json_dumps(json_object_get(o, "webhook"), JSON_COMPACT);
+
+    assert_string_equal(text, "{\"state\":\"failed\",\"attempts\":3,"
+                              "\"last_attempt_at\":\"" ISO_DONE "\"}");
+    free(text);
+    json_decref(o);
+    src = (rl_jobview_src_t){pending, NPAIRS(pending)};
+    o = rl_jobview_api(&src, 0);
+    text = json_dumps(json_object_get(o, "webhook"), JSON_COMPACT);
+    assert_string_equal(text, "{\"state\":\"pending\",\"attempts\":0,"
+                              "\"last_attempt_at\":null,"
+                              "\"next_attempt_at\":\"" ISO_DONE "\"}");
+    free(text);
+    json_decref(o);
+    src = (rl_jobview_src_t){none, NPAIRS(none)};
+    o = rl_jobview_api(&src, 0);
+    assert_null(json_object_get(o, "webhook"));
+    json_decref(o);
+}
+
 static void
 test_history_malformed(void **state)
 {
@@ -364,6 +408,7 @@ main(void)
         cmocka_unit_test(test_api_pending_defaults),
         cmocka_unit_test(test_api_completed),
         cmocka_unit_test(test_api_failed),
+        cmocka_unit_test(test_api_webhook_state),
         cmocka_unit_test(test_history_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
