@@ -1,0 +1,160 @@
+"""Webhook host isolation: a per-host concurrency limit, so a hanging
+endpoint holds only its own share of the delivery slots and a healthy
+endpoint is served on time beside it; a per-host circuit breaker that
+pauses a failing endpoint (no attempts during its cool-down, one trial
+after it) without touching other hosts; and response bodies read only
+up to a small cap.
+
+Each endpoint is its own receiver process on its own port (the host key
+is host:port)."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for, video_body  # noqa: E402
+
+SLOTS = 4          # [webhook] delivery_concurrency
+PER_HOST = 2       # [webhook] per_host_concurrency
+HANG_TIMEOUT_MS = 4000
+COOLDOWN_MS = 1500
+SLACK_MS = 150
+
+
+class IsolationBase(harness.ClusterTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acct, cls.key = cls.c.create_account(300)
+
+    def submit(self, url, tag):
+        r = self.c.submit(self.key, video_body(
+            prompt="isolation %s [sim render_ms=50]" % tag, webhook_url=url))
+        self.assertEqual(r.status, 202, r)
+        return r.json()["id"]
+
+    def health(self, base):
+        return harness.http_get(base + "/_health").json()
+
+    def delivered_after_completion_ms(self, jid):
+        """Milliseconds from the job's terminal write to its first 2xx
+        delivery at the cluster's receiver."""
+        h = self.c.job_hash(self.acct, jid)
+        ok = [d for d in self.c.deliveries(jid) if d["answered"] == 200]
+        return ok[0]["at_ms"] - int(h["completed_at"])
+
+
+class ConcurrencyLimit(IsolationBase):
+    CLUSTER = dict(retry_schedule="0,0.3", webhook_timeout_ms=HANG_TIMEOUT_MS,
+                   env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": str(SLOTS),
+                        "REELAY_WEBHOOK_PER_HOST_CONCURRENCY": str(PER_HOST),
+                        "REELAY_WEBHOOK_HOST_BREAKER_FAILURES": "1000"})
+
+    def test_hanging_endpoint_beside_a_healthy_one(self):
+        c = self.c
+        slow = c.start_extra_receiver(name="receiver-slow")
+        c.receiver_control({"hang_next": 1000}, slow)
+        t0 = time.monotonic()
+        for i in range(3 * SLOTS):
+            self.submit(slow + "/hang", "slow-%d" % i)
+        wait_for(lambda: self.health(slow)["held"] == PER_HOST, 10,
+                 "%d attempts held by the hanging endpoint" % PER_HOST)
+        healthy = [self.submit(c.webhook_url("healthy"), "healthy-%d" % i)
+                   for i in range(3)]
+        for jid in healthy:
+            wait_for(lambda: any(d["answered"] == 200
+                                 for d in c.deliveries(jid)), 5,
+                     "the healthy delivery of %s" % jid)
+        # Served while every slow attempt still hangs, each within a
+        # second of its job's completion (without the per-host limit the
+        # slow jobs would hold all the slots for the 4 s timeout).
+        self.assertLess(time.monotonic() - t0, HANG_TIMEOUT_MS / 1000.0)
+        for jid in healthy:
+            self.assertLess(self.delivered_after_completion_ms(jid), 1000)
+        st = self.health(slow)
+        self.assertEqual((st["held"], st["deliveries"]),
+                         (PER_HOST, PER_HOST), st)
+
+
+class Breaker(IsolationBase):
+    CLUSTER = dict(retry_schedule="0,0.1,0.2",
+                   env={"REELAY_WEBHOOK_HOST_BREAKER_FAILURES": "3",
+                        "REELAY_WEBHOOK_HOST_COOLDOWN_MS": str(COOLDOWN_MS)})
+
+    def test_failing_host_paused_then_one_trial(self):
+        c = self.c
+        bad = c.start_extra_receiver(name="receiver-failing")
+        c.receiver_control({"fail_next": 1000, "status": 503}, bad)
+        jobs = [self.submit(bad + "/down", "down-%d" % i) for i in range(4)]
+        # Three failures in a row open the breaker; then one trial per
+        # cool-down.
+        wait_for(lambda: len(c.deliveries(base=bad)) >= 3, 10,
+                 "the first failures")
+        wait_for(lambda: len(c.deliveries(base=bad)) >= 5, 10,
+                 "two trials after the cool-downs")
+        c.receiver_control({"fail_next": 0}, bad)
+        # Meanwhile a healthy host is not paused.
+        other = self.submit(c.webhook_url("unpaused"), "unpaused")
+        wait_for(lambda: c.deliveries(other), 5, "the healthy delivery")
+        self.assertLess(self.delivered_after_completion_ms(other), 1000)
+        for jid in jobs:
+            wait_for(lambda: c.job_hash(self.acct, jid).get("wh_state") ==
+                     "delivered", 15, "the delivery of %s" % jid)
+        at = [d["at_ms"] for d in c.deliveries(base=bad)]
+        answered = [d["answered"] for d in c.deliveries(base=bad)]
+        # The failures up to the opening may have been in the air at once
+        # (up to 4); after them, every request is a single trial at least
+        # a cool-down after the one before, until one succeeds.
+        first_ok = answered.index(200)
+        opened = [i for i in range(2, first_ok) if at[i + 1] - at[i] >=
+                  COOLDOWN_MS - SLACK_MS]
+        self.assertTrue(opened, (at, answered))
+        k = opened[0]
+        self.assertGreaterEqual(k + 1, 3, (at, answered))
+        self.assertLessEqual(k + 1, 4, (at, answered))
+        for i in range(k, first_ok):
+            self.assertGreaterEqual(at[i + 1] - at[i], COOLDOWN_MS - SLACK_MS,
+                                    (i, at, answered))
+        self.assertEqual(set(answered[:first_ok]), {503}, answered)
+        # The trial's success closes the breaker: the rest go at once.
+        self.assertTrue(all(a == 200 for a in answered[first_ok:]), answered)
+        self.assertLess(at[-1] - at[first_ok], COOLDOWN_MS, at)
+        self.assertEqual(len([a for a in answered if a == 200]), len(jobs))
+
+
+class BodyCap(IsolationBase):
+    CLUSTER = dict(retry_schedule="0,0.2")
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.c.deliverers[0].pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def test_large_answers_are_read_up_to_the_cap(self):
+        c = self.c
+        big = c.start_extra_receiver(name="receiver-big")
+        c.receiver_control({"reply_bytes": 8 << 20}, big)
+        warm = self.submit(big + "/warm", "warm")
+        wait_for(lambda: c.job_hash(self.acct, warm).get("wh_state") ==
+                 "delivered", 15, "the first large answer")
+        before = self.rss_kib()
+        jobs = [self.submit(big + "/big", "big-%d" % i) for i in range(4)]
+        for jid in jobs:
+            wait_for(lambda: c.job_hash(self.acct, jid).get("wh_state") ==
+                     "delivered", 20, "the delivery of %s" % jid)
+        grown = self.rss_kib() - before
+        # Four 8 MiB answers; what is kept of each is 1 KiB.
+        self.assertLess(grown, 8 << 10, "RSS grew %d KiB" % grown)
+        r = harness.http_get(c.url("/v1/video/generations/%s/deliveries"
+                                   % jobs[0]),
+                             headers={"Authorization": "Bearer " + self.key})
+        self.assertEqual(len(r.json()["data"][0]["response"]), 1024, r)
+
+
+if __name__ == "__main__":
+    harness.main()
