@@ -22,6 +22,13 @@ for p in "${pkgs[@]}"; do
   fi
 done
 
+# npm installs the examples' Standard Webhooks package (tests run npm ci
+# in examples/). Debian ships it apart from nodejs; a nodejs that bundles
+# npm (and conflicts with that package) needs nothing more.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
