@@ -1,0 +1,245 @@
+"""The webhook verification examples of examples/ (README, Webhooks) run
+on real deliveries recorded by the receiver from a running stack: the
+Node (node:crypto), Python (hmac) and C (libcrypto) verifiers of the
+seeds/000 scheme, and the Standard Webhooks verifiers (Node with the
+standardwebhooks npm package, Python, C). Each must accept the real
+delivery and reject a tampered body, a wrong key and, for the timestamped
+scheme, a stale timestamp (validly signed, too old) and a forged one;
+each also checks the published vectors of ../shared/vectors.md.
+
+The npm package is installed with `npm ci` from the committed
+package-lock.json when examples/node_modules is missing."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import wait_for, video_body  # noqa: E402
+
+EXAMPLES = os.path.join(harness.SOURCE, "examples")
+STALE_S = 600  # beyond the 5-minute tolerance of every verifier
+
+SEED_VECTOR = {
+    "key": "rk_test_4f9c2a7e1b8d",
+    "body": b'{"id":"vgen_abc123","object":"video.generation","status":'
+            b'"completed","model":"kling-v3","prompt":"Product reveal '
+            b'animation on white background","output_url":"https://cdn.'
+            b'creativeai.run/output/video-abc123.mp4","credits":3,'
+            b'"failover_used":false,"completed_at":"2026-03-10T14:23:01Z"}',
+    "headers": {"x-creativeai-signature": "sha256=439b334f97f944568661381a"
+                "8a5865852c2483a96884e5cfd75aa5462b749f1a"},
+}
+STD_VECTOR = {
+    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "body": b'{"test": 2432232314}',
+    "headers": {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                "webhook-timestamp": "1614265330",
+                "webhook-signature":
+                    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+}
+
+
+def std_sign(secret, msg_id, ts, body):
+    key = base64.b64decode(secret[len("whsec_"):])
+    mac = hmac.new(key, ("%s.%s." % (msg_id, ts)).encode() + body,
+                   hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def ensure_node_modules():
+    if os.path.isdir(os.path.join(EXAMPLES, "node_modules",
+                                  "standardwebhooks")):
+        return
+    r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"],
+                       cwd=EXAMPLES, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=240)
+    if r.returncode != 0:
+        raise AssertionError("npm ci in examples/ failed: %s%s" % (
+            r.stdout.decode(), r.stderr.decode()))
+
+
+class Examples(harness.ClusterTestCase):
+    CLUSTER = dict(retry_schedule="0,0.2")
+
+    @classmethod
+    def setUpClass(cls):
+        for tool in ("node", "npm"):
+            if shutil.which(tool) is None:
+                raise AssertionError("%s is not installed (scripts/deps.sh)"
+                                     % tool)
+        ensure_node_modules()
+        cls.c_verifier = os.path.join(cls.BIN, "reelay-example-verify")
+        if not os.access(cls.c_verifier, os.X_OK):
+            raise AssertionError("missing %s (build first)" % cls.c_verifier)
+        super().setUpClass()
+        cls.work = tempfile.mkdtemp(prefix="reelay-examples-")
+        c = cls.c
+        _, cls.seed_key = c.create_account(20)
+        _, cls.std_key = c.create_account(20)
+        cls.secret = cls.settings(cls.std_key, {"signing": "both"})["secret"]
+        cls.seed = cls.delivery(cls.seed_key, "seed")
+        cls.std = cls.delivery(cls.std_key, "std")
+        cls.new_secret = cls.settings(cls.std_key,
+                                      {"rotate_secret": True})["secret"]
+        cls.rotating = cls.delivery(cls.std_key, "rotating")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(getattr(cls, "work", ""), ignore_errors=True)
+
+    @classmethod
+    def settings(cls, key, body):
+        r = harness.http_request("PUT", cls.c.url("/v1/account/webhooks"),
+                                 body=json.dumps(body),
+                                 headers={"Authorization": "Bearer " + key})
+        assert r.status == 200, r
+        return r.json()
+
+    @classmethod
+    def delivery(cls, key, tag):
+        """(headers, raw body) of a real delivery of a new job."""
+        c = cls.c
+        r = c.submit(key, video_body(prompt="examples %s [sim render_ms=50]"
+                                     % tag, webhook_url=c.webhook_url(tag)))
+        assert r.status == 202, r
+        jid = r.json()["id"]
+        d = wait_for(lambda: c.deliveries(jid) and c.deliveries(jid)[0], 15,
+                     "the delivery of %s" % jid)
+        return dict(d["headers"]), d["body"].encode()
+
+    # running the verifiers
+
+    def run_verifier(self, argv, headers, body):
+        n = len(os.listdir(self.work))
+        hpath = os.path.join(self.work, "h%d.txt" % n)
+        bpath = os.path.join(self.work, "b%d.json" % n)
+        with open(hpath, "w") as f:
+            for name, value in headers.items():
+                f.write("%s: %s\r\n" % (name, value))
+        with open(bpath, "wb") as f:
+            f.write(body)
+        r = subprocess.run(argv + [hpath, bpath], cwd=EXAMPLES,
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=30)
+        out = r.stdout.decode().strip()
+        return r.returncode, out, r.stderr.decode()
+
+    def seed_verifiers(self, key):
+        return {"node": ["node", "verify.mjs", key],
+                "python": [sys.executable, "verify.py", "--key", key],
+                "c": [self.c_verifier, "--key", key]}
+
+    def std_verifiers(self, secret, now=None):
+        out = {"python": [sys.executable, "verify.py", "--secret", secret],
+               "c": [self.c_verifier, "--secret", secret]}
+        if now is not None:
+            for v in out.values():
+                v += ["--now", str(now)]
+        else:  # the npm package always measures against the clock
+            out["node-standardwebhooks"] = ["node", "verify-standard.mjs",
+                                            secret]
+        return out
+
+    def expect(self, verifiers, headers, body, valid, what):
+        for name, argv in verifiers.items():
+            rc, out, err = self.run_verifier(argv, headers, body)
+            if valid:
+                self.assertEqual((rc, out), (0, "valid"),
+                                 "%s on %s: %s %s" % (name, what, out, err))
+            else:
+                self.assertEqual(rc, 1, "%s on %s: rc %d %s %s" % (
+                    name, what, rc, out, err))
+                self.assertTrue(out.startswith("invalid"), (name, what, out))
+
+    # the seeds/000 scheme
+
+    def test_seed_scheme_real_delivery(self):
+        headers, body = self.seed
+        self.assertNotIn("webhook-signature", headers)
+        self.expect(self.seed_verifiers(self.seed_key), headers, body, True,
+                    "a real delivery")
+
+    def test_seed_scheme_rejects_tampering(self):
+        headers, body = self.seed
+        doc = json.loads(body)
+        doc["output_url"] = "https://attacker.example/v.mp4"
+        tampered = json.dumps(doc, separators=(",", ":")).encode()
+        verifiers = self.seed_verifiers(self.seed_key)
+        self.expect(verifiers, headers, tampered, False, "a tampered body")
+        self.expect(verifiers, headers, body + b" ", False, "a padded body")
+        self.expect(self.seed_verifiers(self.std_key), headers, body, False,
+                    "another account's key")
+        no_sig = {k: v for k, v in headers.items()
+                  if k != "x-creativeai-signature"}
+        self.expect(verifiers, no_sig, body, False, "no signature")
+
+    def test_seed_scheme_vector(self):
+        v = SEED_VECTOR
+        self.expect(self.seed_verifiers(v["key"]), v["headers"], v["body"],
+                    True, "the published vector")
+
+    # Standard Webhooks
+
+    def test_standard_real_delivery(self):
+        headers, body = self.std
+        self.assertIn("webhook-signature", headers)
+        self.expect(self.std_verifiers(self.secret), headers, body, True,
+                    "a real delivery")
+        # "both": the seed's signature is on it too.
+        self.expect(self.seed_verifiers(self.std_key), headers, body, True,
+                    "the same delivery, seed scheme")
+
+    def test_standard_rejects_tampering_and_stale_timestamps(self):
+        headers, body = self.std
+        verifiers = self.std_verifiers(self.secret)
+        self.expect(verifiers, headers, body.replace(b"completed",
+                                                     b"Completed", 1),
+                    False, "a tampered body")
+        self.expect(self.std_verifiers(self.new_secret), headers, body,
+                    False, "a secret that did not sign it")
+        # A replay with a newer timestamp but the old signature.
+        forged = dict(headers, **{"webhook-timestamp": str(
+            int(headers["webhook-timestamp"]) + 1)})
+        self.expect(verifiers, forged, body, False, "a forged timestamp")
+        # Validly signed, but ten minutes old.
+        old = str(int(time.time()) - STALE_S)
+        stale = dict(headers, **{
+            "webhook-timestamp": old,
+            "webhook-signature": std_sign(self.secret, headers["webhook-id"],
+                                          old, body)})
+        self.expect(verifiers, stale, body, False, "a stale timestamp")
+        # The same stale request is fine at its own time: only the age
+        # made it fail.
+        self.expect(self.std_verifiers(self.secret, now=old), stale, body,
+                    True, "the stale request at its own time")
+
+    def test_standard_rotation_either_secret(self):
+        headers, body = self.rotating
+        self.assertEqual(len(headers["webhook-signature"].split(" ")), 2,
+                         headers)
+        for secret in (self.secret, self.new_secret):
+            self.expect(self.std_verifiers(secret), headers, body, True,
+                        "a delivery signed during a rotation")
+
+    def test_standard_vector(self):
+        v = STD_VECTOR
+        ts = int(v["headers"]["webhook-timestamp"])
+        self.expect(self.std_verifiers(v["secret"], now=ts), v["headers"],
+                    v["body"], True, "the published vector")
+        self.expect(self.std_verifiers(v["secret"]), v["headers"],
+                    v["body"], False, "the published vector, years later")
+
+
+if __name__ == "__main__":
+    harness.main()
