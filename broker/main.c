@@ -17,6 +17,7 @@
 #include "reaper.h"
 #include "rl_cli.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 
 static void
 s_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -31,7 +32,7 @@ static int
 s_start(broker_t *b)
 {
     const rl_config_t *cfg = b->cfg;
-    b->base = event_base_new();
+    b->base = rl_loop_new();
     b->zctx = zmq_ctx_new();
     b->redis = rl_redis_new(b->base, cfg->redis_host, cfg->redis_port,
                             cfg->redis_command_timeout_ms,

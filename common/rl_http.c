@@ -22,6 +22,7 @@
 
 #define S_HEADER_VALUE_MAX 64 /* longest captured header value */
 #define S_BODY_INITIAL 1024   /* first allocation of a captured body */
+#define S_POOL_MAX 128        /* idle easy handles kept for reuse */
 
 /*
  * Request lifetime:
@@ -82,6 +83,8 @@ struct rl_http {
     size_t pending;            /* requests on active or done */
     int dispatching;           /* depth of s_dispatch_done */
     bool dying;                /* destroy was called from a callback */
+    CURL *pool[S_POOL_MAX];    /* idle easy handles, reset, for reuse */
+    size_t npool;              /* entries of pool in use */
 };
 
 static void s_process(rl_http_t *h);
@@ -283,11 +286,31 @@ s_on_header(char *line, size_t size, size_t nmemb, void *userdata)
 
 /* --- completion -------------------------------------------------------- */
 
+/* An easy handle costs more to make (its buffers) than to reset, so
+ * finished ones are kept, reset, for the next requests. */
+static CURL *
+s_easy_get(rl_http_t *h)
+{
+    return h->npool > 0 ? h->pool[--h->npool] : curl_easy_init();
+}
+
+/* Takes back an easy handle that is in no multi handle. */
+static void
+s_easy_put(rl_http_t *h, CURL *easy)
+{
+    if (h->npool < S_POOL_MAX && !h->dying) {
+        curl_easy_reset(easy);
+        h->pool[h->npool++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
 static void
 s_req_free(rl_http_req_t *req)
 {
     if (req->easy != NULL)
-        curl_easy_cleanup(req->easy);
+        s_easy_put(req->h, req->easy);
     curl_slist_free_all(req->headers);
     free(req->body);
     free(req);
@@ -351,6 +374,8 @@ s_free(rl_http_t *h)
     struct s_sock *sk;
 
     assert(TAILQ_EMPTY(&h->active) && TAILQ_EMPTY(&h->done));
+    while (h->npool > 0)
+        curl_easy_cleanup(h->pool[--h->npool]);
     /* Cleanup may still report sockets, so the sockets go after it. */
     curl_multi_cleanup(h->multi);
     while ((sk = LIST_FIRST(&h->socks)) != NULL)
@@ -549,7 +574,7 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
     req->cb = cb;
     req->arg = arg;
     req->max_body = max_body;
-    req->easy = curl_easy_init();
+    req->easy = s_easy_get(h);
     if (req->easy == NULL || !s_set_transfer(req, url, timeout_ms) ||
         !s_set_method(req->easy, method, body, body_len) ||
         !s_set_headers(req, headers))

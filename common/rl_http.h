@@ -1,7 +1,8 @@
 /*
  * rl_http - asynchronous HTTP client: one curl multi handle driven by a
  * libevent loop through CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION
- * (curl_multi_socket_action). Connections are reused across requests.
+ * (curl_multi_socket_action). Connections are reused across requests,
+ * and so are finished easy handles (reset; at most 128 kept idle).
  *
  * Limits: response bodies are captured up to the per-request cap and the
  * rest is discarded (the response is flagged `truncated`, not failed).

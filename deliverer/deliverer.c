@@ -20,6 +20,7 @@
 #include "rl_apikey.h"
 #include "rl_clock.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 #include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
@@ -236,7 +237,7 @@ deliverer_new(const rl_config_t *cfg, int index)
                       "%s/master.key", cfg->data_dir);
         goto fail;
     }
-    ctx->base = event_base_new();
+    ctx->base = rl_loop_new();
     if (ctx->base == NULL) {
         rl_log_errorx("cannot create the event loop");
         goto fail;

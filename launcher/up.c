@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "rl_apikey.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 #include "supervisor.h"
 
 #define UP_REDIS_WAIT_MS 15000
@@ -228,7 +229,7 @@ up_run(const rl_config_t *cfg, const char *config_path)
     }
     char logs[PATH_MAX + 16];
     snprintf(logs, sizeof logs, "%s/logs", u.data);
-    u.base = event_base_new();
+    u.base = rl_loop_new();
     u.sup = supervisor_new(u.base, logs);
     struct event *sig[3];
     int signals[3] = {SIGINT, SIGTERM, SIGCHLD};

@@ -33,6 +33,7 @@
 #include "rl_clock.h"
 #include "rl_crypto.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 
 #define RCV_DEFAULT_MAX_DELIVERIES 1000000
 #define RCV_MAX_BODY (16 * 1024 * 1024)
@@ -663,7 +664,7 @@ s_rcv_new(const rcv_config_t *cfg)
         rl_log_error("cannot open %s", cfg->out_path);
         goto fail;
     }
-    rcv->base = event_base_new();
+    rcv->base = rl_loop_new();
     if (rcv->base == NULL)
         goto fail;
     rcv->http = evhttp_new(rcv->base);

@@ -35,6 +35,7 @@
 #include "rl_alloc.h"
 #include "rl_crypto.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 #include "sim.h"
 
 #define SIM_DEFAULT_MAX_TASKS 1000000
@@ -387,7 +388,7 @@ s_sim_new(const sim_config_t *cfg)
     sim_index_init(&sim->prompts);
     if (rl_random_id("", 4, sim->salt, sizeof sim->salt) != 0)
         goto fail;
-    sim->base = event_base_new();
+    sim->base = rl_loop_new();
     if (sim->base == NULL)
         goto fail;
     sim->http = evhttp_new(sim->base);

@@ -1,0 +1,22 @@
+/*
+ * rl_loop - the process's libevent loop.
+ * SPDX-License-Identifier: MIT
+ */
+#include "rl_loop.h"
+
+#include <event2/event.h>
+
+struct event_base *
+rl_loop_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    struct event_base *base = NULL;
+
+    if (cfg != NULL &&
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) ==
+            0)
+        base = event_base_new_with_config(cfg);
+    if (cfg != NULL)
+        event_config_free(cfg);
+    return base != NULL ? base : event_base_new();
+}
