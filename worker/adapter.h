@@ -63,6 +63,17 @@ typedef enum {
     ADAPTER_ERR_CONTENT_REJECTED,
 } adapter_error_t;
 
+#define ADAPTER_TOKEN_MAX 1024
+
+/* A provider's signed credential (Kling's JWT), made once and reused
+ * until it is half way to its expiry instead of being signed afresh for
+ * every request. One per provider, owned by the worker; an adapter that
+ * signs requests fills it. */
+typedef struct {
+    char value[ADAPTER_TOKEN_MAX]; /* the credential, "" when none */
+    int64_t renew_at_s;            /* epoch s from which to make a new one */
+} adapter_token_t;
+
 /* What a job asks of a provider. Borrowed strings. */
 typedef struct {
     const char *job_id;          /* our id, for client references */
@@ -73,6 +84,8 @@ typedef struct {
     const char *image_url;       /* NULL when none */
     int duration_s;
     const char *aspect_ratio;    /* "16:9" */
+    adapter_token_t *token;      /* the provider's credential cache, or
+                                    NULL: sign every request afresh */
 } adapter_job_t;
 
 /* One HTTP request to send. Owns its strings. */

@@ -45,12 +45,24 @@ out:
     return rc;
 }
 
+/* The Bearer header: the cached JWT while it has more than half of its
+ * lifetime left, else a new one (kept in the cache when there is one). */
 static int
-s_auth(const rl_provider_conf_t *p, int64_t now_s, adapter_request_t *req)
+s_auth(const rl_provider_conf_t *p, const adapter_job_t *j, int64_t now_s,
+       adapter_request_t *req)
 {
-    char jwt[1024];
-    if (adapter_kling_jwt(p->key, p->secret, now_s, jwt, sizeof jwt) != 0)
-        return -1;
+    char fresh[ADAPTER_TOKEN_MAX];
+    adapter_token_t *t = j->token;
+    char *jwt = t != NULL ? t->value : fresh;
+    if (t == NULL || t->value[0] == '\0' || now_s >= t->renew_at_s) {
+        if (adapter_kling_jwt(p->key, p->secret, now_s, jwt,
+                              ADAPTER_TOKEN_MAX) != 0) {
+            jwt[0] = '\0';
+            return -1;
+        }
+        if (t != NULL)
+            t->renew_at_s = now_s + ADAPTER_KLING_JWT_TTL_S / 2;
+    }
     return adapter_request_header(req, "Authorization: Bearer %s", jwt);
 }
 
@@ -78,7 +90,7 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     if (adapter_request_url(req, "%s/v1/videos/%s", p->base_url, kind) != 0 ||
         adapter_request_header(req, "Content-Type: application/json") != 0)
         return -1;
-    return s_auth(p, now_s, req);
+    return s_auth(p, j, now_s, req);
 }
 
 /* Maps a non-zero Kling body code (with its HTTP status) to a class. */
@@ -153,7 +165,7 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
     if (adapter_request_url(req, "%s/v1/videos/%s/%s", p->base_url, kind,
                             task_id) != 0)
         return -1;
-    return s_auth(p, now_s, req);
+    return s_auth(p, j, now_s, req);
 }
 
 /* A failed task: content policy, capacity, or anything else. */

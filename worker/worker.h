@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "adapter.h"
 #include "breaker.h"
 #include "rl_config.h"
 #include "rl_http.h"
@@ -54,6 +55,13 @@ typedef struct worker {
     size_t inflight;           /* jobs in memory, claims included */
     bool stopping;             /* SIGTERM: take no more jobs */
     breaker_t breakers[RL_CONFIG_MAX_PROVIDERS]; /* by provider index */
+    adapter_token_t tokens[RL_CONFIG_MAX_PROVIDERS]; /* signed credentials */
+    adapter_result_t scratch;  /* every answer is parsed here first; a job
+                                  keeps a copy only when it needs one */
+    long common_ms[RL_CONFIG_MAX_PROVIDERS];     /* the poll intervals */
+    const struct timeval *common_tv[RL_CONFIG_MAX_PROVIDERS]; /* libevent
+                                  common timeouts for them: O(1) timers */
+    size_t ncommon;
     long render_avg_ms[RL_CONFIG_MAX_MODELS];    /* by model, 0 = unknown */
     struct health *health;     /* provider health checks, ETA averages */
     struct rl_status *status;  /* optional /healthz /readyz /stats */

@@ -411,6 +411,47 @@ test_kling_jwt(void **state)
     s_check_jwt(jwt, "a\"k", "s", NOW_S);
 }
 
+/* With a token cache the JWT is signed once and reused until half of its
+ * lifetime has passed; then a new one is made and cached. */
+static void
+test_kling_jwt_cache(void **state)
+{
+    (void)state;
+    adapter_token_t tok;
+    adapter_job_t j = s_t2v;
+    adapter_request_t req;
+    char first[JWT_MAX], jwt[JWT_MAX];
+    memset(&tok, 0, sizeof tok);
+    j.token = &tok;
+    memset(&req, 0, sizeof req);
+    assert_int_equal(adapter_kling.build_poll(&s_kling, &j, "t1", NOW_S, &req),
+                     0);
+    snprintf(first, sizeof first, "%s", s_header(&req, "Authorization") + 7);
+    adapter_request_release(&req);
+    s_check_jwt(first, "AK123", "SK-secret-456", NOW_S);
+    assert_string_equal(tok.value, first);
+    assert_int_equal(tok.renew_at_s, NOW_S + ADAPTER_KLING_JWT_TTL_S / 2);
+    /* Later, but before the renewal time: the same token. */
+    assert_int_equal(adapter_kling.build_poll(
+                         &s_kling, &j, "t1",
+                         NOW_S + ADAPTER_KLING_JWT_TTL_S / 2 - 1, &req),
+                     0);
+    assert_string_equal(s_header(&req, "Authorization") + 7, first);
+    adapter_request_release(&req);
+    /* At the renewal time: a new one, valid from then. */
+    int64_t later = NOW_S + ADAPTER_KLING_JWT_TTL_S / 2;
+    assert_int_equal(
+        adapter_kling.build_submit(&s_kling, &j, later, &req), 0);
+    assert_string_not_equal(s_header(&req, "Authorization") + 7, first);
+    s_check_jwt(s_header(&req, "Authorization") + 7, "AK123",
+                "SK-secret-456", later);
+    assert_int_equal(adapter_kling_jwt("AK123", "SK-secret-456", later, jwt,
+                                       sizeof jwt),
+                     0);
+    assert_string_equal(tok.value, jwt);
+    adapter_request_release(&req);
+}
+
 static void
 test_kling_build_submit_t2v(void **state)
 {
@@ -877,6 +918,7 @@ main(void)
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_result_http),
         cmocka_unit_test(test_kling_jwt),
+        cmocka_unit_test(test_kling_jwt_cache),
         cmocka_unit_test(test_kling_build_submit_t2v),
         cmocka_unit_test(test_kling_build_submit_i2v),
         cmocka_unit_test(test_kling_build_poll_and_cancel),
