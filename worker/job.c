@@ -23,6 +23,35 @@
 #define JOB_MAX_FIELDS 16  /* field/value entries a caller adds */
 #define JOB_RESTATED 8     /* entries s_restate() adds */
 
+adapter_result_t *
+job_result(job_t *j)
+{
+    if (j->last == NULL)
+        j->last = rl_calloc(1, sizeof *j->last);
+    return j->last;
+}
+
+void
+job_result_keep(job_t *j, const adapter_result_t *r)
+{
+    if (r != j->last)
+        memcpy(job_result(j), r, sizeof *r);
+}
+
+void
+job_result_forget(job_t *j)
+{
+    free(j->last);
+    j->last = NULL;
+}
+
+void
+job_set_task(job_t *j, const char *task_id)
+{
+    free(j->task_id);
+    j->task_id = rl_strdup(task_id != NULL ? task_id : "");
+}
+
 void
 job_ref(job_t *j)
 {
@@ -37,8 +66,8 @@ s_free(job_t *j)
     w->inflight--;
     if (j->timer)
         event_free(j->timer);
-    if (j->deadline)
-        event_free(j->deadline);
+    free(j->last);
+    free(j->task_id);
     free(j->prompt);
     free(j->negative_prompt);
     free(j->image_url);
@@ -67,8 +96,6 @@ s_kill(job_t *j)
     }
     if (j->timer)
         evtimer_del(j->timer);
-    if (j->deadline)
-        evtimer_del(j->deadline);
     job_unref(j); /* the "alive" reference */
 }
 
@@ -80,15 +107,44 @@ job_drop(job_t *j, const char *why)
     s_kill(j);
 }
 
+static void s_on_deadline(int fd, short what, void *arg);
+
+/* The maximum wait shares the job's one timer: a wait that would end
+ * after the deadline is cut short and ends in s_on_deadline instead. A
+ * request in the air is bounded by its own timeout, and every step that
+ * starts one looks at the deadline first (job_past_deadline). */
 void
 job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *))
 {
+    const struct timeval *tv;
+    struct timeval plain;
+    if (j->state != JOB_FINISHING && j->deadline_ms > 0) {
+        int64_t left = j->deadline_ms - rl_clock_wall_ms();
+        if (left <= ms) {
+            ms = left > 0 ? (long)left : 0;
+            fn = s_on_deadline;
+        }
+    }
     if (j->timer == NULL)
         j->timer = evtimer_new(j->w->base, fn, j);
     else
         evtimer_assign(j->timer, j->w->base, fn, j);
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(j->timer, &tv);
+    plain.tv_sec = ms / 1000;
+    plain.tv_usec = (ms % 1000) * 1000;
+    tv = &plain;
+    for (size_t i = 0; i < j->w->ncommon; i++)
+        if (j->w->common_ms[i] == ms)
+            tv = j->w->common_tv[i];
+    evtimer_add(j->timer, tv);
+}
+
+bool
+job_past_deadline(job_t *j)
+{
+    if (j->deadline_ms <= 0 || rl_clock_wall_ms() < j->deadline_ms)
+        return false;
+    s_on_deadline(-1, 0, j);
+    return true;
 }
 
 const rl_model_conf_t *
@@ -284,7 +340,7 @@ s_finish_send(job_t *j)
     rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
     long billed = rl_config_price(job_model(j), j->duration_s);
     snprintf(price, sizeof price, "%ld", billed < 0 ? j->charged : billed);
-    const adapter_result_t *r = &j->last;
+    const adapter_result_t *r = job_result(j);
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
     char render_ms[24];
     int64_t now = rl_clock_wall_ms();
@@ -325,19 +381,18 @@ job_finish(job_t *j, const char *status, const char *reason)
     }
     if (j->timer)
         evtimer_del(j->timer);
-    if (j->deadline)
-        evtimer_del(j->deadline);
     j->state = JOB_FINISHING;
     j->retries = 0;
+    adapter_result_t *r = job_result(j);
     if (strcmp(status, "completed") == 0) {
         j->outcome = "completed";
         j->w->stats.completed++;
-        j->last.message[0] = '\0';
+        r->message[0] = '\0';
     } else {
         j->outcome = "failed";
         j->w->stats.failed++;
-        if (reason != NULL && reason != j->last.message)
-            adapter_copy(j->last.message, sizeof j->last.message, reason);
+        if (reason != NULL && reason != r->message)
+            adapter_copy(r->message, sizeof r->message, reason);
     }
     s_finish_send(j);
 }
@@ -349,13 +404,14 @@ s_on_deadline(int fd, short what, void *arg)
     (void)fd;
     (void)what;
     long waited = (long)((rl_clock_wall_ms() - j->created_ms) / 1000);
-    adapter_copy(j->last.code, sizeof j->last.code, "timeout");
-    snprintf(j->last.message, sizeof j->last.message,
+    adapter_result_t *r = job_result(j);
+    adapter_copy(r->code, sizeof r->code, "timeout");
+    snprintf(r->message, sizeof r->message,
              "job exceeded the maximum wait of %ld s (waited %ld s, last "
              "phase %s)",
              j->w->cfg->max_wait_s, waited,
              j->phase[0] ? j->phase : "Queued");
-    job_finish(j, "failed", j->last.message);
+    job_finish(j, "failed", r->message);
 }
 
 /* Chain "kling-v3,seedance" -> model indexes. Unknown names are skipped
@@ -414,8 +470,7 @@ s_load(job_t *j, const redisReply *r)
     j->failover_used = s_num(r, "failover_used") != 0;
     s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
     j->chain_idx = (size_t)s_num(r, "chain_idx");
-    const char *task = rl_redis_reply_field(r, 2, "task_id");
-    snprintf(j->task_id, sizeof j->task_id, "%s", task ? task : "");
+    job_set_task(j, rl_redis_reply_field(r, 2, "task_id"));
     const char *phase = rl_redis_reply_field(r, 2, "phase");
     snprintf(j->phase, sizeof j->phase, "%s", phase ? phase : "Queued");
     if (j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
@@ -432,17 +487,6 @@ s_on_retry_claim(int fd, short what, void *arg)
     (void)fd;
     (void)what;
     s_claim_send(arg);
-}
-
-static void
-s_arm_deadline(job_t *j)
-{
-    int64_t left = j->deadline_ms - rl_clock_wall_ms();
-    if (left < 0)
-        left = 0;
-    j->deadline = evtimer_new(j->w->base, s_on_deadline, j);
-    struct timeval tv = {(time_t)(left / 1000), (left % 1000) * 1000};
-    evtimer_add(j->deadline, &tv);
 }
 
 static void
@@ -470,7 +514,6 @@ s_on_claim(redisReply *reply, void *arg)
         } else {
             j->w->stats.claimed++;
             j->retries = 0;
-            s_arm_deadline(j);
             job_run_start(j);
         }
     }
@@ -494,13 +537,17 @@ s_claim_send(job_t *j)
 void
 job_claim(worker_t *w, const char *acct, const char *job_id)
 {
-    job_t *j = rl_calloc(1, sizeof *j);
+    size_t na = strlen(acct), ni = strlen(job_id);
+    job_t *j = rl_calloc(1, sizeof *j + 2 * (na + ni) + 4);
+    char *p = j->names;
     j->w = w;
     j->refs = 1;
     j->state = JOB_CLAIMING;
-    snprintf(j->acct, sizeof j->acct, "%s", acct);
-    snprintf(j->id, sizeof j->id, "%s", job_id);
-    rl_keys_ref(j->ref, sizeof j->ref, acct, job_id);
+    j->ref = p;
+    p += snprintf(p, na + ni + 2, "%s|%s", acct, job_id) + 1;
+    j->acct = memcpy(p, acct, na + 1);
+    j->id = memcpy(p + na + 1, job_id, ni + 1);
+    j->task_id = rl_strdup("");
     TAILQ_INSERT_TAIL(&w->jobs, j, link);
     w->inflight++;
     s_claim_send(j);

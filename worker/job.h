@@ -22,7 +22,9 @@
  * "stale" answer drops the job at once (another worker owns it now);
  * every write also restates the job's attempt, upstream task, chain
  * index and provider, so one lost write is mended by the next. The
- * deadline timer (maximum wait) is armed from claim to FINISHING.
+ * maximum wait shares the job's one timer from claim to FINISHING (a
+ * wait ending after it is cut short); a request in the air runs out its
+ * own timeout first, so a job fails at most one request timeout late.
  * SPDX-License-Identifier: MIT
  */
 #ifndef JOB_H

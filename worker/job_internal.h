@@ -30,14 +30,17 @@ typedef enum {
     JOB_DEAD,            /* ended; memory freed when the last ref goes */
 } job_state_t;
 
+/* Kept small: a worker holds up to 10^5-10^6 of them. Everything only a
+ * finishing or troubled job needs (the provider's last answer) is
+ * allocated while it is needed, and the ids live in names[]. */
 struct job {
     TAILQ_ENTRY(job) link;
     worker_t *w;
     int refs;                        /* pending callbacks + 1 while alive */
     job_state_t state;
-    char acct[JOB_ID_MAX + 1];
-    char id[JOB_ID_MAX + 1];
-    char ref[2 * JOB_ID_MAX + 2];    /* "acct|id" */
+    const char *acct;                /* in names[] */
+    const char *id;                  /* in names[] */
+    const char *ref;                 /* "acct|id", in names[] */
     char fence[24];                  /* token of our claim */
     char *prompt;                    /* owned */
     char *negative_prompt;           /* owned, NULL when none */
@@ -49,7 +52,8 @@ struct job {
     size_t nchain;
     size_t chain_idx;                /* the model rendering it now */
     int attempt;                     /* submits made, all providers */
-    char task_id[ADAPTER_TASK_MAX];  /* upstream task, "" before submit */
+    char *task_id;                   /* upstream task, "" before submit;
+                                        owned, never NULL */
     int transient;                   /* consecutive transient failures */
     int retries;                     /* of a write with unknown outcome */
     bool failover_used;
@@ -60,14 +64,22 @@ struct job {
     const char *outcome;             /* "completed" | "failed" once final */
     char phase[JOB_PHASE_MAX];       /* last recorded phase */
     int progress;                    /* last recorded progress */
-    struct event *timer;             /* next poll or retry */
+    struct event *timer;             /* next poll or retry, or the
+                                        maximum wait when that is sooner */
     void (*recorded)(job_t *);       /* runs once job_record() landed */
-    struct event *deadline;          /* maximum wait */
     rl_http_req_t *req;              /* request in the air, or NULL */
-    adapter_result_t last;           /* last provider answer */
+    adapter_result_t *last;          /* the provider answer a failure,
+                                        failover or finish works from;
+                                        NULL while polling goes well */
+    char names[];                    /* "acct|id\0acct\0id\0" */
 };
 
 /* job.c */
+adapter_result_t *job_result(job_t *j);
+void job_result_keep(job_t *j, const adapter_result_t *r);
+void job_result_forget(job_t *j);
+void job_set_task(job_t *j, const char *task_id);
+bool job_past_deadline(job_t *j);
 void job_ref(job_t *j);
 void job_unref(job_t *j);
 void job_drop(job_t *j, const char *why);

@@ -47,6 +47,7 @@ s_adapter_job(const job_t *j, adapter_job_t *aj)
     aj->image_url = j->image_url;
     aj->duration_s = j->duration_s;
     aj->aspect_ratio = j->aspect;
+    aj->token = &j->w->tokens[job_model(j)->provider];
 }
 
 /* Sends req; the callback gets the job with a reference held. */
@@ -85,7 +86,7 @@ s_schedule_poll(job_t *j, long ms)
 static void
 s_fail(job_t *j, const char *why)
 {
-    adapter_result_t *r = &j->last;
+    adapter_result_t *r = job_result(j);
     char msg[ADAPTER_MSG_MAX];
     if (r->code[0] && strcmp(r->code, adapter_error_name(r->error)) != 0)
         snprintf(msg, sizeof msg, "%s (provider %s, code %s)", why,
@@ -125,7 +126,7 @@ s_failover(job_t *j, const char *why)
     const char *from = job_model(j)->name;
     j->chain_idx = (size_t)next;
     j->failover_used = true;
-    j->task_id[0] = '\0';
+    job_set_task(j, "");
     j->transient = 0;
     j->running_ms = 0;
     j->w->stats.failovers++;
@@ -165,7 +166,7 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
     job_t *j = arg;
     j->req = NULL;
     if (j->state == JOB_SUBMITTING) {
-        adapter_result_t *r = &j->last;
+        adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_submit(resp, r);
         bool healthy = r->state == ADAPTER_QUEUED ||
@@ -174,12 +175,16 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
         breaker_record(s_breaker(j), j->w->cfg, healthy, rl_clock_mono_ms());
         if (r->state == ADAPTER_QUEUED && r->task_id[0]) {
             rl_crash_point("worker_after_submit");
-            snprintf(j->task_id, sizeof j->task_id, "%s", r->task_id);
+            job_set_task(j, r->task_id);
+            job_result_forget(j);
             s_record_submit(j);
             s_schedule_poll(j, job_provider(j)->poll_interval_ms);
         } else if (r->error == ADAPTER_ERR_CONTENT_REJECTED) {
-            s_fail(j, r->message);
+            job_result_keep(j, r);
+            s_fail(j, j->last->message);
         } else {
+            job_result_keep(j, r);
+            r = j->last;
             char why[ADAPTER_MSG_MAX];
             snprintf(why, sizeof why, "%s at submit: %.180s",
                      adapter_error_name(r->error), r->message);
@@ -192,6 +197,8 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
 static void
 s_submit(job_t *j)
 {
+    if (job_past_deadline(j))
+        return;
     /* A worker that was paused past its lease (a zombie) must not render
      * anything again: the job has a new owner by now. */
     if (!lease_ok(j->w->lease)) {
@@ -200,11 +207,12 @@ s_submit(job_t *j)
     }
     if (!breaker_allow(s_breaker(j), j->w->cfg, rl_clock_mono_ms()) &&
         s_next_affordable(j) >= 0) {
-        adapter_result_error(&j->last, ADAPTER_ERROR,
-                             ADAPTER_ERR_RATE_LIMITED, "circuit_open",
+        adapter_result_t *r = job_result(j);
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED,
+                             "circuit_open",
                              "provider %s skipped: circuit breaker open",
                              job_provider(j)->name);
-        s_failover(j, j->last.message);
+        s_failover(j, r->message);
         return;
     }
     /* Redis learns the attempt number before the provider sees it. */
@@ -225,10 +233,11 @@ s_submit_recorded(job_t *j)
         a->build_submit(job_provider(j), &aj, rl_clock_wall_ms() / 1000,
                         &req) != 0) {
         adapter_request_release(&req);
-        adapter_result_error(&j->last, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+        adapter_result_t *r = job_result(j);
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
                              "unsupported",
                              "the provider cannot express this job");
-        s_failover(j, j->last.message);
+        s_failover(j, r->message);
         return;
     }
     j->w->stats.submits++;
@@ -324,7 +333,7 @@ s_poll_trouble(job_t *j, adapter_result_t *r)
 static void
 s_complete(job_t *j)
 {
-    adapter_result_t *r = &j->last;
+    adapter_result_t *r = job_result(j);
     if (r->output_url[0] == '/') {
         char abs[ADAPTER_URL_MAX];
         int n = snprintf(abs, sizeof abs, "%s%s", job_provider(j)->base_url,
@@ -359,7 +368,7 @@ s_on_result(const rl_http_resp_t *resp, void *arg)
     job_t *j = arg;
     j->req = NULL;
     if (j->state == JOB_POLLING) {
-        adapter_result_t *r = &j->last;
+        adapter_result_t *r = job_result(j);
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_result(resp, r);
         if (r->state == ADAPTER_FETCH) /* never valid here */
@@ -378,8 +387,11 @@ s_fetch(job_t *j)
     adapter_request_t req = {0};
     adapter_job_t aj;
     char ref[ADAPTER_TASK_MAX];
+    if (job_past_deadline(j))
+        return;
+    const adapter_result_t *last = job_result(j);
     snprintf(ref, sizeof ref, "%s",
-             j->last.fetch_ref[0] ? j->last.fetch_ref : j->task_id);
+             last->fetch_ref[0] ? last->fetch_ref : j->task_id);
     s_adapter_job(j, &aj);
     if (a->build_result == NULL || a->parse_result == NULL ||
         a->build_result(job_provider(j), &aj, ref, rl_clock_wall_ms() / 1000,
@@ -391,9 +403,10 @@ s_fetch(job_t *j)
     j->w->stats.polls++;
     if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_result) !=
         0) {
-        adapter_result_error(&j->last, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+        adapter_result_t *r = job_result(j);
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "network", "cannot start the result request");
-        s_poll_trouble(j, &j->last);
+        s_poll_trouble(j, r);
     }
 }
 
@@ -403,17 +416,20 @@ s_on_poll(const rl_http_resp_t *resp, void *arg)
     job_t *j = arg;
     j->req = NULL;
     if (j->state == JOB_POLLING) {
-        adapter_result_t *r = &j->last;
+        adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_poll(resp, r);
         if (r->state == ADAPTER_QUEUED || r->state == ADAPTER_RUNNING) {
             j->transient = 0;
+            job_result_forget(j);
             s_progress(j, r);
             s_schedule_poll(j, job_provider(j)->poll_interval_ms);
-        } else if (r->state == ADAPTER_FETCH) {
-            s_fetch(j);
         } else {
-            s_terminal(j, r);
+            job_result_keep(j, r);
+            if (r->state == ADAPTER_FETCH)
+                s_fetch(j);
+            else
+                s_terminal(j, j->last);
         }
     }
     job_unref(j);
@@ -434,9 +450,10 @@ s_poll(job_t *j)
     }
     j->w->stats.polls++;
     if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_poll) != 0) {
-        adapter_result_error(&j->last, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+        adapter_result_t *r = job_result(j);
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "network", "cannot start the poll request");
-        s_poll_trouble(j, &j->last);
+        s_poll_trouble(j, r);
     }
 }
 

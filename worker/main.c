@@ -22,6 +22,7 @@
 #include "rl_status.h"
 #include "rl_zsock.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 #include "worker.h"
 
 #define WORKER_HOST_CONNECTIONS 64
@@ -75,15 +76,37 @@ s_stats(void *arg)
     return strdup(buf);
 }
 
+/* Jobs waiting for their next poll mostly wait one of a few intervals:
+ * libevent keeps such "common" timeouts in a queue, O(1) to arm, instead
+ * of its heap. */
+static void
+s_common_timeouts(worker_t *w)
+{
+    for (size_t i = 0; i < w->cfg->nproviders; i++) {
+        long ms = w->cfg->providers[i].poll_interval_ms;
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        bool known = false;
+        for (size_t k = 0; k < w->ncommon; k++)
+            known |= w->common_ms[k] == ms;
+        if (known)
+            continue;
+        w->common_tv[w->ncommon] = event_base_init_common_timeout(w->base,
+                                                                  &tv);
+        if (w->common_tv[w->ncommon] != NULL)
+            w->common_ms[w->ncommon++] = ms;
+    }
+}
+
 static int
 s_start(worker_t *w)
 {
     const rl_config_t *cfg = w->cfg;
     rl_http_opts_t opts = {.max_host_connections = WORKER_HOST_CONNECTIONS};
-    w->base = event_base_new();
+    w->base = rl_loop_new();
     w->zctx = zmq_ctx_new();
     if (w->base == NULL || w->zctx == NULL)
         return -1;
+    s_common_timeouts(w);
     w->redis = rl_redis_new(w->base, cfg->redis_host, cfg->redis_port,
                             cfg->redis_command_timeout_ms,
                             cfg->redis_reconnect_max_ms);
