@@ -50,6 +50,31 @@ test_vector(void **state)
                                  strlen(s_body), sig), -1);
 }
 
+/* The README's reelay-shaped vector: the seeds/000 example body as a
+ * Standard Webhooks delivery of vgen_abc123 at its completed_at. */
+static void
+test_readme_vector(void **state)
+{
+    static const char body[] =
+        "{\"id\":\"vgen_abc123\",\"object\":\"video.generation\","
+        "\"status\":\"completed\",\"model\":\"kling-v3\",\"prompt\":"
+        "\"Product reveal animation on white background\",\"output_url\":"
+        "\"https://cdn.creativeai.run/output/video-abc123.mp4\",\"credits\":"
+        "3,\"failover_used\":false,\"completed_at\":"
+        "\"2026-03-10T14:23:01Z\"}";
+    char id[STDSIG_ID_MAX];
+    char sig[STDSIG_SIG_LEN];
+
+    (void)state;
+    assert_int_equal(stdsig_msg_id("vgen_abc123", "completed", id,
+                                   sizeof id), 0);
+    assert_string_equal(id, "msg_vgen_abc123_completed");
+    assert_int_equal(stdsig_sign(s_secret, id, 1773152581, body,
+                                 strlen(body), sig), 0);
+    assert_string_equal(sig,
+                        "v1,Q4lR0S5cJTgCSz9dIQDLQh2fM6I/XqeU32mXjQeChIU=");
+}
+
 static void
 test_rotation(void **state)
 {
@@ -230,6 +255,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector),
+        cmocka_unit_test(test_readme_vector),
         cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_msg_id),
         cmocka_unit_test(test_headers),
