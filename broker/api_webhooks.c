@@ -5,6 +5,7 @@
  */
 #include "api_webhooks.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 
-#define S_JOB_PREFIX "vgen_"
+#define S_JOB_PREFIX "vgen_"  /* a job of POST /v1/video/generations */
+#define S_TASK_PREFIX "task_" /* a job of the task API (seeds/004) */
 #define S_JOB_MAX 48          /* characters of a job id */
 #define S_NUM_LEN 24          /* a decimal int64 and the NUL */
 #define S_MS_PER_S 1000LL
@@ -130,18 +132,25 @@ s_ends(const char *tail, const char *suffix)
 }
 
 /* Copies the job id of "{id}<suffix>" into id; false when tail is not
- * that shape or the id is not one of ours. */
+ * that shape or the id is not one of ours. Both front doors' ids are
+ * taken (vgen_ and the task API's task_): their callbacks share the
+ * attempt log and the failed-event index, so /v1/webhooks/failed lists
+ * both and each must be addressable here. */
 static bool
 s_job_of(const char *tail, const char *suffix, char *id, size_t len)
 {
     size_t n = strlen(tail), k = strlen(suffix);
+    size_t plen = strlen(S_JOB_PREFIX);
 
+    static_assert(sizeof S_JOB_PREFIX == sizeof S_TASK_PREFIX,
+                  "job id prefixes of one length");
     if (!s_ends(tail, suffix) || n - k > S_JOB_MAX || n - k >= len ||
-        strncmp(tail, S_JOB_PREFIX, strlen(S_JOB_PREFIX)) != 0)
+        (strncmp(tail, S_JOB_PREFIX, plen) != 0 &&
+         strncmp(tail, S_TASK_PREFIX, plen) != 0))
         return false;
     memcpy(id, tail, n - k);
     id[n - k] = '\0';
-    tail = id + strlen(S_JOB_PREFIX);
+    tail = id + plen;
     return *tail != '\0' && strspn(tail, S_ALNUM) == strlen(tail);
 }
 

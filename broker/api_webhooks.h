@@ -1,5 +1,6 @@
 /*
- * api_webhooks - webhook delivery endpoints:
+ * api_webhooks - webhook delivery endpoints ({id} is a job id of either
+ * front door: vgen_... or the task API's task_...):
  *   GET  /v1/video/generations/{id}/deliveries  every attempt of the job's
  *        webhook (time, url, HTTP status or network error, latency,
  *        response excerpt of at most 1 KiB, outcome) and redeliveries

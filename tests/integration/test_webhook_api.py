@@ -276,6 +276,38 @@ class WebhookApi(harness.ClusterTestCase):
                          ("redeliver", "recover"), data)
         self.assertTrue(data[4]["deliberate"], data)
 
+    def test_task_api_callbacks_have_a_log_and_redelivery(self):
+        # A task-API job (seeds/004: taskId "task_...") is listed by
+        # /v1/webhooks/failed when its callback fails; its log and its
+        # redelivery answer to that same id.
+        c = self.c
+        acct, key = c.create_account(20)
+        base = c.start_extra_receiver()
+        c.receiver_control({"fail_next": 3, "status": 500}, base)
+        r = harness.http_post_json(c.url("/api/v1/jobs/createTask"), {
+            "model": "seedance", "callBackUrl": base + "/kinovi",
+            "inputs": {"prompt": "api task [sim render_ms=50]"}},
+            headers=auth(key))
+        self.assertEqual(r.status, 200, r)
+        tid = r.json()["taskId"]
+        self.assertTrue(tid.startswith("task_"), tid)
+        self.final(tid, "failed", acct)
+        self.assertEqual([e["id"] for e in self.failed(key=key)["data"]],
+                         [tid])
+        doc = self.deliveries(tid, key)
+        self.assertEqual((doc["job_id"], doc["webhook_state"],
+                          [a["status"] for a in doc["data"]]),
+                         (tid, "failed", [500, 500, 500]), doc)
+        r = self.post("/v1/video/generations/%s/redeliver" % tid, key=key)
+        self.assertEqual(r.status, 202, r)
+        self.final(tid, "delivered", acct)
+        ds = c.deliveries(base=base)
+        self.assertEqual([d["answered"] for d in ds], [500, 500, 500, 200])
+        self.assertEqual(json.loads(ds[-1]["body"])["data"]["taskId"], tid)
+        self.assertEqual(self.failed(key=key)["data"], [])
+        self.assert_error(self.get("/v1/video/generations/%s/deliveries"
+                                   % tid), 404, param="id")
+
     def test_recover_refusals(self):
         for body, param in (({}, "from"), ({"from": "soon"}, "from"),
                             ({"from": 100, "to": 50}, "to"),
