@@ -67,6 +67,7 @@ struct rl_http_req {
     CURLcode result;               /* outcome once done */
     bool done;                     /* on h->done */
     bool in_callback;              /* its callback is running */
+    bool refused;                  /* the guard refused an address */
 };
 
 TAILQ_HEAD(s_req_list, rl_http_req);
@@ -195,12 +196,15 @@ static curl_socket_t
 s_on_open_socket(void *clientp, curlsocktype purpose,
                  struct curl_sockaddr *addr)
 {
-    rl_http_t *h = clientp;
+    rl_http_req_t *req = clientp;
+    rl_http_t *h = req->h;
 
     if (purpose != CURLSOCKTYPE_IPCXN)
         return CURL_SOCKET_BAD;
-    if (h->guard != NULL && !h->guard(&addr->addr, h->guard_arg))
+    if (h->guard != NULL && !h->guard(&addr->addr, h->guard_arg)) {
+        req->refused = true;
         return CURL_SOCKET_BAD;
+    }
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
                   addr->protocol);
 }
@@ -335,6 +339,7 @@ s_complete(rl_http_req_t *req)
     resp.body = req->body != NULL ? req->body : "";
     resp.body_len = req->body_len;
     resp.truncated = req->truncated;
+    resp.refused = req->refused && status == 0;
     resp.retry_after = req->retry_after.present ? req->retry_after.value
                                                 : NULL;
     resp.poll_after_ms = req->poll_after.present ? req->poll_after.value
@@ -553,7 +558,7 @@ s_set_transfer(rl_http_req_t *req, const char *url, long timeout_ms)
     ok &= !curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
     ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
                             s_on_open_socket);
-    ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req->h);
+    ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
     return ok;
 }
 

@@ -38,6 +38,8 @@ typedef struct {
     const char *poll_after_ms; /* openai-poll-after-ms header, or NULL */
     double total_ms;       /* time from start to completion */
     const char *primary_ip; /* the address actually connected to, or "" */
+    bool refused;          /* no response, and the address guard refused
+                              an address curl was about to connect to */
 } rl_http_resp_t;
 
 typedef void (*rl_http_cb)(const rl_http_resp_t *resp, void *arg);

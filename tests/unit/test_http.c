@@ -52,6 +52,7 @@ typedef struct {
     int curl_code;
     bool timed_out;
     bool truncated;
+    bool refused;
     char body[256];
     size_t body_len;
     bool has_retry_after;
@@ -199,6 +200,7 @@ s_record(const rl_http_resp_t *resp, void *arg)
     r->curl_code = resp->curl_code;
     r->timed_out = resp->timed_out;
     r->truncated = resp->truncated;
+    r->refused = resp->refused;
     r->body_len = resp->body_len;
     s_copy(r->body, sizeof r->body, resp->body);
     r->has_retry_after = resp->retry_after != NULL;
@@ -434,12 +436,14 @@ test_guard(void **state)
     assert_int_equal(refused.calls, 1);
     assert_int_equal(refused.status, 0);
     assert_int_not_equal(refused.curl_code, 0);
+    assert_true(refused.refused);
     assert_true(guard_calls >= 1);
     assert_int_equal(f->hits, 0);
     rl_http_set_guard(f->client, NULL, NULL);
     assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &allowed));
     s_run_until(f, &allowed.calls, 1, T_WAIT_MS);
     assert_int_equal(allowed.status, 200);
+    assert_false(allowed.refused);
     assert_int_equal(f->hits, 1);
 }
 
