@@ -21,6 +21,10 @@
 #include "webhook.h"
 
 #define S_UTF8_MAX_CUT 3 /* bytes of a sequence the excerpt may have cut */
+/* The DNS pre-check allowed the host but the address curl was about to
+ * connect to is refused (rebinding, or a resolver that answered the two
+ * lookups differently); egress.c logs which address. */
+#define S_REFUSED_AT_CONNECT "address not allowed (refused at connect)"
 
 typedef struct attempt {
     TAILQ_ENTRY(attempt) link; /* in set->live */
@@ -207,11 +211,14 @@ static void
 s_on_response(const rl_http_resp_t *resp, void *arg)
 {
     attempt_t *a = arg;
-    classify_input_t in = {resp->status, resp->curl_code, resp->retry_after};
+    classify_input_t in = {resp->status, resp->curl_code, resp->retry_after,
+                           resp->refused};
     const char *error = NULL;
 
     a->req = NULL; /* rl_http frees it after this callback */
-    if (resp->status == 0)
+    if (resp->refused)
+        error = S_REFUSED_AT_CONNECT;
+    else if (resp->status == 0)
         error = resp->error[0] != '\0' ? resp->error : "no response";
     s_complete(a, &in, error, resp->body, resp->body_len,
                (long)(resp->total_ms + 0.5));
@@ -221,7 +228,7 @@ static void
 s_on_local_failure(evutil_socket_t fd, short what, void *arg)
 {
     attempt_t *a = arg;
-    classify_input_t in = {0, CURLE_URL_MALFORMAT, NULL};
+    classify_input_t in = {0, CURLE_URL_MALFORMAT, NULL, false};
 
     (void)fd;
     (void)what;

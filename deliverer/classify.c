@@ -118,7 +118,8 @@ classify_decide(const classify_input_t *in, int attempt,
     long asked;
 
     assert(in != NULL);
-    d.cls = classify_response(in->status, in->curl_code);
+    d.cls = in->refused ? CLASSIFY_PERMANENT
+                        : classify_response(in->status, in->curl_code);
     if (d.cls == CLASSIFY_OK)
         return d;
     d.outcome = CLASSIFY_FAILED;

@@ -34,6 +34,7 @@ typedef struct {
     long status;             /* HTTP status, 0 when no response arrived */
     int curl_code;           /* CURLcode, 0 when the exchange completed */
     const char *retry_after; /* Retry-After header value, or NULL */
+    bool refused;            /* the SSRF guard refused the connect */
 } classify_input_t;
 
 /* The decision for one attempt. */
@@ -63,7 +64,8 @@ long classify_schedule_delay(const long *schedule, size_t nretries,
 /* The whole decision for attempt `attempt`: 2xx delivers; a retryable
  * result retries after the schedule's delay, stretched (never shortened)
  * to Retry-After on 429 and 503, while attempts remain, and fails after
- * the last; a permanent result fails at once. */
+ * the last; a permanent result, or a connect the SSRF guard refused,
+ * fails at once. */
 classify_decision_t classify_decide(const classify_input_t *in, int attempt,
                                     const long *schedule, size_t nretries,
                                     int64_t now_ms);

@@ -8,8 +8,9 @@
  *
  * A lookup that fails or times out lets the attempt go ahead: curl
  * resolves again and the connect-time guard still decides. A connect the
- * guard refuses after the lookup allowed the host (rebinding) ends as
- * curl's connection error, counted in egress_refused().
+ * guard refuses after the lookup allowed the host (rebinding) ends the
+ * request without a response, flagged `refused` (rl_http), which fails
+ * the attempt for good; it is logged and counted in egress_refused().
  * SPDX-License-Identifier: MIT
  */
 #ifndef EGRESS_H

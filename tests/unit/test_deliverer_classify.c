@@ -23,7 +23,7 @@ static const size_t s_n = 3;
 static classify_decision_t
 s_decide(long status, int curl_code, const char *retry_after, int attempt)
 {
-    classify_input_t in = {status, curl_code, retry_after};
+    classify_input_t in = {status, curl_code, retry_after, false};
 
     return classify_decide(&in, attempt, s_sched, s_n, s_now);
 }
@@ -99,6 +99,25 @@ test_decisions(void **state)
     assert_int_equal(d.delay_ms, 30000);
     d = s_decide(0, CURLE_COULDNT_CONNECT, NULL, 3);
     assert_int_equal(d.outcome, CLASSIFY_FAILED);
+}
+
+/* A connect the SSRF guard refused is final on any attempt, whatever
+ * curl made of it. */
+static void
+test_refused(void **state)
+{
+    classify_input_t in = {0, 7 /* CURLE_COULDNT_CONNECT */, NULL, true};
+    classify_decision_t d;
+
+    (void)state;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        d = classify_decide(&in, attempt, s_sched, s_n, s_now);
+        assert_int_equal(d.cls, CLASSIFY_PERMANENT);
+        assert_int_equal(d.outcome, CLASSIFY_FAILED);
+    }
+    in.refused = false;
+    d = classify_decide(&in, 1, s_sched, s_n, s_now);
+    assert_int_equal(d.outcome, CLASSIFY_RETRY);
 }
 
 static void
@@ -188,6 +207,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes),
         cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_refused),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_retry_after_parse),
         cmocka_unit_test(test_schedule),
