@@ -202,8 +202,10 @@ class FailOpen(SemanticsCase):
     COMPLETION waits in the deliverer while Redis is taken away; when A's
     attempt times out, B is delivered without Redis."""
 
+    # A's attempt must outlast B's render and the stop of Redis, with
+    # room to spare on a loaded machine.
     KNOBS = dict(deliverers=1, retry_schedule="0,0.3,0.6",
-                 webhook_timeout_ms=2000,
+                 webhook_timeout_ms=4000,
                  env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": "1",
                       "REELAY_REDIS_COMMAND_TIMEOUT_MS": "400",
                       "REELAY_REDIS_RECONNECT_MAX_MS": "300"})
@@ -218,6 +220,11 @@ class FailOpen(SemanticsCase):
                  15, "job B completed")
         self.assertEqual(c.deliveries(b), [], "B delivered too early")
         return a, b
+
+    def assert_slot_still_held(self, c, a):
+        st = harness.http_get(c.rcv_url + "/_health").json()
+        self.assertEqual((st["held"], len(c.deliveries(a))), (1, 1),
+                         "A's attempt ended before Redis went away")
 
     def check_after(self, c, acct, a, b):
         dlv = c.deliverers[0]
@@ -250,6 +257,7 @@ class FailOpen(SemanticsCase):
         a, b = self.hold_slot_then(c, key, acct)
         c.redis_proc.stop(grace=10)  # SIGTERM: Redis shuts down
         c.redis.close()
+        self.assert_slot_still_held(c, a)
         wait_for(lambda: ok_count(c, b) == 1, 15,
                  "B delivered while Redis is down")
         self.assertEqual(c.deliveries(b)[0]["verified"], True)
@@ -262,6 +270,7 @@ class FailOpen(SemanticsCase):
         a, b = self.hold_slot_then(c, key, acct)
         os.kill(c.redis_proc.pid, signal.SIGSTOP)
         try:
+            self.assert_slot_still_held(c, a)
             wait_for(lambda: ok_count(c, b) == 1, 15,
                      "B delivered while Redis is stalled")
         finally:
