@@ -7,6 +7,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_lanes.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -27,12 +28,22 @@
 /*
  * Request lifetime:
  *
- *   rl_http_request -> ACTIVE --(curl reports DONE)--> DONE --> callback
- *                        |                              |
- *                        +------ rl_http_cancel --------+--> freed, no cb
+ *                 (origin at its cap)
+ *   rl_http_request ---------------> WAITING --(admitted)--+
+ *          |                            | (timeout: done)   |
+ *          +--------------------------> ACTIVE <-----------+
+ *                                         |
+ *                        (curl reports DONE, or it cannot start)
+ *                                         v
+ *                                       DONE --> callback --> freed
+ *   rl_http_cancel in any state: freed, no callback.
  *
- * ACTIVE: on h->active, easy handle added to the multi.
- * DONE:   on h->done, still added to the multi until its turn comes.
+ * WAITING: in its origin's lane queue (rl_lanes), not in the multi, its
+ *          wait timer armed with the request's timeout.
+ * ACTIVE:  on h->active, easy handle added to the multi, counted in its
+ *          lane; when it leaves, the lane's oldest waiting request starts.
+ * DONE:    on h->done; s_process calls back in order (h->kick runs it
+ *          for completions that did not come from curl).
  * While its callback runs a request is on no list and its easy handle has
  * been removed; it is freed when the callback returns.
  */
@@ -50,8 +61,12 @@ typedef struct {
 
 struct rl_http_req {
     TAILQ_ENTRY(rl_http_req) link; /* in h->active or h->done */
+    rl_lane_entry_t lane;          /* in its origin's lane */
     rl_http_t *h;                  /* owning client */
     CURL *easy;                    /* the transfer */
+    bool added;                    /* easy is in the multi */
+    struct event *wait;            /* WAITING: the timeout, else NULL */
+    long timeout_ms;               /* total, from rl_http_request */
     struct curl_slist *headers;    /* request headers, owned */
     rl_http_cb cb;                 /* completion callback */
     void *arg;                     /* its argument */
@@ -76,8 +91,11 @@ struct rl_http {
     struct event_base *base;   /* borrowed loop */
     CURLM *multi;              /* the one multi handle */
     struct event *timer;       /* curl's single timeout */
+    struct event *kick;        /* runs s_process for local completions */
+    rl_lanes_t *lanes;         /* per-origin admission */
     rl_http_addr_guard guard;  /* connect-time address filter or NULL */
     void *guard_arg;           /* its argument */
+    struct s_req_list waiting; /* requests waiting in a lane */
     struct s_req_list active;  /* transfers curl is running */
     struct s_req_list done;    /* finished, waiting for their callback */
     LIST_HEAD(, s_sock) socks; /* sockets with an event */
@@ -89,6 +107,7 @@ struct rl_http {
 };
 
 static void s_process(rl_http_t *h);
+static void s_leave_lane(rl_http_req_t *req);
 
 /* --- sockets and timer: libevent <-> curl ------------------------------ */
 
@@ -313,6 +332,8 @@ s_easy_put(rl_http_t *h, CURL *easy)
 static void
 s_req_free(rl_http_req_t *req)
 {
+    if (req->wait != NULL)
+        event_free(req->wait);
     if (req->easy != NULL)
         s_easy_put(req->h, req->easy);
     curl_slist_free_all(req->headers);
@@ -378,7 +399,11 @@ s_free(rl_http_t *h)
 {
     struct s_sock *sk;
 
-    assert(TAILQ_EMPTY(&h->active) && TAILQ_EMPTY(&h->done));
+    assert(TAILQ_EMPTY(&h->active) && TAILQ_EMPTY(&h->done) &&
+           TAILQ_EMPTY(&h->waiting));
+    rl_lanes_destroy(&h->lanes);
+    if (h->kick != NULL)
+        event_free(h->kick);
     while (h->npool > 0)
         curl_easy_cleanup(h->pool[--h->npool]);
     /* Cleanup may still report sockets, so the sockets go after it. */
@@ -404,12 +429,107 @@ s_process(rl_http_t *h)
     while (!h->dying && (req = TAILQ_FIRST(&h->done)) != NULL) {
         TAILQ_REMOVE(&h->done, req, link);
         h->pending--;
-        curl_multi_remove_handle(h->multi, req->easy);
+        if (req->added)
+            curl_multi_remove_handle(h->multi, req->easy);
+        req->added = false;
+        s_leave_lane(req);
         s_complete(req);
     }
     h->dispatching--;
     if (h->dying && h->dispatching == 0)
         s_free(h);
+}
+
+static void
+s_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_process(arg);
+}
+
+/* Completes req without curl (it never started, or cannot): it goes on
+ * h->done and is called back from the loop, never from here. */
+static void
+s_done_local(rl_http_req_t *req, CURLcode result, const char *why)
+{
+    rl_http_t *h = req->h;
+    snprintf(req->error, sizeof req->error, "%s", why);
+    req->result = result;
+    req->done = true;
+    TAILQ_INSERT_TAIL(&h->done, req, link);
+    event_active(h->kick, EV_TIMEOUT, 0);
+}
+
+/* Hands req to curl with what is left of its timeout. Returns 0, or -1
+ * (req on no list) when curl refuses it. */
+static int
+s_start(rl_http_req_t *req)
+{
+    rl_http_t *h = req->h;
+    int64_t left = req->timeout_ms - (rl_clock_mono_us() - req->start_us) /
+                                         1000;
+    if (left <= 0) {
+        s_done_local(req, CURLE_OPERATION_TIMEDOUT,
+                     "timed out waiting for a connection to the host");
+        return 0;
+    }
+    if (curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS, (long)left) !=
+            CURLE_OK ||
+        curl_multi_add_handle(h->multi, req->easy) != CURLM_OK)
+        return -1;
+    req->added = true;
+    TAILQ_INSERT_TAIL(&h->active, req, link);
+    return 0;
+}
+
+/* req leaves its lane (when in one); the lane's next request starts. */
+static void
+s_leave_lane(rl_http_req_t *req)
+{
+    rl_http_t *h = req->h;
+    rl_lane_entry_t *e;
+    rl_http_req_t *next;
+
+    if (req->lane.lane == NULL)
+        return;
+    e = rl_lanes_leave(h->lanes, &req->lane);
+    if (e == NULL)
+        return;
+    next = (rl_http_req_t *)((char *)e - offsetof(rl_http_req_t, lane));
+    TAILQ_REMOVE(&h->waiting, next, link);
+    event_free(next->wait);
+    next->wait = NULL;
+    if (s_start(next) != 0)
+        s_done_local(next, CURLE_FAILED_INIT, "request could not start");
+}
+
+/* A waiting request's timeout ran out before its turn came. */
+static void
+s_on_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    rl_http_req_t *req = arg;
+    (void)fd;
+    (void)what;
+    TAILQ_REMOVE(&req->h->waiting, req, link);
+    s_leave_lane(req); /* waiting: admits nobody */
+    s_done_local(req, CURLE_OPERATION_TIMEDOUT,
+                 "timed out waiting for a connection to the host");
+}
+
+/* The lane key of url: its origin, "scheme://authority". */
+static void
+s_origin(const char *url, char *key, size_t len)
+{
+    const char *p = strstr(url, "://");
+    size_t n = strlen(url);
+
+    if (p != NULL)
+        n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+    if (n >= len)
+        n = len - 1;
+    memcpy(key, url, n);
+    key[n] = '\0';
 }
 
 /* --- public API -------------------------------------------------------- */
@@ -425,12 +545,17 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
         return NULL;
     h = rl_calloc(1, sizeof *h);
     h->base = base;
+    TAILQ_INIT(&h->waiting);
     TAILQ_INIT(&h->active);
     TAILQ_INIT(&h->done);
     LIST_INIT(&h->socks);
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, s_on_timer, h);
-    if (h->multi == NULL || h->timer == NULL)
+    h->kick = event_new(base, -1, 0, s_on_kick, h);
+    h->lanes = rl_lanes_new(opts != NULL && opts->max_host_connections > 0
+                                ? (size_t)opts->max_host_connections
+                                : 0);
+    if (h->multi == NULL || h->timer == NULL || h->kick == NULL)
         goto fail;
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION,
                              s_on_curl_socket);
@@ -463,6 +588,8 @@ rl_http_destroy(rl_http_t **p)
     *p = NULL;
     if (h == NULL || h->dying)
         return;
+    while ((req = TAILQ_FIRST(&h->waiting)) != NULL) /* first: nothing */
+        rl_http_cancel(h, req);                      /* more may start */
     while ((req = TAILQ_FIRST(&h->active)) != NULL)
         rl_http_cancel(h, req);
     while ((req = TAILQ_FIRST(&h->done)) != NULL)
@@ -538,7 +665,7 @@ s_set_headers(rl_http_req_t *req, const char *const *headers)
 }
 
 static bool
-s_set_transfer(rl_http_req_t *req, const char *url, long timeout_ms)
+s_set_transfer(rl_http_req_t *req, const char *url)
 {
     CURL *e = req->easy;
     bool ok = true;
@@ -548,7 +675,6 @@ s_set_transfer(rl_http_req_t *req, const char *url, long timeout_ms)
     ok &= !curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     ok &= !curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     ok &= !curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    ok &= !curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     ok &= !curl_easy_setopt(e, CURLOPT_PROXY, ""); /* ignore *_proxy env */
     ok &= !curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     ok &= !curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->error);
@@ -569,6 +695,7 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
                 rl_http_cb cb, void *arg)
 {
     rl_http_req_t *req;
+    char key[RL_LANES_KEY_MAX];
 
     assert(h != NULL && !h->dying);
     assert(method != NULL && url != NULL);
@@ -579,18 +706,30 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
     req->cb = cb;
     req->arg = arg;
     req->max_body = max_body;
+    req->timeout_ms = timeout_ms;
     req->easy = s_easy_get(h);
-    if (req->easy == NULL || !s_set_transfer(req, url, timeout_ms) ||
+    if (req->easy == NULL || !s_set_transfer(req, url) ||
         !s_set_method(req->easy, method, body, body_len) ||
         !s_set_headers(req, headers))
         goto fail;
     req->start_us = rl_clock_mono_us();
-    if (curl_multi_add_handle(h->multi, req->easy) != CURLM_OK)
-        goto fail;
-    TAILQ_INSERT_TAIL(&h->active, req, link);
+    s_origin(url, key, sizeof key);
+    if (rl_lanes_enter(h->lanes, key, &req->lane)) {
+        if (s_start(req) != 0)
+            goto fail;
+    } else {
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        req->wait = evtimer_new(h->base, s_on_wait_timeout, req);
+        if (req->wait == NULL || evtimer_add(req->wait, &tv) != 0)
+            goto fail;
+        TAILQ_INSERT_TAIL(&h->waiting, req, link);
+    }
     h->pending++;
     return req;
 fail:
+    if (req->lane.lane != NULL)
+        rl_lanes_leave(h->lanes, &req->lane); /* it was the last active or
+                                                 waiting: nothing starts */
     s_req_free(req);
     return NULL;
 }
@@ -602,9 +741,15 @@ rl_http_cancel(rl_http_t *h, rl_http_req_t *req)
     if (req == NULL || req->in_callback)
         return;
     assert(req->h == h);
-    TAILQ_REMOVE(req->done ? &h->done : &h->active, req, link);
+    TAILQ_REMOVE(req->done     ? &h->done
+                 : req->added  ? &h->active
+                               : &h->waiting,
+                 req, link);
     h->pending--;
-    curl_multi_remove_handle(h->multi, req->easy);
+    if (req->added)
+        curl_multi_remove_handle(h->multi, req->easy);
+    req->added = false;
+    s_leave_lane(req);
     s_req_free(req);
 }
 

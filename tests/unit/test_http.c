@@ -352,6 +352,49 @@ test_timeout(void **state)
     assert_true(r.total_ms >= 150.0 && r.total_ms < 2000.0);
 }
 
+/* With a per-host cap the client hands curl at most that many transfers
+ * for one origin; the others wait their turn (oldest first) without
+ * reaching the server, and a waiting request still times out on time. */
+static void
+test_host_cap_queues(void **state)
+{
+    fixture_t *f = *state;
+    rl_http_opts_t opts = {.max_host_connections = 2};
+    result_t hung[4] = {{0}};
+    result_t late = {0};
+
+    rl_http_destroy(&f->client);
+    f->client = rl_http_new(f->base, &opts);
+    assert_non_null(f->client);
+    for (int i = 0; i < 4; i++)
+        assert_non_null(s_get(f, "/hang", T_TIMEOUT_MS, T_MAX_BODY,
+                              &hung[i]));
+    assert_non_null(s_get(f, "/echo", 300, T_MAX_BODY, &late));
+    assert_int_equal(rl_http_pending(f->client), 5);
+    s_run_until(f, &f->n_held, 2, T_WAIT_MS);
+    s_run_until(f, NULL, 0, 100);
+    assert_int_equal(f->n_held, 2); /* only two reached the server */
+    /* The /echo behind them never gets a turn: it times out waiting. */
+    s_run_until(f, &late.calls, 1, T_WAIT_MS);
+    assert_int_equal(late.calls, 1);
+    assert_true(late.timed_out);
+    assert_int_equal(late.status, 0);
+    assert_true(late.total_ms >= 250.0 && late.total_ms < 2000.0);
+    assert_int_equal(f->hits, 2);
+    /* Answering the held two admits the next two, in order. */
+    for (int i = 0; i < 2; i++)
+        evhttp_send_reply(f->held[i], 200, "OK", NULL);
+    f->n_held = 0; /* answered: teardown must not answer them again */
+    s_run_until(f, &hung[1].calls, 1, T_WAIT_MS);
+    s_run_until(f, &f->n_held, 2, T_WAIT_MS);
+    assert_int_equal(hung[0].status, 200);
+    assert_int_equal(hung[1].status, 200);
+    assert_int_equal(hung[2].calls, 0);
+    assert_int_equal(f->n_held, 2);
+    assert_int_equal(f->hits, 4);
+    assert_int_equal(rl_http_pending(f->client), 2);
+}
+
 static int
 s_closed_port(void)
 {
@@ -589,6 +632,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_body_cap, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_host_cap_queues, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cancel, s_setup, s_teardown),
