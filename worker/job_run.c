@@ -68,9 +68,11 @@ s_send(job_t *j, adapter_request_t *req, long timeout_ms, rl_http_cb cb)
 static void
 s_on_poll_timer(int fd, short what, void *arg)
 {
+    job_t *j = arg;
     (void)fd;
     (void)what;
-    s_poll(arg);
+    lateness_record(&j->w->late, rl_clock_mono_us() - j->poll_due_us);
+    s_poll(j);
 }
 
 static void

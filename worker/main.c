@@ -62,17 +62,21 @@ s_stats(void *arg)
 {
     worker_t *w = arg;
     const worker_stats_t *s = &w->stats;
-    char buf[512];
+    char buf[640];
     snprintf(buf, sizeof buf,
              "{\"inflight\":%zu,\"claimed\":%llu,\"submits\":%llu,"
              "\"polls\":%llu,\"failovers\":%llu,\"completed\":%llu,"
-             "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu}",
+             "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu,"
+             "\"poll_late_p50_ms\":%ld,\"poll_late_p99_ms\":%ld,"
+             "\"poll_late_max_ms\":%lld}",
              w->inflight, (unsigned long long)s->claimed,
              (unsigned long long)s->submits, (unsigned long long)s->polls,
              (unsigned long long)s->failovers,
              (unsigned long long)s->completed, (unsigned long long)s->failed,
              (unsigned long long)s->stale_writes,
-             (unsigned long long)s->dropped);
+             (unsigned long long)s->dropped, lateness_quantile(&w->late, 0.5),
+             lateness_quantile(&w->late, 0.99),
+             (long long)(w->late.max_us / 1000));
     return strdup(buf);
 }
 

@@ -14,6 +14,7 @@
 
 #include "adapter.h"
 #include "breaker.h"
+#include "lateness.h"
 #include "rl_config.h"
 #include "rl_http.h"
 #include "rl_redis.h"
@@ -66,6 +67,7 @@ typedef struct worker {
     struct health *health;     /* provider health checks, ETA averages */
     struct rl_status *status;  /* optional /healthz /readyz /stats */
     worker_stats_t stats;
+    lateness_t late;           /* timer-driven polls: actual - scheduled */
 } worker_t;
 
 #endif
