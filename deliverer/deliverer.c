@@ -29,7 +29,8 @@ size_t
 deliverer_free_slots(const deliverer_t *ctx)
 {
     size_t cap = (size_t)ctx->cfg->delivery_concurrency;
-    size_t used = attempt_inflight(ctx->attempts) + ctx->reserved;
+    size_t used = attempt_inflight(ctx->attempts) + ctx->reserved +
+                  ctx->parked;
 
     if (ctx->stopping || used >= cap)
         return 0;
@@ -50,6 +51,13 @@ deliverer_start(deliverer_t *ctx, delivery_t **d)
         return;
     }
     v = hostgate_acquire(ctx->gate, host, rl_clock_wall_ms(), &wait_ms);
+    if (v == HOSTGATE_BUSY && !ctx->stopping &&
+        hostgate_park(ctx->gate, host, *d, rl_clock_wall_ms())) {
+        ctx->parked++;
+        ctx->stats.parked++;
+        *d = NULL;
+        return;
+    }
     if (v != HOSTGATE_OK) {
         ctx->stats.deferred++;
         rl_log_debug("job %s: host %s %s, deferred", (*d)->job, host,
@@ -97,6 +105,58 @@ deliverer_check_idle(deliverer_t *ctx)
     event_base_loopexit(ctx->base, NULL);
 }
 
+/* A slot of `host` freed: the deliveries parked there start in turn, or
+ * go back to the outbox when they waited too long or the host's breaker
+ * opened. */
+static void
+s_unpark(deliverer_t *ctx, const char *host)
+{
+    delivery_t *d;
+    bool admitted = false;
+
+    while (!admitted &&
+           (d = hostgate_unpark(ctx->gate, host, rl_clock_wall_ms(),
+                                DELIVERER_PARK_MAX_MS, &admitted)) != NULL) {
+        ctx->parked--;
+        if (admitted) {
+            d->gate_host = rl_strdup(host);
+            attempt_start(ctx->attempts, &d);
+        } else {
+            ctx->stats.deferred++;
+            outbox_defer(ctx->outbox, &d, DELIVERER_DEFER_MS);
+        }
+    }
+}
+
+static void
+s_defer_parked(void *item, void *arg)
+{
+    deliverer_t *ctx = arg;
+    delivery_t *d = item;
+
+    ctx->parked--;
+    if (ctx->destroying) {
+        delivery_destroy(&d); /* its claim's lease brings it back */
+    } else {
+        ctx->stats.deferred++;
+        outbox_defer(ctx->outbox, &d, ctx->stopping ? 0 : DELIVERER_DEFER_MS);
+    }
+}
+
+static void
+s_on_park_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    deliverer_t *ctx = arg;
+
+    (void)fd;
+    (void)what;
+    if (ctx->parked > 0)
+        hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
+                        s_defer_parked, ctx);
+    if (++ctx->sweeps % DELIVERER_FORGET_SWEEPS == 0)
+        hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
+}
+
 /* Every attempt result comes here: claimed deliveries are recorded
  * under their token, fail-open ones are kept until Redis is back. */
 static void
@@ -104,10 +164,13 @@ s_on_attempt(delivery_t *d, const attempt_result_t *res, void *arg)
 {
     deliverer_t *ctx = arg;
 
-    if (d->gate_host != NULL)
+    if (d->gate_host != NULL) {
+        hostgate_latency(ctx->gate, d->gate_host, res->latency_ms);
         hostgate_release(ctx->gate, d->gate_host,
                          res->decision.cls == CLASSIFY_RETRYABLE,
                          rl_clock_wall_ms());
+        s_unpark(ctx, d->gate_host); /* none are parked once stopping */
+    }
     if (d->fail_open)
         failopen_on_result(ctx->failopen, &d, res);
     else
@@ -155,6 +218,7 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
                 attempt_inflight(ctx->attempts));
     ctx->stopping = true;
     intake_destroy(&ctx->intake);
+    hostgate_drain(ctx->gate, s_defer_parked, ctx); /* to the outbox */
     outbox_stop(ctx->outbox);
     failopen_stop(ctx->failopen);
     failopen_flush(ctx->failopen);
@@ -168,9 +232,14 @@ s_events(deliverer_t *ctx)
     ctx->sig_int = evsignal_new(ctx->base, SIGINT, s_on_signal, ctx);
     ctx->sig_term = evsignal_new(ctx->base, SIGTERM, s_on_signal, ctx);
     ctx->deadline = evtimer_new(ctx->base, s_on_deadline, ctx);
+    ctx->park_sweep = event_new(ctx->base, -1, EV_PERSIST, s_on_park_sweep,
+                                ctx);
+    struct timeval sweep = {0, DELIVERER_PARK_SWEEP_MS * 1000};
     if (ctx->sig_int == NULL || ctx->sig_term == NULL ||
-        ctx->deadline == NULL || evsignal_add(ctx->sig_int, NULL) != 0 ||
-        evsignal_add(ctx->sig_term, NULL) != 0)
+        ctx->deadline == NULL || ctx->park_sweep == NULL ||
+        evsignal_add(ctx->sig_int, NULL) != 0 ||
+        evsignal_add(ctx->sig_term, NULL) != 0 ||
+        event_add(ctx->park_sweep, &sweep) != 0)
         return -1;
     return 0;
 }
@@ -210,6 +279,11 @@ s_clients(deliverer_t *ctx)
     ctx->gate = hostgate_new(cfg->per_host_concurrency,
                              cfg->host_breaker_failures,
                              cfg->host_cooldown_ms);
+    hostgate_park_limits(ctx->gate,
+                         cfg->delivery_concurrency > cfg->per_host_concurrency
+                             ? cfg->delivery_concurrency
+                             : cfg->per_host_concurrency,
+                         DELIVERER_FAST_HOST_MS);
     ctx->zctx = zmq_ctx_new();
     if (ctx->zctx == NULL) {
         rl_log_error("zmq_ctx_new");
@@ -268,7 +342,7 @@ deliverer_run(deliverer_t *ctx)
     rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
                 "stale %llu, fail-open %llu (dropped %llu), records lost "
                 "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
-                "connects refused %llu",
+                "parked %llu, connects refused %llu",
                 (unsigned long long)st->delivered,
                 (unsigned long long)st->retried,
                 (unsigned long long)st->failed,
@@ -279,6 +353,7 @@ deliverer_run(deliverer_t *ctx)
                 (unsigned long long)st->bad_messages,
                 (unsigned long long)st->bad_claims,
                 (unsigned long long)st->deferred,
+                (unsigned long long)st->parked,
                 (unsigned long long)egress_refused(ctx->egress));
     return rc < 0 ? -1 : 0;
 }
@@ -301,9 +376,12 @@ deliverer_destroy(deliverer_t **p)
     ctx = *p;
     ctx->destroying = true;
     s_event_free(&ctx->deadline);
+    s_event_free(&ctx->park_sweep);
     s_event_free(&ctx->sig_term);
     s_event_free(&ctx->sig_int);
     intake_destroy(&ctx->intake);
+    if (ctx->gate != NULL)
+        hostgate_drain(ctx->gate, s_defer_parked, ctx);
     attempt_set_destroy(&ctx->attempts); /* before http: cancels */
     rl_redis_destroy(&ctx->redis);       /* NULL replies free their args */
     outbox_destroy(&ctx->outbox);

@@ -8,9 +8,12 @@
  * Delivery slots: at most cfg->delivery_concurrency attempts are in the
  * air, counting the slots reserved by claims still waiting for Redis.
  * Per host (hostgate.c) at most cfg->per_host_concurrency, and none
- * while the host's circuit breaker is open: a claimed delivery the gate
- * does not admit is pushed back in the outbox (outbox_defer) instead of
- * holding a slot. Fail-open deliveries bypass the gate.
+ * while the host's circuit breaker is open. A claimed delivery its busy
+ * host does not admit is parked there (up to per_host_concurrency per
+ * host, holding a slot) and started when an attempt to that host ends;
+ * beyond that, or when it waited DELIVERER_PARK_MAX_MS (well within its
+ * claim's lease), or the host's breaker is open, it is pushed back in the
+ * outbox (outbox_defer). Fail-open deliveries bypass the gate.
  *
  * SSRF: every connect goes through egress.c's guard (cfg->webhook_allow
  * opens ranges).
@@ -39,6 +42,12 @@
 
 #define DELIVERER_LEASE_EXTRA_MS 5000     /* claim lease beyond the timeout */
 #define DELIVERER_DEFER_MS 500            /* a busy host's claims wait */
+#define DELIVERER_PARK_MAX_MS (DELIVERER_LEASE_EXTRA_MS / 2) /* parked */
+#define DELIVERER_FAST_HOST_MS 250        /* a host this fast may park up
+                                             to every slot */
+#define DELIVERER_PARK_SWEEP_MS 250       /* parked deliveries that waited
+                                             DELIVERER_PARK_MAX_MS go back */
+#define DELIVERER_FORGET_SWEEPS 40        /* every 10 s idle hosts go */
 
 struct event;
 struct event_base;
@@ -58,6 +67,7 @@ typedef struct {
     uint64_t bad_messages;  /* malformed or unexpected ZMQ messages */
     uint64_t bad_claims;    /* malformed outbox_claim entries */
     uint64_t deferred;      /* claims pushed back: host busy or paused */
+    uint64_t parked;        /* claims that waited for a busy host */
 } deliverer_stats_t;
 
 typedef struct deliverer {
@@ -77,7 +87,10 @@ typedef struct deliverer {
     struct event *sig_int;      /* SIGINT: drain and exit */
     struct event *sig_term;     /* SIGTERM: drain and exit */
     struct event *deadline;     /* bounds the drain */
+    struct event *park_sweep;   /* hands back deliveries parked too long */
+    unsigned sweeps;            /* park sweeps so far */
     size_t reserved;            /* slots held by claims in flight */
+    size_t parked;              /* slots held by parked deliveries */
     size_t redis_pending;       /* our Redis commands awaiting replies */
     bool stopping;              /* draining: claim nothing new */
     bool destroying;            /* callbacks only free their arguments */

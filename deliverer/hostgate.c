@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <curl/curl.h>
 
@@ -18,12 +19,23 @@
 
 typedef enum { S_CLOSED, S_OPEN, S_HALF_OPEN } s_state_t;
 
+/* One parked item. */
+typedef struct s_parked {
+    STAILQ_ENTRY(s_parked) link;
+    void *item;           /* the caller's, borrowed */
+    int64_t since;        /* epoch ms it was parked */
+} s_parked_t;
+
 typedef struct {
     char *host;           /* tree key, owned */
     long inflight;        /* admitted attempts not released */
     int failures;         /* retryable failures in a row */
     s_state_t state;      /* breaker state */
     int64_t open_until;   /* OPEN: epoch ms the cool-down ends */
+    STAILQ_HEAD(, s_parked) parked; /* items waiting, oldest first */
+    long nparked;         /* entries of parked */
+    long latency_ms;      /* moving average of attempt latency, -1 none */
+    int64_t used_at;      /* epoch ms of its last release */
 } s_host_t;
 
 struct hostgate {
@@ -32,6 +44,8 @@ struct hostgate {
     long per_host;        /* concurrency limit */
     int failures;         /* failures that open a breaker */
     long cooldown_ms;     /* how long it stays open */
+    long fast_park;       /* items a fast host may park */
+    long fast_ms;         /* "fast": average latency below this */
 };
 
 static int
@@ -60,6 +74,8 @@ s_add(hostgate_t *g, const char *host)
         return NULL;
     h = rl_calloc(1, sizeof *h);
     h->host = rl_strdup(host);
+    h->latency_ms = -1;
+    STAILQ_INIT(&h->parked);
     if (tsearch(h, &g->root, s_cmp) == NULL) {
         rl_log_errorx("hostgate: out of memory");
         abort();
@@ -68,11 +84,23 @@ s_add(hostgate_t *g, const char *host)
     return h;
 }
 
-/* Forgets a host that has nothing to remember. */
+/* True when h holds nothing but, maybe, a latency average older than
+ * HOSTGATE_REMEMBER_MS at now_ms (or now_ms is 0: any age). */
+static bool
+s_idle(const s_host_t *h, int64_t now_ms)
+{
+    return h->inflight == 0 && h->failures == 0 && h->state == S_CLOSED &&
+           h->nparked == 0 &&
+           (h->latency_ms < 0 || now_ms - h->used_at > HOSTGATE_REMEMBER_MS);
+}
+
+/* Forgets a host that has nothing to remember. A fast host's average is
+ * kept a while after it went idle: a deliverer claims in bursts, and an
+ * average forgotten between two of them would never let it park. */
 static void
 s_maybe_forget(hostgate_t *g, s_host_t *h)
 {
-    if (h->inflight > 0 || h->failures > 0 || h->state != S_CLOSED)
+    if (!s_idle(h, h->used_at))
         return;
     tdelete(h, &g->root, s_cmp);
     g->n--;
@@ -93,11 +121,37 @@ hostgate_new(long per_host, int failures, long cooldown_ms)
     return g;
 }
 
+void
+hostgate_park_limits(hostgate_t *g, long fast_park, long fast_ms)
+{
+    assert(g != NULL && fast_park >= 0 && fast_ms >= 0);
+    g->fast_park = fast_park;
+    g->fast_ms = fast_ms;
+}
+
+void
+hostgate_latency(hostgate_t *g, const char *host, long latency_ms)
+{
+    s_host_t *h = s_find(g, host);
+    if (h == NULL || latency_ms < 0)
+        return;
+    h->latency_ms = h->latency_ms < 0
+                        ? latency_ms
+                        : h->latency_ms +
+                              (latency_ms - h->latency_ms) /
+                                  HOSTGATE_LATENCY_WEIGHT;
+}
+
 static void
 s_free_node(void *node)
 {
     s_host_t *h = node;
+    s_parked_t *p;
 
+    while ((p = STAILQ_FIRST(&h->parked)) != NULL) {
+        STAILQ_REMOVE_HEAD(&h->parked, link);
+        free(p);
+    }
     free(h->host);
     free(h);
 }
@@ -166,6 +220,7 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
     if (h == NULL || h->inflight == 0)
         return; /* not admitted here: nothing to release */
     h->inflight--;
+    h->used_at = now_ms;
     if (!failed) {
         h->failures = 0;
         h->state = S_CLOSED;
@@ -177,6 +232,139 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
         h->open_until = now_ms + g->cooldown_ms;
     }
     s_maybe_forget(g, h);
+}
+
+bool
+hostgate_park(hostgate_t *g, const char *host, void *item, int64_t now_ms)
+{
+    s_host_t *h = s_find(g, host);
+    s_parked_t *p;
+
+    assert(item != NULL);
+    if (h == NULL || h->state != S_CLOSED)
+        return false;
+    long limit = h->latency_ms >= 0 && h->latency_ms < g->fast_ms
+                     ? g->fast_park
+                     : 0;
+    if (h->nparked >= limit)
+        return false;
+    p = rl_calloc(1, sizeof *p);
+    p->item = item;
+    p->since = now_ms;
+    STAILQ_INSERT_TAIL(&h->parked, p, link);
+    h->nparked++;
+    return true;
+}
+
+void *
+hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
+                long max_wait_ms, bool *admitted)
+{
+    s_host_t *h = s_find(g, host);
+    s_parked_t *p = h != NULL ? STAILQ_FIRST(&h->parked) : NULL;
+    long dummy;
+    void *item;
+
+    *admitted = false;
+    if (p == NULL)
+        return NULL;
+    if (h->state == S_CLOSED && now_ms - p->since <= max_wait_ms) {
+        if (s_admit(g, h, now_ms, &dummy) != HOSTGATE_OK)
+            return NULL; /* still busy: it keeps its place */
+        h->inflight++;
+        *admitted = true;
+    }
+    STAILQ_REMOVE_HEAD(&h->parked, link);
+    h->nparked--;
+    item = p->item;
+    free(p);
+    s_maybe_forget(g, h);
+    return item;
+}
+
+typedef struct {
+    void (*fn)(void *item, void *arg);
+    void *arg;
+    int64_t before;       /* items parked before this epoch ms */
+} s_drain_t;
+
+/* Hands h's items parked before d->before to d->fn, oldest first. Hosts
+ * are not forgotten here (the tree is being walked); the next release or
+ * acquire of each does it. */
+static void
+s_drain_node(const void *node, VISIT which, void *arg)
+{
+    s_host_t *h = *(s_host_t *const *)node;
+    s_drain_t *d = arg;
+    s_parked_t *p;
+
+    if (which != postorder && which != leaf)
+        return; /* each node once */
+    while ((p = STAILQ_FIRST(&h->parked)) != NULL && p->since < d->before) {
+        STAILQ_REMOVE_HEAD(&h->parked, link);
+        h->nparked--;
+        d->fn(p->item, d->arg);
+        free(p);
+    }
+}
+
+void
+hostgate_drain(hostgate_t *g, void (*fn)(void *item, void *arg), void *arg)
+{
+    s_drain_t d = {fn, arg, INT64_MAX};
+
+    assert(g != NULL && fn != NULL);
+    twalk_r(g->root, s_drain_node, &d);
+}
+
+typedef struct {
+    s_host_t *idle[HOSTGATE_SWEEP_FORGET]; /* hosts to forget */
+    size_t n;
+    int64_t now_ms;
+} s_forget_t;
+
+static void
+s_forget_node(const void *node, VISIT which, void *arg)
+{
+    s_host_t *h = *(s_host_t *const *)node;
+    s_forget_t *f = arg;
+
+    if ((which == postorder || which == leaf) && f->n < HOSTGATE_SWEEP_FORGET &&
+        s_idle(h, f->now_ms))
+        f->idle[f->n++] = h;
+}
+
+void
+hostgate_expire(hostgate_t *g, int64_t now_ms, long max_wait_ms,
+                void (*fn)(void *item, void *arg), void *arg)
+{
+    s_drain_t d = {fn, arg, now_ms - max_wait_ms};
+
+    assert(g != NULL && fn != NULL);
+    twalk_r(g->root, s_drain_node, &d);
+}
+
+void
+hostgate_forget_idle(hostgate_t *g, int64_t now_ms)
+{
+    s_forget_t f = {{NULL}, 0, now_ms};
+
+    assert(g != NULL);
+    twalk_r(g->root, s_forget_node, &f);
+    for (size_t i = 0; i < f.n; i++) { /* after the walk: it deletes */
+        tdelete(f.idle[i], &g->root, s_cmp);
+        g->n--;
+        free(f.idle[i]->host);
+        free(f.idle[i]);
+    }
+}
+
+long
+hostgate_parked(const hostgate_t *g, const char *host)
+{
+    const s_host_t *h = s_find(g, host);
+
+    return h != NULL ? h->nparked : 0;
 }
 
 long

@@ -19,8 +19,21 @@
  *
  * A failure is a retryable result (timeout, connection error, 408, 429,
  * 5xx); any answer the host gave on purpose (2xx, other 4xx) counts as a
- * success for the breaker. A host with nothing in the air and no failure
- * is forgotten.
+ * success for the breaker. A host with nothing in the air, nothing
+ * parked and no failure is forgotten.
+ *
+ * Parking: an item a CLOSED host did not admit only because it is busy
+ * may wait in that host's FIFO for the next free slot, instead of going
+ * back to where it came from; the deliverer parks claimed deliveries so
+ * that one busy endpoint costs no round trips to Redis. Only a fast host
+ * parks: `fast_park` items while the moving average of its attempts'
+ * latency (hostgate_latency) is below `fast_ms`, so it drains its queue
+ * quickly; a slow or hanging host, or one with no average yet, parks
+ * nothing and holds no more slots than its attempts in the air. After each release
+ * the caller unparks: the oldest item is admitted, or handed back for the
+ * caller to put away when it waited too long or the host's breaker has
+ * opened meanwhile; a periodic hostgate_expire() hands back what waited
+ * too long at hosts that release nothing (they hang).
  *
  * Limits: at most HOSTGATE_MAX_HOSTS hosts are tracked; a new host
  * beyond that is answered HOSTGATE_BUSY.
@@ -35,6 +48,9 @@
 
 #define HOSTGATE_MAX_HOSTS 100000  /* hosts tracked at once */
 #define HOSTGATE_HOST_MAX 280      /* bytes of a host key, NUL included */
+#define HOSTGATE_LATENCY_WEIGHT 8  /* a new latency counts 1/8 */
+#define HOSTGATE_REMEMBER_MS 60000 /* an idle host's average is kept */
+#define HOSTGATE_SWEEP_FORGET 256  /* idle hosts one sweep forgets */
 
 typedef struct hostgate hostgate_t;
 
@@ -53,6 +69,13 @@ hostgate_t *hostgate_new(long per_host, int failures, long cooldown_ms);
 /* Frees. NULL-safe, sets *p to NULL. */
 void hostgate_destroy(hostgate_t **p);
 
+/* Lets a host whose average latency is below fast_ms park fast_park
+ * items. Default: no host parks. */
+void hostgate_park_limits(hostgate_t *g, long fast_park, long fast_ms);
+
+/* Feeds one finished attempt's latency to host's moving average. */
+void hostgate_latency(hostgate_t *g, const char *host, long latency_ms);
+
 /* Asks to start one attempt to `host` at now_ms. On HOSTGATE_OPEN,
  * *wait_ms (may be NULL) says how long until the cool-down is over (0
  * while a trial is in the air). */
@@ -63,6 +86,39 @@ hostgate_verdict_t hostgate_acquire(hostgate_t *g, const char *host,
  * retryable failure. */
 void hostgate_release(hostgate_t *g, const char *host, bool failed,
                       int64_t now_ms);
+
+/* Parks item (borrowed, not NULL) in host's queue at now_ms: only after
+ * hostgate_acquire() answered HOSTGATE_BUSY for a CLOSED fast host, and
+ * while fewer than fast_park items are parked there. Returns false
+ * otherwise (the caller puts the item away itself). */
+bool hostgate_park(hostgate_t *g, const char *host, void *item,
+                   int64_t now_ms);
+
+/* The oldest parked item of host, or NULL when none is parked or the host
+ * is still busy. *admitted is true when the item now holds a slot (start
+ * it, then hostgate_release() as usual); false when it waited longer
+ * than max_wait_ms or the breaker is no longer CLOSED (put it away).
+ * Call after every release until it returns NULL or admits one. */
+void *hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
+                      long max_wait_ms, bool *admitted);
+
+/* Hands every parked item, of every host, to fn (which must not call
+ * back into g) and forgets it. For shutdown. */
+void hostgate_drain(hostgate_t *g, void (*fn)(void *item, void *arg),
+                    void *arg);
+
+/* The same for the items parked longer than max_wait_ms at now_ms, so a
+ * host that stopped answering cannot hold parked items until its attempts
+ * time out. For a periodic sweep; O(hosts). */
+void hostgate_expire(hostgate_t *g, int64_t now_ms, long max_wait_ms,
+                     void (*fn)(void *item, void *arg), void *arg);
+
+/* Forgets (up to HOSTGATE_SWEEP_FORGET) hosts idle for longer than
+ * HOSTGATE_REMEMBER_MS. For a periodic sweep; O(hosts). */
+void hostgate_forget_idle(hostgate_t *g, int64_t now_ms);
+
+/* Items parked at host (0 when unknown). */
+long hostgate_parked(const hostgate_t *g, const char *host);
 
 /* Attempts in the air to host (0 when unknown). */
 long hostgate_inflight(const hostgate_t *g, const char *host);

@@ -1,7 +1,8 @@
 /*
  * test_deliverer_hostgate - per-host isolation: the concurrency limit,
  * the circuit breaker (open, cool-down, half-open trial that closes or
- * reopens it), hosts kept apart, forgetting idle hosts, and host keys.
+ * reopens it), hosts kept apart, forgetting idle hosts, parking busy
+ * hosts' items, and host keys.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -102,6 +103,125 @@ test_breaker_inflight(void **state)
     hostgate_destroy(&g);
 }
 
+/* A busy host parks items up to its limit, oldest first; a release lets
+ * the oldest one in; stale ones are handed back, not admitted. */
+static void
+test_park_fifo(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 3, 1000);
+    int items[4];
+    bool admitted = true;
+
+    (void)state;
+    hostgate_park_limits(g, 1, 100);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_BUSY);
+    /* no average yet: a host that may hang parks nothing */
+    assert_false(hostgate_park(g, S_SLOW, &items[0], 10));
+    hostgate_latency(g, S_SLOW, 5);
+    assert_true(hostgate_park(g, S_SLOW, &items[0], 10));
+    assert_false(hostgate_park(g, S_SLOW, &items[1], 10)); /* full */
+    assert_false(hostgate_park(g, "unknown.example:80", &items[1], 10));
+    /* still busy: nothing comes out and the item keeps its place */
+    assert_null(hostgate_unpark(g, S_SLOW, 20, 1000, &admitted));
+    assert_int_equal(hostgate_parked(g, S_SLOW), 1);
+    hostgate_release(g, S_SLOW, false, 30);
+    assert_ptr_equal(hostgate_unpark(g, S_SLOW, 30, 1000, &admitted),
+                     &items[0]);
+    assert_true(admitted);
+    assert_int_equal(hostgate_inflight(g, S_SLOW), 1);
+    assert_int_equal(hostgate_parked(g, S_SLOW), 0);
+    /* an item that waited too long comes back without a slot */
+    assert_true(hostgate_park(g, S_SLOW, &items[2], 40));
+    hostgate_release(g, S_SLOW, false, 50);
+    assert_ptr_equal(hostgate_unpark(g, S_SLOW, 2000, 1000, &admitted),
+                     &items[2]);
+    assert_false(admitted);
+    assert_int_equal(hostgate_inflight(g, S_SLOW), 0);
+    assert_null(hostgate_unpark(g, S_SLOW, 2000, 1000, &admitted));
+    hostgate_destroy(&g);
+}
+
+/* A fast host (moving average below fast_ms) may park fast_park items; a
+ * slow one only per_host. An open breaker hands every parked item back. */
+static void
+test_park_fast_and_breaker(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 1, 1000);
+    int items[8];
+    bool admitted = true;
+    int n = 0;
+
+    (void)state;
+    hostgate_park_limits(g, 4, 100);
+    assert_int_equal(hostgate_acquire(g, S_FAST, 0, NULL), HOSTGATE_OK);
+    hostgate_latency(g, S_FAST, 20);
+    hostgate_release(g, S_FAST, false, 1);
+    assert_int_equal(hostgate_hosts(g), 1); /* its average is kept */
+    assert_int_equal(hostgate_acquire(g, S_FAST, 2, NULL), HOSTGATE_OK);
+    for (int i = 0; i < 4; i++)
+        assert_true(hostgate_park(g, S_FAST, &items[i], 2));
+    assert_false(hostgate_park(g, S_FAST, &items[4], 2));
+    /* slow: the average climbs past fast_ms, parking stops */
+    for (int i = 0; i < 40; i++)
+        hostgate_latency(g, S_FAST, 5000);
+    assert_false(hostgate_park(g, S_FAST, &items[4], 3));
+    /* the trial fails: breaker open, every parked item comes back */
+    hostgate_release(g, S_FAST, true, 4);
+    while (hostgate_unpark(g, S_FAST, 5, 1000, &admitted) != NULL) {
+        assert_false(admitted);
+        n++;
+    }
+    assert_int_equal(n, 4);
+    assert_false(hostgate_park(g, S_FAST, &items[5], 6)); /* open */
+    hostgate_destroy(&g);
+}
+
+static void
+s_collect(void *item, void *arg)
+{
+    int *seen = arg;
+    seen[*(int *)item]++;
+}
+
+/* The sweep hands back what waited too long at a host that releases
+ * nothing, drain hands back everything, and idle fast hosts are forgotten
+ * once their average is old. */
+static void
+test_expire_drain_forget(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 3, 1000);
+    int items[3] = {0, 1, 2};
+    int seen[3] = {0, 0, 0};
+
+    (void)state;
+    hostgate_park_limits(g, 4, 100);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
+    hostgate_latency(g, S_SLOW, 5);
+    assert_true(hostgate_park(g, S_SLOW, &items[0], 0));
+    assert_int_equal(hostgate_acquire(g, S_FAST, 0, NULL), HOSTGATE_OK);
+    hostgate_latency(g, S_FAST, 5);
+    assert_true(hostgate_park(g, S_FAST, &items[1], 900));
+    hostgate_expire(g, 1000, 500, s_collect, seen);
+    assert_int_equal(seen[0], 1); /* waited 1000 > 500 */
+    assert_int_equal(seen[1], 0); /* waited 100 */
+    assert_int_equal(hostgate_parked(g, S_SLOW), 0);
+    hostgate_drain(g, s_collect, seen);
+    assert_int_equal(seen[1], 1);
+    assert_int_equal(hostgate_parked(g, S_FAST), 0);
+    /* idle hosts with an average are kept until it is old */
+    hostgate_release(g, S_FAST, false, 1000);
+    hostgate_release(g, S_SLOW, false, 2000);
+    assert_int_equal(hostgate_hosts(g), 2);
+    hostgate_forget_idle(g, 1000 + HOSTGATE_REMEMBER_MS);
+    assert_int_equal(hostgate_hosts(g), 2);
+    hostgate_forget_idle(g, 1001 + HOSTGATE_REMEMBER_MS);
+    assert_int_equal(hostgate_hosts(g), 1); /* S_FAST went */
+    hostgate_forget_idle(g, 2001 + HOSTGATE_REMEMBER_MS);
+    assert_int_equal(hostgate_hosts(g), 0);
+    hostgate_destroy(&g);
+}
+
 static void
 test_key(void **state)
 {
@@ -128,6 +248,9 @@ main(void)
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_breaker_inflight),
+        cmocka_unit_test(test_park_fifo),
+        cmocka_unit_test(test_park_fast_and_breaker),
+        cmocka_unit_test(test_expire_drain_forget),
         cmocka_unit_test(test_key),
     };
 
