@@ -62,8 +62,10 @@ s_terminal(const char *status)
                               strcmp(status, "failed") == 0);
 }
 
+/* Renders the body into w and sets *seq (X-Reelay-Sequence): the length
+ * of the status_history just rendered, so the history is parsed once. */
 static int
-s_body(webhook_req_t *w, const rl_jobview_src_t *src)
+s_body(webhook_req_t *w, const rl_jobview_src_t *src, long *seq)
 {
     /* A job that came through the task API (seeds/004) gets its
      * callback shape; the headers and signature are the same. */
@@ -71,7 +73,10 @@ s_body(webhook_req_t *w, const rl_jobview_src_t *src)
     json_t *obj = (api != NULL && strcmp(api, "kinovi") == 0)
                       ? rl_taskview_callback(src)
                       : rl_jobview_webhook(src);
+    json_t *h = json_object_get(obj, "status_history");
 
+    *seq = json_is_array(h) ? (long)json_array_size(h)
+                            : webhook_sequence(src);
     w->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (w->body == NULL)
@@ -134,11 +139,12 @@ webhook_build_opts(webhook_req_t *w, const rl_jobview_src_t *src,
     memset(w, 0, sizeof *w);
     if (!s_terminal(status) || id == NULL || *id == '\0' || o->schemes == 0)
         goto fail;
-    if (s_body(w, src) != 0)
+    long sequence = 0;
+    if (s_body(w, src, &sequence) != 0)
         goto fail;
     snprintf(num, sizeof num, "%d", o->attempt);
     snprintf(stamp, sizeof stamp, "%" PRId64, o->now_s);
-    snprintf(seq, sizeof seq, "%ld", webhook_sequence(src));
+    snprintf(seq, sizeof seq, "%ld", sequence);
     ok &= s_header(w, &n, "Content-Type", "application/json");
     ok &= s_header(w, &n, "X-CreativeAI-Event", rl_jobview_event(status));
     ok &= s_header(w, &n, "X-CreativeAI-Delivery-Id", id);
