@@ -186,6 +186,7 @@ static const rl_config_key_t s_provider_keys[] = {
     PLNG("poll_interval_ms", poll_interval_ms, 10, HOUR_MS, "5000"),
     PLNG("submit_timeout_ms", submit_timeout_ms, 100, MIN_10M, "30000"),
     PLNG("poll_timeout_ms", poll_timeout_ms, 100, MIN_10M, "10000"),
+    PLNG("max_queue_ms", max_queue_ms, 0, 24 * HOUR_MS, "300000"),
 };
 
 /* [model.NAME] keys; `pending` ones (the last field) live in model_refs_t

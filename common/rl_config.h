@@ -13,7 +13,7 @@
  * the file, section, key and reason into err for an unreadable file, an
  * unknown section or key, a value out of bounds, or an inconsistent
  * catalog (a failover chain naming an unknown model, a model naming an
- * unknown provider).
+ * unknown provider, a model name or alias used twice).
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_CONFIG_H
@@ -30,6 +30,7 @@
 #define RL_CONFIG_MAX_RETRIES 16
 #define RL_CONFIG_MAX_RATIOS 8
 #define RL_CONFIG_MAX_ALLOW 32
+#define RL_CONFIG_MAX_ALIASES 8
 
 typedef struct {
     char *name;            /* section suffix: [provider.NAME] */
@@ -40,6 +41,8 @@ typedef struct {
     long poll_interval_ms; /* time between status polls */
     long submit_timeout_ms;/* per-request timeout for submit */
     long poll_timeout_ms;  /* per-request timeout for a poll */
+    long max_queue_ms;     /* a task still queued upstream this long
+                              after submit fails over (0 = never) */
 } rl_provider_conf_t;
 
 typedef struct {
@@ -49,6 +52,9 @@ typedef struct {
 
 typedef struct {
     char *name;            /* public model id: [model.NAME] */
+    char *aliases[RL_CONFIG_MAX_ALIASES]; /* other names requests may use
+                                             (e.g. Kinovi's "seedance-20") */
+    size_t naliases;
     int provider;          /* index into providers[] */
     char *upstream_model;  /* the provider's own model name */
     rl_price_t prices[RL_CONFIG_MAX_PRICES]; /* allowed durations */
@@ -161,7 +167,9 @@ rl_config_t *rl_config_load(const char *path, char *err, size_t err_len);
 /* Frees a config. NULL-safe, sets *p to NULL. */
 void rl_config_destroy(rl_config_t **p);
 
-/* The model named `name`, or NULL. */
+/* The model whose name or one of whose aliases is `name`, or NULL. A
+ * name is never ambiguous: rl_config_load() refuses a catalog that uses
+ * one twice. */
 const rl_model_conf_t *rl_config_model(const rl_config_t *c,
                                        const char *name);
 

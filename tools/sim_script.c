@@ -103,6 +103,9 @@ s_apply(struct sim_script *out, const char *key, const char *value)
     if (strcmp(key, "render_ms") == 0) {
         if ((n = s_number(value, S_RENDER_MS_MAX)) >= 0)
             out->render_ms = n;
+    } else if (strcmp(key, "queue_ms") == 0) {
+        if ((n = s_number(value, S_RENDER_MS_MAX)) >= 0)
+            out->queue_ms = n;
     } else if (strcmp(key, "steps") == 0) {
         s_set_int(&out->steps, value, S_STEPS_MAX);
     } else if (strcmp(key, "submit") == 0) {
@@ -276,6 +279,9 @@ sim_script_state(const struct sim_script *sc, unsigned n, int64_t elapsed_ms)
     assert(sc != NULL);
     sim_state_t failed =
         sc->fail == SIM_FAIL_EXPIRED ? SIM_ST_EXPIRED : SIM_ST_FAILED;
+    if (elapsed_ms < sc->queue_ms)
+        return SIM_ST_QUEUED;
+    elapsed_ms -= sc->queue_ms;
     if (sc->fail_after_polls >= 0) {
         if (n > (unsigned)sc->fail_after_polls)
             return failed;

@@ -20,6 +20,9 @@
  *
  *   render_ms=0..86400000       total render time (no block: 2000 ms;
  *                               a block without render_ms: 0 ms)
+ *   queue_ms=0..86400000        the task shows its queued state this long
+ *                               first (Runway THROTTLED, fal IN_QUEUE);
+ *                               render_ms counts from its end
  *   steps=0..10000              polls that show an in-progress state
  *                               before the task may finish
  *   submit=ok|400|429|500|503|capacity|hang
@@ -122,6 +125,7 @@ typedef enum {
 struct sim_script {
     bool has_directive;        /* at least one [sim ...] block */
     int64_t render_ms;         /* total render time */
+    int64_t queue_ms;          /* queued this long before rendering */
     int steps;                 /* in-progress polls before finishing */
     sim_submit_t submit;       /* submit answer */
     int submit_times;          /* submits it applies to, -1 = all */
@@ -148,7 +152,8 @@ const char *sim_script_api_name(sim_api_t api);
 const char *sim_script_state_name(sim_api_t api, sim_state_t state);
 
 /* The state shown by the n-th answered poll (n >= 1) of a task created
- * elapsed_ms ago: in progress until render_ms has passed and more than
+ * elapsed_ms ago: QUEUED for the first queue_ms, then, with elapsed_ms
+ * counted from there: in progress until render_ms has passed and more than
  * `steps` polls were answered (or, with fail_after_polls=N, until poll
  * N+1, which fails). In progress is QUEUED on the first poll when
  * steps >= 2, or in the first quarter of render_ms when steps < 2, and

@@ -128,6 +128,8 @@ s_failed(json_t *task, adapter_result_t *out)
     adapter_error_t e = ADAPTER_ERR_PERMANENT;
     if (code != NULL && strncmp(code, "SAFETY", 6) == 0)
         e = ADAPTER_ERR_CONTENT_REJECTED;
+    else if (code != NULL && strncmp(code, "INTERNAL", 8) == 0)
+        e = ADAPTER_ERR_TRANSIENT; /* Runway: an internal error, retry */
     adapter_result_error(out, ADAPTER_FAILED, e, code ? code : "failed", "%s",
                          msg ? msg : "Runway task failed");
 }

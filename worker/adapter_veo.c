@@ -11,6 +11,9 @@
 
 #define VEO_MIME_MAX 64
 #define VEO_RATE_CODE 429
+#define VEO_GRPC_DEADLINE 4     /* google.rpc.Code DEADLINE_EXCEEDED */
+#define VEO_GRPC_EXHAUSTED 8    /* RESOURCE_EXHAUSTED */
+#define VEO_GRPC_UNAVAILABLE 14 /* UNAVAILABLE */
 
 static int
 s_auth(const rl_provider_conf_t *p, adapter_request_t *req)
@@ -180,22 +183,29 @@ s_response(json_t *response, adapter_result_t *out)
     }
 }
 
-/* done:true with an error: out of resources is CAPACITY, else PERMANENT. */
+/* done:true with an error (a google.rpc.Status: code is the gRPC code):
+ * RESOURCE_EXHAUSTED (8, or 429 where an HTTP code is given) is
+ * CAPACITY, UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) TRANSIENT, the
+ * rest PERMANENT. */
 static void
 s_op_error(json_t *err, adapter_result_t *out)
 {
     json_t *code = json_object_get(err, "code");
     const char *status = json_string_value(json_object_get(err, "status"));
     const char *msg = json_string_value(json_object_get(err, "message"));
-    bool exhausted = (json_is_integer(code) &&
-                      json_integer_value(code) == VEO_RATE_CODE) ||
+    json_int_t c = json_is_integer(code) ? json_integer_value(code) : -1;
+    bool exhausted = c == VEO_RATE_CODE || c == VEO_GRPC_EXHAUSTED ||
                      (status && strcmp(status, "RESOURCE_EXHAUSTED") == 0);
+    bool unavailable = c == VEO_GRPC_UNAVAILABLE || c == VEO_GRPC_DEADLINE ||
+                       (status && (strcmp(status, "UNAVAILABLE") == 0 ||
+                                   strcmp(status, "DEADLINE_EXCEEDED") == 0));
     char codebuf[ADAPTER_CODE_MAX];
     snprintf(codebuf, sizeof codebuf, "%lld",
              (long long)json_integer_value(code));
     adapter_result_error(out, ADAPTER_FAILED,
-                         exhausted ? ADAPTER_ERR_CAPACITY
-                                   : ADAPTER_ERR_PERMANENT,
+                         exhausted     ? ADAPTER_ERR_CAPACITY
+                         : unavailable ? ADAPTER_ERR_TRANSIENT
+                                       : ADAPTER_ERR_PERMANENT,
                          status ? status : codebuf, "%s",
                          msg ? msg : "Veo operation failed");
 }

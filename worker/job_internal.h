@@ -60,6 +60,8 @@ struct job {
     int64_t created_ms;              /* accepted (epoch ms) */
     int64_t deadline_ms;             /* maximum wait (epoch ms) */
     int64_t running_ms;              /* first seen rendering (epoch ms) */
+    int64_t submitted_ms;            /* the current task's submit (epoch
+                                        ms; on a takeover, the claim) */
     int64_t poll_due_us;             /* scheduled poll (monotonic us) */
     const char *outcome;             /* "completed" | "failed" once final */
     char phase[JOB_PHASE_MAX];       /* last recorded phase */

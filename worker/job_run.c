@@ -124,7 +124,10 @@ s_failover(job_t *j, const char *why)
         s_fail(j, msg);
         return;
     }
-    job_run_cancel_upstream(j);
+    /* A task that ended on its own is not cancelled: on some APIs
+     * (Seedance, Runway) cancelling a finished task deletes it. */
+    if (j->last == NULL || j->last->state != ADAPTER_FAILED)
+        job_run_cancel_upstream(j);
     const char *from = job_model(j)->name;
     j->chain_idx = (size_t)next;
     j->failover_used = true;
@@ -177,6 +180,7 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
         breaker_record(s_breaker(j), j->w->cfg, healthy, rl_clock_mono_ms());
         if (r->state == ADAPTER_QUEUED && r->task_id[0]) {
             rl_crash_point("worker_after_submit");
+            j->submitted_ms = rl_clock_wall_ms();
             job_set_task(j, r->task_id);
             job_result_forget(j);
             s_record_submit(j);
@@ -353,9 +357,13 @@ s_terminal(job_t *j, adapter_result_t *r)
     if (r->state == ADAPTER_SUCCEEDED) {
         s_complete(j);
     } else if (r->state == ADAPTER_FAILED &&
-               r->error == ADAPTER_ERR_CAPACITY) {
+               (r->error == ADAPTER_ERR_CAPACITY ||
+                r->error == ADAPTER_ERR_TRANSIENT)) {
+        /* Out of capacity, or a failure the provider calls retryable:
+         * another provider may well render it. */
         char why[ADAPTER_MSG_MAX];
-        snprintf(why, sizeof why, "capacity mid-render: %.180s", r->message);
+        snprintf(why, sizeof why, "%s mid-render: %.180s",
+                 adapter_error_name(r->error), r->message);
         s_failover(j, why);
     } else if (r->state == ADAPTER_FAILED) {
         s_fail(j, r->message);
@@ -412,6 +420,36 @@ s_fetch(job_t *j)
     }
 }
 
+/* The provider still shows the task waiting (Runway THROTTLED, fal
+ * IN_QUEUE, Ark queued) past its max_queue_ms: a capacity signal. */
+static bool
+s_queued_too_long(const job_t *j, const adapter_result_t *r)
+{
+    long budget = job_provider(j)->max_queue_ms;
+    /* Without a backup to go to, waiting on (up to max_wait) beats
+     * failing a job that may still run. */
+    return r->state == ADAPTER_QUEUED && budget > 0 && j->submitted_ms > 0 &&
+           rl_clock_wall_ms() - j->submitted_ms > budget &&
+           s_next_affordable(j) >= 0;
+}
+
+static void
+s_queue_failover(job_t *j, const adapter_result_t *r)
+{
+    char why[ADAPTER_MSG_MAX];
+    adapter_result_t *last = job_result(j);
+    *last = *r;
+    snprintf(why, sizeof why,
+             "capacity: still queued at %s %lld s after submit "
+             "(max_queue_ms %ld)",
+             job_provider(j)->name,
+             (long long)((rl_clock_wall_ms() - j->submitted_ms) / 1000),
+             job_provider(j)->max_queue_ms);
+    adapter_result_error(last, ADAPTER_QUEUED, ADAPTER_ERR_CAPACITY,
+                         "queue_timeout", "%s", why);
+    s_failover(j, why);
+}
+
 static void
 s_on_poll(const rl_http_resp_t *resp, void *arg)
 {
@@ -421,7 +459,10 @@ s_on_poll(const rl_http_resp_t *resp, void *arg)
         adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_poll(resp, r);
-        if (r->state == ADAPTER_QUEUED || r->state == ADAPTER_RUNNING) {
+        if (s_queued_too_long(j, r)) {
+            s_queue_failover(j, r);
+        } else if (r->state == ADAPTER_QUEUED ||
+                   r->state == ADAPTER_RUNNING) {
             j->transient = 0;
             job_result_forget(j);
             s_progress(j, r);
@@ -466,6 +507,7 @@ job_run_start(job_t *j)
         /* Taken over from a worker that died after submitting: resume
          * polling the same upstream task instead of rendering twice. */
         rl_log_info("job %s: resuming upstream task %s", j->id, j->task_id);
+        j->submitted_ms = rl_clock_wall_ms(); /* its queue budget anew */
         const char *kv[] = {"resumed_at", "1"};
         job_update(j,
                    "{\"status\":\"processing\",\"reason\":\"resumed polling "

@@ -356,10 +356,10 @@ class AffordableThirdModel(FailoverAsserts, harness.ClusterTestCase):
         sd = self.tasks_by(o, "seedance")
         self.assertEqual(len(sd), 1, o["tasks"])
         self.assertEqual(sd[0]["status"], "failed", sd)
-        # Already failed upstream: the DELETE finds a terminal task.
-        wait_for(lambda: [t for t in self.c.sim_tasks(tag)
-                          if t["api"] == "seedance"][0]["deleted"], 5,
-                 "DELETE of the abandoned seedance task")
+        # Already failed upstream: no DELETE, which on Ark would delete
+        # the finished task's record (providers.md).
+        self.assertIs(sd[0]["cancelled"], False, sd)
+        self.assertIs(sd[0]["deleted"], False, sd)
         self.assertEqual(len(self.tasks_by(o, "kling", O3_UPSTREAM)), 1)
         self.assert_money(o, key, 3, 0)
         b = self.assert_hook(o, key, "completed", True)
@@ -367,6 +367,59 @@ class AffordableThirdModel(FailoverAsserts, harness.ClusterTestCase):
         self.assertEqual(len(hs), 2, b["status_history"])
         self.assertIn("failover from seedance to kling-o3-pro: capacity "
                       "mid-render", hs[1]["reason"])
+
+
+class QueueBudget(FailoverAsserts, harness.ClusterTestCase):
+    """A task the provider keeps queued (Runway THROTTLED, fal IN_QUEUE)
+    past the provider's max_queue_ms is a capacity signal: the job fails
+    over mid-render and the abandoned, still-waiting task is cancelled;
+    without an affordable backup the job keeps waiting instead."""
+    CLUSTER = dict(workers=1, deliverers=1, env={
+        "REELAY_HEALTH_BREAKER_FAILURES": "100",
+        "REELAY_PROVIDER_SIM_SEEDANCE_MAX_QUEUE_MS": "800",
+        "REELAY_MODEL_KLING_O3_PRO_PRICES": "5s:2, 10s:4",
+    })
+
+    def test_a_queued_too_long_fails_over(self):
+        acct, key, jid, tag = self.run_job(
+            "[sim seedance.queue_ms=60000 render_ms=200]", model="seedance")
+        o = self.c.outcome(acct, key, jid, tag)
+        self.assertEqual(o["job"]["status"], "completed", o["job"])
+        self.assert_where(o, "sim-kling", "kling-o3-pro", True)
+        sd = self.tasks_by(o, "seedance")
+        self.assertEqual(len(sd), 1, o["tasks"])
+        self.assertEqual(sd[0]["status"], "cancelled", sd)  # DELETE sent
+        self.assertGreaterEqual(sd[0]["polls"], 2, sd)
+        self.assert_money(o, key, 2, 0)
+        b = self.assert_hook(o, key, "completed", True)
+        hs = hops(b["status_history"])
+        self.assertEqual(len(hs), 1, b["status_history"])
+        self.assertIn("failover from seedance to kling-o3-pro: capacity: "
+                      "still queued at sim-seedance", hs[0]["reason"])
+        self.assertIn("max_queue_ms 800", hs[0]["reason"])
+
+
+
+class QueueBudgetNoBackup(FailoverAsserts, harness.ClusterTestCase):
+    """The same budget with kling-o3-pro at its default price (5): a
+    seedance job (2) has no affordable backup, so it waits out the queue
+    instead of failing."""
+    CLUSTER = dict(workers=1, deliverers=1, env={
+        "REELAY_HEALTH_BREAKER_FAILURES": "100",
+        "REELAY_PROVIDER_SIM_SEEDANCE_MAX_QUEUE_MS": "800",
+    })
+
+    def test_a_no_backup_keeps_waiting(self):
+        acct, key, jid, tag = self.run_job(
+            "[sim seedance.queue_ms=1500 render_ms=200]", model="seedance")
+        o = self.c.outcome(acct, key, jid, tag)
+        self.assertEqual(o["job"]["status"], "completed", o["job"])
+        self.assert_where(o, "sim-seedance", "seedance", False)
+        sd = self.tasks_by(o, "seedance")
+        self.assertEqual(len(sd), 1, o["tasks"])
+        self.assertEqual(sd[0]["status"], "succeeded", sd)
+        self.assertEqual(self.tasks_by(o, "kling"), [])
+        self.assert_money(o, key, 2, 0)
 
 
 class BreakerAndHealth(FailoverAsserts, harness.ClusterTestCase):

@@ -406,6 +406,21 @@ test_new_api_names(void **state)
         sim_script_state_name(SIM_API_MINIMAX, SIM_ST_FAILED), "Fail");
 }
 
+/* queue_ms keeps a task queued first; rendering starts after it. */
+static void
+test_queue_ms(void **state)
+{
+    (void)state;
+    struct sim_script sc = s_parse("[sim queue_ms=5000 render_ms=1000]",
+                                   NULL, SIM_API_RUNWAY);
+    assert_int_equal(sc.queue_ms, 5000);
+    assert_int_equal(sim_script_state(&sc, 3, 4999), SIM_ST_QUEUED);
+    assert_int_equal(sim_script_state(&sc, 4, 5500), SIM_ST_RUNNING);
+    assert_int_equal(sim_script_state(&sc, 5, 6000), SIM_ST_SUCCEEDED);
+    sc = s_parse("[sim queue_ms=x render_ms=10]", NULL, SIM_API_RUNWAY);
+    assert_int_equal(sc.queue_ms, 0); /* a bad value is ignored */
+}
+
 int
 main(void)
 {
@@ -431,6 +446,7 @@ main(void)
         cmocka_unit_test(test_prompt_key_len),
         cmocka_unit_test(test_new_api_scopes),
         cmocka_unit_test(test_new_api_names),
+        cmocka_unit_test(test_queue_ms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

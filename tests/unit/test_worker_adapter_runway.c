@@ -198,6 +198,11 @@ test_parse_poll_failures(void **state)
     s_parse(adapter_runway.parse_poll, 200,
             "{\"id\":\"t\",\"status\":\"FAILED\",\"failure\":\"oops\","
             "\"failureCode\":\"INTERNAL.BAD_OUTPUT.CODE01\"}", &out);
+    /* Runway's INTERNAL.* failures are worth trying elsewhere. */
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_TRANSIENT);
+    s_parse(adapter_runway.parse_poll, 200,
+            "{\"id\":\"t\",\"status\":\"FAILED\",\"failure\":\"bad image\","
+            "\"failureCode\":\"ASSET.INVALID\"}", &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_runway.parse_poll, 200,
             "{\"id\":\"t\",\"status\":\"FAILED\"}", &out);

@@ -181,6 +181,16 @@ test_parse_poll(void **state)
             "\"message\":\"internal\"}}", &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.code, "13");
+    /* An operation's error is a google.rpc.Status: gRPC codes. */
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":8,"
+            "\"message\":\"Resource has been exhausted\"}}", &out);
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
+    assert_string_equal(out.code, "8");
+    s_parse(adapter_veo.parse_poll, 200,
+            "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":14,"
+            "\"message\":\"unavailable\"}}", &out);
+    s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true}", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
