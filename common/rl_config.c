@@ -200,6 +200,8 @@ static const rl_config_key_t s_model_keys[] = {
      RL_CONFIG_MAX_PRICES, NULL, NULL, false},
     {"model", "failover", RL_KEY_LIST, RF(failover), RF(nfailover), 0,
      RL_CONFIG_MAX_CHAIN, rl_config_check_name, "", true},
+    {"model", "aliases", RL_KEY_LIST, MF(aliases), MF(naliases), 0,
+     RL_CONFIG_MAX_ALIASES, rl_config_check_name, "", false},
 };
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -553,6 +555,56 @@ s_model_index(const rl_config_t *c, const char *name)
     return -1;
 }
 
+/* The model whose name or alias is `name`, or -1. */
+static int
+s_model_find(const rl_config_t *c, const char *name)
+{
+    int i = s_model_index(c, name);
+    for (size_t m = 0; i < 0 && m < c->nmodels; m++)
+        for (size_t a = 0; a < c->models[m].naliases; a++)
+            if (strcmp(c->models[m].aliases[a], name) == 0)
+                return (int)m;
+    return i;
+}
+
+/* Does alias j of model i clash with a model name or an earlier alias?
+ * (The same name twice would make rl_config_model ambiguous.) Says why
+ * when it does. */
+static bool
+s_alias_clashes(const rl_config_t *c, size_t i, size_t j, char *why,
+                size_t why_len)
+{
+    const char *alias = c->models[i].aliases[j];
+    int owner = s_model_index(c, alias);
+    if (owner >= 0) {
+        snprintf(why, why_len, "alias '%s' is the name of model '%s'",
+                 alias, c->models[owner].name);
+        return true;
+    }
+    for (size_t m = 0; m <= i; m++)
+        for (size_t a = 0; a < (m == i ? j : c->models[m].naliases); a++)
+            if (strcmp(c->models[m].aliases[a], alias) == 0) {
+                snprintf(why, why_len, "alias '%s' is already an alias of "
+                         "model '%s'", alias, c->models[m].name);
+                return true;
+            }
+    return false;
+}
+
+/* Every model name and alias names one model only. */
+static int
+s_check_aliases(load_t *ld)
+{
+    char why[RL_CONFIG_WHY_LEN];
+    for (size_t i = 0; i < ld->c->nmodels; i++)
+        for (size_t j = 0; j < ld->c->models[i].naliases; j++)
+            if (s_alias_clashes(ld->c, i, j, why, sizeof why)) {
+                s_fail_model(ld, i, s_model_key("aliases"), why);
+                return -1;
+            }
+    return 0;
+}
+
 static int
 s_provider_index(const rl_config_t *c, const char *name)
 {
@@ -568,7 +620,7 @@ s_failover_index(const load_t *ld, size_t i, size_t j, char *why,
                  size_t why_len)
 {
     const char *name = ld->refs[i].failover[j];
-    int to = s_model_index(ld->c, name);
+    int to = s_model_find(ld->c, name);
     if (to < 0) {
         snprintf(why, why_len, "unknown model '%s'", name);
         return -1;
@@ -578,7 +630,7 @@ s_failover_index(const load_t *ld, size_t i, size_t j, char *why,
         return -1;
     }
     for (size_t k = 0; k < j; k++)
-        if (strcmp(ld->refs[i].failover[k], name) == 0) {
+        if (ld->c->models[i].chain[k] == to) {
             snprintf(why, why_len, "model '%s' is listed twice", name);
             return -1;
         }
@@ -679,6 +731,8 @@ rl_config_load(const char *path, char *err, size_t err_len)
     if (rc == 0)
         rc = s_check_providers(ld);
     if (rc == 0)
+        rc = s_check_aliases(ld);
+    if (rc == 0)
         rc = s_resolve_models(ld);
     if (rc == 0)
         rc = s_check_processes(ld);
@@ -723,7 +777,7 @@ rl_config_model(const rl_config_t *c, const char *name)
     assert(c != NULL);
     if (name == NULL)
         return NULL;
-    int i = s_model_index(c, name);
+    int i = s_model_find(c, name);
     return i >= 0 ? &c->models[i] : NULL;
 }
 

@@ -283,9 +283,9 @@ class TaskApi(harness.ClusterTestCase):
         self.assertEqual(b["errors"][0]["field"], "inputs.prompt", b)
         self.assertIsInstance(b["errors"][0].get("message"), str, b)
 
-        # Unknown model.
+        # Unknown model (seedance-20 is an alias in deploy/reelay.ini).
         with self.assertRaises(TaskApiError) as cm:
-            cl.create_task("seedance-20", "A beautiful landscape")
+            cl.create_task("seedance-99", "A beautiful landscape")
         self.assert_message(cm.exception, 400, "Unknown model")
 
         # Bad key.

@@ -297,6 +297,11 @@ test_deploy_file(void **state)
     assert_int_equal(sd->nchain, 1);
     assert_ptr_equal(&c->models[sd->chain[0]], o3);
     assert_int_equal(o3->nchain, 0);
+    /* Kinovi's model names find the Seedance model. */
+    assert_int_equal(sd->naliases, 2);
+    assert_ptr_equal(rl_config_model(c, "seedance-20"), sd);
+    assert_ptr_equal(rl_config_model(c, "seedance2-fast"), sd);
+    assert_int_equal(v3->naliases, 0);
     rl_config_destroy(&c);
 }
 
@@ -487,6 +492,26 @@ static const error_case_t s_errors[] = {
      "[model.m] failover", "empty entry"},
     {PROV "[model.m]\nprovider = p\nprices = 5:1\ncolour = red\n", 7,
      "[model.m] colour", "unknown key"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\naliases = n\n"
+          "[model.n]\nprovider = p\nprices = 5:1\n",
+     7, "[model.m] aliases", "alias 'n' is the name of model 'n'"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\naliases = m\n", 7,
+     "[model.m] aliases", "alias 'm' is the name of model 'm'"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\naliases = x\n"
+          "[model.n]\nprovider = p\nprices = 5:1\naliases = y, x\n",
+     11, "[model.n] aliases", "alias 'x' is already an alias of model 'm'"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\naliases = x, x\n", 7,
+     "[model.m] aliases", "alias 'x' is already an alias of model 'm'"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\naliases = a b\n", 7,
+     "[model.m] aliases", "not a name"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\naliases = x,,y\n", 7,
+     "[model.m] aliases", "empty entry"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\nfailover = n, nn\n"
+          "[model.n]\nprovider = p\nprices = 5:1\naliases = nn\n",
+     7, "[model.m] failover", "model 'nn' is listed twice"},
+    {PROV "[model.m]\nprovider = p\nprices = 5:1\nfailover = mm\n"
+          "aliases = mm\n",
+     7, "[model.m] failover", "itself"},
 };
 
 static void
@@ -575,6 +600,56 @@ test_prices_and_failover(void **state)
     rl_config_destroy(&c);
 }
 
+/* [model.NAME] aliases: a request may name a model by any of them. */
+static void
+test_aliases(void **state)
+{
+    (void)state;
+    char err[ERR_LEN] = "";
+    rl_config_t *c = s_load_text(
+        PROV "[model.a]\nprovider = p\nprices = 5:1\n"
+             "aliases = a-20, a2-fast\nfailover = bee\n"
+             "[model.b]\nprovider = p\nprices = 5:2\naliases = bee\n"
+             "[model.c]\nprovider = p\nprices = 5:3\n",
+        err, NULL);
+    if (c == NULL)
+        fail_msg("load: %s", err);
+    const rl_model_conf_t *a = rl_config_model(c, "a");
+    const rl_model_conf_t *b = rl_config_model(c, "b");
+    assert_int_equal(a->naliases, 2);
+    assert_string_equal(a->aliases[0], "a-20");
+    assert_string_equal(a->aliases[1], "a2-fast");
+    assert_ptr_equal(rl_config_model(c, "a-20"), a);
+    assert_ptr_equal(rl_config_model(c, "a2-fast"), a);
+    assert_ptr_equal(rl_config_model(c, "bee"), b);
+    assert_int_equal(rl_config_model(c, "c")->naliases, 0);
+    assert_null(rl_config_model(c, "A-20")); /* names are case-sensitive */
+    assert_null(rl_config_model(c, "a-2"));
+    /* A failover may name a model by an alias; the chain holds it. */
+    assert_int_equal(a->nchain, 1);
+    assert_ptr_equal(&c->models[a->chain[0]], b);
+    rl_config_destroy(&c);
+
+    /* REELAY_MODEL_<NAME>_ALIASES replaces the file's list. */
+    setenv("REELAY_MODEL_KLING_V3_ALIASES", "kling-3, kling3", 1);
+    c = s_load_text(s_catalog, err, NULL);
+    unsetenv("REELAY_MODEL_KLING_V3_ALIASES");
+    if (c == NULL)
+        fail_msg("load: %s", err);
+    const rl_model_conf_t *m = rl_config_model(c, "kling-v3");
+    assert_int_equal(m->naliases, 2);
+    assert_ptr_equal(rl_config_model(c, "kling3"), m);
+    rl_config_destroy(&c);
+
+    /* A clash set from the environment names the variable. */
+    setenv("REELAY_MODEL_KLING_V3_ALIASES", "kling-v3", 1);
+    c = s_load_text(s_catalog, err, NULL);
+    unsetenv("REELAY_MODEL_KLING_V3_ALIASES");
+    assert_null(c);
+    assert_non_null(strstr(err, "environment REELAY_MODEL_KLING_V3_ALIASES"));
+    assert_non_null(strstr(err, "is the name of model 'kling-v3'"));
+}
+
 static void
 test_retry_fractional(void **state)
 {
@@ -652,6 +727,7 @@ main(void)
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_prices_and_failover),
+        cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_retry_fractional),
         cmocka_unit_test(test_split_addr),
     };
