@@ -84,8 +84,10 @@ s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
         kv[n++] = "output_resolution";
         kv[n++] = o->resolution;
     }
+    /* The name the client sent (an alias stays an alias); the chain
+     * below holds the catalog names the worker runs. */
     kv[n++] = "model";
-    kv[n++] = m->name;
+    kv[n++] = s->model_name ? s->model_name : m->name;
     kv[n++] = "prompt";
     kv[n++] = s->prompt;
     snprintf(bufs[0], 256, "%d", s->duration_s);

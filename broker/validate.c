@@ -145,6 +145,7 @@ s_model(const rl_config_t *cfg, json_t *root, submission_t *s,
                           "unknown model '%.64s'", json_string_value(v));
         return -1;
     }
+    s->model_name = rl_strdup(json_string_value(v));
     return 0;
 }
 
@@ -270,6 +271,7 @@ out:
 void
 submission_release(submission_t *s)
 {
+    free(s->model_name);
     free(s->prompt);
     free(s->webhook_url);
     free(s->negative_prompt);

@@ -108,13 +108,16 @@ s_status(const rl_jobview_src_t *src)
     return "generating";
 }
 
-/* "Model used for generation" (seeds/004): after a failover, the backup
- * that rendered it. */
+/* "Model used for generation" (seeds/004): the name the client sent
+ * (an alias such as Kinovi's "seedance-20" stays as sent), and after a
+ * failover the catalog name of the backup that rendered it. */
 static const char *
 s_model(const rl_jobview_src_t *src)
 {
     const char *used = rl_jobview_get(src, "model_used");
-    return (used && *used) ? used : rl_jobview_get(src, "model");
+    if (used && *used && s_num(src, "failover_used") != 0)
+        return used;
+    return rl_jobview_get(src, "model");
 }
 
 static json_t *

@@ -253,6 +253,46 @@ class TaskApi(harness.ClusterTestCase):
                              "%s %s %s: %r" % (dur, ar, res, rec))
         self.assertEqual(self.balance(key), 50 - 3 * 2)
 
+    @unittest.skipIf(NODE is None, NEED_NODE)
+    def test_a_kinovi_model_names(self):
+        """Kinovi's own model names (aliases of seedance in
+        deploy/reelay.ini) are accepted through both doors. The task, its
+        callback and the /v1 job report the name the client sent; the
+        engine runs (and prices) the catalog model."""
+        c = self.c
+        acct, key, cl = self.account(50)
+        tid = cl.create_task("seedance-20", "kinovi name [sim render_ms=300]",
+                             duration=5, callback_url=self.callback_url())
+        first = cl.record_info(tid)
+        self.assertEqual(first["model"], "seedance-20", first)
+        rec = cl.wait(tid, timeout=20)
+        self.assertEqual(rec["status"], "success", rec)
+        self.assertEqual(rec["model"], "seedance-20", rec)
+        self.assertEqual(rec["creditsUsed"], 2, rec)  # seedance's price
+        e = self.the_callback(acct, key, tid)
+        d = self.assert_envelope(e["body"])["data"]
+        self.assertEqual(d["model"], "seedance-20", d)
+        self.assertEqual(d["creditsUsed"], 2, d)
+        h = c.job_hash(acct, tid)
+        self.assertEqual(h.get("model"), "seedance-20", h)
+        self.assertEqual(h.get("model_used"), "seedance", h)
+        self.assertEqual(h.get("chain"), "seedance,kling-o3-pro", h)
+        self.assertEqual(h.get("failover_used"), "0", h)
+        tasks = c.sim_tasks("kinovi name")
+        self.assertEqual([t["model"] for t in tasks],
+                         ["seedance-1-0-pro-250528"], tasks)
+
+        # The /v1 door takes them too and echoes the name sent.
+        r = c.submit(key, harness.video_body(
+            model="seedance2-fast", prompt="v1 alias [sim render_ms=0]"))
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.json()["model"], "seedance2-fast", r)
+        j = c.wait_job(key, r.json()["id"])
+        self.assertEqual(j["status"], "completed", j)
+        self.assertEqual(j["model"], "seedance2-fast", j)
+        self.assertEqual(j["credits"], 2, j)
+        self.assertEqual(self.balance(key), 50 - 2 - 2)
+
     # -- (b) errors ---------------------------------------------------------
 
     def assert_message(self, exc, status, message, exact=True):
