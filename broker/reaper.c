@@ -25,16 +25,16 @@ s_on_reaped(redisReply *reply, void *arg)
 {
     reaper_t *r = arg;
     r->running = false;
-    long long counts[3] = {0, 0, 0};
+    long long counts[4] = {0, 0, 0, 0};
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements != 3)
+        reply->elements != 4)
         return; /* skipped (another process holds the lock) or unknown */
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 4; i++)
         rl_redis_reply_ll(reply->element[i], &counts[i]);
-    if (counts[0] + counts[1] + counts[2] > 0) {
+    if (counts[0] + counts[1] + counts[2] + counts[3] > 0) {
         rl_log_info("reaper: requeued %lld unclaimed, recovered %lld, "
-                    "failed %lld",
-                    counts[0], counts[1], counts[2]);
+                    "failed %lld, timed out in the queue %lld",
+                    counts[0], counts[1], counts[2], counts[3]);
         dispatch_wake(r->broker->dispatch);
     }
 }

@@ -403,6 +403,13 @@ s_on_deadline(int fd, short what, void *arg)
     job_t *j = arg;
     (void)fd;
     (void)what;
+    int64_t left = j->deadline_ms - rl_clock_wall_ms();
+    if (left > 0) {
+        /* libevent arms timers from its cached time, so one may fire a
+         * little early: the deadline is the wall clock's. */
+        job_set_timer(j, (long)left, s_on_deadline);
+        return;
+    }
     long waited = (long)((rl_clock_wall_ms() - j->created_ms) / 1000);
     adapter_result_t *r = job_result(j);
     adapter_copy(r->code, sizeof r->code, "timeout");

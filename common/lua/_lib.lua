@@ -89,6 +89,23 @@ local function fail_job(jk, ref, a, j, code, message, now)
     redis.call('HINCRBY', acct_key(a), 'jobs_failed', 1)
 end
 
+-- Fails a job still waiting for a worker at its maximum wait (the worker
+-- that holds a job times it out itself). Returns true when it did.
+local function expire_if_due(jk, ref, now)
+    local f = redis.call('HMGET', jk, 'state', 'deadline_at', 'created_at')
+    local deadline, created = tonumber(f[2] or ''), tonumber(f[3] or '')
+    if f[1] ~= 'queued' or not deadline or deadline > now then
+        return false
+    end
+    local _, a, j = job_key(ref)
+    local waited = created and math.floor((now - created) / 1000) or 0
+    local max = created and math.floor((deadline - created) / 1000) or 0
+    fail_job(jk, ref, a, j, 'timeout', 'job exceeded the maximum wait of ' ..
+        max .. ' s (waited ' .. waited .. ' s, last phase Queued: no ' ..
+        'worker took it in time)', now)
+    return true
+end
+
 -- Token bucket on hash key k (fields tokens, at), in two steps so that a
 -- caller can refuse for another reason (402) without spending a token:
 -- bucket_peek returns the tokens available now (fractional) and
@@ -114,4 +131,23 @@ local function sealed_key(jk)
     local h = redis.call('HGET', jk, 'key_hash')
     if not h then return '' end
     return redis.call('HGET', 'rl:key:' .. h, 'sealed') or ''
+end
+
+-- Takes a leased job back from a worker that lost it (the reaper saw its
+-- lease expire, or its retired owner id came back with a renewal): a new
+-- fencing token so the old owner's writes are refused, one more
+-- recovery, and back on the queue; past max_recoveries failed and
+-- refunded instead (poison containment: a job that keeps costing workers
+-- their lease stops looping). Returns true when it failed the job.
+local function recover_job(jk, ref, maxrec, reason, now)
+    local _, a, j = job_key(ref)
+    redis.call('HINCRBY', jk, 'fence', 1)
+    local n = redis.call('HINCRBY', jk, 'recoveries', 1)
+    if n > maxrec then
+        fail_job(jk, ref, a, j, 'recovery_limit', 'job recovered ' ..
+            (n - 1) .. ' times after worker loss; giving up', now)
+        return true
+    end
+    requeue_job(jk, ref, reason, now)
+    return false
 end

@@ -21,6 +21,10 @@ if state ~= 'queued' then
     return { 'refused', state or 'missing' }
 end
 local now = now_ms()
+if expire_if_due(KEYS[1], ARGV[1], now) then
+    redis.call('ZREM', 'rl:dispatched', ARGV[1])
+    return { 'refused', 'expired' }
+end
 local exp = redis.call('ZSCORE', 'rl:workers', ARGV[2])
 if not exp or tonumber(exp) < now then return { 'refused', 'no_lease' } end
 redis.call('ZREM', 'rl:dispatched', ARGV[1])

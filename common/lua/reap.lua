@@ -1,11 +1,15 @@
 -- reap: puts back jobs that were dispatched and never claimed, and the
 -- jobs of workers whose lease expired (their fencing token is bumped so
 -- the old worker's writes are refused). A job recovered more than
--- max_recoveries times is failed and refunded (poison containment).
+-- max_recoveries times is failed and refunded (poison containment). Jobs
+-- at the head of the queue past their maximum wait (no worker took them:
+-- none running, or all full) are failed and refunded; the queue is in
+-- accept order, so the oldest are at its head.
 -- Only one process sweeps per period: the caller must take the lock
 -- rl:lock:reaper (held for one period) or the sweep is skipped.
 -- ARGV: 1 max recoveries, 2 limit per sweep, 3 holder id, 4 period (ms)
--- Reply: {requeued unclaimed, recovered, failed} | {} when skipped
+-- Reply: {requeued unclaimed, recovered, failed, expired} | {} when
+-- skipped
 local holder = redis.call('GET', 'rl:lock:reaper')
 if holder and holder ~= ARGV[3] then return {} end
 redis.call('SET', 'rl:lock:reaper', ARGV[3], 'PX', tonumber(ARGV[4]))
@@ -28,18 +32,13 @@ local dead = redis.call('ZRANGEBYSCORE', 'rl:workers', '-inf', now,
 for _, w in ipairs(dead) do
     local wk = 'rl:wjobs:' .. w
     for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
-        local jk, a, j = job_key(ref)
+        local jk = job_key(ref)
         if jk and redis.call('HGET', jk, 'owner') == w and
             redis.call('HGET', jk, 'state') == 'leased' then
-            redis.call('HINCRBY', jk, 'fence', 1)
-            local n = redis.call('HINCRBY', jk, 'recoveries', 1)
-            if n > maxrec then
-                fail_job(jk, ref, a, j, 'recovery_limit',
-                    'job recovered ' .. (n - 1) ..
-                    ' times after worker loss; giving up', now)
+            if recover_job(jk, ref, maxrec, 'worker lease expired; requeued',
+                    now) then
                 failed = failed + 1
             else
-                requeue_job(jk, ref, 'worker lease expired; requeued', now)
                 recovered = recovered + 1
             end
         end
@@ -47,7 +46,20 @@ for _, w in ipairs(dead) do
     redis.call('DEL', wk)
     redis.call('ZREM', 'rl:workers', w)
 end
-if recovered + failed + unclaimed > 0 then
-    redis.call('HINCRBY', 'rl:stats', 'reaped', recovered + failed + unclaimed)
+local expired = 0
+for _ = 1, limit do
+    local ref = redis.call('LINDEX', 'rl:queue', 0)
+    local jk = ref and job_key(ref)
+    if not jk then break end
+    local state = redis.call('HGET', jk, 'state')
+    if state == 'queued' and not expire_if_due(jk, ref, now) then break end
+    -- Expired now, or a stale ref (taken or finished already): either
+    -- way nothing is left to dispatch.
+    redis.call('LPOP', 'rl:queue')
+    if state == 'queued' then expired = expired + 1 end
 end
-return { unclaimed, recovered, failed }
+if recovered + failed + unclaimed + expired > 0 then
+    redis.call('HINCRBY', 'rl:stats', 'reaped',
+        recovered + failed + unclaimed + expired)
+end
+return { unclaimed, recovered, failed, expired }

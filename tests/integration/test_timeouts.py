@@ -68,6 +68,37 @@ class MaxWait(FailoverAsserts, harness.ClusterTestCase):
         self.check_timeout("seedance", 2)
 
 
+class MaxWaitUnclaimed(FailoverAsserts, harness.ClusterTestCase):
+    """No worker runs, so no worker can time the job out: the broker's
+    reaper fails a job still queued at its maximum wait, refunds it once
+    and its failure webhook goes out."""
+    CLUSTER = dict(workers=0, deliverers=1, env={
+        "REELAY_JOBS_MAX_WAIT_S": str(MAX_WAIT_S),
+    })
+
+    def test_a_queued_job_times_out(self):
+        c = self.c
+        acct, key, jid, tag = self.run_job("[sim render_ms=100]")
+        o = c.outcome(acct, key, jid, tag, timeout=MAX_WAIT_S + 10)
+        h = o["hash"]
+        self.assertEqual(o["job"]["status"], "failed", o["job"])
+        took = int(h["completed_at"]) - int(h["created_at"])
+        self.assertTrue(MAX_WAIT_S * 1000 <= took <= MAX_WAIT_S * 1000 +
+                        1500, "failed after %d ms" % took)
+        self.assertEqual(h["error_code"], "timeout", h)
+        self.assertIn("maximum wait of %d s" % MAX_WAIT_S,
+                      h["error_message"])
+        self.assertIn("no worker took it", h["error_message"])
+        self.assertEqual(h.get("fence"), "0", h)  # never claimed
+        self.assertEqual(o["tasks"], [])          # nothing rendered
+        self.assertNotIn("%s|%s" % (acct, jid), c.redis.lrange("rl:queue"))
+        self.assert_money(o, key, 3, 3)
+        b = self.assert_hook(o, key, "failed", False)
+        self.assertEqual(b["error"]["code"], "timeout", b)
+        r = c.reelay("audit", "-c", getattr(c, "config", harness.CONFIG))
+        self.assertEqual(r.returncode, 0, (r.stdout, r.stderr))
+
+
 class Hangs(FailoverAsserts, harness.ClusterTestCase):
     CLUSTER = dict(workers=1, deliverers=1, poll_interval_ms=100, env={
         "REELAY_HEALTH_BREAKER_FAILURES": "100",
