@@ -197,7 +197,7 @@ typedef enum { VIEW_ACCOUNT, VIEW_LEDGER, VIEW_KEYS } view_t;
 
 typedef struct {
     view_t view;
-    long offset;
+    long cursor;    /* ledger: entries older than this (-1: newest) */
     long limit;
 } account_q_t;
 
@@ -247,12 +247,12 @@ s_ledger_list(const redisReply *r, const account_q_t *q)
         json_object_del(e, "at");
         json_array_append_new(data, e);
     }
-    long long total = 0;
-    rl_redis_reply_ll(r->element[5], &total);
-    long next = q->offset + (long)l->elements;
+    long long next = 0;
+    (void)q;
+    rl_redis_reply_ll(r->element[5], &next);
     return json_pack("{s:s, s:o, s:b, s:o}", "object", "list", "data", data,
-                     "has_more", next < total, "next_cursor",
-                     next < total ? json_integer(next) : json_null());
+                     "has_more", next > 0, "next_cursor",
+                     next > 0 ? json_integer(next) : json_null());
 }
 
 static json_t *
@@ -300,7 +300,10 @@ s_account_query(broker_t *b, struct evhttp_request *req, account_q_t q)
     if (!http_key_hash(req, hash))
         return;
     rl_keys_apikey(kkey, sizeof kkey, hash);
-    snprintf(off, sizeof off, "%ld", q.offset);
+    if (q.cursor >= 0)
+        snprintf(off, sizeof off, "%ld", q.cursor);
+    else
+        off[0] = '\0'; /* from the newest entry */
     snprintf(lim, sizeof lim, "%ld", q.view == VIEW_LEDGER ? q.limit : 0);
     http_pending_t *p = http_pending_new(b, req);
     p->data = rl_malloc(sizeof q);
@@ -315,7 +318,7 @@ void
 api_accounts_get(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
-    account_q_t q = {VIEW_ACCOUNT, 0, 0};
+    account_q_t q = {VIEW_ACCOUNT, -1, 0};
     s_account_query(b, req, q);
 }
 
@@ -348,9 +351,10 @@ api_accounts_ledger(broker_t *b, struct evhttp_request *req,
     account_q_t q = {VIEW_LEDGER, 0, 0};
     q.limit = s_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
                            LEDGER_DEFAULT_LIMIT);
-    q.offset = s_query_long(&params, "cursor", 0, 1L << 40, 0);
+    bool has_cursor = evhttp_find_header(&params, "cursor") != NULL;
+    q.cursor = s_query_long(&params, "cursor", 0, 1L << 40, 0);
     evhttp_clear_headers(&params);
-    if (q.limit < 0 || q.offset < 0) {
+    if (q.limit < 0 || q.cursor < 0) {
         api_error_t e;
         api_error_invalid(&e, "invalid_query", q.limit < 0 ? "limit" : "cursor",
                           "limit must be 1..%d and cursor a non-negative "
@@ -359,6 +363,8 @@ api_accounts_ledger(broker_t *b, struct evhttp_request *req,
         http_reply_error(req, &e);
         return;
     }
+    if (!has_cursor)
+        q.cursor = -1;
     s_account_query(b, req, q);
 }
 
@@ -366,7 +372,7 @@ void
 api_accounts_keys(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
-    account_q_t q = {VIEW_KEYS, 0, 0};
+    account_q_t q = {VIEW_KEYS, -1, 0};
     s_account_query(b, req, q);
 }
 

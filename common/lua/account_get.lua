@@ -1,10 +1,15 @@
 -- account_get: the caller's account, keys and (optionally) a page of its
 -- ledger, newest first.
+-- The ledger only grows at its head, so an entry's position counted from
+-- the tail (the oldest is 0) never changes: the cursor is such a position,
+-- "the entries older than this one", and pages stay put while new
+-- entries arrive.
 -- KEYS: 1 rl:key:<hash of the caller's key>
--- ARGV: 1 ledger offset, 2 ledger count (0 = no ledger)
+-- ARGV: 1 ledger cursor ("" = from the newest), 2 ledger count (0 = no
+--       ledger)
 -- Reply: {"ok", acct, {account field, value...}, {key id, prefix,
---         created_at, revoked_at...}, {ledger entries...}, ledger length}
---        | {"unauthorized"}
+--         created_at, revoked_at...}, {ledger entries...}, the cursor after
+--         the page (0 = nothing older)} | {"unauthorized"}
 local c = redis.call('HMGET', KEYS[1], 'acct', 'revoked_at')
 if not c[1] or c[2] then return { 'unauthorized' } end
 local a = c[1]
@@ -21,9 +26,10 @@ end
 local ledger = {}
 local n = tonumber(ARGV[2])
 local lk = ledger_key(a)
-if n > 0 then
-    local off = tonumber(ARGV[1])
-    ledger = redis.call('LRANGE', lk, off, off + n - 1)
+local len = redis.call('LLEN', lk)
+local cursor = math.min(tonumber(ARGV[1]) or len, len)
+if n > 0 and cursor > 0 then
+    ledger = redis.call('LRANGE', lk, len - cursor, len - cursor + n - 1)
 end
 return { 'ok', a, redis.call('HGETALL', acct_key(a)), list, ledger,
-    redis.call('LLEN', lk) }
+    math.max(cursor - #ledger, 0) }

@@ -403,17 +403,31 @@ class Accounts(harness.ClusterTestCase):
                 if not pd["has_more"]:
                     self.assertIsNone(pd["next_cursor"], pd)
                     break
-                self.assertEqual(pd["next_cursor"], len(seen), pd)
+                # The cursor counts the entries older than the page.
+                self.assertEqual(pd["next_cursor"], len(entries) - len(seen),
+                                 pd)
                 cursor = pd["next_cursor"]
                 self.assertLess(pages, 20)
             self.assertEqual(seen, entries, limit)
             self.assertEqual(pages, -(-len(entries) // limit))
-        # Past the end: empty, no more.
-        p = self.get("/v1/account/ledger?limit=5&cursor=7", key).json()
+        # Nothing older than the oldest: empty, no more; a cursor beyond
+        # the newest starts at the newest.
+        p = self.get("/v1/account/ledger?limit=5&cursor=0", key).json()
         self.assertEqual((p["data"], p["has_more"], p["next_cursor"]),
                          ([], False, None))
         p = self.get("/v1/account/ledger?cursor=1000", key).json()
-        self.assertEqual(p["data"], [])
+        self.assertEqual(p["data"], entries)
+        # Pages stay put while new entries arrive: page 1, then a new
+        # debit, then page 2 goes on where page 1 ended.
+        p1 = self.get("/v1/account/ledger?limit=3", key).json()
+        self.assertEqual(p1["data"], entries[:3])
+        r = c.submit(key, video_body(prompt="ledger while paging"))
+        self.assertEqual(r.status, 202, r)
+        p2 = self.get("/v1/account/ledger?limit=3&cursor=%d"
+                      % p1["next_cursor"], key).json()
+        self.assertEqual(p2["data"], entries[3:6], p2)
+        newest = self.get("/v1/account/ledger?limit=1", key).json()
+        self.assertEqual(newest["data"][0]["job"], r.json()["id"])
         # Bad limits and cursors.
         for q in ("limit=0", "limit=101", "limit=-1", "limit=abc",
                   "limit=", "limit=2x", "limit=1.5"):
