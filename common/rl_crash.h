@@ -5,7 +5,13 @@
  * turn it off), rl_crash_point("name") exits the process at once with
  * status 99 (no cleanup, like a kill -9 at that line) when the
  * environment variable REELAY_CRASH_AT equals "name". Tests use it to
- * stop a role between two steps that must survive a crash.
+ * stop a role between two steps that must survive a crash. The points:
+ *   broker_after_accept         accept.lua answered, before the 202
+ *   worker_after_submit         upstream submit answered, before the
+ *                               task id is recorded
+ *   worker_after_finish         terminal write done, before the push
+ *   deliverer_between_attempts  a failed attempt recorded as a retry,
+ *                               before the next attempt
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_CRASH_H

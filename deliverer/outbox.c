@@ -14,6 +14,7 @@
 #include "failopen.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_crash.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 
@@ -326,6 +327,8 @@ s_on_done(redisReply *reply, void *arg)
         s_keep(ctx, &dn->rec);
     } else if (word != NULL && strcmp(word, "ok") == 0) {
         s_count(ctx, dn->rec->outcome);
+        if (dn->rec->outcome == CLASSIFY_RETRY)
+            rl_crash_point("deliverer_between_attempts");
     } else if (word != NULL && strcmp(word, "stale") == 0) {
         ctx->stats.stale++;
         rl_log_info("outbox_done %s: stale token %s", dn->rec->ref,
