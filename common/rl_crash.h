@@ -1,11 +1,14 @@
 /*
  * rl_crash - named crash points for recovery tests.
  *
- * In builds with REELAY_CRASH_POINTS (the default; release packaging may
- * turn it off), rl_crash_point("name") exits the process at once with
- * status 99 (no cleanup, like a kill -9 at that line) when the
- * environment variable REELAY_CRASH_AT equals "name". Tests use it to
- * stop a role between two steps that must survive a crash. The points:
+ * In builds with REELAY_CRASH_POINTS (CMake option, off by default;
+ * scripts/build.sh, the dev/test build, turns it on; a release build
+ * leaves it off so that no environment variable can crash a production
+ * process or drop its messages), rl_crash_point("name") exits the
+ * process at once with status 99 (no cleanup, like a kill -9 at that
+ * line) when the environment variable REELAY_CRASH_AT equals "name".
+ * Tests use it to stop a role between two steps that must survive a
+ * crash. The points (README, Crash safety):
  *   broker_after_accept         accept.lua answered, before the 202
  *   worker_after_submit         upstream submit answered, before the
  *                               task id is recorded

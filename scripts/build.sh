@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Configures and builds reelay into build/ (or build-asan/ with --sanitize:
-# AddressSanitizer + UndefinedBehaviorSanitizer).
+# AddressSanitizer + UndefinedBehaviorSanitizer). This is the dev/test
+# build (scripts/run, scripts/test): it compiles the named crash points
+# and fault injection the recovery tests drive (REELAY_CRASH_POINTS=ON),
+# which a release build leaves off (README, Crash safety).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir=build
-opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREELAY_CRASH_POINTS=ON)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
-  opts=(-DCMAKE_BUILD_TYPE=Debug -DREELAY_SANITIZE=ON)
+  opts=(-DCMAKE_BUILD_TYPE=Debug -DREELAY_SANITIZE=ON -DREELAY_CRASH_POINTS=ON)
 fi
 cmake -S . -B "$dir" "${opts[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
