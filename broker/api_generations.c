@@ -34,6 +34,7 @@ s_on_submitted(const submit_result_t *res, void *arg)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
                           loc);
     }
+    http_retry_after(req, res->retry_after_s);
     http_reply(req, res->status, res->body);
 }
 

@@ -78,6 +78,12 @@ s_error(struct evhttp_request *req, const submit_result_t *res)
         o = json_pack("{s:s, s:I, s:I}", "message", "Insufficient credits",
                       "required", (json_int_t)res->price, "available",
                       (json_int_t)res->balance);
+    } else if (res->status == 429 && e && e->code &&
+               strcmp(e->code, "concurrency_limit") == 0) {
+        o = json_pack("{s:s, s:I, s:I}", "message",
+                      "Concurrency limit reached", "limit",
+                      (json_int_t)res->limit, "current",
+                      (json_int_t)res->active);
     } else if (res->status == 429) {
         o = json_pack("{s:s}", "message",
                       "Rate limit reached: too many tasks created with this "
@@ -85,6 +91,7 @@ s_error(struct evhttp_request *req, const submit_result_t *res)
     } else {
         o = json_pack("{s:s}", "message", e ? e->message : "error");
     }
+    http_retry_after(req, res->retry_after_s);
     s_reply_json(req, res->status, o);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "http_reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,11 +21,23 @@ http_reply(struct evhttp_request *req, int status, const char *json)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", "application/json");
-    if (status == 503 || status == 429)
+    if ((status == 503 || status == 429) &&
+        evhttp_find_header(h, "Retry-After") == NULL)
         evhttp_add_header(h, "Retry-After", "1");
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     evbuffer_add(out, json, strlen(json));
     evhttp_send_reply(req, status, NULL, NULL);
+}
+
+void
+http_retry_after(struct evhttp_request *req, int seconds)
+{
+    char value[16];
+    if (seconds <= 0)
+        return;
+    snprintf(value, sizeof value, "%d", seconds);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                      value);
 }
 
 void

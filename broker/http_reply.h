@@ -32,8 +32,12 @@ struct http_pending {
     char text[96];               /* a small copy the handler keeps */
 };
 
-/* Answers status with a JSON text (copied). Adds Retry-After: 1 to 503. */
+/* Answers status with a JSON text (copied). Adds Retry-After: 1 to a 503
+ * or 429 unless the handler already set one. */
 void http_reply(struct evhttp_request *req, int status, const char *json);
+
+/* Sets Retry-After: seconds on req's answer when seconds > 0. */
+void http_retry_after(struct evhttp_request *req, int seconds);
 
 /* Answers with the JSON error object of e. */
 void http_reply_error(struct evhttp_request *req, const api_error_t *e);

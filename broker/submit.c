@@ -116,6 +116,44 @@ s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
     return n / 2;
 }
 
+/* 402: accept.lua's {"credits", balance, price}. */
+static void
+s_credits(const submit_req_t *r, const redisReply *reply)
+{
+    long long bal = 0, price = 0;
+    rl_redis_reply_ll(reply->element[1], &bal);
+    rl_redis_reply_ll(reply->element[2], &price);
+    api_error_t e;
+    api_error_set(&e, 402, "insufficient_credits", "insufficient_credits",
+                  NULL, "this job costs %lld credits and the balance is %lld",
+                  price, bal);
+    char *json = api_error_json(&e);
+    submit_result_t res = {.status = 402, .body = json, .error = &e,
+                           .balance = (long)bal, .price = (long)price};
+    r->cb(&res, r->arg);
+    free(json);
+}
+
+/* 429: accept.lua's {"concurrency", limit, active}. */
+static void
+s_concurrency(const submit_req_t *r, const redisReply *reply)
+{
+    long long limit = 0, active = 0;
+    rl_redis_reply_ll(reply->element[1], &limit);
+    rl_redis_reply_ll(reply->element[2], &active);
+    api_error_t e;
+    api_error_set(&e, 429, "rate_limit_error", "concurrency_limit", NULL,
+                  "this account has %lld jobs pending or processing and "
+                  "may have at most %lld; retry when one has completed or "
+                  "failed", active, limit);
+    char *json = api_error_json(&e);
+    submit_result_t res = {.status = 429, .body = json, .error = &e,
+                           .limit = (long)limit, .active = (long)active,
+                           .retry_after_s = SUBMIT_CONCURRENCY_RETRY_S};
+    r->cb(&res, r->arg);
+    free(json);
+}
+
 static void
 s_on_accept(redisReply *reply, void *arg)
 {
@@ -149,18 +187,9 @@ s_on_accept(redisReply *reply, void *arg)
                       "the Retry-After header");
         s_answer_error(&e, r->cb, r->arg);
     } else if (strcmp(tag, "credits") == 0 && reply->elements == 3) {
-        long long bal = 0, price = 0;
-        rl_redis_reply_ll(reply->element[1], &bal);
-        rl_redis_reply_ll(reply->element[2], &price);
-        api_error_set(&e, 402, "insufficient_credits",
-                      "insufficient_credits", NULL,
-                      "this job costs %lld credits and the balance is %lld",
-                      price, bal);
-        char *json = api_error_json(&e);
-        submit_result_t res = {.status = 402, .body = json, .error = &e,
-                               .balance = (long)bal, .price = (long)price};
-        r->cb(&res, r->arg);
-        free(json);
+        s_credits(r, reply);
+    } else if (strcmp(tag, "concurrency") == 0 && reply->elements == 3) {
+        s_concurrency(r, reply);
     } else if (strcmp(tag, "idem_conflict") == 0) {
         api_error_set(&e, 422, "idempotency_error", "idempotency_key_reused",
                       "Idempotency-Key",
@@ -211,7 +240,7 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
              "\"reason\":\"accepted\"}]",
              (long long)now);
     r->body202 = s_body202(kv, npairs, r->job_id, price, created, history);
-    const char *argv[10 + 2 * (SUBMIT_MAX_PAIRS + 2)];
+    const char *argv[11 + 2 * (SUBMIT_MAX_PAIRS + 2)];
     int argc = 0;
     argv[argc++] = key_hash;
     argv[argc++] = r->job_id;
@@ -221,11 +250,13 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     argv[argc++] = created;
     argv[argc++] = r->body202;
     argv[argc++] = ttl;
-    char rate[24], burst[24];
+    char rate[24], burst[24], active[24];
     snprintf(rate, sizeof rate, "%ld", b->cfg->rate_per_s);
     snprintf(burst, sizeof burst, "%ld", b->cfg->rate_burst);
+    snprintf(active, sizeof active, "%ld", b->cfg->max_active_jobs);
     argv[argc++] = rate;
     argv[argc++] = burst;
+    argv[argc++] = active;
     for (size_t i = 0; i < 2 * npairs; i++)
         argv[argc++] = kv[i];
     argv[argc++] = "history";

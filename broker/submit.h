@@ -17,6 +17,10 @@
 
 #define SUBMIT_MAX_IDEM_KEY 255
 #define SUBMIT_IDEM_TTL_S 86400
+/* Retry-After of a 429 for [limits] max_active_jobs: a slot frees when a
+ * job ends, which takes minutes at real providers; a few seconds keeps a
+ * client that obeys the header from asking every second for minutes. */
+#define SUBMIT_CONCURRENCY_RETRY_S 5
 
 /* The outcome of a submission, borrowed for the callback. */
 typedef struct {
@@ -26,6 +30,9 @@ typedef struct {
     const api_error_t *error;/* for an error, else NULL */
     long balance;            /* 402: the balance */
     long price;              /* 402: what the job costs */
+    long limit;              /* 429 concurrency: [limits] max_active_jobs */
+    long active;             /* 429 concurrency: the account's active jobs */
+    int retry_after_s;       /* > 0: the Retry-After to send */
 } submit_result_t;
 
 typedef void (*submit_cb)(const submit_result_t *res, void *arg);

@@ -156,6 +156,7 @@ static const rl_config_key_t s_fixed_keys[] = {
     STR("accounts", "admin_token", admin_token, NULL, ""),
     LNG("limits", "rate_per_s", rate_per_s, 0, 1000000, "0"),
     LNG("limits", "rate_burst", rate_burst, 1, 1000000, "100"),
+    LNG("limits", "max_active_jobs", max_active_jobs, 0, 1000000, "0"),
     LNG("health", "interval_s", health_interval_s, 1, 7 * DAY_S, "300"),
     STR("health", "worker_status_listen", worker_status_listen, NULL, ""),
     INT("health", "breaker_failures", breaker_failures, 1, 1000, "5"),

@@ -133,6 +133,8 @@ typedef struct {
     /* [limits] */
     long rate_per_s;            /* submissions per second per key, 0 = off */
     long rate_burst;            /* token bucket size */
+    long max_active_jobs;       /* jobs per account not yet completed or
+                                   failed; over it 429, 0 = no limit */
 
     /* [health] */
     long health_interval_s;     /* provider health check period */

@@ -6,7 +6,15 @@
  *   - every job was debited exactly once, for what it was charged;
  *   - every failed job was refunded exactly its charge (refunded_at set);
  *   - no completed job was refunded beyond a failover difference;
- *   - no job still running was refunded.
+ *   - no job still running was refunded;
+ *   - the account's active_jobs counter ([limits] max_active_jobs) is the
+ *     number of its jobs not yet completed or failed, and no finished
+ *     job still carries its 'active' mark. (Jobs accepted by a reelay
+ *     without the counter are not counted: they fail this check until
+ *     they end.)
+ * Like the ledger checks it reads an account in several commands, so it
+ * is exact on a quiet system; one busy with that account may show a
+ * job that moved between two reads as a violation.
  * SPDX-License-Identifier: MIT
  */
 #include "audit.h"
@@ -39,6 +47,10 @@ typedef struct {
 typedef struct {
     size_t accounts, jobs, violations, reported;
 } totals_t;
+
+/* The job fields s_job checks, in HMGET order. */
+#define AUDIT_JOB_FIELDS "status credits credits_refunded refunded_at active"
+#define AUDIT_NJOB_FIELDS 5
 
 static int
 s_cmp(const void *a, const void *b)
@@ -122,8 +134,9 @@ s_find(const ledger_t *l, const char *job)
     return bsearch(&k, l->jobs, l->njobs, sizeof *l->jobs, s_cmp);
 }
 
-/* Checks one job (HMGET status credits credits_refunded refunded_at). */
-static void
+/* Checks one job (HMGET AUDIT_JOB_FIELDS). Returns 1 when it is not
+ * finished yet (it counts as active), else 0. */
+static int
 s_job(const char *acct, const char *job, const redisReply *h,
       const ledger_t *l, totals_t *t)
 {
@@ -131,13 +144,18 @@ s_job(const char *acct, const char *job, const redisReply *h,
     long long charged = s_ll(h->element[1]->str);
     long long partial = s_ll(h->element[2]->str);
     int refunded_at = h->element[3]->type == REDIS_REPLY_STRING;
+    int marked = h->element[4]->type == REDIS_REPLY_STRING;
     const job_money_t *m = s_find(l, job);
     long long refunds = m ? m->refunds : 0;
     t->jobs++;
     if (status == NULL) {
         s_violation(t, acct, "job listed but missing", job);
-        return;
+        return 0;
     }
+    int done = strcmp(status, "failed") == 0 ||
+               strcmp(status, "completed") == 0;
+    if (done && marked)
+        s_violation(t, acct, "finished but still counted active", job);
     if (m == NULL || m->ndebits != 1 || m->debits != charged)
         s_violation(t, acct, "not debited exactly once for its charge", job);
     if (strcmp(status, "failed") == 0) {
@@ -149,11 +167,14 @@ s_job(const char *acct, const char *job, const redisReply *h,
     } else if (refunds != 0 || refunded_at) {
         s_violation(t, acct, "refunded while still running", job);
     }
+    return !done;
 }
 
-static void
+/* Checks every job of acct; returns how many are not finished. */
+static long long
 s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
 {
+    long long active = 0;
     char key[RL_KEY_MAX], jk[RL_KEY_MAX];
     snprintf(key, sizeof key, "rl:jobs:{%s}", acct);
     redisReply *ids = redisCommand(c, "ZRANGE %s 0 -1", key);
@@ -161,12 +182,11 @@ s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
         s_violation(t, acct, "cannot read the job index", NULL);
         if (ids)
             freeReplyObject(ids);
-        return;
+        return -1;
     }
     for (size_t i = 0; i < ids->elements; i++) {
         rl_keys_job(jk, sizeof jk, acct, ids->element[i]->str);
-        redisAppendCommand(c, "HMGET %s status credits credits_refunded "
-                              "refunded_at", jk);
+        redisAppendCommand(c, "HMGET %s " AUDIT_JOB_FIELDS, jk);
     }
     for (size_t i = 0; i < ids->elements; i++) {
         redisReply *h = NULL;
@@ -174,11 +194,12 @@ s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
             s_violation(t, acct, "cannot read a job", NULL);
             break;
         }
-        if (h->type == REDIS_REPLY_ARRAY && h->elements == 4)
-            s_job(acct, ids->element[i]->str, h, l, t);
+        if (h->type == REDIS_REPLY_ARRAY && h->elements == AUDIT_NJOB_FIELDS)
+            active += s_job(acct, ids->element[i]->str, h, l, t);
         freeReplyObject(h);
     }
     freeReplyObject(ids);
+    return active;
 }
 
 static void
@@ -186,12 +207,12 @@ s_account(redisContext *c, const char *acct, totals_t *t)
 {
     char key[RL_KEY_MAX];
     rl_keys_acct(key, sizeof key, acct);
-    redisReply *h = redisCommand(c, "HMGET %s credits granted debited refunded",
-                                 key);
+    redisReply *h = redisCommand(
+        c, "HMGET %s credits granted debited refunded active_jobs", key);
     ledger_t l = {0};
     size_t before = t->violations;
     t->accounts++;
-    if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements != 4 ||
+    if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
         s_ledger(c, acct, &l) != 0) {
         s_violation(t, acct, "cannot read the account", NULL);
     } else {
@@ -205,7 +226,10 @@ s_account(redisContext *c, const char *acct, totals_t *t)
         if (l.granted != g || l.debited != d || l.refunded != r)
             s_violation(t, acct, "ledger does not add up to the counters",
                         NULL);
-        s_jobs(c, acct, &l, t);
+        long long active = s_jobs(c, acct, &l, t);
+        if (active >= 0 && active != s_ll(h->element[4]->str))
+            s_violation(t, acct, "active_jobs is not the number of jobs "
+                        "pending or processing", NULL);
         printf("  %s balance %lld = granted %lld - debited %lld + refunded "
                "%lld: %s\n",
                acct, bal, g, d, r, t->violations == before ? "ok" : "FAIL");

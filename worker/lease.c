@@ -87,12 +87,13 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
     }
     if (l->in_flight)
         return;
-    char lease_ms[24];
+    char lease_ms[24], maxrec[16];
     snprintf(lease_ms, sizeof lease_ms, "%ld", w->cfg->lease_ms);
-    const char *argv[] = {w->id, lease_ms, l->retired};
+    snprintf(maxrec, sizeof maxrec, "%d", w->cfg->max_recoveries);
+    const char *argv[] = {w->id, lease_ms, l->retired, maxrec};
     l->sent_at = rl_clock_mono_ms();
     l->sent_retire = l->retired[0] != '\0';
-    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, 3, argv,
+    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, 4, argv,
                         NULL) == 0)
         l->in_flight = true;
 }

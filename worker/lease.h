@@ -4,9 +4,11 @@
  * of the lease. We count the lease as ours until send time + 90% of the
  * lease; past that without a renewal we stop acting: every job is
  * dropped and the brokers' credit is taken back until a renewal succeeds
- * again; that renewal also releases them (heartbeat.lua "release": back
- * on the queue under a new fencing token), since it may land before the
- * reaper sees the old lease expire.
+ * again; that renewal also releases them (heartbeat.lua retires the old
+ * owner id: back on the queue under a new fencing token, one more
+ * recovery counted, failed and refunded past [jobs] max_recoveries as
+ * the reaper does), since it may land before the reaper sees the old
+ * lease expire.
  * SPDX-License-Identifier: MIT
  */
 #ifndef LEASE_H

@@ -77,11 +77,24 @@ local function to_outbox(jk, ref, now)
     end
 end
 
+-- The account's count of jobs not yet terminal (active_jobs, which
+-- [limits] max_active_jobs bounds in accept.lua). accept.lua adds one and
+-- marks the job 'active'; every terminal write calls this, which takes
+-- the mark and the one with it, so a replayed or second terminal write
+-- cannot decrement twice, and a job accepted before the counter existed
+-- (unmarked) never decrements.
+local function release_active(jk, a)
+    if redis.call('HDEL', jk, 'active') == 1 then
+        redis.call('HINCRBY', acct_key(a), 'active_jobs', -1)
+    end
+end
+
 -- Fails a job that is not terminal yet: status, refund, history, outbox.
 local function fail_job(jk, ref, a, j, code, message, now)
     redis.call('HSET', jk, 'status', 'failed', 'state', 'done',
         'error_code', code, 'error_message', message,
         'completed_at', now, 'updated_at', now, 'owner', '')
+    release_active(jk, a)
     history_append(jk, { status = 'failed', at = now, reason = message })
     refund_job(jk, a, j, code, now)
     to_outbox(jk, ref, now)

@@ -1,14 +1,16 @@
 -- accept: authenticate, rate-limit, check idempotency, debit, create and
--- queue a job, append the ledger entry. All or nothing; the 202 goes out
--- after this.
+-- queue a job, count it active, append the ledger entry. All or nothing;
+-- the 202 goes out after this.
 -- KEYS: none (the account is found from the key hash)
 -- ARGV: 1 key hash, 2 job id, 3 idempotency key ("" = none),
 --       4 body hash, 5 price, 6 created_at (ms), 7 202 body,
 --       8 idempotency TTL (s), 9 rate per second (0 = no limit),
---       10 burst, 11.. job field/value pairs
+--       10 burst, 11 most active jobs per account (0 = no limit),
+--       12.. job field/value pairs
 -- Reply: {"ok", acct} | {"replay", job id, 202 body} | {"unauthorized"}
 --        | {"rate_limited", retry after ms} | {"credits", balance, price}
---        | {"idem_conflict"} | {"collision"}
+--        | {"concurrency", limit, active} | {"idem_conflict"}
+--        | {"collision"}
 local kk = 'rl:key:' .. ARGV[1]
 local key = redis.call('HMGET', kk, 'acct', 'revoked_at')
 local a = key[1]
@@ -38,6 +40,13 @@ local price = tonumber(ARGV[5])
 local ak = acct_key(a)
 local bal = tonumber(redis.call('HGET', ak, 'credits') or '0')
 if bal < price then return { 'credits', tostring(bal), tostring(price) } end
+-- active_jobs counts the account's jobs not yet completed or failed; the
+-- terminal write takes each one off exactly once (release_active).
+local max_active = tonumber(ARGV[11])
+local active = tonumber(redis.call('HGET', ak, 'active_jobs') or '0')
+if max_active > 0 and active >= max_active then
+    return { 'concurrency', tostring(max_active), tostring(active) }
+end
 local j = ARGV[2]
 local jk = 'rl:job:{' .. a .. '}:' .. j
 if redis.call('EXISTS', jk) == 1 then return { 'collision' } end
@@ -46,8 +55,8 @@ local now = ARGV[6]
 local fields = { 'id', j, 'acct', a, 'key_hash', ARGV[1], 'status', 'pending',
     'state', 'queued', 'credits', price, 'fence', 0, 'recoveries', 0,
     'chain_idx', 0, 'failover_used', 0, 'created_at', now,
-    'updated_at', now, 'wh_state', 'none' }
-for i = 11, #ARGV, 2 do
+    'updated_at', now, 'wh_state', 'none', 'active', 1 }
+for i = 12, #ARGV, 2 do
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]
 end
@@ -58,6 +67,7 @@ if string.sub(j, 1, 5) == 'task_' then
     redis.call('SET', 'rl:taskidx:' .. j, a)
 end
 redis.call('HINCRBY', ak, 'jobs', 1)
+redis.call('HINCRBY', ak, 'active_jobs', 1)
 ledger_move(a, 'debit', -price, j, 'submit', now)
 redis.call('RPUSH', 'rl:queue', a .. '|' .. j)
 redis.call('HINCRBY', 'rl:stats', 'jobs_accepted', 1)

@@ -25,6 +25,7 @@ if ARGV[3] == 'completed' then
     redis.call('HSET', jk, 'status', 'completed', 'state', 'done',
         'phase', 'Finishing', 'progress', 100, 'eta_s', 0,
         'completed_at', now, 'owner', '')
+    release_active(jk, a)
     history_append(jk, { status = 'completed', at = now, reason = ARGV[4] })
     local charged = tonumber(redis.call('HGET', jk, 'credits') or '0')
     local billed = tonumber(ARGV[5])

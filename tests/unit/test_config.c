@@ -91,6 +91,8 @@ test_defaults(void **state)
     assert_int_equal(c->dedup_ttl_s, 604800);
     assert_int_equal(c->outbox_scan_ms, 1000);
     assert_int_equal(c->delivery_concurrency, 256);
+    assert_int_equal(c->rate_per_s, 0);
+    assert_int_equal(c->max_active_jobs, 0); /* no limit */
     assert_string_equal(c->data_dir, "./run");
     assert_true(c->simulator);
     assert_string_equal(c->simulator_listen, "127.0.0.1:8090");
@@ -302,6 +304,7 @@ test_deploy_file(void **state)
     assert_ptr_equal(rl_config_model(c, "seedance-20"), sd);
     assert_ptr_equal(rl_config_model(c, "seedance2-fast"), sd);
     assert_int_equal(v3->naliases, 0);
+    assert_int_equal(c->max_active_jobs, 0);
     rl_config_destroy(&c);
 }
 
@@ -314,8 +317,12 @@ test_env_fixed(void **state)
     setenv("REELAY_REDIS_EMBEDDED", "false", 1);
     setenv("REELAY_ZMQ_INGRESS", "tcp://10.0.0.1:1, tcp://10.0.0.2:1", 1);
     setenv("REELAY_WEBHOOK_RETRY_SCHEDULE", "0,1.5", 1);
+    setenv("REELAY_LIMITS_MAX_ACTIVE_JOBS", "7", 1);
     /* The environment wins over the file. */
-    rl_config_t *c = s_load_text("[jobs]\nlease_ms = 1000\n", err, NULL);
+    rl_config_t *c = s_load_text(
+        "[jobs]\nlease_ms = 1000\n[limits]\nmax_active_jobs = 3\n", err,
+        NULL);
+    unsetenv("REELAY_LIMITS_MAX_ACTIVE_JOBS");
     unsetenv("REELAY_JOBS_LEASE_MS");
     unsetenv("REELAY_REDIS_EMBEDDED");
     unsetenv("REELAY_ZMQ_INGRESS");
@@ -328,6 +335,7 @@ test_env_fixed(void **state)
     assert_string_equal(c->ingress[1], "tcp://10.0.0.2:1");
     assert_int_equal(c->nretries, 2);
     assert_int_equal(c->retry_schedule_ms[1], 1500);
+    assert_int_equal(c->max_active_jobs, 7);
     rl_config_destroy(&c);
 
     /* Also without a file. */
@@ -422,6 +430,8 @@ static const error_case_t s_errors[] = {
     {"[jobs]\nlease_ms = 5\n", 2, "[jobs] lease_ms", "out of bounds [100,"},
     {"[jobs]\nmax_recoveries = -1\n", 2, "[jobs] max_recoveries",
      "out of bounds"},
+    {"[limits]\nmax_active_jobs = -1\n", 2, "[limits] max_active_jobs",
+     "out of bounds [0, 1000000]"},
     {"[redis]\nembedded = maybe\n", 2, "[redis] embedded", "not a boolean"},
     {"[redis]\nappendfsync = never\n", 2, "[redis] appendfsync",
      "not one of always|everysec"},
