@@ -58,10 +58,12 @@ static const route_t s_routes[] = {
     {EVHTTP_REQ_GET, "/readyz", s_readyz},
 };
 
+/* /healthz: 200 while the loop turns. /readyz: 200 while Redis answers
+ * (connected is not enough: a stalled server keeps its connections). */
 static void
 s_health(broker_t *b, struct evhttp_request *req, bool ready)
 {
-    bool up = rl_redis_connected(b->redis);
+    bool up = rl_redis_answering(b->redis);
     char body[160];
     snprintf(body, sizeof body,
              "{\"status\":\"%s\",\"redis\":%s,\"workers\":%zu}",

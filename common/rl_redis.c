@@ -34,6 +34,7 @@
 #define RL_REDIS_BACKOFF_MIN_MS 100
 #define RL_REDIS_TICK_MS 50
 #define RL_REDIS_MAX_ARGS 64
+#define RL_REDIS_STALL_DIV 2 /* waited 1/2 of its deadline: not answering */
 
 typedef struct pending {
     TAILQ_ENTRY(pending) link;
@@ -58,6 +59,7 @@ struct rl_redis {
     long backoff_ms;
     redisAsyncContext *ac;      /* NULL while DOWN */
     bool up;                    /* connected and usable */
+    bool answered;              /* a reply came since the connect */
     struct event *retry_timer;  /* backoff before reconnecting */
     struct event *tick;         /* deadline checks */
     int64_t connect_deadline;   /* monotonic ms while CONNECTING */
@@ -112,6 +114,15 @@ s_schedule_retry(rl_redis_t *r)
         r->backoff_ms = r->backoff_max_ms;
 }
 
+/* A first command on a new connection, so rl_redis_answering() turns
+ * true once the server answers even when the role has nothing to send. */
+static void
+s_probe(rl_redis_t *r)
+{
+    const char *argv[] = {"PING"};
+    (void)rl_redis_command(r, NULL, NULL, 1, argv, NULL);
+}
+
 static void
 s_on_connect(const redisAsyncContext *ac, int status)
 {
@@ -128,7 +139,9 @@ s_on_connect(const redisAsyncContext *ac, int status)
     }
     rl_log_info("redis %s:%d: connected", r->host, r->port);
     r->backoff_ms = RL_REDIS_BACKOFF_MIN_MS;
+    r->answered = false;
     s_set_up(r, true);
+    s_probe(r);
 }
 
 static void
@@ -235,8 +248,10 @@ s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
     redisReply *reply = reply_;
     (void)ac;
     TAILQ_REMOVE(&r->pending, p, link);
-    if (reply != NULL)
+    if (reply != NULL) {
         r->stats.replies++;
+        r->answered = true;
+    }
     if (s_is_noscript(reply) && p->script != NULL && r->up) {
         if (s_resend_eval(r, p) == 0)
             return;
@@ -340,6 +355,20 @@ bool
 rl_redis_connected(const rl_redis_t *r)
 {
     return r->up;
+}
+
+bool
+rl_redis_answering(const rl_redis_t *r)
+{
+    const pending_t *head = TAILQ_FIRST(&r->pending);
+    int64_t sent;
+
+    if (!r->up || !r->answered)
+        return false;
+    if (head == NULL)
+        return true;
+    sent = head->deadline - r->timeout_ms;
+    return rl_clock_mono_ms() - sent <= r->timeout_ms / RL_REDIS_STALL_DIV;
 }
 
 int

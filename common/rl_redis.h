@@ -56,6 +56,14 @@ void rl_redis_on_state(rl_redis_t *r, rl_redis_state_cb cb, void *arg);
 /* True while the connection is up. */
 bool rl_redis_connected(const rl_redis_t *r);
 
+/* True while Redis answers: the connection is up, something was
+ * answered on it since it opened (a PING is sent on every connect), and
+ * no command has waited more than half its deadline. A stalled server
+ * (SIGSTOP, a slow fsync) keeps the TCP connection, and a reconnect to it
+ * succeeds in the kernel's backlog, so connected alone does not say it
+ * answers. Readiness probes use this. */
+bool rl_redis_answering(const rl_redis_t *r);
+
 /* Sends one command given as an argument vector (binary safe; lens may be
  * NULL for NUL-terminated strings). Returns 0 (cb will be called once) or
  * -1 when disconnected (cb is not called). cb may be NULL when the reply
