@@ -117,14 +117,16 @@ s_demo_account(up_t *u, redisContext *c)
     return 0;
 }
 
+/* Process i of a role runs with --index i: it binds entry i of the
+ * role's endpoint and status lists. */
 static void
-s_add_role(up_t *u, const char *role, int count, int indexed)
+s_add_role(up_t *u, const char *role, int count)
 {
     char bin[PATH_MAX + 32], name[32], index[16];
     snprintf(bin, sizeof bin, "%s/reelay-%s", u->bindir, role);
     for (int i = 0; i < count; i++) {
         snprintf(name, sizeof name, "%s-%d", role, i);
-        snprintf(index, sizeof index, "%d", indexed ? i : 0);
+        snprintf(index, sizeof index, "%d", i);
         const char *argv[] = {bin, "-c", u->config, "--index", index, NULL};
         supervisor_add(u->sup, name, argv);
     }
@@ -164,22 +166,25 @@ s_banner(const up_t *u)
     const rl_config_t *cfg = u->cfg;
     printf("\nreelay is up: http://%s\n\n", cfg->http_listen);
     supervisor_print(u->sup);
-    printf("\ndemo API key (50 credits on a fresh deployment): %s\n\n",
-           u->key);
+    printf("\ndemo API key (%ld credits on a fresh deployment): %s\n\n",
+           cfg->demo_credits, u->key);
     printf("submit a job:\n  curl -s http://%s/v1/video/generations "
            "-H 'Authorization: Bearer %s' -H 'Content-Type: "
            "application/json' -d '{\"model\":\"kling-v3\",\"prompt\":"
            "\"Product reveal animation on white background\",\"duration\":"
-           "\"5s\",\"aspect_ratio\":\"16:9\",\"webhook_url\":\"http://%s/"
-           "webhooks/creativeai\"}'\n\n",
-           cfg->http_listen, u->key, cfg->receiver_listen);
+           "\"5s\",\"aspect_ratio\":\"16:9\"",
+           cfg->http_listen, u->key);
+    if (cfg->receiver) /* without it, poll instead of a webhook */
+        printf(",\"webhook_url\":\"http://%s/webhooks/creativeai\"",
+               cfg->receiver_listen);
+    printf("}'\n\n");
     printf("poll it:\n  curl -s http://%s/v1/video/generations/<id> -H "
            "'Authorization: Bearer %s'\n\n",
            cfg->http_listen, u->key);
     if (cfg->receiver)
         printf("webhooks received (signature verified): %s/deliveries.jsonl"
-               "\nlogs: %s/logs/\nstop with Ctrl-C\n",
-               u->data, u->data);
+               "\n", u->data);
+    printf("logs: %s/logs/\nstop with Ctrl-C\n", u->data);
     fflush(stdout);
 }
 
@@ -213,9 +218,9 @@ s_start(up_t *u)
     if (rc != 0)
         return -1;
     s_add_tools(u);
-    s_add_role(u, "broker", cfg->brokers, 1);
-    s_add_role(u, "worker", cfg->workers, 0);
-    s_add_role(u, "deliverer", cfg->deliverers, 1);
+    s_add_role(u, "broker", cfg->brokers);
+    s_add_role(u, "worker", cfg->workers);
+    s_add_role(u, "deliverer", cfg->deliverers);
     return 0;
 }
 
