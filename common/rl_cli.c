@@ -14,7 +14,7 @@
 #include "rl_log.h"
 
 #define RL_CLI_DEFAULT_CONFIG "deploy/reelay.ini"
-#define RL_CLI_MAX_INDEX 15
+#define RL_CLI_MAX_INDEX 1023 /* [processes] worker allows 1024 */
 
 static void
 s_usage(const char *role)

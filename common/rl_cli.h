@@ -1,7 +1,8 @@
 /*
  * rl_cli - the command line shared by every role:
  *   -c FILE          configuration file (default deploy/reelay.ini)
- *   --index N        which entry of the endpoint lists this process binds
+ *   --index N        which entry of the endpoint and status lists this
+ *                    process binds (0..1023)
  *   --check-config   load and validate the configuration, then exit
  * SPDX-License-Identifier: MIT
  */

@@ -119,6 +119,10 @@ typedef struct {
     long long_schedule_ms[RL_CONFIG_MAX_RETRIES]; /* wh_schedule = long */
     size_t nlong_schedule;      /* its number of attempts */
     long rotation_grace_s;      /* a rotated whsec_ secret keeps signing */
+    char *deliverer_status_listen[RL_CONFIG_MAX_ENDPOINTS]; /* deliverer
+                                   i's /healthz /readyz /stats at [i];
+                                   none: off */
+    size_t ndeliverer_status_listen;
 
     /* [security] */
     char *master_key;           /* 64 hex digits: AES-256-GCM key sealing
@@ -138,7 +142,10 @@ typedef struct {
 
     /* [health] */
     long health_interval_s;     /* provider health check period */
-    char *worker_status_listen; /* worker /healthz /readyz /stats ("" off) */
+    char *worker_status_listen[RL_CONFIG_MAX_ENDPOINTS]; /* worker i's
+                                   /healthz /readyz /stats at [i]; none:
+                                   off */
+    size_t nworker_status_listen;
     int breaker_failures;       /* submit failures in a row that open a
                                    provider's circuit breaker */
     long breaker_cooldown_ms;   /* open breaker: time before a trial */

@@ -55,6 +55,14 @@ s_route(struct evhttp_request *req, void *arg)
     }
 }
 
+const char *
+rl_status_addr(char *const *list, size_t n, int index)
+{
+    if (n == 0)
+        return "";
+    return index >= 0 && (size_t)index < n ? list[index] : NULL;
+}
+
 rl_status_t *
 rl_status_new(struct event_base *base, const char *addr, const char *role,
               rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg)

@@ -4,13 +4,20 @@
  *   GET /healthz   200 while the event loop turns (liveness)
  *   GET /readyz    200 when the role says it is ready, else 503
  *   GET /stats     the role's counters as JSON
- * Off unless the role's status_listen is set.
+ * Off unless the role's status listen list is set ([health]
+ * worker_status_listen, [webhook] deliverer_status_listen): process
+ * --index i binds entry i, so several processes of a role on one host
+ * do not collide, as with the ZeroMQ endpoint lists.
+ *
+ * Failure modes: rl_status_new() returns NULL on a bad address or when
+ * the port cannot be bound; the role then refuses to start.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_STATUS_H
 #define RL_STATUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct event_base;
 
@@ -21,6 +28,11 @@ typedef bool (*rl_status_ready_fn)(void *arg);
 
 /* The role's counters as a JSON text (malloc'd; the caller frees). */
 typedef char *(*rl_status_stats_fn)(void *arg);
+
+/* The entry of a status listen list that process `index` binds: "" when
+ * the list is empty (no status endpoint), NULL when the list has no entry
+ * `index` (a configuration error the caller reports). */
+const char *rl_status_addr(char *const *list, size_t n, int index);
 
 /* Listens on addr ("host:port"). NULL on a bad address or bind error. */
 rl_status_t *rl_status_new(struct event_base *base, const char *addr,

@@ -21,9 +21,11 @@
 #include "rl_clock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
+#include "rl_status.h"
 #include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
+#define S_STATS_LEN 640       /* the /stats document */
 
 size_t
 deliverer_free_slots(const deliverer_t *ctx)
@@ -292,6 +294,67 @@ s_clients(deliverer_t *ctx)
     return 0;
 }
 
+static bool
+s_ready(void *arg)
+{
+    const deliverer_t *ctx = arg;
+
+    return rl_redis_answering(ctx->redis) && !ctx->stopping;
+}
+
+static char *
+s_stats(void *arg)
+{
+    const deliverer_t *ctx = arg;
+    const deliverer_stats_t *st = &ctx->stats;
+    char buf[S_STATS_LEN];
+
+    snprintf(buf, sizeof buf,
+             "{\"inflight\":%zu,\"parked\":%zu,\"delivered\":%llu,"
+             "\"retried\":%llu,\"failed\":%llu,\"stale\":%llu,"
+             "\"fail_open\":%llu,\"fail_open_kept\":%zu,"
+             "\"fail_open_dropped\":%llu,\"records_lost\":%llu,"
+             "\"bad_messages\":%llu,\"bad_claims\":%llu,"
+             "\"deferred\":%llu}",
+             attempt_inflight(ctx->attempts), ctx->parked,
+             (unsigned long long)st->delivered,
+             (unsigned long long)st->retried,
+             (unsigned long long)st->failed, (unsigned long long)st->stale,
+             (unsigned long long)st->fail_open,
+             failopen_records(ctx->failopen),
+             (unsigned long long)st->fail_open_dropped,
+             (unsigned long long)st->records_lost,
+             (unsigned long long)st->bad_messages,
+             (unsigned long long)st->bad_claims,
+             (unsigned long long)st->deferred);
+    return rl_strdup(buf);
+}
+
+/* The status endpoint of entry `index` of [webhook]
+ * deliverer_status_listen; none when the list is empty. */
+static int
+s_status(deliverer_t *ctx, int index)
+{
+    const rl_config_t *cfg = ctx->cfg;
+    const char *addr = rl_status_addr(cfg->deliverer_status_listen,
+                                      cfg->ndeliverer_status_listen, index);
+
+    if (addr == NULL) {
+        rl_log_errorx("--index %d: [webhook] deliverer_status_listen has "
+                      "%zu entries", index, cfg->ndeliverer_status_listen);
+        return -1;
+    }
+    if (addr[0] == '\0')
+        return 0;
+    ctx->status = rl_status_new(ctx->base, addr, "deliverer", s_ready,
+                                s_stats, ctx);
+    if (ctx->status == NULL) {
+        rl_log_error("cannot listen on %s", addr);
+        return -1;
+    }
+    return 0;
+}
+
 deliverer_t *
 deliverer_new(const rl_config_t *cfg, int index)
 {
@@ -325,7 +388,7 @@ deliverer_new(const rl_config_t *cfg, int index)
     if (ctx->outbox == NULL)
         goto fail;
     ctx->intake = intake_new(ctx, cfg->completion[index]);
-    if (ctx->intake == NULL || s_events(ctx) != 0)
+    if (ctx->intake == NULL || s_events(ctx) != 0 || s_status(ctx, index) != 0)
         goto fail;
     return ctx;
 fail:
@@ -375,6 +438,7 @@ deliverer_destroy(deliverer_t **p)
         return;
     ctx = *p;
     ctx->destroying = true;
+    rl_status_destroy(&ctx->status);
     s_event_free(&ctx->deadline);
     s_event_free(&ctx->park_sweep);
     s_event_free(&ctx->sig_term);

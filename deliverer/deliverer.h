@@ -18,6 +18,11 @@
  * SSRF: every connect goes through egress.c's guard (cfg->webhook_allow
  * opens ranges).
  *
+ * Status: with [webhook] deliverer_status_listen set, deliverer --index i
+ * serves GET /healthz (200 while the loop turns), /readyz (200 while
+ * Redis answers and no drain is under way, else 503) and /stats (the
+ * counters below) on entry i (rl_status.h).
+ *
  * Shutdown (SIGINT/SIGTERM): claiming stops, attempts in the air finish
  * and are recorded, then the loop exits; a deadline of the webhook
  * timeout plus the Redis command timeout bounds the wait, and a second
@@ -54,6 +59,7 @@ struct event_base;
 typedef struct outbox outbox_t;
 typedef struct intake intake_t;
 typedef struct failopen failopen_t;
+typedef struct rl_status rl_status_t;
 
 /* Counters since start, logged at exit. */
 typedef struct {
@@ -84,6 +90,7 @@ typedef struct deliverer {
     outbox_t *outbox;           /* claims and records */
     failopen_t *failopen;       /* deliveries made without Redis */
     intake_t *intake;           /* the completion PULL socket */
+    rl_status_t *status;        /* optional /healthz /readyz /stats */
     struct event *sig_int;      /* SIGINT: drain and exit */
     struct event *sig_term;     /* SIGTERM: drain and exit */
     struct event *deadline;     /* bounds the drain */
@@ -99,8 +106,9 @@ typedef struct deliverer {
 
 /* Builds the whole context: the master key (rl_apikey_master), loop,
  * Redis, HTTP, ZeroMQ with the PULL socket bound to cfg->completion[index],
- * signal events and the outbox scan. Returns a context (caller owns) or
- * NULL with the reason logged. */
+ * signal events, the outbox scan and the status endpoint of entry index
+ * of cfg->deliverer_status_listen, if any. Returns a context (caller
+ * owns) or NULL with the reason logged. */
 deliverer_t *deliverer_new(const rl_config_t *cfg, int index);
 
 /* Runs the loop until a signal's drain completes. Returns 0 or -1. */

@@ -53,7 +53,7 @@ static bool
 s_ready(void *arg)
 {
     worker_t *w = arg;
-    return rl_redis_connected(w->redis) && lease_ok(w->lease) &&
+    return rl_redis_answering(w->redis) && lease_ok(w->lease) &&
            !w->stopping;
 }
 
@@ -101,8 +101,31 @@ s_common_timeouts(worker_t *w)
     }
 }
 
+/* The optional status endpoint: worker --index i binds entry i of
+ * [health] worker_status_listen. */
 static int
-s_start(worker_t *w)
+s_status(worker_t *w, int index)
+{
+    const rl_config_t *cfg = w->cfg;
+    const char *addr = rl_status_addr(cfg->worker_status_listen,
+                                      cfg->nworker_status_listen, index);
+    if (addr == NULL) {
+        rl_log_errorx("--index %d: [health] worker_status_listen has %zu "
+                      "entries", index, cfg->nworker_status_listen);
+        return -1;
+    }
+    if (addr[0] == '\0')
+        return 0;
+    w->status = rl_status_new(w->base, addr, "worker", s_ready, s_stats, w);
+    if (w->status == NULL) {
+        rl_log_error("cannot listen on %s", addr);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_start(worker_t *w, int index)
 {
     const rl_config_t *cfg = w->cfg;
     rl_http_opts_t opts = {.max_host_connections = WORKER_HOST_CONNECTIONS};
@@ -123,15 +146,7 @@ s_start(worker_t *w)
     if (w->links == NULL)
         return -1;
     rl_redis_on_state(w->redis, s_on_redis, w);
-    if (cfg->worker_status_listen[0] != '\0') {
-        w->status = rl_status_new(w->base, cfg->worker_status_listen,
-                                  "worker", s_ready, s_stats, w);
-        if (w->status == NULL) {
-            rl_log_error("cannot listen on %s", cfg->worker_status_listen);
-            return -1;
-        }
-    }
-    return 0;
+    return s_status(w, index);
 }
 
 static void
@@ -189,7 +204,7 @@ main(int argc, char **argv)
     rl_cli_process_id("worker", w.id, sizeof w.id);
     signal(SIGPIPE, SIG_IGN);
     int rc = 1;
-    if (s_start(&w) == 0) {
+    if (s_start(&w, cli.index) == 0) {
         struct event *sigint = evsignal_new(w.base, SIGINT, s_on_signal, &w);
         struct event *sigterm = evsignal_new(w.base, SIGTERM, s_on_signal, &w);
         event_add(sigint, NULL);
