@@ -96,6 +96,8 @@ struct sim_task {
     int64_t updated_ms;           /* wall clock of the last change */
     sim_state_t state;            /* as last reported */
     unsigned polls;               /* every poll, answered or not */
+    int64_t first_poll_ms;        /* wall clock of the first poll, 0 none */
+    int64_t last_poll_ms;         /* wall clock of the latest poll */
     bool cancelled;               /* a DELETE cancelled it */
     bool deleted;                 /* a DELETE removed a terminal task */
 };

@@ -190,6 +190,9 @@ sim_poll_scripted(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
 {
     unsigned n = 0;
 
+    t->last_poll_ms = rl_clock_wall_ms();
+    if (t->first_poll_ms == 0)
+        t->first_poll_ms = t->last_poll_ms;
     switch (sim_script_poll(&t->script, ++t->polls, &n)) {
     case SIM_POLL_HANG:
         sim_hold(sim, req);

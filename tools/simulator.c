@@ -129,12 +129,15 @@ sim_output_url(const sim_t *sim, const struct sim_task *t, char *out,
 static json_t *
 s_task_summary(const struct sim_task *t)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:i,s:I,s:b,s:b,s:s}",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:I,s:b,s:b,"
+                     "s:s}",
                      "task_id", t->id, "api", sim_script_api_name(t->api),
                      "model", t->model, "prompt", t->prompt,
                      "external_task_id", t->external_id, "status",
                      sim_script_state_name(t->api, t->state), "polls",
                      (int)t->polls, "created_ms", (json_int_t)t->created_ms,
+                     "first_poll_ms", (json_int_t)t->first_poll_ms,
+                     "last_poll_ms", (json_int_t)t->last_poll_ms,
                      "cancelled", t->cancelled, "deleted", t->deleted,
                      "endpoint",
                      t->api == SIM_API_SEEDANCE ? "tasks"
