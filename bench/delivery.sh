@@ -7,6 +7,8 @@
 # deliverer is started, and the drain is timed:
 #   deliveries_per_s  (JOBS-1) / (last - first webhook) from nginx's $msec log
 #   drain_s           deliverer start -> outbox empty (includes its start-up)
+#   deliverer_cpu_us_per_delivery, redis_cpu_us_per_delivery
+#                     CPU of each during the drain, per delivery
 # Then wrk POSTs a webhook-sized body to the same nginx: the ceiling.
 #   bench/delivery.sh [JOBS] [WRK_SECONDS]     (default 20000 5)
 # Environment: FSYNC (always), CONCURRENCY (deliverer's
@@ -53,7 +55,7 @@ done
 stop_pids "$wpid" "$bpid"
 t0=$(now_ms)
 "$build/reelay-deliverer" -c deploy/reelay.ini 2>"$d/deliverer.log" & dpid=$!; pids+=("$dpid")
-c0=""
+c0="" r0=$(cpu_ticks "$rpid")
 deadline=$(( t0 + 150000 ))
 while [ "$(redis-cli -p "$rport" zcard rl:outbox)" -gt 0 ]; do
   [ -z "$c0" ] && c0=$(cpu_ticks "$dpid")
@@ -61,7 +63,7 @@ while [ "$(redis-cli -p "$rport" zcard rl:outbox)" -gt 0 ]; do
   sleep 0.05
 done
 t1=$(now_ms)
-c1=$(cpu_ticks "$dpid")
+c1=$(cpu_ticks "$dpid") r1=$(cpu_ticks "$rpid")
 left=$(redis-cli -p "$rport" zcard rl:outbox)
 stop_pids "$dpid"
 log="$d/nginx/logs/webhooks.log"
@@ -71,8 +73,9 @@ wrk -t2 -c64 -d"${wsecs}s" --latency -s bench/webhook.lua "http://127.0.0.1:$npo
 ceil=$(wrk_summary "$d/wrk.txt")
 ceil_rps=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$ceil")
 awk -v n="$jobs" -v got="$got" -v ok="$ok" -v f="$first" -v l="$last" -v t0="$t0" -v t1="$t1" \
-    -v left="$left" -v ceil="$ceil_rps" -v c0="${c0:-0}" -v c1="$c1" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    -v left="$left" -v ceil="$ceil_rps" -v c0="${c0:-0}" -v c1="$c1" -v hz="$(getconf CLK_TCK)" \
+    -v r0="$r0" -v r1="$r1" 'BEGIN {
   rate = (l > f) ? (got - 1) / (l - f) : 0
   printf "bench delivery jobs=%d received=%d ok=%d outbox_left=%d deliveries_per_s=%.0f drain_s=%.2f ", n, got, ok, left, rate, (t1 - t0) / 1000
-  printf "deliverer_cpu_us_per_delivery=%.1f nginx_wrk_rps=%d deliverer_over_ceiling=%.3f\n", (c1 - c0) * 1000000 / hz / (got > 0 ? got : 1), ceil, (ceil > 0 ? rate / ceil : 0)
+  printf "deliverer_cpu_us_per_delivery=%.1f redis_cpu_us_per_delivery=%.1f nginx_wrk_rps=%d deliverer_over_ceiling=%.3f\n", (c1 - c0) * 1000000 / hz / (got > 0 ? got : 1), (r1 - r0) * 1000000 / hz / (got > 0 ? got : 1), ceil, (ceil > 0 ? rate / ceil : 0)
 }'
