@@ -43,6 +43,14 @@ api_error_invalid(api_error_t *e, const char *code, const char *param,
     va_end(ap);
 }
 
+void
+api_error_copy(api_error_t *dst, const api_error_t *src)
+{
+    *dst = *src;
+    if (src->param != NULL)
+        dst->param = dst->param_buf;
+}
+
 char *
 api_error_json(const api_error_t *e)
 {

@@ -35,6 +35,9 @@ void api_error_invalid(api_error_t *e, const char *code, const char *param,
                        const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Copies src into dst (param then points into dst's own buffer). */
+void api_error_copy(api_error_t *dst, const api_error_t *src);
+
 /* The error as a JSON text (caller frees). */
 char *api_error_json(const api_error_t *e);
 

@@ -41,7 +41,8 @@ s_message(struct evhttp_request *req, int status, const char *msg)
     s_reply_json(req, status, json_pack("{s:s}", "message", msg));
 }
 
-/* The task API's name of a /v1 field. */
+/* The task API's name of a /v1 field (a translation error already
+ * carries its task API name). */
 static const char *
 s_field_name(const char *param)
 {
@@ -58,20 +59,33 @@ s_field_name(const char *param)
     return param ? param : "body";
 }
 
+/* The 400 body of n problems: "Unknown model" when the model is one of
+ * them (the inputs are judged against a model), else every problem in
+ * errors[] with its task API field name. */
+static json_t *
+s_invalid(const api_error_t *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (items[i].code && strcmp(items[i].code, "unknown_model") == 0)
+            return json_pack("{s:s}", "message", "Unknown model");
+    json_t *errors = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            errors, json_pack("{s:s, s:s}", "field",
+                              s_field_name(items[i].param), "message",
+                              items[i].message));
+    return json_pack("{s:s, s:o}", "message", "Invalid inputs for model",
+                     "errors", errors);
+}
+
 /* Answers a /v1 error in the task API's shape. */
 static void
 s_error(struct evhttp_request *req, const submit_result_t *res)
 {
     const api_error_t *e = res->error;
     json_t *o = NULL;
-    if (res->status == 400 && e && e->code &&
-        strcmp(e->code, "unknown_model") == 0) {
-        o = json_pack("{s:s}", "message", "Unknown model");
-    } else if (res->status == 400) {
-        o = json_pack("{s:s, s:[{s:s, s:s}]}", "message",
-                      "Invalid inputs for model", "errors", "field",
-                      s_field_name(e ? e->param : NULL), "message",
-                      e ? e->message : "invalid");
+    if (res->status == 400 && e) {
+        o = s_invalid(e, 1);
     } else if (res->status == 401) {
         o = json_pack("{s:s}", "message", "Invalid API Key");
     } else if (res->status == 402) {
@@ -114,30 +128,42 @@ s_on_abandon(http_pending_t *p)
         submit_abandon(p->data);
 }
 
-/* Builds the /v1 body of a task API body. Returns NULL (with why) when
- * the body is not of that shape. Caller owns the result. */
-static json_t *
-s_translate(const char *body, size_t len, const char **why,
-            const char **field, const char **resolution)
+/* inputs.outputResolution: NULL when absent (the default), else one of
+ * the four, or NULL with a problem added to errs. */
+static const char *
+s_resolution(json_t *inputs, validate_errors_t *errs)
 {
     static const char *const resolutions[] = {"480p", "720p", "1080p", "4k"};
+    json_t *res = json_object_get(inputs, "outputResolution");
+    if (res == NULL)
+        return NULL;
+    for (size_t i = 0; json_is_string(res) && i < 4; i++)
+        if (strcmp(json_string_value(res), resolutions[i]) == 0)
+            return resolutions[i];
+    api_error_invalid(validate_errors_add(errs), "invalid_output_resolution",
+                      "inputs.outputResolution",
+                      "inputs.outputResolution must be 480p, 720p, 1080p "
+                      "or 4k");
+    return NULL;
+}
+
+/* Builds the /v1 body of a task API body, adding to errs what is wrong
+ * with the task API's own fields. Returns NULL (with the problem in
+ * errs) when the body is not of that shape. Caller owns the result. */
+static json_t *
+s_translate(const char *body, size_t len, validate_errors_t *errs,
+            const char **resolution)
+{
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *inputs = json_object_get(root, "inputs");
     json_t *out = NULL;
-    *why = "the body must be {model, callBackUrl?, inputs: {prompt, ...}}";
-    *field = NULL;
-    if (!json_is_object(root) || !json_is_object(inputs))
-        goto out;
-    json_t *res = json_object_get(inputs, "outputResolution");
-    *resolution = NULL;
-    for (size_t i = 0; json_is_string(res) && i < 4; i++)
-        if (strcmp(json_string_value(res), resolutions[i]) == 0)
-            *resolution = resolutions[i];
-    if (res != NULL && *resolution == NULL) {
-        *why = "inputs.outputResolution must be 480p, 720p, 1080p or 4k";
-        *field = "inputs.outputResolution";
+    if (!json_is_object(root) || !json_is_object(inputs)) {
+        api_error_invalid(validate_errors_add(errs), "invalid_body", NULL,
+                          "the body must be {model, callBackUrl?, inputs: "
+                          "{prompt, ...}}");
         goto out;
     }
+    *resolution = s_resolution(inputs, errs);
     json_t *images = json_object_get(inputs, "imageUrls");
     out = json_object();
     /* Unknown inputs keys are ignored, as the task API documents. */
@@ -162,23 +188,20 @@ void
 api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
-    const char *body = NULL, *why = NULL, *field = NULL, *resolution = NULL;
+    const char *body = NULL, *resolution = NULL;
     size_t len = 0;
     if (!http_body(b, req, &body, &len))
         return;
-    json_t *v1 = s_translate(body, len, &why, &field, &resolution);
+    validate_errors_t errs; /* large: a few KiB of stack */
+    errs.n = 0;
+    json_t *v1 = s_translate(body, len, &errs, &resolution);
     char *text = v1 ? json_dumps(v1, JSON_COMPACT) : NULL;
     json_decref(v1);
     submission_t s;
-    api_error_t e;
-    if (text == NULL ||
-        validate_submission(b->cfg, text, strlen(text), &s, &e) != 0) {
-        if (text == NULL)
-            api_error_invalid(&e, "invalid_body", field, "%s", why);
-        char *json = api_error_json(&e);
-        submit_result_t res = {.status = e.status, .body = json, .error = &e};
-        s_error(req, &res);
-        free(json);
+    if (text == NULL || validate_submission_all(b->cfg, text, strlen(text),
+                                                &s, &errs) != 0) {
+        size_t n = errs.n < VALIDATE_MAX_ERRORS ? errs.n : VALIDATE_MAX_ERRORS;
+        s_reply_json(req, 400, s_invalid(errs.items, n));
         free(text);
         return;
     }

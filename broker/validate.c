@@ -114,8 +114,11 @@ s_opt_string(json_t *root, const char *field, char **out, api_error_t *err)
 }
 
 static int
-s_check_fields(json_t *root, api_error_t *err)
+s_check_fields(const rl_config_t *cfg, json_t *root, submission_t *s,
+               api_error_t *err)
 {
+    (void)cfg;
+    (void)s;
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v)
@@ -172,9 +175,14 @@ s_prompt(const rl_config_t *cfg, json_t *root, submission_t *s,
     return 0;
 }
 
+/* Needs the model (its prices): without one only the model is named. */
 static int
-s_duration(json_t *root, submission_t *s, api_error_t *err)
+s_duration(const rl_config_t *cfg, json_t *root, submission_t *s,
+           api_error_t *err)
 {
+    (void)cfg;
+    if (s->model == NULL)
+        return 0;
     json_t *v = json_object_get(root, "duration");
     int secs = v ? validate_duration(v) : 5;
     long price = secs > 0 ? rl_config_price(s->model, secs) : -1;
@@ -218,9 +226,11 @@ s_aspect(const rl_config_t *cfg, json_t *root, submission_t *s,
 }
 
 static int
-s_urls(json_t *root, submission_t *s, api_error_t *err)
+s_webhook(const rl_config_t *cfg, json_t *root, submission_t *s,
+          api_error_t *err)
 {
     const char *why = NULL;
+    (void)cfg;
     if (s_opt_string(root, "webhook_url", &s->webhook_url, err) != 0)
         return -1;
     if (s->webhook_url && validate_http_url(s->webhook_url, &why) != 0) {
@@ -228,6 +238,15 @@ s_urls(json_t *root, submission_t *s, api_error_t *err)
                           "'webhook_url' %s", why);
         return -1;
     }
+    return 0;
+}
+
+static int
+s_image(const rl_config_t *cfg, json_t *root, submission_t *s,
+        api_error_t *err)
+{
+    const char *why = NULL;
+    (void)cfg;
     if (s_opt_string(root, "image_url", &s->image_url, err) != 0)
         return -1;
     if (s->image_url && validate_http_url(s->image_url, &why) != 0) {
@@ -235,37 +254,80 @@ s_urls(json_t *root, submission_t *s, api_error_t *err)
                           "'image_url' %s", why);
         return -1;
     }
+    return 0;
+}
+
+static int
+s_negative(const rl_config_t *cfg, json_t *root, submission_t *s,
+           api_error_t *err)
+{
+    (void)cfg;
     return s_opt_string(root, "negative_prompt", &s->negative_prompt, err);
+}
+
+/* One check of a field: 0, or -1 with the problem in err. */
+typedef int (*s_check_fn)(const rl_config_t *cfg, json_t *root,
+                          submission_t *s, api_error_t *err);
+
+/* In this order; validate_submission reports the first problem. */
+static const s_check_fn s_checks[] = {
+    s_check_fields, s_model,   s_prompt, s_duration,
+    s_aspect,       s_webhook, s_image,  s_negative,
+};
+
+/* Where the next error goes: a slot of the list, or past its cap the
+ * spare one (counted, not listed). */
+static api_error_t *
+s_slot(validate_errors_t *errs)
+{
+    return errs->n < VALIDATE_MAX_ERRORS ? &errs->items[errs->n]
+                                         : &errs->spare;
+}
+
+api_error_t *
+validate_errors_add(validate_errors_t *errs)
+{
+    api_error_t *e = s_slot(errs);
+    errs->n++;
+    return e;
+}
+
+int
+validate_submission_all(const rl_config_t *cfg, const char *body, size_t len,
+                        submission_t *out, validate_errors_t *errs)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        api_error_invalid(validate_errors_add(errs), "malformed_json", NULL,
+                          "the body is not valid JSON: %s", jerr.text);
+    } else if (!json_is_object(root)) {
+        api_error_invalid(validate_errors_add(errs), "malformed_json", NULL,
+                          "the body must be a JSON object");
+    } else {
+        /* Each check writes into the next slot; only a failure keeps it. */
+        for (size_t i = 0; i < sizeof s_checks / sizeof s_checks[0]; i++)
+            if (s_checks[i](cfg, root, out, s_slot(errs)) != 0)
+                errs->n++;
+    }
+    json_decref(root);
+    if (errs->n == 0)
+        return 0;
+    submission_release(out);
+    return -1;
 }
 
 int
 validate_submission(const rl_config_t *cfg, const char *body, size_t len,
                     submission_t *out, api_error_t *err)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        api_error_invalid(err, "malformed_json", NULL,
-                          "the body is not valid JSON: %s", jerr.text);
-        return -1;
-    }
-    int rc = -1;
-    if (!json_is_object(root)) {
-        api_error_invalid(err, "malformed_json", NULL,
-                          "the body must be a JSON object");
-        goto out;
-    }
-    if (s_check_fields(root, err) != 0 || s_model(cfg, root, out, err) != 0 ||
-        s_prompt(cfg, root, out, err) != 0 || s_duration(root, out, err) != 0 ||
-        s_aspect(cfg, root, out, err) != 0 || s_urls(root, out, err) != 0)
-        goto out;
-    rc = 0;
-out:
-    json_decref(root);
-    if (rc != 0)
-        submission_release(out);
-    return rc;
+    validate_errors_t errs;
+    errs.n = 0;
+    if (validate_submission_all(cfg, body, len, out, &errs) == 0)
+        return 0;
+    api_error_copy(err, &errs.items[0]);
+    return -1;
 }
 
 void

@@ -1,9 +1,10 @@
 /*
  * validate - turns a submission body into a checked job request.
  * Every field is checked against the configuration (model catalog,
- * priced durations, aspect ratios, prompt length); the first problem is
- * reported as a 400 naming the field. Nothing is trusted: the body may be
- * any bytes.
+ * priced durations, aspect ratios, prompt length); each problem is a 400
+ * naming its field. validate_submission() reports the first (the /v1
+ * error names one param), validate_submission_all() every one (the task
+ * API's errors[]). Nothing is trusted: the body may be any bytes.
  * SPDX-License-Identifier: MIT
  */
 #ifndef VALIDATE_H
@@ -15,6 +16,15 @@
 #include "rl_config.h"
 
 #define VALIDATE_MAX_URL 2048
+#define VALIDATE_MAX_ERRORS 16 /* errors listed; more are only counted */
+
+/* The problems of one submission, in the order the fields are checked. */
+typedef struct {
+    api_error_t items[VALIDATE_MAX_ERRORS]; /* the first n (at most the
+                                               cap) */
+    size_t n;                               /* problems found */
+    api_error_t spare;                      /* written past the cap */
+} validate_errors_t;
 
 typedef struct {
     const rl_model_conf_t *model; /* borrowed from the config */
@@ -33,6 +43,18 @@ typedef struct {
  * submission_release), or -1 with *err filled and *out empty. */
 int validate_submission(const rl_config_t *cfg, const char *body, size_t len,
                         submission_t *out, api_error_t *err);
+
+/* Like validate_submission, but appends every problem to errs (which
+ * the caller initialises with n = 0 and may have added problems of its
+ * own to). Returns 0 with *out filled when errs holds none, else -1 with
+ * *out empty. */
+int validate_submission_all(const rl_config_t *cfg, const char *body,
+                            size_t len, submission_t *out,
+                            validate_errors_t *errs);
+
+/* The slot for one more problem in errs (the spare one past the cap);
+ * the caller fills it. Never NULL. */
+api_error_t *validate_errors_add(validate_errors_t *errs);
 
 /* Frees what a submission owns. Safe on a zeroed submission. */
 void submission_release(submission_t *s);

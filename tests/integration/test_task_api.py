@@ -386,6 +386,48 @@ class TaskApi(harness.ClusterTestCase):
                              "%r -> %r" % (body, b))
         self.assertEqual(self.balance(key), 50)
 
+    def test_b_every_invalid_input_named(self):
+        """errors[] lists every invalid input, not only the first; the
+        /v1 door keeps its one-error shape for the same mistakes."""
+        c = self.c
+        acct, key, cl = self.account(50)
+        before = c.redis.hgetall("rl:acct:{%s}" % acct)
+        body = {"model": "kling-v3", "callBackUrl": "not a url",
+                "inputs": {"prompt": "", "duration": "7",
+                           "aspectRatio": "2:1",
+                           "imageUrls": ["not a url"],
+                           "outputResolution": "8k"}}
+        with self.assertRaises(TaskApiError) as cm:
+            cl.create_raw(body)
+        b = self.assert_message(cm.exception, 400,
+                                "Invalid inputs for model", exact=False)
+        self.assertEqual(list(b), ["message", "errors"], b)
+        fields = [e.get("field") for e in b["errors"]]
+        self.assertEqual(sorted(fields), sorted([
+            "callBackUrl", "inputs.prompt", "inputs.duration",
+            "inputs.aspectRatio", "inputs.imageUrls",
+            "inputs.outputResolution"]), b)
+        for e in b["errors"]:
+            self.assertEqual(list(e), ["field", "message"], e)
+            self.assertIsInstance(e["message"], str, e)
+            self.assertTrue(e["message"], e)
+
+        # An unknown model among them: the inputs are judged against a
+        # model, so that is the one answer.
+        body["model"] = "no-such-model"
+        with self.assertRaises(TaskApiError) as cm:
+            cl.create_raw(body)
+        self.assert_message(cm.exception, 400, "Unknown model")
+        self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), before)
+
+        # /v1: the same mistakes, one error naming the first field.
+        r = c.submit(key, {"model": "kling-v3", "prompt": "",
+                           "duration": "7", "aspect_ratio": "2:1",
+                           "webhook_url": "not a url"})
+        err = self.assert_error(r, 400, param="prompt")
+        self.assertEqual(err["code"], "missing_prompt", err)
+        self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), before)
+
     def test_b_record_errors(self):
         acct, key, cl = self.account(50)
         other_acct, other_key, other = self.account(50)

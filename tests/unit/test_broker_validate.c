@@ -510,6 +510,75 @@ test_late_errors_release(void **state)
                          "invalid_aspect_ratio", "aspect_ratio");
 }
 
+/* validate_submission_all names every invalid field, in check order
+ * (under ASan: and frees what the valid-looking ones took);
+ * validate_submission names the first of them. */
+static void
+test_all_errors(void **state)
+{
+    static const char body[] =
+        "{\"model\":\"a\",\"prompt\":\"\",\"duration\":7,"
+        "\"aspect_ratio\":\"2:1\",\"webhook_url\":\"nope\","
+        "\"image_url\":\"ftp://x/a.png\",\"negative_prompt\":5}";
+    static const char *const params[] = {"prompt",      "duration",
+                                         "aspect_ratio", "webhook_url",
+                                         "image_url",   "negative_prompt"};
+    submission_t s;
+    validate_errors_t errs;
+    errs.n = 0;
+    assert_int_equal(
+        validate_submission_all(*state, body, strlen(body), &s, &errs), -1);
+    assert_int_equal(errs.n, 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(errs.items[i].status, 400);
+        assert_string_equal(errs.items[i].param, params[i]);
+        assert_true(errs.items[i].message[0] != '\0');
+    }
+    assert_null(s.model);
+    assert_null(s.prompt);
+    assert_null(s.webhook_url);
+    assert_null(s.image_url);
+
+    api_error_t e;
+    assert_int_equal(s_validate(state, body, &s, &e), -1);
+    assert_string_equal(e.code, "missing_prompt");
+    assert_ptr_equal(e.param, e.param_buf); /* a copy, not a borrow */
+
+    /* An unknown model: the duration cannot be judged, the rest can. */
+    static const char unknown[] =
+        "{\"model\":\"zz\",\"prompt\":\"\",\"duration\":7}";
+    errs.n = 0;
+    assert_int_equal(validate_submission_all(*state, unknown,
+                                             strlen(unknown), &s, &errs),
+                     -1);
+    assert_int_equal(errs.n, 2);
+    assert_string_equal(errs.items[0].code, "unknown_model");
+    assert_string_equal(errs.items[1].param, "prompt");
+
+    /* A problem the caller added first fails a valid body too. */
+    static const char valid[] = "{\"model\":\"a\",\"prompt\":\"p\"}";
+    errs.n = 0;
+    api_error_invalid(validate_errors_add(&errs), "invalid_x", "inputs.x",
+                      "bad x");
+    assert_int_equal(
+        validate_submission_all(*state, valid, strlen(valid), &s, &errs), -1);
+    assert_int_equal(errs.n, 1);
+    assert_null(s.model);
+    assert_null(s.prompt);
+
+    /* Past the cap problems are counted, not listed. */
+    errs.n = 0;
+    for (int i = 0; i < VALIDATE_MAX_ERRORS + 4; i++)
+        api_error_invalid(validate_errors_add(&errs), "invalid_x", "x",
+                          "bad %d", i);
+    assert_int_equal(
+        validate_submission_all(*state, body, strlen(body), &s, &errs), -1);
+    assert_int_equal(errs.n, VALIDATE_MAX_ERRORS + 4 + 6);
+    assert_string_equal(errs.items[VALIDATE_MAX_ERRORS - 1].message,
+                        "bad 15");
+    assert_null(s.prompt);
+}
+
 static void
 test_validate_http_url(void **state)
 {
@@ -637,6 +706,7 @@ main(void)
         cmocka_unit_test(test_webhook_url),
         cmocka_unit_test(test_image_url_and_negative_prompt),
         cmocka_unit_test(test_late_errors_release),
+        cmocka_unit_test(test_all_errors),
         cmocka_unit_test(test_validate_http_url),
         cmocka_unit_test(test_submission_release),
         cmocka_unit_test(test_api_error_json),
