@@ -4,6 +4,7 @@
  */
 #include "submit.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,28 @@ s_concurrency(const submit_req_t *r, const redisReply *reply)
     free(json);
 }
 
+/* 429 with Retry-After: the whole seconds until the key's bucket holds a
+ * token again (accept.lua's wait, in ms), at least 1. */
+static void
+s_rate_limited(const submit_req_t *r, const redisReply *reply)
+{
+    long long wait_ms = 0;
+    if (reply->elements > 1)
+        rl_redis_reply_ll(reply->element[1], &wait_ms);
+    api_error_t e;
+    api_error_set(&e, 429, "rate_limit_error", "rate_limited", NULL,
+                  "too many submissions with this key; retry after "
+                  "the Retry-After header");
+    char *json = api_error_json(&e);
+    long long secs = (wait_ms + 999) / 1000;
+    submit_result_t res = {.status = 429, .body = json, .error = &e,
+                           .retry_after_s = secs < 1         ? 1
+                                            : secs > INT_MAX ? INT_MAX
+                                                             : (int)secs};
+    r->cb(&res, r->arg);
+    free(json);
+}
+
 static void
 s_on_accept(redisReply *reply, void *arg)
 {
@@ -182,10 +205,7 @@ s_on_accept(redisReply *reply, void *arg)
                       NULL, "invalid API key");
         s_answer_error(&e, r->cb, r->arg);
     } else if (strcmp(tag, "rate_limited") == 0) {
-        api_error_set(&e, 429, "rate_limit_error", "rate_limited", NULL,
-                      "too many submissions with this key; retry after "
-                      "the Retry-After header");
-        s_answer_error(&e, r->cb, r->arg);
+        s_rate_limited(r, reply);
     } else if (strcmp(tag, "credits") == 0 && reply->elements == 3) {
         s_credits(r, reply);
     } else if (strcmp(tag, "concurrency") == 0 && reply->elements == 3) {
@@ -203,20 +223,27 @@ s_on_accept(redisReply *reply, void *arg)
     free(r);
 }
 
-/* The 202 body, rendered from the same fields the job is stored with. */
+/* The 202 body, rendered from the same fields the job is stored with.
+ * Its one history entry is built here rather than parsed back from the
+ * text that goes to Redis (the same entry rl_jobview renders). */
 static char *
 s_body202(const char **kv, size_t npairs, const char *job_id,
-          const char *credits, const char *created, const char *history)
+          const char *credits, const char *created, int64_t now)
 {
-    const char *all[2 * (SUBMIT_MAX_PAIRS + 6)];
+    const char *all[2 * (SUBMIT_MAX_PAIRS + 5)];
+    char iso[RL_CLOCK_ISO_LEN];
     size_t n = 2 * npairs;
     memcpy(all, kv, n * sizeof *kv);
     const char *extra[] = {"id", job_id, "status", "pending", "credits",
-                           credits, "created_at", created, "phase", "Queued",
-                           "history", history};
+                           credits, "created_at", created, "phase", "Queued"};
     memcpy(all + n, extra, sizeof extra);
-    rl_jobview_src_t src = {all, npairs + 6};
+    rl_jobview_src_t src = {all, npairs + 5};
     json_t *o = rl_jobview_api(&src, 0);
+    json_object_set_new(
+        o, "status_history",
+        json_pack("[{s:s, s:s, s:s, s:s}]", "status", "pending", "phase",
+                  "Queued", "at", rl_clock_iso8601(now, iso, sizeof iso),
+                  "reason", "accepted"));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -239,7 +266,7 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
              "[{\"status\":\"pending\",\"phase\":\"Queued\",\"at\":%lld,"
              "\"reason\":\"accepted\"}]",
              (long long)now);
-    r->body202 = s_body202(kv, npairs, r->job_id, price, created, history);
+    r->body202 = s_body202(kv, npairs, r->job_id, price, created, now);
     const char *argv[11 + 2 * (SUBMIT_MAX_PAIRS + 2)];
     int argc = 0;
     argv[argc++] = key_hash;
@@ -248,7 +275,8 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     argv[argc++] = body_hash;
     argv[argc++] = price;
     argv[argc++] = created;
-    argv[argc++] = r->body202;
+    /* Kept for replays only when there can be one. */
+    argv[argc++] = idem[0] != '\0' ? r->body202 : "";
     argv[argc++] = ttl;
     char rate[24], burst[24], active[24];
     snprintf(rate, sizeof rate, "%ld", b->cfg->rate_per_s);
@@ -322,8 +350,9 @@ submit_accept(broker_t *b, const char *api_key, const char *idem_key,
     r->broker = b;
     r->cb = cb;
     r->arg = arg;
+    body_hash[0] = '\0'; /* only an idempotent replay compares bodies */
     if (rl_sha256_hex(api_key, strlen(api_key), key_hash) != 0 ||
-        rl_sha256_hex(body, len, body_hash) != 0 ||
+        (idem_key[0] != '\0' && rl_sha256_hex(body, len, body_hash) != 0) ||
         rl_random_id(opts->id_prefix, SUBMIT_JOB_ID_CHARS, r->job_id,
                      sizeof r->job_id) != 0 ||
         s_send(b, r, key_hash, idem_key, body_hash, s, opts) != 0) {
