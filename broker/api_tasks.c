@@ -25,6 +25,8 @@
 #include "validate.h"
 
 #define TASKS_MAX_ID 48
+#define IMAGES "inputs.imageUrls"
+#define IMAGES_OLD "inputs.urls" /* the name on older Kinovi pages */
 
 static void
 s_reply_json(struct evhttp_request *req, int status, json_t *o)
@@ -42,17 +44,19 @@ s_message(struct evhttp_request *req, int status, const char *msg)
 }
 
 /* The task API's name of a /v1 field (a translation error already
- * carries its task API name). */
+ * carries its task API name); image_url came from image_field
+ * (inputs.imageUrls or its older name inputs.urls). */
 static const char *
-s_field_name(const char *param)
+s_field_name(const char *param, const char *image_field)
 {
     static const char *const map[][2] = {
         {"prompt", "inputs.prompt"},
         {"duration", "inputs.duration"},
         {"aspect_ratio", "inputs.aspectRatio"},
         {"webhook_url", "callBackUrl"},
-        {"image_url", "inputs.imageUrls"},
     };
+    if (param && strcmp(param, "image_url") == 0)
+        return image_field;
     for (size_t i = 0; param && i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i][0], param) == 0)
             return map[i][1];
@@ -63,7 +67,7 @@ s_field_name(const char *param)
  * them (the inputs are judged against a model), else every problem in
  * errors[] with its task API field name. */
 static json_t *
-s_invalid(const api_error_t *items, size_t n)
+s_invalid(const api_error_t *items, size_t n, const char *image_field)
 {
     for (size_t i = 0; i < n; i++)
         if (items[i].code && strcmp(items[i].code, "unknown_model") == 0)
@@ -72,7 +76,8 @@ s_invalid(const api_error_t *items, size_t n)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
             errors, json_pack("{s:s, s:s}", "field",
-                              s_field_name(items[i].param), "message",
+                              s_field_name(items[i].param, image_field),
+                              "message",
                               items[i].message));
     return json_pack("{s:s, s:o}", "message", "Invalid inputs for model",
                      "errors", errors);
@@ -85,7 +90,7 @@ s_error(struct evhttp_request *req, const submit_result_t *res)
     const api_error_t *e = res->error;
     json_t *o = NULL;
     if (res->status == 400 && e) {
-        o = s_invalid(e, 1);
+        o = s_invalid(e, 1, IMAGES);
     } else if (res->status == 401) {
         o = json_pack("{s:s}", "message", "Invalid API Key");
     } else if (res->status == 402) {
@@ -147,12 +152,63 @@ s_resolution(json_t *inputs, validate_errors_t *errs)
     return NULL;
 }
 
+/* inputs.imageUrls (or its older name inputs.urls) into out's
+ * image_url. The engine carries one image, the first frame; more (a last
+ * frame, reference images) is refused rather than dropped. *field gets
+ * the name the body used, for errors about the URL itself. */
+static void
+s_images(json_t *inputs, json_t *out, validate_errors_t *errs,
+         const char **field)
+{
+    json_t *images = json_object_get(inputs, "imageUrls");
+    json_t *older = json_object_get(inputs, "urls");
+    *field = images == NULL && older != NULL ? IMAGES_OLD : IMAGES;
+    if (images != NULL && older != NULL) {
+        api_error_invalid(validate_errors_add(errs), "invalid_field",
+                          IMAGES_OLD, "send " IMAGES " or its older name "
+                          IMAGES_OLD ", not both");
+        return;
+    }
+    images = images ? images : older;
+    if (images == NULL || json_is_null(images))
+        return;
+    if (!json_is_array(images)) {
+        api_error_invalid(validate_errors_add(errs), "invalid_field", *field,
+                          "%s must be an array of image URLs", *field);
+    } else if (json_array_size(images) > 1) {
+        api_error_invalid(validate_errors_add(errs), "too_many_images",
+                          *field,
+                          "%s takes at most 1 URL here (the first frame); "
+                          "a last frame or reference images are not "
+                          "supported",
+                          *field);
+    } else if (json_array_size(images) == 1) {
+        json_object_set(out, "image_url", json_array_get(images, 0));
+    }
+}
+
+/* inputs.videoUrls / audioUrls (reference mode): the engine carries
+ * neither, so a non-empty one is refused rather than dropped. */
+static void
+s_media(json_t *inputs, const char *key, const char *field,
+        validate_errors_t *errs)
+{
+    json_t *v = json_object_get(inputs, key);
+    if (v == NULL || json_is_null(v) ||
+        (json_is_array(v) && json_array_size(v) == 0))
+        return;
+    api_error_invalid(validate_errors_add(errs), "unsupported_input", field,
+                      "%s is not supported: a task renders from its prompt "
+                      "and at most one image",
+                      field);
+}
+
 /* Builds the /v1 body of a task API body, adding to errs what is wrong
  * with the task API's own fields. Returns NULL (with the problem in
  * errs) when the body is not of that shape. Caller owns the result. */
 static json_t *
 s_translate(const char *body, size_t len, validate_errors_t *errs,
-            const char **resolution)
+            const char **resolution, const char **image_field)
 {
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *inputs = json_object_get(root, "inputs");
@@ -164,8 +220,10 @@ s_translate(const char *body, size_t len, validate_errors_t *errs,
         goto out;
     }
     *resolution = s_resolution(inputs, errs);
-    json_t *images = json_object_get(inputs, "imageUrls");
     out = json_object();
+    s_images(inputs, out, errs, image_field);
+    s_media(inputs, "videoUrls", "inputs.videoUrls", errs);
+    s_media(inputs, "audioUrls", "inputs.audioUrls", errs);
     /* Unknown inputs keys are ignored, as the task API documents. */
     json_object_set(out, "model", json_object_get(root, "model"));
     json_object_set(out, "prompt", json_object_get(inputs, "prompt"));
@@ -177,8 +235,6 @@ s_translate(const char *body, size_t len, validate_errors_t *errs,
     if (json_object_get(root, "callBackUrl"))
         json_object_set(out, "webhook_url",
                         json_object_get(root, "callBackUrl"));
-    if (json_array_size(images) > 0)
-        json_object_set(out, "image_url", json_array_get(images, 0));
 out:
     json_decref(root);
     return out;
@@ -188,20 +244,20 @@ void
 api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
-    const char *body = NULL, *resolution = NULL;
+    const char *body = NULL, *resolution = NULL, *image_field = IMAGES;
     size_t len = 0;
     if (!http_body(b, req, &body, &len))
         return;
     validate_errors_t errs; /* large: a few KiB of stack */
     errs.n = 0;
-    json_t *v1 = s_translate(body, len, &errs, &resolution);
+    json_t *v1 = s_translate(body, len, &errs, &resolution, &image_field);
     char *text = v1 ? json_dumps(v1, JSON_COMPACT) : NULL;
     json_decref(v1);
     submission_t s;
     if (text == NULL || validate_submission_all(b->cfg, text, strlen(text),
                                                 &s, &errs) != 0) {
         size_t n = errs.n < VALIDATE_MAX_ERRORS ? errs.n : VALIDATE_MAX_ERRORS;
-        s_reply_json(req, 400, s_invalid(errs.items, n));
+        s_reply_json(req, 400, s_invalid(errs.items, n, image_field));
         free(text);
         return;
     }

@@ -428,6 +428,64 @@ class TaskApi(harness.ClusterTestCase):
         self.assertEqual(err["code"], "missing_prompt", err)
         self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), before)
 
+    def refused(self, cl, inputs, model="kling-v3"):
+        """createTask with `inputs` (prompt added) must be a 400; returns
+        its errors[]."""
+        with self.assertRaises(TaskApiError, msg=repr(inputs)) as cm:
+            cl.create_raw({"model": model,
+                           "inputs": dict({"prompt": "refused"}, **inputs)})
+        b = self.assert_message(cm.exception, 400,
+                                "Invalid inputs for model", exact=False)
+        return b["errors"]
+
+    def test_b_images_media_durations_explicit(self):
+        """Nothing is dropped silently: one image URL (the first frame)
+        reaches the provider, more are refused; reference videos and audio
+        are refused; a duration the model is not priced for (Kinovi allows
+        4..15) is refused naming inputs.duration; the priced ones pass."""
+        c = self.c
+        acct, key, cl = self.account(50)
+        img = "https://img.example/first.png"
+        two = self.refused(cl, {"imageUrls": [img, img + "?last"]})
+        self.assertEqual([e["field"] for e in two], ["inputs.imageUrls"])
+        self.assertIn("at most 1", two[0]["message"], two)
+        for bad in ({"imageUrls": img}, {"imageUrls": ["not a url"]}):
+            self.assertEqual([e["field"] for e in self.refused(cl, bad)],
+                             ["inputs.imageUrls"], bad)
+        # The older name of the same input, and not both at once.
+        self.assertEqual([e["field"] for e in self.refused(
+            cl, {"urls": ["not a url"]})], ["inputs.urls"])
+        self.assertEqual([e["field"] for e in self.refused(
+            cl, {"urls": [img], "imageUrls": [img]})], ["inputs.urls"])
+        for name in ("videoUrls", "audioUrls"):
+            errs = self.refused(cl, {name: ["https://media.example/a"]})
+            self.assertEqual([e["field"] for e in errs], ["inputs." + name])
+        for d in (4, "4", 6, 15, "15"):
+            errs = self.refused(cl, {"duration": d})
+            self.assertEqual([e["field"] for e in errs], ["inputs.duration"])
+            self.assertIn('"5s", "10s"', errs[0]["message"], errs)
+        self.assertEqual(self.balance(key), 50)
+
+        # One image: passed on as the first frame (Kling image2video).
+        tid = cl.create_task("kling-v3", "first frame [sim render_ms=0]",
+                             imageUrls=[img], videoUrls=[], audioUrls=[])
+        self.assertEqual(cl.wait(tid, timeout=20)["status"], "success")
+        self.assertEqual(c.job_hash(acct, tid).get("image_url"), img)
+        self.assertEqual([t["endpoint"] for t in c.sim_tasks("first frame")],
+                         ["image2video"])
+        tid = cl.create_task("kling-v3", "older name [sim render_ms=0]",
+                             urls=[img])
+        self.assertEqual(cl.wait(tid, timeout=20)["status"], "success")
+        self.assertEqual(c.job_hash(acct, tid).get("image_url"), img)
+        # A priced duration other than 5: 10 s of seedance costs 4.
+        tid = cl.create_task("seedance", "ten seconds [sim render_ms=0]",
+                             duration=10, imageUrls=[])
+        rec = cl.wait(tid, timeout=20)
+        self.assertEqual((rec["status"], rec["creditsUsed"]), ("success", 4))
+        self.assertEqual(c.job_hash(acct, tid).get("duration"), "10")
+        self.assertNotIn("image_url", c.job_hash(acct, tid))
+        self.assertEqual(self.balance(key), 50 - 3 - 3 - 4)
+
     def test_b_record_errors(self):
         acct, key, cl = self.account(50)
         other_acct, other_key, other = self.account(50)
