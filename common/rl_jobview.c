@@ -193,6 +193,22 @@ rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
     return o;
 }
 
+const char *const *
+rl_jobview_webhook_fields(size_t *n)
+{
+    static const char *const fields[] = {
+        "id", "status", "model", "prompt", "duration", "aspect_ratio",
+        "webhook_url", "output_url", "credits", "credits_refunded",
+        "failover_used", "created_at", "completed_at", "error_code",
+        "error_message", "provider", "history", "wh_attempts", "api",
+        "output_resolution", "updated_at", "phase", "model_used",
+        "wh_deliberate", NULL,
+    };
+    if (n != NULL)
+        *n = sizeof fields / sizeof fields[0] - 1;
+    return fields;
+}
+
 json_t *
 rl_jobview_webhook(const rl_jobview_src_t *src)
 {

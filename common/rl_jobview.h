@@ -39,6 +39,13 @@ json_t *rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms);
  * Returns a new reference (caller owns). */
 json_t *rl_jobview_webhook(const rl_jobview_src_t *src);
 
+/* The job fields the webhook bodies (rl_jobview_webhook and the task
+ * API's rl_taskview_callback) and their headers are rendered from: what a
+ * worker's COMPLETION message carries and what a deliverer's outbox
+ * claim reads. A NULL-terminated static list; *n (may be NULL) gets its
+ * length. A field a webhook renderer starts to read belongs here. */
+const char *const *rl_jobview_webhook_fields(size_t *n);
+
 /* The event name of a terminal status: "video.generation.completed" or
  * "video.generation.failed". */
 const char *rl_jobview_event(const char *status);

@@ -15,10 +15,12 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crash.h"
+#include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 
 #define S_NUM_LEN 24 /* a decimal long, its sign and the NUL */
+#define S_MAX_FIELDS 48 /* job fields an outbox claim reads */
 
 struct outbox {
     deliverer_t *ctx;        /* the process context */
@@ -123,14 +125,18 @@ s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit, const char *ref)
     char lim[S_NUM_LEN];
     char lease[S_NUM_LEN];
     char ttl[S_NUM_LEN];
-    const char *argv[4] = {lim, lease, ttl, ref};
+    size_t nfields = 0;
+    const char *const *fields = rl_jobview_webhook_fields(&nfields);
+    const char *argv[4 + S_MAX_FIELDS] = {lim, lease, ttl, ref};
 
+    assert(nfields <= S_MAX_FIELDS);
+    memcpy(argv + 4, fields, nfields * sizeof *fields);
     snprintf(lim, sizeof lim, "%zu", limit);
     snprintf(lease, sizeof lease, "%ld",
              cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS);
     snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
-    if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0, 4,
-                        argv, NULL) != 0)
+    if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0,
+                        4 + (int)nfields, argv, NULL) != 0)
         return -1;
     c->reserved = limit;
     ctx->reserved += limit;

@@ -11,20 +11,12 @@
 #include <zmq.h>
 
 #include "rl_crash.h"
+#include "rl_jobview.h"
 #include "rl_log.h"
 #include "rl_proto.h"
 #include "rl_zsock.h"
 
 #define COMPLETION_HWM 10000
-
-/* The job fields a webhook body is built from (rl_jobview). */
-static const char *const s_fields[] = {
-    "id", "status", "model", "prompt", "duration", "aspect_ratio",
-    "webhook_url", "output_url", "credits", "credits_refunded",
-    "failover_used", "created_at", "completed_at", "error_code",
-    "error_message", "provider", "history", "wh_attempts", "api",
-    "output_resolution", "updated_at", "phase", "model_used", NULL,
-};
 
 int
 completion_open(worker_t *w)
@@ -56,10 +48,11 @@ completion_push(worker_t *w, const char *acct, const char *job_id,
     snprintf(m.job_id, sizeof m.job_id, "%s", job_id);
     snprintf(m.status, sizeof m.status, "%s", status);
     m.sign_key = strdup(sign_key);
-    for (size_t i = 0; s_fields[i] != NULL; i++) {
-        const char *v = rl_redis_reply_field(job, 2, s_fields[i]);
+    const char *const *fields = rl_jobview_webhook_fields(NULL);
+    for (size_t i = 0; fields[i] != NULL; i++) {
+        const char *v = rl_redis_reply_field(job, 2, fields[i]);
         if (v != NULL)
-            rl_msg_add_field(&m, s_fields[i], v);
+            rl_msg_add_field(&m, fields[i], v);
     }
     char *buf = NULL;
     size_t len = 0;

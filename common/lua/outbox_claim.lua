@@ -2,11 +2,14 @@
 -- Each taken entry is pushed back by `lease` ms, so a deliverer that dies
 -- mid-attempt delays the entry but never loses it. An entry whose
 -- (job, status) was already delivered is dropped (dedup).
--- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 ref ("" = any due)
+-- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 ref ("" = any due),
+--       5.. the job fields to read (rl_jobview_webhook_fields: what the
+--       webhook is rendered from, not the whole job)
 -- Reply: array of {ref, token, sealed signing key, field, value, ...};
--- the fields are the job's, then the account's webhook settings that are
--- set, prefixed "acct:" (wh_signing, wh_schedule, wh_secret,
--- wh_secret_prev, wh_secret_prev_until; see deliverer/webhook.h).
+-- the fields are the job's that are set, then the account's webhook
+-- settings that are set, prefixed "acct:" (wh_signing, wh_schedule,
+-- wh_secret, wh_secret_prev, wh_secret_prev_until; see
+-- deliverer/webhook.h).
 local now = now_ms()
 local refs
 if ARGV[4] ~= '' then
@@ -17,6 +20,8 @@ else
     refs = redis.call('ZRANGEBYSCORE', 'rl:outbox', '-inf', now,
         'LIMIT', 0, tonumber(ARGV[1]))
 end
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
 local out = {}
 for _, ref in ipairs(refs) do
     local jk, a, j = job_key(ref)
@@ -33,7 +38,14 @@ for _, ref in ipairs(refs) do
             redis.call('ZADD', 'rl:outbox', now + tonumber(ARGV[2]), ref)
             redis.call('SET', dk, 'sending:' .. token, 'EX',
                 tonumber(ARGV[3]))
-            local h = redis.call('HGETALL', jk)
+            local h = { ref, tostring(token), sealed_key(jk) }
+            local v = redis.call('HMGET', jk, unpack(fields))
+            for i, name in ipairs(fields) do
+                if v[i] then
+                    h[#h + 1] = name
+                    h[#h + 1] = v[i]
+                end
+            end
             local names = { 'wh_signing', 'wh_schedule', 'wh_secret',
                 'wh_secret_prev', 'wh_secret_prev_until' }
             local w = redis.call('HMGET', acct_key(a), unpack(names))
@@ -43,9 +55,6 @@ for _, ref in ipairs(refs) do
                     h[#h + 1] = w[i]
                 end
             end
-            table.insert(h, 1, sealed_key(jk))
-            table.insert(h, 1, tostring(token))
-            table.insert(h, 1, ref)
             out[#out + 1] = h
         end
     end
