@@ -383,6 +383,93 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
+    def test_redis_unreachable_api_503(self):
+        # redis-server stopped (SIGTERM: connections refused, not a
+        # stall) for longer than the lease, then restarted on the same
+        # port and directory.
+        lease = int(FAST["REELAY_JOBS_LEASE_MS"]) / 1000.0
+        c = self.cluster(workers=1, poll_interval_ms=100,
+                         env={"REELAY_REDIS_RECONNECT_MAX_MS": "200"})
+        acct, key = c.create_account(100)
+        start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        ids = []
+        for i in range(4):
+            r = c.submit(key, video_body(
+                prompt="unreachable %d [sim render_ms=1500]" % i,
+                webhook_url=c.webhook_url("ur")))
+            self.assertEqual(r.status, 202, r)
+            ids.append(r.json()["id"])
+        wait_for(lambda: all(c.job_hash(acct, j).get("task_id")
+                             for j in ids), 10, "every job rendering")
+        before_ids = sorted(job_ids(c, acct))
+        before_ledger = ledger(c, acct)
+        roles = c.brokers + c.workers + c.deliverers
+        os.kill(c.redis_proc.pid, signal.SIGTERM)
+        c.redis_proc.popen.wait(timeout=10)
+        c.redis.close()
+        down = time.monotonic()
+        answers = []
+        try:
+            for i in range(3):
+                t0 = time.monotonic()
+                r = post_raw(c, key, video_body(
+                    prompt="while down %d [sim render_ms=200]" % i,
+                    webhook_url=c.webhook_url("ur")),
+                    {"Idempotency-Key": "down-%d" % i}, timeout=5)
+                answers.append((r, time.monotonic() - t0))
+            t0 = time.monotonic()
+            g = c.get_job(key, ids[0])
+            answers.append((g, time.monotonic() - t0))
+            # Every role keeps running through the outage (longer than
+            # the lease: the worker loses it and drops its jobs).
+            holds_for(lambda: all(p.alive() for p in roles),
+                      max(0.0, lease + 0.5 - (time.monotonic() - down)),
+                      "every role alive while Redis is down")
+        finally:
+            c.start_redis()  # same port, same --dir: replays the AOF
+        for r, took in answers:
+            self.assertEqual(r.status, 503, r)
+            self.assertIn("retry-after", r.headers, r.headers)
+            self.assertLess(took, 0.5, "answered in %.2f s" % took)
+            self.assert_error_json(r)
+        # Nothing was written for the answers 503: the same jobs and
+        # the same ledger as before the outage.
+        self.assertEqual(sorted(job_ids(c, acct)), before_ids)
+        self.assertEqual(ledger(c, acct)[-len(before_ledger):],
+                         before_ledger)
+        self.assertEqual(len([e for e in ledger(c, acct)
+                              if e["type"] == "debit"]), 4)
+        wait_broker_ready(c, 0, 15)
+        # Every accepted job completes, is charged once and delivered.
+        for j in ids:
+            done = wait_terminal(c, acct, j, 20)
+            self.assertEqual(done["status"], "completed", done)
+            self.assertEqual(len(terminal_entries(done)), 1, done)
+            self.assertEqual(len(debits(c, acct, j)), 1, j)
+            self.assertEqual(refunds(c, acct, j), [])
+        for j in ids:
+            wait_delivered_once(self, c, acct, j, settle=0.2)
+        # The client's retries of the refused submissions now go in.
+        for i in range(3):
+            r = post_raw(c, key, video_body(
+                prompt="while down %d [sim render_ms=200]" % i,
+                webhook_url=c.webhook_url("ur")),
+                {"Idempotency-Key": "down-%d" % i})
+            self.assertEqual(r.status, 202, r)
+            ids.append(r.json()["id"])
+            done = wait_terminal(c, acct, ids[-1], 15)
+            self.assertEqual(done["status"], "completed", done)
+        charged = sum(debits(c, acct, j)[0]["credits"] for j in ids)
+        self.assertEqual(len(job_ids(c, acct)), 7)
+        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+                         start - charged)
+        audit_ok(self, c)
+        self.assert_alive(roles)
+
+    def assert_error_json(self, r):
+        doc = r.json()
+        self.assertTrue({"type", "code", "message"} <= set(doc["error"]), doc)
+
     def test_zombie_worker_is_fenced(self):
         # Worker 0 (the zombie) holds every job, mid-render, when it is
         # SIGSTOPped; worker 1 takes them over and finishes them while
