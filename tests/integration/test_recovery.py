@@ -470,6 +470,89 @@ class Recovery(RecoveryCase):
         doc = r.json()
         self.assertTrue({"type", "code", "message"} <= set(doc["error"]), doc)
 
+    def test_silent_worker_is_forgotten(self):
+        # A worker that stops answering heartbeats (SIGSTOP) is dropped by
+        # the broker, with the credit it had: within heartbeat_ms *
+        # heartbeat_liveness of its last message plus one heartbeat
+        # period (the broker checks once per period) and 0.3 s.
+        ports = [harness.free_port(), harness.free_port()]
+        c = self.cluster(workers=2, poll_interval_ms=100, env={
+            "REELAY_HEALTH_WORKER_STATUS_LISTEN": ",".join(
+                "127.0.0.1:%d" % p for p in ports)})
+        e = c.env()
+        beat = int(e["REELAY_ZMQ_HEARTBEAT_MS"]) / 1000.0
+        liveness = int(e.get("REELAY_ZMQ_HEARTBEAT_LIVENESS", "3"))
+        bound = beat * liveness + beat + 0.3
+        acct, key = c.create_account(200)
+
+        def peers():
+            return harness.http_get(c.url("/readyz")).json()["workers"]
+        wait_for(lambda: peers() == 2, 10, "broker knows 2 workers")
+        live, victim = c.workers[0], c.workers[1]
+        live0 = worker_stats(ports[0])["claimed"]
+        reaped0 = int(c.redis.hget("rl:stats", "reaped") or 0)
+        blog = c.brokers[0].log_path
+
+        def broker_lines(what):
+            with open(blog, "rb") as f:
+                return [ln for ln in f.read().decode("utf-8", "replace")
+                        .splitlines() if what in ln and
+                        "-%d-" % victim.pid in ln]
+        os.kill(victim.pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        try:
+            wait_for(lambda: peers() == 1, bound + 2, "broker forgets the "
+                     "silent worker", interval=0.01)
+            took = time.monotonic() - t0
+            sys.stderr.write("silent worker forgotten after %.2f s (bound "
+                             "%.2f s)\n" % (took, bound))
+            self.assertLessEqual(took, bound)
+            self.assertEqual(len(broker_lines("forgetting worker")), 1,
+                             c.brokers[0].tail())
+            self.assertIn("heartbeats missed",
+                          broker_lines("forgetting worker")[0])
+            # New jobs all go to the live worker, at once: none is sent
+            # to the stopped one and requeued after the claim timeout.
+            ids = []
+            for i in range(6):
+                r = c.submit(key, video_body(
+                    prompt="while silent %d [sim render_ms=300]" % i))
+                self.assertEqual(r.status, 202, r)
+                ids.append(r.json()["id"])
+            for j in ids:
+                done = wait_terminal(c, acct, j, 10)
+                self.assertEqual(done["status"], "completed", done)
+                self.assertEqual(done.get("fence"), "1", done)
+            self.assertEqual(worker_stats(ports[0])["claimed"] - live0, 6)
+            self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0),
+                             reaped0)
+        finally:
+            os.kill(victim.pid, signal.SIGCONT)
+        # It rejoins (under a new lease owner id: its lease lapsed) and
+        # takes work again.
+        wait_for(lambda: peers() == 2, 10, "the worker rejoins")
+        wait_for(lambda: len(broker_lines("joined")) == 2, 5,
+                 "a second 'joined' line for the worker")
+        victim0 = worker_stats(ports[1])["claimed"]
+        more = []
+
+        def victim_claims():
+            if worker_stats(ports[1])["claimed"] > victim0:
+                return True
+            if len(more) < 10:
+                r = c.submit(key, video_body(
+                    prompt="after rejoin %d [sim render_ms=500]" % len(more)))
+                self.assertEqual(r.status, 202, r)
+                more.append(r.json()["id"])
+            return False
+        wait_for(victim_claims, 10, "the rejoined worker claims a job",
+                 interval=0.1)
+        for j in more:
+            self.assertEqual(wait_terminal(c, acct, j, 10)["status"],
+                             "completed")
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
     def test_zombie_worker_is_fenced(self):
         # Worker 0 (the zombie) holds every job, mid-render, when it is
         # SIGSTOPped; worker 1 takes them over and finishes them while
