@@ -709,6 +709,66 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive([good] + c.brokers + c.deliverers)
 
+    def test_poison_job_lease_loss(self):
+        # A job whose worker keeps losing its lease (SIGSTOP past the
+        # lease) with no reaper sweep in between: the worker's own
+        # renewal retires its old owner id and recovers the job
+        # (heartbeat.lua). Those recoveries count too, so past
+        # max_recoveries the job is failed and refunded, not requeued
+        # for ever.
+        c = self.cluster(workers=1, poll_interval_ms=100, env={
+            "REELAY_JOBS_MAX_RECOVERIES": "1",
+            "REELAY_JOBS_REAPER_INTERVAL_MS": "600000"})
+        acct, key = c.create_account(50)
+        start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        w = c.workers[0]
+        prompt = "lease loser [sim render_ms=20000]"
+        r = c.submit(key, video_body(prompt=prompt,
+                                     webhook_url=c.webhook_url("ll")))
+        self.assertEqual(r.status, 202, r)
+        jid = r.json()["id"]
+
+        def redis_ms():
+            t = c.redis.call("TIME")
+            return int(t[0]) * 1000 + int(t[1]) // 1000
+
+        def lose_lease():
+            h = wait_for(lambda: (lambda h: h if h.get("state") == "leased"
+                                  and h.get("task_id") else None)(
+                c.job_hash(acct, jid)), 10, "job leased and rendering")
+            owner = h["owner"]
+            os.kill(w.pid, signal.SIGSTOP)
+            try:
+                wait_for(lambda: (c.redis.zscore("rl:workers", owner) or 0)
+                         < redis_ms(), 5, "the lease of %s lapsed" % owner)
+            finally:
+                os.kill(w.pid, signal.SIGCONT)
+            return owner
+        first = lose_lease()
+        h = wait_for(lambda: (lambda h: h if h.get("recoveries") == "1" and
+                              h.get("owner") not in ("", first) else None)(
+            c.job_hash(acct, jid)), 10, "job recovered once and taken again")
+        self.assertEqual(h["status"], "processing", h)
+        lose_lease()
+        done = wait_terminal(c, acct, jid, 10)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done.get("error_code"), "recovery_limit", done)
+        self.assertEqual(done.get("recoveries"), "2", done)
+        self.assertEqual(len(terminal_entries(done)), 1, done["history"])
+        self.assertTrue(done.get("refunded_at"))
+        self.assertEqual(len(debits(c, acct, jid)), 1)
+        self.assertEqual(len(refunds(c, acct, jid)), 1)
+        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+                         start)
+        # Both recoveries were the worker's own (no reaper sweep ran),
+        # and it resumed the same upstream task after the first.
+        self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
+        self.assertEqual(int(c.redis.hget("rl:stats", "released") or 0), 2)
+        self.assertEqual(len(sim_tasks(c, prompt)), 1)
+        wait_delivered_once(self, c, acct, jid)
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
     def test_lost_dispatch_messages(self):
         c = self.cluster(workers=2, poll_interval_ms=100,
                          env={"REELAY_DROP_DISPATCH": "0.5"})
