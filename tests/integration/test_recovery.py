@@ -844,9 +844,15 @@ def pid_alive(pid):
         return False
 
 
+# The children of `reelay up` (embedded Redis, simulator, receiver, one
+# process per role), by the name of their binary.
+CHILDREN = ("reelay-worker", "reelay-broker", "reelay-deliverer",
+            "reelay-simulator", "reelay-receiver", "redis-server")
+
+
 class Launcher(unittest.TestCase):
 
-    def test_launcher_restarts_a_killed_child(self):
+    def test_launcher_restarts_every_killed_child(self):
         P = harness.free_port
         tmp = tempfile.mkdtemp(prefix="reelay-up-")
         ports = dict(redis=P(), http=P(), ing=P(), dsp=P(), cmp=P(),
@@ -883,8 +889,11 @@ class Launcher(unittest.TestCase):
         seen = set()
         try:
             def role_pids(name):
+                # redis-server rewrites its title: "/usr/bin/redis-server
+                # 127.0.0.1:PORT" in one argument.
                 return [p for p, cmd in children_of(up.pid).items()
-                        if cmd and os.path.basename(cmd[0]) == name]
+                        if cmd and os.path.basename(cmd[0]).split()[0] ==
+                        name]
 
             url = "http://127.0.0.1:%d" % ports["http"]
             wait_for(lambda: up.poll() is None and harness.http_get(
@@ -893,19 +902,27 @@ class Launcher(unittest.TestCase):
             wait_for(lambda: len(role_pids("reelay-worker")) == 1 and
                      os.path.exists(os.path.join(tmp, "demo-key")), 10,
                      "worker-0 running")
+            # Every child the launcher runs, one after the other: each
+            # comes back with a new pid.
+            for name in CHILDREN:
+                seen.update(children_of(up.pid))
+                old = wait_for(lambda: role_pids(name), 15,
+                               "%s running" % name)
+                self.assertEqual(len(old), 1, (name, old))
+                os.kill(old[0], signal.SIGKILL)
+                wait_for(lambda: [p for p in role_pids(name)
+                                  if p != old[0]], 15,
+                         "%s restarted with a new pid" % name)
             seen.update(children_of(up.pid))
-            old = role_pids("reelay-worker")[0]
-            os.kill(old, signal.SIGKILL)
-            new = wait_for(lambda: [p for p in role_pids("reelay-worker")
-                                    if p != old], 15,
-                           "worker-0 restarted with a new pid")[0]
-            seen.update(children_of(up.pid))
-            self.assertNotEqual(new, old)
+            wait_for(lambda: harness.http_get(url + "/readyz", timeout=2)
+                     .status == 200, 20, "broker ready after the restarts")
             with open(os.path.join(tmp, "demo-key")) as f:
                 key = f.read().strip()
+            hook = "http://127.0.0.1:%d/webhooks/up" % ports["rcv"]
             r = harness.http_post_json(
                 url + "/v1/video/generations",
-                video_body(prompt="launcher [sim render_ms=200]"),
+                video_body(prompt="launcher [sim render_ms=200]",
+                           webhook_url=hook),
                 headers={"Authorization": "Bearer " + key})
             self.assertEqual(r.status, 202, r)
             jid = r.json()["id"]
@@ -915,9 +932,21 @@ class Launcher(unittest.TestCase):
                                      headers={"Authorization": "Bearer " +
                                               key})
                 return g.status == 200 and g.json()["status"] == "completed"
-            wait_for(done, 20, "job completed after the restart")
+            wait_for(done, 20, "job completed after the restarts")
+
+            def delivered():
+                path = os.path.join(tmp, "deliveries.jsonl")
+                if not os.path.exists(path):
+                    return False
+                with open(path) as f:
+                    recs = [json.loads(ln) for ln in f if ln.strip()]
+                return [d for d in recs if d.get("verified") and
+                        d["headers"].get("x-creativeai-delivery-id") == jid]
+            wait_for(delivered, 20, "its webhook at the restarted receiver")
+            new = {n: role_pids(n) for n in CHILDREN}
             seen.update(children_of(up.pid))
-            self.assertTrue(pid_alive(new))
+            self.assertTrue(all(len(p) == 1 and pid_alive(p[0])
+                                for p in new.values()), new)
             os.kill(up.pid, signal.SIGTERM)
             up.wait(timeout=20)
             wait_for(lambda: not any(pid_alive(p) for p in seen), 10,
