@@ -19,6 +19,10 @@ outbox entry delivered or failed) and checks the invariants:
     per recorded submit attempt, and no attempt number (Kling's
     external_task_id) used twice; never-polled tasks (a worker died
     between its submit and recording the task id) are counted;
+  - no job rendered by two workers at once: per job, the polling
+    intervals (simulator: first to last poll) of its upstream tasks do
+    not overlap - a task is polled by one lease holder at a time, and a
+    job moves to a new task only once the old one is left;
   - `reelay audit` passes (credits add up, one debit per job, refunds
     once);
   - every terminal state whose delivery did not exhaust its attempts
@@ -28,6 +32,10 @@ outbox entry delivered or failed) and checks the invariants:
     record: both reported);
   - no process exited unless the suite killed it, and every process is
     alive at the end.
+
+Before checking it waits (bounded) until the deliverers have nothing in
+the air (their /stats) and the receiver has recorded every delivery
+Redis marked delivered.
 
 Prints one summary line
   chaos jobs=N accepted=N kills=N redis_restarts=N deliveries=N \
@@ -61,11 +69,21 @@ PRICE_CREDITS = 1000000  # per account: never the limit
 # ---- the stack -------------------------------------------------------------
 
 class ChaosCluster(harness.Cluster):
-    """harness.Cluster with every broker on one shared HTTP port."""
+    """harness.Cluster with every broker on one shared HTTP port, and a
+    status endpoint per deliverer (the suite asks them when they are
+    idle)."""
 
     def start(self):
         self.shared_http = harness.free_port()
+        self.dlv_status = ["127.0.0.1:%d" % harness.free_port()
+                           for _ in range(self.n_deliverers)]
+        self.extra_env["REELAY_WEBHOOK_DELIVERER_STATUS_LISTEN"] = ",".join(
+            self.dlv_status)
         return super().start()
+
+    def deliverer_stats(self, i):
+        return harness.http_get("http://%s/stats" % self.dlv_status[i],
+                                timeout=2).json()
 
     def _role(self, role, i):
         p = super()._role(role, i) if role != "broker" else None
@@ -199,6 +217,10 @@ class Chaos:
             time.sleep(0.1)
 
     def chaos(self, until):
+        """Random faults until `until`. The sleeps here and in the
+        helpers below only pace the chaos (time between faults, how long
+        a process stays down or paused, the spread of submissions);
+        every wait for a state of the stack is a bounded wait_for."""
         rng = self.rng
         actions = (["worker"] * 4 + ["broker"] * 2 + ["deliverer"] * 2 +
                    ["redis"] + ["pause"] + ["rcv_fail"] * 2 + ["rcv_hang"])
@@ -360,6 +382,23 @@ class Chaos:
         self._drain_state = (len(busy), outbox, busy[:5])
         return not busy and outbox == 0
 
+    def quiet(self):
+        """True when no deliverer has an attempt in the air, a delivery
+        parked or a fail-open record to write, and the receiver holds a
+        2xx of every (job, status) Redis marked delivered: nothing more
+        can reach the receiver, so its record can be checked."""
+        c = self.c
+        for i in range(len(c.deliverers)):
+            st = c.deliverer_stats(i)
+            if st["inflight"] or st["parked"] or st["fail_open_kept"]:
+                return False
+        got = {(d.get("headers", {}).get("x-creativeai-delivery-id"),
+                d.get("headers", {}).get("x-creativeai-event"))
+               for d in c.deliveries() if 200 <= d.get("answered", 0) < 300}
+        return all((j, "video.generation." + h.get("status", ""))
+                   in got for (_, j), h in self.all_jobs().items()
+                   if h.get("wh_state") == "delivered")
+
     def near(self, t_ms, windows, before, after):
         return any(s - before <= t_ms <= e + after for s, e in windows)
 
@@ -405,6 +444,7 @@ class Chaos:
         # leftover of a worker that died between its submit and recording
         # the task id (counted, not a violation).
         self.orphan_tasks = 0
+        self.overlaps = 0
         self.upstream_tasks = len(tasks)
         for tag, lst in by_tag.items():
             acct, j, h = lst[0]
@@ -422,6 +462,7 @@ class Chaos:
                 self.violation("tasks_exceed_attempts", "%s: %d upstream "
                                "tasks, %d attempts recorded" % (
                                    j, len(ts), attempts))
+            self.check_one_render_at_a_time(j, ts)
         # 3. credits
         r = c.reelay("audit", "-c", harness.CONFIG, timeout=60)
         if r.returncode != 0:
@@ -487,6 +528,22 @@ class Chaos:
                 self.violation("dead_at_end", "%s rc=%s" % (
                     name, p.popen.returncode))
 
+    def check_one_render_at_a_time(self, j, tasks):
+        """The polling intervals [first_poll_ms, last_poll_ms] of a job's
+        upstream tasks must not overlap: two at once means two workers
+        acted on the job at the same time (or one kept polling a task it
+        had left). Never-polled tasks have no interval."""
+        polled = sorted((t for t in tasks if t.get("polls", 0) > 0),
+                        key=lambda t: t["first_poll_ms"])
+        for a, b in zip(polled, polled[1:]):
+            if a["last_poll_ms"] > b["first_poll_ms"]:
+                self.overlaps += 1
+                self.violation("rendered_twice_at_once", "%s: task %s "
+                               "polled %d..%d, task %s from %d" % (
+                                   j, a["task_id"], a["first_poll_ms"],
+                                   a["last_poll_ms"], b["task_id"],
+                                   b["first_poll_ms"]))
+
     # -- main --
 
     def run(self):
@@ -535,7 +592,11 @@ class Chaos:
                 self.violation("drain_timeout", "%d jobs not terminal, "
                                "%d outbox entries left after %ds; e.g. %s" % (
                                    busy, outbox, a.drain_seconds, sample))
-            time.sleep(0.5)  # last answers reach the receiver's record
+            try:
+                wait_for(self.quiet, 15, "deliverers idle and the "
+                         "receiver's record complete", interval=0.2)
+            except harness.WaitTimeout as e:
+                self.notes.append(str(e))  # check() reports what is off
             self.check()
         except BaseException:
             c.dump_logs()
@@ -556,11 +617,13 @@ class Chaos:
             print("note: %s" % n)
         print("detail submits_retried=%s unaccepted=%d rejected=%d "
               "pauses=%d upstream_tasks=%d orphan_tasks=%d "
+              "render_overlaps=%d "
               "excused_duplicates=%d webhooks_failed=%d violation_kinds=%s%s"
               % (dict(self.submit_errors), len(self.unaccepted),
                  len(self.rejected), self.pauses,
                  getattr(self, "upstream_tasks", 0),
                  getattr(self, "orphan_tasks", 0),
+                 getattr(self, "overlaps", 0),
                  getattr(self, "excused_duplicates", 0),
                  getattr(self, "wh_failed", 0), dict(by_kind),
                  (" logs=%s" % kept) if self.violations and

@@ -44,6 +44,31 @@ class ChaosShort(unittest.TestCase):
         self.assertGreater(int(fields["accepted"]), 0)
 
 
+class OverlapCheck(unittest.TestCase):
+    """The "no job rendered by two workers at once" invariant flags
+    overlapping polling intervals of a job's tasks, and only those."""
+
+    def test_overlap_is_a_violation(self):
+        sys.path.insert(0, os.path.dirname(CHAOS))
+        import chaos
+        ch = chaos.Chaos.__new__(chaos.Chaos)
+        ch.violations, ch.overlaps = [], 0
+        ch.lock = __import__("threading").RLock()
+
+        def task(tid, first, last, polls=1):
+            return {"task_id": tid, "first_poll_ms": first,
+                    "last_poll_ms": last, "polls": polls}
+        ch.check_one_render_at_a_time("j1", [task("a", 100, 200),
+                                             task("b", 200, 300),
+                                             task("c", 0, 0, polls=0)])
+        self.assertEqual(ch.violations, [])
+        ch.check_one_render_at_a_time("j2", [task("b", 150, 300),
+                                             task("a", 100, 200)])
+        self.assertEqual([k for k, _ in ch.violations],
+                         ["rendered_twice_at_once"])
+        self.assertEqual(ch.overlaps, 1)
+
+
 if __name__ == "__main__":
     BIN = harness.parse_bin()
     unittest.main(verbosity=2)
