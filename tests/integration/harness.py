@@ -26,6 +26,7 @@ import hmac
 import http.client
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -118,20 +119,33 @@ _reserved = set()
 _reserved_lock = threading.Lock()
 
 
+# Listening ports come from below the kernel's ephemeral range: a port the
+# kernel hands out for bind(0) is also what every outgoing connection
+# (curl, hiredis, ZeroMQ) is given, so between our check and the server's
+# bind another process's connection could take it. Below the range only
+# other listeners compete, and each test process draws from a random
+# spot so that parallel tests rarely probe the same ports.
+PORT_LOW, PORT_HIGH = 20000, 32000
+
+
 def free_port():
-    """A loopback TCP port that was free a moment ago (bind to :0). Ports
-    handed out by this process are never handed out twice."""
+    """A loopback TCP port that was free a moment ago, outside the
+    ephemeral range. Ports handed out by this process are never handed
+    out twice."""
     with _reserved_lock:
-        for _ in range(100):
+        for _ in range(1000):
+            port = random.randrange(PORT_LOW, PORT_HIGH)
+            if port in _reserved:
+                continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
             finally:
                 s.close()
-            if port not in _reserved:
-                _reserved.add(port)
-                return port
+            _reserved.add(port)
+            return port
     raise RuntimeError("no free port")
 
 
