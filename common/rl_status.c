@@ -4,6 +4,7 @@
  */
 #include "rl_status.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,14 +56,6 @@ s_route(struct evhttp_request *req, void *arg)
     }
 }
 
-const char *
-rl_status_addr(char *const *list, size_t n, int index)
-{
-    if (n == 0)
-        return "";
-    return index >= 0 && (size_t)index < n ? list[index] : NULL;
-}
-
 rl_status_t *
 rl_status_new(struct event_base *base, const char *addr, const char *role,
               rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg)
@@ -84,6 +77,29 @@ rl_status_new(struct event_base *base, const char *addr, const char *role,
         return NULL;
     }
     return s;
+}
+
+int
+rl_status_open(rl_status_t **out, struct event_base *base, char *const *list,
+               size_t n, int index, const char *role,
+               rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg,
+               char *why, size_t why_len)
+{
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    if (index < 0 || (size_t)index >= n) {
+        snprintf(why, why_len, "--index %d: the list has %zu entries", index,
+                 n);
+        return -1;
+    }
+    *out = rl_status_new(base, list[index], role, ready, stats, arg);
+    if (*out == NULL) {
+        snprintf(why, why_len, "cannot listen on %s: %s", list[index],
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 void

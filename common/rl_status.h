@@ -10,7 +10,9 @@
  * do not collide, as with the ZeroMQ endpoint lists.
  *
  * Failure modes: rl_status_new() returns NULL on a bad address or when
- * the port cannot be bound; the role then refuses to start.
+ * the port cannot be bound, rl_status_open() -1 with a reason for that
+ * or for an index the list has no entry for; the role then refuses to
+ * start.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_STATUS_H
@@ -29,15 +31,19 @@ typedef bool (*rl_status_ready_fn)(void *arg);
 /* The role's counters as a JSON text (malloc'd; the caller frees). */
 typedef char *(*rl_status_stats_fn)(void *arg);
 
-/* The entry of a status listen list that process `index` binds: "" when
- * the list is empty (no status endpoint), NULL when the list has no entry
- * `index` (a configuration error the caller reports). */
-const char *rl_status_addr(char *const *list, size_t n, int index);
-
 /* Listens on addr ("host:port"). NULL on a bad address or bind error. */
 rl_status_t *rl_status_new(struct event_base *base, const char *addr,
                            const char *role, rl_status_ready_fn ready,
                            rl_status_stats_fn stats, void *arg);
+
+/* Opens the endpoint of process `index` of a role from its listen list
+ * (list[index]). Returns 0 with *out the endpoint (caller owns), or NULL
+ * when the list is empty (no endpoint); -1 with the reason in why when
+ * the list has no entry `index` or it cannot be listened on. */
+int rl_status_open(rl_status_t **out, struct event_base *base,
+                   char *const *list, size_t n, int index, const char *role,
+                   rl_status_ready_fn ready, rl_status_stats_fn stats,
+                   void *arg, char *why, size_t why_len);
 
 void rl_status_destroy(rl_status_t **p);
 

@@ -26,6 +26,7 @@
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
 #define S_STATS_LEN 640       /* the /stats document */
+#define S_WHY_LEN 300         /* a status endpoint's error */
 
 size_t
 deliverer_free_slots(const deliverer_t *ctx)
@@ -336,20 +337,12 @@ static int
 s_status(deliverer_t *ctx, int index)
 {
     const rl_config_t *cfg = ctx->cfg;
-    const char *addr = rl_status_addr(cfg->deliverer_status_listen,
-                                      cfg->ndeliverer_status_listen, index);
+    char why[S_WHY_LEN];
 
-    if (addr == NULL) {
-        rl_log_errorx("--index %d: [webhook] deliverer_status_listen has "
-                      "%zu entries", index, cfg->ndeliverer_status_listen);
-        return -1;
-    }
-    if (addr[0] == '\0')
-        return 0;
-    ctx->status = rl_status_new(ctx->base, addr, "deliverer", s_ready,
-                                s_stats, ctx);
-    if (ctx->status == NULL) {
-        rl_log_error("cannot listen on %s", addr);
+    if (rl_status_open(&ctx->status, ctx->base, cfg->deliverer_status_listen,
+                       cfg->ndeliverer_status_listen, index, "deliverer",
+                       s_ready, s_stats, ctx, why, sizeof why) != 0) {
+        rl_log_errorx("[webhook] deliverer_status_listen: %s", why);
         return -1;
     }
     return 0;

@@ -26,6 +26,7 @@
 #include "worker.h"
 
 #define WORKER_HOST_CONNECTIONS 64
+#define WORKER_WHY_LEN 300 /* a status endpoint's error */
 
 static void
 s_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -107,18 +108,11 @@ static int
 s_status(worker_t *w, int index)
 {
     const rl_config_t *cfg = w->cfg;
-    const char *addr = rl_status_addr(cfg->worker_status_listen,
-                                      cfg->nworker_status_listen, index);
-    if (addr == NULL) {
-        rl_log_errorx("--index %d: [health] worker_status_listen has %zu "
-                      "entries", index, cfg->nworker_status_listen);
-        return -1;
-    }
-    if (addr[0] == '\0')
-        return 0;
-    w->status = rl_status_new(w->base, addr, "worker", s_ready, s_stats, w);
-    if (w->status == NULL) {
-        rl_log_error("cannot listen on %s", addr);
+    char why[WORKER_WHY_LEN];
+    if (rl_status_open(&w->status, w->base, cfg->worker_status_listen,
+                       cfg->nworker_status_listen, index, "worker", s_ready,
+                       s_stats, w, why, sizeof why) != 0) {
+        rl_log_errorx("[health] worker_status_listen: %s", why);
         return -1;
     }
     return 0;

@@ -104,8 +104,8 @@ class Health(harness.ClusterTestCase):
                 self.c.config, "--index", "2"], env=env)
             wait_for(lambda: not p.alive(), 10, "%s --index 2 to exit" % role)
             self.assertNotEqual(p.popen.returncode, 0)
-            self.assertIn("--index 2: ", p.tail())
-            self.assertIn(key + " has 2 entries", p.tail())
+            self.assertIn(key + ": --index 2: the list has 2 entries",
+                          p.tail())
 
     def test_readiness_follows_redis_down(self):
         c = self.c
