@@ -20,3 +20,11 @@ rl_loop_new(void)
         event_config_free(cfg);
     return base != NULL ? base : event_base_new();
 }
+
+void
+rl_loop_run_now(struct event *ev)
+{
+    /* With res 0 libevent's persist closure counts the next period from
+     * now, not from the pending deadline. */
+    event_active(ev, 0, 0);
+}

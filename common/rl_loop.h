@@ -9,10 +9,18 @@
 #ifndef RL_LOOP_H
 #define RL_LOOP_H
 
+struct event;
 struct event_base;
 
 /* A new loop (caller owns, event_base_free), or NULL when libevent
  * cannot make one. */
 struct event_base *rl_loop_new(void);
+
+/* Runs the callback of `ev`, a pending persistent timer, on the next
+ * loop turn, and its period restarts from then. (event_active(ev,
+ * EV_TIMEOUT, 0) does not restart it: libevent reschedules the timer one
+ * period after the deadline it still had pending, so the run after the
+ * early one comes up to two periods later.) */
+void rl_loop_run_now(struct event *ev);
 
 #endif

@@ -14,6 +14,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 
 #define HEALTH_AVG_PERIOD_MS 30000
 #define HEALTH_PROBE_TIMEOUT_MS 10000
@@ -121,8 +122,8 @@ health_new(worker_t *w)
 void
 health_kick(health_t *h)
 {
-    event_active(h->avg, EV_TIMEOUT, 0);
-    event_active(h->check, EV_TIMEOUT, 0);
+    rl_loop_run_now(h->avg);
+    rl_loop_run_now(h->check);
 }
 
 void

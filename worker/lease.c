@@ -14,6 +14,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 
 struct lease {
     worker_t *w;
@@ -101,7 +102,7 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
 void
 lease_kick(lease_t *l)
 {
-    event_active(l->timer, EV_TIMEOUT, 0);
+    rl_loop_run_now(l->timer); /* the next renewal a period after it */
 }
 
 lease_t *

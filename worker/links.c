@@ -17,6 +17,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_log.h"
+#include "rl_loop.h"
 #include "rl_proto.h"
 #include "rl_zsock.h"
 
@@ -219,7 +220,7 @@ links_new(worker_t *w)
     l->beat = event_new(w->base, -1, EV_PERSIST, s_on_beat, l);
     l->grant = event_new(w->base, -1, 0, s_on_grant, l);
     event_add(l->beat, &tv);
-    event_active(l->beat, EV_TIMEOUT, 0); /* say hello at once */
+    rl_loop_run_now(l->beat); /* say hello at once */
     return l;
 }
 

@@ -128,10 +128,12 @@ class Health(harness.ClusterTestCase):
         # succeeds in the kernel's backlog: readiness must go 503 anyway
         # (a command waited half its deadline, or nothing was answered
         # since the reconnect) and stay so through the drops and
-        # reconnects the command deadline causes. The deliverers and the
-        # broker send a command every 100 ms here (outbox scan, reaper);
-        # a worker every lease/3 (its renewal), and its lease lapses at
-        # 0.9 lease anyway.
+        # reconnects the command deadline causes: within a role's
+        # command period plus half the deadline (+ 0.5 s). The deliverers
+        # and the broker send a command every 100 ms here (outbox scan,
+        # reaper), a worker every lease/3 (its renewal) - sooner than its
+        # lease lapses (0.9 lease), so a worker's 503 must come from
+        # Redis not answering.
         c = self.c
         self.wait_all_ready()
         lease_s = int(c.env()["REELAY_JOBS_LEASE_MS"]) / 1000.0
@@ -140,8 +142,8 @@ class Health(harness.ClusterTestCase):
         try:
             t0 = time.monotonic()
             for name, base, role in self.endpoints():
-                bound = (0.9 * lease_s if role == "worker" else 0.1 +
-                         half_s) + 1.0
+                bound = (lease_s / 3 if role == "worker" else 0.1) + \
+                    half_s + 0.5
                 wait_for(lambda: self.status(base, "/readyz") == 503,
                          max(0.1, bound - (time.monotonic() - t0)),
                          "%s /readyz 503 while Redis is stalled" % name)
