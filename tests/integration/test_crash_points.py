@@ -146,18 +146,27 @@ class CrashPoints(rec.RecoveryCase):
         self.assertEqual(len(c.sim_tasks(prompt)), 1)
         self.assert_alive([good, c.brokers[1]] + c.workers + c.deliverers)
 
-    def test_point_worker_after_submit(self):
+    def worker_crashes(self, point, prompt):
+        """A cluster whose only worker crashes at `point` on one job
+        (prompt); a healthy worker starts once the crash is seen.
+        Returns (cluster, acct, key, job id, crash time, healthy worker,
+        crashed worker)."""
         c = self.cluster(workers=0, poll_interval_ms=100)
         acct, key = c.create_account(50)
-        bad = self.crashing(c, "worker", 0, "worker_after_submit")
+        bad = self.crashing(c, "worker", 0, point)
         rec.wait_worker_registered(c, bad)
-        prompt = "crash after submit [sim render_ms=500]"
         r = c.submit(key, video_body(prompt=prompt,
-                                     webhook_url=c.webhook_url("cas")))
+                                     webhook_url=c.webhook_url(point)))
         self.assertEqual(r.status, 202, r)
         jid = r.json()["id"]
         crashed = wait_crashed(self, bad)
         good = rec.spawn_role(c, "worker", 1)
+        return c, acct, key, jid, crashed, good, bad
+
+    def test_point_worker_after_submit(self):
+        prompt = "crash after submit [sim render_ms=500]"
+        c, acct, key, jid, crashed, good, _ = self.worker_crashes(
+            "worker_after_submit", prompt)
         self.assertEqual(len(c.sim_tasks(prompt)), 1)
         # The task id was never recorded, but the intent was: Redis knew
         # attempt 1 had been started before the provider saw it.
@@ -182,17 +191,9 @@ class CrashPoints(rec.RecoveryCase):
         self.assert_alive([good] + c.brokers + c.deliverers)
 
     def test_point_worker_after_finish(self):
-        c = self.cluster(workers=0, poll_interval_ms=100)
-        acct, key = c.create_account(50)
-        bad = self.crashing(c, "worker", 0, "worker_after_finish")
-        rec.wait_worker_registered(c, bad)
         prompt = "crash after finish [sim render_ms=300]"
-        r = c.submit(key, video_body(prompt=prompt,
-                                     webhook_url=c.webhook_url("caf")))
-        self.assertEqual(r.status, 202, r)
-        jid = r.json()["id"]
-        crashed = wait_crashed(self, bad)
-        good = rec.spawn_role(c, "worker", 1)
+        c, acct, key, jid, crashed, good, bad = self.worker_crashes(
+            "worker_after_finish", prompt)
         h = c.job_hash(acct, jid)
         # The terminal write landed before the crash; the COMPLETION push
         # never happened: the outbox scan delivers.
