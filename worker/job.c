@@ -474,6 +474,7 @@ s_load(job_t *j, const redisReply *r)
     j->created_ms = s_num(r, "created_at");
     j->deadline_ms = s_num(r, "deadline_at");
     j->attempt = (int)s_num(r, "attempts");
+    j->claim_intent = s_num(r, "claim_intent") == 1;
     j->failover_used = s_num(r, "failover_used") != 0;
     s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
     j->chain_idx = (size_t)s_num(r, "chain_idx");

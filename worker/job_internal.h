@@ -52,6 +52,8 @@ struct job {
     size_t nchain;
     size_t chain_idx;                /* the model rendering it now */
     int attempt;                     /* submits made, all providers */
+    bool claim_intent;               /* the claim recorded `attempt` as
+                                        the intent of the first submit */
     char *task_id;                   /* upstream task, "" before submit;
                                         owned, never NULL */
     int transient;                   /* consecutive transient failures */

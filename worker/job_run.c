@@ -221,7 +221,13 @@ s_submit(job_t *j)
         s_failover(j, r->message);
         return;
     }
-    /* Redis learns the attempt number before the provider sees it. */
+    /* Redis learns the attempt number before the provider sees it: the
+     * claim did it for the first submit, a write does for the others. */
+    if (j->claim_intent) {
+        j->claim_intent = false;
+        s_submit_recorded(j);
+        return;
+    }
     j->attempt++;
     job_record(j, s_submit_recorded);
 }

@@ -1,7 +1,9 @@
 -- claim: a worker takes a dispatched job under a new fencing token.
 -- KEYS: 1 job key, 2 rl:wjobs:<worker>
 -- ARGV: 1 ref, 2 worker id
--- Reply: {"ok", fence, field, value, ...} | {"refused", reason}
+-- Reply: {"ok", fence, field, value, ...} | {"refused", reason}; a new
+-- claim's fields end with claim_intent "1" when it recorded the first
+-- submit's attempt number (see below), "0" otherwise.
 -- Claiming again a job this worker already holds returns the same token,
 -- so a claim whose reply was lost can simply be retried.
 -- A claim refused for want of a lease leaves the ref in rl:dispatched, so
@@ -35,7 +37,18 @@ if redis.call('HGET', KEYS[1], 'status') == 'pending' then
     redis.call('HSET', KEYS[1], 'status', 'processing', 'phase', 'Queued')
 end
 redis.call('SADD', KEYS[2], ARGV[1])
+-- A job with no upstream task yet is about to be submitted: the claim
+-- records the intent of that first submit (the next attempt number),
+-- which saves the worker a write; a job with a task is resumed instead.
+local task = redis.call('HGET', KEYS[1], 'task_id')
+local intent = '0'
+if not task or task == '' then
+    redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+    intent = '1'
+end
 local h = redis.call('HGETALL', KEYS[1])
+h[#h + 1] = 'claim_intent'
+h[#h + 1] = intent
 table.insert(h, 1, fence)
 table.insert(h, 1, 'ok')
 return h
