@@ -33,7 +33,6 @@
 
 #define RL_REDIS_BACKOFF_MIN_MS 100
 #define RL_REDIS_TICK_MS 50
-#define RL_REDIS_MAX_ARGS 64
 #define RL_REDIS_STALL_DIV 2 /* waited 1/2 of its deadline: not answering */
 
 typedef struct pending {

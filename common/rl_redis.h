@@ -71,9 +71,14 @@ bool rl_redis_answering(const rl_redis_t *r);
 int rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
                      const char **argv, const size_t *lens);
 
+/* Most arguments (keys included) one rl_redis_script() call may pass,
+ * plus one; more is a programmer error. */
+#define RL_REDIS_MAX_ARGS 256
+
 /* Runs the embedded script `name` (common/lua/<name>.lua) with nkeys keys
- * followed by the other arguments in argv. Returns as rl_redis_command;
- * aborts on an unknown script name (a programmer error). */
+ * followed by the other arguments in argv (fewer than RL_REDIS_MAX_ARGS).
+ * Returns as rl_redis_command; aborts on an unknown script name (a
+ * programmer error). */
 int rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb,
                     void *arg, int nkeys, int argc, const char **argv,
                     const size_t *lens);

@@ -70,8 +70,7 @@ s_completion(intake_t *in, rl_msg_t *m)
         s_enqueue(in, m);
         return;
     }
-    if (outbox_claim_ref(ctx->outbox, m) != 0)
-        failopen_add(ctx->failopen, m);
+    outbox_claim_ref(ctx->outbox, m);
 }
 
 static void

@@ -21,11 +21,18 @@
 
 #define S_NUM_LEN 24 /* a decimal long, its sign and the NUL */
 #define S_MAX_FIELDS 48 /* job fields an outbox claim reads */
+#define S_MAX_REFS 64   /* announced refs claimed in one script call */
+_Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
+               "an outbox claim must fit rl_redis_script's arguments");
 
 struct outbox {
     deliverer_t *ctx;        /* the process context */
     struct event *tick;      /* periodic scan */
     struct event *kick;      /* an early scan when slots free up */
+    struct event *flush;     /* claims the refs announced this loop turn */
+    rl_msg_t *announced[S_MAX_REFS]; /* their COMPLETIONs, owned; each
+                                        holds a reserved slot */
+    size_t nannounced;
     bool scanning;           /* a scan claim is awaiting its reply */
     bool backlog;            /* the last scan filled every slot */
     bool stopped;            /* draining: no more claims */
@@ -35,7 +42,9 @@ struct outbox {
 typedef struct {
     deliverer_t *ctx;        /* the process context */
     size_t reserved;         /* slots held for it */
-    rl_msg_t *msg;           /* fast path: the COMPLETION, owned */
+    rl_msg_t *msgs[S_MAX_REFS]; /* fast path: the COMPLETIONs of the refs
+                                   it claims, owned (none: a scan) */
+    size_t nmsgs;
 } s_claim_t;
 
 /* A record in flight. */
@@ -80,13 +89,28 @@ s_take_all(deliverer_t *ctx, const redisReply *reply)
 }
 
 static void
+s_msg_free(rl_msg_t **m)
+{
+    rl_msg_release(*m);
+    free(*m);
+    *m = NULL;
+}
+
+static void
 s_claim_free(s_claim_t *c)
 {
-    if (c->msg != NULL) {
-        rl_msg_release(c->msg);
-        free(c->msg);
-    }
+    for (size_t i = 0; i < c->nmsgs; i++)
+        s_msg_free(&c->msgs[i]);
     free(c);
+}
+
+/* Redis could not answer a fast-path claim: its completions are
+ * delivered fail-open (the outbox entries stay for a later claim). */
+static void
+s_claim_fail_open(deliverer_t *ctx, s_claim_t *c)
+{
+    for (size_t i = 0; i < c->nmsgs; i++)
+        failopen_add(ctx->failopen, c->msgs[i]);
 }
 
 static void
@@ -105,9 +129,9 @@ s_on_claim(redisReply *reply, void *arg)
         rl_log_warnx("outbox_claim: %s",
                      rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
                                                : "unexpected reply");
-    if (c->msg != NULL && (n < 0))
-        failopen_add(ctx->failopen, c->msg); /* Redis could not answer */
-    if (c->msg == NULL) {
+    if (n < 0)
+        s_claim_fail_open(ctx, c);
+    if (c->nmsgs == 0) {
         ob->scanning = false;
         ob->backlog = n >= 0 && (size_t)n >= c->reserved;
     }
@@ -117,26 +141,36 @@ out:
     deliverer_redis_done(ctx);
 }
 
-/* Sends outbox_claim for `limit` entries (ref "" = any due one). */
+/* Sends outbox_claim for up to `limit` due entries: the refs of c's
+ * messages, or (none) any due ones; `limit` slots are reserved for it. */
 static int
-s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit, const char *ref)
+s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit)
 {
     const rl_config_t *cfg = ctx->cfg;
-    char lim[S_NUM_LEN];
-    char lease[S_NUM_LEN];
-    char ttl[S_NUM_LEN];
+    char lim[S_NUM_LEN], lease[S_NUM_LEN], ttl[S_NUM_LEN], nref[S_NUM_LEN];
+    char refs[S_MAX_REFS][RL_KEY_MAX];
     size_t nfields = 0;
     const char *const *fields = rl_jobview_webhook_fields(&nfields);
-    const char *argv[4 + S_MAX_FIELDS] = {lim, lease, ttl, ref};
+    const char *argv[4 + S_MAX_REFS + S_MAX_FIELDS] = {lim, lease, ttl,
+                                                       nref};
+    int argc = 4;
 
-    assert(nfields <= S_MAX_FIELDS);
-    memcpy(argv + 4, fields, nfields * sizeof *fields);
+    assert(nfields <= S_MAX_FIELDS && c->nmsgs <= S_MAX_REFS);
+    snprintf(nref, sizeof nref, "%zu", c->nmsgs);
+    for (size_t i = 0; i < c->nmsgs; i++) {
+        if (rl_keys_ref(refs[i], sizeof refs[i], c->msgs[i]->acct,
+                        c->msgs[i]->job_id) != 0)
+            refs[i][0] = '\0'; /* cannot be: ids were checked on decode */
+        argv[argc++] = refs[i];
+    }
+    memcpy(argv + argc, fields, nfields * sizeof *fields);
+    argc += (int)nfields;
     snprintf(lim, sizeof lim, "%zu", limit);
     snprintf(lease, sizeof lease, "%ld",
              cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS);
     snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
-    if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0,
-                        4 + (int)nfields, argv, NULL) != 0)
+    if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0, argc,
+                        argv, NULL) != 0)
         return -1;
     c->reserved = limit;
     ctx->reserved += limit;
@@ -156,7 +190,7 @@ s_scan(outbox_t *ob)
         return;
     c = rl_calloc(1, sizeof *c);
     c->ctx = ctx;
-    if (s_claim(ctx, c, free_slots, "") != 0) {
+    if (s_claim(ctx, c, free_slots) != 0) {
         s_claim_free(c);
         return;
     }
@@ -184,26 +218,53 @@ s_on_kick(evutil_socket_t fd, short what, void *arg)
     s_scan(arg);
 }
 
-int
+/* Claims the refs announced since the last flush, in one script call;
+ * should Redis refuse the call, they are delivered fail-open. */
+static void
+s_flush(outbox_t *ob)
+{
+    deliverer_t *ctx = ob->ctx;
+    s_claim_t *c;
+    size_t n = ob->nannounced;
+
+    if (n == 0)
+        return;
+    c = rl_calloc(1, sizeof *c);
+    c->ctx = ctx;
+    memcpy(c->msgs, ob->announced, n * sizeof *ob->announced);
+    c->nmsgs = n;
+    ob->nannounced = 0;
+    ctx->reserved -= n; /* s_claim reserves them again */
+    if (s_claim(ctx, c, n) != 0) {
+        s_claim_fail_open(ctx, c);
+        s_claim_free(c);
+    }
+}
+
+static void
+s_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_flush(arg);
+}
+
+void
 outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
 {
     deliverer_t *ctx = ob->ctx;
-    char ref[RL_KEY_MAX];
-    s_claim_t *c;
+    rl_msg_t *copy;
 
     assert(m != NULL && m->type == RL_MSG_COMPLETION);
-    if (rl_keys_ref(ref, sizeof ref, m->acct, m->job_id) != 0)
-        return -1;
-    c = rl_calloc(1, sizeof *c);
-    c->ctx = ctx;
-    if (s_claim(ctx, c, 1, ref) != 0) {
-        free(c);
-        return -1;
-    }
-    c->msg = rl_malloc(sizeof *c->msg);
-    *c->msg = *m; /* moves the owned strings */
+    if (ob->nannounced == S_MAX_REFS)
+        s_flush(ob);
+    copy = rl_malloc(sizeof *copy);
+    *copy = *m; /* moves the owned strings */
     rl_msg_init(m, RL_MSG_COMPLETION);
-    return 0;
+    ob->announced[ob->nannounced++] = copy;
+    ctx->reserved++; /* its slot, until the claim answers */
+    if (ob->nannounced == 1)
+        event_active(ob->flush, EV_TIMEOUT, 0);
 }
 
 /* --- deferrals --------------------------------------------------------- */
@@ -381,7 +442,8 @@ outbox_new(deliverer_t *ctx)
     ob->ctx = ctx;
     ob->tick = event_new(ctx->base, -1, EV_PERSIST, s_on_tick, ob);
     ob->kick = evtimer_new(ctx->base, s_on_kick, ob);
-    if (ob->tick == NULL || ob->kick == NULL ||
+    ob->flush = event_new(ctx->base, -1, 0, s_on_flush, ob);
+    if (ob->tick == NULL || ob->kick == NULL || ob->flush == NULL ||
         event_add(ob->tick, &every) != 0) {
         rl_log_errorx("outbox: cannot create its timers");
         outbox_destroy(&ob);
@@ -409,6 +471,11 @@ outbox_destroy(outbox_t **p)
         event_free(ob->tick);
     if (ob->kick != NULL)
         event_free(ob->kick);
+    if (ob->flush != NULL)
+        event_free(ob->flush);
+    for (size_t i = 0; i < ob->nannounced; i++)
+        s_msg_free(&ob->announced[i]);
+    ob->ctx->reserved -= ob->nannounced;
     free(ob);
     *p = NULL;
 }

@@ -43,10 +43,11 @@ void outbox_destroy(outbox_t **p);
 /* Stops claiming (drain). */
 void outbox_stop(outbox_t *ob);
 
-/* Fast path: claims the ref named by COMPLETION *m. On 0 the message is
- * taken (*m is re-initialised) and, should Redis not answer, delivered
- * fail-open; -1 means Redis cannot be asked now (*m untouched). */
-int outbox_claim_ref(outbox_t *ob, rl_msg_t *m);
+/* Fast path: claims the ref named by COMPLETION *m (taken: *m is
+ * re-initialised), holding a slot for it. The refs announced within one
+ * loop turn (up to 64) are claimed together in one script call at its
+ * end; should Redis not answer, their messages are delivered fail-open. */
+void outbox_claim_ref(outbox_t *ob, rl_msg_t *m);
 
 /* Pushes a claimed delivery back by delay_ms without an attempt
  * (outbox_defer, under its claim's token); takes *d. Should Redis not

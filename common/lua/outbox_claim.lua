@@ -2,8 +2,10 @@
 -- Each taken entry is pushed back by `lease` ms, so a deliverer that dies
 -- mid-attempt delays the entry but never loses it. An entry whose
 -- (job, status) was already delivered is dropped (dedup).
--- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 ref ("" = any due),
---       5.. the job fields to read (rl_jobview_webhook_fields: what the
+-- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 n: how many refs
+--       follow (0 = any due entries, up to limit), 5..4+n those refs (the
+--       fast path: completions just announced; each claimed when due),
+--       then the job fields to read (rl_jobview_webhook_fields: what the
 --       webhook is rendered from, not the whole job)
 -- Reply: array of {ref, token, sealed signing key, field, value, ...};
 -- the fields are the job's that are set, then the account's webhook
@@ -11,17 +13,19 @@
 -- wh_secret, wh_secret_prev, wh_secret_prev_until; see
 -- deliverer/webhook.h).
 local now = now_ms()
-local refs
-if ARGV[4] ~= '' then
-    local s = redis.call('ZSCORE', 'rl:outbox', ARGV[4])
-    if not s or tonumber(s) > now then return {} end
-    refs = { ARGV[4] }
+local nrefs = tonumber(ARGV[4])
+local refs = {}
+if nrefs > 0 then
+    for i = 5, 4 + nrefs do
+        local s = redis.call('ZSCORE', 'rl:outbox', ARGV[i])
+        if s and tonumber(s) <= now then refs[#refs + 1] = ARGV[i] end
+    end
 else
     refs = redis.call('ZRANGEBYSCORE', 'rl:outbox', '-inf', now,
         'LIMIT', 0, tonumber(ARGV[1]))
 end
 local fields = {}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 5 + nrefs, #ARGV do fields[#fields + 1] = ARGV[i] end
 local out = {}
 for _, ref in ipairs(refs) do
     local jk, a, j = job_key(ref)

@@ -1,7 +1,9 @@
 """Dedup per (job, status): the same completion announced twice is
-delivered once; two deliverers on one outbox deliver each job once."""
+delivered once; two deliverers on one outbox deliver each job once; a
+burst of completions claimed in batches is delivered once each."""
 
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,6 +66,44 @@ class DedupOneDeliverer(DedupBase):
         self.assertEqual(c.job_hash(acct, jid).get("wh_state"), "delivered")
         self.assertEqual(c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid)),
                          dlv_before, "no new delivery attempt recorded")
+
+
+class AnnouncedTogether(DedupBase):
+    """Completions announced within one loop turn are claimed together,
+    64 refs to a script call: a burst of many more than that (the worker
+    finishes them back to back) is delivered exactly once each, none
+    fail-open and nothing left in the outbox."""
+    CLUSTER = dict(workers=1, deliverers=1, poll_interval_ms=50)
+    N = 200
+
+    def test_burst_of_completions(self):
+        c = self.c
+        acct, key = c.create_account(3 * self.N)
+        jids = []
+        # The deliverer is paused while every job finishes, so their
+        # COMPLETIONs wait in its socket and arrive in one loop turn.
+        dlv = c.deliverers[0]
+        os.kill(dlv.pid, signal.SIGSTOP)
+        try:
+            for i in range(self.N):
+                r = c.submit(key, video_body(
+                    prompt="burst %03d [sim render_ms=0 steps=0]" % i,
+                    webhook_url=c.webhook_url("burst")))
+                self.assertEqual(r.status, 202, r)
+                jids.append(r.json()["id"])
+            wait_for(lambda: all(c.job_hash(acct, j).get("status") ==
+                                 "completed" for j in jids), 30,
+                     "every job completed")
+        finally:
+            os.kill(dlv.pid, signal.SIGCONT)
+        self.wait_delivered(acct, jids, timeout=30)
+        holds_for(lambda: len(c.deliveries()) == self.N, 1.0,
+                  "exactly %d deliveries" % self.N)
+        self.assertEqual(self.counts(jids), {j: 1 for j in jids})
+        self.assertEqual(int(c.redis.hget("rl:stats", "webhooks_fail_open")
+                             or 0), 0)
+        self.assertEqual(c.redis.zcard("rl:outbox"), 0)
+        c.check_alive()
 
 
 class DedupTwoDeliverers(DedupBase):
