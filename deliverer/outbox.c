@@ -24,6 +24,9 @@
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
                "an outbox claim must fit rl_redis_script's arguments");
+#define S_DONE_ARGS 10  /* outbox_done_many arguments per attempt */
+_Static_assert(S_DONE_ARGS * OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
+               "a batch of records must fit rl_redis_script's arguments");
 
 struct outbox {
     deliverer_t *ctx;        /* the process context */
@@ -33,6 +36,9 @@ struct outbox {
     rl_msg_t *announced[S_MAX_REFS]; /* their COMPLETIONs, owned; each
                                         holds a reserved slot */
     size_t nannounced;
+    struct event *done_flush; /* writes the attempts finished this turn */
+    struct s_done *done[OUTBOX_DONE_BATCH]; /* those attempts, owned */
+    size_t ndone;
     bool scanning;           /* a scan claim is awaiting its reply */
     bool backlog;            /* the last scan filled every slot */
     bool stopped;            /* draining: no more claims */
@@ -47,11 +53,18 @@ typedef struct {
     size_t nmsgs;
 } s_claim_t;
 
-/* A record in flight. */
-typedef struct {
+/* A record waiting to be written, then in flight. */
+typedef struct s_done {
     deliverer_t *ctx;        /* the process context */
     outbox_rec_t *rec;       /* owned */
 } s_done_t;
+
+/* One outbox_done_many call in flight. */
+typedef struct {
+    deliverer_t *ctx;
+    s_done_t *done[OUTBOX_DONE_BATCH]; /* owned, in argument order */
+    size_t n;
+} s_done_batch_t;
 
 /* --- claims ------------------------------------------------------------ */
 
@@ -313,6 +326,7 @@ outbox_rec_new(const delivery_t *d, const char *token,
     rec->outcome = res->decision.outcome;
     rec->due_mono_ms = rl_clock_mono_ms() + res->decision.delay_ms;
     rec->json = rl_strdup(res->record);
+    rec->fail_open = d->fail_open;
     return rec;
 }
 
@@ -341,9 +355,9 @@ outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
     char jk[RL_KEY_MAX], lk[RL_KEY_MAX], dk[RL_KEY_MAX];
     char delay[S_NUM_LEN], ttl[S_NUM_LEN];
     int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
-    const char *argv[9] = {jk, lk, dk, rec->ref, rec->token,
-                           classify_outcome_name(rec->outcome), delay,
-                           rec->json, ttl};
+    const char *argv[10] = {jk, lk, dk, rec->ref, rec->token,
+                            classify_outcome_name(rec->outcome), delay,
+                            rec->json, ttl, rec->fail_open ? "1" : "0"};
 
     if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
         rl_keys_job(jk, sizeof jk, acct, job) ||
@@ -352,7 +366,7 @@ outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
         return -1; /* refs were checked when the delivery was made */
     snprintf(delay, sizeof delay, "%lld", (long long)(left > 0 ? left : 0));
     snprintf(ttl, sizeof ttl, "%ld", ctx->cfg->dedup_ttl_s);
-    if (rl_redis_script(ctx->redis, "outbox_done", cb, arg, 3, 9, argv,
+    if (rl_redis_script(ctx->redis, "outbox_done", cb, arg, 3, 10, argv,
                         NULL) != 0)
         return -1;
     deliverer_redis_sent(ctx);
@@ -381,10 +395,10 @@ s_keep(deliverer_t *ctx, outbox_rec_t **rec)
     failopen_keep(ctx->failopen, rec);
 }
 
+/* The answer about one record (NULL: unknown); frees dn. */
 static void
-s_on_done(redisReply *reply, void *arg)
+s_done_one(const redisReply *reply, s_done_t *dn)
 {
-    s_done_t *dn = arg;
     deliverer_t *ctx = dn->ctx;
     const char *word = rl_redis_reply_str(reply);
 
@@ -408,7 +422,98 @@ s_on_done(redisReply *reply, void *arg)
 out:
     outbox_rec_free(&dn->rec);
     free(dn);
-    deliverer_redis_done(ctx);
+}
+
+static void
+s_on_done_many(redisReply *reply, void *arg)
+{
+    s_done_batch_t *b = arg;
+    deliverer_t *ctx = b->ctx;
+    bool list = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
+
+    if (reply != NULL && !list)
+        rl_log_errorx("outbox_done_many: %s",
+                      rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
+                                                : "unexpected reply");
+    for (size_t i = 0; i < b->n; i++) {
+        s_done_one(list && i < reply->elements ? reply->element[i] : NULL,
+                   b->done[i]);
+        deliverer_redis_done(ctx); /* counted since outbox_record */
+    }
+    free(b);
+}
+
+/* Adds rec's ten arguments to argv (bufs holds the keys it builds).
+ * Returns 0, or -1 for a ref that does not parse (never: checked when
+ * its delivery was made). */
+static int
+s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
+            char bufs[5][RL_KEY_MAX], const char **argv)
+{
+    char acct[RL_PROTO_MAX_ID + 1], job[RL_PROTO_MAX_ID + 1];
+    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
+
+    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
+        rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
+        rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
+        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
+        return -1;
+    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
+    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
+    const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
+                                  rec->token,
+                                  classify_outcome_name(rec->outcome),
+                                  bufs[3], rec->json, bufs[4],
+                                  rec->fail_open ? "1" : "0"};
+    memcpy(argv, a, sizeof a);
+    return 0;
+}
+
+/* Writes the attempts finished this loop turn in one call; what Redis
+ * cannot be asked for now goes to failopen.c to be written later. */
+static void
+s_flush_done(outbox_t *ob)
+{
+    deliverer_t *ctx = ob->ctx;
+    s_done_batch_t *b;
+    char bufs[OUTBOX_DONE_BATCH][5][RL_KEY_MAX];
+    const char *argv[S_DONE_ARGS * OUTBOX_DONE_BATCH];
+    int argc = 0;
+
+    if (ob->ndone == 0)
+        return;
+    b = rl_calloc(1, sizeof *b);
+    b->ctx = ctx;
+    for (size_t i = 0; i < ob->ndone; i++) {
+        s_done_t *dn = ob->done[i];
+        if (s_done_args(ctx, dn->rec, bufs[b->n], argv + argc) != 0) {
+            s_keep(ctx, &dn->rec);
+            free(dn);
+            deliverer_redis_done(ctx);
+            continue;
+        }
+        argc += S_DONE_ARGS;
+        b->done[b->n++] = dn;
+    }
+    ob->ndone = 0;
+    if (b->n > 0 && rl_redis_script(ctx->redis, "outbox_done_many",
+                                    s_on_done_many, b, 0, argc, argv,
+                                    NULL) == 0)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        s_keep(ctx, &b->done[i]->rec);
+        free(b->done[i]);
+        deliverer_redis_done(ctx);
+    }
+    free(b);
+}
+
+static void
+s_on_done_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_flush_done(arg);
 }
 
 void
@@ -420,10 +525,12 @@ outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
     dn->ctx = ctx;
     dn->rec = outbox_rec_new(*d, (*d)->token, res);
     delivery_destroy(d);
-    if (outbox_send_rec(ctx, dn->rec, s_on_done, dn) != 0) {
-        s_keep(ctx, &dn->rec);
-        free(dn);
-    }
+    if (ob->ndone == OUTBOX_DONE_BATCH)
+        s_flush_done(ob);
+    ob->done[ob->ndone++] = dn;
+    deliverer_redis_sent(ctx); /* a drain waits for its answer */
+    if (ob->ndone == 1)
+        event_active(ob->done_flush, EV_TIMEOUT, 0);
     if (ob->backlog && !ob->stopped) {
         struct timeval now = {0, 0};
         evtimer_add(ob->kick, &now);
@@ -443,7 +550,9 @@ outbox_new(deliverer_t *ctx)
     ob->tick = event_new(ctx->base, -1, EV_PERSIST, s_on_tick, ob);
     ob->kick = evtimer_new(ctx->base, s_on_kick, ob);
     ob->flush = event_new(ctx->base, -1, 0, s_on_flush, ob);
+    ob->done_flush = event_new(ctx->base, -1, 0, s_on_done_flush, ob);
     if (ob->tick == NULL || ob->kick == NULL || ob->flush == NULL ||
+        ob->done_flush == NULL ||
         event_add(ob->tick, &every) != 0) {
         rl_log_errorx("outbox: cannot create its timers");
         outbox_destroy(&ob);
@@ -473,6 +582,12 @@ outbox_destroy(outbox_t **p)
         event_free(ob->kick);
     if (ob->flush != NULL)
         event_free(ob->flush);
+    if (ob->done_flush != NULL)
+        event_free(ob->done_flush);
+    for (size_t i = 0; i < ob->ndone; i++) { /* their leases bring them */
+        outbox_rec_free(&ob->done[i]->rec);  /* back to another claim */
+        free(ob->done[i]);
+    }
     for (size_t i = 0; i < ob->nannounced; i++)
         s_msg_free(&ob->announced[i]);
     ob->ctx->reserved -= ob->nannounced;

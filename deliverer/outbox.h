@@ -23,6 +23,8 @@
 #include "rl_proto.h"
 #include "rl_redis.h"
 
+#define OUTBOX_DONE_BATCH 25 /* attempts one outbox_done_many writes */
+
 /* One attempt record waiting to be written with outbox_done. */
 typedef struct {
     char *ref;                  /* "A|J", owned */
@@ -31,6 +33,7 @@ typedef struct {
     classify_outcome_t outcome; /* delivered|retry|failed */
     int64_t due_mono_ms;        /* retry: when the next attempt is due */
     char *json;                 /* the attempt record, owned */
+    bool fail_open;             /* made without a claim, Redis away */
 } outbox_rec_t;
 
 /* Starts the periodic scan on ctx's loop. Returns the outbox (caller
@@ -54,7 +57,9 @@ void outbox_claim_ref(outbox_t *ob, rl_msg_t *m);
  * answer, the claim's lease brings the entry back. */
 void outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms);
 
-/* Records the finished attempt of a claimed delivery; takes *d. */
+/* Records the finished attempt of a claimed delivery; takes *d. The
+ * attempts that finish within one loop turn (up to OUTBOX_DONE_BATCH)
+ * are written together in one outbox_done_many call at its end. */
 void outbox_record(outbox_t *ob, delivery_t **d,
                    const attempt_result_t *res);
 
@@ -66,9 +71,9 @@ outbox_rec_t *outbox_rec_new(const delivery_t *d, const char *token,
 /* Frees a record. NULL-safe, sets *p to NULL. */
 void outbox_rec_free(outbox_rec_t **p);
 
-/* Sends outbox_done for rec (counted in ctx->redis_pending; the callback
- * must call deliverer_redis_done first). Returns 0, or -1 when Redis cannot be
- * asked. */
+/* Sends outbox_done for rec alone (counted in ctx->redis_pending; the
+ * callback must call deliverer_redis_done first). Returns 0, or -1 when
+ * Redis cannot be asked. */
 int outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec,
                     rl_redis_cb cb, void *arg);
 

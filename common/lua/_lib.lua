@@ -164,3 +164,54 @@ local function recover_job(jk, ref, maxrec, reason, now)
     requeue_job(jk, ref, reason, now)
     return false
 end
+
+-- Records one webhook attempt and its outcome under the token of the
+-- claim it was made with (outbox_done.lua has the rules; outbox_done and
+-- outbox_done_many call this). fail_open: a delivery made while Redis
+-- could not be asked (counted in rl:stats webhooks_fail_open when it
+-- delivered). Returns 'ok' | 'stale'.
+local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
+        ttl, fail_open)
+    if redis.call('EXISTS', jk) == 0 then
+        return 'stale' -- never recreate a job hash from a late record
+    end
+    for _, rec in ipairs(redis.call('LRANGE', lk, 0, -1)) do
+        if rec == json then return 'ok' end
+    end
+    if token ~= '' and redis.call('HGET', jk, 'wh_token') ~= token then
+        return 'stale'
+    end
+    local now = now_ms()
+    local _, a, j = job_key(ref)
+    redis.call('RPUSH', lk, json)
+    redis.call('LTRIM', lk, -100, -1)
+    redis.call('HINCRBY', jk, 'wh_attempts', 1)
+    redis.call('HSET', jk, 'wh_last_at', now)
+    if outcome ~= 'delivered' and redis.call('GET', dk) == 'delivered' then
+        return 'ok'
+    end
+    if outcome == 'delivered' then
+        redis.call('SET', dk, 'delivered', 'EX', tonumber(ttl))
+        redis.call('ZREM', 'rl:outbox', ref)
+        redis.call('HSET', jk, 'wh_state', 'delivered')
+        redis.call('ZREM', whfail_key(a), j)
+        redis.call('HINCRBY', 'rl:stats', 'webhooks_delivered', 1)
+        if fail_open then
+            redis.call('HINCRBY', 'rl:stats', 'webhooks_fail_open', 1)
+        end
+    elseif outcome == 'retry' then
+        local due = now + tonumber(delay)
+        redis.call('ZADD', 'rl:outbox', 'XX', due, ref)
+        redis.call('HSET', jk, 'wh_next_at', due)
+    else
+        redis.call('ZREM', 'rl:outbox', ref)
+        redis.call('DEL', dk)
+        redis.call('HSET', jk, 'wh_state', 'failed')
+        -- Failed events can be listed and recovered for the dedup window.
+        redis.call('ZADD', whfail_key(a), now, j)
+        redis.call('ZREMRANGEBYSCORE', whfail_key(a), '-inf',
+            now - tonumber(ttl) * 1000)
+        redis.call('HINCRBY', 'rl:stats', 'webhooks_failed', 1)
+    end
+    return 'ok'
+end

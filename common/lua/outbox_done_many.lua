@@ -1,0 +1,14 @@
+-- outbox_done_many: records several delivery attempts in one call, each
+-- exactly as outbox_done would (see there); a deliverer sends the
+-- attempts that finished within one loop turn together.
+-- ARGV: groups of 10, one per attempt: job key, attempt log key, dedup
+--       key, ref, token, outcome, delay (ms), attempt JSON, dedup TTL (s),
+--       fail-open ("1" | "0")
+-- Reply: one "ok" | "stale" per attempt, in order
+local out = {}
+for i = 1, #ARGV, 10 do
+    out[#out + 1] = record_attempt(ARGV[i], ARGV[i + 1], ARGV[i + 2],
+        ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7],
+        ARGV[i + 8], ARGV[i + 9] == '1')
+end
+return out
