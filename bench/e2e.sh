@@ -11,7 +11,12 @@
 # Environment: FSYNC (always), POLL_MS (10, provider poll interval, both
 # pipelines), BROKERS/WORKERS/DELIVERERS (1 each), BULLMQ=0 to skip the
 # reference, TIMEOUT (s per pipeline, default 60 + JOBS/200), BUILD.
-# Lines: "bench e2e_run ..." per pipeline, last "bench e2e ...".
+# Lines: "bench e2e_run ..." per pipeline, last "bench e2e ...". Each
+# run also reports the CPU its own processes used per job (cpu_ms_per_job:
+# utime+stime of broker, worker, deliverer and Redis, or of the BullMQ
+# service, its worker and its Redis; the simulator, receiver and client
+# are shared and left out): on a box both pipelines saturate, the work
+# per job is the figure that tells them apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -71,6 +76,7 @@ run_reelay() {
     --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
+  REELAY_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "${rp[@]}" "$rpid")"
   echo "$REELAY_LINE pipeline=reelay brokers=$nb workers=$nw deliverers=$nd fsync=$fsync"
   stop_pids "${rp[@]}" "$cpid" "$spid" "$rpid"
 }
@@ -99,17 +105,25 @@ run_bullmq() {
     --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
+  BULL_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "$svc" "$wk" "$rpid")"
   echo "$BULL_LINE pipeline=bullmq concurrency=100 fsync=$fsync"
   stop_pids "$svc" "$wk" "$cpid" "$spid" "$rpid"
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# cpu_per_job JOBS PID...: the ms of CPU those processes used, per job.
+cpu_per_job() {
+  local n=$1 t=0 p; shift
+  for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
+  awk -v t="$t" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.3f", t * 1000 / hz / n }'
+}
 run_reelay
 line="bench e2e jobs=$jobs fsync=$fsync poll_ms=$poll brokers=$nb workers=$nw deliverers=$nd"
-line+=" reelay_jobs_per_s=$(field jobs_per_s "$REELAY_LINE") reelay_p99_ms=$(field p99_ms "$REELAY_LINE") reelay_lost=$(field lost "$REELAY_LINE")"
+line+=" reelay_jobs_per_s=$(field jobs_per_s "$REELAY_LINE") reelay_p99_ms=$(field p99_ms "$REELAY_LINE") reelay_lost=$(field lost "$REELAY_LINE") reelay_cpu_ms_per_job=$(field cpu_ms_per_job "$REELAY_LINE")"
 if [ "$bull" = 1 ]; then
   run_bullmq
-  line+=" bullmq_jobs_per_s=$(field jobs_per_s "$BULL_LINE") bullmq_p99_ms=$(field p99_ms "$BULL_LINE") bullmq_lost=$(field lost "$BULL_LINE")"
+  line+=" bullmq_jobs_per_s=$(field jobs_per_s "$BULL_LINE") bullmq_p99_ms=$(field p99_ms "$BULL_LINE") bullmq_lost=$(field lost "$BULL_LINE") bullmq_cpu_ms_per_job=$(field cpu_ms_per_job "$BULL_LINE")"
+  line+=" bullmq_cpu_over_reelay=$(awk -v a="$(field cpu_ms_per_job "$BULL_LINE")" -v b="$(field cpu_ms_per_job "$REELAY_LINE")" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "na" }')"
   line+=" reelay_over_bullmq=$(awk -v a="$(field jobs_per_s "$REELAY_LINE")" -v b="$(field jobs_per_s "$BULL_LINE")" 'BEGIN{ if (b > 0) printf "%.3f", a/b; else print "na" }')"
 fi
 echo "$line"
