@@ -54,12 +54,14 @@ SCENARIOS = {
 
 # The APIs whose adapter classifies the simulator's capacity failure
 # (Ark ServerOverloaded, Kling "resource exhausted", fal error_type
-# runner_scheduling_failure, Kinovi error.code 4011) as CAPACITY. The
-# others end PERMANENT: Runway, OpenAI, Replicate, Luma and MiniMax have
-# no documented mid-render capacity failure, and the Veo adapter expects
-# an HTTP-style 429/RESOURCE_EXHAUSTED in the operation's error where a
-# google.rpc.Status carries the gRPC code 8.
-CAPACITY_APIS = ("kling", "seedance", "fal", "kinovi")
+# runner_scheduling_failure, Kinovi error.code 4011, a Veo operation
+# error with gRPC code 8 RESOURCE_EXHAUSTED) as CAPACITY, and the ones
+# whose failure is a retryable one (Runway failureCode INTERNAL, after a
+# THROTTLED wait): both fail over mid-render. OpenAI, Replicate, Luma
+# and MiniMax have no documented mid-render capacity failure and end
+# PERMANENT.
+CAPACITY_APIS = ("kling", "seedance", "fal", "kinovi", "veo")
+RETRYABLE_FAILURE_APIS = ("runway",)
 
 
 def provider_name(api):
@@ -210,7 +212,8 @@ class Adapters(harness.ClusterTestCase):
                 self.assertGreaterEqual(tasks[0]["polls"], 4, tasks)
 
     def test_f_capacity_mid_render_fails_over(self):
-        for api in CAPACITY_APIS:
+        for api in CAPACITY_APIS + RETRYABLE_FAILURE_APIS:
+            kind = "capacity" if api in CAPACITY_APIS else "transient"
             with self.subTest(api=api):
                 job, h, tasks = self.finish(api, "capacity")
                 self.assertEqual(job["status"], "completed", job)
@@ -218,7 +221,7 @@ class Adapters(harness.ClusterTestCase):
                 hops = [e["reason"] for e in job["status_history"]
                         if str(e.get("reason", "")).startswith("failover")]
                 self.assertEqual(len(hops), 1, job["status_history"])
-                self.assertIn("capacity mid-render", hops[0])
+                self.assertIn("%s mid-render" % kind, hops[0])
                 self.assertEqual(sorted(t["api"] for t in tasks), sorted(
                     [api, "seedance" if api == "kling" else "kling"]))
 
