@@ -151,13 +151,17 @@ static void
 s_exited(child_t *c, int status)
 {
     c->pid = -1;
+    if (c->owner->stopping) { /* asked to: no news */
+        rl_log_info("%s stopped (status %d)", c->name,
+                    WIFSIGNALED(status) ? -WTERMSIG(status)
+                                        : WEXITSTATUS(status));
+        return;
+    }
     if (WIFSIGNALED(status))
         rl_log_warnx("%s killed by signal %d", c->name, WTERMSIG(status));
     else
         rl_log_warnx("%s exited with status %d", c->name,
                      WEXITSTATUS(status));
-    if (c->owner->stopping)
-        return;
     if (rl_clock_mono_ms() - c->started > SUPERVISOR_STABLE_MS)
         c->backoff_ms = SUPERVISOR_BACKOFF_MIN_MS;
     struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};

@@ -36,7 +36,7 @@ class LuaMoney(unittest.TestCase):
         cls.c = harness.Cluster(harness.DEFAULT_BIN, brokers=1, workers=0,
                                 deliverers=0, simulator=False,
                                 receiver=False)
-        cls.c.start()
+        cls.c.__enter__()  # stops what it started should the start fail
         cls.r = cls.c.redis
         cls.lib = prelude()
 
