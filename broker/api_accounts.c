@@ -25,64 +25,6 @@
 #define LEDGER_MAX_LIMIT 100
 #define ACCOUNT_ID_CHARS 16
 
-static const char *
-s_tag(const redisReply *r)
-{
-    return (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-               ? rl_redis_reply_str(r->element[0])
-               : NULL;
-}
-
-static void
-s_reply_json(struct evhttp_request *req, int status, json_t *o)
-{
-    char *text = json_dumps(o, JSON_COMPACT);
-    http_reply(req, status, text);
-    free(text);
-    json_decref(o);
-}
-
-static void
-s_error(struct evhttp_request *req, int status, const char *type,
-        const char *code, const char *msg)
-{
-    api_error_t e;
-    api_error_set(&e, status, type, code, NULL, "%s", msg);
-    http_reply_error(req, &e);
-}
-
-/* Answers the common failures of an account script; true when handled. */
-static bool
-s_failed(struct evhttp_request *req, const char *tag)
-{
-    if (tag == NULL) {
-        http_reply_unavailable(req);
-        return true;
-    }
-    if (strcmp(tag, "unauthorized") == 0) {
-        s_error(req, 401, "authentication_error", "invalid_api_key",
-                "invalid API key");
-        return true;
-    }
-    return false;
-}
-
-static json_t *
-s_iso(long long ms)
-{
-    char iso[RL_CLOCK_ISO_LEN];
-    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
-                  : json_null();
-}
-
-static long long
-s_ll(const char *s)
-{
-    char *end = NULL;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    return (s && *end == '\0') ? v : 0;
-}
-
 /* ---- POST /v1/accounts ---------------------------------------------- */
 
 typedef struct {
@@ -107,8 +49,8 @@ s_on_signup(redisReply *reply, void *arg)
                               "account", "id", s->acct, "api_key", s->key.key,
                               "key_id", s->key.id, "credits",
                               (json_int_t)s->credits, "created_at",
-                              s_iso(rl_clock_wall_ms()));
-        s_reply_json(req, 201, o);
+                              http_json_time(rl_clock_wall_ms()));
+        http_reply_json(req, 201, o);
     }
     memset(s, 0, sizeof *s); /* the plaintext key */
     free(s);
@@ -127,7 +69,7 @@ s_signup_credits(broker_t *b, struct evhttp_request *req)
      * sign up when sign-up is open.) */
     if (strcmp(cfg->signup, "closed") == 0 ||
         (strcmp(cfg->signup, "admin") == 0 && !admin)) {
-        s_error(req, 403, "permission_error", "signup_closed",
+        http_reply_fail(req, 403, "permission_error", "signup_closed", NULL,
                 strcmp(cfg->signup, "closed") == 0
                     ? "sign-up is closed"
                     : "sign-up needs the admin token as Bearer");
@@ -174,7 +116,7 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
         rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) !=
             0) {
         free(s);
-        s_error(req, 503, "service_unavailable", "no_master_key",
+        http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                 "accounts cannot be created: no master key is configured");
         return;
     }
@@ -207,23 +149,23 @@ s_account_object(const redisReply *r)
     const redisReply *h = r->element[2];
     json_t *usage = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "jobs")),
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs")),
         "jobs_completed",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "jobs_completed")),
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs_completed")),
         "jobs_failed",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "jobs_failed")),
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs_failed")),
         "credits_granted",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "granted")),
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "granted")),
         "credits_debited",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "debited")),
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "debited")),
         "credits_refunded",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "refunded")));
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "refunded")));
     return json_pack(
         "{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
         rl_redis_reply_str(r->element[1]), "credits",
-        (json_int_t)s_ll(rl_redis_reply_field(h, 0, "credits")), "usage",
+        (json_int_t)http_num(rl_redis_reply_field(h, 0, "credits")), "usage",
         usage, "created_at",
-        s_iso(s_ll(rl_redis_reply_field(h, 0, "created_at"))));
+        http_json_time(http_num(rl_redis_reply_field(h, 0, "created_at"))));
 }
 
 static json_t *
@@ -241,7 +183,7 @@ s_ledger_list(const redisReply *r, const account_q_t *q)
         }
         json_t *at = json_object_get(e, "at");
         json_object_set_new(e, "created_at",
-                            s_iso(json_is_number(at)
+                            http_json_time(json_is_number(at)
                                       ? (long long)json_number_value(at)
                                       : 0));
         json_object_del(e, "at");
@@ -263,12 +205,12 @@ s_key_list(const redisReply *r)
     for (size_t i = 0; i + 3 < k->elements; i += 4) {
         const char *revoked = rl_redis_reply_str(k->element[i + 3]);
         json_array_append_new(
-            data,
-            json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key", "id",
-                      rl_redis_reply_str(k->element[i]), "prefix",
-                      rl_redis_reply_str(k->element[i + 1]), "created_at",
-                      s_iso(s_ll(rl_redis_reply_str(k->element[i + 2]))),
-                      "revoked_at", s_iso(s_ll(revoked))));
+            data, json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key",
+                            "id", rl_redis_reply_str(k->element[i]), "prefix",
+                            rl_redis_reply_str(k->element[i + 1]), "created_at",
+                            http_json_time(http_num(
+                                rl_redis_reply_str(k->element[i + 2]))),
+                            "revoked_at", http_json_time(http_num(revoked))));
     }
     return json_pack("{s:s, s:o}", "object", "list", "data", data);
 }
@@ -280,8 +222,8 @@ s_on_account(redisReply *reply, void *arg)
     account_q_t q = *(account_q_t *)p->data;
     free(p->data);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = s_tag(reply);
-    if (req == NULL || s_failed(req, tag))
+    const char *tag = http_script_tag(reply);
+    if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "ok") != 0 || reply->elements != 6) {
         http_reply_unavailable(req);
@@ -290,7 +232,7 @@ s_on_account(redisReply *reply, void *arg)
     json_t *o = q.view == VIEW_ACCOUNT  ? s_account_object(reply)
                 : q.view == VIEW_LEDGER ? s_ledger_list(reply, &q)
                                         : s_key_list(reply);
-    s_reply_json(req, 200, o);
+    http_reply_json(req, 200, o);
 }
 
 static void
@@ -344,8 +286,8 @@ api_accounts_ledger(broker_t *b, struct evhttp_request *req,
     const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
     TAILQ_INIT(&params);
     if (qs != NULL && evhttp_parse_query_str(qs, &params) != 0) {
-        s_error(req, 400, "invalid_request_error", "invalid_query",
-                "malformed query string");
+        http_reply_fail(req, 400, "invalid_request_error", "invalid_query",
+                        NULL, "malformed query string");
         return;
     }
     account_q_t q = {VIEW_LEDGER, 0, 0};
@@ -384,13 +326,14 @@ s_on_key_created(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     rl_apikey_t *k = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = s_tag(reply);
-    if (req != NULL && !s_failed(req, tag)) {
+    const char *tag = http_script_tag(reply);
+    if (req != NULL && !http_reply_script_failed(req, tag)) {
         if (strcmp(tag, "too_many") == 0)
-            s_error(req, 409, "invalid_request_error", "too_many_keys",
-                    "an account has at most 10 keys; revoke one first");
+            http_reply_fail(req, 409, "invalid_request_error", "too_many_keys",
+                            NULL,
+                            "an account has at most 10 keys; revoke one first");
         else
-            s_reply_json(req, 201,
+            http_reply_json(req, 201,
                          json_pack("{s:s, s:s, s:s, s:s}", "object",
                                    "api_key", "id", k->id, "api_key", k->key,
                                    "prefix", k->prefix));
@@ -410,10 +353,11 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
     if (!http_key_hash(req, hash))
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
-    if (rl_apikey_master(b->cfg, master) != 0 || rl_apikey_new(master, k) != 0) {
+    if (rl_apikey_master(b->cfg, master) != 0 ||
+        rl_apikey_new(master, k) != 0) {
         free(k);
-        s_error(req, 503, "service_unavailable", "no_master_key",
-                "keys cannot be created: no master key is configured");
+        http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
+                        "keys cannot be created: no master key is configured");
         return;
     }
     rl_keys_apikey(caller, sizeof caller, hash);
@@ -434,16 +378,17 @@ s_on_revoked(redisReply *reply, void *arg)
     char id[sizeof p->text];
     memcpy(id, p->text, sizeof id);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = s_tag(reply);
-    if (req == NULL || s_failed(req, tag))
+    const char *tag = http_script_tag(reply);
+    if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "not_found") == 0)
-        s_error(req, 404, "not_found", "key_not_found", "no such key");
+        http_reply_fail(req, 404, "not_found", "key_not_found", NULL,
+                        "no such key");
     else if (strcmp(tag, "last_key") == 0)
-        s_error(req, 409, "invalid_request_error", "last_key",
-                "the last active key cannot be revoked");
+        http_reply_fail(req, 409, "invalid_request_error", "last_key", NULL,
+                        "the last active key cannot be revoked");
     else
-        s_reply_json(req, 200,
+        http_reply_json(req, 200,
                      json_pack("{s:s, s:s, s:b}", "object", "api_key", "id",
                                id, "revoked", 1));
 }
@@ -456,7 +401,8 @@ api_accounts_key_revoke(broker_t *b, struct evhttp_request *req,
     if (!http_key_hash(req, hash))
         return;
     if (strlen(id) > 32 || strncmp(id, "key_", 4) != 0) {
-        s_error(req, 404, "not_found", "key_not_found", "no such key");
+        http_reply_fail(req, 404, "not_found", "key_not_found", NULL,
+                        "no such key");
         return;
     }
     rl_keys_apikey(caller, sizeof caller, hash);

@@ -29,18 +29,9 @@
 #define IMAGES_OLD "inputs.urls" /* the name on older Kinovi pages */
 
 static void
-s_reply_json(struct evhttp_request *req, int status, json_t *o)
-{
-    char *text = json_dumps(o, JSON_COMPACT);
-    http_reply(req, status, text);
-    free(text);
-    json_decref(o);
-}
-
-static void
 s_message(struct evhttp_request *req, int status, const char *msg)
 {
-    s_reply_json(req, status, json_pack("{s:s}", "message", msg));
+    http_reply_json(req, status, json_pack("{s:s}", "message", msg));
 }
 
 /* The task API's name of a /v1 field (a translation error already
@@ -111,7 +102,7 @@ s_error(struct evhttp_request *req, const submit_result_t *res)
         o = json_pack("{s:s}", "message", e ? e->message : "error");
     }
     http_retry_after(req, res->retry_after_s);
-    s_reply_json(req, res->status, o);
+    http_reply_json(req, res->status, o);
 }
 
 static void
@@ -121,7 +112,7 @@ s_on_created(const submit_result_t *res, void *arg)
     if (req == NULL)
         return;
     if (res->status == 202)
-        s_reply_json(req, 200, json_pack("{s:s}", "taskId", res->job_id));
+        http_reply_json(req, 200, json_pack("{s:s}", "taskId", res->job_id));
     else
         s_error(req, res);
 }
@@ -257,7 +248,7 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
     if (text == NULL || validate_submission_all(b->cfg, text, strlen(text),
                                                 &s, &errs) != 0) {
         size_t n = errs.n < VALIDATE_MAX_ERRORS ? errs.n : VALIDATE_MAX_ERRORS;
-        s_reply_json(req, 400, s_invalid(errs.items, n, image_field));
+        http_reply_json(req, 400, s_invalid(errs.items, n, image_field));
         free(text);
         return;
     }
@@ -301,7 +292,7 @@ s_on_record(redisReply *reply, void *arg)
             kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
         }
         rl_jobview_src_t src = {kv, n};
-        s_reply_json(req, 200, rl_taskview_record(&src));
+        http_reply_json(req, 200, rl_taskview_record(&src));
     }
 }
 

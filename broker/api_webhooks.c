@@ -39,47 +39,6 @@
 #define S_DELIVERIES "/deliveries"
 #define S_REDELIVER "/redeliver"
 
-static void
-s_reply_json(struct evhttp_request *req, int status, json_t *o)
-{
-    char *text = json_dumps(o, JSON_COMPACT);
-
-    http_reply(req, status, text);
-    free(text);
-    json_decref(o);
-}
-
-static void
-s_error(struct evhttp_request *req, int status, const char *type,
-        const char *code, const char *param, const char *msg)
-{
-    api_error_t e;
-
-    api_error_set(&e, status, type, code, param, "%s", msg);
-    http_reply_error(req, &e);
-}
-
-static const char *
-s_tag(const redisReply *r)
-{
-    return (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-               ? rl_redis_reply_str(r->element[0])
-               : NULL;
-}
-
-/* Answers a missing reply (503) or a refused key (401); true when
- * answered. */
-static bool
-s_failed(struct evhttp_request *req, const char *tag)
-{
-    if (tag == NULL)
-        http_reply_unavailable(req);
-    else if (strcmp(tag, "unauthorized") == 0)
-        s_error(req, 401, "authentication_error", "invalid_api_key", NULL,
-                "invalid API key");
-    return tag == NULL || strcmp(tag, "unauthorized") == 0;
-}
-
 /* Runs `script` for req with p->text = text and p->data = data; cb
  * gets the reply, or NULL at once when Redis cannot be asked. */
 static void
@@ -99,28 +58,10 @@ s_run(broker_t *b, struct evhttp_request *req, const char *script,
 static bool
 s_shape(struct evhttp_request *req, const redisReply *r, size_t n)
 {
-    if (strcmp(s_tag(r), "ok") == 0 && r->elements == n)
+    if (strcmp(http_script_tag(r), "ok") == 0 && r->elements == n)
         return true;
     http_reply_unavailable(req);
     return false;
-}
-
-static json_t *
-s_iso(long long ms)
-{
-    char iso[RL_CLOCK_ISO_LEN];
-
-    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
-                  : json_null();
-}
-
-static long long
-s_ll(const char *s)
-{
-    char *end = NULL;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-
-    return (s && *end == '\0') ? v : 0;
 }
 
 static bool
@@ -208,7 +149,7 @@ s_attempt(const char *raw)
     }
     at = json_object_get(e, "at");
     if (json_is_integer(at))
-        json_object_set_new(e, "at", s_iso(json_integer_value(at)));
+        json_object_set_new(e, "at", http_json_time(json_integer_value(at)));
     json_object_set_new(e, "object", json_string(
         json_object_get(e, "event") ? "webhook.event" : "webhook.attempt"));
     return e;
@@ -220,15 +161,16 @@ s_on_deliveries(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = s_tag(reply);
+    const char *tag = http_script_tag(reply);
     json_t *data;
 
     memcpy(id, p->text, sizeof id);
     req = http_pending_done(p);
-    if (req == NULL || s_failed(req, tag))
+    if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "not_found") == 0) {
-        s_error(req, 404, "not_found", "job_not_found", "id", "no such job");
+        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
+                        "no such job");
         return;
     }
     if (!s_shape(req, reply, 6))
@@ -240,12 +182,12 @@ s_on_deliveries(redisReply *reply, void *arg)
         if (e != NULL)
             json_array_append_new(data, e);
     }
-    s_reply_json(req, 200, json_pack(
+    http_reply_json(req, 200, json_pack(
         "{s:s, s:s, s:s, s:s?, s:s, s:I, s:o}", "object", "list", "job_id",
         id, "status", rl_redis_reply_str(reply->element[1]), "webhook_url",
         rl_redis_reply_str(reply->element[2]), "webhook_state",
         rl_redis_reply_str(reply->element[3]), "attempts",
-        (json_int_t)s_ll(rl_redis_reply_str(reply->element[4])), "data",
+        (json_int_t)http_num(rl_redis_reply_str(reply->element[4])), "data",
         data));
 }
 
@@ -262,7 +204,8 @@ api_webhooks_route_get(broker_t *b, struct evhttp_request *req,
     if (!http_key_hash(req, hash))
         return true;
     if (!s_job_of(tail, S_DELIVERIES, id, sizeof id)) {
-        s_error(req, 404, "not_found", "job_not_found", "id", "no such job");
+        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
+                        "no such job");
         return true;
     }
     s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2,
@@ -278,27 +221,29 @@ s_on_redeliver(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = s_tag(reply);
+    const char *tag = http_script_tag(reply);
     const char *status;
 
     memcpy(id, p->text, sizeof id);
     req = http_pending_done(p);
-    if (req == NULL || s_failed(req, tag))
+    if (req == NULL || http_reply_script_failed(req, tag))
         return;
     status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1])
                                  : NULL;
     if (strcmp(tag, "not_found") == 0)
-        s_error(req, 404, "not_found", "job_not_found", "id", "no such job");
-    else if (strcmp(tag, "not_terminal") == 0 ||
-             strcmp(tag, "no_webhook") == 0)
-        s_error(req, 409, "invalid_request_error", strcmp(tag, "no_webhook")
-                ? "job_not_terminal" : "no_webhook_url", "id",
-                "only a completed or failed job with a webhook_url can be "
-                "redelivered");
+        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
+                        "no such job");
+    else if (strcmp(tag, "not_terminal") == 0 || strcmp(tag, "no_webhook") == 0)
+        http_reply_fail(
+            req, 409, "invalid_request_error",
+            strcmp(tag, "no_webhook") ? "job_not_terminal" : "no_webhook_url",
+            "id",
+            "only a completed or failed job with a webhook_url can be "
+            "redelivered");
     else if (strcmp(tag, "ok") != 0 || status == NULL)
         http_reply_unavailable(req);
     else
-        s_reply_json(req, 202, json_pack(
+        http_reply_json(req, 202, json_pack(
             "{s:s, s:s, s:s, s:s, s:b}", "object", "webhook.redelivery",
             "id", id, "status", status, "event", rl_jobview_event(status),
             "queued", 1));
@@ -314,7 +259,7 @@ api_webhooks_redeliver(broker_t *b, struct evhttp_request *req,
 
     if (!s_job_of(tail, S_REDELIVER, id, sizeof id)) {
         bool job = strchr(tail, '/') == NULL; /* POST on a job: 405 */
-        s_error(req, job ? 405 : 404, "invalid_request_error",
+        http_reply_fail(req, job ? 405 : 404, "invalid_request_error",
                 job ? "method_not_allowed" : "route_not_found", NULL,
                 job ? "method not allowed on a job" : "no such route");
         return;
@@ -331,28 +276,32 @@ s_on_failed(redisReply *reply, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = s_tag(reply);
+    const char *tag = http_script_tag(reply);
     const redisReply *l;
     json_t *data;
     long long more = 0;
 
-    if (req == NULL || s_failed(req, tag) || !s_shape(req, reply, 3))
+    if (req == NULL || http_reply_script_failed(req, tag) ||
+        !s_shape(req, reply, 3))
         return;
     l = reply->element[1];
     data = json_array();
     for (size_t i = 0; i + 4 < l->elements; i += 5) {
         const char *status = rl_redis_reply_str(l->element[i + 2]);
-        json_array_append_new(data, json_pack(
-            "{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
-            "webhook.failed_event", "id", rl_redis_reply_str(l->element[i]),
-            "failed_at", s_iso(s_ll(rl_redis_reply_str(l->element[i + 1]))),
-            "status", status, "event",
-            status ? rl_jobview_event(status) : NULL, "webhook_url",
-            rl_redis_reply_str(l->element[i + 3]), "attempts",
-            (json_int_t)s_ll(rl_redis_reply_str(l->element[i + 4]))));
+        json_array_append_new(
+            data,
+            json_pack(
+                "{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
+                "webhook.failed_event", "id", rl_redis_reply_str(l->element[i]),
+                "failed_at",
+                http_json_time(http_num(rl_redis_reply_str(l->element[i + 1]))),
+                "status", status, "event",
+                status ? rl_jobview_event(status) : NULL, "webhook_url",
+                rl_redis_reply_str(l->element[i + 3]), "attempts",
+                (json_int_t)http_num(rl_redis_reply_str(l->element[i + 4]))));
     }
     rl_redis_reply_ll(reply->element[2], &more);
-    s_reply_json(req, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
+    http_reply_json(req, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
                                      "data", data, "has_more", more != 0));
 }
 
@@ -380,7 +329,7 @@ s_failed_query(struct evhttp_request *req, long long *since_ms, long *limit)
         bad = "limit";
     evhttp_clear_headers(&params);
     if (bad != NULL)
-        s_error(req, 400, "invalid_request_error", "invalid_query", bad,
+        http_reply_fail(req, 400, "invalid_request_error", "invalid_query", bad,
                 "since is epoch seconds or ISO 8601 UTC, limit 1..1000");
     return bad == NULL;
 }
@@ -410,14 +359,15 @@ s_on_recover(redisReply *reply, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = s_tag(reply);
+    const char *tag = http_script_tag(reply);
     long long n = 0, more = 0;
 
-    if (req == NULL || s_failed(req, tag) || !s_shape(req, reply, 3))
+    if (req == NULL || http_reply_script_failed(req, tag) ||
+        !s_shape(req, reply, 3))
         return;
     rl_redis_reply_ll(reply->element[1], &n);
     rl_redis_reply_ll(reply->element[2], &more);
-    s_reply_json(req, 202, json_pack("{s:s, s:I, s:b}", "object",
+    http_reply_json(req, 202, json_pack("{s:s, s:I, s:b}", "object",
                                      "webhook.recovery", "recovered",
                                      (json_int_t)n, "has_more", more != 0));
 }
@@ -486,22 +436,24 @@ s_on_settings(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     s_settings_t *s = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = s_tag(reply);
+    const char *tag = http_script_tag(reply);
     long long stored = 0, has = 0;
     json_t *o;
 
-    if (req == NULL || s_failed(req, tag) || !s_shape(req, reply, 6))
+    if (req == NULL || http_reply_script_failed(req, tag) ||
+        !s_shape(req, reply, 6))
         goto out;
     rl_redis_reply_ll(reply->element[3], &stored);
     rl_redis_reply_ll(reply->element[4], &has);
-    o = json_pack("{s:s, s:s?, s:s?, s:b, s:o}", "object", "account.webhooks",
-                  "signing", rl_redis_reply_str(reply->element[1]),
-                  "schedule", rl_redis_reply_str(reply->element[2]),
-                  "has_secret", has != 0, "previous_secret_expires_at",
-                  s_iso(s_ll(rl_redis_reply_str(reply->element[5]))));
+    o = json_pack(
+        "{s:s, s:s?, s:s?, s:b, s:o}", "object", "account.webhooks", "signing",
+        rl_redis_reply_str(reply->element[1]), "schedule",
+        rl_redis_reply_str(reply->element[2]), "has_secret", has != 0,
+        "previous_secret_expires_at",
+        http_json_time(http_num(rl_redis_reply_str(reply->element[5]))));
     if (stored)
         json_object_set_new(o, "secret", json_string(s->secret));
-    s_reply_json(req, 200, o);
+    http_reply_json(req, 200, o);
 out:
     explicit_bzero(s, sizeof *s);
     free(s);
@@ -594,7 +546,7 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req,
     s = rl_calloc(1, sizeof *s);
     if (s_new_secret(b->cfg, s) != 0) {
         free(s);
-        s_error(req, 503, "service_unavailable", "no_master_key", NULL,
+        http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                 "webhook secrets cannot be made: no master key is "
                 "configured");
         return;

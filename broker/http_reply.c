@@ -14,7 +14,9 @@
 #include <event2/keyvalq_struct.h>
 
 #include "rl_alloc.h"
+#include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_redis.h"
 
 void
 http_reply(struct evhttp_request *req, int status, const char *json)
@@ -46,6 +48,63 @@ http_reply_error(struct evhttp_request *req, const api_error_t *e)
     char *json = api_error_json(e);
     http_reply(req, e->status, json);
     free(json);
+}
+
+void
+http_reply_json(struct evhttp_request *req, int status, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT);
+    http_reply(req, status, text != NULL ? text : "{}");
+    free(text);
+    json_decref(o);
+}
+
+void
+http_reply_fail(struct evhttp_request *req, int status, const char *type,
+                const char *code, const char *param, const char *msg)
+{
+    api_error_t e;
+    api_error_set(&e, status, type, code, param, "%s", msg);
+    http_reply_error(req, &e);
+}
+
+const char *
+http_script_tag(const redisReply *r)
+{
+    return (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+               ? rl_redis_reply_str(r->element[0])
+               : NULL;
+}
+
+bool
+http_reply_script_failed(struct evhttp_request *req, const char *tag)
+{
+    if (tag == NULL) {
+        http_reply_unavailable(req);
+        return true;
+    }
+    if (strcmp(tag, "unauthorized") == 0) {
+        http_reply_fail(req, 401, "authentication_error", "invalid_api_key",
+                        NULL, "invalid API key");
+        return true;
+    }
+    return false;
+}
+
+json_t *
+http_json_time(long long ms)
+{
+    char iso[RL_CLOCK_ISO_LEN];
+    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
+                  : json_null();
+}
+
+long long
+http_num(const char *s)
+{
+    char *end = NULL;
+    long long v = s != NULL ? strtoll(s, &end, 10) : 0;
+    return (s != NULL && *end == '\0') ? v : 0;
 }
 
 void

@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
 #include "api_error.h"
 #include "broker.h"
 
@@ -41,6 +44,28 @@ void http_retry_after(struct evhttp_request *req, int seconds);
 
 /* Answers with the JSON error object of e. */
 void http_reply_error(struct evhttp_request *req, const api_error_t *e);
+
+/* Answers status with the JSON of o, which it takes (decref). */
+void http_reply_json(struct evhttp_request *req, int status, json_t *o);
+
+/* Answers an error object built from its parts (param may be NULL). */
+void http_reply_fail(struct evhttp_request *req, int status,
+                     const char *type, const char *code, const char *param,
+                     const char *msg);
+
+/* The tag of a script reply (its first element, "ok", "unauthorized"
+ * ...), or NULL when the reply is not such an array (NULL: unknown). */
+const char *http_script_tag(const redisReply *r);
+
+/* Answers the failures every account script shares: no answer (503) and
+ * a refused key (401). Returns true when it answered. */
+bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
+
+/* A stored epoch-ms time as JSON: its ISO 8601 text, or null for 0. */
+json_t *http_json_time(long long ms);
+
+/* A stored decimal field as a number: 0 when absent or not a number. */
+long long http_num(const char *s);
 
 /* The key of "Authorization: Bearer KEY", or NULL. */
 const char *http_bearer(struct evhttp_request *req);
