@@ -13,8 +13,14 @@ fsync=${FSYNC:-always}
 procs=${PROCS:-1 2}
 line="bench scaling fsync=$fsync"
 for n in $procs; do
-  s=$(BROKERS=$n REFS=0 FSYNCS=$fsync bench/submit.sh "$sub_secs" 64 | tee /dev/stderr | grep '^bench submit fsync=')
-  e=$(BROKERS=$n WORKERS=$n DELIVERERS=$n BULLMQ=0 FSYNC=$fsync bench/e2e.sh "$e2e_jobs" 64 | tee /dev/stderr | grep '^bench e2e ')
+  # Each part's own lines go to stderr; they are captured first, not teed
+  # to /dev/stderr, which would reopen (and truncate) a redirected log.
+  s=$(BROKERS=$n REFS=0 FSYNCS=$fsync bench/submit.sh "$sub_secs" 64)
+  printf '%s\n' "$s" >&2
+  s=$(grep '^bench submit fsync=' <<<"$s")
+  e=$(BROKERS=$n WORKERS=$n DELIVERERS=$n BULLMQ=0 FSYNC=$fsync bench/e2e.sh "$e2e_jobs" 64)
+  printf '%s\n' "$e" >&2
+  e=$(grep '^bench e2e ' <<<"$e")
   line+=" submit_rps_$n=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$s")"
   line+=" submit_p99_ms_$n=$(sed -n 's/.* p99_ms=\([^ ]*\).*/\1/p' <<<"$s")"
   line+=" e2e_jobs_per_s_$n=$(sed -n 's/.* reelay_jobs_per_s=\([^ ]*\).*/\1/p' <<<"$e")"
