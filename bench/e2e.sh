@@ -16,7 +16,9 @@
 # utime+stime of broker, worker, deliverer and Redis, or of the BullMQ
 # service, its worker and its Redis; the simulator, receiver and client
 # are shared and left out): on a box both pipelines saturate, the work
-# per job is the figure that tells them apart.
+# per job is the figure that tells them apart. first_attempt_p50_ms /
+# first_attempt_p99_ms: from each job's terminal write to the start of its
+# first webhook attempt (bench/first_attempt.lua, read from Redis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -77,6 +79,8 @@ run_reelay() {
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
   REELAY_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "${rp[@]}" "$rpid")"
+  local fa; fa=$(redis-cli -p "$rport" --eval bench/first_attempt.lua)
+  REELAY_LINE+=" first_attempt_p50_ms=$(field p50_ms " $fa") first_attempt_p99_ms=$(field p99_ms " $fa")"
   echo "$REELAY_LINE pipeline=reelay brokers=$nb workers=$nw deliverers=$nd fsync=$fsync"
   stop_pids "${rp[@]}" "$cpid" "$spid" "$rpid"
 }
@@ -120,6 +124,7 @@ cpu_per_job() {
 run_reelay
 line="bench e2e jobs=$jobs fsync=$fsync poll_ms=$poll brokers=$nb workers=$nw deliverers=$nd"
 line+=" reelay_jobs_per_s=$(field jobs_per_s "$REELAY_LINE") reelay_p99_ms=$(field p99_ms "$REELAY_LINE") reelay_lost=$(field lost "$REELAY_LINE") reelay_cpu_ms_per_job=$(field cpu_ms_per_job "$REELAY_LINE")"
+line+=" reelay_first_attempt_p99_ms=$(field first_attempt_p99_ms "$REELAY_LINE")"
 if [ "$bull" = 1 ]; then
   run_bullmq
   line+=" bullmq_jobs_per_s=$(field jobs_per_s "$BULL_LINE") bullmq_p99_ms=$(field p99_ms "$BULL_LINE") bullmq_lost=$(field lost "$BULL_LINE") bullmq_cpu_ms_per_job=$(field cpu_ms_per_job "$BULL_LINE")"
