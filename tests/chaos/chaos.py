@@ -553,13 +553,7 @@ class Chaos:
             a.bin, brokers=2, workers=3, deliverers=2,
             retry_schedule=RETRY_SCHEDULE,
             webhook_timeout_ms=WEBHOOK_TIMEOUT_MS, poll_interval_ms=100,
-            env=stack_env())
-        try:
-            c.start()
-        except BaseException:
-            c.dump_logs()
-            c.stop()
-            raise
+            env=stack_env()).__enter__()  # start; on failure dump, stop
         rc = 0
         try:
             accounts = [c.create_account(PRICE_CREDITS)

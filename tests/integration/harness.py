@@ -1003,7 +1003,46 @@ class ClusterTestCase(unittest.TestCase):
         return err
 
 
+class PerTestClusterCase(unittest.TestCase):
+    """Each test builds its own clusters with `self.cluster(...)`
+    (ENV: environment every cluster of the class starts with); they are
+    stopped after the test, and when it failed the tail of every process
+    log is printed first."""
+
+    BIN = DEFAULT_BIN
+    ENV = {}
+
+    def cluster(self, **kw):
+        env = dict(self.ENV)
+        env.update(kw.pop("env", {}))
+        c = Cluster(self.BIN, env=env, **kw).__enter__()
+        self._clusters.append(c)
+        return c
+
+    def setUp(self):
+        self._clusters = []
+
+    def run(self, result=None):
+        self._result = result
+        self._bad0 = self._bad_count()
+        return super().run(result)
+
+    def _bad_count(self):
+        r = getattr(self, "_result", None)
+        return (len(r.failures) + len(r.errors)) if r is not None else 0
+
+    def tearDown(self):
+        if self._bad_count() > self._bad0:
+            for c in self._clusters:
+                sys.stderr.write("\n===== %s failed; logs of %s =====\n"
+                                 % (self.id(), c.tmp))
+                c.dump_logs(60)
+        for c in self._clusters:
+            c.stop()
+
+
 def main():
-    """Parses --bin, hands it to every ClusterTestCase, runs unittest."""
-    ClusterTestCase.BIN = parse_bin()
+    """Parses --bin, hands it to every ClusterTestCase and
+    PerTestClusterCase, runs unittest."""
+    ClusterTestCase.BIN = PerTestClusterCase.BIN = parse_bin()
     unittest.main(verbosity=2)

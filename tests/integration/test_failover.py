@@ -8,7 +8,6 @@ Default catalog (deploy/reelay.ini): kling-v3 (sim-kling, 3 credits for
 5s) fails over to seedance (sim-seedance, 2) then kling-o3-pro (sim-kling,
 upstream kling-v2-master, 5: always more than what was charged)."""
 
-import json
 import os
 import secrets
 import sys

@@ -9,12 +9,10 @@ deliverer_status_listen (set here through the environment). Liveness is
 stalled (connected is not enough) and 200 again once it answers.
 """
 
-import json
 import os
 import signal
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402

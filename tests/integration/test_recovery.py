@@ -12,19 +12,14 @@ import fnmatch
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
-import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
-
-BIN = harness.DEFAULT_BIN
 
 # Fast recovery: a lease of 1 s, a reaper sweep every 200 ms.
 FAST = {
@@ -171,45 +166,10 @@ def post_raw(c, key, body, headers=None, broker=0, timeout=10):
                                   body, headers=h, timeout=timeout)
 
 
-class RecoveryCase(unittest.TestCase):
-    """Each test builds its own cluster with `self.cluster(...)`."""
+class RecoveryCase(harness.PerTestClusterCase):
+    """Each test builds its own cluster, with fast recovery (FAST)."""
 
-    def cluster(self, **kw):
-        env = dict(FAST)
-        env.update(kw.pop("env", {}))
-        c = harness.Cluster(BIN, env=env, **kw)
-        try:
-            c.start()
-        except BaseException:
-            c.dump_logs()
-            c.stop()
-            raise
-        self._clusters.append(c)
-        return c
-
-    def setUp(self):
-        self._clusters = []
-
-    def run(self, result=None):
-        self._result = result
-        self._bad0 = self._bad_count()
-        return super().run(result)
-
-    def _bad_count(self):
-        r = getattr(self, "_result", None)
-        return (len(r.failures) + len(r.errors)) if r is not None else 0
-
-    def _outcome_failed(self):
-        return self._bad_count() > self._bad0
-
-    def tearDown(self):  # dumps the logs when the test failed
-        if self._outcome_failed():
-            for c in self._clusters:
-                sys.stderr.write("\n===== %s failed; logs of %s =====\n"
-                                 % (self.id(), c.tmp))
-                c.dump_logs(60)
-        for c in self._clusters:
-            c.stop()
+    ENV = FAST
 
     def assert_alive(self, procs):
         dead = [p.name for p in procs if not p.alive()]
@@ -488,7 +448,7 @@ class Recovery(RecoveryCase):
         def peers():
             return harness.http_get(c.url("/readyz")).json()["workers"]
         wait_for(lambda: peers() == 2, 10, "broker knows 2 workers")
-        live, victim = c.workers[0], c.workers[1]
+        victim = c.workers[1]
         live0 = worker_stats(ports[0])["claimed"]
         reaped0 = int(c.redis.hget("rl:stats", "reaped") or 0)
         blog = c.brokers[0].log_path
@@ -850,7 +810,7 @@ CHILDREN = ("reelay-worker", "reelay-broker", "reelay-deliverer",
             "reelay-simulator", "reelay-receiver", "redis-server")
 
 
-class Launcher(unittest.TestCase):
+class Launcher(harness.PerTestClusterCase):
 
     def test_launcher_restarts_every_killed_child(self):
         P = harness.free_port
@@ -881,7 +841,7 @@ class Launcher(unittest.TestCase):
             "REELAY_HEALTH_INTERVAL_S": "3600",
         })
         log = open(os.path.join(tmp, "up.log"), "wb")
-        up = subprocess.Popen([os.path.join(BIN, "reelay"), "up", "-c",
+        up = subprocess.Popen([os.path.join(self.BIN, "reelay"), "up", "-c",
                                harness.CONFIG], env=env, cwd=tmp,
                               stdin=subprocess.DEVNULL, stdout=log,
                               stderr=subprocess.STDOUT)
@@ -979,5 +939,4 @@ class Launcher(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BIN = harness.parse_bin()
-    unittest.main(verbosity=2)
+    harness.main()

@@ -16,14 +16,11 @@ import os
 import signal
 import sys
 import threading
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import zmtp_push  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
-
-BIN = harness.DEFAULT_BIN
 
 
 def ok_count(c, jid):
@@ -41,40 +38,8 @@ def log_text(proc):
         return f.read().decode("utf-8", "replace")
 
 
-class SemanticsCase(unittest.TestCase):
+class SemanticsCase(harness.PerTestClusterCase):
     """Each test builds its own cluster with `self.cluster(...)`."""
-
-    def cluster(self, **kw):
-        c = harness.Cluster(BIN, **kw)
-        try:
-            c.start()
-        except BaseException:
-            c.dump_logs()
-            c.stop()
-            raise
-        self._clusters.append(c)
-        return c
-
-    def setUp(self):
-        self._clusters = []
-
-    def run(self, result=None):
-        self._result = result
-        self._bad0 = self._bad()
-        return super().run(result)
-
-    def _bad(self):
-        r = getattr(self, "_result", None)
-        return (len(r.failures) + len(r.errors)) if r is not None else 0
-
-    def tearDown(self):
-        if self._bad() > self._bad0:
-            for c in self._clusters:
-                sys.stderr.write("\n===== %s failed; logs of %s =====\n"
-                                 % (self.id(), c.tmp))
-                c.dump_logs(60)
-        for c in self._clusters:
-            c.stop()
 
     def submit(self, c, key, tag, render_ms=100):
         r = c.submit(key, video_body(
@@ -279,5 +244,4 @@ class FailOpen(SemanticsCase):
 
 
 if __name__ == "__main__":
-    BIN = harness.parse_bin()
-    unittest.main(verbosity=2)
+    harness.main()
