@@ -21,13 +21,7 @@ wsecs=${2:-5}
 build=${BUILD:-build}
 fsync=${FSYNC:-always}
 need_tools
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  stop_pids "${pids[@]}" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_scratch
 d=$tmp
 rport=$(free_port); hport=$(free_port); nport=$(free_port)
 rpid=$(start_redis "$d" "$rport" "$fsync"); pids+=("$rpid")

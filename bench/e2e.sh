@@ -32,13 +32,7 @@ bull=${BULLMQ:-1}
 timeout=${TIMEOUT:-$((60 + jobs / 200))}
 need_tools
 [ "$bull" = 1 ] && need_bullmq
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  stop_pids "${pids[@]}" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_scratch
 prompt="Product reveal animation on white background, slow dolly-in, soft studio light, 35mm lens [sim render_ms=0 steps=0]"
 
 run_reelay() {

@@ -24,13 +24,7 @@ render=${RENDER_MS:-600000}
 poll=${POLL_MS:-10000}
 conc=${CONC:-64}
 need_tools
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  stop_pids "${pids[@]}" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_scratch
 d=$tmp
 rport=$(free_port); hport=$(free_port); stport=$(free_port)
 rpid=$(start_redis "$d" "$rport" everysec); pids+=("$rpid")

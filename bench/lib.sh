@@ -144,6 +144,18 @@ stop_pids() {
   done
 }
 
+# bench_scratch: a temp dir in $tmp and a pid list in pids (append every
+# process started); on exit every one of them is stopped and $tmp removed.
+bench_scratch() {
+  tmp=$(mktemp -d)
+  pids=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  stop_pids "${pids[@]}" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+
 # rss_kb PID: resident set size in kB.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }

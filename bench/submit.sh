@@ -25,13 +25,7 @@ refs=${REFS:-1}
 fsyncs=${FSYNCS:-always everysec}
 need_tools
 [ "$refs" = 1 ] && need_bullmq
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  stop_pids "${pids[@]}" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+bench_scratch
 declare -A R
 
 # wrk_line FILE: the summary of one wrk run; sets LAST_RPS.
