@@ -20,9 +20,11 @@ import { pathToFileURL } from 'node:url';
 export function verifyCreativeAi(rawBody, signatureHeader, apiKey) {
   const expected = 'sha256=' +
     crypto.createHmac('sha256', apiKey).update(rawBody).digest('hex');
-  const received = String(signatureHeader || '');
-  return expected.length === received.length &&
-    crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(received));
+  const a = Buffer.from(expected);
+  const b = Buffer.from(String(signatureHeader || ''));
+  // timingSafeEqual throws on buffers of different byte lengths (a
+  // header of the right character count can still differ in bytes).
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
 // "Name: value" lines -> {lower-cased name: value}

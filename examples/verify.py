@@ -26,6 +26,7 @@ body before parsing it as JSON.
 import base64
 import hashlib
 import hmac
+import re
 import sys
 import time
 
@@ -49,7 +50,7 @@ def verify_standard(raw_body, headers, secret, now=None):
     signatures = headers.get("webhook-signature")
     if not (msg_id and stamp and signatures):
         return "missing webhook-id, webhook-timestamp or webhook-signature"
-    if not stamp.isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", stamp):
         return "malformed webhook-timestamp"
     now = time.time() if now is None else now
     if abs(now - int(stamp)) > TOLERANCE_S:

@@ -92,7 +92,7 @@ class ChaosCluster(harness.Cluster):
         env = self.env()
         env["REELAY_HTTP_LISTEN"] = "127.0.0.1:%d" % self.shared_http
         return self._spawn("%s-%d" % (role, i), [
-            os.path.join(self.bin, "reelay-broker"), "-c", harness.CONFIG,
+            os.path.join(self.bin, "reelay-broker"), "-c", self.config,
             "--index", str(i)], env=env)
 
     def url(self, path, broker=0):
@@ -464,10 +464,9 @@ class Chaos:
                                    j, len(ts), attempts))
             self.check_one_render_at_a_time(j, ts)
         # 3. credits
-        r = c.reelay("audit", "-c", harness.CONFIG, timeout=60)
-        if r.returncode != 0:
-            self.violation("audit", (r.stdout.decode() +
-                                     r.stderr.decode())[-3000:])
+        rc, out = c.audit()
+        if rc != 0:
+            self.violation("audit", out[-3000:])
         # 4. deliveries
         ds = c.deliveries()
         self.n_deliveries = len(ds)
@@ -661,6 +660,10 @@ def main():
         a.seed = random.randrange(1 << 30)
     print("chaos seed=%d bin=%s" % (a.seed, a.bin))
     sys.stdout.flush()
+
+    def on_term(signum, frame):  # unwinds through run()'s stack teardown
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_term)
     try:
         return Chaos(a).run()
     except Exception as e:

@@ -42,7 +42,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("REELAY_SOURCE") or os.path.normpath(
     os.path.join(HERE, "..", ".."))
-DEFAULT_BIN = "/work/main/build"
+DEFAULT_BIN = os.path.join(SOURCE, "build")
 CONFIG = os.path.join(SOURCE, "deploy", "reelay.ini")
 
 POLL_S = 0.02  # condition polling period of wait_for
@@ -52,7 +52,8 @@ POLL_S = 0.02  # condition polling period of wait_for
 
 def parse_bin(argv=None):
     """Removes "--bin DIR" / "--bin=DIR" from sys.argv and returns DIR
-    (default /work/main/build), so unittest.main() never sees it."""
+    (default: build/ of the source tree), so unittest.main() never sees
+    it."""
     argv = sys.argv if argv is None else argv
     out = DEFAULT_BIN
     i = 1
@@ -79,7 +80,9 @@ class WaitTimeout(AssertionError):
 def wait_for(cond, timeout, what, interval=POLL_S):
     """Polls cond() every `interval` seconds until it returns a truthy
     value, which is returned. Raises WaitTimeout naming `what` (and the
-    last value or exception seen) when `timeout` seconds pass."""
+    last value or exception seen) when `timeout` seconds pass. Errors of a
+    service not ready yet (any exception) are retried; an assertion
+    inside cond() is not: it must hold on every poll, and fails at once."""
     deadline = time.monotonic() + timeout
     last = None
     last_exc = None
@@ -89,6 +92,8 @@ def wait_for(cond, timeout, what, interval=POLL_S):
             last_exc = None
             if last:
                 return last
+        except AssertionError:
+            raise
         except Exception as e:  # conditions may hit not-yet-ready services
             last_exc = e
         if time.monotonic() >= deadline:
@@ -401,7 +406,15 @@ class Proc:
         return self.popen.poll() is None
 
     def stop(self, grace=3.0):
-        """SIGTERM by pid, SIGKILL after `grace` seconds."""
+        """SIGTERM by pid, SIGKILL after `grace` seconds; then closes the
+        pipe its listening address was read from, if any."""
+        try:
+            return self._stop(grace)
+        finally:
+            if self.popen.stdout is not None:
+                self.popen.stdout.close()
+
+    def _stop(self, grace):
         p = self.popen
         if p.poll() is not None:
             return p.returncode
@@ -762,6 +775,12 @@ class Cluster:
                               stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=timeout)
 
+    def audit(self, timeout=60.0):
+        """Runs `reelay audit` on the cluster's config: (exit status,
+        stdout + stderr as text)."""
+        r = self.reelay("audit", "-c", self.config, timeout=timeout)
+        return r.returncode, (r.stdout + r.stderr).decode("utf-8", "replace")
+
     def create_account(self, credits=50):
         """Returns (account id, API key); the receiver learns the key."""
         r = self.reelay("account", "create", "-c", self.config,
@@ -960,14 +979,10 @@ class ClusterTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.c = Cluster(cls.BIN, **cls.CLUSTER)
-        cls.c.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        c = getattr(cls, "c", None)
-        if c is not None:
-            c.stop()
+        # A class cleanup also runs when a subclass's setUpClass fails
+        # after this (tearDownClass would not).
+        cls.c = Cluster(cls.BIN, **cls.CLUSTER).__enter__()
+        cls.addClassCleanup(cls.c.stop)
 
     def run(self, result=None):
         before = (len(result.failures) + len(result.errors)) if result else 0

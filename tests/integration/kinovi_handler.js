@@ -56,12 +56,12 @@ const processed = new Set(); // taskIds already handled (idempotency)
 const log = [];
 
 function verify(rawBody, header) {
-  const received = String(header || '').replace(/^sha256=/, '');
+  const received = Buffer.from(String(header || '').replace(/^sha256=/, ''));
   return keys.some((k) => {
-    const expected = crypto.createHmac('sha256', k).update(rawBody)
-      .digest('hex');
+    const expected = Buffer.from(crypto.createHmac('sha256', k)
+      .update(rawBody).digest('hex'));
     return expected.length === received.length &&
-      crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(received));
+      crypto.timingSafeEqual(expected, received);
   });
 }
 

@@ -74,8 +74,7 @@ class Base(harness.ClusterTestCase):
         self.assertEqual(e.headers.get("retry-after"), "5", e.headers)
 
     def audit(self):
-        r = self.c.reelay("audit", "-c", self.c.config, timeout=30)
-        return r.returncode, r.stdout.decode() + r.stderr.decode()
+        return self.c.audit()
 
 
 class Refusal(Base):

@@ -38,9 +38,7 @@ class Audit(harness.ClusterTestCase):
             assert job["status"] == want, job
 
     def audit(self):
-        r = self.c.reelay("audit", "-c",
-                          getattr(self.c, "config", harness.CONFIG))
-        return r.returncode, r.stdout.decode()
+        return self.c.audit()
 
     def assert_clean(self):
         rc, out = self.audit()

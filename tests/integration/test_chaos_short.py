@@ -4,6 +4,7 @@ restarted and the webhook receiver fails or hangs; then every invariant
 is checked. The suite prints its summary line; any violation fails."""
 
 import os
+import signal
 import subprocess
 import sys
 import unittest
@@ -25,10 +26,23 @@ class ChaosShort(unittest.TestCase):
             args += ["--seed", seed]
         env = dict(os.environ)
         env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-        p = subprocess.run(args, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           env=env, timeout=240)
-        out = p.stdout.decode("utf-8", "replace")
+        # Its own process group: should it overrun, SIGTERM makes it stop
+        # the stack it started, and SIGKILL of the group takes the rest.
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env=env, start_new_session=True)
+        try:
+            raw, _ = p.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                raw, _ = p.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                raw, _ = p.communicate()
+            sys.stderr.write(raw.decode("utf-8", "replace")[-20000:])
+            self.fail("the chaos run overran 240 s")
+        out = raw.decode("utf-8", "replace")
         sys.stderr.write(out[-20000:])
         summary = [ln for ln in out.splitlines()
                    if ln.startswith("chaos jobs=")]

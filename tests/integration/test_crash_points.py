@@ -30,7 +30,6 @@ import os
 import re
 import sys
 import time
-import unittest
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -249,5 +248,4 @@ class CrashPoints(rec.RecoveryCase):
 
 
 if __name__ == "__main__":
-    rec.BIN = harness.parse_bin()
-    unittest.main(verbosity=2)
+    harness.main()

@@ -16,7 +16,6 @@ one helper, on keys of a throwaway account.
 import json
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -29,20 +28,15 @@ def prelude():
         return f.read() + "\n"
 
 
-class LuaMoney(unittest.TestCase):
+class LuaMoney(harness.ClusterTestCase):
+    CLUSTER = dict(brokers=1, workers=0, deliverers=0, simulator=False,
+                   receiver=False)
 
     @classmethod
     def setUpClass(cls):
-        cls.c = harness.Cluster(harness.DEFAULT_BIN, brokers=1, workers=0,
-                                deliverers=0, simulator=False,
-                                receiver=False)
-        cls.c.__enter__()  # stops what it started should the start fail
+        super().setUpClass()
         cls.r = cls.c.redis
         cls.lib = prelude()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.stop()
 
     def run_lua(self, body, *argv):
         return self.r.call("EVAL", self.lib + body, "0", *argv)
@@ -148,5 +142,4 @@ class LuaMoney(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    harness.DEFAULT_BIN = harness.parse_bin()
-    unittest.main(verbosity=2)
+    harness.main()

@@ -11,6 +11,7 @@ worker's jobs come back within about a second.
 import fnmatch
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def spawn_role(c, role, i, extra=None, name=None):
         env["REELAY_HTTP_LISTEN"] = "127.0.0.1:%d" % c.http_ports[i]
     env.update(extra or {})
     return c._spawn(name or "%s-%d-%d" % (role, i, len(c.procs)), [
-        os.path.join(c.bin, "reelay-" + role), "-c", harness.CONFIG,
+        os.path.join(c.bin, "reelay-" + role), "-c", c.config,
         "--index", str(i)], env=env)
 
 
@@ -74,16 +75,6 @@ def wait_broker_ready(c, i=0, timeout=15):
              timeout, "broker %d /readyz == 200" % i)
 
 
-def sim_tasks(c, needle):
-    r = c.sim_get("/_sim/tasks")
-    assert r.status == 200, r
-    return [t for t in r.json() if needle in t.get("prompt", "")]
-
-
-def sim_stats(c):
-    return c.sim_get("/_sim/stats").json()
-
-
 def worker_stats(port):
     """GET /stats of the worker status endpoint on port."""
     r = harness.http_get("http://127.0.0.1:%d/stats" % port)
@@ -107,9 +98,8 @@ def refunds(c, acct, job_id):
 
 
 def audit_ok(tc, c):
-    r = c.reelay("audit", "-c", harness.CONFIG, timeout=30)
-    tc.assertEqual(r.returncode, 0, "reelay audit failed:\n%s%s" % (
-        r.stdout.decode(), r.stderr.decode()))
+    rc, out = c.audit()
+    tc.assertEqual(rc, 0, "reelay audit failed:\n" + out)
 
 
 def job_ids(c, acct):
@@ -159,6 +149,10 @@ def wait_delivered_once(tc, c, acct, jid, timeout=15, settle=1.0):
               settle, "exactly one 2xx delivery of %s" % jid)
 
 
+def broker_readyz(c, broker=0):
+    return harness.http_get(c.url("/readyz", broker), timeout=2).status
+
+
 def post_raw(c, key, body, headers=None, broker=0, timeout=10):
     h = {"Authorization": "Bearer " + key}
     h.update(headers or {})
@@ -205,7 +199,7 @@ class Recovery(RecoveryCase):
         self.assertEqual(len(terminal_entries(done)), 1, done["history"])
         self.assertTrue(any("requeued" in (e.get("reason") or "")
                             for e in history(done)), done["history"])
-        tasks = sim_tasks(c, prompt)
+        tasks = c.sim_tasks(prompt)
         self.assertEqual(len(tasks), 1, "second render: %r" % tasks)
         self.assertEqual(tasks[0]["task_id"], task_id)
         self.assertEqual(len(debits(c, acct, jid)), 1, ledger(c, acct))
@@ -265,6 +259,10 @@ class Recovery(RecoveryCase):
             done = wait_terminal(c, acct, j, 25)
             self.assertEqual(done["status"], "completed", done)
             self.assertEqual(len(terminal_entries(done)), 1, done)
+        # Every job was debited before the kill and completed: the
+        # balance the AOF brought back is the one from before.
+        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"),
+                         before_credits)
         for j in ids:
             wait_for(lambda: c.job_hash(acct, j).get("wh_state") ==
                      "delivered", 20, "delivery of %s" % j)
@@ -308,8 +306,13 @@ class Recovery(RecoveryCase):
             g0 = time.monotonic()
             g = c.get_job(key, pre[0])
             gtook = time.monotonic() - g0
-            wait_for(lambda: time.monotonic() - stopped_at >= 1.5, 3,
-                     "1.5 s of stall")
+            # The stall lasts 1.5 s (longer than the lease), and the
+            # broker says it is not ready all along.
+            wait_for(lambda: broker_readyz(c) == 503, 1.5,
+                     "broker /readyz 503 during the stall")
+            holds_for(lambda: broker_readyz(c) == 503,
+                      max(0.0, 1.5 - (time.monotonic() - stopped_at)),
+                      "broker /readyz 503 during the stall")
         finally:
             os.kill(c.redis_proc.pid, signal.SIGCONT)
         for r, took in answers:
@@ -535,7 +538,7 @@ class Recovery(RecoveryCase):
 
         def rendering():
             hs = [c.job_hash(acct, j) for j in ids]
-            polled = {t["task_id"] for t in sim_tasks(c, "zombie ")
+            polled = {t["task_id"] for t in c.sim_tasks("zombie ")
                       if t["polls"] > 0}
             return hs if all(h.get("task_id") in polled and
                              worker_pid(h.get("owner")) == zombie.pid
@@ -557,7 +560,7 @@ class Recovery(RecoveryCase):
                                  "delivered" for j in ids) and
                      time.monotonic() - stopped >= 2 * lease, 20,
                      "every job finished and delivered by worker 1")
-            sim0 = sim_stats(c)["submits"]
+            sim0 = c.sim_stats()["submits"]
             before = c.redis.snapshot()
         finally:
             os.kill(zombie.pid, signal.SIGCONT)
@@ -576,9 +579,9 @@ class Recovery(RecoveryCase):
         # count, not by the simulator's, and each job still has the one
         # task the zombie started (worker 1 resumed it).
         self.assertEqual(z1["submits"], z0["submits"], (z0, z1))
-        self.assertEqual(sim_stats(c)["submits"], sim0)
+        self.assertEqual(c.sim_stats()["submits"], sim0)
         for i, j in enumerate(ids):
-            ts = sim_tasks(c, "zombie %d " % i)
+            ts = c.sim_tasks("zombie %d " % i)
             self.assertEqual([t["task_id"] for t in ts], [tasks0[j]], ts)
         # Every write it attempted was refused: each refusal Redis
         # counted (rl:stats stale_writes) is one the zombie counted,
@@ -655,7 +658,7 @@ class Recovery(RecoveryCase):
         self.assertEqual(rf[0]["credits"], int(done["credits"]))
         self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
                          start)
-        self.assertLessEqual(len(sim_tasks(c, prompt)), 3)
+        self.assertLessEqual(len(c.sim_tasks(prompt)), 3)
         wait_delivered_once(self, c, acct, jid)
         d = [x for x in c.deliveries(jid) if x["answered"] == 200][0]
         self.assertEqual(d["headers"].get("x-creativeai-event"),
@@ -724,7 +727,7 @@ class Recovery(RecoveryCase):
         # and it resumed the same upstream task after the first.
         self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
         self.assertEqual(int(c.redis.hget("rl:stats", "released") or 0), 2)
-        self.assertEqual(len(sim_tasks(c, prompt)), 1)
+        self.assertEqual(len(c.sim_tasks(prompt)), 1)
         wait_delivered_once(self, c, acct, jid)
         audit_ok(self, c)
         self.assert_alive(c.procs)
@@ -921,6 +924,7 @@ class Launcher(harness.PerTestClusterCase):
             raise
         finally:
             if up.poll() is None:
+                seen.update(children_of(up.pid))
                 up.terminate()
                 try:
                     up.wait(timeout=15)
@@ -934,7 +938,6 @@ class Launcher(harness.PerTestClusterCase):
                     except ProcessLookupError:
                         pass
             if not os.environ.get("REELAY_KEEP_TMP"):
-                import shutil
                 shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -251,8 +251,8 @@ class Defaults(ClassifyBase):
 
     @classmethod
     def setUpClass(cls):
-        cls.c = ConfigDefaults(cls.BIN)
-        cls.c.__enter__()
+        cls.c = ConfigDefaults(cls.BIN).__enter__()
+        cls.addClassCleanup(cls.c.stop)
         cls.acct, cls.key = cls.c.create_account(50)
 
     def test_default_schedule_and_timeout(self):

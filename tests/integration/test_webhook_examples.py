@@ -82,6 +82,7 @@ class Examples(harness.ClusterTestCase):
             raise AssertionError("missing %s (build first)" % cls.c_verifier)
         super().setUpClass()
         cls.work = tempfile.mkdtemp(prefix="reelay-examples-")
+        cls.addClassCleanup(shutil.rmtree, cls.work, ignore_errors=True)
         c = cls.c
         _, cls.seed_key = c.create_account(20)
         _, cls.std_key = c.create_account(20)
@@ -91,11 +92,6 @@ class Examples(harness.ClusterTestCase):
         cls.new_secret = cls.settings(cls.std_key,
                                       {"rotate_secret": True})["secret"]
         cls.rotating = cls.delivery(cls.std_key, "rotating")
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        shutil.rmtree(getattr(cls, "work", ""), ignore_errors=True)
 
     @classmethod
     def settings(cls, key, body):
@@ -182,6 +178,12 @@ class Examples(harness.ClusterTestCase):
         no_sig = {k: v for k, v in headers.items()
                   if k != "x-creativeai-signature"}
         self.expect(verifiers, no_sig, body, False, "no signature")
+        # The right number of characters, one of them not ASCII: more
+        # bytes than the signature (a byte-length compare must reject it,
+        # not throw).
+        sig = headers["x-creativeai-signature"]
+        odd = dict(headers, **{"x-creativeai-signature": sig[:-1] + "\u00e9"})
+        self.expect(verifiers, odd, body, False, "a non-ASCII signature")
 
     def test_seed_scheme_vector(self):
         v = SEED_VECTOR

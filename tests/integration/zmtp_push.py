@@ -6,20 +6,34 @@ sign_key, {field: value}]). Python standard library only; it speaks
 just enough of both formats for that one message.
 """
 
+import os
+import re
 import socket
 import struct
 
 RL_PROTO_VERSION = 1
 RL_MSG_COMPLETION = 5
 
-# The job fields a worker puts in a COMPLETION (worker/completion.c).
-COMPLETION_FIELDS = (
-    "id", "status", "model", "prompt", "duration", "aspect_ratio",
-    "webhook_url", "output_url", "credits", "credits_refunded",
-    "failover_used", "created_at", "completed_at", "error_code",
-    "error_message", "provider", "history", "wh_attempts", "api",
-    "output_resolution", "updated_at", "phase", "model_used",
-)
+def _completion_fields():
+    """The job fields a worker puts in a COMPLETION, read from the one
+    list the worker and the deliverer use (rl_jobview_webhook_fields in
+    common/rl_jobview.c), so this peer cannot drift from them."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "..", "common", "rl_jobview.c")
+    with open(src) as f:
+        text = f.read()
+    m = re.search(r"rl_jobview_webhook_fields\(size_t \*n\)\s*\{[^{]*"
+                  r"\{(.*?)\};", text, re.S)
+    if m is None:
+        raise RuntimeError("field list not found in %s" % src)
+    fields = tuple(re.findall(r'"([a-z_]+)"', m.group(1)))
+    if "id" not in fields or "status" not in fields:
+        raise RuntimeError("implausible field list in %s: %r"
+                           % (src, fields))
+    return fields
+
+
+COMPLETION_FIELDS = _completion_fields()
 
 
 # ---- msgpack (the subset a COMPLETION uses) -----------------------------
