@@ -374,8 +374,9 @@ s_answer(rcv_t *rcv, struct evhttp_request *req, int status)
 
     if (rcv->reply_bytes == 0)
         evbuffer_add_printf(out, "%s", status == 200 ? "ok" : "error");
-    for (size_t i = 0; i < sizeof block; i++)
-        block[i] = "0123456789abcdef"[i % 16];
+    else
+        for (size_t i = 0; i < sizeof block; i++)
+            block[i] = "0123456789abcdef"[i % 16];
     for (size_t left = rcv->reply_bytes; left > 0;) {
         size_t n = left < sizeof block ? left : sizeof block;
         evbuffer_add(out, block, n);
@@ -543,10 +544,13 @@ s_control(rcv_t *rcv, struct evhttp_request *req)
     if (!json_is_object(cmd))
         error = "body must be a JSON object";
     else if (fail == -1 || hang == -1 || status == -1 || bytes == -1 ||
-             (status >= 0 && status < 100))
-        error = "counts must be integers >= 0, status 100..599";
+             (status >= 0 && status < 200))
+        /* A 1xx is interim: the client would wait for the real answer. */
+        error = "counts must be integers >= 0, status 200..599";
     else if (bad_headers != NULL)
         error = bad_headers;
+    else if ((status >= 0 || headers != NULL) && fail < 0)
+        error = "status and headers go with fail_next";
     else if (key != NULL && !json_is_string(key))
         error = "key must be a string";
     else if (json_object_get(cmd, "whsec") != NULL &&

@@ -41,7 +41,7 @@
 #include "sim_script.h"
 
 #define SIM_ID_LEN 64
-#define SIM_KLING_DEFAULT_DURATION 5
+#define SIM_DEFAULT_DURATION_S 5 /* a task whose request names none */
 #define SIM_KLING_DURATION_MIN 3
 #define SIM_KLING_DURATION_MAX 15
 
@@ -159,6 +159,9 @@ void sim_reply_json(struct evhttp_request *req, int status, json_t *doc);
 void sim_reply_raw(struct evhttp_request *req, int status, const char *ctype,
                    const void *body, size_t len);
 
+/* Answers 200 with the few bytes of MP4 every simulated video is. */
+void sim_reply_video(struct evhttp_request *req);
+
 /* Answers err (not SIM_E_OK) in the body shape of api. */
 void sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
                    sim_err_t err);
@@ -190,6 +193,10 @@ const char *sim_header(struct evhttp_request *req, const char *name);
 
 /* The bearer token of req, or NULL; borrowed from req's headers. */
 const char *sim_bearer(struct evhttp_request *req);
+
+/* True when req carries a bearer token; else answers api's "missing
+ * auth" error and returns false. */
+bool sim_need_bearer(sim_t *sim, struct evhttp_request *req, sim_api_t api);
 
 /* The request body as a JSON object, or NULL. Caller owns. */
 json_t *sim_body_json(struct evhttp_request *req);
@@ -233,6 +240,10 @@ struct sim_task *sim_task_new(sim_t *sim, sim_api_t api, const char *model,
 
 /* Moves a non-terminal task to state, stamping updated_ms on a change. */
 void sim_task_set_state(struct sim_task *t, sim_state_t state);
+
+/* Cancels t when it is still queued or running (true); a finished task
+ * is left as it is (false). */
+bool sim_task_cancel(struct sim_task *t);
 
 /* Applies /_sim/behaviour and the prompt's submit directives. Returns
  * true when req has been answered or held, false to create the task. */

@@ -188,13 +188,11 @@ static void
 s_cancel(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
 {
     sim->cancels++;
-    if (t->state >= SIM_ST_SUCCEEDED) {
+    if (!sim_task_cancel(t)) {
         sim_reply_json(req, 400, json_pack("{s:s}", "status",
                                            "ALREADY_COMPLETED"));
         return;
     }
-    sim_task_set_state(t, SIM_ST_CANCELLED);
-    t->cancelled = true;
     sim_reply_json(req, 202, json_pack("{s:s}", "status",
                                        "CANCELLATION_REQUESTED"));
 }

@@ -91,6 +91,16 @@ sim_reply_raw(struct evhttp_request *req, int status, const char *ctype,
 }
 
 void
+sim_reply_video(struct evhttp_request *req)
+{
+    static const unsigned char mp4[] = {
+        0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2',
+        0, 0, 0, 0,    'm', 'p', '4', '2', 'i', 's', 'o', 'm',
+        0, 0, 0, 8,    'm', 'd', 'a', 't'};
+    sim_reply_raw(req, 200, "video/mp4", mp4, sizeof mp4);
+}
+
+void
 sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
               sim_err_t err)
 {
@@ -231,6 +241,15 @@ sim_bearer(struct evhttp_request *req)
     while (*auth == ' ')
         auth++;
     return *auth != '\0' ? auth : NULL;
+}
+
+bool
+sim_need_bearer(sim_t *sim, struct evhttp_request *req, sim_api_t api)
+{
+    if (sim_bearer(req) != NULL)
+        return true;
+    sim_api_error(sim, req, api, SIM_E_AUTH_MISSING);
+    return false;
 }
 
 json_t *

@@ -186,6 +186,16 @@ sim_task_set_state(struct sim_task *t, sim_state_t state)
 }
 
 bool
+sim_task_cancel(struct sim_task *t)
+{
+    if (t->state >= SIM_ST_SUCCEEDED)
+        return false;
+    sim_task_set_state(t, SIM_ST_CANCELLED);
+    t->cancelled = true;
+    return true;
+}
+
+bool
 sim_poll_scripted(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
 {
     unsigned n = 0;

@@ -67,10 +67,8 @@ s_submit(sim_t *sim, struct evhttp_request *req)
     struct sim_script sc;
 
     sim->submits++;
-    if (sim_bearer(req) == NULL) {
-        sim_kinovi_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_KINOVI))
         return;
-    }
     json_t *body = sim_body_json(req);
     json_t *inputs = json_object_get(body, "inputs");
     const char *model = sim_str(body, "model", NULL);
@@ -96,7 +94,7 @@ s_submit(sim_t *sim, struct evhttp_request *req)
         struct sim_task *t = sim_task_new(sim, SIM_API_KINOVI, model, prompt,
                                           &sc);
         t->duration_s = d != NULL ? (int)json_integer_value(d)
-                                  : SIM_KLING_DEFAULT_DURATION;
+                                  : SIM_DEFAULT_DURATION_S;
         sim_reply_json(req, 200, json_pack("{s:s}", "taskId", t->id));
     }
     json_decref(body);
@@ -143,10 +141,8 @@ s_poll(sim_t *sim, struct evhttp_request *req)
     char id[SIM_ID_LEN];
 
     sim->polls++;
-    if (sim_bearer(req) == NULL) {
-        sim_kinovi_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_KINOVI))
         return;
-    }
     if (!sim_query_arg(req, "taskId", id, sizeof id)) {
         sim_reply_json(req, 400, json_pack("{s:s}", "message",
                                            "Invalid taskId"));

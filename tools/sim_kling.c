@@ -121,7 +121,7 @@ static int
 s_kling_duration(const json_t *v)
 {
     if (v == NULL)
-        return SIM_KLING_DEFAULT_DURATION;
+        return SIM_DEFAULT_DURATION_S;
     const char *s = json_string_value(v);
     if (s == NULL || !isdigit((unsigned char)s[0]))
         return -1;

@@ -77,10 +77,8 @@ s_submit(sim_t *sim, struct evhttp_request *req)
     struct sim_script sc;
 
     sim->submits++;
-    if (sim_bearer(req) == NULL) {
-        sim_luma_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_LUMA))
         return;
-    }
     json_t *body = sim_body_json(req);
     const char *prompt = sim_str(body, "prompt", NULL);
     const char *model = sim_str(body, "model", "ray-2");
@@ -105,10 +103,8 @@ static void
 s_poll(sim_t *sim, struct evhttp_request *req, const char *id)
 {
     sim->polls++;
-    if (sim_bearer(req) == NULL) {
-        sim_luma_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_LUMA))
         return;
-    }
     struct sim_task *t = sim_task_of(sim, id, SIM_API_LUMA);
     if (t == NULL)
         sim_luma_error(sim, req, SIM_E_NOT_FOUND);

@@ -82,10 +82,8 @@ s_submit(sim_t *sim, struct evhttp_request *req)
     struct sim_script sc;
 
     sim->submits++;
-    if (sim_bearer(req) == NULL) {
-        sim_minimax_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_MINIMAX))
         return;
-    }
     json_t *body = sim_body_json(req);
     const char *model = sim_str(body, "model", NULL);
     const char *prompt = sim_str(body, "prompt", "");
@@ -150,10 +148,8 @@ s_query(sim_t *sim, struct evhttp_request *req)
     char id[SIM_ID_LEN];
 
     sim->polls++;
-    if (sim_bearer(req) == NULL) {
-        sim_minimax_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_MINIMAX))
         return;
-    }
     struct sim_task *t = NULL;
     if (sim_query_arg(req, "task_id", id, sizeof id))
         t = sim_task_of(sim, id, SIM_API_MINIMAX);
@@ -168,10 +164,8 @@ s_retrieve(sim_t *sim, struct evhttp_request *req)
 {
     char id[SIM_ID_LEN + 2], url[SIM_ID_LEN + 128];
 
-    if (sim_bearer(req) == NULL) {
-        sim_minimax_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_MINIMAX))
         return;
-    }
     struct sim_task *t = NULL;
     if (sim_query_arg(req, "file_id", id, sizeof id) && id[0] == 'f')
         t = sim_task_of(sim, id + 1, SIM_API_MINIMAX);

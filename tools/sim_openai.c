@@ -28,8 +28,6 @@
 #define SIM_OPENAI_POLL_AFTER "1000"
 
 static const char s_videos[] = "/openai/v1/videos";
-static const unsigned char s_bytes[] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p',
-                                        'm', 'p', '4', '2'};
 
 void
 sim_openai_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
@@ -121,10 +119,8 @@ s_submit(sim_t *sim, struct evhttp_request *req)
     struct sim_script sc;
 
     sim->submits++;
-    if (sim_bearer(req) == NULL) {
-        sim_openai_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_OPENAI))
         return;
-    }
     json_t *body = sim_body_json(req);
     const char *prompt = sim_str(body, "prompt", NULL);
     const char *model = sim_str(body, "model", "sora-2");
@@ -155,10 +151,8 @@ s_video(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
         sim->cancels++;
     else if (!content)
         sim->polls++;
-    if (sim_bearer(req) == NULL) {
-        sim_openai_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_OPENAI))
         return;
-    }
     struct sim_task *t = sim_task_of(sim, id, SIM_API_OPENAI);
     if (t == NULL) {
         sim_openai_error(sim, req, SIM_E_NOT_FOUND);
@@ -169,7 +163,7 @@ s_video(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
                                            "deleted", 1));
     } else if (content) {
         if (t->state == SIM_ST_SUCCEEDED)
-            sim_reply_raw(req, 200, "video/mp4", s_bytes, sizeof s_bytes);
+            sim_reply_video(req);
         else
             sim_openai_error(sim, req, SIM_E_NOT_FOUND);
     } else if (!sim_poll_scripted(sim, req, t)) {

@@ -126,7 +126,7 @@ s_create(sim_t *sim, struct evhttp_request *req, const char *model)
                                           prompt, &sc);
         json_t *d = json_object_get(input, "duration");
         t->duration_s = json_is_integer(d) ? (int)json_integer_value(d)
-                                           : SIM_KLING_DEFAULT_DURATION;
+                                           : SIM_DEFAULT_DURATION_S;
         sim_reply_json(req, 201, s_pred_json(sim, t));
     }
     json_decref(body);
@@ -147,10 +147,7 @@ s_pred(sim_t *sim, struct evhttp_request *req, const char *id, bool cancel)
     if (t == NULL) {
         sim_replicate_error(sim, req, SIM_E_NOT_FOUND);
     } else if (cancel) {
-        if (t->state < SIM_ST_SUCCEEDED) {
-            sim_task_set_state(t, SIM_ST_CANCELLED);
-            t->cancelled = true;
-        }
+        sim_task_cancel(t);
         sim_reply_json(req, 200, s_pred_json(sim, t));
     } else if (!sim_poll_scripted(sim, req, t)) {
         sim_reply_json(req, 200, s_pred_json(sim, t));

@@ -45,10 +45,8 @@ static bool
 s_check(sim_t *sim, struct evhttp_request *req)
 {
     const char *ver = sim_header(req, "X-Runway-Version");
-    if (sim_bearer(req) == NULL) {
-        sim_runway_error(sim, req, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_RUNWAY))
         return false;
-    }
     if (ver == NULL || strcmp(ver, SIM_RUNWAY_VERSION) != 0) {
         sim_reply_json(req, 400,
                        json_pack("{s:s}", "error",
@@ -92,7 +90,7 @@ s_submit(sim_t *sim, struct evhttp_request *req, bool i2v)
                                           &sc);
         t->i2v = i2v;
         t->duration_s = dur != NULL ? (int)json_integer_value(dur)
-                                    : SIM_KLING_DEFAULT_DURATION;
+                                    : SIM_DEFAULT_DURATION_S;
         sim_reply_json(req, 200, json_pack("{s:s}", "id", t->id));
     }
     json_decref(body);
@@ -157,12 +155,8 @@ s_task(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
         sim_runway_error(sim, req, SIM_E_NOT_FOUND);
     } else if (m == EVHTTP_REQ_DELETE) {
         /* Cancels PENDING, THROTTLED or RUNNING; deletes the others. */
-        if (t->state < SIM_ST_SUCCEEDED) {
-            sim_task_set_state(t, SIM_ST_CANCELLED);
-            t->cancelled = true;
-        } else {
+        if (!sim_task_cancel(t))
             t->deleted = true;
-        }
         sim_reply_raw(req, 204, "application/json", "", 0);
     } else if (!sim_poll_scripted(sim, req, t)) {
         sim_reply_json(req, 200, s_task_json(sim, t));

@@ -62,7 +62,7 @@ s_ark_duration(const json_t *body, const char *prompt)
         if (end != NULL && n > 0 && n <= SIM_KLING_DURATION_MAX)
             return (int)n;
     }
-    return SIM_KLING_DEFAULT_DURATION;
+    return SIM_DEFAULT_DURATION_S;
 }
 
 void
@@ -144,10 +144,8 @@ s_ark_task_json(const sim_t *sim, const struct sim_task *t)
 static struct sim_task *
 s_ark_lookup(sim_t *sim, struct evhttp_request *req, const char *id)
 {
-    if (sim_bearer(req) == NULL) {
-        sim_api_error(sim, req, SIM_API_SEEDANCE, SIM_E_AUTH_MISSING);
+    if (!sim_need_bearer(sim, req, SIM_API_SEEDANCE))
         return NULL;
-    }
     struct sim_task *t = sim_task_find(sim, id);
     if (t == NULL || t->api != SIM_API_SEEDANCE || t->deleted) {
         sim_api_error(sim, req, SIM_API_SEEDANCE, SIM_E_NOT_FOUND);
@@ -172,11 +170,7 @@ sim_seedance_cancel(sim_t *sim, struct evhttp_request *req, const char *id)
     struct sim_task *t = s_ark_lookup(sim, req, id);
     if (t == NULL)
         return;
-    if (t->state < SIM_ST_SUCCEEDED) {
-        sim_task_set_state(t, SIM_ST_CANCELLED);
-        t->cancelled = true;
-    } else {
+    if (!sim_task_cancel(t))
         t->deleted = true;
-    }
     sim_reply_json(req, 200, json_object());
 }

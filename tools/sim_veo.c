@@ -34,8 +34,7 @@
 static const char s_models[] = "/veo/v1beta/models/";
 static const char s_files[] = "/veo/v1beta/files/";
 static const char s_lro[] = ":predictLongRunning";
-static const unsigned char s_bytes[] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p',
-                                        'm', 'p', '4', '2'};
+static const char s_root[] = "/veo/v1beta/"; /* operation names follow */
 
 void
 sim_veo_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
@@ -191,29 +190,23 @@ s_poll(sim_t *sim, struct evhttp_request *req, const char *rest,
     if (t == NULL || strcmp(t->model, model) != 0)
         sim_veo_error(sim, req, SIM_E_NOT_FOUND);
     else if (!sim_poll_scripted(sim, req, t))
-        sim_reply_json(req, 200, s_op_json(sim, t, path + 12));
+        sim_reply_json(req, 200, s_op_json(sim, t, path + sizeof s_root - 1));
     return true;
 }
 
 static void
-s_download(sim_t *sim, struct evhttp_request *req, const char *rest)
+s_download(sim_t *sim, struct evhttp_request *req, const char *path)
 {
-    static const char tail[] = ":download";
-    size_t n = strlen(rest);
     char id[SIM_ID_LEN];
     if (!s_auth(sim, req))
         return;
     struct sim_task *t = NULL;
-    if (n > sizeof tail - 1 && n - (sizeof tail - 1) < sizeof id &&
-        strcmp(rest + n - (sizeof tail - 1), tail) == 0) {
-        memcpy(id, rest, n - (sizeof tail - 1));
-        id[n - (sizeof tail - 1)] = '\0';
+    if (sim_path_id(path, s_files, ":download", id, sizeof id))
         t = sim_task_of(sim, id, SIM_API_VEO);
-    }
     if (t == NULL || t->state != SIM_ST_SUCCEEDED)
         sim_veo_error(sim, req, SIM_E_NOT_FOUND);
     else
-        sim_reply_raw(req, 200, "video/mp4", s_bytes, sizeof s_bytes);
+        sim_reply_video(req);
 }
 
 bool
@@ -227,7 +220,7 @@ sim_veo_route(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
         return false;
     if (strncmp(path, s_files, sizeof s_files - 1) == 0) {
         if (m == EVHTTP_REQ_GET)
-            s_download(sim, req, path + sizeof s_files - 1);
+            s_download(sim, req, path);
         else
             sim_not_allowed(req);
         return true;

@@ -46,10 +46,6 @@ static const char s_kling_t2v[] = "/v1/videos/text2video";
 static const char s_kling_i2v[] = "/v1/videos/image2video";
 static const char s_ark_tasks[] = "/api/v3/contents/generations/tasks";
 static const char s_output[] = "/output/";
-static const unsigned char s_mp4[] = {
-    0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2',
-    0, 0, 0, 0,    'm', 'p', '4', '2', 'i', 's', 'o', 'm',
-    0, 0, 0, 8,    'm', 'd', 'a', 't'};
 
 /* A request held unanswered until its client disconnects. libevent 2.1
  * stops reading a connection while its request is being handled, so it
@@ -295,22 +291,15 @@ s_dispatch_api(sim_t *sim, struct evhttp_request *req,
 
 /* GET /output/<task_id>.mp4: a few bytes of MP4 for a known task. */
 static void
-s_output_get(sim_t *sim, struct evhttp_request *req, const char *name)
+s_output_get(sim_t *sim, struct evhttp_request *req, const char *path)
 {
     char id[SIM_ID_LEN];
-    size_t len = strlen(name);
-    static const char ext[] = ".mp4";
 
-    if (len > sizeof ext - 1 && len - (sizeof ext - 1) < sizeof id &&
-        strcmp(name + len - (sizeof ext - 1), ext) == 0) {
-        memcpy(id, name, len - (sizeof ext - 1));
-        id[len - (sizeof ext - 1)] = '\0';
-        if (sim_task_find(sim, id) != NULL) {
-            sim_reply_raw(req, 200, "video/mp4", s_mp4, sizeof s_mp4);
-            return;
-        }
-    }
-    sim_reply_json(req, 404, json_pack("{s:s}", "error", "not found"));
+    if (sim_path_id(path, s_output, ".mp4", id, sizeof id) &&
+        sim_task_find(sim, id) != NULL)
+        sim_reply_video(req);
+    else
+        sim_reply_json(req, 404, json_pack("{s:s}", "error", "not found"));
 }
 
 static void
@@ -326,7 +315,7 @@ s_dispatch(struct evhttp_request *req, void *arg)
         return;
     if (m == EVHTTP_REQ_GET &&
         strncmp(path, s_output, sizeof s_output - 1) == 0) {
-        s_output_get(sim, req, path + sizeof s_output - 1);
+        s_output_get(sim, req, path);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/stats") == 0) {
         s_ctl_stats(sim, req);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/tasks") == 0) {
