@@ -37,15 +37,15 @@ key=$("$build/reelay" account create -c deploy/reelay.ini --credits 1000000000 |
 "$build/reelay-broker" -c deploy/reelay.ini 2>"$d/broker.log" & bpid=$!; pids+=("$bpid")
 "$build/reelay-worker" -c deploy/reelay.ini 2>"$d/worker.log" & wpid=$!; pids+=("$wpid")
 wait_http "http://127.0.0.1:$hport/readyz"
-node bench/e2e-client.js --label delivery_fill --no-wait \
+fill=$(node bench/e2e-client.js --label delivery_fill --no-wait \
   --url "http://127.0.0.1:$hport/v1/video/generations" --key "$key" --n "$jobs" \
   --conc 64 --prompt "Delivery bench [sim render_ms=0 steps=0]" \
-  --webhook "http://127.0.0.1:$nport/webhooks/creativeai"
-deadline=$(( $(now_ms) + 150000 ))
-while [ "$(redis-cli -p "$rport" zcard rl:outbox)" -lt "$jobs" ]; do
-  [ "$(now_ms)" -gt "$deadline" ] && { echo "outbox did not fill" >&2; exit 1; }
-  sleep 0.2
-done
+  --webhook "http://127.0.0.1:$nport/webhooks/creativeai")
+echo "$fill"
+accepted=$(sed -n 's/.* accepted=\([0-9]*\).*/\1/p' <<<"$fill")
+[ "${accepted:-0}" -gt 0 ] || { echo "no job accepted" >&2; exit 1; }
+outbox_full() { [ "$(redis-cli -p "$rport" zcard rl:outbox)" -ge "$accepted" ]; }
+wait_until 150 "the outbox holding all $accepted jobs" outbox_full
 stop_pids "$wpid" "$bpid"
 t0=$(now_ms)
 "$build/reelay-deliverer" -c deploy/reelay.ini 2>"$d/deliverer.log" & dpid=$!; pids+=("$dpid")

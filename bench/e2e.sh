@@ -64,10 +64,11 @@ run_reelay() {
   done
   pids+=("${rp[@]}")
   wait_http "http://127.0.0.1:$hport/readyz"
-  for _ in $(seq 1 200); do
-    [ "$(redis-cli -p "$rport" zcard rl:workers)" -ge "$nw" ] && break; sleep 0.05
-  done
-  sleep 0.5
+  # Every worker registered, and the broker has heard its capacity.
+  workers_in() { [ "$(redis-cli -p "$rport" zcard rl:workers)" -ge "$nw" ] &&
+    curl -fs "http://127.0.0.1:$hport/readyz" | python3 -c \
+      "import json,sys; sys.exit(json.load(sys.stdin)['workers'] < $nw)"; }
+  wait_until 10 "$nw workers registered with the broker" workers_in
   REELAY_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
     --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
@@ -98,7 +99,7 @@ run_bullmq() {
   node bench/bullmq/pipeline.js worker >"$d/worker.log" 2>&1 & local wk=$!
   pids+=("$svc" "$wk")
   wait_http "http://127.0.0.1:$hport/readyz"
-  for _ in $(seq 1 200); do grep -q ready "$d/worker.log" && break; sleep 0.05; done
+  wait_until 10 "the BullMQ worker ready" grep -q ready "$d/worker.log"
   BULL_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
     --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \

@@ -42,7 +42,7 @@ key=$("$build/reelay" account create -c deploy/reelay.ini --credits 1000000000 |
 "$build/reelay-worker" -c deploy/reelay.ini 2>"$d/worker.log" & wpid=$!; pids+=("$wpid")
 wait_http "http://127.0.0.1:$hport/readyz"
 wait_http "http://127.0.0.1:$stport/readyz"
-sleep 1
+sleep 1 # the idle baseline: what the worker holds before any job
 rss_idle=$(rss_kb "$wpid")
 t0=$(now_ms)
 sub=$(node bench/e2e-client.js --label inflight_submit --no-wait \

@@ -1,8 +1,26 @@
 # Shared helpers of the bench/ scripts: free ports, a private Redis, and
 # parsing wrk's output into one "bench NAME key=value ..." line.
 
+# free_port: a loopback port nobody listens on, from 20000-32000: below
+# the kernel's ephemeral range, which every outgoing connection (curl,
+# hiredis, ZeroMQ) draws from, so none of them can take it before the
+# server binds (tests/integration/harness.py does the same).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    raise SystemExit("no free port in 20000-32000")'
 }
 
 # start_redis DIR PORT FSYNC: a private redis-server with AOF on.
@@ -19,6 +37,25 @@ wait_redis() {
   done
   echo "redis on $1 did not start" >&2
   return 1
+}
+
+# wait_until SECONDS WHAT CMD...: runs CMD every 50 ms until it succeeds;
+# after SECONDS says WHAT did not happen and fails.
+wait_until() {
+  local secs=$1 what=$2 deadline; shift 2
+  deadline=$(( $(date +%s%3N) + secs * 1000 ))
+  until "$@"; do
+    if [ "$(date +%s%3N)" -gt "$deadline" ]; then
+      echo "timed out after ${secs} s: $what" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# listeners PORT: how many sockets listen on 127.0.0.1:PORT (/proc/net/tcp).
+listeners() {
+  awk -v p="$(printf '%04X' "$1")" '$2 == "0100007F:" p && $4 == "0A"' /proc/net/tcp | wc -l
 }
 
 wait_http() {
@@ -111,11 +148,9 @@ reelay_env() {
   export REELAY_SECURITY_MASTER_KEY=${REELAY_SECURITY_MASTER_KEY:-$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
   export REELAY_LAUNCHER_LOG_LEVEL=warn REELAY_HEALTH_INTERVAL_S=3600
   export REELAY_WEBHOOK_OUTBOX_SCAN_MS=${REELAY_WEBHOOK_OUTBOX_SCAN_MS:-100}
-  # The deliverer has no private-address guard today; if a webhook
-  # allowlist key appears in rl_config.c, open loopback for the receiver.
-  if grep -q '"webhook", *"allow"' common/rl_config.c 2>/dev/null; then
-    export REELAY_WEBHOOK_ALLOW=127.0.0.0/8
-  fi
+  # The receivers are on loopback, which the SSRF guard refuses unless
+  # allowed.
+  export REELAY_WEBHOOK_ALLOW=127.0.0.0/8
 }
 
 # start_listening LOG BIN ARGS...: starts a tool that prints "listening

@@ -50,8 +50,11 @@ run_reelay() {
     "$build/reelay-broker" -c deploy/reelay.ini --index "$i" 2>"$d/broker-$i.log" &
     bp+=($!); pids+=($!)
   done
+  # One broker answering is enough for readyz; wait until every broker
+  # of the shared port (SO_REUSEPORT) has its own listening socket.
   wait_http "http://127.0.0.1:$hport/readyz"
-  sleep 0.3
+  all_listening() { [ "$(listeners "$hport")" -ge "$brokers" ]; }
+  wait_until 10 "$brokers brokers listening on $hport" all_listening
   wrk_run "$d/wrk.txt" "http://127.0.0.1:$hport/v1/video/generations" "$key"
   local accepted
   accepted=$(redis-cli -p "$rport" hget rl:stats jobs_accepted)
