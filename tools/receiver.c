@@ -520,8 +520,9 @@ s_check_headers(const json_t *v)
 
 /* POST /_control: {"fail_next":N,"status":S,"headers":{name: value}},
  * {"hang_next":N}, {"reply_bytes":N}, {"key":"K"}, {"whsec":"whsec_…"},
- * {"reset":true}; combinable. headers go on the failed answers (a new
- * fail_next without them clears them); reply_bytes sets the body size
+ * {"reset":true}; combinable. status (200..599, default 500) and headers
+ * go on the failed answers and only with fail_next (a new fail_next
+ * without headers clears them); reply_bytes sets the body size
  * of every answer from now on (0: "ok" or "error"). */
 static void
 s_control(rcv_t *rcv, struct evhttp_request *req)
