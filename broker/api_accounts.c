@@ -222,7 +222,7 @@ s_on_account(redisReply *reply, void *arg)
     account_q_t q = *(account_q_t *)p->data;
     free(p->data);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "ok") != 0 || reply->elements != 6) {
@@ -326,7 +326,7 @@ s_on_key_created(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     rl_apikey_t *k = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     if (req != NULL && !http_reply_script_failed(req, tag)) {
         if (strcmp(tag, "too_many") == 0)
             http_reply_fail(req, 409, "invalid_request_error", "too_many_keys",
@@ -378,7 +378,7 @@ s_on_revoked(redisReply *reply, void *arg)
     char id[sizeof p->text];
     memcpy(id, p->text, sizeof id);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "not_found") == 0)

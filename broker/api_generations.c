@@ -77,11 +77,7 @@ s_job_object(struct evhttp_request *req, const redisReply *reply)
         kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
     }
     rl_jobview_src_t src = {kv, n};
-    json_t *o = rl_jobview_api(&src, rl_clock_wall_ms());
-    char *text = json_dumps(o, JSON_COMPACT);
-    http_reply(req, 200, text);
-    free(text);
-    json_decref(o);
+    http_reply_json(req, 200, rl_jobview_api(&src, rl_clock_wall_ms()));
 }
 
 static void
@@ -91,26 +87,17 @@ s_on_job(redisReply *reply, void *arg)
     char job_id[sizeof p->text];
     memcpy(job_id, p->text, sizeof job_id);
     struct evhttp_request *req = http_pending_done(p);
-    if (req == NULL)
+    const char *tag = rl_redis_reply_tag(reply);
+    if (req == NULL || http_reply_script_failed(req, tag))
         return;
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
-    api_error_t e;
-    if (tag == NULL) {
-        http_reply_unavailable(req);
-    } else if (strcmp(tag, "unauthorized") == 0) {
-        api_error_set(&e, 401, "authentication_error", "invalid_api_key",
-                      NULL, "invalid API key");
-        http_reply_error(req, &e);
-    } else if (strcmp(tag, "ok") != 0) {
+    if (strcmp(tag, "ok") != 0) {
+        api_error_t e;
         api_error_set(&e, 404, "not_found", "job_not_found", "id",
                       "no job '%s'", job_id);
         http_reply_error(req, &e);
-    } else {
-        s_job_object(req, reply);
+        return;
     }
+    s_job_object(req, reply);
 }
 
 static bool
@@ -136,10 +123,8 @@ api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
     if (!http_key_hash(req, key_hash))
         return;
     if (!s_job_id_ok(id)) {
-        api_error_t e;
-        api_error_set(&e, 404, "not_found", "job_not_found", "id",
-                      "no such job");
-        http_reply_error(req, &e);
+        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
+                        "no such job");
         return;
     }
     http_pending_t *p = http_pending_new(b, req);

@@ -272,10 +272,7 @@ s_on_record(redisReply *reply, void *arg)
     struct evhttp_request *req = http_pending_done(arg);
     if (req == NULL)
         return;
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
+    const char *tag = rl_redis_reply_tag(reply);
     if (tag == NULL) {
         s_message(req, 503, "Service unavailable, retry shortly");
     } else if (strcmp(tag, "unauthorized") == 0) {

@@ -58,7 +58,7 @@ s_run(broker_t *b, struct evhttp_request *req, const char *script,
 static bool
 s_shape(struct evhttp_request *req, const redisReply *r, size_t n)
 {
-    if (strcmp(http_script_tag(r), "ok") == 0 && r->elements == n)
+    if (strcmp(rl_redis_reply_tag(r), "ok") == 0 && r->elements == n)
         return true;
     http_reply_unavailable(req);
     return false;
@@ -161,7 +161,7 @@ s_on_deliveries(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     json_t *data;
 
     memcpy(id, p->text, sizeof id);
@@ -221,7 +221,7 @@ s_on_redeliver(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     const char *status;
 
     memcpy(id, p->text, sizeof id);
@@ -276,7 +276,7 @@ s_on_failed(redisReply *reply, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     const redisReply *l;
     json_t *data;
     long long more = 0;
@@ -359,7 +359,7 @@ s_on_recover(redisReply *reply, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     long long n = 0, more = 0;
 
     if (req == NULL || http_reply_script_failed(req, tag) ||
@@ -436,7 +436,7 @@ s_on_settings(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     s_settings_t *s = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     long long stored = 0, has = 0;
     json_t *o;
 

@@ -68,14 +68,6 @@ http_reply_fail(struct evhttp_request *req, int status, const char *type,
     http_reply_error(req, &e);
 }
 
-const char *
-http_script_tag(const redisReply *r)
-{
-    return (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-               ? rl_redis_reply_str(r->element[0])
-               : NULL;
-}
-
 bool
 http_reply_script_failed(struct evhttp_request *req, const char *tag)
 {

@@ -53,12 +53,9 @@ void http_reply_fail(struct evhttp_request *req, int status,
                      const char *type, const char *code, const char *param,
                      const char *msg);
 
-/* The tag of a script reply (its first element, "ok", "unauthorized"
- * ...), or NULL when the reply is not such an array (NULL: unknown). */
-const char *http_script_tag(const redisReply *r);
-
-/* Answers the failures every account script shares: no answer (503) and
- * a refused key (401). Returns true when it answered. */
+/* Answers the failures every account script shares, given the tag of
+ * its reply (rl_redis_reply_tag): no answer (NULL: 503) and a refused
+ * key (401). Returns true when it answered. */
 bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
 
 /* A stored epoch-ms time as JSON: its ISO 8601 text, or null for 0. */

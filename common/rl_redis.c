@@ -489,6 +489,14 @@ rl_redis_reply_ll(const redisReply *r, long long *out)
 }
 
 const char *
+rl_redis_reply_tag(const redisReply *r)
+{
+    return (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+               ? rl_redis_reply_str(r->element[0])
+               : NULL;
+}
+
+const char *
 rl_redis_reply_field(const redisReply *r, size_t from, const char *field)
 {
     if (r == NULL || r->type != REDIS_REPLY_ARRAY)
