@@ -18,6 +18,7 @@
 #include "rl_alloc.h"
 #include "rl_apikey.h"
 #include "rl_clock.h"
+#include "rl_jobview.h"
 #include "rl_keys.h"
 
 #define ACCOUNTS_MAX_KEYS 10
@@ -49,7 +50,7 @@ s_on_signup(redisReply *reply, void *arg)
                               "account", "id", s->acct, "api_key", s->key.key,
                               "key_id", s->key.id, "credits",
                               (json_int_t)s->credits, "created_at",
-                              http_json_time(rl_clock_wall_ms()));
+                              rl_jobview_time(rl_clock_wall_ms()));
         http_reply_json(req, 201, o);
     }
     memset(s, 0, sizeof *s); /* the plaintext key */
@@ -143,29 +144,27 @@ typedef struct {
     long limit;
 } account_q_t;
 
+/* The number the HGETALL reply h holds for `name` (0 when none). */
+static json_int_t
+s_field(const redisReply *h, const char *name)
+{
+    return (json_int_t)rl_jobview_num(rl_redis_reply_field(h, 0, name));
+}
+
 static json_t *
 s_account_object(const redisReply *r)
 {
     const redisReply *h = r->element[2];
     json_t *usage = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs")),
-        "jobs_completed",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs_completed")),
-        "jobs_failed",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs_failed")),
-        "credits_granted",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "granted")),
-        "credits_debited",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "debited")),
-        "credits_refunded",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "refunded")));
-    return json_pack(
-        "{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
-        rl_redis_reply_str(r->element[1]), "credits",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "credits")), "usage",
-        usage, "created_at",
-        http_json_time(http_num(rl_redis_reply_field(h, 0, "created_at"))));
+        "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs", s_field(h, "jobs"),
+        "jobs_completed", s_field(h, "jobs_completed"), "jobs_failed",
+        s_field(h, "jobs_failed"), "credits_granted", s_field(h, "granted"),
+        "credits_debited", s_field(h, "debited"), "credits_refunded",
+        s_field(h, "refunded"));
+    return json_pack("{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
+                     rl_redis_reply_str(r->element[1]), "credits",
+                     s_field(h, "credits"), "usage", usage, "created_at",
+                     rl_jobview_time(s_field(h, "created_at")));
 }
 
 static json_t *
@@ -182,10 +181,9 @@ s_ledger_list(const redisReply *r, const account_q_t *q)
             continue;
         }
         json_t *at = json_object_get(e, "at");
-        json_object_set_new(e, "created_at",
-                            http_json_time(json_is_number(at)
-                                      ? (long long)json_number_value(at)
-                                      : 0));
+        long long at_ms = json_is_number(at) ? (long long)json_number_value(at)
+                                             : 0;
+        json_object_set_new(e, "created_at", rl_jobview_time(at_ms));
         json_object_del(e, "at");
         json_array_append_new(data, e);
     }
@@ -208,9 +206,10 @@ s_key_list(const redisReply *r)
             data, json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key",
                             "id", rl_redis_reply_str(k->element[i]), "prefix",
                             rl_redis_reply_str(k->element[i + 1]), "created_at",
-                            http_json_time(http_num(
+                            rl_jobview_time(rl_jobview_num(
                                 rl_redis_reply_str(k->element[i + 2]))),
-                            "revoked_at", http_json_time(http_num(revoked))));
+                            "revoked_at",
+                            rl_jobview_time(rl_jobview_num(revoked))));
     }
     return json_pack("{s:s, s:o}", "object", "list", "data", data);
 }

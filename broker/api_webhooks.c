@@ -64,6 +64,13 @@ s_shape(struct evhttp_request *req, const redisReply *r, size_t n)
     return false;
 }
 
+/* The number a reply element holds (0 when none). */
+static json_int_t
+s_num(const redisReply *e)
+{
+    return (json_int_t)rl_jobview_num(rl_redis_reply_str(e));
+}
+
 static bool
 s_ends(const char *tail, const char *suffix)
 {
@@ -149,7 +156,7 @@ s_attempt(const char *raw)
     }
     at = json_object_get(e, "at");
     if (json_is_integer(at))
-        json_object_set_new(e, "at", http_json_time(json_integer_value(at)));
+        json_object_set_new(e, "at", rl_jobview_time(json_integer_value(at)));
     json_object_set_new(e, "object", json_string(
         json_object_get(e, "event") ? "webhook.event" : "webhook.attempt"));
     return e;
@@ -187,8 +194,7 @@ s_on_deliveries(redisReply *reply, void *arg)
         id, "status", rl_redis_reply_str(reply->element[1]), "webhook_url",
         rl_redis_reply_str(reply->element[2]), "webhook_state",
         rl_redis_reply_str(reply->element[3]), "attempts",
-        (json_int_t)http_num(rl_redis_reply_str(reply->element[4])), "data",
-        data));
+        s_num(reply->element[4]), "data", data));
 }
 
 bool
@@ -294,11 +300,11 @@ s_on_failed(redisReply *reply, void *arg)
                 "{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
                 "webhook.failed_event", "id", rl_redis_reply_str(l->element[i]),
                 "failed_at",
-                http_json_time(http_num(rl_redis_reply_str(l->element[i + 1]))),
+                rl_jobview_time(s_num(l->element[i + 1])),
                 "status", status, "event",
                 status ? rl_jobview_event(status) : NULL, "webhook_url",
                 rl_redis_reply_str(l->element[i + 3]), "attempts",
-                (json_int_t)http_num(rl_redis_reply_str(l->element[i + 4]))));
+                s_num(l->element[i + 4])));
     }
     rl_redis_reply_ll(reply->element[2], &more);
     http_reply_json(req, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
@@ -450,7 +456,7 @@ s_on_settings(redisReply *reply, void *arg)
         rl_redis_reply_str(reply->element[1]), "schedule",
         rl_redis_reply_str(reply->element[2]), "has_secret", has != 0,
         "previous_secret_expires_at",
-        http_json_time(http_num(rl_redis_reply_str(reply->element[5]))));
+        rl_jobview_time(s_num(reply->element[5])));
     if (stored)
         json_object_set_new(o, "secret", json_string(s->secret));
     http_reply_json(req, 200, o);

@@ -14,7 +14,6 @@
 #include <event2/keyvalq_struct.h>
 
 #include "rl_alloc.h"
-#include "rl_clock.h"
 #include "rl_crypto.h"
 #include "rl_redis.h"
 
@@ -81,22 +80,6 @@ http_reply_script_failed(struct evhttp_request *req, const char *tag)
         return true;
     }
     return false;
-}
-
-json_t *
-http_json_time(long long ms)
-{
-    char iso[RL_CLOCK_ISO_LEN];
-    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
-                  : json_null();
-}
-
-long long
-http_num(const char *s)
-{
-    char *end = NULL;
-    long long v = s != NULL ? strtoll(s, &end, 10) : 0;
-    return (s != NULL && *end == '\0') ? v : 0;
 }
 
 void

@@ -58,12 +58,6 @@ void http_reply_fail(struct evhttp_request *req, int status,
  * key (401). Returns true when it answered. */
 bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
 
-/* A stored epoch-ms time as JSON: its ISO 8601 text, or null for 0. */
-json_t *http_json_time(long long ms);
-
-/* A stored decimal field as a number: 0 when absent or not a number. */
-long long http_num(const char *s);
-
 /* The key of "Authorization: Bearer KEY", or NULL. */
 const char *http_bearer(struct evhttp_request *req);
 
