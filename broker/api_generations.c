@@ -12,7 +12,6 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "api_webhooks.h"
 #include "http_reply.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
@@ -100,31 +99,14 @@ s_on_job(redisReply *reply, void *arg)
     s_job_object(req, reply);
 }
 
-static bool
-s_job_id_ok(const char *id)
-{
-    size_t n = strlen(id);
-    if (n < 6 || n > 48 || strncmp(id, "vgen_", 5) != 0)
-        return false;
-    for (size_t i = 5; i < n; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') ||
-              (id[i] >= 'a' && id[i] <= 'z') ||
-              (id[i] >= 'A' && id[i] <= 'Z')))
-            return false;
-    return true;
-}
-
 void
 api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char key_hash[RL_SHA256_HEX_LEN];
-    if (api_webhooks_route_get(b, req, id))
-        return; /* {id}/deliveries */
     if (!http_key_hash(req, key_hash))
         return;
-    if (!s_job_id_ok(id)) {
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
+    if (!http_job_id_ok(id, HTTP_JOB_V1)) {
+        http_reply_no_job(req);
         return;
     }
     http_pending_t *p = http_pending_new(b, req);

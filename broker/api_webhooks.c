@@ -25,19 +25,12 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 
-#define S_JOB_PREFIX "vgen_"  /* a job of POST /v1/video/generations */
-#define S_TASK_PREFIX "task_" /* a job of the task API (seeds/004) */
-#define S_JOB_MAX 48          /* characters of a job id */
 #define S_NUM_LEN 24          /* a decimal int64 and the NUL */
 #define S_MS_PER_S 1000LL
 #define S_SECRET_BYTES 24     /* random bytes of a whsec_ secret */
 #define S_SECRET_LEN 48       /* "whsec_" + 32 base64 chars + NUL */
 #define S_B64_LEN 33          /* base64 of the 24 bytes and the NUL */
 #define S_SEALED_LEN 256      /* a sealed secret */
-#define S_ALNUM                                                                \
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#define S_DELIVERIES "/deliveries"
-#define S_REDELIVER "/redeliver"
 
 /* Runs `script` for req with p->text = text and p->data = data; cb
  * gets the reply, or NULL at once when Redis cannot be asked. */
@@ -71,35 +64,17 @@ s_num(const redisReply *e)
     return (json_int_t)rl_jobview_num(rl_redis_reply_str(e));
 }
 
+/* True when id is a job id of either front door; else answers 404.
+ * Both are taken (vgen_ and the task API's task_): their callbacks share
+ * the attempt log and the failed-event index, so /v1/webhooks/failed
+ * lists both and each must be addressable here. */
 static bool
-s_ends(const char *tail, const char *suffix)
+s_job_ok(struct evhttp_request *req, const char *id)
 {
-    size_t n = strlen(tail), k = strlen(suffix);
-
-    return n > k && strcmp(tail + n - k, suffix) == 0;
-}
-
-/* Copies the job id of "{id}<suffix>" into id; false when tail is not
- * that shape or the id is not one of ours. Both front doors' ids are
- * taken (vgen_ and the task API's task_): their callbacks share the
- * attempt log and the failed-event index, so /v1/webhooks/failed lists
- * both and each must be addressable here. */
-static bool
-s_job_of(const char *tail, const char *suffix, char *id, size_t len)
-{
-    size_t n = strlen(tail), k = strlen(suffix);
-    size_t plen = strlen(S_JOB_PREFIX);
-
-    static_assert(sizeof S_JOB_PREFIX == sizeof S_TASK_PREFIX,
-                  "job id prefixes of one length");
-    if (!s_ends(tail, suffix) || n - k > S_JOB_MAX || n - k >= len ||
-        (strncmp(tail, S_JOB_PREFIX, plen) != 0 &&
-         strncmp(tail, S_TASK_PREFIX, plen) != 0))
-        return false;
-    memcpy(id, tail, n - k);
-    id[n - k] = '\0';
-    tail = id + plen;
-    return *tail != '\0' && strspn(tail, S_ALNUM) == strlen(tail);
+    if (http_job_id_ok(id, NULL))
+        return true;
+    http_reply_no_job(req);
+    return false;
 }
 
 /* A time given as epoch seconds (a number) or ISO 8601 UTC
@@ -176,8 +151,7 @@ s_on_deliveries(redisReply *reply, void *arg)
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "not_found") == 0) {
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
+        http_reply_no_job(req);
         return;
     }
     if (!s_shape(req, reply, 6))
@@ -197,26 +171,17 @@ s_on_deliveries(redisReply *reply, void *arg)
         s_num(reply->element[4]), "data", data));
 }
 
-bool
-api_webhooks_route_get(broker_t *b, struct evhttp_request *req,
-                       const char *tail)
+void
+api_webhooks_deliveries(broker_t *b, struct evhttp_request *req,
+                        const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
-    char id[S_JOB_MAX + 1];
     const char *argv[2] = {hash, id};
 
-    if (!s_ends(tail, S_DELIVERIES))
-        return false;
-    if (!http_key_hash(req, hash))
-        return true;
-    if (!s_job_of(tail, S_DELIVERIES, id, sizeof id)) {
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
-        return true;
-    }
+    if (!http_key_hash(req, hash) || !s_job_ok(req, id))
+        return;
     s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2,
           argv);
-    return true;
 }
 
 /* ---- POST /v1/video/generations/{id}/redeliver ------------------------ */
@@ -237,8 +202,7 @@ s_on_redeliver(redisReply *reply, void *arg)
     status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1])
                                  : NULL;
     if (strcmp(tag, "not_found") == 0)
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
+        http_reply_no_job(req);
     else if (strcmp(tag, "not_terminal") == 0 || strcmp(tag, "no_webhook") == 0)
         http_reply_fail(
             req, 409, "invalid_request_error",
@@ -257,20 +221,12 @@ s_on_redeliver(redisReply *reply, void *arg)
 
 void
 api_webhooks_redeliver(broker_t *b, struct evhttp_request *req,
-                       const char *tail)
+                       const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
-    char id[S_JOB_MAX + 1];
     const char *argv[3] = {hash, "one", id};
 
-    if (!s_job_of(tail, S_REDELIVER, id, sizeof id)) {
-        bool job = strchr(tail, '/') == NULL; /* POST on a job: 405 */
-        http_reply_fail(req, job ? 405 : 404, "invalid_request_error",
-                job ? "method_not_allowed" : "route_not_found", NULL,
-                job ? "method not allowed on a job" : "no such route");
-        return;
-    }
-    if (!http_key_hash(req, hash))
+    if (!http_key_hash(req, hash) || !s_job_ok(req, id))
         return;
     s_run(b, req, "webhook_requeue", s_on_redeliver, id, NULL, 0, 3, argv);
 }

@@ -4,6 +4,7 @@
  */
 #include "http_reply.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #include "rl_alloc.h"
 #include "rl_crypto.h"
 #include "rl_redis.h"
+
+#define S_BASE62                                                               \
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 void
 http_reply(struct evhttp_request *req, int status, const char *json)
@@ -80,6 +84,35 @@ http_reply_script_failed(struct evhttp_request *req, const char *tag)
         return true;
     }
     return false;
+}
+
+/* What follows prefix in id, or NULL when id does not start with it. */
+static const char *
+s_after(const char *id, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(id, prefix, n) == 0 ? id + n : NULL;
+}
+
+bool
+http_job_id_ok(const char *id, const char *prefix)
+{
+    static_assert(sizeof HTTP_JOB_V1 == sizeof HTTP_JOB_TASK,
+                  "job id prefixes of one length");
+    const char *rest = s_after(id, prefix != NULL ? prefix : HTTP_JOB_V1);
+
+    if (rest == NULL && prefix == NULL)
+        rest = s_after(id, HTTP_JOB_TASK);
+    return rest != NULL && *rest != '\0' && strlen(id) <= HTTP_JOB_ID_MAX &&
+           strspn(rest, S_BASE62) == strlen(rest);
+}
+
+void
+http_reply_no_job(struct evhttp_request *req)
+{
+    http_reply_fail(req, 404, "not_found", "job_not_found", "id",
+                    "no such job");
 }
 
 void

@@ -58,6 +58,18 @@ void http_reply_fail(struct evhttp_request *req, int status,
  * key (401). Returns true when it answered. */
 bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
 
+#define HTTP_JOB_ID_MAX 48    /* characters of a job id a request names */
+#define HTTP_JOB_V1 "vgen_"   /* a job of POST /v1/video/generations */
+#define HTTP_JOB_TASK "task_" /* a job of the task API (seeds/004) */
+
+/* True when id is a job id of front door `prefix` (HTTP_JOB_V1 or
+ * HTTP_JOB_TASK; NULL: either): the prefix, then one or more base62
+ * characters, HTTP_JOB_ID_MAX characters at most in all. */
+bool http_job_id_ok(const char *id, const char *prefix);
+
+/* Answers 404 job_not_found (param "id"). */
+void http_reply_no_job(struct evhttp_request *req);
+
 /* The key of "Authorization: Bearer KEY", or NULL. */
 const char *http_bearer(struct evhttp_request *req);
 
