@@ -27,6 +27,8 @@
 
 #define S_NUM_LEN 24          /* a decimal int64 and the NUL */
 #define S_MS_PER_S 1000LL
+#define S_EPOCH_MAX_S 1e12    /* a time's epoch seconds stay below this
+                                 (year 33658): its ms fit a long long */
 #define S_SECRET_BYTES 24     /* random bytes of a whsec_ secret */
 #define S_SECRET_LEN 48       /* "whsec_" + 32 base64 chars + NUL */
 #define S_B64_LEN 33          /* base64 of the 24 bytes and the NUL */
@@ -77,9 +79,17 @@ s_job_ok(struct evhttp_request *req, const char *id)
     return false;
 }
 
+/* Epoch seconds in [0, S_EPOCH_MAX_S) as epoch ms, else -1. */
+static long long
+s_epoch_ms(double secs)
+{
+    return secs >= 0 && secs < S_EPOCH_MAX_S ? (long long)(secs * S_MS_PER_S)
+                                             : -1;
+}
+
 /* A time given as epoch seconds (a number) or ISO 8601 UTC
  * ("2026-03-10T14:23:01Z", fractional seconds and "+00:00" allowed),
- * in epoch ms; -1 when it is neither. */
+ * in epoch ms; -1 when it is neither or out of range. */
 static long long
 s_time_text(const char *v)
 {
@@ -92,8 +102,8 @@ s_time_text(const char *v)
         return -1;
     errno = 0;
     secs = strtod(v, &nend);
-    if (errno == 0 && *nend == '\0' && secs >= 0 && secs < 1e12)
-        return (long long)(secs * S_MS_PER_S);
+    if (errno == 0 && *nend == '\0')
+        return s_epoch_ms(secs);
     memset(&tm, 0, sizeof tm);
     end = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
     if (end == NULL)
@@ -101,17 +111,15 @@ s_time_text(const char *v)
     end += *end == '.' ? 1 + strspn(end + 1, "0123456789") : 0;
     if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0 && *end != '\0')
         return -1;
-    return (long long)timegm(&tm) * S_MS_PER_S;
+    return s_epoch_ms((double)timegm(&tm));
 }
 
 /* The same for a JSON value: a number of seconds or an ISO string. */
 static long long
 s_time_json(const json_t *v)
 {
-    double secs = json_number_value(v);
-
     if (json_is_number(v))
-        return secs >= 0 ? (long long)(secs * S_MS_PER_S) : -1;
+        return s_epoch_ms(json_number_value(v));
     return json_is_string(v) ? s_time_text(json_string_value(v)) : -1;
 }
 
