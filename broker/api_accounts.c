@@ -263,19 +263,6 @@ api_accounts_get(broker_t *b, struct evhttp_request *req, const char *tail)
     s_account_query(b, req, q);
 }
 
-/* Reads ?name= as a number in [lo, hi]; dflt when absent, -1 when bad. */
-static long
-s_query_long(struct evkeyvalq *params, const char *name, long lo, long hi,
-             long dflt)
-{
-    const char *v = evhttp_find_header(params, name);
-    if (v == NULL)
-        return dflt;
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    return (*v && *end == '\0' && n >= lo && n <= hi) ? n : -1;
-}
-
 void
 api_accounts_ledger(broker_t *b, struct evhttp_request *req,
                     const char *tail)
@@ -290,10 +277,10 @@ api_accounts_ledger(broker_t *b, struct evhttp_request *req,
         return;
     }
     account_q_t q = {VIEW_LEDGER, 0, 0};
-    q.limit = s_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
+    q.limit = http_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
                            LEDGER_DEFAULT_LIMIT);
     bool has_cursor = evhttp_find_header(&params, "cursor") != NULL;
-    q.cursor = s_query_long(&params, "cursor", 0, 1L << 40, 0);
+    q.cursor = http_query_long(&params, "cursor", 0, 1L << 40, 0);
     evhttp_clear_headers(&params);
     if (q.limit < 0 || q.cursor < 0) {
         api_error_t e;

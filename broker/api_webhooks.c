@@ -282,25 +282,27 @@ s_failed_query(struct evhttp_request *req, long long *since_ms, long *limit)
 {
     struct evkeyvalq params;
     const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-    const char *since, *lim, *bad = NULL;
-    char *end = NULL;
+    const char *since, *bad = NULL;
 
     TAILQ_INIT(&params);
     if (qs != NULL && evhttp_parse_query_str(qs, &params) != 0)
         bad = "query";
     since = evhttp_find_header(&params, "since");
-    lim = evhttp_find_header(&params, "limit");
     *since_ms = since != NULL ? s_time_text(since) : 0;
-    *limit = lim != NULL ? strtol(lim, &end, 10) : API_WEBHOOKS_FAILED_LIMIT;
+    *limit = http_query_long(&params, "limit", 1, API_WEBHOOKS_FAILED_MAX,
+                             API_WEBHOOKS_FAILED_LIMIT);
     if (bad == NULL && *since_ms < 0)
         bad = "since";
-    else if (bad == NULL && ((lim != NULL && (*lim == '\0' || *end)) ||
-                             *limit < 1 || *limit > API_WEBHOOKS_FAILED_MAX))
+    else if (bad == NULL && *limit < 0)
         bad = "limit";
     evhttp_clear_headers(&params);
-    if (bad != NULL)
-        http_reply_fail(req, 400, "invalid_request_error", "invalid_query", bad,
-                "since is epoch seconds or ISO 8601 UTC, limit 1..1000");
+    if (bad != NULL) {
+        api_error_t e;
+        api_error_invalid(&e, "invalid_query", bad,
+                          "since is epoch seconds or ISO 8601 UTC, limit "
+                          "1..%d", API_WEBHOOKS_FAILED_MAX);
+        http_reply_error(req, &e);
+    }
     return bad == NULL;
 }
 

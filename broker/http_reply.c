@@ -173,6 +173,20 @@ http_body(broker_t *b, struct evhttp_request *req, const char **body,
     return true;
 }
 
+long
+http_query_long(struct evkeyvalq *params, const char *name, long lo,
+                long hi, long dflt)
+{
+    const char *v = evhttp_find_header(params, name);
+    char *end = NULL;
+    long n;
+
+    if (v == NULL)
+        return dflt;
+    n = strtol(v, &end, 10);
+    return (*v && *end == '\0' && n >= lo && n <= hi) ? n : -1;
+}
+
 static void
 s_on_close(struct evhttp_connection *conn, void *arg)
 {

@@ -82,6 +82,13 @@ bool http_key_hash(struct evhttp_request *req, char *hash);
 bool http_body(broker_t *b, struct evhttp_request *req, const char **body,
                size_t *len);
 
+struct evkeyvalq;
+
+/* The query parameter `name` of params as a number in [lo, hi]: dflt
+ * when absent, -1 when it is not such a number. */
+long http_query_long(struct evkeyvalq *params, const char *name, long lo,
+                     long hi, long dflt);
+
 /* Starts waiting for Redis on req. */
 http_pending_t *http_pending_new(broker_t *b, struct evhttp_request *req);
 
