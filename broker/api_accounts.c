@@ -76,11 +76,9 @@ s_signup_credits(broker_t *b, struct evhttp_request *req)
                     : "sign-up needs the admin token as Bearer");
         return -1;
     }
-    const char *body = NULL;
-    size_t len = 0;
-    if (!http_body(b, req, &body, &len))
+    json_t *root;
+    if (!http_body_json(b, req, &root))
         return -1;
-    json_t *root = len ? json_loadb(body, len, 0, NULL) : json_object();
     json_t *c = json_object_get(root, "credits");
     long credits = cfg->signup_credits;
     int bad = !json_is_object(root) ||

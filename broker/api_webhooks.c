@@ -350,14 +350,11 @@ static bool
 s_recover_range(broker_t *b, struct evhttp_request *req, long long *from,
                 long long *to)
 {
-    const char *body = NULL;
-    size_t len = 0;
     json_t *root, *jto;
     const char *bad = NULL;
 
-    if (!http_body(b, req, &body, &len))
+    if (!http_body_json(b, req, &root))
         return false;
-    root = json_loadb(body, len, 0, NULL);
     jto = json_object_get(root, "to");
     *from = s_time_json(json_object_get(root, "from"));
     *to = jto != NULL ? s_time_json(jto) : rl_clock_wall_ms();
@@ -475,13 +472,11 @@ s_settings_args(broker_t *b, struct evhttp_request *req,
     static const char *const signings[] = {"creativeai", "standard", "both",
                                            NULL};
     static const char *const schedules[] = {"default", "long", NULL};
-    const char *body = NULL, *bad;
-    size_t len = 0;
+    const char *bad;
     json_t *root, *rot;
 
-    if (!http_body(b, req, &body, &len))
+    if (!http_body_json(b, req, &root))
         return false;
-    root = len ? json_loadb(body, len, 0, NULL) : json_object();
     rot = json_object_get(root, "rotate_secret");
     *signing = s_pick(root, "signing", signings);
     *schedule = s_pick(root, "schedule", schedules);

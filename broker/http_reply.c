@@ -173,6 +173,27 @@ http_body(broker_t *b, struct evhttp_request *req, const char **body,
     return true;
 }
 
+bool
+http_body_json(broker_t *b, struct evhttp_request *req, json_t **root)
+{
+    const char *body = NULL;
+    size_t len = 0;
+    json_error_t jerr;
+
+    *root = NULL;
+    if (!http_body(b, req, &body, &len))
+        return false;
+    *root = len ? json_loadb(body, len, 0, &jerr) : json_object();
+    if (*root == NULL) {
+        api_error_t e;
+        api_error_invalid(&e, "malformed_json", NULL,
+                          "the body is not valid JSON: %s", jerr.text);
+        http_reply_error(req, &e);
+        return false;
+    }
+    return true;
+}
+
 long
 http_query_long(struct evkeyvalq *params, const char *name, long lo,
                 long hi, long dflt)

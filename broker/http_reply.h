@@ -82,6 +82,12 @@ bool http_key_hash(struct evhttp_request *req, char *hash);
 bool http_body(broker_t *b, struct evhttp_request *req, const char **body,
                size_t *len);
 
+/* The request body parsed as JSON into *root (caller owns; an empty
+ * body reads as {}). False, answered, when it is too large (413) or not
+ * valid JSON (400 malformed_json, param null, as a submission is
+ * answered); a valid body of another shape is the caller's to judge. */
+bool http_body_json(broker_t *b, struct evhttp_request *req, json_t **root);
+
 struct evkeyvalq;
 
 /* The query parameter `name` of params as a number in [lo, hi]: dflt
