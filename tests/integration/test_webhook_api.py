@@ -337,6 +337,19 @@ class WebhookApi(harness.ClusterTestCase):
                                  body="{nope", headers=auth(self.key))
         self.assert_error(r, 400, param=None, code="malformed_json")
 
+    def test_job_routes(self):
+        # The router answers every unknown path and method alike.
+        jid = self.submit("routes", url=False)
+        base = "/v1/video/generations/" + jid
+        err = self.assert_error(self.post(base + "/other"), 404,
+                                code="route_not_found")
+        self.assertEqual(err["type"], "not_found", err)
+        self.assert_error(self.get(base + "/redeliver"), 405,
+                          code="method_not_allowed")
+        self.assert_error(self.post(base), 405, code="method_not_allowed")
+        self.assert_error(self.get(base + "/deliveries/x"), 404,
+                          code="route_not_found")
+
 
 if __name__ == "__main__":
     harness.main()
