@@ -107,11 +107,9 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
     long credits = s_signup_credits(b, req);
     if (credits < 0)
         return;
-    uint8_t master[RL_AEAD_KEY_LEN];
     signup_t *s = rl_calloc(1, sizeof *s);
     s->credits = credits;
-    if (rl_apikey_master(b->cfg, master) != 0 ||
-        rl_apikey_new(master, &s->key) != 0 ||
+    if (!b->has_master || rl_apikey_new(b->master, &s->key) != 0 ||
         rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) !=
             0) {
         free(s);
@@ -333,12 +331,10 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
     (void)tail;
     char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX], fresh[RL_KEY_MAX];
     char max[8];
-    uint8_t master[RL_AEAD_KEY_LEN];
     if (!http_key_hash(req, hash))
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
-    if (rl_apikey_master(b->cfg, master) != 0 ||
-        rl_apikey_new(master, k) != 0) {
+    if (!b->has_master || rl_apikey_new(b->master, k) != 0) {
         free(k);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                         "keys cannot be created: no master key is configured");

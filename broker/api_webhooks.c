@@ -19,7 +19,6 @@
 
 #include "http_reply.h"
 #include "rl_alloc.h"
-#include "rl_apikey.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
 #include "rl_jobview.h"
@@ -430,21 +429,18 @@ out:
 
 /* A fresh "whsec_" + base64(24 random bytes) and its sealed form. */
 static int
-s_new_secret(const rl_config_t *cfg, s_settings_t *s)
+s_new_secret(const broker_t *b, s_settings_t *s)
 {
-    uint8_t master[RL_AEAD_KEY_LEN];
     uint8_t raw[S_SECRET_BYTES];
     char b64[S_B64_LEN];
     int rc = -1;
 
-    if (rl_apikey_master(cfg, master) == 0 &&
-        rl_random_bytes(raw, sizeof raw) == 0 &&
+    if (b->has_master && rl_random_bytes(raw, sizeof raw) == 0 &&
         rl_base64_encode(raw, sizeof raw, b64, sizeof b64) > 0 &&
         snprintf(s->secret, sizeof s->secret, "whsec_%s", b64) > 0 &&
-        rl_aead_seal(master, s->secret, strlen(s->secret), s->sealed,
+        rl_aead_seal(b->master, s->secret, strlen(s->secret), s->sealed,
                      sizeof s->sealed) > 0)
         rc = 0;
-    explicit_bzero(master, sizeof master);
     explicit_bzero(raw, sizeof raw);
     explicit_bzero(b64, sizeof b64);
     return rc;
@@ -511,7 +507,7 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req,
         !s_settings_args(b, req, &signing, &schedule, &rotate))
         return;
     s = rl_calloc(1, sizeof *s);
-    if (s_new_secret(b->cfg, s) != 0) {
+    if (s_new_secret(b, s) != 0) {
         free(s);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                 "webhook secrets cannot be made: no master key is "
