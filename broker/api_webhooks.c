@@ -507,7 +507,11 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req,
         !s_settings_args(b, req, &signing, &schedule, &rotate))
         return;
     s = rl_calloc(1, sizeof *s);
-    if (s_new_secret(b, s) != 0) {
+    /* Only a rotation, or a scheme that signs with the secret, can store
+     * one (account_webhooks.lua); a schedule change needs none. */
+    bool need = rotate ||
+                (signing[0] != '\0' && strcmp(signing, "creativeai") != 0);
+    if (need && s_new_secret(b, s) != 0) {
         free(s);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                 "webhook secrets cannot be made: no master key is "
