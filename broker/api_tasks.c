@@ -241,17 +241,15 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
     validate_errors_t errs; /* large: a few KiB of stack */
     errs.n = 0;
     json_t *v1 = s_translate(body, len, &errs, &resolution, &image_field);
-    char *text = v1 ? json_dumps(v1, JSON_COMPACT) : NULL;
-    json_decref(v1);
     submission_t s;
-    if (text == NULL || validate_submission_all(b->cfg, text, strlen(text),
-                                                &s, &errs) != 0) {
+    int rc = v1 != NULL ? validate_submission_json(b->cfg, v1, &s, &errs)
+                        : -1;
+    json_decref(v1);
+    if (rc != 0) {
         size_t n = errs.n < VALIDATE_MAX_ERRORS ? errs.n : VALIDATE_MAX_ERRORS;
         http_reply_json(req, 400, s_invalid(errs.items, n, image_field));
-        free(text);
         return;
     }
-    free(text);
     submit_opts_t opts = {HTTP_JOB_TASK, "kinovi", resolution ? resolution : "720p"};
     http_pending_t *p = http_pending_new(b, req);
     p->on_abandon = s_on_abandon;

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "api_error.h"
 #include "rl_config.h"
 
@@ -51,6 +53,11 @@ int validate_submission(const rl_config_t *cfg, const char *body, size_t len,
 int validate_submission_all(const rl_config_t *cfg, const char *body,
                             size_t len, submission_t *out,
                             validate_errors_t *errs);
+
+/* Like validate_submission_all, for a body already parsed (root is
+ * borrowed; any JSON value, only an object can pass). */
+int validate_submission_json(const rl_config_t *cfg, json_t *root,
+                             submission_t *out, validate_errors_t *errs);
 
 /* The slot for one more problem in errs (the spare one past the cap);
  * the caller fills it. Never NULL. */
