@@ -129,6 +129,17 @@ s_check_fields(json_t *root, api_error_t *err)
     return 0;
 }
 
+/* The name of m that is `name` (its own or one of its aliases), as the
+ * config holds it: it lives as long as the config. */
+static const char *
+s_config_name(const rl_model_conf_t *m, const char *name)
+{
+    for (size_t i = 0; i < m->naliases; i++)
+        if (strcmp(m->aliases[i], name) == 0)
+            return m->aliases[i];
+    return m->name;
+}
+
 static int
 s_model(const rl_config_t *cfg, json_t *root, submission_t *s,
         api_error_t *err)
@@ -145,7 +156,7 @@ s_model(const rl_config_t *cfg, json_t *root, submission_t *s,
                           "unknown model '%.64s'", json_string_value(v));
         return -1;
     }
-    s->model_name = rl_strdup(json_string_value(v));
+    s->model_name = s_config_name(s->model, json_string_value(v));
     return 0;
 }
 
@@ -324,7 +335,6 @@ validate_submission(const rl_config_t *cfg, const char *body, size_t len,
 void
 submission_release(submission_t *s)
 {
-    free(s->model_name);
     free(s->prompt);
     free(s->webhook_url);
     free(s->negative_prompt);

@@ -30,8 +30,9 @@ typedef struct {
 
 typedef struct {
     const rl_model_conf_t *model; /* borrowed from the config */
-    char *model_name;             /* owned: the name the body used, the
-                                     model's own or one of its aliases */
+    const char *model_name;       /* borrowed from the config: the name
+                                     the body used, the model's own or
+                                     one of its aliases */
     char *prompt;                 /* owned */
     int duration_s;               /* a duration the model is priced for */
     long price;                   /* credits for that duration */
