@@ -164,7 +164,7 @@ s_account_object(const redisReply *r)
 }
 
 static json_t *
-s_ledger_list(const redisReply *r, const account_q_t *q)
+s_ledger_list(const redisReply *r)
 {
     json_t *data = json_array();
     const redisReply *l = r->element[4];
@@ -184,7 +184,6 @@ s_ledger_list(const redisReply *r, const account_q_t *q)
         json_array_append_new(data, e);
     }
     long long next = 0;
-    (void)q;
     rl_redis_reply_ll(r->element[5], &next);
     return json_pack("{s:s, s:o, s:b, s:o}", "object", "list", "data", data,
                      "has_more", next > 0, "next_cursor",
@@ -225,7 +224,7 @@ s_on_account(redisReply *reply, void *arg)
         return;
     }
     json_t *o = q.view == VIEW_ACCOUNT  ? s_account_object(reply)
-                : q.view == VIEW_LEDGER ? s_ledger_list(reply, &q)
+                : q.view == VIEW_LEDGER ? s_ledger_list(reply)
                                         : s_key_list(reply);
     http_reply_json(req, 200, o);
 }
