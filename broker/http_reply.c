@@ -16,6 +16,7 @@
 
 #include "rl_alloc.h"
 #include "rl_crypto.h"
+#include "rl_log.h"
 #include "rl_redis.h"
 
 #define S_BASE62                                                               \
@@ -56,10 +57,19 @@ http_reply_error(struct evhttp_request *req, const api_error_t *e)
 void
 http_reply_json(struct evhttp_request *req, int status, json_t *o)
 {
-    char *text = json_dumps(o, JSON_COMPACT);
-    http_reply(req, status, text != NULL ? text : "{}");
-    free(text);
+    char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
     json_decref(o);
+    if (text == NULL) {
+        /* json_pack fails on a NULL or non-UTF-8 string, e.g. a stored
+         * field of an unexpected type: not a success with an empty body. */
+        rl_log_errorx("cannot build the JSON answer of a %d", status);
+        http_reply_fail(req, 500, "api_error", "internal_error", NULL,
+                        "the answer could not be built");
+        return;
+    }
+    http_reply(req, status, text);
+    free(text);
 }
 
 void

@@ -45,7 +45,8 @@ void http_retry_after(struct evhttp_request *req, int seconds);
 /* Answers with the JSON error object of e. */
 void http_reply_error(struct evhttp_request *req, const api_error_t *e);
 
-/* Answers status with the JSON of o, which it takes (decref). */
+/* Answers status with the JSON of o, which it takes (decref); 500 (and
+ * a log line) when o is NULL or cannot be dumped. */
 void http_reply_json(struct evhttp_request *req, int status, json_t *o);
 
 /* Answers an error object built from its parts (param may be NULL). */
