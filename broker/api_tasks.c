@@ -250,7 +250,8 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
         http_reply_json(req, 400, s_invalid(errs.items, n, image_field));
         return;
     }
-    submit_opts_t opts = {HTTP_JOB_TASK, "kinovi", resolution ? resolution : "720p"};
+    submit_opts_t opts = {HTTP_JOB_TASK, "kinovi",
+                          resolution ? resolution : "720p"};
     http_pending_t *p = http_pending_new(b, req);
     p->on_abandon = s_on_abandon;
     const char *idem = evhttp_find_header(
