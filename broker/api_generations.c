@@ -4,9 +4,7 @@
  */
 #include "api_generations.h"
 
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>

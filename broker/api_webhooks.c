@@ -5,7 +5,6 @@
  */
 #include "api_webhooks.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
