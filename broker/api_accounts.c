@@ -18,6 +18,7 @@
 #include "rl_alloc.h"
 #include "rl_apikey.h"
 #include "rl_clock.h"
+#include "rl_jobview.h"
 #include "rl_keys.h"
 
 #define ACCOUNTS_MAX_KEYS 10
@@ -49,7 +50,7 @@ s_on_signup(redisReply *reply, void *arg)
                               "account", "id", s->acct, "api_key", s->key.key,
                               "key_id", s->key.id, "credits",
                               (json_int_t)s->credits, "created_at",
-                              http_json_time(rl_clock_wall_ms()));
+                              rl_jobview_time(rl_clock_wall_ms()));
         http_reply_json(req, 201, o);
     }
     memset(s, 0, sizeof *s); /* the plaintext key */
@@ -75,11 +76,9 @@ s_signup_credits(broker_t *b, struct evhttp_request *req)
                     : "sign-up needs the admin token as Bearer");
         return -1;
     }
-    const char *body = NULL;
-    size_t len = 0;
-    if (!http_body(b, req, &body, &len))
+    json_t *root;
+    if (!http_body_json(b, req, &root))
         return -1;
-    json_t *root = len ? json_loadb(body, len, 0, NULL) : json_object();
     json_t *c = json_object_get(root, "credits");
     long credits = cfg->signup_credits;
     int bad = !json_is_object(root) ||
@@ -108,11 +107,9 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
     long credits = s_signup_credits(b, req);
     if (credits < 0)
         return;
-    uint8_t master[RL_AEAD_KEY_LEN];
     signup_t *s = rl_calloc(1, sizeof *s);
     s->credits = credits;
-    if (rl_apikey_master(b->cfg, master) != 0 ||
-        rl_apikey_new(master, &s->key) != 0 ||
+    if (!b->has_master || rl_apikey_new(b->master, &s->key) != 0 ||
         rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) !=
             0) {
         free(s);
@@ -143,33 +140,31 @@ typedef struct {
     long limit;
 } account_q_t;
 
+/* The number the HGETALL reply h holds for `name` (0 when none). */
+static json_int_t
+s_field(const redisReply *h, const char *name)
+{
+    return (json_int_t)rl_jobview_num(rl_redis_reply_field(h, 0, name));
+}
+
 static json_t *
 s_account_object(const redisReply *r)
 {
     const redisReply *h = r->element[2];
     json_t *usage = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs")),
-        "jobs_completed",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs_completed")),
-        "jobs_failed",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "jobs_failed")),
-        "credits_granted",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "granted")),
-        "credits_debited",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "debited")),
-        "credits_refunded",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "refunded")));
-    return json_pack(
-        "{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
-        rl_redis_reply_str(r->element[1]), "credits",
-        (json_int_t)http_num(rl_redis_reply_field(h, 0, "credits")), "usage",
-        usage, "created_at",
-        http_json_time(http_num(rl_redis_reply_field(h, 0, "created_at"))));
+        "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs", s_field(h, "jobs"),
+        "jobs_completed", s_field(h, "jobs_completed"), "jobs_failed",
+        s_field(h, "jobs_failed"), "credits_granted", s_field(h, "granted"),
+        "credits_debited", s_field(h, "debited"), "credits_refunded",
+        s_field(h, "refunded"));
+    return json_pack("{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
+                     rl_redis_reply_str(r->element[1]), "credits",
+                     s_field(h, "credits"), "usage", usage, "created_at",
+                     rl_jobview_time(s_field(h, "created_at")));
 }
 
 static json_t *
-s_ledger_list(const redisReply *r, const account_q_t *q)
+s_ledger_list(const redisReply *r)
 {
     json_t *data = json_array();
     const redisReply *l = r->element[4];
@@ -182,15 +177,13 @@ s_ledger_list(const redisReply *r, const account_q_t *q)
             continue;
         }
         json_t *at = json_object_get(e, "at");
-        json_object_set_new(e, "created_at",
-                            http_json_time(json_is_number(at)
-                                      ? (long long)json_number_value(at)
-                                      : 0));
+        long long at_ms = json_is_number(at) ? (long long)json_number_value(at)
+                                             : 0;
+        json_object_set_new(e, "created_at", rl_jobview_time(at_ms));
         json_object_del(e, "at");
         json_array_append_new(data, e);
     }
     long long next = 0;
-    (void)q;
     rl_redis_reply_ll(r->element[5], &next);
     return json_pack("{s:s, s:o, s:b, s:o}", "object", "list", "data", data,
                      "has_more", next > 0, "next_cursor",
@@ -208,9 +201,10 @@ s_key_list(const redisReply *r)
             data, json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key",
                             "id", rl_redis_reply_str(k->element[i]), "prefix",
                             rl_redis_reply_str(k->element[i + 1]), "created_at",
-                            http_json_time(http_num(
+                            rl_jobview_time(rl_jobview_num(
                                 rl_redis_reply_str(k->element[i + 2]))),
-                            "revoked_at", http_json_time(http_num(revoked))));
+                            "revoked_at",
+                            rl_jobview_time(rl_jobview_num(revoked))));
     }
     return json_pack("{s:s, s:o}", "object", "list", "data", data);
 }
@@ -222,7 +216,7 @@ s_on_account(redisReply *reply, void *arg)
     account_q_t q = *(account_q_t *)p->data;
     free(p->data);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "ok") != 0 || reply->elements != 6) {
@@ -230,7 +224,7 @@ s_on_account(redisReply *reply, void *arg)
         return;
     }
     json_t *o = q.view == VIEW_ACCOUNT  ? s_account_object(reply)
-                : q.view == VIEW_LEDGER ? s_ledger_list(reply, &q)
+                : q.view == VIEW_LEDGER ? s_ledger_list(reply)
                                         : s_key_list(reply);
     http_reply_json(req, 200, o);
 }
@@ -264,19 +258,6 @@ api_accounts_get(broker_t *b, struct evhttp_request *req, const char *tail)
     s_account_query(b, req, q);
 }
 
-/* Reads ?name= as a number in [lo, hi]; dflt when absent, -1 when bad. */
-static long
-s_query_long(struct evkeyvalq *params, const char *name, long lo, long hi,
-             long dflt)
-{
-    const char *v = evhttp_find_header(params, name);
-    if (v == NULL)
-        return dflt;
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    return (*v && *end == '\0' && n >= lo && n <= hi) ? n : -1;
-}
-
 void
 api_accounts_ledger(broker_t *b, struct evhttp_request *req,
                     const char *tail)
@@ -291,10 +272,10 @@ api_accounts_ledger(broker_t *b, struct evhttp_request *req,
         return;
     }
     account_q_t q = {VIEW_LEDGER, 0, 0};
-    q.limit = s_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
+    q.limit = http_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
                            LEDGER_DEFAULT_LIMIT);
     bool has_cursor = evhttp_find_header(&params, "cursor") != NULL;
-    q.cursor = s_query_long(&params, "cursor", 0, 1L << 40, 0);
+    q.cursor = http_query_long(&params, "cursor", 0, 1L << 40, 0);
     evhttp_clear_headers(&params);
     if (q.limit < 0 || q.cursor < 0) {
         api_error_t e;
@@ -326,7 +307,7 @@ s_on_key_created(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     rl_apikey_t *k = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     if (req != NULL && !http_reply_script_failed(req, tag)) {
         if (strcmp(tag, "too_many") == 0)
             http_reply_fail(req, 409, "invalid_request_error", "too_many_keys",
@@ -349,12 +330,10 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
     (void)tail;
     char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX], fresh[RL_KEY_MAX];
     char max[8];
-    uint8_t master[RL_AEAD_KEY_LEN];
     if (!http_key_hash(req, hash))
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
-    if (rl_apikey_master(b->cfg, master) != 0 ||
-        rl_apikey_new(master, k) != 0) {
+    if (!b->has_master || rl_apikey_new(b->master, k) != 0) {
         free(k);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                         "keys cannot be created: no master key is configured");
@@ -378,7 +357,7 @@ s_on_revoked(redisReply *reply, void *arg)
     char id[sizeof p->text];
     memcpy(id, p->text, sizeof id);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "not_found") == 0)

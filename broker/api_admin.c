@@ -4,7 +4,6 @@
  */
 #include "api_admin.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -20,10 +19,8 @@ api_admin_check(broker_t *b, struct evhttp_request *req)
     if (want[0] && tok &&
         rl_timingsafe_equal(tok, strlen(tok), want, strlen(want)))
         return true;
-    api_error_t e;
-    api_error_set(&e, 403, "permission_error", "admin_only", NULL,
-                  "this endpoint needs [accounts] admin_token as Bearer");
-    http_reply_error(req, &e);
+    http_reply_fail(req, 403, "permission_error", "admin_only", NULL,
+                    "this endpoint needs [accounts] admin_token as Bearer");
     return false;
 }
 
@@ -39,16 +36,14 @@ s_on_health(redisReply *reply, void *arg)
     }
     json_t *data = json_array();
     for (size_t i = 1; i < reply->elements; i += 2) {
-        json_t *o = json_loads(reply->element[i]->str, 0, NULL);
+        const char *raw = rl_redis_reply_str(reply->element[i]);
+        json_t *o = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
         if (json_is_object(o))
             json_array_append(data, o);
         json_decref(o);
     }
-    json_t *list = json_pack("{s:s, s:o}", "object", "list", "data", data);
-    char *text = json_dumps(list, JSON_COMPACT);
-    http_reply(req, 200, text);
-    free(text);
-    json_decref(list);
+    http_reply_json(req, 200, json_pack("{s:s, s:o}", "object", "list",
+                                        "data", data));
 }
 
 void

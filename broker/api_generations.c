@@ -4,15 +4,12 @@
  */
 #include "api_generations.h"
 
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "api_webhooks.h"
 #include "http_reply.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
@@ -77,11 +74,7 @@ s_job_object(struct evhttp_request *req, const redisReply *reply)
         kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
     }
     rl_jobview_src_t src = {kv, n};
-    json_t *o = rl_jobview_api(&src, rl_clock_wall_ms());
-    char *text = json_dumps(o, JSON_COMPACT);
-    http_reply(req, 200, text);
-    free(text);
-    json_decref(o);
+    http_reply_json(req, 200, rl_jobview_api(&src, rl_clock_wall_ms()));
 }
 
 static void
@@ -91,55 +84,27 @@ s_on_job(redisReply *reply, void *arg)
     char job_id[sizeof p->text];
     memcpy(job_id, p->text, sizeof job_id);
     struct evhttp_request *req = http_pending_done(p);
-    if (req == NULL)
+    const char *tag = rl_redis_reply_tag(reply);
+    if (req == NULL || http_reply_script_failed(req, tag))
         return;
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
-    api_error_t e;
-    if (tag == NULL) {
-        http_reply_unavailable(req);
-    } else if (strcmp(tag, "unauthorized") == 0) {
-        api_error_set(&e, 401, "authentication_error", "invalid_api_key",
-                      NULL, "invalid API key");
-        http_reply_error(req, &e);
-    } else if (strcmp(tag, "ok") != 0) {
+    if (strcmp(tag, "ok") != 0) {
+        api_error_t e;
         api_error_set(&e, 404, "not_found", "job_not_found", "id",
                       "no job '%s'", job_id);
         http_reply_error(req, &e);
-    } else {
-        s_job_object(req, reply);
+        return;
     }
-}
-
-static bool
-s_job_id_ok(const char *id)
-{
-    size_t n = strlen(id);
-    if (n < 6 || n > 48 || strncmp(id, "vgen_", 5) != 0)
-        return false;
-    for (size_t i = 5; i < n; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') ||
-              (id[i] >= 'a' && id[i] <= 'z') ||
-              (id[i] >= 'A' && id[i] <= 'Z')))
-            return false;
-    return true;
+    s_job_object(req, reply);
 }
 
 void
 api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char key_hash[RL_SHA256_HEX_LEN];
-    if (api_webhooks_route_get(b, req, id))
-        return; /* {id}/deliveries */
     if (!http_key_hash(req, key_hash))
         return;
-    if (!s_job_id_ok(id)) {
-        api_error_t e;
-        api_error_set(&e, 404, "not_found", "job_not_found", "id",
-                      "no such job");
-        http_reply_error(req, &e);
+    if (!http_job_id_ok(id, HTTP_JOB_V1)) {
+        http_reply_no_job(req);
         return;
     }
     http_pending_t *p = http_pending_new(b, req);

@@ -14,8 +14,8 @@ struct evhttp_request;
 void api_generations_create(broker_t *b, struct evhttp_request *req,
                             const char *tail);
 
-/* GET /v1/video/generations/{id}: tail is "{id}". */
+/* GET /v1/video/generations/{id}. */
 void api_generations_get(broker_t *b, struct evhttp_request *req,
-                         const char *tail);
+                         const char *id);
 
 #endif

@@ -24,7 +24,6 @@
 #include "submit.h"
 #include "validate.h"
 
-#define TASKS_MAX_ID 48
 #define IMAGES "inputs.imageUrls"
 #define IMAGES_OLD "inputs.urls" /* the name on older Kinovi pages */
 
@@ -242,18 +241,17 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
     validate_errors_t errs; /* large: a few KiB of stack */
     errs.n = 0;
     json_t *v1 = s_translate(body, len, &errs, &resolution, &image_field);
-    char *text = v1 ? json_dumps(v1, JSON_COMPACT) : NULL;
-    json_decref(v1);
     submission_t s;
-    if (text == NULL || validate_submission_all(b->cfg, text, strlen(text),
-                                                &s, &errs) != 0) {
+    int rc = v1 != NULL ? validate_submission_json(b->cfg, v1, &s, &errs)
+                        : -1;
+    json_decref(v1);
+    if (rc != 0) {
         size_t n = errs.n < VALIDATE_MAX_ERRORS ? errs.n : VALIDATE_MAX_ERRORS;
         http_reply_json(req, 400, s_invalid(errs.items, n, image_field));
-        free(text);
         return;
     }
-    free(text);
-    submit_opts_t opts = {"task_", "kinovi", resolution ? resolution : "720p"};
+    submit_opts_t opts = {HTTP_JOB_TASK, "kinovi",
+                          resolution ? resolution : "720p"};
     http_pending_t *p = http_pending_new(b, req);
     p->on_abandon = s_on_abandon;
     const char *idem = evhttp_find_header(
@@ -272,10 +270,7 @@ s_on_record(redisReply *reply, void *arg)
     struct evhttp_request *req = http_pending_done(arg);
     if (req == NULL)
         return;
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
+    const char *tag = rl_redis_reply_tag(reply);
     if (tag == NULL) {
         s_message(req, 503, "Service unavailable, retry shortly");
     } else if (strcmp(tag, "unauthorized") == 0) {
@@ -296,25 +291,11 @@ s_on_record(redisReply *reply, void *arg)
     }
 }
 
-static bool
-s_task_id_ok(const char *id)
-{
-    size_t n = id ? strlen(id) : 0;
-    if (n < 6 || n > TASKS_MAX_ID || strncmp(id, "task_", 5) != 0)
-        return false;
-    for (size_t i = 5; i < n; i++)
-        if (!((id[i] >= '0' && id[i] <= '9') ||
-              (id[i] >= 'a' && id[i] <= 'z') ||
-              (id[i] >= 'A' && id[i] <= 'Z')))
-            return false;
-    return true;
-}
-
 void
 api_tasks_record(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
-    char hash[RL_SHA256_HEX_LEN], id[TASKS_MAX_ID + 1] = "";
+    char hash[RL_SHA256_HEX_LEN], id[HTTP_JOB_ID_MAX + 1] = "";
     const char *key = http_bearer(req);
     if (key == NULL) {
         s_message(req, 401, "Invalid API Key");
@@ -325,11 +306,11 @@ api_tasks_record(broker_t *b, struct evhttp_request *req, const char *tail)
     const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
     if (qs != NULL && evhttp_parse_query_str(qs, &params) == 0) {
         const char *v = evhttp_find_header(&params, "taskId");
-        if (v != NULL && strlen(v) <= TASKS_MAX_ID)
+        if (v != NULL && strlen(v) <= HTTP_JOB_ID_MAX)
             snprintf(id, sizeof id, "%s", v);
     }
     evhttp_clear_headers(&params);
-    if (!s_task_id_ok(id)) {
+    if (!http_job_id_ok(id, HTTP_JOB_TASK)) {
         s_message(req, 400, "Invalid taskId");
         return;
     }

@@ -5,7 +5,6 @@
  */
 #include "api_webhooks.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,25 +18,19 @@
 
 #include "http_reply.h"
 #include "rl_alloc.h"
-#include "rl_apikey.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
 
-#define S_JOB_PREFIX "vgen_"  /* a job of POST /v1/video/generations */
-#define S_TASK_PREFIX "task_" /* a job of the task API (seeds/004) */
-#define S_JOB_MAX 48          /* characters of a job id */
 #define S_NUM_LEN 24          /* a decimal int64 and the NUL */
 #define S_MS_PER_S 1000LL
+#define S_EPOCH_MAX_S 1e12    /* a time's epoch seconds stay below this
+                                 (year 33658): its ms fit a long long */
 #define S_SECRET_BYTES 24     /* random bytes of a whsec_ secret */
 #define S_SECRET_LEN 48       /* "whsec_" + 32 base64 chars + NUL */
 #define S_B64_LEN 33          /* base64 of the 24 bytes and the NUL */
 #define S_SEALED_LEN 256      /* a sealed secret */
-#define S_ALNUM                                                                \
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#define S_DELIVERIES "/deliveries"
-#define S_REDELIVER "/redeliver"
 
 /* Runs `script` for req with p->text = text and p->data = data; cb
  * gets the reply, or NULL at once when Redis cannot be asked. */
@@ -58,46 +51,43 @@ s_run(broker_t *b, struct evhttp_request *req, const char *script,
 static bool
 s_shape(struct evhttp_request *req, const redisReply *r, size_t n)
 {
-    if (strcmp(http_script_tag(r), "ok") == 0 && r->elements == n)
+    if (strcmp(rl_redis_reply_tag(r), "ok") == 0 && r->elements == n)
         return true;
     http_reply_unavailable(req);
     return false;
 }
 
-static bool
-s_ends(const char *tail, const char *suffix)
+/* The number a reply element holds (0 when none). */
+static json_int_t
+s_num(const redisReply *e)
 {
-    size_t n = strlen(tail), k = strlen(suffix);
-
-    return n > k && strcmp(tail + n - k, suffix) == 0;
+    return (json_int_t)rl_jobview_num(rl_redis_reply_str(e));
 }
 
-/* Copies the job id of "{id}<suffix>" into id; false when tail is not
- * that shape or the id is not one of ours. Both front doors' ids are
- * taken (vgen_ and the task API's task_): their callbacks share the
- * attempt log and the failed-event index, so /v1/webhooks/failed lists
- * both and each must be addressable here. */
+/* True when id is a job id of either front door; else answers 404.
+ * Both are taken (vgen_ and the task API's task_): their callbacks share
+ * the attempt log and the failed-event index, so /v1/webhooks/failed
+ * lists both and each must be addressable here. */
 static bool
-s_job_of(const char *tail, const char *suffix, char *id, size_t len)
+s_job_ok(struct evhttp_request *req, const char *id)
 {
-    size_t n = strlen(tail), k = strlen(suffix);
-    size_t plen = strlen(S_JOB_PREFIX);
+    if (http_job_id_ok(id, NULL))
+        return true;
+    http_reply_no_job(req);
+    return false;
+}
 
-    static_assert(sizeof S_JOB_PREFIX == sizeof S_TASK_PREFIX,
-                  "job id prefixes of one length");
-    if (!s_ends(tail, suffix) || n - k > S_JOB_MAX || n - k >= len ||
-        (strncmp(tail, S_JOB_PREFIX, plen) != 0 &&
-         strncmp(tail, S_TASK_PREFIX, plen) != 0))
-        return false;
-    memcpy(id, tail, n - k);
-    id[n - k] = '\0';
-    tail = id + plen;
-    return *tail != '\0' && strspn(tail, S_ALNUM) == strlen(tail);
+/* Epoch seconds in [0, S_EPOCH_MAX_S) as epoch ms, else -1. */
+static long long
+s_epoch_ms(double secs)
+{
+    return secs >= 0 && secs < S_EPOCH_MAX_S ? (long long)(secs * S_MS_PER_S)
+                                             : -1;
 }
 
 /* A time given as epoch seconds (a number) or ISO 8601 UTC
  * ("2026-03-10T14:23:01Z", fractional seconds and "+00:00" allowed),
- * in epoch ms; -1 when it is neither. */
+ * in epoch ms; -1 when it is neither or out of range. */
 static long long
 s_time_text(const char *v)
 {
@@ -110,8 +100,8 @@ s_time_text(const char *v)
         return -1;
     errno = 0;
     secs = strtod(v, &nend);
-    if (errno == 0 && *nend == '\0' && secs >= 0 && secs < 1e12)
-        return (long long)(secs * S_MS_PER_S);
+    if (errno == 0 && *nend == '\0')
+        return s_epoch_ms(secs);
     memset(&tm, 0, sizeof tm);
     end = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
     if (end == NULL)
@@ -119,17 +109,15 @@ s_time_text(const char *v)
     end += *end == '.' ? 1 + strspn(end + 1, "0123456789") : 0;
     if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0 && *end != '\0')
         return -1;
-    return (long long)timegm(&tm) * S_MS_PER_S;
+    return s_epoch_ms((double)timegm(&tm));
 }
 
 /* The same for a JSON value: a number of seconds or an ISO string. */
 static long long
 s_time_json(const json_t *v)
 {
-    double secs = json_number_value(v);
-
     if (json_is_number(v))
-        return secs >= 0 ? (long long)(secs * S_MS_PER_S) : -1;
+        return s_epoch_ms(json_number_value(v));
     return json_is_string(v) ? s_time_text(json_string_value(v)) : -1;
 }
 
@@ -149,7 +137,7 @@ s_attempt(const char *raw)
     }
     at = json_object_get(e, "at");
     if (json_is_integer(at))
-        json_object_set_new(e, "at", http_json_time(json_integer_value(at)));
+        json_object_set_new(e, "at", rl_jobview_time(json_integer_value(at)));
     json_object_set_new(e, "object", json_string(
         json_object_get(e, "event") ? "webhook.event" : "webhook.attempt"));
     return e;
@@ -161,7 +149,7 @@ s_on_deliveries(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     json_t *data;
 
     memcpy(id, p->text, sizeof id);
@@ -169,8 +157,7 @@ s_on_deliveries(redisReply *reply, void *arg)
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
     if (strcmp(tag, "not_found") == 0) {
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
+        http_reply_no_job(req);
         return;
     }
     if (!s_shape(req, reply, 6))
@@ -187,30 +174,20 @@ s_on_deliveries(redisReply *reply, void *arg)
         id, "status", rl_redis_reply_str(reply->element[1]), "webhook_url",
         rl_redis_reply_str(reply->element[2]), "webhook_state",
         rl_redis_reply_str(reply->element[3]), "attempts",
-        (json_int_t)http_num(rl_redis_reply_str(reply->element[4])), "data",
-        data));
+        s_num(reply->element[4]), "data", data));
 }
 
-bool
-api_webhooks_route_get(broker_t *b, struct evhttp_request *req,
-                       const char *tail)
+void
+api_webhooks_deliveries(broker_t *b, struct evhttp_request *req,
+                        const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
-    char id[S_JOB_MAX + 1];
     const char *argv[2] = {hash, id};
 
-    if (!s_ends(tail, S_DELIVERIES))
-        return false;
-    if (!http_key_hash(req, hash))
-        return true;
-    if (!s_job_of(tail, S_DELIVERIES, id, sizeof id)) {
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
-        return true;
-    }
+    if (!http_key_hash(req, hash) || !s_job_ok(req, id))
+        return;
     s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2,
           argv);
-    return true;
 }
 
 /* ---- POST /v1/video/generations/{id}/redeliver ------------------------ */
@@ -221,7 +198,7 @@ s_on_redeliver(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     const char *status;
 
     memcpy(id, p->text, sizeof id);
@@ -231,8 +208,7 @@ s_on_redeliver(redisReply *reply, void *arg)
     status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1])
                                  : NULL;
     if (strcmp(tag, "not_found") == 0)
-        http_reply_fail(req, 404, "not_found", "job_not_found", "id",
-                        "no such job");
+        http_reply_no_job(req);
     else if (strcmp(tag, "not_terminal") == 0 || strcmp(tag, "no_webhook") == 0)
         http_reply_fail(
             req, 409, "invalid_request_error",
@@ -251,20 +227,12 @@ s_on_redeliver(redisReply *reply, void *arg)
 
 void
 api_webhooks_redeliver(broker_t *b, struct evhttp_request *req,
-                       const char *tail)
+                       const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
-    char id[S_JOB_MAX + 1];
     const char *argv[3] = {hash, "one", id};
 
-    if (!s_job_of(tail, S_REDELIVER, id, sizeof id)) {
-        bool job = strchr(tail, '/') == NULL; /* POST on a job: 405 */
-        http_reply_fail(req, job ? 405 : 404, "invalid_request_error",
-                job ? "method_not_allowed" : "route_not_found", NULL,
-                job ? "method not allowed on a job" : "no such route");
-        return;
-    }
-    if (!http_key_hash(req, hash))
+    if (!http_key_hash(req, hash) || !s_job_ok(req, id))
         return;
     s_run(b, req, "webhook_requeue", s_on_redeliver, id, NULL, 0, 3, argv);
 }
@@ -276,7 +244,7 @@ s_on_failed(redisReply *reply, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     const redisReply *l;
     json_t *data;
     long long more = 0;
@@ -294,11 +262,11 @@ s_on_failed(redisReply *reply, void *arg)
                 "{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
                 "webhook.failed_event", "id", rl_redis_reply_str(l->element[i]),
                 "failed_at",
-                http_json_time(http_num(rl_redis_reply_str(l->element[i + 1]))),
+                rl_jobview_time(s_num(l->element[i + 1])),
                 "status", status, "event",
                 status ? rl_jobview_event(status) : NULL, "webhook_url",
                 rl_redis_reply_str(l->element[i + 3]), "attempts",
-                (json_int_t)http_num(rl_redis_reply_str(l->element[i + 4]))));
+                s_num(l->element[i + 4])));
     }
     rl_redis_reply_ll(reply->element[2], &more);
     http_reply_json(req, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
@@ -312,25 +280,27 @@ s_failed_query(struct evhttp_request *req, long long *since_ms, long *limit)
 {
     struct evkeyvalq params;
     const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-    const char *since, *lim, *bad = NULL;
-    char *end = NULL;
+    const char *since, *bad = NULL;
 
     TAILQ_INIT(&params);
     if (qs != NULL && evhttp_parse_query_str(qs, &params) != 0)
         bad = "query";
     since = evhttp_find_header(&params, "since");
-    lim = evhttp_find_header(&params, "limit");
     *since_ms = since != NULL ? s_time_text(since) : 0;
-    *limit = lim != NULL ? strtol(lim, &end, 10) : API_WEBHOOKS_FAILED_LIMIT;
+    *limit = http_query_long(&params, "limit", 1, API_WEBHOOKS_FAILED_MAX,
+                             API_WEBHOOKS_FAILED_LIMIT);
     if (bad == NULL && *since_ms < 0)
         bad = "since";
-    else if (bad == NULL && ((lim != NULL && (*lim == '\0' || *end)) ||
-                             *limit < 1 || *limit > API_WEBHOOKS_FAILED_MAX))
+    else if (bad == NULL && *limit < 0)
         bad = "limit";
     evhttp_clear_headers(&params);
-    if (bad != NULL)
-        http_reply_fail(req, 400, "invalid_request_error", "invalid_query", bad,
-                "since is epoch seconds or ISO 8601 UTC, limit 1..1000");
+    if (bad != NULL) {
+        api_error_t e;
+        api_error_invalid(&e, "invalid_query", bad,
+                          "since is epoch seconds or ISO 8601 UTC, limit "
+                          "1..%d", API_WEBHOOKS_FAILED_MAX);
+        http_reply_error(req, &e);
+    }
     return bad == NULL;
 }
 
@@ -359,7 +329,7 @@ s_on_recover(redisReply *reply, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     long long n = 0, more = 0;
 
     if (req == NULL || http_reply_script_failed(req, tag) ||
@@ -378,14 +348,11 @@ static bool
 s_recover_range(broker_t *b, struct evhttp_request *req, long long *from,
                 long long *to)
 {
-    const char *body = NULL;
-    size_t len = 0;
     json_t *root, *jto;
     const char *bad = NULL;
 
-    if (!http_body(b, req, &body, &len))
+    if (!http_body_json(b, req, &root))
         return false;
-    root = json_loadb(body, len, 0, NULL);
     jto = json_object_get(root, "to");
     *from = s_time_json(json_object_get(root, "from"));
     *to = jto != NULL ? s_time_json(jto) : rl_clock_wall_ms();
@@ -436,7 +403,7 @@ s_on_settings(redisReply *reply, void *arg)
     http_pending_t *p = arg;
     s_settings_t *s = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = http_script_tag(reply);
+    const char *tag = rl_redis_reply_tag(reply);
     long long stored = 0, has = 0;
     json_t *o;
 
@@ -450,7 +417,7 @@ s_on_settings(redisReply *reply, void *arg)
         rl_redis_reply_str(reply->element[1]), "schedule",
         rl_redis_reply_str(reply->element[2]), "has_secret", has != 0,
         "previous_secret_expires_at",
-        http_json_time(http_num(rl_redis_reply_str(reply->element[5]))));
+        rl_jobview_time(s_num(reply->element[5])));
     if (stored)
         json_object_set_new(o, "secret", json_string(s->secret));
     http_reply_json(req, 200, o);
@@ -461,21 +428,18 @@ out:
 
 /* A fresh "whsec_" + base64(24 random bytes) and its sealed form. */
 static int
-s_new_secret(const rl_config_t *cfg, s_settings_t *s)
+s_new_secret(const broker_t *b, s_settings_t *s)
 {
-    uint8_t master[RL_AEAD_KEY_LEN];
     uint8_t raw[S_SECRET_BYTES];
     char b64[S_B64_LEN];
     int rc = -1;
 
-    if (rl_apikey_master(cfg, master) == 0 &&
-        rl_random_bytes(raw, sizeof raw) == 0 &&
+    if (b->has_master && rl_random_bytes(raw, sizeof raw) == 0 &&
         rl_base64_encode(raw, sizeof raw, b64, sizeof b64) > 0 &&
         snprintf(s->secret, sizeof s->secret, "whsec_%s", b64) > 0 &&
-        rl_aead_seal(master, s->secret, strlen(s->secret), s->sealed,
+        rl_aead_seal(b->master, s->secret, strlen(s->secret), s->sealed,
                      sizeof s->sealed) > 0)
         rc = 0;
-    explicit_bzero(master, sizeof master);
     explicit_bzero(raw, sizeof raw);
     explicit_bzero(b64, sizeof b64);
     return rc;
@@ -503,13 +467,11 @@ s_settings_args(broker_t *b, struct evhttp_request *req,
     static const char *const signings[] = {"creativeai", "standard", "both",
                                            NULL};
     static const char *const schedules[] = {"default", "long", NULL};
-    const char *body = NULL, *bad;
-    size_t len = 0;
+    const char *bad;
     json_t *root, *rot;
 
-    if (!http_body(b, req, &body, &len))
+    if (!http_body_json(b, req, &root))
         return false;
-    root = len ? json_loadb(body, len, 0, NULL) : json_object();
     rot = json_object_get(root, "rotate_secret");
     *signing = s_pick(root, "signing", signings);
     *schedule = s_pick(root, "schedule", schedules);
@@ -544,7 +506,11 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req,
         !s_settings_args(b, req, &signing, &schedule, &rotate))
         return;
     s = rl_calloc(1, sizeof *s);
-    if (s_new_secret(b->cfg, s) != 0) {
+    /* Only a rotation, or a scheme that signs with the secret, can store
+     * one (account_webhooks.lua); a schedule change needs none. */
+    bool need = rotate ||
+                (signing[0] != '\0' && strcmp(signing, "creativeai") != 0);
+    if (need && s_new_secret(b, s) != 0) {
         free(s);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                 "webhook secrets cannot be made: no master key is "

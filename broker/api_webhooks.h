@@ -21,8 +21,6 @@
 #ifndef API_WEBHOOKS_H
 #define API_WEBHOOKS_H
 
-#include <stdbool.h>
-
 #include "broker.h"
 
 struct evhttp_request;
@@ -31,14 +29,13 @@ struct evhttp_request;
 #define API_WEBHOOKS_FAILED_MAX 1000    /* largest page of /failed */
 #define API_WEBHOOKS_RECOVER_MAX 1000   /* events one recover requeues */
 
-/* GET /v1/video/generations/{tail}: answers and returns true when tail is
- * "{id}/deliveries"; false leaves the request to the caller. */
-bool api_webhooks_route_get(broker_t *b, struct evhttp_request *req,
-                            const char *tail);
+/* GET /v1/video/generations/{id}/deliveries. */
+void api_webhooks_deliveries(broker_t *b, struct evhttp_request *req,
+                             const char *id);
 
-/* POST /v1/video/generations/{tail}: "{id}/redeliver", else 404/405. */
+/* POST /v1/video/generations/{id}/redeliver. */
 void api_webhooks_redeliver(broker_t *b, struct evhttp_request *req,
-                            const char *tail);
+                            const char *id);
 
 /* GET /v1/webhooks/failed. */
 void api_webhooks_failed(broker_t *b, struct evhttp_request *req,

@@ -6,9 +6,11 @@
 #ifndef BROKER_H
 #define BROKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "rl_config.h"
+#include "rl_crypto.h"
 #include "rl_redis.h"
 
 struct event_base;
@@ -29,6 +31,10 @@ typedef struct {
     ingress_t *ingress;
     reaper_t *reaper;
     uint64_t accepted;         /* 202 answers since start */
+    uint8_t master[RL_AEAD_KEY_LEN]; /* seals API keys and webhook
+                                        secrets; read once at start */
+    bool has_master;           /* false: none configured (what needs it
+                                  answers 503 no_master_key) */
 } broker_t;
 
 #endif

@@ -23,14 +23,20 @@
 #include "http_reply.h"
 
 #define HTTP_BACKLOG 1024
+#define HTTP_SEGMENT_MAX 128 /* bytes of the {id} of a prefix route; every
+                                id it can name is far shorter */
 
 typedef void (*route_fn)(broker_t *b, struct evhttp_request *req,
-                         const char *tail);
+                         const char *segment);
 
+/* An exact path, or a prefix (it ends in '/') followed by one segment
+ * (non-empty, no '/': the {id}) and then the suffix, if any. */
 typedef struct {
     enum evhttp_cmd_type cmd;
     const char *path;     /* exact path, or a prefix when it ends in '/' */
-    route_fn fn;          /* gets what follows a prefix */
+    const char *suffix;   /* what follows the segment ("/deliveries"), or
+                             NULL for nothing */
+    route_fn fn;          /* gets the segment ("" for an exact path) */
 } route_t;
 
 static void s_healthz(broker_t *b, struct evhttp_request *req,
@@ -39,23 +45,26 @@ static void s_readyz(broker_t *b, struct evhttp_request *req,
                      const char *tail);
 
 static const route_t s_routes[] = {
-    {EVHTTP_REQ_POST, "/v1/video/generations", api_generations_create},
-    {EVHTTP_REQ_GET, "/v1/video/generations/", api_generations_get},
-    {EVHTTP_REQ_POST, "/v1/video/generations/", api_webhooks_redeliver},
-    {EVHTTP_REQ_GET, "/v1/webhooks/failed", api_webhooks_failed},
-    {EVHTTP_REQ_POST, "/v1/webhooks/recover", api_webhooks_recover},
-    {EVHTTP_REQ_PUT, "/v1/account/webhooks", api_webhooks_settings},
-    {EVHTTP_REQ_POST, "/v1/accounts", api_accounts_signup},
-    {EVHTTP_REQ_GET, "/v1/account", api_accounts_get},
-    {EVHTTP_REQ_GET, "/v1/account/ledger", api_accounts_ledger},
-    {EVHTTP_REQ_GET, "/v1/account/keys", api_accounts_keys},
-    {EVHTTP_REQ_POST, "/v1/account/keys", api_accounts_key_create},
-    {EVHTTP_REQ_DELETE, "/v1/account/keys/", api_accounts_key_revoke},
-    {EVHTTP_REQ_GET, "/v1/admin/providers", api_admin_providers},
-    {EVHTTP_REQ_POST, "/api/v1/jobs/createTask", api_tasks_create},
-    {EVHTTP_REQ_GET, "/api/v1/jobs/recordInfo", api_tasks_record},
-    {EVHTTP_REQ_GET, "/healthz", s_healthz},
-    {EVHTTP_REQ_GET, "/readyz", s_readyz},
+    {EVHTTP_REQ_POST, "/v1/video/generations", NULL, api_generations_create},
+    {EVHTTP_REQ_GET, "/v1/video/generations/", NULL, api_generations_get},
+    {EVHTTP_REQ_GET, "/v1/video/generations/", "/deliveries",
+     api_webhooks_deliveries},
+    {EVHTTP_REQ_POST, "/v1/video/generations/", "/redeliver",
+     api_webhooks_redeliver},
+    {EVHTTP_REQ_GET, "/v1/webhooks/failed", NULL, api_webhooks_failed},
+    {EVHTTP_REQ_POST, "/v1/webhooks/recover", NULL, api_webhooks_recover},
+    {EVHTTP_REQ_PUT, "/v1/account/webhooks", NULL, api_webhooks_settings},
+    {EVHTTP_REQ_POST, "/v1/accounts", NULL, api_accounts_signup},
+    {EVHTTP_REQ_GET, "/v1/account", NULL, api_accounts_get},
+    {EVHTTP_REQ_GET, "/v1/account/ledger", NULL, api_accounts_ledger},
+    {EVHTTP_REQ_GET, "/v1/account/keys", NULL, api_accounts_keys},
+    {EVHTTP_REQ_POST, "/v1/account/keys", NULL, api_accounts_key_create},
+    {EVHTTP_REQ_DELETE, "/v1/account/keys/", NULL, api_accounts_key_revoke},
+    {EVHTTP_REQ_GET, "/v1/admin/providers", NULL, api_admin_providers},
+    {EVHTTP_REQ_POST, "/api/v1/jobs/createTask", NULL, api_tasks_create},
+    {EVHTTP_REQ_GET, "/api/v1/jobs/recordInfo", NULL, api_tasks_record},
+    {EVHTTP_REQ_GET, "/healthz", NULL, s_healthz},
+    {EVHTTP_REQ_GET, "/readyz", NULL, s_readyz},
 };
 
 /* /healthz: 200 while the loop turns. /readyz: 200 while Redis answers
@@ -86,16 +95,26 @@ s_readyz(broker_t *b, struct evhttp_request *req, const char *tail)
     s_health(b, req, true);
 }
 
-/* Returns what follows the route's path when it matches, else NULL. */
-static const char *
-s_match(const route_t *r, const char *path)
+/* True when path is r's; a prefix route's segment goes into seg (of
+ * HTTP_SEGMENT_MAX + 1 bytes), "" for an exact path. */
+static bool
+s_match(const route_t *r, const char *path, char *seg)
 {
-    size_t n = strlen(r->path);
-    if (r->path[n - 1] == '/')
-        return (strncmp(path, r->path, n) == 0 && path[n] != '\0')
-                   ? path + n
-                   : NULL;
-    return strcmp(path, r->path) == 0 ? path + n : NULL;
+    size_t n = strlen(r->path), k;
+
+    seg[0] = '\0';
+    if (r->path[n - 1] != '/')
+        return strcmp(path, r->path) == 0;
+    if (strncmp(path, r->path, n) != 0)
+        return false;
+    path += n;
+    k = strcspn(path, "/");
+    if (k == 0 || k > HTTP_SEGMENT_MAX ||
+        strcmp(path + k, r->suffix != NULL ? r->suffix : "") != 0)
+        return false;
+    memcpy(seg, path, k);
+    seg[k] = '\0';
+    return true;
 }
 
 static void
@@ -104,15 +123,15 @@ s_route(struct evhttp_request *req, void *arg)
     broker_t *b = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    char seg[HTTP_SEGMENT_MAX + 1];
     bool path_known = false;
     if (path == NULL)
         path = "/";
     for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
-        const char *tail = s_match(&s_routes[i], path);
-        if (tail == NULL)
+        if (!s_match(&s_routes[i], path, seg))
             continue;
         if (s_routes[i].cmd == cmd) {
-            s_routes[i].fn(b, req, tail);
+            s_routes[i].fn(b, req, seg);
             return;
         }
         path_known = true;

@@ -4,6 +4,7 @@
  */
 #include "http_reply.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,12 @@
 #include <event2/keyvalq_struct.h>
 
 #include "rl_alloc.h"
-#include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_log.h"
 #include "rl_redis.h"
+
+#define S_BASE62                                                               \
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 void
 http_reply(struct evhttp_request *req, int status, const char *json)
@@ -53,10 +57,19 @@ http_reply_error(struct evhttp_request *req, const api_error_t *e)
 void
 http_reply_json(struct evhttp_request *req, int status, json_t *o)
 {
-    char *text = json_dumps(o, JSON_COMPACT);
-    http_reply(req, status, text != NULL ? text : "{}");
-    free(text);
+    char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
     json_decref(o);
+    if (text == NULL) {
+        /* json_pack fails on a NULL or non-UTF-8 string, e.g. a stored
+         * field of an unexpected type: not a success with an empty body. */
+        rl_log_errorx("cannot build the JSON answer of a %d", status);
+        http_reply_fail(req, 500, "api_error", "internal_error", NULL,
+                        "the answer could not be built");
+        return;
+    }
+    http_reply(req, status, text);
+    free(text);
 }
 
 void
@@ -66,14 +79,6 @@ http_reply_fail(struct evhttp_request *req, int status, const char *type,
     api_error_t e;
     api_error_set(&e, status, type, code, param, "%s", msg);
     http_reply_error(req, &e);
-}
-
-const char *
-http_script_tag(const redisReply *r)
-{
-    return (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-               ? rl_redis_reply_str(r->element[0])
-               : NULL;
 }
 
 bool
@@ -91,20 +96,33 @@ http_reply_script_failed(struct evhttp_request *req, const char *tag)
     return false;
 }
 
-json_t *
-http_json_time(long long ms)
+/* What follows prefix in id, or NULL when id does not start with it. */
+static const char *
+s_after(const char *id, const char *prefix)
 {
-    char iso[RL_CLOCK_ISO_LEN];
-    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
-                  : json_null();
+    size_t n = strlen(prefix);
+
+    return strncmp(id, prefix, n) == 0 ? id + n : NULL;
 }
 
-long long
-http_num(const char *s)
+bool
+http_job_id_ok(const char *id, const char *prefix)
 {
-    char *end = NULL;
-    long long v = s != NULL ? strtoll(s, &end, 10) : 0;
-    return (s != NULL && *end == '\0') ? v : 0;
+    static_assert(sizeof HTTP_JOB_V1 == sizeof HTTP_JOB_TASK,
+                  "job id prefixes of one length");
+    const char *rest = s_after(id, prefix != NULL ? prefix : HTTP_JOB_V1);
+
+    if (rest == NULL && prefix == NULL)
+        rest = s_after(id, HTTP_JOB_TASK);
+    return rest != NULL && *rest != '\0' && strlen(id) <= HTTP_JOB_ID_MAX &&
+           strspn(rest, S_BASE62) == strlen(rest);
+}
+
+void
+http_reply_no_job(struct evhttp_request *req)
+{
+    http_reply_fail(req, 404, "not_found", "job_not_found", "id",
+                    "no such job");
 }
 
 void
@@ -163,6 +181,41 @@ http_body(broker_t *b, struct evhttp_request *req, const char **body,
     evbuffer_add(in, "", 1);
     *body = (const char *)evbuffer_pullup(in, -1);
     return true;
+}
+
+bool
+http_body_json(broker_t *b, struct evhttp_request *req, json_t **root)
+{
+    const char *body = NULL;
+    size_t len = 0;
+    json_error_t jerr;
+
+    *root = NULL;
+    if (!http_body(b, req, &body, &len))
+        return false;
+    *root = len ? json_loadb(body, len, 0, &jerr) : json_object();
+    if (*root == NULL) {
+        api_error_t e;
+        api_error_invalid(&e, "malformed_json", NULL,
+                          "the body is not valid JSON: %s", jerr.text);
+        http_reply_error(req, &e);
+        return false;
+    }
+    return true;
+}
+
+long
+http_query_long(struct evkeyvalq *params, const char *name, long lo,
+                long hi, long dflt)
+{
+    const char *v = evhttp_find_header(params, name);
+    char *end = NULL;
+    long n;
+
+    if (v == NULL)
+        return dflt;
+    n = strtol(v, &end, 10);
+    return (*v && *end == '\0' && n >= lo && n <= hi) ? n : -1;
 }
 
 static void

@@ -45,7 +45,8 @@ void http_retry_after(struct evhttp_request *req, int seconds);
 /* Answers with the JSON error object of e. */
 void http_reply_error(struct evhttp_request *req, const api_error_t *e);
 
-/* Answers status with the JSON of o, which it takes (decref). */
+/* Answers status with the JSON of o, which it takes (decref); 500 (and
+ * a log line) when o is NULL or cannot be dumped. */
 void http_reply_json(struct evhttp_request *req, int status, json_t *o);
 
 /* Answers an error object built from its parts (param may be NULL). */
@@ -53,19 +54,22 @@ void http_reply_fail(struct evhttp_request *req, int status,
                      const char *type, const char *code, const char *param,
                      const char *msg);
 
-/* The tag of a script reply (its first element, "ok", "unauthorized"
- * ...), or NULL when the reply is not such an array (NULL: unknown). */
-const char *http_script_tag(const redisReply *r);
-
-/* Answers the failures every account script shares: no answer (503) and
- * a refused key (401). Returns true when it answered. */
+/* Answers the failures every account script shares, given the tag of
+ * its reply (rl_redis_reply_tag): no answer (NULL: 503) and a refused
+ * key (401). Returns true when it answered. */
 bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
 
-/* A stored epoch-ms time as JSON: its ISO 8601 text, or null for 0. */
-json_t *http_json_time(long long ms);
+#define HTTP_JOB_ID_MAX 48    /* characters of a job id a request names */
+#define HTTP_JOB_V1 "vgen_"   /* a job of POST /v1/video/generations */
+#define HTTP_JOB_TASK "task_" /* a job of the task API (seeds/004) */
 
-/* A stored decimal field as a number: 0 when absent or not a number. */
-long long http_num(const char *s);
+/* True when id is a job id of front door `prefix` (HTTP_JOB_V1 or
+ * HTTP_JOB_TASK; NULL: either): the prefix, then one or more base62
+ * characters, HTTP_JOB_ID_MAX characters at most in all. */
+bool http_job_id_ok(const char *id, const char *prefix);
+
+/* Answers 404 job_not_found (param "id"). */
+void http_reply_no_job(struct evhttp_request *req);
 
 /* The key of "Authorization: Bearer KEY", or NULL. */
 const char *http_bearer(struct evhttp_request *req);
@@ -78,6 +82,19 @@ bool http_key_hash(struct evhttp_request *req, char *hash);
  * 413 sent) when it is larger than [http] max_body. */
 bool http_body(broker_t *b, struct evhttp_request *req, const char **body,
                size_t *len);
+
+/* The request body parsed as JSON into *root (caller owns; an empty
+ * body reads as {}). False, answered, when it is too large (413) or not
+ * valid JSON (400 malformed_json, param null, as a submission is
+ * answered); a valid body of another shape is the caller's to judge. */
+bool http_body_json(broker_t *b, struct evhttp_request *req, json_t **root);
+
+struct evkeyvalq;
+
+/* The query parameter `name` of params as a number in [lo, hi]: dflt
+ * when absent, -1 when it is not such a number. */
+long http_query_long(struct evkeyvalq *params, const char *name, long lo,
+                     long hi, long dflt);
 
 /* Starts waiting for Redis on req. */
 http_pending_t *http_pending_new(broker_t *b, struct evhttp_request *req);

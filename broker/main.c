@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 #include <zmq.h>
@@ -15,6 +16,7 @@
 #include "http_api.h"
 #include "ingress.h"
 #include "reaper.h"
+#include "rl_apikey.h"
 #include "rl_cli.h"
 #include "rl_log.h"
 #include "rl_loop.h"
@@ -32,6 +34,12 @@ static int
 s_start(broker_t *b)
 {
     const rl_config_t *cfg = b->cfg;
+    /* Read here, not per request: a file read would block the loop. */
+    b->has_master = rl_apikey_master(cfg, b->master) == 0;
+    if (!b->has_master)
+        rl_log_warnx("no master key ([security] master_key or "
+                     "%s/master.key): sign-up, new API keys and webhook "
+                     "secrets answer 503", cfg->data_dir);
     b->base = rl_loop_new();
     b->zctx = zmq_ctx_new();
     b->redis = rl_redis_new(b->base, cfg->redis_host, cfg->redis_port,
@@ -63,6 +71,7 @@ s_stop(broker_t *b)
         zmq_ctx_term(b->zctx);
     if (b->base != NULL)
         event_base_free(b->base);
+    explicit_bzero(b->master, sizeof b->master);
 }
 
 int

@@ -181,10 +181,7 @@ static void
 s_on_accept(redisReply *reply, void *arg)
 {
     submit_req_t *r = arg;
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
+    const char *tag = rl_redis_reply_tag(reply);
     api_error_t e;
     if (r->abandoned) {
         /* nothing to answer */

@@ -114,11 +114,8 @@ s_opt_string(json_t *root, const char *field, char **out, api_error_t *err)
 }
 
 static int
-s_check_fields(const rl_config_t *cfg, json_t *root, submission_t *s,
-               api_error_t *err)
+s_check_fields(json_t *root, api_error_t *err)
 {
-    (void)cfg;
-    (void)s;
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v)
@@ -130,6 +127,17 @@ s_check_fields(const rl_config_t *cfg, json_t *root, submission_t *s,
         }
     }
     return 0;
+}
+
+/* The name of m that is `name` (its own or one of its aliases), as the
+ * config holds it: it lives as long as the config. */
+static const char *
+s_config_name(const rl_model_conf_t *m, const char *name)
+{
+    for (size_t i = 0; i < m->naliases; i++)
+        if (strcmp(m->aliases[i], name) == 0)
+            return m->aliases[i];
+    return m->name;
 }
 
 static int
@@ -148,7 +156,7 @@ s_model(const rl_config_t *cfg, json_t *root, submission_t *s,
                           "unknown model '%.64s'", json_string_value(v));
         return -1;
     }
-    s->model_name = rl_strdup(json_string_value(v));
+    s->model_name = s_config_name(s->model, json_string_value(v));
     return 0;
 }
 
@@ -177,10 +185,8 @@ s_prompt(const rl_config_t *cfg, json_t *root, submission_t *s,
 
 /* Needs the model (its prices): without one only the model is named. */
 static int
-s_duration(const rl_config_t *cfg, json_t *root, submission_t *s,
-           api_error_t *err)
+s_duration(json_t *root, submission_t *s, api_error_t *err)
 {
-    (void)cfg;
     if (s->model == NULL)
         return 0;
     json_t *v = json_object_get(root, "duration");
@@ -225,55 +231,21 @@ s_aspect(const rl_config_t *cfg, json_t *root, submission_t *s,
     return -1;
 }
 
+/* An optional http(s) URL field (webhook_url, image_url) into *out;
+ * code names the error of a string that is not such a URL. */
 static int
-s_webhook(const rl_config_t *cfg, json_t *root, submission_t *s,
-          api_error_t *err)
+s_url(json_t *root, const char *field, const char *code, char **out,
+      api_error_t *err)
 {
     const char *why = NULL;
-    (void)cfg;
-    if (s_opt_string(root, "webhook_url", &s->webhook_url, err) != 0)
+    if (s_opt_string(root, field, out, err) != 0)
         return -1;
-    if (s->webhook_url && validate_http_url(s->webhook_url, &why) != 0) {
-        api_error_invalid(err, "invalid_webhook_url", "webhook_url",
-                          "'webhook_url' %s", why);
+    if (*out && validate_http_url(*out, &why) != 0) {
+        api_error_invalid(err, code, field, "'%s' %s", field, why);
         return -1;
     }
     return 0;
 }
-
-static int
-s_image(const rl_config_t *cfg, json_t *root, submission_t *s,
-        api_error_t *err)
-{
-    const char *why = NULL;
-    (void)cfg;
-    if (s_opt_string(root, "image_url", &s->image_url, err) != 0)
-        return -1;
-    if (s->image_url && validate_http_url(s->image_url, &why) != 0) {
-        api_error_invalid(err, "invalid_image_url", "image_url",
-                          "'image_url' %s", why);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-s_negative(const rl_config_t *cfg, json_t *root, submission_t *s,
-           api_error_t *err)
-{
-    (void)cfg;
-    return s_opt_string(root, "negative_prompt", &s->negative_prompt, err);
-}
-
-/* One check of a field: 0, or -1 with the problem in err. */
-typedef int (*s_check_fn)(const rl_config_t *cfg, json_t *root,
-                          submission_t *s, api_error_t *err);
-
-/* In this order; validate_submission reports the first problem. */
-static const s_check_fn s_checks[] = {
-    s_check_fields, s_model,   s_prompt, s_duration,
-    s_aspect,       s_webhook, s_image,  s_negative,
-};
 
 /* Where the next error goes: a slot of the list, or past its cap the
  * spare one (counted, not listed). */
@@ -292,30 +264,60 @@ validate_errors_add(validate_errors_t *errs)
     return e;
 }
 
+/* Counts the problem a check left in the next slot when it failed. */
+static void
+s_keep(validate_errors_t *errs, int rc)
+{
+    if (rc != 0)
+        errs->n++;
+}
+
 int
-validate_submission_all(const rl_config_t *cfg, const char *body, size_t len,
-                        submission_t *out, validate_errors_t *errs)
+validate_submission_json(const rl_config_t *cfg, json_t *root,
+                         submission_t *out, validate_errors_t *errs)
 {
     memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        api_error_invalid(validate_errors_add(errs), "malformed_json", NULL,
-                          "the body is not valid JSON: %s", jerr.text);
-    } else if (!json_is_object(root)) {
+    if (!json_is_object(root)) {
         api_error_invalid(validate_errors_add(errs), "malformed_json", NULL,
                           "the body must be a JSON object");
     } else {
-        /* Each check writes into the next slot; only a failure keeps it. */
-        for (size_t i = 0; i < sizeof s_checks / sizeof s_checks[0]; i++)
-            if (s_checks[i](cfg, root, out, s_slot(errs)) != 0)
-                errs->n++;
+        /* In this order; validate_submission reports the first problem.
+         * Each check writes into the next slot; only a failure keeps it. */
+        s_keep(errs, s_check_fields(root, s_slot(errs)));
+        s_keep(errs, s_model(cfg, root, out, s_slot(errs)));
+        s_keep(errs, s_prompt(cfg, root, out, s_slot(errs)));
+        s_keep(errs, s_duration(root, out, s_slot(errs)));
+        s_keep(errs, s_aspect(cfg, root, out, s_slot(errs)));
+        s_keep(errs, s_url(root, "webhook_url", "invalid_webhook_url",
+                           &out->webhook_url, s_slot(errs)));
+        s_keep(errs, s_url(root, "image_url", "invalid_image_url",
+                           &out->image_url, s_slot(errs)));
+        s_keep(errs, s_opt_string(root, "negative_prompt",
+                                  &out->negative_prompt, s_slot(errs)));
     }
-    json_decref(root);
     if (errs->n == 0)
         return 0;
     submission_release(out);
     return -1;
+}
+
+int
+validate_submission_all(const rl_config_t *cfg, const char *body, size_t len,
+                        submission_t *out, validate_errors_t *errs)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    int rc;
+
+    if (root == NULL) {
+        memset(out, 0, sizeof *out);
+        api_error_invalid(validate_errors_add(errs), "malformed_json", NULL,
+                          "the body is not valid JSON: %s", jerr.text);
+        return -1;
+    }
+    rc = validate_submission_json(cfg, root, out, errs);
+    json_decref(root);
+    return rc;
 }
 
 int
@@ -333,7 +335,6 @@ validate_submission(const rl_config_t *cfg, const char *body, size_t len,
 void
 submission_release(submission_t *s)
 {
-    free(s->model_name);
     free(s->prompt);
     free(s->webhook_url);
     free(s->negative_prompt);

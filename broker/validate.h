@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "api_error.h"
 #include "rl_config.h"
 
@@ -28,8 +30,9 @@ typedef struct {
 
 typedef struct {
     const rl_model_conf_t *model; /* borrowed from the config */
-    char *model_name;             /* owned: the name the body used, the
-                                     model's own or one of its aliases */
+    const char *model_name;       /* borrowed from the config: the name
+                                     the body used, the model's own or
+                                     one of its aliases */
     char *prompt;                 /* owned */
     int duration_s;               /* a duration the model is priced for */
     long price;                   /* credits for that duration */
@@ -51,6 +54,11 @@ int validate_submission(const rl_config_t *cfg, const char *body, size_t len,
 int validate_submission_all(const rl_config_t *cfg, const char *body,
                             size_t len, submission_t *out,
                             validate_errors_t *errs);
+
+/* Like validate_submission_all, for a body already parsed (root is
+ * borrowed; any JSON value, only an object can pass). */
+int validate_submission_json(const rl_config_t *cfg, json_t *root,
+                             submission_t *out, validate_errors_t *errs);
 
 /* The slot for one more problem in errs (the spare one past the cap);
  * the caller fills it. Never NULL. */

@@ -688,28 +688,38 @@ s_resolve_models(load_t *ld)
     return 0;
 }
 
-/* Broker i binds ingress[i] and dispatch[i]; deliverer i completion[i]. */
+/* Process i of a role binds entry i of each of its lists (--index i):
+ * broker i ingress[i] and dispatch[i], deliverer i completion[i] and,
+ * when status endpoints are on, worker i and deliverer i their status
+ * listen entry. An empty status list is off and needs no entries. */
 static int
 s_check_processes(load_t *ld)
 {
     const rl_config_t *c = ld->c;
     const struct {
-        const char *key, *role;
+        const char *section, *key, *role;
         size_t have;
         int need;
+        bool optional; /* empty = off */
     } ends[] = {
-        {"ingress", "broker", c->ningress, c->brokers},
-        {"dispatch", "broker", c->ndispatch, c->brokers},
-        {"completion", "deliverer", c->ncompletion, c->deliverers},
+        {"zmq", "ingress", "broker", c->ningress, c->brokers, false},
+        {"zmq", "dispatch", "broker", c->ndispatch, c->brokers, false},
+        {"zmq", "completion", "deliverer", c->ncompletion, c->deliverers,
+         false},
+        {"health", "worker_status_listen", "worker", c->nworker_status_listen,
+         c->workers, true},
+        {"webhook", "deliverer_status_listen", "deliverer",
+         c->ndeliverer_status_listen, c->deliverers, true},
     };
     char why[RL_CONFIG_WHY_LEN];
     for (size_t i = 0; i < NKEYS(ends); i++) {
-        if (ends[i].have >= (size_t)ends[i].need)
+        if (ends[i].have >= (size_t)ends[i].need ||
+            (ends[i].optional && ends[i].have == 0))
             continue;
         snprintf(why, sizeof why, "%zu endpoint(s) for %d %s processes "
                  "([processes] %s)", ends[i].have, ends[i].need, ends[i].role,
                  ends[i].role);
-        s_fail_file(ld, 0, "zmq", ends[i].key, why);
+        s_fail_file(ld, 0, ends[i].section, ends[i].key, why);
         return -1;
     }
     return 0;

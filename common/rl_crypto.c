@@ -145,23 +145,16 @@ rl_base64_encode(const void *in, size_t len, char *out, size_t out_len)
     return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 }
 
-static bool
-s_is_b64_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
+/* The value of base64 character c (RFC 4648 table 1), or -1 when c is
+ * not one. */
 static int
 s_b64_value(char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : 63;
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
+
+    return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 /* The mask of the bits the last character of a final group of `n % 4`
@@ -186,7 +179,7 @@ s_b64_validate(const char *in, size_t len, size_t *data_len)
         pad++;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!s_is_b64_char(in[i]))
+        if (s_b64_value(in[i]) < 0)
             return -1;
     }
     if (n % 4 == 1)

@@ -20,15 +20,31 @@ rl_jobview_get(const rl_jobview_src_t *src, const char *field)
     return NULL;
 }
 
-static int64_t
-s_num(const rl_jobview_src_t *src, const char *field, int64_t dflt)
+long long
+rl_jobview_num(const char *v)
 {
-    const char *v = rl_jobview_get(src, field);
-    if (v == NULL || *v == '\0')
-        return dflt;
     char *end = NULL;
-    long long n = strtoll(v, &end, 10);
-    return (end != NULL && *end == '\0') ? (int64_t)n : dflt;
+    long long n;
+
+    if (v == NULL || *v == '\0')
+        return 0;
+    n = strtoll(v, &end, 10);
+    return *end == '\0' ? n : 0;
+}
+
+long long
+rl_jobview_get_num(const rl_jobview_src_t *src, const char *field)
+{
+    return rl_jobview_num(rl_jobview_get(src, field));
+}
+
+json_t *
+rl_jobview_time(long long ms)
+{
+    char iso[RL_CLOCK_ISO_LEN];
+
+    return ms > 0 ? json_string(rl_clock_iso8601(ms, iso, sizeof iso))
+                  : json_null();
 }
 
 static void
@@ -42,26 +58,21 @@ s_set_str(json_t *o, const char *key, const rl_jobview_src_t *src,
 static void
 s_set_time(json_t *o, const char *key, int64_t ms)
 {
-    char iso[RL_CLOCK_ISO_LEN];
-    if (ms <= 0) {
-        json_object_set_new(o, key, json_null());
-        return;
-    }
-    json_object_set_new(o, key,
-                        json_string(rl_clock_iso8601(ms, iso, sizeof iso)));
+    json_object_set_new(o, key, rl_jobview_time(ms));
 }
 
 static int64_t
 s_charged(const rl_jobview_src_t *src)
 {
-    return s_num(src, "credits", 0) - s_num(src, "credits_refunded", 0);
+    return rl_jobview_get_num(src, "credits") -
+           rl_jobview_get_num(src, "credits_refunded");
 }
 
 static json_t *
 s_duration(const rl_jobview_src_t *src)
 {
     char buf[32];
-    int64_t secs = s_num(src, "duration", 0);
+    int64_t secs = rl_jobview_get_num(src, "duration");
     snprintf(buf, sizeof buf, "%llds", (long long)secs);
     return json_string(buf);
 }
@@ -113,8 +124,8 @@ s_error(const rl_jobview_src_t *src)
 static int64_t
 s_elapsed_s(const rl_jobview_src_t *src, int64_t now_ms)
 {
-    int64_t created = s_num(src, "created_at", 0);
-    int64_t end = s_num(src, "completed_at", 0);
+    int64_t created = rl_jobview_get_num(src, "created_at");
+    int64_t end = rl_jobview_get_num(src, "completed_at");
     if (created <= 0)
         return 0;
     int64_t until = end > 0 ? end : now_ms;
@@ -136,10 +147,10 @@ s_webhook(const rl_jobview_src_t *src)
     o = json_object();
     json_object_set_new(o, "state", json_string(state));
     json_object_set_new(o, "attempts",
-                        json_integer(s_num(src, "wh_attempts", 0)));
-    s_set_time(o, "last_attempt_at", s_num(src, "wh_last_at", 0));
+                        json_integer(rl_jobview_get_num(src, "wh_attempts")));
+    s_set_time(o, "last_attempt_at", rl_jobview_get_num(src, "wh_last_at"));
     if (strcmp(state, "pending") == 0)
-        s_set_time(o, "next_attempt_at", s_num(src, "wh_next_at", 0));
+        s_set_time(o, "next_attempt_at", rl_jobview_get_num(src, "wh_next_at"));
     return o;
 }
 
@@ -161,30 +172,33 @@ rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
     json_object_set_new(o, "webhook_url",
                         url && *url ? json_string(url) : json_null());
     json_object_set_new(o, "credits", json_integer(s_charged(src)));
-    json_object_set_new(o, "failover_used",
-                        json_boolean(s_num(src, "failover_used", 0) != 0));
-    s_set_time(o, "created_at", s_num(src, "created_at", 0));
+    json_object_set_new(
+        o, "failover_used",
+        json_boolean(rl_jobview_get_num(src, "failover_used") != 0));
+    s_set_time(o, "created_at", rl_jobview_get_num(src, "created_at"));
     const char *phase = rl_jobview_get(src, "phase");
     json_object_set_new(o, "phase", phase && !done ? json_string(phase)
                                                    : json_null());
-    json_object_set_new(o, "progress",
-                        json_integer(done && strcmp(status, "completed") == 0
-                                         ? 100
-                                         : s_num(src, "progress", 0)));
+    json_object_set_new(
+        o, "progress",
+        json_integer(done && strcmp(status, "completed") == 0
+                         ? 100
+                         : rl_jobview_get_num(src, "progress")));
     const char *eta = rl_jobview_get(src, "eta_s");
-    json_object_set_new(o, "eta_seconds",
-                        eta && !done ? json_integer(s_num(src, "eta_s", 0))
-                                     : json_null());
+    json_object_set_new(
+        o, "eta_seconds",
+        eta && !done ? json_integer(rl_jobview_get_num(src, "eta_s"))
+                     : json_null());
     json_object_set_new(o, "elapsed_seconds",
                         json_integer(s_elapsed_s(src, now_ms)));
-    s_set_time(o, "last_poll_at", s_num(src, "last_poll_at", 0));
+    s_set_time(o, "last_poll_at", rl_jobview_get_num(src, "last_poll_at"));
     if (status && strcmp(status, "completed") == 0) {
         s_set_str(o, "output_url", src, "output_url");
-        s_set_time(o, "completed_at", s_num(src, "completed_at", 0));
+        s_set_time(o, "completed_at", rl_jobview_get_num(src, "completed_at"));
     } else if (status && strcmp(status, "failed") == 0) {
         json_object_set_new(o, "error", s_error(src));
-        s_set_time(o, "failed_at", s_num(src, "completed_at", 0));
-        s_set_time(o, "refunded_at", s_num(src, "refunded_at", 0));
+        s_set_time(o, "failed_at", rl_jobview_get_num(src, "completed_at"));
+        s_set_time(o, "refunded_at", rl_jobview_get_num(src, "refunded_at"));
     }
     json_object_set_new(o, "status_history", s_history(src));
     json_t *wh = s_webhook(src);
@@ -225,13 +239,14 @@ rl_jobview_webhook(const rl_jobview_src_t *src)
     else
         json_object_set_new(o, "output_url", json_null());
     json_object_set_new(o, "credits", json_integer(s_charged(src)));
-    json_object_set_new(o, "failover_used",
-                        json_boolean(s_num(src, "failover_used", 0) != 0));
+    json_object_set_new(
+        o, "failover_used",
+        json_boolean(rl_jobview_get_num(src, "failover_used") != 0));
     if (ok) {
-        s_set_time(o, "completed_at", s_num(src, "completed_at", 0));
+        s_set_time(o, "completed_at", rl_jobview_get_num(src, "completed_at"));
     } else {
         json_object_set_new(o, "error", s_error(src));
-        s_set_time(o, "failed_at", s_num(src, "completed_at", 0));
+        s_set_time(o, "failed_at", rl_jobview_get_num(src, "completed_at"));
     }
     json_object_set_new(o, "elapsed_seconds",
                         json_integer(s_elapsed_s(src, 0)));

@@ -24,6 +24,17 @@ typedef struct {
 /* The value of `field`, or NULL. */
 const char *rl_jobview_get(const rl_jobview_src_t *src, const char *field);
 
+/* A stored decimal field as a number: 0 when v is NULL, empty or not
+ * wholly a decimal integer (every reader of job and account fields). */
+long long rl_jobview_num(const char *v);
+
+/* rl_jobview_num of the value of `field`. */
+long long rl_jobview_get_num(const rl_jobview_src_t *src, const char *field);
+
+/* A stored epoch-ms time as JSON: its ISO 8601 text, or null when ms <= 0.
+ * Returns a new reference (caller owns). */
+json_t *rl_jobview_time(long long ms);
+
 /* The job object of GET /v1/video/generations/{id} and of the 202
  * answer: seeds/000's fields plus phase, ETA, elapsed time, last poll and
  * the status history, and once its webhook is queued "webhook": {state

@@ -42,8 +42,8 @@ typedef struct pending {
     void *arg;
     int64_t deadline;     /* monotonic ms */
     const rl_lua_source_t *script; /* set for EVALSHA, to retry as EVAL */
-    int argc;             /* the original script arguments, for EVAL */
-    char **argv;
+    int argc;             /* the original script arguments, for EVAL: */
+    char **argv;          /* copies in the same allocation as the struct */
     size_t *lens;
 } pending_t;
 
@@ -72,18 +72,6 @@ struct rl_redis {
 
 static void s_connect(rl_redis_t *r);
 static void s_drop(rl_redis_t *r, const char *why);
-
-static void
-s_pending_free(pending_t *p)
-{
-    if (p->argv != NULL) {
-        for (int i = 0; i < p->argc; i++)
-            free(p->argv[i]);
-        free(p->argv);
-        free(p->lens);
-    }
-    free(p);
-}
 
 static void
 s_set_up(rl_redis_t *r, bool up)
@@ -259,7 +247,7 @@ s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
         r->stats.unknown++;
     if (p->cb != NULL)
         p->cb(reply, p->arg);
-    s_pending_free(p);
+    free(p); /* one allocation, copies included */
 }
 
 static int
@@ -382,7 +370,7 @@ rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
     p->cb = cb;
     p->arg = arg;
     if (s_send(r, p, argc, argv, lens) != 0) {
-        s_pending_free(p);
+        free(p);
         return -1;
     }
     return 0;
@@ -400,18 +388,34 @@ s_script(const rl_redis_t *r, const char *name, size_t *index)
     return NULL;
 }
 
-/* Keeps a copy of the script arguments so NOSCRIPT can be retried. */
-static void
-s_keep_args(pending_t *p, int argc, const char **argv, const size_t *lens)
+/* A pending script with a copy of its arguments, so NOSCRIPT can be
+ * retried as EVAL after the caller's have gone: one allocation holding
+ * the struct, argv[argc], lens[argc] and the NUL-terminated bytes. */
+static pending_t *
+s_pending_script(int argc, const char **argv, const size_t *lens)
 {
+    static_assert(sizeof(pending_t) % _Alignof(char *) == 0 &&
+                      sizeof(char *) % _Alignof(size_t) == 0,
+                  "argv and lens follow the struct aligned");
+    size_t bytes = 0;
+    for (int i = 0; i < argc; i++)
+        bytes += lens[i] + 1;
+    pending_t *p = rl_malloc(sizeof *p + (size_t)argc * (sizeof(char *) +
+                                                         sizeof(size_t)) +
+                             bytes);
+    memset(p, 0, sizeof *p);
     p->argc = argc;
-    p->argv = rl_calloc((size_t)argc + 1, sizeof *p->argv);
-    p->lens = rl_calloc((size_t)argc + 1, sizeof *p->lens);
+    p->argv = (char **)(p + 1);
+    p->lens = (size_t *)(p->argv + argc);
+    char *at = (char *)(p->lens + argc);
     for (int i = 0; i < argc; i++) {
-        size_t len = lens ? lens[i] : strlen(argv[i]);
-        p->argv[i] = rl_strndup(argv[i], len);
-        p->lens[i] = len;
+        memcpy(at, argv[i], lens[i]);
+        at[lens[i]] = '\0';
+        p->argv[i] = at;
+        p->lens[i] = lens[i];
+        at += lens[i] + 1;
     }
+    return p;
 }
 
 int
@@ -438,15 +442,14 @@ rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb, void *arg,
         av[3 + i] = argv[i];
         al[3 + i] = lens ? lens[i] : strlen(argv[i]);
     }
-    pending_t *p = rl_calloc(1, sizeof *p);
+    /* EVAL takes numkeys then the same arguments as EVALSHA. */
+    pending_t *p = s_pending_script(argc + 1, av + 2, al + 2);
     p->owner = r;
     p->cb = cb;
     p->arg = arg;
     p->script = script;
-    /* EVAL takes numkeys then the same arguments as EVALSHA. */
-    s_keep_args(p, argc + 1, av + 2, al + 2);
     if (s_send(r, p, argc + 3, av, al) != 0) {
-        s_pending_free(p);
+        free(p);
         return -1;
     }
     return 0;
@@ -486,6 +489,14 @@ rl_redis_reply_ll(const redisReply *r, long long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+const char *
+rl_redis_reply_tag(const redisReply *r)
+{
+    return (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+               ? rl_redis_reply_str(r->element[0])
+               : NULL;
 }
 
 const char *

@@ -98,6 +98,11 @@ void rl_redis_stats(const rl_redis_t *r, rl_redis_stats_t *out);
 const char *rl_redis_reply_str(const redisReply *r);
 int rl_redis_reply_ll(const redisReply *r, long long *out);
 
+/* The tag of a script reply: the string of its first element ("ok",
+ * "unauthorized", ...), or NULL when r is NULL (outcome unknown), not an
+ * array, empty, or its first element is not a string. Borrowed from r. */
+const char *rl_redis_reply_tag(const redisReply *r);
+
 /* Looks up `field` in a flat array reply of field/value pairs (HGETALL
  * shape) starting at index `from`; returns the value string or NULL. */
 const char *rl_redis_reply_field(const redisReply *r, size_t from,

@@ -56,9 +56,10 @@ s_route(struct evhttp_request *req, void *arg)
     }
 }
 
-rl_status_t *
-rl_status_new(struct event_base *base, const char *addr, const char *role,
-              rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg)
+/* Listens on addr ("host:port"). NULL on a bad address or bind error. */
+static rl_status_t *
+s_new(struct event_base *base, const char *addr, const char *role,
+      rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg)
 {
     char host[256];
     int port = 0;
@@ -93,7 +94,7 @@ rl_status_open(rl_status_t **out, struct event_base *base, char *const *list,
                  n);
         return -1;
     }
-    *out = rl_status_new(base, list[index], role, ready, stats, arg);
+    *out = s_new(base, list[index], role, ready, stats, arg);
     if (*out == NULL) {
         snprintf(why, why_len, "cannot listen on %s: %s", list[index],
                  strerror(errno));

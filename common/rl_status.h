@@ -9,10 +9,10 @@
  * --index i binds entry i, so several processes of a role on one host
  * do not collide, as with the ZeroMQ endpoint lists.
  *
- * Failure modes: rl_status_new() returns NULL on a bad address or when
- * the port cannot be bound, rl_status_open() -1 with a reason for that
- * or for an index the list has no entry for; the role then refuses to
- * start.
+ * Failure modes: rl_status_open() returns -1 with a reason on a bad
+ * address, a port that cannot be bound, or an index the list has no
+ * entry for (rl_config_load refuses a list shorter than the role's
+ * process count); the role then refuses to start.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_STATUS_H
@@ -31,11 +31,6 @@ typedef bool (*rl_status_ready_fn)(void *arg);
 /* The role's counters as a JSON text (malloc'd; the caller frees). */
 typedef char *(*rl_status_stats_fn)(void *arg);
 
-/* Listens on addr ("host:port"). NULL on a bad address or bind error. */
-rl_status_t *rl_status_new(struct event_base *base, const char *addr,
-                           const char *role, rl_status_ready_fn ready,
-                           rl_status_stats_fn stats, void *arg);
-
 /* Opens the endpoint of process `index` of a role from its listen list
  * (list[index]). Returns 0 with *out the endpoint (caller owns), or NULL
  * when the list is empty (no endpoint); -1 with the reason in why when
@@ -45,6 +40,7 @@ int rl_status_open(rl_status_t **out, struct event_base *base,
                    rl_status_ready_fn ready, rl_status_stats_fn stats,
                    void *arg, char *why, size_t why_len);
 
+/* Stops listening and frees. NULL-safe, sets *p to NULL. */
 void rl_status_destroy(rl_status_t **p);
 
 #endif

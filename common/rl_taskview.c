@@ -36,15 +36,6 @@ rl_taskview_error(const char *engine_code)
     return &s_errors[i];
 }
 
-static long long
-s_num(const rl_jobview_src_t *src, const char *field)
-{
-    const char *v = rl_jobview_get(src, field);
-    char *end = NULL;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    return (v && *v && *end == '\0') ? n : 0;
-}
-
 static bool
 s_is(const rl_jobview_src_t *src, const char *field, const char *value)
 {
@@ -115,7 +106,7 @@ static const char *
 s_model(const rl_jobview_src_t *src)
 {
     const char *used = rl_jobview_get(src, "model_used");
-    if (used && *used && s_num(src, "failover_used") != 0)
+    if (used && *used && rl_jobview_get_num(src, "failover_used") != 0)
         return used;
     return rl_jobview_get(src, "model");
 }
@@ -130,9 +121,9 @@ json_t *
 rl_taskview_record(const rl_jobview_src_t *src)
 {
     bool ok = s_is(src, "status", "completed");
-    long long used = s_num(src, "credits") - (ok ? s_num(src,
-                                                          "credits_refunded")
-                                                 : 0);
+    long long used =
+        rl_jobview_get_num(src, "credits") -
+        (ok ? rl_jobview_get_num(src, "credits_refunded") : 0);
     const char *id = rl_jobview_get(src, "id");
     const char *model = s_model(src);
     return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
@@ -140,9 +131,11 @@ rl_taskview_record(const rl_jobview_src_t *src)
                      "status", s_status(src), "creditsUsed",
                      (json_int_t)used, "output", s_output(src), "error",
                      s_error(src), "createTime",
-                     s_ms(s_num(src, "created_at")), "completeTime",
-                     s_ms(ok ? s_num(src, "completed_at") : 0), "updateTime",
-                     s_ms(s_num(src, "updated_at")));
+                     s_ms(rl_jobview_get_num(src, "created_at")),
+                     "completeTime",
+                     s_ms(ok ? rl_jobview_get_num(src, "completed_at") : 0),
+                     "updateTime",
+                     s_ms(rl_jobview_get_num(src, "updated_at")));
 }
 
 json_t *
@@ -154,17 +147,17 @@ rl_taskview_callback(const rl_jobview_src_t *src)
     char order[96];
     snprintf(order, sizeof order, "order_%s",
              id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
-    long long used = ok ? s_num(src, "credits") -
-                              s_num(src, "credits_refunded")
+    long long used = ok ? rl_jobview_get_num(src, "credits") -
+                              rl_jobview_get_num(src, "credits_refunded")
                         : 0;
     json_t *data = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
         id ? id : "", "orderId", order, "model", model ? model : "", "state",
         ok ? "success" : "fail", "creditsUsed", (json_int_t)used, "output",
         s_output(src), "error", s_error(src), "createTime",
-        s_ms(s_num(src, "created_at")), "completeTime",
-        s_ms(ok ? s_num(src, "completed_at") : 0), "updateTime",
-        s_ms(s_num(src, "updated_at")));
+        s_ms(rl_jobview_get_num(src, "created_at")), "completeTime",
+        s_ms(ok ? rl_jobview_get_num(src, "completed_at") : 0), "updateTime",
+        s_ms(rl_jobview_get_num(src, "updated_at")));
     return json_pack("{s:i, s:s, s:o}", "code", 200, "message", "success",
                      "data", data);
 }

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
+#include "rl_jobview.h"
 #include "rl_keys.h"
 
 #define AUDIT_ID_MAX 64
@@ -65,12 +66,6 @@ s_violation(totals_t *t, const char *acct, const char *what, const char *job)
     if (t->reported++ < AUDIT_MAX_REPORTS)
         printf("  VIOLATION %s %s%s%s\n", acct, what, job ? " job " : "",
                job ? job : "");
-}
-
-static long long
-s_ll(const char *s)
-{
-    return s ? strtoll(s, NULL, 10) : 0;
 }
 
 /* Reads the whole ledger of an account into l (jobs sorted by id). */
@@ -141,8 +136,8 @@ s_job(const char *acct, const char *job, const redisReply *h,
       const ledger_t *l, totals_t *t)
 {
     const char *status = h->element[0]->str;
-    long long charged = s_ll(h->element[1]->str);
-    long long partial = s_ll(h->element[2]->str);
+    long long charged = rl_jobview_num(h->element[1]->str);
+    long long partial = rl_jobview_num(h->element[2]->str);
     int refunded_at = h->element[3]->type == REDIS_REPLY_STRING;
     int marked = h->element[4]->type == REDIS_REPLY_STRING;
     const job_money_t *m = s_find(l, job);
@@ -216,9 +211,10 @@ s_account(redisContext *c, const char *acct, totals_t *t)
         s_ledger(c, acct, &l) != 0) {
         s_violation(t, acct, "cannot read the account", NULL);
     } else {
-        long long bal = s_ll(h->element[0]->str);
-        long long g = s_ll(h->element[1]->str), d = s_ll(h->element[2]->str);
-        long long r = s_ll(h->element[3]->str);
+        long long bal = rl_jobview_num(h->element[0]->str);
+        long long g = rl_jobview_num(h->element[1]->str);
+        long long d = rl_jobview_num(h->element[2]->str);
+        long long r = rl_jobview_num(h->element[3]->str);
         if (g - d + r != bal)
             s_violation(t, acct, "grants - debits + refunds != balance", NULL);
         if (bal < 0)
@@ -227,7 +223,7 @@ s_account(redisContext *c, const char *acct, totals_t *t)
             s_violation(t, acct, "ledger does not add up to the counters",
                         NULL);
         long long active = s_jobs(c, acct, &l, t);
-        if (active >= 0 && active != s_ll(h->element[4]->str))
+        if (active >= 0 && active != rl_jobview_num(h->element[4]->str))
             s_violation(t, acct, "active_jobs is not the number of jobs "
                         "pending or processing", NULL);
         printf("  %s balance %lld = granted %lld - debited %lld + refunded "

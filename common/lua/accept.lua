@@ -38,14 +38,20 @@ if rate > 0 then
 end
 local price = tonumber(ARGV[5])
 local ak = acct_key(a)
-local bal = tonumber(redis.call('HGET', ak, 'credits') or '0')
-if bal < price then return { 'credits', tostring(bal), tostring(price) } end
 -- active_jobs counts the account's jobs not yet completed or failed; the
--- terminal write takes each one off exactly once (release_active).
+-- terminal write takes each one off exactly once (release_active). It is
+-- read only when there is a limit.
 local max_active = tonumber(ARGV[11])
-local active = tonumber(redis.call('HGET', ak, 'active_jobs') or '0')
-if max_active > 0 and active >= max_active then
-    return { 'concurrency', tostring(max_active), tostring(active) }
+local acc = max_active > 0
+    and redis.call('HMGET', ak, 'credits', 'active_jobs')
+    or redis.call('HMGET', ak, 'credits')
+local bal = tonumber(acc[1] or '0')
+if bal < price then return { 'credits', tostring(bal), tostring(price) } end
+if max_active > 0 then
+    local active = tonumber(acc[2] or '0')
+    if active >= max_active then
+        return { 'concurrency', tostring(max_active), tostring(active) }
+    end
 end
 local j = ARGV[2]
 local jk = 'rl:job:{' .. a .. '}:' .. j

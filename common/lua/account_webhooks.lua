@@ -1,14 +1,15 @@
 -- account_webhooks: the webhook settings of the account that owns the
 -- API key (PUT /v1/account/webhooks): signing scheme, retry schedule
--- and the Standard Webhooks secret. The caller always passes a fresh
--- sealed secret; it is stored when a rotation is asked for, or when a
--- scheme that needs a secret is chosen and the account has none. On a
--- rotation the current secret becomes wh_secret_prev and keeps signing
--- until wh_secret_prev_until (now + grace).
+-- and the Standard Webhooks secret. The caller passes a fresh sealed
+-- secret when it may be needed (a rotation, or a scheme other than
+-- creativeai named), else ""; it is stored when a rotation is asked
+-- for, or when a scheme that needs a secret is chosen and the account
+-- has none. On a rotation the current secret becomes wh_secret_prev and
+-- keeps signing until wh_secret_prev_until (now + grace).
 -- KEYS: 1 rl:key:<hash of the caller's key>
 -- ARGV: 1 signing ("" = keep; creativeai|standard|both), 2 schedule
 --       ("" = keep; default|long), 3 rotate ("1" | "0"), 4 new sealed
---       secret, 5 grace (ms)
+--       secret ("" = none), 5 grace (ms)
 -- Reply: {"ok", signing, schedule, new secret stored (0|1), has a
 --         secret (0|1), previous secret's expiry (ms, "" none)} |
 --        {"unauthorized"}
@@ -22,7 +23,8 @@ local signing = ARGV[1] ~= '' and ARGV[1] or (cur[1] or 'creativeai')
 local schedule = ARGV[2] ~= '' and ARGV[2] or (cur[2] or 'default')
 local stored = 0
 local until_ms = cur[4] or ''
-if ARGV[3] == '1' or (signing ~= 'creativeai' and not cur[3]) then
+if ARGV[4] ~= '' and
+    (ARGV[3] == '1' or (signing ~= 'creativeai' and not cur[3])) then
     if cur[3] and ARGV[3] == '1' then
         until_ms = tostring(now + tonumber(ARGV[5]))
         redis.call('HSET', ak, 'wh_secret_prev', cur[3],

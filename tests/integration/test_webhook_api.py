@@ -319,6 +319,37 @@ class WebhookApi(harness.ClusterTestCase):
                                    {"from": 0})
         self.assert_error(r, 401)
 
+    def test_times_out_of_range_and_malformed_bodies(self):
+        # A time past epoch second 1e12 is refused naming its field, as
+        # a number or as text; a body that is not JSON is malformed_json
+        # (param null), not a field's fault.
+        for body, param in (({"from": 1e300}, "from"),
+                            ({"from": 1e12}, "from"),
+                            ({"from": 0, "to": 1e300}, "to"),
+                            ({"from": "1e300"}, "from")):
+            self.assert_error(self.post("/v1/webhooks/recover", body), 400,
+                              param=param, code="invalid_field")
+        self.assert_error(self.get("/v1/webhooks/failed?since=1e300"), 400,
+                          param="since")
+        self.assert_error(self.post("/v1/webhooks/recover", raw="{"), 400,
+                          param=None, code="malformed_json")
+        r = harness.http_request("PUT", self.c.url("/v1/account/webhooks"),
+                                 body="{nope", headers=auth(self.key))
+        self.assert_error(r, 400, param=None, code="malformed_json")
+
+    def test_job_routes(self):
+        # The router answers every unknown path and method alike.
+        jid = self.submit("routes", url=False)
+        base = "/v1/video/generations/" + jid
+        err = self.assert_error(self.post(base + "/other"), 404,
+                                code="route_not_found")
+        self.assertEqual(err["type"], "not_found", err)
+        self.assert_error(self.get(base + "/redeliver"), 405,
+                          code="method_not_allowed")
+        self.assert_error(self.post(base), 405, code="method_not_allowed")
+        self.assert_error(self.get(base + "/deliveries/x"), 404,
+                          code="route_not_found")
+
 
 if __name__ == "__main__":
     harness.main()

@@ -465,6 +465,14 @@ static const error_case_t s_errors[] = {
      "1 endpoint(s) for 2 broker processes"},
     {"[processes]\ndeliverer = 3\n", 0, "[zmq] completion",
      "1 endpoint(s) for 3 deliverer processes"},
+    {"[processes]\nworker = 3\n[health]\n"
+     "worker_status_listen = 127.0.0.1:9101,127.0.0.1:9102\n",
+     0, "[health] worker_status_listen",
+     "2 endpoint(s) for 3 worker processes"},
+    {"[processes]\ndeliverer = 2\n[zmq]\ncompletion = inproc://a,inproc://b\n"
+     "[webhook]\ndeliverer_status_listen = 127.0.0.1:9102\n",
+     0, "[webhook] deliverer_status_listen",
+     "1 endpoint(s) for 2 deliverer processes"},
     {"[provider.p]\ntype = acme\n", 2, "[provider.p] type", "not one of"},
     {"[provider.p]\ncolour = red\n", 2, "[provider.p] colour", "unknown key"},
     {"[provider.p]\ntype = kling\nbase_url = ftp://x\n", 3,
@@ -680,6 +688,37 @@ test_retry_fractional(void **state)
     rl_config_destroy(&c);
 }
 
+/* A status listen list is off when empty, else needs an entry for every
+ * process of its role (process --index i binds entry i). */
+static void
+test_status_lists(void **state)
+{
+    (void)state;
+    char err[ERR_LEN] = "";
+    rl_config_t *c = s_load_text(
+        "[processes]\nworker = 4\ndeliverer = 2\n"
+        "[zmq]\ncompletion = inproc://a,inproc://b\n",
+        err, NULL);
+    if (c == NULL)
+        fail_msg("empty lists: %s", err);
+    assert_int_equal(c->nworker_status_listen, 0);
+    assert_int_equal(c->ndeliverer_status_listen, 0);
+    rl_config_destroy(&c);
+    c = s_load_text("[processes]\nworker = 2\ndeliverer = 2\n"
+                    "[zmq]\ncompletion = inproc://a,inproc://b\n"
+                    "[health]\n"
+                    "worker_status_listen = 127.0.0.1:1,127.0.0.1:2\n"
+                    "[webhook]\n"
+                    "deliverer_status_listen = 127.0.0.1:3,127.0.0.1:4,"
+                    "127.0.0.1:5\n",
+                    err, NULL);
+    if (c == NULL)
+        fail_msg("one entry per process (or more): %s", err);
+    assert_int_equal(c->nworker_status_listen, 2);
+    assert_int_equal(c->ndeliverer_status_listen, 3);
+    rl_config_destroy(&c);
+}
+
 static void
 test_split_addr(void **state)
 {
@@ -739,6 +778,7 @@ main(void)
         cmocka_unit_test(test_prices_and_failover),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_retry_fractional),
+        cmocka_unit_test(test_status_lists),
         cmocka_unit_test(test_split_addr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
