@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,11 @@ rl_jobview_num(const char *v)
     char *end = NULL;
     long long n;
 
-    if (v == NULL || *v == '\0')
+    if (v == NULL || !(*v == '-' || (*v >= '0' && *v <= '9')))
         return 0;
+    errno = 0;
     n = strtoll(v, &end, 10);
-    return *end == '\0' ? n : 0;
+    return (*end == '\0' && end != v && errno == 0) ? n : 0;
 }
 
 long long

@@ -2,7 +2,8 @@
  * test_jobview - rl_jobview: the exact webhook body of a completed and of
  * a failed job (seeds/000's key order, ISO-8601 times, refunds, the
  * status history re-keyed), the API object of running and finished
- * jobs, malformed histories, rl_jobview_event and rl_jobview_get.
+ * jobs, malformed histories, rl_jobview_event, rl_jobview_get and the
+ * number and time readers.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -395,6 +396,31 @@ test_history_malformed(void **state)
     json_decref(o);
 }
 
+/* Stored numbers: wholly decimal or 0; times: ISO text or null. */
+static void
+test_num_and_time(void **state)
+{
+    (void)state;
+    assert_int_equal(rl_jobview_num("42"), 42);
+    assert_int_equal(rl_jobview_num("-7"), -7);
+    assert_int_equal(rl_jobview_num("1773152560000"), 1773152560000LL);
+    assert_int_equal(rl_jobview_num(NULL), 0);
+    assert_int_equal(rl_jobview_num(""), 0);
+    assert_int_equal(rl_jobview_num("-"), 0);
+    assert_int_equal(rl_jobview_num("12x"), 0);
+    assert_int_equal(rl_jobview_num(" 12"), 0);
+    assert_int_equal(rl_jobview_num("+12"), 0);
+    assert_int_equal(rl_jobview_num("99999999999999999999"), 0);
+    static const char *const kv[] = {"credits", "5", "bad", "5.5"};
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    assert_int_equal(rl_jobview_get_num(&src, "credits"), 5);
+    assert_int_equal(rl_jobview_get_num(&src, "bad"), 0);
+    assert_int_equal(rl_jobview_get_num(&src, "missing"), 0);
+    s_expect_json(json_pack("[o,o,o]", rl_jobview_time(1773152560000LL),
+                            rl_jobview_time(0), rl_jobview_time(-1)),
+                  "[\"" ISO_CREATED "\",null,null]");
+}
+
 int
 main(void)
 {
@@ -410,6 +436,7 @@ main(void)
         cmocka_unit_test(test_api_failed),
         cmocka_unit_test(test_api_webhook_state),
         cmocka_unit_test(test_history_malformed),
+        cmocka_unit_test(test_num_and_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
