@@ -40,7 +40,8 @@ typedef struct {
 delivery_t *delivery_from_claim(const redisReply *entry, const char **why);
 
 /* A fail-open delivery from a COMPLETION message (fields and sign_key of
- * the message, token ""). Returns a delivery (caller owns) or NULL with a
+ * the message, token ""; its fields hold the account's WEBHOOK_F_*
+ * settings as a claim's do). Returns a delivery (caller owns) or NULL with a
  * static reason in *why. */
 delivery_t *delivery_from_msg(const rl_msg_t *m, const char **why);
 

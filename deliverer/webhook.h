@@ -18,9 +18,12 @@
  * A receiver rejects a timestamp too far from its clock and remembers
  * webhook-id / (Delivery-Id, Sequence) to refuse replays.
  *
- * An account chooses its scheme and secrets in its hash; outbox_claim
- * hands them to the deliverer as the fields WEBHOOK_F_* below, next to
- * the job's. Secrets are sealed (rl_aead, master key) like API keys.
+ * An account chooses its scheme and secrets in its hash; outbox_claim,
+ * and job_finish for the worker's COMPLETION message (so a fail-open
+ * delivery has them too), hand them to the deliverer as the fields
+ * WEBHOOK_F_* below, next to the job's (_lib.lua ACCT_WEBHOOK_FIELDS).
+ * Secrets are sealed (rl_aead, master key) like API keys, in transit
+ * too.
  * SPDX-License-Identifier: MIT
  */
 #ifndef WEBHOOK_H
@@ -38,7 +41,7 @@
 #define WEBHOOK_MAX_HEADERS 12  /* entries of headers[], before the NULL */
 #define WEBHOOK_HEADER_MAX 192  /* bytes of one header line, NUL included */
 
-/* Account fields added to a claimed job's by outbox_claim. */
+/* Account fields added to a job's by outbox_claim and job_finish. */
 #define WEBHOOK_F_SIGNING "acct:wh_signing"    /* creativeai|standard|both */
 #define WEBHOOK_F_SCHEDULE "acct:wh_schedule"  /* default|long */
 #define WEBHOOK_F_SECRET "acct:wh_secret"      /* sealed whsec_ secret */

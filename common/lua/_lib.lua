@@ -146,6 +146,28 @@ local function sealed_key(jk)
     return redis.call('HGET', 'rl:key:' .. h, 'sealed') or ''
 end
 
+-- The account's webhook settings a delivery is signed and retried with
+-- (deliverer/webhook.h WEBHOOK_F_*). outbox_claim hands them to the
+-- deliverer with the job's fields, and job_finish to the worker for its
+-- COMPLETION message, so that a delivery made fail-open from that
+-- message signs and retries as a claimed one does. The secrets stay
+-- sealed (rl_aead) as they are stored.
+local ACCT_WEBHOOK_FIELDS = { 'wh_signing', 'wh_schedule', 'wh_secret',
+    'wh_secret_prev', 'wh_secret_prev_until' }
+
+-- Appends those of account a's settings that are set to the flat
+-- field/value list h, each name prefixed "acct:". Returns h.
+local function acct_webhook_fields(a, h)
+    local w = redis.call('HMGET', acct_key(a), unpack(ACCT_WEBHOOK_FIELDS))
+    for i, name in ipairs(ACCT_WEBHOOK_FIELDS) do
+        if w[i] then
+            h[#h + 1] = 'acct:' .. name
+            h[#h + 1] = w[i]
+        end
+    end
+    return h
+end
+
 -- Takes a leased job back from a worker that lost it (the reaper saw its
 -- lease expire, or its retired owner id came back with a renewal): a new
 -- fencing token so the old owner's writes are refused, one more

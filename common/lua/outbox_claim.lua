@@ -9,9 +9,8 @@
 --       webhook is rendered from, not the whole job)
 -- Reply: array of {ref, token, sealed signing key, field, value, ...};
 -- the fields are the job's that are set, then the account's webhook
--- settings that are set, prefixed "acct:" (wh_signing, wh_schedule,
--- wh_secret, wh_secret_prev, wh_secret_prev_until; see
--- deliverer/webhook.h).
+-- settings that are set, prefixed "acct:" (_lib.lua
+-- ACCT_WEBHOOK_FIELDS; see deliverer/webhook.h).
 local now = now_ms()
 local nrefs = tonumber(ARGV[4])
 local refs = {}
@@ -50,16 +49,7 @@ for _, ref in ipairs(refs) do
                     h[#h + 1] = v[i]
                 end
             end
-            local names = { 'wh_signing', 'wh_schedule', 'wh_secret',
-                'wh_secret_prev', 'wh_secret_prev_until' }
-            local w = redis.call('HMGET', acct_key(a), unpack(names))
-            for i, name in ipairs(names) do
-                if w[i] then
-                    h[#h + 1] = 'acct:' .. name
-                    h[#h + 1] = w[i]
-                end
-            end
-            out[#out + 1] = h
+            out[#out + 1] = acct_webhook_fields(a, h)
         end
     end
 end
