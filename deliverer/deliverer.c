@@ -274,11 +274,7 @@ s_clients(deliverer_t *ctx)
         rl_log_errorx("[webhook] allow: %s", why);
         return -1;
     }
-    ctx->egress = egress_new(ctx->base, ctx->http, &allow);
-    if (ctx->egress == NULL) {
-        rl_log_errorx("cannot set up the DNS resolver");
-        return -1;
-    }
+    ctx->egress = egress_new(ctx->http, &allow);
     ctx->gate = hostgate_new(cfg->per_host_concurrency,
                              cfg->host_breaker_failures,
                              cfg->host_cooldown_ms);
