@@ -250,8 +250,9 @@ s_fail_later(attempt_t *a, const char *why)
 
 /* --- public API -------------------------------------------------------- */
 
-/* Signs and POSTs; a failure to start completes on the next turn. The
- * SSRF guard judges the address curl connects to. */
+/* Signs and POSTs, with the webhook timeout cut to what the delivery's
+ * claim leaves; a failure to start completes on the next turn. The SSRF
+ * guard judges the address curl connects to. */
 static void
 s_post(attempt_t *a)
 {
@@ -259,8 +260,11 @@ s_post(attempt_t *a)
     const char *url = delivery_field(a->d, "webhook_url");
     rl_jobview_src_t src = delivery_src(a->d);
     const char *why = NULL;
+    long timeout_ms = delivery_budget_ms(a->d, rl_clock_mono_ms(),
+                                         s->cfg->webhook_timeout_ms);
     webhook_req_t w;
 
+    assert(timeout_ms > 0); /* attempt_start's precondition */
     if (url == NULL || *url == '\0') {
         s_fail_later(a, "job has no webhook_url");
         return;
@@ -272,8 +276,8 @@ s_post(attempt_t *a)
     }
     a->refusals = s->egress != NULL ? egress_refused(s->egress) : 0;
     a->req = rl_http_request(s->http, "POST", url, w.headers, w.body,
-                             w.body_len, s->cfg->webhook_timeout_ms,
-                             ATTEMPT_RESPONSE_MAX, s_on_response, a);
+                             w.body_len, timeout_ms, ATTEMPT_RESPONSE_MAX,
+                             s_on_response, a);
     webhook_release(&w);
     if (a->req == NULL)
         s_fail_later(a, "request could not be started (bad URL?)");

@@ -71,7 +71,8 @@ attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
 void attempt_set_destroy(attempt_set_t **p);
 
 /* Starts attempt number (*d)->attempt of *d; takes ownership (*d is set
- * to NULL). A job that cannot be sent (not terminal, no webhook_url, no
+ * to NULL). Its request timeout is the webhook timeout cut to its
+ * claim's deadline (delivery_budget_ms), which must not have passed. A job that cannot be sent (not terminal, no webhook_url, no
  * id, a signing key that does not open, an address the SSRF guard
  * refuses at connect: "address not allowed: ADDR (class)") completes as
  * a permanent failure through the callback, without traffic. */

@@ -40,6 +40,30 @@ deliverer_free_slots(const deliverer_t *ctx)
     return cap - used;
 }
 
+/* Starts the attempt of *d (taken), admitted at its host if it has a
+ * gate_host; a claim with too little lease left for an attempt gives
+ * its slot back unsent and is dropped: its lease brings the entry back
+ * to a claim. */
+static void
+s_launch(deliverer_t *ctx, delivery_t **d)
+{
+    long timeout = ctx->cfg->webhook_timeout_ms;
+    long need = timeout < DELIVERER_MIN_ATTEMPT_MS ? timeout
+                                                   : DELIVERER_MIN_ATTEMPT_MS;
+    long left = delivery_budget_ms(*d, rl_clock_mono_ms(), timeout);
+
+    if (left >= need) {
+        attempt_start(ctx->attempts, d);
+        return;
+    }
+    ctx->stats.expired++;
+    rl_log_info("job %s: %ld ms left of its claim, too little for an "
+                "attempt; left to the outbox", (*d)->job, left);
+    if ((*d)->gate_host != NULL)
+        hostgate_cancel(ctx->gate, (*d)->gate_host);
+    delivery_destroy(d);
+}
+
 void
 deliverer_start(deliverer_t *ctx, delivery_t **d)
 {
@@ -50,7 +74,7 @@ deliverer_start(deliverer_t *ctx, delivery_t **d)
     if ((*d)->fail_open ||
         hostgate_key(delivery_field(*d, "webhook_url"), host,
                      sizeof host) != 0) {
-        attempt_start(ctx->attempts, d); /* a bad URL fails there */
+        s_launch(ctx, d); /* a bad URL fails there */
         return;
     }
     v = hostgate_acquire(ctx->gate, host, rl_clock_wall_ms(), &wait_ms);
@@ -71,7 +95,7 @@ deliverer_start(deliverer_t *ctx, delivery_t **d)
         return;
     }
     (*d)->gate_host = rl_strdup(host);
-    attempt_start(ctx->attempts, d);
+    s_launch(ctx, d);
 }
 
 void
@@ -123,7 +147,7 @@ s_unpark(deliverer_t *ctx, const char *host)
         ctx->parked--;
         if (admitted) {
             d->gate_host = rl_strdup(host);
-            attempt_start(ctx->attempts, &d);
+            s_launch(ctx, &d);
         } else {
             ctx->stats.deferred++;
             outbox_defer(ctx->outbox, &d, DELIVERER_DEFER_MS);
@@ -312,7 +336,7 @@ s_stats(void *arg)
              "\"fail_open\":%llu,\"fail_open_kept\":%zu,"
              "\"fail_open_dropped\":%llu,\"records_lost\":%llu,"
              "\"bad_messages\":%llu,\"bad_claims\":%llu,"
-             "\"deferred\":%llu}",
+             "\"deferred\":%llu,\"expired\":%llu}",
              attempt_inflight(ctx->attempts), ctx->parked,
              (unsigned long long)st->delivered,
              (unsigned long long)st->retried,
@@ -323,7 +347,8 @@ s_stats(void *arg)
              (unsigned long long)st->records_lost,
              (unsigned long long)st->bad_messages,
              (unsigned long long)st->bad_claims,
-             (unsigned long long)st->deferred);
+             (unsigned long long)st->deferred,
+             (unsigned long long)st->expired);
     return rl_strdup(buf);
 }
 
@@ -394,7 +419,7 @@ deliverer_run(deliverer_t *ctx)
     rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
                 "stale %llu, fail-open %llu (dropped %llu), records lost "
                 "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
-                "parked %llu, connects refused %llu",
+                "parked %llu, expired %llu, connects refused %llu",
                 (unsigned long long)st->delivered,
                 (unsigned long long)st->retried,
                 (unsigned long long)st->failed,
@@ -406,6 +431,7 @@ deliverer_run(deliverer_t *ctx)
                 (unsigned long long)st->bad_claims,
                 (unsigned long long)st->deferred,
                 (unsigned long long)st->parked,
+                (unsigned long long)st->expired,
                 (unsigned long long)egress_refused(ctx->egress));
     return rc < 0 ? -1 : 0;
 }

@@ -234,6 +234,19 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
     s_maybe_forget(g, h);
 }
 
+void
+hostgate_cancel(hostgate_t *g, const char *host)
+{
+    s_host_t *h = s_find(g, host);
+
+    if (h == NULL || h->inflight == 0)
+        return; /* not admitted here */
+    h->inflight--;
+    if (h->state == S_HALF_OPEN)
+        h->state = S_OPEN; /* open_until has passed: the next one tries */
+    s_maybe_forget(g, h);
+}
+
 bool
 hostgate_park(hostgate_t *g, const char *host, void *item, int64_t now_ms)
 {

@@ -87,6 +87,11 @@ hostgate_verdict_t hostgate_acquire(hostgate_t *g, const char *host,
 void hostgate_release(hostgate_t *g, const char *host, bool failed,
                       int64_t now_ms);
 
+/* Gives back a slot hostgate_acquire() or hostgate_unpark() admitted
+ * whose attempt was not made: no verdict for the breaker (a trial not
+ * made leaves the breaker open for the next acquire to try). */
+void hostgate_cancel(hostgate_t *g, const char *host);
+
 /* Parks item (borrowed, not NULL) in host's queue at now_ms: only after
  * hostgate_acquire() answered HOSTGATE_BUSY for a CLOSED fast host, and
  * while fewer than fast_park items are parked there. Returns false

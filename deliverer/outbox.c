@@ -47,6 +47,8 @@ struct outbox {
 /* A claim in flight. */
 typedef struct {
     deliverer_t *ctx;        /* the process context */
+    int64_t sent_ms;         /* rl_clock_mono_ms when it was sent: its
+                                lease starts later, when Redis runs it */
     size_t reserved;         /* slots held for it */
     rl_msg_t *msgs[S_MAX_REFS]; /* fast path: the COMPLETIONs of the refs
                                    it claims, owned (none: a scan) */
@@ -68,13 +70,26 @@ typedef struct {
 
 /* --- claims ------------------------------------------------------------ */
 
-/* Starts the delivery of one claimed entry, unless its ref is already
- * being delivered fail-open (then the claim's lease just runs out). */
+/* The lease of a claim: the longest attempt (the webhook timeout) plus
+ * DELIVERER_LEASE_EXTRA_MS for its wait (parked, or for the claim's
+ * reply) and its record. */
+static long
+s_lease_ms(const rl_config_t *cfg)
+{
+    return cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS;
+}
+
+/* Starts the delivery of one entry claimed by c, unless its ref is
+ * already being delivered fail-open (then the claim's lease just runs
+ * out). Its attempt must be over DELIVERER_RECORD_MARGIN_MS before the
+ * lease, counted from when the claim was sent, ends. */
 static void
-s_take(deliverer_t *ctx, const redisReply *entry)
+s_take(deliverer_t *ctx, const s_claim_t *c, const redisReply *entry)
 {
     const char *why = NULL;
-    delivery_t *d = delivery_from_claim(entry, &why);
+    int64_t deadline = c->sent_ms + s_lease_ms(ctx->cfg) -
+                       DELIVERER_RECORD_MARGIN_MS;
+    delivery_t *d = delivery_from_claim(entry, deadline, &why);
 
     if (d == NULL) {
         ctx->stats.bad_claims++;
@@ -89,15 +104,15 @@ s_take(deliverer_t *ctx, const redisReply *entry)
     deliverer_start(ctx, &d);
 }
 
-/* Takes every entry of a claim reply; returns how many there were, or -1
+/* Takes every entry of c's reply; returns how many there were, or -1
  * when the reply is not an array (NULL: outcome unknown). */
 static long
-s_take_all(deliverer_t *ctx, const redisReply *reply)
+s_take_all(deliverer_t *ctx, const s_claim_t *c, const redisReply *reply)
 {
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
         return -1;
     for (size_t i = 0; i < reply->elements; i++)
-        s_take(ctx, reply->element[i]);
+        s_take(ctx, c, reply->element[i]);
     return (long)reply->elements;
 }
 
@@ -137,7 +152,7 @@ s_on_claim(redisReply *reply, void *arg)
     ctx->reserved -= c->reserved;
     if (ctx->destroying)
         goto out;
-    n = s_take_all(ctx, reply);
+    n = s_take_all(ctx, c, reply);
     if (n < 0 && reply != NULL)
         rl_log_warnx("outbox_claim: %s",
                      rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
@@ -179,9 +194,9 @@ s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit)
     memcpy(argv + argc, fields, nfields * sizeof *fields);
     argc += (int)nfields;
     snprintf(lim, sizeof lim, "%zu", limit);
-    snprintf(lease, sizeof lease, "%ld",
-             cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS);
+    snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg));
     snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
+    c->sent_ms = rl_clock_mono_ms();
     if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0, argc,
                         argv, NULL) != 0)
         return -1;

@@ -81,7 +81,7 @@ s_delivery(const uint8_t master[RL_AEAD_KEY_LEN], const char *url)
     top.type = REDIS_REPLY_ARRAY;
     top.elements = S_NFIELDS;
     top.element = ptrs;
-    d = delivery_from_claim(&top, &why);
+    d = delivery_from_claim(&top, 0, &why);
     assert_non_null(d);
     return d;
 }

@@ -103,6 +103,34 @@ test_breaker_inflight(void **state)
     hostgate_destroy(&g);
 }
 
+/* An admitted attempt not made gives its slot back without a verdict:
+ * failures in a row stay counted, and a trial not made leaves the next
+ * acquire to be the trial. */
+static void
+test_cancel(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 2, 100);
+
+    (void)state;
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, true, 10);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 10, NULL), HOSTGATE_OK);
+    hostgate_cancel(g, S_SLOW);
+    assert_int_equal(hostgate_inflight(g, S_SLOW), 0);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 20, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, true, 20); /* the second in a row: open */
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 50, NULL), HOSTGATE_OPEN);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 120, NULL), HOSTGATE_OK);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 120, NULL), HOSTGATE_OPEN);
+    hostgate_cancel(g, S_SLOW); /* the trial, not made */
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 130, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, false, 140);
+    hostgate_cancel(g, S_SLOW); /* nothing admitted: ignored */
+    hostgate_cancel(g, "never.example:80");
+    assert_int_equal(hostgate_inflight(g, S_SLOW), 0);
+    hostgate_destroy(&g);
+}
+
 /* A busy host parks items up to its limit, oldest first; a release lets
  * the oldest one in; stale ones are handed back, not admitted. */
 static void
@@ -248,6 +276,7 @@ main(void)
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_breaker_inflight),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_park_fifo),
         cmocka_unit_test(test_park_fast_and_breaker),
         cmocka_unit_test(test_expire_drain_forget),
