@@ -60,7 +60,7 @@ s_launch(deliverer_t *ctx, delivery_t **d)
     rl_log_info("job %s: %ld ms left of its claim, too little for an "
                 "attempt; left to the outbox", (*d)->job, left);
     if ((*d)->gate_host != NULL)
-        hostgate_cancel(ctx->gate, (*d)->gate_host);
+        hostgate_cancel(ctx->gate, (*d)->gate_host, rl_clock_wall_ms());
     delivery_destroy(d);
 }
 
@@ -177,11 +177,9 @@ s_on_park_sweep(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (ctx->parked > 0)
-        hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
-                        s_defer_parked, ctx);
-    if (++ctx->sweeps % DELIVERER_FORGET_SWEEPS == 0)
-        hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
+    hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
+                    s_defer_parked, ctx);
+    hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
 }
 
 /* Every attempt result comes here: claimed deliveries are recorded
@@ -245,7 +243,8 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
                 attempt_inflight(ctx->attempts));
     ctx->stopping = true;
     intake_destroy(&ctx->intake);
-    hostgate_drain(ctx->gate, s_defer_parked, ctx); /* to the outbox */
+    hostgate_drain(ctx->gate, rl_clock_wall_ms(), s_defer_parked,
+                   ctx); /* to the outbox */
     outbox_stop(ctx->outbox);
     failopen_stop(ctx->failopen);
     failopen_flush(ctx->failopen);
@@ -460,7 +459,7 @@ deliverer_destroy(deliverer_t **p)
     s_event_free(&ctx->sig_int);
     intake_destroy(&ctx->intake);
     if (ctx->gate != NULL)
-        hostgate_drain(ctx->gate, s_defer_parked, ctx);
+        hostgate_drain(ctx->gate, rl_clock_wall_ms(), s_defer_parked, ctx);
     attempt_set_destroy(&ctx->attempts); /* before http: cancels */
     rl_redis_destroy(&ctx->redis);       /* NULL replies free their args */
     outbox_destroy(&ctx->outbox);

@@ -62,8 +62,8 @@
 #define DELIVERER_FAST_HOST_MS 250        /* a host this fast may park up
                                              to every slot */
 #define DELIVERER_PARK_SWEEP_MS 250       /* parked deliveries that waited
-                                             DELIVERER_PARK_MAX_MS go back */
-#define DELIVERER_FORGET_SWEEPS 40        /* every 10 s idle hosts go */
+                                             DELIVERER_PARK_MAX_MS go back,
+                                             and idle hosts are forgotten */
 
 /* A claimed delivery that waited the longest it may park still has its
  * whole timeout before the lease margin, with 1.5 s to spare for the
@@ -115,7 +115,6 @@ typedef struct deliverer {
     struct event *sig_term;     /* SIGTERM: drain and exit */
     struct event *deadline;     /* bounds the drain */
     struct event *park_sweep;   /* hands back deliveries parked too long */
-    unsigned sweeps;            /* park sweeps so far */
     size_t reserved;            /* slots held by claims in flight */
     size_t parked;              /* slots held by parked deliveries */
     size_t redis_pending;       /* our Redis commands awaiting replies */
