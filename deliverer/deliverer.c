@@ -177,8 +177,9 @@ s_on_park_sweep(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
-                    s_defer_parked, ctx);
+    if (hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
+                        s_defer_parked, ctx) > 0)
+        deliverer_slots_freed(ctx); /* their slots are free again */
     hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
 }
 
