@@ -10,7 +10,9 @@
  * Per host (hostgate.c) at most cfg->per_host_concurrency, and none
  * while the host's circuit breaker is open. A claimed delivery its busy
  * host does not admit is parked there (up to per_host_concurrency per
- * host, holding a slot) and started when an attempt to that host ends;
+ * host, holding a slot, and only while the host is fast: its attempts
+ * average under DELIVERER_FAST_HOST_MS; so one host holds at most
+ * 2 x per_host_concurrency slots) and started when an attempt to that host ends;
  * beyond that, or when it waited DELIVERER_PARK_MAX_MS (well within its
  * claim's lease), or the host's breaker is open, it is pushed back in the
  * outbox (outbox_defer). Fail-open deliveries bypass the gate.
@@ -60,7 +62,7 @@
 #define DELIVERER_DEFER_MS 500            /* a busy host's claims wait */
 #define DELIVERER_PARK_MAX_MS (DELIVERER_LEASE_EXTRA_MS / 2) /* parked */
 #define DELIVERER_FAST_HOST_MS 250        /* a host this fast may park up
-                                             to every slot */
+                                             to per_host_concurrency */
 #define DELIVERER_PARK_SWEEP_MS 250       /* parked deliveries that waited
                                              DELIVERER_PARK_MAX_MS go back,
                                              and idle hosts are forgotten */
