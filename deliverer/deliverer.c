@@ -275,7 +275,11 @@ static int
 s_clients(deliverer_t *ctx)
 {
     const rl_config_t *cfg = ctx->cfg;
-    rl_http_opts_t opts = {cfg->per_host_concurrency, 0};
+    /* hostgate.c is the one per-host admission: what it admits starts
+     * at once, so rl_http gets no per-host cap of its own (0: none, no
+     * lane queue, no curl pending list). Fail-open deliveries bypass the
+     * gate; delivery_concurrency still bounds them. */
+    rl_http_opts_t opts = {0, 0};
     ssrf_allow_t allow;
     char why[128];
 
