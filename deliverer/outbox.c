@@ -24,7 +24,9 @@
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
                "an outbox claim must fit rl_redis_script's arguments");
-#define S_DONE_ARGS 10  /* outbox_done_many arguments per attempt */
+#define S_DONE_ARGS 10  /* outbox_done(_many) arguments per attempt */
+#define S_DONE_KEYS 3   /* of which keys, for outbox_done */
+#define S_DONE_BUFS 5   /* of which built by s_done_args */
 _Static_assert(S_DONE_ARGS * OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
                "a batch of records must fit rl_redis_script's arguments");
 
@@ -361,28 +363,43 @@ outbox_rec_free(outbox_rec_t **p)
     *p = NULL;
 }
 
+/* Writes rec's S_DONE_ARGS arguments of outbox_done (its three keys
+ * first) and outbox_done_many into argv; bufs holds the strings it
+ * builds. Returns 0, or -1 for a ref that does not parse (never: checked
+ * when its delivery was made). */
+static int
+s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
+            char bufs[S_DONE_BUFS][RL_KEY_MAX], const char **argv)
+{
+    char acct[RL_PROTO_MAX_ID + 1], job[RL_PROTO_MAX_ID + 1];
+    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
+
+    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
+        rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
+        rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
+        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
+        return -1;
+    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
+    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
+    const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
+                                  rec->token,
+                                  classify_outcome_name(rec->outcome),
+                                  bufs[3], rec->json, bufs[4],
+                                  rec->fail_open ? "1" : "0"};
+    memcpy(argv, a, sizeof a);
+    return 0;
+}
+
 int
 outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
                 void *arg)
 {
-    char acct[RL_PROTO_MAX_ID + 1];
-    char job[RL_PROTO_MAX_ID + 1];
-    char jk[RL_KEY_MAX], lk[RL_KEY_MAX], dk[RL_KEY_MAX];
-    char delay[S_NUM_LEN], ttl[S_NUM_LEN];
-    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
-    const char *argv[10] = {jk, lk, dk, rec->ref, rec->token,
-                            classify_outcome_name(rec->outcome), delay,
-                            rec->json, ttl, rec->fail_open ? "1" : "0"};
+    char bufs[S_DONE_BUFS][RL_KEY_MAX];
+    const char *argv[S_DONE_ARGS];
 
-    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
-        rl_keys_job(jk, sizeof jk, acct, job) ||
-        rl_keys_deliveries(lk, sizeof lk, acct, job) ||
-        rl_keys_dedup(dk, sizeof dk, acct, job, rec->status))
-        return -1; /* refs were checked when the delivery was made */
-    snprintf(delay, sizeof delay, "%lld", (long long)(left > 0 ? left : 0));
-    snprintf(ttl, sizeof ttl, "%ld", ctx->cfg->dedup_ttl_s);
-    if (rl_redis_script(ctx->redis, "outbox_done", cb, arg, 3, 10, argv,
-                        NULL) != 0)
+    if (s_done_args(ctx, rec, bufs, argv) != 0 ||
+        rl_redis_script(ctx->redis, "outbox_done", cb, arg, S_DONE_KEYS,
+                        S_DONE_ARGS, argv, NULL) != 0)
         return -1;
     deliverer_redis_sent(ctx);
     return 0;
@@ -458,32 +475,6 @@ s_on_done_many(redisReply *reply, void *arg)
     free(b);
 }
 
-/* Adds rec's ten arguments to argv (bufs holds the keys it builds).
- * Returns 0, or -1 for a ref that does not parse (never: checked when
- * its delivery was made). */
-static int
-s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
-            char bufs[5][RL_KEY_MAX], const char **argv)
-{
-    char acct[RL_PROTO_MAX_ID + 1], job[RL_PROTO_MAX_ID + 1];
-    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
-
-    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
-        rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
-        rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
-        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
-        return -1;
-    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
-    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
-    const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
-                                  rec->token,
-                                  classify_outcome_name(rec->outcome),
-                                  bufs[3], rec->json, bufs[4],
-                                  rec->fail_open ? "1" : "0"};
-    memcpy(argv, a, sizeof a);
-    return 0;
-}
-
 /* Writes the attempts finished this loop turn in one call; what Redis
  * cannot be asked for now goes to failopen.c to be written later. */
 static void
@@ -491,7 +482,7 @@ s_flush_done(outbox_t *ob)
 {
     deliverer_t *ctx = ob->ctx;
     s_done_batch_t *b;
-    char bufs[OUTBOX_DONE_BATCH][5][RL_KEY_MAX];
+    char bufs[OUTBOX_DONE_BATCH][S_DONE_BUFS][RL_KEY_MAX];
     const char *argv[S_DONE_ARGS * OUTBOX_DONE_BATCH];
     int argc = 0;
 
