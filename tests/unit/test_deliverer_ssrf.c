@@ -1,7 +1,8 @@
 /*
  * test_deliverer_ssrf - the SSRF guard: address classes (IPv4, IPv6,
- * IPv4-mapped and other embedded forms), allowlist parsing and matching,
- * and egress.c's connect-time guard and the reasons it gives.
+ * IPv4-mapped and other embedded forms), allowlists (entries parsed by
+ * rl_cidr, test_cidr.c) and their matching, and egress.c's connect-time
+ * guard and the reasons it gives.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -101,34 +102,6 @@ test_embedded_ipv4(void **state)
     assert_int_equal(s_class("::127.0.0.1"), SSRF_LOOPBACK); /* compat */
     assert_int_equal(s_class("64:ff9b::192.168.0.1"), SSRF_PRIVATE);
     assert_int_equal(s_class("64:ff9b::8.8.4.4"), SSRF_PUBLIC);
-}
-
-static void
-test_net_parse(void **state)
-{
-    ssrf_net_t n;
-
-    (void)state;
-    assert_int_equal(ssrf_net_parse("127.0.0.0/8", &n), 0);
-    assert_int_equal(n.family, AF_INET);
-    assert_int_equal(n.prefix, 8);
-    assert_int_equal(ssrf_net_parse("10.1.2.3", &n), 0);
-    assert_int_equal(n.prefix, 32);
-    assert_int_equal(ssrf_net_parse("10.1.2.3/16", &n), 0);
-    assert_int_equal(n.addr[2], 0); /* host bits cleared */
-    assert_int_equal(n.addr[3], 0);
-    assert_int_equal(ssrf_net_parse("fd00::/8", &n), 0);
-    assert_int_equal(n.family, AF_INET6);
-    assert_int_equal(ssrf_net_parse("::1", &n), 0);
-    assert_int_equal(n.prefix, 128);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/33", &n), -1);
-    assert_int_equal(ssrf_net_parse("fd00::/129", &n), -1);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/", &n), -1);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/-1", &n), -1);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/8x", &n), -1);
-    assert_int_equal(ssrf_net_parse("example.com", &n), -1);
-    assert_int_equal(ssrf_net_parse("", &n), -1);
-    assert_int_equal(ssrf_net_parse("/8", &n), -1);
 }
 
 static void
@@ -267,7 +240,6 @@ main(void)
         cmocka_unit_test(test_ipv4),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_embedded_ipv4),
-        cmocka_unit_test(test_net_parse),
         cmocka_unit_test(test_allowlist),
         cmocka_unit_test(test_egress_guard),
         cmocka_unit_test(test_egress_refusal),
