@@ -4,7 +4,8 @@
 -- (job, status) was already delivered is dropped (dedup).
 -- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 n: how many refs
 --       follow (0 = any due entries, up to limit), 5..4+n those refs (the
---       fast path: completions just announced; each claimed when due),
+--       fast path: completions just announced; each claimed when due,
+--       once however often it is listed),
 --       then the job fields to read (rl_jobview_webhook_fields: what the
 --       webhook is rendered from, not the whole job)
 -- Reply: array of {ref, token, sealed signing key, field, value, ...};
@@ -15,8 +16,13 @@ local now = now_ms()
 local nrefs = tonumber(ARGV[4])
 local refs = {}
 if nrefs > 0 then
+    -- A ref announced twice in one batch (a completion sent again) is
+    -- claimed once: one token, one attempt.
+    local seen = {}
     for i = 5, 4 + nrefs do
-        local s = redis.call('ZSCORE', 'rl:outbox', ARGV[i])
+        local s = not seen[ARGV[i]] and
+            redis.call('ZSCORE', 'rl:outbox', ARGV[i])
+        seen[ARGV[i]] = true
         if s and tonumber(s) <= now then refs[#refs + 1] = ARGV[i] end
     end
 else
