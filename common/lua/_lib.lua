@@ -18,6 +18,21 @@ local function acct_key(a) return 'rl:acct:{' .. a .. '}' end
 -- The account's jobs whose webhook delivery failed for good.
 local function whfail_key(a) return 'rl:whfail:{' .. a .. '}' end
 local function ledger_key(a) return 'rl:ledger:{' .. a .. '}' end
+-- Job j of account a: its hash, its webhook attempt log, and the dedup
+-- key of its webhook for `status` (common/rl_keys.h has the same).
+local function job_key_of(a, j) return 'rl:job:{' .. a .. '}:' .. j end
+local function dlv_key(a, j) return 'rl:dlv:{' .. a .. '}:' .. j end
+local function dedup_key(a, j, status)
+    return 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
+end
+
+-- The account that owns the API key whose hash is h, or nil when the key
+-- is unknown or revoked (the caller answers "unauthorized").
+local function caller_acct(h)
+    local key = redis.call('HMGET', 'rl:key:' .. h, 'acct', 'revoked_at')
+    if not key[1] or key[2] then return nil end
+    return key[1]
+end
 
 -- Appends {status, phase, at, reason} to the job's status history.
 local function history_append(jk, entry)

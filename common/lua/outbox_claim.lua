@@ -38,7 +38,7 @@ for _, ref in ipairs(refs) do
     if not status then
         redis.call('ZREM', 'rl:outbox', ref)
     else
-        local dk = 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
+        local dk = dedup_key(a, j, status)
         if redis.call('GET', dk) == 'delivered' then
             redis.call('ZREM', 'rl:outbox', ref)
             redis.call('HSET', jk, 'wh_state', 'delivered')
