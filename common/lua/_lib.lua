@@ -207,12 +207,26 @@ end
 -- outbox_done_many call this). fail_open: a delivery made while Redis
 -- could not be asked (counted in rl:stats webhooks_fail_open when it
 -- delivered). Returns 'ok' | 'stale'.
+--
+-- Safe to run twice, in O(1): a record is sent again only when the
+-- reply to its first send was lost, and until that one is answered its
+-- deliverer writes nothing else for the job (failopen.c keeps a job's
+-- records in order and leaves its claims alone). Only other deliverers
+-- can write in between: one record per claim, so one round of attempts
+-- (at most RL_CONFIG_MAX_RETRIES = 16) fits the last 16 records. A
+-- record that landed is among those, so they are all that is compared
+-- (not the whole log, up to 100 records, for each record). Beyond them,
+-- a claimed record is refused as stale anyway (a newer claim holds the
+-- entry); a fail-open one (token "") would need a whole round of other
+-- deliverers' attempts between its two sends to be applied twice.
+local RECORD_REPLAY_WINDOW = 16
 local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
         ttl, fail_open)
     if redis.call('EXISTS', jk) == 0 then
         return 'stale' -- never recreate a job hash from a late record
     end
-    for _, rec in ipairs(redis.call('LRANGE', lk, 0, -1)) do
+    for _, rec in ipairs(redis.call('LRANGE', lk, -RECORD_REPLAY_WINDOW,
+            -1)) do
         if rec == json then return 'ok' end
     end
     if token ~= '' and redis.call('HGET', jk, 'wh_token') ~= token then
