@@ -167,14 +167,16 @@ s_complete(attempt_t *a, const classify_input_t *in, const char *error,
     delivery_t *d = a->d;
     attempt_result_t res = {0};
     attempt_info_t info = {0};
-    long schedule[RL_CONFIG_MAX_RETRIES];
-    size_t n = schedule_build(cfg, delivery_field(d, WEBHOOK_F_SCHEDULE),
-                              schedule);
+    long next = classify_attempt(in) == CLASSIFY_RETRYABLE
+                    ? schedule_next_delay(cfg,
+                                          delivery_field(d,
+                                                         WEBHOOK_F_SCHEDULE),
+                                          d->attempt)
+                    : -1; /* only a retry needs it */
     const char *deliberate = delivery_field(d, "wh_deliberate");
     char *record;
 
-    res.decision = classify_decide(in, d->attempt, schedule, n,
-                                   rl_clock_wall_ms());
+    res.decision = classify_decide(in, next, rl_clock_wall_ms());
     res.status = in->status;
     res.error = error;
     res.latency_ms = latency_ms;
