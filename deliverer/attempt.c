@@ -271,8 +271,8 @@ s_post(attempt_t *a)
         s_fail_later(a, "job has no webhook_url");
         return;
     }
-    if (webhook_build_sealed(&w, &src, s->master, a->d->sign_key,
-                             a->d->attempt, &why) != 0) {
+    if (webhook_build(&w, &src, s->master, a->d->sign_key, a->d->attempt,
+                      rl_clock_wall_ms(), &why) != 0) {
         s_fail_later(a, why);
         return;
     }
