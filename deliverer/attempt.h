@@ -72,8 +72,9 @@ void attempt_set_destroy(attempt_set_t **p);
 
 /* Starts attempt number (*d)->attempt of *d; takes ownership (*d is set
  * to NULL). Its request timeout is the webhook timeout cut to its
- * claim's deadline (delivery_budget_ms), which must not have passed. A job that cannot be sent (not terminal, no webhook_url, no
- * id, a signing key that does not open, an address the SSRF guard
+ * claim's deadline (delivery_budget_ms), which must not have passed. A
+ * job that cannot be sent (not terminal, no webhook_url, no id, a
+ * signing key that does not open, an address the SSRF guard
  * refuses at connect: "address not allowed: ADDR (class)") completes as
  * a permanent failure through the callback, without traffic. */
 void attempt_start(attempt_set_t *s, delivery_t **d);

@@ -12,11 +12,12 @@
  * host does not admit is parked there (up to per_host_concurrency per
  * host, holding a slot, and only while the host is fast: its attempts
  * average under DELIVERER_FAST_HOST_MS; so one host holds at most
- * 2 x per_host_concurrency slots) and started when an attempt to that host ends;
- * beyond that, or when it waited DELIVERER_PARK_MAX_MS (well within its
- * claim's lease), or the host's breaker is open, it is pushed back in the
- * outbox (outbox_defer). Fail-open deliveries bypass the gate. The HTTP
- * client has no per-host cap of its own: the gate is the one admission.
+ * 2 x per_host_concurrency slots) and started when an attempt to that
+ * host ends; beyond that, or when it waited DELIVERER_PARK_MAX_MS (well
+ * within its claim's lease), or the host's breaker is open, it is pushed
+ * back in the outbox (outbox_defer). Fail-open deliveries bypass the
+ * gate. The HTTP client has no per-host cap of its own: the gate is the
+ * one admission.
  *
  * Leases: a claimed attempt must be over DELIVERER_RECORD_MARGIN_MS
  * before its claim's lease ends (outbox.h), so no other deliverer can

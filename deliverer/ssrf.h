@@ -51,8 +51,9 @@ ssrf_class_t ssrf_classify(const struct sockaddr *addr);
  * "unspecified", "cgnat" or "unknown". */
 const char *ssrf_class_name(ssrf_class_t cls);
 
-/* Parses every entry (rl_cidr_parse) of items[0..n) into a (replacing its contents).
- * Returns 0, or -1 with the offending entry named in why. */
+/* Parses every entry of items[0..n) (rl_cidr_parse) into a, replacing
+ * its contents. Returns 0, or -1 with the offending entry named in
+ * why. */
 int ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                      char *why, size_t why_len);
 
