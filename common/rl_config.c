@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "rl_alloc.h"
+#include "rl_cidr.h"
 #include "rl_config_parse.h"
 
 #define ERR_LEN 512          /* one error message */
@@ -57,26 +58,10 @@ typedef struct {
 static int
 s_check_cidr(const char *v, char *why, size_t why_len)
 {
-    char addr[64];
-    unsigned char buf[16];
-    const char *slash = strchr(v, '/');
-    size_t n = slash ? (size_t)(slash - v) : strlen(v);
-    int bits = strchr(v, ':') ? 128 : 32;
-    char *end = NULL;
-    long prefix = bits;
-    if (n == 0 || n >= sizeof addr)
-        goto bad;
-    memcpy(addr, v, n);
-    addr[n] = '\0';
-    if (inet_pton(bits == 32 ? AF_INET : AF_INET6, addr, buf) != 1)
-        goto bad;
-    if (slash != NULL) {
-        prefix = strtol(slash + 1, &end, 10);
-        if (!isdigit((unsigned char)slash[1]) || *end != '\0' || prefix > bits)
-            goto bad;
-    }
-    return 0;
-bad:
+    rl_cidr_t net;
+
+    if (rl_cidr_parse(v, &net) == 0)
+        return 0;
     snprintf(why, why_len, "'%s' is not an IP address or ADDR/PREFIX", v);
     return -1;
 }

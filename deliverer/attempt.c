@@ -21,19 +21,15 @@
 #include "webhook.h"
 
 #define S_UTF8_MAX_CUT 3 /* bytes of a sequence the excerpt may have cut */
-/* The DNS pre-check allowed the host but the address curl was about to
- * connect to is refused (rebinding, or a resolver that answered the two
- * lookups differently); egress.c logs which address. */
-#define S_REFUSED_AT_CONNECT "address not allowed (refused at connect)"
 
 typedef struct attempt {
     TAILQ_ENTRY(attempt) link; /* in set->live */
     attempt_set_t *set;        /* owner */
     delivery_t *d;             /* the delivery, owned */
     rl_http_req_t *req;        /* the POST while in the air, or NULL */
-    egress_lookup_t *lookup;   /* the host check while out, or NULL */
     struct event *later;       /* completes a local failure from the loop */
     const char *local_error;   /* why it could not be sent, or NULL */
+    uint64_t refusals;         /* egress_refused() when the POST started */
     char refusal[EGRESS_WHY_LEN]; /* the SSRF guard's reason */
     int64_t at_ms;             /* epoch ms at start */
 } attempt_t;
@@ -41,7 +37,7 @@ typedef struct attempt {
 struct attempt_set {
     struct event_base *base;   /* borrowed loop */
     rl_http_t *http;           /* borrowed client */
-    egress_t *egress;          /* borrowed SSRF guard, or NULL */
+    const egress_t *egress;    /* borrowed SSRF guard, or NULL */
     const rl_config_t *cfg;    /* borrowed configuration */
     uint8_t master[RL_AEAD_KEY_LEN]; /* opens the sealed signing keys */
     attempt_done_cb cb;        /* where results go */
@@ -132,7 +128,6 @@ s_free(attempt_t *a)
 {
     if (a->req != NULL)
         rl_http_cancel(a->set->http, a->req);
-    egress_cancel(a->lookup);
     if (a->later != NULL)
         event_free(a->later);
     delivery_destroy(&a->d);
@@ -172,14 +167,16 @@ s_complete(attempt_t *a, const classify_input_t *in, const char *error,
     delivery_t *d = a->d;
     attempt_result_t res = {0};
     attempt_info_t info = {0};
-    long schedule[RL_CONFIG_MAX_RETRIES];
-    size_t n = schedule_build(cfg, delivery_field(d, WEBHOOK_F_SCHEDULE),
-                              schedule);
+    long next = classify_attempt(in) == CLASSIFY_RETRYABLE
+                    ? schedule_next_delay(cfg,
+                                          delivery_field(d,
+                                                         WEBHOOK_F_SCHEDULE),
+                                          d->attempt)
+                    : -1; /* only a retry needs it */
     const char *deliberate = delivery_field(d, "wh_deliberate");
     char *record;
 
-    res.decision = classify_decide(in, d->attempt, schedule, n,
-                                   rl_clock_wall_ms());
+    res.decision = classify_decide(in, next, rl_clock_wall_ms());
     res.status = in->status;
     res.error = error;
     res.latency_ms = latency_ms;
@@ -216,9 +213,13 @@ s_on_response(const rl_http_resp_t *resp, void *arg)
     const char *error = NULL;
 
     a->req = NULL; /* rl_http frees it after this callback */
-    if (resp->refused)
-        error = S_REFUSED_AT_CONNECT;
-    else if (resp->status == 0)
+    if (resp->refused && a->set->egress != NULL) {
+        egress_refusal(a->set->egress, delivery_field(a->d, "webhook_url"),
+                       a->refusals, a->refusal, sizeof a->refusal);
+        error = a->refusal;
+    } else if (resp->refused) {
+        error = EGRESS_REFUSED_AT_CONNECT;
+    } else if (resp->status == 0)
         error = resp->error[0] != '\0' ? resp->error : "no response";
     s_complete(a, &in, error, resp->body, resp->body_len,
                (long)(resp->total_ms + 0.5));
@@ -251,7 +252,9 @@ s_fail_later(attempt_t *a, const char *why)
 
 /* --- public API -------------------------------------------------------- */
 
-/* Signs and POSTs; a failure to start completes on the next turn. */
+/* Signs and POSTs, with the webhook timeout cut to what the delivery's
+ * claim leaves; a failure to start completes on the next turn. The SSRF
+ * guard judges the address curl connects to. */
 static void
 s_post(attempt_t *a)
 {
@@ -259,50 +262,27 @@ s_post(attempt_t *a)
     const char *url = delivery_field(a->d, "webhook_url");
     rl_jobview_src_t src = delivery_src(a->d);
     const char *why = NULL;
+    long timeout_ms = delivery_budget_ms(a->d, rl_clock_mono_ms(),
+                                         s->cfg->webhook_timeout_ms);
     webhook_req_t w;
 
-    if (webhook_build_sealed(&w, &src, s->master, a->d->sign_key,
-                             a->d->attempt, &why) != 0) {
-        s_fail_later(a, why);
-        return;
-    }
-    a->req = rl_http_request(s->http, "POST", url, w.headers, w.body,
-                             w.body_len, s->cfg->webhook_timeout_ms,
-                             ATTEMPT_RESPONSE_MAX, s_on_response, a);
-    webhook_release(&w);
-    if (a->req == NULL)
-        s_fail_later(a, "request could not be started (bad URL?)");
-}
-
-static void
-s_on_checked(bool allowed, const char *why, void *arg)
-{
-    attempt_t *a = arg;
-
-    a->lookup = NULL;
-    if (allowed) {
-        s_post(a);
-        return;
-    }
-    snprintf(a->refusal, sizeof a->refusal, "%s", why);
-    s_fail_later(a, a->refusal);
-}
-
-/* Checks the host (the callback may run at once), then posts. */
-static void
-s_send(attempt_t *a)
-{
-    const char *url = delivery_field(a->d, "webhook_url");
-
+    assert(timeout_ms > 0); /* attempt_start's precondition */
     if (url == NULL || *url == '\0') {
         s_fail_later(a, "job has no webhook_url");
         return;
     }
-    if (a->set->egress == NULL) {
-        s_post(a);
+    if (webhook_build(&w, &src, s->master, a->d->sign_key, a->d->attempt,
+                      rl_clock_wall_ms(), &why) != 0) {
+        s_fail_later(a, why);
         return;
     }
-    a->lookup = egress_check(a->set->egress, url, s_on_checked, a);
+    a->refusals = s->egress != NULL ? egress_refused(s->egress) : 0;
+    a->req = rl_http_request(s->http, "POST", url, w.headers, w.body,
+                             w.body_len, timeout_ms, ATTEMPT_RESPONSE_MAX,
+                             s_on_response, a);
+    webhook_release(&w);
+    if (a->req == NULL)
+        s_fail_later(a, "request could not be started (bad URL?)");
 }
 
 void
@@ -320,11 +300,12 @@ attempt_start(attempt_set_t *s, delivery_t **d)
     s->n++;
     rl_log_debug("job %s: webhook attempt %d%s", a->d->job, a->d->attempt,
                  a->d->fail_open ? " (fail-open)" : "");
-    s_send(a);
+    s_post(a);
 }
 
 attempt_set_t *
-attempt_set_new(struct event_base *base, rl_http_t *http, egress_t *egress,
+attempt_set_new(struct event_base *base, rl_http_t *http,
+                const egress_t *egress,
                 const rl_config_t *cfg, const uint8_t master[RL_AEAD_KEY_LEN],
                 attempt_done_cb cb, void *arg)
 {

@@ -1,6 +1,6 @@
 /*
- * attempt - the webhook attempts in the air: the host checked by the
- * SSRF guard (egress.c), one signed POST each (webhook.c), its result
+ * attempt - the webhook attempts in the air: one signed POST each
+ * (webhook.c) whose connect the SSRF guard judges (egress.c), its result
  * classified (classify.c) on the account's retry schedule (schedule.c)
  * and written up as the attempt record that outbox_done stores.
  *
@@ -57,12 +57,12 @@ typedef struct {
 } attempt_info_t;
 
 /* A set on `base` sending through `http` with cfg's timeout and retry
- * schedules, each host checked by `egress` first (borrowed; NULL: no
- * check before the connect-time guard). Deliveries carry their signing
+ * schedules; `egress` (borrowed, may be NULL) is the guard installed on
+ * http, asked why a connect was refused. Deliveries carry their signing
  * key sealed (rl_apikey); it is opened with `master` (copied) just for
  * the signature of each attempt. Returns a set (caller owns). */
 attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
-                               egress_t *egress, const rl_config_t *cfg,
+                               const egress_t *egress, const rl_config_t *cfg,
                                const uint8_t master[RL_AEAD_KEY_LEN],
                                attempt_done_cb cb, void *arg);
 
@@ -71,10 +71,12 @@ attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
 void attempt_set_destroy(attempt_set_t **p);
 
 /* Starts attempt number (*d)->attempt of *d; takes ownership (*d is set
- * to NULL). A job that cannot be sent (not terminal, no webhook_url, no
- * id, a signing key that does not open, a host whose address the SSRF
- * guard refuses: "address not allowed") completes as a permanent failure
- * through the callback, without traffic. */
+ * to NULL). Its request timeout is the webhook timeout cut to its
+ * claim's deadline (delivery_budget_ms), which must not have passed. A
+ * job that cannot be sent (not terminal, no webhook_url, no id, a
+ * signing key that does not open, an address the SSRF guard
+ * refuses at connect: "address not allowed: ADDR (class)") completes as
+ * a permanent failure through the callback, without traffic. */
 void attempt_start(attempt_set_t *s, delivery_t **d);
 
 /* Attempts in the air. */

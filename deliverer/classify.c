@@ -109,24 +109,27 @@ classify_schedule_delay(const long *schedule, size_t nretries, int attempt)
     return schedule[attempt] > 0 ? schedule[attempt] : 0;
 }
 
+classify_class_t
+classify_attempt(const classify_input_t *in)
+{
+    assert(in != NULL);
+    return in->refused ? CLASSIFY_PERMANENT
+                       : classify_response(in->status, in->curl_code);
+}
+
 classify_decision_t
-classify_decide(const classify_input_t *in, int attempt,
-                const long *schedule, size_t nretries, int64_t now_ms)
+classify_decide(const classify_input_t *in, long next_delay_ms,
+                int64_t now_ms)
 {
     classify_decision_t d = {CLASSIFY_OK, CLASSIFY_DELIVERED, 0};
-    long delay;
+    long delay = next_delay_ms;
     long asked;
 
-    assert(in != NULL);
-    d.cls = in->refused ? CLASSIFY_PERMANENT
-                        : classify_response(in->status, in->curl_code);
+    d.cls = classify_attempt(in);
     if (d.cls == CLASSIFY_OK)
         return d;
     d.outcome = CLASSIFY_FAILED;
-    if (d.cls == CLASSIFY_PERMANENT)
-        return d;
-    delay = classify_schedule_delay(schedule, nretries, attempt);
-    if (delay < 0)
+    if (d.cls == CLASSIFY_PERMANENT || delay < 0)
         return d;
     if (in->status == S_HTTP_TOO_MANY || in->status == S_HTTP_UNAVAILABLE) {
         asked = classify_retry_after_ms(in->retry_after, now_ms);

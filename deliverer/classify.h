@@ -49,6 +49,10 @@ typedef struct {
  * every other transport error retryable). */
 classify_class_t classify_response(long status, int curl_code);
 
+/* The class of one attempt's result: a connect the SSRF guard refused
+ * is permanent, else classify_response(). */
+classify_class_t classify_attempt(const classify_input_t *in);
+
 /* The delay asked for by a Retry-After value (delta-seconds or an
  * HTTP-date, RFC 9110 10.2.3) measured from now_ms (epoch ms), capped at
  * CLASSIFY_RETRY_AFTER_CAP_MS; a date in the past gives 0. Returns -1
@@ -61,14 +65,15 @@ long classify_retry_after_ms(const char *value, int64_t now_ms);
 long classify_schedule_delay(const long *schedule, size_t nretries,
                              int attempt);
 
-/* The whole decision for attempt `attempt`: 2xx delivers; a retryable
- * result retries after the schedule's delay, stretched (never shortened)
- * to Retry-After on 429 and 503, while attempts remain, and fails after
- * the last; a permanent result, or a connect the SSRF guard refused,
- * fails at once. */
-classify_decision_t classify_decide(const classify_input_t *in, int attempt,
-                                    const long *schedule, size_t nretries,
-                                    int64_t now_ms);
+/* The whole decision for one attempt, `next_delay_ms` being its
+ * schedule's delay before the next attempt (-1: it was the last; only
+ * read for a retryable result, so a caller may pass -1 for any other):
+ * 2xx delivers; a retryable result retries after next_delay_ms,
+ * stretched (never shortened) to Retry-After on 429 and 503, or fails
+ * after the last attempt; a permanent result, or a connect the SSRF
+ * guard refused, fails at once. */
+classify_decision_t classify_decide(const classify_input_t *in,
+                                    long next_delay_ms, int64_t now_ms);
 
 /* "delivered", "retry" or "failed" (outbox_done's words). */
 const char *classify_outcome_name(classify_outcome_t outcome);

@@ -40,6 +40,30 @@ deliverer_free_slots(const deliverer_t *ctx)
     return cap - used;
 }
 
+/* Starts the attempt of *d (taken), admitted at its host if it has a
+ * gate_host; a claim with too little lease left for an attempt gives
+ * its slot back unsent and is dropped: its lease brings the entry back
+ * to a claim. */
+static void
+s_launch(deliverer_t *ctx, delivery_t **d)
+{
+    long timeout = ctx->cfg->webhook_timeout_ms;
+    long need = timeout < DELIVERER_MIN_ATTEMPT_MS ? timeout
+                                                   : DELIVERER_MIN_ATTEMPT_MS;
+    long left = delivery_budget_ms(*d, rl_clock_mono_ms(), timeout);
+
+    if (left >= need) {
+        attempt_start(ctx->attempts, d);
+        return;
+    }
+    ctx->stats.expired++;
+    rl_log_info("job %s: %ld ms left of its claim, too little for an "
+                "attempt; left to the outbox", (*d)->job, left);
+    if ((*d)->gate_host != NULL)
+        hostgate_cancel(ctx->gate, (*d)->gate_host, rl_clock_wall_ms());
+    delivery_destroy(d);
+}
+
 void
 deliverer_start(deliverer_t *ctx, delivery_t **d)
 {
@@ -50,7 +74,7 @@ deliverer_start(deliverer_t *ctx, delivery_t **d)
     if ((*d)->fail_open ||
         hostgate_key(delivery_field(*d, "webhook_url"), host,
                      sizeof host) != 0) {
-        attempt_start(ctx->attempts, d); /* a bad URL fails there */
+        s_launch(ctx, d); /* a bad URL fails there */
         return;
     }
     v = hostgate_acquire(ctx->gate, host, rl_clock_wall_ms(), &wait_ms);
@@ -71,7 +95,7 @@ deliverer_start(deliverer_t *ctx, delivery_t **d)
         return;
     }
     (*d)->gate_host = rl_strdup(host);
-    attempt_start(ctx->attempts, d);
+    s_launch(ctx, d);
 }
 
 void
@@ -123,7 +147,7 @@ s_unpark(deliverer_t *ctx, const char *host)
         ctx->parked--;
         if (admitted) {
             d->gate_host = rl_strdup(host);
-            attempt_start(ctx->attempts, &d);
+            s_launch(ctx, &d);
         } else {
             ctx->stats.deferred++;
             outbox_defer(ctx->outbox, &d, DELIVERER_DEFER_MS);
@@ -153,11 +177,10 @@ s_on_park_sweep(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (ctx->parked > 0)
-        hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
-                        s_defer_parked, ctx);
-    if (++ctx->sweeps % DELIVERER_FORGET_SWEEPS == 0)
-        hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
+    if (hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
+                        s_defer_parked, ctx) > 0)
+        deliverer_slots_freed(ctx); /* their slots are free again */
+    hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
 }
 
 /* Every attempt result comes here: claimed deliveries are recorded
@@ -221,7 +244,8 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
                 attempt_inflight(ctx->attempts));
     ctx->stopping = true;
     intake_destroy(&ctx->intake);
-    hostgate_drain(ctx->gate, s_defer_parked, ctx); /* to the outbox */
+    hostgate_drain(ctx->gate, rl_clock_wall_ms(), s_defer_parked,
+                   ctx); /* to the outbox */
     outbox_stop(ctx->outbox);
     failopen_stop(ctx->failopen);
     failopen_flush(ctx->failopen);
@@ -251,7 +275,11 @@ static int
 s_clients(deliverer_t *ctx)
 {
     const rl_config_t *cfg = ctx->cfg;
-    rl_http_opts_t opts = {cfg->per_host_concurrency, 0};
+    /* hostgate.c is the one per-host admission: what it admits starts
+     * at once, so rl_http gets no per-host cap of its own (0: none, no
+     * lane queue, no curl pending list). Fail-open deliveries bypass the
+     * gate; delivery_concurrency still bounds them. */
+    rl_http_opts_t opts = {0, 0};
     ssrf_allow_t allow;
     char why[128];
 
@@ -274,18 +302,11 @@ s_clients(deliverer_t *ctx)
         rl_log_errorx("[webhook] allow: %s", why);
         return -1;
     }
-    ctx->egress = egress_new(ctx->base, ctx->http, &allow);
-    if (ctx->egress == NULL) {
-        rl_log_errorx("cannot set up the DNS resolver");
-        return -1;
-    }
+    ctx->egress = egress_new(ctx->http, &allow);
     ctx->gate = hostgate_new(cfg->per_host_concurrency,
                              cfg->host_breaker_failures,
                              cfg->host_cooldown_ms);
-    hostgate_park_limits(ctx->gate,
-                         cfg->delivery_concurrency > cfg->per_host_concurrency
-                             ? cfg->delivery_concurrency
-                             : cfg->per_host_concurrency,
+    hostgate_park_limits(ctx->gate, cfg->per_host_concurrency,
                          DELIVERER_FAST_HOST_MS);
     ctx->zctx = zmq_ctx_new();
     if (ctx->zctx == NULL) {
@@ -316,7 +337,7 @@ s_stats(void *arg)
              "\"fail_open\":%llu,\"fail_open_kept\":%zu,"
              "\"fail_open_dropped\":%llu,\"records_lost\":%llu,"
              "\"bad_messages\":%llu,\"bad_claims\":%llu,"
-             "\"deferred\":%llu}",
+             "\"deferred\":%llu,\"expired\":%llu}",
              attempt_inflight(ctx->attempts), ctx->parked,
              (unsigned long long)st->delivered,
              (unsigned long long)st->retried,
@@ -327,7 +348,8 @@ s_stats(void *arg)
              (unsigned long long)st->records_lost,
              (unsigned long long)st->bad_messages,
              (unsigned long long)st->bad_claims,
-             (unsigned long long)st->deferred);
+             (unsigned long long)st->deferred,
+             (unsigned long long)st->expired);
     return rl_strdup(buf);
 }
 
@@ -398,7 +420,7 @@ deliverer_run(deliverer_t *ctx)
     rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
                 "stale %llu, fail-open %llu (dropped %llu), records lost "
                 "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
-                "parked %llu, connects refused %llu",
+                "parked %llu, expired %llu, connects refused %llu",
                 (unsigned long long)st->delivered,
                 (unsigned long long)st->retried,
                 (unsigned long long)st->failed,
@@ -410,6 +432,7 @@ deliverer_run(deliverer_t *ctx)
                 (unsigned long long)st->bad_claims,
                 (unsigned long long)st->deferred,
                 (unsigned long long)st->parked,
+                (unsigned long long)st->expired,
                 (unsigned long long)egress_refused(ctx->egress));
     return rc < 0 ? -1 : 0;
 }
@@ -438,7 +461,7 @@ deliverer_destroy(deliverer_t **p)
     s_event_free(&ctx->sig_int);
     intake_destroy(&ctx->intake);
     if (ctx->gate != NULL)
-        hostgate_drain(ctx->gate, s_defer_parked, ctx);
+        hostgate_drain(ctx->gate, rl_clock_wall_ms(), s_defer_parked, ctx);
     attempt_set_destroy(&ctx->attempts); /* before http: cancels */
     rl_redis_destroy(&ctx->redis);       /* NULL replies free their args */
     outbox_destroy(&ctx->outbox);

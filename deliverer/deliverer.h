@@ -10,10 +10,21 @@
  * Per host (hostgate.c) at most cfg->per_host_concurrency, and none
  * while the host's circuit breaker is open. A claimed delivery its busy
  * host does not admit is parked there (up to per_host_concurrency per
- * host, holding a slot) and started when an attempt to that host ends;
- * beyond that, or when it waited DELIVERER_PARK_MAX_MS (well within its
- * claim's lease), or the host's breaker is open, it is pushed back in the
- * outbox (outbox_defer). Fail-open deliveries bypass the gate.
+ * host, holding a slot, and only while the host is fast: its attempts
+ * average under DELIVERER_FAST_HOST_MS; so one host holds at most
+ * 2 x per_host_concurrency slots) and started when an attempt to that
+ * host ends; beyond that, or when it waited DELIVERER_PARK_MAX_MS (well
+ * within its claim's lease), or the host's breaker is open, it is pushed
+ * back in the outbox (outbox_defer). Fail-open deliveries bypass the
+ * gate. The HTTP client has no per-host cap of its own: the gate is the
+ * one admission.
+ *
+ * Leases: a claimed attempt must be over DELIVERER_RECORD_MARGIN_MS
+ * before its claim's lease ends (outbox.h), so no other deliverer can
+ * claim the entry and POST while it is in the air: curl gets the
+ * webhook timeout cut to what is left (delivery_budget_ms), and a claim
+ * left with less than DELIVERER_MIN_ATTEMPT_MS (or the timeout) is
+ * dropped unsent: its lease brings the entry back.
  *
  * SSRF: every connect goes through egress.c's guard (cfg->webhook_allow
  * opens ranges).
@@ -46,13 +57,25 @@
 #include "rl_redis.h"
 
 #define DELIVERER_LEASE_EXTRA_MS 5000     /* claim lease beyond the timeout */
+#define DELIVERER_RECORD_MARGIN_MS 1000   /* of a claim's lease, left for
+                                             writing its attempt's record */
+#define DELIVERER_MIN_ATTEMPT_MS 1000     /* a claimed attempt gets its
+                                             timeout or at least this */
 #define DELIVERER_DEFER_MS 500            /* a busy host's claims wait */
 #define DELIVERER_PARK_MAX_MS (DELIVERER_LEASE_EXTRA_MS / 2) /* parked */
 #define DELIVERER_FAST_HOST_MS 250        /* a host this fast may park up
-                                             to every slot */
+                                             to per_host_concurrency */
 #define DELIVERER_PARK_SWEEP_MS 250       /* parked deliveries that waited
-                                             DELIVERER_PARK_MAX_MS go back */
-#define DELIVERER_FORGET_SWEEPS 40        /* every 10 s idle hosts go */
+                                             DELIVERER_PARK_MAX_MS go back,
+                                             and idle hosts are forgotten */
+
+/* A claimed delivery that waited the longest it may park still has its
+ * whole timeout before the lease margin, with 1.5 s to spare for the
+ * claim's reply: curl's timeout is cut to the lease only when Redis or
+ * the loop was that slow. */
+_Static_assert(DELIVERER_PARK_MAX_MS + DELIVERER_RECORD_MARGIN_MS + 1500 <=
+                   DELIVERER_LEASE_EXTRA_MS,
+               "a parked attempt must fit its claim's lease");
 
 struct event;
 struct event_base;
@@ -74,6 +97,7 @@ typedef struct {
     uint64_t bad_claims;    /* malformed outbox_claim entries */
     uint64_t deferred;      /* claims pushed back: host busy or paused */
     uint64_t parked;        /* claims that waited for a busy host */
+    uint64_t expired;       /* claims dropped: too little lease left */
 } deliverer_stats_t;
 
 typedef struct deliverer {
@@ -95,7 +119,6 @@ typedef struct deliverer {
     struct event *sig_term;     /* SIGTERM: drain and exit */
     struct event *deadline;     /* bounds the drain */
     struct event *park_sweep;   /* hands back deliveries parked too long */
-    unsigned sweeps;            /* park sweeps so far */
     size_t reserved;            /* slots held by claims in flight */
     size_t parked;              /* slots held by parked deliveries */
     size_t redis_pending;       /* our Redis commands awaiting replies */

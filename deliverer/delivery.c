@@ -61,7 +61,8 @@ s_finish(delivery_t *d)
 }
 
 delivery_t *
-delivery_from_claim(const redisReply *entry, const char **why)
+delivery_from_claim(const redisReply *entry, int64_t deadline_ms,
+                    const char **why)
 {
     delivery_t *d;
     const char *dummy;
@@ -87,6 +88,7 @@ delivery_from_claim(const redisReply *entry, const char **why)
     for (size_t i = S_CLAIM_HEAD; i + 1 < entry->elements; i += 2)
         s_add(d, entry->element[i]->str, entry->element[i]->len,
               entry->element[i + 1]->str, entry->element[i + 1]->len);
+    d->deadline_ms = deadline_ms;
     s_finish(d);
     return d;
 }
@@ -133,6 +135,17 @@ delivery_src(const delivery_t *d)
     rl_jobview_src_t src = {(const char *const *)d->kv, d->npairs};
 
     return src;
+}
+
+long
+delivery_budget_ms(const delivery_t *d, int64_t now_ms, long timeout_ms)
+{
+    int64_t left = d->deadline_ms - now_ms;
+
+    assert(timeout_ms > 0);
+    if (d->deadline_ms == 0 || left >= timeout_ms)
+        return timeout_ms;
+    return left > 0 ? (long)left : 0;
 }
 
 int

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 
@@ -32,15 +33,20 @@ typedef struct {
     int attempt;        /* number of the next attempt, 1-based */
     bool fail_open;     /* made while Redis could not be asked */
     char *gate_host;    /* hostgate key while admitted there, owned */
+    int64_t deadline_ms; /* monotonic ms by which its attempt must be
+                            over, for its claim's lease; 0: none */
 } delivery_t;
 
 /* One entry of an outbox_claim reply: {ref, token, sealed signing key,
- * field, value, ...}. Returns a delivery (caller owns) or NULL with a static
- * reason in *why when the entry is malformed. */
-delivery_t *delivery_from_claim(const redisReply *entry, const char **why);
+ * field, value, ...}, whose attempt must be over by deadline_ms
+ * (rl_clock_mono_ms; 0: no limit). Returns a delivery (caller owns) or
+ * NULL with a static reason in *why when the entry is malformed. */
+delivery_t *delivery_from_claim(const redisReply *entry, int64_t deadline_ms,
+                                const char **why);
 
 /* A fail-open delivery from a COMPLETION message (fields and sign_key of
- * the message, token ""). Returns a delivery (caller owns) or NULL with a
+ * the message, token ""; its fields hold the account's WEBHOOK_F_*
+ * settings as a claim's do). Returns a delivery (caller owns) or NULL with a
  * static reason in *why. */
 delivery_t *delivery_from_msg(const rl_msg_t *m, const char **why);
 
@@ -49,6 +55,11 @@ const char *delivery_field(const delivery_t *d, const char *field);
 
 /* The fields as an rl_jobview source (borrowed from d). */
 rl_jobview_src_t delivery_src(const delivery_t *d);
+
+/* The request timeout an attempt of d starting at now_ms (monotonic)
+ * may have: timeout_ms, cut to what is left before d's deadline (0 or
+ * less once it has passed). */
+long delivery_budget_ms(const delivery_t *d, int64_t now_ms, long timeout_ms);
 
 /* The attempt number following `wh_attempts` (attempts already
  * recorded): its value + 1, or 1 when absent or not a count. */

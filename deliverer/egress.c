@@ -1,155 +1,171 @@
 /*
- * egress - the SSRF guard of webhook connections and its DNS pre-check.
+ * egress - the SSRF guard of webhook connections and its refusal reasons.
  * SPDX-License-Identifier: MIT
  */
 #include "egress.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <curl/curl.h>
-#include <event2/dns.h>
-#include <event2/event.h>
-#include <event2/util.h>
 
 #include "rl_alloc.h"
 #include "rl_log.h"
 
+#define S_HOST_MAX 256 /* bytes of a URL's host, NUL included */
+
+/* One refusal, remembered for egress_refusal(). */
+typedef struct {
+    uint64_t seq;              /* its number (egress_refused()), 0: none */
+    int port;                  /* the port curl was to connect to */
+    ssrf_class_t cls;          /* the address's class */
+    char text[SSRF_ADDR_TEXT]; /* the address */
+} s_refusal_t;
+
 struct egress {
-    struct evdns_base *dns;  /* resolver on the loop */
-    ssrf_allow_t allow;      /* operator allowlist */
-    uint64_t refused;        /* connects refused by the guard */
+    ssrf_allow_t allow;                  /* operator allowlist */
+    uint64_t refused;                    /* connects refused by the guard */
+    s_refusal_t recent[EGRESS_RECENT];   /* the latest, by seq % RECENT */
 };
 
-struct egress_lookup {
-    egress_t *eg;            /* owner */
-    egress_cb cb;            /* the verdict goes here; NULL: cancelled */
-    void *arg;               /* its argument */
-    bool starting;           /* inside egress_check */
-    bool answered;           /* evdns has called back */
-    char why[EGRESS_WHY_LEN]; /* refusal reason */
-};
+static int
+s_port(const struct sockaddr *addr)
+{
+    if (addr->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)addr)->sin_port);
+    if (addr->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+    return -1;
+}
 
 bool
 egress_guard(const struct sockaddr *addr, void *arg)
 {
     egress_t *eg = arg;
-    char text[SSRF_ADDR_TEXT];
+    s_refusal_t *r;
 
     if (ssrf_allowed(&eg->allow, addr))
         return true;
     eg->refused++;
+    r = &eg->recent[eg->refused % EGRESS_RECENT];
+    r->seq = eg->refused;
+    r->port = s_port(addr);
+    r->cls = ssrf_classify(addr);
+    ssrf_addr_text(addr, r->text, sizeof r->text);
     rl_log_warnx("webhook connect to %s refused: %s address not allowed",
-                 ssrf_addr_text(addr, text, sizeof text),
-                 ssrf_class_name(ssrf_classify(addr)));
+                 r->text, ssrf_class_name(r->cls));
     return false;
 }
 
-/* The first address of ai the allowlist refuses, written up in why;
- * false when every one is allowed. */
-static bool
-s_refuses(const egress_t *eg, const struct evutil_addrinfo *ai, char *why,
-          size_t why_len)
-{
-    char text[SSRF_ADDR_TEXT];
-
-    for (; ai != NULL; ai = ai->ai_next) {
-        if (ai->ai_addr == NULL || ssrf_allowed(&eg->allow, ai->ai_addr))
-            continue;
-        snprintf(why, why_len, "address not allowed: %s (%s)",
-                 ssrf_addr_text(ai->ai_addr, text, sizeof text),
-                 ssrf_class_name(ssrf_classify(ai->ai_addr)));
-        return true;
-    }
-    return false;
-}
-
-/* evdns's answer. A cancelled lookup (cb NULL) is only freed: evdns
- * requests are never cancelled, they are left to run out (a few
- * seconds at most), so no callback arrives after its lookup is gone. */
-static void
-s_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
-{
-    egress_lookup_t *l = arg;
-    bool refused = false;
-
-    if (result == 0 && l->cb != NULL)
-        refused = s_refuses(l->eg, ai, l->why, sizeof l->why);
-    if (ai != NULL)
-        evutil_freeaddrinfo(ai);
-    l->answered = true;
-    if (l->cb != NULL)
-        l->cb(!refused, refused ? l->why : NULL, l->arg);
-    if (!l->starting)
-        free(l);
-}
-
-/* The host part of url without IPv6 brackets into out; -1 when the URL
- * does not parse. */
+/* url's host (as curl normalised it, without IPv6 brackets) and port.
+ * Returns 0, or -1 when the URL does not parse. */
 static int
-s_host(const char *url, char *out, size_t out_len)
+s_host_port(const char *url, char host_out[S_HOST_MAX], int *port)
 {
     CURLU *u = curl_url();
     char *host = NULL;
+    char *p = NULL;
     size_t n;
     int rc = -1;
 
     if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
         goto out;
     n = strlen(host);
     if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
         host[n - 1] = '\0';
         memmove(host, host + 1, n - 1);
     }
-    rc = snprintf(out, out_len, "%s", host) < (int)out_len ? 0 : -1;
+    *port = (int)strtol(p, NULL, 10); /* curl checked it is a port */
+    rc = snprintf(host_out, S_HOST_MAX, "%s", host) < S_HOST_MAX ? 0 : -1;
 out:
+    curl_free(p);
     curl_free(host);
     curl_url_cleanup(u);
     return rc;
 }
 
-egress_lookup_t *
-egress_check(egress_t *eg, const char *url, egress_cb cb, void *arg)
+/* The host as an address refused by the allowlist, written up; false
+ * when the host is a name or an allowed address. */
+static bool
+s_literal(const egress_t *eg, const char *host, char *out, size_t out_len)
 {
-    struct evutil_addrinfo hints;
-    char host[256];
-    egress_lookup_t *l;
-    void *req;
+    struct sockaddr_storage ss;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    const struct sockaddr *addr = (const struct sockaddr *)&ss;
+    char text[SSRF_ADDR_TEXT];
 
-    assert(eg != NULL && url != NULL && cb != NULL);
-    if (s_host(url, host, sizeof host) != 0) {
-        cb(true, NULL, arg);
-        return NULL;
+    memset(&ss, 0, sizeof ss);
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1)
+        in4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1)
+        in6->sin6_family = AF_INET6;
+    else
+        return false;
+    if (ssrf_allowed(&eg->allow, addr))
+        return false;
+    snprintf(out, out_len, "address not allowed: %s (%s)",
+             ssrf_addr_text(addr, text, sizeof text),
+             ssrf_class_name(ssrf_classify(addr)));
+    return true;
+}
+
+/* Whether text is already among the n refusals in list. */
+static bool
+s_listed(const s_refusal_t *const *list, size_t n, const char *text)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i]->text, text) == 0)
+            return true;
+    return false;
+}
+
+/* The addresses refused at `port` after refusal `since`, oldest first
+ * and each once, written up; false when none is remembered, some may be
+ * forgotten, or they do not fit out. */
+static bool
+s_remembered(const egress_t *eg, int port, uint64_t since, char *out,
+             size_t out_len)
+{
+    const s_refusal_t *found[EGRESS_RECENT];
+    size_t n = 0;
+    size_t used;
+
+    if (eg->refused - since > EGRESS_RECENT)
+        return false; /* some are forgotten already */
+    for (uint64_t seq = since + 1; seq <= eg->refused; seq++) {
+        const s_refusal_t *r = &eg->recent[seq % EGRESS_RECENT];
+        if (r->port == port && !s_listed(found, n, r->text))
+            found[n++] = r;
     }
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    l = rl_calloc(1, sizeof *l);
-    l->eg = eg;
-    l->cb = cb;
-    l->arg = arg;
-    l->starting = true;
-    req = evdns_getaddrinfo(eg->dns, host, NULL, &hints, s_on_resolved, l);
-    l->starting = false;
-    if (l->answered || req == NULL) {
-        if (!l->answered) /* no answer promised: curl and the guard decide */
-            cb(true, NULL, arg);
-        free(l);
-        return NULL;
-    }
-    return l;
+    used = (size_t)snprintf(out, out_len, "address not allowed: ");
+    for (size_t i = 0; i < n && used < out_len; i++)
+        used += (size_t)snprintf(out + used, out_len - used, "%s%s (%s)",
+                                 i > 0 ? ", " : "", found[i]->text,
+                                 ssrf_class_name(found[i]->cls));
+    return n > 0 && used < out_len;
 }
 
 void
-egress_cancel(egress_lookup_t *l)
+egress_refusal(const egress_t *eg, const char *url, uint64_t since,
+               char *out, size_t out_len)
 {
-    if (l != NULL)
-        l->cb = NULL; /* s_on_resolved frees it when evdns answers */
+    char host[S_HOST_MAX];
+    int port = -1;
+
+    assert(eg != NULL && url != NULL && out != NULL && out_len > 0);
+    if (s_host_port(url, host, &port) == 0 &&
+        (s_literal(eg, host, out, out_len) ||
+         s_remembered(eg, port, since, out, out_len)))
+        return;
+    snprintf(out, out_len, "%s", EGRESS_REFUSED_AT_CONNECT);
 }
 
 uint64_t
@@ -159,22 +175,13 @@ egress_refused(const egress_t *eg)
 }
 
 egress_t *
-egress_new(struct event_base *base, rl_http_t *http,
-           const ssrf_allow_t *allow)
+egress_new(rl_http_t *http, const ssrf_allow_t *allow)
 {
     egress_t *eg;
 
-    assert(base != NULL && http != NULL && allow != NULL);
+    assert(http != NULL && allow != NULL);
     eg = rl_calloc(1, sizeof *eg);
     eg->allow = *allow;
-    eg->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                       EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-    if (eg->dns == NULL) {
-        free(eg);
-        return NULL;
-    }
-    evdns_base_set_option(eg->dns, "timeout:", EGRESS_DNS_TIMEOUT);
-    evdns_base_set_option(eg->dns, "attempts:", EGRESS_DNS_ATTEMPTS);
     rl_http_set_guard(http, egress_guard, eg);
     return eg;
 }
@@ -184,7 +191,6 @@ egress_destroy(egress_t **p)
 {
     if (p == NULL || *p == NULL)
         return;
-    evdns_base_free((*p)->dns, 0);
     free(*p);
     *p = NULL;
 }

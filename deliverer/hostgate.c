@@ -19,31 +19,40 @@
 
 typedef enum { S_CLOSED, S_OPEN, S_HALF_OPEN } s_state_t;
 
-/* One parked item. */
+struct s_host;
+
+/* One parked item, on its host's queue and on the gate's. */
 typedef struct s_parked {
-    STAILQ_ENTRY(s_parked) link;
+    TAILQ_ENTRY(s_parked) host_link; /* in host->parked */
+    TAILQ_ENTRY(s_parked) all_link;  /* in g->parked */
+    struct s_host *host;  /* where it waits */
     void *item;           /* the caller's, borrowed */
     int64_t since;        /* epoch ms it was parked */
 } s_parked_t;
 
-typedef struct {
+typedef struct s_host {
     char *host;           /* tree key, owned */
     long inflight;        /* admitted attempts not released */
     int failures;         /* retryable failures in a row */
     s_state_t state;      /* breaker state */
     int64_t open_until;   /* OPEN: epoch ms the cool-down ends */
-    STAILQ_HEAD(, s_parked) parked; /* items waiting, oldest first */
+    TAILQ_HEAD(, s_parked) parked; /* items waiting, oldest first */
     long nparked;         /* entries of parked */
     long latency_ms;      /* moving average of attempt latency, -1 none */
-    int64_t used_at;      /* epoch ms of its last release */
+    bool idle;            /* on g->idle: holds nothing */
+    int64_t idle_since;   /* epoch ms it last let go of something */
+    TAILQ_ENTRY(s_host) idle_link; /* in g->idle while idle */
 } s_host_t;
 
 struct hostgate {
     void *root;           /* tsearch tree of s_host_t by host */
     size_t n;             /* hosts in it */
+    TAILQ_HEAD(, s_parked) parked; /* every parked item, oldest first */
+    TAILQ_HEAD(, s_host) idle;     /* idle hosts, by idle_since */
     long per_host;        /* concurrency limit */
     int failures;         /* failures that open a breaker */
     long cooldown_ms;     /* how long it stays open */
+    long remember_ms;     /* how long an idle host is kept */
     long fast_park;       /* items a fast host may park */
     long fast_ms;         /* "fast": average latency below this */
 };
@@ -75,7 +84,7 @@ s_add(hostgate_t *g, const char *host)
     h = rl_calloc(1, sizeof *h);
     h->host = rl_strdup(host);
     h->latency_ms = -1;
-    STAILQ_INIT(&h->parked);
+    TAILQ_INIT(&h->parked);
     if (tsearch(h, &g->root, s_cmp) == NULL) {
         rl_log_errorx("hostgate: out of memory");
         abort();
@@ -84,28 +93,48 @@ s_add(hostgate_t *g, const char *host)
     return h;
 }
 
-/* True when h holds nothing but, maybe, a latency average older than
- * HOSTGATE_REMEMBER_MS at now_ms (or now_ms is 0: any age). */
-static bool
-s_idle(const s_host_t *h, int64_t now_ms)
-{
-    return h->inflight == 0 && h->failures == 0 && h->state == S_CLOSED &&
-           h->nparked == 0 &&
-           (h->latency_ms < 0 || now_ms - h->used_at > HOSTGATE_REMEMBER_MS);
-}
-
-/* Forgets a host that has nothing to remember. A fast host's average is
- * kept a while after it went idle: a deliverer claims in bursts, and an
- * average forgotten between two of them would never let it park. */
+/* Frees h, which holds nothing. */
 static void
-s_maybe_forget(hostgate_t *g, s_host_t *h)
+s_forget(hostgate_t *g, s_host_t *h)
 {
-    if (!s_idle(h, h->used_at))
-        return;
+    assert(h->inflight == 0 && h->nparked == 0);
+    if (h->idle)
+        TAILQ_REMOVE(&g->idle, h, idle_link);
     tdelete(h, &g->root, s_cmp);
     g->n--;
     free(h->host);
     free(h);
+}
+
+/* h takes an attempt or an item: it leaves the idle queue. */
+static void
+s_busy(hostgate_t *g, s_host_t *h)
+{
+    if (!h->idle)
+        return;
+    TAILQ_REMOVE(&g->idle, h, idle_link);
+    h->idle = false;
+}
+
+/* h let go of an attempt or an item at now_ms. A host left holding
+ * nothing is forgotten at once when it has nothing to remember either;
+ * else it joins the idle queue, to be forgotten remember_ms later
+ * (hostgate_forget_idle). A fast host's average is kept that long: a
+ * deliverer claims in bursts, and an average forgotten between two of
+ * them would never let it park; a breaker's state is kept at least
+ * through its cool-down. */
+static void
+s_settle(hostgate_t *g, s_host_t *h, int64_t now_ms)
+{
+    if (h->inflight > 0 || h->nparked > 0 || h->idle)
+        return;
+    if (h->latency_ms < 0 && h->failures == 0 && h->state == S_CLOSED) {
+        s_forget(g, h);
+        return;
+    }
+    h->idle = true;
+    h->idle_since = now_ms;
+    TAILQ_INSERT_TAIL(&g->idle, h, idle_link);
 }
 
 hostgate_t *
@@ -115,9 +144,13 @@ hostgate_new(long per_host, int failures, long cooldown_ms)
 
     assert(per_host > 0 && failures > 0 && cooldown_ms >= 0);
     g = rl_calloc(1, sizeof *g);
+    TAILQ_INIT(&g->parked);
+    TAILQ_INIT(&g->idle);
     g->per_host = per_host;
     g->failures = failures;
     g->cooldown_ms = cooldown_ms;
+    g->remember_ms = cooldown_ms > HOSTGATE_REMEMBER_MS ? cooldown_ms
+                                                        : HOSTGATE_REMEMBER_MS;
     return g;
 }
 
@@ -148,8 +181,8 @@ s_free_node(void *node)
     s_host_t *h = node;
     s_parked_t *p;
 
-    while ((p = STAILQ_FIRST(&h->parked)) != NULL) {
-        STAILQ_REMOVE_HEAD(&h->parked, link);
+    while ((p = TAILQ_FIRST(&h->parked)) != NULL) {
+        TAILQ_REMOVE(&h->parked, p, host_link);
         free(p);
     }
     free(h->host);
@@ -206,8 +239,10 @@ hostgate_acquire(hostgate_t *g, const char *host, int64_t now_ms,
     if (h == NULL)
         return HOSTGATE_BUSY;
     v = s_admit(g, h, now_ms, wait_ms);
-    if (v == HOSTGATE_OK)
+    if (v == HOSTGATE_OK) {
         h->inflight++;
+        s_busy(g, h);
+    }
     return v;
 }
 
@@ -220,7 +255,6 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
     if (h == NULL || h->inflight == 0)
         return; /* not admitted here: nothing to release */
     h->inflight--;
-    h->used_at = now_ms;
     if (!failed) {
         h->failures = 0;
         h->state = S_CLOSED;
@@ -231,7 +265,20 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
         h->state = S_OPEN;
         h->open_until = now_ms + g->cooldown_ms;
     }
-    s_maybe_forget(g, h);
+    s_settle(g, h, now_ms);
+}
+
+void
+hostgate_cancel(hostgate_t *g, const char *host, int64_t now_ms)
+{
+    s_host_t *h = s_find(g, host);
+
+    if (h == NULL || h->inflight == 0)
+        return; /* not admitted here */
+    h->inflight--;
+    if (h->state == S_HALF_OPEN)
+        h->state = S_OPEN; /* open_until has passed: the next one tries */
+    s_settle(g, h, now_ms);
 }
 
 bool
@@ -249,11 +296,30 @@ hostgate_park(hostgate_t *g, const char *host, void *item, int64_t now_ms)
     if (h->nparked >= limit)
         return false;
     p = rl_calloc(1, sizeof *p);
+    p->host = h;
     p->item = item;
     p->since = now_ms;
-    STAILQ_INSERT_TAIL(&h->parked, p, link);
+    TAILQ_INSERT_TAIL(&h->parked, p, host_link);
+    TAILQ_INSERT_TAIL(&g->parked, p, all_link);
     h->nparked++;
+    s_busy(g, h);
     return true;
+}
+
+/* Takes p off both queues and frees it; returns its item. Its host may
+ * be forgotten. */
+static void *
+s_unpark_one(hostgate_t *g, s_parked_t *p, int64_t now_ms)
+{
+    s_host_t *h = p->host;
+    void *item = p->item;
+
+    TAILQ_REMOVE(&h->parked, p, host_link);
+    TAILQ_REMOVE(&g->parked, p, all_link);
+    h->nparked--;
+    free(p);
+    s_settle(g, h, now_ms);
+    return item;
 }
 
 void *
@@ -261,9 +327,8 @@ hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
                 long max_wait_ms, bool *admitted)
 {
     s_host_t *h = s_find(g, host);
-    s_parked_t *p = h != NULL ? STAILQ_FIRST(&h->parked) : NULL;
+    s_parked_t *p = h != NULL ? TAILQ_FIRST(&h->parked) : NULL;
     long dummy;
-    void *item;
 
     *admitted = false;
     if (p == NULL)
@@ -274,89 +339,49 @@ hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
         h->inflight++;
         *admitted = true;
     }
-    STAILQ_REMOVE_HEAD(&h->parked, link);
-    h->nparked--;
-    item = p->item;
-    free(p);
-    s_maybe_forget(g, h);
-    return item;
+    return s_unpark_one(g, p, now_ms);
 }
 
-typedef struct {
-    void (*fn)(void *item, void *arg);
-    void *arg;
-    int64_t before;       /* items parked before this epoch ms */
-} s_drain_t;
-
-/* Hands h's items parked before d->before to d->fn, oldest first. Hosts
- * are not forgotten here (the tree is being walked); the next release or
- * acquire of each does it. */
-static void
-s_drain_node(const void *node, VISIT which, void *arg)
+void
+hostgate_drain(hostgate_t *g, int64_t now_ms,
+               void (*fn)(void *item, void *arg), void *arg)
 {
-    s_host_t *h = *(s_host_t *const *)node;
-    s_drain_t *d = arg;
     s_parked_t *p;
 
-    if (which != postorder && which != leaf)
-        return; /* each node once */
-    while ((p = STAILQ_FIRST(&h->parked)) != NULL && p->since < d->before) {
-        STAILQ_REMOVE_HEAD(&h->parked, link);
-        h->nparked--;
-        d->fn(p->item, d->arg);
-        free(p);
-    }
-}
-
-void
-hostgate_drain(hostgate_t *g, void (*fn)(void *item, void *arg), void *arg)
-{
-    s_drain_t d = {fn, arg, INT64_MAX};
-
     assert(g != NULL && fn != NULL);
-    twalk_r(g->root, s_drain_node, &d);
+    while ((p = TAILQ_FIRST(&g->parked)) != NULL)
+        fn(s_unpark_one(g, p, now_ms), arg);
 }
 
-typedef struct {
-    s_host_t *idle[HOSTGATE_SWEEP_FORGET]; /* hosts to forget */
-    size_t n;
-    int64_t now_ms;
-} s_forget_t;
-
-static void
-s_forget_node(const void *node, VISIT which, void *arg)
-{
-    s_host_t *h = *(s_host_t *const *)node;
-    s_forget_t *f = arg;
-
-    if ((which == postorder || which == leaf) && f->n < HOSTGATE_SWEEP_FORGET &&
-        s_idle(h, f->now_ms))
-        f->idle[f->n++] = h;
-}
-
-void
+size_t
 hostgate_expire(hostgate_t *g, int64_t now_ms, long max_wait_ms,
                 void (*fn)(void *item, void *arg), void *arg)
 {
-    s_drain_t d = {fn, arg, now_ms - max_wait_ms};
+    s_parked_t *p;
+    size_t n = 0;
 
     assert(g != NULL && fn != NULL);
-    twalk_r(g->root, s_drain_node, &d);
+    while ((p = TAILQ_FIRST(&g->parked)) != NULL &&
+           now_ms - p->since > max_wait_ms) {
+        fn(s_unpark_one(g, p, now_ms), arg);
+        n++;
+    }
+    return n;
 }
 
-void
+size_t
 hostgate_forget_idle(hostgate_t *g, int64_t now_ms)
 {
-    s_forget_t f = {{NULL}, 0, now_ms};
+    s_host_t *h;
+    size_t n = 0;
 
     assert(g != NULL);
-    twalk_r(g->root, s_forget_node, &f);
-    for (size_t i = 0; i < f.n; i++) { /* after the walk: it deletes */
-        tdelete(f.idle[i], &g->root, s_cmp);
-        g->n--;
-        free(f.idle[i]->host);
-        free(f.idle[i]);
+    while ((h = TAILQ_FIRST(&g->idle)) != NULL &&
+           now_ms - h->idle_since > g->remember_ms) {
+        s_forget(g, h);
+        n++;
     }
+    return n;
 }
 
 long

@@ -19,8 +19,16 @@
  *
  * A failure is a retryable result (timeout, connection error, 408, 429,
  * 5xx); any answer the host gave on purpose (2xx, other 4xx) counts as a
- * success for the breaker. A host with nothing in the air, nothing
- * parked and no failure is forgotten.
+ * success for the breaker.
+ *
+ * Idle hosts: a host with nothing in the air and nothing parked is
+ * forgotten at once when it has nothing to remember (no latency average,
+ * no failure, breaker closed); otherwise it waits on an idle queue, in
+ * the order hosts went idle, and hostgate_forget_idle() forgets those
+ * idle for longer than HOSTGATE_REMEMBER_MS (or the cool-down, if
+ * longer: an open breaker is kept through it), from the head, each
+ * sweep as many as are due. A host that takes an attempt or an item
+ * leaves the queue.
  *
  * Parking: an item a CLOSED host did not admit only because it is busy
  * may wait in that host's FIFO for the next free slot, instead of going
@@ -29,14 +37,17 @@
  * parks: `fast_park` items while the moving average of its attempts'
  * latency (hostgate_latency) is below `fast_ms`, so it drains its queue
  * quickly; a slow or hanging host, or one with no average yet, parks
- * nothing and holds no more slots than its attempts in the air. After each release
- * the caller unparks: the oldest item is admitted, or handed back for the
- * caller to put away when it waited too long or the host's breaker has
- * opened meanwhile; a periodic hostgate_expire() hands back what waited
- * too long at hosts that release nothing (they hang).
+ * nothing and holds no more slots than its attempts in the air. After
+ * each release the caller unparks: the oldest item is admitted, or
+ * handed back for the caller to put away when it waited too long or the
+ * host's breaker has opened meanwhile; a periodic hostgate_expire()
+ * hands back what waited too long at hosts that release nothing (they
+ * hang), from one queue of every parked item in the order they were
+ * parked, so a sweep costs what it expires.
  *
  * Limits: at most HOSTGATE_MAX_HOSTS hosts are tracked; a new host
- * beyond that is answered HOSTGATE_BUSY.
+ * beyond that is answered HOSTGATE_BUSY (only while that many hosts were
+ * busy within the last HOSTGATE_REMEMBER_MS).
  * SPDX-License-Identifier: MIT
  */
 #ifndef HOSTGATE_H
@@ -50,7 +61,6 @@
 #define HOSTGATE_HOST_MAX 280      /* bytes of a host key, NUL included */
 #define HOSTGATE_LATENCY_WEIGHT 8  /* a new latency counts 1/8 */
 #define HOSTGATE_REMEMBER_MS 60000 /* an idle host's average is kept */
-#define HOSTGATE_SWEEP_FORGET 256  /* idle hosts one sweep forgets */
 
 typedef struct hostgate hostgate_t;
 
@@ -87,6 +97,11 @@ hostgate_verdict_t hostgate_acquire(hostgate_t *g, const char *host,
 void hostgate_release(hostgate_t *g, const char *host, bool failed,
                       int64_t now_ms);
 
+/* Gives back a slot hostgate_acquire() or hostgate_unpark() admitted
+ * whose attempt was not made: no verdict for the breaker (a trial not
+ * made leaves the breaker open for the next acquire to try). */
+void hostgate_cancel(hostgate_t *g, const char *host, int64_t now_ms);
+
 /* Parks item (borrowed, not NULL) in host's queue at now_ms: only after
  * hostgate_acquire() answered HOSTGATE_BUSY for a CLOSED fast host, and
  * while fewer than fast_park items are parked there. Returns false
@@ -102,20 +117,22 @@ bool hostgate_park(hostgate_t *g, const char *host, void *item,
 void *hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
                       long max_wait_ms, bool *admitted);
 
-/* Hands every parked item, of every host, to fn (which must not call
- * back into g) and forgets it. For shutdown. */
-void hostgate_drain(hostgate_t *g, void (*fn)(void *item, void *arg),
-                    void *arg);
+/* Hands every parked item, of every host, oldest first, to fn (which
+ * must not call back into g) and forgets it, at now_ms. For shutdown. */
+void hostgate_drain(hostgate_t *g, int64_t now_ms,
+                    void (*fn)(void *item, void *arg), void *arg);
 
 /* The same for the items parked longer than max_wait_ms at now_ms, so a
  * host that stopped answering cannot hold parked items until its attempts
- * time out. For a periodic sweep; O(hosts). */
-void hostgate_expire(hostgate_t *g, int64_t now_ms, long max_wait_ms,
-                     void (*fn)(void *item, void *arg), void *arg);
+ * time out. For a periodic sweep; O(items expired). Returns how many
+ * were handed to fn. */
+size_t hostgate_expire(hostgate_t *g, int64_t now_ms, long max_wait_ms,
+                       void (*fn)(void *item, void *arg), void *arg);
 
-/* Forgets (up to HOSTGATE_SWEEP_FORGET) hosts idle for longer than
- * HOSTGATE_REMEMBER_MS. For a periodic sweep; O(hosts). */
-void hostgate_forget_idle(hostgate_t *g, int64_t now_ms);
+/* Forgets the hosts idle (see above) for longer than HOSTGATE_REMEMBER_MS
+ * or the cool-down at now_ms. For a periodic sweep; O(hosts forgotten).
+ * Returns how many. */
+size_t hostgate_forget_idle(hostgate_t *g, int64_t now_ms);
 
 /* Items parked at host (0 when unknown). */
 long hostgate_parked(const hostgate_t *g, const char *host);

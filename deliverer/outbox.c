@@ -24,7 +24,9 @@
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
                "an outbox claim must fit rl_redis_script's arguments");
-#define S_DONE_ARGS 10  /* outbox_done_many arguments per attempt */
+#define S_DONE_ARGS 10  /* outbox_done(_many) arguments per attempt */
+#define S_DONE_KEYS 3   /* of which keys, for outbox_done */
+#define S_DONE_BUFS 5   /* of which built by s_done_args */
 _Static_assert(S_DONE_ARGS * OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
                "a batch of records must fit rl_redis_script's arguments");
 
@@ -47,6 +49,8 @@ struct outbox {
 /* A claim in flight. */
 typedef struct {
     deliverer_t *ctx;        /* the process context */
+    int64_t sent_ms;         /* rl_clock_mono_ms when it was sent: its
+                                lease starts later, when Redis runs it */
     size_t reserved;         /* slots held for it */
     rl_msg_t *msgs[S_MAX_REFS]; /* fast path: the COMPLETIONs of the refs
                                    it claims, owned (none: a scan) */
@@ -68,13 +72,26 @@ typedef struct {
 
 /* --- claims ------------------------------------------------------------ */
 
-/* Starts the delivery of one claimed entry, unless its ref is already
- * being delivered fail-open (then the claim's lease just runs out). */
+/* The lease of a claim: the longest attempt (the webhook timeout) plus
+ * DELIVERER_LEASE_EXTRA_MS for its wait (parked, or for the claim's
+ * reply) and its record. */
+static long
+s_lease_ms(const rl_config_t *cfg)
+{
+    return cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS;
+}
+
+/* Starts the delivery of one entry claimed by c, unless its ref is
+ * already being delivered fail-open (then the claim's lease just runs
+ * out). Its attempt must be over DELIVERER_RECORD_MARGIN_MS before the
+ * lease, counted from when the claim was sent, ends. */
 static void
-s_take(deliverer_t *ctx, const redisReply *entry)
+s_take(deliverer_t *ctx, const s_claim_t *c, const redisReply *entry)
 {
     const char *why = NULL;
-    delivery_t *d = delivery_from_claim(entry, &why);
+    int64_t deadline = c->sent_ms + s_lease_ms(ctx->cfg) -
+                       DELIVERER_RECORD_MARGIN_MS;
+    delivery_t *d = delivery_from_claim(entry, deadline, &why);
 
     if (d == NULL) {
         ctx->stats.bad_claims++;
@@ -89,15 +106,15 @@ s_take(deliverer_t *ctx, const redisReply *entry)
     deliverer_start(ctx, &d);
 }
 
-/* Takes every entry of a claim reply; returns how many there were, or -1
+/* Takes every entry of c's reply; returns how many there were, or -1
  * when the reply is not an array (NULL: outcome unknown). */
 static long
-s_take_all(deliverer_t *ctx, const redisReply *reply)
+s_take_all(deliverer_t *ctx, const s_claim_t *c, const redisReply *reply)
 {
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
         return -1;
     for (size_t i = 0; i < reply->elements; i++)
-        s_take(ctx, reply->element[i]);
+        s_take(ctx, c, reply->element[i]);
     return (long)reply->elements;
 }
 
@@ -137,7 +154,7 @@ s_on_claim(redisReply *reply, void *arg)
     ctx->reserved -= c->reserved;
     if (ctx->destroying)
         goto out;
-    n = s_take_all(ctx, reply);
+    n = s_take_all(ctx, c, reply);
     if (n < 0 && reply != NULL)
         rl_log_warnx("outbox_claim: %s",
                      rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
@@ -179,9 +196,9 @@ s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit)
     memcpy(argv + argc, fields, nfields * sizeof *fields);
     argc += (int)nfields;
     snprintf(lim, sizeof lim, "%zu", limit);
-    snprintf(lease, sizeof lease, "%ld",
-             cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS);
+    snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg));
     snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
+    c->sent_ms = rl_clock_mono_ms();
     if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0, argc,
                         argv, NULL) != 0)
         return -1;
@@ -346,28 +363,43 @@ outbox_rec_free(outbox_rec_t **p)
     *p = NULL;
 }
 
+/* Writes rec's S_DONE_ARGS arguments of outbox_done (its three keys
+ * first) and outbox_done_many into argv; bufs holds the strings it
+ * builds. Returns 0, or -1 for a ref that does not parse (never: checked
+ * when its delivery was made). */
+static int
+s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
+            char bufs[S_DONE_BUFS][RL_KEY_MAX], const char **argv)
+{
+    char acct[RL_PROTO_MAX_ID + 1], job[RL_PROTO_MAX_ID + 1];
+    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
+
+    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
+        rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
+        rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
+        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
+        return -1;
+    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
+    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
+    const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
+                                  rec->token,
+                                  classify_outcome_name(rec->outcome),
+                                  bufs[3], rec->json, bufs[4],
+                                  rec->fail_open ? "1" : "0"};
+    memcpy(argv, a, sizeof a);
+    return 0;
+}
+
 int
 outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
                 void *arg)
 {
-    char acct[RL_PROTO_MAX_ID + 1];
-    char job[RL_PROTO_MAX_ID + 1];
-    char jk[RL_KEY_MAX], lk[RL_KEY_MAX], dk[RL_KEY_MAX];
-    char delay[S_NUM_LEN], ttl[S_NUM_LEN];
-    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
-    const char *argv[10] = {jk, lk, dk, rec->ref, rec->token,
-                            classify_outcome_name(rec->outcome), delay,
-                            rec->json, ttl, rec->fail_open ? "1" : "0"};
+    char bufs[S_DONE_BUFS][RL_KEY_MAX];
+    const char *argv[S_DONE_ARGS];
 
-    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
-        rl_keys_job(jk, sizeof jk, acct, job) ||
-        rl_keys_deliveries(lk, sizeof lk, acct, job) ||
-        rl_keys_dedup(dk, sizeof dk, acct, job, rec->status))
-        return -1; /* refs were checked when the delivery was made */
-    snprintf(delay, sizeof delay, "%lld", (long long)(left > 0 ? left : 0));
-    snprintf(ttl, sizeof ttl, "%ld", ctx->cfg->dedup_ttl_s);
-    if (rl_redis_script(ctx->redis, "outbox_done", cb, arg, 3, 10, argv,
-                        NULL) != 0)
+    if (s_done_args(ctx, rec, bufs, argv) != 0 ||
+        rl_redis_script(ctx->redis, "outbox_done", cb, arg, S_DONE_KEYS,
+                        S_DONE_ARGS, argv, NULL) != 0)
         return -1;
     deliverer_redis_sent(ctx);
     return 0;
@@ -443,32 +475,6 @@ s_on_done_many(redisReply *reply, void *arg)
     free(b);
 }
 
-/* Adds rec's ten arguments to argv (bufs holds the keys it builds).
- * Returns 0, or -1 for a ref that does not parse (never: checked when
- * its delivery was made). */
-static int
-s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
-            char bufs[5][RL_KEY_MAX], const char **argv)
-{
-    char acct[RL_PROTO_MAX_ID + 1], job[RL_PROTO_MAX_ID + 1];
-    int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
-
-    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
-        rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
-        rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
-        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
-        return -1;
-    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
-    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
-    const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
-                                  rec->token,
-                                  classify_outcome_name(rec->outcome),
-                                  bufs[3], rec->json, bufs[4],
-                                  rec->fail_open ? "1" : "0"};
-    memcpy(argv, a, sizeof a);
-    return 0;
-}
-
 /* Writes the attempts finished this loop turn in one call; what Redis
  * cannot be asked for now goes to failopen.c to be written later. */
 static void
@@ -476,7 +482,7 @@ s_flush_done(outbox_t *ob)
 {
     deliverer_t *ctx = ob->ctx;
     s_done_batch_t *b;
-    char bufs[OUTBOX_DONE_BATCH][5][RL_KEY_MAX];
+    char bufs[OUTBOX_DONE_BATCH][S_DONE_BUFS][RL_KEY_MAX];
     const char *argv[S_DONE_ARGS * OUTBOX_DONE_BATCH];
     int argc = 0;
 

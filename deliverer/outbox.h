@@ -7,7 +7,11 @@
  *
  * Claims lease an entry for the webhook timeout plus
  * DELIVERER_LEASE_EXTRA_MS, so a deliverer that dies mid-attempt delays
- * the webhook but never loses it. A record that cannot be written (Redis
+ * the webhook but never loses it. The lease is counted from when the
+ * claim was sent (it starts later, when Redis runs it), and an attempt
+ * must be over DELIVERER_RECORD_MARGIN_MS before it ends (delivery_t
+ * deadline_ms): no other claim can start a second POST while the first
+ * is in the air. A record that cannot be written (Redis
  * down, outcome unknown) is handed to failopen.c to be written later.
  * SPDX-License-Identifier: MIT
  */

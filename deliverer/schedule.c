@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "rl_crypto.h"
 
 #define S_PCT 100
@@ -39,17 +40,18 @@ s_random(void)
     return r;
 }
 
-size_t
-schedule_build(const rl_config_t *cfg, const char *name,
-               long out[RL_CONFIG_MAX_RETRIES])
+long
+schedule_next_delay(const rl_config_t *cfg, const char *name, int attempt)
 {
     bool long_one = schedule_is_long(name) && cfg->nlong_schedule > 0;
-    const long *src = long_one ? cfg->long_schedule_ms
-                               : cfg->retry_schedule_ms;
-    size_t n = long_one ? cfg->nlong_schedule : cfg->nretries;
+    long delay;
 
-    assert(n <= RL_CONFIG_MAX_RETRIES);
-    for (size_t i = 0; i < n; i++)
-        out[i] = long_one ? schedule_jitter(src[i], s_random()) : src[i];
-    return n;
+    assert(cfg != NULL);
+    if (long_one) {
+        delay = classify_schedule_delay(cfg->long_schedule_ms,
+                                        cfg->nlong_schedule, attempt);
+        return delay > 0 ? schedule_jitter(delay, s_random()) : delay;
+    }
+    return classify_schedule_delay(cfg->retry_schedule_ms, cfg->nretries,
+                                   attempt);
 }

@@ -4,8 +4,9 @@
  * accounts whose wh_schedule is "long" the [webhook] long_schedule for
  * endpoints down longer than a minute, each of its delays jittered by
  * +-SCHEDULE_JITTER_PCT percent so that retries of many jobs to one
- * endpoint that comes back do not arrive at once. Pure but for the
- * random numbers of schedule_build().
+ * endpoint that comes back do not arrive at once. Only the delay an
+ * attempt needs is looked up and jittered (one random number), and only
+ * when the attempt is to be retried. Pure but for that number.
  * SPDX-License-Identifier: MIT
  */
 #ifndef SCHEDULE_H
@@ -26,10 +27,11 @@ bool schedule_is_long(const char *name);
  * rnd (0 gives the lowest, UINT32_MAX the highest). */
 long schedule_jitter(long delay_ms, uint32_t rnd);
 
-/* The schedule for an account's wh_schedule `name` into
- * out[RL_CONFIG_MAX_RETRIES] (long: jittered afresh). Returns its number
- * of attempts. */
-size_t schedule_build(const rl_config_t *cfg, const char *name,
-                      long out[RL_CONFIG_MAX_RETRIES]);
+/* The delay between attempt `attempt` (1-based) failing and the next
+ * one, on the schedule of an account whose wh_schedule is `name`
+ * (classify_schedule_delay() of it; long: jittered afresh), or -1 when
+ * `attempt` was its last. */
+long schedule_next_delay(const rl_config_t *cfg, const char *name,
+                         int attempt);
 
 #endif

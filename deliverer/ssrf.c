@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,79 +131,19 @@ ssrf_class_name(ssrf_class_t cls)
     return "unknown";
 }
 
-/* Clears the bits of b (len bytes) beyond the first `prefix`. */
-static void
-s_mask(uint8_t *b, size_t len, int prefix)
-{
-    for (size_t i = 0; i < len; i++) {
-        int keep = prefix - (int)(i * 8);
-
-        if (keep >= 8)
-            continue;
-        b[i] &= keep <= 0 ? 0 : (uint8_t)(0xFF << (8 - keep));
-    }
-}
-
-/* The prefix after '/', or -1 when it is not a number in [0, max]. */
-static int
-s_prefix(const char *text, int max)
-{
-    char *end = NULL;
-    long n;
-
-    if (*text < '0' || *text > '9')
-        return -1;
-    errno = 0;
-    n = strtol(text, &end, 10);
-    if (errno != 0 || *end != '\0' || n < 0 || n > max)
-        return -1;
-    return (int)n;
-}
-
-int
-ssrf_net_parse(const char *text, ssrf_net_t *net)
-{
-    char addr[SSRF_ADDR_TEXT];
-    const char *slash;
-    size_t alen;
-    int bits;
-
-    assert(text != NULL && net != NULL);
-    memset(net, 0, sizeof *net);
-    slash = strchr(text, '/');
-    alen = slash != NULL ? (size_t)(slash - text) : strlen(text);
-    if (alen == 0 || alen >= sizeof addr)
-        return -1;
-    memcpy(addr, text, alen);
-    addr[alen] = '\0';
-    if (inet_pton(AF_INET, addr, net->addr) == 1)
-        net->family = AF_INET;
-    else if (inet_pton(AF_INET6, addr, net->addr) == 1)
-        net->family = AF_INET6;
-    else
-        return -1;
-    bits = net->family == AF_INET ? S_V4_BITS : S_V6_BITS;
-    net->prefix = slash != NULL ? s_prefix(slash + 1, bits) : bits;
-    if (net->prefix < 0)
-        return -1;
-    s_mask(net->addr, net->family == AF_INET ? S_V4_LEN : S_V6_LEN,
-           net->prefix);
-    return 0;
-}
-
 int
 ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                  char *why, size_t why_len)
 {
     assert(a != NULL && (items != NULL || n == 0));
     memset(a, 0, sizeof *a);
-    if (n > SSRF_ALLOW_MAX) {
+    if (n > RL_CONFIG_MAX_ALLOW) {
         snprintf(why, why_len, "more than %d allowlist entries",
-                 SSRF_ALLOW_MAX);
+                 RL_CONFIG_MAX_ALLOW);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        if (ssrf_net_parse(items[i], &a->nets[i]) != 0) {
+        if (rl_cidr_parse(items[i], &a->nets[i]) != 0) {
             snprintf(why, why_len, "'%s' is not ADDR or ADDR/PREFIX",
                      items[i]);
             memset(a, 0, sizeof *a);
@@ -213,19 +152,6 @@ ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
     }
     a->n = n;
     return 0;
-}
-
-static bool
-s_net_has(const ssrf_net_t *net, int family, const uint8_t *b)
-{
-    uint8_t copy[S_V6_LEN];
-    size_t len = family == AF_INET ? S_V4_LEN : S_V6_LEN;
-
-    if (net->family != family)
-        return false;
-    memcpy(copy, b, len);
-    s_mask(copy, len, net->prefix);
-    return memcmp(copy, net->addr, len) == 0;
 }
 
 bool
@@ -250,8 +176,8 @@ ssrf_allow_match(const ssrf_allow_t *a, const struct sockaddr *addr)
         }
     }
     for (size_t i = 0; i < a->n; i++) {
-        if ((has4 && s_net_has(&a->nets[i], AF_INET, v4b)) ||
-            (b6 != NULL && s_net_has(&a->nets[i], AF_INET6, b6)))
+        if ((has4 && rl_cidr_has(&a->nets[i], AF_INET, v4b)) ||
+            (b6 != NULL && rl_cidr_has(&a->nets[i], AF_INET6, b6)))
             return true;
     }
     return false;

@@ -6,9 +6,9 @@
  * CIDR ranges that opens named ranges ([webhook] allow). Pure: no I/O,
  * so it tests without a network.
  *
- * Limits: at most SSRF_ALLOW_MAX allowlist entries; a longer list, an
- * entry that is not ADDR or ADDR/PREFIX, or a prefix beyond the family's
- * width is refused by ssrf_allow_parse().
+ * Limits: at most RL_CONFIG_MAX_ALLOW allowlist entries (the config's
+ * limit); a longer list, or an entry rl_cidr_parse() refuses, is refused
+ * by ssrf_allow_parse().
  * SPDX-License-Identifier: MIT
  */
 #ifndef SSRF_H
@@ -18,9 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rl_cidr.h"
+#include "rl_config.h"
+
 struct sockaddr;
 
-#define SSRF_ALLOW_MAX 32    /* allowlist entries */
 #define SSRF_ADDR_TEXT 64    /* an address as text, NUL included */
 
 /* The class of an address. Everything but SSRF_PUBLIC is refused unless
@@ -36,17 +38,10 @@ typedef enum {
     SSRF_UNKNOWN,         /* not IPv4 nor IPv6 */
 } ssrf_class_t;
 
-/* One allowlist entry: a network in host-independent byte order. */
-typedef struct {
-    int family;           /* AF_INET or AF_INET6 */
-    uint8_t addr[16];     /* network bytes (4 used for IPv4) */
-    int prefix;           /* leading bits that must match */
-} ssrf_net_t;
-
 /* The allowlist, embedded by its user (zero it, then parse). */
 typedef struct {
-    ssrf_net_t nets[SSRF_ALLOW_MAX]; /* parsed entries */
-    size_t n;                        /* entries used */
+    rl_cidr_t nets[RL_CONFIG_MAX_ALLOW]; /* parsed entries */
+    size_t n;                            /* entries used */
 } ssrf_allow_t;
 
 /* The class of addr (struct sockaddr_in or sockaddr_in6). */
@@ -56,12 +51,9 @@ ssrf_class_t ssrf_classify(const struct sockaddr *addr);
  * "unspecified", "cgnat" or "unknown". */
 const char *ssrf_class_name(ssrf_class_t cls);
 
-/* Parses one entry "ADDR" or "ADDR/PREFIX" (IPv4 or IPv6) into *net;
- * bits beyond the prefix are cleared. Returns 0 or -1. */
-int ssrf_net_parse(const char *text, ssrf_net_t *net);
-
-/* Parses every entry of items[0..n) into a (replacing its contents).
- * Returns 0, or -1 with the offending entry named in why. */
+/* Parses every entry of items[0..n) (rl_cidr_parse) into a, replacing
+ * its contents. Returns 0, or -1 with the offending entry named in
+ * why. */
 int ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                      char *why, size_t why_len);
 

@@ -166,17 +166,6 @@ fail:
     return -1;
 }
 
-int
-webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
-              const char *sign_key, int attempt)
-{
-    webhook_opts_t o = {attempt, rl_clock_wall_ms() / S_MS_PER_S,
-                        WEBHOOK_SIGN_CREATIVEAI, sign_key, {NULL, NULL}};
-
-    assert(sign_key != NULL);
-    return webhook_build_opts(w, src, &o);
-}
-
 /* Opens the sealed field `field` of src into out; "" when absent.
  * Returns 0, or -1 when present but it does not open. */
 static int
@@ -206,10 +195,9 @@ s_prev_live(const rl_jobview_src_t *src, int64_t now_ms)
 }
 
 int
-webhook_build_account(webhook_req_t *w, const rl_jobview_src_t *src,
-                      const uint8_t master[RL_AEAD_KEY_LEN],
-                      const char *sealed, int attempt, int64_t now_ms,
-                      const char **why)
+webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
+              const uint8_t master[RL_AEAD_KEY_LEN], const char *sealed,
+              int attempt, int64_t now_ms, const char **why)
 {
     char key[S_KEY_MAX], cur[S_KEY_MAX], prev[S_KEY_MAX];
     webhook_opts_t o = {attempt, now_ms / S_MS_PER_S, 0, key, {cur, NULL}};
@@ -245,15 +233,6 @@ out:
     explicit_bzero(cur, sizeof cur);
     explicit_bzero(prev, sizeof prev);
     return rc;
-}
-
-int
-webhook_build_sealed(webhook_req_t *w, const rl_jobview_src_t *src,
-                     const uint8_t master[RL_AEAD_KEY_LEN],
-                     const char *sealed, int attempt, const char **why)
-{
-    return webhook_build_account(w, src, master, sealed, attempt,
-                                 rl_clock_wall_ms(), why);
 }
 
 void

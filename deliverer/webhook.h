@@ -18,9 +18,12 @@
  * A receiver rejects a timestamp too far from its clock and remembers
  * webhook-id / (Delivery-Id, Sequence) to refuse replays.
  *
- * An account chooses its scheme and secrets in its hash; outbox_claim
- * hands them to the deliverer as the fields WEBHOOK_F_* below, next to
- * the job's. Secrets are sealed (rl_aead, master key) like API keys.
+ * An account chooses its scheme and secrets in its hash; outbox_claim,
+ * and job_finish for the worker's COMPLETION message (so a fail-open
+ * delivery has them too), hand them to the deliverer as the fields
+ * WEBHOOK_F_* below, next to the job's (_lib.lua ACCT_WEBHOOK_FIELDS).
+ * Secrets are sealed (rl_aead, master key) like API keys, in transit
+ * too.
  * SPDX-License-Identifier: MIT
  */
 #ifndef WEBHOOK_H
@@ -38,7 +41,7 @@
 #define WEBHOOK_MAX_HEADERS 12  /* entries of headers[], before the NULL */
 #define WEBHOOK_HEADER_MAX 192  /* bytes of one header line, NUL included */
 
-/* Account fields added to a claimed job's by outbox_claim. */
+/* Account fields added to a job's by outbox_claim and job_finish. */
 #define WEBHOOK_F_SIGNING "acct:wh_signing"    /* creativeai|standard|both */
 #define WEBHOOK_F_SCHEDULE "acct:wh_schedule"  /* default|long */
 #define WEBHOOK_F_SECRET "acct:wh_secret"      /* sealed whsec_ secret */
@@ -61,8 +64,9 @@ typedef struct {
                                  during a rotation, previous; or NULL */
 } webhook_opts_t;
 
-/* One request, embedded by its user: webhook_build() fills it,
- * webhook_release() frees what it owns. headers[] points into lines[]. */
+/* One request, embedded by its user: webhook_build() (or
+ * webhook_build_opts()) fills it, webhook_release() frees what it owns.
+ * headers[] points into lines[]. */
 typedef struct {
     char *body;                    /* compact JSON, owned, NUL-terminated */
     size_t body_len;               /* its length */
@@ -83,32 +87,24 @@ int webhook_schemes(const char *signing);
  * (0 when it has none). */
 long webhook_sequence(const rl_jobview_src_t *src);
 
-/* Builds the request for the job in `src` as o says (headers above).
- * Returns 0, or -1 (w released) when the job is not terminal, has no
- * id, a signature cannot be made or a header would not fit. */
+/* Builds the request of an account's job at now_ms (epoch ms): the
+ * scheme and secrets come from src's WEBHOOK_F_* fields (none: the
+ * default), the API key `sealed` (rl_apikey) and the sealed secrets are
+ * opened with master into stack buffers for the signatures only and
+ * wiped; the previous secret signs too until WEBHOOK_F_PREV_UNTIL.
+ * Returns 0, or -1 (w released) with a static reason in *why (may be
+ * NULL). The deliverer's one way to build a webhook. */
+int webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
+                  const uint8_t master[RL_AEAD_KEY_LEN], const char *sealed,
+                  int attempt, int64_t now_ms, const char **why);
+
+/* What webhook_build() does once the keys are open: builds the request
+ * for the job in `src` as o says (headers above), keys in the clear (for
+ * test vectors). Returns 0, or -1 (w released) when the job is not
+ * terminal, has no id, a signature cannot be made or a header would not
+ * fit. */
 int webhook_build_opts(webhook_req_t *w, const rl_jobview_src_t *src,
                        const webhook_opts_t *o);
-
-/* webhook_build_opts() with the default scheme, signed with sign_key at
- * the current time. */
-int webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
-                  const char *sign_key, int attempt);
-
-/* Builds the request of an account's job at now_ms: the scheme and
- * secrets come from src's WEBHOOK_F_* fields (none: the default), the
- * API key `sealed` (rl_apikey) and the sealed secrets are opened with
- * master into stack buffers for the signatures only and wiped; the
- * previous secret signs too until WEBHOOK_F_PREV_UNTIL. Returns 0, or -1
- * (w released) with a static reason in *why (may be NULL). */
-int webhook_build_account(webhook_req_t *w, const rl_jobview_src_t *src,
-                          const uint8_t master[RL_AEAD_KEY_LEN],
-                          const char *sealed, int attempt, int64_t now_ms,
-                          const char **why);
-
-/* webhook_build_account() at the current time. */
-int webhook_build_sealed(webhook_req_t *w, const rl_jobview_src_t *src,
-                         const uint8_t master[RL_AEAD_KEY_LEN],
-                         const char *sealed, int attempt, const char **why);
 
 /* Frees the body and re-initialises w. Safe on a zeroed or released w. */
 void webhook_release(webhook_req_t *w);

@@ -17,6 +17,25 @@
 #include "rl_zsock.h"
 
 #define COMPLETION_HWM 10000
+/* The account's webhook settings job_finish.lua appends to the job's
+ * fields (_lib.lua acct_webhook_fields; deliverer/webhook.h WEBHOOK_F_*):
+ * with the 24 webhook fields they stay far below RL_PROTO_MAX_FIELDS, and
+ * the secrets among them are sealed, as stored. */
+#define S_ACCT_PREFIX "acct:"
+#define S_REPLY_FIELDS 2 /* "ok" and the sealed key come first */
+
+/* Copies the "acct:" pairs of job_finish's reply into m. */
+static void
+s_account_fields(rl_msg_t *m, const redisReply *job)
+{
+    for (size_t i = S_REPLY_FIELDS; i + 1 < job->elements; i += 2) {
+        const char *k = rl_redis_reply_str(job->element[i]);
+        const char *v = rl_redis_reply_str(job->element[i + 1]);
+        if (k != NULL && v != NULL &&
+            strncmp(k, S_ACCT_PREFIX, sizeof S_ACCT_PREFIX - 1) == 0)
+            rl_msg_add_field(m, k, v);
+    }
+}
 
 int
 completion_open(worker_t *w)
@@ -50,10 +69,12 @@ completion_push(worker_t *w, const char *acct, const char *job_id,
     m.sign_key = strdup(sign_key);
     const char *const *fields = rl_jobview_webhook_fields(NULL);
     for (size_t i = 0; fields[i] != NULL; i++) {
-        const char *v = rl_redis_reply_field(job, 2, fields[i]);
+        const char *v = rl_redis_reply_field(job, S_REPLY_FIELDS, fields[i]);
         if (v != NULL)
             rl_msg_add_field(&m, fields[i], v);
     }
+    if (job != NULL && job->type == REDIS_REPLY_ARRAY)
+        s_account_fields(&m, job);
     char *buf = NULL;
     size_t len = 0;
     int rc = -1;

@@ -18,6 +18,21 @@ local function acct_key(a) return 'rl:acct:{' .. a .. '}' end
 -- The account's jobs whose webhook delivery failed for good.
 local function whfail_key(a) return 'rl:whfail:{' .. a .. '}' end
 local function ledger_key(a) return 'rl:ledger:{' .. a .. '}' end
+-- Job j of account a: its hash, its webhook attempt log, and the dedup
+-- key of its webhook for `status` (common/rl_keys.h has the same).
+local function job_key_of(a, j) return 'rl:job:{' .. a .. '}:' .. j end
+local function dlv_key(a, j) return 'rl:dlv:{' .. a .. '}:' .. j end
+local function dedup_key(a, j, status)
+    return 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
+end
+
+-- The account that owns the API key whose hash is h, or nil when the key
+-- is unknown or revoked (the caller answers "unauthorized").
+local function caller_acct(h)
+    local key = redis.call('HMGET', 'rl:key:' .. h, 'acct', 'revoked_at')
+    if not key[1] or key[2] then return nil end
+    return key[1]
+end
 
 -- Appends {status, phase, at, reason} to the job's status history.
 local function history_append(jk, entry)
@@ -146,6 +161,28 @@ local function sealed_key(jk)
     return redis.call('HGET', 'rl:key:' .. h, 'sealed') or ''
 end
 
+-- The account's webhook settings a delivery is signed and retried with
+-- (deliverer/webhook.h WEBHOOK_F_*). outbox_claim hands them to the
+-- deliverer with the job's fields, and job_finish to the worker for its
+-- COMPLETION message, so that a delivery made fail-open from that
+-- message signs and retries as a claimed one does. The secrets stay
+-- sealed (rl_aead) as they are stored.
+local ACCT_WEBHOOK_FIELDS = { 'wh_signing', 'wh_schedule', 'wh_secret',
+    'wh_secret_prev', 'wh_secret_prev_until' }
+
+-- Appends those of account a's settings that are set to the flat
+-- field/value list h, each name prefixed "acct:". Returns h.
+local function acct_webhook_fields(a, h)
+    local w = redis.call('HMGET', acct_key(a), unpack(ACCT_WEBHOOK_FIELDS))
+    for i, name in ipairs(ACCT_WEBHOOK_FIELDS) do
+        if w[i] then
+            h[#h + 1] = 'acct:' .. name
+            h[#h + 1] = w[i]
+        end
+    end
+    return h
+end
+
 -- Takes a leased job back from a worker that lost it (the reaper saw its
 -- lease expire, or its retired owner id came back with a renewal): a new
 -- fencing token so the old owner's writes are refused, one more
@@ -170,12 +207,26 @@ end
 -- outbox_done_many call this). fail_open: a delivery made while Redis
 -- could not be asked (counted in rl:stats webhooks_fail_open when it
 -- delivered). Returns 'ok' | 'stale'.
+--
+-- Safe to run twice, in O(1): a record is sent again only when the
+-- reply to its first send was lost, and until that one is answered its
+-- deliverer writes nothing else for the job (failopen.c keeps a job's
+-- records in order and leaves its claims alone). Only other deliverers
+-- can write in between: one record per claim, so one round of attempts
+-- (at most RL_CONFIG_MAX_RETRIES = 16) fits the last 16 records. A
+-- record that landed is among those, so they are all that is compared
+-- (not the whole log, up to 100 records, for each record). Beyond them,
+-- a claimed record is refused as stale anyway (a newer claim holds the
+-- entry); a fail-open one (token "") would need a whole round of other
+-- deliverers' attempts between its two sends to be applied twice.
+local RECORD_REPLAY_WINDOW = 16
 local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
         ttl, fail_open)
     if redis.call('EXISTS', jk) == 0 then
         return 'stale' -- never recreate a job hash from a late record
     end
-    for _, rec in ipairs(redis.call('LRANGE', lk, 0, -1)) do
+    for _, rec in ipairs(redis.call('LRANGE', lk, -RECORD_REPLAY_WINDOW,
+            -1)) do
         if rec == json then return 'ok' end
     end
     if token ~= '' and redis.call('HGET', jk, 'wh_token') ~= token then

@@ -5,7 +5,11 @@
 --       5 price billed (completed: the model that rendered it may be a
 --       cheaper backup; the difference is refunded once),
 --       6.. field/value pairs (output_url, error_code, error_message...)
--- Reply: {"ok", sealed signing key, field, value, ...} | {"stale"}
+-- Reply: {"ok", sealed signing key, field, value, ...} | {"stale"}: every
+-- field of the job, then the account's webhook settings that are set,
+-- prefixed "acct:" (acct_webhook_fields, as outbox_claim hands them to a
+-- deliverer), so a COMPLETION carries what a fail-open delivery is
+-- signed and retried with.
 local jk = KEYS[1]
 local _, a, j = job_key(ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[2])
@@ -50,7 +54,7 @@ else
     local code = redis.call('HGET', jk, 'error_code') or 'failed'
     fail_job(jk, ARGV[2], a, j, code, ARGV[4], now)
 end
-local h = redis.call('HGETALL', jk)
+local h = acct_webhook_fields(a, redis.call('HGETALL', jk))
 table.insert(h, 1, sealed_key(jk))
 table.insert(h, 1, 'ok')
 return h

@@ -4,20 +4,25 @@
 -- (job, status) was already delivered is dropped (dedup).
 -- ARGV: 1 limit, 2 lease (ms), 3 dedup TTL (s), 4 n: how many refs
 --       follow (0 = any due entries, up to limit), 5..4+n those refs (the
---       fast path: completions just announced; each claimed when due),
+--       fast path: completions just announced; each claimed when due,
+--       once however often it is listed),
 --       then the job fields to read (rl_jobview_webhook_fields: what the
 --       webhook is rendered from, not the whole job)
 -- Reply: array of {ref, token, sealed signing key, field, value, ...};
 -- the fields are the job's that are set, then the account's webhook
--- settings that are set, prefixed "acct:" (wh_signing, wh_schedule,
--- wh_secret, wh_secret_prev, wh_secret_prev_until; see
--- deliverer/webhook.h).
+-- settings that are set, prefixed "acct:" (_lib.lua
+-- ACCT_WEBHOOK_FIELDS; see deliverer/webhook.h).
 local now = now_ms()
 local nrefs = tonumber(ARGV[4])
 local refs = {}
 if nrefs > 0 then
+    -- A ref announced twice in one batch (a completion sent again) is
+    -- claimed once: one token, one attempt.
+    local seen = {}
     for i = 5, 4 + nrefs do
-        local s = redis.call('ZSCORE', 'rl:outbox', ARGV[i])
+        local s = not seen[ARGV[i]] and
+            redis.call('ZSCORE', 'rl:outbox', ARGV[i])
+        seen[ARGV[i]] = true
         if s and tonumber(s) <= now then refs[#refs + 1] = ARGV[i] end
     end
 else
@@ -33,7 +38,7 @@ for _, ref in ipairs(refs) do
     if not status then
         redis.call('ZREM', 'rl:outbox', ref)
     else
-        local dk = 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
+        local dk = dedup_key(a, j, status)
         if redis.call('GET', dk) == 'delivered' then
             redis.call('ZREM', 'rl:outbox', ref)
             redis.call('HSET', jk, 'wh_state', 'delivered')
@@ -50,16 +55,7 @@ for _, ref in ipairs(refs) do
                     h[#h + 1] = v[i]
                 end
             end
-            local names = { 'wh_signing', 'wh_schedule', 'wh_secret',
-                'wh_secret_prev', 'wh_secret_prev_until' }
-            local w = redis.call('HMGET', acct_key(a), unpack(names))
-            for i, name in ipairs(names) do
-                if w[i] then
-                    h[#h + 1] = 'acct:' .. name
-                    h[#h + 1] = w[i]
-                end
-            end
-            out[#out + 1] = h
+            out[#out + 1] = acct_webhook_fields(a, h)
         end
     end
 end

@@ -14,8 +14,9 @@
 -- a job already delivered is logged but changes nothing else: it must
 -- not re-queue the entry nor erase the dedup key that keeps the
 -- (job, status) from being delivered again.
--- Safe to run twice: a record already in the log (same bytes, which hold
--- the attempt's start time and number) is not applied again, so a caller
--- that lost the reply may send it again.
+-- Safe to run twice: a record already among the last ones of the log
+-- (same bytes, which hold the attempt's start time and number; _lib.lua
+-- record_attempt says why the last 16 suffice) is not applied again, so
+-- a caller that lost the reply may send it again.
 return record_attempt(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3],
     ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1')

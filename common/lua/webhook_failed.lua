@@ -3,9 +3,8 @@
 -- ARGV: 1 key hash, 2 since (epoch ms), 3 most entries
 -- Reply: {"ok", {job id, failed at (ms), status, webhook_url,
 --         wh_attempts, ...}, more (0|1)} | {"unauthorized"}
-local key = redis.call('HMGET', 'rl:key:' .. ARGV[1], 'acct', 'revoked_at')
-local a = key[1]
-if not a or key[2] then return { 'unauthorized' } end
+local a = caller_acct(ARGV[1])
+if not a then return { 'unauthorized' } end
 local max = tonumber(ARGV[3])
 local out, n = {}, 0
 local ids = redis.call('ZRANGEBYSCORE', whfail_key(a), ARGV[2], '+inf',
@@ -13,8 +12,8 @@ local ids = redis.call('ZRANGEBYSCORE', whfail_key(a), ARGV[2], '+inf',
 for i = 1, #ids, 2 do
     if n >= max then break end
     local j = ids[i]
-    local h = redis.call('HMGET', 'rl:job:{' .. a .. '}:' .. j,
-        'status', 'webhook_url', 'wh_attempts')
+    local h = redis.call('HMGET', job_key_of(a, j), 'status', 'webhook_url',
+        'wh_attempts')
     if h[1] then
         n = n + 1
         out[#out + 1] = j

@@ -14,13 +14,12 @@
 -- Reply: one:   {"ok", status} | {"unauthorized"} | {"not_found"} |
 --               {"not_terminal", status} | {"no_webhook"}
 --        range: {"ok", requeued, more (0|1)} | {"unauthorized"}
-local key = redis.call('HMGET', 'rl:key:' .. ARGV[1], 'acct', 'revoked_at')
-local a = key[1]
-if not a or key[2] then return { 'unauthorized' } end
+local a = caller_acct(ARGV[1])
+if not a then return { 'unauthorized' } end
 local now = now_ms()
 
 local function requeue(j, why)
-    local jk = 'rl:job:{' .. a .. '}:' .. j
+    local jk = job_key_of(a, j)
     local h = redis.call('HMGET', jk, 'status', 'webhook_url')
     if not h[1] then return 'not_found' end
     if h[1] ~= 'completed' and h[1] ~= 'failed' then
@@ -28,8 +27,8 @@ local function requeue(j, why)
     end
     if not h[2] or h[2] == '' then return 'no_webhook' end
     local ref = a .. '|' .. j
-    local lk = 'rl:dlv:{' .. a .. '}:' .. j
-    redis.call('DEL', 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. h[1])
+    local lk = dlv_key(a, j)
+    redis.call('DEL', dedup_key(a, j, h[1]))
     redis.call('HINCRBY', jk, 'wh_token', 1)
     redis.call('HSET', jk, 'wh_attempts', 0, 'wh_state', 'pending',
         'wh_next_at', now, 'wh_deliberate', 1)

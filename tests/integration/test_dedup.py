@@ -1,14 +1,31 @@
 """Dedup per (job, status): the same completion announced twice is
-delivered once; two deliverers on one outbox deliver each job once; a
-burst of completions claimed in batches is delivered once each."""
+delivered once, also when the copies land in one claim; two deliverers
+on one outbox deliver each job once; a burst of completions claimed in
+batches is delivered once each."""
 
 import os
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import zmtp_push  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
+
+
+def push_together(endpoint, frames, timeout=5.0):
+    """zmtp_push.push, but every frame in one write on one connection, so
+    the deliverer reads them all in one loop turn."""
+    host, port = endpoint[len("tcp://"):].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(zmtp_push._greeting() + zmtp_push._ready(b"PUSH"))
+        zmtp_push._read_exact(s, 64)
+        zmtp_push._read_frame(s)  # READY
+        s.sendall(b"".join(zmtp_push._frame(0x00, f) for f in frames))
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(4096):
+            pass
 
 
 class DedupBase(harness.ClusterTestCase):
@@ -103,6 +120,32 @@ class AnnouncedTogether(DedupBase):
         self.assertEqual(int(c.redis.hget("rl:stats", "webhooks_fail_open")
                              or 0), 0)
         self.assertEqual(c.redis.zcard("rl:outbox"), 0)
+        c.check_alive()
+
+
+class AnnouncedTwiceTogether(DedupBase):
+    """The same completion announced three times within one loop turn:
+    its ref is listed three times in one outbox_claim call and claimed
+    once (one token, one attempt). The worker's own COMPLETION is lost
+    and the scan is a minute away, so only these copies can start it."""
+    CLUSTER = dict(workers=1, deliverers=1, env={
+        "REELAY_DROP_COMPLETION": "1.0",
+        "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "60000"})
+
+    def test_same_ref_claimed_once_per_batch(self):
+        c = self.c
+        acct, key = c.create_account(50)
+        jid = self.submit(key, "thrice")
+        wait_for(lambda: c.job_hash(acct, jid).get("status") == "completed",
+                 15, "job %s completed" % jid)
+        frame = zmtp_push.completion_of(c.redis, acct, jid)
+        push_together(c.completion[0], [frame] * 3)
+        self.wait_delivered(acct, [jid])
+        holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
+                  "exactly one delivery of %s" % jid)
+        self.assertEqual(c.job_hash(acct, jid).get("wh_token"), "1")
+        log = c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid))
+        self.assertEqual(len(log), 1, log)
         c.check_alive()
 
 

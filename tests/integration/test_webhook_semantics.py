@@ -229,6 +229,65 @@ class FailOpen(SemanticsCase):
         c.start_redis()  # same port and AOF: everything comes back
         self.check_after(c, acct, a, b)
 
+    def account(self, c, settings):
+        """A new account with these webhook settings (PUT
+        /v1/account/webhooks); its secret is given to the receiver."""
+        acct, key = c.create_account(50)
+        r = harness.http_request("PUT", c.url("/v1/account/webhooks"),
+                                 body=json.dumps(settings),
+                                 headers={"Authorization": "Bearer " + key})
+        self.assertEqual(r.status, 200, r)
+        if r.json().get("secret"):
+            c.receiver_control({"whsec": r.json()["secret"]})
+        return acct, key
+
+    def stop_redis(self, c):
+        c.redis_proc.stop(grace=10)  # SIGTERM: Redis shuts down
+        c.redis.close()
+
+    def test_redis_stopped_standard_signing(self):
+        # The account signs with Standard Webhooks only. B's fail-open
+        # delivery is built from the worker's COMPLETION, which carries
+        # the account's scheme and its secret, still sealed: it is
+        # signed as a claimed delivery would be, and verifies.
+        c = self.cluster(**self.KNOBS)
+        acct, key = self.account(c, {"signing": "standard"})
+        a, b = self.hold_slot_then(c, key, acct)
+        self.stop_redis(c)
+        self.assert_slot_still_held(c, a)
+        wait_for(lambda: ok_count(c, b) == 1, 15,
+                 "B delivered while Redis is down")
+        (d,) = c.deliveries(b)
+        self.assertTrue(d["standard_verified"], d)
+        self.assertEqual(d["headers"]["webhook-id"], "msg_%s_completed" % b)
+        self.assertNotIn("x-creativeai-signature", d["headers"])
+        c.start_redis()
+        self.check_after(c, acct, a, b)
+
+    def test_redis_stopped_long_schedule(self):
+        # The account asked for the long schedule (1 min +-10 % before
+        # the second attempt; this cluster's default is 0.3 s). B's
+        # fail-open attempt fails, and its retry waits the minute; once
+        # Redis is back, the kept retry record hands that due time over.
+        c = self.cluster(**self.KNOBS)
+        acct, key = self.account(c, {"schedule": "long"})
+        a, b = self.hold_slot_then(c, key, acct)
+        c.receiver_control({"fail_next": 1})  # A is held: this is B's
+        self.stop_redis(c)
+        wait_for(lambda: len(c.deliveries(b)) == 1, 15,
+                 "B attempted while Redis is down")
+        self.assertEqual(c.deliveries(b)[0]["answered"], 500)
+        holds_for(lambda: len(c.deliveries(b)) == 1, 2.0,
+                  "no retry of B on the default schedule")
+        c.start_redis()
+        wait_for(lambda: [e["outcome"] for e in attempt_log(c, acct, b)] ==
+                 ["retry"], 15, "B's retry record written")
+        log_b = attempt_log(c, acct, b)
+        self.assertTrue(log_b[0]["fail_open"], log_b)
+        due_s = int(c.job_hash(acct, b)["wh_next_at"]) / 1000.0
+        self.assertGreater(due_s - log_b[0]["at"] / 1000.0, 50, log_b)
+        self.assertEqual(len(c.deliveries(b)), 1)
+
     def test_redis_stalled_during_delivery(self):
         c = self.cluster(**self.KNOBS)
         acct, key = c.create_account(50)

@@ -1,9 +1,8 @@
 /*
  * test_deliverer_attempt - one webhook attempt on a real loop and HTTP
- * client: when the DNS pre-check let a host through but the address curl
- * is about to connect to is refused by the SSRF guard (DNS rebinding),
- * the attempt fails for good with that reason, without traffic, instead
- * of being retried as a connection error.
+ * client: when the address curl is about to connect to is refused by
+ * the SSRF guard, the attempt fails for good with that reason, without
+ * traffic, instead of being retried as a connection error.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -82,7 +81,7 @@ s_delivery(const uint8_t master[RL_AEAD_KEY_LEN], const char *url)
     top.type = REDIS_REPLY_ARRAY;
     top.elements = S_NFIELDS;
     top.element = ptrs;
-    d = delivery_from_claim(&top, &why);
+    d = delivery_from_claim(&top, 0, &why);
     assert_non_null(d);
     return d;
 }
@@ -111,11 +110,10 @@ test_refused_at_connect(void **state)
     assert_non_null(base);
     http = rl_http_new(base, &opts);
     assert_non_null(http);
-    /* The guard is installed on the client; the attempt set gets no
-     * egress, so no pre-check runs: only the connect-time guard. */
-    eg = egress_new(base, http, &none);
+    /* The guard is installed on the client and refuses at connect. */
+    eg = egress_new(http, &none);
     assert_non_null(eg);
-    set = attempt_set_new(base, http, NULL, &cfg, master, s_on_done, &seen);
+    set = attempt_set_new(base, http, eg, &cfg, master, s_on_done, &seen);
     d = s_delivery(master, "http://127.0.0.1:9/hook");
     attempt_start(set, &d);
     assert_null(d);
@@ -127,8 +125,8 @@ test_refused_at_connect(void **state)
     assert_int_equal(seen.decision.cls, CLASSIFY_PERMANENT);
     assert_int_equal(seen.decision.outcome, CLASSIFY_FAILED);
     assert_int_equal(seen.status, 0);
-    assert_string_equal(seen.error, "address not allowed (refused at "
-                                    "connect)");
+    assert_string_equal(seen.error,
+                        "address not allowed: 127.0.0.1 (loopback)");
     assert_non_null(strstr(seen.record, "\"outcome\":\"failed\""));
     assert_true(egress_refused(eg) >= 1);
     assert_int_equal(attempt_inflight(set), 0);

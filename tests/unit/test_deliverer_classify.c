@@ -25,7 +25,9 @@ s_decide(long status, int curl_code, const char *retry_after, int attempt)
 {
     classify_input_t in = {status, curl_code, retry_after, false};
 
-    return classify_decide(&in, attempt, s_sched, s_n, s_now);
+    return classify_decide(&in, classify_schedule_delay(s_sched, s_n,
+                                                        attempt),
+                           s_now);
 }
 
 static void
@@ -110,14 +112,21 @@ test_refused(void **state)
     classify_decision_t d;
 
     (void)state;
+    assert_int_equal(classify_attempt(&in), CLASSIFY_PERMANENT);
     for (int attempt = 1; attempt <= 3; attempt++) {
-        d = classify_decide(&in, attempt, s_sched, s_n, s_now);
+        d = classify_decide(&in, classify_schedule_delay(s_sched, s_n,
+                                                         attempt),
+                            s_now);
         assert_int_equal(d.cls, CLASSIFY_PERMANENT);
         assert_int_equal(d.outcome, CLASSIFY_FAILED);
     }
     in.refused = false;
-    d = classify_decide(&in, 1, s_sched, s_n, s_now);
+    assert_int_equal(classify_attempt(&in), CLASSIFY_RETRYABLE);
+    d = classify_decide(&in, 5000, s_now);
     assert_int_equal(d.outcome, CLASSIFY_RETRY);
+    assert_int_equal(d.delay_ms, 5000);
+    d = classify_decide(&in, -1, s_now); /* that was the last */
+    assert_int_equal(d.outcome, CLASSIFY_FAILED);
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * test_deliverer_delivery - deliveries built from outbox_claim entries
- * and COMPLETION messages (well-formed and malformed), the next attempt
- * number, and the attempt record JSON.
+ * and COMPLETION messages (well-formed and malformed), the request
+ * timeout a claim's deadline leaves, the next attempt number, and the
+ * attempt record JSON.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -54,7 +55,7 @@ test_from_claim(void **state)
 
     (void)state;
     s_entry(&e, strs, sizeof strs / sizeof strs[0]);
-    d = delivery_from_claim(&e.top, NULL);
+    d = delivery_from_claim(&e.top, 0, NULL);
     assert_non_null(d);
     assert_string_equal(d->ref, "acct_1|vgen_abc");
     assert_string_equal(d->acct, "acct_1");
@@ -85,18 +86,18 @@ test_from_claim_malformed(void **state)
 
     (void)state;
     s_entry(&e, odd, 4);
-    assert_null(delivery_from_claim(&e.top, &why));
+    assert_null(delivery_from_claim(&e.top, 0, &why));
     assert_non_null(why);
     s_entry(&e, bad_ref, 3);
-    assert_null(delivery_from_claim(&e.top, &why));
+    assert_null(delivery_from_claim(&e.top, 0, &why));
     s_entry(&e, short_, 2);
-    assert_null(delivery_from_claim(&e.top, &why));
+    assert_null(delivery_from_claim(&e.top, 0, &why));
     s_entry(&e, bad_ref, 3);
     e.items[1].type = REDIS_REPLY_INTEGER;
     e.items[0].str = (char *)"a|j";
     e.items[0].len = 3;
-    assert_null(delivery_from_claim(&e.top, &why));
-    assert_null(delivery_from_claim(NULL, &why));
+    assert_null(delivery_from_claim(&e.top, 0, &why));
+    assert_null(delivery_from_claim(NULL, 0, &why));
 }
 
 static void
@@ -123,6 +124,31 @@ test_from_msg(void **state)
     assert_string_equal(delivery_field(d, "status"), "failed");
     delivery_destroy(&d);
     rl_msg_release(&m);
+}
+
+/* A claimed attempt's timeout is cut to what its claim's deadline
+ * leaves; a fail-open one (no deadline) keeps the whole timeout. */
+static void
+test_budget(void **state)
+{
+    static const char *const strs[] = {"a|j", "1", "k"};
+    s_entry_t e;
+    delivery_t *d;
+
+    (void)state;
+    s_entry(&e, strs, 3);
+    d = delivery_from_claim(&e.top, 20000, NULL);
+    assert_non_null(d);
+    assert_int_equal(d->deadline_ms, 20000);
+    assert_int_equal(delivery_budget_ms(d, 5000, 10000), 10000);
+    assert_int_equal(delivery_budget_ms(d, 10000, 10000), 10000);
+    assert_int_equal(delivery_budget_ms(d, 12500, 10000), 7500);
+    assert_int_equal(delivery_budget_ms(d, 20000, 10000), 0);
+    assert_int_equal(delivery_budget_ms(d, 25000, 10000), 0);
+    delivery_destroy(&d);
+    d = delivery_from_claim(&e.top, 0, NULL);
+    assert_int_equal(delivery_budget_ms(d, 1000000, 10000), 10000);
+    delivery_destroy(&d);
 }
 
 static void
@@ -217,6 +243,7 @@ main(void)
         cmocka_unit_test(test_from_claim),
         cmocka_unit_test(test_from_claim_malformed),
         cmocka_unit_test(test_from_msg),
+        cmocka_unit_test(test_budget),
         cmocka_unit_test(test_next_attempt),
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_record_bytes),

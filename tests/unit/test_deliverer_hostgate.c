@@ -1,14 +1,16 @@
 /*
  * test_deliverer_hostgate - per-host isolation: the concurrency limit,
  * the circuit breaker (open, cool-down, half-open trial that closes or
- * reopens it), hosts kept apart, forgetting idle hosts, parking busy
- * hosts' items, and host keys.
+ * reopens it), hosts kept apart, forgetting idle hosts (however many
+ * there were), parking busy hosts' items and handing back those that
+ * waited too long, and host keys.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -100,6 +102,34 @@ test_breaker_inflight(void **state)
     assert_int_equal(hostgate_acquire(g, S_SLOW, 200, NULL), HOSTGATE_BUSY);
     hostgate_release(g, S_SLOW, false, 210);
     assert_int_equal(hostgate_acquire(g, S_SLOW, 220, NULL), HOSTGATE_OK);
+    hostgate_destroy(&g);
+}
+
+/* An admitted attempt not made gives its slot back without a verdict:
+ * failures in a row stay counted, and a trial not made leaves the next
+ * acquire to be the trial. */
+static void
+test_cancel(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 2, 100);
+
+    (void)state;
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, true, 10);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 10, NULL), HOSTGATE_OK);
+    hostgate_cancel(g, S_SLOW, 10);
+    assert_int_equal(hostgate_inflight(g, S_SLOW), 0);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 20, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, true, 20); /* the second in a row: open */
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 50, NULL), HOSTGATE_OPEN);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 120, NULL), HOSTGATE_OK);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 120, NULL), HOSTGATE_OPEN);
+    hostgate_cancel(g, S_SLOW, 120); /* the trial, not made */
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 130, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, false, 140);
+    hostgate_cancel(g, S_SLOW, 140); /* nothing admitted: ignored */
+    hostgate_cancel(g, "never.example:80", 140);
+    assert_int_equal(hostgate_inflight(g, S_SLOW), 0);
     hostgate_destroy(&g);
 }
 
@@ -206,7 +236,7 @@ test_expire_drain_forget(void **state)
     assert_int_equal(seen[0], 1); /* waited 1000 > 500 */
     assert_int_equal(seen[1], 0); /* waited 100 */
     assert_int_equal(hostgate_parked(g, S_SLOW), 0);
-    hostgate_drain(g, s_collect, seen);
+    hostgate_drain(g, 1000, s_collect, seen);
     assert_int_equal(seen[1], 1);
     assert_int_equal(hostgate_parked(g, S_FAST), 0);
     /* idle hosts with an average are kept until it is old */
@@ -218,6 +248,89 @@ test_expire_drain_forget(void **state)
     hostgate_forget_idle(g, 1001 + HOSTGATE_REMEMBER_MS);
     assert_int_equal(hostgate_hosts(g), 1); /* S_FAST went */
     hostgate_forget_idle(g, 2001 + HOSTGATE_REMEMBER_MS);
+    assert_int_equal(hostgate_hosts(g), 0);
+    hostgate_destroy(&g);
+}
+
+/* Items are handed back across hosts in the order they were parked, as
+ * many as waited too long and no more. */
+static void
+test_expire_order(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 3, 1000);
+    int items[3] = {0, 1, 2};
+    int seen[3] = {0, 0, 0};
+
+    (void)state;
+    hostgate_park_limits(g, 4, 100);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
+    assert_int_equal(hostgate_acquire(g, S_FAST, 0, NULL), HOSTGATE_OK);
+    hostgate_latency(g, S_SLOW, 5);
+    hostgate_latency(g, S_FAST, 5);
+    assert_true(hostgate_park(g, S_SLOW, &items[0], 0));
+    assert_true(hostgate_park(g, S_FAST, &items[1], 10));
+    assert_true(hostgate_park(g, S_SLOW, &items[2], 20));
+    assert_int_equal(hostgate_expire(g, 400, 500, s_collect, seen), 0);
+    assert_int_equal(hostgate_expire(g, 520, 500, s_collect, seen), 2);
+    assert_int_equal(seen[0] + seen[1], 2);
+    assert_int_equal(seen[2], 0); /* waited exactly 500: not too long */
+    assert_int_equal(hostgate_parked(g, S_SLOW), 1);
+    assert_int_equal(hostgate_parked(g, S_FAST), 0);
+    assert_int_equal(hostgate_expire(g, 521, 500, s_collect, seen), 1);
+    assert_int_equal(seen[2], 1);
+    hostgate_destroy(&g);
+}
+
+/* Hosts come and go: however many distinct hosts were used, a new one
+ * is admitted once the old ones have been idle long enough, and a
+ * sweep forgets every host that is due, not a few per sweep. */
+static void
+test_many_hosts(void **state)
+{
+    hostgate_t *g = hostgate_new(1, 3, 1000);
+    char host[HOSTGATE_HOST_MAX];
+    int64_t t = 1000;
+
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < HOSTGATE_MAX_HOSTS; i++) {
+            snprintf(host, sizeof host, "h%d-%d.example:443", round, i);
+            assert_int_equal(hostgate_acquire(g, host, t, NULL),
+                             HOSTGATE_OK);
+            hostgate_latency(g, host, 30); /* an average: remembered */
+            hostgate_release(g, host, false, t);
+        }
+        assert_int_equal(hostgate_hosts(g), HOSTGATE_MAX_HOSTS);
+        /* full, and nobody idle long enough: a new host waits */
+        assert_int_equal(hostgate_acquire(g, "new.example:443", t, NULL),
+                         HOSTGATE_BUSY);
+        assert_int_equal(hostgate_forget_idle(g, t + HOSTGATE_REMEMBER_MS),
+                         0);
+        t += HOSTGATE_REMEMBER_MS + 1;
+        assert_int_equal(hostgate_forget_idle(g, t), HOSTGATE_MAX_HOSTS);
+        assert_int_equal(hostgate_hosts(g), 0);
+    }
+    hostgate_destroy(&g);
+}
+
+/* An idle host whose breaker is open is kept through a cool-down longer
+ * than HOSTGATE_REMEMBER_MS: forgetting it would reopen the host. */
+static void
+test_forget_after_cooldown(void **state)
+{
+    long cool = 2 * HOSTGATE_REMEMBER_MS;
+    hostgate_t *g = hostgate_new(1, 1, cool);
+    long wait = 0;
+
+    (void)state;
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
+    hostgate_release(g, S_SLOW, true, 0);
+    assert_int_equal(hostgate_forget_idle(g, HOSTGATE_REMEMBER_MS + 1), 0);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, HOSTGATE_REMEMBER_MS + 1,
+                                      &wait), HOSTGATE_OPEN);
+    assert_int_equal(wait, cool - HOSTGATE_REMEMBER_MS - 1);
+    assert_int_equal(hostgate_forget_idle(g, cool), 0);
+    assert_int_equal(hostgate_forget_idle(g, cool + 1), 1);
     assert_int_equal(hostgate_hosts(g), 0);
     hostgate_destroy(&g);
 }
@@ -248,9 +361,13 @@ main(void)
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_breaker),
         cmocka_unit_test(test_breaker_inflight),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_park_fifo),
         cmocka_unit_test(test_park_fast_and_breaker),
         cmocka_unit_test(test_expire_drain_forget),
+        cmocka_unit_test(test_expire_order),
+        cmocka_unit_test(test_many_hosts),
+        cmocka_unit_test(test_forget_after_cooldown),
         cmocka_unit_test(test_key),
     };
 

@@ -32,33 +32,30 @@ test_jitter(void **state)
 }
 
 static void
-test_build(void **state)
+test_next_delay(void **state)
 {
     char err[256];
     rl_config_t *cfg = rl_config_load(NULL, err, sizeof err);
-    long out[RL_CONFIG_MAX_RETRIES];
+    /* The delay after attempt i fails: long_schedule's entry i. */
     static const long want[] = {0, 60000, 300000, 1800000, 7200000,
                                 21600000};
-    size_t n;
 
     (void)state;
     assert_non_null(cfg);
     assert_false(schedule_is_long(NULL));
     assert_false(schedule_is_long("default"));
     assert_true(schedule_is_long("long"));
-    n = schedule_build(cfg, NULL, out);
-    assert_int_equal(n, 3);
-    assert_int_equal(out[0], 0);
-    assert_int_equal(out[1], 5000);
-    assert_int_equal(out[2], 30000);
-    n = schedule_build(cfg, "default", out);
-    assert_int_equal(out[1], 5000);
-    n = schedule_build(cfg, "long", out);
-    assert_int_equal(n, 6);
-    for (size_t i = 0; i < n; i++) {
-        assert_true(out[i] >= want[i] - want[i] / 10);
-        assert_true(out[i] <= want[i] + want[i] / 10);
+    assert_int_equal(schedule_next_delay(cfg, NULL, 1), 5000);
+    assert_int_equal(schedule_next_delay(cfg, NULL, 2), 30000);
+    assert_int_equal(schedule_next_delay(cfg, NULL, 3), -1);
+    assert_int_equal(schedule_next_delay(cfg, "default", 1), 5000);
+    for (int i = 1; i < 6; i++) {
+        long d = schedule_next_delay(cfg, "long", i);
+        assert_true(d >= want[i] - want[i] / 10);
+        assert_true(d <= want[i] + want[i] / 10);
     }
+    assert_int_equal(schedule_next_delay(cfg, "long", 6), -1);
+    assert_int_equal(schedule_next_delay(cfg, "long", 0), -1);
     rl_config_destroy(&cfg);
 }
 
@@ -67,7 +64,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jitter),
-        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_next_delay),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * test_deliverer_ssrf - the SSRF guard: address classes (IPv4, IPv6,
- * IPv4-mapped and other embedded forms), allowlist parsing and matching,
- * and the guard and host check of egress.c refusing without traffic.
+ * IPv4-mapped and other embedded forms), allowlists (entries parsed by
+ * rl_cidr, test_cidr.c) and their matching, and egress.c's connect-time
+ * guard and the reasons it gives.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -104,34 +105,6 @@ test_embedded_ipv4(void **state)
 }
 
 static void
-test_net_parse(void **state)
-{
-    ssrf_net_t n;
-
-    (void)state;
-    assert_int_equal(ssrf_net_parse("127.0.0.0/8", &n), 0);
-    assert_int_equal(n.family, AF_INET);
-    assert_int_equal(n.prefix, 8);
-    assert_int_equal(ssrf_net_parse("10.1.2.3", &n), 0);
-    assert_int_equal(n.prefix, 32);
-    assert_int_equal(ssrf_net_parse("10.1.2.3/16", &n), 0);
-    assert_int_equal(n.addr[2], 0); /* host bits cleared */
-    assert_int_equal(n.addr[3], 0);
-    assert_int_equal(ssrf_net_parse("fd00::/8", &n), 0);
-    assert_int_equal(n.family, AF_INET6);
-    assert_int_equal(ssrf_net_parse("::1", &n), 0);
-    assert_int_equal(n.prefix, 128);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/33", &n), -1);
-    assert_int_equal(ssrf_net_parse("fd00::/129", &n), -1);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/", &n), -1);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/-1", &n), -1);
-    assert_int_equal(ssrf_net_parse("10.0.0.0/8x", &n), -1);
-    assert_int_equal(ssrf_net_parse("example.com", &n), -1);
-    assert_int_equal(ssrf_net_parse("", &n), -1);
-    assert_int_equal(ssrf_net_parse("/8", &n), -1);
-}
-
-static void
 test_allowlist(void **state)
 {
     const char *const items[] = {"127.0.0.1/32", "10.1.0.0/16", "fd00::/8"};
@@ -162,57 +135,99 @@ test_allowlist(void **state)
     assert_false(ssrf_allowed(&a, s_addr("127.0.0.1", &ss)));
 }
 
-static int s_calls;
-static bool s_allowed;
-static char s_why[EGRESS_WHY_LEN];
-
-static void
-s_on_verdict(bool allowed, const char *why, void *arg)
+/* s_addr with a port. */
+static const struct sockaddr *
+s_addr_port(const char *text, int port, struct sockaddr_storage *ss)
 {
-    (void)arg;
-    s_calls++;
-    s_allowed = allowed;
-    snprintf(s_why, sizeof s_why, "%s", why != NULL ? why : "");
+    const struct sockaddr *sa = s_addr(text, ss);
+
+    if (sa->sa_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    return sa;
 }
 
-/* The guard refuses what ssrf refuses (and counts it); an IP-literal URL
- * is judged before any connect, synchronously. */
+/* The guard refuses what ssrf refuses, and counts it. */
 static void
-test_egress(void **state)
+test_egress_guard(void **state)
 {
     const char *const items[] = {"127.0.0.1/32"};
     struct event_base *base = event_base_new();
     rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){4, 0});
     struct sockaddr_storage ss;
+    char why[EGRESS_WHY_LEN];
     ssrf_allow_t a;
     egress_t *eg;
 
     (void)state;
-    assert_int_equal(ssrf_allow_parse(&a, items, 1, s_why, sizeof s_why), 0);
-    eg = egress_new(base, http, &a);
+    assert_int_equal(ssrf_allow_parse(&a, items, 1, why, sizeof why), 0);
+    eg = egress_new(http, &a);
     assert_non_null(eg);
     assert_true(egress_guard(s_addr("127.0.0.1", &ss), eg));
     assert_false(egress_guard(s_addr("169.254.169.254", &ss), eg));
     assert_false(egress_guard(s_addr("::ffff:10.0.0.1", &ss), eg));
     assert_int_equal(egress_refused(eg), 2);
-
-    assert_null(egress_check(eg, "http://169.254.169.254/latest/meta-data",
-                             s_on_verdict, NULL));
-    assert_int_equal(s_calls, 1);
-    assert_false(s_allowed);
-    assert_string_equal(s_why,
-                        "address not allowed: 169.254.169.254 (link-local)");
-    assert_null(egress_check(eg, "http://[::1]:8080/x", s_on_verdict, NULL));
-    assert_false(s_allowed);
-    assert_non_null(strstr(s_why, "loopback"));
-    assert_null(egress_check(eg, "http://127.0.0.1:8099/hook", s_on_verdict,
-                             NULL));
-    assert_true(s_allowed);
-    assert_null(egress_check(eg, "not a url", s_on_verdict, NULL));
-    assert_true(s_allowed); /* curl reports a bad URL itself */
-    assert_int_equal(s_calls, 4);
     egress_destroy(&eg);
     assert_null(eg);
+    egress_destroy(&eg);
+    rl_http_destroy(&http);
+    event_base_free(base);
+}
+
+/* The reason of a refused connect: an address literal names itself (in
+ * curl's reading of the URL), a host name the addresses refused at its
+ * port since the request started, or none when they are forgotten. */
+static void
+test_egress_refusal(void **state)
+{
+    struct event_base *base = event_base_new();
+    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){4, 0});
+    struct sockaddr_storage ss;
+    char why[EGRESS_WHY_LEN];
+    ssrf_allow_t none;
+    egress_t *eg;
+    uint64_t since;
+
+    (void)state;
+    memset(&none, 0, sizeof none);
+    eg = egress_new(http, &none);
+    egress_refusal(eg, "http://169.254.169.254/latest", 0, why, sizeof why);
+    assert_string_equal(why,
+                        "address not allowed: 169.254.169.254 (link-local)");
+    egress_refusal(eg, "http://2852039166/latest", 0, why, sizeof why);
+    assert_string_equal(why,
+                        "address not allowed: 169.254.169.254 (link-local)");
+    egress_refusal(eg, "http://10.1/hook", 0, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 10.0.0.1 (private)");
+    egress_refusal(eg, "http://[::ffff:127.0.0.2]:8080/x", 0, why,
+                   sizeof why);
+    assert_string_equal(why,
+                        "address not allowed: ::ffff:127.0.0.2 (loopback)");
+    /* A name: nothing refused yet, then one address at its port (an
+     * earlier refusal and one at another port do not count). */
+    assert_false(egress_guard(s_addr_port("10.9.9.9", 443, &ss), eg));
+    since = egress_refused(eg);
+    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
+    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
+    assert_false(egress_guard(s_addr_port("192.168.7.7", 8443, &ss), eg));
+    assert_false(egress_guard(s_addr_port("10.0.0.7", 443, &ss), eg));
+    assert_false(egress_guard(s_addr_port("10.0.0.7", 443, &ss), eg));
+    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 10.0.0.7 (private)");
+    /* Two addresses at that port (a dual-stack name): both. */
+    assert_false(egress_guard(s_addr_port("fd00::7", 443, &ss), eg));
+    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 10.0.0.7 (private), "
+                             "fd00::7 (private)");
+    /* More refusals than are remembered since: not known either. */
+    since = egress_refused(eg);
+    for (int i = 0; i <= EGRESS_RECENT; i++)
+        assert_false(egress_guard(s_addr_port("10.0.0.8", 443, &ss), eg));
+    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
+    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
+    egress_refusal(eg, "not a url", 0, why, sizeof why);
+    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
     egress_destroy(&eg);
     rl_http_destroy(&http);
     event_base_free(base);
@@ -225,9 +240,9 @@ main(void)
         cmocka_unit_test(test_ipv4),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_embedded_ipv4),
-        cmocka_unit_test(test_net_parse),
         cmocka_unit_test(test_allowlist),
-        cmocka_unit_test(test_egress),
+        cmocka_unit_test(test_egress_guard),
+        cmocka_unit_test(test_egress_refusal),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

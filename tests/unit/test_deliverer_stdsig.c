@@ -228,8 +228,8 @@ test_account(void **state)
     kv[n++] = "1614265331000";
     rl_jobview_src_t src = {kv, n / 2};
 
-    assert_int_equal(webhook_build_account(&w, &src, master, key, 1,
-                                           s_ts * 1000, &why), 0);
+    assert_int_equal(webhook_build(&w, &src, master, key, 1,
+                                   s_ts * 1000, &why), 0);
     s_join(&w, got, sizeof got);
     assert_null(strstr(got, "X-CreativeAI-Signature"));
     sig = strstr(got, "webhook-signature: ");
@@ -237,16 +237,16 @@ test_account(void **state)
     assert_non_null(strstr(strstr(sig, "v1,") + 3, " v1,")); /* two */
     webhook_release(&w);
     /* after the expiry only the current secret signs */
-    assert_int_equal(webhook_build_account(&w, &src, master, key, 1,
-                                           1614265331000, &why), 0);
+    assert_int_equal(webhook_build(&w, &src, master, key, 1,
+                                   1614265331000, &why), 0);
     s_join(&w, got, sizeof got);
     sig = strstr(got, "webhook-signature: ");
     assert_null(strstr(strstr(sig, "v1,") + 3, " v1,")); /* one */
     webhook_release(&w);
     /* a secret sealed under another master key does not open */
     memset(master, 8, sizeof master);
-    assert_int_equal(webhook_build_account(&w, &src, master, key, 1,
-                                           s_ts * 1000, &why), -1);
+    assert_int_equal(webhook_build(&w, &src, master, key, 1,
+                                   s_ts * 1000, &why), -1);
     assert_string_equal(why, "webhook secret missing or cannot be opened");
 }
 

@@ -89,6 +89,18 @@ static const char s_failed_sig[] =
     "137669d4b35ce991a4fc0179a33f8268513fb4f5ceb1fbc984b9bf18a4c7a82a";
 
 #define S_SRC(kv) {(kv), sizeof(kv) / sizeof((kv)[0]) / 2}
+#define S_NOW_MS 1773152581000LL /* 2026-03-10T14:23:01Z */
+
+/* The seeds/000 scheme with the API key in the clear. */
+static int
+s_build(webhook_req_t *w, const rl_jobview_src_t *src, const char *key,
+        int attempt)
+{
+    webhook_opts_t o = {attempt, S_NOW_MS / 1000, WEBHOOK_SIGN_CREATIVEAI,
+                        key, {NULL, NULL}};
+
+    return webhook_build_opts(w, src, &o);
+}
 
 static void
 test_sign_vector(void **state)
@@ -109,7 +121,7 @@ test_completed(void **state)
     webhook_req_t w;
 
     (void)state;
-    assert_int_equal(webhook_build(&w, &src, s_key, 1), 0);
+    assert_int_equal(s_build(&w, &src, s_key, 1), 0);
     assert_string_equal(w.body, s_completed_body);
     assert_int_equal(w.body_len, strlen(s_completed_body));
     assert_string_equal(w.headers[0], "Content-Type: application/json");
@@ -137,7 +149,7 @@ test_failed(void **state)
     webhook_req_t w;
 
     (void)state;
-    assert_int_equal(webhook_build(&w, &src, s_key, 3), 0);
+    assert_int_equal(s_build(&w, &src, s_key, 3), 0);
     assert_string_equal(w.body, s_failed_body);
     assert_string_equal(w.headers[1],
                         "X-CreativeAI-Event: video.generation.failed");
@@ -155,7 +167,7 @@ test_other_key(void **state)
     webhook_req_t w;
 
     (void)state;
-    assert_int_equal(webhook_build(&w, &src, "another-key", 2), 0);
+    assert_int_equal(s_build(&w, &src, "another-key", 2), 0);
     assert_string_equal(w.body, s_completed_body);
     assert_string_not_equal(w.headers[3], s_completed_sig);
     assert_string_equal(w.headers[4], "X-Reelay-Attempt: 2");
@@ -179,19 +191,19 @@ test_sealed_key(void **state)
     memset(other, 0x43, sizeof other);
     assert_true(rl_aead_seal(master, s_key, strlen(s_key), sealed,
                              sizeof sealed) > 0);
-    assert_int_equal(webhook_build_sealed(&w, &src, master, sealed, 1, &why),
-                     0);
+    assert_int_equal(webhook_build(&w, &src, master, sealed, 1, S_NOW_MS,
+                                   &why), 0);
     assert_string_equal(w.body, s_completed_body);
     assert_string_equal(w.headers[3], s_completed_sig);
     webhook_release(&w);
-    assert_int_equal(webhook_build_sealed(&w, &src, other, sealed, 1, &why),
-                     -1);
+    assert_int_equal(webhook_build(&w, &src, other, sealed, 1, S_NOW_MS,
+                                   &why), -1);
     assert_non_null(why);
     assert_null(w.body);
-    assert_int_equal(webhook_build_sealed(&w, &src, master, "", 1, NULL),
+    assert_int_equal(webhook_build(&w, &src, master, "", 1, S_NOW_MS, NULL),
                      -1);
-    assert_int_equal(webhook_build_sealed(&w, &src, master, s_key, 1, NULL),
-                     -1); /* a plaintext key is not a sealed one */
+    assert_int_equal(webhook_build(&w, &src, master, s_key, 1, S_NOW_MS,
+                                   NULL), -1); /* plaintext is not sealed */
 }
 
 static void
@@ -208,10 +220,10 @@ test_refusals(void **state)
     webhook_req_t w;
 
     (void)state;
-    assert_int_equal(webhook_build(&w, &a, s_key, 1), -1);
+    assert_int_equal(s_build(&w, &a, s_key, 1), -1);
     assert_null(w.body);
-    assert_int_equal(webhook_build(&w, &b, s_key, 1), -1);
-    assert_int_equal(webhook_build(&w, &c, s_key, 1), -1);
+    assert_int_equal(s_build(&w, &b, s_key, 1), -1);
+    assert_int_equal(s_build(&w, &c, s_key, 1), -1);
     assert_null(w.body);
 }
 
