@@ -62,6 +62,7 @@ typedef struct {
 struct rl_http_req {
     TAILQ_ENTRY(rl_http_req) link; /* in h->active or h->done */
     rl_lane_entry_t lane;          /* in its origin's lane */
+    bool https;                    /* the lane is in h->lanes[1] */
     rl_http_t *h;                  /* owning client */
     CURL *easy;                    /* the transfer */
     bool added;                    /* easy is in the multi */
@@ -92,7 +93,7 @@ struct rl_http {
     CURLM *multi;              /* the one multi handle */
     struct event *timer;       /* curl's single timeout */
     struct event *kick;        /* runs s_process for local completions */
-    rl_lanes_t *lanes;         /* per-origin admission */
+    rl_lanes_t *lanes[2];      /* per-origin admission: http, https */
     rl_http_addr_guard guard;  /* connect-time address filter or NULL */
     void *guard_arg;           /* its argument */
     struct s_req_list waiting; /* requests waiting in a lane */
@@ -401,7 +402,8 @@ s_free(rl_http_t *h)
 
     assert(TAILQ_EMPTY(&h->active) && TAILQ_EMPTY(&h->done) &&
            TAILQ_EMPTY(&h->waiting));
-    rl_lanes_destroy(&h->lanes);
+    rl_lanes_destroy(&h->lanes[0]);
+    rl_lanes_destroy(&h->lanes[1]);
     if (h->kick != NULL)
         event_free(h->kick);
     while (h->npool > 0)
@@ -493,7 +495,7 @@ s_leave_lane(rl_http_req_t *req)
 
     if (req->lane.lane == NULL)
         return;
-    e = rl_lanes_leave(h->lanes, &req->lane);
+    e = rl_lanes_leave(h->lanes[req->https], &req->lane);
     if (e == NULL)
         return;
     next = (rl_http_req_t *)((char *)e - offsetof(rl_http_req_t, lane));
@@ -517,8 +519,9 @@ s_on_wait_timeout(evutil_socket_t fd, short what, void *arg)
                  "timed out waiting for a connection to the host");
 }
 
-/* The lane key of url: its origin, "scheme://authority". */
-static void
+/* The lane key of url: its origin, "scheme://authority". Returns
+ * whether the scheme is https. */
+static bool
 s_origin(const char *url, char *key, size_t len)
 {
     const char *p = strstr(url, "://");
@@ -530,9 +533,20 @@ s_origin(const char *url, char *key, size_t len)
         n = len - 1;
     memcpy(key, url, n);
     key[n] = '\0';
+    return strncasecmp(key, "https://", 8) == 0;
 }
 
 /* --- public API -------------------------------------------------------- */
+
+size_t
+rl_http_origin_cap(const rl_http_opts_t *opts, bool https)
+{
+    long conns = opts != NULL ? opts->max_host_connections : 0;
+
+    if (conns <= 0)
+        return 0;
+    return https ? (size_t)conns * RL_HTTP_MAX_STREAMS : (size_t)conns;
+}
 
 rl_http_t *
 rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
@@ -552,9 +566,8 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, s_on_timer, h);
     h->kick = event_new(base, -1, 0, s_on_kick, h);
-    h->lanes = rl_lanes_new(opts != NULL && opts->max_host_connections > 0
-                                ? (size_t)opts->max_host_connections
-                                : 0);
+    h->lanes[0] = rl_lanes_new(rl_http_origin_cap(opts, false));
+    h->lanes[1] = rl_lanes_new(rl_http_origin_cap(opts, true));
     if (h->multi == NULL || h->timer == NULL || h->kick == NULL)
         goto fail;
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION,
@@ -563,6 +576,8 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION,
                              s_on_curl_timer);
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                             (long)RL_HTTP_MAX_STREAMS);
     if (opts != NULL && opts->max_host_connections > 0)
         ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                                  opts->max_host_connections);
@@ -713,8 +728,8 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
         !s_set_headers(req, headers))
         goto fail;
     req->start_us = rl_clock_mono_us();
-    s_origin(url, key, sizeof key);
-    if (rl_lanes_enter(h->lanes, key, &req->lane)) {
+    req->https = s_origin(url, key, sizeof key);
+    if (rl_lanes_enter(h->lanes[req->https], key, &req->lane)) {
         if (s_start(req) != 0)
             goto fail;
     } else {
@@ -727,9 +742,10 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
     h->pending++;
     return req;
 fail:
+    /* Entered active, there was nobody waiting; entered waiting, it
+     * admits nobody: either way nothing starts. */
     if (req->lane.lane != NULL)
-        rl_lanes_leave(h->lanes, &req->lane); /* it was the last active or
-                                                 waiting: nothing starts */
+        rl_lanes_leave(h->lanes[req->https], &req->lane);
     s_req_free(req);
     return NULL;
 }

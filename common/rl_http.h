@@ -48,10 +48,25 @@ typedef void (*rl_http_cb)(const rl_http_resp_t *resp, void *arg);
  * guard). Return true to allow. */
 typedef bool (*rl_http_addr_guard)(const struct sockaddr *addr, void *arg);
 
+/* Connection limits. A request beyond its origin's cap (see
+ * rl_http_origin_cap) waits in that origin's lane. */
 typedef struct {
-    long max_host_connections;  /* 0 = curl's default (unlimited) */
+    long max_host_connections;  /* connections per origin; 0 = curl's
+                                   default (unlimited) */
     long max_total_connections; /* 0 = curl's default */
 } rl_http_opts_t;
+
+/* HTTP/2 streams per connection (CURLMOPT_MAX_CONCURRENT_STREAMS): curl's
+ * own default, set explicitly so that rl_http_origin_cap can count on it.
+ * A server announcing fewer makes curl hold the difference itself. */
+#define RL_HTTP_MAX_STREAMS 100
+
+/* The most requests to one origin the client hands curl at once: for
+ * http, max_host_connections (HTTP/1.1, one request per connection);
+ * for https, max_host_connections x RL_HTTP_MAX_STREAMS, since curl
+ * negotiates HTTP/2 over TLS and multiplexes that many streams on each
+ * connection. 0 = no cap. Pure. */
+size_t rl_http_origin_cap(const rl_http_opts_t *opts, bool https);
 
 /* Creates a client on `base`. Returns NULL when curl cannot be set up. */
 rl_http_t *rl_http_new(struct event_base *base, const rl_http_opts_t *opts);

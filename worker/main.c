@@ -25,7 +25,8 @@
 #include "rl_loop.h"
 #include "worker.h"
 
-#define WORKER_HOST_CONNECTIONS 64
+#define WORKER_HOST_CONNECTIONS 64 /* per provider origin; over HTTP/2
+                                      each carries RL_HTTP_MAX_STREAMS */
 #define WORKER_WHY_LEN 300 /* a status endpoint's error */
 
 static void

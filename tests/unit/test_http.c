@@ -395,6 +395,22 @@ test_host_cap_queues(void **state)
     assert_int_equal(rl_http_pending(f->client), 2);
 }
 
+/* The lane cap: connections for http, connections x HTTP/2 streams for
+ * https (curl multiplexes over TLS), none without a connection limit. */
+static void
+test_origin_cap(void **state)
+{
+    rl_http_opts_t opts = {.max_host_connections = 64};
+
+    (void)state;
+    assert_int_equal(rl_http_origin_cap(&opts, false), 64);
+    assert_int_equal(rl_http_origin_cap(&opts, true),
+                     64 * RL_HTTP_MAX_STREAMS);
+    opts.max_host_connections = 0;
+    assert_int_equal(rl_http_origin_cap(&opts, true), 0);
+    assert_int_equal(rl_http_origin_cap(NULL, false), 0);
+}
+
 static int
 s_closed_port(void)
 {
@@ -634,6 +650,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_timeout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_host_cap_queues, s_setup,
                                         s_teardown),
+        cmocka_unit_test(test_origin_cap),
         cmocka_unit_test_setup_teardown(test_connection_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cancel, s_setup, s_teardown),
