@@ -4,13 +4,31 @@
  * (curl_multi_socket_action). Connections are reused across requests,
  * and so are finished easy handles (reset; at most 128 kept idle).
  *
+ * Admission: requests are grouped by origin (scheme://host:port) into
+ * lanes. At most rl_http_origin_cap() requests of one origin are handed
+ * to curl at once; the others wait in their lane, oldest first, holding
+ * only their copied method, URL, headers and body (no easy handle: that
+ * is taken when the request starts). A lane queue is bounded by what the
+ * callers have in the air: it has no cap of its own.
+ *
+ * Timeouts: a request may wait up to its timeout for its turn; once it
+ * starts, it has its whole timeout again for the transfer. So a request
+ * lives at most twice its timeout, and a transfer timeout is always the
+ * server's slowness, never time lost waiting behind our own requests.
+ *
  * Limits: response bodies are captured up to the per-request cap and the
  * rest is discarded (the response is flagged `truncated`, not failed).
- * Redirects are never followed. Each request has its own total timeout.
+ * Redirects are never followed. An https server that answers with
+ * HTTP/1.1, or announces fewer HTTP/2 streams than RL_HTTP_MAX_STREAMS,
+ * leaves the excess of its lane's cap waiting inside curl instead (on a
+ * list curl scans at every removal).
  *
  * Failure modes: a request that cannot be started returns NULL and never
- * calls back. Every started request calls back exactly once, unless it is
- * cancelled first with rl_http_cancel().
+ * calls back. Every other request calls back exactly once, unless it is
+ * cancelled first with rl_http_cancel() or the client is destroyed. A
+ * request that waited its whole timeout, or that curl refused when its
+ * turn came, calls back with not_sent (and status 0): the server saw
+ * nothing of it, so callers must not count it as the server's failure.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_HTTP_H
@@ -29,7 +47,12 @@ typedef struct rl_http_req rl_http_req_t;
 typedef struct {
     long status;           /* HTTP status, 0 when no response arrived */
     int curl_code;         /* CURLcode, 0 on a completed exchange */
-    bool timed_out;        /* the request's timeout fired */
+    bool timed_out;        /* the request's timeout fired: in the
+                              transfer, or (with not_sent) in the wait */
+    bool not_sent;         /* nothing left this process: the request
+                              waited its whole timeout for a turn in its
+                              origin's lane, or curl could not start it;
+                              the server saw nothing (status is 0) */
     const char *error;     /* curl's message when curl_code != 0, else "" */
     const char *body;      /* NUL-terminated captured body (never NULL) */
     size_t body_len;       /* bytes captured */

@@ -51,6 +51,7 @@ typedef struct {
     long status;
     int curl_code;
     bool timed_out;
+    bool not_sent;
     bool truncated;
     bool refused;
     char body[256];
@@ -199,6 +200,7 @@ s_record(const rl_http_resp_t *resp, void *arg)
     r->status = resp->status;
     r->curl_code = resp->curl_code;
     r->timed_out = resp->timed_out;
+    r->not_sent = resp->not_sent;
     r->truncated = resp->truncated;
     r->refused = resp->refused;
     r->body_len = resp->body_len;
@@ -346,6 +348,7 @@ test_timeout(void **state)
     assert_int_equal(r.calls, 1);
     assert_int_equal(f->n_held, 1);
     assert_true(r.timed_out);
+    assert_false(r.not_sent); /* it reached the server */
     assert_int_equal(r.status, 0);
     assert_int_not_equal(r.curl_code, 0);
     assert_string_not_equal(r.error, "");
@@ -374,10 +377,12 @@ test_host_cap_queues(void **state)
     s_run_until(f, &f->n_held, 2, T_WAIT_MS);
     s_run_until(f, NULL, 0, 100);
     assert_int_equal(f->n_held, 2); /* only two reached the server */
-    /* The /echo behind them never gets a turn: it times out waiting. */
+    /* The /echo behind them never gets a turn: it times out waiting,
+     * and says it was never sent. */
     s_run_until(f, &late.calls, 1, T_WAIT_MS);
     assert_int_equal(late.calls, 1);
     assert_true(late.timed_out);
+    assert_true(late.not_sent);
     assert_int_equal(late.status, 0);
     assert_true(late.total_ms >= 250.0 && late.total_ms < 2000.0);
     assert_int_equal(f->hits, 2);
@@ -409,6 +414,33 @@ test_origin_cap(void **state)
     opts.max_host_connections = 0;
     assert_int_equal(rl_http_origin_cap(&opts, true), 0);
     assert_int_equal(rl_http_origin_cap(NULL, false), 0);
+}
+
+/* A request that waited for its turn still gets its whole timeout once
+ * it starts: the time in the queue is not the server's. */
+static void
+test_wait_keeps_timeout(void **state)
+{
+    fixture_t *f = *state;
+    rl_http_opts_t opts = {.max_host_connections = 1};
+    result_t first = {0};
+    result_t second = {0};
+
+    rl_http_destroy(&f->client);
+    f->client = rl_http_new(f->base, &opts);
+    assert_non_null(f->client);
+    assert_non_null(s_get(f, "/hang", 300, T_MAX_BODY, &first));
+    assert_non_null(s_get(f, "/hang", 400, T_MAX_BODY, &second));
+    s_run_until(f, &second.calls, 1, T_WAIT_MS);
+    assert_int_equal(first.calls, 1);
+    assert_true(first.timed_out);
+    assert_false(first.not_sent);
+    /* Admitted after ~300 ms of waiting, then 400 ms of its own. */
+    assert_int_equal(second.calls, 1);
+    assert_true(second.timed_out);
+    assert_false(second.not_sent);
+    assert_int_equal(f->n_held, 2);
+    assert_true(second.total_ms >= 650.0 && second.total_ms < 3000.0);
 }
 
 static int
@@ -649,6 +681,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_body_cap, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_timeout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_host_cap_queues, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_wait_keeps_timeout, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_origin_cap),
         cmocka_unit_test_setup_teardown(test_connection_refused, s_setup,
