@@ -83,6 +83,37 @@ s_schedule_poll(job_t *j, long ms)
     job_set_timer(j, ms, s_on_poll_timer);
 }
 
+static void
+s_on_resubmit(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_submit_recorded(arg); /* the intent of this attempt is recorded */
+}
+
+/* The request never left the worker (it waited its whole timeout for a
+ * turn on a connection to the provider, or curl could not start it):
+ * the provider saw nothing, so it is no failure of the provider's (no
+ * breaker record, no transient count, no failover) and the same step
+ * (submit, or poll) runs again a poll interval later. */
+static bool
+s_not_sent(job_t *j, const rl_http_resp_t *resp)
+{
+    long ms = job_provider(j)->poll_interval_ms;
+    if (!resp->not_sent)
+        return false;
+    j->w->stats.not_sent++;
+    rl_log_debug("job %s: request not sent (%s); again in %ld ms", j->id,
+                 resp->error, ms);
+    if (j->state == JOB_SUBMITTING) {
+        j->state = JOB_WAITING;
+        job_set_timer(j, ms, s_on_resubmit);
+    } else {
+        s_schedule_poll(j, ms); /* a result fetch: the poll leads to it */
+    }
+    return true;
+}
+
 /* Fails the job with our error class as its code and the provider's own
  * code and message passed through in the message. */
 static void
@@ -170,7 +201,7 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
 {
     job_t *j = arg;
     j->req = NULL;
-    if (j->state == JOB_SUBMITTING) {
+    if (j->state == JOB_SUBMITTING && !s_not_sent(j, resp)) {
         adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_submit(resp, r);
@@ -383,7 +414,7 @@ s_on_result(const rl_http_resp_t *resp, void *arg)
 {
     job_t *j = arg;
     j->req = NULL;
-    if (j->state == JOB_POLLING) {
+    if (j->state == JOB_POLLING && !s_not_sent(j, resp)) {
         adapter_result_t *r = job_result(j);
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_result(resp, r);
@@ -461,7 +492,7 @@ s_on_poll(const rl_http_resp_t *resp, void *arg)
 {
     job_t *j = arg;
     j->req = NULL;
-    if (j->state == JOB_POLLING) {
+    if (j->state == JOB_POLLING && !s_not_sent(j, resp)) {
         adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_poll(resp, r);

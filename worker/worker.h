@@ -40,6 +40,8 @@ typedef struct {
     uint64_t failed;
     uint64_t dropped;          /* jobs abandoned on a lost lease */
     uint64_t push_dropped;     /* completions not pushed (outbox covers) */
+    uint64_t not_sent;         /* provider requests that never left the
+                                  worker (waited too long for a turn) */
 } worker_stats_t;
 
 typedef struct worker {
