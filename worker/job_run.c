@@ -231,17 +231,27 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
     job_unref(j);
 }
 
+/* Whether the job may still go to a provider: it is not past its
+ * maximum wait (else it is failed now), and the worker still holds its
+ * lease (else it is dropped: a worker paused past its lease, a zombie,
+ * must not render anything again, the job has a new owner by now). */
+static bool
+s_may_submit(job_t *j)
+{
+    if (job_past_deadline(j))
+        return false;
+    if (!lease_ok(j->w->lease)) {
+        job_drop(j, "lease not held: no upstream submit");
+        return false;
+    }
+    return true;
+}
+
 static void
 s_submit(job_t *j)
 {
-    if (job_past_deadline(j))
+    if (!s_may_submit(j)) /* before writing an intent for nothing */
         return;
-    /* A worker that was paused past its lease (a zombie) must not render
-     * anything again: the job has a new owner by now. */
-    if (!lease_ok(j->w->lease)) {
-        job_drop(j, "lease not held: no upstream submit");
-        return;
-    }
     if (!breaker_allow(s_breaker(j), j->w->cfg, rl_clock_mono_ms()) &&
         s_next_affordable(j) >= 0) {
         adapter_result_t *r = job_result(j);
@@ -263,13 +273,18 @@ s_submit(job_t *j)
     job_record(j, s_submit_recorded);
 }
 
-/* The intent is recorded: the upstream submit itself. */
+/* The intent is recorded: the upstream submit itself. The checks come
+ * again, right before the request: recording took a round trip to Redis
+ * (or a not-sent submit waited a poll interval), and the lease may have
+ * run out meanwhile. */
 static void
 s_submit_recorded(job_t *j)
 {
     const adapter_t *a = s_adapter(j);
     adapter_request_t req = {0};
     adapter_job_t aj;
+    if (!s_may_submit(j))
+        return;
     j->state = JOB_SUBMITTING;
     s_adapter_job(j, &aj);
     if (a == NULL ||
