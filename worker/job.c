@@ -6,6 +6,7 @@
 #include "job_internal.h"
 
 #include <assert.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,13 @@ job_ref(job_t *j)
     j->refs++;
 }
 
+/* Orders w->held by ref. */
+static int
+s_ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const job_t *)a)->ref, ((const job_t *)b)->ref);
+}
+
 static void
 s_free(job_t *j)
 {
@@ -90,6 +98,7 @@ s_kill(job_t *j)
     if (j->state == JOB_DEAD)
         return;
     j->state = JOB_DEAD;
+    tdelete(j, &j->w->held, s_ref_cmp);
     if (j->req != NULL) {
         rl_http_cancel(j->w->http, j->req);
         j->req = NULL;
@@ -542,9 +551,31 @@ s_claim_send(job_t *j)
         s_kill(j); /* never claimed: the reaper puts it back */
 }
 
+/* Whether a live job of this ref is in memory. */
+static bool
+s_held(worker_t *w, const char *ref)
+{
+    job_t probe = {.ref = ref};
+    return tfind(&probe, &w->held, s_ref_cmp) != NULL;
+}
+
 void
 job_claim(worker_t *w, const char *acct, const char *job_id)
 {
+    char ref[RL_KEY_MAX];
+    if (rl_keys_ref(ref, sizeof ref, acct, job_id) != 0)
+        return; /* longer than any key: never accepted */
+    if (s_held(w, ref)) {
+        /* Dispatched again (the reaper requeued a dispatch whose claim
+         * was late) to the worker that holds it: claim.lua would answer
+         * ok with the same token, and two copies would render it. The
+         * reaper clears the dispatch entry; the broker's credit comes
+         * back. */
+        rl_log_debug("job %s: dispatched again, held here; ignored", job_id);
+        w->stats.claim_refused++;
+        links_grant(w->links);
+        return;
+    }
     size_t na = strlen(acct), ni = strlen(job_id);
     job_t *j = rl_calloc(1, sizeof *j + 2 * (na + ni) + 4);
     char *p = j->names;
@@ -556,6 +587,8 @@ job_claim(worker_t *w, const char *acct, const char *job_id)
     j->acct = memcpy(p, acct, na + 1);
     j->id = memcpy(p + na + 1, job_id, ni + 1);
     j->task_id = rl_strdup("");
+    if (tsearch(j, &w->held, s_ref_cmp) == NULL)
+        abort(); /* tsearch's node allocation failed: out of memory */
     TAILQ_INSERT_TAIL(&w->jobs, j, link);
     w->inflight++;
     s_claim_send(j);
