@@ -510,6 +510,8 @@ static void
 s_on_claim(redisReply *reply, void *arg)
 {
     job_t *j = arg;
+    if (rl_fault_drop("claim_reply"))
+        reply = NULL; /* fault tests: the claim ran, its reply is lost */
     const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
                        reply->elements > 0)
                           ? rl_redis_reply_str(reply->element[0])
@@ -543,8 +545,10 @@ s_claim_send(job_t *j)
     char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
     rl_keys_job(key, sizeof key, j->acct, j->id);
     rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    const char *argv[] = {key, wkey, j->ref, j->w->id};
-    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 4, argv,
+    /* A retry tells claim.lua that a claim of ours may have run. */
+    const char *argv[] = {key, wkey, j->ref, j->w->id,
+                          j->retries > 0 ? "1" : "0"};
+    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 5, argv,
                         NULL) == 0)
         job_ref(j);
     else

@@ -795,6 +795,32 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
+    def test_lost_claim_replies(self):
+        # Half the replies to claims are lost: the worker claims again,
+        # claim.lua's same-owner branch answers, and (the job having no
+        # upstream task yet) says the first claim's intent stands, so the
+        # first submit uses attempt 1 without another intent write.
+        c = self.cluster(workers=1, poll_interval_ms=100,
+                         env={"REELAY_DROP_CLAIM_REPLY": "0.5"})
+        acct, key = c.create_account(200)
+        ids = []
+        for i in range(12):
+            r = c.submit(key, video_body(
+                prompt="lost claim reply %d [sim render_ms=200]" % i))
+            self.assertEqual(r.status, 202, r)
+            ids.append(r.json()["id"])
+        for j in ids:
+            done = wait_terminal(c, acct, j, 30)
+            self.assertEqual(done["status"], "completed", done)
+            self.assertEqual(done.get("attempts"), "1", done)
+            self.assertEqual(done.get("fence"), "1", done)
+            self.assertEqual(len(debits(c, acct, j)), 1)
+        for i in range(12):
+            ts = sim_tasks(c, "lost claim reply %d " % i)
+            self.assertEqual(len(ts), 1, ts)
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
     def test_lost_completion_messages(self):
         c = self.cluster(workers=1, deliverers=2, poll_interval_ms=100,
                          env={"REELAY_DROP_COMPLETION": "1.0"})
