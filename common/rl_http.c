@@ -550,10 +550,10 @@ s_wait(rl_http_req_t *req)
     return 0;
 }
 
-/* The lane key of url: its origin, "scheme://authority". Returns
- * whether the scheme is https. */
-static bool
-s_origin(const char *url, char *key, size_t len)
+/* The raw origin of a URL curl cannot parse: "scheme://authority" as
+ * written (the request fails in curl anyway). */
+static void
+s_origin_raw(const char *url, char *key, size_t len)
 {
     const char *p = strstr(url, "://");
     size_t n = strlen(url);
@@ -564,10 +564,47 @@ s_origin(const char *url, char *key, size_t len)
         n = len - 1;
     memcpy(key, url, n);
     key[n] = '\0';
-    return strncasecmp(key, "https://", 8) == 0;
+}
+
+/* "scheme://host:port" from u, or -1. curl lowercases the scheme. */
+static int
+s_origin_parsed(CURLU *u, char *key, size_t len)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int n = -1;
+
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+            CURLUE_OK) {
+        for (char *c = host; *c != '\0'; c++)
+            *c = (char)tolower((unsigned char)*c);
+        n = snprintf(key, len, "%s://%s:%s", scheme, host, port);
+    }
+    curl_free(port);
+    curl_free(host);
+    curl_free(scheme);
+    return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
 /* --- public API -------------------------------------------------------- */
+
+int
+rl_http_origin(const char *url, char *key, size_t len, bool *https)
+{
+    CURLU *u;
+    int rc = -1;
+
+    assert(url != NULL && key != NULL && len > 0 && https != NULL);
+    u = curl_url();
+    if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+        rc = s_origin_parsed(u, key, len);
+    curl_url_cleanup(u);
+    if (rc != 0)
+        s_origin_raw(url, key, len);
+    *https = strncasecmp(key, "https://", 8) == 0;
+    return rc;
+}
 
 size_t
 rl_http_origin_cap(const rl_http_opts_t *opts, bool https)
@@ -776,7 +813,7 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
     req->start_us = rl_clock_mono_us();
     if (!s_copy_headers(req, headers))
         goto fail;
-    req->https = s_origin(url, key, sizeof key);
+    (void)rl_http_origin(url, key, sizeof key, &req->https);
     if (rl_lanes_enter(h->lanes[req->https], key, &req->lane)
             ? s_start(req) != 0
             : s_wait(req) != 0)

@@ -91,6 +91,15 @@ typedef struct {
  * connection. 0 = no cap. Pure. */
 size_t rl_http_origin_cap(const rl_http_opts_t *opts, bool https);
 
+/* The lane key of url, normalised so that every spelling of one origin
+ * shares a lane: "scheme://host:port", scheme and host lowercased,
+ * userinfo dropped, the default port made explicit
+ * ("HTTPS://u:p@API.x/v1" -> "https://api.x:443"). Writes key (len
+ * bytes) and whether the scheme is https. Returns 0, or -1 when curl
+ * cannot parse url (key is then its "scheme://authority" as written,
+ * cut to len). */
+int rl_http_origin(const char *url, char *key, size_t len, bool *https);
+
 /* Creates a client on `base`. Returns NULL when curl cannot be set up. */
 rl_http_t *rl_http_new(struct event_base *base, const rl_http_opts_t *opts);
 

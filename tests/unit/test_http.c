@@ -443,6 +443,46 @@ test_wait_keeps_timeout(void **state)
     assert_true(second.total_ms >= 650.0 && second.total_ms < 3000.0);
 }
 
+static void
+s_assert_origin(const char *url, int rc, const char *key, bool https)
+{
+    char got[128];
+    bool tls = !https;
+
+    assert_int_equal(rl_http_origin(url, got, sizeof got, &tls), rc);
+    assert_string_equal(got, key);
+    assert_true(tls == https);
+}
+
+/* Every spelling of one origin gets one lane key. */
+static void
+test_origin(void **state)
+{
+    char small[12];
+    bool tls;
+
+    (void)state;
+    s_assert_origin("https://api.x.com/v1/a?b=c", 0, "https://api.x.com:443",
+                    true);
+    s_assert_origin("HTTPS://User:pw@API.X.com/v1", 0,
+                    "https://api.x.com:443", true);
+    s_assert_origin("https://api.x.com:443", 0, "https://api.x.com:443",
+                    true);
+    s_assert_origin("http://Ex.com#frag", 0, "http://ex.com:80", false);
+    s_assert_origin("http://127.0.0.1:8090/t", 0, "http://127.0.0.1:8090",
+                    false);
+    s_assert_origin("http://[::1]:8080/a", 0, "http://[::1]:8080", false);
+    /* Unparsable: the authority as written; curl will refuse it. */
+    s_assert_origin("http://ex.com:99999/x", -1, "http://ex.com:99999",
+                    false);
+    s_assert_origin("nonsense", -1, "nonsense", false);
+    /* Too long for the buffer: cut, never overrun. */
+    assert_int_equal(rl_http_origin("https://api.x.com/", small,
+                                    sizeof small, &tls), -1);
+    assert_string_equal(small, "https://api");
+    assert_true(tls);
+}
+
 static int
 s_closed_port(void)
 {
@@ -685,6 +725,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_wait_keeps_timeout, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_origin_cap),
+        cmocka_unit_test(test_origin),
         cmocka_unit_test_setup_teardown(test_connection_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cancel, s_setup, s_teardown),
