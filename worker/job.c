@@ -231,14 +231,14 @@ job_update(job_t *j, const char *history_json, const char **kv, int nkv)
     (void)s_update_send(j, history_json, kv, nkv, s_on_update);
 }
 
-static void s_record_send(job_t *j);
+static void s_record_send(job_t *j, const char *history_json);
 
 static void
 s_on_retry_record(int fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    s_record_send(arg);
+    s_record_send(arg, NULL);
 }
 
 /* Unknown outcome or Redis unreachable: the same write again shortly
@@ -273,22 +273,26 @@ s_on_record(redisReply *reply, void *arg)
     job_unref(j);
 }
 
+/* The intent write: the restated fields, and what a failover changed
+ * (restated from memory, so a retry carries them too). */
 static void
-s_record_send(job_t *j)
+s_record_send(job_t *j, const char *history_json)
 {
+    const char *kv[] = {"failover_used", j->failover_used ? "1" : "0",
+                        "phase", j->phase};
     if (j->state == JOB_RECORDING &&
-        s_update_send(j, NULL, NULL, 0, s_on_record) != 0)
+        s_update_send(j, history_json, kv, 4, s_on_record) != 0)
         s_record_retry(j);
 }
 
 void
-job_record(job_t *j, void (*then)(job_t *))
+job_record(job_t *j, const char *history_json, void (*then)(job_t *))
 {
     assert(j->req == NULL && then != NULL);
     j->state = JOB_RECORDING;
     j->recorded = then;
     j->retries = 0;
-    s_record_send(j);
+    s_record_send(j, history_json);
 }
 
 static void s_finish_send(job_t *j);

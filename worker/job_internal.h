@@ -90,7 +90,11 @@ void job_drop(job_t *j, const char *why);
 void job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *));
 void job_update(job_t *j, const char *history_json, const char **kv,
                 int nkv);
-void job_record(job_t *j, void (*then)(job_t *));
+/* The submit intent: a fenced write of the restated fields, failover_used
+ * and phase, retried until its outcome is known; then(j) runs once it
+ * landed. history_json (or NULL) goes with the first send only: a retry
+ * after an unknown outcome must not append it twice. */
+void job_record(job_t *j, const char *history_json, void (*then)(job_t *));
 void job_finish(job_t *j, const char *status, const char *reason);
 const rl_model_conf_t *job_model(const job_t *j);
 const rl_provider_conf_t *job_provider(const job_t *j);

@@ -20,7 +20,7 @@
 #define JOB_MAX_RESPONSE (256 * 1024)
 #define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
 
-static void s_submit(job_t *j);
+static void s_submit(job_t *j, const char *hop);
 static void s_submit_recorded(job_t *j);
 static void s_poll(job_t *j);
 
@@ -176,11 +176,19 @@ s_failover(job_t *j, const char *why)
     json_object_set_new(h, "reason", json_string(reason));
     char *hist = json_dumps(h, JSON_COMPACT);
     json_decref(h);
-    const char *kv[] = {"failover_used", "1", "phase", "Queued"};
-    job_update(j, hist, kv, 4);
-    free(hist);
     snprintf(j->phase, sizeof j->phase, "Queued");
-    s_submit(j);
+    s_submit(j, hist);
+    free(hist);
+}
+
+/* A failover's record (its history entry, failover_used, the phase) on
+ * its own, when no intent write follows to carry it. */
+static void
+s_hop_alone(job_t *j, const char *hop)
+{
+    const char *kv[] = {"failover_used", "1", "phase", "Queued"};
+    if (hop != NULL)
+        job_update(j, hop, kv, 4);
 }
 
 /* Records the upstream task (restated by job_update, so should this
@@ -232,12 +240,16 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
 }
 
 /* Whether the job may still go to a provider: it is not past its
- * maximum wait (else it is failed now), and the worker still holds its
- * lease (else it is dropped: a worker paused past its lease, a zombie,
- * must not render anything again, the job has a new owner by now). */
+ * maximum wait (else it is failed now, after the record of the failover
+ * `hop` that led here, if any), and the worker still holds its lease
+ * (else it is dropped: a worker paused past its lease, a zombie, must
+ * not render anything again, the job has a new owner by now). */
 static bool
-s_may_submit(job_t *j)
+s_may_submit(job_t *j, const char *hop)
 {
+    if (hop != NULL && j->deadline_ms > 0 &&
+        rl_clock_wall_ms() >= j->deadline_ms)
+        s_hop_alone(j, hop);
     if (job_past_deadline(j))
         return false;
     if (!lease_ok(j->w->lease)) {
@@ -247,13 +259,17 @@ s_may_submit(job_t *j)
     return true;
 }
 
+/* Submits to the job's current model; `hop` is the history entry of the
+ * failover that led here (or NULL), written with the intent (one round
+ * trip for both). */
 static void
-s_submit(job_t *j)
+s_submit(job_t *j, const char *hop)
 {
-    if (!s_may_submit(j)) /* before writing an intent for nothing */
+    if (!s_may_submit(j, hop)) /* before writing an intent for nothing */
         return;
     if (!breaker_allow(s_breaker(j), j->w->cfg, rl_clock_mono_ms()) &&
         s_next_affordable(j) >= 0) {
+        s_hop_alone(j, hop); /* the next hop has a record of its own */
         adapter_result_t *r = job_result(j);
         adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED,
                              "circuit_open",
@@ -265,12 +281,13 @@ s_submit(job_t *j)
     /* Redis learns the attempt number before the provider sees it: the
      * claim did it for the first submit, a write does for the others. */
     if (j->claim_intent) {
+        s_hop_alone(j, hop);
         j->claim_intent = false;
         s_submit_recorded(j);
         return;
     }
     j->attempt++;
-    job_record(j, s_submit_recorded);
+    job_record(j, hop, s_submit_recorded);
 }
 
 /* The intent is recorded: the upstream submit itself. The checks come
@@ -283,7 +300,7 @@ s_submit_recorded(job_t *j)
     const adapter_t *a = s_adapter(j);
     adapter_request_t req = {0};
     adapter_job_t aj;
-    if (!s_may_submit(j))
+    if (!s_may_submit(j, NULL))
         return;
     j->state = JOB_SUBMITTING;
     s_adapter_job(j, &aj);
@@ -568,7 +585,7 @@ job_run_start(job_t *j)
         s_schedule_poll(j, 0);
         return;
     }
-    s_submit(j);
+    s_submit(j, NULL);
 }
 
 static void
