@@ -46,11 +46,21 @@ job_result_forget(job_t *j)
     j->last = NULL;
 }
 
+/* The attempt, the upstream task or the chain index changed: writes
+ * restate them until one that carried the new values is confirmed. */
+void
+job_changed(job_t *j)
+{
+    j->restate = true;
+    j->restate_changed = true;
+}
+
 void
 job_set_task(job_t *j, const char *task_id)
 {
     free(j->task_id);
     j->task_id = rl_strdup(task_id != NULL ? task_id : "");
+    job_changed(j);
 }
 
 void
@@ -180,8 +190,28 @@ s_on_update(redisReply *reply, void *arg)
     job_unref(j);
 }
 
-/* The fields every write restates from memory (the lease holder's state
- * is the truth): the attempt, the upstream task, the chain index and the
+/* A write that restated the fields came back. Replies come in order, so
+ * when the last such write in the air landed and nothing changed since
+ * it was sent, Redis holds the fields and writes stop restating them; an
+ * unknown outcome (or a refusal) leaves them to the next write. */
+static void
+s_restated(job_t *j, const char *answer)
+{
+    assert(j->restating > 0);
+    if (--j->restating == 0 && !j->restate_changed && answer != NULL &&
+        strcmp(answer, "ok") == 0)
+        j->restate = false;
+}
+
+static void
+s_on_update_restated(redisReply *reply, void *arg)
+{
+    s_restated(arg, rl_redis_reply_str(reply));
+    s_on_update(reply, arg);
+}
+
+/* The fields a write restates from memory (the lease holder's state is
+ * the truth): the attempt, the upstream task, the chain index and the
  * provider. Returns the number of argv entries written (8). */
 static int
 s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
@@ -199,10 +229,11 @@ s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
     return JOB_RESTATED;
 }
 
-/* Sends job_update.lua with the restated fields, then kv. */
+/* Sends job_update.lua with kv, after the restated fields when
+ * `restate` (cb then calls s_restated). */
 static int
 s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
-              rl_redis_cb cb)
+              bool restate, rl_redis_cb cb)
 {
     char key[RL_KEY_MAX], attempt[24], idx[24];
     const char *argv[3 + JOB_RESTATED + JOB_MAX_FIELDS];
@@ -212,23 +243,30 @@ s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
     argv[argc++] = key;
     argv[argc++] = j->fence;
     argv[argc++] = history_json ? history_json : "";
-    argc += s_restate(j, attempt, idx, argv + argc);
+    if (restate)
+        argc += s_restate(j, attempt, idx, argv + argc);
     for (int i = 0; i < nkv; i++)
         argv[argc++] = kv[i];
     if (rl_redis_script(j->w->redis, "job_update", cb, j, 1, argc, argv,
                         NULL) != 0)
         return -1;
     job_ref(j);
+    if (restate) {
+        assert(j->restating < UINT16_MAX);
+        j->restating++;
+        j->restate_changed = false;
+    }
     return 0;
 }
 
 void
 job_update(job_t *j, const char *history_json, const char **kv, int nkv)
 {
-    /* A lost update is harmless: the next one restates the fields that
-     * matter for a takeover, and the terminal write is retried until its
-     * outcome is known. */
-    (void)s_update_send(j, history_json, kv, nkv, s_on_update);
+    /* A lost update is harmless: the fields that matter for a takeover
+     * are restated until a write carrying them is confirmed, and the
+     * terminal write is retried until its outcome is known. */
+    (void)s_update_send(j, history_json, kv, nkv, j->restate,
+                        j->restate ? s_on_update_restated : s_on_update);
 }
 
 static void s_record_send(job_t *j, const char *history_json);
@@ -257,6 +295,7 @@ s_on_record(redisReply *reply, void *arg)
 {
     job_t *j = arg;
     const char *s = rl_redis_reply_str(reply);
+    s_restated(j, s);
     if (j->state == JOB_RECORDING) {
         if (s != NULL && strcmp(s, "ok") == 0) {
             void (*then)(job_t *) = j->recorded;
@@ -281,7 +320,7 @@ s_record_send(job_t *j, const char *history_json)
     const char *kv[] = {"failover_used", j->failover_used ? "1" : "0",
                         "phase", j->phase};
     if (j->state == JOB_RECORDING &&
-        s_update_send(j, history_json, kv, 4, s_on_record) != 0)
+        s_update_send(j, history_json, kv, 4, true, s_on_record) != 0)
         s_record_retry(j);
 }
 

@@ -23,8 +23,11 @@
  * twice unrecorded); in WAITING its timer is armed and no request is in
  * the air. Every Redis write carries the fence the claim returned, and a
  * "stale" answer drops the job at once (another worker owns it now);
- * every write also restates the job's attempt, upstream task, chain
- * index and provider, so one lost write is mended by the next. A request
+ * writes also restate the job's attempt, upstream task, chain index and
+ * provider from memory after any of them changes (and once after the
+ * claim), until a write carrying their latest values is confirmed, so
+ * one lost write is mended by the next; the intent and terminal writes
+ * always restate them. A request
  * that never left the worker (rl_http's not_sent: it waited its whole
  * timeout for a turn on a connection to the provider) is no failure of
  * the provider's: the same submit or poll runs again a poll interval

@@ -54,6 +54,12 @@ struct job {
     int attempt;                     /* submits made, all providers */
     bool claim_intent;               /* the claim recorded `attempt` as
                                         the intent of the first submit */
+    bool restate;                    /* writes restate attempt, task,
+                                        chain index and provider: Redis
+                                        may not hold them yet */
+    bool restate_changed;            /* one changed since the last write
+                                        that restated them was sent */
+    uint16_t restating;              /* such writes in the air */
     char *task_id;                   /* upstream task, "" before submit;
                                         owned, never NULL */
     int transient;                   /* consecutive transient failures */
@@ -83,6 +89,7 @@ adapter_result_t *job_result(job_t *j);
 void job_result_keep(job_t *j, const adapter_result_t *r);
 void job_result_forget(job_t *j);
 void job_set_task(job_t *j, const char *task_id);
+void job_changed(job_t *j);
 bool job_past_deadline(job_t *j);
 void job_ref(job_t *j);
 void job_unref(job_t *j);

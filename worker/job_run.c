@@ -162,7 +162,7 @@ s_failover(job_t *j, const char *why)
     const char *from = job_model(j)->name;
     j->chain_idx = (size_t)next;
     j->failover_used = true;
-    job_set_task(j, "");
+    job_set_task(j, ""); /* and the chain index changed: job_changed */
     j->transient = 0;
     j->running_ms = 0;
     j->w->stats.failovers++;
@@ -287,6 +287,7 @@ s_submit(job_t *j, const char *hop)
         return;
     }
     j->attempt++;
+    job_changed(j);
     job_record(j, hop, s_submit_recorded);
 }
 
