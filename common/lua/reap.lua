@@ -30,21 +30,9 @@ end
 local dead = redis.call('ZRANGEBYSCORE', 'rl:workers', '-inf', now,
     'LIMIT', 0, 16)
 for _, w in ipairs(dead) do
-    local wk = 'rl:wjobs:' .. w
-    for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
-        local jk = job_key(ref)
-        if jk and redis.call('HGET', jk, 'owner') == w and
-            redis.call('HGET', jk, 'state') == 'leased' then
-            if recover_job(jk, ref, maxrec, 'worker lease expired; requeued',
-                    now) then
-                failed = failed + 1
-            else
-                recovered = recovered + 1
-            end
-        end
-    end
-    redis.call('DEL', wk)
-    redis.call('ZREM', 'rl:workers', w)
+    local r, f = recover_worker(w, maxrec, 'worker lease expired; requeued',
+        now)
+    recovered, failed = recovered + r, failed + f
 end
 local expired = 0
 for _ = 1, limit do
