@@ -3,8 +3,13 @@
 -- the old worker's writes are refused). A job recovered more than
 -- max_recoveries times is failed and refunded (poison containment). Jobs
 -- at the head of the queue past their maximum wait (no worker took them:
--- none running, or all full) are failed and refunded; the queue is in
--- accept order, so the oldest are at its head.
+-- none running, or all full) are failed and refunded. The queue is
+-- mostly in accept order, but requeued jobs (recovered, or dispatched
+-- and never claimed) go to its tail behind younger ones: the sweep stops
+-- at the first queued job not yet due, so a due one behind it fails when
+-- it reaches the head (at the latest once the jobs ahead are due too) or
+-- when a worker's claim finds it due (claim.lua). Refs at the head that
+-- lead nowhere (taken or finished already, or malformed) are popped.
 -- Only one process sweeps per period: the caller must take the lock
 -- rl:lock:reaper (held for one period) or the sweep is skipped.
 -- ARGV: 1 max recoveries, 2 limit per sweep, 3 holder id, 4 period (ms)
@@ -37,12 +42,12 @@ end
 local expired = 0
 for _ = 1, limit do
     local ref = redis.call('LINDEX', 'rl:queue', 0)
-    local jk = ref and job_key(ref)
-    if not jk then break end
-    local state = redis.call('HGET', jk, 'state')
+    if not ref then break end
+    local jk = job_key(ref)
+    local state = jk and redis.call('HGET', jk, 'state')
     if state == 'queued' and not expire_if_due(jk, ref, now) then break end
-    -- Expired now, or a stale ref (taken or finished already): either
-    -- way nothing is left to dispatch.
+    -- Expired now, a stale ref (taken or finished already) or a
+    -- malformed one: either way nothing is left to dispatch.
     redis.call('LPOP', 'rl:queue')
     if state == 'queued' then expired = expired + 1 end
 end
