@@ -629,11 +629,10 @@ job_claim(worker_t *w, const char *acct, const char *job_id)
     j->w = w;
     j->refs = 1;
     j->state = JOB_CLAIMING;
-    j->ref = p;
-    p += snprintf(p, na + ni + 2, "%s|%s", acct, job_id) + 1;
+    j->ref = memcpy(p, ref, na + ni + 2);
+    p += na + ni + 2;
     j->acct = memcpy(p, acct, na + 1);
     j->id = memcpy(p + na + 1, job_id, ni + 1);
-    j->task_id = rl_strdup("");
     if (tsearch(j, &w->held, s_ref_cmp) == NULL)
         abort(); /* tsearch's node allocation failed: out of memory */
     TAILQ_INSERT_TAIL(&w->jobs, j, link);

@@ -13,7 +13,6 @@
 #include "adapter.h"
 #include "job.h"
 
-#define JOB_ID_MAX 64
 #define JOB_MAX_TRANSIENT 5      /* tolerated consecutive poll failures */
 #define JOB_BACKOFF_CAP 4        /* backoff cap, in poll intervals */
 #define JOB_RETRY_MS 500         /* retry of a write whose outcome is unknown */
@@ -61,7 +60,8 @@ struct job {
                                         that restated them was sent */
     uint16_t restating;              /* such writes in the air */
     char *task_id;                   /* upstream task, "" before submit;
-                                        owned, never NULL */
+                                        owned, NULL until the claim's
+                                        reply is loaded */
     int transient;                   /* consecutive transient failures */
     int retries;                     /* of a write with unknown outcome */
     bool failover_used;
