@@ -1,6 +1,7 @@
 /*
  * rl_http - asynchronous HTTP client: one curl multi handle driven by
- * libevent through curl_multi_socket_action (the libcurl hiperfifo model).
+ * libevent through curl_multi_socket_action (the libcurl hiperfifo model),
+ * with per-origin admission lanes in front of it.
  * SPDX-License-Identifier: MIT
  */
 #include "rl_http.h"
@@ -110,7 +111,7 @@ struct rl_http {
     struct s_req_list active;  /* transfers curl is running */
     struct s_req_list done;    /* finished, waiting for their callback */
     LIST_HEAD(, s_sock) socks; /* sockets with an event */
-    size_t pending;            /* requests on active or done */
+    size_t pending;            /* requests on waiting, active or done */
     int dispatching;           /* depth of s_dispatch_done */
     bool dying;                /* destroy was called from a callback */
     CURL *pool[S_POOL_MAX];    /* idle easy handles, reset, for reuse */

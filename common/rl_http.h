@@ -59,7 +59,8 @@ typedef struct {
     bool truncated;        /* body was longer than the cap */
     const char *retry_after; /* the Retry-After header value, or NULL */
     const char *poll_after_ms; /* openai-poll-after-ms header, or NULL */
-    double total_ms;       /* time from start to completion */
+    double total_ms;       /* time from rl_http_request to completion,
+                              any wait for a turn included */
     const char *primary_ip; /* the address actually connected to, or "" */
     bool refused;          /* no response, and the address guard refused
                               an address curl was about to connect to */
@@ -111,9 +112,13 @@ void rl_http_destroy(rl_http_t **p);
 void rl_http_set_guard(rl_http_t *h, rl_http_addr_guard guard, void *arg);
 
 /* One request. `headers` is a NULL-terminated array of "Name: value"
- * strings (copied), body may be NULL (length 0). The body is copied.
+ * strings (copied), body may be NULL (length 0). The method, URL and
+ * body are copied. timeout_ms (> 0) bounds the wait for a turn and,
+ * again, the transfer; max_body caps the captured response body.
  * Returns a handle (owned by the client, valid until the callback runs or
- * rl_http_cancel()), or NULL when the request could not be started. */
+ * rl_http_cancel()), or NULL when the request could not be started (its
+ * origin had room and curl refused it at once). A request that waits
+ * is started, or completed not_sent, later. */
 rl_http_req_t *rl_http_request(rl_http_t *h, const char *method,
                                const char *url, const char *const *headers,
                                const char *body, size_t body_len,
@@ -123,7 +128,8 @@ rl_http_req_t *rl_http_request(rl_http_t *h, const char *method,
 /* Stops a request; its callback is not called. */
 void rl_http_cancel(rl_http_t *h, rl_http_req_t *req);
 
-/* Number of requests in the air. */
+/* Requests not yet called back (nor cancelled): waiting for a turn in
+ * their lane, running in curl, or finished with their callback due. */
 size_t rl_http_pending(const rl_http_t *h);
 
 #endif
