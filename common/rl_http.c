@@ -1,6 +1,7 @@
 /*
  * rl_http - asynchronous HTTP client: one curl multi handle driven by
- * libevent through curl_multi_socket_action (the libcurl hiperfifo model).
+ * libevent through curl_multi_socket_action (the libcurl hiperfifo model),
+ * with per-origin admission lanes in front of it.
  * SPDX-License-Identifier: MIT
  */
 #include "rl_http.h"
@@ -29,21 +30,25 @@
  * Request lifetime:
  *
  *                 (origin at its cap)
- *   rl_http_request ---------------> WAITING --(admitted)--+
- *          |                            | (timeout: done)   |
- *          +--------------------------> ACTIVE <-----------+
- *                                         |
- *                        (curl reports DONE, or it cannot start)
- *                                         v
- *                                       DONE --> callback --> freed
+ *   rl_http_request ---------------> WAITING --(admitted: s_start)--+
+ *          |                            |                            |
+ *          | s_start                    | wait timer, or s_start     |
+ *          v                            | fails: not_sent            |
+ *        ACTIVE <-----------------------)----------------------------+
+ *          | curl reports DONE          v
+ *          +----------------------->  DONE --> callback --> freed
  *   rl_http_cancel in any state: freed, no callback.
  *
- * WAITING: in its origin's lane queue (rl_lanes), not in the multi, its
- *          wait timer armed with the request's timeout.
- * ACTIVE:  on h->active, easy handle added to the multi, counted in its
- *          lane; when it leaves, the lane's oldest waiting request starts.
+ * WAITING: on h->waiting and in its origin's lane queue (rl_lanes); no
+ *          easy handle yet (the request lives in req->spec), its wait
+ *          timer armed with the request's timeout (a libevent common
+ *          timeout: requests of one timeout share a queue, O(1) each).
+ * ACTIVE:  on h->active, an easy handle set up and added to the multi
+ *          with the request's whole timeout, counted in its lane; when it
+ *          leaves, the lane's oldest waiting request starts.
  * DONE:    on h->done; s_process calls back in order (h->kick runs it
- *          for completions that did not come from curl).
+ *          for completions that did not come from curl: those are
+ *          not_sent, the server saw nothing).
  * While its callback runs a request is on no list and its easy handle has
  * been removed; it is freed when the callback returns.
  */
@@ -60,14 +65,19 @@ typedef struct {
 } s_header_t;
 
 struct rl_http_req {
-    TAILQ_ENTRY(rl_http_req) link; /* in h->active or h->done */
+    TAILQ_ENTRY(rl_http_req) link; /* in h->waiting, active or done */
     rl_lane_entry_t lane;          /* in its origin's lane */
+    bool https;                    /* the lane is in h->lanes[1] */
     rl_http_t *h;                  /* owning client */
-    CURL *easy;                    /* the transfer */
+    CURL *easy;                    /* the transfer; NULL until it starts */
     bool added;                    /* easy is in the multi */
     struct event *wait;            /* WAITING: the timeout, else NULL */
-    long timeout_ms;               /* total, from rl_http_request */
+    long timeout_ms;               /* of the wait, then of the transfer */
     struct curl_slist *headers;    /* request headers, owned */
+    const char *method;            /* in spec */
+    const char *url;               /* in spec */
+    const char *send;              /* request body, in spec */
+    size_t send_len;               /* its length */
     rl_http_cb cb;                 /* completion callback */
     void *arg;                     /* its argument */
     char *body;                    /* captured body, NUL-terminated */
@@ -83,6 +93,8 @@ struct rl_http_req {
     bool done;                     /* on h->done */
     bool in_callback;              /* its callback is running */
     bool refused;                  /* the guard refused an address */
+    bool not_sent;                 /* completed without leaving us */
+    char spec[];                   /* "METHOD\0URL\0BODY" */
 };
 
 TAILQ_HEAD(s_req_list, rl_http_req);
@@ -92,14 +104,14 @@ struct rl_http {
     CURLM *multi;              /* the one multi handle */
     struct event *timer;       /* curl's single timeout */
     struct event *kick;        /* runs s_process for local completions */
-    rl_lanes_t *lanes;         /* per-origin admission */
+    rl_lanes_t *lanes[2];      /* per-origin admission: http, https */
     rl_http_addr_guard guard;  /* connect-time address filter or NULL */
     void *guard_arg;           /* its argument */
     struct s_req_list waiting; /* requests waiting in a lane */
     struct s_req_list active;  /* transfers curl is running */
     struct s_req_list done;    /* finished, waiting for their callback */
     LIST_HEAD(, s_sock) socks; /* sockets with an event */
-    size_t pending;            /* requests on active or done */
+    size_t pending;            /* requests on waiting, active or done */
     int dispatching;           /* depth of s_dispatch_done */
     bool dying;                /* destroy was called from a callback */
     CURL *pool[S_POOL_MAX];    /* idle easy handles, reset, for reuse */
@@ -335,7 +347,7 @@ s_req_free(rl_http_req_t *req)
     if (req->wait != NULL)
         event_free(req->wait);
     if (req->easy != NULL)
-        s_easy_put(req->h, req->easy);
+        s_easy_put(req->h, req->easy); /* after it left the multi */
     curl_slist_free_all(req->headers);
     free(req->body);
     free(req);
@@ -348,11 +360,14 @@ s_complete(rl_http_req_t *req)
     long status = 0;
     char *ip = NULL;
 
-    curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(req->easy, CURLINFO_PRIMARY_IP, &ip);
+    if (req->easy != NULL) {
+        curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(req->easy, CURLINFO_PRIMARY_IP, &ip);
+    }
     resp.status = status;
     resp.curl_code = (int)req->result;
     resp.timed_out = req->result == CURLE_OPERATION_TIMEDOUT;
+    resp.not_sent = req->not_sent;
     resp.error = "";
     if (req->result != CURLE_OK)
         resp.error = req->error[0] ? req->error
@@ -401,7 +416,8 @@ s_free(rl_http_t *h)
 
     assert(TAILQ_EMPTY(&h->active) && TAILQ_EMPTY(&h->done) &&
            TAILQ_EMPTY(&h->waiting));
-    rl_lanes_destroy(&h->lanes);
+    rl_lanes_destroy(&h->lanes[0]);
+    rl_lanes_destroy(&h->lanes[1]);
     if (h->kick != NULL)
         event_free(h->kick);
     while (h->npool > 0)
@@ -448,34 +464,33 @@ s_on_kick(evutil_socket_t fd, short what, void *arg)
     s_process(arg);
 }
 
-/* Completes req without curl (it never started, or cannot): it goes on
- * h->done and is called back from the loop, never from here. */
+/* Completes req without curl (it never started): it goes on h->done,
+ * not_sent, and is called back from the loop, never from here. */
 static void
 s_done_local(rl_http_req_t *req, CURLcode result, const char *why)
 {
     rl_http_t *h = req->h;
     snprintf(req->error, sizeof req->error, "%s", why);
     req->result = result;
+    req->not_sent = true;
     req->done = true;
     TAILQ_INSERT_TAIL(&h->done, req, link);
     event_active(h->kick, EV_TIMEOUT, 0);
 }
 
-/* Hands req to curl with what is left of its timeout. Returns 0, or -1
- * (req on no list) when curl refuses it. */
+static bool s_set_transfer(rl_http_req_t *req);
+
+/* Gives req an easy handle set up from its spec and hands it to curl
+ * with its whole timeout (a wait for its turn took none of it, so a
+ * timeout is the server's). Returns 0, or -1 (req on no list) when curl
+ * refuses it. */
 static int
 s_start(rl_http_req_t *req)
 {
     rl_http_t *h = req->h;
-    int64_t left = req->timeout_ms - (rl_clock_mono_us() - req->start_us) /
-                                         1000;
-    if (left <= 0) {
-        s_done_local(req, CURLE_OPERATION_TIMEDOUT,
-                     "timed out waiting for a connection to the host");
-        return 0;
-    }
-    if (curl_easy_setopt(req->easy, CURLOPT_TIMEOUT_MS, (long)left) !=
-            CURLE_OK ||
+
+    req->easy = s_easy_get(h);
+    if (req->easy == NULL || !s_set_transfer(req) ||
         curl_multi_add_handle(h->multi, req->easy) != CURLM_OK)
         return -1;
     req->added = true;
@@ -493,7 +508,7 @@ s_leave_lane(rl_http_req_t *req)
 
     if (req->lane.lane == NULL)
         return;
-    e = rl_lanes_leave(h->lanes, &req->lane);
+    e = rl_lanes_leave(h->lanes[req->https], &req->lane);
     if (e == NULL)
         return;
     next = (rl_http_req_t *)((char *)e - offsetof(rl_http_req_t, lane));
@@ -514,12 +529,32 @@ s_on_wait_timeout(evutil_socket_t fd, short what, void *arg)
     TAILQ_REMOVE(&req->h->waiting, req, link);
     s_leave_lane(req); /* waiting: admits nobody */
     s_done_local(req, CURLE_OPERATION_TIMEDOUT,
-                 "timed out waiting for a connection to the host");
+                 "timed out waiting for a turn on a connection to the "
+                 "host (not sent)");
 }
 
-/* The lane key of url: its origin, "scheme://authority". */
+/* Parks req in its lane's queue with a wait timer of its timeout. */
+static int
+s_wait(rl_http_req_t *req)
+{
+    rl_http_t *h = req->h;
+    struct timeval plain = {req->timeout_ms / 1000,
+                            (req->timeout_ms % 1000) * 1000};
+    const struct timeval *tv = event_base_init_common_timeout(h->base,
+                                                              &plain);
+
+    req->wait = evtimer_new(h->base, s_on_wait_timeout, req);
+    if (req->wait == NULL ||
+        evtimer_add(req->wait, tv != NULL ? tv : &plain) != 0)
+        return -1;
+    TAILQ_INSERT_TAIL(&h->waiting, req, link);
+    return 0;
+}
+
+/* The raw origin of a URL curl cannot parse: "scheme://authority" as
+ * written (the request fails in curl anyway). */
 static void
-s_origin(const char *url, char *key, size_t len)
+s_origin_raw(const char *url, char *key, size_t len)
 {
     const char *p = strstr(url, "://");
     size_t n = strlen(url);
@@ -532,7 +567,55 @@ s_origin(const char *url, char *key, size_t len)
     key[n] = '\0';
 }
 
+/* "scheme://host:port" from u, or -1. curl lowercases the scheme. */
+static int
+s_origin_parsed(CURLU *u, char *key, size_t len)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    int n = -1;
+
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+            CURLUE_OK) {
+        for (char *c = host; *c != '\0'; c++)
+            *c = (char)tolower((unsigned char)*c);
+        n = snprintf(key, len, "%s://%s:%s", scheme, host, port);
+    }
+    curl_free(port);
+    curl_free(host);
+    curl_free(scheme);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
 /* --- public API -------------------------------------------------------- */
+
+int
+rl_http_origin(const char *url, char *key, size_t len, bool *https)
+{
+    CURLU *u;
+    int rc = -1;
+
+    assert(url != NULL && key != NULL && len > 0 && https != NULL);
+    u = curl_url();
+    if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+        rc = s_origin_parsed(u, key, len);
+    curl_url_cleanup(u);
+    if (rc != 0)
+        s_origin_raw(url, key, len);
+    *https = strncasecmp(key, "https://", 8) == 0;
+    return rc;
+}
+
+size_t
+rl_http_origin_cap(const rl_http_opts_t *opts, bool https)
+{
+    long conns = opts != NULL ? opts->max_host_connections : 0;
+
+    if (conns <= 0)
+        return 0;
+    return https ? (size_t)conns * RL_HTTP_MAX_STREAMS : (size_t)conns;
+}
 
 rl_http_t *
 rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
@@ -552,9 +635,8 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
     h->multi = curl_multi_init();
     h->timer = evtimer_new(base, s_on_timer, h);
     h->kick = event_new(base, -1, 0, s_on_kick, h);
-    h->lanes = rl_lanes_new(opts != NULL && opts->max_host_connections > 0
-                                ? (size_t)opts->max_host_connections
-                                : 0);
+    h->lanes[0] = rl_lanes_new(rl_http_origin_cap(opts, false));
+    h->lanes[1] = rl_lanes_new(rl_http_origin_cap(opts, true));
     if (h->multi == NULL || h->timer == NULL || h->kick == NULL)
         goto fail;
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION,
@@ -563,6 +645,8 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION,
                              s_on_curl_timer);
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                             (long)RL_HTTP_MAX_STREAMS);
     if (opts != NULL && opts->max_host_connections > 0)
         ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                                  opts->max_host_connections);
@@ -616,32 +700,32 @@ s_method_has_body(const char *method)
            strcmp(method, "PATCH") == 0;
 }
 
-/* POST-style methods carry the copied body; everything but plain GET and
- * POST is sent as a custom method on top. */
+/* POST-style methods carry the body (req->spec holds it for as long as
+ * the transfer runs, so curl does not copy it); everything but plain GET
+ * and POST is sent as a custom method on top. */
 static bool
-s_set_method(CURL *easy, const char *method, const char *body,
-             size_t body_len)
+s_set_method(rl_http_req_t *req)
 {
-    bool has_body = body_len > 0 || s_method_has_body(method);
+    CURL *easy = req->easy;
+    bool has_body = req->send_len > 0 || s_method_has_body(req->method);
     bool ok = true;
 
-    if (strcmp(method, "HEAD") == 0)
+    if (strcmp(req->method, "HEAD") == 0)
         return curl_easy_setopt(easy, CURLOPT_NOBODY, 1L) == CURLE_OK;
     if (has_body) {
         ok &= !curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                                (curl_off_t)body_len);
-        ok &= !curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS,
-                                body_len > 0 ? body : "");
+                                (curl_off_t)req->send_len);
+        ok &= !curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->send);
     }
-    if (strcmp(method, has_body ? "POST" : "GET") != 0)
-        ok &= !curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(req->method, has_body ? "POST" : "GET") != 0)
+        ok &= !curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
     return ok;
 }
 
 /* Copies the caller's headers and adds an empty "Expect:" (unless one is
  * given) so curl never waits for a 100 Continue. */
 static bool
-s_set_headers(rl_http_req_t *req, const char *const *headers)
+s_copy_headers(rl_http_req_t *req, const char *const *headers)
 {
     bool has_expect = false;
     struct curl_slist *next;
@@ -660,18 +744,19 @@ s_set_headers(rl_http_req_t *req, const char *const *headers)
             return false;
         req->headers = next;
     }
-    return curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers) ==
-           CURLE_OK;
+    return true;
 }
 
 static bool
-s_set_transfer(rl_http_req_t *req, const char *url)
+s_set_transfer(rl_http_req_t *req)
 {
     CURL *e = req->easy;
-    bool ok = true;
+    bool ok = s_set_method(req);
 
     ok &= !curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-    ok &= !curl_easy_setopt(e, CURLOPT_URL, url);
+    ok &= !curl_easy_setopt(e, CURLOPT_URL, req->url);
+    ok &= !curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+    ok &= !curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     ok &= !curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     ok &= !curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     ok &= !curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -688,6 +773,26 @@ s_set_transfer(rl_http_req_t *req, const char *url)
     return ok;
 }
 
+/* A request with its method, URL and body copied into one block. */
+static rl_http_req_t *
+s_req_new(rl_http_t *h, const char *method, const char *url,
+          const char *body, size_t body_len)
+{
+    size_t mlen = strlen(method) + 1, ulen = strlen(url) + 1;
+    rl_http_req_t *req = rl_calloc(1, sizeof *req + mlen + ulen +
+                                          body_len + 1);
+    char *p = req->spec;
+
+    req->h = h;
+    req->method = memcpy(p, method, mlen);
+    req->url = memcpy(p + mlen, url, ulen);
+    req->send = p + mlen + ulen;
+    if (body_len > 0)
+        memcpy(p + mlen + ulen, body, body_len);
+    req->send_len = body_len;
+    return req;
+}
+
 rl_http_req_t *
 rl_http_request(rl_http_t *h, const char *method, const char *url,
                 const char *const *headers, const char *body,
@@ -701,35 +806,26 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
     assert(method != NULL && url != NULL);
     assert(body != NULL || body_len == 0);
     assert(timeout_ms > 0 && cb != NULL);
-    req = rl_calloc(1, sizeof *req);
-    req->h = h;
+    req = s_req_new(h, method, url, body, body_len);
     req->cb = cb;
     req->arg = arg;
     req->max_body = max_body;
     req->timeout_ms = timeout_ms;
-    req->easy = s_easy_get(h);
-    if (req->easy == NULL || !s_set_transfer(req, url) ||
-        !s_set_method(req->easy, method, body, body_len) ||
-        !s_set_headers(req, headers))
-        goto fail;
     req->start_us = rl_clock_mono_us();
-    s_origin(url, key, sizeof key);
-    if (rl_lanes_enter(h->lanes, key, &req->lane)) {
-        if (s_start(req) != 0)
-            goto fail;
-    } else {
-        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-        req->wait = evtimer_new(h->base, s_on_wait_timeout, req);
-        if (req->wait == NULL || evtimer_add(req->wait, &tv) != 0)
-            goto fail;
-        TAILQ_INSERT_TAIL(&h->waiting, req, link);
-    }
+    if (!s_copy_headers(req, headers))
+        goto fail;
+    (void)rl_http_origin(url, key, sizeof key, &req->https);
+    if (rl_lanes_enter(h->lanes[req->https], key, &req->lane)
+            ? s_start(req) != 0
+            : s_wait(req) != 0)
+        goto fail;
     h->pending++;
     return req;
 fail:
+    /* Entered active, there was nobody waiting; entered waiting, it
+     * admits nobody: either way nothing starts. */
     if (req->lane.lane != NULL)
-        rl_lanes_leave(h->lanes, &req->lane); /* it was the last active or
-                                                 waiting: nothing starts */
+        rl_lanes_leave(h->lanes[req->https], &req->lane);
     s_req_free(req);
     return NULL;
 }

@@ -3,9 +3,10 @@
  * entries of one key (a lane) are active at once, the others wait in
  * that lane's FIFO and are admitted, oldest first, as active ones leave.
  * rl_http keys its requests by origin with it, so curl never holds more
- * transfers for one host than it may connect: curl keeps the excess on
- * a list that every curl_multi_remove_handle() scans, quadratic in a
- * burst of thousands of requests.
+ * transfers for one host than it may run at once (its connections, times
+ * the HTTP/2 streams on each for https: rl_http_origin_cap): curl keeps
+ * the excess on a list that every curl_multi_remove_handle() scans,
+ * quadratic in a burst of thousands of requests.
  *
  * Entries are embedded in their owner's struct (rl_lane_entry_t); the
  * module never allocates or frees them. Lanes are made on first use and

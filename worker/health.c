@@ -38,6 +38,14 @@ s_on_probe(const rl_http_resp_t *resp, void *arg)
     probe_t *p = arg;
     worker_t *w = p->h->w;
     const rl_provider_conf_t *pc = &w->cfg->providers[p->provider];
+    if (resp->not_sent) {
+        /* It waited its turn behind this worker's own requests to the
+         * provider and never went out: that says nothing about the
+         * provider, so its last result stands. */
+        rl_log_debug("provider %s health check not sent: %s", pc->name,
+                     resp->error);
+        return;
+    }
     int up = resp->status > 0 && resp->status < 500;
     json_t *o = json_pack(
         "{s:s, s:s, s:b, s:I, s:f, s:s, s:I, s:s}", "provider", pc->name,

@@ -6,6 +6,7 @@
 #include "job_internal.h"
 
 #include <assert.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +46,34 @@ job_result_forget(job_t *j)
     j->last = NULL;
 }
 
+/* The attempt, the upstream task or the chain index changed: writes
+ * restate them until one that carried the new values is confirmed. */
+void
+job_changed(job_t *j)
+{
+    j->restate = true;
+    j->restate_changed = true;
+}
+
 void
 job_set_task(job_t *j, const char *task_id)
 {
     free(j->task_id);
     j->task_id = rl_strdup(task_id != NULL ? task_id : "");
+    job_changed(j);
 }
 
 void
 job_ref(job_t *j)
 {
     j->refs++;
+}
+
+/* Orders w->held by ref. */
+static int
+s_ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const job_t *)a)->ref, ((const job_t *)b)->ref);
 }
 
 static void
@@ -90,6 +108,7 @@ s_kill(job_t *j)
     if (j->state == JOB_DEAD)
         return;
     j->state = JOB_DEAD;
+    tdelete(j, &j->w->held, s_ref_cmp);
     if (j->req != NULL) {
         rl_http_cancel(j->w->http, j->req);
         j->req = NULL;
@@ -171,8 +190,28 @@ s_on_update(redisReply *reply, void *arg)
     job_unref(j);
 }
 
-/* The fields every write restates from memory (the lease holder's state
- * is the truth): the attempt, the upstream task, the chain index and the
+/* A write that restated the fields came back. Replies come in order, so
+ * when the last such write in the air landed and nothing changed since
+ * it was sent, Redis holds the fields and writes stop restating them; an
+ * unknown outcome (or a refusal) leaves them to the next write. */
+static void
+s_restated(job_t *j, const char *answer)
+{
+    assert(j->restating > 0);
+    if (--j->restating == 0 && !j->restate_changed && answer != NULL &&
+        strcmp(answer, "ok") == 0)
+        j->restate = false;
+}
+
+static void
+s_on_update_restated(redisReply *reply, void *arg)
+{
+    s_restated(arg, rl_redis_reply_str(reply));
+    s_on_update(reply, arg);
+}
+
+/* The fields a write restates from memory (the lease holder's state is
+ * the truth): the attempt, the upstream task, the chain index and the
  * provider. Returns the number of argv entries written (8). */
 static int
 s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
@@ -190,10 +229,11 @@ s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
     return JOB_RESTATED;
 }
 
-/* Sends job_update.lua with the restated fields, then kv. */
+/* Sends job_update.lua with kv, after the restated fields when
+ * `restate` (cb then calls s_restated). */
 static int
 s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
-              rl_redis_cb cb)
+              bool restate, rl_redis_cb cb)
 {
     char key[RL_KEY_MAX], attempt[24], idx[24];
     const char *argv[3 + JOB_RESTATED + JOB_MAX_FIELDS];
@@ -203,33 +243,40 @@ s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
     argv[argc++] = key;
     argv[argc++] = j->fence;
     argv[argc++] = history_json ? history_json : "";
-    argc += s_restate(j, attempt, idx, argv + argc);
+    if (restate)
+        argc += s_restate(j, attempt, idx, argv + argc);
     for (int i = 0; i < nkv; i++)
         argv[argc++] = kv[i];
     if (rl_redis_script(j->w->redis, "job_update", cb, j, 1, argc, argv,
                         NULL) != 0)
         return -1;
     job_ref(j);
+    if (restate) {
+        assert(j->restating < UINT16_MAX);
+        j->restating++;
+        j->restate_changed = false;
+    }
     return 0;
 }
 
 void
 job_update(job_t *j, const char *history_json, const char **kv, int nkv)
 {
-    /* A lost update is harmless: the next one restates the fields that
-     * matter for a takeover, and the terminal write is retried until its
-     * outcome is known. */
-    (void)s_update_send(j, history_json, kv, nkv, s_on_update);
+    /* A lost update is harmless: the fields that matter for a takeover
+     * are restated until a write carrying them is confirmed, and the
+     * terminal write is retried until its outcome is known. */
+    (void)s_update_send(j, history_json, kv, nkv, j->restate,
+                        j->restate ? s_on_update_restated : s_on_update);
 }
 
-static void s_record_send(job_t *j);
+static void s_record_send(job_t *j, const char *history_json);
 
 static void
 s_on_retry_record(int fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    s_record_send(arg);
+    s_record_send(arg, NULL);
 }
 
 /* Unknown outcome or Redis unreachable: the same write again shortly
@@ -248,6 +295,7 @@ s_on_record(redisReply *reply, void *arg)
 {
     job_t *j = arg;
     const char *s = rl_redis_reply_str(reply);
+    s_restated(j, s);
     if (j->state == JOB_RECORDING) {
         if (s != NULL && strcmp(s, "ok") == 0) {
             void (*then)(job_t *) = j->recorded;
@@ -264,22 +312,26 @@ s_on_record(redisReply *reply, void *arg)
     job_unref(j);
 }
 
+/* The intent write: the restated fields, and what a failover changed
+ * (restated from memory, so a retry carries them too). */
 static void
-s_record_send(job_t *j)
+s_record_send(job_t *j, const char *history_json)
 {
+    const char *kv[] = {"failover_used", j->failover_used ? "1" : "0",
+                        "phase", j->phase};
     if (j->state == JOB_RECORDING &&
-        s_update_send(j, NULL, NULL, 0, s_on_record) != 0)
+        s_update_send(j, history_json, kv, 4, true, s_on_record) != 0)
         s_record_retry(j);
 }
 
 void
-job_record(job_t *j, void (*then)(job_t *))
+job_record(job_t *j, const char *history_json, void (*then)(job_t *))
 {
     assert(j->req == NULL && then != NULL);
     j->state = JOB_RECORDING;
     j->recorded = then;
     j->retries = 0;
-    s_record_send(j);
+    s_record_send(j, history_json);
 }
 
 static void s_finish_send(job_t *j);
@@ -501,6 +553,8 @@ static void
 s_on_claim(redisReply *reply, void *arg)
 {
     job_t *j = arg;
+    if (rl_fault_drop("claim_reply"))
+        reply = NULL; /* fault tests: the claim ran, its reply is lost */
     const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
                        reply->elements > 0)
                           ? rl_redis_reply_str(reply->element[0])
@@ -534,28 +588,53 @@ s_claim_send(job_t *j)
     char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
     rl_keys_job(key, sizeof key, j->acct, j->id);
     rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    const char *argv[] = {key, wkey, j->ref, j->w->id};
-    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 4, argv,
+    /* A retry tells claim.lua that a claim of ours may have run. */
+    const char *argv[] = {key, wkey, j->ref, j->w->id,
+                          j->retries > 0 ? "1" : "0"};
+    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 5, argv,
                         NULL) == 0)
         job_ref(j);
     else
         s_kill(j); /* never claimed: the reaper puts it back */
 }
 
+/* Whether a live job of this ref is in memory. */
+static bool
+s_held(worker_t *w, const char *ref)
+{
+    job_t probe = {.ref = ref};
+    return tfind(&probe, &w->held, s_ref_cmp) != NULL;
+}
+
 void
 job_claim(worker_t *w, const char *acct, const char *job_id)
 {
+    char ref[RL_KEY_MAX];
+    if (rl_keys_ref(ref, sizeof ref, acct, job_id) != 0)
+        return; /* longer than any key: never accepted */
+    if (s_held(w, ref)) {
+        /* Dispatched again (the reaper requeued a dispatch whose claim
+         * was late) to the worker that holds it: claim.lua would answer
+         * ok with the same token, and two copies would render it. The
+         * reaper clears the dispatch entry; the broker's credit comes
+         * back. */
+        rl_log_debug("job %s: dispatched again, held here; ignored", job_id);
+        w->stats.claim_refused++;
+        links_grant(w->links);
+        return;
+    }
     size_t na = strlen(acct), ni = strlen(job_id);
     job_t *j = rl_calloc(1, sizeof *j + 2 * (na + ni) + 4);
     char *p = j->names;
     j->w = w;
     j->refs = 1;
     j->state = JOB_CLAIMING;
-    j->ref = p;
-    p += snprintf(p, na + ni + 2, "%s|%s", acct, job_id) + 1;
+    j->ref = memcpy(p, ref, na + ni + 2);
+    p += na + ni + 2;
     j->acct = memcpy(p, acct, na + 1);
     j->id = memcpy(p + na + 1, job_id, ni + 1);
-    j->task_id = rl_strdup("");
+    if (tsearch(j, &w->held, s_ref_cmp) == NULL)
+        abort(); /* tsearch's node allocation failed: out of memory */
     TAILQ_INSERT_TAIL(&w->jobs, j, link);
     w->inflight++;
     s_claim_send(j);

@@ -13,7 +13,6 @@
 #include "adapter.h"
 #include "job.h"
 
-#define JOB_ID_MAX 64
 #define JOB_MAX_TRANSIENT 5      /* tolerated consecutive poll failures */
 #define JOB_BACKOFF_CAP 4        /* backoff cap, in poll intervals */
 #define JOB_RETRY_MS 500         /* retry of a write whose outcome is unknown */
@@ -54,8 +53,15 @@ struct job {
     int attempt;                     /* submits made, all providers */
     bool claim_intent;               /* the claim recorded `attempt` as
                                         the intent of the first submit */
+    bool restate;                    /* writes restate attempt, task,
+                                        chain index and provider: Redis
+                                        may not hold them yet */
+    bool restate_changed;            /* one changed since the last write
+                                        that restated them was sent */
+    uint16_t restating;              /* such writes in the air */
     char *task_id;                   /* upstream task, "" before submit;
-                                        owned, never NULL */
+                                        owned, NULL until the claim's
+                                        reply is loaded */
     int transient;                   /* consecutive transient failures */
     int retries;                     /* of a write with unknown outcome */
     bool failover_used;
@@ -83,6 +89,7 @@ adapter_result_t *job_result(job_t *j);
 void job_result_keep(job_t *j, const adapter_result_t *r);
 void job_result_forget(job_t *j);
 void job_set_task(job_t *j, const char *task_id);
+void job_changed(job_t *j);
 bool job_past_deadline(job_t *j);
 void job_ref(job_t *j);
 void job_unref(job_t *j);
@@ -90,7 +97,11 @@ void job_drop(job_t *j, const char *why);
 void job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *));
 void job_update(job_t *j, const char *history_json, const char **kv,
                 int nkv);
-void job_record(job_t *j, void (*then)(job_t *));
+/* The submit intent: a fenced write of the restated fields, failover_used
+ * and phase, retried until its outcome is known; then(j) runs once it
+ * landed. history_json (or NULL) goes with the first send only: a retry
+ * after an unknown outcome must not append it twice. */
+void job_record(job_t *j, const char *history_json, void (*then)(job_t *));
 void job_finish(job_t *j, const char *status, const char *reason);
 const rl_model_conf_t *job_model(const job_t *j);
 const rl_provider_conf_t *job_provider(const job_t *j);

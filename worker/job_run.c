@@ -20,7 +20,7 @@
 #define JOB_MAX_RESPONSE (256 * 1024)
 #define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
 
-static void s_submit(job_t *j);
+static void s_submit(job_t *j, const char *hop);
 static void s_submit_recorded(job_t *j);
 static void s_poll(job_t *j);
 
@@ -83,6 +83,37 @@ s_schedule_poll(job_t *j, long ms)
     job_set_timer(j, ms, s_on_poll_timer);
 }
 
+static void
+s_on_resubmit(int fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_submit_recorded(arg); /* the intent of this attempt is recorded */
+}
+
+/* The request never left the worker (it waited its whole timeout for a
+ * turn on a connection to the provider, or curl could not start it):
+ * the provider saw nothing, so it is no failure of the provider's (no
+ * breaker record, no transient count, no failover) and the same step
+ * (submit, or poll) runs again a poll interval later. */
+static bool
+s_not_sent(job_t *j, const rl_http_resp_t *resp)
+{
+    long ms = job_provider(j)->poll_interval_ms;
+    if (!resp->not_sent)
+        return false;
+    j->w->stats.not_sent++;
+    rl_log_debug("job %s: request not sent (%s); again in %ld ms", j->id,
+                 resp->error, ms);
+    if (j->state == JOB_SUBMITTING) {
+        j->state = JOB_WAITING;
+        job_set_timer(j, ms, s_on_resubmit);
+    } else {
+        s_schedule_poll(j, ms); /* a result fetch: the poll leads to it */
+    }
+    return true;
+}
+
 /* Fails the job with our error class as its code and the provider's own
  * code and message passed through in the message. */
 static void
@@ -131,7 +162,7 @@ s_failover(job_t *j, const char *why)
     const char *from = job_model(j)->name;
     j->chain_idx = (size_t)next;
     j->failover_used = true;
-    job_set_task(j, "");
+    job_set_task(j, ""); /* and the chain index changed: job_changed */
     j->transient = 0;
     j->running_ms = 0;
     j->w->stats.failovers++;
@@ -145,11 +176,19 @@ s_failover(job_t *j, const char *why)
     json_object_set_new(h, "reason", json_string(reason));
     char *hist = json_dumps(h, JSON_COMPACT);
     json_decref(h);
-    const char *kv[] = {"failover_used", "1", "phase", "Queued"};
-    job_update(j, hist, kv, 4);
-    free(hist);
     snprintf(j->phase, sizeof j->phase, "Queued");
-    s_submit(j);
+    s_submit(j, hist);
+    free(hist);
+}
+
+/* A failover's record (its history entry, failover_used, the phase) on
+ * its own, when no intent write follows to carry it. */
+static void
+s_hop_alone(job_t *j, const char *hop)
+{
+    const char *kv[] = {"failover_used", "1", "phase", "Queued"};
+    if (hop != NULL)
+        job_update(j, hop, kv, 4);
 }
 
 /* Records the upstream task (restated by job_update, so should this
@@ -170,7 +209,7 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
 {
     job_t *j = arg;
     j->req = NULL;
-    if (j->state == JOB_SUBMITTING) {
+    if (j->state == JOB_SUBMITTING && !s_not_sent(j, resp)) {
         adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_submit(resp, r);
@@ -200,19 +239,37 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
     job_unref(j);
 }
 
-static void
-s_submit(job_t *j)
+/* Whether the job may still go to a provider: it is not past its
+ * maximum wait (else it is failed now, after the record of the failover
+ * `hop` that led here, if any), and the worker still holds its lease
+ * (else it is dropped: a worker paused past its lease, a zombie, must
+ * not render anything again, the job has a new owner by now). */
+static bool
+s_may_submit(job_t *j, const char *hop)
 {
+    if (hop != NULL && j->deadline_ms > 0 &&
+        rl_clock_wall_ms() >= j->deadline_ms)
+        s_hop_alone(j, hop);
     if (job_past_deadline(j))
-        return;
-    /* A worker that was paused past its lease (a zombie) must not render
-     * anything again: the job has a new owner by now. */
+        return false;
     if (!lease_ok(j->w->lease)) {
         job_drop(j, "lease not held: no upstream submit");
-        return;
+        return false;
     }
+    return true;
+}
+
+/* Submits to the job's current model; `hop` is the history entry of the
+ * failover that led here (or NULL), written with the intent (one round
+ * trip for both). */
+static void
+s_submit(job_t *j, const char *hop)
+{
+    if (!s_may_submit(j, hop)) /* before writing an intent for nothing */
+        return;
     if (!breaker_allow(s_breaker(j), j->w->cfg, rl_clock_mono_ms()) &&
         s_next_affordable(j) >= 0) {
+        s_hop_alone(j, hop); /* the next hop has a record of its own */
         adapter_result_t *r = job_result(j);
         adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED,
                              "circuit_open",
@@ -224,21 +281,28 @@ s_submit(job_t *j)
     /* Redis learns the attempt number before the provider sees it: the
      * claim did it for the first submit, a write does for the others. */
     if (j->claim_intent) {
+        s_hop_alone(j, hop);
         j->claim_intent = false;
         s_submit_recorded(j);
         return;
     }
     j->attempt++;
-    job_record(j, s_submit_recorded);
+    job_changed(j);
+    job_record(j, hop, s_submit_recorded);
 }
 
-/* The intent is recorded: the upstream submit itself. */
+/* The intent is recorded: the upstream submit itself. The checks come
+ * again, right before the request: recording took a round trip to Redis
+ * (or a not-sent submit waited a poll interval), and the lease may have
+ * run out meanwhile. */
 static void
 s_submit_recorded(job_t *j)
 {
     const adapter_t *a = s_adapter(j);
     adapter_request_t req = {0};
     adapter_job_t aj;
+    if (!s_may_submit(j, NULL))
+        return;
     j->state = JOB_SUBMITTING;
     s_adapter_job(j, &aj);
     if (a == NULL ||
@@ -383,7 +447,7 @@ s_on_result(const rl_http_resp_t *resp, void *arg)
 {
     job_t *j = arg;
     j->req = NULL;
-    if (j->state == JOB_POLLING) {
+    if (j->state == JOB_POLLING && !s_not_sent(j, resp)) {
         adapter_result_t *r = job_result(j);
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_result(resp, r);
@@ -461,7 +525,7 @@ s_on_poll(const rl_http_resp_t *resp, void *arg)
 {
     job_t *j = arg;
     j->req = NULL;
-    if (j->state == JOB_POLLING) {
+    if (j->state == JOB_POLLING && !s_not_sent(j, resp)) {
         adapter_result_t *r = &j->w->scratch;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_poll(resp, r);
@@ -522,7 +586,7 @@ job_run_start(job_t *j)
         s_schedule_poll(j, 0);
         return;
     }
-    s_submit(j);
+    s_submit(j, NULL);
 }
 
 static void

@@ -15,7 +15,7 @@
 
 /* Embedded by its user; zero it (or lateness_init) before use. */
 typedef struct {
-    uint32_t buckets[LATENESS_MAX_MS + 1]; /* polls by lateness in ms */
+    uint64_t buckets[LATENESS_MAX_MS + 1]; /* polls by lateness in ms */
     uint64_t count;                        /* polls recorded */
     int64_t max_us;                        /* the latest one */
 } lateness_t;

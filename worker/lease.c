@@ -4,6 +4,7 @@
  */
 #include "lease.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,15 +57,15 @@ s_on_renewed(redisReply *reply, void *arg)
 
 /* After a lease loss the worker goes on as a new lease owner, so that
  * nothing done under the old id (a claim still on its way) can count as
- * its own again; the old id is retired by the next renewal. A second
- * loss before that renewal keeps the first id to retire: the id in
- * between owned nothing. */
+ * its own again; the old id is retired by the next renewal. No id is
+ * waiting to be retired here: a loss needs a held lease, and the lease
+ * is held again only once a renewal landed, which retired the last id. */
 static void
 s_new_owner(lease_t *l)
 {
     worker_t *w = l->w;
-    if (l->retired[0] == '\0')
-        snprintf(l->retired, sizeof l->retired, "%s", w->id);
+    assert(l->retired[0] == '\0');
+    snprintf(l->retired, sizeof l->retired, "%s", w->id);
     l->generation++;
     snprintf(w->id, sizeof w->id, "%.*s.%u", (int)(sizeof w->id - 12),
              l->base_id, l->generation);

@@ -25,7 +25,8 @@
 #include "rl_loop.h"
 #include "worker.h"
 
-#define WORKER_HOST_CONNECTIONS 64
+#define WORKER_HOST_CONNECTIONS 64 /* per provider origin; over HTTP/2
+                                      each carries RL_HTTP_MAX_STREAMS */
 #define WORKER_WHY_LEN 300 /* a status endpoint's error */
 
 static void
@@ -68,6 +69,7 @@ s_stats(void *arg)
              "{\"inflight\":%zu,\"claimed\":%llu,\"submits\":%llu,"
              "\"polls\":%llu,\"failovers\":%llu,\"completed\":%llu,"
              "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu,"
+             "\"not_sent\":%llu,"
              "\"poll_late_p50_ms\":%ld,\"poll_late_p99_ms\":%ld,"
              "\"poll_late_max_ms\":%lld}",
              w->inflight, (unsigned long long)s->claimed,
@@ -75,7 +77,9 @@ s_stats(void *arg)
              (unsigned long long)s->failovers,
              (unsigned long long)s->completed, (unsigned long long)s->failed,
              (unsigned long long)s->stale_writes,
-             (unsigned long long)s->dropped, lateness_quantile(&w->late, 0.5),
+             (unsigned long long)s->dropped,
+             (unsigned long long)s->not_sent,
+             lateness_quantile(&w->late, 0.5),
              lateness_quantile(&w->late, 0.99),
              (long long)(w->late.max_us / 1000));
     return strdup(buf);

@@ -31,7 +31,8 @@ TAILQ_HEAD(job_list, job);
 /* Counters, logged on exit and served by the status line. */
 typedef struct {
     uint64_t claimed;          /* jobs taken */
-    uint64_t claim_refused;    /* dispatches that were not ours to take */
+    uint64_t claim_refused;    /* dispatches that were not ours to take,
+                                  or of a job held here already */
     uint64_t submits;          /* upstream submit calls */
     uint64_t polls;            /* upstream poll calls */
     uint64_t failovers;        /* provider changes */
@@ -40,6 +41,8 @@ typedef struct {
     uint64_t failed;
     uint64_t dropped;          /* jobs abandoned on a lost lease */
     uint64_t push_dropped;     /* completions not pushed (outbox covers) */
+    uint64_t not_sent;         /* provider requests that never left the
+                                  worker (waited too long for a turn) */
 } worker_stats_t;
 
 typedef struct worker {
@@ -53,6 +56,8 @@ typedef struct worker {
     lease_t *lease;            /* the batch lease on our jobs */
     rl_zsock_t *push;          /* PUSH to the deliverers */
     struct job_list jobs;      /* every job in memory */
+    void *held;                /* the live ones (not JOB_DEAD) by ref: a
+                                  tsearch(3) tree of job_t */
     size_t inflight;           /* jobs in memory, claims included */
     bool stopping;             /* SIGTERM: take no more jobs */
     breaker_t breakers[RL_CONFIG_MAX_PROVIDERS]; /* by provider index */

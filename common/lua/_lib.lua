@@ -202,6 +202,30 @@ local function recover_job(jk, ref, maxrec, reason, now)
     return false
 end
 
+-- Takes back every job still leased to worker id w (its lease expired,
+-- or it retired the id after losing the lease) with recover_job, and
+-- forgets w: its job set and its entry in rl:workers, so a late claim
+-- or renewal of w is refused. Returns the jobs requeued and the jobs
+-- failed (past maxrec).
+local function recover_worker(w, maxrec, reason, now)
+    local wk = 'rl:wjobs:' .. w
+    local requeued, failed = 0, 0
+    for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
+        local jk = job_key(ref)
+        if jk and redis.call('HGET', jk, 'owner') == w and
+            redis.call('HGET', jk, 'state') == 'leased' then
+            if recover_job(jk, ref, maxrec, reason, now) then
+                failed = failed + 1
+            else
+                requeued = requeued + 1
+            end
+        end
+    end
+    redis.call('DEL', wk)
+    redis.call('ZREM', 'rl:workers', w)
+    return requeued, failed
+end
+
 -- Records one webhook attempt and its outcome under the token of the
 -- claim it was made with (outbox_done.lua has the rules; outbox_done and
 -- outbox_done_many call this). fail_open: a delivery made while Redis

@@ -1,11 +1,18 @@
 -- claim: a worker takes a dispatched job under a new fencing token.
 -- KEYS: 1 job key, 2 rl:wjobs:<worker>
--- ARGV: 1 ref, 2 worker id
--- Reply: {"ok", fence, field, value, ...} | {"refused", reason}; a new
--- claim's fields end with claim_intent "1" when it recorded the first
+-- ARGV: 1 ref, 2 worker id, 3 "1" when the worker retries its own claim
+-- (the reply to the first was lost), else "0"
+-- Reply: {"ok", fence, field, value, ...} | {"refused", reason}; the
+-- fields end with claim_intent "1" when the claim recorded the first
 -- submit's attempt number (see below), "0" otherwise.
 -- Claiming again a job this worker already holds returns the same token,
--- so a claim whose reply was lost can simply be retried.
+-- so a claim whose reply was lost can simply be retried. Such a retry
+-- says claim_intent "1" when the job still has no upstream task: the
+-- first run of the claim found none either (only the owner sets one, and
+-- the worker submits nothing before this reply), so it recorded the
+-- intent, and nothing was submitted under that attempt number since.
+-- Any other claim by the holder (not a retry: a copy of the job the
+-- worker no longer holds) says "0", so the worker writes a new intent.
 -- A claim refused for want of a lease leaves the ref in rl:dispatched, so
 -- the reaper requeues it at its claim deadline: such a claim may come
 -- from a worker's retired owner id, late, after its dispatch entry was
@@ -13,7 +20,10 @@
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'leased' and redis.call('HGET', KEYS[1], 'owner') == ARGV[2] then
     redis.call('ZREM', 'rl:dispatched', ARGV[1])
+    local task = redis.call('HGET', KEYS[1], 'task_id')
     local h = redis.call('HGETALL', KEYS[1])
+    h[#h + 1] = 'claim_intent'
+    h[#h + 1] = (ARGV[3] == '1' and (not task or task == '')) and '1' or '0'
     table.insert(h, 1, redis.call('HGET', KEYS[1], 'fence'))
     table.insert(h, 1, 'ok')
     return h

@@ -4,10 +4,10 @@
 -- A worker that lost its lease dropped every job from memory and took a
 -- new owner id; its first renewal under the new id names the old one
 -- (ARGV 3) and retires it here: the jobs Redis still lists as the old
--- id's are recovered as the reaper recovers a dead worker's (recover_job:
--- a new fencing token, one more recovery counted, back on the queue, or
--- failed and refunded past max_recoveries), and the old id leaves
--- rl:workers, so a claim of the old id still on its way (sent on a
+-- id's are recovered as the reaper recovers a dead worker's
+-- (recover_worker: each gets a new fencing token and one more recovery
+-- counted, and goes back on the queue, or is failed and refunded past
+-- max_recoveries), and the old id leaves rl:workers, so a claim of the old id still on its way (sent on a
 -- connection that stalled) is refused. Without this a renewal landing
 -- before the reaper saw the lease expire would leave those jobs leased
 -- to nobody; without the count a job that keeps costing its workers the
@@ -17,22 +17,11 @@
 local now = now_ms()
 local old = ARGV[3]
 if old ~= '' then
-    local wk = 'rl:wjobs:' .. old
-    local n, failed = 0, 0
-    for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
-        local jk = job_key(ref)
-        if jk and redis.call('HGET', jk, 'owner') == old and
-            redis.call('HGET', jk, 'state') == 'leased' then
-            if recover_job(jk, ref, tonumber(ARGV[4]),
-                    'worker lost its lease; requeued', now) then
-                failed = failed + 1
-            end
-            n = n + 1
-        end
+    local requeued, failed = recover_worker(old, tonumber(ARGV[4]),
+        'worker lost its lease; requeued', now)
+    if requeued + failed > 0 then
+        redis.call('HINCRBY', 'rl:stats', 'released', requeued + failed)
     end
-    redis.call('DEL', wk)
-    redis.call('ZREM', 'rl:workers', old)
-    if n > 0 then redis.call('HINCRBY', 'rl:stats', 'released', n) end
     if failed > 0 then
         redis.call('HINCRBY', 'rl:stats', 'released_failed', failed)
     end

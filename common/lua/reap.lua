@@ -3,8 +3,13 @@
 -- the old worker's writes are refused). A job recovered more than
 -- max_recoveries times is failed and refunded (poison containment). Jobs
 -- at the head of the queue past their maximum wait (no worker took them:
--- none running, or all full) are failed and refunded; the queue is in
--- accept order, so the oldest are at its head.
+-- none running, or all full) are failed and refunded. The queue is
+-- mostly in accept order, but requeued jobs (recovered, or dispatched
+-- and never claimed) go to its tail behind younger ones: the sweep stops
+-- at the first queued job not yet due, so a due one behind it fails when
+-- it reaches the head (at the latest once the jobs ahead are due too) or
+-- when a worker's claim finds it due (claim.lua). Refs at the head that
+-- lead nowhere (taken or finished already, or malformed) are popped.
 -- Only one process sweeps per period: the caller must take the lock
 -- rl:lock:reaper (held for one period) or the sweep is skipped.
 -- ARGV: 1 max recoveries, 2 limit per sweep, 3 holder id, 4 period (ms)
@@ -30,31 +35,19 @@ end
 local dead = redis.call('ZRANGEBYSCORE', 'rl:workers', '-inf', now,
     'LIMIT', 0, 16)
 for _, w in ipairs(dead) do
-    local wk = 'rl:wjobs:' .. w
-    for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
-        local jk = job_key(ref)
-        if jk and redis.call('HGET', jk, 'owner') == w and
-            redis.call('HGET', jk, 'state') == 'leased' then
-            if recover_job(jk, ref, maxrec, 'worker lease expired; requeued',
-                    now) then
-                failed = failed + 1
-            else
-                recovered = recovered + 1
-            end
-        end
-    end
-    redis.call('DEL', wk)
-    redis.call('ZREM', 'rl:workers', w)
+    local r, f = recover_worker(w, maxrec, 'worker lease expired; requeued',
+        now)
+    recovered, failed = recovered + r, failed + f
 end
 local expired = 0
 for _ = 1, limit do
     local ref = redis.call('LINDEX', 'rl:queue', 0)
-    local jk = ref and job_key(ref)
-    if not jk then break end
-    local state = redis.call('HGET', jk, 'state')
+    if not ref then break end
+    local jk = job_key(ref)
+    local state = jk and redis.call('HGET', jk, 'state')
     if state == 'queued' and not expire_if_due(jk, ref, now) then break end
-    -- Expired now, or a stale ref (taken or finished already): either
-    -- way nothing is left to dispatch.
+    -- Expired now, a stale ref (taken or finished already) or a
+    -- malformed one: either way nothing is left to dispatch.
     redis.call('LPOP', 'rl:queue')
     if state == 'queued' then expired = expired + 1 end
 end

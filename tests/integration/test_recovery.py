@@ -732,6 +732,48 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
+    def test_duplicate_dispatch_to_the_holder(self):
+        # The reaper requeues a dispatched ref whose claim came late, so a
+        # ref can be queued (and dispatched) again after its claim; sent
+        # to the worker that holds the job, claim.lua's same-owner branch
+        # answers ok with the same token. The worker must take no second
+        # copy of the job: no second render, no second poller (a second
+        # copy of a job with a task resumes it and says so: resumed_at).
+        port = harness.free_port()
+        c = self.cluster(workers=1, poll_interval_ms=100, env={
+            "REELAY_HEALTH_WORKER_STATUS_LISTEN": "127.0.0.1:%d" % port})
+        acct, key = c.create_account(50)
+        prompt = "dispatched twice [sim render_ms=2500]"
+        r = c.submit(key, video_body(prompt=prompt,
+                                     webhook_url=c.webhook_url("dup")))
+        self.assertEqual(r.status, 202, r)
+        jid = r.json()["id"]
+        ref = "%s|%s" % (acct, jid)
+        wait_for(lambda: c.job_hash(acct, jid).get("task_id"), 10,
+                 "job %s submitted upstream" % jid)
+        claimed = worker_stats(port)["claimed"]
+        c.redis.call("RPUSH", "rl:queue", ref)
+        wait_for(lambda: ref not in c.redis.lrange("rl:queue"), 5,
+                 "the duplicate ref dispatched")
+        done = wait_terminal(c, acct, jid, 15)
+        self.assertEqual(done["status"], "completed", done)
+        self.assertNotIn("resumed_at", done)
+        self.assertEqual(done.get("attempts"), "1", done)
+        self.assertEqual(done.get("fence"), "1", done)
+        self.assertEqual(len(sim_tasks(c, prompt)), 1)
+        self.assertEqual(worker_stats(port)["claimed"], claimed)
+        self.assertEqual(len(terminal_entries(done)), 1, done["history"])
+        wait_delivered_once(self, c, acct, jid)
+        # The ignored dispatch gave its credit back: the worker takes
+        # new work.
+        r = c.submit(key, video_body(prompt="after the duplicate "
+                                     "[sim render_ms=100]"))
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(wait_terminal(c, acct, r.json()["id"], 10)
+                         ["status"], "completed")
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
     def test_lost_dispatch_messages(self):
         c = self.cluster(workers=2, poll_interval_ms=100,
                          env={"REELAY_DROP_DISPATCH": "0.5"})
@@ -753,6 +795,32 @@ class Recovery(RecoveryCase):
         reaped = int(c.redis.hget("rl:stats", "reaped") or 0)
         sys.stderr.write("drop dispatch 0.5: rl:stats reaped=%d\n" % reaped)
         self.assertGreater(reaped, 0, "no dispatch was lost and requeued?")
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
+    def test_lost_claim_replies(self):
+        # Half the replies to claims are lost: the worker claims again,
+        # claim.lua's same-owner branch answers, and (the job having no
+        # upstream task yet) says the first claim's intent stands, so the
+        # first submit uses attempt 1 without another intent write.
+        c = self.cluster(workers=1, poll_interval_ms=100,
+                         env={"REELAY_DROP_CLAIM_REPLY": "0.5"})
+        acct, key = c.create_account(200)
+        ids = []
+        for i in range(12):
+            r = c.submit(key, video_body(
+                prompt="lost claim reply %d [sim render_ms=200]" % i))
+            self.assertEqual(r.status, 202, r)
+            ids.append(r.json()["id"])
+        for j in ids:
+            done = wait_terminal(c, acct, j, 30)
+            self.assertEqual(done["status"], "completed", done)
+            self.assertEqual(done.get("attempts"), "1", done)
+            self.assertEqual(done.get("fence"), "1", done)
+            self.assertEqual(len(debits(c, acct, j)), 1)
+        for i in range(12):
+            ts = sim_tasks(c, "lost claim reply %d " % i)
+            self.assertEqual(len(ts), 1, ts)
         audit_ok(self, c)
         self.assert_alive(c.procs)
 

@@ -98,6 +98,19 @@ class MaxWaitUnclaimed(FailoverAsserts, harness.ClusterTestCase):
         self.assertEqual(rc, 0, out)
 
 
+    def test_b_malformed_head_ref_does_not_block(self):
+        # A malformed ref at the head of the queue is popped like a stale
+        # one, so the sweep still reaches (and fails) the job behind it.
+        c = self.c
+        c.redis.call("LPUSH", "rl:queue", "no-bar-in-this-ref")
+        acct, key, jid, tag = self.run_job("[sim render_ms=100]")
+        c.redis.call("LPUSH", "rl:queue", "also|")
+        o = c.outcome(acct, key, jid, tag, timeout=MAX_WAIT_S + 10)
+        self.assertEqual(o["job"]["status"], "failed", o["job"])
+        self.assertEqual(o["hash"]["error_code"], "timeout", o["hash"])
+        self.assertEqual(c.redis.lrange("rl:queue"), [])
+
+
 class Hangs(FailoverAsserts, harness.ClusterTestCase):
     CLUSTER = dict(workers=1, deliverers=1, poll_interval_ms=100, env={
         "REELAY_HEALTH_BREAKER_FAILURES": "100",

@@ -51,6 +51,7 @@ typedef struct {
     long status;
     int curl_code;
     bool timed_out;
+    bool not_sent;
     bool truncated;
     bool refused;
     char body[256];
@@ -199,6 +200,7 @@ s_record(const rl_http_resp_t *resp, void *arg)
     r->status = resp->status;
     r->curl_code = resp->curl_code;
     r->timed_out = resp->timed_out;
+    r->not_sent = resp->not_sent;
     r->truncated = resp->truncated;
     r->refused = resp->refused;
     r->body_len = resp->body_len;
@@ -346,6 +348,7 @@ test_timeout(void **state)
     assert_int_equal(r.calls, 1);
     assert_int_equal(f->n_held, 1);
     assert_true(r.timed_out);
+    assert_false(r.not_sent); /* it reached the server */
     assert_int_equal(r.status, 0);
     assert_int_not_equal(r.curl_code, 0);
     assert_string_not_equal(r.error, "");
@@ -374,10 +377,12 @@ test_host_cap_queues(void **state)
     s_run_until(f, &f->n_held, 2, T_WAIT_MS);
     s_run_until(f, NULL, 0, 100);
     assert_int_equal(f->n_held, 2); /* only two reached the server */
-    /* The /echo behind them never gets a turn: it times out waiting. */
+    /* The /echo behind them never gets a turn: it times out waiting,
+     * and says it was never sent. */
     s_run_until(f, &late.calls, 1, T_WAIT_MS);
     assert_int_equal(late.calls, 1);
     assert_true(late.timed_out);
+    assert_true(late.not_sent);
     assert_int_equal(late.status, 0);
     assert_true(late.total_ms >= 250.0 && late.total_ms < 2000.0);
     assert_int_equal(f->hits, 2);
@@ -393,6 +398,89 @@ test_host_cap_queues(void **state)
     assert_int_equal(f->n_held, 2);
     assert_int_equal(f->hits, 4);
     assert_int_equal(rl_http_pending(f->client), 2);
+}
+
+/* The lane cap: connections for http, connections x HTTP/2 streams for
+ * https (curl multiplexes over TLS), none without a connection limit. */
+static void
+test_origin_cap(void **state)
+{
+    rl_http_opts_t opts = {.max_host_connections = 64};
+
+    (void)state;
+    assert_int_equal(rl_http_origin_cap(&opts, false), 64);
+    assert_int_equal(rl_http_origin_cap(&opts, true),
+                     64 * RL_HTTP_MAX_STREAMS);
+    opts.max_host_connections = 0;
+    assert_int_equal(rl_http_origin_cap(&opts, true), 0);
+    assert_int_equal(rl_http_origin_cap(NULL, false), 0);
+}
+
+/* A request that waited for its turn still gets its whole timeout once
+ * it starts: the time in the queue is not the server's. */
+static void
+test_wait_keeps_timeout(void **state)
+{
+    fixture_t *f = *state;
+    rl_http_opts_t opts = {.max_host_connections = 1};
+    result_t first = {0};
+    result_t second = {0};
+
+    rl_http_destroy(&f->client);
+    f->client = rl_http_new(f->base, &opts);
+    assert_non_null(f->client);
+    assert_non_null(s_get(f, "/hang", 300, T_MAX_BODY, &first));
+    assert_non_null(s_get(f, "/hang", 400, T_MAX_BODY, &second));
+    s_run_until(f, &second.calls, 1, T_WAIT_MS);
+    assert_int_equal(first.calls, 1);
+    assert_true(first.timed_out);
+    assert_false(first.not_sent);
+    /* Admitted after ~300 ms of waiting, then 400 ms of its own. */
+    assert_int_equal(second.calls, 1);
+    assert_true(second.timed_out);
+    assert_false(second.not_sent);
+    assert_int_equal(f->n_held, 2);
+    assert_true(second.total_ms >= 650.0 && second.total_ms < 3000.0);
+}
+
+static void
+s_assert_origin(const char *url, int rc, const char *key, bool https)
+{
+    char got[128];
+    bool tls = !https;
+
+    assert_int_equal(rl_http_origin(url, got, sizeof got, &tls), rc);
+    assert_string_equal(got, key);
+    assert_true(tls == https);
+}
+
+/* Every spelling of one origin gets one lane key. */
+static void
+test_origin(void **state)
+{
+    char small[12];
+    bool tls;
+
+    (void)state;
+    s_assert_origin("https://api.x.com/v1/a?b=c", 0, "https://api.x.com:443",
+                    true);
+    s_assert_origin("HTTPS://User:pw@API.X.com/v1", 0,
+                    "https://api.x.com:443", true);
+    s_assert_origin("https://api.x.com:443", 0, "https://api.x.com:443",
+                    true);
+    s_assert_origin("http://Ex.com#frag", 0, "http://ex.com:80", false);
+    s_assert_origin("http://127.0.0.1:8090/t", 0, "http://127.0.0.1:8090",
+                    false);
+    s_assert_origin("http://[::1]:8080/a", 0, "http://[::1]:8080", false);
+    /* Unparsable: the authority as written; curl will refuse it. */
+    s_assert_origin("http://ex.com:99999/x", -1, "http://ex.com:99999",
+                    false);
+    s_assert_origin("nonsense", -1, "nonsense", false);
+    /* Too long for the buffer: cut, never overrun. */
+    assert_int_equal(rl_http_origin("https://api.x.com/", small,
+                                    sizeof small, &tls), -1);
+    assert_string_equal(small, "https://api");
+    assert_true(tls);
 }
 
 static int
@@ -634,6 +722,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_timeout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_host_cap_queues, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_wait_keeps_timeout, s_setup,
+                                        s_teardown),
+        cmocka_unit_test(test_origin_cap),
+        cmocka_unit_test(test_origin),
         cmocka_unit_test_setup_teardown(test_connection_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cancel, s_setup, s_teardown),

@@ -52,6 +52,23 @@ test_overflow_bucket(void **state)
     assert_int_equal(l.max_us, (int64_t)(LATENESS_MAX_MS + 5000) * 1000);
 }
 
+/* A bucket holds more than 2^32 polls (five days of 10 000 on-time
+ * polls a second) without wrapping. */
+static void
+test_bucket_past_32_bits(void **state)
+{
+    (void)state;
+    static lateness_t l;
+    lateness_init(&l);
+    l.buckets[0] = UINT32_MAX;
+    l.count = UINT32_MAX;
+    lateness_record(&l, 0);
+    lateness_record(&l, 3000000);
+    assert_true(l.buckets[0] == (uint64_t)UINT32_MAX + 1);
+    assert_int_equal(lateness_quantile(&l, 0.5), 0);
+    assert_int_equal(lateness_quantile(&l, 1.0), 3000);
+}
+
 int
 main(void)
 {
@@ -59,6 +76,7 @@ main(void)
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_quantiles),
         cmocka_unit_test(test_overflow_bucket),
+        cmocka_unit_test(test_bucket_past_32_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
