@@ -18,6 +18,7 @@
 #include "links.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 
@@ -362,10 +363,7 @@ static void
 s_on_finish(redisReply *reply, void *arg)
 {
     job_t *j = arg;
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
+    const char *tag = rl_redis_reply_tag(reply);
     if (j->state != JOB_DEAD) {
         if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
             /* Outcome unknown: the retry is refused as stale if the first
@@ -493,10 +491,7 @@ s_parse_chain(job_t *j, const char *chain)
 static long long
 s_num(const redisReply *r, const char *field)
 {
-    const char *v = rl_redis_reply_field(r, 2, field);
-    char *end = NULL;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    return (v && *end == '\0') ? n : 0;
+    return rl_jobview_num(rl_redis_reply_field(r, 2, field));
 }
 
 static char *
@@ -555,10 +550,7 @@ s_on_claim(redisReply *reply, void *arg)
     job_t *j = arg;
     if (rl_fault_drop("claim_reply"))
         reply = NULL; /* fault tests: the claim ran, its reply is lost */
-    const char *tag = (reply && reply->type == REDIS_REPLY_ARRAY &&
-                       reply->elements > 0)
-                          ? rl_redis_reply_str(reply->element[0])
-                          : NULL;
+    const char *tag = rl_redis_reply_tag(reply);
     if (j->state != JOB_DEAD) {
         if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
             /* claim.lua is idempotent for its owner: ask again. */

@@ -760,7 +760,7 @@ class Recovery(RecoveryCase):
         self.assertNotIn("resumed_at", done)
         self.assertEqual(done.get("attempts"), "1", done)
         self.assertEqual(done.get("fence"), "1", done)
-        self.assertEqual(len(sim_tasks(c, prompt)), 1)
+        self.assertEqual(len(c.sim_tasks(prompt)), 1)
         self.assertEqual(worker_stats(port)["claimed"], claimed)
         self.assertEqual(len(terminal_entries(done)), 1, done["history"])
         wait_delivered_once(self, c, acct, jid)
@@ -819,7 +819,7 @@ class Recovery(RecoveryCase):
             self.assertEqual(done.get("fence"), "1", done)
             self.assertEqual(len(debits(c, acct, j)), 1)
         for i in range(12):
-            ts = sim_tasks(c, "lost claim reply %d " % i)
+            ts = c.sim_tasks("lost claim reply %d " % i)
             self.assertEqual(len(ts), 1, ts)
         audit_ok(self, c)
         self.assert_alive(c.procs)
