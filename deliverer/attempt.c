@@ -199,8 +199,8 @@ s_complete(attempt_t *a, const classify_input_t *in, const char *error,
     a->req = NULL;
     TAILQ_REMOVE(&s->live, a, link);
     s->n--;
+    s->cb(d, &res, s->arg); /* res.error may point into a */
     s_free(a);
-    s->cb(d, &res, s->arg);
     free(record);
 }
 
