@@ -306,7 +306,10 @@ s_clients(deliverer_t *ctx)
     ctx->gate = hostgate_new(cfg->per_host_concurrency,
                              cfg->host_breaker_failures,
                              cfg->host_cooldown_ms);
-    hostgate_park_limits(ctx->gate, cfg->per_host_concurrency,
+    hostgate_park_limits(ctx->gate,
+                         cfg->delivery_concurrency > cfg->per_host_concurrency
+                             ? cfg->delivery_concurrency
+                             : cfg->per_host_concurrency,
                          DELIVERER_FAST_HOST_MS);
     ctx->zctx = zmq_ctx_new();
     if (ctx->zctx == NULL) {

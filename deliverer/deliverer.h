@@ -9,15 +9,18 @@
  * air, counting the slots reserved by claims still waiting for Redis.
  * Per host (hostgate.c) at most cfg->per_host_concurrency, and none
  * while the host's circuit breaker is open. A claimed delivery its busy
- * host does not admit is parked there (up to per_host_concurrency per
- * host, holding a slot, and only while the host is fast: its attempts
- * average under DELIVERER_FAST_HOST_MS; so one host holds at most
- * 2 x per_host_concurrency slots) and started when an attempt to that
- * host ends; beyond that, or when it waited DELIVERER_PARK_MAX_MS (well
- * within its claim's lease), or the host's breaker is open, it is pushed
- * back in the outbox (outbox_defer). Fail-open deliveries bypass the
- * gate. The HTTP client has no per-host cap of its own: the gate is the
- * one admission.
+ * host does not admit is parked there (holding a slot) and started when
+ * an attempt to that host ends, but only while the host is fast: its
+ * attempts average under DELIVERER_FAST_HOST_MS. A fast host may park up
+ * to every slot (its parked deliveries drain within a few of its
+ * attempts; bench/delivery.sh drains one host at ~10k/s this way, where
+ * parking only per_host_concurrency made every claim beyond that a
+ * claim-defer round trip and fell to ~800/s). A slow host, or one
+ * without an average yet, parks nothing. Beyond that, or when it waited
+ * DELIVERER_PARK_MAX_MS (well within its claim's lease), or the host's
+ * breaker is open, a delivery is pushed back in the outbox
+ * (outbox_defer). Fail-open deliveries bypass the gate. The HTTP client
+ * has no per-host cap of its own: the gate is the one admission.
  *
  * Leases: a claimed attempt must be over DELIVERER_RECORD_MARGIN_MS
  * before its claim's lease ends (outbox.h), so no other deliverer can
@@ -64,7 +67,7 @@
 #define DELIVERER_DEFER_MS 500            /* a busy host's claims wait */
 #define DELIVERER_PARK_MAX_MS (DELIVERER_LEASE_EXTRA_MS / 2) /* parked */
 #define DELIVERER_FAST_HOST_MS 250        /* a host this fast may park up
-                                             to per_host_concurrency */
+                                             to every slot */
 #define DELIVERER_PARK_SWEEP_MS 250       /* parked deliveries that waited
                                              DELIVERER_PARK_MAX_MS go back,
                                              and idle hosts are forgotten */
