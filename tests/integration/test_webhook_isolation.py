@@ -79,6 +79,38 @@ class ConcurrencyLimit(IsolationBase):
                          (PER_HOST, PER_HOST), st)
 
 
+class FastHostBacklog(IsolationBase):
+    """A backlog for one fast host is served from memory: once the host
+    has shown it is fast, the deliveries it cannot take yet wait in the
+    deliverer (parked) instead of going back to the outbox for another
+    claim. Parking only per_host_concurrency of them once sent every
+    further one back, and each job was claimed again and again."""
+    JOBS = 40
+    CLUSTER = dict(deliverers=0,
+                   env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": "64",
+                        "REELAY_WEBHOOK_PER_HOST_CONCURRENCY": str(PER_HOST)})
+
+    def test_backlog_claimed_at_most_twice_per_job(self):
+        c = self.c
+        url = c.webhook_url("backlog")
+        jobs = [self.submit(url, "backlog-%d" % i) for i in range(self.JOBS)]
+        for jid in jobs:
+            c.wait_job(self.key, jid)
+        self.assertEqual(c.redis.zcard("rl:outbox"), self.JOBS)
+        c.start_deliverer(0)
+        wait_for(lambda: all(any(d["answered"] == 200
+                                 for d in c.deliveries(j)) for j in jobs),
+                 20, "every delivery of the backlog")
+        # The first claim finds the host without a latency average, so
+        # all but PER_HOST go back once; after that they park.
+        claims = {j: int(c.job_hash(self.acct, j).get("wh_token", "0"))
+                  for j in jobs}
+        self.assertLessEqual(max(claims.values()), 2, claims)
+        for j in jobs:
+            self.assertEqual(len([d for d in c.deliveries(j)
+                                  if d["answered"] == 200]), 1, j)
+
+
 class Breaker(IsolationBase):
     CLUSTER = dict(retry_schedule="0,0.1,0.2",
                    env={"REELAY_WEBHOOK_HOST_BREAKER_FAILURES": "3",
