@@ -8,6 +8,7 @@ pkgs=(
   build-essential cmake pkg-config          # toolchain
   libzmq3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
   libmsgpack-dev libevent-dev libjansson-dev libinih-dev
+  libjemalloc-dev                           # the allocator (CMakeLists)
   libcmocka-dev                             # unit tests
   redis-server                              # the embedded default and tests
   python3                                   # integration test harness
