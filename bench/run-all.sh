@@ -3,6 +3,7 @@
 # cores) and prints each one's lines; the "bench NAME ..." summary lines
 # are also collected at the end. Every part also runs alone:
 #   bench/submit.sh [SECONDS] [CONNECTIONS]
+#   bench/accept_lua.sh [N]        (the Redis side of submit, alone)
 #   bench/e2e.sh [JOBS] [CONC]
 #   bench/inflight.sh [JOBS] [WINDOW_S]
 #   bench/delivery.sh [JOBS] [WRK_SECONDS]
@@ -13,9 +14,9 @@ cd "$(dirname "$0")/.."
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 if [ "${QUICK:-0}" = 1 ]; then
-  parts=("submit.sh 3" "e2e.sh 2000" "inflight.sh 10000 10" "delivery.sh 3000 3" "scaling.sh 3 2000")
+  parts=("submit.sh 3" "accept_lua.sh 50000" "e2e.sh 2000" "inflight.sh 10000 10" "delivery.sh 3000 3" "scaling.sh 3 2000")
 else
-  parts=("submit.sh" "e2e.sh" "inflight.sh" "delivery.sh" "scaling.sh")
+  parts=("submit.sh" "accept_lua.sh" "e2e.sh" "inflight.sh" "delivery.sh" "scaling.sh")
 fi
 for p in "${parts[@]}"; do
   echo "== bench/$p" >&2
@@ -23,4 +24,4 @@ for p in "${parts[@]}"; do
   bench/$p | tee -a "$out"
 done
 echo "== summary" >&2
-grep -E '^bench (submit_summary|e2e|inflight|delivery|scaling) ' "$out"
+grep -E '^bench (submit_summary|accept_lua|e2e|inflight|delivery|scaling) ' "$out"
