@@ -94,6 +94,7 @@ struct rl_http_req {
     bool in_callback;              /* its callback is running */
     bool refused;                  /* the guard refused an address */
     bool not_sent;                 /* completed without leaving us */
+    bool gated;                    /* the send gate held it back */
     char spec[];                   /* "METHOD\0URL\0BODY" */
 };
 
@@ -107,6 +108,8 @@ struct rl_http {
     rl_lanes_t *lanes[2];      /* per-origin admission: http, https */
     rl_http_addr_guard guard;  /* connect-time address filter or NULL */
     void *guard_arg;           /* its argument */
+    rl_http_send_gate gate;    /* pre-send check or NULL */
+    void *gate_arg;            /* its argument */
     struct s_req_list waiting; /* requests waiting in a lane */
     struct s_req_list active;  /* transfers curl is running */
     struct s_req_list done;    /* finished, waiting for their callback */
@@ -240,6 +243,24 @@ s_on_open_socket(void *clientp, curlsocktype purpose,
                   addr->protocol);
 }
 
+/* CURLOPT_PREREQFUNCTION: the last moment before the request is written
+ * to its connection, after every wait of ours and of curl's. */
+static int
+s_on_prereq(void *clientp, char *primary_ip, char *local_ip,
+            int primary_port, int local_port)
+{
+    rl_http_req_t *req = clientp;
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (req->h->gate != NULL && !req->h->gate(req->h->gate_arg)) {
+        req->gated = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
 /* --- response capture -------------------------------------------------- */
 
 static void
@@ -367,7 +388,7 @@ s_complete(rl_http_req_t *req)
     resp.status = status;
     resp.curl_code = (int)req->result;
     resp.timed_out = req->result == CURLE_OPERATION_TIMEDOUT;
-    resp.not_sent = req->not_sent;
+    resp.not_sent = req->not_sent || req->gated;
     resp.error = "";
     if (req->result != CURLE_OK)
         resp.error = req->error[0] ? req->error
@@ -693,6 +714,14 @@ rl_http_set_guard(rl_http_t *h, rl_http_addr_guard guard, void *arg)
     h->guard_arg = arg;
 }
 
+void
+rl_http_set_send_gate(rl_http_t *h, rl_http_send_gate gate, void *arg)
+{
+    assert(h != NULL);
+    h->gate = gate;
+    h->gate_arg = arg;
+}
+
 static bool
 s_method_has_body(const char *method)
 {
@@ -770,6 +799,10 @@ s_set_transfer(rl_http_req_t *req)
     ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
                             s_on_open_socket);
     ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
+    if (req->h->gate != NULL) {
+        ok &= !curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, s_on_prereq);
+        ok &= !curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
+    }
     return ok;
 }
 

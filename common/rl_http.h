@@ -26,8 +26,8 @@
  * Failure modes: a request that cannot be started returns NULL and never
  * calls back. Every other request calls back exactly once, unless it is
  * cancelled first with rl_http_cancel() or the client is destroyed. A
- * request that waited its whole timeout, or that curl refused when its
- * turn came, calls back with not_sent (and status 0): the server saw
+ * request that waited its whole timeout, that curl refused when its
+ * turn came, or that the send gate held back, calls back with not_sent (and status 0): the server saw
  * nothing of it, so callers must not count it as the server's failure.
  * SPDX-License-Identifier: MIT
  */
@@ -72,6 +72,11 @@ typedef void (*rl_http_cb)(const rl_http_resp_t *resp, void *arg);
  * guard). Return true to allow. */
 typedef bool (*rl_http_addr_guard)(const struct sockaddr *addr, void *arg);
 
+/* Decides, right before a request goes out on its connection (new or
+ * reused), whether it may still be sent. Return false to fail it
+ * not_sent: nothing of it reaches the server. */
+typedef bool (*rl_http_send_gate)(void *arg);
+
 /* Connection limits. A request beyond its origin's cap (see
  * rl_http_origin_cap) waits in that origin's lane. */
 typedef struct {
@@ -110,6 +115,12 @@ void rl_http_destroy(rl_http_t **p);
 
 /* Installs an address guard consulted before every connect. */
 void rl_http_set_guard(rl_http_t *h, rl_http_addr_guard guard, void *arg);
+
+/* Installs a send gate consulted before every request is sent (curl's
+ * pre-request callback, after any wait in a lane and in curl): the
+ * worker's lease check, so a worker that slept past its lease sends
+ * nothing it had queued before. */
+void rl_http_set_send_gate(rl_http_t *h, rl_http_send_gate gate, void *arg);
 
 /* One request. `headers` is a NULL-terminated array of "Name: value"
  * strings (copied), body may be NULL (length 0). The method, URL and

@@ -259,6 +259,21 @@ s_may_submit(job_t *j, const char *hop)
     return true;
 }
 
+/* Whether the worker may still ask the provider about the job's task (a
+ * poll, a result fetch): only while it holds its lease. A worker paused
+ * past it (a zombie) finds its poll timers due on waking, before the
+ * lease tick can tell it the lease is gone; by then the job has a new
+ * owner polling the same task, or its failover target. Drops the job
+ * otherwise. */
+static bool
+s_may_poll(job_t *j)
+{
+    if (lease_ok(j->w->lease))
+        return true;
+    job_drop(j, "lease not held: no upstream poll");
+    return false;
+}
+
 /* Submits to the job's current model; `hop` is the history entry of the
  * failover that led here (or NULL), written with the intent (one round
  * trip for both). */
@@ -467,7 +482,7 @@ s_fetch(job_t *j)
     adapter_request_t req = {0};
     adapter_job_t aj;
     char ref[ADAPTER_TASK_MAX];
-    if (job_past_deadline(j))
+    if (job_past_deadline(j) || !s_may_poll(j))
         return;
     const adapter_result_t *last = job_result(j);
     snprintf(ref, sizeof ref, "%s",
@@ -553,6 +568,8 @@ s_poll(job_t *j)
 {
     adapter_request_t req = {0};
     adapter_job_t aj;
+    if (!s_may_poll(j))
+        return;
     s_adapter_job(j, &aj);
     j->state = JOB_POLLING;
     if (s_adapter(j)->build_poll(job_provider(j), &aj, j->task_id,

@@ -85,6 +85,16 @@ s_stats(void *arg)
     return strdup(buf);
 }
 
+/* Nothing goes to a provider without a held lease: a worker paused past
+ * it may wake with requests queued (in a lane, in curl) before its lease
+ * tick can tell it the lease is gone; they fail not_sent instead. */
+static bool
+s_lease_gate(void *arg)
+{
+    worker_t *w = arg;
+    return lease_ok(w->lease);
+}
+
 /* Jobs waiting for their next poll mostly wait one of a few intervals:
  * libevent keeps such "common" timeouts in a queue, O(1) to arm, instead
  * of its heap. */
@@ -139,6 +149,7 @@ s_start(worker_t *w, int index)
     if (w->redis == NULL || w->http == NULL || completion_open(w) != 0)
         return -1;
     w->lease = lease_new(w);
+    rl_http_set_send_gate(w->http, s_lease_gate, w);
     w->health = health_new(w);
     w->links = links_new(w);
     if (w->links == NULL)

@@ -561,6 +561,9 @@ class Recovery(RecoveryCase):
                      time.monotonic() - stopped >= 2 * lease, 20,
                      "every job finished and delivered by worker 1")
             sim0 = c.sim_stats()["submits"]
+            # Every task is over, so worker 1 polls none of them again.
+            polls0 = {t["task_id"]: t["polls"]
+                      for t in c.sim_tasks("zombie ")}
             before = c.redis.snapshot()
         finally:
             os.kill(zombie.pid, signal.SIGCONT)
@@ -580,6 +583,10 @@ class Recovery(RecoveryCase):
         # task the zombie started (worker 1 resumed it).
         self.assertEqual(z1["submits"], z0["submits"], (z0, z1))
         self.assertEqual(c.sim_stats()["submits"], sim0)
+        # Nor polled: its poll timers were due when it woke, and a worker
+        # without a held lease asks the provider nothing.
+        self.assertEqual({t["task_id"]: t["polls"]
+                          for t in c.sim_tasks("zombie ")}, polls0)
         for i, j in enumerate(ids):
             ts = c.sim_tasks("zombie %d " % i)
             self.assertEqual([t["task_id"] for t in ts], [tasks0[j]], ts)

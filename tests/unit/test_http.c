@@ -578,6 +578,49 @@ test_guard(void **state)
     assert_int_equal(f->hits, 1);
 }
 
+static bool
+s_gate(void *arg)
+{
+    return *(const bool *)arg;
+}
+
+/* A request the send gate holds back leaves nothing on the wire and is
+ * reported not_sent (twice in a row: the abort leaves the client
+ * usable); once the gate opens, requests go out again. */
+static void
+test_send_gate(void **state)
+{
+    fixture_t *f = *state;
+    result_t first = {0}, held = {0}, fresh = {0}, again = {0};
+    bool open = true;
+
+    rl_http_set_send_gate(f->client, s_gate, &open);
+    assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &first));
+    s_run_until(f, &first.calls, 1, T_WAIT_MS);
+    assert_int_equal(first.status, 200);
+    assert_false(first.not_sent);
+    assert_int_equal(f->hits, 1);
+    open = false; /* the connection of the first is idle, reusable */
+    assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &held));
+    s_run_until(f, &held.calls, 1, T_WAIT_MS);
+    assert_int_equal(held.calls, 1);
+    assert_int_equal(held.status, 0);
+    assert_true(held.not_sent);
+    assert_false(held.refused);
+    assert_int_equal(f->hits, 1);
+    assert_non_null(s_get(f, "/echo?new", T_TIMEOUT_MS, T_MAX_BODY,
+                          &fresh));
+    s_run_until(f, &fresh.calls, 1, T_WAIT_MS);
+    assert_true(fresh.not_sent);
+    assert_int_equal(f->hits, 1);
+    open = true;
+    assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &again));
+    s_run_until(f, &again.calls, 1, T_WAIT_MS);
+    assert_int_equal(again.status, 200);
+    assert_false(again.not_sent);
+    assert_int_equal(f->hits, 2);
+}
+
 static void
 test_connection_reuse(void **state)
 {
@@ -714,6 +757,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_send_gate, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_post_body_and_headers, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_503_retry_after, s_setup,
