@@ -237,8 +237,11 @@ static void
 s_env_name(char *out, size_t len, const char *section, const char *key)
 {
     int n = snprintf(out, len, "REELAY_%s_%s", section, key);
-    assert(n > 0 && (size_t)n < len); /* names are length-checked */
-    (void)n;
+    if (n < 0 || (size_t)n >= len) { /* names are length-checked */
+        assert(!"environment name too long");
+        out[0] = '\0'; /* no override is looked up */
+        return;
+    }
     for (char *p = out; *p != '\0'; p++)
         *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p)
                                         : '_';

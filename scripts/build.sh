@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds reelay into build/ (or build-asan/ with --sanitize:
-# AddressSanitizer + UndefinedBehaviorSanitizer). This is the dev/test
+# AddressSanitizer + UndefinedBehaviorSanitizer; build-release/ with
+# --release). The default is the dev/test
 # build (scripts/run, scripts/test): it compiles the named crash points
 # and fault injection the recovery tests drive (REELAY_CRASH_POINTS=ON),
 # which a release build leaves off (README, Crash safety).
@@ -12,6 +13,12 @@ opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREELAY_CRASH_POINTS=ON)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   opts=(-DCMAKE_BUILD_TYPE=Debug -DREELAY_SANITIZE=ON -DREELAY_CRASH_POINTS=ON)
+elif [ "${1:-}" = "--release" ]; then
+  # What an operator builds: -O3, no crash points. scripts/test compiles
+  # it (the optimiser finds warnings, and so -Werror errors, that -O2
+  # does not).
+  dir=build-release
+  opts=(-DCMAKE_BUILD_TYPE=Release)
 fi
 cmake -S . -B "$dir" "${opts[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
