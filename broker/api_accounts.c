@@ -109,7 +109,8 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
         return;
     signup_t *s = rl_calloc(1, sizeof *s);
     s->credits = credits;
-    if (!b->has_master || rl_apikey_new(b->master, &s->key) != 0 ||
+    const uint8_t *master = broker_master(b);
+    if (master == NULL || rl_apikey_new(master, &s->key) != 0 ||
         rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) !=
             0) {
         free(s);
@@ -333,7 +334,8 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
     if (!http_key_hash(req, hash))
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
-    if (!b->has_master || rl_apikey_new(b->master, k) != 0) {
+    const uint8_t *master = broker_master(b);
+    if (master == NULL || rl_apikey_new(master, k) != 0) {
         free(k);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                         "keys cannot be created: no master key is configured");

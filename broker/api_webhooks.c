@@ -428,16 +428,17 @@ out:
 
 /* A fresh "whsec_" + base64(24 random bytes) and its sealed form. */
 static int
-s_new_secret(const broker_t *b, s_settings_t *s)
+s_new_secret(broker_t *b, s_settings_t *s)
 {
     uint8_t raw[S_SECRET_BYTES];
     char b64[S_B64_LEN];
+    const uint8_t *master = broker_master(b);
     int rc = -1;
 
-    if (b->has_master && rl_random_bytes(raw, sizeof raw) == 0 &&
+    if (master != NULL && rl_random_bytes(raw, sizeof raw) == 0 &&
         rl_base64_encode(raw, sizeof raw, b64, sizeof b64) > 0 &&
         snprintf(s->secret, sizeof s->secret, "whsec_%s", b64) > 0 &&
-        rl_aead_seal(b->master, s->secret, strlen(s->secret), s->sealed,
+        rl_aead_seal(master, s->secret, strlen(s->secret), s->sealed,
                      sizeof s->sealed) > 0)
         rc = 0;
     explicit_bzero(raw, sizeof raw);

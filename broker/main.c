@@ -18,6 +18,7 @@
 #include "reaper.h"
 #include "rl_apikey.h"
 #include "rl_cli.h"
+#include "rl_clock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 
@@ -30,16 +31,29 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(b->base);
 }
 
+const uint8_t *
+broker_master(broker_t *b)
+{
+    int64_t now = rl_clock_mono_ms();
+    if (!b->has_master &&
+        now - b->master_tried_ms >= BROKER_MASTER_RETRY_MS) {
+        b->master_tried_ms = now;
+        b->has_master = rl_apikey_master(b->cfg, b->master) == 0;
+        if (b->has_master)
+            rl_log_info("master key loaded");
+    }
+    return b->has_master ? b->master : NULL;
+}
+
 static int
 s_start(broker_t *b)
 {
     const rl_config_t *cfg = b->cfg;
-    /* Read here, not per request: a file read would block the loop. */
-    b->has_master = rl_apikey_master(cfg, b->master) == 0;
-    if (!b->has_master)
+    b->master_tried_ms = -BROKER_MASTER_RETRY_MS; /* read now */
+    if (broker_master(b) == NULL)
         rl_log_warnx("no master key ([security] master_key or "
                      "%s/master.key): sign-up, new API keys and webhook "
-                     "secrets answer 503", cfg->data_dir);
+                     "secrets answer 503 until there is one", cfg->data_dir);
     b->base = rl_loop_new();
     b->zctx = zmq_ctx_new();
     b->redis = rl_redis_new(b->base, cfg->redis_host, cfg->redis_port,

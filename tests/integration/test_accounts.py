@@ -442,6 +442,29 @@ class Accounts(harness.ClusterTestCase):
                           401)
         self.assert_error(harness.http_get(c.url("/v1/account/ledger")), 401)
 
+    # -- a master key made after the broker started --
+
+    def test_y_master_key_made_after_start(self):
+        c = self.c
+        path = os.path.join(c.tmp, "master.key")
+        self.assertFalse(os.path.exists(path))
+        self.restart_broker(REELAY_SECURITY_MASTER_KEY="")
+        try:
+            self.assert_error(self.signup(), 503, code="no_master_key")
+            # What `reelay` makes on first use, with the key every other
+            # process of the cluster has.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(c.master_key + "\n")
+            r = wait_for(lambda: (lambda r: r if r.status == 201 else None)(
+                self.signup()), 5, "a sign-up once master.key exists")
+            key = r.json()["api_key"]
+            self.assertEqual(self.get("/v1/account", key).status, 200)
+        finally:
+            self.restart_broker(REELAY_SECURITY_MASTER_KEY=None)
+            if os.path.exists(path):
+                os.unlink(path)
+
     # -- the plaintext key is never stored nor logged (runs last) --
 
     def test_z_plaintext_key_never_stored_or_logged(self):
