@@ -463,13 +463,15 @@ s_on_done_many(redisReply *reply, void *arg)
     deliverer_t *ctx = b->ctx;
     bool list = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
 
-    if (reply != NULL && !list)
-        rl_log_errorx("outbox_done_many: %s",
-                      rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
-                                                : "unexpected reply");
+    /* No reply (connection lost, timeout): every record is kept for
+     * later. An error reply (the script failed) is each record's answer,
+     * so each is counted lost, as one outbox_done of its own would be:
+     * keeping them would retry a failing batch forever. */
     for (size_t i = 0; i < b->n; i++) {
-        s_done_one(list && i < reply->elements ? reply->element[i] : NULL,
-                   b->done[i]);
+        const redisReply *one = reply;
+        if (list)
+            one = i < reply->elements ? reply->element[i] : NULL;
+        s_done_one(one, b->done[i]);
         deliverer_redis_done(ctx); /* counted since outbox_record */
     }
     free(b);
