@@ -17,7 +17,6 @@
 #include "rl_alloc.h"
 #include "rl_crypto.h"
 #include "rl_log.h"
-#include "rl_redis.h"
 
 #define S_BASE62                                                               \
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -193,7 +192,10 @@ http_body_json(broker_t *b, struct evhttp_request *req, json_t **root)
     *root = NULL;
     if (!http_body(b, req, &body, &len))
         return false;
-    *root = len ? json_loadb(body, len, 0, &jerr) : json_object();
+    /* As strict as the submission body (validate.c): a key given twice
+     * is an error, not "the last one wins". */
+    *root = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)
+                : json_object();
     if (*root == NULL) {
         api_error_t e;
         api_error_invalid(&e, "malformed_json", NULL,
