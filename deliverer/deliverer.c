@@ -43,8 +43,8 @@ deliverer_free_slots(const deliverer_t *ctx)
 /* Starts the attempt of *d (taken), admitted at its host if it has a
  * gate_host; a claim with too little lease left for an attempt gives
  * its slot back unsent and is dropped: its lease brings the entry back
- * to a claim. */
-static void
+ * to a claim. Returns whether the attempt started. */
+static bool
 s_launch(deliverer_t *ctx, delivery_t **d)
 {
     long timeout = ctx->cfg->webhook_timeout_ms;
@@ -54,7 +54,7 @@ s_launch(deliverer_t *ctx, delivery_t **d)
 
     if (left >= need) {
         attempt_start(ctx->attempts, d);
-        return;
+        return true;
     }
     ctx->stats.expired++;
     rl_log_info("job %s: %ld ms left of its claim, too little for an "
@@ -62,6 +62,7 @@ s_launch(deliverer_t *ctx, delivery_t **d)
     if ((*d)->gate_host != NULL)
         hostgate_cancel(ctx->gate, (*d)->gate_host, rl_clock_wall_ms());
     delivery_destroy(d);
+    return false;
 }
 
 void
@@ -147,7 +148,9 @@ s_unpark(deliverer_t *ctx, const char *host)
         ctx->parked--;
         if (admitted) {
             d->gate_host = rl_strdup(host);
-            s_launch(ctx, &d);
+            /* Dropped (too little of its claim left): its host slot went
+             * back, so the next parked one may have it. */
+            admitted = s_launch(ctx, &d);
         } else {
             ctx->stats.deferred++;
             outbox_defer(ctx->outbox, &d, DELIVERER_DEFER_MS);
