@@ -252,6 +252,19 @@ test_expire_drain_forget(void **state)
     hostgate_destroy(&g);
 }
 
+typedef struct {
+    int n;
+    int order[4];
+} s_order_t;
+
+static void
+s_in_order(void *item, void *arg)
+{
+    s_order_t *o = arg;
+    assert_true(o->n < 4);
+    o->order[o->n++] = *(int *)item;
+}
+
 /* Items are handed back across hosts in the order they were parked, as
  * many as waited too long and no more. */
 static void
@@ -259,7 +272,7 @@ test_expire_order(void **state)
 {
     hostgate_t *g = hostgate_new(1, 3, 1000);
     int items[3] = {0, 1, 2};
-    int seen[3] = {0, 0, 0};
+    s_order_t o = {0};
 
     (void)state;
     hostgate_park_limits(g, 4, 100);
@@ -270,14 +283,16 @@ test_expire_order(void **state)
     assert_true(hostgate_park(g, S_SLOW, &items[0], 0));
     assert_true(hostgate_park(g, S_FAST, &items[1], 10));
     assert_true(hostgate_park(g, S_SLOW, &items[2], 20));
-    assert_int_equal(hostgate_expire(g, 400, 500, s_collect, seen), 0);
-    assert_int_equal(hostgate_expire(g, 520, 500, s_collect, seen), 2);
-    assert_int_equal(seen[0] + seen[1], 2);
-    assert_int_equal(seen[2], 0); /* waited exactly 500: not too long */
+    assert_int_equal(hostgate_expire(g, 400, 500, s_in_order, &o), 0);
+    assert_int_equal(hostgate_expire(g, 520, 500, s_in_order, &o), 2);
+    assert_int_equal(o.n, 2); /* item 2 waited exactly 500: not too long */
+    assert_int_equal(o.order[0], 0);
+    assert_int_equal(o.order[1], 1);
     assert_int_equal(hostgate_parked(g, S_SLOW), 1);
     assert_int_equal(hostgate_parked(g, S_FAST), 0);
-    assert_int_equal(hostgate_expire(g, 521, 500, s_collect, seen), 1);
-    assert_int_equal(seen[2], 1);
+    assert_int_equal(hostgate_expire(g, 521, 500, s_in_order, &o), 1);
+    assert_int_equal(o.n, 3);
+    assert_int_equal(o.order[2], 2);
     hostgate_destroy(&g);
 }
 
