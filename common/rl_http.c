@@ -95,6 +95,7 @@ struct rl_http_req {
     bool refused;                  /* the guard refused an address */
     bool not_sent;                 /* completed without leaving us */
     bool gated;                    /* the send gate held it back */
+    bool cleared;                  /* the send gate let it go once */
     char spec[];                   /* "METHOD\0URL\0BODY" */
 };
 
@@ -254,11 +255,15 @@ s_on_prereq(void *clientp, char *primary_ip, char *local_ip,
     (void)local_ip;
     (void)primary_port;
     (void)local_port;
-    if (req->h->gate != NULL && !req->h->gate(req->h->gate_arg)) {
-        req->gated = true;
-        return CURL_PREREQFUNC_ABORT;
+    if (req->h->gate == NULL || req->h->gate(req->h->gate_arg)) {
+        req->cleared = true;
+        return CURL_PREREQFUNC_OK;
     }
-    return CURL_PREREQFUNC_OK;
+    /* Called again when curl retries on a new connection (a reused one
+     * died under the request): the server may have seen the first try,
+     * so only a request never let go is reported not_sent. */
+    req->gated = !req->cleared;
+    return CURL_PREREQFUNC_ABORT;
 }
 
 /* --- response capture -------------------------------------------------- */
@@ -799,10 +804,8 @@ s_set_transfer(rl_http_req_t *req)
     ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
                             s_on_open_socket);
     ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
-    if (req->h->gate != NULL) {
-        ok &= !curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, s_on_prereq);
-        ok &= !curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
-    }
+    ok &= !curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, s_on_prereq);
+    ok &= !curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
     return ok;
 }
 
