@@ -93,6 +93,10 @@ struct rl_http_req {
     bool done;                     /* on h->done */
     bool in_callback;              /* its callback is running */
     bool refused;                  /* the guard refused an address */
+    struct sockaddr_storage *refused_addr; /* what it refused (distinct,
+                                              RL_HTTP_REFUSED_MAX), or NULL */
+    size_t nrefused;               /* entries of refused_addr */
+    bool refused_more;             /* some did not fit */
     bool not_sent;                 /* completed without leaving us */
     bool gated;                    /* the send gate held it back */
     bool cleared;                  /* the send gate let it go once */
@@ -225,6 +229,28 @@ s_on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return evtimer_add(h->timer, &tv) == 0 ? 0 : -1;
 }
 
+/* Keeps addr among the addresses refused for req, once. */
+static void
+s_note_refused(rl_http_req_t *req, const struct sockaddr *addr,
+               unsigned int len)
+{
+    struct sockaddr_storage ss;
+
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, addr, len < sizeof ss ? len : sizeof ss);
+    for (size_t i = 0; i < req->nrefused; i++)
+        if (memcmp(&req->refused_addr[i], &ss, sizeof ss) == 0)
+            return;
+    if (req->nrefused == RL_HTTP_REFUSED_MAX) {
+        req->refused_more = true;
+        return;
+    }
+    if (req->refused_addr == NULL) /* only requests that meet the guard */
+        req->refused_addr =
+            rl_calloc(RL_HTTP_REFUSED_MAX, sizeof *req->refused_addr);
+    req->refused_addr[req->nrefused++] = ss;
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION: the guard sees the address actually about
  * to be connected to, after DNS, so rebinding cannot slip past it. */
 static curl_socket_t
@@ -238,6 +264,7 @@ s_on_open_socket(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     if (h->guard != NULL && !h->guard(&addr->addr, h->guard_arg)) {
         req->refused = true;
+        s_note_refused(req, &addr->addr, addr->addrlen);
         return CURL_SOCKET_BAD;
     }
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
@@ -375,6 +402,7 @@ s_req_free(rl_http_req_t *req)
     if (req->easy != NULL)
         s_easy_put(req->h, req->easy); /* after it left the multi */
     curl_slist_free_all(req->headers);
+    free(req->refused_addr);
     free(req->body);
     free(req);
 }
@@ -402,6 +430,11 @@ s_complete(rl_http_req_t *req)
     resp.body_len = req->body_len;
     resp.truncated = req->truncated;
     resp.refused = req->refused && status == 0;
+    if (resp.refused) {
+        resp.refused_addr = req->refused_addr;
+        resp.nrefused = req->nrefused;
+        resp.refused_more = req->refused_more;
+    }
     resp.retry_after = req->retry_after.present ? req->retry_after.value
                                                 : NULL;
     resp.poll_after_ms = req->poll_after.present ? req->poll_after.value

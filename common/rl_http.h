@@ -36,9 +36,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct event_base;
-struct sockaddr;
+
+/* Distinct addresses a request keeps of those its guard refused. */
+#define RL_HTTP_REFUSED_MAX 4
 
 typedef struct rl_http rl_http_t;
 typedef struct rl_http_req rl_http_req_t;
@@ -64,6 +67,11 @@ typedef struct {
     const char *primary_ip; /* the address actually connected to, or "" */
     bool refused;          /* no response, and the address guard refused
                               an address curl was about to connect to */
+    const struct sockaddr_storage *refused_addr; /* the distinct addresses
+                              the guard refused for this request, in
+                              order (nrefused of them; NULL when none) */
+    size_t nrefused;       /* entries of refused_addr */
+    bool refused_more;     /* more were refused than RL_HTTP_REFUSED_MAX */
 } rl_http_resp_t;
 
 typedef void (*rl_http_cb)(const rl_http_resp_t *resp, void *arg);

@@ -29,7 +29,6 @@ typedef struct attempt {
     rl_http_req_t *req;        /* the POST while in the air, or NULL */
     struct event *later;       /* completes a local failure from the loop */
     const char *local_error;   /* why it could not be sent, or NULL */
-    uint64_t refusals;         /* egress_refused() when the POST started */
     char refusal[EGRESS_WHY_LEN]; /* the SSRF guard's reason */
     int64_t at_ms;             /* epoch ms at start */
 } attempt_t;
@@ -37,7 +36,6 @@ typedef struct attempt {
 struct attempt_set {
     struct event_base *base;   /* borrowed loop */
     rl_http_t *http;           /* borrowed client */
-    const egress_t *egress;    /* borrowed SSRF guard, or NULL */
     const rl_config_t *cfg;    /* borrowed configuration */
     uint8_t master[RL_AEAD_KEY_LEN]; /* opens the sealed signing keys */
     attempt_done_cb cb;        /* where results go */
@@ -213,12 +211,9 @@ s_on_response(const rl_http_resp_t *resp, void *arg)
     const char *error = NULL;
 
     a->req = NULL; /* rl_http frees it after this callback */
-    if (resp->refused && a->set->egress != NULL) {
-        egress_refusal(a->set->egress, delivery_field(a->d, "webhook_url"),
-                       a->refusals, a->refusal, sizeof a->refusal);
+    if (resp->refused) {
+        egress_refusal(resp, a->refusal, sizeof a->refusal);
         error = a->refusal;
-    } else if (resp->refused) {
-        error = EGRESS_REFUSED_AT_CONNECT;
     } else if (resp->status == 0)
         error = resp->error[0] != '\0' ? resp->error : "no response";
     s_complete(a, &in, error, resp->body, resp->body_len,
@@ -276,7 +271,6 @@ s_post(attempt_t *a)
         s_fail_later(a, why);
         return;
     }
-    a->refusals = s->egress != NULL ? egress_refused(s->egress) : 0;
     a->req = rl_http_request(s->http, "POST", url, w.headers, w.body,
                              w.body_len, timeout_ms, ATTEMPT_RESPONSE_MAX,
                              s_on_response, a);
@@ -305,7 +299,6 @@ attempt_start(attempt_set_t *s, delivery_t **d)
 
 attempt_set_t *
 attempt_set_new(struct event_base *base, rl_http_t *http,
-                const egress_t *egress,
                 const rl_config_t *cfg, const uint8_t master[RL_AEAD_KEY_LEN],
                 attempt_done_cb cb, void *arg)
 {
@@ -315,7 +308,6 @@ attempt_set_new(struct event_base *base, rl_http_t *http,
     s = rl_calloc(1, sizeof *s);
     s->base = base;
     s->http = http;
-    s->egress = egress;
     s->cfg = cfg;
     memcpy(s->master, master, sizeof s->master);
     s->cb = cb;

@@ -402,8 +402,9 @@ deliverer_new(const rl_config_t *cfg, int index)
     }
     if (s_clients(ctx) != 0)
         goto fail;
-    ctx->attempts = attempt_set_new(ctx->base, ctx->http, ctx->egress, cfg,
-                                    ctx->master, s_on_attempt, ctx);
+    ctx->attempts =
+        attempt_set_new(ctx->base, ctx->http, cfg, ctx->master, s_on_attempt,
+                        ctx);
     ctx->failopen = failopen_new(ctx);
     ctx->outbox = outbox_new(ctx);
     if (ctx->outbox == NULL)

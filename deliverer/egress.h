@@ -8,13 +8,9 @@
  * `refused` (rl_http), which fails the attempt for good (classify.c);
  * every refusal is logged and counted in egress_refused().
  *
- * rl_http tells the guard the address but not the request, so the
- * attempt record's reason comes from egress_refusal(): the URL's host
- * when it is an address literal (exact), else the addresses the guard
- * refused at the URL's port since the request started, remembered among
- * the last EGRESS_RECENT refusals: both of a dual-stack name, and, should
- * another request to that port be refused at the same moment, its
- * address too.
+ * The attempt record's reason comes from egress_refusal(): the addresses
+ * rl_http kept on the refused request itself (both of a dual-stack
+ * name), so a reason never names another request's address.
  * SPDX-License-Identifier: MIT
  */
 #ifndef EGRESS_H
@@ -28,8 +24,7 @@
 #include "ssrf.h"
 
 #define EGRESS_WHY_LEN 160 /* a refusal reason, NUL included */
-#define EGRESS_RECENT 16   /* refusals remembered for egress_refusal() */
-/* The reason when the refused addresses are not known. */
+/* The reason when the refused addresses are not known or do not fit. */
 #define EGRESS_REFUSED_AT_CONNECT "address not allowed (refused at connect)"
 
 typedef struct egress egress_t;
@@ -41,21 +36,17 @@ egress_t *egress_new(rl_http_t *http, const ssrf_allow_t *allow);
 /* Frees. NULL-safe, sets *p to NULL. */
 void egress_destroy(egress_t **p);
 
-/* Connects refused by the guard since start: also the number of the
- * latest refusal, taken as `since` for egress_refusal(). */
+/* Connects refused by the guard since start. */
 uint64_t egress_refused(const egress_t *eg);
 
-/* Writes into out why a request to url that rl_http reported `refused`
- * was refused: "address not allowed: ADDR (class)[, ADDR (class)...]"
- * (see above), or EGRESS_REFUSED_AT_CONNECT when the addresses are
- * forgotten or do not fit. `since` is egress_refused() when the request
- * started. */
-void egress_refusal(const egress_t *eg, const char *url, uint64_t since,
-                    char *out, size_t out_len);
+/* Writes into out why the request of resp, which rl_http reported
+ * `refused`, was refused: "address not allowed: ADDR (class)[, ADDR
+ * (class)...][, ...]", or EGRESS_REFUSED_AT_CONNECT when resp names no
+ * address or the list does not fit out_len. Pure. */
+void egress_refusal(const rl_http_resp_t *resp, char *out, size_t out_len);
 
 /* The guard itself (exposed for tests): true when `addr` may be
- * connected to under eg's allowlist; counts, remembers and logs
- * refusals. */
+ * connected to under eg's allowlist; counts and logs refusals. */
 bool egress_guard(const struct sockaddr *addr, void *eg);
 
 #endif

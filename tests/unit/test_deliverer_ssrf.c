@@ -19,6 +19,8 @@
 #include <event2/event.h>
 
 #include "egress.h"
+#include "rl_clock.h"
+#include "rl_http.h"
 #include "ssrf.h"
 
 /* A sockaddr for an IPv4 or IPv6 text address. */
@@ -135,19 +137,6 @@ test_allowlist(void **state)
     assert_false(ssrf_allowed(&a, s_addr("127.0.0.1", &ss)));
 }
 
-/* s_addr with a port. */
-static const struct sockaddr *
-s_addr_port(const char *text, int port, struct sockaddr_storage *ss)
-{
-    const struct sockaddr *sa = s_addr(text, ss);
-
-    if (sa->sa_family == AF_INET)
-        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-    return sa;
-}
-
 /* The guard refuses what ssrf refuses, and counts it. */
 static void
 test_egress_guard(void **state)
@@ -175,61 +164,112 @@ test_egress_guard(void **state)
     event_base_free(base);
 }
 
-/* The reason of a refused connect: an address literal names itself (in
- * curl's reading of the URL), a host name the addresses refused at its
- * port since the request started, or none when they are forgotten. */
+/* The reason written from a response: its refused addresses in order,
+ * "..." when more were refused than it keeps, and the generic reason
+ * when it names none or the list does not fit. */
 static void
 test_egress_refusal(void **state)
 {
+    struct sockaddr_storage addrs[2];
+    rl_http_resp_t resp = {0};
+    char why[EGRESS_WHY_LEN];
+    char small[48]; /* the generic reason fits, the list does not */
+
+    (void)state;
+    resp.refused = true;
+    egress_refusal(&resp, why, sizeof why);
+    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
+    s_addr("10.0.0.7", &addrs[0]);
+    s_addr("fd00::7", &addrs[1]);
+    resp.refused_addr = addrs;
+    resp.nrefused = 1;
+    egress_refusal(&resp, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 10.0.0.7 (private)");
+    resp.nrefused = 2;
+    egress_refusal(&resp, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 10.0.0.7 (private), "
+                             "fd00::7 (private)");
+    resp.refused_more = true;
+    egress_refusal(&resp, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 10.0.0.7 (private), "
+                             "fd00::7 (private), ...");
+    egress_refusal(&resp, small, sizeof small);
+    assert_string_equal(small, EGRESS_REFUSED_AT_CONNECT);
+}
+
+typedef struct {
+    int calls;
+    bool refused;
+    char why[EGRESS_WHY_LEN];
+} s_seen_t;
+
+static void
+s_on_refused(const rl_http_resp_t *resp, void *arg)
+{
+    s_seen_t *seen = arg;
+
+    seen->calls++;
+    seen->refused = resp->refused;
+    egress_refusal(resp, seen->why, sizeof seen->why);
+}
+
+/* Requests refused together at the same port each name only their own
+ * addresses (never another request's: another account's webhook), in
+ * curl's reading of the URL, and no socket is opened for any. */
+static void
+test_egress_refused_requests(void **state)
+{
+    static const struct {
+        const char *url;
+        const char *why; /* NULL: the host name case below */
+    } cases[] = {
+        {"http://2852039166:9/latest",
+         "address not allowed: 169.254.169.254 (link-local)"},
+        {"http://10.1:9/hook", "address not allowed: 10.0.0.1 (private)"},
+        {"http://[::ffff:127.0.0.2]:9/x",
+         "address not allowed: ::ffff:127.0.0.2 (loopback)"},
+        {"http://localhost:9/x", NULL},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
     struct event_base *base = event_base_new();
     rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){4, 0});
-    struct sockaddr_storage ss;
-    char why[EGRESS_WHY_LEN];
+    s_seen_t seen[N];
     ssrf_allow_t none;
     egress_t *eg;
-    uint64_t since;
+    int64_t deadline;
+    int done = 0;
 
     (void)state;
     memset(&none, 0, sizeof none);
+    memset(seen, 0, sizeof seen);
     eg = egress_new(http, &none);
-    egress_refusal(eg, "http://169.254.169.254/latest", 0, why, sizeof why);
-    assert_string_equal(why,
-                        "address not allowed: 169.254.169.254 (link-local)");
-    egress_refusal(eg, "http://2852039166/latest", 0, why, sizeof why);
-    assert_string_equal(why,
-                        "address not allowed: 169.254.169.254 (link-local)");
-    egress_refusal(eg, "http://10.1/hook", 0, why, sizeof why);
-    assert_string_equal(why, "address not allowed: 10.0.0.1 (private)");
-    egress_refusal(eg, "http://[::ffff:127.0.0.2]:8080/x", 0, why,
-                   sizeof why);
-    assert_string_equal(why,
-                        "address not allowed: ::ffff:127.0.0.2 (loopback)");
-    /* A name: nothing refused yet, then one address at its port (an
-     * earlier refusal and one at another port do not count). */
-    assert_false(egress_guard(s_addr_port("10.9.9.9", 443, &ss), eg));
-    since = egress_refused(eg);
-    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
-    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
-    assert_false(egress_guard(s_addr_port("192.168.7.7", 8443, &ss), eg));
-    assert_false(egress_guard(s_addr_port("10.0.0.7", 443, &ss), eg));
-    assert_false(egress_guard(s_addr_port("10.0.0.7", 443, &ss), eg));
-    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
-    assert_string_equal(why, "address not allowed: 10.0.0.7 (private)");
-    /* Two addresses at that port (a dual-stack name): both. */
-    assert_false(egress_guard(s_addr_port("fd00::7", 443, &ss), eg));
-    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
-    assert_string_equal(why, "address not allowed: 10.0.0.7 (private), "
-                             "fd00::7 (private)");
-    /* More refusals than are remembered since: not known either. */
-    since = egress_refused(eg);
-    for (int i = 0; i <= EGRESS_RECENT; i++)
-        assert_false(egress_guard(s_addr_port("10.0.0.8", 443, &ss), eg));
-    egress_refusal(eg, "https://hooks.example/x", since, why, sizeof why);
-    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
-    egress_refusal(eg, "not a url", 0, why, sizeof why);
-    assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
-    egress_destroy(&eg);
+    for (size_t i = 0; i < N; i++)
+        assert_non_null(rl_http_request(http, "POST", cases[i].url, NULL,
+                                        "{}", 2, 5000, 1024, s_on_refused,
+                                        &seen[i]));
+    deadline = rl_clock_mono_ms() + 10000;
+    while (done < N && rl_clock_mono_ms() < deadline) {
+        event_base_loop(base, EVLOOP_ONCE);
+        done = 0;
+        for (size_t i = 0; i < N; i++)
+            done += seen[i].calls;
+    }
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(seen[i].calls, 1);
+        assert_true(seen[i].refused);
+        if (cases[i].why != NULL) {
+            assert_string_equal(seen[i].why, cases[i].why);
+            continue;
+        }
+        /* localhost: 127.0.0.1 and, where it resolves so, ::1 */
+        assert_non_null(strstr(seen[i].why, "127.0.0.1 (loopback)"));
+        assert_null(strstr(seen[i].why, "127.0.0.2"));
+        assert_null(strstr(seen[i].why, "10.0.0.1"));
+        assert_null(strstr(seen[i].why, "169.254"));
+    }
+    assert_true(egress_refused(eg) >= N);
     rl_http_destroy(&http);
+    egress_destroy(&eg);
     event_base_free(base);
 }
 
@@ -243,6 +283,7 @@ main(void)
         cmocka_unit_test(test_allowlist),
         cmocka_unit_test(test_egress_guard),
         cmocka_unit_test(test_egress_refusal),
+        cmocka_unit_test(test_egress_refused_requests),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
