@@ -47,6 +47,7 @@ accepted=$(sed -n 's/.* accepted=\([0-9]*\).*/\1/p' <<<"$fill")
 outbox_full() { [ "$(redis-cli -p "$rport" zcard rl:outbox)" -ge "$accepted" ]; }
 wait_until 150 "the outbox holding all $accepted jobs" outbox_full
 stop_pids "$wpid" "$bpid"
+redis-cli -p "$rport" config resetstat >/dev/null
 t0=$(now_ms)
 "$build/reelay-deliverer" -c deploy/reelay.ini 2>"$d/deliverer.log" & dpid=$!; pids+=("$dpid")
 c0="" r0=$(cpu_ticks "$rpid")
@@ -60,6 +61,11 @@ t1=$(now_ms)
 c1=$(cpu_ticks "$dpid") r1=$(cpu_ticks "$rpid")
 left=$(redis-cli -p "$rport" zcard rl:outbox)
 stop_pids "$dpid"
+# What Redis ran for the drain: calls and its own usec per delivery.
+redis-cli -p "$rport" info commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$jobs" '
+  /^cmdstat_/ { sub("cmdstat_", "", $1)
+    printf "bench delivery_redis cmd=%s calls_per_delivery=%.2f usec_per_delivery=%.1f\n", $1, $3 / n, $5 / n }'
+
 log="$d/nginx/logs/webhooks.log"
 read -r got ok first last < <(awk '{ n++; if ($2 == 200) ok++; if (f == "" || $1 < f) f = $1; if ($1 > l) l = $1 }
   END { printf "%d %d %s %s\n", n, ok, f, l }' "$log")

@@ -230,7 +230,8 @@ end
 -- claim it was made with (outbox_done.lua has the rules; outbox_done and
 -- outbox_done_many call this). fail_open: a delivery made while Redis
 -- could not be asked (counted in rl:stats webhooks_fail_open when it
--- delivered). Returns 'ok' | 'stale'.
+-- delivered); now: the caller's now_ms(), read once per call of its
+-- script. Returns 'ok' | 'stale'.
 --
 -- Safe to run twice, in O(1): a record is sent again only when the
 -- reply to its first send was lost, and until that one is answered its
@@ -244,32 +245,40 @@ end
 -- entry); a fail-open one (token "") would need a whole round of other
 -- deliverers' attempts between its two sends to be applied twice.
 local RECORD_REPLAY_WINDOW = 16
+local ATTEMPT_LOG_MAX = 100 -- records kept per job
 local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
-        ttl, fail_open)
-    if redis.call('EXISTS', jk) == 0 then
+        ttl, fail_open, now)
+    -- status is set on every job hash: none means the job is gone
+    local cur = redis.call('HMGET', jk, 'status', 'wh_token', 'wh_state')
+    if not cur[1] then
         return 'stale' -- never recreate a job hash from a late record
     end
     for _, rec in ipairs(redis.call('LRANGE', lk, -RECORD_REPLAY_WINDOW,
             -1)) do
         if rec == json then return 'ok' end
     end
-    if token ~= '' and redis.call('HGET', jk, 'wh_token') ~= token then
+    if token ~= '' and cur[2] ~= token then
         return 'stale'
     end
-    local now = now_ms()
     local _, a, j = job_key(ref)
-    redis.call('RPUSH', lk, json)
-    redis.call('LTRIM', lk, -100, -1)
+    if redis.call('RPUSH', lk, json) > ATTEMPT_LOG_MAX then
+        redis.call('LTRIM', lk, -ATTEMPT_LOG_MAX, -1)
+    end
     redis.call('HINCRBY', jk, 'wh_attempts', 1)
-    redis.call('HSET', jk, 'wh_last_at', now)
     if outcome ~= 'delivered' and redis.call('GET', dk) == 'delivered' then
+        redis.call('HSET', jk, 'wh_last_at', now)
         return 'ok'
     end
     if outcome == 'delivered' then
         redis.call('SET', dk, 'delivered', 'EX', tonumber(ttl))
         redis.call('ZREM', 'rl:outbox', ref)
-        redis.call('HSET', jk, 'wh_state', 'delivered')
-        redis.call('ZREM', whfail_key(a), j)
+        redis.call('HSET', jk, 'wh_last_at', now, 'wh_state', 'delivered')
+        -- listed as failed only by a failed record before this one (a
+        -- fail-open delivery racing a claimed attempt), which set that
+        -- state; a redelivery takes the job off the list itself
+        if cur[3] == 'failed' then
+            redis.call('ZREM', whfail_key(a), j)
+        end
         redis.call('HINCRBY', 'rl:stats', 'webhooks_delivered', 1)
         if fail_open then
             redis.call('HINCRBY', 'rl:stats', 'webhooks_fail_open', 1)
@@ -277,11 +286,11 @@ local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
     elseif outcome == 'retry' then
         local due = now + tonumber(delay)
         redis.call('ZADD', 'rl:outbox', 'XX', due, ref)
-        redis.call('HSET', jk, 'wh_next_at', due)
+        redis.call('HSET', jk, 'wh_last_at', now, 'wh_next_at', due)
     else
         redis.call('ZREM', 'rl:outbox', ref)
         redis.call('DEL', dk)
-        redis.call('HSET', jk, 'wh_state', 'failed')
+        redis.call('HSET', jk, 'wh_last_at', now, 'wh_state', 'failed')
         -- Failed events can be listed and recovered for the dedup window.
         redis.call('ZADD', whfail_key(a), now, j)
         redis.call('ZREMRANGEBYSCORE', whfail_key(a), '-inf',

@@ -29,12 +29,17 @@ else
     refs = redis.call('ZRANGEBYSCORE', 'rl:outbox', '-inf', now,
         'LIMIT', 0, tonumber(ARGV[1]))
 end
-local fields = {}
+-- Each job is read with one HMGET: its status and key hash, then the
+-- webhook's fields. A batch's jobs mostly share an account and a key,
+-- so their sealed key and the account's settings are read once each.
+local fields = { 'status', 'key_hash' }
 for i = 5 + nrefs, #ARGV do fields[#fields + 1] = ARGV[i] end
+local sealed_of, acct_of = {}, {}
 local out = {}
 for _, ref in ipairs(refs) do
     local jk, a, j = job_key(ref)
-    local status = jk and redis.call('HGET', jk, 'status')
+    local v = jk and redis.call('HMGET', jk, unpack(fields))
+    local status = v and v[1]
     if not status then
         redis.call('ZREM', 'rl:outbox', ref)
     else
@@ -47,15 +52,21 @@ for _, ref in ipairs(refs) do
             redis.call('ZADD', 'rl:outbox', now + tonumber(ARGV[2]), ref)
             redis.call('SET', dk, 'sending:' .. token, 'EX',
                 tonumber(ARGV[3]))
-            local h = { ref, tostring(token), sealed_key(jk) }
-            local v = redis.call('HMGET', jk, unpack(fields))
-            for i, name in ipairs(fields) do
+            local kh = v[2]
+            if kh and not sealed_of[kh] then
+                sealed_of[kh] = redis.call('HGET', 'rl:key:' .. kh,
+                    'sealed') or ''
+            end
+            local h = { ref, tostring(token), kh and sealed_of[kh] or '' }
+            for i = 3, #fields do
                 if v[i] then
-                    h[#h + 1] = name
+                    h[#h + 1] = fields[i]
                     h[#h + 1] = v[i]
                 end
             end
-            out[#out + 1] = acct_webhook_fields(a, h)
+            if not acct_of[a] then acct_of[a] = acct_webhook_fields(a, {}) end
+            for _, x in ipairs(acct_of[a]) do h[#h + 1] = x end
+            out[#out + 1] = h
         end
     end
 end

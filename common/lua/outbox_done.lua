@@ -19,4 +19,4 @@
 -- record_attempt says why the last 16 suffice) is not applied again, so
 -- a caller that lost the reply may send it again.
 return record_attempt(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3],
-    ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1')
+    ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1', now_ms())

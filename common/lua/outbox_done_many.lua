@@ -13,9 +13,10 @@
 --       fail-open ("1" | "0")
 -- Reply: one "ok" | "stale" per attempt, in order
 local out = {}
+local now = now_ms()
 for i = 1, #ARGV, 10 do
     out[#out + 1] = record_attempt(ARGV[i], ARGV[i + 1], ARGV[i + 2],
         ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7],
-        ARGV[i + 8], ARGV[i + 9] == '1')
+        ARGV[i + 8], ARGV[i + 9] == '1', now)
 end
 return out

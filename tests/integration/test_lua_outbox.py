@@ -1,0 +1,165 @@
+"""Unit tests of the webhook outbox's Redis side, run by a real Redis:
+record_attempt (common/lua/_lib.lua, behind outbox_done and
+outbox_done_many) and outbox_claim.lua, EVALed with the shared prelude as
+embed.cmake prepends it, on keys of throwaway accounts.
+
+  - a record lands once however often it is sent (its reply was lost),
+    a record under an old claim token or for a job that is gone changes
+    nothing;
+  - the attempt log keeps its last 100 records;
+  - a delivery recorded after a failed one (a fail-open delivery racing
+    a claimed attempt) takes the job off the failed list; a failed
+    record after a delivery leaves it delivered and unlisted;
+  - one claim of several jobs of one account and key hands each of them
+    the sealed key and the account's webhook settings (read once per
+    batch), and each its own fields.
+"""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+LUA = os.path.join(harness.SOURCE, "common", "lua")
+
+
+def source(name):
+    with open(os.path.join(LUA, name)) as f:
+        return f.read() + "\n"
+
+
+# record_attempt(jk, lk, dk, ref, token, outcome, delay, json, ttl,
+#                fail_open, now)
+RECORD = ("local a, j = ARGV[1], ARGV[2]\n"
+          "return record_attempt(job_key_of(a, j), dlv_key(a, j), "
+          "dedup_key(a, j, 'completed'), a .. '|' .. j, ARGV[3], ARGV[4], "
+          "'1000', ARGV[5], '604800', ARGV[6] == '1', tonumber(ARGV[7]))")
+
+
+class LuaOutbox(harness.ClusterTestCase):
+    CLUSTER = dict(brokers=1, workers=0, deliverers=0, simulator=False,
+                   receiver=False)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.r = cls.c.redis
+        cls.lib = source("_lib.lua")
+
+    def record(self, a, j, token, outcome, rec, now, fail_open=False):
+        return self.r.call("EVAL", self.lib + RECORD, "0", a, j, token,
+                           outcome, json.dumps(rec), "1" if fail_open
+                           else "0", str(now))
+
+    def new_job(self, a, j, token="1"):
+        jk = "rl:job:{%s}:%s" % (a, j)
+        self.r.call("HSET", jk, "id", j, "status", "completed",
+                    "wh_token", token, "wh_state", "pending",
+                    "key_hash", "kh_" + a)
+        self.r.call("ZADD", "rl:outbox", "0", "%s|%s" % (a, j))
+        return jk
+
+    def test_record_lands_once(self):
+        a, j = "acct_rec1", "vgen_rec1"
+        jk = self.new_job(a, j, token="3")
+        rec = {"attempt": 1, "at": 5, "outcome": "retry"}
+        for _ in range(3):  # sent again: its reply was lost
+            self.assertEqual(self.record(a, j, "3", "retry", rec, 5), "ok")
+        self.assertEqual(len(self.r.lrange("rl:dlv:{%s}:%s" % (a, j))), 1)
+        h = self.r.hgetall(jk)
+        self.assertEqual((h["wh_attempts"], h["wh_last_at"],
+                          h["wh_next_at"]), ("1", "5", "1005"))
+        self.assertEqual(self.r.zscore("rl:outbox", "%s|%s" % (a, j)),
+                         1005.0)
+
+    def test_stale_and_gone_change_nothing(self):
+        a, j = "acct_rec2", "vgen_rec2"
+        jk = self.new_job(a, j, token="4")
+        before = self.r.hgetall(jk)
+        rec = {"attempt": 1, "at": 7, "outcome": "delivered"}
+        self.assertEqual(self.record(a, j, "3", "delivered", rec, 7),
+                         "stale")
+        self.assertEqual(self.r.hgetall(jk), before)
+        self.assertEqual(self.r.lrange("rl:dlv:{%s}:%s" % (a, j)), [])
+        self.assertIsNone(self.r.call("GET",
+                                      "rl:dedup:{%s}:%s:completed" % (a, j)))
+        gone = "vgen_gone"
+        self.assertEqual(self.record(a, gone, "", "delivered", rec, 7, True),
+                         "stale")
+        self.assertEqual(self.r.call("EXISTS", "rl:job:{%s}:%s" % (a, gone),
+                                     "rl:dlv:{%s}:%s" % (a, gone)), 0)
+
+    def test_attempt_log_keeps_last_100(self):
+        a, j = "acct_rec3", "vgen_rec3"
+        self.new_job(a, j)
+        for n in range(1, 106):  # fail-open retries: no token to check
+            self.assertEqual(self.record(a, j, "", "retry",
+                                         {"attempt": n}, n, True), "ok")
+        log = [json.loads(x) for x in self.r.lrange("rl:dlv:{%s}:%s" % (a, j))]
+        self.assertEqual([x["attempt"] for x in log], list(range(6, 106)))
+        self.assertEqual(self.r.hget("rl:job:{%s}:%s" % (a, j),
+                                     "wh_attempts"), "105")
+
+    def test_delivered_after_failed_unlists(self):
+        a, j = "acct_rec4", "vgen_rec4"
+        jk = self.new_job(a, j, token="2")
+        wf = "rl:whfail:{%s}" % a
+        self.assertEqual(self.record(a, j, "2", "failed",
+                                     {"attempt": 1, "outcome": "failed"},
+                                     10), "ok")
+        self.assertEqual(self.r.zscore(wf, j), 10.0)
+        self.assertEqual(self.r.hget(jk, "wh_state"), "failed")
+        self.assertEqual(self.record(a, j, "", "delivered",
+                                     {"attempt": 1, "fail_open": True},
+                                     11, True), "ok")
+        self.assertIsNone(self.r.zscore(wf, j))
+        self.assertEqual(self.r.hget(jk, "wh_state"), "delivered")
+        self.assertEqual(self.r.call(
+            "GET", "rl:dedup:{%s}:%s:completed" % (a, j)), "delivered")
+
+    def test_failed_after_delivered_stays_delivered(self):
+        a, j = "acct_rec5", "vgen_rec5"
+        jk = self.new_job(a, j, token="2")
+        self.assertEqual(self.record(a, j, "", "delivered",
+                                     {"attempt": 1, "fail_open": True},
+                                     10, True), "ok")
+        self.assertEqual(self.record(a, j, "2", "failed",
+                                     {"attempt": 1, "outcome": "failed"},
+                                     11), "ok")
+        self.assertIsNone(self.r.zscore("rl:whfail:{%s}" % a, j))
+        h = self.r.hgetall(jk)
+        self.assertEqual((h["wh_state"], h["wh_attempts"], h["wh_last_at"]),
+                         ("delivered", "2", "11"))
+        self.assertIsNone(self.r.zscore("rl:outbox", "%s|%s" % (a, j)))
+
+    def test_claim_batch_shares_key_and_settings(self):
+        a = "acct_claim1"
+        jobs = ["vgen_c1", "vgen_c2", "vgen_c3"]
+        for n, j in enumerate(jobs):
+            self.new_job(a, j)
+            self.r.call("HSET", "rl:job:{%s}:%s" % (a, j), "prompt",
+                        "p%d" % n)
+        self.r.call("HSET", "rl:key:kh_" + a, "sealed", "SEALED")
+        self.r.call("HSET", "rl:acct:{%s}" % a, "wh_signing", "both",
+                    "wh_schedule", "[1,2]")
+        refs = ["%s|%s" % (a, j) for j in jobs]
+        out = self.r.call("EVAL", self.lib + source("outbox_claim.lua"), "0",
+                          "10", "30000", "604800", str(len(refs)), *refs,
+                          "id", "prompt", "status")
+        self.assertEqual([o[0] for o in out], refs)
+        for n, o in enumerate(out):
+            self.assertEqual(o[1], "2")  # the token, bumped by the claim
+            self.assertEqual(o[2], "SEALED")
+            fields = dict(zip(o[3::2], o[4::2]))
+            self.assertEqual(fields, {
+                "id": jobs[n], "prompt": "p%d" % n, "status": "completed",
+                "acct:wh_signing": "both", "acct:wh_schedule": "[1,2]"})
+            self.assertEqual(self.r.call(
+                "GET", "rl:dedup:{%s}:%s:completed" % (a, jobs[n])),
+                "sending:2")
+
+
+if __name__ == "__main__":
+    harness.main()
