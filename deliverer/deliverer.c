@@ -25,7 +25,7 @@
 #include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
-#define S_STATS_LEN 640       /* the /stats document */
+#define S_STATS_LEN 768       /* the /stats document */
 #define S_WHY_LEN 300         /* a status endpoint's error */
 
 size_t
@@ -65,20 +65,39 @@ s_launch(deliverer_t *ctx, delivery_t **d)
     return false;
 }
 
+/* Asks d's webhook host for a slot: HOSTGATE_OK with d->gate_host set
+ * (or none, for a URL without a host: its attempt fails by itself), else
+ * the verdict, with the wait it tells of in *wait_ms and the host in
+ * host. */
+static hostgate_verdict_t
+s_admit(deliverer_t *ctx, delivery_t *d, char host[HOSTGATE_HOST_MAX],
+        long *wait_ms)
+{
+    hostgate_verdict_t v;
+
+    *wait_ms = 0;
+    if (hostgate_key(delivery_field(d, "webhook_url"), host,
+                     HOSTGATE_HOST_MAX) != 0)
+        return HOSTGATE_OK; /* a bad URL fails in its attempt */
+    v = hostgate_acquire(ctx->gate, host, rl_clock_wall_ms(), wait_ms);
+    if (v == HOSTGATE_OK)
+        d->gate_host = rl_strdup(host);
+    return v;
+}
+
 void
 deliverer_start(deliverer_t *ctx, delivery_t **d)
 {
     char host[HOSTGATE_HOST_MAX];
+    long wait_ms;
     hostgate_verdict_t v;
-    long wait_ms = 0;
 
-    if ((*d)->fail_open ||
-        hostgate_key(delivery_field(*d, "webhook_url"), host,
-                     sizeof host) != 0) {
-        s_launch(ctx, d); /* a bad URL fails there */
+    assert(!(*d)->fail_open); /* deliverer_start_fail_open() */
+    v = s_admit(ctx, *d, host, &wait_ms);
+    if (v == HOSTGATE_OK) {
+        s_launch(ctx, d);
         return;
     }
-    v = hostgate_acquire(ctx->gate, host, rl_clock_wall_ms(), &wait_ms);
     if (v == HOSTGATE_BUSY && !ctx->stopping &&
         hostgate_park(ctx->gate, host, *d, rl_clock_wall_ms())) {
         ctx->parked++;
@@ -86,17 +105,27 @@ deliverer_start(deliverer_t *ctx, delivery_t **d)
         *d = NULL;
         return;
     }
+    ctx->stats.deferred++;
+    rl_log_debug("job %s: host %s %s, deferred", (*d)->job, host,
+                 hostgate_verdict_name(v));
+    outbox_defer(ctx->outbox, d, wait_ms > DELIVERER_DEFER_MS
+                                     ? wait_ms
+                                     : DELIVERER_DEFER_MS);
+}
+
+bool
+deliverer_start_fail_open(deliverer_t *ctx, delivery_t **d, long *wait_ms)
+{
+    char host[HOSTGATE_HOST_MAX];
+    hostgate_verdict_t v = s_admit(ctx, *d, host, wait_ms);
+
     if (v != HOSTGATE_OK) {
-        ctx->stats.deferred++;
-        rl_log_debug("job %s: host %s %s, deferred", (*d)->job, host,
-                     hostgate_verdict_name(v));
-        outbox_defer(ctx->outbox, d, wait_ms > DELIVERER_DEFER_MS
-                                         ? wait_ms
-                                         : DELIVERER_DEFER_MS);
-        return;
+        rl_log_debug("job %s: host %s %s, fail-open attempt waits",
+                     (*d)->job, host, hostgate_verdict_name(v));
+        return false;
     }
-    (*d)->gate_host = rl_strdup(host);
     s_launch(ctx, d);
+    return true;
 }
 
 void
@@ -278,10 +307,10 @@ static int
 s_clients(deliverer_t *ctx)
 {
     const rl_config_t *cfg = ctx->cfg;
-    /* hostgate.c is the one per-host admission: what it admits starts
-     * at once, so rl_http gets no per-host cap of its own (0: none, no
-     * lane queue, no curl pending list). Fail-open deliveries bypass the
-     * gate; delivery_concurrency still bounds them. */
+    /* hostgate.c is the one per-host admission, of claimed and
+     * fail-open deliveries alike: what it admits starts at once, so
+     * rl_http gets no per-host cap of its own (0: none, no lane queue,
+     * no curl pending list). */
     rl_http_opts_t opts = {0, 0};
     ssrf_allow_t allow;
     char why[128];
@@ -341,7 +370,8 @@ s_stats(void *arg)
              "{\"inflight\":%zu,\"parked\":%zu,\"delivered\":%llu,"
              "\"retried\":%llu,\"failed\":%llu,\"stale\":%llu,"
              "\"fail_open\":%llu,\"fail_open_kept\":%zu,"
-             "\"fail_open_dropped\":%llu,\"records_lost\":%llu,"
+             "\"fail_open_dropped\":%llu,\"fail_open_waits\":%llu,"
+             "\"records_lost\":%llu,"
              "\"bad_messages\":%llu,\"bad_claims\":%llu,"
              "\"deferred\":%llu,\"expired\":%llu}",
              attempt_inflight(ctx->attempts), ctx->parked,
@@ -351,6 +381,7 @@ s_stats(void *arg)
              (unsigned long long)st->fail_open,
              failopen_records(ctx->failopen),
              (unsigned long long)st->fail_open_dropped,
+             (unsigned long long)st->fail_open_waits,
              (unsigned long long)st->records_lost,
              (unsigned long long)st->bad_messages,
              (unsigned long long)st->bad_claims,
@@ -425,7 +456,8 @@ deliverer_run(deliverer_t *ctx)
     const deliverer_stats_t *st = &ctx->stats;
 
     rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
-                "stale %llu, fail-open %llu (dropped %llu), records lost "
+                "stale %llu, fail-open %llu (dropped %llu, waited %llu), "
+                "records lost "
                 "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
                 "parked %llu, expired %llu, connects refused %llu",
                 (unsigned long long)st->delivered,
@@ -434,6 +466,7 @@ deliverer_run(deliverer_t *ctx)
                 (unsigned long long)st->stale,
                 (unsigned long long)st->fail_open,
                 (unsigned long long)st->fail_open_dropped,
+                (unsigned long long)st->fail_open_waits,
                 (unsigned long long)st->records_lost,
                 (unsigned long long)st->bad_messages,
                 (unsigned long long)st->bad_claims,

@@ -95,6 +95,7 @@ typedef struct {
     uint64_t stale;         /* records refused: a newer claim exists */
     uint64_t fail_open;     /* completions delivered without Redis */
     uint64_t fail_open_dropped; /* left to the outbox: list full */
+    uint64_t fail_open_waits; /* fail-open attempts a host made wait */
     uint64_t records_lost;  /* attempt records never written */
     uint64_t bad_messages;  /* malformed or unexpected ZMQ messages */
     uint64_t bad_claims;    /* malformed outbox_claim entries */
@@ -152,6 +153,13 @@ size_t deliverer_free_slots(const deliverer_t *ctx);
  * it; a claimed delivery the host does not admit is pushed back in the
  * outbox instead. */
 void deliverer_start(deliverer_t *ctx, delivery_t **d);
+
+/* Starts the attempt of fail-open *d (taken, *d set to NULL) when its
+ * host admits it and returns true; else returns false, *d kept, with the
+ * wait the host asks for (its breaker's cool-down) in *wait_ms, 0 when
+ * it is only busy: nothing is parked or deferred without Redis. */
+bool deliverer_start_fail_open(deliverer_t *ctx, delivery_t **d,
+                               long *wait_ms);
 
 /* Called whenever delivery slots may have freed up: queued completions
  * get their turn. */

@@ -237,18 +237,26 @@ s_arm(s_entry_t *e, long ms)
     evtimer_add(e->timer, &tv);
 }
 
-/* Starts the waiting attempt when a slot is free, else waits a little. */
+/* Starts the waiting attempt when a slot is free and its host admits
+ * it (per-host cap and breaker, as for claimed deliveries), else waits a
+ * little, or for the host's cool-down. */
 static void
 s_try_start(s_entry_t *e)
 {
     deliverer_t *ctx = e->fo->ctx;
+    long wait_ms = 0;
 
     if (deliverer_free_slots(ctx) == 0) {
         s_arm(e, FAILOPEN_SLOT_WAIT_MS);
         return;
     }
     e->in_air = true;
-    deliverer_start(ctx, &e->d);
+    if (!deliverer_start_fail_open(ctx, &e->d, &wait_ms)) {
+        e->in_air = false;
+        ctx->stats.fail_open_waits++;
+        s_arm(e, wait_ms > FAILOPEN_SLOT_WAIT_MS ? wait_ms
+                                                  : FAILOPEN_SLOT_WAIT_MS);
+    }
 }
 
 /* The next attempt is due. Once Redis has taken every record (so it

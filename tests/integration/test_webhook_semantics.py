@@ -13,6 +13,7 @@ schedule are test_webhook_retry.py.
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -214,7 +215,7 @@ class FailOpen(SemanticsCase):
         self.assertIn("job %s: Redis unavailable; delivering fail-open" % b,
                       log_text(dlv))
         self.assertEqual(dlv.stop(grace=10), 0)
-        self.assertIn("fail-open 1 (dropped 0)", log_text(dlv))
+        self.assertIn("fail-open 1 (dropped 0, waited ", log_text(dlv))
 
     def test_redis_stopped_during_delivery(self):
         c = self.cluster(**self.KNOBS)
@@ -300,6 +301,79 @@ class FailOpen(SemanticsCase):
         finally:
             os.kill(c.redis_proc.pid, signal.SIGCONT)
         self.check_after(c, acct, a, b)
+
+
+class FailOpenHostCap(SemanticsCase):
+    """Fail-open deliveries keep to the per-host limit: two slots, one
+    attempt per host. A and A2 hang at two receivers and hold both slots
+    while B's and C's COMPLETIONs (both to the first receiver) wait in
+    the deliverer; Redis goes away. When A and A2 time out two slots are
+    free, but the first receiver takes one attempt at a time: the first
+    of B and C hangs there, and the other waits for it (before, it went
+    out at once beside it)."""
+
+    TIMEOUT_MS = 3000
+    KNOBS = dict(deliverers=1, retry_schedule="0,0.3,0.6",
+                 webhook_timeout_ms=TIMEOUT_MS,
+                 env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": "2",
+                      "REELAY_WEBHOOK_PER_HOST_CONCURRENCY": "1",
+                      "REELAY_WEBHOOK_HOST_BREAKER_FAILURES": "1000",
+                      "REELAY_REDIS_COMMAND_TIMEOUT_MS": "400",
+                      "REELAY_REDIS_RECONNECT_MAX_MS": "300"})
+
+    def held(self, base):
+        return harness.http_get(base + "/_health").json()["held"]
+
+    def test_fail_open_waits_for_busy_host(self):
+        c = self.cluster(**self.KNOBS)
+        acct, key = c.create_account(50)
+        other = c.start_extra_receiver(name="receiver-other")
+        c.receiver_control({"hang_next": 1})
+        c.receiver_control({"hang_next": 1}, other)
+        a = self.submit(c, key, "a")
+        r = c.submit(key, video_body(prompt="semantics a2 [sim render_ms=100]",
+                                     webhook_url=other + "/webhooks/a2"))
+        self.assertEqual(r.status, 202, r)
+        wait_for(lambda: self.held(c.rcv_url) == 1 and self.held(other) == 1,
+                 15, "A and A2 held: both slots taken")
+        b = self.submit(c, key, "b")
+        cc = self.submit(c, key, "c")
+        for j in (b, cc):
+            wait_for(lambda: c.job_hash(acct, j).get("status") ==
+                     "completed", 15, "job %s completed" % j)
+        c.receiver_control({"hang_next": 1})  # the first of B and C
+        self.stop_redis(c)
+        self.assertEqual((c.deliveries(b), c.deliveries(cc)), ([], []))
+
+        def tries():
+            return len(c.deliveries(b)) + len(c.deliveries(cc))
+        wait_for(lambda: tries() == 1 and self.held(c.rcv_url) == 1,
+                 self.TIMEOUT_MS / 1000.0 + 10,
+                 "the first fail-open attempt held at the first receiver")
+        first, second = (b, cc) if c.deliveries(b) else (cc, b)
+        # A2's slot is free, but the host is busy: the second waits.
+        holds_for(lambda: tries() == 1, 1.5,
+                  "no second attempt at the busy host")
+        wait_for(lambda: ok_count(c, second) == 1,
+                 self.TIMEOUT_MS / 1000.0 + 10,
+                 "the second delivered once the first timed out")
+        t_first = c.deliveries(first)[0]["at_ms"]
+        t_second = c.deliveries(second)[0]["at_ms"]
+        self.assertGreaterEqual(t_second - t_first, self.TIMEOUT_MS * 0.9)
+        c.start_redis()
+        for j in (a, b, cc):
+            self.wait_done(c, acct, j, timeout=20)
+        holds_for(lambda: ok_count(c, b) == 1 and ok_count(c, cc) == 1, 1.0,
+                  "one 2xx each for B and C")
+        dlv = c.deliverers[0]
+        self.assertEqual(dlv.stop(grace=10), 0)
+        m = re.search(r"fail-open (\d+) \(dropped 0, waited (\d+)\)",
+                      log_text(dlv))
+        self.assertIsNotNone(m, log_text(dlv)[-2000:])
+        self.assertGreaterEqual(int(m.group(1)), 2)
+        self.assertGreaterEqual(int(m.group(2)), 1)
+
+    stop_redis = FailOpen.stop_redis
 
 
 if __name__ == "__main__":
