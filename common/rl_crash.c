@@ -26,14 +26,19 @@ rl_fault_drop(const char *what)
 {
     char name[64] = "REELAY_DROP_";
     size_t n = strlen(name);
-    for (; *what && n + 1 < sizeof name; what++, n++)
-        name[n] = (char)((*what >= 'a' && *what <= 'z') ? *what - 32 : *what);
+    for (const char *c = what; *c && n + 1 < sizeof name; c++, n++)
+        name[n] = (char)((*c >= 'a' && *c <= 'z') ? *c - 32 : *c);
     name[n] = '\0';
     const char *v = getenv(name);
     if (v == NULL)
         return false;
     double p = strtod(v, NULL);
-    return p > 0 && (double)random() / RAND_MAX < p;
+    if (!(p > 0 && (double)random() / RAND_MAX < p))
+        return false;
+    /* Said, so a test can tell its fault was injected. */
+    fprintf(stderr, "reelay[%d]: fault point: %s dropped\n", (int)getpid(),
+            what);
+    return true;
 }
 #else
 typedef int rl_crash_disabled_t;

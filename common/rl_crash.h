@@ -24,7 +24,10 @@
  * Message loss for fault tests: rl_fault_drop("dispatch") is true with
  * the probability given by the environment variable REELAY_DROP_DISPATCH
  * (0..1; the name upper-cased), so a test can lose ZeroMQ messages in
- * flight and watch Redis-side recovery put things right.
+ * flight and watch Redis-side recovery put things right. Each drop is
+ * written to stderr ("fault point: dispatch dropped"), so the test can
+ * tell that it happened. The draws come from random(), never seeded:
+ * the same run of draws in every process.
  */
 #ifdef REELAY_CRASH_POINTS
 #include <stdbool.h>

@@ -390,6 +390,53 @@ def verify_signature(header, raw_body, key):
                                header[len("sha256="):].encode())
 
 
+def fault_drops(proc, what):
+    """How many messages rl_fault_drop(what) dropped in proc (each drop
+    is logged: common/rl_crash.h)."""
+    return proc.log_count("fault point: %s dropped" % what)
+
+
+def script_sha(name):
+    """The SHA1 EVALSHA names the embedded script `name` by:
+    common/lua/_lib.lua, a newline, then name.lua (embed.cmake)."""
+    lua = os.path.join(SOURCE, "common", "lua")
+    with open(os.path.join(lua, "_lib.lua"), "rb") as f:
+        text = f.read() + b"\n"
+    with open(os.path.join(lua, name + ".lua"), "rb") as f:
+        text += f.read()
+    return hashlib.sha1(text).hexdigest()
+
+
+class ScriptCalls:
+    """Records every command Redis runs (slowlog-log-slower-than 0) while
+    the `with` block runs; calls(name) then lists the arguments (after
+    the SHA and numkeys) of each EVALSHA of the embedded script `name`,
+    oldest first. The slow log keeps at most 32 arguments of a call and
+    128 bytes of each."""
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def __enter__(self):
+        self.before = self.redis.call("CONFIG", "GET",
+                                      "slowlog-log-slower-than")[1]
+        self.redis.call("CONFIG", "SET", "slowlog-max-len", "100000")
+        self.redis.call("SLOWLOG", "RESET")
+        self.redis.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        return self
+
+    def __exit__(self, *exc):
+        self.redis.call("CONFIG", "SET", "slowlog-log-slower-than",
+                        self.before)
+        self.entries = self.redis.call("SLOWLOG", "GET", "-1")
+        return False
+
+    def calls(self, name):
+        sha = script_sha(name)
+        return [e[3][3:] for e in reversed(self.entries)
+                if e[3][0].lower() == "evalsha" and e[3][1] == sha]
+
+
 # ---- processes -----------------------------------------------------------
 
 class Proc:
@@ -430,6 +477,11 @@ class Proc:
             except ProcessLookupError:
                 pass
             return p.wait(timeout=5)
+
+    def log_count(self, text):
+        """How often text occurs in this process's log."""
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace").count(text)
 
     def tail(self, n=40):
         try:

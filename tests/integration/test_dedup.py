@@ -89,13 +89,24 @@ class AnnouncedTogether(DedupBase):
     """Completions announced within one loop turn are claimed together,
     64 refs to a script call: a burst of many more than that (the worker
     finishes them back to back) is delivered exactly once each, none
-    fail-open and nothing left in the outbox."""
-    CLUSTER = dict(workers=1, deliverers=1, poll_interval_ms=50)
+    fail-open and nothing left in the outbox. The outbox scan is a minute
+    away and the receiver may take them all at once, so that the
+    announcements claim them all (the scan would claim them first on
+    waking, and a busy host's deliveries are deferred to the scan)."""
+    CLUSTER = dict(workers=1, deliverers=1, poll_interval_ms=50, env={
+        "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "60000",
+        "REELAY_WEBHOOK_PER_HOST_CONCURRENCY": "256"})
     N = 200
 
     def test_burst_of_completions(self):
         c = self.c
-        acct, key = c.create_account(3 * self.N)
+        acct, key = c.create_account(3 * (self.N + 1))
+        # One job first, delivered from its announcement (the scan is a
+        # minute away): the worker's PUSH is connected to the deliverer,
+        # so what it sends while the deliverer is paused is queued, not
+        # refused for want of a peer (and left to the scan).
+        first = self.submit(key, "burst-first")
+        self.wait_delivered(acct, [first])
         jids = []
         # The deliverer is paused while every job finishes, so their
         # COMPLETIONs wait in its socket and arrive in one loop turn.
@@ -111,11 +122,19 @@ class AnnouncedTogether(DedupBase):
             wait_for(lambda: all(c.job_hash(acct, j).get("status") ==
                                  "completed" for j in jids), 30,
                      "every job completed")
+            with harness.ScriptCalls(c.redis) as rec:
+                os.kill(dlv.pid, signal.SIGCONT)
+                self.wait_delivered(acct, jids, timeout=30)
         finally:
             os.kill(dlv.pid, signal.SIGCONT)
-        self.wait_delivered(acct, jids, timeout=30)
-        holds_for(lambda: len(c.deliveries()) == self.N, 1.0,
-                  "exactly %d deliveries" % self.N)
+        # Claimed together: calls of several refs each, at most 64.
+        nrefs = [int(a[3]) for a in rec.calls("outbox_claim")]
+        self.assertEqual(sum(nrefs), self.N, nrefs)
+        self.assertGreater(max(nrefs), 1, nrefs)
+        self.assertLessEqual(max(nrefs), 64, nrefs)
+        self.assertLess(len(nrefs), self.N, nrefs)
+        holds_for(lambda: len(c.deliveries()) == self.N + 1, 1.0,
+                  "exactly %d deliveries" % (self.N + 1))
         self.assertEqual(self.counts(jids), {j: 1 for j in jids})
         self.assertEqual(int(c.redis.hget("rl:stats", "webhooks_fail_open")
                              or 0), 0)
@@ -138,9 +157,20 @@ class AnnouncedTwiceTogether(DedupBase):
         jid = self.submit(key, "thrice")
         wait_for(lambda: c.job_hash(acct, jid).get("status") == "completed",
                  15, "job %s completed" % jid)
+        # The worker's own COMPLETION was lost: nothing is delivered.
+        self.assertEqual(harness.fault_drops(c.workers[0], "completion"), 1)
+        holds_for(lambda: c.deliveries(jid) == [], 0.5,
+                  "no delivery before the copies are pushed")
         frame = zmtp_push.completion_of(c.redis, acct, jid)
-        push_together(c.completion[0], [frame] * 3)
-        self.wait_delivered(acct, [jid])
+        ref = "%s|%s" % (acct, jid)
+        with harness.ScriptCalls(c.redis) as rec:
+            push_together(c.completion[0], [frame] * 3)
+            self.wait_delivered(acct, [jid])
+        # One claim listing the ref three times (limit, lease, ttl,
+        # nrefs, refs...).
+        claims = [a for a in rec.calls("outbox_claim") if ref in a]
+        self.assertEqual([(a[3], a[4:7]) for a in claims],
+                         [("3", [ref] * 3)], claims)
         holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
                   "exactly one delivery of %s" % jid)
         self.assertEqual(c.job_hash(acct, jid).get("wh_token"), "1")

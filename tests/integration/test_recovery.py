@@ -828,6 +828,9 @@ class Recovery(RecoveryCase):
         for i in range(12):
             ts = c.sim_tasks("lost claim reply %d " % i)
             self.assertEqual(len(ts), 1, ts)
+        # Replies were lost (the draws are the same in every run).
+        self.assertGreater(harness.fault_drops(c.workers[0], "claim_reply"),
+                           0)
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
@@ -848,6 +851,9 @@ class Recovery(RecoveryCase):
             wait_delivered_once(self, c, acct, j, settle=0.05)
         holds_for(lambda: all(len(c.deliveries(j)) == 1 for j in ids), 1.0,
                   "one delivery per job")
+        # Every COMPLETION was lost: the outbox scan delivered them all.
+        self.assertEqual(harness.fault_drops(c.workers[0], "completion"),
+                         len(ids))
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
