@@ -18,8 +18,8 @@
 #include "rl_crypto.h"
 #include "rl_log.h"
 
-#define S_BASE62                                                               \
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define S_QUERY_DIGITS_MAX 18 /* digits of a query number: fits a long */
+
 
 void
 http_reply(struct evhttp_request *req, int status, const char *json)
@@ -114,7 +114,7 @@ http_job_id_ok(const char *id, const char *prefix)
     if (rest == NULL && prefix == NULL)
         rest = s_after(id, HTTP_JOB_TASK);
     return rest != NULL && *rest != '\0' && strlen(id) <= HTTP_JOB_ID_MAX &&
-           strspn(rest, S_BASE62) == strlen(rest);
+           strspn(rest, RL_BASE62_CHARS) == strlen(rest);
 }
 
 void
@@ -211,13 +211,17 @@ http_query_long(struct evkeyvalq *params, const char *name, long lo,
                 long hi, long dflt)
 {
     const char *v = evhttp_find_header(params, name);
-    char *end = NULL;
+    size_t len;
     long n;
 
+    assert(lo >= 0); /* digits only: no sign, no space */
     if (v == NULL)
         return dflt;
-    n = strtol(v, &end, 10);
-    return (*v && *end == '\0' && n >= lo && n <= hi) ? n : -1;
+    len = strlen(v);
+    if (len == 0 || len > S_QUERY_DIGITS_MAX || strspn(v, "0123456789") != len)
+        return -1;
+    n = strtol(v, NULL, 10);
+    return n >= lo && n <= hi ? n : -1;
 }
 
 static void

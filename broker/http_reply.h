@@ -90,8 +90,9 @@ bool http_body_json(broker_t *b, struct evhttp_request *req, json_t **root);
 
 struct evkeyvalq;
 
-/* The query parameter `name` of params as a number in [lo, hi]: dflt
- * when absent, -1 when it is not such a number. */
+/* The query parameter `name` of params as a number in [lo, hi] (lo >=
+ * 0), written in decimal digits only: dflt when absent, -1 when it is
+ * not such a number ("+5", " 5", "5 ", "0x5", "" are not). */
 long http_query_long(struct evkeyvalq *params, const char *name, long lo,
                      long hi, long dflt);
 

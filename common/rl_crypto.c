@@ -22,8 +22,7 @@
 #define S_RANDOM_BATCH 64 /* random bytes fetched per CSPRNG call */
 #define S_B64_MAX_IN ((size_t)INT_MAX / 4 * 3 - 3) /* keeps lengths in int */
 
-static const char s_base62[] =
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+static const char s_base62[] = RL_BASE62_CHARS;
 
 static void
 s_to_hex(const uint8_t *in, size_t len, char *out)

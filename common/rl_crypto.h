@@ -35,6 +35,10 @@ int rl_random_bytes(void *buf, size_t len);
  * (about 5.95 bits each) and a NUL into out. Needs out_len >=
  * strlen(prefix) + nchars + 1. Returns 0, or -1 on a short buffer or
  * CSPRNG failure. Example: rl_random_id("vgen_", 24, buf, sizeof buf). */
+/* The alphabet of rl_random_id()'s characters. */
+#define RL_BASE62_CHARS                                                        \
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 int rl_random_id(const char *prefix, size_t nchars, char *out,
                  size_t out_len);
 

@@ -12,6 +12,9 @@
  *     job still carries its 'active' mark. (Jobs accepted by a reelay
  *     without the counter are not counted: they fail this check until
  *     they end.)
+ * An amount stored as anything but a whole number, or a ledger entry
+ * without a known type and a whole number of credits, is a violation of
+ * its own, never read as 0.
  * Like the ledger checks it reads an account in several commands, so it
  * is exact on a quiet system; one busy with that account may show a
  * job that moved between two reads as a violation.
@@ -19,6 +22,8 @@
  */
 #include "audit.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,6 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
-#include "rl_jobview.h"
 #include "rl_keys.h"
 
 #define AUDIT_ID_MAX 64
@@ -43,6 +47,7 @@ typedef struct {
     long long granted, debited, refunded;   /* from the ledger */
     job_money_t *jobs;                      /* per job, sorted by id */
     size_t njobs;
+    size_t bad;                             /* entries not understood */
 } ledger_t;
 
 typedef struct {
@@ -68,7 +73,27 @@ s_violation(totals_t *t, const char *acct, const char *what, const char *job)
                job ? job : "");
 }
 
-/* Reads the whole ledger of an account into l (jobs sorted by id). */
+/* A stored amount into *out: absent (nil) is 0, anything else must be a
+ * whole decimal number. Returns false when it is not: the audit says so
+ * instead of counting it as 0. */
+static bool
+s_amount(const redisReply *r, long long *out)
+{
+    char *end = NULL;
+
+    *out = 0;
+    if (r->type == REDIS_REPLY_NIL)
+        return true;
+    if (r->type != REDIS_REPLY_STRING || r->len == 0)
+        return false;
+    errno = 0;
+    *out = strtoll(r->str, &end, 10);
+    return *end == '\0' && errno == 0 &&
+           (r->str[0] == '-' || (r->str[0] >= '0' && r->str[0] <= '9'));
+}
+
+/* Reads the whole ledger of an account into l (jobs sorted by id);
+ * counts its unreadable entries in l->bad. */
 static int
 s_ledger(redisContext *c, const char *acct, ledger_t *l)
 {
@@ -85,14 +110,22 @@ s_ledger(redisContext *c, const char *acct, ledger_t *l)
         json_t *e = json_loads(r->element[i]->str, 0, NULL);
         const char *type = json_string_value(json_object_get(e, "type"));
         const char *job = json_string_value(json_object_get(e, "job"));
-        long long n = json_integer_value(json_object_get(e, "credits"));
-        if (type && strcmp(type, "grant") == 0)
+        json_t *credits = json_object_get(e, "credits");
+        long long n = json_integer_value(credits);
+        if (type == NULL || !json_is_integer(credits) || n < 0 ||
+            (strcmp(type, "grant") != 0 && strcmp(type, "debit") != 0 &&
+             strcmp(type, "refund") != 0)) {
+            l->bad++;
+            json_decref(e);
+            continue;
+        }
+        if (strcmp(type, "grant") == 0)
             l->granted += n;
-        else if (type && strcmp(type, "debit") == 0)
+        else if (strcmp(type, "debit") == 0)
             l->debited += n;
-        else if (type && strcmp(type, "refund") == 0)
+        else
             l->refunded += n;
-        if (type && job && *job && strcmp(type, "grant") != 0) {
+        if (job && *job && strcmp(type, "grant") != 0) {
             job_money_t *m = &l->jobs[l->njobs++];
             snprintf(m->job, sizeof m->job, "%s", job);
             if (strcmp(type, "debit") == 0) {
@@ -136,8 +169,7 @@ s_job(const char *acct, const char *job, const redisReply *h,
       const ledger_t *l, totals_t *t)
 {
     const char *status = h->element[0]->str;
-    long long charged = rl_jobview_num(h->element[1]->str);
-    long long partial = rl_jobview_num(h->element[2]->str);
+    long long charged, partial;
     int refunded_at = h->element[3]->type == REDIS_REPLY_STRING;
     int marked = h->element[4]->type == REDIS_REPLY_STRING;
     const job_money_t *m = s_find(l, job);
@@ -145,6 +177,11 @@ s_job(const char *acct, const char *job, const redisReply *h,
     t->jobs++;
     if (status == NULL) {
         s_violation(t, acct, "job listed but missing", job);
+        return 0;
+    }
+    if (!s_amount(h->element[1], &charged) ||
+        !s_amount(h->element[2], &partial)) {
+        s_violation(t, acct, "credits of the job are not a number", job);
         return 0;
     }
     int done = strcmp(status, "failed") == 0 ||
@@ -206,15 +243,19 @@ s_account(redisContext *c, const char *acct, totals_t *t)
         c, "HMGET %s credits granted debited refunded active_jobs", key);
     ledger_t l = {0};
     size_t before = t->violations;
+    long long bal, g, d, r, want_active;
     t->accounts++;
     if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
         s_ledger(c, acct, &l) != 0) {
         s_violation(t, acct, "cannot read the account", NULL);
+    } else if (!s_amount(h->element[0], &bal) ||
+               !s_amount(h->element[1], &g) || !s_amount(h->element[2], &d) ||
+               !s_amount(h->element[3], &r) ||
+               !s_amount(h->element[4], &want_active)) {
+        s_violation(t, acct, "account counters are not numbers", NULL);
     } else {
-        long long bal = rl_jobview_num(h->element[0]->str);
-        long long g = rl_jobview_num(h->element[1]->str);
-        long long d = rl_jobview_num(h->element[2]->str);
-        long long r = rl_jobview_num(h->element[3]->str);
+        if (l.bad > 0)
+            s_violation(t, acct, "ledger entries unreadable", NULL);
         if (g - d + r != bal)
             s_violation(t, acct, "grants - debits + refunds != balance", NULL);
         if (bal < 0)
@@ -223,7 +264,7 @@ s_account(redisContext *c, const char *acct, totals_t *t)
             s_violation(t, acct, "ledger does not add up to the counters",
                         NULL);
         long long active = s_jobs(c, acct, &l, t);
-        if (active >= 0 && active != rl_jobview_num(h->element[4]->str))
+        if (active >= 0 && active != want_active)
             s_violation(t, acct, "active_jobs is not the number of jobs "
                         "pending or processing", NULL);
         printf("  %s balance %lld = granted %lld - debited %lld + refunded "

@@ -133,6 +133,36 @@ class Audit(harness.ClusterTestCase):
             r.call("HINCRBY", self.acct_key(), "granted", "-2")
         self.assert_clean()
 
+    def test_g_unreadable_amounts_are_caught(self):
+        # Not a number is a violation of its own, not a 0 that may add up.
+        r, ak = self.c.redis, self.acct_key()
+        jid = self.jobs["completed"]
+        jk = "rl:job:{%s}:%s" % (self.acct, jid)
+        refunded = r.hget(ak, "refunded") or "0"
+        r.call("HSET", ak, "refunded", refunded + "x")
+        try:
+            self.assert_caught("account counters are not numbers")
+        finally:
+            r.call("HSET", ak, "refunded", refunded)
+        self.assert_clean()
+        charged = r.hget(jk, "credits")
+        r.call("HSET", jk, "credits", " " + charged)
+        try:
+            self.assert_caught("credits of the job are not a number", jid)
+        finally:
+            r.call("HSET", jk, "credits", charged)
+        self.assert_clean()
+        for entry in ({"type": "refund", "credits": "0", "job": jid},
+                      {"type": "bonus", "credits": 0, "job": jid},
+                      {"credits": 0}, "not json"):
+            raw = entry if isinstance(entry, str) else json.dumps(entry)
+            r.call("LPUSH", self.ledger_key(), raw)
+            try:
+                self.assert_caught("ledger entries unreadable")
+            finally:
+                r.call("LREM", self.ledger_key(), "1", raw)
+        self.assert_clean()
+
 
 if __name__ == "__main__":
     harness.main()
