@@ -34,13 +34,22 @@ local function caller_acct(h)
     return key[1]
 end
 
--- Appends {status, phase, at, reason} to the job's status history.
+-- Appends {status, phase, at, reason} to the job's status history, a
+-- JSON array kept as text: the entry is added to the text, so the
+-- history is never decoded and encoded again here (that cost grew with
+-- every entry; its readers parse it). A history that is not an array's
+-- text starts afresh.
 local function history_append(jk, entry)
     local raw = redis.call('HGET', jk, 'history')
-    local h = {}
-    if raw and raw ~= '' then h = cjson.decode(raw) end
-    h[#h + 1] = entry
-    redis.call('HSET', jk, 'history', cjson.encode(h))
+    local e = cjson.encode(entry)
+    local h
+    if not raw or not string.find(raw, '^%[.*%]$') or
+        string.find(raw, '^%[%s*%]$') then
+        h = '[' .. e .. ']'
+    else
+        h = string.sub(raw, 1, -2) .. ',' .. e .. ']'
+    end
+    redis.call('HSET', jk, 'history', h)
 end
 
 -- Appends a ledger entry and moves the balance by delta, in one step.

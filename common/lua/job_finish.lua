@@ -13,8 +13,9 @@
 local jk = KEYS[1]
 local _, a, j = job_key(ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[2])
-if redis.call('HGET', jk, 'fence') ~= ARGV[1] or
-    redis.call('HGET', jk, 'state') ~= 'leased' then
+local cur = redis.call('HMGET', jk, 'fence', 'state', 'credits',
+    'credits_refunded')
+if cur[1] ~= ARGV[1] or cur[2] ~= 'leased' then
     redis.call('HINCRBY', 'rl:stats', 'stale_writes', 1)
     return { 'stale' }
 end
@@ -24,25 +25,26 @@ for i = 6, #ARGV, 2 do
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]
 end
-redis.call('HSET', jk, unpack(fields))
 if ARGV[3] == 'completed' then
-    redis.call('HSET', jk, 'status', 'completed', 'state', 'done',
+    -- after the worker's fields: these win over any of the same name
+    local done = { 'status', 'completed', 'state', 'done',
         'phase', 'Finishing', 'progress', 100, 'eta_s', 0,
-        'completed_at', now, 'owner', '')
+        'completed_at', now, 'owner', '' }
+    for _, x in ipairs(done) do fields[#fields + 1] = x end
+    redis.call('HSET', jk, unpack(fields))
     release_active(jk, a)
     history_append(jk, { status = 'completed', at = now, reason = ARGV[4] })
-    local charged = tonumber(redis.call('HGET', jk, 'credits') or '0')
+    local charged = tonumber(cur[3] or '0')
     local billed = tonumber(ARGV[5])
-    if billed < charged and
-        redis.call('HEXISTS', jk, 'credits_refunded') == 0 then
+    if billed < charged and not cur[4] then
         redis.call('HSET', jk, 'credits_refunded', charged - billed)
         ledger_move(a, 'refund', charged - billed, j,
             'failover to a cheaper model', now)
     end
     to_outbox(jk, ARGV[2], now)
     -- A running average of render times per model feeds the ETA.
-    local model = redis.call('HGET', jk, 'model_used')
-    local took = tonumber(redis.call('HGET', jk, 'render_ms') or '')
+    local r = redis.call('HMGET', jk, 'model_used', 'render_ms')
+    local model, took = r[1], tonumber(r[2] or '')
     if model and took then
         local avg = tonumber(redis.call('HGET', 'rl:render_avg', model) or '')
         avg = avg and math.floor(avg * 0.8 + took * 0.2) or took
@@ -51,6 +53,7 @@ if ARGV[3] == 'completed' then
     redis.call('HINCRBY', 'rl:stats', 'jobs_completed', 1)
     redis.call('HINCRBY', acct_key(a), 'jobs_completed', 1)
 else
+    redis.call('HSET', jk, unpack(fields))
     local code = redis.call('HGET', jk, 'error_code') or 'failed'
     fail_job(jk, ARGV[2], a, j, code, ARGV[4], now)
 end

@@ -1,8 +1,12 @@
-"""Unit tests of the webhook outbox's Redis side, run by a real Redis:
-record_attempt (common/lua/_lib.lua, behind outbox_done and
+"""Unit tests of the shared Lua helpers and the webhook outbox's Redis
+side, run by a real Redis: history_append and record_attempt
+(common/lua/_lib.lua; the latter behind outbox_done and
 outbox_done_many) and outbox_claim.lua, EVALed with the shared prelude as
-embed.cmake prepends it, on keys of throwaway accounts.
+embed.cmake prepends it, on keys of throwaway accounts (the money helpers
+are test_lua_money.py).
 
+  - history_append adds an entry to the history's JSON text, to an empty
+    or missing history, and starts afresh from one that is not an array;
   - a record lands once however often it is sent (its reply was lost),
     a record under an old claim token or for a job that is gone changes
     nothing;
@@ -38,7 +42,7 @@ RECORD = ("local a, j = ARGV[1], ARGV[2]\n"
           "'1000', ARGV[5], '604800', ARGV[6] == '1', tonumber(ARGV[7]))")
 
 
-class LuaOutbox(harness.ClusterTestCase):
+class LuaLib(harness.ClusterTestCase):
     CLUSTER = dict(brokers=1, workers=0, deliverers=0, simulator=False,
                    receiver=False)
 
@@ -60,6 +64,30 @@ class LuaOutbox(harness.ClusterTestCase):
                     "key_hash", "kh_" + a)
         self.r.call("ZADD", "rl:outbox", "0", "%s|%s" % (a, j))
         return jk
+
+    def test_history_append(self):
+        jk = "rl:job:{acct_hist}:vgen_h1"
+        append = ("history_append(KEYS[1], {status = ARGV[1], at = "
+                  "tonumber(ARGV[2]), reason = ARGV[3] ~= '' and ARGV[3] "
+                  "or nil}) "
+                  "return redis.call('HGET', KEYS[1], 'history')")
+
+        def run(status, at, reason=""):
+            return json.loads(self.r.call("EVAL", self.lib + append, "1", jk,
+                                          status, str(at), reason))
+        for start in (None, "", "[]", "[ ]", "{\"not\":\"a list\"}", "[1"):
+            self.r.call("DEL", jk)
+            if start is not None:
+                self.r.call("HSET", jk, "history", start)
+            self.assertEqual(run("pending", 1), [{"status": "pending",
+                                                  "at": 1}], start)
+        h = run("processing", 2, 'quote " and ] inside')
+        h = run("completed", 3)
+        self.assertEqual(h, [
+            {"status": "pending", "at": 1},
+            {"status": "processing", "at": 2,
+             "reason": 'quote " and ] inside'},
+            {"status": "completed", "at": 3}])
 
     def test_record_lands_once(self):
         a, j = "acct_rec1", "vgen_rec1"
