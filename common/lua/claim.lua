@@ -17,10 +17,12 @@
 -- the reaper requeues it at its claim deadline: such a claim may come
 -- from a worker's retired owner id, late, after its dispatch entry was
 -- all that still pointed at the job.
-local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'leased' and redis.call('HGET', KEYS[1], 'owner') == ARGV[2] then
+-- One read of what the claim decides on (expire_if_due, when it does
+-- not expire the job, changes nothing).
+local f = redis.call('HMGET', KEYS[1], 'state', 'owner', 'task_id', 'status')
+local state, task = f[1], f[3]
+if state == 'leased' and f[2] == ARGV[2] then
     redis.call('ZREM', 'rl:dispatched', ARGV[1])
-    local task = redis.call('HGET', KEYS[1], 'task_id')
     local h = redis.call('HGETALL', KEYS[1])
     h[#h + 1] = 'claim_intent'
     h[#h + 1] = (ARGV[3] == '1' and (not task or task == '')) and '1' or '0'
@@ -41,16 +43,17 @@ local exp = redis.call('ZSCORE', 'rl:workers', ARGV[2])
 if not exp or tonumber(exp) < now then return { 'refused', 'no_lease' } end
 redis.call('ZREM', 'rl:dispatched', ARGV[1])
 local fence = redis.call('HINCRBY', KEYS[1], 'fence', 1)
-redis.call('HSET', KEYS[1], 'state', 'leased', 'owner', ARGV[2],
-    'updated_at', now)
-if redis.call('HGET', KEYS[1], 'status') == 'pending' then
-    redis.call('HSET', KEYS[1], 'status', 'processing', 'phase', 'Queued')
+local w = { 'state', 'leased', 'owner', ARGV[2], 'updated_at', now }
+if f[4] == 'pending' then
+    for _, x in ipairs({ 'status', 'processing', 'phase', 'Queued' }) do
+        w[#w + 1] = x
+    end
 end
+redis.call('HSET', KEYS[1], unpack(w))
 redis.call('SADD', KEYS[2], ARGV[1])
 -- A job with no upstream task yet is about to be submitted: the claim
 -- records the intent of that first submit (the next attempt number),
 -- which saves the worker a write; a job with a task is resumed instead.
-local task = redis.call('HGET', KEYS[1], 'task_id')
 local intent = '0'
 if not task or task == '' then
     redis.call('HINCRBY', KEYS[1], 'attempts', 1)

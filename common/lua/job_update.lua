@@ -2,8 +2,8 @@
 -- KEYS: 1 job key
 -- ARGV: 1 fence, 2 history entry JSON ("" = none), 3.. field/value pairs
 -- Reply: "ok" | "stale"
-if redis.call('HGET', KEYS[1], 'fence') ~= ARGV[1] or
-    redis.call('HGET', KEYS[1], 'state') ~= 'leased' then
+local cur = redis.call('HMGET', KEYS[1], 'fence', 'state')
+if cur[1] ~= ARGV[1] or cur[2] ~= 'leased' then
     redis.call('HINCRBY', 'rl:stats', 'stale_writes', 1)
     return 'stale'
 end
