@@ -712,6 +712,9 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
     if (opts != NULL && opts->max_total_connections > 0)
         ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                                  opts->max_total_connections);
+    if (opts != NULL && opts->max_idle_connections > 0)
+        ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+                                 opts->max_idle_connections);
     if (!ok)
         goto fail;
     return h;

@@ -91,6 +91,12 @@ typedef struct {
     long max_host_connections;  /* connections per origin; 0 = curl's
                                    default (unlimited) */
     long max_total_connections; /* 0 = curl's default */
+    long max_idle_connections;  /* connections kept open for reuse
+                                   (CURLMOPT_MAXCONNECTS); 0 = curl's
+                                   default, 4 x the transfers in
+                                   progress, which closes connections
+                                   whenever the traffic dips and opens
+                                   them again on the next burst */
 } rl_http_opts_t;
 
 /* HTTP/2 streams per connection (CURLMOPT_MAX_CONCURRENT_STREAMS): curl's

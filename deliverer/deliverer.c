@@ -310,8 +310,9 @@ s_clients(deliverer_t *ctx)
     /* hostgate.c is the one per-host admission, of claimed and
      * fail-open deliveries alike: what it admits starts at once, so
      * rl_http gets no per-host cap of its own (0: none, no lane queue,
-     * no curl pending list). */
-    rl_http_opts_t opts = {0, 0};
+     * no curl pending list). Every slot's connection stays open for
+     * reuse between bursts. */
+    rl_http_opts_t opts = {.max_idle_connections = cfg->delivery_concurrency};
     ssrf_allow_t allow;
     char why[128];
 

@@ -27,6 +27,10 @@
 
 #define WORKER_HOST_CONNECTIONS 64 /* per provider origin; over HTTP/2
                                       each carries RL_HTTP_MAX_STREAMS */
+/* Idle connections kept for reuse: every provider origin's at once for
+ * this many origins (the catalog's providers), however the polls
+ * bunch. */
+#define WORKER_IDLE_ORIGINS 8
 #define WORKER_WHY_LEN 300 /* a status endpoint's error */
 
 static void
@@ -136,7 +140,10 @@ static int
 s_start(worker_t *w, int index)
 {
     const rl_config_t *cfg = w->cfg;
-    rl_http_opts_t opts = {.max_host_connections = WORKER_HOST_CONNECTIONS};
+    rl_http_opts_t opts = {
+        .max_host_connections = WORKER_HOST_CONNECTIONS,
+        .max_idle_connections = WORKER_HOST_CONNECTIONS * WORKER_IDLE_ORIGINS,
+    };
     w->base = rl_loop_new();
     w->zctx = zmq_ctx_new();
     if (w->base == NULL || w->zctx == NULL)

@@ -91,7 +91,7 @@ test_refused_at_connect(void **state)
 {
     uint8_t master[RL_AEAD_KEY_LEN] = {7};
     rl_config_t cfg;
-    rl_http_opts_t opts = {0, 0};
+    rl_http_opts_t opts = {0};
     ssrf_allow_t none;
     s_seen_t seen = {0};
     struct event_base *base = event_base_new();

@@ -143,7 +143,7 @@ test_egress_guard(void **state)
 {
     const char *const items[] = {"127.0.0.1/32"};
     struct event_base *base = event_base_new();
-    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){4, 0});
+    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){.max_host_connections = 4});
     struct sockaddr_storage ss;
     char why[EGRESS_WHY_LEN];
     ssrf_allow_t a;
@@ -232,7 +232,7 @@ test_egress_refused_requests(void **state)
     };
     enum { N = sizeof cases / sizeof cases[0] };
     struct event_base *base = event_base_new();
-    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){4, 0});
+    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){.max_host_connections = 4});
     s_seen_t seen[N];
     ssrf_allow_t none;
     egress_t *eg;

@@ -42,7 +42,7 @@ typedef struct {
     int hits;                                /* requests the server saw */
     struct evhttp_request *held[T_MAX_HELD]; /* unanswered /hang requests */
     int n_held;
-    uint16_t peer_ports[4]; /* client ports of the first /echo hits */
+    uint16_t peer_ports[64]; /* client ports of the first /echo hits */
     int n_peers;
 } fixture_t;
 
@@ -637,6 +637,66 @@ test_connection_reuse(void **state)
     assert_int_equal(f->peer_ports[0], f->peer_ports[1]);
 }
 
+/* Distinct client ports among the /echo hits: the connections used. */
+static int
+s_connections(const fixture_t *f)
+{
+    int n = 0;
+
+    for (int i = 0; i < f->n_peers; i++) {
+        int j = 0;
+        while (j < i && f->peer_ports[j] != f->peer_ports[i])
+            j++;
+        n += j == i;
+    }
+    return n;
+}
+
+/* A burst of 8, 8 requests one at a time, a burst of 8 again: the
+ * connections the client keeps idle. */
+static int
+s_burst_dip_burst(fixture_t *f)
+{
+    enum { BURST = 8 };
+    result_t r[3 * BURST];
+
+    memset(r, 0, sizeof r);
+    f->n_peers = 0;
+    for (int i = 0; i < BURST; i++)
+        assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &r[i]));
+    for (int i = 0; i < BURST; i++)
+        s_run_until(f, &r[i].calls, 1, T_WAIT_MS);
+    for (int i = BURST; i < 2 * BURST; i++) {
+        assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &r[i]));
+        s_run_until(f, &r[i].calls, 1, T_WAIT_MS);
+    }
+    for (int i = 2 * BURST; i < 3 * BURST; i++)
+        assert_non_null(s_get(f, "/echo", T_TIMEOUT_MS, T_MAX_BODY, &r[i]));
+    for (int i = 2 * BURST; i < 3 * BURST; i++)
+        s_run_until(f, &r[i].calls, 1, T_WAIT_MS);
+    for (int i = 0; i < 3 * BURST; i++)
+        assert_int_equal(r[i].status, 200);
+    assert_int_equal(f->n_peers, 3 * BURST);
+    return s_connections(f);
+}
+
+/* With max_idle_connections the connections of a burst survive a dip in
+ * traffic and serve the next burst; with curl's default (4 x the
+ * transfers in progress) the dip closes some and the burst opens new
+ * ones. */
+static void
+test_idle_connections_kept(void **state)
+{
+    fixture_t *f = *state;
+    rl_http_opts_t opts = {.max_idle_connections = 16};
+
+    assert_true(s_burst_dip_burst(f) > 8); /* the default client */
+    rl_http_destroy(&f->client);
+    f->client = rl_http_new(f->base, &opts);
+    assert_non_null(f->client);
+    assert_int_equal(s_burst_dip_burst(f), 8);
+}
+
 static void
 test_concurrent(void **state)
 {
@@ -781,6 +841,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_callback_reentrancy, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_with_pending, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_idle_connections_kept, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_direct, s_setup,
                                         s_teardown),
