@@ -25,6 +25,7 @@
 #define S_HEADER_VALUE_MAX 64 /* longest captured header value */
 #define S_BODY_INITIAL 1024   /* first allocation of a captured body */
 #define S_POOL_MAX 128        /* idle easy handles kept for reuse */
+#define S_ORIGIN_MEMO 8       /* lane keys remembered (s_lane_key) */
 
 /*
  * Request lifetime:
@@ -105,6 +106,14 @@ struct rl_http_req {
 
 TAILQ_HEAD(s_req_list, rl_http_req);
 
+/* A lane key computed for a URL's scheme and authority as written: the
+ * key depends on nothing else (s_lane_key). */
+typedef struct {
+    char raw[RL_LANES_KEY_MAX]; /* "scheme://authority" as written */
+    char key[RL_LANES_KEY_MAX]; /* its rl_http_origin() */
+    bool https;
+} s_origin_memo_t;
+
 struct rl_http {
     struct event_base *base;   /* borrowed loop */
     CURLM *multi;              /* the one multi handle */
@@ -124,6 +133,8 @@ struct rl_http {
     bool dying;                /* destroy was called from a callback */
     CURL *pool[S_POOL_MAX];    /* idle easy handles, reset, for reuse */
     size_t npool;              /* entries of pool in use */
+    s_origin_memo_t origins[S_ORIGIN_MEMO]; /* the latest lane keys */
+    size_t norigins;           /* entries of origins ever filled */
 };
 
 static void s_process(rl_http_t *h);
@@ -865,6 +876,40 @@ s_req_new(rl_http_t *h, const char *method, const char *url,
     return req;
 }
 
+/* The lane key of url: rl_http_origin(), remembered for the last
+ * S_ORIGIN_MEMO spellings of scheme and authority, so that the requests
+ * of the few origins a process talks to skip curl's URL parser (a
+ * URL curl refuses for its path gets its origin's key: it fails in
+ * curl anyway). */
+static void
+s_lane_key(rl_http_t *h, const char *url, char *key, size_t len,
+           bool *https)
+{
+    char raw[RL_LANES_KEY_MAX];
+    s_origin_memo_t *m;
+    size_t n = h->norigins < S_ORIGIN_MEMO ? h->norigins : S_ORIGIN_MEMO;
+
+    assert(len == sizeof m->key);
+    s_origin_raw(url, raw, sizeof raw);
+    if (strlen(raw) == sizeof raw - 1) { /* may be cut: not remembered */
+        (void)rl_http_origin(url, key, len, https);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m = &h->origins[i];
+        if (strcmp(m->raw, raw) == 0) {
+            memcpy(key, m->key, len);
+            *https = m->https;
+            return;
+        }
+    }
+    (void)rl_http_origin(url, key, len, https);
+    m = &h->origins[h->norigins++ % S_ORIGIN_MEMO];
+    memcpy(m->raw, raw, sizeof raw);
+    memcpy(m->key, key, len);
+    m->https = *https;
+}
+
 rl_http_req_t *
 rl_http_request(rl_http_t *h, const char *method, const char *url,
                 const char *const *headers, const char *body,
@@ -886,7 +931,7 @@ rl_http_request(rl_http_t *h, const char *method, const char *url,
     req->start_us = rl_clock_mono_us();
     if (!s_copy_headers(req, headers))
         goto fail;
-    (void)rl_http_origin(url, key, sizeof key, &req->https);
+    s_lane_key(h, url, key, sizeof key, &req->https);
     if (rl_lanes_enter(h->lanes[req->https], key, &req->lane)
             ? s_start(req) != 0
             : s_wait(req) != 0)

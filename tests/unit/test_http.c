@@ -400,6 +400,46 @@ test_host_cap_queues(void **state)
     assert_int_equal(rl_http_pending(f->client), 2);
 }
 
+/* Spellings of one origin share its lane, whether its key was just
+ * computed or remembered: with one connection allowed, a request held by
+ * the server keeps the others waiting, however the URL is written. */
+static void
+test_lane_shared_by_spellings(void **state)
+{
+    fixture_t *f = *state;
+    rl_http_opts_t opts = {.max_host_connections = 1};
+    /* scheme and userinfo before the address, then the path */
+    static const char *const spellings[][2] = {
+        {"http://", "/hang"}, {"HTTP://", "/echo"}, {"http://", "/echo"},
+        {"http://u:p@", "/echo"}, {"HTTP://", "/echo"},
+    };
+    enum { N = sizeof spellings / sizeof spellings[0] };
+    result_t r[N];
+    char url[128];
+
+    memset(r, 0, sizeof r);
+    rl_http_destroy(&f->client);
+    f->client = rl_http_new(f->base, &opts);
+    assert_non_null(f->client);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(url, sizeof url, "%s127.0.0.1:%d%s", spellings[i][0],
+                 f->port, spellings[i][1]);
+        assert_non_null(rl_http_request(f->client, "GET", url, NULL, NULL, 0,
+                                        T_TIMEOUT_MS, T_MAX_BODY, s_record,
+                                        &r[i]));
+    }
+    s_run_until(f, &f->n_held, 1, T_WAIT_MS);
+    s_run_until(f, NULL, 0, 200);
+    assert_int_equal(f->hits, 1); /* the others wait in the one lane */
+    evhttp_send_reply(f->held[0], 200, "OK", NULL);
+    f->n_held = 0;
+    for (size_t i = 0; i < N; i++)
+        s_run_until(f, &r[i].calls, 1, T_WAIT_MS);
+    for (size_t i = 0; i < N; i++)
+        assert_int_equal(r[i].status, 200);
+    assert_int_equal(f->hits, N);
+}
+
 /* The lane cap: connections for http, connections x HTTP/2 streams for
  * https (curl multiplexes over TLS), none without a connection limit. */
 static void
@@ -842,6 +882,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_with_pending, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_lane_shared_by_spellings,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_idle_connections_kept, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_direct, s_setup,
