@@ -1,5 +1,10 @@
 /*
  * dispatch - credit-based dispatch of jobs to workers over ZeroMQ.
+ * Each job goes to the least loaded worker that has credit: its jobs in
+ * flight as its last heartbeat said, plus what was sent to it since.
+ * (A worker's credit is capped by its claim window, [jobs]
+ * claim_window, so it says how many claims it can take now, not how
+ * busy it is.)
  * SPDX-License-Identifier: MIT
  */
 #include "dispatch.h"
@@ -31,6 +36,9 @@ typedef struct peer {
     size_t identity_len;
     char name[RL_PROTO_MAX_ID + 1];     /* the worker's own id */
     int64_t credit;                     /* jobs it still asked for */
+    int64_t load;                       /* its jobs in flight at its last
+                                           heartbeat, plus those sent
+                                           since */
     int64_t last_seen;                  /* monotonic ms */
 } peer_t;
 
@@ -143,6 +151,7 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
             p->credit += m.credit;
             break;
         case RL_MSG_HEARTBEAT:
+            p->load = m.inflight; /* 0..2^31, checked by rl_proto */
             break;
         default:
             d->dropped++;
@@ -160,7 +169,9 @@ s_best(dispatch_t *d)
     peer_t *best = NULL, *p;
     TAILQ_FOREACH(p, &d->peers, link)
     {
-        if (p->credit > 0 && (best == NULL || p->credit > best->credit))
+        if (p->credit > 0 &&
+            (best == NULL || p->load < best->load ||
+             (p->load == best->load && p->credit > best->credit)))
             best = p;
     }
     return best;
@@ -180,12 +191,14 @@ s_send_job(dispatch_t *d, const char *ref)
         rl_msg_release(&m);
         return;
     }
-    if (rl_fault_drop("dispatch"))
+    if (rl_fault_drop("dispatch")) {
         p->credit--; /* lost in flight: the reaper requeues it */
-    else if (s_send(d, p, &m) == 0)
+    } else if (s_send(d, p, &m) == 0) {
         p->credit--;
-    else if (errno == EHOSTUNREACH)
+        p->load++;
+    } else if (errno == EHOSTUNREACH) {
         s_forget(d, p, "unreachable");
+    }
     rl_msg_release(&m);
 }
 

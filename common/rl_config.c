@@ -109,6 +109,7 @@ static const rl_config_key_t s_fixed_keys[] = {
     INT("jobs", "max_recoveries", max_recoveries, 0, 100, "3"),
     INT("jobs", "worker_max_inflight", worker_max_inflight, 1, 1000000,
         "10000"),
+    INT("jobs", "claim_window", claim_window, 1, 1000000, "256"),
     LNG("jobs", "signup_credits", signup_credits, 0, CREDITS, "50"),
     LIST("jobs", "aspect_ratios", aspect_ratios, RL_CONFIG_MAX_RATIOS,
          rl_config_check_ratio, "16:9,9:16,1:1"),

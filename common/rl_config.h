@@ -98,6 +98,8 @@ typedef struct {
     long reaper_interval_ms;    /* how often the reaper sweeps */
     int max_recoveries;         /* recoveries before a job is failed */
     int worker_max_inflight;    /* jobs one worker process holds at once */
+    int claim_window;           /* jobs dispatched to a worker and not
+                                   claimed yet, at most */
     long signup_credits;        /* credits of a new account */
     char *aspect_ratios[RL_CONFIG_MAX_RATIOS]; /* accepted aspect ratios */
     size_t naspect_ratios;

@@ -77,10 +77,23 @@ s_ref_cmp(const void *a, const void *b)
     return strcmp(((const job_t *)a)->ref, ((const job_t *)b)->ref);
 }
 
+/* The claim of j is answered (or j goes before it is): one claim less in
+ * the window, so more credit may be granted. */
+static void
+s_claim_over(job_t *j)
+{
+    if (!j->claiming)
+        return;
+    j->claiming = false;
+    j->w->claiming--;
+    links_grant(j->w->links);
+}
+
 static void
 s_free(job_t *j)
 {
     worker_t *w = j->w;
+    s_claim_over(j);
     TAILQ_REMOVE(&w->jobs, j, link);
     w->inflight--;
     if (j->timer)
@@ -555,20 +568,23 @@ s_on_claim(redisReply *reply, void *arg)
         if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
             /* claim.lua is idempotent for its owner: ask again. */
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
-        } else if (tag == NULL || strcmp(tag, "ok") != 0) {
-            j->w->stats.claim_refused++;
-            rl_log_debug("job %s: claim refused (%s)", j->id,
-                         tag && reply->elements > 1
-                             ? rl_redis_reply_str(reply->element[1])
-                             : "unknown");
-            s_kill(j);
-        } else if (reply->elements < 2 || s_load(j, reply) != 0) {
-            rl_log_warnx("job %s: malformed job record; dropped", j->id);
-            s_kill(j);
         } else {
-            j->w->stats.claimed++;
-            j->retries = 0;
-            job_run_start(j);
+            s_claim_over(j);
+            if (tag == NULL || strcmp(tag, "ok") != 0) {
+                j->w->stats.claim_refused++;
+                rl_log_debug("job %s: claim refused (%s)", j->id,
+                             tag && reply->elements > 1
+                                 ? rl_redis_reply_str(reply->element[1])
+                                 : "unknown");
+                s_kill(j);
+            } else if (reply->elements < 2 || s_load(j, reply) != 0) {
+                rl_log_warnx("job %s: malformed job record; dropped", j->id);
+                s_kill(j);
+            } else {
+                j->w->stats.claimed++;
+                j->retries = 0;
+                job_run_start(j);
+            }
         }
     }
     job_unref(j);
@@ -629,6 +645,8 @@ job_claim(worker_t *w, const char *acct, const char *job_id)
         abort(); /* tsearch's node allocation failed: out of memory */
     TAILQ_INSERT_TAIL(&w->jobs, j, link);
     w->inflight++;
+    j->claiming = true;
+    w->claiming++;
     s_claim_send(j);
 }
 

@@ -51,6 +51,8 @@ struct job {
     size_t nchain;
     size_t chain_idx;                /* the model rendering it now */
     int attempt;                     /* submits made, all providers */
+    bool claiming;                   /* counted in w->claiming: its claim
+                                        is not answered yet */
     bool claim_intent;               /* the claim recorded `attempt` as
                                         the intent of the first submit */
     bool restate;                    /* writes restate attempt, task,

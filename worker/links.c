@@ -81,7 +81,12 @@ s_on_grant(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (w->stopping || !lease_ok(w->lease))
         return;
+    /* Credit for free capacity, but never for more unanswered claims
+     * than the window: a job beyond it waits in the queue. */
     int64_t avail = w->cfg->worker_max_inflight - (int64_t)w->inflight;
+    int64_t window = w->cfg->claim_window - (int64_t)w->claiming;
+    if (window < avail)
+        avail = window;
     size_t alive = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (l->link[i].alive) {

@@ -70,13 +70,14 @@ s_stats(void *arg)
     const worker_stats_t *s = &w->stats;
     char buf[640];
     snprintf(buf, sizeof buf,
-             "{\"inflight\":%zu,\"claimed\":%llu,\"submits\":%llu,"
+             "{\"inflight\":%zu,\"claiming\":%zu,\"claimed\":%llu,"
+             "\"submits\":%llu,"
              "\"polls\":%llu,\"failovers\":%llu,\"completed\":%llu,"
              "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu,"
              "\"not_sent\":%llu,"
              "\"poll_late_p50_ms\":%ld,\"poll_late_p99_ms\":%ld,"
              "\"poll_late_max_ms\":%lld}",
-             w->inflight, (unsigned long long)s->claimed,
+             w->inflight, w->claiming, (unsigned long long)s->claimed,
              (unsigned long long)s->submits, (unsigned long long)s->polls,
              (unsigned long long)s->failovers,
              (unsigned long long)s->completed, (unsigned long long)s->failed,

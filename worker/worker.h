@@ -59,6 +59,7 @@ typedef struct worker {
     void *held;                /* the live ones (not JOB_DEAD) by ref: a
                                   tsearch(3) tree of job_t */
     size_t inflight;           /* jobs in memory, claims included */
+    size_t claiming;           /* of those, claims not answered yet */
     bool stopping;             /* SIGTERM: take no more jobs */
     breaker_t breakers[RL_CONFIG_MAX_PROVIDERS]; /* by provider index */
     adapter_token_t tokens[RL_CONFIG_MAX_PROVIDERS]; /* signed credentials */

@@ -805,6 +805,78 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
+    def test_claim_window(self):
+        # A worker grants credit for at most [jobs] claim_window
+        # unanswered claims: while it is frozen, two jobs are dispatched
+        # to it and the rest wait in the queue, in order (before, all of
+        # them were dispatched at once; on a busy Redis their claims came
+        # after the claim deadline, and the reaper requeued them behind
+        # everything else). Thawed, it takes them all; nothing is reaped.
+        c = self.cluster(workers=1, poll_interval_ms=100,
+                         env={"REELAY_JOBS_CLAIM_WINDOW": "2"})
+        acct, key = c.create_account(200)
+
+        def submit(tag):
+            r = c.submit(key, video_body(
+                prompt="claim window %s [sim render_ms=50]" % tag))
+            self.assertEqual(r.status, 202, r)
+            return r.json()["id"]
+        first = submit("first")  # the worker is up and has granted
+        wait_terminal(c, acct, first, 15)
+        worker = c.workers[0]
+        os.kill(worker.pid, signal.SIGSTOP)
+        try:
+            ids = [submit(i) for i in range(20)]
+
+            def split():
+                return (c.redis.zcard("rl:dispatched"),
+                        c.redis.call("LLEN", "rl:queue"))
+            wait_for(lambda: split() == (2, 18), 5,
+                     "2 jobs dispatched and 18 queued")
+            holds_for(lambda: split() == (2, 18), 0.5,
+                      "no more dispatched to the frozen worker")
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        for j in ids:
+            done = wait_terminal(c, acct, j, 30)
+            self.assertEqual(done["status"], "completed", done)
+        self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
+        self.assertEqual(int(c.redis.hget("rl:stats", "stale_writes") or 0),
+                         0)
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
+    def test_jobs_spread_by_load(self):
+        # Both workers grant the same credit (their claim windows, full
+        # again as soon as a claim is answered), so the broker sends each
+        # job to the one with fewer jobs in flight: long renders
+        # submitted one after another are split evenly, not piled on the
+        # first worker (credit alone ties every time).
+        ports = [harness.free_port(), harness.free_port()]
+        c = self.cluster(workers=2, poll_interval_ms=100, env={
+            "REELAY_JOBS_CLAIM_WINDOW": "4",
+            "REELAY_HEALTH_WORKER_STATUS_LISTEN": ",".join(
+                "127.0.0.1:%d" % p for p in ports)})
+        acct, key = c.create_account(200)
+        wait_for(lambda: harness.http_get(c.url("/readyz")).json()
+                 ["workers"] == 2, 10, "broker knows 2 workers")
+        ids = []
+        for i in range(20):
+            r = c.submit(key, video_body(
+                prompt="spread %d [sim render_ms=4000]" % i))
+            self.assertEqual(r.status, 202, r)
+            ids.append(r.json()["id"])
+            wait_for(lambda: sum(worker_stats(p)["claimed"]
+                                 for p in ports) == i + 1, 10,
+                     "job %d claimed" % i)
+        claimed = [worker_stats(p)["claimed"] for p in ports]
+        self.assertLessEqual(abs(claimed[0] - claimed[1]), 4, claimed)
+        for j in ids:
+            self.assertEqual(wait_terminal(c, acct, j, 30)["status"],
+                             "completed")
+        self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
+        self.assert_alive(c.procs)
+
     def test_lost_claim_replies(self):
         # Half the replies to claims are lost: the worker claims again,
         # claim.lua's same-owner branch answers, and (the job having no
