@@ -390,6 +390,12 @@ def verify_signature(header, raw_body, key):
                                header[len("sha256="):].encode())
 
 
+def lua_source(name):
+    """The text of common/lua/<name>."""
+    with open(os.path.join(SOURCE, "common", "lua", name)) as f:
+        return f.read()
+
+
 def fault_drops(proc, what):
     """How many messages rl_fault_drop(what) dropped in proc (each drop
     is logged: common/rl_crash.h)."""
@@ -1068,6 +1074,21 @@ class ClusterTestCase(unittest.TestCase):
         if code is not None:
             self.assertEqual(err["code"], code, err)
         return err
+
+
+class LuaTestCase(ClusterTestCase):
+    """Tests of the Lua scripts and their shared helpers against a real
+    Redis (a broker only: nothing else touches it). self.r is the Redis
+    client, self.lib the prelude (_lib.lua and a newline) that
+    embed.cmake puts before every script."""
+    CLUSTER = dict(brokers=1, workers=0, deliverers=0, simulator=False,
+                   receiver=False)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.r = cls.c.redis
+        cls.lib = lua_source("_lib.lua") + "\n"
 
 
 class PerTestClusterCase(unittest.TestCase):

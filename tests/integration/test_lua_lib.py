@@ -26,14 +26,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-LUA = os.path.join(harness.SOURCE, "common", "lua")
-
-
-def source(name):
-    with open(os.path.join(LUA, name)) as f:
-        return f.read() + "\n"
-
-
 # record_attempt(jk, lk, dk, ref, token, outcome, delay, json, ttl,
 #                fail_open, now)
 RECORD = ("local a, j = ARGV[1], ARGV[2]\n"
@@ -42,15 +34,7 @@ RECORD = ("local a, j = ARGV[1], ARGV[2]\n"
           "'1000', ARGV[5], '604800', ARGV[6] == '1', tonumber(ARGV[7]))")
 
 
-class LuaLib(harness.ClusterTestCase):
-    CLUSTER = dict(brokers=1, workers=0, deliverers=0, simulator=False,
-                   receiver=False)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.r = cls.c.redis
-        cls.lib = source("_lib.lua")
+class LuaLib(harness.LuaTestCase):
 
     def record(self, a, j, token, outcome, rec, now, fail_open=False):
         return self.r.call("EVAL", self.lib + RECORD, "0", a, j, token,
@@ -173,7 +157,7 @@ class LuaLib(harness.ClusterTestCase):
         self.r.call("HSET", "rl:acct:{%s}" % a, "wh_signing", "both",
                     "wh_schedule", "[1,2]")
         refs = ["%s|%s" % (a, j) for j in jobs]
-        out = self.r.call("EVAL", self.lib + source("outbox_claim.lua"), "0",
+        out = self.r.call("EVAL", self.lib + harness.lua_source("outbox_claim.lua"), "0",
                           "10", "30000", "604800", str(len(refs)), *refs,
                           "id", "prompt", "status")
         self.assertEqual([o[0] for o in out], refs)

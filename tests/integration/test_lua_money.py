@@ -20,23 +20,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-LUA = os.path.join(harness.SOURCE, "common", "lua")
-
-
-def prelude():
-    with open(os.path.join(LUA, "_lib.lua")) as f:
-        return f.read() + "\n"
-
-
-class LuaMoney(harness.ClusterTestCase):
-    CLUSTER = dict(brokers=1, workers=0, deliverers=0, simulator=False,
-                   receiver=False)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.r = cls.c.redis
-        cls.lib = prelude()
+class LuaMoney(harness.LuaTestCase):
 
     def run_lua(self, body, *argv):
         return self.r.call("EVAL", self.lib + body, "0", *argv)

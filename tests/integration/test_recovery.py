@@ -75,6 +75,22 @@ def wait_broker_ready(c, i=0, timeout=15):
              timeout, "broker %d /readyz == 200" % i)
 
 
+def status_ports(n=2):
+    """Free ports for n workers' status endpoints, and the environment
+    entry that gives worker i the i-th."""
+    ports = [harness.free_port() for _ in range(n)]
+    return ports, {"REELAY_HEALTH_WORKER_STATUS_LISTEN": ",".join(
+        "127.0.0.1:%d" % p for p in ports)}
+
+
+def submit_ok(tc, c, key, prompt):
+    """Submits a job with this prompt; asserts the 202 and returns its
+    id."""
+    r = c.submit(key, video_body(prompt=prompt))
+    tc.assertEqual(r.status, 202, r)
+    return r.json()["id"]
+
+
 def worker_stats(port):
     """GET /stats of the worker status endpoint on port."""
     r = harness.http_get("http://127.0.0.1:%d/stats" % port)
@@ -438,10 +454,8 @@ class Recovery(RecoveryCase):
         # the broker, with the credit it had: within heartbeat_ms *
         # heartbeat_liveness of its last message plus one heartbeat
         # period (the broker checks once per period) and 0.3 s.
-        ports = [harness.free_port(), harness.free_port()]
-        c = self.cluster(workers=2, poll_interval_ms=100, env={
-            "REELAY_HEALTH_WORKER_STATUS_LISTEN": ",".join(
-                "127.0.0.1:%d" % p for p in ports)})
+        ports, env = status_ports()
+        c = self.cluster(workers=2, poll_interval_ms=100, env=env)
         e = c.env()
         beat = int(e["REELAY_ZMQ_HEARTBEAT_MS"]) / 1000.0
         liveness = int(e.get("REELAY_ZMQ_HEARTBEAT_LIVENESS", "3"))
@@ -476,12 +490,9 @@ class Recovery(RecoveryCase):
                           broker_lines("forgetting worker")[0])
             # New jobs all go to the live worker, at once: none is sent
             # to the stopped one and requeued after the claim timeout.
-            ids = []
-            for i in range(6):
-                r = c.submit(key, video_body(
-                    prompt="while silent %d [sim render_ms=300]" % i))
-                self.assertEqual(r.status, 202, r)
-                ids.append(r.json()["id"])
+            ids = [submit_ok(self, c, key,
+                             "while silent %d [sim render_ms=300]" % i)
+                   for i in range(6)]
             for j in ids:
                 done = wait_terminal(c, acct, j, 10)
                 self.assertEqual(done["status"], "completed", done)
@@ -521,10 +532,8 @@ class Recovery(RecoveryCase):
         # SIGSTOPped; worker 1 takes them over and finishes them while
         # it is stopped (for at least twice the lease); then SIGCONT.
         lease = int(FAST["REELAY_JOBS_LEASE_MS"]) / 1000.0
-        ports = [harness.free_port(), harness.free_port()]
-        c = self.cluster(workers=1, poll_interval_ms=100, env={
-            "REELAY_HEALTH_WORKER_STATUS_LISTEN": ",".join(
-                "127.0.0.1:%d" % p for p in ports)})
+        ports, env = status_ports()
+        c = self.cluster(workers=1, poll_interval_ms=100, env=env)
         acct, key = c.create_account(100)
         start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
         zombie = c.workers[0]
@@ -817,10 +826,8 @@ class Recovery(RecoveryCase):
         acct, key = c.create_account(200)
 
         def submit(tag):
-            r = c.submit(key, video_body(
-                prompt="claim window %s [sim render_ms=50]" % tag))
-            self.assertEqual(r.status, 202, r)
-            return r.json()["id"]
+            return submit_ok(self, c, key,
+                             "claim window %s [sim render_ms=50]" % tag)
         first = submit("first")  # the worker is up and has granted
         wait_terminal(c, acct, first, 15)
         worker = c.workers[0]
@@ -852,20 +859,16 @@ class Recovery(RecoveryCase):
         # job to the one with fewer jobs in flight: long renders
         # submitted one after another are split evenly, not piled on the
         # first worker (credit alone ties every time).
-        ports = [harness.free_port(), harness.free_port()]
-        c = self.cluster(workers=2, poll_interval_ms=100, env={
-            "REELAY_JOBS_CLAIM_WINDOW": "4",
-            "REELAY_HEALTH_WORKER_STATUS_LISTEN": ",".join(
-                "127.0.0.1:%d" % p for p in ports)})
+        ports, env = status_ports()
+        env["REELAY_JOBS_CLAIM_WINDOW"] = "4"
+        c = self.cluster(workers=2, poll_interval_ms=100, env=env)
         acct, key = c.create_account(200)
         wait_for(lambda: harness.http_get(c.url("/readyz")).json()
                  ["workers"] == 2, 10, "broker knows 2 workers")
         ids = []
         for i in range(20):
-            r = c.submit(key, video_body(
-                prompt="spread %d [sim render_ms=4000]" % i))
-            self.assertEqual(r.status, 202, r)
-            ids.append(r.json()["id"])
+            ids.append(submit_ok(self, c, key,
+                                 "spread %d [sim render_ms=4000]" % i))
             wait_for(lambda: sum(worker_stats(p)["claimed"]
                                  for p in ports) == i + 1, 10,
                      "job %d claimed" % i)
