@@ -379,8 +379,8 @@ s_on_finish(redisReply *reply, void *arg)
     const char *tag = rl_redis_reply_tag(reply);
     if (j->state != JOB_DEAD) {
         if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
-            /* Outcome unknown: the retry is refused as stale if the first
-             * one landed; the outbox scan then delivers it. */
+            /* Outcome unknown: job_finish answers a retry whose first
+             * run landed as it answered that one (same fence). */
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);
         } else if (tag != NULL && strcmp(tag, "ok") == 0) {
             s_push(j, reply);

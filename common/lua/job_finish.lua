@@ -10,11 +10,27 @@
 -- prefixed "acct:" (acct_webhook_fields, as outbox_claim hands them to a
 -- deliverer), so a COMPLETION carries what a fail-open delivery is
 -- signed and retried with.
+-- The same write again under the same fence, once the first has landed
+-- (its reply was lost and the worker retries), gets that answer again
+-- and changes nothing: only the holder of a fence finishes a job under
+-- it (a takeover or a recovery takes a new one), so a job done under
+-- this fence was done by this write.
 local jk = KEYS[1]
 local _, a, j = job_key(ARGV[2])
+
+local function answer()
+    local h = acct_webhook_fields(a, redis.call('HGETALL', jk))
+    table.insert(h, 1, sealed_key(jk))
+    table.insert(h, 1, 'ok')
+    return h
+end
+
 redis.call('SREM', KEYS[2], ARGV[2])
 local cur = redis.call('HMGET', jk, 'fence', 'state', 'credits',
     'credits_refunded')
+if cur[1] == ARGV[1] and cur[2] == 'done' then
+    return answer()
+end
 if cur[1] ~= ARGV[1] or cur[2] ~= 'leased' then
     redis.call('HINCRBY', 'rl:stats', 'stale_writes', 1)
     return { 'stale' }
@@ -57,7 +73,4 @@ else
     local code = redis.call('HGET', jk, 'error_code') or 'failed'
     fail_job(jk, ARGV[2], a, j, code, ARGV[4], now)
 end
-local h = acct_webhook_fields(a, redis.call('HGETALL', jk))
-table.insert(h, 1, sealed_key(jk))
-table.insert(h, 1, 'ok')
-return h
+return answer()

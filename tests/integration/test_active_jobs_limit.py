@@ -193,14 +193,19 @@ class Release(Base):
         self.assertEqual(self.active(acct), "0")
         self.assertNotIn("active", c.job_hash(acct, jid))
 
-        # The terminal write replayed with the job's own fence: refused
-        # as stale, and the counter stays.
+        # The terminal write replayed with the job's own fence: answered
+        # as the first one was (a retry whose reply was lost), writing
+        # nothing, so the counter stays; under another fence: stale.
         h = c.job_hash(acct, jid)
-        reply = c.redis.call(
-            "EVAL", script("job_finish"), 2, "rl:job:{%s}:%s" % (acct, jid),
-            "rl:wjobs:w-test-replay", h["fence"], "%s|%s" % (acct, jid),
-            "completed", "replayed", "3")
-        self.assertEqual(reply, ["stale"])
+
+        def replay(fence):
+            return c.redis.call(
+                "EVAL", script("job_finish"), 2,
+                "rl:job:{%s}:%s" % (acct, jid), "rl:wjobs:w-test-replay",
+                fence, "%s|%s" % (acct, jid), "completed", "replayed", "3")
+        self.assertEqual(replay(h["fence"])[0], "ok")
+        self.assertEqual(c.job_hash(acct, jid), h)
+        self.assertEqual(replay(str(int(h["fence"]) + 1)), ["stale"])
         self.assertEqual(self.active(acct), "0")
 
         # Failed (task API, content rejected): refunded, slot back once.

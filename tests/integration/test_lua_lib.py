@@ -5,6 +5,8 @@ outbox_done_many) and outbox_claim.lua, EVALed with the shared prelude as
 embed.cmake prepends it, on keys of throwaway accounts (the money helpers
 are test_lua_money.py).
 
+  - job_finish sent again under its fence answers as the first time and
+    writes nothing twice;
   - history_append adds an entry to the history's JSON text, to an empty
     or missing history, and starts afresh from one that is not an array;
   - a record lands once however often it is sent (its reply was lost),
@@ -72,6 +74,38 @@ class LuaLib(harness.LuaTestCase):
             {"status": "processing", "at": 2,
              "reason": 'quote " and ] inside'},
             {"status": "completed", "at": 3}])
+
+    def test_job_finish_again_under_its_fence(self):
+        # A terminal write sent again (its reply was lost) gets the same
+        # answer and writes nothing twice: one history entry, one
+        # refund, one outbox entry, one count. Another fence is stale.
+        a, j = "acct_fin1", "vgen_fin1"
+        jk = "rl:job:{%s}:%s" % (a, j)
+        self.r.call("HSET", "rl:acct:{%s}" % a, "credits", "0")
+        self.r.call("HSET", jk, "id", j, "status", "processing", "state",
+                    "leased", "fence", "2", "owner", "w1", "credits", "3",
+                    "webhook_url", "http://127.0.0.1:9/h", "history", "[]",
+                    "active", "1")
+        finish = self.lib + harness.lua_source("job_finish.lua")
+
+        def run(fence):
+            return self.r.call("EVAL", finish, "2", jk, "rl:wjobs:w1", fence,
+                               "%s|%s" % (a, j), "completed", "done", "2",
+                               "output_url", "http://x/v.mp4")
+        stats0 = int(self.r.hget("rl:stats", "jobs_completed") or 0)
+        first = run("2")
+        self.assertEqual(first[0], "ok", first)
+        again = run("2")
+        self.assertEqual(again, first)
+        h = self.r.hgetall(jk)
+        self.assertEqual([e["status"] for e in json.loads(h["history"])],
+                         ["completed"])
+        self.assertEqual((h["state"], h["credits_refunded"]), ("done", "1"))
+        self.assertEqual(len(self.r.lrange("rl:ledger:{%s}" % a)), 1)
+        self.assertEqual(int(self.r.hget("rl:stats", "jobs_completed")),
+                         stats0 + 1)
+        self.assertIsNotNone(self.r.zscore("rl:outbox", "%s|%s" % (a, j)))
+        self.assertEqual(run("1"), ["stale"])
 
     def test_record_lands_once(self):
         a, j = "acct_rec1", "vgen_rec1"
