@@ -69,11 +69,12 @@ run_reelay() {
     curl -fs "http://127.0.0.1:$hport/readyz" | python3 -c \
       "import json,sys; sys.exit(json.load(sys.stdin)['workers'] < $nw)"; }
   wait_until 10 "$nw workers registered with the broker" workers_in
+  local c0; c0=$(cpu_sum "${rp[@]}" "$rpid")
   REELAY_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
     --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
-  REELAY_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "${rp[@]}" "$rpid")"
+  REELAY_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "$c0" "${rp[@]}" "$rpid")"
   local fa; fa=$(redis-cli -p "$rport" --eval bench/first_attempt.lua)
   REELAY_LINE+=" first_attempt_p50_ms=$(field p50_ms " $fa") first_attempt_p99_ms=$(field p99_ms " $fa")"
   echo "$REELAY_LINE pipeline=reelay brokers=$nb workers=$nw deliverers=$nd fsync=$fsync"
@@ -100,20 +101,28 @@ run_bullmq() {
   pids+=("$svc" "$wk")
   wait_http "http://127.0.0.1:$hport/readyz"
   wait_until 10 "the BullMQ worker ready" grep -q ready "$d/worker.log"
+  local c0; c0=$(cpu_sum "$svc" "$wk" "$rpid")
   BULL_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
     --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
-  BULL_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "$svc" "$wk" "$rpid")"
+  BULL_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "$c0" "$svc" "$wk" "$rpid")"
   echo "$BULL_LINE pipeline=bullmq concurrency=100 fsync=$fsync"
   stop_pids "$svc" "$wk" "$cpid" "$spid" "$rpid"
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-# cpu_per_job JOBS PID...: the ms of CPU those processes used, per job.
-cpu_per_job() {
-  local n=$1 t=0 p; shift
+# cpu_sum PID...: their utime+stime together, in clock ticks.
+cpu_sum() {
+  local t=0 p
   for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
+  echo "$t"
+}
+# cpu_per_job JOBS T0 PID...: the ms of CPU those processes used since
+# cpu_sum said T0 (just before the load: start-up is not counted), per job.
+cpu_per_job() {
+  local n=$1 t0=$2 t; shift 2
+  t=$(( $(cpu_sum "$@") - t0 ))
   awk -v t="$t" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.3f", t * 1000 / hz / n }'
 }
 run_reelay
