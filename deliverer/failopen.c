@@ -162,7 +162,9 @@ s_count(deliverer_t *ctx, const redisReply *reply, const outbox_rec_t *rec)
         else
             ctx->stats.failed++;
     } else if (word != NULL && strcmp(word, "stale") == 0) {
-        ctx->stats.stale++;
+        ctx->stats.stale++; /* said as outbox.c says it */
+        rl_log_info("outbox_done %s (kept): stale token %s", rec->ref,
+                    rec->token);
     } else {
         ctx->stats.records_lost++;
         rl_log_errorx("outbox_done %s (kept): %s", rec->ref,
