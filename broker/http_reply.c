@@ -20,7 +20,6 @@
 
 #define S_QUERY_DIGITS_MAX 18 /* digits of a query number: fits a long */
 
-
 void
 http_reply(struct evhttp_request *req, int status, const char *json)
 {

@@ -31,14 +31,14 @@ int rl_sha256_hex(const void *data, size_t len, char hex[RL_SHA256_HEX_LEN]);
 /* Fills buf with len bytes from the kernel CSPRNG. Returns 0 or -1. */
 int rl_random_bytes(void *buf, size_t len);
 
-/* Writes prefix followed by `nchars` random characters of [0-9a-zA-Z]
- * (about 5.95 bits each) and a NUL into out. Needs out_len >=
- * strlen(prefix) + nchars + 1. Returns 0, or -1 on a short buffer or
- * CSPRNG failure. Example: rl_random_id("vgen_", 24, buf, sizeof buf). */
 /* The alphabet of rl_random_id()'s characters. */
 #define RL_BASE62_CHARS                                                        \
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
+/* Writes prefix followed by `nchars` random characters of [0-9a-zA-Z]
+ * (about 5.95 bits each) and a NUL into out. Needs out_len >=
+ * strlen(prefix) + nchars + 1. Returns 0, or -1 on a short buffer or
+ * CSPRNG failure. Example: rl_random_id("vgen_", 24, buf, sizeof buf). */
 int rl_random_id(const char *prefix, size_t nchars, char *out,
                  size_t out_len);
 

@@ -58,9 +58,9 @@ typedef struct {
 
 /* A set on `base` sending through `http` with cfg's timeout and retry
  * schedules; a connect refused by a guard on http (egress.c) fails the
- * attempt for good, naming the refused addresses. Deliveries carry their signing
- * key sealed (rl_apikey); it is opened with `master` (copied) just for
- * the signature of each attempt. Returns a set (caller owns). */
+ * attempt for good, naming the refused addresses. Deliveries carry
+ * their signing key sealed (rl_apikey); it is opened with `master`
+ * (copied) just for the signature of each attempt. Returns a set (caller owns). */
 attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
                                const rl_config_t *cfg,
                                const uint8_t master[RL_AEAD_KEY_LEN],

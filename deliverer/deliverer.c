@@ -119,12 +119,17 @@ deliverer_start_fail_open(deliverer_t *ctx, delivery_t **d, long *wait_ms)
     char host[HOSTGATE_HOST_MAX];
     hostgate_verdict_t v = s_admit(ctx, *d, host, wait_ms);
 
+    bool started;
+
     if (v != HOSTGATE_OK) {
         rl_log_debug("job %s: host %s %s, fail-open attempt waits",
                      (*d)->job, host, hostgate_verdict_name(v));
         return false;
     }
-    s_launch(ctx, d);
+    /* No claim, so no lease to run out of (deadline 0): it starts. */
+    started = s_launch(ctx, d);
+    assert(started);
+    (void)started;
     return true;
 }
 
@@ -228,6 +233,9 @@ s_on_attempt(delivery_t *d, const attempt_result_t *res, void *arg)
                          res->decision.cls == CLASSIFY_RETRYABLE,
                          rl_clock_wall_ms());
         s_unpark(ctx, d->gate_host); /* none are parked once stopping */
+        /* The slot is given back: a fail-open retry asks again. */
+        free(d->gate_host);
+        d->gate_host = NULL;
     }
     if (d->fail_open)
         failopen_on_result(ctx->failopen, &d, res);
