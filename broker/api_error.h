@@ -25,7 +25,9 @@ typedef struct {
     char message[API_ERROR_MSG_LEN]; /* a sentence for humans */
 } api_error_t;
 
-/* Fills e. */
+/* Fills e. The message and param are made safe (rl_text_safe: valid
+ * UTF-8, control characters and invalid bytes escaped, cut on a character
+ * boundary to fit), so any outside text may be quoted in them. */
 void api_error_set(api_error_t *e, int status, const char *type,
                    const char *code, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -38,7 +40,9 @@ void api_error_invalid(api_error_t *e, const char *code, const char *param,
 /* Copies src into dst (param then points into dst's own buffer). */
 void api_error_copy(api_error_t *dst, const api_error_t *src);
 
-/* The error as a JSON text (caller frees). */
+/* The error as a JSON text (caller frees). Never NULL: the fields are
+ * safe by construction, and a failure inside jansson answers a fixed
+ * internal_error text. */
 char *api_error_json(const api_error_t *e);
 
 #endif

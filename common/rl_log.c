@@ -13,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rl_text.h"
+
+#define S_LINE_MAX 1024 /* bytes of one message, after it is made safe */
+
 /* Process-wide logger settings: written once by rl_log_init() in main()
  * before the event loop starts, read-only afterwards. */
 static const char *s_role = "reelay";
@@ -46,11 +50,19 @@ rl_log_write(rl_log_level_t level, bool with_errno, const char *fmt, ...)
 {
     static const char *const tags[] = {"error", "warn", "info", "debug"};
     int saved = errno;
-    char msg[1024];
+    char raw[S_LINE_MAX], msg[S_LINE_MAX];
     va_list ap;
+    int n;
+
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* A message may quote outside bytes: one line, valid UTF-8, always. */
+    if (n < 0)
+        n = 0;
+    rl_text_safe(msg, sizeof msg, raw,
+                 (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1,
+                 (size_t)n >= sizeof raw, NULL);
 
     struct timeval tv;
     gettimeofday(&tv, NULL);

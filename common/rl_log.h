@@ -2,7 +2,9 @@
  * rl_log - one logger with levels for every process.
  * Lines go to stderr as "time role[pid] level: message". rl_log_warn()
  * appends strerror(errno), rl_log_warnx() does not (OpenBSD log.c). The
- * macros test the level before evaluating their arguments.
+ * macros test the level before evaluating their arguments. A message may
+ * quote outside text: it is written as one line of valid UTF-8, control
+ * characters and invalid bytes escaped as \xNN (rl_text_safe).
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_LOG_H
