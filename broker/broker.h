@@ -11,10 +11,10 @@
 
 #include "rl_config.h"
 #include "rl_crypto.h"
+#include "rl_httpd.h"
 #include "rl_redis.h"
 
 struct event_base;
-struct evhttp;
 typedef struct dispatch dispatch_t;
 typedef struct ingress ingress_t;
 typedef struct reaper reaper_t;
@@ -26,7 +26,7 @@ typedef struct {
     struct event_base *base;
     rl_redis_t *redis;
     void *zctx;                /* ZeroMQ context */
-    struct evhttp *http;
+    rl_httpd_t *http;          /* the API listener */
     dispatch_t *dispatch;
     ingress_t *ingress;
     reaper_t *reaper;

@@ -4,15 +4,11 @@
  */
 #include "http_api.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/event.h>
 #include <event2/http.h>
-#include <event2/listener.h>
 
 #include "api_accounts.h"
 #include "api_admin.h"
@@ -21,8 +17,8 @@
 #include "api_webhooks.h"
 #include "dispatch.h"
 #include "http_reply.h"
+#include "rl_log.h"
 
-#define HTTP_BACKLOG 1024
 #define HTTP_SEGMENT_MAX 128 /* bytes of the {id} of a prefix route; every
                                 id it can name is far shorter */
 
@@ -149,31 +145,18 @@ s_route(struct evhttp_request *req, void *arg)
 int
 http_api_start(broker_t *b)
 {
-    char host[256];
-    int port = 0;
-    if (rl_config_split_addr(b->cfg->http_listen, host, sizeof host, &port) !=
-        0)
-        return -1;
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    if (evutil_inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-        return -1;
-    b->http = evhttp_new(b->base);
-    evhttp_set_gencb(b->http, s_route, b);
-    evhttp_set_max_body_size(b->http, (ev_ssize_t)b->cfg->http_max_body * 2);
-    evhttp_set_allowed_methods(b->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                            EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_DELETE);
-    struct evconnlistener *l = evconnlistener_new_bind(
-        b->base, NULL, NULL,
-        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
-            LEV_OPT_CLOSE_ON_EXEC,
-        HTTP_BACKLOG, (struct sockaddr *)&sin, sizeof sin);
-    if (l == NULL || evhttp_bind_listener(b->http, l) == NULL) {
-        if (l != NULL)
-            evconnlistener_free(l);
+    char why[320];
+    /* evhttp's cut is twice the API's: a body between the two gets the
+     * API's own 413 answer (http_body) rather than a dropped connection. */
+    rl_httpd_limits_t lim = rl_httpd_limits(b->cfg, b->cfg->http_max_body * 2);
+
+    b->http = rl_httpd_new(b->base, b->cfg->http_listen, &lim,
+                           RL_HTTPD_SHARE_PORT,
+                           EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                               EVHTTP_REQ_DELETE,
+                           s_route, b, "http", why, sizeof why);
+    if (b->http == NULL) {
+        rl_log_errorx("%s", why);
         return -1;
     }
     return 0;
@@ -182,7 +165,5 @@ http_api_start(broker_t *b)
 void
 http_api_stop(broker_t *b)
 {
-    if (b->http != NULL)
-        evhttp_free(b->http);
-    b->http = NULL;
+    rl_httpd_destroy(&b->http);
 }

@@ -65,10 +65,8 @@ s_start(broker_t *b)
     b->ingress = ingress_new(b);
     if (b->dispatch == NULL || b->ingress == NULL)
         return -1;
-    if (http_api_start(b) != 0) {
-        rl_log_error("cannot listen on %s", cfg->http_listen);
+    if (http_api_start(b) != 0)
         return -1;
-    }
     b->reaper = reaper_new(b);
     return 0;
 }

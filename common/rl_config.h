@@ -75,6 +75,11 @@ typedef struct {
     /* [http] */
     char *http_listen;          /* "127.0.0.1:8080" */
     long http_max_body;         /* bytes, larger bodies are 413 */
+    int http_max_connections;   /* open at once, per listener */
+    long http_max_header_bytes; /* request line + headers; more is 431 */
+    int http_max_headers;       /* header lines; more is 431 */
+    long http_idle_timeout_ms;  /* no byte either way: closed */
+    long http_request_timeout_ms; /* first byte to whole request */
 
     /* [zmq] */
     char *ingress[RL_CONFIG_MAX_ENDPOINTS];  /* broker i binds ingress[i] */

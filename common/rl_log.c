@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rl_clock.h"
 #include "rl_text.h"
 
 #define S_LINE_MAX 1024 /* bytes of one message, after it is made safe */
@@ -79,4 +80,20 @@ rl_log_write(rl_log_level_t level, bool with_errno, const char *fmt, ...)
                 (long)(tv.tv_usec / 1000), s_role, (int)getpid(), tags[level],
                 msg);
     errno = saved;
+}
+
+bool
+rl_log_limit(rl_log_limit_t *l, int64_t interval_ms, uint64_t *held)
+{
+    int64_t now = rl_clock_mono_ms();
+
+    if (now < l->next_ms) {
+        l->suppressed++;
+        return false;
+    }
+    if (held != NULL)
+        *held = l->suppressed;
+    l->suppressed = 0;
+    l->next_ms = now + interval_ms;
+    return true;
 }

@@ -11,6 +11,7 @@
 #define RL_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef enum {
     RL_LOG_ERROR = 0,
@@ -32,6 +33,20 @@ rl_log_level_t rl_log_level(void);
 /* Writes one line at `level`; `with_errno` appends strerror(errno). */
 void rl_log_write(rl_log_level_t level, bool with_errno, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A log line an outsider can trigger at will (a refused connection, a
+ * malformed frame) is written at most once per interval: keep one of
+ * these per kind of line, zero-initialised. */
+typedef struct {
+    int64_t next_ms;       /* monotonic ms before which lines are held */
+    uint64_t suppressed;   /* lines held since the last one written */
+} rl_log_limit_t;
+
+/* True when a line limited by l may be written now, at most once per
+ * interval_ms; then *held (may be NULL) is the number of lines held back
+ * since the last one written, and the count starts again. False counts
+ * one more line held. */
+bool rl_log_limit(rl_log_limit_t *l, int64_t interval_ms, uint64_t *held);
 
 #define RL_LOG_AT(lvl, errno_, ...)                                           \
     do {                                                                       \

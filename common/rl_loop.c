@@ -4,6 +4,8 @@
  */
 #include "rl_loop.h"
 
+#include <signal.h>
+
 #include <event2/event.h>
 
 struct event_base *
@@ -12,6 +14,9 @@ rl_loop_new(void)
     struct event_config *cfg = event_config_new();
     struct event_base *base = NULL;
 
+    /* A peer that closes while libevent writes to it must be an error on
+     * that socket (EPIPE), never a signal that ends the process. */
+    signal(SIGPIPE, SIG_IGN);
     if (cfg != NULL &&
         event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) ==
             0)

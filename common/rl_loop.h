@@ -13,7 +13,8 @@ struct event;
 struct event_base;
 
 /* A new loop (caller owns, event_base_free), or NULL when libevent
- * cannot make one. */
+ * cannot make one. Also ignores SIGPIPE for the process: a write to a
+ * closed socket fails with EPIPE instead. */
 struct event_base *rl_loop_new(void);
 
 /* Runs the callback of `ev`, a pending persistent timer, on the next

@@ -11,12 +11,17 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <jansson.h>
 
 #include "rl_alloc.h"
 #include "rl_config.h"
+#include "rl_httpd.h"
+
+/* A status endpoint takes no request body. */
+#define S_MAX_BODY 1024
 
 struct rl_status {
-    struct evhttp *http;
+    rl_httpd_t *http;
     const char *role;
     rl_status_ready_fn ready;
     rl_status_stats_fn stats;
@@ -30,6 +35,33 @@ s_reply(struct evhttp_request *req, int code, const char *body)
                       "application/json");
     evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     evhttp_send_reply(req, code, NULL, NULL);
+}
+
+/* The role's counters with this listener's own under "http". */
+static char *
+s_stats_json(rl_status_t *s)
+{
+    char *text = s->stats(s->arg);
+    json_t *o = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    rl_httpd_stats_t st = rl_httpd_stats(s->http);
+
+    free(text);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    json_object_set_new(
+        o, "http",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "accepted",
+                  (json_int_t)st.accepted, "open", (json_int_t)st.open,
+                  "at_cap", (json_int_t)st.at_cap, "accept_errors",
+                  (json_int_t)st.accept_errors, "request_timeouts",
+                  (json_int_t)st.request_timeouts, "too_large",
+                  (json_int_t)st.too_large, "bad_framing",
+                  (json_int_t)st.bad_framing));
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }
 
 static void
@@ -48,43 +80,40 @@ s_route(struct evhttp_request *req, void *arg)
                  ok ? "ok" : "unavailable", s->role);
         s_reply(req, ok ? 200 : 503, body);
     } else if (path != NULL && strcmp(path, "/stats") == 0 && s->stats) {
-        char *json = s->stats(s->arg);
-        s_reply(req, 200, json ? json : "{}");
+        char *json = s_stats_json(s);
+        s_reply(req, json != NULL ? 200 : 500,
+                json != NULL ? json : "{\"error\":\"no stats\"}");
         free(json);
     } else {
         s_reply(req, 404, "{\"error\":\"no route\"}");
     }
 }
 
-/* Listens on addr ("host:port"). NULL on a bad address or bind error. */
+/* Listens on addr ("host:port"). NULL with the reason in why. */
 static rl_status_t *
-s_new(struct event_base *base, const char *addr, const char *role,
-      rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg)
+s_new(struct event_base *base, const rl_config_t *cfg, const char *addr,
+      const char *role, rl_status_ready_fn ready, rl_status_stats_fn stats,
+      void *arg, char *why, size_t why_len)
 {
-    char host[256];
-    int port = 0;
-    if (rl_config_split_addr(addr, host, sizeof host, &port) != 0)
-        return NULL;
+    rl_httpd_limits_t lim = rl_httpd_limits(cfg, S_MAX_BODY);
     rl_status_t *s = rl_calloc(1, sizeof *s);
-    s->http = evhttp_new(base);
+
     s->role = role;
     s->ready = ready;
     s->stats = stats;
     s->arg = arg;
-    evhttp_set_gencb(s->http, s_route, s);
-    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET);
-    if (evhttp_bind_socket(s->http, host, (ev_uint16_t)port) != 0) {
+    s->http = rl_httpd_new(base, addr, &lim, 0, EVHTTP_REQ_GET, s_route, s,
+                           "status", why, why_len);
+    if (s->http == NULL)
         rl_status_destroy(&s);
-        return NULL;
-    }
     return s;
 }
 
 int
-rl_status_open(rl_status_t **out, struct event_base *base, char *const *list,
-               size_t n, int index, const char *role,
-               rl_status_ready_fn ready, rl_status_stats_fn stats, void *arg,
-               char *why, size_t why_len)
+rl_status_open(rl_status_t **out, struct event_base *base,
+               const rl_config_t *cfg, char *const *list, size_t n, int index,
+               const char *role, rl_status_ready_fn ready,
+               rl_status_stats_fn stats, void *arg, char *why, size_t why_len)
 {
     *out = NULL;
     if (n == 0)
@@ -94,13 +123,9 @@ rl_status_open(rl_status_t **out, struct event_base *base, char *const *list,
                  n);
         return -1;
     }
-    *out = s_new(base, list[index], role, ready, stats, arg);
-    if (*out == NULL) {
-        snprintf(why, why_len, "cannot listen on %s: %s", list[index],
-                 strerror(errno));
-        return -1;
-    }
-    return 0;
+    *out = s_new(base, cfg, list[index], role, ready, stats, arg, why,
+                 why_len);
+    return *out == NULL ? -1 : 0;
 }
 
 void
@@ -108,7 +133,7 @@ rl_status_destroy(rl_status_t **p)
 {
     if (p == NULL || *p == NULL)
         return;
-    evhttp_free((*p)->http);
+    rl_httpd_destroy(&(*p)->http);
     free(*p);
     *p = NULL;
 }

@@ -9,6 +9,8 @@
  * --index i binds entry i, so several processes of a role on one host
  * do not collide, as with the ZeroMQ endpoint lists.
  *
+ * The listener has the [http] limits of every listener (rl_httpd.h).
+ *
  * Failure modes: rl_status_open() returns -1 with a reason on a bad
  * address, a port that cannot be bound, or an index the list has no
  * entry for (rl_config_load refuses a list shorter than the role's
@@ -20,6 +22,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "rl_config.h"
 
 struct event_base;
 
@@ -36,9 +40,10 @@ typedef char *(*rl_status_stats_fn)(void *arg);
  * when the list is empty (no endpoint); -1 with the reason in why when
  * the list has no entry `index` or it cannot be listened on. */
 int rl_status_open(rl_status_t **out, struct event_base *base,
-                   char *const *list, size_t n, int index, const char *role,
-                   rl_status_ready_fn ready, rl_status_stats_fn stats,
-                   void *arg, char *why, size_t why_len);
+                   const rl_config_t *cfg, char *const *list, size_t n,
+                   int index, const char *role, rl_status_ready_fn ready,
+                   rl_status_stats_fn stats, void *arg, char *why,
+                   size_t why_len);
 
 /* Stops listening and frees. NULL-safe, sets *p to NULL. */
 void rl_status_destroy(rl_status_t **p);

@@ -407,7 +407,8 @@ s_status(deliverer_t *ctx, int index)
     const rl_config_t *cfg = ctx->cfg;
     char why[S_WHY_LEN];
 
-    if (rl_status_open(&ctx->status, ctx->base, cfg->deliverer_status_listen,
+    if (rl_status_open(&ctx->status, ctx->base, cfg,
+                       cfg->deliverer_status_listen,
                        cfg->ndeliverer_status_listen, index, "deliverer",
                        s_ready, s_stats, ctx, why, sizeof why) != 0) {
         rl_log_errorx("[webhook] deliverer_status_listen: %s", why);

@@ -128,7 +128,8 @@ s_status(worker_t *w, int index)
 {
     const rl_config_t *cfg = w->cfg;
     char why[WORKER_WHY_LEN];
-    if (rl_status_open(&w->status, w->base, cfg->worker_status_listen,
+    if (rl_status_open(&w->status, w->base, cfg,
+                       cfg->worker_status_listen,
                        cfg->nworker_status_listen, index, "worker", s_ready,
                        s_stats, w, why, sizeof why) != 0) {
         rl_log_errorx("[health] worker_status_listen: %s", why);

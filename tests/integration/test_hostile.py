@@ -5,6 +5,8 @@ written to Redis, and a real client is still served."""
 
 import json
 import os
+import re
+import resource
 import socket
 import sys
 import time
@@ -13,7 +15,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import video_body  # noqa: E402
 
-VOLATILE = ("rl:lock:*",)
+# Written on timers, not by requests: the reaper's lock and the workers'
+# heartbeats.
+VOLATILE = ("rl:lock:*", "rl:workers", "rl:hb:*")
 
 
 def raw_http(port, data, timeout=10.0):
@@ -171,6 +175,370 @@ class CrashClass(HostileCase):
                     b"Content-Length: %d\r\n" % len(raw) +
                     b"Connection: close\r\n\r\n" + raw)
                 self.assert_json_4xx(st, h, body)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def closed_by_peer(sock, timeout):
+    """Waits up to timeout for the peer to close sock (EOF or reset);
+    returns the bytes received meanwhile, or None when still open."""
+    sock.settimeout(0.2)
+    got = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return got
+        if not chunk:
+            return got
+        got += chunk
+    return None
+
+
+def post_raw(headers, body=b"", path=b"/v1/video/generations",
+             version=b"HTTP/1.1"):
+    return (b"POST " + path + b" " + version + b"\r\nHost: x\r\n" +
+            b"".join(h + b"\r\n" for h in headers) + b"\r\n" + body)
+
+
+LIMITS = {
+    "REELAY_HTTP_MAX_HEADER_BYTES": "4096",
+    "REELAY_HTTP_MAX_HEADERS": "20",
+    "REELAY_HTTP_IDLE_TIMEOUT_MS": "1500",
+    "REELAY_HTTP_REQUEST_TIMEOUT_MS": "2500",
+    "REELAY_HTTP_MAX_CONNECTIONS": "24",
+}
+
+
+class HttpLimits(HostileCase):
+    """[http] limits on the broker's listener, tried with raw sockets."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.wport = harness.free_port()
+        env = dict(LIMITS)
+        env["REELAY_HEALTH_WORKER_STATUS_LISTEN"] = "127.0.0.1:%d" % cls.wport
+        cls.CLUSTER = dict(workers=1, deliverers=0, simulator=False,
+                           receiver=False, env=env)
+        super().setUpClass()
+        cls.acct, cls.key = cls.c.create_account(50)
+
+    def auth(self):
+        return b"Authorization: Bearer " + self.key.encode()
+
+    def test_header_bytes_over_limit_431(self):
+        big = b"X-Pad: " + b"a" * 5000
+        st, h, body = raw_http(self.port, post_raw([big, self.auth()]))
+        doc = self.assert_json_4xx(st, h, body, 431)
+        self.assertEqual(doc["error"]["code"], "headers_too_large")
+        self.assertEqual(h.get("connection"), "close")
+
+    def test_too_many_headers_431(self):
+        hdrs = [b"X-H%d: 1" % i for i in range(25)] + [self.auth()]
+        st, h, body = raw_http(self.port, post_raw(hdrs))
+        doc = self.assert_json_4xx(st, h, body, 431)
+        self.assertEqual(doc["error"]["code"], "headers_too_large")
+
+    def test_header_section_cut_by_evhttp(self):
+        """Past twice the limit the section is not even held: 413 and
+        the connection closed, whatever the client keeps sending."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nX-Pad: ")
+            try:
+                for _ in range(200):          # up to 12.8 MB
+                    s.sendall(b"a" * 65536)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            got = closed_by_peer(s, 15)
+            self.assertIsNotNone(got, "the broker kept the connection")
+            if got:   # else the reset came before the answer was read
+                self.assertRegex(got[:12], rb"^HTTP/1\.1 4(00|13|31)",
+                                 got[:100])
+                self.assertIn(b"application/json", got)
+        finally:
+            s.close()
+
+    def test_header_flood_memory_bounded(self):
+        """Ten connections each sending 40 MB of one header: the
+        broker's memory stays bounded and is not kept."""
+        pid = self.c.brokers[0].pid
+        before = rss_kb(pid)
+        socks = []
+        for _ in range(10):
+            s = socket.create_connection(("127.0.0.1", self.port),
+                                         timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nX-Flood: ")
+            socks.append(s)
+        chunk = b"b" * 65536
+        for _ in range(40 * 16):              # 40 MB per connection
+            alive = 0
+            for s in socks:
+                try:
+                    s.send(chunk)
+                    alive += 1
+                except (BrokenPipeError, ConnectionResetError,
+                        socket.timeout, BlockingIOError):
+                    pass
+            if alive == 0:
+                break
+        for s in socks:
+            s.close()
+        growth = rss_kb(pid) - before
+        self.assertLess(growth, 32 * 1024,
+                        "broker grew by %d kB under a header flood" % growth)
+
+    def test_idle_connection_closed(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            self.assertIsNotNone(closed_by_peer(s, 30),
+                                 "an idle connection stayed open")
+        finally:
+            s.close()
+
+    def test_trickled_request_closed(self):
+        """A byte every 300 ms never trips the idle timeout; the request
+        deadline closes the connection all the same."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        s.settimeout(0.3)
+        closed = False
+        try:
+            deadline = time.monotonic() + 60
+            msg = b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"z" * 10000
+            i = 0
+            while time.monotonic() < deadline and not closed:
+                try:
+                    s.send(msg[i:i + 1])
+                    i = (i + 1) % len(msg)
+                    if s.recv(4096) == b"":
+                        closed = True
+                except socket.timeout:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+        finally:
+            s.close()
+        self.assertTrue(closed, "a trickling request was never closed")
+
+    def test_keep_alive_served(self):
+        """The limits leave a well-behaved keep-alive client alone."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            for _ in range(3):
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                buf = b""
+                while b"}" not in buf:
+                    chunk = s.recv(4096)
+                    self.assertTrue(chunk, "closed after %r" % buf)
+                    buf += chunk
+                self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf)
+        finally:
+            s.close()
+
+    def test_connection_cap(self):
+        """At the cap the broker stops accepting without spinning;
+        closing one connection lets a waiting client in."""
+        n = int(LIMITS["REELAY_HTTP_MAX_CONNECTIONS"])
+        held = [socket.create_connection(("127.0.0.1", self.port),
+                                         timeout=10) for _ in range(n)]
+        try:
+            # Each held connection has started a request, so the idle
+            # timeout does not free them while the waiting client waits.
+            for s in held:
+                s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            waiting = socket.create_connection(("127.0.0.1", self.port),
+                                               timeout=10)
+            waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                            b"Connection: close\r\n\r\n")
+            waiting.settimeout(0.5)
+            try:
+                early = waiting.recv(4096)
+            except socket.timeout:
+                early = None
+            self.assertIsNone(early, "served past the cap: %r" % early)
+            held.pop().close()
+            waiting.settimeout(20)
+            buf = b""
+            while True:
+                chunk = waiting.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf[:200])
+            waiting.close()
+        finally:
+            for s in held:
+                s.close()
+        log = self.c.brokers[0].log_count("connections open")
+        self.assertLess(log, 5, "the cap was logged %d times" % log)
+
+    def test_status_listener_limited(self):
+        """A worker's status endpoint has the same limits."""
+        pid = self.c.workers[0].pid
+        big = b"X-Pad: " + b"a" * 5000
+        st, h, body = raw_http(
+            self.wport, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + big +
+            b"\r\n\r\n")
+        self.assertEqual(st, 431, body)
+        st, h, body = raw_http(
+            self.wport, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+        self.assertEqual(st, 400, body)
+        self.c.check_alive()
+        self.assertEqual(self.c.workers[0].pid, pid)
+
+
+class AcceptErrors(HostileCase):
+    """Out of file descriptors, accept() fails: the listener pauses
+    instead of spinning on it, logs rarely, and serves again once
+    descriptors are free. Tried on a worker's status listener (the same
+    code as the broker's), whose open-file limit the test lowers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.wport = harness.free_port()
+        cls.CLUSTER = dict(workers=1, deliverers=0, simulator=False,
+                           receiver=False, env={
+                               "REELAY_HEALTH_WORKER_STATUS_LISTEN":
+                                   "127.0.0.1:%d" % cls.wport})
+        super().setUpClass()
+
+    def stats(self):
+        r = harness.http_get("http://127.0.0.1:%d/stats" % self.wport)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["http"]
+
+    def test_out_of_descriptors(self):
+        w = self.c.workers[0]
+        pid = w.pid
+        nfd = len(os.listdir("/proc/%d/fd" % pid))
+        soft = resource.prlimit(pid, resource.RLIMIT_NOFILE)[0]
+        resource.prlimit(pid, resource.RLIMIT_NOFILE,
+                         (nfd + 4, resource.prlimit(
+                             pid, resource.RLIMIT_NOFILE)[1]))
+        socks = []
+        try:
+            for _ in range(40):
+                s = socket.create_connection(("127.0.0.1", self.wport),
+                                             timeout=10)
+                socks.append(s)
+            # Past the limit the kernel queues the rest: accept() fails
+            # for them until descriptors are free again.
+            harness.wait_for(lambda: self.accept_errors_logged(w), 30,
+                             "an accept error was logged")
+            # Out of descriptors for a while: the listener must not spin.
+            harness.holds_for(w.alive, 2.0, "the worker stays up")
+        finally:
+            for s in socks:
+                s.close()
+            resource.prlimit(pid, resource.RLIMIT_NOFILE,
+                             (soft, resource.prlimit(
+                                 pid, resource.RLIMIT_NOFILE)[1]))
+        harness.wait_for(lambda: self.stats()["open"] <= 1, 30,
+                         "the held connections closed")
+        st = self.stats()
+        self.assertGreater(st["accept_errors"], 0, st)
+        # Paused 100 ms after each failure: a few dozen while the test
+        # held the descriptors. A listener spinning on a readable socket
+        # fails accept() hundreds of thousands of times a second.
+        self.assertLess(st["accept_errors"], 5000, st)
+        self.assertLessEqual(w.log_count("accept:"), 3,
+                             "accept errors flooded the log")
+        self.assertEqual(self.c.workers[0].pid, pid)
+        self.c.check_alive()
+
+    def accept_errors_logged(self, w):
+        return w.log_count("accept:") >= 1
+
+
+class Framing(HostileCase):
+    """A request that two parsers could read two ways is refused and its
+    connection closed: nothing hidden in its body runs."""
+
+    CLUSTER = dict(workers=0, deliverers=0, simulator=False, receiver=False)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acct, cls.key = cls.c.create_account(50)
+
+    def smuggle(self, headers, body, version=b"HTTP/1.1"):
+        """Sends a request with a second one hidden after it; returns
+        every answer received before the connection closed."""
+        hidden = (b"POST /v1/video/generations HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Bearer " + self.key.encode() + b"\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(self.job) + self.job)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        try:
+            s.sendall(post_raw(headers, body + hidden, version=version))
+            got = closed_by_peer(s, 15)
+        finally:
+            s.close()
+        self.assertIsNotNone(got, "the connection stayed open")
+        return got
+
+    @property
+    def job(self):
+        return json.dumps(video_body()).encode()
+
+    def assert_refused(self, got, code=b"ambiguous_framing"):
+        """One 400 with the API's error object, then the close: whichever
+        layer saw the ambiguity first (evhttp refuses some itself)."""
+        self.assertRegex(got[:13], rb"^HTTP/1\.[01] 400", got[:200])
+        self.assertEqual(len(re.findall(rb"HTTP/1\.[01] \d\d\d", got)), 1,
+                         got)
+        self.assertIn(b"application/json", got)
+        self.assertTrue(code in got or b"malformed_request" in got, got)
+
+    def test_two_content_lengths(self):
+        self.assert_refused(self.smuggle(
+            [b"Content-Length: 2", b"Content-Length: 40"], b"{}"))
+
+    def test_two_equal_content_lengths(self):
+        self.assert_refused(self.smuggle(
+            [b"Content-Length: 2", b"Content-Length: 2"], b"{}"))
+
+    def test_content_length_not_digits(self):
+        for v in (b"+2", b"0x2", b"2,2", b"-2", b"2.0"):
+            with self.subTest(v=v):
+                self.assert_refused(self.smuggle([b"Content-Length: " + v],
+                                                 b"{}"))
+
+    def test_transfer_encoding_with_content_length(self):
+        self.assert_refused(self.smuggle(
+            [b"Transfer-Encoding: chunked", b"Content-Length: 7"],
+            b"2\r\n{}\r\n0\r\n\r\n"))
+
+    def test_unknown_transfer_encoding(self):
+        for te in (b"gzip", b"chunked, gzip", b"xchunked"):
+            with self.subTest(te=te):
+                self.assert_refused(self.smuggle(
+                    [b"Transfer-Encoding: " + te], b""))
+
+    def test_transfer_encoding_on_http10(self):
+        self.assert_refused(self.smuggle(
+            [b"Transfer-Encoding: chunked"], b"0\r\n\r\n",
+            version=b"HTTP/1.0"))
+
+    def test_chunked_alone_accepted(self):
+        """One 'Transfer-Encoding: chunked' and nothing else is fine."""
+        body = self.job
+        chunked = b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+        st, h, resp = raw_http(self.port, post_raw(
+            [b"Authorization: Bearer " + self.key.encode(),
+             b"Transfer-Encoding: chunked", b"Connection: close"], chunked))
+        self.assertEqual(st, 202, resp)
+        # It wrote a job: the snapshot check does not apply.
+        self.before = self.c.redis.snapshot(exclude=VOLATILE)
 
 
 if __name__ == "__main__":
