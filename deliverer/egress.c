@@ -22,7 +22,7 @@ egress_guard(const struct sockaddr *addr, void *arg)
     egress_t *eg = arg;
     char text[SSRF_ADDR_TEXT];
 
-    if (ssrf_allowed(&eg->allow, addr))
+    if (ssrf_allowed(&eg->allow, NULL, addr, NULL))
         return true;
     eg->refused++;
     rl_log_warnx("webhook connect to %s refused: %s address not allowed",
