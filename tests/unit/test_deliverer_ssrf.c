@@ -4,7 +4,8 @@
  * outside), IPv4 carried in IPv6 (mapped, compatible, NAT64, 6to4,
  * Teredo), this host's addresses from an injected list, the allowlist
  * (entries parsed by rl_cidr, test_cidr.c) and its matching, and
- * egress.c's connect-time guard and the reasons it gives.
+ * egress.c's connect-time guard, its host addresses and the reasons it
+ * gives.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -656,26 +658,65 @@ test_allowlist(void **state)
 
 /* --- egress ------------------------------------------------------------ */
 
+static rl_http_t *
+s_http(struct event_base *base)
+{
+    rl_http_t *http;
+
+    assert_non_null(base);
+    http = rl_http_new(base, &(rl_http_opts_t){.max_host_connections = 4});
+    assert_non_null(http);
+    return http;
+}
+
+/* A non-loopback address of this machine's interfaces into ss, read
+ * the way egress.c reads them; false when it has none. */
+static bool
+s_own_address(struct sockaddr_storage *ss)
+{
+    struct ifaddrs *all = NULL;
+    bool found = false;
+
+    assert_int_equal(getifaddrs(&all), 0);
+    for (struct ifaddrs *i = all; i != NULL && !found; i = i->ifa_next) {
+        const struct sockaddr *sa = i->ifa_addr;
+
+        if (sa == NULL || (sa->sa_family != AF_INET &&
+                           sa->sa_family != AF_INET6) ||
+            ssrf_classify(sa) == SSRF_LOOPBACK)
+            continue;
+        memset(ss, 0, sizeof *ss);
+        memcpy(ss, sa, sa->sa_family == AF_INET
+                           ? sizeof(struct sockaddr_in)
+                           : sizeof(struct sockaddr_in6));
+        found = true;
+    }
+    freeifaddrs(all);
+    return found;
+}
+
 /* The guard refuses what ssrf refuses, and counts it. */
 static void
 test_egress_guard(void **state)
 {
-    const char *const items[] = {"127.0.0.1/32"};
+    const char *const items[] = {"127.0.0.1/32", "10.0.0.0/8"};
     struct event_base *base = event_base_new();
-    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){.max_host_connections = 4});
+    rl_http_t *http = s_http(base);
     struct sockaddr_storage ss;
     char why[EGRESS_WHY_LEN];
     ssrf_allow_t a;
     egress_t *eg;
 
     (void)state;
-    assert_int_equal(ssrf_allow_parse(&a, items, 1, why, sizeof why), 0);
-    eg = egress_new(http, &a);
+    assert_int_equal(ssrf_allow_parse(&a, items, 2, why, sizeof why), 0);
+    eg = egress_new(base, http, &a);
     assert_non_null(eg);
     assert_true(egress_guard(s_addr("127.0.0.1", &ss), eg));
+    assert_true(egress_guard(s_addr("10.0.0.1", &ss), eg)); /* opened */
     assert_false(egress_guard(s_addr("169.254.169.254", &ss), eg));
-    assert_false(egress_guard(s_addr("::ffff:10.0.0.1", &ss), eg));
-    assert_int_equal(egress_refused(eg), 2);
+    assert_false(egress_guard(s_addr("::ffff:224.0.0.1", &ss), eg));
+    assert_false(egress_guard(s_addr("2002:a00:1::", &ss), eg));
+    assert_int_equal(egress_refused(eg), 3);
     egress_destroy(&eg);
     assert_null(eg);
     egress_destroy(&eg);
@@ -683,42 +724,104 @@ test_egress_guard(void **state)
     event_base_free(base);
 }
 
-/* The reason written from a response: its refused addresses in order,
- * "..." when more were refused than it keeps, and the generic reason
- * when it names none or the list does not fit. */
+/* This machine's own addresses, as getifaddrs(3) gives them, are the
+ * guard's host list, read again by egress_refresh(), and refused even
+ * under an allowlist of everything. */
+static void
+test_egress_own_addresses(void **state)
+{
+    const char *const everything[] = {"0.0.0.0/0", "::/0"};
+    struct event_base *base = event_base_new();
+    rl_http_t *http = s_http(base);
+    struct sockaddr_storage own, ss;
+    const struct sockaddr *sa = (const struct sockaddr *)&own;
+    char why[EGRESS_WHY_LEN];
+    ssrf_allow_t a;
+    egress_t *eg;
+
+    (void)state;
+    assert_int_equal(ssrf_allow_parse(&a, everything, 2, why, sizeof why),
+                     0);
+    eg = egress_new(base, http, &a);
+    assert_non_null(eg);
+    assert_int_equal(egress_refresh(eg), 0);
+    assert_true(egress_guard(s_addr("203.0.113.9", &ss), eg)); /* opened */
+    if (s_own_address(&own)) {
+        assert_true(ssrf_hosts_has(egress_hosts(eg), sa));
+        assert_false(egress_guard(sa, eg));
+        assert_int_equal(egress_refused(eg), 1);
+    } else {
+        print_message("this machine has no non-loopback address: its "
+                      "refusal is checked with an injected list only\n");
+    }
+    egress_destroy(&eg);
+    rl_http_destroy(&http);
+    event_base_free(base);
+}
+
+/* The reason written from a response: its refused addresses in order
+ * with the classes the guard refused them as ("this host" for this
+ * machine's own), "..." when more were refused than it keeps, and the
+ * generic reason when it names none or the list does not fit. */
 static void
 test_egress_refusal(void **state)
 {
+    struct event_base *base = event_base_new();
+    rl_http_t *http = s_http(base);
     struct sockaddr_storage addrs[2];
     rl_http_resp_t resp = {0};
     char why[EGRESS_WHY_LEN];
+    char want[EGRESS_WHY_LEN];
+    char text[SSRF_ADDR_TEXT];
     char small[48]; /* the generic reason fits, the list does not */
+    ssrf_allow_t none;
+    egress_t *eg;
 
     (void)state;
+    memset(&none, 0, sizeof none);
+    eg = egress_new(base, http, &none);
+    assert_non_null(eg);
     resp.refused = true;
-    egress_refusal(&resp, why, sizeof why);
+    egress_refusal(eg, &resp, why, sizeof why);
     assert_string_equal(why, EGRESS_REFUSED_AT_CONNECT);
     s_addr("10.0.0.7", &addrs[0]);
     s_addr("fd00::7", &addrs[1]);
     resp.refused_addr = addrs;
     resp.nrefused = 1;
-    egress_refusal(&resp, why, sizeof why);
+    egress_refusal(eg, &resp, why, sizeof why);
     assert_string_equal(why, "address not allowed: 10.0.0.7 (private)");
     resp.nrefused = 2;
-    egress_refusal(&resp, why, sizeof why);
+    egress_refusal(eg, &resp, why, sizeof why);
     assert_string_equal(why, "address not allowed: 10.0.0.7 (private), "
                              "fd00::7 (private)");
     resp.refused_more = true;
-    egress_refusal(&resp, why, sizeof why);
+    egress_refusal(eg, &resp, why, sizeof why);
     assert_string_equal(why, "address not allowed: 10.0.0.7 (private), "
                              "fd00::7 (private), ...");
-    egress_refusal(&resp, small, sizeof small);
+    egress_refusal(eg, &resp, small, sizeof small);
     assert_string_equal(small, EGRESS_REFUSED_AT_CONNECT);
+    /* a public address it refused can only have been this host's */
+    s_addr("198.51.99.7", &addrs[0]);
+    resp.nrefused = 1;
+    resp.refused_more = false;
+    egress_refusal(eg, &resp, why, sizeof why);
+    assert_string_equal(why, "address not allowed: 198.51.99.7 (this host)");
+    if (s_own_address(&addrs[0])) {
+        snprintf(want, sizeof want, "address not allowed: %s (this host)",
+                 ssrf_addr_text((const struct sockaddr *)&addrs[0], text,
+                                sizeof text));
+        egress_refusal(eg, &resp, why, sizeof why);
+        assert_string_equal(why, want);
+    }
+    egress_destroy(&eg);
+    rl_http_destroy(&http);
+    event_base_free(base);
 }
 
 typedef struct {
     int calls;
     bool refused;
+    const egress_t *eg;
     char why[EGRESS_WHY_LEN];
 } s_seen_t;
 
@@ -729,7 +832,7 @@ s_on_refused(const rl_http_resp_t *resp, void *arg)
 
     seen->calls++;
     seen->refused = resp->refused;
-    egress_refusal(resp, seen->why, sizeof seen->why);
+    egress_refusal(seen->eg, resp, seen->why, sizeof seen->why);
 }
 
 /* Requests refused together at the same port each name only their own
@@ -747,11 +850,15 @@ test_egress_refused_requests(void **state)
         {"http://10.1:9/hook", "address not allowed: 10.0.0.1 (private)"},
         {"http://[::ffff:127.0.0.2]:9/x",
          "address not allowed: ::ffff:127.0.0.2 (loopback)"},
+        {"http://198.18.0.1:9/x",
+         "address not allowed: 198.18.0.1 (benchmarking)"},
+        {"http://[64:ff9b::a00:5]:9/x",
+         "address not allowed: 64:ff9b::a00:5 (private)"},
         {"http://localhost:9/x", NULL},
     };
     enum { N = sizeof cases / sizeof cases[0] };
     struct event_base *base = event_base_new();
-    rl_http_t *http = rl_http_new(base, &(rl_http_opts_t){.max_host_connections = 4});
+    rl_http_t *http = s_http(base);
     s_seen_t seen[N];
     ssrf_allow_t none;
     egress_t *eg;
@@ -761,11 +868,14 @@ test_egress_refused_requests(void **state)
     (void)state;
     memset(&none, 0, sizeof none);
     memset(seen, 0, sizeof seen);
-    eg = egress_new(http, &none);
-    for (size_t i = 0; i < N; i++)
+    eg = egress_new(base, http, &none);
+    assert_non_null(eg);
+    for (size_t i = 0; i < N; i++) {
+        seen[i].eg = eg;
         assert_non_null(rl_http_request(http, "POST", cases[i].url, NULL,
                                         "{}", 2, 5000, 1024, s_on_refused,
                                         &seen[i]));
+    }
     deadline = rl_clock_mono_ms() + 10000;
     while (done < N && rl_clock_mono_ms() < deadline) {
         event_base_loop(base, EVLOOP_ONCE);
@@ -807,6 +917,7 @@ main(void)
         cmocka_unit_test(test_hosts_verdict),
         cmocka_unit_test(test_allowlist),
         cmocka_unit_test(test_egress_guard),
+        cmocka_unit_test(test_egress_own_addresses),
         cmocka_unit_test(test_egress_refusal),
         cmocka_unit_test(test_egress_refused_requests),
     };
