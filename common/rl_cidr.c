@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -96,4 +97,30 @@ rl_cidr_has(const rl_cidr_t *net, int family, const uint8_t *bytes)
     memcpy(copy, bytes, len);
     s_mask(copy, len, net->prefix);
     return memcmp(copy, net->addr, len) == 0;
+}
+
+bool
+rl_cidr_is_single(const rl_cidr_t *net)
+{
+    assert(net != NULL);
+    return net->prefix == (net->family == AF_INET ? S_V4_BITS : S_V6_BITS);
+}
+
+const char *
+rl_cidr_text(const rl_cidr_t *net, char *buf, size_t len)
+{
+    char addr[RL_CIDR_TEXT_MAX];
+    int n;
+
+    assert(net != NULL && buf != NULL && len > 0);
+    if ((net->family != AF_INET && net->family != AF_INET6) ||
+        inet_ntop(net->family, net->addr, addr, sizeof addr) == NULL)
+        goto unknown;
+    n = snprintf(buf, len, "%s/%d", addr, net->prefix);
+    if (n < 0 || (size_t)n >= len)
+        goto unknown;
+    return buf;
+unknown:
+    snprintf(buf, len, "?");
+    return buf;
 }

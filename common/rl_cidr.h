@@ -6,15 +6,20 @@
  * Limits: ADDR is what inet_pton(3) accepts (no zone, no IPv4 shorthand)
  * in fewer than RL_CIDR_TEXT_MAX bytes; PREFIX is decimal, at most 32
  * for IPv4 and 128 for IPv6. Anything else is refused with -1.
+ * rl_cidr_text() writes a network back as "ADDR/PREFIX" (inet_ntop(3)
+ * spelling), at most RL_CIDR_TEXT_MAX + 4 bytes.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_CIDR_H
 #define RL_CIDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define RL_CIDR_TEXT_MAX 64 /* bytes of ADDR, NUL included */
+#define RL_CIDR_NET_TEXT (RL_CIDR_TEXT_MAX + 4) /* "ADDR/PREFIX", NUL
+                                                    included */
 
 /* One network, in network byte order. */
 typedef struct {
@@ -32,5 +37,13 @@ int rl_cidr_parse(const char *text, rl_cidr_t *net)
 /* True when the address `bytes` of `family` (AF_INET: 4 bytes, AF_INET6:
  * 16, network order) lies in net. */
 bool rl_cidr_has(const rl_cidr_t *net, int family, const uint8_t *bytes);
+
+/* True when net is a single address: a /32 IPv4 or /128 IPv6 network. */
+bool rl_cidr_is_single(const rl_cidr_t *net);
+
+/* net as "ADDR/PREFIX" into buf (len bytes; RL_CIDR_NET_TEXT is always
+ * enough), or "?" when it is neither family or does not fit. Returns
+ * buf. */
+const char *rl_cidr_text(const rl_cidr_t *net, char *buf, size_t len);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct attempt {
 struct attempt_set {
     struct event_base *base;   /* borrowed loop */
     rl_http_t *http;           /* borrowed client */
+    const egress_t *egress;    /* borrowed guard of http: names refusals */
     const rl_config_t *cfg;    /* borrowed configuration */
     uint8_t master[RL_AEAD_KEY_LEN]; /* opens the sealed signing keys */
     attempt_done_cb cb;        /* where results go */
@@ -212,7 +213,7 @@ s_on_response(const rl_http_resp_t *resp, void *arg)
 
     a->req = NULL; /* rl_http frees it after this callback */
     if (resp->refused) {
-        egress_refusal(resp, a->refusal, sizeof a->refusal);
+        egress_refusal(a->set->egress, resp, a->refusal, sizeof a->refusal);
         error = a->refusal;
     } else if (resp->status == 0)
         error = resp->error[0] != '\0' ? resp->error : "no response";
@@ -299,15 +300,18 @@ attempt_start(attempt_set_t *s, delivery_t **d)
 
 attempt_set_t *
 attempt_set_new(struct event_base *base, rl_http_t *http,
-                const rl_config_t *cfg, const uint8_t master[RL_AEAD_KEY_LEN],
-                attempt_done_cb cb, void *arg)
+                const egress_t *egress, const rl_config_t *cfg,
+                const uint8_t master[RL_AEAD_KEY_LEN], attempt_done_cb cb,
+                void *arg)
 {
     attempt_set_t *s;
 
-    assert(base != NULL && http != NULL && cfg != NULL && cb != NULL);
+    assert(base != NULL && http != NULL && egress != NULL && cfg != NULL &&
+           cb != NULL);
     s = rl_calloc(1, sizeof *s);
     s->base = base;
     s->http = http;
+    s->egress = egress;
     s->cfg = cfg;
     memcpy(s->master, master, sizeof s->master);
     s->cb = cb;

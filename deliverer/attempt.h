@@ -57,11 +57,13 @@ typedef struct {
 } attempt_info_t;
 
 /* A set on `base` sending through `http` with cfg's timeout and retry
- * schedules; a connect refused by a guard on http (egress.c) fails the
- * attempt for good, naming the refused addresses. Deliveries carry
- * their signing key sealed (rl_apikey); it is opened with `master`
- * (copied) just for the signature of each attempt. Returns a set (caller owns). */
+ * schedules; a connect refused by `egress`, the guard on http, fails the
+ * attempt for good, naming the refused addresses as egress refused them
+ * (borrowed: it must outlive the set). Deliveries carry their signing
+ * key sealed (rl_apikey); it is opened with `master` (copied) just for
+ * the signature of each attempt. Returns a set (caller owns). */
 attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
+                               const egress_t *egress,
                                const rl_config_t *cfg,
                                const uint8_t master[RL_AEAD_KEY_LEN],
                                attempt_done_cb cb, void *arg);

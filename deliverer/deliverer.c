@@ -343,7 +343,9 @@ s_clients(deliverer_t *ctx)
         rl_log_errorx("[webhook] allow: %s", why);
         return -1;
     }
-    ctx->egress = egress_new(ctx->http, &allow);
+    ctx->egress = egress_new(ctx->base, ctx->http, &allow);
+    if (ctx->egress == NULL)
+        return -1;
     ctx->gate = hostgate_new(cfg->per_host_concurrency,
                              cfg->host_breaker_failures,
                              cfg->host_cooldown_ms);
@@ -444,8 +446,8 @@ deliverer_new(const rl_config_t *cfg, int index)
     if (s_clients(ctx) != 0)
         goto fail;
     ctx->attempts =
-        attempt_set_new(ctx->base, ctx->http, cfg, ctx->master, s_on_attempt,
-                        ctx);
+        attempt_set_new(ctx->base, ctx->http, ctx->egress, cfg, ctx->master,
+                        s_on_attempt, ctx);
     ctx->failopen = failopen_new(ctx);
     ctx->outbox = outbox_new(ctx);
     if (ctx->outbox == NULL)

@@ -1,19 +1,36 @@
-"""The webhook SSRF guard: URLs whose host is (or resolves to) a
-loopback, private, link-local (cloud metadata), multicast, unspecified or
-CGNAT address are refused at connect time, without any traffic, in every
-spelling of the address; [webhook] allow opens named ranges (this cluster's config opens
-127.0.0.1/32 for the receiver, nothing else); redirects are not
-followed; URLs with credentials or longer than 2 KiB are refused at
-submit with 400.
+"""The webhook SSRF guard: URLs whose host is (or resolves to) an address
+that is not globally reachable (loopback, private, link-local / cloud
+metadata, multicast, unspecified, CGNAT, documentation, benchmarking,
+reserved, ...) or one of this machine's own addresses are refused at
+connect time, without any traffic, in every spelling of the address;
+[webhook] allow opens named ranges (this cluster's config opens
+127.0.0.1/32 for the receiver, nothing else), but this machine's own
+addresses only when it names them exactly; redirects are not followed;
+URLs with credentials or longer than 2 KiB are refused at submit with
+400.
 
 "Without traffic" is proven on a second receiver listening on
-127.0.0.2, a loopback address outside the allowlist: it would record
-any request, and records none.
+127.0.0.2, a loopback address outside the allowlist, and for this
+machine's own address on a listener on 0.0.0.0 (or ::) of a free port:
+each would record any connection, and records none. The own address is
+the first non-loopback one `ip -j addr` lists; a machine without one
+gets a dummy interface (or a veth pair) holding a documentation address
+for the length of this file, when the test runs as root (set
+REELAY_TEST_SSRF_MAKE_ADDRESS=1 to take that path anyway); otherwise the
+own-address tests are skipped.
 """
 
+import http.server
+import ipaddress
 import json
 import os
+import shutil
+import socket
+import socketserver
+import subprocess
 import sys
+import threading
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -24,6 +41,170 @@ MAX_URL = 2048
 
 def auth(key):
     return {"Authorization": "Bearer " + key}
+
+
+# ---- this machine's own address ------------------------------------------
+
+class Own:
+    """A non-loopback address of this machine: family, its text as
+    inet_ntop spells it (as the guard names it), and URLs to it."""
+
+    def __init__(self, family, addr):
+        self.family = family
+        self.addr = socket.inet_ntop(family, socket.inet_pton(family, addr))
+
+    def url(self, port, path):
+        host = self.addr if self.family == socket.AF_INET else \
+            "[%s]" % self.addr
+        return "http://%s:%d%s" % (host, port, path)
+
+    def network(self):
+        """A range around the address (its /24 or /64), to open in
+        [webhook] allow without naming the address."""
+        bits = 24 if self.family == socket.AF_INET else 64
+        return str(ipaddress.ip_network("%s/%d" % (self.addr, bits),
+                                        strict=False))
+
+
+OWN = None       # the Own the tests use, or None
+OWN_SKIP = None  # why there is none
+MADE_IFACE = None  # the interface setUpModule created, removed after
+
+
+def _listed_addresses():
+    """(family, address) of every interface, as `ip -j addr` lists them:
+    IPv4 other than 127/8 first, then IPv6 of global scope (a link-local
+    one would need its zone in the URL)."""
+    out = subprocess.run(["ip", "-j", "addr"], capture_output=True,
+                         timeout=10, check=True).stdout
+    v4, v6 = [], []
+    for link in json.loads(out.decode()):
+        for a in link.get("addr_info", []):
+            ip = ipaddress.ip_address(a["local"])
+            if ip.is_loopback:
+                continue
+            if a["family"] == "inet":
+                v4.append((socket.AF_INET, a["local"]))
+            elif a["family"] == "inet6" and a.get("scope") == "global":
+                v6.append((socket.AF_INET6, a["local"]))
+    return v4 + v6
+
+
+def _ip(*args):
+    subprocess.run(["ip"] + list(args), check=True, timeout=10,
+                   capture_output=True)
+
+
+def _make_address():
+    """Gives this machine a documentation address of its own on a new
+    dummy interface (or, without the dummy driver, one end of a veth
+    pair); returns (interface, address)."""
+    name = "rlssrf%d" % (os.getpid() % 100000)
+    addr = "198.51.100.%d" % (2 + os.getpid() % 250)
+    try:
+        _ip("link", "add", name, "type", "dummy")
+    except subprocess.CalledProcessError:
+        _ip("link", "add", name, "type", "veth", "peer", "name", name + "p")
+        _ip("link", "set", name + "p", "up")
+    try:
+        _ip("addr", "add", addr + "/32", "dev", name)
+        _ip("link", "set", name, "up")
+    except BaseException:
+        _ip("link", "del", name)
+        raise
+    return name, addr
+
+
+def setUpModule():
+    global OWN, OWN_SKIP, MADE_IFACE
+    if shutil.which("ip") is None:
+        OWN_SKIP = "no `ip` command to list this machine's addresses"
+        return
+    listed = _listed_addresses()
+    if listed and not os.environ.get("REELAY_TEST_SSRF_MAKE_ADDRESS"):
+        OWN = Own(*listed[0])
+        return
+    if os.geteuid() != 0:
+        OWN_SKIP = ("this machine has no non-loopback address, and only "
+                    "root can give it one (a dummy interface)")
+        return
+    MADE_IFACE, addr = _make_address()
+    OWN = Own(socket.AF_INET, addr)
+
+
+def tearDownModule():
+    if MADE_IFACE is not None:
+        _ip("link", "del", MADE_IFACE)
+
+
+def own_or_skip():
+    if OWN is None:
+        raise unittest.SkipTest(OWN_SKIP)
+    return OWN
+
+
+class Listener:
+    """An HTTP server on the wildcard address (0.0.0.0, or :: for IPv6)
+    of a free port, in a thread: it answers 200 to every POST and counts
+    the connections it accepts."""
+
+    def __init__(self, family):
+        outer = self
+        self.connections = 0
+        self.requests = []  # (path, headers) of each POST
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                with outer.lock:
+                    outer.requests.append((self.path, {
+                        k.lower(): v for k, v in self.headers.items()}))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+            def verify_request(self, request, client):
+                with outer.lock:
+                    outer.connections += 1
+                return True
+
+        wildcard = "0.0.0.0" if family == socket.AF_INET else "::"
+        for _ in range(50):
+            self.port = harness.free_port()
+            try:
+                self.server = Server((wildcard, self.port), Handler)
+                break
+            except OSError:
+                continue
+        else:
+            raise AssertionError("no free port on %s" % wildcard)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def count(self):
+        with self.lock:
+            return self.connections
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+        return False
 
 
 class GuardBase(harness.ClusterTestCase):
@@ -55,6 +236,33 @@ class GuardBase(harness.ClusterTestCase):
     def deliverer_log(self):
         with open(self.c.deliverers[0].log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def assert_own_address_refused(self):
+        """A webhook to this machine's own address, where a listener on
+        the wildcard address would answer, is refused as "this host"
+        before any connection."""
+        own = own_or_skip()
+        with Listener(own.family) as lis:
+            url = own.url(lis.port, "/hook")
+            jid = self.submit(url, "this-host")
+            h = self.final(jid)
+            self.assertEqual((h["wh_state"], h["wh_attempts"]),
+                             ("failed", "1"), h)
+            (e,) = self.log(jid)
+            self.assertEqual((e["status"], e["outcome"], e["url"]),
+                             (0, "failed", url), e)
+            self.assertEqual(e["error"], "address not allowed: %s "
+                             "(this host)" % own.addr, e)
+            self.assertLessEqual(e["latency_ms"], 50, e)
+            holds_for(lambda: lis.count() == 0, 0.5,
+                      "no connection to the listener")
+            self.assertIn("webhook connect to %s refused: this host "
+                          "address not allowed" % own.addr,
+                          self.deliverer_log())
+            # The listener does answer whoever may reach it there.
+            r = harness.http_post_json(url, {"probe": 1})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(lis.count(), 1)
 
 
 class Guard(GuardBase):
@@ -125,6 +333,9 @@ class Guard(GuardBase):
         self.assertEqual(len(self.c.deliveries(base=self.near)), 1)
         self.c.receiver_control({"reset": True}, self.near)
 
+    def test_own_address_refused(self):
+        self.assert_own_address_refused()
+
     def test_allowed_address_is_delivered(self):
         jid = self.submit(self.c.webhook_url("allowed"), "allowed")
         self.assertEqual(self.final(jid)["wh_state"], "delivered")
@@ -186,6 +397,41 @@ class Allowlist(GuardBase):
                           "not-named")
         self.assertEqual(self.final(jid)["wh_state"], "failed")
         self.assertIn("127.0.0.3 (loopback)", self.log(jid)[0]["error"])
+
+
+class OwnAddressRangeOpened(GuardBase):
+    """[webhook] allow opening the network around this machine's address
+    does not open the address itself."""
+
+    @classmethod
+    def setUpClass(cls):
+        own = own_or_skip()
+        cls.CLUSTER = dict(env={"REELAY_WEBHOOK_ALLOW": "127.0.0.1/32, %s"
+                                % own.network()})
+        super().setUpClass()
+
+    def test_own_address_refused_in_an_opened_range(self):
+        self.assert_own_address_refused()
+
+
+class OwnAddressNamed(GuardBase):
+    """[webhook] allow naming this machine's address opens it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.own = own_or_skip()
+        cls.CLUSTER = dict(env={"REELAY_WEBHOOK_ALLOW": "127.0.0.1/32, %s"
+                                % cls.own.addr})
+        super().setUpClass()
+
+    def test_named_own_address_is_delivered(self):
+        with Listener(self.own.family) as lis:
+            jid = self.submit(self.own.url(lis.port, "/hook"), "named")
+            self.assertEqual(self.final(jid)["wh_state"], "delivered")
+            with lis.lock:
+                ((path, headers),) = lis.requests
+            self.assertEqual(path, "/hook")
+            self.assertEqual(headers["x-creativeai-delivery-id"], jid)
 
 
 class NoAllowlist(GuardBase):

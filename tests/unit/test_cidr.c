@@ -1,10 +1,11 @@
 /*
  * test_cidr - IP networks as [webhook] allow writes them: IPv4 and IPv6,
  * with and without a prefix, host bits cleared, malformed entries
- * refused, and membership.
+ * refused, membership, single addresses and the text written back.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,62 @@ test_has(void **state)
     assert_true(rl_cidr_has(&n, AF_INET, v4));
 }
 
+/* Single addresses are /32 and /128, whatever the spelling. */
+static void
+test_is_single(void **state)
+{
+    static const struct {
+        const char *text;
+        bool single;
+    } cases[] = {
+        {"10.1.2.3", true},   {"10.1.2.3/32", true}, {"10.1.2.3/31", false},
+        {"0.0.0.0/0", false}, {"::1", true},         {"fd00::5/128", true},
+        {"fd00::/8", false},  {"::/0", false},
+    };
+    rl_cidr_t n;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(rl_cidr_parse(cases[i].text, &n), 0);
+        assert_int_equal(rl_cidr_is_single(&n), cases[i].single);
+    }
+}
+
+/* The text written back is inet_ntop's spelling of the network (host
+ * bits cleared) and its prefix; what does not fit, or is neither family,
+ * is "?". */
+static void
+test_text(void **state)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"10.1.2.3/16", "10.1.0.0/16"},
+        {"10.1.2.3", "10.1.2.3/32"},
+        {"0.0.0.0/0", "0.0.0.0/0"},
+        {"2001:0db8:0::/32", "2001:db8::/32"},
+        {"64:ff9b:1::ffff/48", "64:ff9b:1::/48"},
+        {"::ffff:0:0/96", "::ffff:0.0.0.0/96"},
+        {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"},
+    };
+    char buf[RL_CIDR_NET_TEXT];
+    char small[8];
+    rl_cidr_t n;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(rl_cidr_parse(cases[i].in, &n), 0);
+        assert_string_equal(rl_cidr_text(&n, buf, sizeof buf),
+                            cases[i].out);
+    }
+    assert_int_equal(rl_cidr_parse("192.168.100.0/24", &n), 0);
+    assert_string_equal(rl_cidr_text(&n, small, sizeof small), "?");
+    memset(&n, 0, sizeof n); /* no family */
+    assert_string_equal(rl_cidr_text(&n, buf, sizeof buf), "?");
+}
+
 int
 main(void)
 {
@@ -87,6 +144,8 @@ main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_parse_malformed),
         cmocka_unit_test(test_has),
+        cmocka_unit_test(test_is_single),
+        cmocka_unit_test(test_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,9 +111,9 @@ test_refused_at_connect(void **state)
     http = rl_http_new(base, &opts);
     assert_non_null(http);
     /* The guard is installed on the client and refuses at connect. */
-    eg = egress_new(http, &none);
+    eg = egress_new(base, http, &none);
     assert_non_null(eg);
-    set = attempt_set_new(base, http, &cfg, master, s_on_done, &seen);
+    set = attempt_set_new(base, http, eg, &cfg, master, s_on_done, &seen);
     d = s_delivery(master, "http://127.0.0.1:9/hook");
     attempt_start(set, &d);
     assert_null(d);
