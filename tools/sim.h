@@ -103,6 +103,21 @@ struct sim_task {
 };
 TAILQ_HEAD(sim_task_list, sim_task);
 
+/* The request log (sim_reqlog.c): a ring of the latest API requests. */
+#define SIM_REQLOG_MAX 4096     /* entries kept; older ones are dropped */
+#define SIM_REQLOG_URI_MAX 4096 /* bytes of a request target kept */
+
+struct sim_reqlog_entry {
+    const char *method; /* static: "GET", ... */
+    char *uri;          /* raw request target, owned; NULL when unused */
+};
+
+struct sim_reqlog {
+    struct sim_reqlog_entry entries[SIM_REQLOG_MAX]; /* a ring */
+    size_t next;    /* the slot the next request goes to */
+    uint64_t total; /* requests logged since the last clear */
+};
+
 /* Held requests (struct sim_hold is simulator.c's). */
 TAILQ_HEAD(sim_hold_list, sim_hold);
 
@@ -135,6 +150,7 @@ typedef struct sim {
     sim_submit_t forced_submit;   /* /_sim/behaviour answer */
     unsigned forced_count;        /* submits it still applies to */
     struct sim_hold_list holds;   /* unanswered requests */
+    struct sim_reqlog reqlog;     /* the latest API requests */
 } sim_t;
 
 /* ---- simulator.c: held requests and output files --------------------- */
@@ -178,8 +194,14 @@ const char *sim_err_message(sim_err_t err);
 /* Writes wall-clock ms as ISO 8601 UTC ("2025-01-02T03:04:05.678Z"). */
 void sim_iso8601(int64_t ms, char *out, size_t len);
 
+/* Decodes the %XX escapes of the path segment in id (len bytes) in
+ * place, as a server reads an id a client percent-encoded. False when
+ * the result is empty, holds a NUL or does not fit. */
+bool sim_id_decode(char *id, size_t len);
+
 /* True when path is exactly prefix + ID + suffix with a non-empty ID
- * free of '/' that fits len; the ID is copied into id. */
+ * free of '/' whose decoded form (sim_id_decode) fits len; that is
+ * copied into id. */
 bool sim_path_id(const char *path, const char *prefix, const char *suffix,
                  char *id, size_t len);
 
@@ -256,9 +278,25 @@ bool sim_submit_scripted(sim_t *sim, struct evhttp_request *req,
 bool sim_poll_scripted(sim_t *sim, struct evhttp_request *req,
                        struct sim_task *t);
 
-/* Frees every task and prompt counter, releases both indexes and zeroes
- * the counters. Held requests stay: they belong to their connections. */
+/* Frees every task and prompt counter and the request log, releases both
+ * indexes and zeroes the counters. Held requests stay: they belong to
+ * their connections. */
 void sim_clear(sim_t *sim);
+
+/* ---- sim_reqlog.c: the request log ------------------------------------ */
+
+/* Logs one request: its method and raw request target (uri), cut at
+ * SIM_REQLOG_URI_MAX bytes, bytes outside printable ASCII as %XX. */
+void sim_reqlog_add(struct sim_reqlog *log, enum evhttp_cmd_type method,
+                    const char *uri);
+
+/* Answers {"total": N, "requests": [{"method","uri"}, ...]}, oldest of
+ * the kept entries first. */
+void sim_reqlog_reply(const struct sim_reqlog *log,
+                      struct evhttp_request *req);
+
+/* Frees every entry; the log is empty afterwards. */
+void sim_reqlog_clear(struct sim_reqlog *log);
 
 /* ---- sim_kling.c, sim_seedance.c: the API handlers ------------------- */
 

@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -191,6 +192,18 @@ sim_iso8601(int64_t ms, char *out, size_t len)
 /* ---- requests -------------------------------------------------------- */
 
 bool
+sim_id_decode(char *id, size_t len)
+{
+    size_t n = 0;
+    char *dec = evhttp_uridecode(id, 0, &n);
+    bool ok = dec != NULL && n > 0 && n < len && memchr(dec, '\0', n) == NULL;
+    if (ok)
+        memcpy(id, dec, n + 1);
+    free(dec);
+    return ok;
+}
+
+bool
 sim_path_id(const char *path, const char *prefix, const char *suffix,
             char *id, size_t len)
 {
@@ -203,7 +216,7 @@ sim_path_id(const char *path, const char *prefix, const char *suffix,
         return false;
     memcpy(id, path + np, n);
     id[n] = '\0';
-    return true;
+    return sim_id_decode(id, len);
 }
 
 bool

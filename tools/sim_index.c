@@ -134,6 +134,25 @@ sim_task_progress(const struct sim_task *t)
     return (int)(elapsed * 100 / t->script.render_ms);
 }
 
+/* Respells a new task's id as a hostile provider would (task_id=). */
+static void
+s_hostile_id(char *id, size_t len, sim_task_id_t how)
+{
+    char spelled[2 * SIM_ID_LEN];
+    int n = -1;
+    if (how == SIM_ID_PLAIN)
+        return;
+    if (how == SIM_ID_TRAVERSAL)
+        n = snprintf(spelled, sizeof spelled, "../../../admin?x=1&t=%.*s",
+                     SIM_ID_LEN - 1, id);
+    else if (how == SIM_ID_CRLF)
+        n = snprintf(spelled, sizeof spelled, "%.*s\r\nX-Injected: 1",
+                     SIM_ID_LEN - 1, id);
+    assert(n > 0 && (size_t)n < len);
+    if (n > 0 && (size_t)n < len)
+        memcpy(id, spelled, (size_t)n + 1);
+}
+
 struct sim_task *
 sim_task_new(sim_t *sim, sim_api_t api, const char *model, const char *prompt,
              const struct sim_script *sc)
@@ -147,6 +166,7 @@ sim_task_new(sim_t *sim, sim_api_t api, const char *model, const char *prompt,
     };
     struct sim_task *t = rl_calloc(1, sizeof *t);
     sim_new_id(sim, prefixes[api], t->id, sizeof t->id);
+    s_hostile_id(t->id, sizeof t->id, sc->task_id);
     t->node.key = t->id;
     t->api = api;
     t->model = rl_strdup(model);
@@ -307,6 +327,7 @@ void
 sim_clear(sim_t *sim)
 {
     struct sim_task *t;
+    sim_reqlog_clear(&sim->reqlog);
     while ((t = TAILQ_FIRST(&sim->order)) != NULL) {
         TAILQ_REMOVE(&sim->order, t, order);
         s_task_destroy(&t);

@@ -45,6 +45,20 @@ static const struct s_word s_malformed_words[] = {
     {NULL, 0},
 };
 
+static const struct s_word s_task_id_words[] = {
+    {"plain", SIM_ID_PLAIN},
+    {"traversal", SIM_ID_TRAVERSAL},
+    {"crlf", SIM_ID_CRLF},
+    {NULL, 0},
+};
+
+static const struct s_word s_output_words[] = {
+    {"ok", SIM_OUTPUT_OK},             {"javascript", SIM_OUTPUT_JAVASCRIPT},
+    {"data", SIM_OUTPUT_DATA},         {"file", SIM_OUTPUT_FILE},
+    {"relative", SIM_OUTPUT_RELATIVE}, {"userinfo", SIM_OUTPUT_USERINFO},
+    {"crlf", SIM_OUTPUT_CRLF},         {NULL, 0},
+};
+
 static const char *const s_api_names[SIM_API_COUNT] = {
     [SIM_API_KLING] = "kling",       [SIM_API_SEEDANCE] = "seedance",
     [SIM_API_RUNWAY] = "runway",     [SIM_API_OPENAI] = "openai",
@@ -127,6 +141,12 @@ s_apply(struct sim_script *out, const char *key, const char *value)
             out->malformed = (sim_malformed_t)w;
     } else if (strcmp(key, "malformed_times") == 0) {
         s_set_int(&out->malformed_times, value, S_COUNT_MAX);
+    } else if (strcmp(key, "task_id") == 0) {
+        if ((w = s_word(s_task_id_words, value)) >= 0)
+            out->task_id = (sim_task_id_t)w;
+    } else if (strcmp(key, "output_url") == 0) {
+        if ((w = s_word(s_output_words, value)) >= 0)
+            out->output = (sim_output_t)w;
     }
 }
 

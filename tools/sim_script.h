@@ -35,6 +35,18 @@
  *   poll_5xx=0..1000000         the next K polls answer 500/503
  *   malformed=none|submit|poll  answer 200 with a truncated JSON body
  *   malformed_times=0..1000000  only for the first N submits / polls
+ *   task_id=plain|traversal|crlf
+ *                               a hostile provider's task id: traversal
+ *                               is "../../../admin?x=1&t=<id>", crlf is
+ *                               "<id>\r\nX-Injected: 1"; the simulator
+ *                               finds the task by it once its URL is
+ *                               decoded (sim_path_id)
+ *   output_url=ok|javascript|data|file|relative|userinfo|crlf
+ *                               a hostile output URL on success (every
+ *                               API whose answer carries one, not OpenAI
+ *                               or Veo): javascript:, data:, file:, a
+ *                               path, http://user:pass@..., or the URL
+ *                               followed by CR LF and a header
  *
  * Besides parsing, the module decides, as pure functions, what a task
  * shows on a poll and how a submit or poll is answered.
@@ -92,6 +104,24 @@ typedef enum {
     SIM_MALFORMED_POLL,
 } sim_malformed_t;
 
+/* How a task's id is spelled (a hostile provider's ids). */
+typedef enum {
+    SIM_ID_PLAIN = 0,
+    SIM_ID_TRAVERSAL, /* "../../../admin?x=1&t=" + the plain id */
+    SIM_ID_CRLF,      /* the plain id + "\r\nX-Injected: 1" */
+} sim_task_id_t;
+
+/* How a succeeded task's output URL is spelled. */
+typedef enum {
+    SIM_OUTPUT_OK = 0,
+    SIM_OUTPUT_JAVASCRIPT, /* javascript:... */
+    SIM_OUTPUT_DATA,       /* data:text/html,... */
+    SIM_OUTPUT_FILE,       /* file:///etc/passwd */
+    SIM_OUTPUT_RELATIVE,   /* /output/ID.mp4 */
+    SIM_OUTPUT_USERINFO,   /* http://user:pass@HOST:PORT/output/ID.mp4 */
+    SIM_OUTPUT_CRLF,       /* the URL + "\r\nX-Injected: 1" */
+} sim_output_t;
+
 /* What a poll does before the task state is looked at. */
 typedef enum {
     SIM_POLL_ANSWER = 0, /* answer with the task */
@@ -135,6 +165,8 @@ struct sim_script {
     int poll_5xx;              /* following polls answered 5xx */
     sim_malformed_t malformed; /* which answer is malformed */
     int malformed_times;       /* answers it applies to, -1 = all */
+    sim_task_id_t task_id;     /* how the task id is spelled */
+    sim_output_t output;       /* how the output URL is spelled */
 };
 
 /* Parses every directive block of `prompt` for a simulator called

@@ -4,7 +4,8 @@
  * and Veo video APIs, with each task's behaviour scripted
  * by "[sim ...]" prompt directives (sim_script.h). Integration tests only.
  * This file: the process, routing, held requests, output files and the
- * /_sim/ control endpoints; the APIs are in sim_kling.c, sim_seedance.c
+ * /_sim/ control endpoints (tasks, stats, requests: the request log of
+ * sim_reqlog.c, reset, behaviour); the APIs are in sim_kling.c, sim_seedance.c
  * and sim_<api>.c for the others (base URLs: sim.h),
  * tasks in sim_index.c, replies in sim_http.c, shared types in sim.h.
  * SPDX-License-Identifier: MIT
@@ -115,7 +116,35 @@ void
 sim_output_url(const sim_t *sim, const struct sim_task *t, char *out,
                size_t len)
 {
-    int n = snprintf(out, len, "%s%s%s.mp4", sim->origin, s_output, t->id);
+    const char *origin = sim->origin;
+    const char *host = origin + strlen("http://");
+    int n = -1;
+    switch (t->script.output) {
+    case SIM_OUTPUT_OK:
+        n = snprintf(out, len, "%s%s%s.mp4", origin, s_output, t->id);
+        break;
+    case SIM_OUTPUT_JAVASCRIPT:
+        n = snprintf(out, len, "javascript:alert(document.cookie)//%s",
+                     t->id);
+        break;
+    case SIM_OUTPUT_DATA:
+        n = snprintf(out, len, "data:text/html,<script>alert(1)</script>");
+        break;
+    case SIM_OUTPUT_FILE:
+        n = snprintf(out, len, "file:///etc/passwd");
+        break;
+    case SIM_OUTPUT_RELATIVE:
+        n = snprintf(out, len, "%s%s.mp4", s_output, t->id);
+        break;
+    case SIM_OUTPUT_USERINFO:
+        n = snprintf(out, len, "http://user:pass@%s%s%s.mp4", host, s_output,
+                     t->id);
+        break;
+    case SIM_OUTPUT_CRLF:
+        n = snprintf(out, len, "%s%s%s.mp4\r\nX-Injected: 1", origin,
+                     s_output, t->id);
+        break;
+    }
     assert(n > 0 && (size_t)n < len);
     (void)n;
 }
@@ -225,7 +254,7 @@ s_ctl_behaviour(sim_t *sim, struct evhttp_request *req)
 /* ---- dispatch -------------------------------------------------------- */
 
 /* Matches path against a collection: 0 for the collection itself, 1 for
- * "prefix/ID" (ID copied into id), -1 otherwise. */
+ * "prefix/ID" (ID decoded into id), -1 otherwise. */
 static int
 s_route(const char *path, const char *prefix, char *id, size_t id_len)
 {
@@ -240,7 +269,7 @@ s_route(const char *path, const char *prefix, char *id, size_t id_len)
         strchr(rest, '/') != NULL)
         return -1;
     memcpy(id, rest, len + 1);
-    return 1;
+    return sim_id_decode(id, id_len) ? 1 : -1;
 }
 
 void
@@ -311,6 +340,8 @@ s_dispatch(struct evhttp_request *req, void *arg)
 
     if (path == NULL)
         path = "";
+    if (strncmp(path, "/_sim/", 6) != 0)
+        sim_reqlog_add(&sim->reqlog, m, evhttp_request_get_uri(req));
     if (s_dispatch_api(sim, req, m, path))
         return;
     if (m == EVHTTP_REQ_GET &&
@@ -320,6 +351,8 @@ s_dispatch(struct evhttp_request *req, void *arg)
         s_ctl_stats(sim, req);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/tasks") == 0) {
         s_ctl_tasks(sim, req);
+    } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/requests") == 0) {
+        sim_reqlog_reply(&sim->reqlog, req);
     } else if (m == EVHTTP_REQ_POST && strcmp(path, "/_sim/reset") == 0) {
         sim_clear(sim);
         sim_index_init(&sim->tasks);

@@ -18,6 +18,7 @@
 #include "adapter_replicate.h"
 #include "adapter_runway.h"
 #include "adapter_seedance.h"
+#include "adapter_url.h"
 #include "adapter_veo.h"
 #include "rl_alloc.h"
 
@@ -92,6 +93,37 @@ void
 adapter_copy(char *dst, size_t len, const char *src)
 {
     snprintf(dst, len, "%s", src ? src : "");
+}
+
+int
+adapter_result_id(adapter_result_t *out, char *dst, size_t len,
+                   const char *id, const char *api, const char *field)
+{
+    const char *why = adapter_url_id_check(id);
+    if (why == NULL && strlen(id) < len) {
+        memcpy(dst, id, strlen(id) + 1);
+        return 0;
+    }
+    adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                         "bad_task_id", "%s %s refused: %s", api, field,
+                         why != NULL ? why : "too long");
+    return -1;
+}
+
+int
+adapter_result_output(adapter_result_t *out, const char *url,
+                      const char *api)
+{
+    const char *why = adapter_url_output_check(url);
+    if (why == NULL) {
+        out->state = ADAPTER_SUCCEEDED;
+        adapter_copy(out->output_url, sizeof out->output_url, url);
+        return 0;
+    }
+    adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                         "bad_output_url", "%s output URL refused: %s", api,
+                         why);
+    return -1;
 }
 
 void
@@ -173,8 +205,9 @@ adapter_parse_id_submit(const rl_http_resp_t *resp, adapter_result_t *out,
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "id"));
     if (adapter_http_ok(resp) && id != NULL && id[0] != '\0') {
-        out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
+                              api, "id") == 0)
+            out->state = ADAPTER_QUEUED;
     } else if (adapter_http_ok(resp)) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "malformed %s response", api);

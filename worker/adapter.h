@@ -24,6 +24,17 @@
  * Relative output (OpenAI): parse functions never see the provider's
  * base_url, so an API whose answer has no output URL sets output_url to a
  * path starting with '/' that the job appends to base_url.
+ *
+ * Provider answers are outside input. Every id an answer hands over
+ * (task, request, prediction, file id, operation name) is taken with
+ * adapter_result_id(), which refuses what adapter_url_id_check() refuses
+ * instead of truncating it, and goes into a request URL only through
+ * adapter_url_escape() (Veo's operation name, a path by design, is
+ * checked against its documented form instead). Every output URL is
+ * taken with adapter_result_output(). A refused id or URL is a PERMANENT
+ * ERROR ("bad_task_id", "bad_output_url"). URLs an answer offers to poll
+ * (fal's status_url, Replicate's urls.get) are never followed: requests
+ * go only to base_url.
  * SPDX-License-Identifier: MIT
  */
 #ifndef ADAPTER_H
@@ -41,6 +52,8 @@
 #define ADAPTER_URL_MAX 2048
 #define ADAPTER_MAX_HEADERS 8
 #define ADAPTER_TASK_MAX 256
+#define ADAPTER_ID_MAX (ADAPTER_TASK_MAX - 1) /* bytes of a provider id */
+#define ADAPTER_OUTPUT_URL_MAX 2048           /* bytes of an output URL */
 #define ADAPTER_CODE_MAX 64
 #define ADAPTER_MSG_MAX 256
 
@@ -105,8 +118,10 @@ typedef struct {
     int progress;                       /* 0..100, -1 when not given */
     long retry_after_ms;                /* provider's hint, 0 = none */
     char task_id[ADAPTER_TASK_MAX];     /* from a submit */
-    char output_url[ADAPTER_URL_MAX];   /* when SUCCEEDED: absolute, or a
-                                           path from "/" under the
+    char output_url[ADAPTER_OUTPUT_URL_MAX + 1]; /* when SUCCEEDED:
+                                           absolute (checked by
+                                           adapter_url_output_check), or
+                                           a path from "/" under the
                                            provider's base_url (OpenAI) */
     char code[ADAPTER_CODE_MAX];        /* provider's error code */
     char message[ADAPTER_MSG_MAX];      /* provider's error message */
@@ -167,7 +182,8 @@ typedef void (*adapter_error_fn)(const rl_http_resp_t *resp, json_t *root,
                                  adapter_result_t *out);
 
 /* The submit answer of APIs that return {"id": ...}: a 2xx with an id is
- * QUEUED, a 2xx without one is a TRANSIENT "malformed" error naming api,
+ * QUEUED (an id adapter_result_id refuses a PERMANENT "bad_task_id"
+ * error), a 2xx without one is a TRANSIENT "malformed" error naming api,
  * anything else goes to on_error. */
 void adapter_parse_id_submit(const rl_http_resp_t *resp,
                              adapter_result_t *out, const char *api,
@@ -184,6 +200,20 @@ void adapter_result_error(adapter_result_t *out, adapter_state_t state,
 
 /* Copies src into a fixed buffer, truncating. */
 void adapter_copy(char *dst, size_t len, const char *src);
+
+/* Takes the provider-given id `id` (the API's answer field `field`, as
+ * "Kling", "task_id" in messages) into dst (len bytes: out->task_id or
+ * out->fetch_ref). Returns 0, or -1 with out set to a PERMANENT
+ * "bad_task_id" ERROR when adapter_url_id_check() refuses it or it does
+ * not fit; the id itself is never echoed. */
+int adapter_result_id(adapter_result_t *out, char *dst, size_t len,
+                      const char *id, const char *api, const char *field);
+
+/* Takes the provider-given output URL: out becomes SUCCEEDED with it, or,
+ * when adapter_url_output_check() refuses it, a PERMANENT
+ * "bad_output_url" ERROR naming api and the reason. Returns 0 or -1. */
+int adapter_result_output(adapter_result_t *out, const char *url,
+                          const char *api);
 
 /* The name of an error class ("rate_limited", ...). */
 const char *adapter_error_name(adapter_error_t e);

@@ -1,5 +1,8 @@
 /*
- * adapter_fal - requests and responses of the fal queue API.
+ * adapter_fal - requests and responses of the fal queue API. The
+ * status_url, response_url and cancel_url of fal's answers are ignored:
+ * every request URL is built from base_url and the escaped request_id,
+ * so an answer cannot send the key to another host or path.
  * SPDX-License-Identifier: MIT
  */
 #include "adapter_fal.h"
@@ -172,8 +175,9 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "request_id"));
     if (s_ok(resp) && id != NULL && id[0] != '\0') {
-        out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
+                              "fal", "request_id") == 0)
+            out->state = ADAPTER_QUEUED;
     } else if (s_ok(resp)) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "malformed fal response");
@@ -226,8 +230,7 @@ s_parse_result(const rl_http_resp_t *resp, adapter_result_t *out)
         json_object_get(json_object_get(root, "video"), "url"));
     out->progress = -1;
     if (s_ok(resp) && url != NULL) {
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, url);
+        adapter_result_output(out, url, "fal");
     } else if (s_ok(resp) && json_object_get(root, "error_type") == NULL) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "fal result without video.url");

@@ -105,8 +105,9 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     const char *id =
         json_string_value(json_object_get(s_payload(root), "taskId"));
     if (s_ok(status) && id != NULL && id[0] != '\0') {
-        out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
+                              "Kinovi", "taskId") == 0)
+            out->state = ADAPTER_QUEUED;
     } else if (s_ok(status)) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "malformed Kinovi response");
@@ -169,8 +170,7 @@ s_state(const char *st, json_t *task, adapter_result_t *out)
                                  "malformed", "Kinovi success without url");
             return;
         }
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, url);
+        adapter_result_output(out, url, "Kinovi");
     } else if (strcmp(st, "fail") == 0) {
         s_failed(task, out);
     } else {

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "adapter_url.h"
 #include "rl_crypto.h"
 
 #define KLING_CODE_RATE_LIMIT 1302
@@ -148,10 +149,10 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     if (data != NULL && id == NULL)
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "Kling submit without task_id");
-    if (data != NULL && id != NULL) {
+    if (data != NULL && id != NULL &&
+        adapter_result_id(out, out->task_id, sizeof out->task_id, id,
+                          "Kling", "task_id") == 0)
         out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
-    }
     json_decref(root);
 }
 
@@ -161,9 +162,11 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
 {
     /* The poll path follows the create call. */
     const char *kind = j->image_url ? "image2video" : "text2video";
+    char id[ADAPTER_TASK_MAX * 3];
     req->method = "GET";
-    if (adapter_request_url(req, "%s/v1/videos/%s/%s", p->base_url, kind,
-                            task_id) != 0)
+    if (adapter_url_escape(id, sizeof id, task_id) != 0 ||
+        adapter_request_url(req, "%s/v1/videos/%s/%s", p->base_url, kind,
+                            id) != 0)
         return -1;
     return s_auth(p, j, now_s, req);
 }
@@ -210,10 +213,8 @@ s_parse_poll(const rl_http_resp_t *resp, adapter_result_t *out)
         if (url == NULL)
             adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                                  "malformed", "Kling success without url");
-        else {
-            out->state = ADAPTER_SUCCEEDED;
-            adapter_copy(out->output_url, sizeof out->output_url, url);
-        }
+        else
+            adapter_result_output(out, url, "Kling");
     } else if (strcmp(st, "failed") == 0) {
         s_failed(data, out);
     } else {

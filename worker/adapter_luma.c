@@ -116,8 +116,7 @@ s_state(const char *st, json_t *gen, adapter_result_t *out)
                                  "malformed", "Luma completed without video");
             return;
         }
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, url);
+        adapter_result_output(out, url, "Luma");
     } else if (strcmp(st, "failed") == 0) {
         s_failed(gen, out);
     } else {

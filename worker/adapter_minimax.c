@@ -107,9 +107,9 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     } else if (id == NULL || id[0] == '\0') {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "MiniMax submit without task_id");
-    } else {
+    } else if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
+                                 "MiniMax", "task_id") == 0) {
         out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
     }
     json_decref(root);
 }
@@ -135,12 +135,15 @@ static void
 s_success(json_t *root, adapter_result_t *out)
 {
     json_t *file = json_object_get(root, "file_id");
-    if (json_is_string(file) && json_string_length(file) > 0)
-        adapter_copy(out->fetch_ref, sizeof out->fetch_ref,
-                     json_string_value(file));
-    else if (json_is_integer(file))
+    if (json_is_string(file) && json_string_length(file) > 0) {
+        if (adapter_result_id(out, out->fetch_ref, sizeof out->fetch_ref,
+                              json_string_value(file), "MiniMax",
+                              "file_id") != 0)
+            return;
+    } else if (json_is_integer(file)) {
         snprintf(out->fetch_ref, sizeof out->fetch_ref, "%lld",
                  (long long)json_integer_value(file));
+    }
     if (out->fetch_ref[0] == '\0') {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "MiniMax success without file_id");
@@ -206,8 +209,7 @@ s_parse_result(const rl_http_resp_t *resp, adapter_result_t *out)
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "MiniMax file without download_url");
     } else {
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, url);
+        adapter_result_output(out, url, "MiniMax");
     }
     json_decref(root);
 }

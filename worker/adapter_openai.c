@@ -110,19 +110,28 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
     return adapter_request_header(req, "Authorization: Bearer %s", p->key);
 }
 
+/* A completed video: its content path, from the answer's id. */
 static void
 s_completed(json_t *video, adapter_result_t *out)
 {
     const char *id = json_string_value(json_object_get(video, "id"));
-    char esc[ADAPTER_TASK_MAX * 3];
+    char checked[ADAPTER_TASK_MAX], esc[ADAPTER_TASK_MAX * 3];
+    if (id == NULL) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                             "malformed", "OpenAI video without id");
+        return;
+    }
+    if (adapter_result_id(out, checked, sizeof checked, id, "OpenAI",
+                          "id") != 0)
+        return;
     int n = -1;
-    if (id != NULL && adapter_url_escape(esc, sizeof esc, id) == 0)
+    if (adapter_url_escape(esc, sizeof esc, checked) == 0)
         n = snprintf(out->output_url, sizeof out->output_url,
                      "/videos/%s/content", esc);
     if (n < 0 || (size_t)n >= sizeof out->output_url) {
         out->output_url[0] = '\0';
-        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                             "malformed", "OpenAI video without id");
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                             "bad_task_id", "OpenAI id refused: too long");
         return;
     }
     out->state = ADAPTER_SUCCEEDED;

@@ -1,6 +1,8 @@
 /*
  * adapter_replicate - requests and responses of the Replicate
- * predictions API.
+ * predictions API. The urls.get / urls.cancel of Replicate's answers are
+ * ignored: every request URL is built from base_url and the escaped
+ * prediction id, so an answer cannot send the token elsewhere.
  * SPDX-License-Identifier: MIT
  */
 #include "adapter_replicate.h"
@@ -125,8 +127,7 @@ s_succeeded(json_t *pred, adapter_result_t *out)
                              "malformed", "Replicate success without output");
         return;
     }
-    out->state = ADAPTER_SUCCEEDED;
-    adapter_copy(out->output_url, sizeof out->output_url, url);
+    adapter_result_output(out, url, "Replicate");
 }
 
 static void

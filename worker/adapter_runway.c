@@ -150,8 +150,7 @@ s_status(const char *st, json_t *task, adapter_result_t *out)
                                  "malformed", "Runway success without output");
             return;
         }
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, url);
+        adapter_result_output(out, url, "Runway");
     } else if (strcmp(st, "FAILED") == 0) {
         s_failed(task, out);
     } else if (strcmp(st, "CANCELLED") == 0) {

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "adapter_url.h"
+
 #define ARK_TASKS "/contents/generations/tasks"
 
 static int
@@ -109,8 +111,9 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "id"));
     if (resp->status == 200 && id != NULL) {
-        out->state = ADAPTER_QUEUED;
-        adapter_copy(out->task_id, sizeof out->task_id, id);
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
+                              "Ark", "id") == 0)
+            out->state = ADAPTER_QUEUED;
     } else if (s_error(resp, root, ADAPTER_ERROR, out) != 0) {
         if (resp->status == 200)
             adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
@@ -127,9 +130,10 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
 {
     (void)j;
     (void)now_s;
+    char id[ADAPTER_TASK_MAX * 3];
     req->method = "GET";
-    if (adapter_request_url(req, "%s" ARK_TASKS "/%s", p->base_url,
-                            task_id) != 0)
+    if (adapter_url_escape(id, sizeof id, task_id) != 0 ||
+        adapter_request_url(req, "%s" ARK_TASKS "/%s", p->base_url, id) != 0)
         return -1;
     return s_auth(p, req);
 }
@@ -159,8 +163,7 @@ s_status(const char *st, json_t *root, const rl_http_resp_t *resp,
                                  "malformed", "Ark success without video_url");
             return;
         }
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, url);
+        adapter_result_output(out, url, "Ark");
     } else if (strcmp(st, "expired") == 0) {
         adapter_result_error(out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY,
                              "expired", "the task expired in the queue");

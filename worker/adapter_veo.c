@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "adapter_url.h"
+
 #define VEO_MIME_MAX 64
 #define VEO_RATE_CODE 429
 #define VEO_GRPC_DEADLINE 4     /* google.rpc.Code DEADLINE_EXCEEDED */
@@ -87,17 +89,45 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     return s_auth(p, req);
 }
 
-/* An operation name is a relative path of ids ("models/m/operations/x"):
- * only [A-Za-z0-9._/-], no "..", no leading '/'. */
+/* True when the segment [s, s + len) of an operation name is a plain
+ * id: 1+ of [A-Za-z0-9._-], not "." or "..". */
+static bool
+s_segment_ok(const char *s, size_t len)
+{
+    static const char id_chars[] = "abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+    for (size_t i = 0; i < len; i++)
+        if (strchr(id_chars, s[i]) == NULL)
+            return false;
+    return len > 0 && !(len == 1 && s[0] == '.') &&
+           !(len == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* An operation name is the one id a provider hands back that is a path
+ * by design (GET {base_url}/{name}), so it is checked, not escaped: a
+ * resource name of collection/id pairs whose last collection is
+ * "operations" ("models/M/operations/X", "operations/X"), every segment
+ * a plain id, at most ADAPTER_ID_MAX bytes. Appended to base_url it
+ * stays on base_url's origin and under its path. */
 static bool
 s_name_ok(const char *name)
 {
-    if (name == NULL || name[0] == '\0' || name[0] == '/' ||
-        strstr(name, "..") != NULL)
+    if (name == NULL || adapter_url_id_check(name) != NULL)
         return false;
-    return strspn(name, "abcdefghijklmnopqrstuvwxyz"
-                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") ==
-           strlen(name);
+    size_t nseg = 0;
+    const char *last_collection = NULL;
+    for (const char *seg = name;; nseg++) {
+        size_t len = strcspn(seg, "/");
+        if (!s_segment_ok(seg, len))
+            return false;
+        if (nseg % 2 == 0)
+            last_collection = seg;
+        if (seg[len] == '\0')
+            break;
+        seg += len + 1;
+    }
+    return nseg % 2 == 1 &&
+           strncmp(last_collection, "operations/", 11) == 0;
 }
 
 /* A Google error {"error":{code, message, status}}: RESOURCE_EXHAUSTED
@@ -131,9 +161,14 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
 {
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *name = json_string_value(json_object_get(root, "name"));
-    if (s_ok(resp) && s_name_ok(name) && strlen(name) < ADAPTER_TASK_MAX) {
+    if (s_ok(resp) && s_name_ok(name)) {
         out->state = ADAPTER_QUEUED;
         adapter_copy(out->task_id, sizeof out->task_id, name);
+    } else if (s_ok(resp) && name != NULL) {
+        adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                             "bad_task_id",
+                             "Veo operation name refused: not "
+                             "[models/M/]operations/ID of plain ids");
     } else if (s_ok(resp)) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "malformed Veo operation");
@@ -169,8 +204,7 @@ s_response(json_t *response, adapter_result_t *out)
         "uri"));
     json_t *filtered = json_object_get(gen, "raiMediaFilteredCount");
     if (uri != NULL) {
-        out->state = ADAPTER_SUCCEEDED;
-        adapter_copy(out->output_url, sizeof out->output_url, uri);
+        adapter_result_output(out, uri, "Veo");
     } else if (json_is_integer(filtered) && json_integer_value(filtered) > 0) {
         const char *why = json_string_value(json_array_get(
             json_object_get(gen, "raiMediaFilteredReasons"), 0));

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "adapter_url.h"
 #include "lease.h"
 #include "rl_crash.h"
 #include "rl_clock.h"
@@ -420,17 +421,33 @@ s_poll_trouble(job_t *j, adapter_result_t *r)
 }
 
 /* Finishes a rendered job; a relative output URL (OpenAI's content
- * path) is made absolute under the provider's base URL. */
+ * path) is made absolute under the provider's base URL. The URL handed
+ * to the customer is checked once more here, whichever adapter made it:
+ * one that is not a plain absolute http(s) URL is a provider error (a
+ * PERMANENT poll failure: failover, or the job fails with its refund). */
 static void
 s_complete(job_t *j)
 {
     adapter_result_t *r = job_result(j);
+    const char *why = NULL;
     if (r->output_url[0] == '/') {
-        char abs[ADAPTER_URL_MAX];
+        char abs[sizeof r->output_url];
         int n = snprintf(abs, sizeof abs, "%s%s", job_provider(j)->base_url,
                          r->output_url);
         if (n > 0 && (size_t)n < sizeof abs)
             memcpy(r->output_url, abs, (size_t)n + 1);
+        else
+            why = "too long";
+    }
+    if (why == NULL)
+        why = adapter_url_output_check(r->output_url);
+    if (why != NULL) {
+        r->output_url[0] = '\0';
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
+                             "bad_output_url", "output URL refused: %s",
+                             why);
+        s_poll_trouble(j, r);
+        return;
     }
     job_finish(j, "completed", NULL);
 }

@@ -40,6 +40,8 @@ test_no_directive_defaults(void **state)
     assert_int_equal(sc.poll_5xx, 0);
     assert_int_equal(sc.malformed, SIM_MALFORMED_NONE);
     assert_int_equal(sc.malformed_times, -1);
+    assert_int_equal(sc.task_id, SIM_ID_PLAIN);
+    assert_int_equal(sc.output, SIM_OUTPUT_OK);
 
     sc = s_parse(NULL, NULL, SIM_API_SEEDANCE);
     assert_false(sc.has_directive);
@@ -74,6 +76,42 @@ test_all_keys(void **state)
     assert_int_equal(sc.poll_hang, 1);
     assert_int_equal(sc.malformed, SIM_MALFORMED_POLL);
     assert_int_equal(sc.malformed_times, 5);
+}
+
+/* The hostile-provider keys: every word, API scoping, bad words. */
+static void
+test_hostile_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *word;
+        sim_output_t want;
+    } outputs[] = {
+        {"ok", SIM_OUTPUT_OK},          {"javascript", SIM_OUTPUT_JAVASCRIPT},
+        {"data", SIM_OUTPUT_DATA},      {"file", SIM_OUTPUT_FILE},
+        {"relative", SIM_OUTPUT_RELATIVE},
+        {"userinfo", SIM_OUTPUT_USERINFO}, {"crlf", SIM_OUTPUT_CRLF},
+    };
+    char prompt[96];
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        snprintf(prompt, sizeof prompt, "x [sim output_url=%s]",
+                 outputs[i].word);
+        assert_int_equal(s_parse(prompt, NULL, SIM_API_KLING).output,
+                         outputs[i].want);
+    }
+    assert_int_equal(s_parse("x [sim task_id=traversal]", NULL,
+                             SIM_API_KLING).task_id, SIM_ID_TRAVERSAL);
+    assert_int_equal(s_parse("x [sim task_id=crlf]", NULL,
+                             SIM_API_KLING).task_id, SIM_ID_CRLF);
+    struct sim_script sc = s_parse(
+        "x [sim kling.task_id=traversal kling.output_url=file]", NULL,
+        SIM_API_SEEDANCE);
+    assert_int_equal(sc.task_id, SIM_ID_PLAIN);
+    assert_int_equal(sc.output, SIM_OUTPUT_OK);
+    sc = s_parse("x [sim task_id=crlf output_url=data task_id=nope "
+                 "output_url=gopher]", NULL, SIM_API_KLING);
+    assert_int_equal(sc.task_id, SIM_ID_CRLF);
+    assert_int_equal(sc.output, SIM_OUTPUT_DATA);
 }
 
 static void
@@ -429,6 +467,7 @@ main(void)
         cmocka_unit_test(test_empty_block_renders_instantly),
         cmocka_unit_test(test_all_keys),
         cmocka_unit_test(test_submit_and_fail_words),
+        cmocka_unit_test(test_hostile_words),
         cmocka_unit_test(test_fail_after_polls_implies_permanent),
         cmocka_unit_test(test_api_scope),
         cmocka_unit_test(test_name_scope),

@@ -77,10 +77,14 @@ test_poll_request(void **state)
     assert_true(s_has_header(&req, "Authorization: Bearer kv-key"));
     adapter_request_release(&req);
     /* The id is a query value: percent-encoded. */
-    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "a&b=c d", 0,
+    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "a&b=c%d", 0,
                                                &req), 0);
     assert_string_equal(req.url, "https://kinovi.ai/api/v1/jobs/recordInfo"
-                                 "?taskId=a%26b%3Dc%20d");
+                                 "?taskId=a%26b%3Dc%25d");
+    adapter_request_release(&req);
+    /* No provider id holds a space: refused, not encoded. */
+    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "a b", 0,
+                                               &req), -1);
     adapter_request_release(&req);
     assert_null(adapter_kinovi.build_cancel);
     assert_null(adapter_kinovi.build_result);

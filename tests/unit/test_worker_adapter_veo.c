@@ -136,8 +136,10 @@ test_parse_submit(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_veo.parse_submit, 200, "{\"name\":\"models/ve", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    /* A name that could leave base_url is refused for good. */
     s_parse(adapter_veo.parse_submit, 200, "{\"name\":\"../../x\"}", &out);
-    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
+    s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
+    assert_string_equal(out.code, "bad_task_id");
     s_parse_timeout(adapter_veo.parse_submit, &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
 }
