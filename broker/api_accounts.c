@@ -15,9 +15,12 @@
 #include <jansson.h>
 
 #include "http_reply.h"
+#include "rl_addrlimit.h"
 #include "rl_alloc.h"
 #include "rl_apikey.h"
 #include "rl_clock.h"
+#include "rl_crypto.h"
+#include "rl_httpd.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
 
@@ -57,17 +60,21 @@ s_on_signup(redisReply *reply, void *arg)
     free(s);
 }
 
-/* Who may sign up, and with how many credits. Returns -1 when answered. */
+/* Who may sign up, and with how many credits; *admin tells whether the
+ * admin token came with it. Returns -1 when answered. */
 static long
-s_signup_credits(broker_t *b, struct evhttp_request *req)
+s_signup_credits(broker_t *b, struct evhttp_request *req, bool *admin_out)
 {
     const rl_config_t *cfg = b->cfg;
     const char *tok = http_bearer(req);
     bool admin = cfg->admin_token[0] && tok &&
-                 rl_timingsafe_equal(tok, strlen(tok), cfg->admin_token,
-                                     strlen(cfg->admin_token));
+                 rl_secret_equal(tok, cfg->admin_token);
+    int retry = 0;
+
     /* (api_admin_check answers 403 itself; here a non-admin may still
      * sign up when sign-up is open.) */
+    if (tok != NULL && !admin && strcmp(cfg->signup, "admin") == 0)
+        rl_httpd_auth_failed(req);
     if (strcmp(cfg->signup, "closed") == 0 ||
         (strcmp(cfg->signup, "admin") == 0 && !admin)) {
         http_reply_fail(req, 403, "permission_error", "signup_closed", NULL,
@@ -76,6 +83,15 @@ s_signup_credits(broker_t *b, struct evhttp_request *req)
                     : "sign-up needs the admin token as Bearer");
         return -1;
     }
+    if (!admin && !rl_addrlimit_allowed(b->signups, rl_httpd_peer(req),
+                                        rl_clock_mono_ms(), &retry)) {
+        http_retry_after(req, retry > 0 ? retry : 1);
+        http_reply_fail(req, 429, "rate_limit_error", "signup_rate_limited",
+                        NULL, "too many accounts opened from this address; "
+                        "retry after the Retry-After header");
+        return -1;
+    }
+    *admin_out = admin;
     json_t *root;
     if (!http_body_json(b, req, &root))
         return -1;
@@ -104,7 +120,8 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
                     const char *tail)
 {
     (void)tail;
-    long credits = s_signup_credits(b, req);
+    bool admin = false;
+    long credits = s_signup_credits(b, req, &admin);
     if (credits < 0)
         return;
     signup_t *s = rl_calloc(1, sizeof *s);
@@ -124,6 +141,9 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
     snprintf(cred, sizeof cred, "%ld", credits);
     const char *argv[] = {kkey,         akey,      s->acct,      cred,
                           s->key.sealed, s->key.id, s->key.prefix};
+    /* An account is about to be made: it counts against the client. */
+    if (!admin)
+        rl_addrlimit_take(b->signups, rl_httpd_peer(req), rl_clock_mono_ms());
     http_pending_t *p = http_pending_new(b, req);
     p->data = s;
     if (rl_redis_script(b->redis, "account_create", s_on_signup, p, 2, 7,

@@ -10,15 +10,17 @@
 
 #include "http_reply.h"
 #include "rl_crypto.h"
+#include "rl_httpd.h"
 
 bool
 api_admin_check(broker_t *b, struct evhttp_request *req)
 {
     const char *tok = http_bearer(req);
     const char *want = b->cfg->admin_token;
-    if (want[0] && tok &&
-        rl_timingsafe_equal(tok, strlen(tok), want, strlen(want)))
+    if (want[0] && tok && rl_secret_equal(tok, want))
         return true;
+    if (tok != NULL)
+        rl_httpd_auth_failed(req);
     http_reply_fail(req, 403, "permission_error", "admin_only", NULL,
                     "this endpoint needs [accounts] admin_token as Bearer");
     return false;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rl_addrlimit.h"
 #include "rl_config.h"
 #include "rl_crypto.h"
 #include "rl_httpd.h"
@@ -30,6 +31,7 @@ typedef struct {
     dispatch_t *dispatch;
     ingress_t *ingress;
     reaper_t *reaper;
+    rl_addrlimit_t *signups;   /* open sign-ups per client */
     uint64_t accepted;         /* 202 answers since start */
     uint8_t master[RL_AEAD_KEY_LEN]; /* seals API keys and webhook
                                         secrets; see broker_master */
@@ -41,6 +43,9 @@ typedef struct {
 /* While no master key is loaded, how often a request that needs one
  * looks for it again (the file may be made after the broker started). */
 #define BROKER_MASTER_RETRY_MS 1000
+
+/* Client addresses each per-client limit remembers. */
+#define BROKER_LIMIT_CLIENTS 65536
 
 /* The master key, or NULL when none is configured yet (what needs it
  * answers 503 no_master_key). Read once at start; while missing, read

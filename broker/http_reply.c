@@ -16,6 +16,7 @@
 
 #include "rl_alloc.h"
 #include "rl_crypto.h"
+#include "rl_httpd.h"
 #include "rl_log.h"
 
 #define S_QUERY_DIGITS_MAX 18 /* digits of a query number: fits a long */
@@ -24,6 +25,12 @@ void
 http_reply(struct evhttp_request *req, int status, const char *json)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+    /* A key was offered and refused: one more guess from this client. */
+    if (status == 401 &&
+        evhttp_find_header(evhttp_request_get_input_headers(req),
+                           "Authorization") != NULL)
+        rl_httpd_auth_failed(req);
     evhttp_add_header(h, "Content-Type", "application/json");
     if ((status == 503 || status == 429) &&
         evhttp_find_header(h, "Retry-After") == NULL)

@@ -61,6 +61,9 @@ s_start(broker_t *b)
                             cfg->redis_reconnect_max_ms);
     if (b->base == NULL || b->zctx == NULL || b->redis == NULL)
         return -1;
+    b->signups = rl_addrlimit_new((double)cfg->signup_per_hour,
+                                  (double)cfg->signup_per_hour / 60.0,
+                                  BROKER_LIMIT_CLIENTS);
     b->dispatch = dispatch_new(b);
     b->ingress = ingress_new(b);
     if (b->dispatch == NULL || b->ingress == NULL)
@@ -79,6 +82,7 @@ s_stop(broker_t *b)
     ingress_destroy(&b->ingress);
     dispatch_destroy(&b->dispatch);
     rl_redis_destroy(&b->redis);
+    rl_addrlimit_destroy(&b->signups);
     if (b->zctx != NULL)
         zmq_ctx_term(b->zctx);
     if (b->base != NULL)

@@ -140,12 +140,16 @@ typedef struct {
     /* [accounts] */
     char *signup;               /* POST /v1/accounts: open|admin|closed */
     char *admin_token;          /* Bearer token of admin calls ("" none) */
+    long signup_per_hour;       /* open sign-ups per client address */
 
     /* [limits] */
     long rate_per_s;            /* submissions per second per key, 0 = off */
     long rate_burst;            /* token bucket size */
     long max_active_jobs;       /* jobs per account not yet completed or
                                    failed; over it 429, 0 = no limit */
+    long auth_failures_burst;   /* failed API-key or admin-token tries a
+                                   client address may make at once */
+    long auth_failures_per_min; /* and then a minute, before 429 */
 
     /* [health] */
     long health_interval_s;     /* provider health check period */

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 /* 62 * 4: bytes at or above this are rejected so each base62 digit is
  * drawn uniformly from a random byte. */
@@ -266,6 +267,16 @@ rl_timingsafe_equal(const void *a, size_t a_len, const void *b,
     if (a_len == 0)
         return true;
     return CRYPTO_memcmp(a, b, a_len) == 0;
+}
+
+bool
+rl_secret_equal(const char *offered, const char *expected)
+{
+    unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+
+    SHA256((const unsigned char *)offered, strlen(offered), a);
+    SHA256((const unsigned char *)expected, strlen(expected), b);
+    return CRYPTO_memcmp(a, b, sizeof a) == 0;
 }
 
 #define RL_AEAD_NONCE_LEN 12

@@ -63,6 +63,11 @@ int rl_base64url_encode(const void *in, size_t len, char *out,
 bool rl_timingsafe_equal(const void *a, size_t a_len, const void *b,
                          size_t b_len);
 
+/* Whether a secret someone offered (an admin token) is the expected one,
+ * in a time that tells nothing of either, their lengths included: both
+ * are hashed (SHA-256) and the digests compared in constant time. */
+bool rl_secret_equal(const char *offered, const char *expected);
+
 /* AES-256-GCM sealing of small secrets at rest (API keys kept for
  * signing). A sealed text is "v1." + base64(nonce[12] || ciphertext ||
  * tag[16]); a fresh random nonce per seal. */

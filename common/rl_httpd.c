@@ -35,7 +35,9 @@
 #include <event2/util.h>
 #include <jansson.h>
 
+#include "rl_addrlimit.h"
 #include "rl_alloc.h"
+#include "rl_clock.h"
 #include "rl_log.h"
 
 #define S_BACKLOG 1024
@@ -50,6 +52,7 @@
 #define S_NOFILE_RESERVE 256   /* files kept for all but HTTP clients */
 #define S_MIN_CONNECTIONS 16   /* the cap is never lowered below this */
 #define S_NOFILE_PLENTY (1L << 30) /* an unlimited open-file limit */
+#define S_AUTH_CLIENTS 65536   /* client addresses the guard remembers */
 
 typedef struct conn conn_t;
 
@@ -69,6 +72,7 @@ struct rl_httpd {
     conn_t **by_fd;                  /* conns indexed by socket */
     size_t nby_fd;
     rl_httpd_stats_t st;
+    rl_addrlimit_t *fails;           /* failed authentications, or NULL */
     rl_log_limit_t log_accept;       /* accept() errors */
     rl_log_limit_t log_cap;          /* at the connection cap */
     rl_log_limit_t log_refused;      /* requests refused here */
@@ -580,6 +584,28 @@ s_size_ok(rl_httpd_t *h, struct evhttp_request *req)
     return true;
 }
 
+/* The client may still try to authenticate: refuses it (429 with
+ * Retry-After) and returns false otherwise. */
+static bool
+s_guess_ok(rl_httpd_t *h, struct evhttp_request *req)
+{
+    int retry = 0;
+    char value[16];
+
+    if (h->fails == NULL ||
+        rl_addrlimit_allowed(h->fails, rl_httpd_peer(req), rl_clock_mono_ms(),
+                             &retry))
+        return true;
+    h->st.auth_refused++;
+    snprintf(value, sizeof value, "%d", retry > 0 ? retry : 1);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                      value);
+    rl_httpd_refuse(req, 429, "too_many_auth_failures",
+                    "too many failed authentications from this address; "
+                    "retry after the Retry-After header", 0);
+    return false;
+}
+
 static void
 s_on_request(struct evhttp_request *req, void *arg)
 {
@@ -590,9 +616,31 @@ s_on_request(struct evhttp_request *req, void *arg)
         c->reading = false;
         evtimer_del(c->deadline);
     }
-    if (!s_framing_ok(h, req) || !s_size_ok(h, req))
+    if (!s_framing_ok(h, req) || !s_size_ok(h, req) || !s_guess_ok(h, req))
         return;
     h->cb(req, h->arg);
+}
+
+void
+rl_httpd_auth_failed(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    rl_httpd_t *h;
+    conn_t *c;
+    int fd;
+
+    if (evcon == NULL)
+        return;
+    fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+    for (size_t i = 0; i < S_MAX_LISTENERS; i++) {
+        h = s_listeners[i];
+        if (h == NULL || h->fails == NULL || fd < 0 ||
+            (size_t)fd >= h->nby_fd || (c = h->by_fd[fd]) == NULL ||
+            c->bev != evhttp_connection_get_bufferevent(evcon))
+            continue;
+        rl_addrlimit_take(h->fails, rl_httpd_peer(req), rl_clock_mono_ms());
+        return;
+    }
 }
 
 /* ---- the listener -------------------------------------------------- */
@@ -693,6 +741,10 @@ rl_httpd_new(struct event_base *base, const char *addr,
     LIST_INIT(&h->conns);
     h->http = evhttp_new(base);
     h->resume = evtimer_new(base, s_on_resume, h);
+    if (lim->auth_failures_burst > 0 && lim->auth_failures_per_min > 0)
+        h->fails = rl_addrlimit_new((double)lim->auth_failures_burst,
+                                    (double)lim->auth_failures_per_min,
+                                    S_AUTH_CLIENTS);
     if (h->http == NULL || h->resume == NULL || s_register(h) != 0) {
         snprintf(why, why_len, "cannot make an HTTP server");
         rl_httpd_destroy(&h);
@@ -737,6 +789,7 @@ rl_httpd_destroy(rl_httpd_t **p)
         evhttp_free(h->http);
     if (h->resume != NULL)
         event_free(h->resume);
+    rl_addrlimit_destroy(&h->fails);
     s_unregister(h);
     free(h->by_fd);
     free(h);
@@ -801,6 +854,8 @@ rl_httpd_limits(const rl_config_t *cfg, long max_body)
         .max_body = max_body,
         .idle_timeout_ms = cfg->http_idle_timeout_ms,
         .request_timeout_ms = cfg->http_request_timeout_ms,
+        .auth_failures_burst = cfg->auth_failures_burst,
+        .auth_failures_per_min = cfg->auth_failures_per_min,
     };
     long nofile = s_raise_nofile();
 

@@ -24,6 +24,11 @@
  *     reads it the other way): Content-Length given twice, or not plain
  *     digits; Transfer-Encoding together with Content-Length; any
  *     Transfer-Encoding but "chunked", or one on an HTTP/1.0 request.
+ *   - guessing: a client address whose requests failed authentication
+ *     more than auth_failures_burst times, refilled at
+ *     auth_failures_per_min (the caller says which failed, with
+ *     rl_httpd_auth_failed), gets 429 with Retry-After for every request
+ *     until it has a try again (rl_addrlimit.h).
  * Refusals answer the API's error object
  *   {"error":{"type":"invalid_request_error","code":C,"message":M,
  *             "param":null}}
@@ -62,6 +67,8 @@ typedef struct {
     long max_body;            /* evhttp's hard cap on a body, bytes */
     long idle_timeout_ms;     /* no byte moved either way */
     long request_timeout_ms;  /* first byte to a complete request */
+    long auth_failures_burst; /* rl_httpd_auth_failed() per client... */
+    long auth_failures_per_min; /* ...at once, then a minute; 0: off */
 } rl_httpd_limits_t;
 
 /* Counters since start. */
@@ -73,6 +80,8 @@ typedef struct {
     uint64_t request_timeouts; /* requests closed incomplete */
     uint64_t too_large;       /* 431 answers */
     uint64_t bad_framing;     /* 400 answers for ambiguous framing */
+    uint64_t auth_refused;    /* 429 answers to clients past their
+                                 failed-authentication budget */
 } rl_httpd_stats_t;
 
 /* The limits of [http] in cfg, for a listener whose bodies may be at most
@@ -110,6 +119,10 @@ rl_httpd_stats_t rl_httpd_stats(const rl_httpd_t *h);
 /* The client's address of a request as text ("203.0.113.7", "::1"):
  * for per-client limits. Returns "" when unknown. */
 const char *rl_httpd_peer(struct evhttp_request *req);
+
+/* Counts one failed authentication (a wrong API key or admin token)
+ * against the client of req. */
+void rl_httpd_auth_failed(struct evhttp_request *req);
 
 /* Answers req with the API's error object (see above) and `status`;
  * `close` also closes the connection after the answer. */

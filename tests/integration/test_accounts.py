@@ -20,6 +20,7 @@ ADMIN = "adm-" + "7" * 28
 class Accounts(harness.ClusterTestCase):
     CLUSTER = dict(workers=1, deliverers=1, retry_schedule="0,0.3,0.6",
                    env={"REELAY_ACCOUNTS_SIGNUP": "open",
+                        "REELAY_ACCOUNTS_SIGNUP_PER_HOUR": "1000",
                         "REELAY_ACCOUNTS_ADMIN_TOKEN": ADMIN})
 
     # every API key this class saw in plain text (for the leak scan)

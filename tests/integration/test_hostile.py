@@ -460,6 +460,103 @@ class AcceptErrors(HostileCase):
         return w.log_count("accept:") >= 1
 
 
+ADMIN = "adm-" + "9" * 40
+
+
+class Guessing(HostileCase):
+    """A client guessing API keys or the admin token is slowed down: past
+    its budget of failures every request from its address gets 429 with
+    Retry-After, whatever it sends, while other clients are served. Open
+    sign-up is limited per address."""
+
+    CLUSTER = dict(workers=0, deliverers=0, simulator=False, receiver=False,
+                   env={"REELAY_LIMITS_AUTH_FAILURES_BURST": "5",
+                        "REELAY_LIMITS_AUTH_FAILURES_PER_MIN": "1",
+                        "REELAY_ACCOUNTS_ADMIN_TOKEN": ADMIN,
+                        "REELAY_ACCOUNTS_SIGNUP": "open",
+                        "REELAY_ACCOUNTS_SIGNUP_PER_HOUR": "3"})
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acct, cls.key = cls.c.create_account(50)
+
+    def get(self, path, token, src):
+        """GET path with Bearer token from source address src (any
+        127/8 address is this machine, and a client of its own)."""
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(10)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Bearer " + token.encode() + b"\r\n"
+                  b"Connection: close\r\n\r\n")
+        got = closed_by_peer(s, 15) or b""
+        s.close()
+        head, _, body = got.partition(b"\r\n\r\n")
+        status = int(head.split(b" ")[1]) if head else None
+        return status, head, body
+
+    def test_key_guessing(self):
+        src = "127.0.0.21"
+        for i in range(5):
+            st, _, _ = self.get("/v1/account", "rk_" + "x" * 40 + str(i), src)
+            self.assertEqual(st, 401)
+        st, head, body = self.get("/v1/account", "rk_" + "y" * 40, src)
+        self.assertEqual(st, 429, body)
+        self.assertIn(b"too_many_auth_failures", body)
+        self.assertRegex(head, rb"(?i)retry-after: \d+")
+        # Even the right key waits: a guesser cannot tell a hit.
+        st, _, body = self.get("/v1/account", self.key, src)
+        self.assertEqual(st, 429, body)
+        # Another client is served.
+        st, _, body = self.get("/v1/account", self.key, "127.0.0.22")
+        self.assertEqual(st, 200, body)
+
+    def test_task_door_guessing(self):
+        src = "127.0.0.23"
+        for i in range(5):
+            st, _, _ = self.get("/api/v1/jobs/recordInfo?taskId=task_abc",
+                                "bad-%d" % i, src)
+            self.assertEqual(st, 401)
+        st, _, body = self.get("/api/v1/jobs/recordInfo?taskId=task_abc",
+                               self.key, src)
+        self.assertEqual(st, 429, body)
+
+    def test_admin_token_guessing(self):
+        src = "127.0.0.24"
+        for i in range(5):
+            st, _, _ = self.get("/v1/admin/providers", "adm-%d" % i, src)
+            self.assertEqual(st, 403)
+        st, _, body = self.get("/v1/admin/providers", ADMIN, src)
+        self.assertEqual(st, 429, body)
+        st, _, body = self.get("/v1/admin/providers", ADMIN, "127.0.0.25")
+        self.assertEqual(st, 200, body)
+
+    def test_open_signup_per_address(self):
+        src = "127.0.0.26"
+
+        def signup():
+            s = socket.socket()
+            s.bind((src, 0))
+            s.settimeout(10)
+            s.connect(("127.0.0.1", self.port))
+            s.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+            got = closed_by_peer(s, 15) or b""
+            s.close()
+            return int(got.split(b" ")[1]), got
+
+        for _ in range(3):
+            st, got = signup()
+            self.assertEqual(st, 201, got)
+        st, got = signup()
+        self.assertEqual(st, 429, got)
+        self.assertIn(b"signup_rate_limited", got)
+        # Three accounts were made: the snapshot check does not apply.
+        self.before = self.c.redis.snapshot(exclude=VOLATILE)
+
+
 class Framing(HostileCase):
     """A request that two parsers could read two ways is refused and its
     connection closed: nothing hidden in its body runs."""
