@@ -4,6 +4,7 @@
  */
 #include "submit.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,10 +73,16 @@ s_idem_ok(const char *k)
     return true;
 }
 
+/* The texts of a new job's fields that are made here, not borrowed. */
+typedef struct {
+    char duration[16];
+    char chain[RL_CONFIG_CHAIN_TEXT];
+} job_text_t;
+
 /* Builds the stored field/value pairs of a new job into kv. */
 static size_t
 s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
-         const char **kv, char bufs[][256])
+         const char **kv, job_text_t *t)
 {
     const rl_model_conf_t *m = s->model;
     size_t n = 0;
@@ -91,19 +98,19 @@ s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
     kv[n++] = s->model_name ? s->model_name : m->name;
     kv[n++] = "prompt";
     kv[n++] = s->prompt;
-    snprintf(bufs[0], 256, "%d", s->duration_s);
+    snprintf(t->duration, sizeof t->duration, "%d", s->duration_s);
     kv[n++] = "duration";
-    kv[n++] = bufs[0];
+    kv[n++] = t->duration;
     kv[n++] = "aspect_ratio";
     kv[n++] = s->aspect_ratio;
     kv[n++] = "webhook_url";
     kv[n++] = s->webhook_url ? s->webhook_url : "";
-    size_t used = (size_t)snprintf(bufs[1], 256, "%s", m->name);
-    for (size_t i = 0; i < m->nchain && used < 256; i++)
-        used += (size_t)snprintf(bufs[1] + used, 256 - used, ",%s",
-                                 b->cfg->models[m->chain[i]].name);
+    /* Sized for the longest chain of the longest names: it always fits. */
+    int rc = rl_config_chain_text(b->cfg, m, t->chain, sizeof t->chain);
+    assert(rc == 0);
+    (void)rc;
     kv[n++] = "chain";
-    kv[n++] = bufs[1];
+    kv[n++] = t->chain;
     kv[n++] = "provider";
     kv[n++] = b->cfg->providers[m->provider].name;
     if (s->negative_prompt) {
@@ -251,9 +258,9 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
        const char *idem, const char *body_hash, const submission_t *s,
        const submit_opts_t *o)
 {
-    char bufs[2][256];
+    job_text_t text;
     const char *kv[2 * SUBMIT_MAX_PAIRS];
-    size_t npairs = s_fields(b, s, o, kv, bufs);
+    size_t npairs = s_fields(b, s, o, kv, &text);
     char price[32], created[32], ttl[16], history[160];
     int64_t now = rl_clock_wall_ms();
     snprintf(price, sizeof price, "%ld", s->price);

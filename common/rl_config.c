@@ -42,6 +42,9 @@ typedef struct {
     const char *file;       /* for messages */
     FILE *fp;
     int line;               /* current line, counted by s_read_line */
+    bool indented;          /* it starts with a blank: a continuation */
+    char *acc;              /* the value of the key being continued */
+    char acc_key[WHERE_LEN]; /* "section\nname" of that key */
     bool failed;            /* err holds the first error */
     int err_line;           /* its line, 0 when none */
     char err[ERR_LEN];
@@ -390,6 +393,31 @@ s_set_from_file(load_t *ld, const char *section, const char *name,
 
 /* libinih callback: 1 to go on, 0 on error (inih then reports the line,
  * but we keep our own message with the first error). */
+/* A line holds at most 198 characters (libinih's buffer), so a long list
+ * continues on indented lines, each holding whole entries: libinih hands
+ * each line to the callback under the same key, and they are joined with
+ * a comma here. Returns the whole value so far (ld->acc). */
+static const char *
+s_continued(load_t *ld, const char *section, const char *name,
+            const char *value)
+{
+    char key[WHERE_LEN];
+    size_t n;
+
+    snprintf(key, sizeof key, "%s\n%s", section, name);
+    if (!ld->indented || ld->acc == NULL || strcmp(key, ld->acc_key) != 0) {
+        free(ld->acc);
+        ld->acc = rl_strdup(value);
+        snprintf(ld->acc_key, sizeof ld->acc_key, "%s", key);
+        return ld->acc;
+    }
+    n = strlen(ld->acc);
+    ld->acc = rl_realloc(ld->acc, n + strlen(value) + 2);
+    ld->acc[n] = ',';
+    memcpy(ld->acc + n + 1, value, strlen(value) + 1);
+    return ld->acc;
+}
+
 static int
 s_on_entry(void *user, const char *section, const char *name,
            const char *value)
@@ -398,6 +426,7 @@ s_on_entry(void *user, const char *section, const char *name,
     char why[RL_CONFIG_WHY_LEN];
     if (ld->failed)
         return 1;
+    value = s_continued(ld, section, name, value);
     if (s_set_from_file(ld, section, name, value, why, sizeof why) != 0) {
         s_fail_file(ld, ld->line, section, name, why);
         return 0;
@@ -415,6 +444,7 @@ s_read_line(char *buf, int size, void *stream)
     if (fgets(buf, size, ld->fp) == NULL)
         return NULL;
     ld->line++;
+    ld->indented = buf[0] == ' ' || buf[0] == '\t';
     size_t n = strlen(buf);
     if (n + 1 < (size_t)size || buf[n - 1] == '\n')
         return buf;
@@ -762,6 +792,7 @@ rl_config_load(const char *path, char *err, size_t err_len)
         c->path = rl_strdup(path);
     }
     s_refs_release(ld);
+    free(ld->acc);
     free(ld);
     return c;
 }
@@ -796,6 +827,21 @@ rl_config_model(const rl_config_t *c, const char *name)
         return NULL;
     int i = s_model_find(c, name);
     return i >= 0 ? &c->models[i] : NULL;
+}
+
+int
+rl_config_chain_text(const rl_config_t *c, const rl_model_conf_t *m,
+                     char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s", m->name);
+    size_t used = n > 0 ? (size_t)n : 0;
+
+    for (size_t i = 0; i < m->nchain && used < len; i++) {
+        n = snprintf(buf + used, len - used, ",%s",
+                     c->models[m->chain[i]].name);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return used < len ? 0 : -1;
 }
 
 long

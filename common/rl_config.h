@@ -31,6 +31,10 @@
 #define RL_CONFIG_MAX_RATIOS 8
 #define RL_CONFIG_MAX_ALLOW 32
 #define RL_CONFIG_MAX_ALIASES 8
+#define RL_CONFIG_MAX_NAME 40     /* [provider.NAME], [model.NAME] */
+/* A model and its failover chain as "name,backup,...": the longest
+ * chain of the longest names, the NUL included. */
+#define RL_CONFIG_CHAIN_TEXT ((RL_CONFIG_MAX_CHAIN + 1) * (RL_CONFIG_MAX_NAME + 1))
 
 typedef struct {
     char *name;            /* section suffix: [provider.NAME] */
@@ -192,6 +196,13 @@ void rl_config_destroy(rl_config_t **p);
  * one twice. */
 const rl_model_conf_t *rl_config_model(const rl_config_t *c,
                                        const char *name);
+
+/* m's name and its failover chain as "name,backup,..." into buf (at
+ * least RL_CONFIG_CHAIN_TEXT bytes, which always holds it). Returns 0,
+ * or -1 when buf is shorter than the text (nothing half-written is
+ * meant to be used then). */
+int rl_config_chain_text(const rl_config_t *c, const rl_model_conf_t *m,
+                         char *buf, size_t len);
 
 /* The price of `seconds` for model m, or -1 when that duration is not
  * offered. */

@@ -19,7 +19,6 @@
 #define RL_CONFIG_MAX_DELAY_S 86400       /* longest retry delay */
 #define RL_CONFIG_MAX_PRICE_SECONDS 3600  /* longest priced duration */
 #define RL_CONFIG_MAX_PRICE_CREDITS 1000000L
-#define RL_CONFIG_MAX_NAME 40     /* [provider.NAME], [model.NAME] */
 
 typedef enum {
     RL_KEY_STR,     /* char *, checked by `check` */

@@ -485,12 +485,15 @@ s_on_deadline(int fd, short what, void *arg)
 }
 
 /* Chain "kling-v3,seedance" -> model indexes. Unknown names are skipped
- * (the catalog changed since the job was accepted). */
+ * (the catalog changed since the job was accepted), and so is a stored
+ * chain longer than any the broker writes (not one of ours). */
 static void
 s_parse_chain(job_t *j, const char *chain)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", chain ? chain : "");
+    char buf[RL_CONFIG_CHAIN_TEXT];
+    int n = snprintf(buf, sizeof buf, "%s", chain ? chain : "");
+    if (n < 0 || (size_t)n >= sizeof buf)
+        buf[0] = '\0';
     char *save = NULL;
     for (char *name = strtok_r(buf, ",", &save); name != NULL &&
                                                  j->nchain < RL_CONFIG_MAX_CHAIN + 1;

@@ -146,6 +146,48 @@ class FailoverAsserts:
         return o
 
 
+# Nine models (one and eight backups, the most a chain may hold) whose
+# names have the most characters a name may have: the chain stored with
+# the job is 369 bytes long.
+LONG_NAMES = ["m%d-" % i + "x" * 37 for i in range(1, 10)]
+
+
+def long_chain_catalog(c):
+    with open(harness.CONFIG) as f:
+        out = [f.read(), "\n"]
+    for i, name in enumerate(LONG_NAMES):
+        assert len(name) == 40
+        out.append("[model.%s]\nprovider = sim-kling\nupstream_model = "
+                   "kling-v3\nprices = 5s:1\n" % name)
+        if i == 0:   # a line holds 198 characters: continued, indented
+            out.append("failover = %s\n  %s\n  %s\n" % (
+                ", ".join(LONG_NAMES[1:4]), ", ".join(LONG_NAMES[4:7]),
+                ", ".join(LONG_NAMES[7:])))
+        out.append("\n")
+    return "".join(out)
+
+
+class LongestChain(FailoverAsserts, harness.ClusterTestCase):
+    """The whole chain is kept with the job, whatever its length: a job
+    refused at submit by eight providers in turn completes on the ninth
+    model (the chain was once cut at 255 bytes, mid-name)."""
+
+    CLUSTER = dict(workers=1, deliverers=1, config_text=long_chain_catalog,
+                   env={"REELAY_HEALTH_BREAKER_FAILURES": "1000"})
+
+    def test_nine_models_of_forty_characters(self):
+        acct, key, jid, _tag = self.run_job(
+            "[sim submit=capacity submit_times=8]", model=LONG_NAMES[0])
+        self.assertEqual(self.c.job_hash(acct, jid)["chain"],
+                         ",".join(LONG_NAMES))
+        job = self.c.wait_job(key, jid, timeout=60)
+        self.assertEqual(job["status"], "completed", job)
+        self.assertTrue(job["failover_used"], job)
+        steps = hops(job["status_history"])
+        self.assertEqual(len(steps), 8, job["status_history"])
+        self.assertIn(LONG_NAMES[8], steps[-1]["reason"], steps[-1])
+
+
 class SubmitAndCapacityFailover(FailoverAsserts, harness.ClusterTestCase):
     CLUSTER = dict(workers=1, deliverers=1, env={
         # The failures below would otherwise open sim-kling's breaker.

@@ -618,6 +618,36 @@ test_prices_and_failover(void **state)
     rl_config_destroy(&c);
 }
 
+/* A list longer than a line continues on indented lines, each with whole
+ * entries; a repeated key on a line of its own still replaces. */
+static void
+test_list_continued(void **state)
+{
+    (void)state;
+    char err[ERR_LEN] = "";
+    rl_config_t *c = s_load_text(
+        PROV "[model.a]\nprovider = p\nprices = 5:1\n"
+             "failover = b, c\n    d\n\te\n"
+             "[model.b]\nprovider = p\nprices = 5:1\n"
+             "[model.c]\nprovider = p\nprices = 5:1\n"
+             "[model.d]\nprovider = p\nprices = 5:1\n"
+             "[model.e]\nprovider = p\nprices = 5:1\n"
+             "[webhook]\nallow = 10.0.0.0/8\nallow = 192.0.2.1\n",
+        err, NULL);
+    if (c == NULL)
+        fail_msg("load: %s", err);
+    const rl_model_conf_t *a = rl_config_model(c, "a");
+    assert_int_equal(a->nchain, 4);
+    assert_string_equal(c->models[a->chain[2]].name, "d");
+    assert_string_equal(c->models[a->chain[3]].name, "e");
+    assert_int_equal(c->nwebhook_allow, 1);
+    char chain[RL_CONFIG_CHAIN_TEXT];
+    assert_int_equal(rl_config_chain_text(c, a, chain, sizeof chain), 0);
+    assert_string_equal(chain, "a,b,c,d,e");
+    assert_int_equal(rl_config_chain_text(c, a, chain, 6), -1);
+    rl_config_destroy(&c);
+}
+
 /* [model.NAME] aliases: a request may name a model by any of them. */
 static void
 test_aliases(void **state)
@@ -775,6 +805,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_list_continued),
         cmocka_unit_test(test_prices_and_failover),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_retry_fractional),
