@@ -20,5 +20,11 @@ elif [ "${1:-}" = "--release" ]; then
   dir=build-release
   opts=(-DCMAKE_BUILD_TYPE=Release)
 fi
-cmake -S . -B "$dir" "${opts[@]}" >/dev/null
+# Configured once per directory (each has fixed options); after that
+# `cmake --build` re-runs the configuration itself when a CMakeLists.txt
+# changes.
+if [ ! -f "$dir/CMakeCache.txt" ]; then
+  echo "build.sh: configuring $dir"
+  cmake -S . -B "$dir" "${opts[@]}" >/dev/null
+fi
 cmake --build "$dir" -j"$(nproc)"

@@ -14,6 +14,7 @@ pkgs=(
   python3                                   # integration test harness
   nodejs                                    # webhook examples run in tests
   curl wrk                                  # README walkthrough, bench/
+  stress-ng                                 # scripts/test --stress
 )
 
 missing=()
