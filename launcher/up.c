@@ -192,14 +192,20 @@ s_add_simulator(up_t *u)
     snprintf(bin, sizeof bin, "%s/reelay-simulator", u->bindir);
     for (size_t i = 0; i < cfg->nproviders; i++) {
         const rl_provider_conf_t *p = &cfg->providers[i];
-        if (strcmp(p->type, "kling") == 0 && p->key[0] != '\0' &&
-            p->secret[0] != '\0') {
-            snprintf(ak, sizeof ak, "REELAY_SIM_KLING_AK=%s", p->key);
-            snprintf(sk, sizeof sk, "REELAY_SIM_KLING_SK=%s", p->secret);
+        if (strcmp(p->type, "kling") != 0 || p->key[0] == '\0' ||
+            p->secret[0] == '\0')
+            continue;
+        int na = snprintf(ak, sizeof ak, "REELAY_SIM_KLING_AK=%s", p->key);
+        int ns = snprintf(sk, sizeof sk, "REELAY_SIM_KLING_SK=%s", p->secret);
+        if (na > 0 && (size_t)na < sizeof ak && ns > 0 &&
+            (size_t)ns < sizeof sk) {
             env[0] = ak;
             env[1] = sk;
-            break;
+        } else {
+            rl_log_warnx("[provider.%s] key or secret too long for the "
+                         "simulator", p->name);
         }
+        break;
     }
     supervisor_add_env(u->sup, "simulator", argv, env);
     explicit_bzero(sk, sizeof sk);
