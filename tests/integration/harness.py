@@ -1,6 +1,7 @@
 """Black-box integration harness for reelay.
 
-Real processes on free loopback ports: a real redis-server, the provider
+Real processes on free loopback ports: a real redis-server (with a random
+password, so every process authenticates), the provider
 simulator, the webhook receiver, and N brokers / workers / deliverers run
 from the build directory with environment overrides of
 deploy/reelay.ini. Python 3 standard library only.
