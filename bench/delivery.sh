@@ -37,8 +37,8 @@ key=$("$build/reelay" account create -c deploy/reelay.ini --credits 1000000000 |
 "$build/reelay-broker" -c deploy/reelay.ini 2>"$d/broker.log" & bpid=$!; pids+=("$bpid")
 "$build/reelay-worker" -c deploy/reelay.ini 2>"$d/worker.log" & wpid=$!; pids+=("$wpid")
 wait_http "http://127.0.0.1:$hport/readyz"
-fill=$(node bench/e2e-client.js --label delivery_fill --no-wait \
-  --url "http://127.0.0.1:$hport/v1/video/generations" --key "$key" --n "$jobs" \
+fill=$(REELAY_BENCH_KEY=$key node bench/e2e-client.js --label delivery_fill --no-wait \
+  --url "http://127.0.0.1:$hport/v1/video/generations" --n "$jobs" \
   --conc 64 --prompt "Delivery bench [sim render_ms=0 steps=0]" \
   --webhook "http://127.0.0.1:$nport/webhooks/creativeai")
 echo "$fill"

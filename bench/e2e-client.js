@@ -9,7 +9,9 @@
 //     dup=.. jobs_per_s=.. p50_ms=.. p99_ms=.. max_ms=.. secs=..
 // jobs_per_s = accepted / (last verified webhook at_ms - first send ms);
 // latency = webhook at_ms - the client's send time of that job.
-//   node e2e-client.js --url URL --key KEY --n N [--conc C]
+// The API key comes from the environment, not the command line (which
+// every user of the host can read).
+//   REELAY_BENCH_KEY=KEY node e2e-client.js --url URL --n N [--conc C]
 //     [--prompt P] [--webhook URL] [--receiver URL --deliveries FILE]
 //     [--timeout S] [--no-wait] [--ids FILE] [--label NAME]
 const http = require('node:http');
@@ -23,6 +25,8 @@ function args() {
     if (k === 'no-wait') a.noWait = true;
     else a[k] = v[++i];
   }
+  a.key = process.env.REELAY_BENCH_KEY;
+  if (!a.key) throw new Error('REELAY_BENCH_KEY is not set');
   a.n = Number(a.n);
   a.conc = Number(a.conc);
   a.timeout = Number(a.timeout);

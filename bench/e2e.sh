@@ -49,8 +49,9 @@ run_reelay() {
   export REELAY_PROVIDER_SIM_SEEDANCE_POLL_INTERVAL_MS=$poll
   local key
   key=$("$build/reelay" account create -c deploy/reelay.ini --credits 1000000000 | awk '/api_key/ {print $2}')
+  (umask 077 && printf '%s\n' "$key" >"$d/key")  # never on a command line
   start_listening "$d/rcv.log" "$build/reelay-receiver" --listen 127.0.0.1:0 \
-    --key "$key" --out "$d/deliveries.jsonl" --max-deliveries 10 --log-level warn
+    --key-file "$d/key" --out "$d/deliveries.jsonl" --max-deliveries 10 --log-level warn
   local cpid=$LISTEN_PID cport=$LISTEN_PORT; pids+=("$cpid")
   local rp=()
   for ((i = 0; i < nb; i++)); do
@@ -70,8 +71,8 @@ run_reelay() {
       "import json,sys; sys.exit(json.load(sys.stdin)['workers'] < $nw)"; }
   wait_until 10 "$nw workers registered with the broker" workers_in
   local c0; c0=$(cpu_sum "${rp[@]}" "$rpid")
-  REELAY_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
-    --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
+  REELAY_LINE=$(REELAY_BENCH_KEY=$key node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
+    --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
   REELAY_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "$c0" "${rp[@]}" "$rpid")"
@@ -93,8 +94,9 @@ run_bullmq() {
   export MASTER_KEY=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   local key
   key=$(node bench/bullmq/service.js account 1000000000 | awk '/api_key/ {print $2}')
+  (umask 077 && printf '%s\n' "$key" >"$d/key")  # never on a command line
   start_listening "$d/rcv.log" "$build/reelay-receiver" --listen 127.0.0.1:0 \
-    --key "$key" --out "$d/deliveries.jsonl" --max-deliveries 10 --log-level warn
+    --key-file "$d/key" --out "$d/deliveries.jsonl" --max-deliveries 10 --log-level warn
   local cpid=$LISTEN_PID cport=$LISTEN_PORT; pids+=("$cpid")
   node bench/bullmq/service.js serve "$hport" >"$d/service.log" 2>&1 & local svc=$!
   node bench/bullmq/pipeline.js worker >"$d/worker.log" 2>&1 & local wk=$!
@@ -102,8 +104,8 @@ run_bullmq() {
   wait_http "http://127.0.0.1:$hport/readyz"
   wait_until 10 "the BullMQ worker ready" grep -q ready "$d/worker.log"
   local c0; c0=$(cpu_sum "$svc" "$wk" "$rpid")
-  BULL_LINE=$(node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
-    --key "$key" --n "$jobs" --conc "$conc" --prompt "$prompt" \
+  BULL_LINE=$(REELAY_BENCH_KEY=$key node bench/e2e-client.js --label e2e_run --url "http://127.0.0.1:$hport/v1/video/generations" \
+    --n "$jobs" --conc "$conc" --prompt "$prompt" \
     --webhook "http://127.0.0.1:$cport/webhooks/creativeai" \
     --receiver "http://127.0.0.1:$cport" --deliveries "$d/deliveries.jsonl" --timeout "$timeout")
   BULL_LINE+=" cpu_ms_per_job=$(cpu_per_job "$jobs" "$c0" "$svc" "$wk" "$rpid")"

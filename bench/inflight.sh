@@ -45,8 +45,8 @@ wait_http "http://127.0.0.1:$stport/readyz"
 sleep 1 # the idle baseline: what the worker holds before any job
 rss_idle=$(rss_kb "$wpid")
 t0=$(now_ms)
-sub=$(node bench/e2e-client.js --label inflight_submit --no-wait \
-  --url "http://127.0.0.1:$hport/v1/video/generations" --key "$key" \
+sub=$(REELAY_BENCH_KEY=$key node bench/e2e-client.js --label inflight_submit --no-wait \
+  --url "http://127.0.0.1:$hport/v1/video/generations" \
   --n "$jobs" --conc "$conc" --prompt "Slow render for the in-flight bench [sim render_ms=$render steps=0]")
 echo "$sub"
 stats() { curl -fs "http://127.0.0.1:$stport/stats"; }

@@ -56,9 +56,7 @@ s_start(broker_t *b)
                      "secrets answer 503 until there is one", cfg->data_dir);
     b->base = rl_loop_new();
     b->zctx = zmq_ctx_new();
-    b->redis = rl_redis_new(b->base, cfg->redis_host, cfg->redis_port,
-                            cfg->redis_command_timeout_ms,
-                            cfg->redis_reconnect_max_ms);
+    b->redis = rl_redis_from_config(b->base, cfg);
     if (b->base == NULL || b->zctx == NULL || b->redis == NULL)
         return -1;
     b->signups = rl_addrlimit_new((double)cfg->signup_per_hour,

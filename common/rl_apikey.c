@@ -4,11 +4,10 @@
  */
 #include "rl_apikey.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "rl_secret.h"
 
 #define RL_APIKEY_MASTER_FILE "master.key"
 
@@ -26,51 +25,31 @@ rl_apikey_new(const uint8_t master[RL_AEAD_KEY_LEN], rl_apikey_t *out)
     return 0;
 }
 
-static int
-s_read_file(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    char *line = fgets(buf, (int)len, f);
-    fclose(f);
-    if (line == NULL)
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
 int
 rl_apikey_master(const rl_config_t *cfg, uint8_t out[RL_AEAD_KEY_LEN])
 {
     if (cfg->master_key != NULL && cfg->master_key[0] != '\0')
         return rl_aead_parse_key(cfg->master_key, out);
-    char path[1024], hex[2 * RL_AEAD_KEY_LEN + 8];
-    snprintf(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE, cfg->data_dir);
-    if (s_read_file(path, hex, sizeof hex) != 0)
+    char path[1024], hex[RL_SECRET_MAX], why[160];
+    int n = snprintf(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE,
+                     cfg->data_dir);
+    if (n < 0 || (size_t)n >= sizeof path ||
+        rl_secret_read(path, hex, sizeof hex, why, sizeof why) != 0)
         return -1;
-    return rl_aead_parse_key(hex, out);
+    int rc = rl_aead_parse_key(hex, out);
+    explicit_bzero(hex, sizeof hex);
+    return rc;
 }
 
 int
 rl_apikey_master_create(const char *data_dir)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE, data_dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return errno == EEXIST ? 0 : -1;
-    uint8_t key[RL_AEAD_KEY_LEN];
-    char hex[2 * RL_AEAD_KEY_LEN + 2];
-    int rc = rl_random_bytes(key, sizeof key);
-    for (size_t i = 0; rc == 0 && i < sizeof key; i++)
-        snprintf(hex + 2 * i, 3, "%02x", key[i]);
-    hex[2 * RL_AEAD_KEY_LEN] = '\n';
-    if (rc == 0 &&
-        write(fd, hex, 2 * RL_AEAD_KEY_LEN + 1) != 2 * RL_AEAD_KEY_LEN + 1)
-        rc = -1;
-    close(fd);
-    return rc;
+    int n = snprintf(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE,
+                     data_dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -1;
+    return rl_secret_create(path, RL_AEAD_KEY_LEN);
 }
 
 int

@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rl_alloc.h"
 #include "rl_cidr.h"
 #include "rl_config_parse.h"
+#include "rl_secret.h"
 
 #define ERR_LEN 512          /* one error message */
 #define WHERE_LEN 320        /* "file:line" or "environment NAME" */
@@ -92,6 +94,9 @@ static const rl_config_key_t s_fixed_keys[] = {
         "2000"),
     STR("redis", "appendfsync", redis_appendfsync, rl_config_check_fsync,
         "always"),
+    STR("redis", "username", redis_username, rl_config_check_acl_user, ""),
+    STR("redis", "password", redis_password, rl_config_check_secret, ""),
+    STR("redis", "password_file", redis_password_file, NULL, ""),
     STR("http", "listen", http_listen, rl_config_check_addr, "127.0.0.1:8080"),
     LNG("http", "max_body", http_max_body, 1024, 64L << 20, "65536"),
     INT("http", "max_connections", http_max_connections, 1, 1000000, "1024"),
@@ -757,6 +762,55 @@ s_check_processes(load_t *ld)
     return 0;
 }
 
+/* Reads the Redis password from `path` into the config. missing_ok:
+ * a file that does not exist leaves the password empty. */
+static int
+s_redis_password_read(load_t *ld, const char *path, bool missing_ok)
+{
+    char secret[RL_SECRET_MAX], why[RL_CONFIG_WHY_LEN];
+    if (missing_ok && access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    if (rl_secret_read(path, secret, sizeof secret, why, sizeof why) != 0) {
+        s_fail_file(ld, 0, "redis", "password_file", why);
+        return -1;
+    }
+    free(ld->c->redis_password);
+    ld->c->redis_password = rl_strdup(secret);
+    explicit_bzero(secret, sizeof secret);
+    return 0;
+}
+
+/* Settles the Redis password (see rl_config.h) and checks that a user
+ * has one; an embedded Redis gets its password from the launcher. */
+static int
+s_redis_auth(load_t *ld)
+{
+    rl_config_t *c = ld->c;
+    char path[WHERE_LEN];
+    if (c->redis_password[0] != '\0' && c->redis_password_file[0] != '\0') {
+        s_fail_file(ld, 0, "redis", "password_file",
+                    "set password or password_file, not both");
+        return -1;
+    }
+    if (c->redis_password_file[0] != '\0')
+        return s_redis_password_read(ld, c->redis_password_file, false);
+    if (c->redis_password[0] == '\0' && c->redis_embedded) {
+        int n = snprintf(path, sizeof path,
+                         "%s/" RL_CONFIG_REDIS_PASSWORD_FILE, c->data_dir);
+        if (n < 0 || (size_t)n >= sizeof path) {
+            s_fail_file(ld, 0, "launcher", "data_dir", "path too long");
+            return -1;
+        }
+        return s_redis_password_read(ld, path, true);
+    }
+    if (c->redis_username[0] != '\0' && c->redis_password[0] == '\0') {
+        s_fail_file(ld, 0, "redis", "username",
+                    "an ACL user needs password or password_file");
+        return -1;
+    }
+    return 0;
+}
+
 static void
 s_refs_release(load_t *ld)
 {
@@ -783,6 +837,8 @@ rl_config_load(const char *path, char *err, size_t err_len)
         rc = s_resolve_models(ld);
     if (rc == 0)
         rc = s_check_processes(ld);
+    if (rc == 0)
+        rc = s_redis_auth(ld);
     rl_config_t *c = ld->c;
     if (rc != 0) {
         if (err != NULL && err_len > 0)

@@ -13,7 +13,13 @@
  * the file, section, key and reason into err for an unreadable file, an
  * unknown section or key, a value out of bounds, or an inconsistent
  * catalog (a failover chain naming an unknown model, a model naming an
- * unknown provider, a model name or alias used twice).
+ * unknown provider, a model name or alias used twice), or a Redis
+ * password that cannot be read from its file.
+ *
+ * The Redis password ([redis] password) is, after loading, the first of:
+ * password (or REELAY_REDIS_PASSWORD); the first line of password_file;
+ * with embedded = true, the first line of <data_dir>/redis.password when
+ * that file exists; else none (no AUTH).
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_CONFIG_H
@@ -35,6 +41,11 @@
 /* A model and its failover chain as "name,backup,...": the longest
  * chain of the longest names, the NUL included. */
 #define RL_CONFIG_CHAIN_TEXT ((RL_CONFIG_MAX_CHAIN + 1) * (RL_CONFIG_MAX_NAME + 1))
+
+/* The password of the launcher's embedded Redis, in [launcher] data_dir:
+ * made by `reelay up`, read by every process whose [redis] embedded is
+ * true and that has no password of its own. */
+#define RL_CONFIG_REDIS_PASSWORD_FILE "redis.password"
 
 typedef struct {
     char *name;            /* section suffix: [provider.NAME] */
@@ -75,6 +86,12 @@ typedef struct {
     long redis_command_timeout_ms; /* our deadline per command */
     long redis_reconnect_max_ms;   /* cap of the reconnect backoff */
     char *redis_appendfsync;    /* embedded Redis: always|everysec */
+    char *redis_username;       /* ACL user to AUTH as ("": the default
+                                   user) */
+    char *redis_password;       /* AUTH password ("": no AUTH); after
+                                   loading also what password_file, or
+                                   the launcher's generated file, holds */
+    char *redis_password_file;  /* file holding the password ("": none) */
 
     /* [http] */
     char *http_listen;          /* "127.0.0.1:8080" */

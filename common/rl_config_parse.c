@@ -19,6 +19,7 @@
 #include "rl_alloc.h"
 #include "rl_config.h"
 #include "rl_log.h"
+#include "rl_secret.h"
 
 #define DIGITS "0123456789"
 #define MAX_HOST 253  /* a DNS name */
@@ -520,4 +521,37 @@ int
 rl_config_check_signup(const char *v, char *why, size_t why_len)
 {
     return s_check_word(v, "open|admin|closed", why, why_len);
+}
+
+int
+rl_config_check_acl_user(const char *v, char *why, size_t why_len)
+{
+    size_t n = strlen(v);
+    if (n > RL_CONFIG_MAX_ACL_USER) {
+        snprintf(why, why_len, "longer than %d characters",
+                 RL_CONFIG_MAX_ACL_USER);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isgraph((unsigned char)v[i])) {
+            snprintf(why, why_len, "an ACL user name has no spaces or "
+                                   "control characters");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+rl_config_check_secret(const char *v, char *why, size_t why_len)
+{
+    if (strlen(v) >= RL_SECRET_MAX) {
+        snprintf(why, why_len, "longer than %d bytes", RL_SECRET_MAX - 1);
+        return -1;
+    }
+    if (strpbrk(v, "\r\n") != NULL) {
+        snprintf(why, why_len, "must be one line");
+        return -1;
+    }
+    return 0;
 }

@@ -3,13 +3,25 @@
  *
  * Connection states:
  *
- *     DOWN --connect()--> CONNECTING --connect ok--> UP
- *      ^                      |                       |
- *      +---- backoff timer ---+-- fail/timeout -------+-- drop/stall
+ *     DOWN --connect()--> CONNECTING --connect ok--> AUTH --AUTH ok--> UP
+ *      ^                      |          (no password: straight to UP) |
+ *      |                      |                       |                |
+ *      +---- backoff timer ---+-- fail/timeout -------+-- refused -----+--
+ *                                                   drop/stall/NOAUTH
  *
  *   DOWN        r->ac == NULL; the backoff timer is armed.
- *   CONNECTING  r->ac != NULL, !r->up; the connect deadline is armed.
+ *   CONNECTING  r->ac != NULL, !r->up, !r->authing; the connect deadline
+ *               is armed.
+ *   AUTH        r->ac != NULL, !r->up, r->authing: AUTH is the one
+ *               command sent; the connect deadline still runs.
  *   UP          r->ac != NULL, r->up; commands are accepted.
+ *
+ * | transition                  | function        |
+ * | DOWN -> CONNECTING          | s_connect       |
+ * | CONNECTING -> AUTH          | s_on_connect    |
+ * | CONNECTING or AUTH -> UP    | s_ready         |
+ * | AUTH or UP -> DOWN, refused | s_auth_failed   |
+ * | any -> DOWN                 | s_drop, s_close |
  * SPDX-License-Identifier: MIT
  */
 #include "rl_redis.h"
@@ -56,8 +68,12 @@ struct rl_redis {
     long timeout_ms;
     long backoff_max_ms;
     long backoff_ms;
+    char *username;             /* ACL user, NULL: the default user */
+    char *password;             /* NULL: no AUTH */
     redisAsyncContext *ac;      /* NULL while DOWN */
     bool up;                    /* connected and usable */
+    bool authing;               /* AUTH sent, its reply awaited */
+    bool auth_failing;          /* the last AUTH failed: log repeats quietly */
     bool answered;              /* a reply came since the connect */
     struct event *retry_timer;  /* backoff before reconnecting */
     struct event *tick;         /* deadline checks */
@@ -72,6 +88,7 @@ struct rl_redis {
 
 static void s_connect(rl_redis_t *r);
 static void s_drop(rl_redis_t *r, const char *why);
+static void s_close(rl_redis_t *r);
 
 static void
 s_set_up(rl_redis_t *r, bool up)
@@ -101,13 +118,102 @@ s_schedule_retry(rl_redis_t *r)
         r->backoff_ms = r->backoff_max_ms;
 }
 
+/* AUTH was refused, or the server wants a password we lack: an error
+ * once per streak, counted, and retried after the backoff like any
+ * failed connect (not reset: a wrong password backs off to the cap). */
+static void
+s_auth_failed(rl_redis_t *r, const char *why)
+{
+    r->stats.auth_failures++;
+    if (!r->auth_failing)
+        rl_log_errorx("redis %s:%d: authentication as %s%s%s failed (%s): "
+                      "not ready; retrying, backoff up to %ld ms",
+                      r->host, r->port, r->username ? "user '" : "",
+                      r->username ? r->username : "the default user",
+                      r->username ? "'" : "", why, r->backoff_max_ms);
+    else
+        rl_log_debug("redis %s:%d: authentication failed again: %s",
+                     r->host, r->port, why);
+    r->auth_failing = true;
+    s_close(r);
+}
+
+/* The first reply of a usable connection: NOAUTH means the server wants
+ * a password we were not given. */
+static void
+s_on_probe(redisReply *reply, void *arg)
+{
+    rl_redis_t *r = arg;
+    if (reply == NULL)
+        return; /* outcome unknown: dropped or destroyed */
+    if (reply->type == REDIS_REPLY_ERROR &&
+        strncmp(reply->str, "NOAUTH", 6) == 0) {
+        s_auth_failed(r, r->password != NULL
+                             ? reply->str
+                             : "the server requires a password ([redis] "
+                               "password or password_file)");
+        return;
+    }
+    if (r->auth_failing)
+        rl_log_info("redis %s:%d: authenticated, answering again", r->host,
+                    r->port);
+    r->auth_failing = false;
+}
+
 /* A first command on a new connection, so rl_redis_answering() turns
  * true once the server answers even when the role has nothing to send. */
 static void
 s_probe(rl_redis_t *r)
 {
     const char *argv[] = {"PING"};
-    (void)rl_redis_command(r, NULL, NULL, 1, argv, NULL);
+    (void)rl_redis_command(r, s_on_probe, r, 1, argv, NULL);
+}
+
+/* CONNECTING or AUTH -> UP. */
+static void
+s_ready(rl_redis_t *r)
+{
+    assert(r->ac != NULL && !r->up);
+    r->authing = false;
+    r->backoff_ms = RL_REDIS_BACKOFF_MIN_MS;
+    r->answered = false;
+    s_set_up(r, true);
+    s_probe(r);
+}
+
+static void
+s_on_auth(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    rl_redis_t *r = privdata;
+    redisReply *reply = reply_;
+    /* NULL: the context went away (dropped on purpose, or lost: then the
+     * disconnect callback retries). */
+    if (ac->data != r || r->ac != ac || reply == NULL)
+        return;
+    assert(r->authing);
+    if (reply->type == REDIS_REPLY_ERROR) {
+        s_auth_failed(r, reply->str);
+        return;
+    }
+    s_ready(r);
+}
+
+/* CONNECTING -> AUTH: AUTH [username] password, the first command. */
+static void
+s_auth(rl_redis_t *r)
+{
+    const char *argv[3] = {"AUTH"};
+    int argc = 1;
+    if (r->username != NULL)
+        argv[argc++] = r->username;
+    argv[argc++] = r->password;
+    r->authing = true;
+    /* Only a context being freed refuses a command; the connect deadline
+     * then drops it (freeing it inside the connect callback would not be
+     * safe). */
+    if (redisAsyncCommandArgv(r->ac, s_on_auth, r, argc, argv, NULL) !=
+        REDIS_OK)
+        rl_log_warnx("redis %s:%d: cannot send AUTH", r->host, r->port);
 }
 
 static void
@@ -124,11 +230,13 @@ s_on_connect(const redisAsyncContext *ac, int status)
         s_schedule_retry(r);
         return;
     }
-    rl_log_info("redis %s:%d: connected", r->host, r->port);
-    r->backoff_ms = RL_REDIS_BACKOFF_MIN_MS;
-    r->answered = false;
-    s_set_up(r, true);
-    s_probe(r);
+    /* While AUTH keeps failing its error said it all. */
+    RL_LOG_AT(r->auth_failing ? RL_LOG_DEBUG : RL_LOG_INFO, false,
+              "redis %s:%d: connected", r->host, r->port);
+    if (r->password != NULL)
+        s_auth(r);
+    else
+        s_ready(r);
 }
 
 static void
@@ -141,6 +249,7 @@ s_on_disconnect(const redisAsyncContext *ac, int status)
     rl_log_warnx("redis %s:%d: disconnected: %s", r->host, r->port,
                  ac->errstr[0] ? ac->errstr : "closed");
     r->ac = NULL;
+    r->authing = false;
     r->stats.reconnects++;
     s_set_up(r, false);
     s_schedule_retry(r);
@@ -166,21 +275,32 @@ s_connect(rl_redis_t *r)
     redisAsyncSetDisconnectCallback(ac, s_on_disconnect);
 }
 
-/* Drops the current context on purpose: every pending command is
- * answered NULL by hiredis (through s_on_reply), then we reconnect. */
+/* Closes the current context on purpose: every pending command is
+ * answered NULL by hiredis (through s_on_reply), then we reconnect after
+ * the backoff. Safe inside a reply callback (hiredis frees the context
+ * when the callback returns). */
 static void
-s_drop(rl_redis_t *r, const char *why)
+s_close(rl_redis_t *r)
 {
     redisAsyncContext *ac = r->ac;
-    if (ac == NULL)
-        return;
-    rl_log_warnx("redis %s:%d: %s; reconnecting", r->host, r->port, why);
+    assert(ac != NULL);
     r->ac = NULL;
-    r->stats.reconnects++;
+    r->authing = false;
     s_set_up(r, false);
     ac->data = NULL;
     redisAsyncFree(ac);
     s_schedule_retry(r);
+}
+
+/* Drops a stalled or timed-out connection, saying why. */
+static void
+s_drop(rl_redis_t *r, const char *why)
+{
+    if (r->ac == NULL)
+        return;
+    rl_log_warnx("redis %s:%d: %s; reconnecting", r->host, r->port, why);
+    r->stats.reconnects++;
+    s_close(r);
 }
 
 static void
@@ -191,7 +311,7 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     int64_t now = rl_clock_mono_ms();
     if (r->ac != NULL && !r->up && now > r->connect_deadline) {
-        s_drop(r, "connect timed out");
+        s_drop(r, r->authing ? "AUTH timed out" : "connect timed out");
         return;
     }
     pending_t *head = TAILQ_FIRST(&r->pending);
@@ -282,21 +402,29 @@ s_load_shas(rl_redis_t *r)
     }
 }
 
+/* A copy of s, or NULL for NULL or "". */
+static char *
+s_dup_set(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? rl_strdup(s) : NULL;
+}
+
 rl_redis_t *
-rl_redis_new(struct event_base *base, const char *host, int port,
-             long command_timeout_ms, long reconnect_max_ms)
+rl_redis_new(struct event_base *base, const rl_redis_opts_t *o)
 {
     assert(base != NULL);
-    assert(host != NULL);
-    if (port <= 0 || port > 65535 || command_timeout_ms <= 0)
+    assert(o != NULL && o->host != NULL);
+    if (o->port <= 0 || o->port > 65535 || o->command_timeout_ms <= 0)
         return NULL;
     rl_redis_t *r = rl_calloc(1, sizeof *r);
     r->base = base;
-    r->host = rl_strdup(host);
-    r->port = port;
-    r->timeout_ms = command_timeout_ms;
-    r->backoff_max_ms = reconnect_max_ms > RL_REDIS_BACKOFF_MIN_MS
-                            ? reconnect_max_ms
+    r->host = rl_strdup(o->host);
+    r->port = o->port;
+    r->username = s_dup_set(o->username);
+    r->password = s_dup_set(o->password);
+    r->timeout_ms = o->command_timeout_ms;
+    r->backoff_max_ms = o->reconnect_max_ms > RL_REDIS_BACKOFF_MIN_MS
+                            ? o->reconnect_max_ms
                             : RL_REDIS_BACKOFF_MIN_MS;
     r->backoff_ms = RL_REDIS_BACKOFF_MIN_MS;
     TAILQ_INIT(&r->pending);
@@ -327,8 +455,26 @@ rl_redis_destroy(rl_redis_t **p)
     }
     free(r->shas);
     free(r->host);
+    free(r->username);
+    if (r->password != NULL)
+        explicit_bzero(r->password, strlen(r->password));
+    free(r->password);
     free(r);
     *p = NULL;
+}
+
+rl_redis_t *
+rl_redis_from_config(struct event_base *base, const rl_config_t *cfg)
+{
+    const rl_redis_opts_t o = {
+        .host = cfg->redis_host,
+        .port = cfg->redis_port,
+        .command_timeout_ms = cfg->redis_command_timeout_ms,
+        .reconnect_max_ms = cfg->redis_reconnect_max_ms,
+        .username = cfg->redis_username,
+        .password = cfg->redis_password,
+    };
+    return rl_redis_new(base, &o);
 }
 
 void

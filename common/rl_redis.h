@@ -12,6 +12,13 @@
  *  - Scripts by name: rl_redis_script() sends EVALSHA of an embedded
  *    common/lua script and falls back to EVAL on NOSCRIPT, so a restarted
  *    or flushed Redis needs no reload step.
+ *  - Authentication: with a password, AUTH [user] password is the first
+ *    command of every connection, and the client is usable (connected,
+ *    commands accepted, state callback) only once it succeeded. A
+ *    refused AUTH, or a server that answers the first command NOAUTH
+ *    because we have no password, is logged as an error (once per streak
+ *    of failures), counted (auth_failures), and the connection is closed
+ *    and retried with the reconnect backoff.
  *
  * Callbacks: every accepted command calls back exactly once, with the
  * reply (borrowed: valid during the callback only) or NULL when the
@@ -30,6 +37,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "rl_config.h"
+
 struct event_base;
 
 typedef struct rl_redis rl_redis_t;
@@ -40,11 +49,25 @@ typedef void (*rl_redis_cb)(redisReply *reply, void *arg);
 /* Called on every connect (after scripts are usable) and disconnect. */
 typedef void (*rl_redis_state_cb)(bool connected, void *arg);
 
-/* Opens a connection to host:port on base; connecting happens in the
- * background. Returns a client (caller owns) or NULL on a bad address. */
-rl_redis_t *rl_redis_new(struct event_base *base, const char *host,
-                         int port, long command_timeout_ms,
-                         long reconnect_max_ms);
+/* Where and how to connect. Strings are copied by rl_redis_new(). */
+typedef struct {
+    const char *host;          /* host name or address */
+    int port;                  /* 1..65535 */
+    long command_timeout_ms;   /* deadline of each command, > 0 */
+    long reconnect_max_ms;     /* cap of the reconnect backoff */
+    const char *username;      /* ACL user; NULL or "": the default user */
+    const char *password;      /* NULL or "": no AUTH */
+} rl_redis_opts_t;
+
+/* Opens a connection as opts says on base; connecting happens in the
+ * background. Returns a client (caller owns) or NULL on a bad port or
+ * timeout. */
+rl_redis_t *rl_redis_new(struct event_base *base, const rl_redis_opts_t *opts);
+
+/* rl_redis_new() with the [redis] section of cfg (host, port, deadlines,
+ * username and password). */
+rl_redis_t *rl_redis_from_config(struct event_base *base,
+                                 const rl_config_t *cfg);
 
 /* Answers every pending command with NULL, disconnects and frees.
  * NULL-safe, sets *p to NULL. */
@@ -89,6 +112,7 @@ typedef struct {
     unsigned long long replies;
     unsigned long long unknown;
     unsigned long long reconnects;
+    unsigned long long auth_failures; /* AUTH refused, or NOAUTH */
 } rl_redis_stats_t;
 void rl_redis_stats(const rl_redis_t *r, rl_redis_stats_t *out);
 

@@ -324,9 +324,7 @@ s_clients(deliverer_t *ctx)
     ssrf_allow_t allow;
     char why[128];
 
-    ctx->redis = rl_redis_new(ctx->base, cfg->redis_host, cfg->redis_port,
-                              cfg->redis_command_timeout_ms,
-                              cfg->redis_reconnect_max_ms);
+    ctx->redis = rl_redis_from_config(ctx->base, cfg);
     if (ctx->redis == NULL) {
         rl_log_errorx("redis %s:%d: bad address", cfg->redis_host,
                       cfg->redis_port);
@@ -375,8 +373,10 @@ s_stats(void *arg)
 {
     const deliverer_t *ctx = arg;
     const deliverer_stats_t *st = &ctx->stats;
+    rl_redis_stats_t rs;
     char buf[S_STATS_LEN];
 
+    rl_redis_stats(ctx->redis, &rs);
     snprintf(buf, sizeof buf,
              "{\"inflight\":%zu,\"parked\":%zu,\"delivered\":%llu,"
              "\"retried\":%llu,\"failed\":%llu,\"stale\":%llu,"
@@ -384,7 +384,8 @@ s_stats(void *arg)
              "\"fail_open_dropped\":%llu,\"fail_open_waits\":%llu,"
              "\"records_lost\":%llu,"
              "\"bad_messages\":%llu,\"bad_claims\":%llu,"
-             "\"deferred\":%llu,\"expired\":%llu}",
+             "\"deferred\":%llu,\"expired\":%llu,"
+             "\"redis_auth_failures\":%llu}",
              attempt_inflight(ctx->attempts), ctx->parked,
              (unsigned long long)st->delivered,
              (unsigned long long)st->retried,
@@ -397,7 +398,7 @@ s_stats(void *arg)
              (unsigned long long)st->bad_messages,
              (unsigned long long)st->bad_claims,
              (unsigned long long)st->deferred,
-             (unsigned long long)st->expired);
+             (unsigned long long)st->expired, rs.auth_failures);
     return rl_strdup(buf);
 }
 

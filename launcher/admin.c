@@ -19,26 +19,71 @@
 #define ADMIN_ACCT_CHARS 16
 #define ADMIN_MAX_ARGS 16
 
+/* AUTH with cfg's user and `password` (none: no AUTH), then PING.
+ * Returns 0 when Redis answers PONG, 1 when it refused us (why says
+ * so: retrying cannot help), -1 when it does not answer (yet). */
+static int
+s_hello(redisContext *c, const rl_config_t *cfg, const char *password,
+        char *why, size_t why_len)
+{
+    const char *user = cfg->redis_username;
+    const char *argv[3] = {"AUTH"};
+    int argc = 1, rc = -1;
+    redisReply *r = NULL;
+    if (password != NULL && password[0] != '\0') {
+        if (user[0] != '\0')
+            argv[argc++] = user;
+        argv[argc++] = password;
+        r = redisCommandArgv(c, argc, argv, NULL);
+        if (r == NULL)
+            return -1;
+        if (r->type == REDIS_REPLY_ERROR) {
+            snprintf(why, why_len, "refused AUTH as %s%s%s: %s",
+                     user[0] ? "user '" : "",
+                     user[0] ? user : "the default user", user[0] ? "'" : "",
+                     r->str);
+            rc = 1;
+        }
+        freeReplyObject(r);
+        if (rc == 1)
+            return rc;
+    }
+    r = redisCommand(c, "PING");
+    if (r != NULL && r->type == REDIS_REPLY_STATUS &&
+        strcmp(r->str, "PONG") == 0) {
+        rc = 0;
+    } else if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+               strncmp(r->str, "NOAUTH", 6) == 0) {
+        snprintf(why, why_len, "requires a password: set [redis] password "
+                               "or password_file");
+        rc = 1;
+    }
+    if (r != NULL)
+        freeReplyObject(r);
+    return rc;
+}
+
 redisContext *
-admin_connect(const rl_config_t *cfg, long timeout_ms)
+admin_connect(const rl_config_t *cfg, const char *password, long timeout_ms,
+              char *why, size_t why_len)
 {
     int64_t until = rl_clock_mono_ms() + timeout_ms;
     struct timeval tv = {1, 0};
+    snprintf(why, why_len, "does not answer");
     do {
         redisContext *c =
             redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
+        int rc = -1;
         if (c != NULL && c->err == 0) {
             redisSetTimeout(c, tv);
-            redisReply *r = redisCommand(c, "PING");
-            int ok = r && r->type == REDIS_REPLY_STATUS &&
-                     strcmp(r->str, "PONG") == 0;
-            if (r)
-                freeReplyObject(r);
-            if (ok)
-                return c;
+            rc = s_hello(c, cfg, password, why, why_len);
         }
+        if (rc == 0)
+            return c;
         if (c != NULL)
             redisFree(c);
+        if (rc == 1)
+            return NULL;
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     } while (rl_clock_mono_ms() < until);
@@ -73,7 +118,7 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
     /* A deployment without a configured master key keeps one in its data
      * directory, made on first use. */
     if (rl_apikey_master(cfg, master) != 0 && cfg->master_key[0] == '\0' &&
-        (mkdir(cfg->data_dir, 0755) == 0 || errno == EEXIST))
+        (mkdir(cfg->data_dir, 0700) == 0 || errno == EEXIST))
         rl_apikey_master_create(cfg->data_dir);
     if (rl_apikey_master(cfg, master) != 0) {
         fprintf(stderr, "reelay: no master key: set [security] master_key "

@@ -16,10 +16,13 @@
 #define ADMIN_KEY_LEN 64     /* buffer for an API key */
 #define ADMIN_ACCT_LEN 32    /* buffer for an account id */
 
-/* Connects to the configured Redis, retrying until it answers PING or
- * timeout_ms passes. Returns a context (caller frees with redisFree) or
- * NULL. */
-redisContext *admin_connect(const rl_config_t *cfg, long timeout_ms);
+/* Connects to the configured Redis, authenticates as [redis] username
+ * with `password` (NULL or "": no AUTH), and retries until it answers
+ * PING or timeout_ms passes; a refused AUTH, or a Redis that wants a
+ * password we lack, fails at once. Returns a context (caller frees with
+ * redisFree), or NULL with the reason in why ("does not answer", ...). */
+redisContext *admin_connect(const rl_config_t *cfg, const char *password,
+                            long timeout_ms, char *why, size_t why_len);
 
 /* Creates an account with `credits` and its first API key (sealed under
  * the master key, see rl_apikey.h). Returns 0 with the key and account

@@ -2,8 +2,9 @@
  * reelay - the launcher and admin command line:
  *   reelay up [-c CONFIG]                       run a local deployment
  *   reelay account create [-c CONFIG] [--credits N]
- *   reelay submit [-c CONFIG] --key KEY [--idempotency-key K] BODY
+ *   reelay submit [-c CONFIG] --key-file FILE [--idempotency-key K] BODY
  *                                               submit over ZeroMQ ingress
+ *                                               (FILE "-": standard input)
  *   reelay audit [-c CONFIG]                    check the credit invariants
  *   reelay check-config [-c CONFIG]
  * SPDX-License-Identifier: MIT
@@ -13,21 +14,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "admin.h"
 #include "audit.h"
 #include "rl_ingress_client.h"
 #include "rl_config.h"
 #include "rl_log.h"
+#include "rl_secret.h"
 #include "up.h"
 
 #define MAIN_DEFAULT_CONFIG "deploy/reelay.ini"
 #define MAIN_MAX_CREDITS 1000000000L
+#define MAIN_REDIS_WAIT_MS 5000
+#define MAIN_WHY_LEN 512
 
 typedef struct {
     const char *config;
     long credits;          /* -1: the configured signup credits */
-    const char *key;       /* submit: API key */
+    const char *key_file;  /* submit: file holding the API key */
     const char *idem;      /* submit: Idempotency-Key or NULL */
     const char *body;      /* submit: the JSON body */
 } args_t;
@@ -38,7 +43,7 @@ s_usage(void)
     fprintf(stderr,
             "usage: reelay up [-c CONFIG]\n"
             "       reelay account create [-c CONFIG] [--credits N]\n"
-            "       reelay submit [-c CONFIG] --key KEY "
+            "       reelay submit [-c CONFIG] --key-file FILE|- "
             "[--idempotency-key K] BODY\n"
             "       reelay audit [-c CONFIG]\n"
             "       reelay check-config [-c CONFIG]\n");
@@ -50,7 +55,7 @@ s_parse(int argc, char **argv, args_t *a)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"credits", required_argument, NULL, 'n'},
-        {"key", required_argument, NULL, 'k'},
+        {"key-file", required_argument, NULL, 'k'},
         {"idempotency-key", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
@@ -58,7 +63,7 @@ s_parse(int argc, char **argv, args_t *a)
     if (a->config == NULL)
         a->config = MAIN_DEFAULT_CONFIG;
     a->credits = -1;
-    a->key = NULL;
+    a->key_file = NULL;
     a->idem = NULL;
     a->body = NULL;
     int c;
@@ -74,7 +79,7 @@ s_parse(int argc, char **argv, args_t *a)
                 return -1;
             }
         } else if (c == 'k') {
-            a->key = optarg;
+            a->key_file = optarg;
         } else if (c == 'i') {
             a->idem = optarg;
         } else {
@@ -85,15 +90,25 @@ s_parse(int argc, char **argv, args_t *a)
     return optind == argc ? 0 : -1;
 }
 
+/* The configured Redis, or NULL after a message. */
+static redisContext *
+s_connect(const rl_config_t *cfg)
+{
+    char why[MAIN_WHY_LEN];
+    redisContext *c = admin_connect(cfg, cfg->redis_password,
+                                    MAIN_REDIS_WAIT_MS, why, sizeof why);
+    if (c == NULL)
+        fprintf(stderr, "reelay: Redis at %s:%d %s\n", cfg->redis_host,
+                cfg->redis_port, why);
+    return c;
+}
+
 static int
 s_audit(const rl_config_t *cfg)
 {
-    redisContext *c = admin_connect(cfg, 5000);
-    if (c == NULL) {
-        fprintf(stderr, "reelay: Redis at %s:%d does not answer\n",
-                cfg->redis_host, cfg->redis_port);
+    redisContext *c = s_connect(cfg);
+    if (c == NULL)
         return 2;
-    }
     int rc = audit_run(c);
     redisFree(c);
     return rc;
@@ -103,14 +118,24 @@ s_audit(const rl_config_t *cfg)
 static int
 s_submit(const rl_config_t *cfg, const args_t *a)
 {
-    if (a->key == NULL || a->body == NULL) {
+    char key[RL_SECRET_MAX], why[MAIN_WHY_LEN];
+    if (a->key_file == NULL || a->body == NULL) {
         s_usage();
+        return 2;
+    }
+    /* The key comes from a file, never the command line (ps shows it). */
+    const char *path = strcmp(a->key_file, "-") == 0 ? "/dev/stdin"
+                                                      : a->key_file;
+    if (rl_secret_read(path, key, sizeof key, why, sizeof why) != 0) {
+        fprintf(stderr, "reelay: --key-file: %s\n", why);
         return 2;
     }
     int status = 0;
     char *reply = NULL;
-    if (rl_ingress_submit(NULL, cfg->ingress[0], a->key, a->idem, a->body,
-                          10000, &status, &reply) != 0) {
+    int rc = rl_ingress_submit(NULL, cfg->ingress[0], key, a->idem, a->body,
+                               10000, &status, &reply);
+    explicit_bzero(key, sizeof key);
+    if (rc != 0) {
         fprintf(stderr, "reelay: no answer from %s\n", cfg->ingress[0]);
         return 1;
     }
@@ -122,12 +147,9 @@ s_submit(const rl_config_t *cfg, const args_t *a)
 static int
 s_account_create(const rl_config_t *cfg, long credits)
 {
-    redisContext *c = admin_connect(cfg, 5000);
-    if (c == NULL) {
-        fprintf(stderr, "reelay: Redis at %s:%d does not answer\n",
-                cfg->redis_host, cfg->redis_port);
+    redisContext *c = s_connect(cfg);
+    if (c == NULL)
         return 1;
-    }
     char key[ADMIN_KEY_LEN], acct[ADMIN_ACCT_LEN];
     int rc = admin_account_create(c, cfg,
                                   credits < 0 ? cfg->signup_credits : credits,
@@ -146,6 +168,10 @@ main(int argc, char **argv)
         s_usage();
         return 2;
     }
+    /* Everything the launcher creates (data directory, keys, the
+     * embedded Redis's files, logs) and its children create is private
+     * to its user. */
+    umask(077);
     const char *cmd = argv[1];
     int skip = (strcmp(cmd, "account") == 0 && argc > 2 &&
                 strcmp(argv[2], "create") == 0)

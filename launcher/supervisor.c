@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ typedef struct {
     supervisor_t *owner;
     char name[64];
     char *argv[SUPERVISOR_MAX_ARGS + 1];
+    char *env[SUPERVISOR_MAX_ENV + 1]; /* added to the environment */
     pid_t pid;                 /* -1 while not running */
     int64_t started;           /* monotonic ms */
     long backoff_ms;
@@ -52,12 +54,17 @@ s_spawn(child_t *c)
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        /* Logs may carry what a user sent: owner only, also when an
+         * older launcher made the file readable to others. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
+            (void)fchmod(fd, 0600);
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
             close(fd);
         }
+        for (size_t k = 0; c->env[k] != NULL; k++)
+            putenv(c->env[k]);
         setpgid(0, 0);
         sigset_t none;
         sigemptyset(&none);
@@ -105,6 +112,10 @@ supervisor_destroy(supervisor_t **p)
         event_free(c->restart);
         for (size_t k = 0; c->argv[k] != NULL; k++)
             free(c->argv[k]);
+        for (size_t k = 0; c->env[k] != NULL; k++) {
+            explicit_bzero(c->env[k], strlen(c->env[k]));
+            free(c->env[k]);
+        }
     }
     free(s->log_dir);
     free(s);
@@ -114,6 +125,13 @@ supervisor_destroy(supervisor_t **p)
 int
 supervisor_add(supervisor_t *s, const char *name, const char *const *argv)
 {
+    return supervisor_add_env(s, name, argv, NULL);
+}
+
+int
+supervisor_add_env(supervisor_t *s, const char *name,
+                   const char *const *argv, const char *const *env)
+{
     if (s->n >= SUPERVISOR_MAX_CHILDREN)
         return -1;
     child_t *c = &s->children[s->n];
@@ -122,6 +140,9 @@ supervisor_add(supervisor_t *s, const char *name, const char *const *argv)
     snprintf(c->name, sizeof c->name, "%s", name);
     for (size_t k = 0; argv[k] != NULL && k < SUPERVISOR_MAX_ARGS; k++)
         c->argv[k] = rl_strdup(argv[k]);
+    for (size_t k = 0; env != NULL && env[k] != NULL && k < SUPERVISOR_MAX_ENV;
+         k++)
+        c->env[k] = rl_strdup(env[k]);
     c->pid = -1;
     c->backoff_ms = SUPERVISOR_BACKOFF_MIN_MS;
     c->restart = evtimer_new(s->base, s_on_restart, c);

@@ -18,6 +18,7 @@
 struct event_base;
 
 #define SUPERVISOR_MAX_ARGS 16
+#define SUPERVISOR_MAX_ENV 8
 #define SUPERVISOR_MAX_CHILDREN 64
 
 typedef struct supervisor supervisor_t;
@@ -26,10 +27,17 @@ supervisor_t *supervisor_new(struct event_base *base, const char *log_dir);
 void supervisor_destroy(supervisor_t **p);
 
 /* Adds and starts a child called `name` (used for its log file
- * <log_dir>/<name>.log). argv is copied; NULL-terminated. Returns 0 or
- * -1. */
+ * <log_dir>/<name>.log, mode 0600). argv is copied; NULL-terminated.
+ * Returns 0 or -1. */
 int supervisor_add(supervisor_t *s, const char *name,
                    const char *const *argv);
+
+/* supervisor_add() with "NAME=VALUE" entries (NULL-terminated, copied,
+ * at most SUPERVISOR_MAX_ENV) added to the environment the child
+ * inherits: the way to hand a child a secret, since its command line is
+ * visible to every user (ps) and its environment only to its owner. */
+int supervisor_add_env(supervisor_t *s, const char *name,
+                       const char *const *argv, const char *const *env);
 
 /* The pid of child `name`, or -1. */
 pid_t supervisor_pid(const supervisor_t *s, const char *name);

@@ -5,6 +5,7 @@
 #include "up.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,10 +20,14 @@
 #include "rl_apikey.h"
 #include "rl_log.h"
 #include "rl_loop.h"
+#include "rl_secret.h"
+#include "redis_conf.h"
 #include "supervisor.h"
 
 #define UP_REDIS_WAIT_MS 15000
 #define UP_STOP_GRACE_MS 5000
+#define UP_REDIS_PASSWORD_BYTES 32 /* random bytes of a generated password */
+#define UP_WHY_LEN 512
 
 typedef struct {
     const rl_config_t *cfg;
@@ -30,24 +35,59 @@ typedef struct {
     char bindir[PATH_MAX];    /* where our binaries are */
     char data[PATH_MAX];      /* absolute data_dir */
     char key[ADMIN_KEY_LEN];  /* the demo API key */
+    char redis_password[RL_SECRET_MAX]; /* [redis] password, or the
+                                           embedded Redis's generated one */
     struct event_base *base;
     supervisor_t *sup;
 } up_t;
 
+/* mkdir -p, each directory it makes private (0700), and `path` itself
+ * made private even when it was there already (an older launcher made
+ * it 0755). */
 static int
 s_mkdirs(const char *path)
 {
     char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
+    int n = snprintf(buf, sizeof buf, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return -1;
     for (char *p = buf + 1; *p; p++) {
         if (*p == '/') {
             *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST)
                 return -1;
             *p = '/';
         }
     }
-    return (mkdir(buf, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return chmod(buf, 0700);
+}
+
+/* The password the launcher talks to Redis with: [redis] password (or
+ * password_file), else for the embedded Redis the one in
+ * <data>/redis.password, generated on a fresh deployment like the
+ * master key. Children read the same file (rl_config.h). */
+static int
+s_redis_password(up_t *u)
+{
+    char path[PATH_MAX + 32], why[UP_WHY_LEN];
+    const char *have = u->cfg->redis_password;
+    if (have[0] != '\0' || !u->cfg->redis_embedded) {
+        snprintf(u->redis_password, sizeof u->redis_password, "%s", have);
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/" RL_CONFIG_REDIS_PASSWORD_FILE, u->data);
+    if (rl_secret_create(path, UP_REDIS_PASSWORD_BYTES) != 0) {
+        rl_log_error("cannot create %s", path);
+        return -1;
+    }
+    if (rl_secret_read(path, u->redis_password, sizeof u->redis_password,
+                       why, sizeof why) != 0) {
+        rl_log_errorx("%s", why);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -73,20 +113,25 @@ s_paths(up_t *u, const char *config_path)
         return -1;
     /* The master key sealing API keys, made once per deployment unless
      * the configuration provides one. */
-    return u->cfg->master_key[0] ? 0 : rl_apikey_master_create(u->data);
+    if (u->cfg->master_key[0] == '\0' && rl_apikey_master_create(u->data))
+        return -1;
+    return s_redis_password(u);
 }
 
+/* Redis gets its settings, password included, from a file: its
+ * command line is visible to every user. */
 static int
 s_start_redis(up_t *u)
 {
-    char port[16], dir[PATH_MAX + 16], fsync[32];
-    snprintf(port, sizeof port, "%d", u->cfg->redis_port);
+    char conf[PATH_MAX + 16], dir[PATH_MAX + 16], why[UP_WHY_LEN];
+    snprintf(conf, sizeof conf, "%s/" REDIS_CONF_FILE, u->data);
     snprintf(dir, sizeof dir, "%s/redis", u->data);
-    snprintf(fsync, sizeof fsync, "%s", u->cfg->redis_appendfsync);
-    const char *argv[] = {"/usr/bin/redis-server", "--port", port, "--bind",
-                          u->cfg->redis_host, "--dir", dir, "--appendonly",
-                          "yes", "--appendfsync", fsync, "--save", "",
-                          "--protected-mode", "yes", NULL};
+    if (redis_conf_write(conf, u->cfg, dir, u->redis_password, why,
+                         sizeof why) != 0) {
+        rl_log_errorx("embedded Redis: %s", why);
+        return -1;
+    }
+    const char *argv[] = {"/usr/bin/redis-server", conf, NULL};
     return supervisor_add(u->sup, "redis", argv);
 }
 
@@ -107,14 +152,17 @@ s_demo_account(up_t *u, redisContext *c)
     if (admin_account_create(c, u->cfg, u->cfg->demo_credits, u->key,
                              sizeof u->key, acct, sizeof acct) != 0)
         return -1;
-    umask(077);
-    f = fopen(path, "w");
-    umask(022);
-    if (f == NULL)
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
+    (void)fchmod(fd, 0600);
     fprintf(f, "%s\n", u->key);
-    fclose(f);
-    return 0;
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 /* Process i of a role runs with --index i: it binds entry i of the
@@ -132,30 +180,50 @@ s_add_role(up_t *u, const char *role, int count)
     }
 }
 
+/* The simulator checks Kling's JWTs with the first Kling provider's
+ * access and secret key, handed over in its environment. */
+static void
+s_add_simulator(up_t *u)
+{
+    const rl_config_t *cfg = u->cfg;
+    char bin[PATH_MAX + 32], ak[RL_SECRET_MAX + 32], sk[RL_SECRET_MAX + 32];
+    const char *argv[] = {bin, "--listen", cfg->simulator_listen, NULL};
+    const char *env[3] = {NULL};
+    snprintf(bin, sizeof bin, "%s/reelay-simulator", u->bindir);
+    for (size_t i = 0; i < cfg->nproviders; i++) {
+        const rl_provider_conf_t *p = &cfg->providers[i];
+        if (strcmp(p->type, "kling") != 0 || p->key[0] == '\0' ||
+            p->secret[0] == '\0')
+            continue;
+        int na = snprintf(ak, sizeof ak, "REELAY_SIM_KLING_AK=%s", p->key);
+        int ns = snprintf(sk, sizeof sk, "REELAY_SIM_KLING_SK=%s", p->secret);
+        if (na > 0 && (size_t)na < sizeof ak && ns > 0 &&
+            (size_t)ns < sizeof sk) {
+            env[0] = ak;
+            env[1] = sk;
+        } else {
+            rl_log_warnx("[provider.%s] key or secret too long for the "
+                         "simulator", p->name);
+        }
+        break;
+    }
+    supervisor_add_env(u->sup, "simulator", argv, env);
+    explicit_bzero(sk, sizeof sk);
+}
+
 static void
 s_add_tools(up_t *u)
 {
     const rl_config_t *cfg = u->cfg;
-    char bin[PATH_MAX + 32], out[PATH_MAX + 32];
-    if (cfg->simulator) {
-        snprintf(bin, sizeof bin, "%s/reelay-simulator", u->bindir);
-        const char *argv[8] = {bin, "--listen", cfg->simulator_listen, NULL};
-        for (size_t i = 0; i < cfg->nproviders; i++) {
-            if (strcmp(cfg->providers[i].type, "kling") == 0) {
-                argv[3] = "--kling-ak";
-                argv[4] = cfg->providers[i].key;
-                argv[5] = "--kling-sk";
-                argv[6] = cfg->providers[i].secret;
-                break;
-            }
-        }
-        supervisor_add(u->sup, "simulator", argv);
-    }
+    char bin[PATH_MAX + 32], out[PATH_MAX + 32], keys[PATH_MAX + 32];
+    if (cfg->simulator)
+        s_add_simulator(u);
     if (cfg->receiver) {
         snprintf(bin, sizeof bin, "%s/reelay-receiver", u->bindir);
         snprintf(out, sizeof out, "%s/deliveries.jsonl", u->data);
-        const char *argv[] = {bin, "--listen", cfg->receiver_listen, "--key",
-                              u->key, "--out", out, NULL};
+        snprintf(keys, sizeof keys, "%s/demo-key", u->data);
+        const char *argv[] = {bin, "--listen", cfg->receiver_listen,
+                              "--key-file", keys, "--out", out, NULL};
         supervisor_add(u->sup, "receiver", argv);
     }
 }
@@ -205,12 +273,14 @@ static int
 s_start(up_t *u)
 {
     const rl_config_t *cfg = u->cfg;
+    char why[UP_WHY_LEN];
     if (cfg->redis_embedded && s_start_redis(u) != 0)
         return -1;
-    redisContext *c = admin_connect(cfg, UP_REDIS_WAIT_MS);
+    redisContext *c = admin_connect(cfg, u->redis_password, UP_REDIS_WAIT_MS,
+                                    why, sizeof why);
     if (c == NULL) {
-        rl_log_errorx("Redis at %s:%d does not answer", cfg->redis_host,
-                      cfg->redis_port);
+        rl_log_errorx("Redis at %s:%d %s", cfg->redis_host, cfg->redis_port,
+                      why);
         return -1;
     }
     int rc = s_demo_account(u, c);
@@ -230,6 +300,7 @@ up_run(const rl_config_t *cfg, const char *config_path)
     up_t u = {.cfg = cfg};
     if (s_paths(&u, config_path) != 0) {
         rl_log_error("cannot prepare %s", cfg->data_dir);
+        explicit_bzero(u.redis_password, sizeof u.redis_password);
         return 1;
     }
     char logs[PATH_MAX + 16];
@@ -253,5 +324,6 @@ up_run(const rl_config_t *cfg, const char *config_path)
         event_free(sig[i]);
     supervisor_destroy(&u.sup);
     event_base_free(u.base);
+    explicit_bzero(u.redis_password, sizeof u.redis_password);
     return rc;
 }

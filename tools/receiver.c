@@ -72,10 +72,11 @@ typedef struct {
     int port;               /* 0 = any free port */
     const char *out_path;   /* --out, or NULL */
     size_t max_deliveries;  /* in-memory record cap */
-    const char **keys;      /* --key values (argv strings), owned array */
-    size_t nkeys;           /* entries in keys */
-    const char **whsecs;    /* --whsec values (argv strings), owned array */
-    size_t nwhsecs;         /* entries in whsecs */
+    const char **key_files; /* --key-file paths (argv strings), owned
+                               array */
+    size_t nkey_files;      /* entries in key_files */
+    const char **whsec_files; /* --whsec-file paths, owned array */
+    size_t nwhsec_files;    /* entries in whsec_files */
 } rcv_config_t;
 
 /* The process context, passed as every callback's arg. */
@@ -179,11 +180,12 @@ s_hold(rcv_t *rcv, struct evhttp_request *req)
 
 /* ---- keys and signatures --------------------------------------------- */
 
-static void
+static int
 s_add_key(rcv_t *rcv, const char *key)
 {
     rcv->keys = rl_realloc(rcv->keys, (rcv->nkeys + 1) * sizeof *rcv->keys);
     rcv->keys[rcv->nkeys++] = rl_strdup(key);
+    return 0;
 }
 
 /* Adds a "whsec_BASE64" (or bare BASE64) secret. Returns 0 or -1. */
@@ -575,7 +577,7 @@ s_control(rcv_t *rcv, struct evhttp_request *req)
     if (hang >= 0)
         rcv->hang_next = (unsigned)hang;
     if (key != NULL)
-        s_add_key(rcv, json_string_value(key));
+        (void)s_add_key(rcv, json_string_value(key));
     json_decref(cmd);
     s_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -655,6 +657,36 @@ s_rcv_destroy(rcv_t **p)
     *p = NULL;
 }
 
+/* Calls add() with each non-empty line of the file `path` (keys and
+ * secrets come in files: a command line is visible to every user).
+ * Returns 0, or -1 after a message. */
+static int
+s_load_lines(rcv_t *rcv, const char *path,
+             int (*add)(rcv_t *rcv, const char *line))
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+
+    if (f == NULL) {
+        rl_log_error("cannot open %s", path);
+        return -1;
+    }
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] != '\0' && add(rcv, line) != 0) {
+            rl_log_errorx("%s: a line is not a valid key or secret", path);
+            rc = -1;
+        }
+    }
+    if (line != NULL)
+        explicit_bzero(line, cap);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 static rcv_t *
 s_rcv_new(const rcv_config_t *cfg)
 {
@@ -675,14 +707,12 @@ s_rcv_new(const rcv_config_t *cfg)
     rcv->http = evhttp_new(rcv->base);
     rcv->sig_int = evsignal_new(rcv->base, SIGINT, s_on_signal, rcv);
     rcv->sig_term = evsignal_new(rcv->base, SIGTERM, s_on_signal, rcv);
-    for (size_t i = 0; i < cfg->nkeys; i++)
-        s_add_key(rcv, cfg->keys[i]);
-    for (size_t i = 0; i < cfg->nwhsecs; i++) {
-        if (s_add_secret(rcv, cfg->whsecs[i]) != 0) {
-            rl_log_errorx("bad --whsec %s", cfg->whsecs[i]);
+    for (size_t i = 0; i < cfg->nkey_files; i++)
+        if (s_load_lines(rcv, cfg->key_files[i], s_add_key) != 0)
             goto fail;
-        }
-    }
+    for (size_t i = 0; i < cfg->nwhsec_files; i++)
+        if (s_load_lines(rcv, cfg->whsec_files[i], s_add_secret) != 0)
+            goto fail;
     if (rcv->http == NULL || rcv->sig_int == NULL || rcv->sig_term == NULL ||
         event_add(rcv->sig_int, NULL) != 0 ||
         event_add(rcv->sig_term, NULL) != 0)
@@ -752,9 +782,12 @@ s_parse_listen(const char *arg, rcv_config_t *cfg)
 static void
 s_usage(FILE *f)
 {
-    fprintf(f, "usage: reelay-receiver --listen 127.0.0.1:PORT [--key KEY]...\n"
-               "       [--whsec whsec_BASE64]... [--out FILE]\n"
-               "       [--max-deliveries N] [--log-level LEVEL]\n");
+    fprintf(f, "usage: reelay-receiver --listen 127.0.0.1:PORT "
+               "[--key-file FILE]...\n"
+               "       [--whsec-file FILE]... [--out FILE]\n"
+               "       [--max-deliveries N] [--log-level LEVEL]\n"
+               "--key-file: API keys, one a line; --whsec-file: Standard "
+               "Webhooks\nsecrets (whsec_BASE64), one a line\n");
 }
 
 /* Appends an argv string to a config list. */
@@ -772,8 +805,8 @@ s_parse_args(int argc, char **argv, rcv_config_t *cfg)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
-        {"key", required_argument, NULL, 'k'},
-        {"whsec", required_argument, NULL, 'w'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"whsec-file", required_argument, NULL, 'w'},
         {"out", required_argument, NULL, 'o'},
         {"max-deliveries", required_argument, NULL, 'm'},
         {"log-level", required_argument, NULL, 'v'},
@@ -793,8 +826,10 @@ s_parse_args(int argc, char **argv, rcv_config_t *cfg)
                 goto bad;
             listen = true;
             break;
-        case 'k': s_push(&cfg->keys, &cfg->nkeys, optarg); break;
-        case 'w': s_push(&cfg->whsecs, &cfg->nwhsecs, optarg); break;
+        case 'k': s_push(&cfg->key_files, &cfg->nkey_files, optarg); break;
+        case 'w':
+            s_push(&cfg->whsec_files, &cfg->nwhsec_files, optarg);
+            break;
         case 'o': cfg->out_path = optarg; break;
         case 'm':
             errno = 0;
@@ -823,8 +858,8 @@ bad:
 static void
 s_config_release(rcv_config_t *cfg)
 {
-    RL_FREE(cfg->keys);
-    RL_FREE(cfg->whsecs);
+    RL_FREE(cfg->key_files);
+    RL_FREE(cfg->whsec_files);
 }
 
 int

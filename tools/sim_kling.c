@@ -1,6 +1,6 @@
 /*
  * sim_kling - the provider simulator's Kling API: HS256 JWT verification
- * against --kling-ak/--kling-sk, and the text2video / image2video submit
+ * against REELAY_SIM_KLING_AK/_SK, and the text2video / image2video submit
  * and poll handlers with Kling's body shapes and state spellings.
  * SPDX-License-Identifier: MIT
  */

@@ -508,19 +508,28 @@ s_usage(FILE *f)
 {
     fprintf(f,
             "usage: reelay-simulator --listen 127.0.0.1:PORT [--name NAME]\n"
-            "       [--kling-ak AK --kling-sk SK] [--max-tasks N]\n"
-            "       [--log-level error|warn|info|debug]\n");
+            "       [--max-tasks N] [--log-level error|warn|info|debug]\n"
+            "environment: REELAY_SIM_KLING_AK and REELAY_SIM_KLING_SK, the\n"
+            "       Kling access and secret key its JWTs must carry (both\n"
+            "       or neither; neither: any bearer token)\n");
 }
 
-/* Parses the command line into *cfg. Returns 0, or -1 after a message. */
+/* The value of environment variable `name`, or NULL when unset or "". */
+static const char *
+s_env_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* Parses the command line and environment into *cfg. Returns 0, or -1
+ * after a message. */
 static int
 s_parse_args(int argc, char **argv, sim_config_t *cfg)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"name", required_argument, NULL, 'n'},
-        {"kling-ak", required_argument, NULL, 'a'},
-        {"kling-sk", required_argument, NULL, 's'},
         {"max-tasks", required_argument, NULL, 'm'},
         {"log-level", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -540,8 +549,6 @@ s_parse_args(int argc, char **argv, sim_config_t *cfg)
             listen = true;
             break;
         case 'n': cfg->name = optarg; break;
-        case 'a': cfg->kling_ak = optarg; break;
-        case 's': cfg->kling_sk = optarg; break;
         case 'm':
             errno = 0;
             n = strtol(optarg, &end, 10);
@@ -558,6 +565,10 @@ s_parse_args(int argc, char **argv, sim_config_t *cfg)
         default: goto bad;
         }
     }
+    /* Secrets come from the environment: a command line is visible to
+     * every user of the host. */
+    cfg->kling_ak = s_env_set("REELAY_SIM_KLING_AK");
+    cfg->kling_sk = s_env_set("REELAY_SIM_KLING_SK");
     if (!listen || optind != argc ||
         (cfg->kling_ak == NULL) != (cfg->kling_sk == NULL))
         goto bad;

@@ -68,7 +68,9 @@ s_stats(void *arg)
 {
     worker_t *w = arg;
     const worker_stats_t *s = &w->stats;
-    char buf[640];
+    rl_redis_stats_t rs;
+    char buf[768];
+    rl_redis_stats(w->redis, &rs);
     snprintf(buf, sizeof buf,
              "{\"inflight\":%zu,\"claiming\":%zu,\"claimed\":%llu,"
              "\"submits\":%llu,"
@@ -76,7 +78,7 @@ s_stats(void *arg)
              "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu,"
              "\"not_sent\":%llu,"
              "\"poll_late_p50_ms\":%ld,\"poll_late_p99_ms\":%ld,"
-             "\"poll_late_max_ms\":%lld}",
+             "\"poll_late_max_ms\":%lld,\"redis_auth_failures\":%llu}",
              w->inflight, w->claiming, (unsigned long long)s->claimed,
              (unsigned long long)s->submits, (unsigned long long)s->polls,
              (unsigned long long)s->failovers,
@@ -86,7 +88,7 @@ s_stats(void *arg)
              (unsigned long long)s->not_sent,
              lateness_quantile(&w->late, 0.5),
              lateness_quantile(&w->late, 0.99),
-             (long long)(w->late.max_us / 1000));
+             (long long)(w->late.max_us / 1000), rs.auth_failures);
     return strdup(buf);
 }
 
@@ -151,9 +153,7 @@ s_start(worker_t *w, int index)
     if (w->base == NULL || w->zctx == NULL)
         return -1;
     s_common_timeouts(w);
-    w->redis = rl_redis_new(w->base, cfg->redis_host, cfg->redis_port,
-                            cfg->redis_command_timeout_ms,
-                            cfg->redis_reconnect_max_ms);
+    w->redis = rl_redis_from_config(w->base, cfg);
     w->http = rl_http_new(w->base, &opts);
     if (w->redis == NULL || w->http == NULL || completion_open(w) != 0)
         return -1;

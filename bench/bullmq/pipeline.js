@@ -4,7 +4,7 @@
 // concurrency CONCURRENCY (100) in one Node process. Per job:
 //   1. HGETALL the job hash, mark it processing
 //   2. POST SIM_URL/v1/videos/text2video (Kling API shape, Bearer token;
-//      the simulator runs without --kling-ak so any bearer works)
+//      the simulator runs without REELAY_SIM_KLING_AK so any bearer works)
 //   3. every POLL_MS: GET /v1/videos/text2video/{task_id} until "succeed"
 //      (or "failed": the job fails)
 //   4. job hash -> completed with output_url and completed_at

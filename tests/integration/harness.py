@@ -1,6 +1,7 @@
 """Black-box integration harness for reelay.
 
-Real processes on free loopback ports: a real redis-server, the provider
+Real processes on free loopback ports: a real redis-server (with a random
+password, so every process authenticates), the provider
 simulator, the webhook receiver, and N brokers / workers / deliverers run
 from the build directory with environment overrides of
 deploy/reelay.ini. Python 3 standard library only.
@@ -161,17 +162,41 @@ class RedisError(Exception):
 
 
 class Redis:
-    """A tiny blocking RESP2 client: enough to read and poke state."""
+    """A tiny blocking RESP2 client: enough to read and poke state. With a
+    password, AUTH [username] password is the first command of every
+    connection."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, host="127.0.0.1", timeout=5.0, password=None,
+                 username=None):
         self.addr = (host, port)
         self.timeout = timeout
+        self.password = password
+        self.username = username
         self.sock = None
         self.buf = b""
 
     def _connect(self):
         self.sock = socket.create_connection(self.addr, timeout=self.timeout)
         self.buf = b""
+        if self.password:
+            auth = [self.username] if self.username else []
+            try:
+                self._send(["AUTH"] + auth + [self.password])
+                r = self._reply()
+            except (OSError, ConnectionError):
+                self.close()
+                raise
+            if isinstance(r, RedisError):
+                self.close()
+                raise r
+
+    def _send(self, args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if not isinstance(a, bytes):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
 
     def close(self):
         if self.sock is not None:
@@ -220,13 +245,8 @@ class Redis:
     def call(self, *args):
         if self.sock is None:
             self._connect()
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if not isinstance(a, bytes):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
         try:
-            self.sock.sendall(b"".join(out))
+            self._send(args)
             r = self._reply()
         except (OSError, ConnectionError):
             self.close()
@@ -507,8 +527,17 @@ class Cluster:
                  deliverers=1, retry_schedule="0,0.3,0.6",
                  webhook_timeout_ms=2000, poll_interval_ms=100,
                  env=None, simulator=True, receiver=True,
-                 seedance_simulator=False, config_text=None):
+                 seedance_simulator=False, config_text=None,
+                 redis_password=None, redis_setup=None):
         self.bin = bin_dir
+        # redis_password: the password of Redis's default user, which
+        # every process (and self.redis) authenticates with; None: a new
+        # random one, so every test exercises AUTH; "": none.
+        # redis_setup: a callable(cluster) run once Redis answers and
+        # before anything else starts (e.g. to create an ACL user).
+        self.redis_password = (secrets.token_hex(16) if redis_password is None
+                               else redis_password)
+        self.redis_setup = redis_setup
         # config_text: a custom configuration for every process instead
         # of deploy/reelay.ini, for catalogs with providers of their own.
         # A string, or a callable(cluster) -> string called once the
@@ -592,6 +621,8 @@ class Cluster:
                            for _ in range(max(1, self.n_deliverers))]
         self.master_key = secrets.token_hex(32)
         self.start_redis()
+        if self.redis_setup is not None:
+            self.redis_setup(self)
         if self.want_simulator:
             self.start_simulator()
         if self.want_seedance_sim:
@@ -644,6 +675,7 @@ class Cluster:
             "REELAY_REDIS_HOST": "127.0.0.1",
             "REELAY_REDIS_PORT": str(self.redis_port),
             "REELAY_REDIS_EMBEDDED": "false",
+            "REELAY_REDIS_PASSWORD": self.redis_password,
             "REELAY_HTTP_LISTEN": "127.0.0.1:%d" % self.http_ports[0],
             "REELAY_ZMQ_INGRESS": ",".join(self.ingress),
             "REELAY_ZMQ_DISPATCH": ",".join(self.dispatch),
@@ -737,20 +769,36 @@ class Cluster:
 
     # -- components --
 
+    def write_private(self, name, text):
+        """Writes text to <tmp>/name, mode 0600 from the start; returns
+        the path. For secrets that must not go on a command line."""
+        path = os.path.join(self.tmp, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return path
+
     def start_redis(self):
-        self.redis_proc = self._spawn("redis", [
-            "redis-server", "--port", str(self.redis_port),
-            "--bind", "127.0.0.1", "--dir", self.tmp,
-            "--appendonly", "yes", "--appendfsync", "always",
-            "--save", "", "--logfile", ""])
-        self.redis = Redis(self.redis_port)
+        """Starts (or restarts: same port, same AOF) redis-server with its
+        settings and password in a file, not on its command line."""
+        lines = ["port %d" % self.redis_port, "bind 127.0.0.1",
+                 'dir "%s"' % self.tmp, "appendonly yes",
+                 "appendfsync always", 'save ""', 'logfile ""']
+        if self.redis_password:
+            lines.append("user default on resetpass >%s ~* &* +@all"
+                         % self.redis_password)
+        conf = self.write_private("redis.conf", "\n".join(lines) + "\n")
+        self.redis_proc = self._spawn("redis", ["redis-server", conf])
+        self.redis = Redis(self.redis_port, password=self.redis_password)
         wait_for(lambda: self.redis.ping(), 10, "redis-server PING")
 
     def start_simulator(self):
+        env = self.env()
+        env.update({"REELAY_SIM_KLING_AK": "sim-ak",
+                    "REELAY_SIM_KLING_SK": "sim-sk"})
         self.sim_proc = self._spawn("simulator", [
             os.path.join(self.bin, "reelay-simulator"),
-            "--listen", "127.0.0.1:0", "--kling-ak", "sim-ak",
-            "--kling-sk", "sim-sk"], stdout=subprocess.PIPE)
+            "--listen", "127.0.0.1:0"], env=env, stdout=subprocess.PIPE)
         self.sim_port = self._read_listening(self.sim_proc)
         self.sim_url = "http://127.0.0.1:%d" % self.sim_port
 
@@ -766,8 +814,8 @@ class Cluster:
         self.rcv_out = os.path.join(self.tmp, "deliveries.jsonl")
         self.rcv_proc = self._spawn("receiver", [
             os.path.join(self.bin, "reelay-receiver"),
-            "--listen", "127.0.0.1:0", "--key", "unused-placeholder-key",
-            "--out", self.rcv_out], stdout=subprocess.PIPE)
+            "--listen", "127.0.0.1:0", "--out", self.rcv_out],
+            stdout=subprocess.PIPE)
         self.rcv_port = self._read_listening(self.rcv_proc)
         self.rcv_url = "http://127.0.0.1:%d" % self.rcv_port
 
@@ -865,7 +913,9 @@ class Cluster:
 
     def cli_submit(self, key, body, idem=None):
         """`reelay submit` over the ZeroMQ ingress: (rc, status, json)."""
-        args = ["submit", "-c", self.config, "--key", key]
+        path = self.write_private("submit-key-%s" % secrets.token_hex(4),
+                                  key + "\n")
+        args = ["submit", "-c", self.config, "--key-file", path]
         if idem:
             args += ["--idempotency-key", idem]
         args.append(body if isinstance(body, str) else json.dumps(body))
@@ -913,10 +963,11 @@ class Cluster:
         """Starts one more receiver listening on `host` (any loopback
         address, e.g. 127.0.0.2) that verifies with every key created so
         far; returns its base URL. Stopped with the cluster."""
+        keys = self.write_private(
+            "receiver-keys-%d" % len(self.procs),
+            "".join(k + "\n" for k in self.keys))
         argv = [os.path.join(self.bin, "reelay-receiver"),
-                "--listen", "%s:0" % host]
-        for k in self.keys or ["unused-placeholder-key"]:
-            argv += ["--key", k]
+                "--listen", "%s:0" % host, "--key-file", keys]
         proc = self._spawn(name or "receiver-%d" % len(self.procs), argv,
                            stdout=subprocess.PIPE)
         return "http://%s:%d" % (host, self._read_listening(proc))
