@@ -75,11 +75,14 @@ s_start(broker_t *b)
 static void
 s_stop(broker_t *b)
 {
+    /* Redis first: freeing it answers every pending command (NULL, as
+     * for a lost connection) while the reaper, the listener, the ingress
+     * and dispatch those answers go to are still alive. */
+    rl_redis_destroy(&b->redis);
     reaper_destroy(&b->reaper);
     http_api_stop(b);
     ingress_destroy(&b->ingress);
     dispatch_destroy(&b->dispatch);
-    rl_redis_destroy(&b->redis);
     rl_addrlimit_destroy(&b->signups);
     if (b->zctx != NULL)
         zmq_ctx_term(b->zctx);
