@@ -7,7 +7,7 @@
 # on its Kling API and POSTing the same signed webhook to a receiver).
 # bench/e2e-client.js submits with CONC requests in the air, keeps
 # id -> send time, and matches every verified webhook to its job.
-#   bench/e2e.sh [JOBS] [CONC]            (default 10000 64; issue: 50000)
+#   bench/e2e.sh [JOBS] [CONC]            (default 10000 64; target: 50000)
 # Environment: FSYNC (always), POLL_MS (10, provider poll interval, both
 # pipelines), BROKERS/WORKERS/DELIVERERS (1 each), BULLMQ=0 to skip the
 # reference, TIMEOUT (s per pipeline, default 60 + JOBS/200), BUILD.

@@ -1,5 +1,5 @@
 /*
- * api_generations - the job endpoints of seeds/000.
+ * api_generations - the job endpoints of the /v1 API (docs/api.md).
  * SPDX-License-Identifier: MIT
  */
 #include "api_generations.h"

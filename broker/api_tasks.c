@@ -1,5 +1,5 @@
 /*
- * api_tasks - the task API of seeds/004 (a Kinovi-style front door) on
+ * api_tasks - the task API (docs/task-api.md, a Kinovi-style door) on
  * the same engine: createTask maps its body onto a submission and
  * accepts it through submit_accept(); recordInfo renders the job with
  * rl_taskview. Errors use that API's shapes ({"message": ...} plus

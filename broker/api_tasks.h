@@ -1,5 +1,6 @@
 /*
- * api_tasks - the second front door (seeds/004, Kinovi-style task API):
+ * api_tasks - the second front door (Kinovi-style task API,
+ * docs/task-api.md):
  *   POST /api/v1/jobs/createTask          {model, callBackUrl?, inputs}
  *   GET  /api/v1/jobs/recordInfo?taskId=  the task
  * SPDX-License-Identifier: MIT

@@ -5,9 +5,11 @@
  * a worker connects a DEALER to our ROUTER and announces how many more
  * jobs it can take (HELLO resets its credit, CREDIT adds to it). We take
  * at most that many refs from the Redis queue (dispatch_take.lua moves
- * them to rl:dispatched with a claim deadline) and send DISPATCH to the
- * worker with the most credit. A lost message costs nothing but time:
- * the reaper puts unclaimed refs back.
+ * them to rl:dispatched with a claim deadline) and send each DISPATCH to
+ * the worker with credit and the least load (its last heartbeat's
+ * in-flight count plus what we sent since), more credit breaking ties.
+ * A lost message costs nothing but time: the reaper puts unclaimed refs
+ * back.
  *
  * Heartbeats go both ways every heartbeat_ms; a worker silent for
  * heartbeat_liveness periods is forgotten together with its credit.

@@ -1,10 +1,11 @@
 /*
- * http_api - the public HTTP API of the broker (libevent evhttp):
- *   POST /v1/video/generations        submit a job (202)
- *   GET  /v1/video/generations/{id}   the job object
+ * http_api - the public HTTP API of the broker (libevent evhttp): the
+ * route table (s_routes in http_api.c) of the /v1 API, the task API,
+ * the webhook and account endpoints, and
  *   GET  /healthz                     liveness
  *   GET  /readyz                      readiness (Redis reachable)
- * Every error answers a JSON error object (api_error.h).
+ * Every route is documented in docs/api.md. Every error answers a JSON
+ * error object (api_error.h).
  * SPDX-License-Identifier: MIT
  */
 #ifndef HTTP_API_H

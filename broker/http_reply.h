@@ -60,7 +60,7 @@ bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
 
 #define HTTP_JOB_ID_MAX 48    /* characters of a job id a request names */
 #define HTTP_JOB_V1 "vgen_"   /* a job of POST /v1/video/generations */
-#define HTTP_JOB_TASK "task_" /* a job of the task API (seeds/004) */
+#define HTTP_JOB_TASK "task_" /* a job of the task API */
 
 /* True when id is a job id of front door `prefix` (HTTP_JOB_V1 or
  * HTTP_JOB_TASK; NULL: either): the prefix, then one or more base62

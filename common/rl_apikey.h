@@ -3,7 +3,8 @@
  *
  * An API key is "rk_" followed by 40 random base62 characters (about 238
  * bits). Redis keeps it two ways: its SHA-256 (rl:key:<hash>, for lookup)
- * and, because webhooks are signed with the key itself (seeds/000), a
+ * and, because webhooks are signed with the key itself
+ * (X-CreativeAI-Signature), a
  * copy sealed with AES-256-GCM under the master key. The plaintext is
  * never written to Redis or to a log.
  *

@@ -8,7 +8,7 @@
  * process at once with status 99 (no cleanup, like a kill -9 at that
  * line) when the environment variable REELAY_CRASH_AT equals "name".
  * Tests use it to stop a role between two steps that must survive a
- * crash. The points (README, Crash safety):
+ * crash. The points (docs/operations.md, Crash safety):
  *   broker_after_accept         accept.lua answered, before the 202
  *   worker_after_submit         upstream submit answered, before the
  *                               task id is recorded

@@ -19,7 +19,7 @@
 int rl_hmac_sha256(const void *key, size_t key_len, const void *msg,
                    size_t msg_len, uint8_t out[RL_SHA256_LEN]);
 
-/* The seeds/000 signature: lowercase hex of HMAC-SHA256(key, body) into
+/* The X-CreativeAI-Signature: lowercase hex of HMAC-SHA256(key, body) into
  * hex[65]. Returns 0 or -1. */
 int rl_hmac_sha256_hex(const char *key, size_t key_len, const void *body,
                        size_t body_len, char hex[RL_SHA256_HEX_LEN]);

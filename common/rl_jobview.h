@@ -36,7 +36,7 @@ long long rl_jobview_get_num(const rl_jobview_src_t *src, const char *field);
 json_t *rl_jobview_time(long long ms);
 
 /* The job object of GET /v1/video/generations/{id} and of the 202
- * answer: seeds/000's fields plus phase, ETA, elapsed time, last poll and
+ * answer: the webhook's fields plus phase, ETA, elapsed time, last poll and
  * the status history, and once its webhook is queued "webhook": {state
  * (pending|delivered|failed), attempts, last_attempt_at[,
  * next_attempt_at while pending]}. now_ms is the time elapsed is measured
@@ -44,7 +44,7 @@ json_t *rl_jobview_time(long long ms);
  * owns). */
 json_t *rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms);
 
-/* The webhook body of a terminal job: seeds/000's fields in its order
+/* The webhook body of a terminal job: the contract's fields in order
  * (id, object, status, model, prompt, output_url, credits, failover_used,
  * completed_at), then error context, elapsed time and status history.
  * Returns a new reference (caller owns). */

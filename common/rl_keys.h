@@ -1,9 +1,13 @@
 /*
  * rl_keys - the Redis key layout, in one place.
  *
- * Keys of an account carry its id as a hash tag {A}, so every script that
- * touches one account touches one slot. A job is referred to across
- * processes by its ref "A|J" (account id, job id).
+ * Keys of an account carry its id as a hash tag {A}, so they share one
+ * slot. The scripts are not single-slot, though: most also touch the
+ * global keys below (rl:queue, rl:outbox, rl:stats, ...) or rl:key:* and
+ * rl:taskidx:*, which carry no tag, and build key names themselves, so
+ * they need one Redis, not Redis Cluster (docs/internals.md, Redis). A
+ * job is referred to across processes by its ref "A|J" (account id, job
+ * id).
  *
  *   rl:key:<sha256hex(api key)>   hash  acct, id, prefix, sealed (the key
  *                                       under AES-256-GCM, for signing),
@@ -12,7 +16,9 @@
  *   rl:keys:{A}                   hash  key id -> key hash
  *   rl:acct:{A}                   hash  credits, granted, debited,
  *                                       refunded, jobs, jobs_completed,
- *                                       jobs_failed, created_at
+ *                                       jobs_failed, active_jobs,
+ *                                       created_at, updated_at, wh_*
+ *                                       (webhook settings, webhook.h)
  *   rl:accounts                   set   every account id
  *   rl:jobs:{A}                   zset  job id -> created_at
  *   rl:taskidx:<task id>          string owning account (task API: 403 vs
@@ -33,6 +39,8 @@
  *   rl:wjobs:<worker id>          set   refs leased by that worker
  *   rl:outbox                     zset  ref -> next delivery due (ms)
  *   rl:stats                      hash  global counters
+ *   rl:lock:reaper, rl:lock:health string holder id (one reaper sweep,
+ *                                       one health check per period)
  *
  * Job fields: id, acct, key_hash (the key it was submitted with), status (pending|processing|completed|failed),
  * state (queued|leased|done), model, prompt, duration, aspect_ratio,
@@ -42,7 +50,10 @@
  * recoveries, phase, progress, eta_s, last_poll_at, created_at,
  * updated_at, completed_at, deadline_at, history (JSON array of
  * {status, phase, at, reason}), wh_state (none|pending|delivered|failed),
- * wh_attempts, wh_token, wh_next_at. Times are epoch milliseconds.
+ * wh_attempts, wh_token, wh_next_at, and api, output_resolution,
+ * negative_prompt, image_url, attempts, model_used, render_ms,
+ * credits_refunded, active, wh_last_at, wh_deliberate. Times are epoch
+ * milliseconds.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_KEYS_H

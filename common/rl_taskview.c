@@ -99,7 +99,7 @@ s_status(const rl_jobview_src_t *src)
     return "generating";
 }
 
-/* "Model used for generation" (seeds/004): the name the client sent
+/* "Model used for generation" (that API's words): the name sent
  * (an alias such as Kinovi's "seedance-20" stays as sent), and after a
  * failover the catalog name of the backup that rendered it. */
 static const char *

@@ -1,5 +1,5 @@
 /*
- * rl_taskview - a job's faces in the task API of seeds/004 (the
+ * rl_taskview - a job's faces in the task API (docs/task-api.md, the
  * Kinovi-style front door), built from the same stored fields as
  * rl_jobview:
  *
@@ -11,7 +11,7 @@
  *                model, state: success|fail, creditsUsed, output, error,
  *                createTime, completeTime, updateTime}}
  *
- * Where the two differ the callback follows seeds/004: creditsUsed is 0
+ * Where the two differ the callback follows that API's: creditsUsed is 0
  * and completeTime null for a failed task, while recordInfo, like the
  * documented status call, shows the credits that were reserved.
  * SPDX-License-Identifier: MIT

@@ -19,7 +19,8 @@
  * without an average yet, parks nothing. Beyond that, or when it waited
  * DELIVERER_PARK_MAX_MS (well within its claim's lease), or the host's
  * breaker is open, a delivery is pushed back in the outbox
- * (outbox_defer). Fail-open deliveries bypass the gate. The HTTP client
+ * (outbox_defer). Fail-open deliveries keep to the same gate, waiting
+ * in memory instead (failopen.c). The HTTP client
  * has no per-host cap of its own: the gate is the one admission.
  *
  * Leases: a claimed attempt must be over DELIVERER_RECORD_MARGIN_MS

@@ -3,7 +3,7 @@
  * records Redis could not take, kept in memory until it can.
  *
  * A COMPLETION whose claim Redis cannot answer is delivered anyway from
- * the message's fields and sign_key (seeds/000: availability before
+ * the message's fields and sign_key (docs/webhooks.md: availability before
  * at-most-once). Its attempts are retried in memory on the configured
  * schedule until Redis has taken its records. Every attempt record is
  * kept and written with outbox_done (token "") once Redis answers, so a

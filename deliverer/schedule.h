@@ -1,6 +1,6 @@
 /*
  * schedule - the retry schedule of one delivery: the configured default
- * ([webhook] retry_schedule, seeds/000's 0 s, 5 s, 30 s), or for
+ * ([webhook] retry_schedule, by default 0 s, 5 s, 30 s), or for
  * accounts whose wh_schedule is "long" the [webhook] long_schedule for
  * endpoints down longer than a minute, each of its delays jittered by
  * +-SCHEDULE_JITTER_PCT percent so that retries of many jobs to one

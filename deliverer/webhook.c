@@ -67,7 +67,7 @@ s_terminal(const char *status)
 static int
 s_body(webhook_req_t *w, const rl_jobview_src_t *src, long *seq)
 {
-    /* A job that came through the task API (seeds/004) gets its
+    /* A job that came through the task API (docs/task-api.md) gets its
      * callback shape; the headers and signature are the same. */
     const char *api = rl_jobview_get(src, "api");
     json_t *obj = (api != NULL && strcmp(api, "kinovi") == 0)

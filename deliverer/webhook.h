@@ -5,7 +5,7 @@
  *
  * Headers, in this order:
  *   Content-Type, X-CreativeAI-Event, X-CreativeAI-Delivery-Id,
- *   X-CreativeAI-Signature (schemes creativeai and both: seeds/000, byte
+ *   X-CreativeAI-Signature (schemes creativeai and both: the contract's,
  *   for byte), X-Reelay-Attempt, User-Agent,
  *   X-Reelay-Timestamp   unix seconds when this attempt was signed,
  *   X-Reelay-Sequence    the number of entries of the job's status
@@ -59,7 +59,7 @@ typedef struct {
     int attempt;              /* 1-based, X-Reelay-Attempt */
     int64_t now_s;            /* unix seconds: both timestamp headers */
     int schemes;              /* WEBHOOK_SIGN_* flags, at least one */
-    const char *api_key;      /* the seeds/000 key (CREATIVEAI) */
+    const char *api_key;      /* X-CreativeAI-Signature's key */
     const char *secrets[2];   /* whsec_ secrets (STANDARD): current and,
                                  during a rotation, previous; or NULL */
 } webhook_opts_t;

@@ -1,6 +1,6 @@
 /*
  * reelay-example-verify - verifies one reelay webhook delivery with
- * OpenSSL's libcrypto: the seeds/000 scheme (--key, X-CreativeAI-Signature)
+ * OpenSSL's libcrypto: the CreativeAI scheme (--key, X-CreativeAI-Signature)
  * or Standard Webhooks (--secret whsec_..., webhook-* headers, timestamp
  * within 5 minutes of now or of --now). A standalone example: it uses
  * nothing of reelay's own code.
@@ -118,7 +118,7 @@ s_hmac(const void *key, size_t key_len, const void *msg, size_t msg_len,
     return n == S_SHA256_LEN ? 0 : -1;
 }
 
-/* seeds/000: X-CreativeAI-Signature == "sha256=" + hex HMAC(key, body). */
+/* CreativeAI: X-CreativeAI-Signature == "sha256=" + hex HMAC(key, body). */
 static const char *
 s_verify_creativeai(const s_file_t *headers, const s_file_t *body,
                     const char *key)

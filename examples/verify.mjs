@@ -1,4 +1,4 @@
-// Verifies a reelay webhook delivery signed with the seeds/000 scheme,
+// Verifies a reelay webhook delivery signed with the CreativeAI scheme,
 // with node:crypto only.
 //
 //   node verify.mjs API_KEY HEADERS_FILE BODY_FILE

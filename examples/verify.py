@@ -8,7 +8,7 @@ HEADERS_FILE holds the request's headers as "Name: value" lines, BODY_FILE
 the raw body bytes exactly as received. Prints "valid" and exits 0, or
 "invalid: REASON" and exits 1.
 
---key checks the seeds/000 scheme: X-CreativeAI-Signature is "sha256=" and
+--key checks the CreativeAI scheme: X-CreativeAI-Signature is "sha256=" and
 the hex HMAC-SHA256 of the raw body keyed with your API key.
 
 --secret checks the Standard Webhooks scheme (PUT /v1/account/webhooks

@@ -1,5 +1,5 @@
 /*
- * audit - `reelay audit`: the credit invariants of DESIGN.md checked from
+ * audit - `reelay audit`: the credit invariants (docs/internals.md) checked from
  * Redis, with one line per account and a summary line
  * "audit ok|FAILED: accounts=N jobs=N violations=N".
  * SPDX-License-Identifier: MIT

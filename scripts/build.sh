@@ -4,7 +4,7 @@
 # --release). The default is the dev/test
 # build (scripts/run, scripts/test): it compiles the named crash points
 # and fault injection the recovery tests drive (REELAY_CRASH_POINTS=ON),
-# which a release build leaves off (README, Crash safety).
+# which a release build leaves off (docs/operations.md, Crash safety).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -21,7 +21,7 @@
  *   minimax    ORIGIN/minimax                  https://api.minimax.io
  *   veo        ORIGIN/veo/v1beta               https://generativelanguage.googleapis.com/v1beta
  *
- * Each API answers its own shapes (/work/shared/providers.md); the
+ * Each API answers its own shapes (docs/providers.md); the
  * directives of sim_script.h apply to all of them, scoped by the API name
  * (runway.submit=429). How each API spells a scripted failure is written
  * at the top of its file.

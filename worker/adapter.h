@@ -1,15 +1,20 @@
 /*
  * adapter - the interface every upstream provider adapter implements: a
  * small table of pure functions that build HTTP requests and parse
- * responses. They never do I/O; worker/job.c sends the requests.
+ * responses. They never do I/O; worker/job_run.c sends the requests.
  *
- * Error classes drive everything above an adapter:
- *   RATE_LIMITED      429-style refusal: fail over now, mark the provider
- *   CAPACITY          no room (queue full, resource exhausted): fail over
- *   TRANSIENT         5xx, timeout, malformed answer: retry with backoff
+ * Error classes drive everything above an adapter (worker/job_run.c):
+ *   RATE_LIMITED      429-style refusal: fail over now; counts against
+ *                     the provider's circuit breaker
+ *   CAPACITY          no room (queue full, resource exhausted), at submit
+ *                     or mid-render: fail over
+ *   TRANSIENT         5xx, timeout, malformed answer: at submit fail over;
+ *                     while polling retry with backoff, and fail over
+ *                     after JOB_MAX_TRANSIENT in a row
  *   PERMANENT         the request can never succeed here: fail over, or
  *                     fail the job when nothing is left
  *   CONTENT_REJECTED  policy refusal: fail the job, never retry elsewhere
+ * A task that ended FAILED with CAPACITY or TRANSIENT fails over too.
  *
  * Result fetch (fal, MiniMax): some APIs report only that a task ended
  * and tell its outcome on a second call. Their parse_poll returns

@@ -1,5 +1,5 @@
 /*
- * adapter_fal - the fal queue API, as in ../shared/providers.md section 7:
+ * adapter_fal - the fal queue API (docs/providers.md, fal queue):
  * "Authorization: Key KEY", POST {base}/{model_id} with the model's input
  * (the fal-ai/kling-video schema: prompt, duration as a string,
  * aspect_ratio, image_url), status IN_QUEUE / IN_PROGRESS / COMPLETED.

@@ -1,6 +1,6 @@
 /*
  * adapter_kling - Kling AI's video API (text2video / image2video), as in
- * ../shared/providers.md section 1: JWT (HS256) from access key and
+ * docs/providers.md, Kling: JWT (HS256) from access key and
  * secret key, string durations, task_status submitted / processing /
  * succeed / failed, errors as HTTP status plus a numeric body code.
  * SPDX-License-Identifier: MIT

@@ -1,6 +1,6 @@
 /*
- * adapter_luma - Luma Dream Machine API v1, as in ../shared/providers.md
- * section 4: Bearer key, POST /generations {prompt, model, aspect_ratio,
+ * adapter_luma - Luma Dream Machine API v1 (docs/providers.md, Luma):
+ * Bearer key, POST /generations {prompt, model, aspect_ratio,
  * duration "5s", keyframes.frame0 for image-to-video}, state queued /
  * dreaming / completed / failed (failure_reason), output assets.video.
  * A failure whose reason speaks of moderation is a content refusal. No

@@ -1,6 +1,6 @@
 /*
  * adapter_minimax - MiniMax video API v1 (Hailuo), as in
- * ../shared/providers.md section 8: Bearer key, POST /v1/video_generation
+ * docs/providers.md, MiniMax: Bearer key, POST /v1/video_generation
  * {model, prompt, duration 6|10, first_frame_image}, poll
  * GET /v1/query/video_generation?task_id=, status Preparing / Queueing /
  * Processing / Success / Fail. Errors mostly come as HTTP 200 with a

@@ -1,6 +1,6 @@
 /*
  * adapter_openai - OpenAI Videos API v1 (Sora 2), as in
- * ../shared/providers.md section 5: Bearer key, POST /videos with seconds
+ * docs/providers.md, OpenAI: Bearer key, POST /videos with seconds
  * as a string and size in pixels, status queued / in_progress / completed
  * / failed, errors {"error":{message, type, code}}. base_url includes /v1.
  *

@@ -1,6 +1,6 @@
 /*
- * adapter_replicate - Replicate HTTP API v1, as in ../shared/providers.md
- * section 6: Bearer token, POST /models/{owner}/{name}/predictions with
+ * adapter_replicate - Replicate HTTP API v1 (docs/providers.md,
+ * Replicate): Bearer token, POST /models/{owner}/{name}/predictions with
  * {"input":{...}} (upstream_model is "owner/name"), status starting /
  * processing / succeeded / failed / canceled, output a URL string or an
  * array of them, cancel POST /predictions/{id}/cancel. base_url includes

@@ -1,6 +1,6 @@
 /*
- * adapter_runway - Runway API 2024-11-06, as in ../shared/providers.md
- * section 3: Bearer key plus X-Runway-Version, text_to_video or
+ * adapter_runway - Runway API 2024-11-06 (docs/providers.md, Runway):
+ * Bearer key plus X-Runway-Version, text_to_video or
  * image_to_video (promptImage), status PENDING / THROTTLED / RUNNING /
  * SUCCEEDED / FAILED / CANCELLED, output[0], cancel DELETE /v1/tasks/{id}.
  * THROTTLED (over the organisation's concurrency) is a waiting state, so

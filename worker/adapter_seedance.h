@@ -1,6 +1,6 @@
 /*
  * adapter_seedance - Seedance on BytePlus ModelArk / Volcengine Ark, as in
- * ../shared/providers.md section 2: Bearer API key, content[] with the
+ * docs/providers.md, Seedance: Bearer API key, content[] with the
  * parameters as text commands, status queued / running / succeeded /
  * failed / cancelled / expired, errors {"error":{code, message}}.
  * base_url includes /api/v3.

@@ -1,6 +1,6 @@
 /*
  * adapter_veo - Google Veo through the Gemini API v1beta
- * predictLongRunning, as in ../shared/providers.md section 9: header
+ * predictLongRunning, as in docs/providers.md (Veo): header
  * x-goog-api-key, POST /models/{model}:predictLongRunning {"instances",
  * "parameters"} -> a long-running operation whose name is the task id,
  * poll GET /{name}: done false (or absent) = running, done + response =

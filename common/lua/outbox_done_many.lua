@@ -6,7 +6,7 @@
 -- record also writes the global rl:outbox and rl:stats. Grouping a batch
 -- per account would cost the batching (a call per account) without
 -- making the script single-slot while rl:outbox is one key; it becomes
--- worth it once the outbox is sharded (DESIGN: global queues in shards):
+-- worth it once the outbox is sharded (docs/internals.md, Redis):
 -- then group per (account, shard) and pass the keys as KEYS.
 -- ARGV: groups of 10, one per attempt: job key, attempt log key, dedup
 --       key, ref, token, outcome, delay (ms), attempt JSON, dedup TTL (s),

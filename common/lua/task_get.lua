@@ -1,4 +1,4 @@
--- task_get: a task of the task API (seeds/004 front door).
+-- task_get: a task of the task API (the second front door).
 -- ARGV: 1 key hash, 2 task id
 -- Reply: {"ok", field, value, ...} | {"unauthorized"} | {"not_found"}
 --        | {"forbidden"}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// kinovi_handler.js - the webhook handler example of seeds/004 (Kinovi
+// kinovi_handler.js - the task API's documented webhook handler (Kinovi
 // "Webhooks" page) made runnable with Node's built-in http module only
 // (no npm), as a team migrating from that API would run it.
 //
@@ -76,7 +76,7 @@ function reply(res, status, obj) {
   res.end(text);
 }
 
-// The handler of seeds/004, on the raw Node request.
+// The documented handler, on the raw Node request.
 function webhook(req, res, raw, entry) {
   let body;
   try {

@@ -1,5 +1,5 @@
-"""A small client of the Kinovi-style task API (seeds/004, providers.md
-section 10), written against the DOCUMENTED shape only, as a team
+"""A small client of the Kinovi-style task API (docs/task-api.md and
+docs/providers.md), written against the DOCUMENTED shape only, as a team
 migrating from that service would write it: base URL + Bearer key,
 
     POST {base}/jobs/createTask  {model, callBackUrl?, inputs:{prompt,

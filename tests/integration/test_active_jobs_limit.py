@@ -1,6 +1,6 @@
 """[limits] max_active_jobs: the most jobs one account may have accepted
 and not yet completed or failed, through any door (/v1, the task API of
-seeds/004, the ZeroMQ ingress). accept.lua counts them in rl:acct:{A}
+task API, the ZeroMQ ingress). accept.lua counts them in rl:acct:{A}
 active_jobs and marks each job 'active'; every terminal write takes the
 mark and one off the counter, once.
 

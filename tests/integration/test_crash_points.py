@@ -1,4 +1,4 @@
-"""Crash points: the sweep of issue 7, point 6.
+"""Crash points: every named point swept (docs/operations.md).
 
 Every named crash point (common/rl_crash.h) is run in its role: a
 process of that role started with REELAY_CRASH_AT=<point> exits (status

@@ -398,7 +398,7 @@ class AffordableThirdModel(FailoverAsserts, harness.ClusterTestCase):
         self.assertEqual(len(sd), 1, o["tasks"])
         self.assertEqual(sd[0]["status"], "failed", sd)
         # Already failed upstream: no DELETE, which on Ark would delete
-        # the finished task's record (providers.md).
+        # the finished task's record (docs/providers.md).
         self.assertIs(sd[0]["cancelled"], False, sd)
         self.assertIs(sd[0]["deleted"], False, sd)
         self.assertEqual(len(self.tasks_by(o, "kling", O3_UPSTREAM)), 1)

@@ -1,4 +1,4 @@
-"""Health checks (issue 7, point 5): the status endpoints of the roles
+"""Health checks (docs/operations.md): the status endpoints of the roles
 without an API (rl_status: GET /healthz, /readyz, /stats) and the
 broker's /healthz and /readyz, as Kubernetes probes use them.
 

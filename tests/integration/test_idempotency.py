@@ -385,7 +385,7 @@ class RateLimit(Base):
         self.assertEqual(len(self.debits_of(key)), accepted)
 
     def test_d_402_writes_nothing_under_a_rate_limit(self):
-        """README: a 402 writes nothing. With a rate limit on, the refused
+        """docs/api.md: a 402 writes nothing. With a rate limit on, the refused
         submission must not take a token either (accept.lua takes the
         token before it looks at the balance: reported)."""
         c = self.c

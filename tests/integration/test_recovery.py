@@ -563,7 +563,7 @@ class Recovery(RecoveryCase):
         stopped = time.monotonic()
         try:
             # Worker 1 re-leases and finishes every job; the zombie stays
-            # stopped at least twice the lease (the pause).
+            # stopped at least twice the lease (the pause this test is about).
             wait_for(lambda: all(redis_terminal(c, acct, j) and
                                  c.job_hash(acct, j).get("wh_state") ==
                                  "delivered" for j in ids) and

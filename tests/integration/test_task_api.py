@@ -1,7 +1,7 @@
-"""The second front door: the Kinovi-style task API of seeds/004
+"""The second front door: the Kinovi-style task API (docs/task-api.md)
 (POST /api/v1/jobs/createTask, GET /api/v1/jobs/recordInfo) driven by a
 client written against the documented shape only (task_client.py), with
-callbacks received by the webhook handler example of seeds/004 run on
+callbacks received by that API's documented webhook handler run on
 Node (kinovi_handler.js). Same engine underneath: real Redis, broker,
 worker, deliverer and provider simulator on loopback (harness.py).
 
@@ -28,7 +28,7 @@ from task_client import TaskClient, TaskApiError  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 HANDLER_JS = os.path.join(HERE, "kinovi_handler.js")
 NODE = shutil.which("node")
-NEED_NODE = ("node (Node.js >= 18) is not on PATH: the seeds/004 webhook "
+NEED_NODE = ("node (Node.js >= 18) is not on PATH: the task API's webhook "
              "handler example (tests/integration/kinovi_handler.js) cannot "
              "run; install the 'nodejs' package (scripts/deps.sh does)")
 
@@ -205,7 +205,7 @@ class TaskApi(harness.ClusterTestCase):
         self.assertLessEqual(rec["completeTime"], now_ms() + 2000, rec)
         self.assertGreaterEqual(rec["updateTime"], rec["completeTime"], rec)
 
-        # The handler of seeds/004 got exactly one callback, saved it.
+        # The documented handler got exactly one callback, saved it.
         e = self.the_callback(acct, key, tid)
         self.assertEqual(e["headers"].get("x-creativeai-event"),
                          "video.generation.completed", e)
@@ -362,7 +362,7 @@ class TaskApi(harness.ClusterTestCase):
 
     def test_b_invalid_input_fields(self):
         """Every invalid input is named in errors[].field by its task API
-        name (as README shows for inputs.prompt)."""
+        name (as docs/task-api.md shows for inputs.prompt)."""
         acct, key, cl = self.account(50)
         cases = [
             ({"callBackUrl": "not a url"}, {}, "callBackUrl"),
@@ -604,7 +604,7 @@ class TaskApi(harness.ClusterTestCase):
                              callback_url=self.callback_url())
         rec = cl.wait(tid, timeout=20)
         self.assertEqual(rec["status"], "success", rec)
-        # README: after a failover, `model` is the backup that rendered
+        # docs/task-api.md: after a failover, `model` is the backup that rendered
         # the task; recordInfo and the callback agree.
         self.assertEqual(rec["model"], "seedance", rec)
         self.assertEqual(rec["creditsUsed"], 2, rec)

@@ -277,7 +277,7 @@ class WebhookApi(harness.ClusterTestCase):
         self.assertTrue(data[4]["deliberate"], data)
 
     def test_task_api_callbacks_have_a_log_and_redelivery(self):
-        # A task-API job (seeds/004: taskId "task_...") is listed by
+        # A task-API job (taskId "task_...") is listed by
         # /v1/webhooks/failed when its callback fails; its log and its
         # redelivery answer to that same id.
         c = self.c

@@ -1,11 +1,11 @@
-"""The webhook verification examples of examples/ (README, Webhooks) run
+"""The webhook verification examples of examples/ (docs/webhooks.md) run
 on real deliveries recorded by the receiver from a running stack: the
 Node (node:crypto), Python (hmac) and C (libcrypto) verifiers of the
-seeds/000 scheme, and the Standard Webhooks verifiers (Node with the
+CreativeAI scheme, and the Standard Webhooks verifiers (Node with the
 standardwebhooks npm package, Python, C). Each must accept the real
 delivery and reject a tampered body, a wrong key and, for the timestamped
 scheme, a stale timestamp (validly signed, too old) and a forged one;
-each also checks the published vectors of ../shared/vectors.md.
+each also checks the test vectors of docs/webhooks.md.
 
 The npm package is installed with `npm ci` from the committed
 package-lock.json when examples/node_modules is missing."""
@@ -157,7 +157,7 @@ class Examples(harness.ClusterTestCase):
                     name, what, rc, out, err))
                 self.assertTrue(out.startswith("invalid"), (name, what, out))
 
-    # the seeds/000 scheme
+    # the CreativeAI scheme
 
     def test_seed_scheme_real_delivery(self):
         headers, body = self.seed
@@ -197,9 +197,9 @@ class Examples(harness.ClusterTestCase):
         self.assertIn("webhook-signature", headers)
         self.expect(self.std_verifiers(self.secret), headers, body, True,
                     "a real delivery")
-        # "both": the seed's signature is on it too.
+        # "both": the CreativeAI signature is on it too.
         self.expect(self.seed_verifiers(self.std_key), headers, body, True,
-                    "the same delivery, seed scheme")
+                    "the same delivery, CreativeAI scheme")
 
     def test_standard_rejects_tampering_and_stale_timestamps(self):
         headers, body = self.std

@@ -1,4 +1,4 @@
-"""Webhook delivery semantics (README, Webhooks: "Delivery semantics"):
+"""Webhook delivery semantics (docs/webhooks.md, "Delivery semantics"):
 at least once until a 2xx or the attempts run out, and a (job, status)
 pair delivered successfully at most once while Redis is up, also when
 the same completion is announced again to two deliverers or a second

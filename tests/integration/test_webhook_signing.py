@@ -1,7 +1,7 @@
-"""Webhook signatures: the seeds/000 headers byte for byte for accounts
+"""Webhook signatures: the CreativeAI headers byte for byte for accounts
 that keep the default, X-Reelay-Timestamp and X-Reelay-Sequence on every
 delivery, every attempt signed afresh (new timestamp, same id), Standard
-Webhooks signing alongside or instead of the seed's scheme
+Webhooks signing alongside or instead of the CreativeAI scheme
 (PUT /v1/account/webhooks), and both secrets signing during a rotation's
 grace period only."""
 
@@ -83,7 +83,7 @@ class Signing(harness.ClusterTestCase):
         return jid, ds
 
     def test_python_verifier_matches_published_vectors(self):
-        # The verifier this file uses, against ../shared/vectors.md.
+        # The verifier this file uses, against docs/webhooks.md's vectors.
         body = (b'{"id":"vgen_abc123","object":"video.generation",'
                 b'"status":"completed","model":"kling-v3","prompt":"Product '
                 b'reveal animation on white background","output_url":'
@@ -193,7 +193,7 @@ class Signing(harness.ClusterTestCase):
         self.assertEqual(len(sigs), 1, sigs)
         self.assertTrue(std_valid(h, body, secret), h)
         self.assertTrue(d["standard_verified"], d)
-        # Back to the default: the seed's headers only.
+        # Back to the default: the CreativeAI headers only.
         self.assertEqual(self.settings(key, {"signing": "creativeai"})[
             "signing"], "creativeai")
         jid, ds = self.deliver(key, "back")

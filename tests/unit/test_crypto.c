@@ -1,6 +1,6 @@
 /*
  * test_crypto - unit tests for rl_crypto against published vectors
- * (/work/shared/vectors.md, RFC 4648, FIPS 180-2).
+ * (docs/webhooks.md, RFC 4648, FIPS 180-2).
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 
 #include "rl_crypto.h"
 
-/* seeds/000 scheme, copied verbatim from vectors.md. */
+/* CreativeAI scheme, verbatim from docs/webhooks.md. */
 static const char s_seed_key[] = "rk_test_4f9c2a7e1b8d";
 static const char s_seed_body[] =
     "{\"id\":\"vgen_abc123\",\"object\":\"video.generation\","
@@ -25,7 +25,7 @@ static const char s_seed_body[] =
 static const char s_seed_header[] =
     "sha256=439b334f97f944568661381a8a5865852c2483a96884e5cfd75aa5462b749f1a";
 
-/* Standard Webhooks vector, copied verbatim from vectors.md. */
+/* Standard Webhooks vector, verbatim from docs/webhooks.md. */
 static const char s_wh_secret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 static const char s_wh_id[] = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 static const char s_wh_timestamp[] = "1614265330";

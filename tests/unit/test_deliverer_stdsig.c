@@ -1,7 +1,7 @@
 /*
  * test_deliverer_stdsig - Standard Webhooks signing: the published
  * vector, two signatures during a secret rotation, the webhook-id, and
- * the headers of every scheme (seeds/000's kept byte for byte by
+ * the headers of every scheme (the CreativeAI ones kept byte for byte by
  * default), X-Reelay-Timestamp / -Sequence, and account fields with
  * sealed secrets and the rotation's expiry.
  * SPDX-License-Identifier: MIT
@@ -20,7 +20,7 @@
 #include "stdsig.h"
 #include "webhook.h"
 
-/* /work/shared/vectors.md, Standard Webhooks scheme, verbatim. */
+/* docs/webhooks.md, Standard Webhooks scheme, verbatim. */
 static const char s_secret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 static const char s_msg_id[] = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 static const int64_t s_ts = 1614265330;
@@ -50,7 +50,7 @@ test_vector(void **state)
                                  strlen(s_body), sig), -1);
 }
 
-/* The README's reelay-shaped vector: the seeds/000 example body as a
+/* docs/webhooks.md's reelay-shaped vector: the contract's body as a
  * Standard Webhooks delivery of vgen_abc123 at its completed_at. */
 static void
 test_readme_vector(void **state)

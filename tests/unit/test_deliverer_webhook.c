@@ -1,5 +1,5 @@
 /*
- * test_deliverer_webhook - the signed webhook request: the seeds/000
+ * test_deliverer_webhook - the signed webhook request: the CreativeAI
  * signature vector, the exact bodies of a completed and a failed job
  * built from field/value pairs, the headers, the sealed signing key, and
  * refusals.
@@ -15,7 +15,7 @@
 
 #include "webhook.h"
 
-/* /work/shared/vectors.md, seeds/000 scheme, verbatim. */
+/* docs/webhooks.md, CreativeAI scheme, verbatim. */
 static const char s_key[] = "rk_test_4f9c2a7e1b8d";
 static const char s_vector_body[] =
     "{\"id\":\"vgen_abc123\",\"object\":\"video.generation\","
@@ -26,7 +26,7 @@ static const char s_vector_body[] =
 static const char s_vector_header[] =
     "sha256=439b334f97f944568661381a8a5865852c2483a96884e5cfd75aa5462b749f1a";
 
-/* The seed's job as stored: 2026-03-10T14:23:01Z is 1773152581000. */
+/* The example job as stored: 2026-03-10T14:23:01Z is 1773152581000. */
 static const char *const s_completed_kv[] = {
     "acct", "acct_1",
     "id", "vgen_abc123",
@@ -45,7 +45,7 @@ static const char *const s_completed_kv[] = {
     "wh_attempts", "0",
 };
 
-/* The seed's 9 fields in its order, then elapsed time and history.
+/* The contract's 9 fields in its order, then elapsed time and history.
  * Signatures computed outside the project (Python hmac). */
 static const char s_completed_body[] =
     "{\"id\":\"vgen_abc123\",\"object\":\"video.generation\","
@@ -91,7 +91,7 @@ static const char s_failed_sig[] =
 #define S_SRC(kv) {(kv), sizeof(kv) / sizeof((kv)[0]) / 2}
 #define S_NOW_MS 1773152581000LL /* 2026-03-10T14:23:01Z */
 
-/* The seeds/000 scheme with the API key in the clear. */
+/* The CreativeAI scheme with the API key in the clear. */
 static int
 s_build(webhook_req_t *w, const rl_jobview_src_t *src, const char *key,
         int attempt)

@@ -1,6 +1,6 @@
 /*
  * test_jobview - rl_jobview: the exact webhook body of a completed and of
- * a failed job (seeds/000's key order, ISO-8601 times, refunds, the
+ * a failed job (the webhook contract's key order, ISO-8601 times, refunds, the
  * status history re-keyed), the API object of running and finished
  * jobs, malformed histories, rl_jobview_event, rl_jobview_get and the
  * number and time readers.

@@ -3,7 +3,7 @@
  * helpers, HTTP fallback classes) and the Kling and Seedance adapters:
  * the requests they build (URL, method, headers, JSON body, the Kling
  * JWT checked by re-signing it) and how they read real-shaped provider
- * answers (../shared/providers.md sections 1 and 2).
+ * answers (docs/providers.md, Kling and Seedance).
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
