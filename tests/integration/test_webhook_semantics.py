@@ -74,7 +74,7 @@ class Dedup(SemanticsCase):
         frame = zmtp_push.completion_of(c.redis, acct, jid)
         for _ in range(3):
             threads = [threading.Thread(target=zmtp_push.push,
-                                        args=(ep, frame))
+                                        args=(c, ep, frame))
                        for ep in c.completion]
             for t in threads:
                 t.start()
@@ -104,7 +104,7 @@ class Dedup(SemanticsCase):
         frame = zmtp_push.completion_of(c.redis, acct, jid)
         for _ in range(3):
             for ep in c.completion:
-                zmtp_push.push(ep, frame)
+                self.assertEqual(zmtp_push.push(c, ep, frame)[0], 0)
         # The claim of the attempt in the air holds the entry: no copy
         # starts a second attempt while it lasts.
         holds_for(lambda: len(c.deliveries(jid)) == 1, 0.5,
@@ -114,7 +114,7 @@ class Dedup(SemanticsCase):
                          [0, 200])
         for _ in range(3):
             for ep in c.completion:
-                zmtp_push.push(ep, frame)
+                self.assertEqual(zmtp_push.push(c, ep, frame)[0], 0)
         holds_for(lambda: len(c.deliveries(jid)) == 2, 1.0,
                   "no delivery after the 2xx")
         self.assertEqual(ok_count(c, jid), 1)
