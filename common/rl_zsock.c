@@ -153,16 +153,33 @@ rl_zsock_destroy(rl_zsock_t **p)
     *p = NULL;
 }
 
+/* An inproc pipe attaches at once, with no command that would signal
+ * ZMQ_FD, and libzmq signals a later message only to a reader that
+ * found its pipe empty: look now, so that reader exists (and take what
+ * is already there on the next turn). */
+static void
+s_arm(rl_zsock_t *s)
+{
+    if (s_readable(s))
+        event_active(s->ev, EV_READ, 0);
+}
+
 int
 rl_zsock_bind(rl_zsock_t *s, const char *endpoint)
 {
-    return zmq_bind(s->sock, endpoint) == 0 ? 0 : -1;
+    if (zmq_bind(s->sock, endpoint) != 0)
+        return -1;
+    s_arm(s);
+    return 0;
 }
 
 int
 rl_zsock_connect(rl_zsock_t *s, const char *endpoint)
 {
-    return zmq_connect(s->sock, endpoint) == 0 ? 0 : -1;
+    if (zmq_connect(s->sock, endpoint) != 0)
+        return -1;
+    s_arm(s);
+    return 0;
 }
 
 int
