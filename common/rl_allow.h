@@ -3,9 +3,9 @@
  * read again when the file changes.
  *
  * Format: one Z85 public key (40 characters) per line, optionally
- * followed by whitespace and a '#' comment; blank lines and comment
- * lines ('#' then a space, a tab or the end of the line: '#' is a Z85
- * character, rl_curve.h) are ignored. So a NAME.pub file made by `reelay
+ * followed by whitespace and a '#' comment ('#' is a Z85 character: the
+ * whitespace is what ends the key); blank lines and lines starting with
+ * '#' are ignored. So a NAME.pub file made by `reelay
  * keygen` is itself a valid allow file, and appending it to one lists
  * that key.
  *

@@ -52,9 +52,7 @@ s_name_valid(const char *name)
 bool
 rl_curve_comment(const char *line, size_t len)
 {
-    return len > 0 && line[0] == '#' &&
-           (len == 1 || line[1] == ' ' || line[1] == '\t' ||
-            line[1] == '\r' || line[1] == '\n');
+    return len > 0 && line[0] == '#';
 }
 
 int

@@ -3,9 +3,9 @@
  * the key files, and putting keys on a socket.
  *
  * Keys are Z85 text (40 characters for 32 bytes). A key file holds one
- * key on a line of its own; blank lines and comment lines are ignored.
- * '#' is a Z85 character (a key may start with it), so a comment line
- * starts with '#' followed by a space, a tab or the end of the line. Files live in the keys directory ([zmq] keys_dir, default
+ * key on a line of its own; blank lines and lines starting with '#' are
+ * ignored. ('#' is a Z85 character, but the largest first digit of a
+ * 32-byte key is '%', so no key starts with it.) Files live in the keys directory ([zmq] keys_dir, default
  * <data_dir>/keys): NAME.key holds a secret key and must not be
  * readable, writable or executable by group or others (0600 or 0400);
  * NAME.pub holds the public key. The secret key of NAME may come from
@@ -44,8 +44,8 @@ bool rl_curve_available(void);
  * characters. */
 bool rl_curve_key_valid(const char *text);
 
-/* True when the line (leading whitespace skipped) is a comment: '#'
- * then a space, a tab or its end. */
+/* True when the line (leading whitespace skipped) is a comment: it
+ * starts with '#'. */
 bool rl_curve_comment(const char *line, size_t len);
 
 /* Writes the keys directory into out: [zmq] keys_dir, or
