@@ -13,10 +13,15 @@ server made of its handshake.
 
 import json
 import os
+import shutil
+import signal
+import stat
 import subprocess
+import tempfile
 import sys
 import threading
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -353,6 +358,73 @@ class KeyFiles(CurveCase):
         rc, out = self.check(c, "worker")
         self.assertNotEqual(rc, 0, out)
         self.assertIn("deliverer.pub", out)
+
+
+class Launcher(unittest.TestCase):
+
+    def test_up_makes_keys_and_allow_files(self):
+        P = harness.free_port
+        tmp = tempfile.mkdtemp(prefix="reelay-up-keys-")
+        ing = "tcp://127.0.0.1:%d" % P()
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("REELAY_")}
+        env.update({
+            "REELAY_REDIS_PORT": str(P()),
+            "REELAY_HTTP_LISTEN": "127.0.0.1:%d" % P(),
+            "REELAY_ZMQ_INGRESS": ing,
+            "REELAY_ZMQ_DISPATCH": "tcp://127.0.0.1:%d" % P(),
+            "REELAY_ZMQ_COMPLETION": "tcp://127.0.0.1:%d" % P(),
+            "REELAY_LAUNCHER_DATA_DIR": tmp,
+            "REELAY_LAUNCHER_SIMULATOR": "false",
+            "REELAY_LAUNCHER_RECEIVER": "false",
+            "REELAY_HEALTH_INTERVAL_S": "3600",
+        })
+        log = open(os.path.join(tmp, "up.log"), "wb")
+        up = subprocess.Popen([os.path.join(harness.PerTestClusterCase.BIN,
+                                            "reelay"), "up", "-c",
+                               harness.CONFIG], env=env, cwd=tmp,
+                              stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT)
+        log.close()
+        try:
+            wait_for(lambda: up.poll() is None and os.path.exists(
+                os.path.join(tmp, "demo-key")), 30, "reelay up started")
+            keys = os.path.join(tmp, "keys")
+            self.assertEqual(stat.S_IMODE(os.stat(keys).st_mode), 0o700)
+            for name in ("broker", "worker", "deliverer", "cli"):
+                m = stat.S_IMODE(os.stat(os.path.join(
+                    keys, name + ".key")).st_mode)
+                self.assertEqual(m, 0o600, name)
+            for link, peer in (("dispatch", "worker"),
+                               ("completion", "worker"),
+                               ("ingress", "cli")):
+                path = os.path.join(keys, link + ".allow")
+                self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+                with open(os.path.join(keys, peer + ".pub")) as f:
+                    pub = [ln.strip() for ln in f
+                           if not ln.startswith("#")][0]
+                with open(path) as f:
+                    listed = [ln.split()[0] for ln in f
+                              if ln.strip() and not ln.startswith("#")]
+                self.assertEqual(listed, [pub], link)
+            with open(os.path.join(tmp, "demo-key")) as f:
+                key = f.read().strip()
+            r = subprocess.run(
+                [os.path.join(harness.PerTestClusterCase.BIN, "reelay"),
+                 "submit", "-c", harness.CONFIG, "--key", key,
+                 json.dumps(video_body())], env=env, cwd=tmp,
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertTrue(r.stdout.startswith(b"202 "), r)
+        finally:
+            up.send_signal(signal.SIGTERM)
+            try:
+                up.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                up.kill()
+                up.wait()
+            if not os.environ.get("REELAY_KEEP_TMP"):
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
