@@ -31,7 +31,8 @@ typedef struct {
     void *zctx;                /* ZeroMQ context */
     rl_zap_t *zap;             /* ZAP handler of dispatch and ingress;
                                   NULL with [zmq] curve off */
-    rl_zkeys_t keys;           /* our CURVE pair (broker.key) */
+    rl_zkeys_t keys;           /* our CURVE pair (broker.key), wiped
+                                  once the sockets are set up */
     rl_httpd_t *http;          /* the API listener */
     dispatch_t *dispatch;
     ingress_t *ingress;

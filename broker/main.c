@@ -90,6 +90,7 @@ s_start(broker_t *b)
                                   BROKER_LIMIT_CLIENTS);
     b->dispatch = dispatch_new(b);
     b->ingress = ingress_new(b);
+    rl_zkeys_wipe(&b->keys); /* the sockets hold their copies */
     if (b->dispatch == NULL || b->ingress == NULL)
         return -1;
     if (http_api_start(b) != 0)

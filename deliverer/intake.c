@@ -35,7 +35,8 @@ struct intake {
     rl_zsock_t *sock;            /* PULL, bound */
     rl_zap_t *zap;               /* admits workers' keys; NULL with
                                     [zmq] curve off */
-    rl_zkeys_t keys;             /* our CURVE pair (deliverer.key) */
+    rl_zkeys_t keys;             /* our CURVE pair (deliverer.key), wiped
+                                    once the socket has it */
     uint64_t unlisted;           /* from keys no longer listed */
     STAILQ_HEAD(, s_queued) queue; /* waiting for a slot */
     size_t nqueued;              /* entries of queue */
@@ -165,6 +166,7 @@ intake_new(deliverer_t *ctx, const char *endpoint)
         rl_log_errorx("completion socket: CURVE: %s", zmq_strerror(errno));
         goto fail;
     }
+    rl_zkeys_wipe(&in->keys); /* the socket holds its copy */
     if (rl_zsock_bind(in->sock, endpoint) != 0) {
         rl_log_errorx("completion socket: bind %s: %s", endpoint,
                       zmq_strerror(errno));

@@ -179,6 +179,7 @@ s_start(worker_t *w, int index)
     rl_http_set_send_gate(w->http, s_lease_gate, w);
     w->health = health_new(w);
     w->links = links_new(w);
+    rl_zkeys_wipe(&w->keys); /* the sockets hold their copies */
     if (w->links == NULL)
         return -1;
     rl_redis_on_state(w->redis, s_on_redis, w);

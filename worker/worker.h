@@ -54,7 +54,8 @@ typedef struct worker {
     rl_http_t *http;
     void *zctx;
     rl_zkeys_t keys;           /* worker.key, broker.pub, deliverer.pub
-                                  ([zmq] curve on) */
+                                  ([zmq] curve on), wiped once the
+                                  sockets are set up */
     links_t *links;            /* DEALERs to the brokers */
     lease_t *lease;            /* the batch lease on our jobs */
     rl_zsock_t *push;          /* PUSH to the deliverers */
