@@ -57,7 +57,6 @@ struct dispatch {
     struct event *beat_timer;   /* heartbeats and liveness */
     bool taking;                /* a dispatch_take is in flight */
     uint64_t dropped;           /* malformed or unexpected messages */
-    uint64_t unlisted;          /* messages from keys no longer listed */
 };
 
 #define DISPATCH_DOMAIN "dispatch" /* ZAP domain: dispatch.allow */
@@ -153,7 +152,6 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
     const char *why = NULL;
     if (!s_listed(d, key)) {
         peer_t *gone = s_find(d, parts[0], lens[0]);
-        d->unlisted++;
         if (gone != NULL)
             s_forget(d, gone, "key no longer in " DISPATCH_DOMAIN ".allow");
         return;

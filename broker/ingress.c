@@ -39,7 +39,6 @@ struct ingress {
     LIST_HEAD(, pending) pending;
     size_t npending;
     uint64_t dropped;
-    uint64_t unlisted;          /* from keys no longer in ingress.allow */
 };
 
 static void
@@ -134,10 +133,8 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
     /* ZAP checked the key at the handshake; the file may have changed
      * since. Such a sender gets no answer, as at the handshake. */
     if (zap != NULL &&
-        !rl_zap_permits(zap, INGRESS_DOMAIN, rl_zsock_user_id(s))) {
-        in->unlisted++;
+        !rl_zap_permits(zap, INGRESS_DOMAIN, rl_zsock_user_id(s)))
         return;
-    }
     bool delim = nparts == 3 && lens[1] == 0;
     if ((nparts != 2 && !delim) || lens[0] > sizeof ((pending_t *)0)->identity) {
         in->dropped++;

@@ -37,7 +37,6 @@ struct intake {
                                     [zmq] curve off */
     rl_zkeys_t keys;             /* our CURVE pair (deliverer.key), wiped
                                     once the socket has it */
-    uint64_t unlisted;           /* from keys no longer listed */
     STAILQ_HEAD(, s_queued) queue; /* waiting for a slot */
     size_t nqueued;              /* entries of queue */
 };
@@ -95,10 +94,8 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
     /* ZAP checked the worker's key at the handshake; the file may have
      * changed since. */
     if (in->zap != NULL &&
-        !rl_zap_permits(in->zap, INTAKE_DOMAIN, rl_zsock_user_id(s))) {
-        in->unlisted++;
+        !rl_zap_permits(in->zap, INTAKE_DOMAIN, rl_zsock_user_id(s)))
         return;
-    }
     rl_msg_init(&m, RL_MSG_COMPLETION);
     if (nparts != 1 || rl_proto_decode(parts[0], lens[0], &m, &why) != 0) {
         ctx->stats.bad_messages++;
