@@ -12,7 +12,7 @@
  *       PUSH to a deliverer's completion socket: each FILE is one
  *       message (sent N times), all queued before the handshake so they
  *       leave in one write.
- *   reelay-zpeer submit ENDPOINT [keys] --api-key K BODY
+ *   reelay-zpeer submit ENDPOINT [keys] --api-key-file F BODY
  *       SUBMIT on a broker's ingress (rl_ingress_submit); prints
  *       "reply STATUS BODY".
  *   keys: --key-file NAME.key (our pair) --server-pub NAME.pub; without
@@ -38,6 +38,7 @@
 #include "rl_curve.h"
 #include "rl_ingress_client.h"
 #include "rl_proto.h"
+#include "rl_secret.h"
 
 #define ZP_MAX_FRAMES 16
 #define ZP_BEAT_MS 100
@@ -51,7 +52,8 @@
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 typedef struct {
-    const char *mode, *endpoint, *key_file, *server_pub, *api_key, *body;
+    const char *mode, *endpoint, *key_file, *server_pub, *api_key_file;
+    const char *body;
     const char *frames[ZP_MAX_FRAMES];
     size_t nframes;
     long credit, seconds, repeat;
@@ -66,7 +68,7 @@ s_usage(void)
     fprintf(stderr, "usage: reelay-zpeer worker|push|submit ENDPOINT "
                     "[--key-file F --server-pub F] [--credit N] "
                     "[--seconds S] [--frame FILE]... [--repeat N] "
-                    "[--api-key K] [BODY]\n");
+                    "[--api-key-file F] [BODY]\n");
     exit(2);
 }
 
@@ -90,7 +92,7 @@ s_args(int argc, char **argv, zp_t *z)
         {"seconds", required_argument, NULL, 't'},
         {"frame", required_argument, NULL, 'f'},
         {"repeat", required_argument, NULL, 'r'},
-        {"api-key", required_argument, NULL, 'a'},
+        {"api-key-file", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -109,7 +111,7 @@ s_args(int argc, char **argv, zp_t *z)
         else if (c == 'r')
             z->repeat = s_num(optarg);
         else if (c == 'a')
-            z->api_key = optarg;
+            z->api_key_file = optarg;
         else if (c == 'f' && z->nframes < ZP_MAX_FRAMES)
             z->frames[z->nframes++] = optarg;
         else
@@ -291,12 +293,18 @@ static int
 s_submit(void *ctx, const zp_t *z)
 {
     int status = 0;
-    char *reply = NULL;
-    if (z->api_key == NULL || z->body == NULL)
+    char *reply = NULL, key[RL_SECRET_MAX], why[256];
+    if (z->api_key_file == NULL || z->body == NULL)
         s_usage();
+    if (rl_secret_read(z->api_key_file, key, sizeof key, why, sizeof why) !=
+        0) {
+        fprintf(stderr, "reelay-zpeer: %s\n", why);
+        return 2;
+    }
     int rc = rl_ingress_submit(ctx, z->endpoint, z->curve ? &z->pair : NULL,
-                               z->curve ? z->server : NULL, z->api_key, NULL,
+                               z->curve ? z->server : NULL, key, NULL,
                                z->body, ZP_TIMEOUT_MS, &status, &reply);
+    explicit_bzero(key, sizeof key);
     if (rc == 0) {
         printf("reply %d %s\n", status, reply);
         free(reply);

@@ -187,13 +187,14 @@ class Ingress(CurveCase):
         c = self.cluster(workers=0, deliverers=0)
         acct, key = c.create_account(50)
         body = json.dumps(video_body(prompt="over ingress"))
+        kf = c.write_private("api-key", key + "\n")
         ipath, ipub = self.intruder(c)
         keys_before = c.redis.scan("rl:job:*")
 
-        rc, out = c.zpeer("submit", c.ingress[0], "--api-key", key, body,
+        rc, out = c.zpeer("submit", c.ingress[0], "--api-key-file", kf, body,
                           key=None)
         self.assertEqual((rc, out.strip()), (3, "handshake refused"))
-        rc, out = c.zpeer("submit", c.ingress[0], "--api-key", key, body,
+        rc, out = c.zpeer("submit", c.ingress[0], "--api-key-file", kf, body,
                           key=ipath)
         self.assertEqual((rc, out.strip()), (3, "handshake refused"))
         self.assertEqual(c.redis.scan("rl:job:*"), keys_before)
@@ -206,13 +207,13 @@ class Ingress(CurveCase):
         self.assertEqual((rc, st), (0, 202), out)
         # Listed by an edit: the service's key works at once.
         c.write_allow("ingress", [c.public_key("cli"), ipub])
-        rc, out = c.zpeer("submit", c.ingress[0], "--api-key", key, body,
+        rc, out = c.zpeer("submit", c.ingress[0], "--api-key-file", kf, body,
                           key=ipath)
         self.assertEqual(rc, 0, out)
         self.assertTrue(out.startswith("reply 202 "), out)
         # And unlisted again: refused again.
         c.write_allow("ingress", [c.public_key("cli")])
-        rc, out = c.zpeer("submit", c.ingress[0], "--api-key", key, body,
+        rc, out = c.zpeer("submit", c.ingress[0], "--api-key-file", kf, body,
                           key=ipath)
         self.assertEqual((rc, out.strip()), (3, "handshake refused"))
         # The CLI says why when its key is not listed.
@@ -407,11 +408,10 @@ class Launcher(unittest.TestCase):
                     listed = [ln.split()[0] for ln in f
                               if ln.strip() and not ln.startswith("#")]
                 self.assertEqual(listed, [pub], link)
-            with open(os.path.join(tmp, "demo-key")) as f:
-                key = f.read().strip()
             r = subprocess.run(
                 [os.path.join(harness.PerTestClusterCase.BIN, "reelay"),
-                 "submit", "-c", harness.CONFIG, "--key", key,
+                 "submit", "-c", harness.CONFIG, "--key-file",
+                 os.path.join(tmp, "demo-key"),
                  json.dumps(video_body())], env=env, cwd=tmp,
                 stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
             self.assertEqual(r.returncode, 0, r)
