@@ -20,7 +20,7 @@
 #define S_NAME_MAX 64        /* characters of a key pair's name */
 #define S_KEYS_SUBDIR "keys" /* under data_dir when keys_dir is "" */
 #define S_SECRET_MODE 0600
-#define S_PUBLIC_MODE 0644
+#define S_PUBLIC_MODE 0600 /* not secret, but reelay writes every file 0600 */
 #define S_OPEN_BITS (S_IRWXG | S_IRWXO) /* a secret file has none */
 
 bool

@@ -80,9 +80,9 @@ int rl_curve_load_public(const rl_config_t *cfg, const char *name,
                          char out[RL_CURVE_KEY_LEN + 1], char *err,
                          size_t err_len);
 
-/* Makes a new key pair and writes <dir>/<name>.key (0600) and
- * <dir>/<name>.pub (0644). Refuses to overwrite either file. Returns 0
- * or -1 (err). */
+/* Makes a new key pair and writes <dir>/<name>.key and <dir>/<name>.pub,
+ * both 0600 (a public key is no secret, but reelay writes every file
+ * 0600). Refuses to overwrite either file. Returns 0 or -1 (err). */
 int rl_curve_keygen(const char *dir, const char *name, char *err,
                     size_t err_len);
 
