@@ -151,6 +151,24 @@ reelay_env() {
   # The receivers are on loopback, which the SSRF guard refuses unless
   # allowed.
   export REELAY_WEBHOOK_ALLOW=127.0.0.0/8
+  reelay_keys "${tmp:-$PWD/run}/keys"
+}
+
+# reelay_keys DIR: CURVE key pairs of every role and the allow files of
+# every link in DIR (docs/security.md), made with `reelay keygen`, and
+# the environment pointing at them. CURVE=false runs the links without
+# CURVE (to measure its cost: bench/README.md).
+reelay_keys() {
+  local dir=$1 name
+  mkdir -p "$dir"
+  for name in broker worker deliverer cli; do
+    [ -f "$dir/$name.key" ] ||
+      "${build:-build}/reelay" keygen -c deploy/reelay.ini --dir "$dir" "$name" >/dev/null
+  done
+  grep -hv '^#' "$dir/worker.pub" >"$dir/dispatch.allow"
+  grep -hv '^#' "$dir/worker.pub" >"$dir/completion.allow"
+  grep -hv '^#' "$dir/cli.pub" >"$dir/ingress.allow"
+  export REELAY_ZMQ_KEYS_DIR=$dir REELAY_ZMQ_CURVE=${CURVE:-true}
 }
 
 # start_listening LOG BIN ARGS...: starts a tool that prints "listening

@@ -14,11 +14,13 @@
 #include "rl_crypto.h"
 #include "rl_httpd.h"
 #include "rl_redis.h"
+#include "rl_zkeys.h"
 
 struct event_base;
 typedef struct dispatch dispatch_t;
 typedef struct ingress ingress_t;
 typedef struct reaper reaper_t;
+typedef struct rl_zap rl_zap_t;
 
 typedef struct {
     const rl_config_t *cfg;    /* immutable configuration */
@@ -27,6 +29,10 @@ typedef struct {
     struct event_base *base;
     rl_redis_t *redis;
     void *zctx;                /* ZeroMQ context */
+    rl_zap_t *zap;             /* ZAP handler of dispatch and ingress;
+                                  NULL with [zmq] curve off */
+    rl_zkeys_t keys;           /* our CURVE pair (broker.key), wiped
+                                  once the sockets are set up */
     rl_httpd_t *http;          /* the API listener */
     dispatch_t *dispatch;
     ingress_t *ingress;

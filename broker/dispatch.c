@@ -21,9 +21,11 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crash.h"
+#include "rl_curve.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_proto.h"
+#include "rl_zap.h"
 #include "rl_zsock.h"
 
 #define DISPATCH_MAX_TAKE 1000   /* refs per dispatch_take call */
@@ -35,6 +37,8 @@ typedef struct peer {
     char identity[RL_PROTO_MAX_ID + 1]; /* ZeroMQ routing id */
     size_t identity_len;
     char name[RL_PROTO_MAX_ID + 1];     /* the worker's own id */
+    char key[RL_CURVE_KEY_LEN + 1];     /* its CURVE public key, "" with
+                                           CURVE off */
     int64_t credit;                     /* jobs it still asked for */
     int64_t load;                       /* its jobs in flight at its last
                                            heartbeat, plus those sent
@@ -54,6 +58,8 @@ struct dispatch {
     bool taking;                /* a dispatch_take is in flight */
     uint64_t dropped;           /* malformed or unexpected messages */
 };
+
+#define DISPATCH_DOMAIN "dispatch" /* ZAP domain: dispatch.allow */
 
 static void s_pump(dispatch_t *d);
 
@@ -106,8 +112,18 @@ s_heartbeat(dispatch_t *d, peer_t *p)
     return rc;
 }
 
+/* With CURVE on: is the worker's key still in dispatch.allow? (ZAP
+ * checked it at the handshake; the file may have changed since.) */
+static bool
+s_listed(const dispatch_t *d, const char *key)
+{
+    const rl_zap_t *zap = d->broker->zap;
+    return zap == NULL || rl_zap_permits(zap, DISPATCH_DOMAIN, key);
+}
+
 static peer_t *
-s_register(dispatch_t *d, const void *id, size_t len, const char *name)
+s_register(dispatch_t *d, const void *id, size_t len, const char *name,
+           const char *key)
 {
     peer_t *p = s_find(d, id, len);
     if (p != NULL || len > RL_PROTO_MAX_ID ||
@@ -117,6 +133,7 @@ s_register(dispatch_t *d, const void *id, size_t len, const char *name)
     memcpy(p->identity, id, len);
     p->identity_len = len;
     snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->key, sizeof p->key, "%s", key != NULL ? key : "");
     TAILQ_INSERT_TAIL(&d->peers, p, link);
     d->npeers++;
     rl_log_info("dispatch: worker %s joined", p->name);
@@ -129,16 +146,22 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
              size_t nparts, void *arg)
 {
     dispatch_t *d = arg;
-    (void)s;
+    const char *key = rl_zsock_user_id(s);
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_HEARTBEAT);
     const char *why = NULL;
+    if (!s_listed(d, key)) {
+        peer_t *gone = s_find(d, parts[0], lens[0]);
+        if (gone != NULL)
+            s_forget(d, gone, "key no longer in " DISPATCH_DOMAIN ".allow");
+        return;
+    }
     if (nparts != 2 || rl_proto_decode(parts[1], lens[1], &m, &why) != 0) {
         d->dropped++;
         rl_log_debug("dispatch: dropped message: %s", why ? why : "parts");
         return;
     }
-    peer_t *p = s_register(d, parts[0], lens[0], m.sender);
+    peer_t *p = s_register(d, parts[0], lens[0], m.sender, key);
     if (p == NULL) {
         d->dropped++;
     } else {
@@ -163,12 +186,18 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
     s_pump(d);
 }
 
+/* The least loaded worker with credit. One whose key left
+ * dispatch.allow is forgotten on the way, so no DISPATCH goes to it. */
 static peer_t *
 s_best(dispatch_t *d)
 {
-    peer_t *best = NULL, *p;
-    TAILQ_FOREACH(p, &d->peers, link)
-    {
+    peer_t *best = NULL, *p, *next;
+    for (p = TAILQ_FIRST(&d->peers); p != NULL; p = next) {
+        next = TAILQ_NEXT(p, link);
+        if (!s_listed(d, p->key)) {
+            s_forget(d, p, "key no longer in " DISPATCH_DOMAIN ".allow");
+            continue;
+        }
         if (p->credit > 0 &&
             (best == NULL || p->load < best->load ||
              (p->load == best->load && p->credit > best->credit)))
@@ -277,6 +306,9 @@ dispatch_new(broker_t *b)
                            s_on_message, d);
     if (d->sock == NULL ||
         rl_zsock_set_int(d->sock, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
+        (b->zap != NULL &&
+         rl_curve_server(rl_zsock_handle(d->sock), &b->keys.own,
+                         DISPATCH_DOMAIN) != 0) ||
         rl_zsock_bind(d->sock, cfg->dispatch[b->index]) != 0) {
         rl_log_error("dispatch: cannot bind %s: %s", cfg->dispatch[b->index],
                      zmq_strerror(zmq_errno()));

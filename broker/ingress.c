@@ -13,12 +13,15 @@
 
 #include "api_error.h"
 #include "rl_alloc.h"
+#include "rl_curve.h"
 #include "rl_log.h"
 #include "rl_proto.h"
+#include "rl_zap.h"
 #include "rl_zsock.h"
 #include "submit.h"
 
 #define INGRESS_MAX_PENDING 65536
+#define INGRESS_DOMAIN "ingress" /* ZAP domain: ingress.allow */
 
 /* A SUBMIT waiting for Redis; it remembers the envelope to answer on. */
 typedef struct pending {
@@ -126,7 +129,12 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
              size_t nparts, void *arg)
 {
     ingress_t *in = arg;
-    (void)s;
+    const rl_zap_t *zap = in->broker->zap;
+    /* ZAP checked the key at the handshake; the file may have changed
+     * since. Such a sender gets no answer, as at the handshake. */
+    if (zap != NULL &&
+        !rl_zap_permits(zap, INGRESS_DOMAIN, rl_zsock_user_id(s)))
+        return;
     bool delim = nparts == 3 && lens[1] == 0;
     if ((nparts != 2 && !delim) || lens[0] > sizeof ((pending_t *)0)->identity) {
         in->dropped++;
@@ -151,6 +159,9 @@ ingress_new(broker_t *b)
     in->sock = rl_zsock_new(b->base, b->zctx, ZMQ_ROUTER, RL_PROTO_MAX_FRAME,
                             s_on_message, in);
     if (in->sock == NULL ||
+        (b->zap != NULL &&
+         rl_curve_server(rl_zsock_handle(in->sock), &b->keys.own,
+                         INGRESS_DOMAIN) != 0) ||
         rl_zsock_bind(in->sock, b->cfg->ingress[b->index]) != 0) {
         rl_log_error("ingress: cannot bind %s: %s", b->cfg->ingress[b->index],
                      zmq_strerror(zmq_errno()));

@@ -21,6 +21,7 @@
 #include "rl_clock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
+#include "rl_zap.h"
 
 static void
 s_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -45,6 +46,30 @@ broker_master(broker_t *b)
     return b->has_master ? b->master : NULL;
 }
 
+/* CURVE on dispatch and ingress: our key pair, and the ZAP handler,
+ * bound before either socket binds (libzmq admits every CURVE client
+ * while no handler is bound). */
+static int
+s_curve(broker_t *b)
+{
+    char err[RL_CURVE_ERR_LEN];
+    size_t n = 0;
+    const char *const *domains = rl_zkeys_domains("broker", &n);
+    if (!b->cfg->zmq_curve) {
+        rl_log_warnx("[zmq] curve is off: ingress and dispatch admit anyone "
+                     "who reaches them");
+        return 0;
+    }
+    if (rl_zkeys_load(b->cfg, "broker", &b->keys, err, sizeof err) == 0)
+        b->zap = rl_zap_new(b->base, b->zctx, b->cfg, domains, n, err,
+                            sizeof err);
+    if (b->zap == NULL) {
+        rl_log_errorx("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_start(broker_t *b)
 {
@@ -57,13 +82,15 @@ s_start(broker_t *b)
     b->base = rl_loop_new();
     b->zctx = zmq_ctx_new();
     b->redis = rl_redis_from_config(b->base, cfg);
-    if (b->base == NULL || b->zctx == NULL || b->redis == NULL)
+    if (b->base == NULL || b->zctx == NULL || b->redis == NULL ||
+        s_curve(b) != 0)
         return -1;
     b->signups = rl_addrlimit_new((double)cfg->signup_per_hour,
                                   (double)cfg->signup_per_hour / 60.0,
                                   BROKER_LIMIT_CLIENTS);
     b->dispatch = dispatch_new(b);
     b->ingress = ingress_new(b);
+    rl_zkeys_wipe(&b->keys); /* the sockets hold their copies */
     if (b->dispatch == NULL || b->ingress == NULL)
         return -1;
     if (http_api_start(b) != 0)
@@ -84,6 +111,8 @@ s_stop(broker_t *b)
     ingress_destroy(&b->ingress);
     dispatch_destroy(&b->dispatch);
     rl_addrlimit_destroy(&b->signups);
+    rl_zap_destroy(&b->zap);
+    rl_zkeys_wipe(&b->keys);
     if (b->zctx != NULL)
         zmq_ctx_term(b->zctx);
     if (b->base != NULL)

@@ -12,6 +12,7 @@
 
 #include "rl_crypto.h"
 #include "rl_log.h"
+#include "rl_zkeys.h"
 
 #define RL_CLI_DEFAULT_CONFIG "deploy/reelay.ini"
 #define RL_CLI_MAX_INDEX 1023 /* [processes] worker allows 1024 */
@@ -81,8 +82,14 @@ rl_cli_config(const rl_cli_t *cli, const char *role)
     }
     int level = rl_log_level_parse(cfg->log_level);
     rl_log_init(role, level < 0 ? RL_LOG_INFO : (rl_log_level_t)level);
-    if (cli->check_config)
+    if (cli->check_config) {
+        if (rl_zkeys_check(cfg, role, err, sizeof err) != 0) {
+            fprintf(stderr, "reelay-%s: %s\n", role, err);
+            rl_config_destroy(&cfg);
+            return NULL;
+        }
         printf("configuration ok: %s\n", cli->config_path);
+    }
     return cfg;
 }
 

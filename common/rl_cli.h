@@ -24,6 +24,7 @@ int rl_cli_parse(int argc, char **argv, const char *role, rl_cli_t *out);
 
 /* Loads the configuration and sets up logging for `role`; prints the
  * reason and returns NULL when it is invalid. With --check-config it
+ * also checks the role's CURVE keys and allow files (rl_zkeys_check),
  * prints "configuration ok" and the caller exits. */
 rl_config_t *rl_cli_config(const rl_cli_t *cli, const char *role);
 

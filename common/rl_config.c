@@ -115,6 +115,8 @@ static const rl_config_key_t s_fixed_keys[] = {
          "tcp://127.0.0.1:5572"),
     LNG("zmq", "heartbeat_ms", heartbeat_ms, 10, MIN_10M, "1000"),
     INT("zmq", "heartbeat_liveness", heartbeat_liveness, 1, 100, "3"),
+    BOOL("zmq", "curve", zmq_curve, "true"),
+    STR("zmq", "keys_dir", zmq_keys_dir, NULL, ""),
     INT("processes", "broker", brokers, 1, EP, "1"),
     INT("processes", "worker", workers, 1, 1024, "1"),
     INT("processes", "deliverer", deliverers, 1, EP, "1"),

@@ -111,6 +111,9 @@ typedef struct {
     size_t ncompletion;
     long heartbeat_ms;          /* ZMQ heartbeat period, both ways */
     int heartbeat_liveness;     /* missed heartbeats before a peer is dead */
+    bool zmq_curve;             /* CURVE + ZAP on every link (rl_curve.h) */
+    char *zmq_keys_dir;         /* key pairs and allow files; "" =
+                                   <data_dir>/keys */
 
     /* [processes] */
     int brokers;                /* processes per role */

@@ -23,6 +23,7 @@ struct rl_zsock {
     rl_zsock_cb cb;
     void *arg;
     uint64_t dropped;     /* malformed messages */
+    const char *user_id;  /* of the message in the callback, or NULL */
     bool in_drain;        /* guards re-entrant drains from callbacks */
 };
 
@@ -89,8 +90,12 @@ s_drain(rl_zsock_t *s)
             parts[i] = zmq_msg_data(&msgs[i]);
             lens[i] = zmq_msg_size(&msgs[i]);
         }
+        /* A ROUTER makes the identity frame itself: metadata comes with
+         * the frames the peer sent. */
+        s->user_id = zmq_msg_gets(&msgs[n - 1], "User-Id");
         if (s->cb != NULL)
             s->cb(s, parts, lens, (size_t)n, s->arg);
+        s->user_id = NULL;
         for (int i = 0; i < n; i++)
             zmq_msg_close(&msgs[i]);
     }
@@ -148,16 +153,33 @@ rl_zsock_destroy(rl_zsock_t **p)
     *p = NULL;
 }
 
+/* An inproc pipe attaches at once, with no command that would signal
+ * ZMQ_FD, and libzmq signals a later message only to a reader that
+ * found its pipe empty: look now, so that reader exists (and take what
+ * is already there on the next turn). */
+static void
+s_arm(rl_zsock_t *s)
+{
+    if (s_readable(s))
+        event_active(s->ev, EV_READ, 0);
+}
+
 int
 rl_zsock_bind(rl_zsock_t *s, const char *endpoint)
 {
-    return zmq_bind(s->sock, endpoint) == 0 ? 0 : -1;
+    if (zmq_bind(s->sock, endpoint) != 0)
+        return -1;
+    s_arm(s);
+    return 0;
 }
 
 int
 rl_zsock_connect(rl_zsock_t *s, const char *endpoint)
 {
-    return zmq_connect(s->sock, endpoint) == 0 ? 0 : -1;
+    if (zmq_connect(s->sock, endpoint) != 0)
+        return -1;
+    s_arm(s);
+    return 0;
 }
 
 int
@@ -194,6 +216,12 @@ void *
 rl_zsock_handle(rl_zsock_t *s)
 {
     return s->sock;
+}
+
+const char *
+rl_zsock_user_id(const rl_zsock_t *s)
+{
+    return s->user_id;
 }
 
 uint64_t

@@ -18,7 +18,9 @@
 
 struct event_base;
 
-#define RL_ZSOCK_MAX_PARTS 4
+/* A ZAP request of the CURVE mechanism has 7 frames (rl_zap.h); our
+ * own messages have at most 3. */
+#define RL_ZSOCK_MAX_PARTS 8
 
 typedef struct rl_zsock rl_zsock_t;
 
@@ -56,6 +58,11 @@ int rl_zsock_send(rl_zsock_t *s, const void *const *parts,
 
 /* The underlying libzmq socket (for options not wrapped here). */
 void *rl_zsock_handle(rl_zsock_t *s);
+
+/* The "User-Id" metadata of the message being handled (a CURVE peer's
+ * Z85 public key, as rl_zap admitted it), or NULL when it has none.
+ * Valid only inside the receive callback. */
+const char *rl_zsock_user_id(const rl_zsock_t *s);
 
 /* Messages dropped as malformed (too many parts). */
 uint64_t rl_zsock_dropped(const rl_zsock_t *s);

@@ -25,7 +25,7 @@
 #include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
-#define S_STATS_LEN 768       /* the /stats document */
+#define S_STATS_LEN 1024      /* the /stats document */
 #define S_WHY_LEN 300         /* a status endpoint's error */
 
 size_t
@@ -385,7 +385,7 @@ s_stats(void *arg)
              "\"records_lost\":%llu,"
              "\"bad_messages\":%llu,\"bad_claims\":%llu,"
              "\"deferred\":%llu,\"expired\":%llu,"
-             "\"redis_auth_failures\":%llu}",
+             "\"redis_auth_failures\":%llu,\"zap_denied\":%llu}",
              attempt_inflight(ctx->attempts), ctx->parked,
              (unsigned long long)st->delivered,
              (unsigned long long)st->retried,
@@ -398,7 +398,8 @@ s_stats(void *arg)
              (unsigned long long)st->bad_messages,
              (unsigned long long)st->bad_claims,
              (unsigned long long)st->deferred,
-             (unsigned long long)st->expired, rs.auth_failures);
+             (unsigned long long)st->expired, rs.auth_failures,
+             (unsigned long long)intake_denied(ctx->intake));
     return rl_strdup(buf);
 }
 

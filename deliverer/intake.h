@@ -6,10 +6,18 @@
  * finds every delivery slot taken waits in a queue of INTAKE_QUEUE_CAP
  * messages (beyond it the outbox scan gets the job). Malformed or
  * unexpected messages are dropped and counted.
+ *
+ * With [zmq] curve on (the default) the socket is a CURVE server whose
+ * ZAP handler (rl_zap.h) admits only the workers' keys listed in
+ * completion.allow, and a message is acted on only while its sender's
+ * key is still listed: a forged COMPLETION cannot reach the fail-open
+ * path that delivers without Redis.
  * SPDX-License-Identifier: MIT
  */
 #ifndef INTAKE_H
 #define INTAKE_H
+
+#include <stdint.h>
 
 #include "deliverer.h"
 
@@ -22,6 +30,9 @@ intake_t *intake_new(deliverer_t *ctx, const char *endpoint);
 /* Handles queued COMPLETIONs while slots are free (or Redis is down,
  * where fail-open waits for slots itself). NULL-safe. */
 void intake_drain(intake_t *in);
+
+/* Handshakes the ZAP handler denied since start (0 with CURVE off). */
+uint64_t intake_denied(const intake_t *in);
 
 /* Closes the socket (peers push elsewhere) and frees. NULL-safe, sets *p
  * to NULL. */

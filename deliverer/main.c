@@ -12,6 +12,7 @@
 #include "deliverer.h"
 #include "rl_config.h"
 #include "rl_log.h"
+#include "rl_zkeys.h"
 
 #define S_EXIT_USAGE 2
 
@@ -88,6 +89,11 @@ main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     if (args.check_only) {
+        if (rl_zkeys_check(cfg, "deliverer", err, sizeof err) != 0) {
+            fprintf(stderr, "reelay-deliverer: %s\n", err);
+            rl_config_destroy(&cfg);
+            return EXIT_FAILURE;
+        }
         printf("%s: ok\n", args.config);
         rl_config_destroy(&cfg);
         return EXIT_SUCCESS;

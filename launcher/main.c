@@ -5,10 +5,12 @@
  *   reelay submit [-c CONFIG] --key-file FILE [--idempotency-key K] BODY
  *                                               submit over ZeroMQ ingress
  *                                               (FILE "-": standard input)
+ *   reelay keygen [-c CONFIG] [--dir DIR] NAME  a CURVE key pair
  *   reelay audit [-c CONFIG]                    check the credit invariants
  *   reelay check-config [-c CONFIG]
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include "rl_config.h"
 #include "rl_log.h"
 #include "rl_secret.h"
+#include "rl_zkeys.h"
 #include "up.h"
 
 #define MAIN_DEFAULT_CONFIG "deploy/reelay.ini"
@@ -34,7 +37,8 @@ typedef struct {
     long credits;          /* -1: the configured signup credits */
     const char *key_file;  /* submit: file holding the API key */
     const char *idem;      /* submit: Idempotency-Key or NULL */
-    const char *body;      /* submit: the JSON body */
+    const char *body;      /* submit: the JSON body; keygen: NAME */
+    const char *dir;       /* keygen: where, NULL = [zmq] keys_dir */
 } args_t;
 
 static void
@@ -45,6 +49,7 @@ s_usage(void)
             "       reelay account create [-c CONFIG] [--credits N]\n"
             "       reelay submit [-c CONFIG] --key-file FILE|- "
             "[--idempotency-key K] BODY\n"
+            "       reelay keygen [-c CONFIG] [--dir DIR] NAME\n"
             "       reelay audit [-c CONFIG]\n"
             "       reelay check-config [-c CONFIG]\n");
 }
@@ -57,6 +62,7 @@ s_parse(int argc, char **argv, args_t *a)
         {"credits", required_argument, NULL, 'n'},
         {"key-file", required_argument, NULL, 'k'},
         {"idempotency-key", required_argument, NULL, 'i'},
+        {"dir", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     a->config = getenv("REELAY_CONFIG");
@@ -66,6 +72,7 @@ s_parse(int argc, char **argv, args_t *a)
     a->key_file = NULL;
     a->idem = NULL;
     a->body = NULL;
+    a->dir = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
         char *end = NULL;
@@ -82,6 +89,8 @@ s_parse(int argc, char **argv, args_t *a)
             a->key_file = optarg;
         } else if (c == 'i') {
             a->idem = optarg;
+        } else if (c == 'd') {
+            a->dir = optarg;
         } else {
             return -1;
         }
@@ -132,9 +141,28 @@ s_submit(const rl_config_t *cfg, const args_t *a)
     }
     int status = 0;
     char *reply = NULL;
-    int rc = rl_ingress_submit(NULL, cfg->ingress[0], key, a->idem, a->body,
-                               10000, &status, &reply);
+    char err[RL_CURVE_ERR_LEN];
+    rl_zkeys_t keys;
+    if (cfg->zmq_curve &&
+        rl_zkeys_load(cfg, "cli", &keys, err, sizeof err) != 0) {
+        explicit_bzero(key, sizeof key);
+        fprintf(stderr, "reelay: %s\n", err);
+        return 1;
+    }
+    int rc = rl_ingress_submit(NULL, cfg->ingress[0],
+                               cfg->zmq_curve ? &keys.own : NULL,
+                               cfg->zmq_curve ? keys.broker : NULL, key,
+                               a->idem, a->body, 10000, &status, &reply);
+    int saved = errno;
     explicit_bzero(key, sizeof key);
+    if (cfg->zmq_curve)
+        rl_zkeys_wipe(&keys);
+    if (rc != 0 && saved == EACCES) {
+        fprintf(stderr, "reelay: %s refused our CURVE key (is cli.pub in "
+                "the broker's ingress.allow, and broker.pub its key?)\n",
+                cfg->ingress[0]);
+        return 1;
+    }
     if (rc != 0) {
         fprintf(stderr, "reelay: no answer from %s\n", cfg->ingress[0]);
         return 1;
@@ -142,6 +170,41 @@ s_submit(const rl_config_t *cfg, const args_t *a)
     printf("%d %s\n", status, reply);
     free(reply);
     return status >= 200 && status < 300 ? 0 : 1;
+}
+
+/* Writes NAME.key (0600) and NAME.pub into --dir or [zmq] keys_dir,
+ * making the directory (0700) when missing. */
+static int
+s_keygen(const rl_config_t *cfg, const args_t *a)
+{
+    char dir[1024], err[RL_CURVE_ERR_LEN];
+    if (a->body == NULL) {
+        s_usage();
+        return 2;
+    }
+    if (a->dir != NULL)
+        snprintf(dir, sizeof dir, "%s", a->dir);
+    else if (rl_curve_dir(cfg, dir, sizeof dir) != 0) {
+        fprintf(stderr, "reelay: [zmq] keys_dir: path too long\n");
+        return 1;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "reelay: %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (rl_curve_keygen(dir, a->body, err, sizeof err) != 0) {
+        fprintf(stderr, "reelay: %s\n", err);
+        return 1;
+    }
+    char pub[RL_CURVE_KEY_LEN + 1], path[1200];
+    snprintf(path, sizeof path, "%s/%s.pub", dir, a->body);
+    if (rl_curve_read_public(path, pub, err, sizeof err) != 0) {
+        fprintf(stderr, "reelay: %s\n", err);
+        return 1;
+    }
+    printf("secret %s/%s.key\npublic %s\nkey %s\n", dir, a->body, path,
+           pub);
+    return 0;
 }
 
 static int
@@ -198,6 +261,8 @@ main(int argc, char **argv)
         rc = s_account_create(cfg, a.credits);
     else if (strcmp(cmd, "submit") == 0)
         rc = s_submit(cfg, &a);
+    else if (strcmp(cmd, "keygen") == 0)
+        rc = s_keygen(cfg, &a);
     else if (strcmp(cmd, "audit") == 0)
         rc = s_audit(cfg);
     else if (strcmp(cmd, "check-config") == 0) {

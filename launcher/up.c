@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "admin.h"
+#include "keys.h"
 #include "rl_apikey.h"
 #include "rl_log.h"
 #include "rl_loop.h"
@@ -111,6 +112,12 @@ s_paths(up_t *u, const char *config_path)
     snprintf(sub, sizeof sub, "%s/redis", u->data);
     if (s_mkdirs(sub) != 0)
         return -1;
+    /* The CURVE keys and allow files of every link, when missing. */
+    char err[512];
+    if (keys_ensure(u->cfg, err, sizeof err) != 0) {
+        rl_log_errorx("%s", err);
+        return -1;
+    }
     /* The master key sealing API keys, made once per deployment unless
      * the configuration provides one. */
     if (u->cfg->master_key[0] == '\0' && rl_apikey_master_create(u->data))

@@ -5,6 +5,8 @@
 #include "rl_ingress_client.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <zmq.h>
 
 #include "rl_alloc.h"
+#include "rl_clock.h"
 #include "rl_proto.h"
 
 static int
@@ -36,14 +39,58 @@ s_send(void *sock, const char *api_key, const char *idem, const char *body)
     return rc;
 }
 
-static int
-s_recv(void *sock, long timeout_ms, int *http_status, char **reply)
+/* Handshake outcomes the monitor reports: a refusal ends the wait. */
+#define S_MON_EVENTS                                                          \
+    (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |  \
+     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+#define S_MON_EVENT_LEN 6 /* uint16 event, uint32 value */
+
+/* Reads one monitor event; true when it says the handshake failed. */
+static bool
+s_refused(void *mon)
 {
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0) {
-        errno = ETIMEDOUT;
-        return -1;
+    zmq_msg_t part;
+    uint16_t event = 0;
+    bool more = true;
+    zmq_msg_init(&part);
+    for (int i = 0; more && zmq_msg_recv(&part, mon, 0) >= 0; i++) {
+        if (i == 0 && zmq_msg_size(&part) == S_MON_EVENT_LEN)
+            memcpy(&event, zmq_msg_data(&part), sizeof event);
+        more = zmq_msg_more(&part);
     }
+    zmq_msg_close(&part);
+    return (event & S_MON_EVENTS) != 0;
+}
+
+/* Waits for the reply (0), a refused handshake (-1, EACCES) or the
+ * timeout (-1, ETIMEDOUT). mon may be NULL. */
+static int
+s_wait(void *sock, void *mon, long timeout_ms)
+{
+    zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0},
+                               {mon, 0, ZMQ_POLLIN, 0}};
+    int64_t deadline = rl_clock_mono_ms() + timeout_ms;
+    for (long left = timeout_ms; left >= 0;
+         left = (long)(deadline - rl_clock_mono_ms())) {
+        if (zmq_poll(items, mon != NULL ? 2 : 1, left) < 0 && errno != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN)
+            return 0;
+        if (mon != NULL && (items[1].revents & ZMQ_POLLIN) && s_refused(mon)) {
+            errno = EACCES;
+            return -1;
+        }
+    }
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+static int
+s_recv(void *sock, void *mon, long timeout_ms, int *http_status,
+       char **reply)
+{
+    if (s_wait(sock, mon, timeout_ms) != 0)
+        return -1;
     zmq_msg_t part;
     int rc = -1;
     zmq_msg_init(&part);
@@ -69,27 +116,60 @@ s_recv(void *sock, long timeout_ms, int *http_status, char **reply)
     return rc;
 }
 
-int
-rl_ingress_submit(void *zctx, const char *endpoint, const char *api_key,
-                  const char *idempotency_key, const char *body,
-                  long timeout_ms, int *http_status, char **reply)
+/* A PAIR socket receiving sock's handshake failures, or NULL. */
+static void *
+s_monitor(void *ctx, void *sock)
 {
-    void *own = zctx ? NULL : zmq_ctx_new();
-    void *ctx = zctx ? zctx : own;
+    char ep[64];
+    int zero = 0;
+    snprintf(ep, sizeof ep, "inproc://rl-ingress-monitor-%p", sock);
+    if (zmq_socket_monitor(sock, ep, S_MON_EVENTS) != 0)
+        return NULL;
+    void *mon = zmq_socket(ctx, ZMQ_PAIR);
+    if (mon == NULL)
+        return NULL;
+    zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(mon, ep) != 0) {
+        zmq_close(mon);
+        return NULL;
+    }
+    return mon;
+}
+
+int
+rl_ingress_submit(void *zctx, const char *endpoint,
+                  const rl_curve_pair_t *own, const char *server_key,
+                  const char *api_key, const char *idempotency_key,
+                  const char *body, long timeout_ms, int *http_status,
+                  char **reply)
+{
+    void *own_ctx = zctx ? NULL : zmq_ctx_new();
+    void *ctx = zctx ? zctx : own_ctx;
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    void *mon = NULL;
     int rc = -1;
     int zero = 0;
     if (sock == NULL)
         goto out;
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    if ((own == NULL) != (server_key == NULL) ||
+        (own != NULL && rl_curve_client(sock, own, server_key) != 0)) {
+        errno = EINVAL;
+        goto out;
+    }
+    mon = s_monitor(ctx, sock);
     if (zmq_connect(sock, endpoint) != 0 ||
         s_send(sock, api_key, idempotency_key, body) != 0)
         goto out;
-    rc = s_recv(sock, timeout_ms, http_status, reply);
-out:
+    rc = s_recv(sock, mon, timeout_ms, http_status, reply);
+out:;
+    int saved = errno; /* the closes below must not change it */
+    if (mon != NULL)
+        zmq_close(mon);
     if (sock != NULL)
         zmq_close(sock);
-    if (own != NULL)
-        zmq_ctx_term(own);
+    if (own_ctx != NULL)
+        zmq_ctx_term(own_ctx);
+    errno = saved;
     return rc;
 }

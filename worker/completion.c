@@ -11,9 +11,11 @@
 #include <zmq.h>
 
 #include "rl_crash.h"
+#include "rl_curve.h"
 #include "rl_jobview.h"
 #include "rl_log.h"
 #include "rl_proto.h"
+#include "rl_zretry.h"
 #include "rl_zsock.h"
 
 #define COMPLETION_HWM 10000
@@ -43,9 +45,18 @@ completion_open(worker_t *w)
     w->push = rl_zsock_new(w->base, w->zctx, ZMQ_PUSH, RL_PROTO_MAX_FRAME,
                            NULL, NULL);
     if (w->push == NULL ||
+        (w->cfg->zmq_curve &&
+         rl_curve_client(rl_zsock_handle(w->push), &w->keys.own,
+                         w->keys.deliverer) != 0) ||
         rl_zsock_set_int(w->push, ZMQ_IMMEDIATE, 1) != 0 ||
         rl_zsock_set_int(w->push, ZMQ_SNDHWM, COMPLETION_HWM) != 0)
         return -1;
+    if (w->cfg->zmq_curve) {
+        w->push_retry = rl_zretry_new(w->base, w->zctx,
+                                      rl_zsock_handle(w->push), "completion");
+        if (w->push_retry == NULL)
+            return -1;
+    }
     for (size_t i = 0; i < w->cfg->ncompletion; i++) {
         if (rl_zsock_connect(w->push, w->cfg->completion[i]) != 0) {
             rl_log_error("completion: cannot connect %s",

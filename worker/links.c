@@ -16,14 +16,18 @@
 #include "lease.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_curve.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 #include "rl_proto.h"
+#include "rl_zretry.h"
 #include "rl_zsock.h"
 
 typedef struct {
     struct links *owner;
     rl_zsock_t *sock;
+    rl_zretry_t *retry;                     /* after a refused handshake;
+                                               NULL with curve off */
     const char *endpoint;                   /* borrowed from the config */
     char incarnation[RL_PROTO_MAX_ID + 1];  /* "" until the first beat */
     int64_t last_seen;                      /* monotonic ms */
@@ -212,8 +216,15 @@ links_new(worker_t *w)
         k->endpoint = cfg->dispatch[i];
         k->sock = rl_zsock_new(w->base, w->zctx, ZMQ_DEALER,
                                RL_PROTO_MAX_FRAME, s_on_message, k);
-        if (k->sock == NULL || rl_zsock_connect(k->sock, k->endpoint) != 0) {
+        if (k->sock != NULL && cfg->zmq_curve &&
+            rl_curve_client(rl_zsock_handle(k->sock), &w->keys.own,
+                            w->keys.broker) == 0)
+            k->retry = rl_zretry_new(w->base, w->zctx,
+                                     rl_zsock_handle(k->sock), "dispatch");
+        if (k->sock == NULL || (cfg->zmq_curve && k->retry == NULL) ||
+            rl_zsock_connect(k->sock, k->endpoint) != 0) {
             rl_log_error("links: cannot connect %s", k->endpoint);
+            rl_zretry_destroy(&k->retry);
             rl_zsock_destroy(&k->sock);
             links_destroy(&l);
             return NULL;
@@ -239,8 +250,10 @@ links_destroy(links_t **p)
         event_free(l->beat);
     if (l->grant)
         event_free(l->grant);
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
+        rl_zretry_destroy(&l->link[i].retry);
         rl_zsock_destroy(&l->link[i].sock);
+    }
     free(l);
     *p = NULL;
 }

@@ -20,6 +20,7 @@
 #include "links.h"
 #include "rl_cli.h"
 #include "rl_status.h"
+#include "rl_zretry.h"
 #include "rl_zsock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
@@ -140,6 +141,23 @@ s_status(worker_t *w, int index)
     return 0;
 }
 
+/* CURVE keys of both links: ours, the brokers' and the deliverers'. */
+static int
+s_keys(worker_t *w)
+{
+    char err[RL_CURVE_ERR_LEN];
+    if (!w->cfg->zmq_curve) {
+        rl_log_warnx("[zmq] curve is off: dispatch and completions travel "
+                     "unauthenticated and in clear");
+        return 0;
+    }
+    if (rl_zkeys_load(w->cfg, "worker", &w->keys, err, sizeof err) != 0) {
+        rl_log_errorx("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_start(worker_t *w, int index)
 {
@@ -150,7 +168,7 @@ s_start(worker_t *w, int index)
     };
     w->base = rl_loop_new();
     w->zctx = zmq_ctx_new();
-    if (w->base == NULL || w->zctx == NULL)
+    if (w->base == NULL || w->zctx == NULL || s_keys(w) != 0)
         return -1;
     s_common_timeouts(w);
     w->redis = rl_redis_from_config(w->base, cfg);
@@ -161,6 +179,7 @@ s_start(worker_t *w, int index)
     rl_http_set_send_gate(w->http, s_lease_gate, w);
     w->health = health_new(w);
     w->links = links_new(w);
+    rl_zkeys_wipe(&w->keys); /* the sockets hold their copies */
     if (w->links == NULL)
         return -1;
     rl_redis_on_state(w->redis, s_on_redis, w);
@@ -175,11 +194,13 @@ s_stop(worker_t *w)
     links_destroy(&w->links);
     lease_destroy(&w->lease);
     health_destroy(&w->health);
+    rl_zretry_destroy(&w->push_retry);
     rl_zsock_destroy(&w->push);
     rl_http_destroy(&w->http);
     rl_redis_destroy(&w->redis);
     if (w->zctx != NULL)
         zmq_ctx_term(w->zctx);
+    rl_zkeys_wipe(&w->keys);
     if (w->base != NULL)
         event_base_free(w->base);
     const worker_stats_t *s = &w->stats;

@@ -18,6 +18,7 @@
 #include "rl_config.h"
 #include "rl_http.h"
 #include "rl_redis.h"
+#include "rl_zkeys.h"
 
 struct event_base;
 struct event;
@@ -52,9 +53,14 @@ typedef struct worker {
     rl_redis_t *redis;
     rl_http_t *http;
     void *zctx;
+    rl_zkeys_t keys;           /* worker.key, broker.pub, deliverer.pub
+                                  ([zmq] curve on), wiped once the
+                                  sockets are set up */
     links_t *links;            /* DEALERs to the brokers */
     lease_t *lease;            /* the batch lease on our jobs */
     rl_zsock_t *push;          /* PUSH to the deliverers */
+    struct rl_zretry *push_retry; /* reconnects push after a refused
+                                  CURVE handshake; NULL with curve off */
     struct job_list jobs;      /* every job in memory */
     void *held;                /* the live ones (not JOB_DEAD) by ref: a
                                   tsearch(3) tree of job_t */

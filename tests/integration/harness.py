@@ -528,7 +528,7 @@ class Cluster:
                  webhook_timeout_ms=2000, poll_interval_ms=100,
                  env=None, simulator=True, receiver=True,
                  seedance_simulator=False, config_text=None,
-                 redis_password=None, redis_setup=None):
+                 redis_password=None, redis_setup=None, curve=True):
         self.bin = bin_dir
         # redis_password: the password of Redis's default user, which
         # every process (and self.redis) authenticates with; None: a new
@@ -538,6 +538,9 @@ class Cluster:
         self.redis_password = (secrets.token_hex(16) if redis_password is None
                                else redis_password)
         self.redis_setup = redis_setup
+        # curve: CURVE + ZAP on every ZeroMQ link (the default); the key
+        # pairs and allow files are made in <tmp>/keys either way.
+        self.curve = curve
         # config_text: a custom configuration for every process instead
         # of deploy/reelay.ini, for catalogs with providers of their own.
         # A string, or a callable(cluster) -> string called once the
@@ -591,7 +594,7 @@ class Cluster:
         return False
 
     def check_binaries(self):
-        need = ["reelay", "reelay-broker"]
+        need = ["reelay", "reelay-broker", "reelay-zpeer"]
         if self.n_workers:
             need.append("reelay-worker")
         if self.n_deliverers:
@@ -620,6 +623,7 @@ class Cluster:
         self.completion = ["tcp://127.0.0.1:%d" % free_port()
                            for _ in range(max(1, self.n_deliverers))]
         self.master_key = secrets.token_hex(32)
+        self.make_keys()
         self.start_redis()
         if self.redis_setup is not None:
             self.redis_setup(self)
@@ -706,9 +710,71 @@ class Cluster:
             "REELAY_LAUNCHER_DATA_DIR": self.tmp,
             "REELAY_LAUNCHER_LOG_LEVEL": "info",
             "REELAY_HEALTH_INTERVAL_S": "3600",
+            "REELAY_ZMQ_CURVE": "true" if self.curve else "false",
+            "REELAY_ZMQ_KEYS_DIR": getattr(self, "keys_dir", ""),
         })
         e.update(self.extra_env)
         return e
+
+    # -- CURVE keys (docs/security.md) --
+
+    KEY_PAIRS = ("broker", "worker", "deliverer", "cli")
+
+    def make_keys(self):
+        """The key pair of every role (`reelay keygen`) and the allow file
+        of every link, in <tmp>/keys, as `reelay up` makes them."""
+        self.keys_dir = os.path.join(self.tmp, "keys")
+        for name in self.KEY_PAIRS:
+            self.keygen(name)
+        self.write_allow("dispatch", [self.public_key("worker")])
+        self.write_allow("completion", [self.public_key("worker")])
+        self.write_allow("ingress", [self.public_key("cli")])
+
+    def keygen(self, name, directory=None):
+        """`reelay keygen NAME --dir DIR` (default: the cluster's keys);
+        returns the path of NAME.key."""
+        directory = directory or self.keys_dir
+        r = self.reelay("keygen", "-c", self.config, "--dir", directory,
+                        name)
+        if r.returncode != 0:
+            raise AssertionError("reelay keygen %s: %s" % (
+                name, (r.stdout + r.stderr).decode()))
+        return os.path.join(directory, name + ".key")
+
+    def public_key(self, name, directory=None):
+        """The Z85 public key in NAME.pub."""
+        path = os.path.join(directory or self.keys_dir, name + ".pub")
+        with open(path) as f:
+            return [ln.strip() for ln in f
+                    if ln.strip() and not ln.startswith("# ")][0]
+
+    def write_allow(self, domain, keys):
+        """Replaces <keys>/<domain>.allow (by rename, as an editor
+        saves) with these public keys."""
+        path = os.path.join(self.keys_dir, domain + ".allow")
+        with open(path + ".new", "w") as f:
+            f.write("# test allow file\n")
+            for k in keys:
+                f.write(k + "\n")
+        os.chmod(path + ".new", 0o600)
+        os.replace(path + ".new", path)
+
+    def zpeer(self, mode, endpoint, *args, key="worker", server="broker",
+              timeout=30.0):
+        """Runs tools/zpeer.c (reelay-zpeer MODE ENDPOINT ARGS) with the
+        key pair `key` (a name in the cluster's keys, a path to a .key
+        file, or None for the NULL mechanism) and the public key of
+        `server`. Returns (exit status, stdout)."""
+        argv = [os.path.join(self.bin, "reelay-zpeer"), mode, endpoint]
+        if key is not None:
+            path = key if os.sep in key else os.path.join(
+                self.keys_dir, key + ".key")
+            argv += ["--key-file", path, "--server-pub",
+                     os.path.join(self.keys_dir, server + ".pub")]
+        r = subprocess.run(argv + list(args), stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout)
+        return r.returncode, (r.stdout + r.stderr).decode("utf-8",
+                                                          "replace")
 
     def write_config(self):
         """Writes config_text to the temporary directory and makes it the

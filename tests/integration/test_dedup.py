@@ -5,27 +5,12 @@ batches is delivered once each."""
 
 import os
 import signal
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import zmtp_push  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
-
-
-def push_together(endpoint, frames, timeout=5.0):
-    """zmtp_push.push, but every frame in one write on one connection, so
-    the deliverer reads them all in one loop turn."""
-    host, port = endpoint[len("tcp://"):].rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=timeout) as s:
-        s.sendall(zmtp_push._greeting() + zmtp_push._ready(b"PUSH"))
-        zmtp_push._read_exact(s, 64)
-        zmtp_push._read_frame(s)  # READY
-        s.sendall(b"".join(zmtp_push._frame(0x00, f) for f in frames))
-        s.shutdown(socket.SHUT_WR)
-        while s.recv(4096):
-            pass
 
 
 class DedupBase(harness.ClusterTestCase):
@@ -164,7 +149,8 @@ class AnnouncedTwiceTogether(DedupBase):
         frame = zmtp_push.completion_of(c.redis, acct, jid)
         ref = "%s|%s" % (acct, jid)
         with harness.ScriptCalls(c.redis) as rec:
-            push_together(c.completion[0], [frame] * 3)
+            rc, out = zmtp_push.push(c, c.completion[0], frame, repeat=3)
+            self.assertEqual(rc, 0, out)
             self.wait_delivered(acct, [jid])
         # One claim listing the ref three times (limit, lease, ttl,
         # nrefs, refs...).

@@ -1,15 +1,16 @@
 """Announces a job's completion to a deliverer again, as a worker that
-re-emits it after a crash would: a minimal ZeroMQ PUSH peer (ZMTP 3.0,
-NULL mechanism, one message per connection) and the msgpack encoding of
-a COMPLETION (proto/rl_proto.h: [version, type, acct, job_id, status,
-sign_key, {field: value}]). Python standard library only; it speaks
-just enough of both formats for that one message.
+re-emits it after a crash would: the msgpack encoding of a COMPLETION
+(proto/rl_proto.h: [version, type, acct, job_id, status, sign_key,
+{field: value}]; Python standard library only, just enough of the
+format for that one message), pushed over CURVE by tools/zpeer.c with a
+worker's key pair, or with any other key (or none) to show the
+deliverer refuses it.
 """
 
 import os
 import re
-import socket
 import struct
+import tempfile
 
 RL_PROTO_VERSION = 1
 RL_MSG_COMPLETION = 5
@@ -72,61 +73,25 @@ def completion_of(redis, acct, job_id):
     return completion(acct, job_id, h["status"], sealed, fields)
 
 
-# ---- ZMTP 3.0 -----------------------------------------------------------
+# ---- the push ------------------------------------------------------------
 
-def _greeting():
-    return (b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x00" +
-            b"NULL" + b"\x00" * 16 + b"\x00" + b"\x00" * 31)
-
-
-def _frame(flags, body):
-    if len(body) < 0x100:
-        return bytes([flags, len(body)]) + body
-    return bytes([flags | 0x02]) + struct.pack(">Q", len(body)) + body
-
-
-def _ready(socket_type):
-    name = b"Socket-Type"
-    prop = bytes([len(name)]) + name + struct.pack(">I", len(socket_type)) \
-        + socket_type
-    return _frame(0x04, b"\x05READY" + prop)
-
-
-def _read_exact(sock, n):
-    out = b""
-    while len(out) < n:
-        chunk = sock.recv(n - len(out))
-        if not chunk:
-            raise ConnectionError("peer closed during the ZMTP handshake")
-        out += chunk
-    return out
-
-
-def _read_frame(sock):
-    flags = _read_exact(sock, 1)[0]
-    if flags & 0x02:
-        n = struct.unpack(">Q", _read_exact(sock, 8))[0]
-    else:
-        n = _read_exact(sock, 1)[0]
-    return flags, _read_exact(sock, n)
-
-
-def push(endpoint, frame, timeout=5.0):
-    """Connects to a PULL socket bound at endpoint ("tcp://HOST:PORT"),
-    completes the handshake (the peer's READY is read, so the message
-    goes to a live socket) and sends one single-frame message."""
-    host, port = endpoint[len("tcp://"):].rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=timeout) as s:
-        s.sendall(_greeting() + _ready(b"PUSH"))
-        peer = _read_exact(s, 64)
-        if peer[0] != 0xff or peer[9] != 0x7f or peer[10] < 3:
-            raise ConnectionError("not a ZMTP 3 peer: %r" % peer[:12])
-        flags, body = _read_frame(s)
-        if not (flags & 0x04) or not body.startswith(b"\x05READY"):
-            raise ConnectionError("expected READY, got %r" % body[:16])
-        s.sendall(_frame(0x00, frame))
-        s.shutdown(socket.SHUT_WR)
-        # The peer closes once it has read everything; waiting for that
-        # makes sure the message was taken before we return.
-        while s.recv(4096):
-            pass
+def push(cluster, endpoint, frames, key="worker", repeat=1):
+    """Pushes each frame (bytes; or one frame) `repeat` times to the PULL
+    socket bound at endpoint, over CURVE with the cluster's key pair
+    `key` (a listed worker's by default; harness.Cluster.zpeer), every
+    message queued before the handshake so that they leave in one write
+    and the deliverer reads them in one loop turn. Returns (exit status,
+    output) of reelay-zpeer: 0 once the handshake succeeded and the
+    messages were handed to the kernel, 3 when the handshake was
+    refused."""
+    if isinstance(frames, bytes):
+        frames = [frames]
+    args = []
+    for f in frames:
+        fd, path = tempfile.mkstemp(prefix="frame-", dir=cluster.tmp)
+        with os.fdopen(fd, "wb") as out:
+            out.write(f)
+        args += ["--frame", path]
+    args += ["--repeat", str(repeat)]
+    return cluster.zpeer("push", endpoint, *args, key=key,
+                         server="deliverer")

@@ -1,0 +1,108 @@
+/*
+ * keys - a local deployment's key pairs and allow files.
+ * SPDX-License-Identifier: MIT
+ */
+#include "keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rl_curve.h"
+
+#define KEYS_DIR_MODE 0700
+#define KEYS_ALLOW_MODE 0600
+#define KEYS_PATH_LEN 1024
+
+static const char *const s_pairs[] = {"broker", "worker", "deliverer", "cli"};
+
+/* Each link's allow file and the key pair it lists at first. */
+static const struct {
+    const char *domain;
+    const char *peer;
+} s_links[] = {
+    {"dispatch", "worker"},
+    {"completion", "worker"},
+    {"ingress", "cli"},
+};
+
+static int
+s_mkdir(const char *dir, char *err, size_t err_len)
+{
+    char buf[KEYS_PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            goto fail;
+        *p = '/';
+    }
+    if (mkdir(buf, KEYS_DIR_MODE) == 0 || errno == EEXIST)
+        return 0;
+fail:
+    snprintf(err, err_len, "%s: %s", buf, strerror(errno));
+    return -1;
+}
+
+/* Writes <dir>/<domain>.allow listing <dir>/<peer>.pub, unless the
+ * allow file exists. */
+static int
+s_allow(const char *dir, const char *domain, const char *peer, char *err,
+        size_t err_len)
+{
+    char path[KEYS_PATH_LEN + 64], pub[KEYS_PATH_LEN + 64], text[512];
+    char key[RL_CURVE_KEY_LEN + 1];
+    snprintf(path, sizeof path, "%s/%s.allow", dir, domain);
+    if (access(path, F_OK) == 0)
+        return 0;
+    snprintf(pub, sizeof pub, "%s/%s.pub", dir, peer);
+    if (rl_curve_read_public(pub, key, err, err_len) != 0)
+        return -1;
+    int n = snprintf(text, sizeof text,
+                     "# CURVE public keys admitted on the %s link, one per "
+                     "line\n# (docs/security.md). Read again when it "
+                     "changes: no restart.\n%s # %s\n",
+                     domain, key, peer);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  KEYS_ALLOW_MODE);
+    bool ok = fd >= 0 && n > 0 && (size_t)n < sizeof text &&
+              write(fd, text, (size_t)n) == n;
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (!ok) {
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
+keys_ensure(const rl_config_t *cfg, char *err, size_t err_len)
+{
+    char dir[KEYS_PATH_LEN], path[KEYS_PATH_LEN + 64];
+    if (!cfg->zmq_curve)
+        return 0;
+    if (rl_curve_dir(cfg, dir, sizeof dir) != 0) {
+        snprintf(err, err_len, "[zmq] keys_dir: path too long");
+        return -1;
+    }
+    if (s_mkdir(dir, err, err_len) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof s_pairs / sizeof s_pairs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.key", dir, s_pairs[i]);
+        if (access(path, F_OK) != 0 &&
+            rl_curve_keygen(dir, s_pairs[i], err, err_len) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < sizeof s_links / sizeof s_links[0]; i++)
+        if (s_allow(dir, s_links[i].domain, s_links[i].peer, err,
+                    err_len) != 0)
+            return -1;
+    return 0;
+}
