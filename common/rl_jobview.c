@@ -16,7 +16,7 @@ const char *
 rl_jobview_get(const rl_jobview_src_t *src, const char *field)
 {
     for (size_t i = 0; i < src->npairs; i++)
-        if (strcmp(src->kv[2 * i], field) == 0)
+        if (src->kv[2 * i] != NULL && strcmp(src->kv[2 * i], field) == 0)
             return src->kv[2 * i + 1];
     return NULL;
 }

@@ -15,7 +15,9 @@
 
 #include <jansson.h>
 
-/* Borrowed field/value pairs: kv[2*i] is a name, kv[2*i+1] its value. */
+/* Borrowed field/value pairs: kv[2*i] is a name, kv[2*i+1] its value.
+ * Either may be NULL (a reply element that was not a string): a pair
+ * without a name is skipped, a NULL value reads as an absent field. */
 typedef struct {
     const char *const *kv;
     size_t npairs;

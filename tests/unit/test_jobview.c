@@ -70,6 +70,29 @@ test_get(void **state)
     assert_null(rl_jobview_get(&empty, "id"));
 }
 
+/* Pairs read from a Redis reply whose elements were not strings (nil,
+ * integer): a pair without a name is skipped, a NULL value is absent,
+ * and every view renders. */
+static void
+test_get_not_strings(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {NULL, NULL, "id", "vgen_1", NULL,
+                                     "x", "status", NULL};
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    assert_string_equal(rl_jobview_get(&src, "id"), "vgen_1");
+    assert_null(rl_jobview_get(&src, "status"));
+    assert_null(rl_jobview_get(&src, "x"));
+    json_t *api = rl_jobview_api(&src, 0);
+    assert_string_equal(json_string_value(json_object_get(api, "id")),
+                        "vgen_1");
+    assert_true(json_is_null(json_object_get(api, "status")));
+    json_decref(api);
+    json_t *hook = rl_jobview_webhook(&src);
+    assert_non_null(hook);
+    json_decref(hook);
+}
+
 static void
 test_event(void **state)
 {
@@ -426,6 +449,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get),
+        cmocka_unit_test(test_get_not_strings),
         cmocka_unit_test(test_event),
         cmocka_unit_test(test_webhook_completed),
         cmocka_unit_test(test_webhook_failed),
