@@ -21,6 +21,7 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "rl_text.h"
 
 #define JOB_MAX_FIELDS 16  /* field/value entries a caller adds */
 #define JOB_RESTATED 8     /* entries s_restate() adds */
@@ -433,6 +434,24 @@ s_finish_send(job_t *j)
         job_drop(j, "cannot write the terminal state");
 }
 
+/* Makes text (of a buffer of len bytes) valid UTF-8 in place: the
+ * worker's messages quote provider text cut by %.Ns formats and full
+ * buffers, and Redis keeps them for every view to render as JSON (Lua's
+ * cjson writes invalid bytes into the history, which then no longer
+ * parses). */
+static void
+s_safe(char *text, size_t len)
+{
+    char safe[ADAPTER_MSG_MAX];
+    size_t n = strlen(text);
+
+    if (rl_text_is_utf8(text, n))
+        return;
+    rl_text_safe(safe, sizeof safe < len ? sizeof safe : len, text, n, true,
+                 NULL);
+    memcpy(text, safe, strlen(safe) + 1);
+}
+
 void
 job_finish(job_t *j, const char *status, const char *reason)
 {
@@ -456,6 +475,8 @@ job_finish(job_t *j, const char *status, const char *reason)
         j->w->stats.failed++;
         if (reason != NULL && reason != r->message)
             adapter_copy(r->message, sizeof r->message, reason);
+        s_safe(r->message, sizeof r->message);
+        s_safe(r->code, sizeof r->code);
     }
     s_finish_send(j);
 }
