@@ -170,9 +170,13 @@ ssrf_allow_match(const ssrf_allow_t *a, const struct sockaddr *addr)
     } else if (addr->sa_family == AF_INET6) {
         b6 = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
         if (s_embedded4(b6, &v4)) {
+            /* Judged by the IPv4 address it carries, as it is classed:
+             * an IPv6 range (::/0, ::/3) must not open IPv4 loopback or
+             * the metadata address through ::ffff:169.254.169.254. */
             v4 = htonl(v4);
             memcpy(v4b, &v4, S_V4_LEN);
             has4 = true;
+            b6 = NULL;
         }
     }
     for (size_t i = 0; i < a->n; i++) {

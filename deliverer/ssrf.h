@@ -57,8 +57,9 @@ const char *ssrf_class_name(ssrf_class_t cls);
 int ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                      char *why, size_t why_len);
 
-/* True when addr lies in one of a's networks; an IPv4-mapped IPv6
- * address also matches the IPv4 networks. */
+/* True when addr lies in one of a's networks. An IPv6 address that
+ * carries an IPv4 one (mapped, compatible, NAT64) matches as that IPv4
+ * address, and only the IPv4 networks. */
 bool ssrf_allow_match(const ssrf_allow_t *a, const struct sockaddr *addr);
 
 /* The verdict: public addresses, and any address a names, may be
