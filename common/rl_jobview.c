@@ -12,6 +12,8 @@
 
 #include "rl_clock.h"
 
+#define S_INT64_REAL 9.2e18 /* reals within +-this convert to int64_t */
+
 const char *
 rl_jobview_get(const rl_jobview_src_t *src, const char *field)
 {
@@ -79,6 +81,18 @@ s_duration(const rl_jobview_src_t *src)
     return json_string(buf);
 }
 
+int64_t
+rl_jobview_json_ms(const json_t *v)
+{
+    double d;
+
+    if (json_is_integer(v))
+        return (int64_t)json_integer_value(v);
+    /* Converting a real out of range is undefined: it reads as 0. */
+    d = json_real_value(v);
+    return d > -S_INT64_REAL && d < S_INT64_REAL ? (int64_t)d : 0;
+}
+
 /* The stored history entries in a fixed key order (Lua's cjson does not
  * keep one), with times as ISO-8601. */
 static json_t *
@@ -98,7 +112,7 @@ s_history(const rl_jobview_src_t *src)
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             json_t *v = json_object_get(e, keys[k]);
             if (k == 2 && json_is_number(v))
-                s_set_time(o, "at", (int64_t)json_number_value(v));
+                s_set_time(o, "at", rl_jobview_json_ms(v));
             else if (v != NULL)
                 json_object_set(o, keys[k], v);
         }

@@ -33,6 +33,11 @@ long long rl_jobview_num(const char *v);
 /* rl_jobview_num of the value of `field`. */
 long long rl_jobview_get_num(const rl_jobview_src_t *src, const char *field);
 
+/* A time kept in stored JSON (a history entry, a ledger entry) in ms:
+ * an integer as it is, a real (Lua's cjson may write one) when it fits
+ * an int64_t, else 0 (and 0 for anything that is not a number). */
+int64_t rl_jobview_json_ms(const json_t *v);
+
 /* A stored epoch-ms time as JSON: its ISO 8601 text, or null when ms <= 0.
  * Returns a new reference (caller owns). */
 json_t *rl_jobview_time(long long ms);
