@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_RATIO_MAX 100 /* the largest side of an aspect ratio */
+
 /* The one mapping from engine failure classes to task API codes. */
 static const rl_taskview_error_t s_errors[] = {
     {"content_rejected", "2038",
@@ -43,6 +45,25 @@ s_is(const rl_jobview_src_t *src, const char *field, const char *value)
     return v != NULL && strcmp(v, value) == 0;
 }
 
+/* "W:H", each side 1..S_RATIO_MAX (the config's ratios), into *a and
+ * *b; -1 otherwise (a side past it would overflow the pixel size). */
+static int
+s_ratio(const char *text, long *a, long *b)
+{
+    char *end = NULL;
+
+    if (*text < '0' || *text > '9')
+        return -1;
+    *a = strtol(text, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9')
+        return -1;
+    *b = strtol(end + 1, &end, 10);
+    return *end == '\0' && *a >= 1 && *a <= S_RATIO_MAX && *b >= 1 &&
+                   *b <= S_RATIO_MAX
+               ? 0
+               : -1;
+}
+
 /* Pixel size of the output from its aspect ratio and resolution. */
 static void
 s_size(const rl_jobview_src_t *src, long *w, long *h)
@@ -57,7 +78,7 @@ s_size(const rl_jobview_src_t *src, long *w, long *h)
         lines = 2160;
     long a = 16, b = 9;
     const char *ar = rl_jobview_get(src, "aspect_ratio");
-    if (ar == NULL || sscanf(ar, "%ld:%ld", &a, &b) != 2 || a <= 0 || b <= 0)
+    if (ar == NULL || s_ratio(ar, &a, &b) != 0)
         a = 16, b = 9;
     /* The short side is the resolution's line count. */
     /* Video sizes are even: 480p at 16:9 is 854x480. */

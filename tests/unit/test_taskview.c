@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -125,6 +126,41 @@ test_error_table(void **state)
     assert_string_equal(rl_taskview_error(NULL)->code, "500");
 }
 
+/* The output's pixel size from the stored ratio and resolution; a
+ * ratio that is not W:H of sides 1..100 reads as 16:9 (a huge side
+ * overflowed the size). */
+static void
+test_output_size(void **state)
+{
+    (void)state;
+    static const char *const ratios[][3] = {
+        {"9:16", "720", "1280"},
+        {"21:9", "5040", "2160"},
+        {"9223372036854775807:1", "3840", "2160"},
+        {"1:-5", "3840", "2160"},
+        {"16:9x", "3840", "2160"},
+        {"", "3840", "2160"},
+    };
+    for (size_t i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
+        const char *const kv[] = {"id", "task_s", "status", "completed",
+                                  "output_url", "http://x/v.mp4",
+                                  "aspect_ratio", ratios[i][0],
+                                  "output_resolution",
+                                  i == 0 ? "720p" : "4k"};
+        rl_jobview_src_t src = {kv, NPAIRS(kv)};
+        json_t *rec = rl_taskview_record(&src);
+        json_t *out = json_array_get(json_object_get(rec, "output"), 0);
+        char size[48];
+        snprintf(size, sizeof size, "%lldx%lld",
+                 json_integer_value(json_object_get(out, "width")),
+                 json_integer_value(json_object_get(out, "height")));
+        char want[48];
+        snprintf(want, sizeof want, "%sx%s", ratios[i][1], ratios[i][2]);
+        assert_string_equal(size, want);
+        json_decref(rec);
+    }
+}
+
 int
 main(void)
 {
@@ -134,6 +170,7 @@ main(void)
         cmocka_unit_test(test_model_waiting),
         cmocka_unit_test(test_failed),
         cmocka_unit_test(test_error_table),
+        cmocka_unit_test(test_output_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
