@@ -65,11 +65,17 @@ s_set_time(json_t *o, const char *key, int64_t ms)
     json_object_set_new(o, key, rl_jobview_time(ms));
 }
 
-static int64_t
-s_charged(const rl_jobview_src_t *src)
+long long
+rl_jobview_charged(const rl_jobview_src_t *src)
 {
-    return rl_jobview_get_num(src, "credits") -
-           rl_jobview_get_num(src, "credits_refunded");
+    long long charged;
+
+    /* Stored counts are small; two that are not must not overflow. */
+    if (__builtin_sub_overflow(rl_jobview_get_num(src, "credits"),
+                               rl_jobview_get_num(src, "credits_refunded"),
+                               &charged))
+        return 0;
+    return charged;
 }
 
 static json_t *
@@ -187,7 +193,7 @@ rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
     const char *url = rl_jobview_get(src, "webhook_url");
     json_object_set_new(o, "webhook_url",
                         url && *url ? json_string(url) : json_null());
-    json_object_set_new(o, "credits", json_integer(s_charged(src)));
+    json_object_set_new(o, "credits", json_integer(rl_jobview_charged(src)));
     json_object_set_new(
         o, "failover_used",
         json_boolean(rl_jobview_get_num(src, "failover_used") != 0));
@@ -254,7 +260,7 @@ rl_jobview_webhook(const rl_jobview_src_t *src)
         s_set_str(o, "output_url", src, "output_url");
     else
         json_object_set_new(o, "output_url", json_null());
-    json_object_set_new(o, "credits", json_integer(s_charged(src)));
+    json_object_set_new(o, "credits", json_integer(rl_jobview_charged(src)));
     json_object_set_new(
         o, "failover_used",
         json_boolean(rl_jobview_get_num(src, "failover_used") != 0));

@@ -38,6 +38,10 @@ long long rl_jobview_get_num(const rl_jobview_src_t *src, const char *field);
  * an int64_t, else 0 (and 0 for anything that is not a number). */
 int64_t rl_jobview_json_ms(const json_t *v);
 
+/* The credits a job keeps: its "credits" less its "credits_refunded"
+ * (0 when the difference of two such numbers would overflow). */
+long long rl_jobview_charged(const rl_jobview_src_t *src);
+
 /* A stored epoch-ms time as JSON: its ISO 8601 text, or null when ms <= 0.
  * Returns a new reference (caller owns). */
 json_t *rl_jobview_time(long long ms);

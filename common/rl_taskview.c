@@ -142,9 +142,8 @@ json_t *
 rl_taskview_record(const rl_jobview_src_t *src)
 {
     bool ok = s_is(src, "status", "completed");
-    long long used =
-        rl_jobview_get_num(src, "credits") -
-        (ok ? rl_jobview_get_num(src, "credits_refunded") : 0);
+    long long used = ok ? rl_jobview_charged(src)
+                        : rl_jobview_get_num(src, "credits");
     const char *id = rl_jobview_get(src, "id");
     const char *model = s_model(src);
     return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
@@ -168,9 +167,7 @@ rl_taskview_callback(const rl_jobview_src_t *src)
     char order[96];
     snprintf(order, sizeof order, "order_%s",
              id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
-    long long used = ok ? rl_jobview_get_num(src, "credits") -
-                              rl_jobview_get_num(src, "credits_refunded")
-                        : 0;
+    long long used = ok ? rl_jobview_charged(src) : 0;
     json_t *data = json_pack(
         "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
         id ? id : "", "orderId", order, "model", model ? model : "", "state",

@@ -477,6 +477,15 @@ test_num_and_time(void **state)
     assert_int_equal(rl_jobview_get_num(&src, "credits"), 5);
     assert_int_equal(rl_jobview_get_num(&src, "bad"), 0);
     assert_int_equal(rl_jobview_get_num(&src, "missing"), 0);
+    static const char *const paid[] = {"credits", "5", "credits_refunded",
+                                       "2"};
+    rl_jobview_src_t p = {paid, NPAIRS(paid)};
+    assert_int_equal(rl_jobview_charged(&p), 3);
+    /* Two stored counts whose difference overflows read as none. */
+    static const char *const wild[] = {"credits", "-9223372036854775808",
+                                       "credits_refunded", "1"};
+    rl_jobview_src_t w = {wild, NPAIRS(wild)};
+    assert_int_equal(rl_jobview_charged(&w), 0);
     s_expect_json(json_pack("[o,o,o]", rl_jobview_time(1773152560000LL),
                             rl_jobview_time(0), rl_jobview_time(-1)),
                   "[\"" ISO_CREATED "\",null,null]");
