@@ -5,7 +5,6 @@
 #include "rl_taskview.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,12 +163,14 @@ rl_taskview_callback(const rl_jobview_src_t *src)
     bool ok = s_is(src, "status", "completed");
     const char *id = rl_jobview_get(src, "id");
     const char *model = s_model(src);
-    char order[96];
-    snprintf(order, sizeof order, "order_%s",
-             id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
+    /* Sized to the id: a fixed buffer cut a long one mid-character, and
+     * json_pack then refused the whole callback. */
+    json_t *order = json_sprintf(
+        "order_%s",
+        id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
     long long used = ok ? rl_jobview_charged(src) : 0;
     json_t *data = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
+        "{s:s, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
         id ? id : "", "orderId", order, "model", model ? model : "", "state",
         ok ? "success" : "fail", "creditsUsed", (json_int_t)used, "output",
         s_output(src), "error", s_error(src), "createTime",

@@ -161,6 +161,25 @@ test_output_size(void **state)
     }
 }
 
+/* The callback's orderId carries the whole id, however long: a fixed
+ * buffer cut it mid-character and the callback did not render. */
+static void
+test_order_id_long(void **state)
+{
+    (void)state;
+    char id[5 + 40 * 3 + 1] = "task_";
+    for (size_t i = 0; i < 40; i++)
+        memcpy(id + 5 + 3 * i, "\xe2\x82\xac", 4);
+    const char *const kv[] = {"id", id, "status", "completed"};
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    json_t *cb = rl_taskview_callback(&src);
+    assert_non_null(cb);
+    const char *order = s_str(json_object_get(cb, "data"), "orderId");
+    assert_non_null(order);
+    assert_string_equal(order + 6, id + 5);
+    json_decref(cb);
+}
+
 int
 main(void)
 {
@@ -171,6 +190,7 @@ main(void)
         cmocka_unit_test(test_failed),
         cmocka_unit_test(test_error_table),
         cmocka_unit_test(test_output_size),
+        cmocka_unit_test(test_order_id_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
