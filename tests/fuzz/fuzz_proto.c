@@ -6,8 +6,9 @@
  * is built (webhook_build); a REPLY's body is what rl_ingress_submit()
  * hands its caller. Properties: a refused frame says why and leaves the
  * message empty; a decoded one encodes again and decodes to the same
- * message; the webhook of a terminal job with an id and a key that opens
- * is always built, as a JSON object, with headers that cannot split.
+ * message; the webhook of a terminal job with a job id and a key that
+ * opens is always built, as a JSON object, with headers that cannot
+ * split (an id with a line break is refused, not sent).
  * (fuzz_zmq drives the same frames through the real sockets.)
  * SPDX-License-Identifier: MIT
  */
@@ -82,6 +83,17 @@ s_terminal(const char *status)
                               strcmp(status, "failed") == 0);
 }
 
+/* id looks like the broker's job ids: "vgen_" or "task_" and base62. */
+static bool
+s_job_id(const char *id)
+{
+    size_t n = id != NULL ? strlen(id) : 0;
+
+    return n > 5 && n <= RL_PROTO_MAX_ID &&
+           (strncmp(id, "vgen_", 5) == 0 || strncmp(id, "task_", 5) == 0) &&
+           strspn(id + 5, RL_BASE62_CHARS) == n - 5;
+}
+
 /* The built request is what attempt.c sends: a JSON object body and
  * "Name: value" header lines without line breaks. */
 static void
@@ -135,10 +147,11 @@ s_completion(const rl_msg_t *m)
         bool plain = signing == NULL || *signing == '\0' ||
                      strcmp(signing, "creativeai") == 0;
         FZ_CHECK(why != NULL, "webhook_build refused without a reason");
-        /* A terminal job with an id whose key opens always has a
-         * webhook: else it could never be delivered. */
+        /* A terminal job with an id (one the broker makes: a header
+         * value) whose key opens always has a webhook: else it could
+         * never be delivered. */
         FZ_CHECK(!(plain && s_terminal(rl_jobview_get(&src, "status")) &&
-                   id != NULL && *id != '\0' && d->sign_key[0] != '\0' &&
+                   s_job_id(id) && d->sign_key[0] != '\0' &&
                    rl_aead_open(master, d->sign_key, key, sizeof key) >= 0),
                  "the webhook of terminal job %s cannot be built: %s", id,
                  why);
