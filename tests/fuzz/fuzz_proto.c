@@ -17,14 +17,9 @@
 
 #include "delivery.h"
 #include "fz.h"
-#include "hostgate.h"
-#include "rl_clock.h"
-#include "rl_crypto.h"
+#include "fz_webhook.h"
 #include "rl_keys.h"
 #include "rl_proto.h"
-#include "webhook.h"
-
-#define S_NOW_MS 1767225600000LL /* a fixed signing time: 2026-01-01 */
 
 static bool
 s_same_str(const char *a, const char *b)
@@ -76,56 +71,14 @@ s_round_trip(const rl_msg_t *m)
     free(buf);
 }
 
-static bool
-s_terminal(const char *status)
-{
-    return status != NULL && (strcmp(status, "completed") == 0 ||
-                              strcmp(status, "failed") == 0);
-}
-
-/* id looks like the broker's job ids: "vgen_" or "task_" and base62. */
-static bool
-s_job_id(const char *id)
-{
-    size_t n = id != NULL ? strlen(id) : 0;
-
-    return n > 5 && n <= RL_PROTO_MAX_ID &&
-           (strncmp(id, "vgen_", 5) == 0 || strncmp(id, "task_", 5) == 0) &&
-           strspn(id + 5, RL_BASE62_CHARS) == n - 5;
-}
-
-/* The built request is what attempt.c sends: a JSON object body and
- * "Name: value" header lines without line breaks. */
-static void
-s_check_request(const webhook_req_t *w)
-{
-    json_t *body = fz_json_object(w->body, w->body_len, "webhook body");
-    size_t n = 0;
-
-    FZ_CHECK(strlen(w->body) == w->body_len, "webhook body length");
-    for (; w->headers[n] != NULL; n++) {
-        const char *h = w->headers[n];
-        FZ_CHECK(strpbrk(h, "\r\n") == NULL, "header splits: %s", h);
-        FZ_CHECK(strstr(h, ": ") != NULL, "header has no name: %s", h);
-    }
-    FZ_CHECK(n >= 1 && n <= WEBHOOK_MAX_HEADERS, "%zu headers", n);
-    json_decref(body);
-}
-
 /* The fail-open path of a COMPLETION: what the deliverer would send. */
 static void
 s_completion(const rl_msg_t *m)
 {
-    static uint8_t master[RL_AEAD_KEY_LEN];
-    static bool have_master;
-    char ref[RL_KEY_MAX], host[HOSTGATE_HOST_MAX], key[256];
+    char ref[RL_KEY_MAX];
     const char *why = NULL;
     delivery_t *d;
-    webhook_req_t w;
-    rl_jobview_src_t src;
 
-    if (!have_master)
-        have_master = rl_aead_parse_key(FZ_MASTER_KEY, master) == 0;
     if (rl_keys_ref(ref, sizeof ref, m->acct, m->job_id) != 0)
         return; /* intake drops it */
     d = delivery_from_msg(m, &why);
@@ -133,29 +86,7 @@ s_completion(const rl_msg_t *m)
         FZ_CHECK(why != NULL, "delivery_from_msg refused without a reason");
         return;
     }
-    if (delivery_field(d, "webhook_url") != NULL)
-        (void)hostgate_key(delivery_field(d, "webhook_url"), host,
-                           sizeof host);
-    src = delivery_src(d);
-    if (webhook_build(&w, &src, master, d->sign_key, d->attempt, S_NOW_MS,
-                      &why) == 0) {
-        s_check_request(&w);
-        webhook_release(&w);
-    } else {
-        const char *id = rl_jobview_get(&src, "id");
-        const char *signing = rl_jobview_get(&src, WEBHOOK_F_SIGNING);
-        bool plain = signing == NULL || *signing == '\0' ||
-                     strcmp(signing, "creativeai") == 0;
-        FZ_CHECK(why != NULL, "webhook_build refused without a reason");
-        /* A terminal job with an id (one the broker makes: a header
-         * value) whose key opens always has a webhook: else it could
-         * never be delivered. */
-        FZ_CHECK(!(plain && s_terminal(rl_jobview_get(&src, "status")) &&
-                   s_job_id(id) && d->sign_key[0] != '\0' &&
-                   rl_aead_open(master, d->sign_key, key, sizeof key) >= 0),
-                 "the webhook of terminal job %s cannot be built: %s", id,
-                 why);
-    }
+    fz_check_webhook(d);
     delivery_destroy(&d);
 }
 
