@@ -6,6 +6,7 @@
 #include "job_internal.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,11 +551,14 @@ s_load(job_t *j, const redisReply *r)
     j->image_url = s_dup(r, "image_url");
     const char *aspect = rl_redis_reply_field(r, 2, "aspect_ratio");
     snprintf(j->aspect, sizeof j->aspect, "%s", aspect ? aspect : "16:9");
-    j->duration_s = (int)s_num(r, "duration");
+    long long duration = s_num(r, "duration"), attempts = s_num(r, "attempts");
+    /* Out of range is malformed: the attempt counter is incremented, the
+     * times are subtracted from now (overflow is undefined). */
+    j->duration_s = duration > 0 && duration <= INT_MAX ? (int)duration : 0;
     j->charged = (long)s_num(r, "credits");
     j->created_ms = s_num(r, "created_at");
     j->deadline_ms = s_num(r, "deadline_at");
-    j->attempt = (int)s_num(r, "attempts");
+    j->attempt = attempts >= 0 && attempts < INT_MAX ? (int)attempts : -1;
     j->claim_intent = s_num(r, "claim_intent") == 1;
     j->failover_used = s_num(r, "failover_used") != 0;
     s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
@@ -563,7 +567,8 @@ s_load(job_t *j, const redisReply *r)
     const char *phase = rl_redis_reply_field(r, 2, "phase");
     snprintf(j->phase, sizeof j->phase, "%s", phase ? phase : "Queued");
     if (j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
-        j->chain_idx >= j->nchain || j->duration_s <= 0)
+        j->chain_idx >= j->nchain || j->duration_s <= 0 || j->attempt < 0 ||
+        j->created_ms < 0 || j->deadline_ms < 0)
         return -1;
     return 0;
 }
