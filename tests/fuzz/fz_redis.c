@@ -16,17 +16,31 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <openssl/sha.h>
+
 #include "rl_alloc.h"
+#include "rl_lua.h"
 
 #define S_ARGS_MAX 300     /* arguments of a command read (and ignored) */
 #define S_LINE_MAX 64      /* a RESP header line: "*N" or "$N" */
 #define S_NUM_LEN 24       /* a decimal count and its NUL */
+#define S_NAME_MAX 48      /* a command or script name */
+#define S_SHA_HEX 41       /* a SHA-1 in hex and its NUL */
+#define S_NAMED_MAX 8      /* replies set for one name */
+
+typedef struct {
+    char name[S_NAME_MAX]; /* a script or command name */
+    char *reply;           /* its RESP, owned */
+    size_t len;
+} s_named_t;
 
 struct fz_redis {
     struct evconnlistener *listener; /* on 127.0.0.1, a free port */
     int port;                        /* its port */
     char *reply;                     /* RESP answered to every command */
     size_t reply_len;                /* its length */
+    s_named_t named[S_NAMED_MAX];    /* replies for one name */
+    size_t nnamed;
     size_t answered;                 /* commands answered, PING aside */
 };
 
@@ -129,14 +143,14 @@ s_peek_num(struct evbuffer *in, char type, long *n)
     return (long)eol.pos + 2;
 }
 
-/* Takes one whole command off in; 1 when taken (*ping tells whether it
- * was a PING), 0 when incomplete, -1 when it is not RESP. */
+/* Takes one whole command off in; 1 when taken (args[0..1] get the
+ * start of its first two arguments), 0 when incomplete, -1 when it is
+ * not RESP. */
 static int
-s_take_command(struct evbuffer *in, bool *ping)
+s_take_command(struct evbuffer *in, char args[2][S_NAME_MAX])
 {
     size_t avail = evbuffer_get_length(in), off;
     long head, nargs, n;
-    char first[5] = "";
     struct evbuffer_ptr at;
 
     head = s_peek_num(in, '*', &nargs);
@@ -159,17 +173,53 @@ s_take_command(struct evbuffer *in, bool *ping)
         n = strtol((char *)line + 1, &end, 10);
         if (line[0] != '$' || n < 0)
             return -1;
-        if (i == 0 && n >= 4) {
-            evbuffer_ptr_set(in, &at, off + k + 1, EVBUFFER_PTR_SET);
-            evbuffer_copyout_from(in, &at, first, 4);
-        }
         off += k + 1 + (size_t)n + 2;
         if (off > avail)
             return 0;
+        if (i < 2) {
+            size_t keep = (size_t)n < S_NAME_MAX - 1 ? (size_t)n
+                                                     : S_NAME_MAX - 1;
+            evbuffer_ptr_set(in, &at, off - (size_t)n - 2, EVBUFFER_PTR_SET);
+            evbuffer_copyout_from(in, &at, args[i], keep);
+            args[i][keep] = '\0';
+        }
     }
-    *ping = strncasecmp(first, "PING", 4) == 0;
     evbuffer_drain(in, off);
     return 1;
+}
+
+/* The name of a command: the script's for EVALSHA (by its SHA-1, as
+ * rl_redis sends it), else the command's own. */
+static const char *
+s_name(char args[2][S_NAME_MAX])
+{
+    if (strcasecmp(args[0], "EVALSHA") != 0)
+        return args[0];
+    for (size_t i = 0; rl_lua_sources[i].name != NULL; i++) {
+        const char *src = rl_lua_sources[i].source;
+        unsigned char md[SHA_DIGEST_LENGTH];
+        char hex[S_SHA_HEX];
+        SHA1((const unsigned char *)src, strlen(src), md);
+        for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
+            snprintf(hex + 2 * k, 3, "%02x", md[k]);
+        if (strcmp(hex, args[1]) == 0)
+            return rl_lua_sources[i].name;
+    }
+    return args[0];
+}
+
+/* The reply to a command of that name. */
+static void
+s_answer(fz_redis_t *r, struct bufferevent *bev, const char *name)
+{
+    for (size_t i = 0; i < r->nnamed; i++) {
+        if (strcmp(r->named[i].name, name) == 0) {
+            bufferevent_write(bev, r->named[i].reply, r->named[i].len);
+            return;
+        }
+    }
+    r->answered++;
+    bufferevent_write(bev, r->reply, r->reply_len);
 }
 
 static void
@@ -177,16 +227,16 @@ s_on_read(struct bufferevent *bev, void *arg)
 {
     fz_redis_t *r = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    bool ping = false;
+    char args[2][S_NAME_MAX];
     int rc;
 
-    while ((rc = s_take_command(in, &ping)) == 1) {
-        if (ping) {
+    memset(args, 0, sizeof args);
+    while ((rc = s_take_command(in, args)) == 1) {
+        if (strcasecmp(args[0], "PING") == 0)
             bufferevent_write(bev, "+PONG\r\n", 7);
-        } else {
-            r->answered++;
-            bufferevent_write(bev, r->reply, r->reply_len);
-        }
+        else
+            s_answer(r, bev, s_name(args));
+        memset(args, 0, sizeof args);
     }
     if (rc < 0)
         bufferevent_free(bev); /* not a client of ours */
@@ -249,6 +299,27 @@ fz_redis_set_reply(fz_redis_t *r, const char *resp, size_t len)
     memcpy(r->reply, resp, len);
     r->reply[len] = '\0';
     r->reply_len = len;
+}
+
+void
+fz_redis_set_named(fz_redis_t *r, const char *name, const char *resp,
+                   size_t len)
+{
+    s_named_t *n = NULL;
+
+    for (size_t i = 0; i < r->nnamed && n == NULL; i++)
+        if (strcmp(r->named[i].name, name) == 0)
+            n = &r->named[i];
+    if (n == NULL) {
+        FZ_CHECK(r->nnamed < S_NAMED_MAX, "too many named replies");
+        n = &r->named[r->nnamed++];
+        snprintf(n->name, sizeof n->name, "%s", name);
+    }
+    free(n->reply);
+    n->reply = rl_malloc(len + 1);
+    memcpy(n->reply, resp, len);
+    n->reply[len] = '\0';
+    n->len = len;
 }
 
 size_t

@@ -3,7 +3,8 @@
  * a role reads back from Redis can be fuzzed through the role's real
  * callbacks. It listens on a free loopback port, answers PING with PONG
  * (rl_redis probes every new connection) and every other command with
- * the reply last set; a role's rl_redis connects to it like to Redis.
+ * the reply last set for its name or for all; a role's rl_redis connects
+ * to it like to Redis.
  *
  * Replies are written as a small line grammar that always makes one
  * well-formed RESP reply, so every mutation reaches the role:
@@ -38,7 +39,14 @@ int fz_redis_port(const fz_redis_t *r);
 /* Sets the RESP reply (copied) to every command but PING. */
 void fz_redis_set_reply(fz_redis_t *r, const char *resp, size_t len);
 
-/* The commands answered since the last call, and resets the count. */
+/* Sets the reply (copied) to the commands of one name: a script's
+ * (EVALSHA of common/lua/<name>.lua) or a command's ("HGETALL"); the
+ * others keep the reply of fz_redis_set_reply. At most a few names. */
+void fz_redis_set_named(fz_redis_t *r, const char *name, const char *resp,
+                        size_t len);
+
+/* The commands answered with the reply for all since the last call, and
+ * resets the count. */
 size_t fz_redis_take_count(fz_redis_t *r);
 
 /* Writes the reply the grammar's lines in `in` describe as RESP (caller
