@@ -5,8 +5,9 @@
  * CREDIT, HEARTBEAT from a worker) and a worker's links (HEARTBEAT and
  * DISPATCH from a broker). Redis is down, so a submission is answered
  * without being stored and a worker holds no lease (a DISPATCH is not
- * claimed). The deliverer's COMPLETION intake and its fail-open path
- * are fuzz_proto's (their socket would start webhook requests).
+ * claimed: fuzz_worker claims it). The deliverer's COMPLETION intake and
+ * its fail-open path are fuzz_proto's (their socket would start webhook
+ * requests).
  *
  * Input: byte 0 the door (low two bits: ingress from a DEALER, ingress
  * from a REQ-style DEALER with an empty delimiter, dispatch, worker
