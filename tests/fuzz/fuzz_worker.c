@@ -19,6 +19,7 @@
  * decodes.
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,9 @@ s_drain(void)
         s_wid_len = (size_t)n < sizeof s_wid ? (size_t)n : sizeof s_wid;
         zmq_getsockopt(s_broker, ZMQ_RCVMORE, &more, &more_len);
         FZ_CHECK(more, "a message of one frame from the worker");
-        n = zmq_recv(s_broker, s_frame, sizeof s_frame, 0);
+        while ((n = zmq_recv(s_broker, s_frame, sizeof s_frame, 0)) < 0 &&
+               zmq_errno() == EINTR)
+            ; /* libFuzzer's timer signal: again */
         FZ_CHECK(n >= 0 && rl_proto_decode(s_frame, (size_t)n, &m, &why) ==
                                 0,
                  "the worker sent a frame that does not decode: %s", why);
@@ -140,6 +143,18 @@ s_init(void)
              "the worker holds no lease or never spoke");
 }
 
+/* One frame to the worker; libFuzzer's timer signal may interrupt it. */
+static bool
+s_send(const void *buf, size_t len, int flags)
+{
+    int rc;
+
+    while ((rc = zmq_send(s_broker, buf, len, flags)) < 0 &&
+           zmq_errno() == EINTR)
+        ;
+    return rc >= 0;
+}
+
 /* Sends DISPATCH {acct, job} to the worker; false when it cannot be
  * encoded (rl_proto's limits). */
 static bool
@@ -155,8 +170,8 @@ s_dispatch(const char *acct, const char *job)
         memcpy(m.acct, acct, strlen(acct) + 1);
         memcpy(m.job_id, job, strlen(job) + 1);
         if (rl_proto_encode(&m, &buf, &len) == 0) {
-            FZ_CHECK(zmq_send(s_broker, s_wid, s_wid_len, ZMQ_SNDMORE) >= 0 &&
-                         zmq_send(s_broker, buf, len, 0) >= 0,
+            FZ_CHECK(s_send(s_wid, s_wid_len, ZMQ_SNDMORE) &&
+                         s_send(buf, len, 0),
                      "cannot send: %s", zmq_strerror(zmq_errno()));
             sent = true;
         }

@@ -20,6 +20,7 @@
  * one peer for the one fuzzing socket.
  * SPDX-License-Identifier: MIT
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,8 @@ s_recv(void *sock, size_t *len, char *first, size_t *first_len)
 
     do {
         n = zmq_recv(sock, s_frame, S_FRAME_MAX, nparts ? 0 : ZMQ_DONTWAIT);
+        if (n < 0 && zmq_errno() == EINTR && nparts > 0)
+            continue; /* the rest of a message is there: again */
         if (n < 0)
             return nparts;
         if (nparts == 0 && first != NULL) {
@@ -188,10 +191,16 @@ s_pump(void)
 static void
 s_send(void *sock, const void *const *parts, const size_t *lens, int n)
 {
-    for (int i = 0; i < n; i++)
-        FZ_CHECK(zmq_send(sock, parts[i], lens[i],
-                          (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) >= 0,
-                 "cannot send: %s", zmq_strerror(zmq_errno()));
+    for (int i = 0; i < n; i++) {
+        int rc;
+        /* libFuzzer's timer signal may interrupt it: again. */
+        while ((rc = zmq_send(sock, parts[i], lens[i],
+                              (i + 1 < n ? ZMQ_SNDMORE : 0) |
+                                  ZMQ_DONTWAIT)) < 0 &&
+               zmq_errno() == EINTR)
+            ;
+        FZ_CHECK(rc >= 0, "cannot send: %s", zmq_strerror(zmq_errno()));
+    }
 }
 
 int

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #define S_MAX_PASSES 4000   /* loop turns of one exchange at most */
 #define S_CLOSE_PASSES 4    /* loop turns for the server to see a close */
 #define S_CHUNK 65536       /* bytes read at once */
+#define S_CONNECT_WAIT_MS 1000 /* an interrupted connect's rest */
 
 /* The roles' broker_master() lives in broker/main.c, which the fuzz
  * targets do not link: the same contract, loaded once. */
@@ -82,7 +84,11 @@ s_read(int fd, fz_http_answer_t *a, bool *got)
     ssize_t n;
 
     *got = false;
-    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+    /* libFuzzer's timer signal interrupts calls: EINTR is "again". */
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0 ||
+           (n < 0 && errno == EINTR)) {
+        if (n < 0)
+            continue;
         a->bytes = rl_realloc(a->bytes, a->len + (size_t)n + 1);
         memcpy(a->bytes + a->len, buf, (size_t)n);
         a->len += (size_t)n;
@@ -90,6 +96,23 @@ s_read(int fd, fz_http_answer_t *a, bool *got)
         *got = true;
     }
     return !(n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+}
+
+/* Whether connect() of fd, which returned rc, connected: a connect
+ * interrupted by a signal (libFuzzer's timer) goes on in the kernel. */
+static bool
+s_connected(int fd, int rc)
+{
+    struct pollfd p = {fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    if (rc == 0 || errno != EINTR)
+        return rc == 0;
+    while ((rc = poll(&p, 1, S_CONNECT_WAIT_MS)) < 0 && errno == EINTR)
+        ;
+    return rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+           err == 0;
 }
 
 static int
@@ -103,7 +126,8 @@ s_connect(int port)
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    FZ_CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0,
+    FZ_CHECK(fd >= 0 && s_connected(fd, connect(fd, (struct sockaddr *)&sin,
+                                                sizeof sin)),
              "cannot connect to the broker: %s", strerror(errno));
     FZ_CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
     /* Closed with a reset: thousands of connections a second would
@@ -132,7 +156,8 @@ fz_http_exchange(struct event_base *base, int port, const void *req,
                              MSG_NOSIGNAL);
             if (n > 0)
                 sent += (size_t)n;
-            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                     errno != EINTR)
                 sent = len; /* the server closed: read what it said */
         }
         event_base_loop(base, EVLOOP_NONBLOCK);
