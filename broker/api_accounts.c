@@ -198,9 +198,8 @@ s_ledger_list(const redisReply *r)
             continue;
         }
         json_t *at = json_object_get(e, "at");
-        long long at_ms = json_is_number(at) ? (long long)json_number_value(at)
-                                             : 0;
-        json_object_set_new(e, "created_at", rl_jobview_time(at_ms));
+        json_object_set_new(e, "created_at",
+                            rl_jobview_time(rl_jobview_json_ms(at)));
         json_object_del(e, "at");
         json_array_append_new(data, e);
     }

@@ -25,6 +25,10 @@
 /* Every message and param may quote outside bytes (a path, a field name,
  * a ZeroMQ frame): both are made valid UTF-8 without control characters
  * here, once, so rendering the error can never fail. */
+static void s_vset(api_error_t *e, int status, const char *type,
+                   const char *code, const char *param, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 6, 0)));
+
 static void
 s_vset(api_error_t *e, int status, const char *type, const char *code,
        const char *param, const char *fmt, va_list ap)

@@ -201,7 +201,9 @@ s_on_accept(redisReply *reply, void *arg)
         r->broker->accepted++;
         dispatch_wake(r->broker->dispatch);
         s_answer_ok(r->body202, r->job_id, r->cb, r->arg);
-    } else if (strcmp(tag, "replay") == 0 && reply->elements == 3) {
+    } else if (strcmp(tag, "replay") == 0 && reply->elements == 3 &&
+               rl_redis_reply_str(reply->element[1]) != NULL &&
+               rl_redis_reply_str(reply->element[2]) != NULL) {
         s_answer_ok(rl_redis_reply_str(reply->element[2]),
                     rl_redis_reply_str(reply->element[1]), r->cb, r->arg);
     } else if (strcmp(tag, "unauthorized") == 0) {

@@ -12,11 +12,13 @@
 
 #include "rl_clock.h"
 
+#define S_INT64_REAL 9.2e18 /* reals within +-this convert to int64_t */
+
 const char *
 rl_jobview_get(const rl_jobview_src_t *src, const char *field)
 {
     for (size_t i = 0; i < src->npairs; i++)
-        if (strcmp(src->kv[2 * i], field) == 0)
+        if (src->kv[2 * i] != NULL && strcmp(src->kv[2 * i], field) == 0)
             return src->kv[2 * i + 1];
     return NULL;
 }
@@ -63,11 +65,17 @@ s_set_time(json_t *o, const char *key, int64_t ms)
     json_object_set_new(o, key, rl_jobview_time(ms));
 }
 
-static int64_t
-s_charged(const rl_jobview_src_t *src)
+long long
+rl_jobview_charged(const rl_jobview_src_t *src)
 {
-    return rl_jobview_get_num(src, "credits") -
-           rl_jobview_get_num(src, "credits_refunded");
+    long long charged;
+
+    /* Stored counts are small; two that are not must not overflow. */
+    if (__builtin_sub_overflow(rl_jobview_get_num(src, "credits"),
+                               rl_jobview_get_num(src, "credits_refunded"),
+                               &charged))
+        return 0;
+    return charged;
 }
 
 static json_t *
@@ -77,6 +85,18 @@ s_duration(const rl_jobview_src_t *src)
     int64_t secs = rl_jobview_get_num(src, "duration");
     snprintf(buf, sizeof buf, "%llds", (long long)secs);
     return json_string(buf);
+}
+
+int64_t
+rl_jobview_json_ms(const json_t *v)
+{
+    double d;
+
+    if (json_is_integer(v))
+        return (int64_t)json_integer_value(v);
+    /* Converting a real out of range is undefined: it reads as 0. */
+    d = json_real_value(v);
+    return d > -S_INT64_REAL && d < S_INT64_REAL ? (int64_t)d : 0;
 }
 
 /* The stored history entries in a fixed key order (Lua's cjson does not
@@ -98,7 +118,7 @@ s_history(const rl_jobview_src_t *src)
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             json_t *v = json_object_get(e, keys[k]);
             if (k == 2 && json_is_number(v))
-                s_set_time(o, "at", (int64_t)json_number_value(v));
+                s_set_time(o, "at", rl_jobview_json_ms(v));
             else if (v != NULL)
                 json_object_set(o, keys[k], v);
         }
@@ -173,7 +193,7 @@ rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
     const char *url = rl_jobview_get(src, "webhook_url");
     json_object_set_new(o, "webhook_url",
                         url && *url ? json_string(url) : json_null());
-    json_object_set_new(o, "credits", json_integer(s_charged(src)));
+    json_object_set_new(o, "credits", json_integer(rl_jobview_charged(src)));
     json_object_set_new(
         o, "failover_used",
         json_boolean(rl_jobview_get_num(src, "failover_used") != 0));
@@ -240,7 +260,7 @@ rl_jobview_webhook(const rl_jobview_src_t *src)
         s_set_str(o, "output_url", src, "output_url");
     else
         json_object_set_new(o, "output_url", json_null());
-    json_object_set_new(o, "credits", json_integer(s_charged(src)));
+    json_object_set_new(o, "credits", json_integer(rl_jobview_charged(src)));
     json_object_set_new(
         o, "failover_used",
         json_boolean(rl_jobview_get_num(src, "failover_used") != 0));

@@ -15,7 +15,9 @@
 
 #include <jansson.h>
 
-/* Borrowed field/value pairs: kv[2*i] is a name, kv[2*i+1] its value. */
+/* Borrowed field/value pairs: kv[2*i] is a name, kv[2*i+1] its value.
+ * Either may be NULL (a reply element that was not a string): a pair
+ * without a name is skipped, a NULL value reads as an absent field. */
 typedef struct {
     const char *const *kv;
     size_t npairs;
@@ -30,6 +32,15 @@ long long rl_jobview_num(const char *v);
 
 /* rl_jobview_num of the value of `field`. */
 long long rl_jobview_get_num(const rl_jobview_src_t *src, const char *field);
+
+/* A time kept in stored JSON (a history entry, a ledger entry) in ms:
+ * an integer as it is, a real (Lua's cjson may write one) when it fits
+ * an int64_t, else 0 (and 0 for anything that is not a number). */
+int64_t rl_jobview_json_ms(const json_t *v);
+
+/* The credits a job keeps: its "credits" less its "credits_refunded"
+ * (0 when the difference of two such numbers would overflow). */
+long long rl_jobview_charged(const rl_jobview_src_t *src);
 
 /* A stored epoch-ms time as JSON: its ISO 8601 text, or null when ms <= 0.
  * Returns a new reference (caller owns). */

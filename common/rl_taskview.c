@@ -5,9 +5,10 @@
 #include "rl_taskview.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define S_RATIO_MAX 100 /* the largest side of an aspect ratio */
 
 /* The one mapping from engine failure classes to task API codes. */
 static const rl_taskview_error_t s_errors[] = {
@@ -43,6 +44,25 @@ s_is(const rl_jobview_src_t *src, const char *field, const char *value)
     return v != NULL && strcmp(v, value) == 0;
 }
 
+/* "W:H", each side 1..S_RATIO_MAX (the config's ratios), into *a and
+ * *b; -1 otherwise (a side past it would overflow the pixel size). */
+static int
+s_ratio(const char *text, long *a, long *b)
+{
+    char *end = NULL;
+
+    if (*text < '0' || *text > '9')
+        return -1;
+    *a = strtol(text, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9')
+        return -1;
+    *b = strtol(end + 1, &end, 10);
+    return *end == '\0' && *a >= 1 && *a <= S_RATIO_MAX && *b >= 1 &&
+                   *b <= S_RATIO_MAX
+               ? 0
+               : -1;
+}
+
 /* Pixel size of the output from its aspect ratio and resolution. */
 static void
 s_size(const rl_jobview_src_t *src, long *w, long *h)
@@ -57,7 +77,7 @@ s_size(const rl_jobview_src_t *src, long *w, long *h)
         lines = 2160;
     long a = 16, b = 9;
     const char *ar = rl_jobview_get(src, "aspect_ratio");
-    if (ar == NULL || sscanf(ar, "%ld:%ld", &a, &b) != 2 || a <= 0 || b <= 0)
+    if (ar == NULL || s_ratio(ar, &a, &b) != 0)
         a = 16, b = 9;
     /* The short side is the resolution's line count. */
     /* Video sizes are even: 480p at 16:9 is 854x480. */
@@ -121,9 +141,8 @@ json_t *
 rl_taskview_record(const rl_jobview_src_t *src)
 {
     bool ok = s_is(src, "status", "completed");
-    long long used =
-        rl_jobview_get_num(src, "credits") -
-        (ok ? rl_jobview_get_num(src, "credits_refunded") : 0);
+    long long used = ok ? rl_jobview_charged(src)
+                        : rl_jobview_get_num(src, "credits");
     const char *id = rl_jobview_get(src, "id");
     const char *model = s_model(src);
     return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
@@ -144,14 +163,14 @@ rl_taskview_callback(const rl_jobview_src_t *src)
     bool ok = s_is(src, "status", "completed");
     const char *id = rl_jobview_get(src, "id");
     const char *model = s_model(src);
-    char order[96];
-    snprintf(order, sizeof order, "order_%s",
-             id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
-    long long used = ok ? rl_jobview_get_num(src, "credits") -
-                              rl_jobview_get_num(src, "credits_refunded")
-                        : 0;
+    /* Sized to the id: a fixed buffer cut a long one mid-character, and
+     * json_pack then refused the whole callback. */
+    json_t *order = json_sprintf(
+        "order_%s",
+        id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
+    long long used = ok ? rl_jobview_charged(src) : 0;
     json_t *data = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
+        "{s:s, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",
         id ? id : "", "orderId", order, "model", model ? model : "", "state",
         ok ? "success" : "fail", "creditsUsed", (json_int_t)used, "output",
         s_output(src), "error", s_error(src), "createTime",

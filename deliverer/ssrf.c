@@ -350,8 +350,11 @@ s_allow_match(const ssrf_allow_t *a, const s_view_t *v, bool exact)
 
         if (exact && !rl_cidr_is_single(net))
             continue;
-        if (rl_cidr_has(net, v->family, v->bytes) ||
-            (v->judged && rl_cidr_has(net, AF_INET, v->v4)))
+        /* An address judged as the IPv4 it carries matches as that
+         * IPv4 only: an IPv6 range (::/0, ::/3) must not open IPv4
+         * loopback or the metadata address through ::ffff:169.254.169.254. */
+        if (v->judged ? rl_cidr_has(net, AF_INET, v->v4)
+                      : rl_cidr_has(net, v->family, v->bytes))
             return true;
     }
     return false;

@@ -139,8 +139,9 @@ const char *ssrf_class_name(ssrf_class_t cls);
 int ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                      char *why, size_t why_len);
 
-/* True when addr lies in one of a's networks; an address judged as the
- * IPv4 it carries also matches by that IPv4. a may be NULL (false). */
+/* True when addr lies in one of a's networks. An IPv6 address judged as
+ * the IPv4 it carries (mapped, compatible, NAT64) matches as that IPv4
+ * address, and only the IPv4 networks. a may be NULL (false). */
 bool ssrf_allow_match(const ssrf_allow_t *a, const struct sockaddr *addr);
 
 /* Replaces h's list with the IPv4 and IPv6 addresses among

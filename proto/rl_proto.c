@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rl_alloc.h"
+#include "rl_text.h"
 
 #define S_ENVELOPE 2                   /* version and type lead each array */
 #define S_MAX_ARGS 5                   /* fields of the largest type */
@@ -218,6 +219,8 @@ s_check_id(const char *id, const char **why)
         return s_fail(why, "empty id");
     if (n > RL_PROTO_MAX_ID)
         return s_fail(why, "id too long");
+    if (!rl_text_is_utf8(id, n))
+        return s_fail(why, "string not UTF-8");
     return 0;
 }
 
@@ -234,9 +237,12 @@ s_check_status(const char *status, const char **why)
 static int
 s_check_str(const char *s, const char **why)
 {
-    if (s != NULL && strnlen(s, RL_PROTO_MAX_STRING + 1) >
-                         RL_PROTO_MAX_STRING)
+    size_t n = s != NULL ? strnlen(s, RL_PROTO_MAX_STRING + 1) : 0;
+
+    if (n > RL_PROTO_MAX_STRING)
         return s_fail(why, "string too long");
+    if (!rl_text_is_utf8(s, n))
+        return s_fail(why, "string not UTF-8");
     return 0;
 }
 
@@ -488,6 +494,10 @@ s_get_str(const msgpack_object *o, size_t max, bool binary, const char **s,
                                                   : "string too long");
     if (!binary && memchr(*s, '\0', *n) != NULL)
         return s_fail(why, "NUL byte in a string");
+    /* msgpack's str is UTF-8: every reader renders ids and fields as
+     * JSON (a webhook body, an error), which takes nothing else. */
+    if (!binary && !rl_text_is_utf8(*s, *n))
+        return s_fail(why, "string not UTF-8");
     return 0;
 }
 

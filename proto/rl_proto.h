@@ -7,7 +7,9 @@
  * documented below. Decoding trusts nothing: a frame larger than
  * RL_PROTO_MAX_FRAME, not a msgpack array, of another version, of an
  * unknown type, with a missing, extra, wrongly typed or over-long field,
- * or with trailing bytes is rejected with -1 and a reason, never a crash.
+ * a string (any field but a body) that is not valid UTF-8 or holds a
+ * NUL, or with trailing bytes is rejected with -1 and a reason, never a
+ * crash; the encoder refuses what the decoder would.
  *
  * Messages (direction, fields):
  *   DISPATCH   broker -> worker     acct, job_id
@@ -49,7 +51,8 @@ typedef struct {
 } rl_msg_field_t;
 
 /* A decoded or to-be-encoded message. Only the members of its type are
- * meaningful; strings are NUL-terminated and owned by the message. */
+ * meaningful; strings are NUL-terminated, valid UTF-8 (a body may hold
+ * any bytes) and owned by the message. */
 typedef struct {
     rl_msg_type_t type;
     char acct[RL_PROTO_MAX_ID + 1];     /* DISPATCH, COMPLETION */

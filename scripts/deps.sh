@@ -10,6 +10,7 @@ pkgs=(
   libmsgpack-dev libevent-dev libjansson-dev libinih-dev
   libjemalloc-dev                           # the allocator (CMakeLists)
   libcmocka-dev                             # unit tests
+  clang libclang-rt-dev                     # fuzz targets (libFuzzer)
   redis-server                              # the embedded default and tests
   python3                                   # integration test harness
   nodejs                                    # webhook examples run in tests

@@ -21,6 +21,10 @@
 #include "adapter_url.h"
 #include "adapter_veo.h"
 #include "rl_alloc.h"
+#include "rl_text.h"
+
+/* Room to format an error message before it is made safe. */
+#define ADAPTER_FORMAT_MAX (2 * ADAPTER_MSG_MAX)
 
 static const adapter_t *const s_adapters[] = {
     &adapter_kling,
@@ -92,7 +96,20 @@ adapter_request_body(adapter_request_t *req, char *json)
 void
 adapter_copy(char *dst, size_t len, const char *src)
 {
-    snprintf(dst, len, "%s", src ? src : "");
+    size_t n = src != NULL ? strlen(src) : 0;
+
+    if (len == 0)
+        return;
+    if (n >= len) {
+        /* Cut before the character the end would split: valid UTF-8
+         * (every JSON string a provider sends) stays valid. */
+        n = len - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 int
@@ -131,13 +148,23 @@ adapter_result_error(adapter_result_t *out, adapter_state_t state,
                      adapter_error_t error, const char *code,
                      const char *fmt, ...)
 {
+    char text[ADAPTER_FORMAT_MAX];
+    va_list ap;
+    int n;
+
     out->state = state;
     out->error = error;
     adapter_copy(out->code, sizeof out->code, code);
-    va_list ap;
     va_start(ap, fmt);
-    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    n = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        n = 0;
+    /* The message quotes provider text, maybe cut by a %.Ns: it is
+     * stored and rendered as JSON, so it is made valid UTF-8 here. */
+    rl_text_safe(out->message, sizeof out->message, text,
+                 (size_t)n < sizeof text ? (size_t)n : sizeof text - 1,
+                 (size_t)n >= sizeof text, NULL);
 }
 
 long

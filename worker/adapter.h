@@ -197,13 +197,16 @@ void adapter_parse_id_submit(const rl_http_resp_t *resp,
 /* The provider's Retry-After (seconds) in ms, 0 when absent or silly. */
 long adapter_retry_after_ms(const rl_http_resp_t *resp);
 
-/* Sets out's error with a formatted message. */
+/* Sets out's error with a formatted message, made valid UTF-8 without
+ * control characters (rl_text_safe): it may quote any provider text. */
 void adapter_result_error(adapter_result_t *out, adapter_state_t state,
                           adapter_error_t error, const char *code,
                           const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* Copies src into a fixed buffer, truncating. */
+/* Copies src (may be NULL: "") into dst of len bytes; a src too long is
+ * cut before the character the end would split, so valid UTF-8 stays
+ * valid. */
 void adapter_copy(char *dst, size_t len, const char *src);
 
 /* Takes the provider-given id `id` (the API's answer field `field`, as

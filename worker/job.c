@@ -6,6 +6,7 @@
 #include "job_internal.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "rl_text.h"
 
 #define JOB_MAX_FIELDS 16  /* field/value entries a caller adds */
 #define JOB_RESTATED 8     /* entries s_restate() adds */
@@ -433,6 +435,24 @@ s_finish_send(job_t *j)
         job_drop(j, "cannot write the terminal state");
 }
 
+/* Makes text (of a buffer of len bytes) valid UTF-8 in place: the
+ * worker's messages quote provider text cut by %.Ns formats and full
+ * buffers, and Redis keeps them for every view to render as JSON (Lua's
+ * cjson writes invalid bytes into the history, which then no longer
+ * parses). */
+static void
+s_safe(char *text, size_t len)
+{
+    char safe[ADAPTER_MSG_MAX];
+    size_t n = strlen(text);
+
+    if (rl_text_is_utf8(text, n))
+        return;
+    rl_text_safe(safe, sizeof safe < len ? sizeof safe : len, text, n, true,
+                 NULL);
+    memcpy(text, safe, strlen(safe) + 1);
+}
+
 void
 job_finish(job_t *j, const char *status, const char *reason)
 {
@@ -456,6 +476,8 @@ job_finish(job_t *j, const char *status, const char *reason)
         j->w->stats.failed++;
         if (reason != NULL && reason != r->message)
             adapter_copy(r->message, sizeof r->message, reason);
+        s_safe(r->message, sizeof r->message);
+        s_safe(r->code, sizeof r->code);
     }
     s_finish_send(j);
 }
@@ -532,11 +554,14 @@ s_load(job_t *j, const redisReply *r)
     j->image_url = s_dup(r, "image_url");
     const char *aspect = rl_redis_reply_field(r, 2, "aspect_ratio");
     snprintf(j->aspect, sizeof j->aspect, "%s", aspect ? aspect : "16:9");
-    j->duration_s = (int)s_num(r, "duration");
+    long long duration = s_num(r, "duration"), attempts = s_num(r, "attempts");
+    /* Out of range is malformed: the attempt counter is incremented, the
+     * times are subtracted from now (overflow is undefined). */
+    j->duration_s = duration > 0 && duration <= INT_MAX ? (int)duration : 0;
     j->charged = (long)s_num(r, "credits");
     j->created_ms = s_num(r, "created_at");
     j->deadline_ms = s_num(r, "deadline_at");
-    j->attempt = (int)s_num(r, "attempts");
+    j->attempt = attempts >= 0 && attempts < INT_MAX ? (int)attempts : -1;
     j->claim_intent = s_num(r, "claim_intent") == 1;
     j->failover_used = s_num(r, "failover_used") != 0;
     s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
@@ -545,7 +570,8 @@ s_load(job_t *j, const redisReply *r)
     const char *phase = rl_redis_reply_field(r, 2, "phase");
     snprintf(j->phase, sizeof j->phase, "%s", phase ? phase : "Queued");
     if (j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
-        j->chain_idx >= j->nchain || j->duration_s <= 0)
+        j->chain_idx >= j->nchain || j->duration_s <= 0 || j->attempt < 0 ||
+        j->created_ms < 0 || j->deadline_ms < 0)
         return -1;
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "rl_crash.h"
 #include "rl_clock.h"
 #include "rl_log.h"
+#include "rl_text.h"
 
 #define JOB_MAX_RESPONSE (256 * 1024)
 #define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
@@ -171,10 +172,15 @@ s_failover(job_t *j, const char *why)
                 job_model(j)->name, why);
     json_t *h = json_pack("{s:s, s:s, s:s}", "status", "processing", "phase",
                           "Queued", "reason", "");
-    char reason[ADAPTER_MSG_MAX + 128];
-    snprintf(reason, sizeof reason, "failover from %s to %s: %s", from,
-             job_model(j)->name, why);
-    json_object_set_new(h, "reason", json_string(reason));
+    char reason[ADAPTER_MSG_MAX + 128], safe[sizeof reason];
+    int n = snprintf(reason, sizeof reason, "failover from %s to %s: %s",
+                     from, job_model(j)->name, why);
+    /* why quotes provider text, maybe cut: json_string takes only valid
+     * UTF-8, and refused, the history entry would say nothing. */
+    rl_text_safe(safe, sizeof safe, reason,
+                 n < 0 ? 0 : strnlen(reason, sizeof reason - 1),
+                 n >= (int)sizeof reason, NULL);
+    json_object_set_new(h, "reason", json_string(safe));
     char *hist = json_dumps(h, JSON_COMPACT);
     json_decref(h);
     snprintf(j->phase, sizeof j->phase, "Queued");

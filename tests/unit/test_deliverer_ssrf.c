@@ -695,6 +695,29 @@ s_own_address(struct sockaddr_storage *ss)
     return found;
 }
 
+/* An IPv6 range does not open IPv4 addresses carried in IPv6 forms:
+ * they are judged as the IPv4 address, like their class. */
+static void
+test_allowlist_embedded4(void **state)
+{
+    const char *const items[] = {"::/0", "10.9.0.0/16"};
+    struct sockaddr_storage ss;
+    ssrf_allow_t a;
+    char why[128];
+
+    (void)state;
+    assert_int_equal(ssrf_allow_parse(&a, items, 2, why, sizeof why), 0);
+    assert_true(ssrf_allowed(&a, s_addr("fd12::5", &ss)));
+    assert_true(ssrf_allowed(&a, s_addr("::1", &ss)));
+    assert_false(ssrf_allowed(&a, s_addr("127.0.0.1", &ss)));
+    assert_false(ssrf_allowed(&a, s_addr("::ffff:127.0.0.1", &ss)));
+    assert_false(ssrf_allowed(&a, s_addr("::ffff:169.254.169.254", &ss)));
+    assert_false(ssrf_allowed(&a, s_addr("64:ff9b::10.0.0.1", &ss)));
+    assert_false(ssrf_allowed(&a, s_addr("::10.0.0.1", &ss)));
+    assert_true(ssrf_allowed(&a, s_addr("::ffff:10.9.1.1", &ss)));
+    assert_true(ssrf_allowed(&a, s_addr("64:ff9b::10.9.1.1", &ss)));
+}
+
 /* The guard refuses what ssrf refuses, and counts it. */
 static void
 test_egress_guard(void **state)
@@ -916,6 +939,7 @@ main(void)
         cmocka_unit_test(test_hosts_cap),
         cmocka_unit_test(test_hosts_verdict),
         cmocka_unit_test(test_allowlist),
+        cmocka_unit_test(test_allowlist_embedded4),
         cmocka_unit_test(test_egress_guard),
         cmocka_unit_test(test_egress_own_addresses),
         cmocka_unit_test(test_egress_refusal),

@@ -70,6 +70,29 @@ test_get(void **state)
     assert_null(rl_jobview_get(&empty, "id"));
 }
 
+/* Pairs read from a Redis reply whose elements were not strings (nil,
+ * integer): a pair without a name is skipped, a NULL value is absent,
+ * and every view renders. */
+static void
+test_get_not_strings(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {NULL, NULL, "id", "vgen_1", NULL,
+                                     "x", "status", NULL};
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    assert_string_equal(rl_jobview_get(&src, "id"), "vgen_1");
+    assert_null(rl_jobview_get(&src, "status"));
+    assert_null(rl_jobview_get(&src, "x"));
+    json_t *api = rl_jobview_api(&src, 0);
+    assert_string_equal(json_string_value(json_object_get(api, "id")),
+                        "vgen_1");
+    assert_true(json_is_null(json_object_get(api, "status")));
+    json_decref(api);
+    json_t *hook = rl_jobview_webhook(&src);
+    assert_non_null(hook);
+    json_decref(hook);
+}
+
 static void
 test_event(void **state)
 {
@@ -396,6 +419,44 @@ test_history_malformed(void **state)
     json_decref(o);
 }
 
+/* A history time written as a real (cjson may) is read when it fits an
+ * int64, else shown as null: converting it would be undefined. */
+static void
+test_history_real_times(void **state)
+{
+    (void)state;
+    static const char *const kv[] = {
+        "id", "vgen_h", "status", "completed", "history",
+        "[{\"at\":1e300,\"status\":\"pending\"},"
+        "{\"at\":" T_CREATED ".0,\"status\":\"processing\"},"
+        "{\"at\":-1e300,\"status\":\"completed\"}]",
+    };
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    json_t *o = rl_jobview_webhook(&src);
+    char *text = json_dumps(json_object_get(o, "status_history"),
+                            JSON_COMPACT);
+    assert_string_equal(text, "[{\"status\":\"pending\",\"at\":null},"
+                              "{\"status\":\"processing\",\"at\":\""
+                              ISO_CREATED "\"},"
+                              "{\"status\":\"completed\",\"at\":null}]");
+    free(text);
+    json_decref(o);
+    json_t *big = json_real(1e19), *small = json_real(-1e19),
+           *real = json_real(1500.9), *num = json_integer(-7),
+           *str = json_string("5");
+    assert_int_equal(rl_jobview_json_ms(big), 0);
+    assert_int_equal(rl_jobview_json_ms(small), 0);
+    assert_int_equal(rl_jobview_json_ms(real), 1500);
+    assert_int_equal(rl_jobview_json_ms(num), -7);
+    assert_int_equal(rl_jobview_json_ms(str), 0);
+    assert_int_equal(rl_jobview_json_ms(NULL), 0);
+    json_decref(big);
+    json_decref(small);
+    json_decref(real);
+    json_decref(num);
+    json_decref(str);
+}
+
 /* Stored numbers: wholly decimal or 0; times: ISO text or null. */
 static void
 test_num_and_time(void **state)
@@ -416,6 +477,15 @@ test_num_and_time(void **state)
     assert_int_equal(rl_jobview_get_num(&src, "credits"), 5);
     assert_int_equal(rl_jobview_get_num(&src, "bad"), 0);
     assert_int_equal(rl_jobview_get_num(&src, "missing"), 0);
+    static const char *const paid[] = {"credits", "5", "credits_refunded",
+                                       "2"};
+    rl_jobview_src_t p = {paid, NPAIRS(paid)};
+    assert_int_equal(rl_jobview_charged(&p), 3);
+    /* Two stored counts whose difference overflows read as none. */
+    static const char *const wild[] = {"credits", "-9223372036854775808",
+                                       "credits_refunded", "1"};
+    rl_jobview_src_t w = {wild, NPAIRS(wild)};
+    assert_int_equal(rl_jobview_charged(&w), 0);
     s_expect_json(json_pack("[o,o,o]", rl_jobview_time(1773152560000LL),
                             rl_jobview_time(0), rl_jobview_time(-1)),
                   "[\"" ISO_CREATED "\",null,null]");
@@ -426,6 +496,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get),
+        cmocka_unit_test(test_get_not_strings),
         cmocka_unit_test(test_event),
         cmocka_unit_test(test_webhook_completed),
         cmocka_unit_test(test_webhook_failed),
@@ -436,6 +507,7 @@ main(void)
         cmocka_unit_test(test_api_failed),
         cmocka_unit_test(test_api_webhook_state),
         cmocka_unit_test(test_history_malformed),
+        cmocka_unit_test(test_history_real_times),
         cmocka_unit_test(test_num_and_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -642,6 +642,44 @@ test_nul_in_strings(void **state)
     raw_reject(&r, "NUL byte in a string");
 }
 
+/* msgpack's str is UTF-8, and every reader renders ids and fields as
+ * JSON: a string that is not is refused both ways; a body is bytes. */
+static void
+test_strings_not_utf8(void **state)
+{
+    rl_msg_t m, out;
+    char *buf = NULL;
+    size_t len = 0;
+    raw_t r;
+
+    (void)state;
+    raw_init(&r, RL_PROTO_VERSION, RL_MSG_DISPATCH, 2);
+    raw_cstr(&r, "acct_\xff");
+    raw_cstr(&r, "j");
+    raw_reject(&r, "string not UTF-8");
+    raw_init(&r, RL_PROTO_VERSION, RL_MSG_COMPLETION, 5);
+    raw_cstr(&r, "a");
+    raw_cstr(&r, "task_1");
+    raw_cstr(&r, "completed");
+    raw_cstr(&r, "");
+    msgpack_pack_map(&r.pk, 1);
+    raw_cstr(&r, "id");
+    raw_cstr(&r, "task_\xe2\x82"); /* a character cut short */
+    raw_reject(&r, "string not UTF-8");
+    make_completion(&m);
+    assert_int_equal(rl_msg_add_field(&m, "prompt", "\xc0\xaf"), 0);
+    assert_int_equal(rl_proto_encode(&m, &buf, &len), -1);
+    rl_msg_release(&m);
+    rl_msg_init(&m, RL_MSG_SUBMIT);
+    m.api_key = rl_strdup("rk_\xe2\x82\xac"); /* a whole euro sign */
+    m.body = rl_strdup("{\xff}");
+    round_trip(&m, &out);
+    assert_string_equal(out.api_key, "rk_\xe2\x82\xac");
+    assert_string_equal(out.body, "{\xff}");
+    rl_msg_release(&out);
+    rl_msg_release(&m);
+}
+
 static void
 test_counts_out_of_range(void **state)
 {
@@ -856,6 +894,7 @@ main(void)
         cmocka_unit_test(test_long_ids),
         cmocka_unit_test(test_empty_ids),
         cmocka_unit_test(test_nul_in_strings),
+        cmocka_unit_test(test_strings_not_utf8),
         cmocka_unit_test(test_counts_out_of_range),
         cmocka_unit_test(test_http_status),
         cmocka_unit_test(test_too_many_fields),

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -125,6 +126,60 @@ test_error_table(void **state)
     assert_string_equal(rl_taskview_error(NULL)->code, "500");
 }
 
+/* The output's pixel size from the stored ratio and resolution; a
+ * ratio that is not W:H of sides 1..100 reads as 16:9 (a huge side
+ * overflowed the size). */
+static void
+test_output_size(void **state)
+{
+    (void)state;
+    static const char *const ratios[][3] = {
+        {"9:16", "720", "1280"},
+        {"21:9", "5040", "2160"},
+        {"9223372036854775807:1", "3840", "2160"},
+        {"1:-5", "3840", "2160"},
+        {"16:9x", "3840", "2160"},
+        {"", "3840", "2160"},
+    };
+    for (size_t i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
+        const char *const kv[] = {"id", "task_s", "status", "completed",
+                                  "output_url", "http://x/v.mp4",
+                                  "aspect_ratio", ratios[i][0],
+                                  "output_resolution",
+                                  i == 0 ? "720p" : "4k"};
+        rl_jobview_src_t src = {kv, NPAIRS(kv)};
+        json_t *rec = rl_taskview_record(&src);
+        json_t *out = json_array_get(json_object_get(rec, "output"), 0);
+        char size[48];
+        snprintf(size, sizeof size, "%lldx%lld",
+                 json_integer_value(json_object_get(out, "width")),
+                 json_integer_value(json_object_get(out, "height")));
+        char want[48];
+        snprintf(want, sizeof want, "%sx%s", ratios[i][1], ratios[i][2]);
+        assert_string_equal(size, want);
+        json_decref(rec);
+    }
+}
+
+/* The callback's orderId carries the whole id, however long: a fixed
+ * buffer cut it mid-character and the callback did not render. */
+static void
+test_order_id_long(void **state)
+{
+    (void)state;
+    char id[5 + 40 * 3 + 1] = "task_";
+    for (size_t i = 0; i < 40; i++)
+        memcpy(id + 5 + 3 * i, "\xe2\x82\xac", 4);
+    const char *const kv[] = {"id", id, "status", "completed"};
+    rl_jobview_src_t src = {kv, NPAIRS(kv)};
+    json_t *cb = rl_taskview_callback(&src);
+    assert_non_null(cb);
+    const char *order = s_str(json_object_get(cb, "data"), "orderId");
+    assert_non_null(order);
+    assert_string_equal(order + 6, id + 5);
+    json_decref(cb);
+}
+
 int
 main(void)
 {
@@ -134,6 +189,8 @@ main(void)
         cmocka_unit_test(test_model_waiting),
         cmocka_unit_test(test_failed),
         cmocka_unit_test(test_error_table),
+        cmocka_unit_test(test_output_size),
+        cmocka_unit_test(test_order_id_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,6 +295,34 @@ test_copy_and_result_error(void **state)
     assert_int_equal(strlen(out.code), ADAPTER_CODE_MAX - 1);
 }
 
+/* Provider text is stored and rendered as JSON: what the helpers keep
+ * is valid UTF-8 however it is cut. */
+static void
+test_copy_and_result_error_utf8(void **state)
+{
+    (void)state;
+    char small[6];
+    adapter_copy(small, sizeof small, "ab\xe2\x82\xac\xe2\x82\xac");
+    assert_string_equal(small, "ab\xe2\x82\xac"); /* "ab" + one euro */
+    adapter_copy(small, sizeof small, "abcd\xc3\xa9");
+    assert_string_equal(small, "abcd");
+
+    adapter_result_t out;
+    memset(&out, 0, sizeof out);
+    /* "%.4s" cuts the second euro sign; a newline would forge a line. */
+    adapter_result_error(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
+                         "malformed", "status '%.4s'\n",
+                         "\xe2\x82\xac\xe2\x82\xac");
+    assert_string_equal(out.message, "status '\xe2\x82\xac\\xE2'\\x0A");
+    char euros[3 * ADAPTER_MSG_MAX + 1];
+    for (size_t i = 0; i < ADAPTER_MSG_MAX; i++)
+        memcpy(euros + 3 * i, "\xe2\x82\xac", 3);
+    euros[3 * ADAPTER_MSG_MAX] = '\0';
+    adapter_result_error(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT, "x",
+                         "%s", euros);
+    assert_int_equal(strlen(out.message), 3 * ((ADAPTER_MSG_MAX - 1) / 3));
+}
+
 static void
 test_error_names(void **state)
 {
@@ -915,6 +943,7 @@ main(void)
         cmocka_unit_test(test_adapter_find),
         cmocka_unit_test(test_request_helpers),
         cmocka_unit_test(test_copy_and_result_error),
+        cmocka_unit_test(test_copy_and_result_error_utf8),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_result_http),
         cmocka_unit_test(test_kling_jwt),
