@@ -40,7 +40,7 @@ static const char *const s_types[S_NTYPES] = {
  * URL after every success, and provider ids escaped in every path
  * (parse failures are otherwise harmless transient errors). Off until
  * the adapters check both; then on, for good. */
-static const bool s_strict = false;
+static const bool s_strict = true;
 
 static rl_config_t *s_cfg;
 

@@ -707,15 +707,15 @@ test_allowlist_embedded4(void **state)
 
     (void)state;
     assert_int_equal(ssrf_allow_parse(&a, items, 2, why, sizeof why), 0);
-    assert_true(ssrf_allowed(&a, s_addr("fd12::5", &ss)));
-    assert_true(ssrf_allowed(&a, s_addr("::1", &ss)));
-    assert_false(ssrf_allowed(&a, s_addr("127.0.0.1", &ss)));
-    assert_false(ssrf_allowed(&a, s_addr("::ffff:127.0.0.1", &ss)));
-    assert_false(ssrf_allowed(&a, s_addr("::ffff:169.254.169.254", &ss)));
-    assert_false(ssrf_allowed(&a, s_addr("64:ff9b::10.0.0.1", &ss)));
-    assert_false(ssrf_allowed(&a, s_addr("::10.0.0.1", &ss)));
-    assert_true(ssrf_allowed(&a, s_addr("::ffff:10.9.1.1", &ss)));
-    assert_true(ssrf_allowed(&a, s_addr("64:ff9b::10.9.1.1", &ss)));
+    assert_true(ssrf_allowed(&a, NULL, s_addr("fd12::5", &ss), NULL));
+    assert_true(ssrf_allowed(&a, NULL, s_addr("::1", &ss), NULL));
+    assert_false(ssrf_allowed(&a, NULL, s_addr("127.0.0.1", &ss), NULL));
+    assert_false(ssrf_allowed(&a, NULL, s_addr("::ffff:127.0.0.1", &ss), NULL));
+    assert_false(ssrf_allowed(&a, NULL, s_addr("::ffff:169.254.169.254", &ss), NULL));
+    assert_false(ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.0.0.1", &ss), NULL));
+    assert_false(ssrf_allowed(&a, NULL, s_addr("::10.0.0.1", &ss), NULL));
+    assert_true(ssrf_allowed(&a, NULL, s_addr("::ffff:10.9.1.1", &ss), NULL));
+    assert_true(ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.9.1.1", &ss), NULL));
 }
 
 /* The guard refuses what ssrf refuses, and counts it. */
