@@ -15,6 +15,12 @@
  *   reelay-zpeer submit ENDPOINT [keys] --api-key-file F BODY
  *       SUBMIT on a broker's ingress (rl_ingress_submit); prints
  *       "reply STATUS BODY".
+ *   reelay-zpeer request ENDPOINT [keys] --frame FILE...
+ *       DEALER to a broker's ingress: each FILE's bytes as one request
+ *       (any bytes: a hostile service), one after another; prints
+ *       "reply STATUS BODY" for each answer that decodes as a REPLY,
+ *       "undecodable N" for one that does not, "no reply" at the
+ *       deadline.
  *   keys: --key-file NAME.key (our pair) --server-pub NAME.pub; without
  *       them the NULL mechanism.
  *
@@ -65,7 +71,7 @@ typedef struct {
 static _Noreturn void
 s_usage(void)
 {
-    fprintf(stderr, "usage: reelay-zpeer worker|push|submit ENDPOINT "
+    fprintf(stderr, "usage: reelay-zpeer worker|push|submit|request ENDPOINT "
                     "[--key-file F --server-pub F] [--credit N] "
                     "[--seconds S] [--frame FILE]... [--repeat N] "
                     "[--api-key-file F] [BODY]\n");
@@ -289,6 +295,66 @@ s_push(void *ctx, const zp_t *z)
     return state > 0 ? 0 : state < 0 ? ZP_EXIT_REFUSED : ZP_EXIT_TIMEOUT;
 }
 
+/* One request's answer: "reply STATUS BODY", "undecodable N" or "no
+ * reply". Returns 0 when it was a REPLY. */
+static int
+s_request_answer(void *sock)
+{
+    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+    zmq_msg_t part;
+    int rc = -1;
+
+    if (zmq_poll(&item, 1, ZP_TIMEOUT_MS) <= 0) {
+        printf("no reply\n");
+        return -1;
+    }
+    zmq_msg_init(&part);
+    while (zmq_msg_recv(&part, sock, 0) >= 0) {
+        if (zmq_msg_size(&part) == 0 && zmq_msg_more(&part))
+            continue; /* the empty delimiter */
+        rl_msg_t m;
+        rl_msg_init(&m, RL_MSG_REPLY);
+        if (rl_proto_decode(zmq_msg_data(&part), zmq_msg_size(&part), &m,
+                            NULL) == 0 &&
+            m.type == RL_MSG_REPLY) {
+            printf("reply %d %.*s\n", (int)m.http_status, (int)m.body_len,
+                   m.body ? m.body : "");
+            rc = 0;
+        } else {
+            printf("undecodable %zu\n", zmq_msg_size(&part));
+        }
+        rl_msg_release(&m);
+        if (!zmq_msg_more(&part))
+            break;
+    }
+    zmq_msg_close(&part);
+    return rc;
+}
+
+static int
+s_request(void *ctx, const zp_t *z)
+{
+    void *mon = NULL;
+    void *sock = s_socket(ctx, z, ZMQ_DEALER, &mon);
+    int rc = 0;
+    char *buf = rl_malloc(RL_PROTO_MAX_FRAME);
+
+    for (size_t i = 0; i < z->nframes; i++) {
+        FILE *f = fopen(z->frames[i], "rb");
+        size_t n = f != NULL ? fread(buf, 1, RL_PROTO_MAX_FRAME, f) : 0;
+        if (f != NULL)
+            fclose(f);
+        if (zmq_send(sock, "", 0, ZMQ_SNDMORE) != 0 ||
+            zmq_send(sock, buf, n, 0) != (int)n || s_request_answer(sock) != 0)
+            rc = ZP_EXIT_TIMEOUT;
+        fflush(stdout);
+    }
+    free(buf);
+    zmq_close(mon);
+    zmq_close(sock);
+    return rc;
+}
+
 static int
 s_submit(void *ctx, const zp_t *z)
 {
@@ -330,6 +396,8 @@ main(int argc, char **argv)
         rc = s_push(ctx, &z);
     else if (strcmp(z.mode, "submit") == 0)
         rc = s_submit(ctx, &z);
+    else if (strcmp(z.mode, "request") == 0)
+        rc = s_request(ctx, &z);
     else
         s_usage();
     zmq_ctx_term(ctx);

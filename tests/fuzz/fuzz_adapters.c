@@ -16,8 +16,8 @@
  * that go together, a submit queued or refused, progress in -1..100, a
  * Retry-After hint in [0, 1 h)); every text it keeps is valid UTF-8, so
  * the views render it; a request built from a provider-given id stays
- * on the provider's origin. s_strict adds two the adapters do not keep
- * yet.
+ * on the provider's origin (every provider id escaped in every path),
+ * and a success always carries an output URL.
  * SPDX-License-Identifier: MIT
  */
 #include <stdlib.h>
@@ -35,12 +35,6 @@ static const char *const s_types[S_NTYPES] = {
     "kling", "seedance", "runway", "openai", "replicate",
     "fal",   "kinovi",   "luma",   "minimax", "veo",
 };
-
-/* What the adapters do not promise yet, but the worker needs: an output
- * URL after every success, and provider ids escaped in every path
- * (parse failures are otherwise harmless transient errors). Off until
- * the adapters check both; then on, for good. */
-static const bool s_strict = true;
 
 static rl_config_t *s_cfg;
 
@@ -64,10 +58,8 @@ s_check_request(const rl_provider_conf_t *p, const adapter_request_t *req,
 
     FZ_CHECK(rl_http_origin(p->base_url, want, sizeof want, &https) == 0,
              "base_url %s", p->base_url);
-    FZ_CHECK((!s_strict &&
-              rl_http_origin(req->url, got, sizeof got, &https) != 0) ||
-                 (rl_http_origin(req->url, got, sizeof got, &https) == 0 &&
-                  strcmp(want, got) == 0),
+    FZ_CHECK(rl_http_origin(req->url, got, sizeof got, &https) == 0 &&
+                 strcmp(want, got) == 0,
              "the %s of id '%s' goes to %s, not %s", what, id, req->url,
              want);
     for (size_t i = 0; i < req->nheaders; i++)
@@ -154,7 +146,7 @@ s_check(const adapter_t *a, int which, const adapter_result_t *out)
              "error class %d", (int)out->error);
     if (out->state == ADAPTER_FAILED || out->state == ADAPTER_ERROR)
         FZ_CHECK(out->error != ADAPTER_ERR_NONE, "a failure without class");
-    if (out->state == ADAPTER_SUCCEEDED && s_strict)
+    if (out->state == ADAPTER_SUCCEEDED)
         FZ_CHECK(out->output_url[0] != '\0', "a success without output");
     /* (A queued submit without a task id fails over: job_run.c.) */
     if (which == 0)

@@ -138,7 +138,7 @@ static void
 s_check_addr(const ssrf_allow_t *allow, const struct sockaddr *sa)
 {
     char text[SSRF_ADDR_TEXT], text6[SSRF_ADDR_TEXT];
-    bool allowed = ssrf_allowed(allow, sa);
+    bool allowed = ssrf_allowed(allow, NULL, sa, NULL);
     ssrf_class_t cls = ssrf_classify(sa);
     const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
     struct sockaddr_in6 m;
@@ -156,7 +156,8 @@ s_check_addr(const ssrf_allow_t *allow, const struct sockaddr *sa)
         s_embed(in4, kind, &m);
         ssrf_addr_text((struct sockaddr *)&m, text6, sizeof text6);
         FZ_CHECK(ssrf_classify((struct sockaddr *)&m) == cls &&
-                     ssrf_allowed(allow, (struct sockaddr *)&m) == allowed,
+                     ssrf_allowed(allow, NULL, (struct sockaddr *)&m, NULL) ==
+                         allowed,
                  "%s and %s disagree", text, text6);
     }
 }

@@ -119,9 +119,7 @@ s_init(void)
     snprintf(s_w.id, sizeof s_w.id, "worker-fuzz");
     s_w.base = s_base;
     TAILQ_INIT(&s_w.jobs);
-    s_w.redis = rl_redis_new(s_base, s_cfg->redis_host, s_cfg->redis_port,
-                             s_cfg->redis_command_timeout_ms,
-                             s_cfg->redis_reconnect_max_ms);
+    s_w.redis = rl_redis_from_config(s_base, s_cfg);
     s_w.http = rl_http_new(s_base, &opts);
     FZ_CHECK(s_w.redis != NULL && s_w.http != NULL &&
                  completion_open(&s_w) == 0,

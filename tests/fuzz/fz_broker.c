@@ -57,9 +57,7 @@ fz_broker_start(fz_broker_t *fb, struct event_base *base, void *zctx,
     snprintf(fb->b.id, sizeof fb->b.id, "broker-fuzz-%s", tag);
     fb->b.base = base;
     fb->b.zctx = zctx;
-    fb->b.redis = rl_redis_new(base, cfg->redis_host, cfg->redis_port,
-                               cfg->redis_command_timeout_ms,
-                               cfg->redis_reconnect_max_ms);
+    fb->b.redis = rl_redis_from_config(base, cfg);
     fb->b.dispatch = dispatch_new(&fb->b);
     fb->b.ingress = ingress_new(&fb->b);
     FZ_CHECK(fb->b.redis != NULL && fb->b.dispatch != NULL &&

@@ -214,7 +214,7 @@ fz_config(const char *tag, int http_port, int redis_port)
         "[redis]\nhost = 127.0.0.1\nport = %d\nembedded = false\n"
         "command_timeout_ms = 2000\nreconnect_max_ms = 100\n"
         "[http]\nlisten = 127.0.0.1:%d\nmax_body = 65536\n"
-        "[zmq]\ningress = inproc://fz-%s-ingress\n"
+        "[zmq]\ncurve = false\ningress = inproc://fz-%s-ingress\n"
         "dispatch = inproc://fz-%s-dispatch\n"
         "completion = inproc://fz-%s-completion\n"
         "[security]\nmaster_key = " FZ_MASTER_KEY "\n"

@@ -8,24 +8,28 @@ import os
 import re
 import resource
 import socket
+import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import video_body  # noqa: E402
+import zmtp_push  # noqa: E402
+from harness import video_body, wait_for  # noqa: E402
 
 # Written on timers, not by requests: the reaper's lock and the workers'
 # heartbeats.
 VOLATILE = ("rl:lock:*", "rl:workers", "rl:hb:*")
 
 
-def raw_http(port, data, timeout=10.0):
-    """Sends raw bytes to 127.0.0.1:port and reads until the peer closes
-    or one whole answer (headers and Content-Length body) has arrived.
+def raw_http(port, data, timeout=10.0, src=None):
+    """Sends raw bytes to 127.0.0.1:port (from the loopback address src,
+    a client of its own, when given) and reads until the peer closes or
+    one whole answer (headers and Content-Length body) has arrived.
     Returns (status, headers dict with lower-case names, body bytes);
     status is None when the connection closed with no answer."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(src, 0) if src else None)
     try:
         s.sendall(data)
         buf = b""
@@ -555,6 +559,163 @@ class Guessing(HostileCase):
         self.assertIn(b"signup_rate_limited", got)
         # Three accounts were made: the snapshot check does not apply.
         self.before = self.c.redis.snapshot(exclude=VOLATILE)
+
+
+def mp_str(b):
+    """A msgpack str of the raw bytes b (valid UTF-8 or not)."""
+    n = len(b)
+    if n < 32:
+        return bytes([0xa0 | n]) + b
+    if n < 0x100:
+        return b"\xd9" + bytes([n]) + b
+    return b"\xda" + struct.pack(">H", n) + b
+
+
+def submit_frame(api_key, idem, body):
+    """A SUBMIT frame: [1, 6, api_key, idempotency_key, body]."""
+    return b"\x95\x01\x06" + mp_str(api_key) + mp_str(idem) + mp_str(body)
+
+
+class IngressCrashClass(HostileCase):
+    """The same class of bytes on the ZeroMQ ingress, from a service with
+    a listed key: each request is answered with a 4xx REPLY whose body is
+    the usual error object, and the broker lives on."""
+
+    CLUSTER = dict(workers=0, deliverers=0, simulator=False, receiver=False)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acct, cls.key = cls.c.create_account(50)
+
+    def request(self, frames):
+        paths = []
+        for i, f in enumerate(frames):
+            path = os.path.join(self.c.tmp, "frame-%d" % i)
+            with open(path, "wb") as fh:
+                fh.write(f)
+            paths.append(path)
+        args = []
+        for p in paths:
+            args += ["--frame", p]
+        rc, out = self.c.zpeer("request", self.c.ingress[0], *args,
+                               key="cli")
+        return rc, [l for l in out.splitlines() if l.startswith(("reply",
+                                                                 "undec",
+                                                                 "no "))]
+
+    def test_hostile_frames_answered(self):
+        key = self.key.encode()
+        job = json.dumps(video_body()).encode()
+        frames = [
+            submit_frame(key, b"", b'{"model":"\xff","prompt":"x"}'),
+            submit_frame(key, b"", b'{"\xff\xfe":1}'),
+            submit_frame(key, b"", b"\xc3"),
+            submit_frame(key, b"\xff\xfe", job),          # idempotency key
+            submit_frame(b"\xff" * 40, b"", job),          # API key
+            submit_frame(key, b"\x00\x01", job),
+            b"\x95\x01\x06\xa1\xff",                     # cut short
+            b"\xff\xfe\xfd",                               # not msgpack
+            b"\x93\x01\x63\xa0",                          # unknown type
+            b"",                                          # empty
+        ]
+        rc, lines = self.request(frames)
+        self.assertEqual(len(lines), len(frames), lines)
+        for frame, line in zip(frames, lines):
+            with self.subTest(frame=frame):
+                parts = line.split(" ", 2)
+                self.assertEqual(parts[0], "reply", line)
+                self.assertTrue(400 <= int(parts[1]) < 500, line)
+                doc = json.loads(parts[2])
+                self.assertEqual(list(doc), ["error"], doc)
+                self.assertTrue(doc["error"]["message"], doc)
+        self.assertEqual(rc, 0)
+
+
+class Gauntlet(harness.ClusterTestCase):
+    """Every kind of attack above, one after another, against one whole
+    deployment (broker, worker, deliverer, simulator, receiver); then no
+    process has restarted, the broker's memory is bounded, nothing was
+    written or charged, and a real client's job still goes from submit to
+    a verified webhook, with the audit clean. (Each attack is tried in
+    depth by its own class here and in test_zmq_curve, test_webhook_ssrf,
+    test_provider_answers, test_redis_auth and test_secrets.)"""
+
+    CLUSTER = dict(workers=1, deliverers=1,
+                   env={"REELAY_LIMITS_AUTH_FAILURES_BURST": "5"})
+
+    # Written on timers or by the roles' own bookkeeping, not by requests.
+    TIMERS = ("rl:lock:*", "rl:workers", "rl:hb:*", "rl:wjobs:*",
+              "rl:provider_health", "rl:health:*")
+
+    def attack_http(self, port):
+        raw_http(port, b"GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw_http(port, b"POST /v1/video/generations HTTP/1.1\r\nHost: x"
+                 b"\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\n{}")
+        raw_http(port, b"GARBAGE\r\n\r\n")
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            s.sendall(b"GET / HTTP/1.1\r\nX-Flood: ")
+            for _ in range(64):
+                s.sendall(b"f" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            s.close()
+        for i in range(10):                 # past the guessing budget
+            raw_http(port, b"GET /v1/account HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer rk_guess%d\r\n\r\n" % i,
+                     src="127.0.0.41")
+
+    def attack_zmq(self, c, acct):
+        # A fake worker with no key, then one with a key nobody listed.
+        rc, out = c.zpeer("worker", c.dispatch[0], "--seconds", "1",
+                          key=None)
+        self.assertNotIn("dispatch", out)
+        other = os.path.join(c.tmp, "other-keys")
+        os.makedirs(other, exist_ok=True)
+        rc, out = c.zpeer("worker", c.dispatch[0], "--seconds", "1",
+                          key=c.keygen("intruder", other))
+        self.assertNotIn("dispatch", out)
+        # A forged COMPLETION without a key.
+        forged = zmtp_push.completion(acct, "vgen_" + "F" * 24, "completed",
+                                      "sealed", {"id": "vgen_" + "F" * 24,
+                                                 "status": "completed"})
+        rc, out = zmtp_push.push(c, c.completion[0], forged, key=None)
+        self.assertNotEqual(rc, 0, out)
+        # Hostile frames on the ingress from a listed service.
+        path = os.path.join(c.tmp, "hostile-frame")
+        with open(path, "wb") as f:
+            f.write(b"\x95\x01\x06\xa1\xff")
+        c.zpeer("request", c.ingress[0], "--frame", path, key="cli")
+
+    def test_gauntlet(self):
+        c = self.c
+        acct, key = c.create_account(50)
+        port = int(c.url("/").split(":")[2].split("/")[0])
+        pids = {p.name: p.pid for p in c.procs}
+        rss0 = rss_kb(c.brokers[0].pid)
+        before = c.redis.snapshot(exclude=self.TIMERS)
+
+        self.attack_http(port)
+        self.attack_zmq(c, acct)
+
+        c.check_alive()
+        self.assertEqual({p.name: p.pid for p in c.procs}, pids)
+        self.assertLess(rss_kb(c.brokers[0].pid) - rss0, 32 * 1024)
+        after = c.redis.snapshot(exclude=self.TIMERS)
+        self.assertEqual(before, after, "Redis changed:\n" +
+                         harness.snapshot_diff(before, after))
+        # A real client, from another address than the guesser's.
+        r = c.submit(key, video_body(prompt="after the gauntlet",
+                                     webhook_url=c.webhook_url("real")))
+        self.assertEqual(r.status, 202, r)
+        job = c.wait_job(key, r.json()["id"], timeout=60)
+        self.assertEqual(job["status"], "completed", job)
+        wait_for(lambda: [d for d in c.deliveries(job["id"])
+                          if d.get("verified")], 30, "a verified webhook")
+        rc, out = c.audit()
+        self.assertEqual(rc, 0, out)
 
 
 class Framing(HostileCase):
