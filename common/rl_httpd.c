@@ -518,6 +518,22 @@ s_digits(const char *v)
     return n > 0 && n <= S_CL_DIGITS_MAX && strspn(v, "0123456789") == n;
 }
 
+/* HTTP/1.0 or HTTP/1.1: refuses anything else (505, connection closed),
+ * answering as HTTP/1.1 (evhttp would echo the version it was sent, and
+ * frame its answer by rules that version does not have). */
+static bool
+s_version_ok(rl_httpd_t *h, struct evhttp_request *req)
+{
+    if (req->major == 1 && (req->minor == 0 || req->minor == 1))
+        return true;
+    req->major = 1;
+    req->minor = 1;
+    h->st.bad_framing++;
+    s_refuse(h, req, 505, "http_version_not_supported",
+             "only HTTP/1.0 and HTTP/1.1 are served");
+    return false;
+}
+
 /* The framing of req is unambiguous: refuses it (400, connection
  * closed) and returns false otherwise. */
 static bool
@@ -616,7 +632,8 @@ s_on_request(struct evhttp_request *req, void *arg)
         c->reading = false;
         evtimer_del(c->deadline);
     }
-    if (!s_framing_ok(h, req) || !s_size_ok(h, req) || !s_guess_ok(h, req))
+    if (!s_version_ok(h, req) || !s_framing_ok(h, req) || !s_size_ok(h, req) ||
+        !s_guess_ok(h, req))
         return;
     h->cb(req, h->arg);
 }

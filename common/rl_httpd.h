@@ -19,6 +19,8 @@
  *     header section at twice max_header_bytes (413, connection closed),
  *     so one connection never buffers more. Bodies over max_body are cut
  *     by evhttp (413); callers apply their own, lower limit.
+ *   - version: anything but HTTP/1.0 and HTTP/1.1 gets 505, connection
+ *     closed.
  *   - framing: a request that could be read two ways is refused with 400
  *     and its connection closed (no request smuggling behind a proxy that
  *     reads it the other way): Content-Length given twice, or not plain

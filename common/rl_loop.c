@@ -5,8 +5,26 @@
 #include "rl_loop.h"
 
 #include <signal.h>
+#include <stdint.h>
 
 #include <event2/event.h>
+
+#include "rl_log.h"
+
+/* libevent's own messages would go to stderr unformatted and unbounded
+ * (some follow what a peer sends): they go through rl_log, at most one
+ * a second. Debug and informational ones are dropped. */
+static void
+s_on_libevent_log(int severity, const char *msg)
+{
+    static rl_log_limit_t limit;
+    uint64_t held = 0;
+
+    if (severity < EVENT_LOG_WARN || !rl_log_limit(&limit, 1000, &held))
+        return;
+    rl_log_warnx("libevent: %s (%llu more held)", msg,
+                 (unsigned long long)held);
+}
 
 struct event_base *
 rl_loop_new(void)
@@ -17,6 +35,7 @@ rl_loop_new(void)
     /* A peer that closes while libevent writes to it must be an error on
      * that socket (EPIPE), never a signal that ends the process. */
     signal(SIGPIPE, SIG_IGN);
+    event_set_log_callback(s_on_libevent_log);
     if (cfg != NULL &&
         event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) ==
             0)

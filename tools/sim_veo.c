@@ -34,7 +34,7 @@
 static const char s_models[] = "/veo/v1beta/models/";
 static const char s_files[] = "/veo/v1beta/files/";
 static const char s_lro[] = ":predictLongRunning";
-static const char s_root[] = "/veo/v1beta/"; /* operation names follow */
+#define S_ROOT "/veo/v1beta/" /* operation names follow */
 
 void
 sim_veo_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
@@ -190,7 +190,7 @@ s_poll(sim_t *sim, struct evhttp_request *req, const char *rest,
     if (t == NULL || strcmp(t->model, model) != 0)
         sim_veo_error(sim, req, SIM_E_NOT_FOUND);
     else if (!sim_poll_scripted(sim, req, t))
-        sim_reply_json(req, 200, s_op_json(sim, t, path + sizeof s_root - 1));
+        sim_reply_json(req, 200, s_op_json(sim, t, path + sizeof S_ROOT - 1));
     return true;
 }
 

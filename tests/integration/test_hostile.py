@@ -787,6 +787,40 @@ class Framing(HostileCase):
             [b"Transfer-Encoding: chunked"], b"0\r\n\r\n",
             version=b"HTTP/1.0"))
 
+    def test_unknown_version(self):
+        """Only HTTP/1.0 and 1.1 are served: another version is answered
+        (as HTTP/1.1, 505) and the connection closed."""
+        for v in (b"HTTP/1.2", b"HTTP/1.49"):
+            with self.subTest(v=v):
+                got = self.smuggle([b"Content-Length: 2"], b"{}", version=v)
+                self.assertRegex(got[:13], rb"^HTTP/1\.1 505", got[:200])
+                self.assertIn(b"http_version_not_supported", got)
+                self.assertEqual(
+                    len(re.findall(rb"HTTP/1\.[01] \d\d\d", got)), 1, got)
+        for v in (b"HTTP/2.0", b"HTTP/0.9", b"HTTX/1.1"):
+            with self.subTest(v=v):
+                got = self.smuggle([b"Content-Length: 2"], b"{}", version=v)
+                self.assertRegex(got[:13], rb"^HTTP/1\.[01] (400|505)",
+                                 got[:200])
+                self.assertIn(b"application/json", got)
+
+    def test_refused_connections_leave_nothing(self):
+        """Connections the server closes itself hold no descriptor after,
+        and libevent's warnings do not reach the log per connection (it
+        warns at such a close: rl_httpd's filter drops its socket after
+        evhttp freed the connection)."""
+        broker = self.c.brokers[0]
+        pid = broker.pid
+        # The peer sees the close once the broker has closed its socket.
+        self.smuggle([b"Content-Length: 2", b"Content-Length: 4"], b"{}")
+        nfd = len(os.listdir("/proc/%d/fd" % pid))
+        for i in range(60):
+            self.smuggle([b"Content-Length: 2", b"Content-Length: 4"], b"{}")
+            self.smuggle([b"Content-Length: 2"], b"{}", version=b"HTTP/1.3")
+        wait_for(lambda: len(os.listdir("/proc/%d/fd" % pid)) <= nfd, 30,
+                 "descriptors back to %d" % nfd)
+        self.assertLessEqual(broker.log_count("libevent:"), 10)
+
     def test_chunked_alone_accepted(self):
         """One 'Transfer-Encoding: chunked' and nothing else is fine."""
         body = self.job
