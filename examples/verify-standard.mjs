@@ -2,7 +2,11 @@
 // (PUT /v1/account/webhooks {"signing": "standard"} or "both"), with the
 // standardwebhooks npm package (npm ci in this directory first).
 //
-//   node verify-standard.mjs whsec_SECRET HEADERS_FILE BODY_FILE
+//   REELAY_WEBHOOK_SECRET=whsec_... node verify-standard.mjs \
+//       HEADERS_FILE BODY_FILE
+//
+// The secret comes from the environment, never the command line (where
+// any user of the machine can read it in ps).
 //
 // HEADERS_FILE holds the request's headers as "Name: value" lines,
 // BODY_FILE the raw body bytes exactly as received. Prints "valid" and
@@ -24,10 +28,11 @@ export function verifyStandard(rawBody, headers, secret) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [secret, headersFile, bodyFile] = process.argv.slice(2);
-  if (!bodyFile) {
-    console.error('usage: node verify-standard.mjs whsec_SECRET ' +
-                  'HEADERS_FILE BODY_FILE');
+  const [headersFile, bodyFile] = process.argv.slice(2);
+  const secret = process.env.REELAY_WEBHOOK_SECRET;
+  if (!bodyFile || !secret) {
+    console.error('usage: REELAY_WEBHOOK_SECRET=whsec_... ' +
+                  'node verify-standard.mjs HEADERS_FILE BODY_FILE');
     process.exit(2);
   }
   try {

@@ -1,13 +1,16 @@
 /*
  * reelay-example-verify - verifies one reelay webhook delivery with
  * OpenSSL's libcrypto: the CreativeAI scheme (--key, X-CreativeAI-Signature)
- * or Standard Webhooks (--secret whsec_..., webhook-* headers, timestamp
- * within 5 minutes of now or of --now). A standalone example: it uses
- * nothing of reelay's own code.
+ * or Standard Webhooks (--secret, webhook-* headers, timestamp within 5
+ * minutes of now or of --now). A standalone example: it uses nothing of
+ * reelay's own code.
  *
- *   reelay-example-verify --key API_KEY HEADERS_FILE BODY_FILE
- *   reelay-example-verify --secret whsec_SECRET [--now UNIX_SECONDS]
- *                         HEADERS_FILE BODY_FILE
+ *   REELAY_API_KEY=... reelay-example-verify --key HEADERS_FILE BODY_FILE
+ *   REELAY_WEBHOOK_SECRET=whsec_... reelay-example-verify --secret
+ *                         [--now UNIX_SECONDS] HEADERS_FILE BODY_FILE
+ *
+ * The key or secret comes from the environment, never the command line
+ * (where any user of the machine can read it in ps).
  *
  * HEADERS_FILE holds the request's headers as "Name: value" lines,
  * BODY_FILE the raw body exactly as received. Prints "valid" and exits 0,
@@ -237,17 +240,19 @@ s_verify_standard(const s_file_t *headers, const s_file_t *body,
 static _Noreturn void
 s_usage(void)
 {
-    fprintf(stderr, "usage: reelay-example-verify --key API_KEY "
+    fprintf(stderr, "usage: REELAY_API_KEY=... reelay-example-verify --key "
                     "HEADERS_FILE BODY_FILE\n"
-                    "       reelay-example-verify --secret whsec_SECRET "
-                    "[--now UNIX_SECONDS] HEADERS_FILE BODY_FILE\n");
+                    "       REELAY_WEBHOOK_SECRET=whsec_... "
+                    "reelay-example-verify --secret [--now UNIX_SECONDS] "
+                    "HEADERS_FILE BODY_FILE\n");
     exit(S_EXIT_USAGE);
 }
 
-/* Command line: exactly one of --key / --secret, then two files. */
+/* Command line: exactly one of --key / --secret, then two files; the key
+ * or secret from the environment. */
 typedef struct {
-    const char *key;     /* --key */
-    const char *secret;  /* --secret */
+    const char *key;     /* --key: $REELAY_API_KEY */
+    const char *secret;  /* --secret: $REELAY_WEBHOOK_SECRET */
     long long now;       /* --now, else the clock */
     const char *headers; /* HEADERS_FILE */
     const char *body;    /* BODY_FILE */
@@ -257,20 +262,21 @@ static s_args_t
 s_args(int argc, char **argv)
 {
     static const struct option longs[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"secret", required_argument, NULL, 's'},
+        {"key", no_argument, NULL, 'k'},
+        {"secret", no_argument, NULL, 's'},
         {"now", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     s_args_t a = {NULL, NULL, (long long)time(NULL), NULL, NULL};
+    bool key = false, secret = false;
     char *end = NULL;
     int opt;
 
     while ((opt = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         if (opt == 'k') {
-            a.key = optarg;
+            key = true;
         } else if (opt == 's') {
-            a.secret = optarg;
+            secret = true;
         } else if (opt == 'n') {
             errno = 0;
             a.now = strtoll(optarg, &end, 10);
@@ -280,8 +286,15 @@ s_args(int argc, char **argv)
             s_usage();
         }
     }
-    if ((a.key == NULL) == (a.secret == NULL) || argc - optind != 2)
+    if (key == secret || argc - optind != 2)
         s_usage();
+    const char *env = key ? "REELAY_API_KEY" : "REELAY_WEBHOOK_SECRET";
+    const char *value = getenv(env);
+    if (value == NULL || *value == '\0') {
+        fprintf(stderr, "%s is not set\n", env);
+        exit(S_EXIT_USAGE);
+    }
+    *(key ? &a.key : &a.secret) = value;
     a.headers = argv[optind];
     a.body = argv[optind + 1];
     return a;

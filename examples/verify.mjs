@@ -1,7 +1,10 @@
 // Verifies a reelay webhook delivery signed with the CreativeAI scheme,
 // with node:crypto only.
 //
-//   node verify.mjs API_KEY HEADERS_FILE BODY_FILE
+//   REELAY_API_KEY=... node verify.mjs HEADERS_FILE BODY_FILE
+//
+// The key comes from the environment, never the command line (where any
+// user of the machine can read it in ps).
 //
 // HEADERS_FILE holds the request's headers as "Name: value" lines,
 // BODY_FILE the raw body bytes exactly as received. Prints "valid" and
@@ -44,9 +47,11 @@ export function readHeaders(path) {
 //     return res.status(401).send('invalid signature');
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [apiKey, headersFile, bodyFile] = process.argv.slice(2);
-  if (!bodyFile) {
-    console.error('usage: node verify.mjs API_KEY HEADERS_FILE BODY_FILE');
+  const [headersFile, bodyFile] = process.argv.slice(2);
+  const apiKey = process.env.REELAY_API_KEY;
+  if (!bodyFile || !apiKey) {
+    console.error('usage: REELAY_API_KEY=... node verify.mjs ' +
+                  'HEADERS_FILE BODY_FILE');
     process.exit(2);
   }
   const headers = readHeaders(headersFile);

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Verifies a reelay webhook delivery (Python standard library only).
 
-    python3 verify.py --key API_KEY HEADERS_FILE BODY_FILE
-    python3 verify.py --secret whsec_... [--now UNIX_SECONDS] HEADERS_FILE BODY_FILE
+    REELAY_API_KEY=... python3 verify.py --key HEADERS_FILE BODY_FILE
+    REELAY_WEBHOOK_SECRET=whsec_... python3 verify.py --secret \
+        [--now UNIX_SECONDS] HEADERS_FILE BODY_FILE
 
 HEADERS_FILE holds the request's headers as "Name: value" lines, BODY_FILE
 the raw body bytes exactly as received. Prints "valid" and exits 0, or
 "invalid: REASON" and exits 1.
+
+The key or secret comes from the environment, never the command line
+(where any user of the machine can read it in ps).
 
 --key checks the CreativeAI scheme: X-CreativeAI-Signature is "sha256=" and
 the hex HMAC-SHA256 of the raw body keyed with your API key.
@@ -26,6 +30,7 @@ body before parsing it as JSON.
 import base64
 import hashlib
 import hmac
+import os
 import re
 import sys
 import time
@@ -85,20 +90,29 @@ def main(argv):
     args = argv[1:]
     opts = {}
     while len(args) > 2 and args[0] in ("--key", "--secret", "--now"):
-        opts[args[0]] = args[1]
-        args = args[2:]
+        if args[0] == "--now":
+            opts[args[0]] = args[1]
+            args = args[2:]
+        else:
+            opts[args[0]] = True
+            args = args[1:]
     if len(args) != 2 or ("--key" in opts) == ("--secret" in opts):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
+        return 2
+    env = "REELAY_API_KEY" if "--key" in opts else "REELAY_WEBHOOK_SECRET"
+    secret = os.environ.get(env, "")
+    if not secret:
+        sys.stderr.write("%s is not set\n" % env)
         return 2
     headers = read_headers(args[0])
     with open(args[1], "rb") as f:
         body = f.read()
     if "--key" in opts:
-        why = None if verify_creativeai(body, headers, opts["--key"]) \
+        why = None if verify_creativeai(body, headers, secret) \
             else "signature mismatch"
     else:
         now = float(opts["--now"]) if "--now" in opts else None
-        why = verify_standard(body, headers, opts["--secret"], now)
+        why = verify_standard(body, headers, secret, now)
     print("valid" if why is None else "invalid: " + why)
     return 0 if why is None else 1
 

@@ -115,7 +115,8 @@ class Examples(harness.ClusterTestCase):
 
     # running the verifiers
 
-    def run_verifier(self, argv, headers, body):
+    def run_verifier(self, verifier, headers, body):
+        argv, secret_env = verifier
         n = len(os.listdir(self.work))
         hpath = os.path.join(self.work, "h%d.txt" % n)
         bpath = os.path.join(self.work, "b%d.json" % n)
@@ -124,31 +125,59 @@ class Examples(harness.ClusterTestCase):
                 f.write("%s: %s\r\n" % (name, value))
         with open(bpath, "wb") as f:
             f.write(body)
-        r = subprocess.run(argv + [hpath, bpath], cwd=EXAMPLES,
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REELAY_API_KEY", "REELAY_WEBHOOK_SECRET")}
+        env.update(secret_env)
+        r = subprocess.run(argv + [hpath, bpath], cwd=EXAMPLES, env=env,
                            stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=30)
         out = r.stdout.decode().strip()
         return r.returncode, out, r.stderr.decode()
 
+    # Each verifier: its command line and its environment. The key or
+    # secret is only ever in the environment.
+
     def seed_verifiers(self, key):
-        return {"node": ["node", "verify.mjs", key],
-                "python": [sys.executable, "verify.py", "--key", key],
-                "c": [self.c_verifier, "--key", key]}
+        env = {"REELAY_API_KEY": key}
+        return {"node": (["node", "verify.mjs"], env),
+                "python": ([sys.executable, "verify.py", "--key"], env),
+                "c": ([self.c_verifier, "--key"], env)}
 
     def std_verifiers(self, secret, now=None):
-        out = {"python": [sys.executable, "verify.py", "--secret", secret],
-               "c": [self.c_verifier, "--secret", secret]}
+        env = {"REELAY_WEBHOOK_SECRET": secret}
+        out = {"python": ([sys.executable, "verify.py", "--secret"], env),
+               "c": ([self.c_verifier, "--secret"], env)}
         if now is not None:
-            for v in out.values():
-                v += ["--now", str(now)]
+            for argv, _ in out.values():
+                argv += ["--now", str(now)]
         else:  # the npm package always measures against the clock
-            out["node-standardwebhooks"] = ["node", "verify-standard.mjs",
-                                            secret]
+            out["node-standardwebhooks"] = (["node", "verify-standard.mjs"],
+                                            env)
         return out
 
+    def test_secret_never_on_the_command_line(self):
+        """Without the variable each verifier refuses (2) and says which
+        variable to set; an old-style secret argument is a usage error."""
+        headers, body = self.seed
+        both = dict(self.seed_verifiers(self.seed_key),
+                    **{"std-" + k: v for k, v in
+                       self.std_verifiers(self.secret).items()})
+        for name, (argv, env) in both.items():
+            with self.subTest(verifier=name):
+                rc, out, err = self.run_verifier((argv, {}), headers, body)
+                self.assertEqual(rc, 2, (out, err))
+                self.assertIn(list(env)[0], err)
+        for name, (argv, env) in self.seed_verifiers(self.seed_key).items():
+            if name == "node":
+                continue  # takes no options
+            with self.subTest(verifier=name, old_style=True):
+                rc, out, err = self.run_verifier(
+                    (argv + [self.seed_key], env), headers, body)
+                self.assertEqual(rc, 2, (out, err))
+
     def expect(self, verifiers, headers, body, valid, what):
-        for name, argv in verifiers.items():
-            rc, out, err = self.run_verifier(argv, headers, body)
+        for name, verifier in verifiers.items():
+            rc, out, err = self.run_verifier(verifier, headers, body)
             if valid:
                 self.assertEqual((rc, out), (0, "valid"),
                                  "%s on %s: %s %s" % (name, what, out, err))
