@@ -8,8 +8,10 @@ deploy/reelay.ini. Python 3 standard library only.
 
 Every wait is a deadline-bounded poll (wait_for); nothing sleeps blindly.
 Every process started here is stopped by its pid (SIGTERM, then SIGKILL
-after a grace period); the temporary directory is removed unless
-REELAY_KEEP_TMP is set.
+after a grace period), and the stop fails the test when one did not exit
+cleanly or a sanitizer reported in its log; the temporary directory is
+removed unless REELAY_KEEP_TMP is set. docs/internals.md (Tests) has the
+rules for tests that hold on a busy machine.
 
 Usage from a test file:
 
