@@ -535,6 +535,39 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
+    def test_lease_lost_during_a_hung_poll(self):
+        # The worker is frozen past its lease while its poll of the job
+        # hangs upstream. Thawed, it sees the lease lost and drops the
+        # job, cancelling the poll; the job, recovered, is claimed again
+        # and completes. The worker then holds nothing: before, the
+        # cancelled poll kept its reference to the dropped job, which
+        # was never freed and stayed counted in flight (and
+        # LeakSanitizer reported it at exit).
+        ports, env = status_ports(1)
+        env["REELAY_PROVIDER_SIM_KLING_POLL_TIMEOUT_MS"] = "600000"
+        c = self.cluster(workers=1, poll_interval_ms=100, env=env)
+        acct, key = c.create_account(50)
+        jid = submit_ok(self, c, key,
+                        "hung poll lease [sim render_ms=300 poll_hang=1]")
+        wait_for(lambda: [t for t in c.sim_tasks("hung poll lease")
+                          if t["polls"] >= 1], 30,
+                 "the first poll of %s in the air" % jid)
+        worker = c.workers[0]
+        os.kill(worker.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: c.job_hash(acct, jid).get("recoveries") == "1",
+                     30, "the reaper to recover the frozen worker's job")
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        wait_for(lambda: worker.log_count("lease lost") >= 1, 30,
+                 "the worker to see its lease lost")
+        self.assertEqual(wait_terminal(c, acct, jid, 60)["status"],
+                         "completed")
+        wait_for(lambda: worker_stats(ports[0])["inflight"] == 0, 30,
+                 "the worker to hold no job")
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
     def test_zombie_worker_is_fenced(self):
         # Worker 0 (the zombie) holds every job, mid-render, when it is
         # SIGSTOPped; worker 1 takes them over and finishes them while
