@@ -492,10 +492,13 @@ class Proc:
     that are a clean stop after SIGTERM (0 for every role, the tools and
     redis-server: each handles SIGTERM and exits 0)."""
 
-    def __init__(self, name, popen, log_path, term_rcs=(0,)):
+    def __init__(self, name, popen, log_path, term_rcs=(0,), log_start=0):
         self.name = name
         self.popen = popen
         self.log_path = log_path
+        # Where this process's part of the log starts: a process started
+        # again under the same name appends to the same file.
+        self.log_start = log_start
         self.term_rcs = tuple(term_rcs)
         self.problems = []   # what went wrong when it was stopped
 
@@ -552,12 +555,16 @@ class Proc:
         if msg not in self.problems:
             self.problems.append(msg)
 
-    def sanitizer_lines(self, limit=5):
-        """The first lines of this process's log in which a sanitizer
-        reported a bug."""
+    def sanitizer_lines(self, end=None, limit=5):
+        """The first lines of this process's part of its log (up to byte
+        `end`, where the next process of the same log starts) in which a
+        sanitizer reported a bug."""
         try:
             with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
+                f.seek(self.log_start)
+                raw = f.read() if end is None else f.read(
+                    max(0, end - self.log_start))
+                text = raw.decode("utf-8", "replace")
         except OSError:
             return []
         out = [ln for ln in text.splitlines()
@@ -727,8 +734,10 @@ class Cluster:
             self.redis.close()
         problems = []
         bad = []
-        for p in self.procs:
-            lines = p.sanitizer_lines()
+        for i, p in enumerate(self.procs):
+            later = [q.log_start for q in self.procs[i + 1:]
+                     if q.log_path == p.log_path]
+            lines = p.sanitizer_lines(later[0] if later else None)
             mine = list(p.problems) + [
                 "%s (pid %d) logged: %s" % (p.name, p.pid, ln)
                 for ln in lines]
@@ -887,6 +896,7 @@ class Cluster:
     def _spawn(self, name, argv, env=None, stdout=subprocess.DEVNULL):
         log = os.path.join(self.tmp, name + ".log")
         f = open(log, "ab")
+        start = f.seek(0, os.SEEK_END)
         try:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                  stdout=stdout, stderr=f,
@@ -894,7 +904,7 @@ class Cluster:
                                  cwd=self.tmp)
         finally:
             f.close()
-        proc = Proc(name, p, log)
+        proc = Proc(name, p, log, log_start=start)
         self.procs.append(proc)
         return proc
 
