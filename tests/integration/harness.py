@@ -908,7 +908,7 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
-    def _read_listening(self, proc, timeout=10.0):
+    def _read_listening(self, proc, timeout=30.0):
         """Reads the "listening HOST:PORT" line from proc's stdout."""
         box = {}
 
@@ -1032,7 +1032,7 @@ class Cluster:
             raise AssertionError("process(es) died: %s" % ", ".join(
                 "%s (rc %s)" % (p.name, p.popen.returncode) for p in dead))
 
-    def wait_ready(self, timeout=15.0):
+    def wait_ready(self, timeout=60.0):
         for i in range(len(self.brokers)):
             url = self.url("/readyz", i)
             wait_for(lambda: self.check_alive() is None and
@@ -1120,7 +1120,7 @@ class Cluster:
                         headers=h)
 
     def wait_job(self, key, job_id, statuses=("completed", "failed"),
-                 timeout=20.0):
+                 timeout=60.0):
         def done():
             r = self.get_job(key, job_id)
             if r.status == 200 and r.json().get("status") in statuses:
@@ -1169,7 +1169,7 @@ class Cluster:
         return out
 
     def outcome(self, acct, key, job_id, tag=None, webhook=True,
-                timeout=20.0):
+                timeout=60.0):
         """Waits for a job to end (and, with webhook, for its delivery)
         and gathers what tests assert on: GET job, the Redis job hash,
         GET /v1/account, the job's ledger entries (oldest first), the
