@@ -572,8 +572,13 @@ class Recovery(RecoveryCase):
         # Worker 0 (the zombie) holds every job, mid-render, when it is
         # SIGSTOPped; worker 1 takes them over and finishes them while
         # it is stopped (for at least twice the lease); then SIGCONT.
-        lease = int(FAST["REELAY_JOBS_LEASE_MS"]) / 1000.0
+        # The lease is 5 s here, not 1 s: worker 1 must keep its own
+        # lease all along (on a loaded machine under ASan a 1 s lease
+        # lapsed now and then, and worker 1's refused write was counted
+        # as the zombie's).
+        lease = 5.0
         ports, env = status_ports()
+        env["REELAY_JOBS_LEASE_MS"] = str(int(lease * 1000))
         c = self.cluster(workers=1, poll_interval_ms=100, env=env)
         acct, key = c.create_account(100)
         start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
@@ -594,7 +599,7 @@ class Recovery(RecoveryCase):
                              worker_pid(h.get("owner")) == zombie.pid
                              for h in hs) else None
         tasks0 = {j: h["task_id"] for j, h in
-                  zip(ids, wait_for(rendering, 10, "the zombie rendering "
+                  zip(ids, wait_for(rendering, 30, "the zombie rendering "
                                     "every job"))}
         other = c.start_worker(1)
         wait_worker_registered(c, other)
@@ -608,7 +613,7 @@ class Recovery(RecoveryCase):
             wait_for(lambda: all(redis_terminal(c, acct, j) and
                                  c.job_hash(acct, j).get("wh_state") ==
                                  "delivered" for j in ids) and
-                     time.monotonic() - stopped >= 2 * lease, 20,
+                     time.monotonic() - stopped >= 2 * lease, 60,
                      "every job finished and delivered by worker 1")
             sim0 = c.sim_stats()["submits"]
             # Every task is over, so worker 1 polls none of them again.
@@ -622,10 +627,10 @@ class Recovery(RecoveryCase):
         # renews under a new owner id: it holds nothing it could act on.
         wait_for(lambda: (lambda s: s["inflight"] == 0 and
                           s["dropped"] - z0["dropped"] == 4)(
-                              worker_stats(ports[0])), 10,
+                              worker_stats(ports[0])), 30,
                  "the zombie to drop its 4 jobs")
         wait_for(lambda: harness.http_get("http://127.0.0.1:%d/readyz" %
-                                          ports[0]).status == 200, 10,
+                                          ports[0]).status == 200, 30,
                  "the zombie to hold a lease again")
         z1, o1 = worker_stats(ports[0]), worker_stats(ports[1])
         # It submitted nothing upstream after SIGCONT: not by its own
