@@ -347,13 +347,21 @@ s_resend_eval(rl_redis_t *r, pending_t *p)
     return s_send(r, p, p->argc + 2, argv, lens);
 }
 
+/* LOADING: a restarted server still reading its dataset refuses the
+ * command without running it. */
+static bool
+s_is_loading(const redisReply *reply)
+{
+    return reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+           strncmp(reply->str, "LOADING", 7) == 0;
+}
+
 static void
 s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
 {
     pending_t *p = privdata;
     rl_redis_t *r = p->owner;
     redisReply *reply = reply_;
-    (void)ac;
     TAILQ_REMOVE(&r->pending, p, link);
     if (reply != NULL) {
         r->stats.replies++;
@@ -362,6 +370,15 @@ s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
     if (s_is_noscript(reply) && p->script != NULL && r->up) {
         if (s_resend_eval(r, p) == 0)
             return;
+    }
+    /* Not an answer but a server not ready yet: the caller hears
+     * "outcome unknown" (and sends again, as after any drop), and the
+     * connection is dropped, so that nothing is sent before the server
+     * answers again after the backoff. */
+    if (s_is_loading(reply)) {
+        reply = NULL;
+        if (r->ac == ac)
+            s_drop(r, "the server is loading its dataset");
     }
     if (reply == NULL)
         r->stats.unknown++;

@@ -19,11 +19,15 @@
  *    because we have no password, is logged as an error (once per streak
  *    of failures), counted (auth_failures), and the connection is closed
  *    and retried with the reconnect backoff.
+ *  - A restarted server still loading its dataset answers LOADING
+ *    without running the command: that is answered NULL too, and the
+ *    connection is dropped and re-opened with the backoff, so no caller
+ *    takes it for the command's outcome.
  *
  * Callbacks: every accepted command calls back exactly once, with the
  * reply (borrowed: valid during the callback only) or NULL when the
- * outcome is unknown (timeout, disconnect, client destroyed). Mutating
- * scripts must therefore be safe to run twice.
+ * outcome is unknown (timeout, disconnect, LOADING, client destroyed).
+ * Mutating scripts must therefore be safe to run twice.
  *
  * Failure modes: a command issued while disconnected is refused at once
  * (-1, no callback) so callers can answer 503 instead of queueing.

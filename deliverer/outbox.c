@@ -533,6 +533,15 @@ outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
     dn->ctx = ctx;
     dn->rec = outbox_rec_new(*d, (*d)->token, res);
     delivery_destroy(d);
+    /* Redis is away: kept at once, before the caller frees the slot, so
+     * that a COMPLETION of this ref waiting for a slot finds the ref
+     * handled here and is not delivered fail-open ahead of the retry
+     * schedule. */
+    if (!rl_redis_connected(ctx->redis)) {
+        s_keep(ctx, &dn->rec);
+        free(dn);
+        return;
+    }
     if (ob->ndone == OUTBOX_DONE_BATCH)
         s_flush_done(ob);
     ob->done[ob->ndone++] = dn;

@@ -63,7 +63,8 @@ void outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms);
 
 /* Records the finished attempt of a claimed delivery; takes *d. The
  * attempts that finish within one loop turn (up to OUTBOX_DONE_BATCH)
- * are written together in one outbox_done_many call at its end. */
+ * are written together in one outbox_done_many call at its end; while
+ * Redis is away the record goes to failopen.c at once. */
 void outbox_record(outbox_t *ob, delivery_t **d,
                    const attempt_result_t *res);
 

@@ -117,6 +117,19 @@ job_unref(job_t *j)
         s_free(j);
 }
 
+/* Cancels the provider request in the air, if any. Its callback will
+ * not run, so the reference the request held (job_run.c, s_send) is
+ * released here; the caller still holds one. */
+static void
+s_cancel_req(job_t *j)
+{
+    if (j->req == NULL)
+        return;
+    rl_http_cancel(j->w->http, j->req);
+    j->req = NULL;
+    job_unref(j);
+}
+
 /* Ends the job's life in this worker: nothing more is sent for it. */
 static void
 s_kill(job_t *j)
@@ -125,10 +138,7 @@ s_kill(job_t *j)
         return;
     j->state = JOB_DEAD;
     tdelete(j, &j->w->held, s_ref_cmp);
-    if (j->req != NULL) {
-        rl_http_cancel(j->w->http, j->req);
-        j->req = NULL;
-    }
+    s_cancel_req(j);
     if (j->timer)
         evtimer_del(j->timer);
     job_unref(j); /* the "alive" reference */
@@ -458,10 +468,7 @@ job_finish(job_t *j, const char *status, const char *reason)
 {
     if (j->state == JOB_DEAD || j->state == JOB_FINISHING)
         return;
-    if (j->req != NULL) {
-        rl_http_cancel(j->w->http, j->req);
-        j->req = NULL;
-    }
+    s_cancel_req(j);
     if (j->timer)
         evtimer_del(j->timer);
     j->state = JOB_FINISHING;

@@ -28,6 +28,8 @@ struct lease {
     char retired[sizeof(((worker_t *)0)->id)]; /* owner id to retire
                                with the next renewal, "" when none */
     bool sent_retire;       /* the renewal in flight retires it */
+    bool destroyed;         /* lease_destroy ran with a renewal in
+                               flight: its reply frees the lease */
 };
 
 bool
@@ -40,6 +42,10 @@ static void
 s_on_renewed(redisReply *reply, void *arg)
 {
     lease_t *l = arg;
+    if (l->destroyed) {
+        free(l); /* the worker is stopping: nothing more to do */
+        return;
+    }
     l->in_flight = false;
     long long expiry = 0;
     if (rl_redis_reply_ll(reply, &expiry) != 0)
@@ -125,6 +131,11 @@ lease_destroy(lease_t **p)
     if (p == NULL || *p == NULL)
         return;
     event_free((*p)->timer);
-    free(*p);
+    /* A renewal in flight calls back into the lease (answered NULL at
+     * the latest when the Redis client is destroyed): it frees it. */
+    if ((*p)->in_flight)
+        (*p)->destroyed = true;
+    else
+        free(*p);
     *p = NULL;
 }

@@ -19,6 +19,9 @@
 #include "worker.h"
 
 lease_t *lease_new(worker_t *w);
+/* Stops renewing. NULL-safe, sets *p to NULL. A renewal still in flight
+ * frees the lease when it is answered, so the Redis client must be
+ * destroyed after it (which answers it NULL). */
 void lease_destroy(lease_t **p);
 
 /* Renews now (Redis just connected). */

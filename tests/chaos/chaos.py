@@ -599,7 +599,10 @@ class Chaos:
             kept = c.tmp
             if self.violations and a.keep_on_failure:
                 os.environ["REELAY_KEEP_TMP"] = "1"
-            c.stop()
+            # A process that would not stop cleanly, or any sanitizer
+            # report in a log, is a violation like any other.
+            for problem in c.stop(check=False):
+                self.violation("unclean_stop", problem)
         seconds = time.monotonic() - t0
         by_kind = collections.Counter(k for k, _ in self.violations)
         for kind, detail in self.violations[:60]:

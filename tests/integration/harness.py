@@ -8,8 +8,10 @@ deploy/reelay.ini. Python 3 standard library only.
 
 Every wait is a deadline-bounded poll (wait_for); nothing sleeps blindly.
 Every process started here is stopped by its pid (SIGTERM, then SIGKILL
-after a grace period); the temporary directory is removed unless
-REELAY_KEEP_TMP is set.
+after a grace period), and the stop fails the test when one did not exit
+cleanly or a sanitizer reported in its log; the temporary directory is
+removed unless REELAY_KEEP_TMP is set. docs/internals.md (Tests) has the
+rules for tests that hold on a busy machine.
 
 Usage from a test file:
 
@@ -465,11 +467,40 @@ class ScriptCalls:
 
 # ---- processes -----------------------------------------------------------
 
+# Lines a sanitizer prints when it finds a bug (AddressSanitizer,
+# LeakSanitizer, UndefinedBehaviorSanitizer). Any of them in any
+# process log fails the test, whether or not the process went on.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:")
+
+# Exit statuses of a process that died on its own of a bug (a fault, an
+# abort): reported at stop even when the test did not look. The tests
+# themselves only ever send SIGKILL, SIGTERM, SIGSTOP and SIGCONT, and
+# a crash point exits 99.
+CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS,
+                 signal.SIGFPE, signal.SIGILL)
+
+# How long a process has to exit after SIGTERM before it is killed (and
+# the test fails). A deliverer drains first, which takes up to its
+# webhook timeout; on a loaded machine (and under AddressSanitizer)
+# everything is slower.
+STOP_GRACE_S = 30.0
+
+
 class Proc:
-    def __init__(self, name, popen, log_path):
+    """One process started by the harness. `term_rcs`: the exit statuses
+    that are a clean stop after SIGTERM (0 for every role, the tools and
+    redis-server: each handles SIGTERM and exits 0)."""
+
+    def __init__(self, name, popen, log_path, term_rcs=(0,), log_start=0):
         self.name = name
         self.popen = popen
         self.log_path = log_path
+        # Where this process's part of the log starts: a process started
+        # again under the same name appends to the same file.
+        self.log_start = log_start
+        self.term_rcs = tuple(term_rcs)
+        self.problems = []   # what went wrong when it was stopped
 
     @property
     def pid(self):
@@ -478,9 +509,13 @@ class Proc:
     def alive(self):
         return self.popen.poll() is None
 
-    def stop(self, grace=3.0):
+    def stop(self, grace=STOP_GRACE_S):
         """SIGTERM by pid, SIGKILL after `grace` seconds; then closes the
-        pipe its listening address was read from, if any."""
+        pipe its listening address was read from, if any. Returns the
+        exit status. A process that had to be killed, or that exited
+        after SIGTERM with a status not in term_rcs, or that had died of
+        a crash signal before, is noted in self.problems (checked by
+        Cluster.stop)."""
         try:
             return self._stop(grace)
         finally:
@@ -490,19 +525,51 @@ class Proc:
     def _stop(self, grace):
         p = self.popen
         if p.poll() is not None:
-            return p.returncode
+            rc = p.returncode
+            if rc < 0 and -rc in CRASH_SIGNALS:
+                self._problem("had died of signal %d (%s)" % (
+                    -rc, signal.Signals(-rc).name))
+            return rc
         try:
             os.kill(p.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
         try:
-            return p.wait(timeout=grace)
+            rc = p.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             try:
                 os.kill(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            return p.wait(timeout=5)
+            rc = p.wait(timeout=5)
+            self._problem("did not exit within %.0f s of SIGTERM (killed)"
+                          % grace)
+            return rc
+        if rc not in self.term_rcs:
+            self._problem("exited with status %s after SIGTERM (expected "
+                          "%s)" % (rc, " or ".join(map(str, self.term_rcs))))
+        return rc
+
+    def _problem(self, text):
+        msg = "%s (pid %d) %s" % (self.name, self.pid, text)
+        if msg not in self.problems:
+            self.problems.append(msg)
+
+    def sanitizer_lines(self, end=None, limit=5):
+        """The first lines of this process's part of its log (up to byte
+        `end`, where the next process of the same log starts) in which a
+        sanitizer reported a bug."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_start)
+                raw = f.read() if end is None else f.read(
+                    max(0, end - self.log_start))
+                text = raw.decode("utf-8", "replace")
+        except OSError:
+            return []
+        out = [ln for ln in text.splitlines()
+               if any(m in ln for m in SANITIZER_MARKS)]
+        return out[:limit]
 
     def log_count(self, text):
         """How often text occurs in this process's log."""
@@ -574,6 +641,8 @@ class Cluster:
         self.redis = None
         self.keys = []       # API keys the receiver verifies with
         self.failed = False
+        self.stopped = False     # stop() ran
+        self.stop_problems = []  # what stop() found wrong
 
     # -- lifecycle --
 
@@ -582,7 +651,7 @@ class Cluster:
             self.start()
         except BaseException:
             self.dump_logs()
-            self.stop()
+            self.stop(check=False)
             raise
         return self
 
@@ -590,7 +659,9 @@ class Cluster:
         if et is not None:
             self.failed = True
             self.dump_logs()
-        self.stop()
+        # With an exception on its way, the stop's problems are printed
+        # (by stop) rather than raised over it.
+        self.stop(check=et is None)
         return False
 
     def check_binaries(self):
@@ -644,19 +715,53 @@ class Cluster:
         self.wait_ready()
         return self
 
-    def stop(self):
+    def stop(self, check=True):
+        """Stops every process (newest first), then removes the temporary
+        directory. With `check`, raises AssertionError when a process had
+        to be killed, exited after SIGTERM with an unexpected status, had
+        died of a crash signal, or logged a sanitizer report; the logs of
+        those processes are printed first (and the directory kept while
+        REELAY_KEEP_TMP is set, as always). A second call does nothing."""
+        if self.stopped:
+            return []
+        self.stopped = True
         for p in reversed(self.procs):
             try:
                 p.stop()
             except Exception as e:  # keep stopping the others
-                sys.stderr.write("stopping %s: %r\n" % (p.name, e))
+                p.problems.append("%s: stopping it raised %r" % (p.name, e))
         if self.redis is not None:
             self.redis.close()
+        problems = []
+        bad = []
+        for i, p in enumerate(self.procs):
+            later = [q.log_start for q in self.procs[i + 1:]
+                     if q.log_path == p.log_path]
+            lines = p.sanitizer_lines(later[0] if later else None)
+            mine = list(p.problems) + [
+                "%s (pid %d) logged: %s" % (p.name, p.pid, ln)
+                for ln in lines]
+            if mine:
+                bad.append(p)
+                problems.extend(mine)
+        if problems and self.tmp and os.path.isdir(self.tmp):
+            for p in bad:
+                sys.stderr.write("\n----- %s (pid %d, exited %s) log tail "
+                                 "-----\n%s\n" % (p.name, p.pid,
+                                                    p.popen.returncode,
+                                                    p.tail(80)))
         if self.tmp and os.path.isdir(self.tmp):
             if os.environ.get("REELAY_KEEP_TMP"):
                 sys.stderr.write("REELAY_KEEP_TMP: kept %s\n" % self.tmp)
             else:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+        self.stop_problems = problems
+        if problems:
+            text = "unclean stop of the cluster:\n  " + "\n  ".join(problems)
+            if check:
+                raise AssertionError(text)
+            sys.stderr.write(text + "\n")
+        return problems
 
     def dump_logs(self, n=40):
         for p in self.procs:
@@ -791,6 +896,7 @@ class Cluster:
     def _spawn(self, name, argv, env=None, stdout=subprocess.DEVNULL):
         log = os.path.join(self.tmp, name + ".log")
         f = open(log, "ab")
+        start = f.seek(0, os.SEEK_END)
         try:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                  stdout=stdout, stderr=f,
@@ -798,11 +904,11 @@ class Cluster:
                                  cwd=self.tmp)
         finally:
             f.close()
-        proc = Proc(name, p, log)
+        proc = Proc(name, p, log, log_start=start)
         self.procs.append(proc)
         return proc
 
-    def _read_listening(self, proc, timeout=10.0):
+    def _read_listening(self, proc, timeout=30.0):
         """Reads the "listening HOST:PORT" line from proc's stdout."""
         box = {}
 
@@ -844,19 +950,22 @@ class Cluster:
             f.write(text)
         return path
 
-    def start_redis(self):
+    def start_redis(self, extra_conf=()):
         """Starts (or restarts: same port, same AOF) redis-server with its
-        settings and password in a file, not on its command line."""
+        settings and password in a file, not on its command line;
+        `extra_conf`: more lines of redis.conf. Returns once it answers
+        PING (so once it has loaded its dataset)."""
         lines = ["port %d" % self.redis_port, "bind 127.0.0.1",
                  'dir "%s"' % self.tmp, "appendonly yes",
                  "appendfsync always", 'save ""', 'logfile ""']
+        lines += list(extra_conf)
         if self.redis_password:
             lines.append("user default on resetpass >%s ~* &* +@all"
                          % self.redis_password)
         conf = self.write_private("redis.conf", "\n".join(lines) + "\n")
         self.redis_proc = self._spawn("redis", ["redis-server", conf])
         self.redis = Redis(self.redis_port, password=self.redis_password)
-        wait_for(lambda: self.redis.ping(), 10, "redis-server PING")
+        wait_for(lambda: self.redis.ping(), 30, "redis-server PING")
 
     def start_simulator(self):
         env = self.env()
@@ -923,7 +1032,7 @@ class Cluster:
             raise AssertionError("process(es) died: %s" % ", ".join(
                 "%s (rc %s)" % (p.name, p.popen.returncode) for p in dead))
 
-    def wait_ready(self, timeout=15.0):
+    def wait_ready(self, timeout=60.0):
         for i in range(len(self.brokers)):
             url = self.url("/readyz", i)
             wait_for(lambda: self.check_alive() is None and
@@ -1011,7 +1120,7 @@ class Cluster:
                         headers=h)
 
     def wait_job(self, key, job_id, statuses=("completed", "failed"),
-                 timeout=20.0):
+                 timeout=60.0):
         def done():
             r = self.get_job(key, job_id)
             if r.status == 200 and r.json().get("status") in statuses:
@@ -1060,7 +1169,7 @@ class Cluster:
         return out
 
     def outcome(self, acct, key, job_id, tag=None, webhook=True,
-                timeout=20.0):
+                timeout=60.0):
         """Waits for a job to end (and, with webhook, for its delivery)
         and gathers what tests assert on: GET job, the Redis job hash,
         GET /v1/account, the job's ledger entries (oldest first), the
@@ -1242,8 +1351,12 @@ class PerTestClusterCase(unittest.TestCase):
                 sys.stderr.write("\n===== %s failed; logs of %s =====\n"
                                  % (self.id(), c.tmp))
                 c.dump_logs(60)
-        for c in self._clusters:
-            c.stop()
+        problems = []
+        for c in self._clusters:  # every one stopped, then the verdict
+            problems += c.stop(check=False)
+        if problems:
+            self.fail("unclean stop of the cluster(s):\n  " +
+                      "\n  ".join(problems))
 
 
 def main():

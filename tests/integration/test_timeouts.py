@@ -28,8 +28,10 @@ class MaxWait(FailoverAsserts, harness.ClusterTestCase):
         h = o["hash"]
         self.assertEqual(o["job"]["status"], "failed", o["job"])
         took = int(h["completed_at"]) - int(h["created_at"])
+        # Never early; late by what a loaded machine adds, far less
+        # than the minute the render would take.
         self.assertTrue(MAX_WAIT_S * 1000 <= took <= MAX_WAIT_S * 1000 +
-                        1500, "failed after %d ms" % took)
+                        5000, "failed after %d ms" % took)
         self.assertEqual(h["error_code"], "timeout", h)
         msg = h["error_message"]
         self.assertIn("maximum wait of %d s" % MAX_WAIT_S, msg)
@@ -82,8 +84,10 @@ class MaxWaitUnclaimed(FailoverAsserts, harness.ClusterTestCase):
         h = o["hash"]
         self.assertEqual(o["job"]["status"], "failed", o["job"])
         took = int(h["completed_at"]) - int(h["created_at"])
+        # Never early; late by what a loaded machine adds, far less
+        # than the minute the render would take.
         self.assertTrue(MAX_WAIT_S * 1000 <= took <= MAX_WAIT_S * 1000 +
-                        1500, "failed after %d ms" % took)
+                        5000, "failed after %d ms" % took)
         self.assertEqual(h["error_code"], "timeout", h)
         self.assertIn("maximum wait of %d s" % MAX_WAIT_S,
                       h["error_message"])

@@ -19,6 +19,10 @@ from harness import wait_for, holds_for, video_body  # noqa: E402
 SCHEDULE = "0,0.3,0.6"
 TIMEOUT_MS = 800
 SLACK_MS = 250                      # timers, scan period and clocks
+# How much later than scheduled a step may be seen on a loaded machine
+# (a timer fires late, a record is written late; never early): far less
+# than the gap between the steps each check tells apart.
+LATE_MS = 4000
 
 
 def auth(key):
@@ -38,7 +42,7 @@ class ClassifyBase(harness.ClusterTestCase):
         self.assertEqual(r.status, 202, r)
         return r.json()["id"]
 
-    def final(self, jid, acct=None, timeout=15):
+    def final(self, jid, acct=None, timeout=40):
         """Waits for the delivery of jid to end; returns its job hash."""
         acct = acct or self.acct
         ref = "%s|%s" % (acct, jid)
@@ -53,7 +57,7 @@ class ClassifyBase(harness.ClusterTestCase):
         return [json.loads(x) for x in self.c.redis.lrange(
             "rl:dlv:{%s}:%s" % (acct or self.acct, jid))]
 
-    def wait_attempts(self, jid, n, acct=None, timeout=15):
+    def wait_attempts(self, jid, n, acct=None, timeout=40):
         return wait_for(lambda: len(self.log(jid, acct)) >= n and
                         self.log(jid, acct), timeout,
                         "%d attempt(s) of %s recorded" % (n, jid))
@@ -128,11 +132,12 @@ class Classify(ClassifyBase):
             ds = self.c.deliveries(jid, base)
             self.assertEqual([d["answered"] for d in ds], [s, 200])
             gap = ds[1]["at_ms"] - ds[0]["at_ms"]
-            if least is None:  # not a 429/503: the schedule's 0.3 s
-                self.assertLess(gap, 300 + 1500, (s, ra, gap))
+            if least is None:  # not a 429/503: the schedule's 0.3 s,
+                # not its Retry-After of 5 s
+                self.assertLess(gap, 300 + LATE_MS, (s, ra, gap))
             else:
                 self.assertGreaterEqual(gap, least - SLACK_MS, (s, ra, gap))
-                self.assertLess(gap, least + 2500, (s, ra, gap))
+                self.assertLess(gap, least + LATE_MS, (s, ra, gap))
 
     def test_retry_after_is_capped(self):
         base = self.c.start_extra_receiver()
@@ -141,7 +146,7 @@ class Classify(ClassifyBase):
         jid = self.submit(base + "/hook", "ra-cap")
         self.wait_attempts(jid, 1)
         wait_for(lambda: self.c.job_hash(self.acct, jid).get("wh_next_at"),
-                 5, "the retry scheduled")
+                 30, "the retry scheduled")
         delay = self.next_delay_ms(jid)
         self.assertGreater(delay, 3600 * 1000 - 5000, delay)
         self.assertLess(delay, 3600 * 1000 + 5000, delay)
@@ -159,7 +164,7 @@ class Classify(ClassifyBase):
         self.assertEqual((first["status"], first["outcome"]), (0, "retry"))
         self.assertIn("timed out", first["error"])
         self.assertGreaterEqual(first["latency_ms"], TIMEOUT_MS - 50)
-        self.assertLess(first["latency_ms"], TIMEOUT_MS + 1000)
+        self.assertLess(first["latency_ms"], TIMEOUT_MS + LATE_MS)
         for jid, words in ((refused, "connect"), (unresolved, "resolve")):
             h = self.final(jid)
             self.assertEqual(h["wh_state"], "failed", h)
@@ -213,22 +218,22 @@ class Classify(ClassifyBase):
         delays = []
         for jid in jobs:
             self.wait_attempts(jid, 1, acct)
-            wait_for(lambda: c.job_hash(acct, jid).get("wh_next_at"), 5,
+            wait_for(lambda: c.job_hash(acct, jid).get("wh_next_at"), 30,
                      "the retry of %s scheduled" % jid)
             delays.append(self.next_delay_ms(jid, acct))
         for d in delays:
             self.assertGreaterEqual(d, 54000 - SLACK_MS, delays)
-            self.assertLessEqual(d, 66000 + SLACK_MS, delays)
+            self.assertLessEqual(d, 66000 + LATE_MS, delays)
         self.assertGreater(len(set(delays)), 1, "no jitter: %r" % delays)
         # The second retry of one of them: 300 s +- 10 %.
         jid = jobs[0]
         c.redis.call("ZADD", "rl:outbox", 0, "%s|%s" % (acct, jid))
         self.wait_attempts(jid, 2, acct)
-        wait_for(lambda: self.next_delay_ms(jid, acct) > 100000, 5,
+        wait_for(lambda: self.next_delay_ms(jid, acct) > 100000, 30,
                  "the second retry scheduled")
         d = self.next_delay_ms(jid, acct)
         self.assertGreaterEqual(d, 270000 - SLACK_MS, d)
-        self.assertLessEqual(d, 330000 + SLACK_MS, d)
+        self.assertLessEqual(d, 330000 + LATE_MS, d)
         # The default account's next job still retries at 0.3 s.
         c.receiver_control({"fail_next": 1, "status": 503}, base)
         other = self.submit(base + "/default", "not-long")
@@ -266,16 +271,18 @@ class Defaults(ClassifyBase):
         log = self.wait_attempts(jid, 1, timeout=20)
         self.assertIn("timed out", log[0]["error"], log)
         self.assertGreaterEqual(log[0]["latency_ms"], 10000 - 50, log)
-        self.assertLess(log[0]["latency_ms"], 11000, log)
-        wait_for(lambda: c.job_hash(self.acct, jid).get("wh_next_at"), 5,
+        self.assertLess(log[0]["latency_ms"], 10000 + LATE_MS, log)
+        wait_for(lambda: c.job_hash(self.acct, jid).get("wh_next_at"), 30,
                  "attempt 2 scheduled")
-        self.assertLess(abs(self.next_delay_ms(jid) - 5000), SLACK_MS)
+        self.assertGreater(self.next_delay_ms(jid), 5000 - SLACK_MS)
+        self.assertLess(self.next_delay_ms(jid), 5000 + LATE_MS)
         c.receiver_control({"fail_next": 2, "status": 500})
         c.redis.call("ZADD", "rl:outbox", 0, ref(jid))
         self.wait_attempts(jid, 2)
-        wait_for(lambda: self.next_delay_ms(jid) > 20000, 5,
+        wait_for(lambda: self.next_delay_ms(jid) > 20000, 30,
                  "attempt 3 scheduled")
-        self.assertLess(abs(self.next_delay_ms(jid) - 30000), SLACK_MS)
+        self.assertGreater(self.next_delay_ms(jid), 30000 - SLACK_MS)
+        self.assertLess(self.next_delay_ms(jid), 30000 + LATE_MS)
         c.redis.call("ZADD", "rl:outbox", 0, ref(jid))
         h = self.final(jid)
         self.assertEqual((h["wh_state"], h["wh_attempts"]), ("failed", "3"))

@@ -18,8 +18,11 @@ from harness import wait_for, video_body  # noqa: E402
 
 SLOTS = 4          # [webhook] delivery_concurrency
 PER_HOST = 2       # [webhook] per_host_concurrency
-HANG_TIMEOUT_MS = 4000
-COOLDOWN_MS = 1500
+# Both far beyond what a delivery takes on a loaded machine, so that the
+# tests' "served at once" checks cannot be mistaken for "served after the
+# timeout (or the cool-down)".
+HANG_TIMEOUT_MS = 20000
+COOLDOWN_MS = 5000
 SLACK_MS = 150
 
 
@@ -60,20 +63,21 @@ class ConcurrencyLimit(IsolationBase):
         t0 = time.monotonic()
         for i in range(3 * SLOTS):
             self.submit(slow + "/hang", "slow-%d" % i)
-        wait_for(lambda: self.health(slow)["held"] == PER_HOST, 10,
+        wait_for(lambda: self.health(slow)["held"] == PER_HOST, 30,
                  "%d attempts held by the hanging endpoint" % PER_HOST)
         healthy = [self.submit(c.webhook_url("healthy"), "healthy-%d" % i)
                    for i in range(3)]
         for jid in healthy:
             wait_for(lambda: any(d["answered"] == 200
-                                 for d in c.deliveries(jid)), 5,
+                                 for d in c.deliveries(jid)), 30,
                      "the healthy delivery of %s" % jid)
-        # Served while every slow attempt still hangs, each within a
-        # second of its job's completion (without the per-host limit the
-        # slow jobs would hold all the slots for the 4 s timeout).
+        # Served while every slow attempt still hangs (the held count
+        # below), so before the timeout (without the per-host limit the
+        # slow jobs would hold all the slots until it).
         self.assertLess(time.monotonic() - t0, HANG_TIMEOUT_MS / 1000.0)
         for jid in healthy:
-            self.assertLess(self.delivered_after_completion_ms(jid), 1000)
+            self.assertLess(self.delivered_after_completion_ms(jid),
+                            HANG_TIMEOUT_MS)
         st = self.health(slow)
         self.assertEqual((st["held"], st["deliveries"]),
                          (PER_HOST, PER_HOST), st)
@@ -100,12 +104,17 @@ class FastHostBacklog(IsolationBase):
         c.start_deliverer(0)
         wait_for(lambda: all(any(d["answered"] == 200
                                  for d in c.deliveries(j)) for j in jobs),
-                 20, "every delivery of the backlog")
+                 60, "every delivery of the backlog")
         # The first claim finds the host without a latency average, so
-        # all but PER_HOST go back once; after that they park.
+        # all but PER_HOST go back once; after that they park. A host is
+        # fast while its average is below DELIVERER_FAST_HOST_MS (250 ms,
+        # a constant): on a loaded machine under the sanitizers the
+        # receiver's first answers can be slower, and a job goes back
+        # once more before they park. Without parking every job went
+        # back at each round of PER_HOST, up to JOBS / PER_HOST times.
         claims = {j: int(c.job_hash(self.acct, j).get("wh_token", "0"))
                   for j in jobs}
-        self.assertLessEqual(max(claims.values()), 2, claims)
+        self.assertLessEqual(max(claims.values()), 4, claims)
         for j in jobs:
             self.assertEqual(len([d for d in c.deliveries(j)
                                   if d["answered"] == 200]), 1, j)
@@ -127,18 +136,19 @@ class Breaker(IsolationBase):
             at = [d["at_ms"] for d in c.deliveries(base=bad)]
             return len([i for i in range(1, len(at))
                         if at[i] - at[i - 1] >= COOLDOWN_MS - SLACK_MS])
-        wait_for(lambda: len(c.deliveries(base=bad)) >= 3, 10,
+        wait_for(lambda: len(c.deliveries(base=bad)) >= 3, 30,
                  "the first failures")
-        wait_for(lambda: trials() >= 1, 10, "a failed trial after the "
+        wait_for(lambda: trials() >= 1, 30, "a failed trial after the "
                  "cool-down")
         c.receiver_control({"fail_next": 0}, bad)
         # Meanwhile a healthy host is not paused.
         other = self.submit(c.webhook_url("unpaused"), "unpaused")
-        wait_for(lambda: c.deliveries(other), 5, "the healthy delivery")
-        self.assertLess(self.delivered_after_completion_ms(other), 1000)
+        wait_for(lambda: c.deliveries(other), 30, "the healthy delivery")
+        self.assertLess(self.delivered_after_completion_ms(other),
+                        COOLDOWN_MS)
         for jid in jobs:
             wait_for(lambda: c.job_hash(self.acct, jid).get("wh_state") ==
-                     "delivered", 15, "the delivery of %s" % jid)
+                     "delivered", 60, "the delivery of %s" % jid)
         at = [d["at_ms"] for d in c.deliveries(base=bad)]
         answered = [d["answered"] for d in c.deliveries(base=bad)]
         # The failures up to the opening (three, and any attempt still in

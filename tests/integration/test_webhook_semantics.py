@@ -76,17 +76,18 @@ class Dedup(SemanticsCase):
                          [0] * len(c.completion), out)
 
     def test_same_completion_to_two_deliverers_at_once(self):
-        # The worker's own COMPLETION is lost and the outbox scan is a
-        # minute away, so only the copies sent here can start a delivery:
+        # The worker's own COMPLETION is lost and the outbox scan is ten
+        # minutes away (past the end of the test however slow the
+        # machine), so only the copies sent here can start a delivery:
         # both deliverers get the same completion at the same moment,
         # three times over.
         c = self.cluster(deliverers=2, env={
             "REELAY_DROP_COMPLETION": "1.0",
-            "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "60000"})
+            "REELAY_WEBHOOK_OUTBOX_SCAN_MS": "600000"})
         acct, key = c.create_account(50)
         jid = self.submit(c, key, "atonce")
         wait_for(lambda: c.job_hash(acct, jid).get("status") == "completed",
-                 15, "job %s completed" % jid)
+                 30, "job %s completed" % jid)
         self.assertEqual(c.deliveries(jid), [])
         frame = zmtp_push.completion_of(c.redis, acct, jid)
         for _ in range(3):
@@ -97,7 +98,7 @@ class Dedup(SemanticsCase):
                 t.start()
             for t in threads:
                 t.join(10)
-        self.wait_done(c, acct, jid, timeout=10)
+        self.wait_done(c, acct, jid, timeout=30)
         holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
                   "exactly one delivery of %s" % jid)
         self.assertEqual(ok_count(c, jid), 1)
@@ -110,13 +111,16 @@ class Dedup(SemanticsCase):
     def test_completion_announced_again_to_two_deliverers(self):
         # The worker's COMPLETION and three more copies of it, sent to
         # both deliverers while the first attempt is in the air and again
-        # after the delivery: one 2xx in all.
+        # after the delivery: one 2xx in all. The attempt is held until
+        # its timeout, long enough for the copies to be pushed and the
+        # check after them on a loaded machine (at 1.5 s, it could time
+        # out and be retried in between).
         c = self.cluster(deliverers=2, retry_schedule="0,0.3,0.6",
-                         webhook_timeout_ms=1500)
+                         webhook_timeout_ms=10000)
         acct, key = c.create_account(50)
         c.receiver_control({"hang_next": 1})
         jid = self.submit(c, key, "twice")
-        wait_for(lambda: len(c.deliveries(jid)) == 1, 15,
+        wait_for(lambda: len(c.deliveries(jid)) == 1, 30,
                  "the first attempt of %s at the receiver" % jid)
         frame = zmtp_push.completion_of(c.redis, acct, jid)
         self.push_copies(c, frame)
@@ -124,7 +128,9 @@ class Dedup(SemanticsCase):
         # starts a second attempt while it lasts.
         holds_for(lambda: len(c.deliveries(jid)) == 1, 0.5,
                   "one attempt in the air")
-        self.wait_done(c, acct, jid)
+        self.assertEqual(harness.http_get(c.rcv_url + "/_health").json()
+                         ["held"], 1, "the first attempt ended too soon")
+        self.wait_done(c, acct, jid, timeout=40)
         self.assertEqual([d["answered"] for d in c.deliveries(jid)],
                          [0, 200])
         self.push_copies(c, frame)
@@ -144,27 +150,33 @@ class Dedup(SemanticsCase):
         # receiver holds the request). Its claim runs out, deliverer 1
         # takes the entry over and delivers; deliverer 0 thaws, its
         # attempt ends without a 2xx, and its record is refused as stale.
+        # The attempt's timeout leaves ample time to freeze deliverer 0
+        # before it ends (at 1 s, a slow freeze let it end and be
+        # recorded as a retry first).
         c = self.cluster(deliverers=2, retry_schedule="0,0.3,0.6",
-                         webhook_timeout_ms=1000)
+                         webhook_timeout_ms=8000)
         acct, key = c.create_account(50)
         c.deliverers[1].stop()
         first = c.deliverers[0]
         c.receiver_control({"hang_next": 1})
         jid = self.submit(c, key, "takeover")
-        wait_for(lambda: len(c.deliveries(jid)) == 1, 15,
+        wait_for(lambda: len(c.deliveries(jid)) == 1, 30,
                  "the first attempt of %s at the receiver" % jid)
         token = c.job_hash(acct, jid).get("wh_token")
         os.kill(first.pid, signal.SIGSTOP)
         try:
+            self.assertEqual(harness.http_get(c.rcv_url + "/_health").json()
+                             ["held"], 1, "the attempt ended before the "
+                             "freeze")
             second = c.start_deliverer(1)
             # The claim lease is the webhook timeout plus 5 s.
-            wait_for(lambda: len(c.deliveries(jid)) == 2, 12,
+            wait_for(lambda: len(c.deliveries(jid)) == 2, 40,
                      "deliverer 1 to take the entry over")
-            self.wait_done(c, acct, jid)
+            self.wait_done(c, acct, jid, timeout=30)
         finally:
             os.kill(first.pid, signal.SIGCONT)
         self.assertNotEqual(c.job_hash(acct, jid).get("wh_token"), token)
-        wait_for(lambda: "stale token" in log_text(first), 10,
+        wait_for(lambda: "stale token" in log_text(first), 30,
                  "deliverer 0 to have its record refused as stale")
         holds_for(lambda: len(c.deliveries(jid)) == 2, 1.0,
                   "no third request")
@@ -182,9 +194,11 @@ class FailOpen(SemanticsCase):
     attempt times out, B is delivered without Redis."""
 
     # A's attempt must outlast B's render and the stop of Redis, with
-    # room to spare on a loaded machine.
+    # room to spare on a loaded machine: at 4 s it timed out first under
+    # load, and B was delivered with Redis up (or A's retry took the
+    # failure meant for B). Nothing waits for it but B's delivery.
     KNOBS = dict(deliverers=1, retry_schedule="0,0.3,0.6",
-                 webhook_timeout_ms=4000,
+                 webhook_timeout_ms=12000,
                  env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": "1",
                       "REELAY_REDIS_COMMAND_TIMEOUT_MS": "400",
                       "REELAY_REDIS_RECONNECT_MAX_MS": "300"})
@@ -192,11 +206,11 @@ class FailOpen(SemanticsCase):
     def hold_slot_then(self, c, key, acct):
         c.receiver_control({"hang_next": 1})
         a = self.submit(c, key, "slot")
-        wait_for(lambda: len(c.deliveries(a)) == 1, 15,
+        wait_for(lambda: len(c.deliveries(a)) == 1, 30,
                  "job A's attempt held by the receiver")
         b = self.submit(c, key, "failopen")
         wait_for(lambda: c.job_hash(acct, b).get("status") == "completed",
-                 15, "job B completed")
+                 30, "job B completed")
         self.assertEqual(c.deliveries(b), [], "B delivered too early")
         return a, b
 
@@ -207,8 +221,8 @@ class FailOpen(SemanticsCase):
 
     def check_after(self, c, acct, a, b):
         dlv = c.deliverers[0]
-        self.wait_done(c, acct, b, timeout=20)
-        self.wait_done(c, acct, a, timeout=20)
+        self.wait_done(c, acct, b, timeout=40)
+        self.wait_done(c, acct, a, timeout=40)
         holds_for(lambda: ok_count(c, a) == 1 and ok_count(c, b) == 1, 1.5,
                   "one 2xx for A and one for B")
         self.assertEqual(len(c.deliveries(b)), 1, c.deliveries(b))
@@ -237,7 +251,7 @@ class FailOpen(SemanticsCase):
         c.redis_proc.stop(grace=10)  # SIGTERM: Redis shuts down
         c.redis.close()
         self.assert_slot_still_held(c, a)
-        wait_for(lambda: ok_count(c, b) == 1, 15,
+        wait_for(lambda: ok_count(c, b) == 1, 40,
                  "B delivered while Redis is down")
         self.assertEqual(c.deliveries(b)[0]["verified"], True)
         c.start_redis()  # same port and AOF: everything comes back
@@ -269,7 +283,7 @@ class FailOpen(SemanticsCase):
         a, b = self.hold_slot_then(c, key, acct)
         self.stop_redis(c)
         self.assert_slot_still_held(c, a)
-        wait_for(lambda: ok_count(c, b) == 1, 15,
+        wait_for(lambda: ok_count(c, b) == 1, 40,
                  "B delivered while Redis is down")
         (d,) = c.deliveries(b)
         self.assertTrue(d["standard_verified"], d)
@@ -288,19 +302,43 @@ class FailOpen(SemanticsCase):
         a, b = self.hold_slot_then(c, key, acct)
         c.receiver_control({"fail_next": 1})  # A is held: this is B's
         self.stop_redis(c)
-        wait_for(lambda: len(c.deliveries(b)) == 1, 15,
+        wait_for(lambda: len(c.deliveries(b)) == 1, 40,
                  "B attempted while Redis is down")
         self.assertEqual(c.deliveries(b)[0]["answered"], 500)
         holds_for(lambda: len(c.deliveries(b)) == 1, 2.0,
                   "no retry of B on the default schedule")
         c.start_redis()
         wait_for(lambda: [e["outcome"] for e in attempt_log(c, acct, b)] ==
-                 ["retry"], 15, "B's retry record written")
+                 ["retry"], 30, "B's retry record written")
         log_b = attempt_log(c, acct, b)
         self.assertTrue(log_b[0]["fail_open"], log_b)
         due_s = int(c.job_hash(acct, b)["wh_next_at"]) / 1000.0
         self.assertGreater(due_s - log_b[0]["at"] / 1000.0, 50, log_b)
         self.assertEqual(len(c.deliveries(b)), 1)
+
+    def test_redis_loading_after_restart(self):
+        # Redis comes back slowly: for a second or more it answers
+        # LOADING while it reads its AOF (key-load-delay: 0.1 ms per
+        # command read, and the test adds 10000 writes; it answers
+        # between every 1024 commands read). The deliverer's
+        # kept records (A's attempt, B's fail-open delivery) must be
+        # written once it answers; before, LOADING was taken as the
+        # script's answer and both records were dropped, and B was
+        # delivered a second time from the outbox.
+        c = self.cluster(**self.KNOBS)
+        acct, key = c.create_account(50)
+        a, b = self.hold_slot_then(c, key, acct)
+        c.redis.call("EVAL", "for i = 1, 10000 do "
+                     "redis.call('SET', 'fill:' .. i, 'x') end", 0)
+        self.stop_redis(c)
+        self.assert_slot_still_held(c, a)
+        wait_for(lambda: ok_count(c, b) == 1, 40,
+                 "B delivered while Redis is down")
+        c.start_redis(extra_conf=["key-load-delay 100"])
+        self.check_after(c, acct, a, b)
+        self.assertIn("the server is loading its dataset",
+                      log_text(c.deliverers[0]))
+        self.assertNotIn("(kept): LOADING", log_text(c.deliverers[0]))
 
     def test_redis_stalled_during_delivery(self):
         c = self.cluster(**self.KNOBS)
@@ -309,7 +347,7 @@ class FailOpen(SemanticsCase):
         os.kill(c.redis_proc.pid, signal.SIGSTOP)
         try:
             self.assert_slot_still_held(c, a)
-            wait_for(lambda: ok_count(c, b) == 1, 15,
+            wait_for(lambda: ok_count(c, b) == 1, 40,
                      "B delivered while Redis is stalled")
         finally:
             os.kill(c.redis_proc.pid, signal.SIGCONT)
@@ -325,7 +363,9 @@ class FailOpenHostCap(SemanticsCase):
     of B and C hangs there, and the other waits for it (before, it went
     out at once beside it)."""
 
-    TIMEOUT_MS = 3000
+    # As in FailOpen: A and A2 must outlast the renders of B and C and
+    # the stop of Redis on a loaded machine.
+    TIMEOUT_MS = 12000
     KNOBS = dict(deliverers=1, retry_schedule="0,0.3,0.6",
                  webhook_timeout_ms=TIMEOUT_MS,
                  env={"REELAY_WEBHOOK_DELIVERY_CONCURRENCY": "2",
@@ -348,15 +388,17 @@ class FailOpenHostCap(SemanticsCase):
                                      webhook_url=other + "/webhooks/a2"))
         self.assertEqual(r.status, 202, r)
         wait_for(lambda: self.held(c.rcv_url) == 1 and self.held(other) == 1,
-                 15, "A and A2 held: both slots taken")
+                 30, "A and A2 held: both slots taken")
         b = self.submit(c, key, "b")
         cc = self.submit(c, key, "c")
         for j in (b, cc):
             wait_for(lambda: c.job_hash(acct, j).get("status") ==
-                     "completed", 15, "job %s completed" % j)
+                     "completed", 30, "job %s completed" % j)
         c.receiver_control({"hang_next": 1})  # the first of B and C
         self.stop_redis(c)
         self.assertEqual((c.deliveries(b), c.deliveries(cc)), ([], []))
+        self.assertEqual((self.held(c.rcv_url), self.held(other)), (1, 1),
+                         "A or A2 ended before Redis went away")
 
         def tries():
             return len(c.deliveries(b)) + len(c.deliveries(cc))
@@ -375,11 +417,11 @@ class FailOpenHostCap(SemanticsCase):
         self.assertGreaterEqual(t_second - t_first, self.TIMEOUT_MS * 0.9)
         # The first's retry (in memory, Redis still away) asks the host
         # again and is delivered once the second is done.
-        wait_for(lambda: ok_count(c, first) == 1, 5,
+        wait_for(lambda: ok_count(c, first) == 1, 30,
                  "the first's fail-open retry delivered")
         c.start_redis()
         for j in (a, b, cc):
-            self.wait_done(c, acct, j, timeout=20)
+            self.wait_done(c, acct, j, timeout=40)
         holds_for(lambda: ok_count(c, b) == 1 and ok_count(c, cc) == 1, 1.0,
                   "one 2xx each for B and C")
         dlv = c.deliverers[0]

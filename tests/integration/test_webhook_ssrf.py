@@ -37,6 +37,10 @@ import harness  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 MAX_URL = 2048
+# A refusal made before any connection takes no network time; the bound
+# leaves room for a loaded machine and stays below the webhook timeout.
+# (The listener's empty count is what shows no connection was made.)
+REFUSED_MS = 1000
 
 
 def auth(key):
@@ -253,7 +257,7 @@ class GuardBase(harness.ClusterTestCase):
                              (0, "failed", url), e)
             self.assertEqual(e["error"], "address not allowed: %s "
                              "(this host)" % own.addr, e)
-            self.assertLessEqual(e["latency_ms"], 50, e)
+            self.assertLessEqual(e["latency_ms"], REFUSED_MS, e)
             holds_for(lambda: lis.count() == 0, 0.5,
                       "no connection to the listener")
             self.assertIn("webhook connect to %s refused: this host "
@@ -313,7 +317,7 @@ class Guard(GuardBase):
             self.assertEqual(e["error"], "address not allowed: %s (%s)"
                              % (addr, cls), e)
             # No DNS, no connect: refused before a socket is opened.
-            self.assertLessEqual(e["latency_ms"], 50, e)
+            self.assertLessEqual(e["latency_ms"], REFUSED_MS, e)
             job = self.c.get_job(self.key, jid).json()
             self.assertEqual(job["status"], "completed", job)
             self.assertEqual(job["webhook"]["state"], "failed", job)
