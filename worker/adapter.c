@@ -21,6 +21,8 @@
 #include "adapter_url.h"
 #include "adapter_veo.h"
 #include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_retry_after.h"
 #include "rl_text.h"
 
 /* Room to format an error message before it is made safe. */
@@ -170,12 +172,9 @@ adapter_result_error(adapter_result_t *out, adapter_state_t state,
 long
 adapter_retry_after_ms(const rl_http_resp_t *resp)
 {
-    if (resp->retry_after == NULL)
-        return 0;
-    char *end = NULL;
-    long secs = strtol(resp->retry_after, &end, 10);
-    return (end != resp->retry_after && secs > 0 && secs < 3600) ? secs * 1000
-                                                                 : 0;
+    long ms = rl_retry_after_ms(resp->retry_after, rl_clock_wall_ms(),
+                                ADAPTER_RETRY_AFTER_MAX_MS);
+    return ms > 0 && ms < ADAPTER_RETRY_AFTER_MAX_MS ? ms : 0;
 }
 
 void

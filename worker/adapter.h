@@ -194,7 +194,12 @@ void adapter_parse_id_submit(const rl_http_resp_t *resp,
                              adapter_result_t *out, const char *api,
                              adapter_error_fn on_error);
 
-/* The provider's Retry-After (seconds) in ms, 0 when absent or silly. */
+/* A provider's Retry-After beyond this is silly: the hint is ignored. */
+#define ADAPTER_RETRY_AFTER_MAX_MS (3600L * 1000)
+
+/* The provider's Retry-After (delta-seconds or an HTTP-date, read by
+ * rl_retry_after_ms against the wall clock) in ms: 0 when absent,
+ * unparsable, in the past, or ADAPTER_RETRY_AFTER_MAX_MS or more. */
 long adapter_retry_after_ms(const rl_http_resp_t *resp);
 
 /* Sets out's error with a formatted message, made valid UTF-8 without
