@@ -52,7 +52,7 @@ s_on_probe(const rl_http_resp_t *resp, void *arg)
         "type", pc->type, "up", up, "http_status", (json_int_t)resp->status,
         "latency_ms", resp->total_ms, "error", up ? "" : resp->error,
         "checked_at", (json_int_t)rl_clock_wall_ms(), "breaker",
-        breaker_state_name(w->breakers[p->provider].state));
+        breaker_state_name(&w->breakers[p->provider]));
     char *text = json_dumps(o, JSON_COMPACT);
     const char *argv[] = {"HSET", HEALTH_KEY, pc->name, text};
     (void)rl_redis_command(w->redis, NULL, NULL, 4, argv, NULL);
