@@ -10,14 +10,13 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "adapter_url.h"
 #include "lease.h"
 #include "rl_crash.h"
 #include "rl_clock.h"
+#include "rl_jobview.h"
 #include "rl_log.h"
-#include "rl_text.h"
 
 #define JOB_MAX_RESPONSE (256 * 1024)
 #define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
@@ -50,6 +49,20 @@ s_adapter_job(const job_t *j, adapter_job_t *aj)
     aj->duration_s = j->duration_s;
     aj->aspect_ratio = j->aspect;
     aj->token = &j->w->tokens[job_model(j)->provider];
+}
+
+/* A "processing" history entry (rl_jobview_entry) in buf, of
+ * RL_JOBVIEW_ENTRY_MAX bytes: job_update.lua stamps its time. NULL, and
+ * the write goes without an entry, should it not fit (it always does:
+ * the phase is ours, the reason is cut to fit). */
+static const char *
+s_entry(char *buf, const char *phase, const char *reason, bool cut)
+{
+    rl_jobview_entry_t e = {"processing", phase, 0, reason, cut};
+    if (rl_jobview_entry_text(buf, RL_JOBVIEW_ENTRY_MAX, false, &e) == 0)
+        return buf;
+    rl_log_warnx("history entry '%s' does not fit", reason);
+    return NULL;
 }
 
 /* Sends req; the callback gets the job with a reference held. */
@@ -170,22 +183,15 @@ s_failover(job_t *j, const char *why)
     j->w->stats.failovers++;
     rl_log_info("job %s: failover %s -> %s: %s", j->id, from,
                 job_model(j)->name, why);
-    json_t *h = json_pack("{s:s, s:s, s:s}", "status", "processing", "phase",
-                          "Queued", "reason", "");
-    char reason[ADAPTER_MSG_MAX + 128], safe[sizeof reason];
+    char reason[ADAPTER_MSG_MAX + 128], hist[RL_JOBVIEW_ENTRY_MAX];
     int n = snprintf(reason, sizeof reason, "failover from %s to %s: %s",
                      from, job_model(j)->name, why);
-    /* why quotes provider text, maybe cut: json_string takes only valid
-     * UTF-8, and refused, the history entry would say nothing. */
-    rl_text_safe(safe, sizeof safe, reason,
-                 n < 0 ? 0 : strnlen(reason, sizeof reason - 1),
-                 n >= (int)sizeof reason, NULL);
-    json_object_set_new(h, "reason", json_string(safe));
-    char *hist = json_dumps(h, JSON_COMPACT);
-    json_decref(h);
+    /* why quotes provider text, maybe cut: the entry makes it valid
+     * UTF-8, dropping a character the cut split. */
+    const char *h = s_entry(hist, "Queued", n < 0 ? "failover" : reason,
+                            n >= (int)sizeof reason);
     snprintf(j->phase, sizeof j->phase, "Queued");
-    s_submit(j, hist);
-    free(hist);
+    s_submit(j, h);
 }
 
 /* A failover's record (its history entry, failover_used, the phase) on
@@ -203,12 +209,13 @@ s_hop_alone(job_t *j, const char *hop)
 static void
 s_record_submit(job_t *j)
 {
-    char hist[ADAPTER_MSG_MAX];
-    snprintf(hist, sizeof hist,
-             "{\"status\":\"processing\",\"phase\":\"Queued\","
-             "\"reason\":\"submitted to %s (%s)\"}",
-             job_provider(j)->name, job_model(j)->upstream_model);
-    job_update(j, hist, NULL, 0);
+    char reason[RL_JOBVIEW_REASON_MAX], hist[RL_JOBVIEW_ENTRY_MAX];
+    int n = snprintf(reason, sizeof reason, "submitted to %s (%s)",
+                     job_provider(j)->name, job_model(j)->upstream_model);
+    job_update(j,
+               s_entry(hist, "Queued", n < 0 ? "submitted" : reason,
+                       n >= (int)sizeof reason),
+               NULL, 0);
 }
 
 static void
@@ -379,18 +386,16 @@ s_progress(job_t *j, const adapter_result_t *r)
                              : (long)((expected - ran) / 1000);
         eta_s = eta_s < 0 ? 0 : eta_s;
     }
-    char p[16], e[24], t[24], hist[128];
+    char p[16], e[24], t[24], hist[RL_JOBVIEW_ENTRY_MAX];
     snprintf(p, sizeof p, "%d", progress);
     snprintf(e, sizeof e, "%ld", eta_s);
     snprintf(t, sizeof t, "%lld", (long long)now);
     bool changed = strcmp(phase, j->phase) != 0;
-    snprintf(hist, sizeof hist,
-             "{\"status\":\"processing\",\"phase\":\"%s\",\"reason\":"
-             "\"provider progress\"}",
-             phase);
     const char *kv[] = {"phase", phase, "progress", p, "eta_s", e,
                         "last_poll_at", t};
-    job_update(j, changed ? hist : NULL, kv, 8);
+    job_update(j, changed ? s_entry(hist, phase, "provider progress", false)
+                          : NULL,
+               kv, 8);
     snprintf(j->phase, sizeof j->phase, "%s", phase);
     j->progress = progress;
 }
@@ -619,9 +624,10 @@ job_run_start(job_t *j)
         rl_log_info("job %s: resuming upstream task %s", j->id, j->task_id);
         j->submitted_ms = rl_clock_wall_ms(); /* its queue budget anew */
         const char *kv[] = {"resumed_at", "1"};
+        char hist[RL_JOBVIEW_ENTRY_MAX];
         job_update(j,
-                   "{\"status\":\"processing\",\"reason\":\"resumed polling "
-                   "after worker recovery\"}",
+                   s_entry(hist, NULL,
+                           "resumed polling after worker recovery", false),
                    kv, 2);
         s_schedule_poll(j, 0);
         return;
