@@ -1,6 +1,9 @@
 /*
- * job - lifecycle of a job in a worker: claim, fenced writes, terminal
- * write and completion push, drop. Provider calls are in job_run.c.
+ * job - a job in a worker's memory and its Redis record: references,
+ * state, the one timer and the maximum wait, fenced writes, the submit
+ * intent, the terminal write and its completion push, drop. The bottom
+ * of the job stack: provider calls are in job_run.c, the claim in
+ * job_claim.c, and it calls neither (worker.h).
  * SPDX-License-Identifier: MIT
  */
 #include "job_internal.h"
@@ -15,8 +18,8 @@
 #include <event2/event.h>
 
 #include "completion.h"
+#include "job_step.h"
 #include "rl_crash.h"
-#include "links.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_jobview.h"
@@ -79,23 +82,57 @@ s_ref_cmp(const void *a, const void *b)
     return strcmp(((const job_t *)a)->ref, ((const job_t *)b)->ref);
 }
 
-/* The claim of j is answered (or j goes before it is): one claim less in
- * the window, so more credit may be granted. */
+/* Slots freed or a claim answered: more credit may be granted. */
 static void
-s_claim_over(job_t *j)
+s_capacity(worker_t *w)
+{
+    if (w->on.capacity != NULL)
+        w->on.capacity(w);
+}
+
+#ifndef NDEBUG
+/* Bit `to` of s_may_enter[from]: job_internal.h's table (asserted). */
+#define S_TO(state) (1u << (state))
+static const unsigned s_may_enter[] = {
+    [JOB_CLAIMING] = S_TO(JOB_RECORDING) | S_TO(JOB_SUBMITTING) |
+                     S_TO(JOB_WAITING) | S_TO(JOB_FINISHING) |
+                     S_TO(JOB_DEAD),
+    [JOB_RECORDING] = S_TO(JOB_SUBMITTING) | S_TO(JOB_FINISHING) |
+                      S_TO(JOB_DEAD),
+    [JOB_SUBMITTING] = S_TO(JOB_WAITING) | S_TO(JOB_RECORDING) |
+                       S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_WAITING] = S_TO(JOB_POLLING) | S_TO(JOB_SUBMITTING) |
+                    S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_POLLING] = S_TO(JOB_WAITING) | S_TO(JOB_RECORDING) |
+                    S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_FINISHING] = S_TO(JOB_DEAD),
+    [JOB_DEAD] = 0,
+};
+#endif
+
+void
+job_enter(job_t *j, job_state_t to)
+{
+    assert(j->state <= JOB_DEAD && to <= JOB_DEAD);
+    assert(s_may_enter[j->state] & S_TO(to));
+    j->state = to;
+}
+
+void
+job_claim_over(job_t *j)
 {
     if (!j->claiming)
         return;
     j->claiming = false;
     j->w->claiming--;
-    links_grant(j->w->links);
+    s_capacity(j->w);
 }
 
 static void
 s_free(job_t *j)
 {
     worker_t *w = j->w;
-    s_claim_over(j);
+    job_claim_over(j);
     TAILQ_REMOVE(&w->jobs, j, link);
     w->inflight--;
     if (j->timer)
@@ -106,7 +143,7 @@ s_free(job_t *j)
     free(j->negative_prompt);
     free(j->image_url);
     free(j);
-    links_grant(w->links);
+    s_capacity(w);
 }
 
 void
@@ -117,13 +154,12 @@ job_unref(job_t *j)
         s_free(j);
 }
 
-/* Ends the job's life in this worker: nothing more is sent for it. */
-static void
-s_kill(job_t *j)
+void
+job_kill(job_t *j)
 {
     if (j->state == JOB_DEAD)
         return;
-    j->state = JOB_DEAD;
+    job_enter(j, JOB_DEAD);
     tdelete(j, &j->w->held, s_ref_cmp);
     if (j->req != NULL) {
         rl_http_cancel(j->w->http, j->req);
@@ -139,7 +175,7 @@ job_drop(job_t *j, const char *why)
 {
     rl_log_info("job %s: dropped: %s", j->id, why);
     j->w->stats.dropped++;
-    s_kill(j);
+    job_kill(j);
 }
 
 static void s_on_deadline(int fd, short what, void *arg);
@@ -344,7 +380,7 @@ void
 job_record(job_t *j, const char *history_json, void (*then)(job_t *))
 {
     assert(j->req == NULL && then != NULL);
-    j->state = JOB_RECORDING;
+    job_enter(j, JOB_RECORDING);
     j->recorded = then;
     j->retries = 0;
     s_record_send(j, history_json);
@@ -386,7 +422,7 @@ s_on_finish(redisReply *reply, void *arg)
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);
         } else if (tag != NULL && strcmp(tag, "ok") == 0) {
             s_push(j, reply);
-            s_kill(j);
+            job_kill(j);
         } else {
             if (tag != NULL && strcmp(tag, "stale") == 0)
                 j->w->stats.stale_writes++;
@@ -403,8 +439,9 @@ s_finish_send(job_t *j)
     char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[24], attempt[24], idx[24];
     rl_keys_job(key, sizeof key, j->acct, j->id);
     rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    long billed = rl_config_price(job_model(j), j->duration_s);
-    snprintf(price, sizeof price, "%ld", billed < 0 ? j->charged : billed);
+    snprintf(price, sizeof price, "%ld",
+             job_step_billed(rl_config_price(job_model(j), j->duration_s),
+                             j->charged));
     const adapter_result_t *r = job_result(j);
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
     char render_ms[24];
@@ -464,7 +501,7 @@ job_finish(job_t *j, const char *status, const char *reason)
     }
     if (j->timer)
         evtimer_del(j->timer);
-    j->state = JOB_FINISHING;
+    job_enter(j, JOB_FINISHING);
     j->retries = 0;
     adapter_result_t *r = job_result(j);
     if (strcmp(status, "completed") == 0) {
@@ -506,163 +543,14 @@ s_on_deadline(int fd, short what, void *arg)
     job_finish(j, "failed", r->message);
 }
 
-/* Chain "kling-v3,seedance" -> model indexes. Unknown names are skipped
- * (the catalog changed since the job was accepted), and so is a stored
- * chain longer than any the broker writes (not one of ours). */
-static void
-s_parse_chain(job_t *j, const char *chain)
+job_t *
+job_new(worker_t *w, const char *acct, const char *job_id, const char *ref)
 {
-    char buf[RL_CONFIG_CHAIN_TEXT];
-    int n = snprintf(buf, sizeof buf, "%s", chain ? chain : "");
-    if (n < 0 || (size_t)n >= sizeof buf)
-        buf[0] = '\0';
-    char *save = NULL;
-    for (char *name = strtok_r(buf, ",", &save); name != NULL &&
-                                                 j->nchain < RL_CONFIG_MAX_CHAIN + 1;
-         name = strtok_r(NULL, ",", &save)) {
-        const rl_model_conf_t *m = rl_config_model(j->w->cfg, name);
-        if (m != NULL)
-            j->chain[j->nchain++] = (int)(m - j->w->cfg->models);
-    }
-}
-
-static long long
-s_num(const redisReply *r, const char *field)
-{
-    return rl_jobview_num(rl_redis_reply_field(r, 2, field));
-}
-
-static char *
-s_dup(const redisReply *r, const char *field)
-{
-    const char *v = rl_redis_reply_field(r, 2, field);
-    return (v && *v) ? rl_strdup(v) : NULL;
-}
-
-/* Loads the job from claim.lua's reply. Returns 0, or -1 when malformed. */
-static int
-s_load(job_t *j, const redisReply *r)
-{
-    const char *fence = rl_redis_reply_str(r->element[1]);
-    long long fnum = 0;
-    if (fence == NULL && rl_redis_reply_ll(r->element[1], &fnum) == 0)
-        snprintf(j->fence, sizeof j->fence, "%lld", fnum);
-    else
-        snprintf(j->fence, sizeof j->fence, "%s", fence ? fence : "");
-    j->prompt = s_dup(r, "prompt");
-    j->negative_prompt = s_dup(r, "negative_prompt");
-    j->image_url = s_dup(r, "image_url");
-    const char *aspect = rl_redis_reply_field(r, 2, "aspect_ratio");
-    snprintf(j->aspect, sizeof j->aspect, "%s", aspect ? aspect : "16:9");
-    long long duration = s_num(r, "duration"), attempts = s_num(r, "attempts");
-    /* Out of range is malformed: the attempt counter is incremented, the
-     * times are subtracted from now (overflow is undefined). */
-    j->duration_s = duration > 0 && duration <= INT_MAX ? (int)duration : 0;
-    j->charged = (long)s_num(r, "credits");
-    j->created_ms = s_num(r, "created_at");
-    j->deadline_ms = s_num(r, "deadline_at");
-    j->attempt = attempts >= 0 && attempts < INT_MAX ? (int)attempts : -1;
-    j->claim_intent = s_num(r, "claim_intent") == 1;
-    j->failover_used = s_num(r, "failover_used") != 0;
-    s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
-    j->chain_idx = (size_t)s_num(r, "chain_idx");
-    job_set_task(j, rl_redis_reply_field(r, 2, "task_id"));
-    const char *phase = rl_redis_reply_field(r, 2, "phase");
-    snprintf(j->phase, sizeof j->phase, "%s", phase ? phase : "Queued");
-    if (j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
-        j->chain_idx >= j->nchain || j->duration_s <= 0 || j->attempt < 0 ||
-        j->created_ms < 0 || j->deadline_ms < 0)
-        return -1;
-    return 0;
-}
-
-static void s_claim_send(job_t *j);
-
-static void
-s_on_retry_claim(int fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    s_claim_send(arg);
-}
-
-static void
-s_on_claim(redisReply *reply, void *arg)
-{
-    job_t *j = arg;
-    if (rl_fault_drop("claim_reply"))
-        reply = NULL; /* fault tests: the claim ran, its reply is lost */
-    const char *tag = rl_redis_reply_tag(reply);
-    if (j->state != JOB_DEAD) {
-        if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
-            /* claim.lua is idempotent for its owner: ask again. */
-            job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
-        } else {
-            s_claim_over(j);
-            if (tag == NULL || strcmp(tag, "ok") != 0) {
-                j->w->stats.claim_refused++;
-                rl_log_debug("job %s: claim refused (%s)", j->id,
-                             tag && reply->elements > 1
-                                 ? rl_redis_reply_str(reply->element[1])
-                                 : "unknown");
-                s_kill(j);
-            } else if (reply->elements < 2 || s_load(j, reply) != 0) {
-                rl_log_warnx("job %s: malformed job record; dropped", j->id);
-                s_kill(j);
-            } else {
-                j->w->stats.claimed++;
-                j->retries = 0;
-                job_run_start(j);
-            }
-        }
-    }
-    job_unref(j);
-}
-
-static void
-s_claim_send(job_t *j)
-{
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
-    rl_keys_job(key, sizeof key, j->acct, j->id);
-    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    /* A retry tells claim.lua that a claim of ours may have run. */
-    const char *argv[] = {key, wkey, j->ref, j->w->id,
-                          j->retries > 0 ? "1" : "0"};
-    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 5, argv,
-                        NULL) == 0)
-        job_ref(j);
-    else
-        s_kill(j); /* never claimed: the reaper puts it back */
-}
-
-/* Whether a live job of this ref is in memory. */
-static bool
-s_held(worker_t *w, const char *ref)
-{
-    job_t probe = {.ref = ref};
-    return tfind(&probe, &w->held, s_ref_cmp) != NULL;
-}
-
-void
-job_claim(worker_t *w, const char *acct, const char *job_id)
-{
-    char ref[RL_KEY_MAX];
-    if (rl_keys_ref(ref, sizeof ref, acct, job_id) != 0)
-        return; /* longer than any key: never accepted */
-    if (s_held(w, ref)) {
-        /* Dispatched again (the reaper requeued a dispatch whose claim
-         * was late) to the worker that holds it: claim.lua would answer
-         * ok with the same token, and two copies would render it. The
-         * reaper clears the dispatch entry; the broker's credit comes
-         * back. */
-        rl_log_debug("job %s: dispatched again, held here; ignored", job_id);
-        w->stats.claim_refused++;
-        links_grant(w->links);
-        return;
-    }
     size_t na = strlen(acct), ni = strlen(job_id);
     job_t *j = rl_calloc(1, sizeof *j + 2 * (na + ni) + 4);
     char *p = j->names;
+
+    assert(strlen(ref) == na + ni + 1 && !job_held(w, ref));
     j->w = w;
     j->refs = 1;
     j->state = JOB_CLAIMING;
@@ -676,7 +564,14 @@ job_claim(worker_t *w, const char *acct, const char *job_id)
     w->inflight++;
     j->claiming = true;
     w->claiming++;
-    s_claim_send(j);
+    return j;
+}
+
+bool
+job_held(worker_t *w, const char *ref)
+{
+    job_t probe = {.ref = ref};
+    return tfind(&probe, &w->held, s_ref_cmp) != NULL;
 }
 
 void
@@ -685,11 +580,11 @@ job_drop_all(worker_t *w, const char *why)
     job_t *j, *next;
     size_t n = 0;
     for (j = TAILQ_FIRST(&w->jobs); j != NULL; j = next) {
-        /* s_kill may free j (and only j): take the next one first. */
+        /* job_kill may free j (and only j): take the next one first. */
         next = TAILQ_NEXT(j, link);
         if (j->state != JOB_DEAD) {
             n++;
-            s_kill(j);
+            job_kill(j);
         }
     }
     if (n > 0)

@@ -1,5 +1,7 @@
 /*
- * lease - batch lease renewal of a worker.
+ * lease - batch lease renewal of a worker. A lost lease, and a lease
+ * held again, go up through w->on: the lease knows nothing of jobs or
+ * links.
  * SPDX-License-Identifier: MIT
  */
 #include "lease.h"
@@ -10,8 +12,6 @@
 
 #include <event2/event.h>
 
-#include "job.h"
-#include "links.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_log.h"
@@ -51,7 +51,8 @@ s_on_renewed(redisReply *reply, void *arg)
     l->ok_until = l->sent_at + l->w->cfg->lease_ms * 9 / 10;
     if (!was_ok) {
         rl_log_info("lease held (expires %lld)", expiry);
-        links_grant(l->w->links);
+        if (l->w->on.capacity != NULL)
+            l->w->on.capacity(l->w);
     }
 }
 
@@ -83,8 +84,8 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
         l->ok_until = 0;
         rl_log_warnx("lease lost: could not renew within %ld ms",
                      w->cfg->lease_ms);
-        job_drop_all(w, "lease lost");
-        links_revoke(w->links);
+        if (w->on.lease_lost != NULL)
+            w->on.lease_lost(w); /* jobs dropped, credit taken back */
         s_new_owner(l);
     }
     if (l->in_flight)

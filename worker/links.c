@@ -1,5 +1,6 @@
 /*
- * links - DEALER sockets to the brokers, credit and heartbeats.
+ * links - DEALER sockets to the brokers, credit and heartbeats. A
+ * DISPATCH goes up through w->on.dispatched: links know nothing of jobs.
  * SPDX-License-Identifier: MIT
  */
 #include "links.h"
@@ -12,7 +13,6 @@
 #include <event2/event.h>
 #include <zmq.h>
 
-#include "job.h"
 #include "lease.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
@@ -164,8 +164,8 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
             k->granted--;
         /* Not ours to take now: the reaper puts it back after the claim
          * deadline. */
-        if (!w->stopping && lease_ok(w->lease))
-            job_claim(w, m.acct, m.job_id);
+        if (!w->stopping && lease_ok(w->lease) && w->on.dispatched != NULL)
+            w->on.dispatched(w, m.acct, m.job_id);
     } else {
         rl_log_debug("links: unexpected %s", rl_proto_type_name(m.type));
     }

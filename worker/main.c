@@ -46,6 +46,28 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(w->base);
 }
 
+/* The up-calls of worker.h's stack: a DISPATCH to take (links.c), a
+ * slot freed or the lease held again (job.c, lease.c), the lease lost
+ * (lease.c). */
+static void
+s_on_dispatched(worker_t *w, const char *acct, const char *job_id)
+{
+    job_claim(w, acct, job_id);
+}
+
+static void
+s_on_capacity(worker_t *w)
+{
+    links_grant(w->links);
+}
+
+static void
+s_on_lease_lost(worker_t *w)
+{
+    job_drop_all(w, "lease lost");
+    links_revoke(w->links);
+}
+
 static void
 s_on_redis(bool connected, void *arg)
 {
@@ -230,7 +252,10 @@ main(int argc, char **argv)
         rl_config_destroy(&cfg);
         return 0;
     }
-    worker_t w = {.cfg = cfg};
+    worker_t w = {
+        .cfg = cfg,
+        .on = {s_on_dispatched, s_on_capacity, s_on_lease_lost},
+    };
     TAILQ_INIT(&w.jobs);
     for (size_t i = 0; i < cfg->nproviders; i++) {
         if (adapter_find(cfg->providers[i].type) == NULL) {
