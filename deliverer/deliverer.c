@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <zmq.h>
 
 #include "failopen.h"
@@ -27,7 +28,6 @@
 #include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
-#define S_STATS_LEN 1024      /* the /stats document */
 #define S_WHY_LEN 300         /* a status endpoint's error */
 
 static void s_check_idle(deliverer_t *ctx);
@@ -466,39 +466,48 @@ s_ready(void *arg)
     return rl_redis_answering(ctx->redis) && !ctx->stopping;
 }
 
+/* A counter as a JSON integer (they stay far below 2^63). */
+static json_t *
+s_count(uint64_t n)
+{
+    return json_integer((json_int_t)n);
+}
+
+/* The /stats document (rl_status.h). Caller frees. */
 static char *
 s_stats(void *arg)
 {
     const deliverer_t *ctx = arg;
     const deliverer_stats_t *st = &ctx->stats;
     rl_redis_stats_t rs;
-    char buf[S_STATS_LEN];
+    json_t *o = json_object();
+    char *text;
 
     rl_redis_stats(ctx->redis, &rs);
-    snprintf(buf, sizeof buf,
-             "{\"inflight\":%zu,\"parked\":%zu,\"delivered\":%llu,"
-             "\"retried\":%llu,\"failed\":%llu,\"stale\":%llu,"
-             "\"fail_open\":%llu,\"fail_open_kept\":%zu,"
-             "\"fail_open_dropped\":%llu,\"fail_open_waits\":%llu,"
-             "\"records_lost\":%llu,"
-             "\"bad_messages\":%llu,\"bad_claims\":%llu,"
-             "\"deferred\":%llu,\"expired\":%llu,"
-             "\"redis_auth_failures\":%llu,\"zap_denied\":%llu}",
-             attempt_inflight(ctx->attempts), ctx->parked,
-             (unsigned long long)st->delivered,
-             (unsigned long long)st->retried,
-             (unsigned long long)st->failed, (unsigned long long)st->stale,
-             (unsigned long long)st->fail_open,
-             failopen_records(ctx->failopen),
-             (unsigned long long)st->fail_open_dropped,
-             (unsigned long long)st->fail_open_waits,
-             (unsigned long long)st->records_lost,
-             (unsigned long long)st->bad_messages,
-             (unsigned long long)st->bad_claims,
-             (unsigned long long)st->deferred,
-             (unsigned long long)st->expired, rs.auth_failures,
-             (unsigned long long)intake_denied(ctx->intake));
-    return rl_strdup(buf);
+    json_object_set_new(o, "inflight",
+                        s_count(attempt_inflight(ctx->attempts)));
+    json_object_set_new(o, "parked", s_count(ctx->parked));
+    json_object_set_new(o, "delivered", s_count(st->delivered));
+    json_object_set_new(o, "retried", s_count(st->retried));
+    json_object_set_new(o, "failed", s_count(st->failed));
+    json_object_set_new(o, "stale", s_count(st->stale));
+    json_object_set_new(o, "fail_open", s_count(st->fail_open));
+    json_object_set_new(o, "fail_open_kept",
+                        s_count(failopen_records(ctx->failopen)));
+    json_object_set_new(o, "fail_open_dropped",
+                        s_count(st->fail_open_dropped));
+    json_object_set_new(o, "fail_open_waits", s_count(st->fail_open_waits));
+    json_object_set_new(o, "records_lost", s_count(st->records_lost));
+    json_object_set_new(o, "bad_messages", s_count(st->bad_messages));
+    json_object_set_new(o, "bad_claims", s_count(st->bad_claims));
+    json_object_set_new(o, "deferred", s_count(st->deferred));
+    json_object_set_new(o, "expired", s_count(st->expired));
+    json_object_set_new(o, "redis_auth_failures",
+                        s_count(rs.auth_failures));
+    json_object_set_new(o, "zap_denied", s_count(intake_denied(ctx->intake)));
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }
 
 /* The status endpoint of entry `index` of [webhook]
