@@ -419,7 +419,7 @@ s_clients(deliverer_t *ctx)
      * reuse between bursts. */
     rl_http_opts_t opts = {.max_idle_connections = cfg->delivery_concurrency};
     ssrf_allow_t allow;
-    char why[128];
+    char why[SSRF_WHY_LEN];
 
     ctx->redis = rl_redis_from_config(ctx->base, cfg);
     if (ctx->redis == NULL) {

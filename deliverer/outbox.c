@@ -19,7 +19,15 @@
 #include "rl_log.h"
 #include "route.h"
 
-#define S_NUM_LEN 24 /* a decimal long, its sign and the NUL */
+#define S_NUM_LEN 24 /* a decimal long long, its sign and the NUL */
+
+/* Whether snprintf's answer n says the text fit a buffer of len bytes
+ * (numbers always fit S_NUM_LEN; checked all the same). */
+static bool
+s_fit(int n, size_t len)
+{
+    return n > 0 && (size_t)n < len;
+}
 #define S_MAX_FIELDS 48 /* job fields an outbox claim reads */
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
@@ -180,7 +188,13 @@ s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
     int argc = 4;
 
     assert(nfields <= S_MAX_FIELDS && c->nmsgs <= S_MAX_REFS);
-    snprintf(nref, sizeof nref, "%zu", c->nmsgs);
+    if (!s_fit(snprintf(nref, sizeof nref, "%zu", c->nmsgs), sizeof nref) ||
+        !s_fit(snprintf(lim, sizeof lim, "%zu", limit), sizeof lim) ||
+        !s_fit(snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg)),
+               sizeof lease) ||
+        !s_fit(snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s),
+               sizeof ttl))
+        return -1;
     for (size_t i = 0; i < c->nmsgs; i++) {
         if (rl_keys_ref(refs[i], sizeof refs[i], c->msgs[i]->acct,
                         c->msgs[i]->job_id) != 0)
@@ -189,9 +203,6 @@ s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
     }
     memcpy(argv + argc, fields, nfields * sizeof *fields);
     argc += (int)nfields;
-    snprintf(lim, sizeof lim, "%zu", limit);
-    snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg));
-    snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
     c->sent_ms = rl_clock_mono_ms();
     if (rl_redis_script(ob->ctx->redis, "outbox_claim", s_on_claim, c, 0,
                         argc, argv, NULL) != 0)
@@ -296,9 +307,10 @@ outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms)
     const char *argv[4] = {jk, (*d)->ref, (*d)->token, delay};
 
     assert(d != NULL && *d != NULL && !(*d)->fail_open);
-    snprintf(delay, sizeof delay, "%ld", delay_ms);
     /* Not sent (Redis away): the claim's lease brings the entry back. */
-    if (rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0)
+    if (s_fit(snprintf(delay, sizeof delay, "%ld", delay_ms),
+              sizeof delay) &&
+        rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0)
         (void)rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred,
                               NULL, 1, 4, argv, NULL);
     delivery_destroy(d);
@@ -353,10 +365,13 @@ s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
     if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
         rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
         rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
-        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
+        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status) ||
+        !s_fit(snprintf(bufs[3], RL_KEY_MAX, "%lld",
+                        (long long)(left > 0 ? left : 0)),
+               RL_KEY_MAX) ||
+        !s_fit(snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s),
+               RL_KEY_MAX))
         return -1;
-    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
-    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
     const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
                                   rec->token,
                                   classify_outcome_name(rec->outcome),

@@ -145,28 +145,55 @@ adapter_result_output(adapter_result_t *out, const char *url,
     return -1;
 }
 
+/* Formats a message into out->message: one too long for it is cut
+ * there (the message is bounded on purpose), and it may quote provider
+ * text cut by a %.Ns; it is stored and rendered as JSON, so it is made
+ * valid UTF-8 here. */
+static void
+s_message(adapter_result_t *out, const char *fmt, va_list ap)
+{
+    char text[ADAPTER_FORMAT_MAX];
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+
+    if (n < 0)
+        n = 0;
+    rl_text_safe(out->message, sizeof out->message, text,
+                 (size_t)n < sizeof text ? (size_t)n : sizeof text - 1,
+                 (size_t)n >= sizeof text, NULL);
+}
+
 void
 adapter_result_error(adapter_result_t *out, adapter_state_t state,
                      adapter_error_t error, const char *code,
                      const char *fmt, ...)
 {
-    char text[ADAPTER_FORMAT_MAX];
     va_list ap;
-    int n;
 
     out->state = state;
     out->error = error;
     adapter_copy(out->code, sizeof out->code, code);
     va_start(ap, fmt);
-    n = vsnprintf(text, sizeof text, fmt, ap);
+    s_message(out, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    /* The message quotes provider text, maybe cut by a %.Ns: it is
-     * stored and rendered as JSON, so it is made valid UTF-8 here. */
-    rl_text_safe(out->message, sizeof out->message, text,
-                 (size_t)n < sizeof text ? (size_t)n : sizeof text - 1,
-                 (size_t)n >= sizeof text, NULL);
+}
+
+void
+adapter_result_note(adapter_result_t *out, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    s_message(out, fmt, ap);
+    va_end(ap);
+}
+
+void
+adapter_result_code(char *dst, size_t len, long long v)
+{
+    int n = snprintf(dst, len, "%lld", v);
+
+    if (n < 0 || (size_t)n >= len)
+        dst[0] = '\0';
 }
 
 long

@@ -209,6 +209,15 @@ void adapter_result_error(adapter_result_t *out, adapter_state_t state,
                           const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* A provider's numeric code (or id) v as text in dst (len bytes); ""
+ * should it not fit (a code buffer holds any long long). */
+void adapter_result_code(char *dst, size_t len, long long v);
+
+/* Sets out's message alone (a note with a QUEUED or RUNNING answer),
+ * formatted and made safe as adapter_result_error() does. */
+void adapter_result_note(adapter_result_t *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Copies src (may be NULL: "") into dst of len bytes; a src too long is
  * cut before the character the end would split, so valid UTF-8 stays
  * valid. */

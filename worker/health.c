@@ -86,7 +86,10 @@ s_on_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     char px[24];
-    snprintf(px, sizeof px, "%ld", h->w->cfg->health_interval_s * 1000);
+    int n = snprintf(px, sizeof px, "%ld",
+                     h->w->cfg->health_interval_s * 1000);
+    if (n <= 0 || (size_t)n >= sizeof px)
+        return; /* never: 24 bytes hold any long */
     const char *argv[] = {"SET", "rl:lock:health", h->w->id, "NX", "PX", px};
     (void)rl_redis_command(h->w->redis, s_on_lock, h, 6, argv, NULL);
 }

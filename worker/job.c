@@ -264,12 +264,16 @@ s_on_update_restated(redisReply *reply, void *arg)
 
 /* The fields a write restates from memory (the lease holder's state is
  * the truth): the attempt, the upstream task, the chain index and the
- * provider. Returns the number of argv entries written (8). */
+ * provider. Returns the number of argv entries written (8), or -1 should
+ * a number not fit its buffer (JOB_NUM_LEN holds any). */
 static int
-s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
+s_restate(const job_t *j, char attempt[JOB_NUM_LEN], char idx[JOB_NUM_LEN],
+          const char **argv)
 {
-    snprintf(attempt, 24, "%d", j->attempt);
-    snprintf(idx, 24, "%zu", j->chain_idx);
+    int na = snprintf(attempt, JOB_NUM_LEN, "%d", j->attempt);
+    int ni = snprintf(idx, JOB_NUM_LEN, "%zu", j->chain_idx);
+    if (na < 0 || na >= JOB_NUM_LEN || ni < 0 || ni >= JOB_NUM_LEN)
+        return -1;
     argv[0] = "attempts";
     argv[1] = attempt;
     argv[2] = "task_id";
@@ -287,16 +291,18 @@ static int
 s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
               bool restate, rl_redis_cb cb)
 {
-    char key[RL_KEY_MAX], attempt[24], idx[24];
+    char key[RL_KEY_MAX], attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN];
     const char *argv[3 + JOB_RESTATED + JOB_MAX_FIELDS];
-    int argc = 0;
+    int argc = 0, n = 0;
     assert(nkv <= JOB_MAX_FIELDS);
-    rl_keys_job(key, sizeof key, j->acct, j->id);
+    if (rl_keys_job(key, sizeof key, j->acct, j->id) != 0)
+        return -1;
     argv[argc++] = key;
     argv[argc++] = j->fence;
     argv[argc++] = history_json ? history_json : "";
-    if (restate)
-        argc += s_restate(j, attempt, idx, argv + argc);
+    if (restate && (n = s_restate(j, attempt, idx, argv + argc)) < 0)
+        return -1;
+    argc += n;
     for (int i = 0; i < nkv; i++)
         argv[argc++] = kv[i];
     if (rl_redis_script(j->w->redis, "job_update", cb, j, 1, argc, argv,
@@ -436,18 +442,18 @@ s_on_finish(redisReply *reply, void *arg)
 static void
 s_finish_send(job_t *j)
 {
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[24], attempt[24], idx[24];
-    rl_keys_job(key, sizeof key, j->acct, j->id);
-    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    snprintf(price, sizeof price, "%ld",
-             job_step_billed(rl_config_price(job_model(j), j->duration_s),
-                             j->charged));
+    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[JOB_NUM_LEN];
+    char attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN], render_ms[JOB_NUM_LEN];
+    int64_t now = rl_clock_wall_ms();
+    int np = snprintf(price, sizeof price, "%ld",
+                      job_step_billed(rl_config_price(job_model(j),
+                                                      j->duration_s),
+                                      j->charged));
+    int nr = snprintf(render_ms, sizeof render_ms, "%lld",
+                      (long long)(now - (j->running_ms ? j->running_ms
+                                                       : j->created_ms)));
     const adapter_result_t *r = job_result(j);
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
-    char render_ms[24];
-    int64_t now = rl_clock_wall_ms();
-    snprintf(render_ms, sizeof render_ms, "%lld",
-             (long long)(now - (j->running_ms ? j->running_ms : j->created_ms)));
     const char *argv[] = {
         key, wkey, j->fence, j->ref,
         ok[0] ? "completed" : "failed",
@@ -462,8 +468,14 @@ s_finish_send(job_t *j)
         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* s_restate */
     };
     int argc = (int)(sizeof argv / sizeof argv[0]);
-    s_restate(j, attempt, idx, argv + argc - JOB_RESTATED);
-    if (rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
+    /* Any of them not fitting (never: the buffers hold any number, ids
+     * were checked on decode) is a write that cannot be sent. */
+    if (np > 0 && (size_t)np < sizeof price && nr > 0 &&
+        (size_t)nr < sizeof render_ms &&
+        rl_keys_job(key, sizeof key, j->acct, j->id) == 0 &&
+        rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id) == 0 &&
+        s_restate(j, attempt, idx, argv + argc - JOB_RESTATED) >= 0 &&
+        rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
                         argv, NULL) == 0)
         job_ref(j);
     else if (++j->retries <= JOB_MAX_WRITE_RETRIES)
@@ -534,12 +546,13 @@ s_on_deadline(int fd, short what, void *arg)
     }
     long waited = (long)((rl_clock_wall_ms() - j->created_ms) / 1000);
     adapter_result_t *r = job_result(j);
-    adapter_copy(r->code, sizeof r->code, "timeout");
-    snprintf(r->message, sizeof r->message,
-             "job exceeded the maximum wait of %ld s (waited %ld s, last "
-             "phase %s)",
-             j->w->cfg->max_wait_s, waited,
-             j->phase[0] ? j->phase : "Queued");
+    /* Numbers and a phase of ours: it always fits (else it is cut). The
+     * state and error class stay as they are. */
+    adapter_result_error(r, r->state, r->error, "timeout",
+                         "job exceeded the maximum wait of %ld s (waited "
+                         "%ld s, last phase %s)",
+                         j->w->cfg->max_wait_s, waited,
+                         j->phase[0] ? j->phase : "Queued");
     job_finish(j, "failed", r->message);
 }
 

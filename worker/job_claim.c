@@ -67,12 +67,14 @@ static int
 s_load(job_t *j, const redisReply *r)
 {
     const char *fence = rl_redis_reply_str(r->element[1]);
+    char num[JOB_NUM_LEN];
     long long fnum = 0;
     int fit = 0;
-    if (fence == NULL && rl_redis_reply_ll(r->element[1], &fnum) == 0)
-        fit |= snprintf(j->fence, sizeof j->fence, "%lld", fnum) < 0;
-    else
-        fit |= s_set(j->fence, sizeof j->fence, fence ? fence : "");
+    if (fence == NULL && rl_redis_reply_ll(r->element[1], &fnum) == 0) {
+        int n = snprintf(num, sizeof num, "%lld", fnum);
+        fence = n > 0 && (size_t)n < sizeof num ? num : NULL;
+    }
+    fit |= s_set(j->fence, sizeof j->fence, fence ? fence : "");
     j->prompt = s_dup(r, "prompt");
     j->negative_prompt = s_dup(r, "negative_prompt");
     j->image_url = s_dup(r, "image_url");

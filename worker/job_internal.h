@@ -13,6 +13,7 @@
 #include "adapter.h"
 #include "job.h"
 
+#define JOB_NUM_LEN 24           /* a decimal long long, its sign, NUL */
 #define JOB_RETRY_MS 500         /* retry of a write whose outcome is unknown */
 #define JOB_MAX_WRITE_RETRIES 20
 #define JOB_PHASE_MAX 16

@@ -23,7 +23,6 @@
 
 #define JOB_MAX_RESPONSE (256 * 1024)
 #define JOB_CANCEL_RESPONSE 4096 /* a cancel's answer is not read */
-#define JOB_NUM_LEN 24           /* a decimal long long and its NUL */
 
 static void s_submit(job_t *j, const char *hop);
 static void s_submit_recorded(job_t *j);
@@ -427,9 +426,11 @@ s_progress(job_t *j, const adapter_result_t *r)
         j->w->render_avg_ms[j->chain[j->chain_idx]]);
     char progress[JOB_NUM_LEN], eta[JOB_NUM_LEN], at[JOB_NUM_LEN];
     char hist[RL_JOBVIEW_ENTRY_MAX];
-    if (snprintf(progress, sizeof progress, "%d", p.progress) < 0 ||
-        snprintf(eta, sizeof eta, "%ld", p.eta_s) < 0 ||
-        snprintf(at, sizeof at, "%lld", (long long)now) < 0)
+    int np = snprintf(progress, sizeof progress, "%d", p.progress);
+    int ne = snprintf(eta, sizeof eta, "%ld", p.eta_s);
+    int nt = snprintf(at, sizeof at, "%lld", (long long)now);
+    if (np <= 0 || np >= JOB_NUM_LEN || ne <= 0 || ne >= JOB_NUM_LEN ||
+        nt <= 0 || nt >= JOB_NUM_LEN)
         return; /* JOB_NUM_LEN holds any; the next poll writes them */
     bool changed = strcmp(p.phase, j->phase) != 0;
     const char *kv[] = {"phase", p.phase, "progress", progress,
