@@ -149,7 +149,7 @@ adapter_result_output(adapter_result_t *out, const char *url,
  * there (the message is bounded on purpose), and it may quote provider
  * text cut by a %.Ns; it is stored and rendered as JSON, so it is made
  * valid UTF-8 here. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 s_message(adapter_result_t *out, const char *fmt, va_list ap)
 {
     char text[ADAPTER_FORMAT_MAX];

@@ -9,7 +9,6 @@
 #include "job_internal.h"
 
 #include <assert.h>
-#include <limits.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,6 @@
 #include "rl_crash.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
-#include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_text.h"
