@@ -50,13 +50,17 @@ s_on_reaped(redisReply *reply, void *arg)
 {
     reaper_t *r = arg;
     reaper_counts_t c;
+    /* Read before anything is stored, and logged inside the branch: gcc
+     * -O3 otherwise warns that a pointer to c may dangle (a false
+     * positive of -Wdangling-pointer). */
+    reaper_verdict_t v = reaper_read(reply, &c);
     r->running = false;
-    if (reaper_read(reply, &c) != REAPER_REAPED)
-        return;
-    rl_log_info("reaper: requeued %lld unclaimed, recovered %lld, "
-                "failed %lld, timed out in the queue %lld",
-                c.unclaimed, c.recovered, c.failed, c.expired);
-    dispatch_wake(r->broker->dispatch);
+    if (v == REAPER_REAPED) {
+        rl_log_info("reaper: requeued %lld unclaimed, recovered %lld, "
+                    "failed %lld, timed out in the queue %lld",
+                    c.unclaimed, c.recovered, c.failed, c.expired);
+        dispatch_wake(r->broker->dispatch);
+    }
 }
 
 static void

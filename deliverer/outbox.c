@@ -155,7 +155,7 @@ s_on_claim(redisReply *reply, void *arg)
     long n;
 
     if (ob->ctx->destroying)
-        goto out; /* the outbox is gone or going */
+        goto out; /* Redis goes first, then the outbox: leases remain */
     ob->reserved -= c->reserved;
     n = s_take_all(ob, c, reply);
     if (n < 0 && reply != NULL)
