@@ -28,7 +28,6 @@
 #include "rl_zap.h"
 #include "rl_zsock.h"
 
-#define DISPATCH_MAX_TAKE 1000   /* refs per dispatch_take call */
 #define DISPATCH_POLL_MS 100     /* queue poll while credit is left */
 #define DISPATCH_MAX_WORKERS 1024
 
@@ -39,10 +38,7 @@ typedef struct peer {
     char name[RL_PROTO_MAX_ID + 1];     /* the worker's own id */
     char key[RL_CURVE_KEY_LEN + 1];     /* its CURVE public key, "" with
                                            CURVE off */
-    int64_t credit;                     /* jobs it still asked for */
-    int64_t load;                       /* its jobs in flight at its last
-                                           heartbeat, plus those sent
-                                           since */
+    dispatch_load_t want;               /* its credit and load */
     int64_t last_seen;                  /* monotonic ms */
 } peer_t;
 
@@ -79,7 +75,7 @@ static void
 s_forget(dispatch_t *d, peer_t *p, const char *why)
 {
     rl_log_info("dispatch: forgetting worker %s (%s), credit %lld", p->name,
-                why, (long long)p->credit);
+                why, (long long)p->want.credit);
     TAILQ_REMOVE(&d->peers, p, link);
     d->npeers--;
     free(p);
@@ -168,13 +164,13 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
         p->last_seen = rl_clock_mono_ms();
         switch (m.type) {
         case RL_MSG_HELLO:
-            p->credit = m.credit;
+            p->want.credit = m.credit;
             break;
         case RL_MSG_CREDIT:
-            p->credit += m.credit;
+            p->want.credit += m.credit;
             break;
         case RL_MSG_HEARTBEAT:
-            p->load = m.inflight; /* 0..2^31, checked by rl_proto */
+            p->want.load = m.inflight; /* 0..2^31, checked by rl_proto */
             break;
         default:
             d->dropped++;
@@ -186,8 +182,25 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
     s_pump(d);
 }
 
-/* The least loaded worker with credit. One whose key left
- * dispatch.allow is forgotten on the way, so no DISPATCH goes to it. */
+bool
+dispatch_prefer(const dispatch_load_t *a, const dispatch_load_t *best)
+{
+    if (a->credit <= 0)
+        return false;
+    return best == NULL || a->load < best->load ||
+           (a->load == best->load && a->credit > best->credit);
+}
+
+int64_t
+dispatch_take_count(int64_t credit)
+{
+    if (credit <= 0)
+        return 0;
+    return credit < DISPATCH_MAX_TAKE ? credit : DISPATCH_MAX_TAKE;
+}
+
+/* The worker dispatch_prefer() picks. One whose key left dispatch.allow
+ * is forgotten on the way, so no DISPATCH goes to it. */
 static peer_t *
 s_best(dispatch_t *d)
 {
@@ -198,9 +211,7 @@ s_best(dispatch_t *d)
             s_forget(d, p, "key no longer in " DISPATCH_DOMAIN ".allow");
             continue;
         }
-        if (p->credit > 0 &&
-            (best == NULL || p->load < best->load ||
-             (p->load == best->load && p->credit > best->credit)))
+        if (dispatch_prefer(&p->want, best != NULL ? &best->want : NULL))
             best = p;
     }
     return best;
@@ -221,10 +232,10 @@ s_send_job(dispatch_t *d, const char *ref)
         return;
     }
     if (rl_fault_drop("dispatch")) {
-        p->credit--; /* lost in flight: the reaper requeues it */
+        p->want.credit--; /* lost in flight: the reaper requeues it */
     } else if (s_send(d, p, &m) == 0) {
-        p->credit--;
-        p->load++;
+        p->want.credit--;
+        p->want.load++;
     } else if (errno == EHOSTUNREACH) {
         s_forget(d, p, "unreachable");
     }
@@ -250,13 +261,11 @@ s_on_taken(redisReply *reply, void *arg)
 static void
 s_pump(dispatch_t *d)
 {
-    int64_t credit = dispatch_credit(d);
-    if (d->taking || credit <= 0)
+    int64_t take = dispatch_take_count(dispatch_credit(d));
+    if (d->taking || take == 0)
         return;
     char n[24], timeout[24];
-    snprintf(n, sizeof n, "%lld",
-             (long long)(credit < DISPATCH_MAX_TAKE ? credit
-                                                    : DISPATCH_MAX_TAKE));
+    snprintf(n, sizeof n, "%lld", (long long)take);
     snprintf(timeout, sizeof timeout, "%ld",
              d->broker->cfg->claim_timeout_ms);
     const char *argv[] = {n, timeout};
@@ -363,6 +372,6 @@ dispatch_credit(const dispatch_t *d)
     int64_t sum = 0;
     const peer_t *p;
     TAILQ_FOREACH(p, &d->peers, link)
-    sum += p->credit;
+    sum += p->want.credit;
     return sum;
 }

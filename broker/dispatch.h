@@ -20,10 +20,20 @@
 #ifndef DISPATCH_H
 #define DISPATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "broker.h"
+
+#define DISPATCH_MAX_TAKE 1000   /* refs per dispatch_take call */
+
+/* A worker as the choice of dispatch_prefer() sees it. */
+typedef struct {
+    int64_t credit;   /* jobs it still asked for */
+    int64_t load;     /* its jobs in flight at its last heartbeat, plus
+                         those sent to it since */
+} dispatch_load_t;
 
 /* Binds the ROUTER on cfg->dispatch[b->index]. NULL on failure. */
 dispatch_t *dispatch_new(broker_t *b);
@@ -33,6 +43,26 @@ void dispatch_destroy(dispatch_t **p);
 
 /* A job was queued: take from the queue now if any worker has credit. */
 void dispatch_wake(dispatch_t *d);
+
+/* The choice of the worker a job goes to, pure: whether worker a is to
+ * get it rather than `best`, the best of the workers before it (NULL:
+ * none yet). Folded over the workers in the order they joined, it picks
+ * the least loaded worker with credit, more credit breaking ties, the
+ * first of equals keeping it:
+ *
+ *   a.credit  best   a.load vs best's  a.credit vs best's  -> a?
+ *   <= 0      any    any               any                 -> no
+ *   > 0       none   -                 -                   -> yes
+ *   > 0       some   less              any                 -> yes
+ *   > 0       some   equal             more                -> yes
+ *   > 0       some   equal             no more             -> no
+ *   > 0       some   more              any                 -> no
+ */
+bool dispatch_prefer(const dispatch_load_t *a, const dispatch_load_t *best);
+
+/* How many refs one dispatch_take asks for with `credit` asked for in
+ * all: all of it, at most DISPATCH_MAX_TAKE; none without credit. */
+int64_t dispatch_take_count(int64_t credit);
 
 /* Known workers and the sum of their credit. */
 size_t dispatch_workers(const dispatch_t *d);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
@@ -20,21 +21,44 @@ struct reaper {
     bool running;          /* a sweep is in flight */
 };
 
+#define S_COUNTS 4 /* reap.lua's reply: four counts */
+
+reaper_verdict_t
+reaper_read(const redisReply *reply, reaper_counts_t *counts)
+{
+    long long n[S_COUNTS];
+    memset(counts, 0, sizeof *counts);
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return REAPER_UNKNOWN;
+    if (reply->elements == 0)
+        return REAPER_SKIPPED;
+    if (reply->elements != S_COUNTS)
+        return REAPER_UNKNOWN;
+    for (size_t i = 0; i < S_COUNTS; i++)
+        if (rl_redis_reply_ll(reply->element[i], &n[i]) != 0 || n[i] < 0)
+            return REAPER_UNKNOWN;
+    counts->unclaimed = n[0];
+    counts->recovered = n[1];
+    counts->failed = n[2];
+    counts->expired = n[3];
+    return n[0] > 0 || n[1] > 0 || n[2] > 0 || n[3] > 0 ? REAPER_REAPED
+                                                        : REAPER_QUIET;
+}
+
 static void
 s_on_reaped(redisReply *reply, void *arg)
 {
     reaper_t *r = arg;
+    reaper_counts_t c;
+    /* Read before anything is stored, and logged inside the branch: gcc
+     * -O3 otherwise warns that a pointer to c may dangle (a false
+     * positive of -Wdangling-pointer). */
+    reaper_verdict_t v = reaper_read(reply, &c);
     r->running = false;
-    long long counts[4] = {0, 0, 0, 0};
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements != 4)
-        return; /* skipped (another process holds the lock) or unknown */
-    for (size_t i = 0; i < 4; i++)
-        rl_redis_reply_ll(reply->element[i], &counts[i]);
-    if (counts[0] + counts[1] + counts[2] + counts[3] > 0) {
+    if (v == REAPER_REAPED) {
         rl_log_info("reaper: requeued %lld unclaimed, recovered %lld, "
                     "failed %lld, timed out in the queue %lld",
-                    counts[0], counts[1], counts[2], counts[3]);
+                    c.unclaimed, c.recovered, c.failed, c.expired);
         dispatch_wake(r->broker->dispatch);
     }
 }

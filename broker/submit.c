@@ -268,10 +268,9 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     snprintf(price, sizeof price, "%ld", s->price);
     snprintf(created, sizeof created, "%lld", (long long)now);
     snprintf(ttl, sizeof ttl, "%d", SUBMIT_IDEM_TTL_S);
-    snprintf(history, sizeof history,
-             "[{\"status\":\"pending\",\"phase\":\"Queued\",\"at\":%lld,"
-             "\"reason\":\"accepted\"}]",
-             (long long)now);
+    rl_jobview_entry_t first = {"pending", "Queued", now, "accepted", false};
+    if (rl_jobview_entry_text(history, sizeof history, true, &first) != 0)
+        return -1;
     r->body202 = s_body202(kv, npairs, r->job_id, price, created, now);
     const char *argv[11 + 2 * (SUBMIT_MAX_PAIRS + 2)];
     int argc = 0;

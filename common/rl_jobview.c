@@ -4,6 +4,7 @@
  */
 #include "rl_jobview.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "rl_clock.h"
+#include "rl_text.h"
 
 #define S_INT64_REAL 9.2e18 /* reals within +-this convert to int64_t */
 
@@ -281,4 +283,44 @@ rl_jobview_event(const char *status)
 {
     return strcmp(status, "completed") == 0 ? "video.generation.completed"
                                             : "video.generation.failed";
+}
+
+json_t *
+rl_jobview_entry(const rl_jobview_entry_t *e)
+{
+    json_t *o = json_object();
+
+    assert(e != NULL && e->status != NULL);
+    json_object_set_new(o, "status", json_string(e->status));
+    if (e->phase != NULL)
+        json_object_set_new(o, "phase", json_string(e->phase));
+    if (e->at_ms > 0)
+        json_object_set_new(o, "at", json_integer((json_int_t)e->at_ms));
+    if (e->reason != NULL) {
+        char safe[RL_JOBVIEW_REASON_MAX];
+        rl_text_safe(safe, sizeof safe, e->reason, strlen(e->reason),
+                     e->reason_cut, NULL);
+        json_object_set_new(o, "reason", json_string(safe));
+    }
+    return o;
+}
+
+int
+rl_jobview_entry_text(char *buf, size_t size, bool list,
+                      const rl_jobview_entry_t *e)
+{
+    json_t *o = rl_jobview_entry(e);
+    size_t n;
+
+    if (list)
+        o = json_pack("[o]", o);
+    n = json_dumpb(o, buf, size, JSON_COMPACT);
+    json_decref(o);
+    if (n == 0 || n >= size) {
+        if (size > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    buf[n] = '\0';
+    return 0;
 }

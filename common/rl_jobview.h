@@ -10,6 +10,7 @@
 #ifndef RL_JOBVIEW_H
 #define RL_JOBVIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,5 +72,41 @@ const char *const *rl_jobview_webhook_fields(size_t *n);
 /* The event name of a terminal status: "video.generation.completed" or
  * "video.generation.failed". */
 const char *rl_jobview_event(const char *status);
+
+/* One entry of a job's status history as the scripts store it (the
+ * field "history": a JSON array of them, rendered by rl_jobview_api and
+ * rl_jobview_webhook): {"status", "phase", "at", "reason"}. Every C
+ * writer of an entry builds it here (broker/submit.c for the first one,
+ * worker/job_run.c for those job_update.lua appends); the scripts'
+ * own entries are written by _lib.lua's history_append. Borrowed
+ * strings. */
+typedef struct {
+    const char *status;  /* "pending", "processing", ...: ours */
+    const char *phase;   /* "Queued", "Rendering", ...: ours; NULL: none */
+    int64_t at_ms;       /* epoch ms; <= 0: none (job_update.lua stamps
+                            the entry with Redis's clock) */
+    const char *reason;  /* NULL: none. May quote outside text (a
+                            provider's message): made valid UTF-8 with no
+                            control characters (rl_text_safe), cut at
+                            RL_JOBVIEW_REASON_MAX bytes */
+    bool reason_cut;     /* the caller cut reason short (a full buffer):
+                            an incomplete character at its end is dropped
+                            instead of escaped */
+} rl_jobview_entry_t;
+
+#define RL_JOBVIEW_REASON_MAX 512 /* bytes of an entry's reason */
+/* A buffer for rl_jobview_entry_text() that always fits an entry whose
+ * status and phase are at most 32 bytes (every escaped byte of the
+ * reason takes at most two). */
+#define RL_JOBVIEW_ENTRY_MAX (2 * RL_JOBVIEW_REASON_MAX + 256)
+
+/* The entry as a JSON object. Returns a new reference (caller owns). */
+json_t *rl_jobview_entry(const rl_jobview_entry_t *e);
+
+/* The entry's compact JSON text in buf (size bytes), or, when list, the
+ * text of a history holding it alone ("[{...}]"). Returns 0, or -1 when
+ * it does not fit (buf is then ""). */
+int rl_jobview_entry_text(char *buf, size_t size, bool list,
+                          const rl_jobview_entry_t *e);
 
 #endif

@@ -79,8 +79,11 @@ struct rl_redis {
     struct event *tick;         /* deadline checks */
     int64_t connect_deadline;   /* monotonic ms while CONNECTING */
     struct pending_list pending;
+    size_t npending;            /* entries of pending */
     rl_redis_state_cb state_cb;
     void *state_arg;
+    rl_redis_drained_cb drained_cb; /* run when npending drops to 0 */
+    void *drained_arg;
     char (*shas)[41];           /* sha1 hex of each embedded script */
     size_t nscripts;
     rl_redis_stats_t stats;
@@ -363,6 +366,7 @@ s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
     rl_redis_t *r = p->owner;
     redisReply *reply = reply_;
     TAILQ_REMOVE(&r->pending, p, link);
+    r->npending--;
     if (reply != NULL) {
         r->stats.replies++;
         r->answered = true;
@@ -385,6 +389,8 @@ s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata)
     if (p->cb != NULL)
         p->cb(reply, p->arg);
     free(p); /* one allocation, copies included */
+    if (r->npending == 0 && r->drained_cb != NULL)
+        r->drained_cb(r->drained_arg);
 }
 
 static int
@@ -398,6 +404,7 @@ s_send(rl_redis_t *r, pending_t *p, int argc, const char **argv,
         return -1;
     p->deadline = rl_clock_mono_ms() + r->timeout_ms;
     TAILQ_INSERT_TAIL(&r->pending, p, link);
+    r->npending++;
     r->stats.sent++;
     return 0;
 }
@@ -461,6 +468,7 @@ rl_redis_destroy(rl_redis_t **p)
         return;
     rl_redis_t *r = *p;
     r->state_cb = NULL;
+    r->drained_cb = NULL;
     event_free(r->tick);
     event_free(r->retry_timer);
     redisAsyncContext *ac = r->ac;
@@ -499,6 +507,19 @@ rl_redis_on_state(rl_redis_t *r, rl_redis_state_cb cb, void *arg)
 {
     r->state_cb = cb;
     r->state_arg = arg;
+}
+
+void
+rl_redis_on_drained(rl_redis_t *r, rl_redis_drained_cb cb, void *arg)
+{
+    r->drained_cb = cb;
+    r->drained_arg = arg;
+}
+
+size_t
+rl_redis_pending(const rl_redis_t *r)
+{
+    return r->npending;
 }
 
 bool

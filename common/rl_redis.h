@@ -29,6 +29,11 @@
  * outcome is unknown (timeout, disconnect, LOADING, client destroyed).
  * Mutating scripts must therefore be safe to run twice.
  *
+ * Pending commands: rl_redis_pending() says how many commands await
+ * their callback, and rl_redis_on_drained() calls back whenever the
+ * last one was answered, so a role that drains before exiting waits for
+ * its writes without counting them itself.
+ *
  * Failure modes: a command issued while disconnected is refused at once
  * (-1, no callback) so callers can answer 503 instead of queueing.
  * SPDX-License-Identifier: MIT
@@ -52,6 +57,9 @@ typedef void (*rl_redis_cb)(redisReply *reply, void *arg);
 
 /* Called on every connect (after scripts are usable) and disconnect. */
 typedef void (*rl_redis_state_cb)(bool connected, void *arg);
+
+/* Called when no command is pending any more. */
+typedef void (*rl_redis_drained_cb)(void *arg);
 
 /* Where and how to connect. Strings are copied by rl_redis_new(). */
 typedef struct {
@@ -79,6 +87,15 @@ void rl_redis_destroy(rl_redis_t **p);
 
 /* Registers a callback for connection state changes. */
 void rl_redis_on_state(rl_redis_t *r, rl_redis_state_cb cb, void *arg);
+
+/* Registers a callback run after a command's callback returned (the
+ * reply NULL included, the client's own commands too) when no command is
+ * pending any more; cb NULL unregisters. Not run by rl_redis_destroy. */
+void rl_redis_on_drained(rl_redis_t *r, rl_redis_drained_cb cb, void *arg);
+
+/* Commands accepted whose callback has not run yet (the connection's
+ * own PING included): what a drain waits for. */
+size_t rl_redis_pending(const rl_redis_t *r);
 
 /* True while the connection is up. */
 bool rl_redis_connected(const rl_redis_t *r);

@@ -6,14 +6,10 @@
 #include "classify.h"
 
 #include <assert.h>
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
+
+#include "rl_retry_after.h"
 
 #define S_HTTP_OK_MIN 200
 #define S_HTTP_OK_MAX 299
@@ -22,7 +18,6 @@
 #define S_HTTP_UNAVAILABLE 503
 #define S_HTTP_SERVER_MIN 500
 #define S_HTTP_SERVER_MAX 599
-#define S_MS_PER_S 1000L
 
 classify_class_t
 classify_response(long status, int curl_code)
@@ -39,65 +34,6 @@ classify_response(long status, int curl_code)
         (status >= S_HTTP_SERVER_MIN && status <= S_HTTP_SERVER_MAX))
         return CLASSIFY_RETRYABLE;
     return CLASSIFY_PERMANENT;
-}
-
-static long
-s_cap(long long ms)
-{
-    if (ms < 0)
-        return 0;
-    return ms > CLASSIFY_RETRY_AFTER_CAP_MS ? CLASSIFY_RETRY_AFTER_CAP_MS
-                                            : (long)ms;
-}
-
-/* delta-seconds: 1*DIGIT, nothing else but surrounding blanks. */
-static long
-s_delta_seconds(const char *v)
-{
-    char *end = NULL;
-    long long secs;
-
-    if (!isdigit((unsigned char)*v))
-        return -1;
-    errno = 0;
-    secs = strtoll(v, &end, 10);
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end != '\0')
-        return -1;
-    if (errno == ERANGE || secs > LLONG_MAX / S_MS_PER_S)
-        return CLASSIFY_RETRY_AFTER_CAP_MS;
-    return s_cap(secs * S_MS_PER_S);
-}
-
-/* IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
-static long
-s_http_date(const char *v, int64_t now_ms)
-{
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof tm);
-    end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end == NULL)
-        return -1;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end != '\0')
-        return -1;
-    return s_cap((long long)timegm(&tm) * S_MS_PER_S - now_ms);
-}
-
-long
-classify_retry_after_ms(const char *value, int64_t now_ms)
-{
-    if (value == NULL)
-        return -1;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    if (isdigit((unsigned char)*value))
-        return s_delta_seconds(value);
-    return s_http_date(value, now_ms);
 }
 
 long
@@ -132,7 +68,8 @@ classify_decide(const classify_input_t *in, long next_delay_ms,
     if (d.cls == CLASSIFY_PERMANENT || delay < 0)
         return d;
     if (in->status == S_HTTP_TOO_MANY || in->status == S_HTTP_UNAVAILABLE) {
-        asked = classify_retry_after_ms(in->retry_after, now_ms);
+        asked = rl_retry_after_ms(in->retry_after, now_ms,
+                                  CLASSIFY_RETRY_AFTER_CAP_MS);
         if (asked > delay)
             delay = asked;
     }

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest delay a Retry-After header may impose (1 hour). */
+/* The longest delay a Retry-After header may impose (1 hour): the cap
+ * classify_decide() gives rl_retry_after_ms(). */
 #define CLASSIFY_RETRY_AFTER_CAP_MS (3600L * 1000)
 
 /* The class of one response. */
@@ -53,12 +54,6 @@ classify_class_t classify_response(long status, int curl_code);
  * is permanent, else classify_response(). */
 classify_class_t classify_attempt(const classify_input_t *in);
 
-/* The delay asked for by a Retry-After value (delta-seconds or an
- * HTTP-date, RFC 9110 10.2.3) measured from now_ms (epoch ms), capped at
- * CLASSIFY_RETRY_AFTER_CAP_MS; a date in the past gives 0. Returns -1
- * when value is NULL or unparsable. */
-long classify_retry_after_ms(const char *value, int64_t now_ms);
-
 /* The delay between attempt `attempt` (1-based) failing and the next
  * one: schedule[attempt], or -1 when `attempt` was the last of nretries
  * (schedule[0] is the delay of the first attempt, always taken as 0). */
@@ -69,7 +64,8 @@ long classify_schedule_delay(const long *schedule, size_t nretries,
  * schedule's delay before the next attempt (-1: it was the last; only
  * read for a retryable result, so a caller may pass -1 for any other):
  * 2xx delivers; a retryable result retries after next_delay_ms,
- * stretched (never shortened) to Retry-After on 429 and 503, or fails
+ * stretched (never shortened) to Retry-After on 429 and 503 (read by
+ * rl_retry_after_ms, capped at CLASSIFY_RETRY_AFTER_CAP_MS), or fails
  * after the last attempt; a permanent result, or a connect the SSRF
  * guard refused, fails at once. */
 classify_decision_t classify_decide(const classify_input_t *in,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <zmq.h>
 
 #include "failopen.h"
@@ -19,20 +20,27 @@
 #include "rl_alloc.h"
 #include "rl_apikey.h"
 #include "rl_clock.h"
+#include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 #include "rl_status.h"
+#include "route.h"
 #include "ssrf.h"
 
 #define S_DRAIN_EXTRA_MS 1000 /* beyond the webhook and Redis timeouts */
-#define S_STATS_LEN 1024      /* the /stats document */
 #define S_WHY_LEN 300         /* a status endpoint's error */
 
-size_t
-deliverer_free_slots(const deliverer_t *ctx)
+static void s_check_idle(deliverer_t *ctx);
+
+/* Attempts that may start now: concurrency minus the attempts in the air,
+ * the slots the outbox holds for claims and the parked deliveries (0
+ * while stopping). */
+static size_t
+s_free_slots(const deliverer_t *ctx)
 {
     size_t cap = (size_t)ctx->cfg->delivery_concurrency;
-    size_t used = attempt_inflight(ctx->attempts) + ctx->reserved +
+    size_t used = attempt_inflight(ctx->attempts) +
+                  (ctx->outbox != NULL ? outbox_reserved(ctx->outbox) : 0) +
                   ctx->parked;
 
     if (ctx->stopping || used >= cap)
@@ -48,11 +56,9 @@ static bool
 s_launch(deliverer_t *ctx, delivery_t **d)
 {
     long timeout = ctx->cfg->webhook_timeout_ms;
-    long need = timeout < DELIVERER_MIN_ATTEMPT_MS ? timeout
-                                                   : DELIVERER_MIN_ATTEMPT_MS;
     long left = delivery_budget_ms(*d, rl_clock_mono_ms(), timeout);
 
-    if (left >= need) {
+    if (route_launch(left, timeout)) {
         attempt_start(ctx->attempts, d);
         return true;
     }
@@ -85,40 +91,53 @@ s_admit(deliverer_t *ctx, delivery_t *d, char host[HOSTGATE_HOST_MAX],
     return v;
 }
 
-void
-deliverer_start(deliverer_t *ctx, delivery_t **d)
+/* A claimed delivery (the outbox hands it up; takes *d): left alone
+ * when its job is delivered fail-open here (the claim's lease runs
+ * out), else started, parked at its busy host or pushed back in the
+ * outbox, as route_admit() says. */
+static void
+s_start(void *arg, delivery_t **d)
 {
+    deliverer_t *ctx = arg;
     char host[HOSTGATE_HOST_MAX];
     long wait_ms;
-    hostgate_verdict_t v;
 
-    assert(!(*d)->fail_open); /* deliverer_start_fail_open() */
-    v = s_admit(ctx, *d, host, &wait_ms);
-    if (v == HOSTGATE_OK) {
-        s_launch(ctx, d);
+    assert(!(*d)->fail_open); /* s_start_fail_open() */
+    if (failopen_has(ctx->failopen, (*d)->ref)) {
+        rl_log_debug("job %s: claimed while kept fail-open; left",
+                     (*d)->job);
+        delivery_destroy(d);
         return;
     }
-    if (v == HOSTGATE_BUSY && !ctx->stopping &&
-        hostgate_park(ctx->gate, host, *d, rl_clock_wall_ms())) {
-        ctx->parked++;
-        ctx->stats.parked++;
-        *d = NULL;
+    hostgate_verdict_t v = s_admit(ctx, *d, host, &wait_ms);
+    switch (route_admit(v, ctx->stopping)) {
+    case ROUTE_START:
+        s_launch(ctx, d);
         return;
+    case ROUTE_PARK:
+        if (hostgate_park(ctx->gate, host, *d, rl_clock_wall_ms())) {
+            ctx->parked++;
+            ctx->stats.parked++;
+            *d = NULL;
+            return;
+        }
+        break; /* the host parks no more: deferred */
+    case ROUTE_DEFER:
+        break;
     }
     ctx->stats.deferred++;
     rl_log_debug("job %s: host %s %s, deferred", (*d)->job, host,
                  hostgate_verdict_name(v));
-    outbox_defer(ctx->outbox, d, wait_ms > DELIVERER_DEFER_MS
-                                     ? wait_ms
-                                     : DELIVERER_DEFER_MS);
+    outbox_defer(ctx->outbox, d, route_defer_ms(wait_ms, false));
 }
 
-bool
-deliverer_start_fail_open(deliverer_t *ctx, delivery_t **d, long *wait_ms)
+/* Starts the attempt of fail-open *d (failopen.h: failopen_ops_t). */
+static bool
+s_start_fail_open(void *arg, delivery_t **d, long *wait_ms)
 {
+    deliverer_t *ctx = arg;
     char host[HOSTGATE_HOST_MAX];
     hostgate_verdict_t v = s_admit(ctx, *d, host, wait_ms);
-
     bool started;
 
     if (v != HOSTGATE_OK) {
@@ -133,38 +152,95 @@ deliverer_start_fail_open(deliverer_t *ctx, delivery_t **d, long *wait_ms)
     return true;
 }
 
-void
-deliverer_slots_freed(deliverer_t *ctx)
+static size_t
+s_ops_free_slots(void *arg)
 {
+    return s_free_slots(arg);
+}
+
+/* Slots may have freed up: queued completions get their turn. */
+static void
+s_slots_freed(void *arg)
+{
+    deliverer_t *ctx = arg;
+
     if (!ctx->stopping && !ctx->destroying)
         intake_drain(ctx->intake);
 }
 
-void
-deliverer_redis_sent(deliverer_t *ctx)
+/* Redis did not answer the claim of m's ref: delivered fail-open. */
+static void
+s_fail_open(void *arg, const rl_msg_t *m)
 {
-    ctx->redis_pending++;
+    deliverer_t *ctx = arg;
+
+    failopen_add(ctx->failopen, m);
 }
 
-void
-deliverer_redis_done(deliverer_t *ctx)
+/* Redis did not take a record: kept by failopen.c until it does. */
+static void
+s_keep(void *arg, outbox_rec_t **rec)
 {
-    assert(ctx->redis_pending > 0);
-    ctx->redis_pending--;
-    deliverer_check_idle(ctx);
+    deliverer_t *ctx = arg;
+
+    failopen_keep(ctx->failopen, rec);
+    s_check_idle(ctx);
 }
 
-void
-deliverer_check_idle(deliverer_t *ctx)
+/* Routes a COMPLETION (intake.h: intake_route_cb) as route_completion()
+ * says. */
+static bool
+s_route(void *arg, rl_msg_t *m, bool queued)
+{
+    deliverer_t *ctx = arg;
+    char ref[RL_KEY_MAX];
+    route_completion_in_t in = {
+        .queued = queued,
+        .stopping = ctx->stopping,
+        .named = rl_keys_ref(ref, sizeof ref, m->acct, m->job_id) == 0,
+        .connected = rl_redis_connected(ctx->redis),
+        .free_slots = s_free_slots(ctx),
+    };
+
+    in.kept = in.named && failopen_has(ctx->failopen, ref);
+    switch (route_completion(&in)) {
+    case ROUTE_DROP:
+        return true;
+    case ROUTE_FAIL_OPEN:
+        failopen_add(ctx->failopen, m);
+        return true;
+    case ROUTE_WAIT:
+        return false;
+    case ROUTE_CLAIM:
+        outbox_claim_ref(ctx->outbox, m);
+        return true;
+    }
+    return true;
+}
+
+/* Exits the loop once a drain has nothing left in the air: no attempt,
+ * no Redis command awaiting its answer, no record waiting to be sent,
+ * and no kept record Redis could take now. */
+static void
+s_check_idle(deliverer_t *ctx)
 {
     if (!ctx->stopping || ctx->destroying)
         return;
-    if (attempt_inflight(ctx->attempts) > 0 || ctx->redis_pending > 0)
+    if (attempt_inflight(ctx->attempts) > 0 ||
+        rl_redis_pending(ctx->redis) > 0 ||
+        outbox_unsent(ctx->outbox) > 0)
         return;
     if (failopen_records(ctx->failopen) > 0 &&
         rl_redis_connected(ctx->redis))
         return; /* still writing what it can */
     event_base_loopexit(ctx->base, NULL);
+}
+
+/* Every Redis command answered (rl_redis_on_drained). */
+static void
+s_on_drained(void *arg)
+{
+    s_check_idle(arg);
 }
 
 /* A slot of `host` freed: the deliveries parked there start in turn, or
@@ -187,7 +263,7 @@ s_unpark(deliverer_t *ctx, const char *host)
             admitted = s_launch(ctx, &d);
         } else {
             ctx->stats.deferred++;
-            outbox_defer(ctx->outbox, &d, DELIVERER_DEFER_MS);
+            outbox_defer(ctx->outbox, &d, route_defer_ms(0, false));
         }
     }
 }
@@ -203,7 +279,7 @@ s_defer_parked(void *item, void *arg)
         delivery_destroy(&d); /* its claim's lease brings it back */
     } else {
         ctx->stats.deferred++;
-        outbox_defer(ctx->outbox, &d, ctx->stopping ? 0 : DELIVERER_DEFER_MS);
+        outbox_defer(ctx->outbox, &d, route_defer_ms(0, ctx->stopping));
     }
 }
 
@@ -216,7 +292,7 @@ s_on_park_sweep(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (hostgate_expire(ctx->gate, rl_clock_wall_ms(), DELIVERER_PARK_MAX_MS,
                         s_defer_parked, ctx) > 0)
-        deliverer_slots_freed(ctx); /* their slots are free again */
+        s_slots_freed(ctx); /* their slots are free again */
     hostgate_forget_idle(ctx->gate, rl_clock_wall_ms());
 }
 
@@ -241,8 +317,8 @@ s_on_attempt(delivery_t *d, const attempt_result_t *res, void *arg)
         failopen_on_result(ctx->failopen, &d, res);
     else
         outbox_record(ctx->outbox, &d, res);
-    deliverer_slots_freed(ctx);
-    deliverer_check_idle(ctx);
+    s_slots_freed(ctx);
+    s_check_idle(ctx);
 }
 
 static void
@@ -254,6 +330,21 @@ s_on_redis_state(bool connected, void *arg)
         failopen_flush(ctx->failopen);
 }
 
+/* The scan period: the records kept fail-open are written first, then
+ * the outbox claims what is due. */
+static void
+s_on_scan(evutil_socket_t fd, short what, void *arg)
+{
+    deliverer_t *ctx = arg;
+
+    (void)fd;
+    (void)what;
+    if (!rl_redis_connected(ctx->redis))
+        return;
+    failopen_flush(ctx->failopen);
+    outbox_scan(ctx->outbox);
+}
+
 static void
 s_on_deadline(evutil_socket_t fd, short what, void *arg)
 {
@@ -262,7 +353,8 @@ s_on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     rl_log_warnx("drain deadline: %zu attempts, %zu Redis commands still "
-                 "out", attempt_inflight(ctx->attempts), ctx->redis_pending);
+                 "out", attempt_inflight(ctx->attempts),
+                 rl_redis_pending(ctx->redis));
     event_base_loopexit(ctx->base, NULL);
 }
 
@@ -286,11 +378,12 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
     intake_destroy(&ctx->intake);
     hostgate_drain(ctx->gate, rl_clock_wall_ms(), s_defer_parked,
                    ctx); /* to the outbox */
+    event_del(ctx->scan);
     outbox_stop(ctx->outbox);
     failopen_stop(ctx->failopen);
     failopen_flush(ctx->failopen);
     evtimer_add(ctx->deadline, &tv);
-    deliverer_check_idle(ctx);
+    s_check_idle(ctx);
 }
 
 static int
@@ -301,12 +394,16 @@ s_events(deliverer_t *ctx)
     ctx->deadline = evtimer_new(ctx->base, s_on_deadline, ctx);
     ctx->park_sweep = event_new(ctx->base, -1, EV_PERSIST, s_on_park_sweep,
                                 ctx);
+    ctx->scan = event_new(ctx->base, -1, EV_PERSIST, s_on_scan, ctx);
+    long ms = ctx->cfg->outbox_scan_ms;
     struct timeval sweep = {0, DELIVERER_PARK_SWEEP_MS * 1000};
+    struct timeval every = {ms / 1000, (ms % 1000) * 1000};
     if (ctx->sig_int == NULL || ctx->sig_term == NULL ||
         ctx->deadline == NULL || ctx->park_sweep == NULL ||
-        evsignal_add(ctx->sig_int, NULL) != 0 ||
+        ctx->scan == NULL || evsignal_add(ctx->sig_int, NULL) != 0 ||
         evsignal_add(ctx->sig_term, NULL) != 0 ||
-        event_add(ctx->park_sweep, &sweep) != 0)
+        event_add(ctx->park_sweep, &sweep) != 0 ||
+        event_add(ctx->scan, &every) != 0)
         return -1;
     return 0;
 }
@@ -322,7 +419,7 @@ s_clients(deliverer_t *ctx)
      * reuse between bursts. */
     rl_http_opts_t opts = {.max_idle_connections = cfg->delivery_concurrency};
     ssrf_allow_t allow;
-    char why[128];
+    char why[SSRF_WHY_LEN];
 
     ctx->redis = rl_redis_from_config(ctx->base, cfg);
     if (ctx->redis == NULL) {
@@ -331,6 +428,7 @@ s_clients(deliverer_t *ctx)
         return -1;
     }
     rl_redis_on_state(ctx->redis, s_on_redis_state, ctx);
+    rl_redis_on_drained(ctx->redis, s_on_drained, ctx);
     ctx->http = rl_http_new(ctx->base, &opts);
     if (ctx->http == NULL) {
         rl_log_errorx("cannot set up libcurl");
@@ -368,39 +466,48 @@ s_ready(void *arg)
     return rl_redis_answering(ctx->redis) && !ctx->stopping;
 }
 
+/* A counter as a JSON integer (they stay far below 2^63). */
+static json_t *
+s_count(uint64_t n)
+{
+    return json_integer((json_int_t)n);
+}
+
+/* The /stats document (rl_status.h). Caller frees. */
 static char *
 s_stats(void *arg)
 {
     const deliverer_t *ctx = arg;
     const deliverer_stats_t *st = &ctx->stats;
     rl_redis_stats_t rs;
-    char buf[S_STATS_LEN];
+    json_t *o = json_object();
+    char *text;
 
     rl_redis_stats(ctx->redis, &rs);
-    snprintf(buf, sizeof buf,
-             "{\"inflight\":%zu,\"parked\":%zu,\"delivered\":%llu,"
-             "\"retried\":%llu,\"failed\":%llu,\"stale\":%llu,"
-             "\"fail_open\":%llu,\"fail_open_kept\":%zu,"
-             "\"fail_open_dropped\":%llu,\"fail_open_waits\":%llu,"
-             "\"records_lost\":%llu,"
-             "\"bad_messages\":%llu,\"bad_claims\":%llu,"
-             "\"deferred\":%llu,\"expired\":%llu,"
-             "\"redis_auth_failures\":%llu,\"zap_denied\":%llu}",
-             attempt_inflight(ctx->attempts), ctx->parked,
-             (unsigned long long)st->delivered,
-             (unsigned long long)st->retried,
-             (unsigned long long)st->failed, (unsigned long long)st->stale,
-             (unsigned long long)st->fail_open,
-             failopen_records(ctx->failopen),
-             (unsigned long long)st->fail_open_dropped,
-             (unsigned long long)st->fail_open_waits,
-             (unsigned long long)st->records_lost,
-             (unsigned long long)st->bad_messages,
-             (unsigned long long)st->bad_claims,
-             (unsigned long long)st->deferred,
-             (unsigned long long)st->expired, rs.auth_failures,
-             (unsigned long long)intake_denied(ctx->intake));
-    return rl_strdup(buf);
+    json_object_set_new(o, "inflight",
+                        s_count(attempt_inflight(ctx->attempts)));
+    json_object_set_new(o, "parked", s_count(ctx->parked));
+    json_object_set_new(o, "delivered", s_count(st->delivered));
+    json_object_set_new(o, "retried", s_count(st->retried));
+    json_object_set_new(o, "failed", s_count(st->failed));
+    json_object_set_new(o, "stale", s_count(st->stale));
+    json_object_set_new(o, "fail_open", s_count(st->fail_open));
+    json_object_set_new(o, "fail_open_kept",
+                        s_count(failopen_records(ctx->failopen)));
+    json_object_set_new(o, "fail_open_dropped",
+                        s_count(st->fail_open_dropped));
+    json_object_set_new(o, "fail_open_waits", s_count(st->fail_open_waits));
+    json_object_set_new(o, "records_lost", s_count(st->records_lost));
+    json_object_set_new(o, "bad_messages", s_count(st->bad_messages));
+    json_object_set_new(o, "bad_claims", s_count(st->bad_claims));
+    json_object_set_new(o, "deferred", s_count(st->deferred));
+    json_object_set_new(o, "expired", s_count(st->expired));
+    json_object_set_new(o, "redis_auth_failures",
+                        s_count(rs.auth_failures));
+    json_object_set_new(o, "zap_denied", s_count(intake_denied(ctx->intake)));
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }
 
 /* The status endpoint of entry `index` of [webhook]
@@ -425,6 +532,9 @@ deliverer_t *
 deliverer_new(const rl_config_t *cfg, int index)
 {
     deliverer_t *ctx;
+    failopen_ops_t fo_ops = {s_ops_free_slots, s_start_fail_open, NULL};
+    outbox_ops_t ob_ops = {s_ops_free_slots, s_start, s_fail_open, s_keep,
+                           s_slots_freed, NULL};
 
     assert(cfg != NULL);
     if (index < 0 || (size_t)index >= cfg->ncompletion) {
@@ -433,6 +543,7 @@ deliverer_new(const rl_config_t *cfg, int index)
         return NULL;
     }
     ctx = rl_calloc(1, sizeof *ctx);
+    fo_ops.arg = ob_ops.arg = ctx;
     ctx->cfg = cfg;
     ctx->index = index;
     if (rl_apikey_master(cfg, ctx->master) != 0) {
@@ -450,11 +561,11 @@ deliverer_new(const rl_config_t *cfg, int index)
     ctx->attempts =
         attempt_set_new(ctx->base, ctx->http, ctx->egress, cfg, ctx->master,
                         s_on_attempt, ctx);
-    ctx->failopen = failopen_new(ctx);
-    ctx->outbox = outbox_new(ctx);
+    ctx->failopen = failopen_new(ctx, &fo_ops);
+    ctx->outbox = outbox_new(ctx, &ob_ops);
     if (ctx->outbox == NULL)
         goto fail;
-    ctx->intake = intake_new(ctx, cfg->completion[index]);
+    ctx->intake = intake_new(ctx, cfg->completion[index], s_route, ctx);
     if (ctx->intake == NULL || s_events(ctx) != 0 || s_status(ctx, index) != 0)
         goto fail;
     return ctx;
@@ -511,6 +622,7 @@ deliverer_destroy(deliverer_t **p)
     rl_status_destroy(&ctx->status);
     s_event_free(&ctx->deadline);
     s_event_free(&ctx->park_sweep);
+    s_event_free(&ctx->scan);
     s_event_free(&ctx->sig_term);
     s_event_free(&ctx->sig_int);
     intake_destroy(&ctx->intake);

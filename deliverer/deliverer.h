@@ -5,6 +5,32 @@
  * (attempt.c) and keep fail-open deliveries (failopen.c). Passed as the
  * callback argument everywhere; members are for the deliverer's modules.
  *
+ * Layering: each module calls only the modules below it; what goes up
+ * is a callback the one above set (an ops table, a route callback, a
+ * done callback), and the context (this struct, the constants below) is
+ * data all of them read.
+ *
+ *   main.c        arguments, config, deliverer_new/run/destroy
+ *   deliverer.c   builds the rest and wires it: routes COMPLETIONs
+ *                 (intake's route callback), admits claimed deliveries
+ *                 at their host (outbox_ops_t.start: start, park or
+ *                 defer), starts fail-open ones (failopen_ops_t),
+ *                 routes attempt results to outbox or failopen, counts
+ *                 the slots, runs the scan period, drains
+ *   intake.c      the PULL socket and its queue -> route callback
+ *   failopen.c    deliveries and records kept without Redis -> outbox's
+ *                 records (outbox_rec_*, outbox_send_rec)
+ *   outbox.c      claims, deferrals and records in Redis -> delivery.c
+ *   route.c       the routing decisions, pure (route.h)
+ *   attempt.c     one POST: webhook.c, stdsig.c, egress.c, schedule.c,
+ *                 classify.c
+ *   hostgate.c    per-host limit, parking and breaker (rl_breaker)
+ *   delivery.c, classify.c, schedule.c, webhook.c, stdsig.c, egress.c,
+ *   ssrf.c        the leaves (common/ and proto/ below them all)
+ *
+ * A drain waits on rl_redis's own count of commands in flight
+ * (rl_redis_pending, rl_redis_on_drained): no module counts them.
+ *
  * Delivery slots: at most cfg->delivery_concurrency attempts are in the
  * air, counting the slots reserved by claims still waiting for Redis.
  * Per host (hostgate.c) at most cfg->per_host_concurrency, and none
@@ -124,9 +150,9 @@ typedef struct deliverer {
     struct event *sig_term;     /* SIGTERM: drain and exit */
     struct event *deadline;     /* bounds the drain */
     struct event *park_sweep;   /* hands back deliveries parked too long */
-    size_t reserved;            /* slots held by claims in flight */
+    struct event *scan;         /* every outbox_scan_ms: kept records
+                                   written, then due entries claimed */
     size_t parked;              /* slots held by parked deliveries */
-    size_t redis_pending;       /* our Redis commands awaiting replies */
     bool stopping;              /* draining: claim nothing new */
     bool destroying;            /* callbacks only free their arguments */
     deliverer_stats_t stats;    /* counters */
@@ -145,34 +171,5 @@ int deliverer_run(deliverer_t *ctx);
 /* Frees everything in reverse order of creation. NULL-safe, sets *p to
  * NULL. */
 void deliverer_destroy(deliverer_t **p);
-
-/* Attempts that may start now: concurrency minus the attempts in the air
- * and the reserved slots (0 while stopping). */
-size_t deliverer_free_slots(const deliverer_t *ctx);
-
-/* Starts an attempt of *d (taken, *d set to NULL) when its host admits
- * it; a claimed delivery the host does not admit is pushed back in the
- * outbox instead. */
-void deliverer_start(deliverer_t *ctx, delivery_t **d);
-
-/* Starts the attempt of fail-open *d (taken, *d set to NULL) when its
- * host admits it and returns true; else returns false, *d kept, with the
- * wait the host asks for (its breaker's cool-down) in *wait_ms, 0 when
- * it is only busy: nothing is parked or deferred without Redis. */
-bool deliverer_start_fail_open(deliverer_t *ctx, delivery_t **d,
-                               long *wait_ms);
-
-/* Called whenever delivery slots may have freed up: queued completions
- * get their turn. */
-void deliverer_slots_freed(deliverer_t *ctx);
-
-/* Counts one more / one fewer of our Redis commands awaiting a reply
- * (deliverer_redis_done also checks for the end of a drain). */
-void deliverer_redis_sent(deliverer_t *ctx);
-void deliverer_redis_done(deliverer_t *ctx);
-
-/* Called by modules whenever work finishes: exits the loop once a drain
- * has nothing left in the air. */
-void deliverer_check_idle(deliverer_t *ctx);
 
 #endif

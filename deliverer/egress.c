@@ -7,6 +7,8 @@
 
 #include <assert.h>
 #include <ifaddrs.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +35,20 @@ s_detail(const struct sockaddr *addr, ssrf_class_t why, char *buf,
 {
     const ssrf_range_t *row = ssrf_range_of(addr);
     char net[RL_CIDR_NET_TEXT];
+    int n = 0;
 
     if (why == SSRF_THIS_HOST)
-        snprintf(buf, len, " (an address of this host: [webhook] allow "
-                           "opens it only by naming it)");
+        n = snprintf(buf, len, " (an address of this host: [webhook] allow "
+                               "opens it only by naming it)");
     else if (row != NULL)
-        snprintf(buf, len, " (%s %s, %s)",
-                 rl_cidr_text(&row->net, net, sizeof net), row->name,
-                 row->rfc);
-    else
-        buf[0] = '\0';
+        n = snprintf(buf, len, " (%s %s, %s)",
+                     rl_cidr_text(&row->net, net, sizeof net), row->name,
+                     row->rfc);
+    /* The table's rows fit S_DETAIL_LEN: one that would not says
+     * nothing rather than half. */
+    if (n < 0 || (size_t)n >= len)
+        n = 0;
+    buf[n] = '\0';
     return buf;
 }
 
@@ -64,20 +70,52 @@ egress_guard(const struct sockaddr *addr, void *arg)
     return false;
 }
 
+/* Appends the formatted text to out (out_len bytes, *used of them
+ * taken). Returns false, out unchanged past *used, when it does not
+ * fit. */
+static bool __attribute__((format(printf, 4, 5)))
+s_append(char *out, size_t out_len, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(out + *used, out_len - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= out_len - *used) {
+        out[*used] = '\0';
+        return false;
+    }
+    *used += (size_t)n;
+    return true;
+}
+
+/* The phrase of a refusal that names no address, cut to out_len. */
+static void
+s_at_connect(char *out, size_t out_len)
+{
+    size_t n = strlen(EGRESS_REFUSED_AT_CONNECT);
+
+    n = n < out_len ? n : out_len - 1;
+    memcpy(out, EGRESS_REFUSED_AT_CONNECT, n);
+    out[n] = '\0';
+}
+
 void
 egress_refusal(const egress_t *eg, const rl_http_resp_t *resp, char *out,
                size_t out_len)
 {
     char text[SSRF_ADDR_TEXT];
-    size_t used;
+    size_t used = 0;
+    bool fit;
 
     assert(eg != NULL && resp != NULL && out != NULL && out_len > 0);
     if (resp->nrefused == 0) {
-        snprintf(out, out_len, "%s", EGRESS_REFUSED_AT_CONNECT);
+        s_at_connect(out, out_len);
         return;
     }
-    used = (size_t)snprintf(out, out_len, "address not allowed: ");
-    for (size_t i = 0; i < resp->nrefused && used < out_len; i++) {
+    fit = s_append(out, out_len, &used, "address not allowed: ");
+    for (size_t i = 0; i < resp->nrefused && fit; i++) {
         const struct sockaddr *addr =
             (const struct sockaddr *)&resp->refused_addr[i];
         ssrf_class_t why;
@@ -86,15 +124,14 @@ egress_refusal(const egress_t *eg, const rl_http_resp_t *resp, char *out,
          * (a refresh in between). */
         if (ssrf_allowed(&eg->allow, &eg->hosts, addr, &why))
             why = SSRF_THIS_HOST;
-        used += (size_t)snprintf(out + used, out_len - used, "%s%s (%s)",
-                                 i > 0 ? ", " : "",
-                                 ssrf_addr_text(addr, text, sizeof text),
-                                 ssrf_class_name(why));
+        fit = s_append(out, out_len, &used, "%s%s (%s)", i > 0 ? ", " : "",
+                       ssrf_addr_text(addr, text, sizeof text),
+                       ssrf_class_name(why));
     }
-    if (resp->refused_more && used < out_len)
-        used += (size_t)snprintf(out + used, out_len - used, ", ...");
-    if (used >= out_len) /* cut: say so rather than end mid-address */
-        snprintf(out, out_len, "%s", EGRESS_REFUSED_AT_CONNECT);
+    if (fit && resp->refused_more)
+        fit = s_append(out, out_len, &used, ", ...");
+    if (!fit) /* cut: say so rather than end mid-address */
+        s_at_connect(out, out_len);
 }
 
 /* Reads the addresses of every interface into *out. Returns 0 or -1

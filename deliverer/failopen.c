@@ -14,6 +14,7 @@
 
 #include "rl_alloc.h"
 #include "rl_log.h"
+#include "route.h"
 
 #define S_FLUSH_BATCH 256 /* outbox_done commands in flight at most */
 
@@ -38,6 +39,7 @@ typedef struct s_entry {
 
 struct failopen {
     deliverer_t *ctx;                /* the process context */
+    failopen_ops_t ops;              /* what it hands up */
     void *root;                      /* tsearch tree of entries by ref */
     TAILQ_HEAD(, s_entry) entries;   /* every entry */
     TAILQ_HEAD(, s_entry) pending;   /* entries with records to write */
@@ -149,26 +151,33 @@ s_push(s_entry_t *e, outbox_rec_t **rec)
 
 /* --- writing records --------------------------------------------------- */
 
+/* Counts the answer to a record written (not UNKNOWN: that one is
+ * written again), as outbox.c counts its own. */
 static void
 s_count(deliverer_t *ctx, const redisReply *reply, const outbox_rec_t *rec)
 {
     const char *word = rl_redis_reply_str(reply);
 
-    if (word != NULL && strcmp(word, "ok") == 0) {
+    switch (route_record(true, word)) {
+    case ROUTE_RECORDED:
         if (rec->outcome == CLASSIFY_DELIVERED)
             ctx->stats.delivered++;
         else if (rec->outcome == CLASSIFY_RETRY)
             ctx->stats.retried++;
         else
             ctx->stats.failed++;
-    } else if (word != NULL && strcmp(word, "stale") == 0) {
+        break;
+    case ROUTE_STALE:
         ctx->stats.stale++; /* said as outbox.c says it */
         rl_log_info("outbox_done %s (kept): stale token %s", rec->ref,
                     rec->token);
-    } else {
+        break;
+    case ROUTE_LOST:
+    case ROUTE_UNKNOWN:
         ctx->stats.records_lost++;
         rl_log_errorx("outbox_done %s (kept): %s", rec->ref,
                       word != NULL ? word : "unexpected reply");
+        break;
     }
 }
 
@@ -181,12 +190,12 @@ s_on_written(redisReply *reply, void *arg)
     s_rec_t *r;
 
     if (ctx->destroying)
-        goto out; /* failopen_destroy frees the entry */
+        return; /* failopen_destroy frees the entry */
     e->flushing = false;
     fo->nflushing--;
     if (reply == NULL) {
         s_queue(e, true); /* outcome unknown: written again later */
-        goto out;
+        return;
     }
     r = STAILQ_FIRST(&e->recs);
     s_count(ctx, reply, r->rec);
@@ -198,8 +207,6 @@ s_on_written(redisReply *reply, void *arg)
     s_queue(e, false);
     s_maybe_free(e);
     s_pump(fo);
-out:
-    deliverer_redis_done(ctx);
 }
 
 /* Writes head records of queued entries, up to S_FLUSH_BATCH at once. */
@@ -245,15 +252,16 @@ s_arm(s_entry_t *e, long ms)
 static void
 s_try_start(s_entry_t *e)
 {
-    deliverer_t *ctx = e->fo->ctx;
+    failopen_t *fo = e->fo;
+    deliverer_t *ctx = fo->ctx;
     long wait_ms = 0;
 
-    if (deliverer_free_slots(ctx) == 0) {
+    if (fo->ops.free_slots(fo->ops.arg) == 0) {
         s_arm(e, FAILOPEN_SLOT_WAIT_MS);
         return;
     }
     e->in_air = true;
-    if (!deliverer_start_fail_open(ctx, &e->d, &wait_ms)) {
+    if (!fo->ops.start(fo->ops.arg, &e->d, &wait_ms)) {
         e->in_air = false;
         ctx->stats.fail_open_waits++;
         s_arm(e, wait_ms > FAILOPEN_SLOT_WAIT_MS ? wait_ms
@@ -376,11 +384,13 @@ failopen_records(const failopen_t *fo)
 }
 
 failopen_t *
-failopen_new(deliverer_t *ctx)
+failopen_new(deliverer_t *ctx, const failopen_ops_t *ops)
 {
     failopen_t *fo = rl_calloc(1, sizeof *fo);
 
+    assert(ops != NULL && ops->free_slots != NULL && ops->start != NULL);
     fo->ctx = ctx;
+    fo->ops = *ops;
     TAILQ_INIT(&fo->entries);
     TAILQ_INIT(&fo->pending);
     return fo;

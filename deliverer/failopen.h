@@ -41,8 +41,22 @@
 #define FAILOPEN_CAP 100000     /* entries kept at most */
 #define FAILOPEN_SLOT_WAIT_MS 100 /* re-check for a free slot after */
 
-/* An empty store on ctx's loop. Returns it (caller owns). */
-failopen_t *failopen_new(deliverer_t *ctx);
+/* What the store asks of the layer above (deliverer.c sets it; arg is
+ * passed back): it calls no function of a module above it, and of
+ * outbox.c only its records' (outbox_rec_*, outbox_send_rec). */
+typedef struct {
+    /* Delivery slots free now. */
+    size_t (*free_slots)(void *arg);
+    /* Starts the attempt of fail-open *d when its host admits it and
+     * returns true (*d taken); else false, *d kept, with the wait the
+     * host asks for in *wait_ms (0: it is only busy). */
+    bool (*start)(void *arg, delivery_t **d, long *wait_ms);
+    void *arg;
+} failopen_ops_t;
+
+/* An empty store on ctx's loop, handing up through *ops (copied).
+ * Returns it (caller owns). */
+failopen_t *failopen_new(deliverer_t *ctx, const failopen_ops_t *ops);
 
 /* Frees every entry, delivery and record without writing them.
  * NULL-safe, sets *p to NULL. */

@@ -15,9 +15,8 @@
 #include <curl/curl.h>
 
 #include "rl_alloc.h"
+#include "rl_breaker.h"
 #include "rl_log.h"
-
-typedef enum { S_CLOSED, S_OPEN, S_HALF_OPEN } s_state_t;
 
 struct s_host;
 
@@ -33,9 +32,7 @@ typedef struct s_parked {
 typedef struct s_host {
     char *host;           /* tree key, owned */
     long inflight;        /* admitted attempts not released */
-    int failures;         /* retryable failures in a row */
-    s_state_t state;      /* breaker state */
-    int64_t open_until;   /* OPEN: epoch ms the cool-down ends */
+    rl_breaker_t breaker; /* retryable failures open it */
     TAILQ_HEAD(, s_parked) parked; /* items waiting, oldest first */
     long nparked;         /* entries of parked */
     long latency_ms;      /* moving average of attempt latency, -1 none */
@@ -50,8 +47,9 @@ struct hostgate {
     TAILQ_HEAD(, s_parked) parked; /* every parked item, oldest first */
     TAILQ_HEAD(, s_host) idle;     /* idle hosts, by idle_since */
     long per_host;        /* concurrency limit */
-    int failures;         /* failures that open a breaker */
-    long cooldown_ms;     /* how long it stays open */
+    rl_breaker_conf_t breaker; /* every host's breaker: failures that
+                                  open it, its cool-down; trials always
+                                  report (release or cancel) */
     long remember_ms;     /* how long an idle host is kept */
     long fast_park;       /* items a fast host may park */
     long fast_ms;         /* "fast": average latency below this */
@@ -128,7 +126,8 @@ s_settle(hostgate_t *g, s_host_t *h, int64_t now_ms)
 {
     if (h->inflight > 0 || h->nparked > 0 || h->idle)
         return;
-    if (h->latency_ms < 0 && h->failures == 0 && h->state == S_CLOSED) {
+    if (h->latency_ms < 0 && h->breaker.failures == 0 &&
+        h->breaker.state == RL_BREAKER_CLOSED) {
         s_forget(g, h);
         return;
     }
@@ -147,8 +146,9 @@ hostgate_new(long per_host, int failures, long cooldown_ms)
     TAILQ_INIT(&g->parked);
     TAILQ_INIT(&g->idle);
     g->per_host = per_host;
-    g->failures = failures;
-    g->cooldown_ms = cooldown_ms;
+    g->breaker.failures = failures;
+    g->breaker.cooldown_ms = cooldown_ms;
+    g->breaker.trial_ms = 0;
     g->remember_ms = cooldown_ms > HOSTGATE_REMEMBER_MS ? cooldown_ms
                                                         : HOSTGATE_REMEMBER_MS;
     return g;
@@ -199,24 +199,21 @@ hostgate_destroy(hostgate_t **p)
     *p = NULL;
 }
 
-/* The admission check of a known host. */
+/* The admission check of a known host: its breaker, then its limit. A
+ * trial waits until the attempts admitted before the breaker opened are
+ * over, so that it alone speaks for the host. */
 static hostgate_verdict_t
 s_admit(const hostgate_t *g, s_host_t *h, int64_t now_ms, long *wait_ms)
 {
-    switch (h->state) {
-    case S_OPEN:
-        if (now_ms < h->open_until) {
-            *wait_ms = (long)(h->open_until - now_ms);
-            return HOSTGATE_OPEN;
-        }
+    switch (rl_breaker_peek(&h->breaker, &g->breaker, now_ms, wait_ms)) {
+    case RL_BREAKER_REFUSE:
+        return HOSTGATE_OPEN;
+    case RL_BREAKER_TRIAL:
         if (h->inflight > 0)
             return HOSTGATE_BUSY; /* attempts from before still out */
-        h->state = S_HALF_OPEN; /* this attempt is the trial */
-        return HOSTGATE_OK;
-    case S_HALF_OPEN:
-        *wait_ms = 0;
-        return HOSTGATE_OPEN;
-    case S_CLOSED:
+        (void)rl_breaker_allow(&h->breaker, &g->breaker, now_ms, wait_ms);
+        return HOSTGATE_OK; /* this attempt is the trial */
+    case RL_BREAKER_ALLOW:
         break;
     }
     return h->inflight < g->per_host ? HOSTGATE_OK : HOSTGATE_BUSY;
@@ -256,14 +253,14 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
         return; /* not admitted here: nothing to release */
     h->inflight--;
     if (!failed) {
-        h->failures = 0;
-        h->state = S_CLOSED;
-    } else if (h->state == S_HALF_OPEN || ++h->failures >= g->failures) {
-        if (h->state != S_OPEN)
+        rl_breaker_success(&h->breaker);
+    } else {
+        rl_breaker_state_t was = h->breaker.state;
+        rl_breaker_failure(&h->breaker, &g->breaker, now_ms);
+        if (h->breaker.state == RL_BREAKER_OPEN && was != RL_BREAKER_OPEN)
             rl_log_info("webhook host %s: failing (%d in a row), paused "
-                        "for %ld ms", host, h->failures, g->cooldown_ms);
-        h->state = S_OPEN;
-        h->open_until = now_ms + g->cooldown_ms;
+                        "for %ld ms", host, h->breaker.failures,
+                        g->breaker.cooldown_ms);
     }
     s_settle(g, h, now_ms);
 }
@@ -276,8 +273,7 @@ hostgate_cancel(hostgate_t *g, const char *host, int64_t now_ms)
     if (h == NULL || h->inflight == 0)
         return; /* not admitted here */
     h->inflight--;
-    if (h->state == S_HALF_OPEN)
-        h->state = S_OPEN; /* open_until has passed: the next one tries */
+    rl_breaker_cancel(&h->breaker, now_ms); /* a trial: the next one tries */
     s_settle(g, h, now_ms);
 }
 
@@ -288,7 +284,7 @@ hostgate_park(hostgate_t *g, const char *host, void *item, int64_t now_ms)
     s_parked_t *p;
 
     assert(item != NULL);
-    if (h == NULL || h->state != S_CLOSED)
+    if (h == NULL || h->breaker.state != RL_BREAKER_CLOSED)
         return false;
     long limit = h->latency_ms >= 0 && h->latency_ms < g->fast_ms
                      ? g->fast_park
@@ -333,7 +329,8 @@ hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
     *admitted = false;
     if (p == NULL)
         return NULL;
-    if (h->state == S_CLOSED && now_ms - p->since <= max_wait_ms) {
+    if (h->breaker.state == RL_BREAKER_CLOSED &&
+        now_ms - p->since <= max_wait_ms) {
         if (s_admit(g, h, now_ms, &dummy) != HOSTGATE_OK)
             return NULL; /* still busy: it keeps its place */
         h->inflight++;

@@ -6,15 +6,20 @@
  * cool-down. Pure: the caller passes the time, so it tests without a
  * clock.
  *
- * Breaker states of one host:
+ * Breaker of one host: common/rl_breaker.h's, with `failures` and
+ * cooldown_ms, and trials that always report (every admitted attempt is
+ * released or cancelled, so trial_ms is 0):
  *
  *   CLOSED --`failures` retryable failures in a row--> OPEN
  *   OPEN   --cool-down over, one attempt admitted---> HALF_OPEN
  *   HALF_OPEN --that attempt succeeds--> CLOSED
  *   HALF_OPEN --that attempt fails-----> OPEN (a new cool-down)
+ *   HALF_OPEN --that attempt cancelled--> OPEN, the next acquire tries
  *
  *   CLOSED: admits while fewer than `per_host` attempts are in the air.
- *   OPEN: admits nothing before open_until.
+ *   OPEN: admits nothing before the cool-down ends; after it, the trial
+ *     waits (HOSTGATE_BUSY) until the attempts admitted before the
+ *     breaker opened are over, so that it alone speaks for the host.
  *   HALF_OPEN: admits nothing more while the trial is in the air.
  *
  * A failure is a retryable result (timeout, connection error, 408, 429,

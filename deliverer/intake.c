@@ -11,11 +11,8 @@
 
 #include <zmq.h>
 
-#include "failopen.h"
-#include "outbox.h"
 #include "rl_alloc.h"
 #include "rl_curve.h"
-#include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_proto.h"
 #include "rl_zap.h"
@@ -32,6 +29,8 @@ typedef struct s_queued {
 
 struct intake {
     deliverer_t *ctx;            /* the process context */
+    intake_route_cb route;       /* where a COMPLETION goes */
+    void *route_arg;
     rl_zsock_t *sock;            /* PULL, bound */
     rl_zap_t *zap;               /* admits workers' keys; NULL with
                                     [zmq] curve off */
@@ -61,28 +60,6 @@ s_enqueue(intake_t *in, rl_msg_t *m)
 }
 
 static void
-s_completion(intake_t *in, rl_msg_t *m)
-{
-    deliverer_t *ctx = in->ctx;
-    char ref[RL_KEY_MAX];
-
-    if (ctx->stopping)
-        return; /* the outbox scan of another deliverer gets it */
-    if (rl_keys_ref(ref, sizeof ref, m->acct, m->job_id) != 0 ||
-        failopen_has(ctx->failopen, ref))
-        return;
-    if (!rl_redis_connected(ctx->redis)) {
-        failopen_add(ctx->failopen, m);
-        return;
-    }
-    if (deliverer_free_slots(ctx) == 0) {
-        s_enqueue(in, m);
-        return;
-    }
-    outbox_claim_ref(ctx->outbox, m);
-}
-
-static void
 s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
              size_t nparts, void *arg)
 {
@@ -105,7 +82,8 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
     }
     switch (m.type) {
     case RL_MSG_COMPLETION:
-        s_completion(in, &m);
+        if (!in->route(in->route_arg, &m, false))
+            s_enqueue(in, &m);
         break;
     default:
         ctx->stats.bad_messages++;
@@ -143,11 +121,14 @@ s_curve(intake_t *in)
 }
 
 intake_t *
-intake_new(deliverer_t *ctx, const char *endpoint)
+intake_new(deliverer_t *ctx, const char *endpoint, intake_route_cb route,
+           void *arg)
 {
     intake_t *in = rl_calloc(1, sizeof *in);
 
     in->ctx = ctx;
+    in->route = route;
+    in->route_arg = arg;
     STAILQ_INIT(&in->queue);
     if (s_curve(in) != 0)
         goto fail;
@@ -184,11 +165,9 @@ intake_drain(intake_t *in)
     if (in == NULL)
         return;
     while ((q = STAILQ_FIRST(&in->queue)) != NULL &&
-           (deliverer_free_slots(in->ctx) > 0 ||
-            !rl_redis_connected(in->ctx->redis))) {
+           in->route(in->route_arg, &q->msg, true)) {
         STAILQ_REMOVE_HEAD(&in->queue, link);
         in->nqueued--;
-        s_completion(in, &q->msg);
         rl_msg_release(&q->msg);
         free(q);
     }

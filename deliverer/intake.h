@@ -1,10 +1,11 @@
 /*
  * intake - the completion PULL socket: workers push a COMPLETION here
  * when a job reaches its terminal state (the fast path; the outbox scan
- * is the safety net). Each one is claimed through outbox.c, or delivered
- * fail-open (failopen.c) when Redis cannot be asked. A COMPLETION that
- * finds every delivery slot taken waits in a queue of INTAKE_QUEUE_CAP
- * messages (beyond it the outbox scan gets the job). Malformed or
+ * is the safety net). Each one is handed up to be routed (deliverer.c:
+ * claimed through outbox.c, or delivered fail-open by failopen.c when
+ * Redis cannot be asked); one that must wait for a delivery slot waits
+ * in a queue of INTAKE_QUEUE_CAP messages (beyond it the outbox scan
+ * gets the job). Malformed or
  * unexpected messages are dropped and counted.
  *
  * With [zmq] curve on (the default) the socket is a CURVE server whose
@@ -17,18 +18,28 @@
 #ifndef INTAKE_H
 #define INTAKE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "deliverer.h"
+#include "rl_proto.h"
 
 #define INTAKE_QUEUE_CAP 1024 /* COMPLETIONs waiting for a slot */
 
-/* Binds a PULL socket to `endpoint` in ctx's ZeroMQ context. Returns the
- * intake (caller owns) or NULL with the reason logged. */
-intake_t *intake_new(deliverer_t *ctx, const char *endpoint);
+/* Hands COMPLETION *m up to be routed (deliverer.c: route_completion):
+ * returns true when it was taken care of (claimed, delivered fail-open
+ * or dropped; its strings may have been moved out of *m), false when it
+ * waits for a slot (*m untouched). `queued`: it waited in the queue. */
+typedef bool (*intake_route_cb)(void *arg, rl_msg_t *m, bool queued);
 
-/* Handles queued COMPLETIONs while slots are free (or Redis is down,
- * where fail-open waits for slots itself). NULL-safe. */
+/* Binds a PULL socket to `endpoint` in ctx's ZeroMQ context; every
+ * COMPLETION goes to route(arg, ...). Returns the intake (caller owns)
+ * or NULL with the reason logged. */
+intake_t *intake_new(deliverer_t *ctx, const char *endpoint,
+                     intake_route_cb route, void *arg);
+
+/* Hands the queued COMPLETIONs up, oldest first, until one must wait.
+ * NULL-safe. */
 void intake_drain(intake_t *in);
 
 /* Handshakes the ZAP handler denied since start (0 with CURVE off). */

@@ -11,15 +11,23 @@
 
 #include <event2/event.h>
 
-#include "failopen.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crash.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "route.h"
 
-#define S_NUM_LEN 24 /* a decimal long, its sign and the NUL */
+#define S_NUM_LEN 24 /* a decimal long long, its sign and the NUL */
+
+/* Whether snprintf's answer n says the text fit a buffer of len bytes
+ * (numbers always fit S_NUM_LEN; checked all the same). */
+static bool
+s_fit(int n, size_t len)
+{
+    return n > 0 && (size_t)n < len;
+}
 #define S_MAX_FIELDS 48 /* job fields an outbox claim reads */
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
@@ -32,7 +40,7 @@ _Static_assert(S_DONE_ARGS * OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
 
 struct outbox {
     deliverer_t *ctx;        /* the process context */
-    struct event *tick;      /* periodic scan */
+    outbox_ops_t ops;        /* what it hands up */
     struct event *kick;      /* an early scan when slots free up */
     struct event *flush;     /* claims the refs announced this loop turn */
     rl_msg_t *announced[S_MAX_REFS]; /* their COMPLETIONs, owned; each
@@ -41,6 +49,8 @@ struct outbox {
     struct event *done_flush; /* writes the attempts finished this turn */
     struct s_done *done[OUTBOX_DONE_BATCH]; /* those attempts, owned */
     size_t ndone;
+    size_t reserved;         /* slots held by claims awaiting their
+                                answer and by announced refs */
     bool scanning;           /* a scan claim is awaiting its reply */
     bool backlog;            /* the last scan filled every slot */
     bool stopped;            /* draining: no more claims */
@@ -48,7 +58,7 @@ struct outbox {
 
 /* A claim in flight. */
 typedef struct {
-    deliverer_t *ctx;        /* the process context */
+    outbox_t *ob;            /* its outbox */
     int64_t sent_ms;         /* rl_clock_mono_ms when it was sent: its
                                 lease starts later, when Redis runs it */
     size_t reserved;         /* slots held for it */
@@ -59,13 +69,13 @@ typedef struct {
 
 /* A record waiting to be written, then in flight. */
 typedef struct s_done {
-    deliverer_t *ctx;        /* the process context */
+    outbox_t *ob;            /* its outbox */
     outbox_rec_t *rec;       /* owned */
 } s_done_t;
 
 /* One outbox_done_many call in flight. */
 typedef struct {
-    deliverer_t *ctx;
+    outbox_t *ob;
     s_done_t *done[OUTBOX_DONE_BATCH]; /* owned, in argument order */
     size_t n;
 } s_done_batch_t;
@@ -81,40 +91,34 @@ s_lease_ms(const rl_config_t *cfg)
     return cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS;
 }
 
-/* Starts the delivery of one entry claimed by c, unless its ref is
- * already being delivered fail-open (then the claim's lease just runs
- * out). Its attempt must be over DELIVERER_RECORD_MARGIN_MS before the
- * lease, counted from when the claim was sent, ends. */
+/* Hands one entry claimed by c up to be started. Its attempt must be
+ * over DELIVERER_RECORD_MARGIN_MS before the lease, counted from when
+ * the claim was sent, ends. */
 static void
-s_take(deliverer_t *ctx, const s_claim_t *c, const redisReply *entry)
+s_take(outbox_t *ob, const s_claim_t *c, const redisReply *entry)
 {
     const char *why = NULL;
-    int64_t deadline = c->sent_ms + s_lease_ms(ctx->cfg) -
+    int64_t deadline = c->sent_ms + s_lease_ms(ob->ctx->cfg) -
                        DELIVERER_RECORD_MARGIN_MS;
     delivery_t *d = delivery_from_claim(entry, deadline, &why);
 
     if (d == NULL) {
-        ctx->stats.bad_claims++;
+        ob->ctx->stats.bad_claims++;
         rl_log_warnx("outbox: dropping a claimed entry: %s", why);
         return;
     }
-    if (failopen_has(ctx->failopen, d->ref)) {
-        rl_log_debug("job %s: claimed while kept fail-open; left", d->job);
-        delivery_destroy(&d);
-        return;
-    }
-    deliverer_start(ctx, &d);
+    ob->ops.start(ob->ops.arg, &d);
 }
 
 /* Takes every entry of c's reply; returns how many there were, or -1
  * when the reply is not an array (NULL: outcome unknown). */
 static long
-s_take_all(deliverer_t *ctx, const s_claim_t *c, const redisReply *reply)
+s_take_all(outbox_t *ob, const s_claim_t *c, const redisReply *reply)
 {
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
         return -1;
     for (size_t i = 0; i < reply->elements; i++)
-        s_take(ctx, c, reply->element[i]);
+        s_take(ob, c, reply->element[i]);
     return (long)reply->elements;
 }
 
@@ -137,46 +141,44 @@ s_claim_free(s_claim_t *c)
 /* Redis could not answer a fast-path claim: its completions are
  * delivered fail-open (the outbox entries stay for a later claim). */
 static void
-s_claim_fail_open(deliverer_t *ctx, s_claim_t *c)
+s_claim_fail_open(outbox_t *ob, s_claim_t *c)
 {
     for (size_t i = 0; i < c->nmsgs; i++)
-        failopen_add(ctx->failopen, c->msgs[i]);
+        ob->ops.fail_open(ob->ops.arg, c->msgs[i]);
 }
 
 static void
 s_on_claim(redisReply *reply, void *arg)
 {
     s_claim_t *c = arg;
-    deliverer_t *ctx = c->ctx;
-    outbox_t *ob = ctx->outbox;
+    outbox_t *ob = c->ob;
     long n;
 
-    ctx->reserved -= c->reserved;
-    if (ctx->destroying)
-        goto out;
-    n = s_take_all(ctx, c, reply);
+    if (ob->ctx->destroying)
+        goto out; /* Redis goes first, then the outbox: leases remain */
+    ob->reserved -= c->reserved;
+    n = s_take_all(ob, c, reply);
     if (n < 0 && reply != NULL)
         rl_log_warnx("outbox_claim: %s",
                      rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
                                                : "unexpected reply");
     if (n < 0)
-        s_claim_fail_open(ctx, c);
+        s_claim_fail_open(ob, c);
     if (c->nmsgs == 0) {
         ob->scanning = false;
-        ob->backlog = n >= 0 && (size_t)n >= c->reserved;
+        ob->backlog = route_backlog(n, c->reserved);
     }
-    deliverer_slots_freed(ctx);
+    ob->ops.slots_freed(ob->ops.arg);
 out:
     s_claim_free(c);
-    deliverer_redis_done(ctx);
 }
 
 /* Sends outbox_claim for up to `limit` due entries: the refs of c's
  * messages, or (none) any due ones; `limit` slots are reserved for it. */
 static int
-s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit)
+s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
 {
-    const rl_config_t *cfg = ctx->cfg;
+    const rl_config_t *cfg = ob->ctx->cfg;
     char lim[S_NUM_LEN], lease[S_NUM_LEN], ttl[S_NUM_LEN], nref[S_NUM_LEN];
     char refs[S_MAX_REFS][RL_KEY_MAX];
     size_t nfields = 0;
@@ -186,7 +188,13 @@ s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit)
     int argc = 4;
 
     assert(nfields <= S_MAX_FIELDS && c->nmsgs <= S_MAX_REFS);
-    snprintf(nref, sizeof nref, "%zu", c->nmsgs);
+    if (!s_fit(snprintf(nref, sizeof nref, "%zu", c->nmsgs), sizeof nref) ||
+        !s_fit(snprintf(lim, sizeof lim, "%zu", limit), sizeof lim) ||
+        !s_fit(snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg)),
+               sizeof lease) ||
+        !s_fit(snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s),
+               sizeof ttl))
+        return -1;
     for (size_t i = 0; i < c->nmsgs; i++) {
         if (rl_keys_ref(refs[i], sizeof refs[i], c->msgs[i]->acct,
                         c->msgs[i]->job_id) != 0)
@@ -195,32 +203,28 @@ s_claim(deliverer_t *ctx, s_claim_t *c, size_t limit)
     }
     memcpy(argv + argc, fields, nfields * sizeof *fields);
     argc += (int)nfields;
-    snprintf(lim, sizeof lim, "%zu", limit);
-    snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg));
-    snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s);
     c->sent_ms = rl_clock_mono_ms();
-    if (rl_redis_script(ctx->redis, "outbox_claim", s_on_claim, c, 0, argc,
-                        argv, NULL) != 0)
+    if (rl_redis_script(ob->ctx->redis, "outbox_claim", s_on_claim, c, 0,
+                        argc, argv, NULL) != 0)
         return -1;
     c->reserved = limit;
-    ctx->reserved += limit;
-    deliverer_redis_sent(ctx);
+    ob->reserved += limit;
     return 0;
 }
 
-static void
-s_scan(outbox_t *ob)
+void
+outbox_scan(outbox_t *ob)
 {
-    deliverer_t *ctx = ob->ctx;
-    size_t free_slots = deliverer_free_slots(ctx);
+    size_t limit = route_scan(ob->stopped, ob->scanning,
+                              rl_redis_connected(ob->ctx->redis),
+                              ob->ops.free_slots(ob->ops.arg));
     s_claim_t *c;
 
-    if (ob->stopped || ob->scanning || free_slots == 0 ||
-        !rl_redis_connected(ctx->redis))
+    if (limit == 0)
         return;
     c = rl_calloc(1, sizeof *c);
-    c->ctx = ctx;
-    if (s_claim(ctx, c, free_slots) != 0) {
+    c->ob = ob;
+    if (s_claim(ob, c, limit) != 0) {
         s_claim_free(c);
         return;
     }
@@ -228,24 +232,11 @@ s_scan(outbox_t *ob)
 }
 
 static void
-s_on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    outbox_t *ob = arg;
-
-    (void)fd;
-    (void)what;
-    if (ob->stopped || !rl_redis_connected(ob->ctx->redis))
-        return;
-    failopen_flush(ob->ctx->failopen);
-    s_scan(ob);
-}
-
-static void
 s_on_kick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    s_scan(arg);
+    outbox_scan(arg);
 }
 
 /* Claims the refs announced since the last flush, in one script call;
@@ -253,20 +244,19 @@ s_on_kick(evutil_socket_t fd, short what, void *arg)
 static void
 s_flush(outbox_t *ob)
 {
-    deliverer_t *ctx = ob->ctx;
     s_claim_t *c;
     size_t n = ob->nannounced;
 
     if (n == 0)
         return;
     c = rl_calloc(1, sizeof *c);
-    c->ctx = ctx;
+    c->ob = ob;
     memcpy(c->msgs, ob->announced, n * sizeof *ob->announced);
     c->nmsgs = n;
     ob->nannounced = 0;
-    ctx->reserved -= n; /* s_claim reserves them again */
-    if (s_claim(ctx, c, n) != 0) {
-        s_claim_fail_open(ctx, c);
+    ob->reserved -= n; /* s_claim reserves them again */
+    if (s_claim(ob, c, n) != 0) {
+        s_claim_fail_open(ob, c);
         s_claim_free(c);
     }
 }
@@ -282,7 +272,6 @@ s_on_flush(evutil_socket_t fd, short what, void *arg)
 void
 outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
 {
-    deliverer_t *ctx = ob->ctx;
     rl_msg_t *copy;
 
     assert(m != NULL && m->type == RL_MSG_COMPLETION);
@@ -292,7 +281,7 @@ outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
     *copy = *m; /* moves the owned strings */
     rl_msg_init(m, RL_MSG_COMPLETION);
     ob->announced[ob->nannounced++] = copy;
-    ctx->reserved++; /* its slot, until the claim answers */
+    ob->reserved++; /* its slot, until the claim answers */
     if (ob->nannounced == 1)
         event_active(ob->flush, EV_TIMEOUT, 0);
 }
@@ -302,13 +291,11 @@ outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
 static void
 s_on_deferred(redisReply *reply, void *arg)
 {
-    deliverer_t *ctx = arg;
     const char *word = rl_redis_reply_str(reply);
 
-    if (reply != NULL && (word == NULL || (strcmp(word, "ok") != 0 &&
-                                           strcmp(word, "stale") != 0)))
+    (void)arg;
+    if (route_record(reply != NULL, word) == ROUTE_LOST)
         rl_log_warnx("outbox_defer: %s", word ? word : "unexpected reply");
-    deliverer_redis_done(ctx);
 }
 
 void
@@ -320,11 +307,12 @@ outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms)
     const char *argv[4] = {jk, (*d)->ref, (*d)->token, delay};
 
     assert(d != NULL && *d != NULL && !(*d)->fail_open);
-    snprintf(delay, sizeof delay, "%ld", delay_ms);
-    if (rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0 &&
-        rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred, ctx, 1,
-                        4, argv, NULL) == 0)
-        deliverer_redis_sent(ctx);
+    /* Not sent (Redis away): the claim's lease brings the entry back. */
+    if (s_fit(snprintf(delay, sizeof delay, "%ld", delay_ms),
+              sizeof delay) &&
+        rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0)
+        (void)rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred,
+                              NULL, 1, 4, argv, NULL);
     delivery_destroy(d);
 }
 
@@ -377,10 +365,13 @@ s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
     if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
         rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
         rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
-        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status))
+        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status) ||
+        !s_fit(snprintf(bufs[3], RL_KEY_MAX, "%lld",
+                        (long long)(left > 0 ? left : 0)),
+               RL_KEY_MAX) ||
+        !s_fit(snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s),
+               RL_KEY_MAX))
         return -1;
-    snprintf(bufs[3], RL_KEY_MAX, "%lld", (long long)(left > 0 ? left : 0));
-    snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s);
     const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
                                   rec->token,
                                   classify_outcome_name(rec->outcome),
@@ -401,7 +392,6 @@ outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
         rl_redis_script(ctx->redis, "outbox_done", cb, arg, S_DONE_KEYS,
                         S_DONE_ARGS, argv, NULL) != 0)
         return -1;
-    deliverer_redis_sent(ctx);
     return 0;
 }
 
@@ -416,40 +406,45 @@ s_count(deliverer_t *ctx, classify_outcome_t outcome)
         ctx->stats.failed++;
 }
 
-/* Hands a record Redis did not take to failopen.c. A delivered record is
- * written later without its token: the delivery happened, whatever claim
- * holds the entry by then. */
+/* Hands a record Redis did not take up to be written later. A
+ * delivered record is written without its token: the delivery happened,
+ * whatever claim holds the entry by then. */
 static void
-s_keep(deliverer_t *ctx, outbox_rec_t **rec)
+s_keep(outbox_t *ob, outbox_rec_t **rec)
 {
     if ((*rec)->outcome == CLASSIFY_DELIVERED)
         (*rec)->token[0] = '\0';
-    failopen_keep(ctx->failopen, rec);
+    ob->ops.keep(ob->ops.arg, rec);
 }
 
 /* The answer about one record (NULL: unknown); frees dn. */
 static void
 s_done_one(const redisReply *reply, s_done_t *dn)
 {
-    deliverer_t *ctx = dn->ctx;
+    deliverer_t *ctx = dn->ob->ctx;
     const char *word = rl_redis_reply_str(reply);
 
     if (ctx->destroying)
         goto out;
-    if (reply == NULL) {
-        s_keep(ctx, &dn->rec);
-    } else if (word != NULL && strcmp(word, "ok") == 0) {
+    switch (route_record(reply != NULL, word)) {
+    case ROUTE_UNKNOWN:
+        s_keep(dn->ob, &dn->rec);
+        break;
+    case ROUTE_RECORDED:
         s_count(ctx, dn->rec->outcome);
         if (dn->rec->outcome == CLASSIFY_RETRY)
             rl_crash_point("deliverer_between_attempts");
-    } else if (word != NULL && strcmp(word, "stale") == 0) {
+        break;
+    case ROUTE_STALE:
         ctx->stats.stale++;
         rl_log_info("outbox_done %s: stale token %s", dn->rec->ref,
                     dn->rec->token);
-    } else {
+        break;
+    case ROUTE_LOST:
         ctx->stats.records_lost++;
         rl_log_errorx("outbox_done %s: %s", dn->rec->ref,
                       word != NULL ? word : "unexpected reply");
+        break;
     }
 out:
     outbox_rec_free(&dn->rec);
@@ -460,7 +455,6 @@ static void
 s_on_done_many(redisReply *reply, void *arg)
 {
     s_done_batch_t *b = arg;
-    deliverer_t *ctx = b->ctx;
     bool list = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
 
     /* No reply (connection lost, timeout): every record is kept for
@@ -472,46 +466,47 @@ s_on_done_many(redisReply *reply, void *arg)
         if (list)
             one = i < reply->elements ? reply->element[i] : NULL;
         s_done_one(one, b->done[i]);
-        deliverer_redis_done(ctx); /* counted since outbox_record */
     }
     free(b);
 }
 
 /* Writes the attempts finished this loop turn in one call; what Redis
- * cannot be asked for now goes to failopen.c to be written later. */
+ * cannot be asked for now is handed up to be written later. */
 static void
 s_flush_done(outbox_t *ob)
 {
     deliverer_t *ctx = ob->ctx;
     s_done_batch_t *b;
+    s_done_t *done[OUTBOX_DONE_BATCH];
+    size_t ndone = ob->ndone;
     char bufs[OUTBOX_DONE_BATCH][S_DONE_BUFS][RL_KEY_MAX];
     const char *argv[S_DONE_ARGS * OUTBOX_DONE_BATCH];
     int argc = 0;
 
-    if (ob->ndone == 0)
+    if (ndone == 0)
         return;
+    /* Taken off first: a record handed up is no longer waiting here. */
+    memcpy(done, ob->done, ndone * sizeof *done);
+    ob->ndone = 0;
     b = rl_calloc(1, sizeof *b);
-    b->ctx = ctx;
-    for (size_t i = 0; i < ob->ndone; i++) {
-        s_done_t *dn = ob->done[i];
+    b->ob = ob;
+    for (size_t i = 0; i < ndone; i++) {
+        s_done_t *dn = done[i];
         if (s_done_args(ctx, dn->rec, bufs[b->n], argv + argc) != 0) {
-            s_keep(ctx, &dn->rec);
+            s_keep(ob, &dn->rec);
             free(dn);
-            deliverer_redis_done(ctx);
             continue;
         }
         argc += S_DONE_ARGS;
         b->done[b->n++] = dn;
     }
-    ob->ndone = 0;
     if (b->n > 0 && rl_redis_script(ctx->redis, "outbox_done_many",
                                     s_on_done_many, b, 0, argc, argv,
                                     NULL) == 0)
         return;
     for (size_t i = 0; i < b->n; i++) {
-        s_keep(ctx, &b->done[i]->rec);
+        s_keep(ob, &b->done[i]->rec);
         free(b->done[i]);
-        deliverer_redis_done(ctx);
     }
     free(b);
 }
@@ -527,10 +522,9 @@ s_on_done_flush(evutil_socket_t fd, short what, void *arg)
 void
 outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
 {
-    deliverer_t *ctx = ob->ctx;
     s_done_t *dn = rl_calloc(1, sizeof *dn);
 
-    dn->ctx = ctx;
+    dn->ob = ob;
     dn->rec = outbox_rec_new(*d, (*d)->token, res);
     delivery_destroy(d);
     /* Redis is away: kept at once, before the caller frees the slot, so
@@ -545,7 +539,6 @@ outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
     if (ob->ndone == OUTBOX_DONE_BATCH)
         s_flush_done(ob);
     ob->done[ob->ndone++] = dn;
-    deliverer_redis_sent(ctx); /* a drain waits for its answer */
     if (ob->ndone == 1)
         event_active(ob->done_flush, EV_TIMEOUT, 0);
     if (ob->backlog && !ob->stopped) {
@@ -557,20 +550,19 @@ outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
 /* --- lifetime ---------------------------------------------------------- */
 
 outbox_t *
-outbox_new(deliverer_t *ctx)
+outbox_new(deliverer_t *ctx, const outbox_ops_t *ops)
 {
     outbox_t *ob = rl_calloc(1, sizeof *ob);
-    long ms = ctx->cfg->outbox_scan_ms;
-    struct timeval every = {ms / 1000, (ms % 1000) * 1000};
 
+    assert(ops != NULL && ops->free_slots != NULL && ops->start != NULL &&
+           ops->fail_open != NULL && ops->keep != NULL &&
+           ops->slots_freed != NULL);
     ob->ctx = ctx;
-    ob->tick = event_new(ctx->base, -1, EV_PERSIST, s_on_tick, ob);
+    ob->ops = *ops;
     ob->kick = evtimer_new(ctx->base, s_on_kick, ob);
     ob->flush = event_new(ctx->base, -1, 0, s_on_flush, ob);
     ob->done_flush = event_new(ctx->base, -1, 0, s_on_done_flush, ob);
-    if (ob->tick == NULL || ob->kick == NULL || ob->flush == NULL ||
-        ob->done_flush == NULL ||
-        event_add(ob->tick, &every) != 0) {
+    if (ob->kick == NULL || ob->flush == NULL || ob->done_flush == NULL) {
         rl_log_errorx("outbox: cannot create its timers");
         outbox_destroy(&ob);
     }
@@ -581,8 +573,19 @@ void
 outbox_stop(outbox_t *ob)
 {
     ob->stopped = true;
-    event_del(ob->tick);
     event_del(ob->kick);
+}
+
+size_t
+outbox_reserved(const outbox_t *ob)
+{
+    return ob->reserved;
+}
+
+size_t
+outbox_unsent(const outbox_t *ob)
+{
+    return ob->ndone;
 }
 
 void
@@ -593,8 +596,6 @@ outbox_destroy(outbox_t **p)
     if (p == NULL || *p == NULL)
         return;
     ob = *p;
-    if (ob->tick != NULL)
-        event_free(ob->tick);
     if (ob->kick != NULL)
         event_free(ob->kick);
     if (ob->flush != NULL)
@@ -607,7 +608,6 @@ outbox_destroy(outbox_t **p)
     }
     for (size_t i = 0; i < ob->nannounced; i++)
         s_msg_free(&ob->announced[i]);
-    ob->ctx->reserved -= ob->nannounced;
     free(ob);
     *p = NULL;
 }

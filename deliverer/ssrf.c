@@ -8,11 +8,15 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "rl_text.h"
+
+#define S_QUOTE_MAX 64 /* bytes of an allowlist entry a reason quotes */
 #define S_V4_LEN 4
 #define S_TAIL_AT 12 /* where an IPv4 address ends an IPv6 one */
 #define S_6TO4_AT 2  /* where 6to4 carries its IPv4 address */
@@ -315,6 +319,26 @@ ssrf_class_name(ssrf_class_t cls)
     return s_class_names[cls];
 }
 
+/* Formats a reason into why (why_len >= 1 bytes). The reasons quote
+ * at most S_QUOTE_MAX bytes of an entry, so every one fits
+ * SSRF_WHY_LEN; in a smaller buffer one is cut, made valid UTF-8. */
+static void __attribute__((format(printf, 3, 4)))
+s_why(char *why, size_t why_len, const char *fmt, ...)
+{
+    char text[SSRF_WHY_LEN];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    rl_text_safe(why, why_len, text,
+                 (size_t)n < sizeof text ? (size_t)n : sizeof text - 1,
+                 (size_t)n >= sizeof text, NULL);
+}
+
 int
 ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                  char *why, size_t why_len)
@@ -322,14 +346,14 @@ ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
     assert(a != NULL && (items != NULL || n == 0));
     memset(a, 0, sizeof *a);
     if (n > RL_CONFIG_MAX_ALLOW) {
-        snprintf(why, why_len, "more than %d allowlist entries",
-                 RL_CONFIG_MAX_ALLOW);
+        s_why(why, why_len, "more than %d allowlist entries",
+              RL_CONFIG_MAX_ALLOW);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         if (rl_cidr_parse(items[i], &a->nets[i]) != 0) {
-            snprintf(why, why_len, "'%s' is not ADDR or ADDR/PREFIX",
-                     items[i]);
+            s_why(why, why_len, "'%.*s' is not ADDR or ADDR/PREFIX",
+                  S_QUOTE_MAX, items[i]);
             memset(a, 0, sizeof *a);
             return -1;
         }
@@ -507,7 +531,10 @@ ssrf_addr_text(const struct sockaddr *addr, char *buf, size_t len)
     else if (addr->sa_family == AF_INET6)
         src = &((const struct sockaddr_in6 *)addr)->sin6_addr;
     if (src == NULL || inet_ntop(addr->sa_family, src, buf,
-                                 (socklen_t)len) == NULL)
-        snprintf(buf, len, "?");
+                                 (socklen_t)len) == NULL) {
+        buf[0] = len > 1 ? '?' : '\0'; /* len >= 1: a string */
+        if (len > 1)
+            buf[1] = '\0';
+    }
     return buf;
 }

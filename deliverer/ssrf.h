@@ -133,9 +133,12 @@ ssrf_class_t ssrf_classify(const struct sockaddr *addr);
 /* The name of a class: "public", "this host", "loopback", ... */
 const char *ssrf_class_name(ssrf_class_t cls);
 
+/* A buffer every reason of ssrf_allow_parse() fits. */
+#define SSRF_WHY_LEN 128
+
 /* Parses every entry of items[0..n) (rl_cidr_parse) into a, replacing
  * its contents. Returns 0, or -1 with the offending entry named in
- * why. */
+ * why (its first 64 bytes; why_len >= 1, SSRF_WHY_LEN holds any). */
 int ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
                      char *why, size_t why_len);
 

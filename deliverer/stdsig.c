@@ -38,9 +38,10 @@ stdsig_sign(const char *secret, const char *msg_id, int64_t ts,
     klen = rl_base64_decode(secret, strlen(secret), key, sizeof key);
     if (klen <= 0)
         goto out;
-    snprintf(stamp, sizeof stamp, "%" PRId64, ts);
+    tslen = (size_t)snprintf(stamp, sizeof stamp, "%" PRId64, ts);
+    if (tslen == 0 || tslen >= sizeof stamp)
+        goto out; /* never: S_TS_LEN holds any int64 */
     idlen = strlen(msg_id);
-    tslen = strlen(stamp);
     len = idlen + 1 + tslen + 1 + body_len;
     msg = rl_malloc(len);
     memcpy(msg, msg_id, idlen);
@@ -52,9 +53,8 @@ stdsig_sign(const char *secret, const char *msg_id, int64_t ts,
     if (rl_hmac_sha256(key, (size_t)klen, msg, len, mac) != 0 ||
         rl_base64_encode(mac, sizeof mac, b64, sizeof b64) < 0)
         goto out;
-    rc = snprintf(out, STDSIG_SIG_LEN, S_V1 "%s", b64) < STDSIG_SIG_LEN
-             ? 0
-             : -1;
+    klen = snprintf(out, STDSIG_SIG_LEN, S_V1 "%s", b64);
+    rc = klen >= 0 && klen < STDSIG_SIG_LEN ? 0 : -1;
 out:
     free(msg);
     explicit_bzero(key, sizeof key);

@@ -37,6 +37,13 @@ webhook_sign(const char *key, const void *body, size_t body_len,
     return (n < 0 || (size_t)n >= WEBHOOK_SIG_LEN) ? -1 : 0;
 }
 
+/* Whether snprintf's answer n says a number fit S_NUM_LEN bytes. */
+static bool
+s_num(int n)
+{
+    return n > 0 && n < S_NUM_LEN;
+}
+
 /* Appends one "Name: value" line; false when it does not fit. */
 static bool
 s_header(webhook_req_t *w, size_t *n, const char *name, const char *value)
@@ -142,9 +149,11 @@ webhook_build_opts(webhook_req_t *w, const rl_jobview_src_t *src,
     long sequence = 0;
     if (s_body(w, src, &sequence) != 0)
         goto fail;
-    snprintf(num, sizeof num, "%d", o->attempt);
-    snprintf(stamp, sizeof stamp, "%" PRId64, o->now_s);
-    snprintf(seq, sizeof seq, "%ld", sequence);
+    /* Numbers always fit S_NUM_LEN; a header that would not is refused
+     * as every other. */
+    ok &= s_num(snprintf(num, sizeof num, "%d", o->attempt));
+    ok &= s_num(snprintf(stamp, sizeof stamp, "%" PRId64, o->now_s));
+    ok &= s_num(snprintf(seq, sizeof seq, "%ld", sequence));
     ok &= s_header(w, &n, "Content-Type", "application/json");
     ok &= s_header(w, &n, "X-CreativeAI-Event", rl_jobview_event(status));
     ok &= s_header(w, &n, "X-CreativeAI-Delivery-Id", id);

@@ -21,6 +21,8 @@
 #include "adapter_url.h"
 #include "adapter_veo.h"
 #include "rl_alloc.h"
+#include "rl_clock.h"
+#include "rl_retry_after.h"
 #include "rl_text.h"
 
 /* Room to format an error message before it is made safe. */
@@ -143,39 +145,63 @@ adapter_result_output(adapter_result_t *out, const char *url,
     return -1;
 }
 
-void
-adapter_result_error(adapter_result_t *out, adapter_state_t state,
-                     adapter_error_t error, const char *code,
-                     const char *fmt, ...)
+/* Formats a message into out->message: one too long for it is cut
+ * there (the message is bounded on purpose), and it may quote provider
+ * text cut by a %.Ns; it is stored and rendered as JSON, so it is made
+ * valid UTF-8 here. */
+static void __attribute__((format(printf, 2, 0)))
+s_message(adapter_result_t *out, const char *fmt, va_list ap)
 {
     char text[ADAPTER_FORMAT_MAX];
-    va_list ap;
-    int n;
+    int n = vsnprintf(text, sizeof text, fmt, ap);
 
-    out->state = state;
-    out->error = error;
-    adapter_copy(out->code, sizeof out->code, code);
-    va_start(ap, fmt);
-    n = vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
     if (n < 0)
         n = 0;
-    /* The message quotes provider text, maybe cut by a %.Ns: it is
-     * stored and rendered as JSON, so it is made valid UTF-8 here. */
     rl_text_safe(out->message, sizeof out->message, text,
                  (size_t)n < sizeof text ? (size_t)n : sizeof text - 1,
                  (size_t)n >= sizeof text, NULL);
 }
 
+void
+adapter_result_error(adapter_result_t *out, adapter_state_t state,
+                     adapter_error_t error, const char *code,
+                     const char *fmt, ...)
+{
+    va_list ap;
+
+    out->state = state;
+    out->error = error;
+    adapter_copy(out->code, sizeof out->code, code);
+    va_start(ap, fmt);
+    s_message(out, fmt, ap);
+    va_end(ap);
+}
+
+void
+adapter_result_note(adapter_result_t *out, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    s_message(out, fmt, ap);
+    va_end(ap);
+}
+
+void
+adapter_result_code(char *dst, size_t len, long long v)
+{
+    int n = snprintf(dst, len, "%lld", v);
+
+    if (n < 0 || (size_t)n >= len)
+        dst[0] = '\0';
+}
+
 long
 adapter_retry_after_ms(const rl_http_resp_t *resp)
 {
-    if (resp->retry_after == NULL)
-        return 0;
-    char *end = NULL;
-    long secs = strtol(resp->retry_after, &end, 10);
-    return (end != resp->retry_after && secs > 0 && secs < 3600) ? secs * 1000
-                                                                 : 0;
+    long ms = rl_retry_after_ms(resp->retry_after, rl_clock_wall_ms(),
+                                ADAPTER_RETRY_AFTER_MAX_MS);
+    return ms > 0 && ms < ADAPTER_RETRY_AFTER_MAX_MS ? ms : 0;
 }
 
 void

@@ -194,7 +194,12 @@ void adapter_parse_id_submit(const rl_http_resp_t *resp,
                              adapter_result_t *out, const char *api,
                              adapter_error_fn on_error);
 
-/* The provider's Retry-After (seconds) in ms, 0 when absent or silly. */
+/* A provider's Retry-After beyond this is silly: the hint is ignored. */
+#define ADAPTER_RETRY_AFTER_MAX_MS (3600L * 1000)
+
+/* The provider's Retry-After (delta-seconds or an HTTP-date, read by
+ * rl_retry_after_ms against the wall clock) in ms: 0 when absent,
+ * unparsable, in the past, or ADAPTER_RETRY_AFTER_MAX_MS or more. */
 long adapter_retry_after_ms(const rl_http_resp_t *resp);
 
 /* Sets out's error with a formatted message, made valid UTF-8 without
@@ -203,6 +208,15 @@ void adapter_result_error(adapter_result_t *out, adapter_state_t state,
                           adapter_error_t error, const char *code,
                           const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* A provider's numeric code (or id) v as text in dst (len bytes); ""
+ * should it not fit (a code buffer holds any long long). */
+void adapter_result_code(char *dst, size_t len, long long v);
+
+/* Sets out's message alone (a note with a QUEUED or RUNNING answer),
+ * formatted and made safe as adapter_result_error() does. */
+void adapter_result_note(adapter_result_t *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Copies src (may be NULL: "") into dst of len bytes; a src too long is
  * cut before the character the end would split, so valid UTF-8 stays

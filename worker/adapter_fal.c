@@ -34,7 +34,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
 {
     (void)now_s;
     char duration[16];
-    snprintf(duration, sizeof duration, "%d", j->duration_s);
+    int n = snprintf(duration, sizeof duration, "%d", j->duration_s);
+    if (n <= 0 || (size_t)n >= sizeof duration)
+        return -1;
     json_t *body = json_pack("{s:s, s:s, s:s}", "prompt", j->prompt,
                              "duration", duration, "aspect_ratio",
                              j->aspect_ratio);
@@ -194,8 +196,8 @@ s_status(const char *st, json_t *root, adapter_result_t *out)
     if (strcmp(st, "IN_QUEUE") == 0) {
         out->state = ADAPTER_QUEUED;
         if (json_is_integer(pos))
-            snprintf(out->message, sizeof out->message, "queue position %lld",
-                     (long long)json_integer_value(pos));
+            adapter_result_note(out, "queue position %lld",
+                                (long long)json_integer_value(pos));
     } else if (strcmp(st, "IN_PROGRESS") == 0) {
         out->state = ADAPTER_RUNNING;
     } else if (strcmp(st, "COMPLETED") == 0) {

@@ -143,8 +143,8 @@ s_failed(json_t *task, adapter_result_t *out)
     if (json_is_string(code))
         adapter_copy(codebuf, sizeof codebuf, json_string_value(code));
     else if (json_is_integer(code))
-        snprintf(codebuf, sizeof codebuf, "%lld",
-                 (long long)json_integer_value(code));
+        adapter_result_code(codebuf, sizeof codebuf,
+                            (long long)json_integer_value(code));
     adapter_error_t e = ADAPTER_ERR_PERMANENT;
     if (strcmp(codebuf, "2038") == 0 ||
         strcmp(codebuf, "asset_review_failed") == 0)

@@ -73,8 +73,12 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
 {
     const char *kind = j->image_url ? "image2video" : "text2video";
     char duration[16], external[128];
-    snprintf(duration, sizeof duration, "%d", j->duration_s);
-    snprintf(external, sizeof external, "%s-%d", j->job_id, j->attempt);
+    int nd = snprintf(duration, sizeof duration, "%d", j->duration_s);
+    int ne = snprintf(external, sizeof external, "%s-%d", j->job_id,
+                      j->attempt);
+    if (nd <= 0 || (size_t)nd >= sizeof duration || ne <= 0 ||
+        (size_t)ne >= sizeof external)
+        return -1;
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "model_name",
                              j->upstream_model, "prompt", j->prompt,
                              "duration", duration, "aspect_ratio",
@@ -132,7 +136,7 @@ s_envelope(const rl_http_resp_t *resp, json_t **root, adapter_result_t *out)
     if (c == 0 && resp->status == 200 && json_is_object(data))
         return data;
     char codebuf[24];
-    snprintf(codebuf, sizeof codebuf, "%lld", (long long)c);
+    adapter_result_code(codebuf, sizeof codebuf, (long long)c);
     const char *msg = json_string_value(json_object_get(*root, "message"));
     adapter_result_error(out, ADAPTER_ERROR, s_classify(resp->status, c),
                          codebuf, "%s", msg ? msg : "Kling error");

@@ -24,7 +24,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
 {
     (void)now_s;
     char duration[16];
-    snprintf(duration, sizeof duration, "%ds", j->duration_s);
+    int n = snprintf(duration, sizeof duration, "%ds", j->duration_s);
+    if (n <= 0 || (size_t)n >= sizeof duration)
+        return -1;
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "prompt", j->prompt,
                              "model", j->upstream_model, "aspect_ratio",
                              j->aspect_ratio, "duration", duration);

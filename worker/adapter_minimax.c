@@ -75,7 +75,7 @@ s_check(const rl_http_resp_t *resp, json_t *root, adapter_state_t state,
     if (json_is_integer(code) && json_integer_value(code) != 0) {
         json_int_t c = json_integer_value(code);
         char codebuf[24];
-        snprintf(codebuf, sizeof codebuf, "%lld", (long long)c);
+        adapter_result_code(codebuf, sizeof codebuf, (long long)c);
         adapter_error_t e = s_classify(c);
         /* A task that ended in Fail cannot be retried: only a content
          * refusal keeps its own class. */
@@ -141,8 +141,9 @@ s_success(json_t *root, adapter_result_t *out)
                               "file_id") != 0)
             return;
     } else if (json_is_integer(file)) {
-        snprintf(out->fetch_ref, sizeof out->fetch_ref, "%lld",
-                 (long long)json_integer_value(file));
+        /* Always fits; "" (refused below) should it not. */
+        adapter_result_code(out->fetch_ref, sizeof out->fetch_ref,
+                            (long long)json_integer_value(file));
     }
     if (out->fetch_ref[0] == '\0') {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,

@@ -33,7 +33,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     char seconds[16];
     if (size == NULL)
         return -1;
-    snprintf(seconds, sizeof seconds, "%d", j->duration_s);
+    int n = snprintf(seconds, sizeof seconds, "%d", j->duration_s);
+    if (n <= 0 || (size_t)n >= sizeof seconds)
+        return -1;
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "model",
                              j->upstream_model, "prompt", j->prompt,
                              "seconds", seconds, "size", size);

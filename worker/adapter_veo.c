@@ -38,7 +38,8 @@ s_image(const char *url)
         sep[sizeof marker - 1] == '\0')
         return NULL;
     char mimebuf[VEO_MIME_MAX];
-    snprintf(mimebuf, sizeof mimebuf, "%.*s", (int)(sep - mime), mime);
+    memcpy(mimebuf, mime, (size_t)(sep - mime)); /* shorter, checked above */
+    mimebuf[sep - mime] = '\0';
     return json_pack("{s:s, s:s}", "bytesBase64Encoded",
                      sep + sizeof marker - 1, "mimeType", mimebuf);
 }
@@ -234,8 +235,8 @@ s_op_error(json_t *err, adapter_result_t *out)
                        (status && (strcmp(status, "UNAVAILABLE") == 0 ||
                                    strcmp(status, "DEADLINE_EXCEEDED") == 0));
     char codebuf[ADAPTER_CODE_MAX];
-    snprintf(codebuf, sizeof codebuf, "%lld",
-             (long long)json_integer_value(code));
+    adapter_result_code(codebuf, sizeof codebuf,
+                        (long long)json_integer_value(code));
     adapter_result_error(out, ADAPTER_FAILED,
                          exhausted     ? ADAPTER_ERR_CAPACITY
                          : unavailable ? ADAPTER_ERR_TRANSIENT

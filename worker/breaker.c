@@ -1,62 +1,42 @@
 /*
- * breaker - per-provider circuit breaker.
+ * breaker - per-provider circuit breaker: rl_breaker with [health]
+ * breaker_failures and breaker_cooldown_ms.
  * SPDX-License-Identifier: MIT
  */
 #include "breaker.h"
 
+/* The provider breaker's settings; a trial is given up after a
+ * cool-down (see breaker.h). */
+static rl_breaker_conf_t
+s_conf(const rl_config_t *cfg)
+{
+    rl_breaker_conf_t c = {
+        .failures = cfg->breaker_failures,
+        .cooldown_ms = cfg->breaker_cooldown_ms,
+        .trial_ms = cfg->breaker_cooldown_ms,
+    };
+    return c;
+}
+
 bool
 breaker_allow(breaker_t *b, const rl_config_t *cfg, int64_t now_ms)
 {
-    switch (b->state) {
-    case BREAKER_CLOSED:
-        return true;
-    case BREAKER_OPEN:
-        if (now_ms - b->opened_at < cfg->breaker_cooldown_ms)
-            return false;
-        b->state = BREAKER_HALF_OPEN;
-        b->trial_out = false;
-        /* the first caller after the cool-down tries */
-        __attribute__((fallthrough));
-    case BREAKER_HALF_OPEN:
-        /* A trial whose outcome never came (its job was dropped) is
-         * given up after another cool-down. */
-        if (b->trial_out && now_ms - b->opened_at < cfg->breaker_cooldown_ms)
-            return false;
-        b->trial_out = true;
-        b->opened_at = now_ms;
-        return true;
-    }
-    return true;
+    rl_breaker_conf_t c = s_conf(cfg);
+    return rl_breaker_allow(b, &c, now_ms, NULL) != RL_BREAKER_REFUSE;
 }
 
 void
 breaker_record(breaker_t *b, const rl_config_t *cfg, bool ok, int64_t now_ms)
 {
-    if (ok) {
-        b->state = BREAKER_CLOSED;
-        b->failures = 0;
-        b->trial_out = false;
-        return;
-    }
-    b->failures++;
-    if (b->state == BREAKER_HALF_OPEN ||
-        b->failures >= cfg->breaker_failures) {
-        b->state = BREAKER_OPEN;
-        b->opened_at = now_ms;
-        b->trial_out = false;
-    }
+    rl_breaker_conf_t c = s_conf(cfg);
+    if (ok)
+        rl_breaker_success(b);
+    else
+        rl_breaker_failure(b, &c, now_ms);
 }
 
 const char *
-breaker_state_name(breaker_state_t s)
+breaker_state_name(const breaker_t *b)
 {
-    switch (s) {
-    case BREAKER_CLOSED:
-        return "closed";
-    case BREAKER_OPEN:
-        return "open";
-    case BREAKER_HALF_OPEN:
-        return "half_open";
-    }
-    return "unknown";
+    return rl_breaker_state_name(b->state);
 }

@@ -67,6 +67,18 @@ completion_open(worker_t *w)
     return 0;
 }
 
+/* Copies text into a message field of len bytes; false when it does not
+ * fit (the message is not sent: the outbox covers it). */
+static bool
+s_field(char *dst, size_t len, const char *text)
+{
+    size_t n = strlen(text);
+    if (n >= len)
+        return false;
+    memcpy(dst, text, n + 1);
+    return true;
+}
+
 int
 completion_push(worker_t *w, const char *acct, const char *job_id,
                 const char *status, const char *sign_key,
@@ -74,9 +86,12 @@ completion_push(worker_t *w, const char *acct, const char *job_id,
 {
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_COMPLETION);
-    snprintf(m.acct, sizeof m.acct, "%s", acct);
-    snprintf(m.job_id, sizeof m.job_id, "%s", job_id);
-    snprintf(m.status, sizeof m.status, "%s", status);
+    if (!s_field(m.acct, sizeof m.acct, acct) ||
+        !s_field(m.job_id, sizeof m.job_id, job_id) ||
+        !s_field(m.status, sizeof m.status, status)) {
+        rl_msg_release(&m);
+        return -1;
+    }
     m.sign_key = strdup(sign_key);
     const char *const *fields = rl_jobview_webhook_fields(NULL);
     for (size_t i = 0; fields[i] != NULL; i++) {

@@ -52,7 +52,7 @@ s_on_probe(const rl_http_resp_t *resp, void *arg)
         "type", pc->type, "up", up, "http_status", (json_int_t)resp->status,
         "latency_ms", resp->total_ms, "error", up ? "" : resp->error,
         "checked_at", (json_int_t)rl_clock_wall_ms(), "breaker",
-        breaker_state_name(w->breakers[p->provider].state));
+        breaker_state_name(&w->breakers[p->provider]));
     char *text = json_dumps(o, JSON_COMPACT);
     const char *argv[] = {"HSET", HEALTH_KEY, pc->name, text};
     (void)rl_redis_command(w->redis, NULL, NULL, 4, argv, NULL);
@@ -86,7 +86,10 @@ s_on_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     char px[24];
-    snprintf(px, sizeof px, "%ld", h->w->cfg->health_interval_s * 1000);
+    int n = snprintf(px, sizeof px, "%ld",
+                     h->w->cfg->health_interval_s * 1000);
+    if (n <= 0 || (size_t)n >= sizeof px)
+        return; /* never: 24 bytes hold any long */
     const char *argv[] = {"SET", "rl:lock:health", h->w->id, "NX", "PX", px};
     (void)rl_redis_command(h->w->redis, s_on_lock, h, 6, argv, NULL);
 }

@@ -1,12 +1,14 @@
 /*
- * job - lifecycle of a job in a worker: claim, fenced writes, terminal
- * write and completion push, drop. Provider calls are in job_run.c.
+ * job - a job in a worker's memory and its Redis record: references,
+ * state, the one timer and the maximum wait, fenced writes, the submit
+ * intent, the terminal write and its completion push, drop. The bottom
+ * of the job stack: provider calls are in job_run.c, the claim in
+ * job_claim.c, and it calls neither (worker.h).
  * SPDX-License-Identifier: MIT
  */
 #include "job_internal.h"
 
 #include <assert.h>
-#include <limits.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +17,10 @@
 #include <event2/event.h>
 
 #include "completion.h"
+#include "job_step.h"
 #include "rl_crash.h"
-#include "links.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
-#include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_text.h"
@@ -79,23 +80,57 @@ s_ref_cmp(const void *a, const void *b)
     return strcmp(((const job_t *)a)->ref, ((const job_t *)b)->ref);
 }
 
-/* The claim of j is answered (or j goes before it is): one claim less in
- * the window, so more credit may be granted. */
+/* Slots freed or a claim answered: more credit may be granted. */
 static void
-s_claim_over(job_t *j)
+s_capacity(worker_t *w)
+{
+    if (w->on.capacity != NULL)
+        w->on.capacity(w);
+}
+
+#ifndef NDEBUG
+/* Bit `to` of s_may_enter[from]: job_internal.h's table (asserted). */
+#define S_TO(state) (1u << (state))
+static const unsigned s_may_enter[] = {
+    [JOB_CLAIMING] = S_TO(JOB_RECORDING) | S_TO(JOB_SUBMITTING) |
+                     S_TO(JOB_WAITING) | S_TO(JOB_FINISHING) |
+                     S_TO(JOB_DEAD),
+    [JOB_RECORDING] = S_TO(JOB_SUBMITTING) | S_TO(JOB_FINISHING) |
+                      S_TO(JOB_DEAD),
+    [JOB_SUBMITTING] = S_TO(JOB_WAITING) | S_TO(JOB_RECORDING) |
+                       S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_WAITING] = S_TO(JOB_POLLING) | S_TO(JOB_SUBMITTING) |
+                    S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_POLLING] = S_TO(JOB_WAITING) | S_TO(JOB_RECORDING) |
+                    S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_FINISHING] = S_TO(JOB_DEAD),
+    [JOB_DEAD] = 0,
+};
+#endif
+
+void
+job_enter(job_t *j, job_state_t to)
+{
+    assert(j->state <= JOB_DEAD && to <= JOB_DEAD);
+    assert(s_may_enter[j->state] & S_TO(to));
+    j->state = to;
+}
+
+void
+job_claim_over(job_t *j)
 {
     if (!j->claiming)
         return;
     j->claiming = false;
     j->w->claiming--;
-    links_grant(j->w->links);
+    s_capacity(j->w);
 }
 
 static void
 s_free(job_t *j)
 {
     worker_t *w = j->w;
-    s_claim_over(j);
+    job_claim_over(j);
     TAILQ_REMOVE(&w->jobs, j, link);
     w->inflight--;
     if (j->timer)
@@ -106,7 +141,7 @@ s_free(job_t *j)
     free(j->negative_prompt);
     free(j->image_url);
     free(j);
-    links_grant(w->links);
+    s_capacity(w);
 }
 
 void
@@ -130,13 +165,12 @@ s_cancel_req(job_t *j)
     job_unref(j);
 }
 
-/* Ends the job's life in this worker: nothing more is sent for it. */
-static void
-s_kill(job_t *j)
+void
+job_kill(job_t *j)
 {
     if (j->state == JOB_DEAD)
         return;
-    j->state = JOB_DEAD;
+    job_enter(j, JOB_DEAD);
     tdelete(j, &j->w->held, s_ref_cmp);
     s_cancel_req(j);
     if (j->timer)
@@ -149,7 +183,7 @@ job_drop(job_t *j, const char *why)
 {
     rl_log_info("job %s: dropped: %s", j->id, why);
     j->w->stats.dropped++;
-    s_kill(j);
+    job_kill(j);
 }
 
 static void s_on_deadline(int fd, short what, void *arg);
@@ -238,12 +272,16 @@ s_on_update_restated(redisReply *reply, void *arg)
 
 /* The fields a write restates from memory (the lease holder's state is
  * the truth): the attempt, the upstream task, the chain index and the
- * provider. Returns the number of argv entries written (8). */
+ * provider. Returns the number of argv entries written (8), or -1 should
+ * a number not fit its buffer (JOB_NUM_LEN holds any). */
 static int
-s_restate(const job_t *j, char attempt[24], char idx[24], const char **argv)
+s_restate(const job_t *j, char attempt[JOB_NUM_LEN], char idx[JOB_NUM_LEN],
+          const char **argv)
 {
-    snprintf(attempt, 24, "%d", j->attempt);
-    snprintf(idx, 24, "%zu", j->chain_idx);
+    int na = snprintf(attempt, JOB_NUM_LEN, "%d", j->attempt);
+    int ni = snprintf(idx, JOB_NUM_LEN, "%zu", j->chain_idx);
+    if (na < 0 || na >= JOB_NUM_LEN || ni < 0 || ni >= JOB_NUM_LEN)
+        return -1;
     argv[0] = "attempts";
     argv[1] = attempt;
     argv[2] = "task_id";
@@ -261,16 +299,18 @@ static int
 s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
               bool restate, rl_redis_cb cb)
 {
-    char key[RL_KEY_MAX], attempt[24], idx[24];
+    char key[RL_KEY_MAX], attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN];
     const char *argv[3 + JOB_RESTATED + JOB_MAX_FIELDS];
-    int argc = 0;
+    int argc = 0, n = 0;
     assert(nkv <= JOB_MAX_FIELDS);
-    rl_keys_job(key, sizeof key, j->acct, j->id);
+    if (rl_keys_job(key, sizeof key, j->acct, j->id) != 0)
+        return -1;
     argv[argc++] = key;
     argv[argc++] = j->fence;
     argv[argc++] = history_json ? history_json : "";
-    if (restate)
-        argc += s_restate(j, attempt, idx, argv + argc);
+    if (restate && (n = s_restate(j, attempt, idx, argv + argc)) < 0)
+        return -1;
+    argc += n;
     for (int i = 0; i < nkv; i++)
         argv[argc++] = kv[i];
     if (rl_redis_script(j->w->redis, "job_update", cb, j, 1, argc, argv,
@@ -354,7 +394,7 @@ void
 job_record(job_t *j, const char *history_json, void (*then)(job_t *))
 {
     assert(j->req == NULL && then != NULL);
-    j->state = JOB_RECORDING;
+    job_enter(j, JOB_RECORDING);
     j->recorded = then;
     j->retries = 0;
     s_record_send(j, history_json);
@@ -396,7 +436,7 @@ s_on_finish(redisReply *reply, void *arg)
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);
         } else if (tag != NULL && strcmp(tag, "ok") == 0) {
             s_push(j, reply);
-            s_kill(j);
+            job_kill(j);
         } else {
             if (tag != NULL && strcmp(tag, "stale") == 0)
                 j->w->stats.stale_writes++;
@@ -410,17 +450,18 @@ s_on_finish(redisReply *reply, void *arg)
 static void
 s_finish_send(job_t *j)
 {
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[24], attempt[24], idx[24];
-    rl_keys_job(key, sizeof key, j->acct, j->id);
-    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    long billed = rl_config_price(job_model(j), j->duration_s);
-    snprintf(price, sizeof price, "%ld", billed < 0 ? j->charged : billed);
+    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[JOB_NUM_LEN];
+    char attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN], render_ms[JOB_NUM_LEN];
+    int64_t now = rl_clock_wall_ms();
+    int np = snprintf(price, sizeof price, "%ld",
+                      job_step_billed(rl_config_price(job_model(j),
+                                                      j->duration_s),
+                                      j->charged));
+    int nr = snprintf(render_ms, sizeof render_ms, "%lld",
+                      (long long)(now - (j->running_ms ? j->running_ms
+                                                       : j->created_ms)));
     const adapter_result_t *r = job_result(j);
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
-    char render_ms[24];
-    int64_t now = rl_clock_wall_ms();
-    snprintf(render_ms, sizeof render_ms, "%lld",
-             (long long)(now - (j->running_ms ? j->running_ms : j->created_ms)));
     const char *argv[] = {
         key, wkey, j->fence, j->ref,
         ok[0] ? "completed" : "failed",
@@ -435,8 +476,14 @@ s_finish_send(job_t *j)
         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* s_restate */
     };
     int argc = (int)(sizeof argv / sizeof argv[0]);
-    s_restate(j, attempt, idx, argv + argc - JOB_RESTATED);
-    if (rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
+    /* Any of them not fitting (never: the buffers hold any number, ids
+     * were checked on decode) is a write that cannot be sent. */
+    if (np > 0 && (size_t)np < sizeof price && nr > 0 &&
+        (size_t)nr < sizeof render_ms &&
+        rl_keys_job(key, sizeof key, j->acct, j->id) == 0 &&
+        rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id) == 0 &&
+        s_restate(j, attempt, idx, argv + argc - JOB_RESTATED) >= 0 &&
+        rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
                         argv, NULL) == 0)
         job_ref(j);
     else if (++j->retries <= JOB_MAX_WRITE_RETRIES)
@@ -471,7 +518,7 @@ job_finish(job_t *j, const char *status, const char *reason)
     s_cancel_req(j);
     if (j->timer)
         evtimer_del(j->timer);
-    j->state = JOB_FINISHING;
+    job_enter(j, JOB_FINISHING);
     j->retries = 0;
     adapter_result_t *r = job_result(j);
     if (strcmp(status, "completed") == 0) {
@@ -504,172 +551,24 @@ s_on_deadline(int fd, short what, void *arg)
     }
     long waited = (long)((rl_clock_wall_ms() - j->created_ms) / 1000);
     adapter_result_t *r = job_result(j);
-    adapter_copy(r->code, sizeof r->code, "timeout");
-    snprintf(r->message, sizeof r->message,
-             "job exceeded the maximum wait of %ld s (waited %ld s, last "
-             "phase %s)",
-             j->w->cfg->max_wait_s, waited,
-             j->phase[0] ? j->phase : "Queued");
+    /* Numbers and a phase of ours: it always fits (else it is cut). The
+     * state and error class stay as they are. */
+    adapter_result_error(r, r->state, r->error, "timeout",
+                         "job exceeded the maximum wait of %ld s (waited "
+                         "%ld s, last phase %s)",
+                         j->w->cfg->max_wait_s, waited,
+                         j->phase[0] ? j->phase : "Queued");
     job_finish(j, "failed", r->message);
 }
 
-/* Chain "kling-v3,seedance" -> model indexes. Unknown names are skipped
- * (the catalog changed since the job was accepted), and so is a stored
- * chain longer than any the broker writes (not one of ours). */
-static void
-s_parse_chain(job_t *j, const char *chain)
+job_t *
+job_new(worker_t *w, const char *acct, const char *job_id, const char *ref)
 {
-    char buf[RL_CONFIG_CHAIN_TEXT];
-    int n = snprintf(buf, sizeof buf, "%s", chain ? chain : "");
-    if (n < 0 || (size_t)n >= sizeof buf)
-        buf[0] = '\0';
-    char *save = NULL;
-    for (char *name = strtok_r(buf, ",", &save); name != NULL &&
-                                                 j->nchain < RL_CONFIG_MAX_CHAIN + 1;
-         name = strtok_r(NULL, ",", &save)) {
-        const rl_model_conf_t *m = rl_config_model(j->w->cfg, name);
-        if (m != NULL)
-            j->chain[j->nchain++] = (int)(m - j->w->cfg->models);
-    }
-}
-
-static long long
-s_num(const redisReply *r, const char *field)
-{
-    return rl_jobview_num(rl_redis_reply_field(r, 2, field));
-}
-
-static char *
-s_dup(const redisReply *r, const char *field)
-{
-    const char *v = rl_redis_reply_field(r, 2, field);
-    return (v && *v) ? rl_strdup(v) : NULL;
-}
-
-/* Loads the job from claim.lua's reply. Returns 0, or -1 when malformed. */
-static int
-s_load(job_t *j, const redisReply *r)
-{
-    const char *fence = rl_redis_reply_str(r->element[1]);
-    long long fnum = 0;
-    if (fence == NULL && rl_redis_reply_ll(r->element[1], &fnum) == 0)
-        snprintf(j->fence, sizeof j->fence, "%lld", fnum);
-    else
-        snprintf(j->fence, sizeof j->fence, "%s", fence ? fence : "");
-    j->prompt = s_dup(r, "prompt");
-    j->negative_prompt = s_dup(r, "negative_prompt");
-    j->image_url = s_dup(r, "image_url");
-    const char *aspect = rl_redis_reply_field(r, 2, "aspect_ratio");
-    snprintf(j->aspect, sizeof j->aspect, "%s", aspect ? aspect : "16:9");
-    long long duration = s_num(r, "duration"), attempts = s_num(r, "attempts");
-    /* Out of range is malformed: the attempt counter is incremented, the
-     * times are subtracted from now (overflow is undefined). */
-    j->duration_s = duration > 0 && duration <= INT_MAX ? (int)duration : 0;
-    j->charged = (long)s_num(r, "credits");
-    j->created_ms = s_num(r, "created_at");
-    j->deadline_ms = s_num(r, "deadline_at");
-    j->attempt = attempts >= 0 && attempts < INT_MAX ? (int)attempts : -1;
-    j->claim_intent = s_num(r, "claim_intent") == 1;
-    j->failover_used = s_num(r, "failover_used") != 0;
-    s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
-    j->chain_idx = (size_t)s_num(r, "chain_idx");
-    job_set_task(j, rl_redis_reply_field(r, 2, "task_id"));
-    const char *phase = rl_redis_reply_field(r, 2, "phase");
-    snprintf(j->phase, sizeof j->phase, "%s", phase ? phase : "Queued");
-    if (j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
-        j->chain_idx >= j->nchain || j->duration_s <= 0 || j->attempt < 0 ||
-        j->created_ms < 0 || j->deadline_ms < 0)
-        return -1;
-    return 0;
-}
-
-static void s_claim_send(job_t *j);
-
-static void
-s_on_retry_claim(int fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    s_claim_send(arg);
-}
-
-static void
-s_on_claim(redisReply *reply, void *arg)
-{
-    job_t *j = arg;
-    if (rl_fault_drop("claim_reply"))
-        reply = NULL; /* fault tests: the claim ran, its reply is lost */
-    const char *tag = rl_redis_reply_tag(reply);
-    if (j->state != JOB_DEAD) {
-        if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
-            /* claim.lua is idempotent for its owner: ask again. */
-            job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
-        } else {
-            s_claim_over(j);
-            if (tag == NULL || strcmp(tag, "ok") != 0) {
-                j->w->stats.claim_refused++;
-                rl_log_debug("job %s: claim refused (%s)", j->id,
-                             tag && reply->elements > 1
-                                 ? rl_redis_reply_str(reply->element[1])
-                                 : "unknown");
-                s_kill(j);
-            } else if (reply->elements < 2 || s_load(j, reply) != 0) {
-                rl_log_warnx("job %s: malformed job record; dropped", j->id);
-                s_kill(j);
-            } else {
-                j->w->stats.claimed++;
-                j->retries = 0;
-                job_run_start(j);
-            }
-        }
-    }
-    job_unref(j);
-}
-
-static void
-s_claim_send(job_t *j)
-{
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
-    rl_keys_job(key, sizeof key, j->acct, j->id);
-    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
-    /* A retry tells claim.lua that a claim of ours may have run. */
-    const char *argv[] = {key, wkey, j->ref, j->w->id,
-                          j->retries > 0 ? "1" : "0"};
-    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 5, argv,
-                        NULL) == 0)
-        job_ref(j);
-    else
-        s_kill(j); /* never claimed: the reaper puts it back */
-}
-
-/* Whether a live job of this ref is in memory. */
-static bool
-s_held(worker_t *w, const char *ref)
-{
-    job_t probe = {.ref = ref};
-    return tfind(&probe, &w->held, s_ref_cmp) != NULL;
-}
-
-void
-job_claim(worker_t *w, const char *acct, const char *job_id)
-{
-    char ref[RL_KEY_MAX];
-    if (rl_keys_ref(ref, sizeof ref, acct, job_id) != 0)
-        return; /* longer than any key: never accepted */
-    if (s_held(w, ref)) {
-        /* Dispatched again (the reaper requeued a dispatch whose claim
-         * was late) to the worker that holds it: claim.lua would answer
-         * ok with the same token, and two copies would render it. The
-         * reaper clears the dispatch entry; the broker's credit comes
-         * back. */
-        rl_log_debug("job %s: dispatched again, held here; ignored", job_id);
-        w->stats.claim_refused++;
-        links_grant(w->links);
-        return;
-    }
     size_t na = strlen(acct), ni = strlen(job_id);
     job_t *j = rl_calloc(1, sizeof *j + 2 * (na + ni) + 4);
     char *p = j->names;
+
+    assert(strlen(ref) == na + ni + 1 && !job_held(w, ref));
     j->w = w;
     j->refs = 1;
     j->state = JOB_CLAIMING;
@@ -683,7 +582,14 @@ job_claim(worker_t *w, const char *acct, const char *job_id)
     w->inflight++;
     j->claiming = true;
     w->claiming++;
-    s_claim_send(j);
+    return j;
+}
+
+bool
+job_held(worker_t *w, const char *ref)
+{
+    job_t probe = {.ref = ref};
+    return tfind(&probe, &w->held, s_ref_cmp) != NULL;
 }
 
 void
@@ -692,11 +598,11 @@ job_drop_all(worker_t *w, const char *why)
     job_t *j, *next;
     size_t n = 0;
     for (j = TAILQ_FIRST(&w->jobs); j != NULL; j = next) {
-        /* s_kill may free j (and only j): take the next one first. */
+        /* job_kill may free j (and only j): take the next one first. */
         next = TAILQ_NEXT(j, link);
         if (j->state != JOB_DEAD) {
             n++;
-            s_kill(j);
+            job_kill(j);
         }
     }
     if (n > 0)

@@ -35,7 +35,9 @@
  * the job's one timer from claim to FINISHING (a wait ending after it is
  * cut short); a request in the air runs out its own timeout first (after
  * at most as long again waiting for its turn), so a job fails at most two
- * request timeouts late.
+ * request timeouts late. What each provider answer leads to is
+ * job_step.h's table; job_internal.h lists the transitions job_enter()
+ * asserts.
  * SPDX-License-Identifier: MIT
  */
 #ifndef JOB_H
@@ -43,12 +45,13 @@
 
 #include "worker.h"
 
-/* Claims acct/job_id (a DISPATCH arrived). The job counts as in flight
- * from now on; when it ends, job.c calls links_grant(). */
+/* Claims acct/job_id (a DISPATCH arrived; job_claim.c). The job counts
+ * as in flight from now on; when its claim is answered and when it
+ * ends, w->on.capacity() is called. */
 void job_claim(worker_t *w, const char *acct, const char *job_id);
 
-/* Drops every job without writing anything (lease lost, or shutdown):
- * requests are cancelled, timers removed, memory freed. */
+/* Drops every job without writing anything (lease lost, or shutdown;
+ * job.c): requests are cancelled, timers removed, memory freed. */
 void job_drop_all(worker_t *w, const char *why);
 
 #endif

@@ -1,30 +1,34 @@
 /*
- * job_run - a job's conversation with its providers: submit, poll,
- * transient-failure tolerance, failover along the model's chain, and the
- * phase, progress and ETA recorded from each poll.
+ * job_run - a job's conversation with its providers: submit, poll, result
+ * fetch, failover along the model's chain, and the phase, progress and
+ * ETA recorded from each poll. Every answer is handed to job_step, which
+ * decides the next step; this module reads the facts and acts on the
+ * decision (worker.h has the stack: job_claim.c above, job.c below).
  * SPDX-License-Identifier: MIT
  */
-#include "job_internal.h"
+#include "job_run.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
-#include "adapter_url.h"
+#include "job_step.h"
 #include "lease.h"
 #include "rl_crash.h"
 #include "rl_clock.h"
+#include "rl_jobview.h"
 #include "rl_log.h"
-#include "rl_text.h"
 
 #define JOB_MAX_RESPONSE (256 * 1024)
-#define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an average */
+#define JOB_CANCEL_RESPONSE 4096 /* a cancel's answer is not read */
 
 static void s_submit(job_t *j, const char *hop);
 static void s_submit_recorded(job_t *j);
 static void s_poll(job_t *j);
+static void s_fetch(job_t *j);
+static void s_cancel_upstream(job_t *j);
 
 static breaker_t *
 s_breaker(const job_t *j)
@@ -50,6 +54,52 @@ s_adapter_job(const job_t *j, adapter_job_t *aj)
     aj->duration_s = j->duration_s;
     aj->aspect_ratio = j->aspect;
     aj->token = &j->w->tokens[job_model(j)->provider];
+}
+
+/* The chain index of the next model that costs no more than was
+ * charged, -1 when none does. */
+static long
+s_next_affordable(const job_t *j)
+{
+    return job_step_next_model(j->w->cfg, j->chain, j->nchain, j->chain_idx,
+                               j->duration_s, j->charged);
+}
+
+/* The facts job_step decides on. */
+static void
+s_facts(const job_t *j, job_step_in_t *in)
+{
+    const rl_provider_conf_t *p = job_provider(j);
+    in->provider = p->name;
+    in->base_url = p->base_url;
+    in->poll_interval_ms = p->poll_interval_ms;
+    in->max_queue_ms = p->max_queue_ms;
+    in->transient = j->transient;
+    in->next_model = s_next_affordable(j);
+    in->queued_ms = j->submitted_ms > 0
+                        ? rl_clock_wall_ms() - j->submitted_ms
+                        : -1;
+}
+
+/* A "processing" history entry (rl_jobview_entry) in buf, of
+ * RL_JOBVIEW_ENTRY_MAX bytes: job_update.lua stamps its time. NULL, and
+ * the write goes without an entry, should it not fit (it always does:
+ * the phase is ours, the reason is cut to fit). */
+static const char *
+s_entry(char *buf, const char *phase, const char *reason, bool cut)
+{
+    rl_jobview_entry_t e = {"processing", phase, 0, reason, cut};
+    if (rl_jobview_entry_text(buf, RL_JOBVIEW_ENTRY_MAX, false, &e) == 0)
+        return buf;
+    rl_log_warnx("history entry '%s' does not fit", reason);
+    return NULL;
+}
+
+/* The job's phase, one of ours (job_step's names, "Queued"). */
+static void
+s_set_phase(job_t *j, const char *phase)
+{
+    adapter_copy(j->phase, sizeof j->phase, phase);
 }
 
 /* Sends req; the callback gets the job with a reference held. */
@@ -80,7 +130,7 @@ s_on_poll_timer(int fd, short what, void *arg)
 static void
 s_schedule_poll(job_t *j, long ms)
 {
-    j->state = JOB_WAITING;
+    job_enter(j, JOB_WAITING);
     j->poll_due_us = rl_clock_mono_us() + (int64_t)ms * 1000;
     job_set_timer(j, ms, s_on_poll_timer);
 }
@@ -108,7 +158,7 @@ s_not_sent(job_t *j, const rl_http_resp_t *resp)
     rl_log_debug("job %s: request not sent (%s); again in %ld ms", j->id,
                  resp->error, ms);
     if (j->state == JOB_SUBMITTING) {
-        j->state = JOB_WAITING;
+        job_enter(j, JOB_WAITING);
         job_set_timer(j, ms, s_on_resubmit);
     } else {
         s_schedule_poll(j, ms); /* a result fetch: the poll leads to it */
@@ -116,51 +166,24 @@ s_not_sent(job_t *j, const rl_http_resp_t *resp)
     return true;
 }
 
-/* Fails the job with our error class as its code and the provider's own
- * code and message passed through in the message. */
+/* A failed job's code and message, then its terminal write. */
 static void
-s_fail(job_t *j, const char *why)
+s_fail(job_t *j, const job_step_t *st)
 {
     adapter_result_t *r = job_result(j);
-    char msg[ADAPTER_MSG_MAX];
-    if (r->code[0] && strcmp(r->code, adapter_error_name(r->error)) != 0)
-        snprintf(msg, sizeof msg, "%s (provider %s, code %s)", why,
-                 job_provider(j)->name, r->code);
-    else
-        snprintf(msg, sizeof msg, "%s", why);
-    adapter_copy(r->code, sizeof r->code,
-                 r->error ? adapter_error_name(r->error) : "failed");
-    adapter_copy(r->message, sizeof r->message, msg);
+    adapter_copy(r->code, sizeof r->code, st->code);
+    adapter_copy(r->message, sizeof r->message, st->message);
     job_finish(j, "failed", r->message);
 }
 
-/* The next model of the chain that costs no more than was charged. */
-static long
-s_next_affordable(const job_t *j)
-{
-    for (size_t i = j->chain_idx + 1; i < j->nchain; i++) {
-        long price =
-            rl_config_price(&j->w->cfg->models[j->chain[i]], j->duration_s);
-        if (price >= 0 && price <= j->charged)
-            return (long)i;
-    }
-    return -1;
-}
-
+/* Moves the job to chain index `next` for `why` and submits there. */
 static void
-s_failover(job_t *j, const char *why)
+s_hop(job_t *j, long next, const char *why)
 {
-    long next = s_next_affordable(j);
-    if (next < 0) {
-        char msg[ADAPTER_MSG_MAX];
-        snprintf(msg, sizeof msg, "no provider left: %s", why);
-        s_fail(j, msg);
-        return;
-    }
     /* A task that ended on its own is not cancelled: on some APIs
      * (Seedance, Runway) cancelling a finished task deletes it. */
     if (j->last == NULL || j->last->state != ADAPTER_FAILED)
-        job_run_cancel_upstream(j);
+        s_cancel_upstream(j);
     const char *from = job_model(j)->name;
     j->chain_idx = (size_t)next;
     j->failover_used = true;
@@ -170,22 +193,73 @@ s_failover(job_t *j, const char *why)
     j->w->stats.failovers++;
     rl_log_info("job %s: failover %s -> %s: %s", j->id, from,
                 job_model(j)->name, why);
-    json_t *h = json_pack("{s:s, s:s, s:s}", "status", "processing", "phase",
-                          "Queued", "reason", "");
-    char reason[ADAPTER_MSG_MAX + 128], safe[sizeof reason];
+    char reason[ADAPTER_MSG_MAX + 128], hist[RL_JOBVIEW_ENTRY_MAX];
     int n = snprintf(reason, sizeof reason, "failover from %s to %s: %s",
                      from, job_model(j)->name, why);
-    /* why quotes provider text, maybe cut: json_string takes only valid
-     * UTF-8, and refused, the history entry would say nothing. */
-    rl_text_safe(safe, sizeof safe, reason,
-                 n < 0 ? 0 : strnlen(reason, sizeof reason - 1),
-                 n >= (int)sizeof reason, NULL);
-    json_object_set_new(h, "reason", json_string(safe));
-    char *hist = json_dumps(h, JSON_COMPACT);
-    json_decref(h);
-    snprintf(j->phase, sizeof j->phase, "Queued");
-    s_submit(j, hist);
-    free(hist);
+    /* why quotes provider text, maybe cut: the entry makes it valid
+     * UTF-8, dropping a character the cut split. */
+    const char *h = s_entry(hist, "Queued", n < 0 ? "failover" : reason,
+                            n >= (int)sizeof reason);
+    s_set_phase(j, "Queued");
+    s_submit(j, h);
+}
+
+/* Acts on a decision that leaves the current poll loop: a fetch, a
+ * back-off, the end, or a failover (ACCEPTED and POLL are their
+ * callers'). */
+static void
+s_act(job_t *j, const job_step_t *st)
+{
+    j->transient = st->transient;
+    switch (st->action) {
+    case JOB_STEP_FETCH:
+        s_fetch(j);
+        break;
+    case JOB_STEP_BACKOFF:
+        rl_log_debug("job %s: transient poll failure %d: %s; next in %ld ms",
+                     j->id, j->transient, job_result(j)->message,
+                     st->delay_ms);
+        s_schedule_poll(j, st->delay_ms);
+        break;
+    case JOB_STEP_COMPLETE:
+        job_finish(j, "completed", NULL);
+        break;
+    case JOB_STEP_FAILOVER:
+        s_hop(j, st->next, st->why);
+        break;
+    case JOB_STEP_FAIL:
+        s_fail(j, st);
+        break;
+    case JOB_STEP_ACCEPTED:
+    case JOB_STEP_POLL:
+        assert(!"handled by the caller");
+        break;
+    }
+}
+
+/* Away from the current model for `why`, a failure of ours (a request
+ * that cannot be built or started, an open breaker): job_step_failover
+ * with the job's last answer. */
+static void
+s_failover(job_t *j, const char *why)
+{
+    job_step_in_t in;
+    job_step_t st;
+    s_facts(j, &in);
+    job_step_failover(&in, why, job_result(j), &st);
+    s_act(j, &st);
+}
+
+/* A poll or fetch that failed before any answer about the task (its
+ * error in the job's last answer). */
+static void
+s_trouble(job_t *j)
+{
+    job_step_in_t in;
+    job_step_t st;
+    s_facts(j, &in);
+    job_step_trouble(&in, job_result(j), &st);
+    s_act(j, &st);
 }
 
 /* A failover's record (its history entry, failover_used, the phase) on
@@ -203,12 +277,13 @@ s_hop_alone(job_t *j, const char *hop)
 static void
 s_record_submit(job_t *j)
 {
-    char hist[ADAPTER_MSG_MAX];
-    snprintf(hist, sizeof hist,
-             "{\"status\":\"processing\",\"phase\":\"Queued\","
-             "\"reason\":\"submitted to %s (%s)\"}",
-             job_provider(j)->name, job_model(j)->upstream_model);
-    job_update(j, hist, NULL, 0);
+    char reason[RL_JOBVIEW_REASON_MAX], hist[RL_JOBVIEW_ENTRY_MAX];
+    int n = snprintf(reason, sizeof reason, "submitted to %s (%s)",
+                     job_provider(j)->name, job_model(j)->upstream_model);
+    job_update(j,
+               s_entry(hist, "Queued", n < 0 ? "submitted" : reason,
+                       n >= (int)sizeof reason),
+               NULL, 0);
 }
 
 static void
@@ -218,29 +293,24 @@ s_on_submit(const rl_http_resp_t *resp, void *arg)
     j->req = NULL;
     if (j->state == JOB_SUBMITTING && !s_not_sent(j, resp)) {
         adapter_result_t *r = &j->w->scratch;
+        job_step_in_t in;
+        job_step_t st;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_submit(resp, r);
-        bool healthy = r->state == ADAPTER_QUEUED ||
-                       r->error == ADAPTER_ERR_PERMANENT ||
-                       r->error == ADAPTER_ERR_CONTENT_REJECTED;
-        breaker_record(s_breaker(j), j->w->cfg, healthy, rl_clock_mono_ms());
-        if (r->state == ADAPTER_QUEUED && r->task_id[0]) {
+        breaker_record(s_breaker(j), j->w->cfg, job_step_healthy(r),
+                       rl_clock_mono_ms());
+        s_facts(j, &in);
+        job_step_submit(&in, r, &st);
+        if (st.action == JOB_STEP_ACCEPTED) {
             rl_crash_point("worker_after_submit");
             j->submitted_ms = rl_clock_wall_ms();
             job_set_task(j, r->task_id);
             job_result_forget(j);
             s_record_submit(j);
-            s_schedule_poll(j, job_provider(j)->poll_interval_ms);
-        } else if (r->error == ADAPTER_ERR_CONTENT_REJECTED) {
-            job_result_keep(j, r);
-            s_fail(j, j->last->message);
+            s_schedule_poll(j, st.delay_ms);
         } else {
             job_result_keep(j, r);
-            r = j->last;
-            char why[ADAPTER_MSG_MAX];
-            snprintf(why, sizeof why, "%s at submit: %.180s",
-                     adapter_error_name(r->error), r->message);
-            s_failover(j, why);
+            s_act(j, &st);
         }
     }
     job_unref(j);
@@ -325,7 +395,7 @@ s_submit_recorded(job_t *j)
     adapter_job_t aj;
     if (!s_may_submit(j, NULL))
         return;
-    j->state = JOB_SUBMITTING;
+    job_enter(j, JOB_SUBMITTING);
     s_adapter_job(j, &aj);
     if (a == NULL ||
         a->build_submit(job_provider(j), &aj, rl_clock_wall_ms() / 1000,
@@ -343,141 +413,34 @@ s_submit_recorded(job_t *j)
         s_failover(j, "cannot start the submit request");
 }
 
-static const char *
-s_phase_of(int progress)
-{
-    if (progress < 15)
-        return "Preparing";
-    if (progress < 85)
-        return "Rendering";
-    if (progress < 95)
-        return "Encoding";
-    return "Finishing";
-}
-
-/* Records phase, progress, ETA and the poll time. */
+/* Records phase, progress, ETA and the poll time of a QUEUED or RUNNING
+ * answer; a new phase goes in the history too. */
 static void
 s_progress(job_t *j, const adapter_result_t *r)
 {
     int64_t now = rl_clock_wall_ms();
-    const char *phase = "Queued";
-    int progress = 0;
-    long expected = j->w->render_avg_ms[j->chain[j->chain_idx]];
-    if (expected <= 0)
-        expected = JOB_DEFAULT_RENDER_MS;
-    long eta_s = expected / 1000;
-    if (r->state == ADAPTER_RUNNING) {
-        if (j->running_ms == 0)
-            j->running_ms = now;
-        int64_t ran = now - j->running_ms;
-        progress = r->progress >= 0
-                       ? r->progress
-                       : (int)(ran * 100 / expected);
-        progress = progress > 99 ? 99 : progress;
-        phase = s_phase_of(progress);
-        eta_s = progress > 0 ? (long)(ran * (100 - progress) / progress / 1000)
-                             : (long)((expected - ran) / 1000);
-        eta_s = eta_s < 0 ? 0 : eta_s;
-    }
-    char p[16], e[24], t[24], hist[128];
-    snprintf(p, sizeof p, "%d", progress);
-    snprintf(e, sizeof e, "%ld", eta_s);
-    snprintf(t, sizeof t, "%lld", (long long)now);
-    bool changed = strcmp(phase, j->phase) != 0;
-    snprintf(hist, sizeof hist,
-             "{\"status\":\"processing\",\"phase\":\"%s\",\"reason\":"
-             "\"provider progress\"}",
-             phase);
-    const char *kv[] = {"phase", phase, "progress", p, "eta_s", e,
-                        "last_poll_at", t};
-    job_update(j, changed ? hist : NULL, kv, 8);
-    snprintf(j->phase, sizeof j->phase, "%s", phase);
-    j->progress = progress;
-}
-
-/* A poll failed without an answer about the task: back off, or fail over
- * after too many in a row. */
-static void
-s_poll_trouble(job_t *j, adapter_result_t *r)
-{
-    long interval = job_provider(j)->poll_interval_ms;
-    if (r->error == ADAPTER_ERR_PERMANENT) {
-        s_failover(j, r->message);
-        return;
-    }
-    if (r->error == ADAPTER_ERR_CONTENT_REJECTED) {
-        s_fail(j, r->message);
-        return;
-    }
-    if (++j->transient > JOB_MAX_TRANSIENT) {
-        char why[ADAPTER_MSG_MAX];
-        snprintf(why, sizeof why, "%d consecutive transient poll failures "
-                 "(last: %.180s)", j->transient, r->message);
-        s_failover(j, why);
-        return;
-    }
-    long backoff = interval << j->transient;
-    long cap = interval * JOB_BACKOFF_CAP;
-    backoff = backoff > cap ? cap : backoff;
-    if (r->retry_after_ms > backoff)
-        backoff = r->retry_after_ms > cap ? cap : r->retry_after_ms;
-    rl_log_debug("job %s: transient poll failure %d: %s; next in %ld ms",
-                 j->id, j->transient, r->message, backoff);
-    s_schedule_poll(j, backoff);
-}
-
-/* Finishes a rendered job; a relative output URL (OpenAI's content
- * path) is made absolute under the provider's base URL. The URL handed
- * to the customer is checked once more here, whichever adapter made it:
- * one that is not a plain absolute http(s) URL is a provider error (a
- * PERMANENT poll failure: failover, or the job fails with its refund). */
-static void
-s_complete(job_t *j)
-{
-    adapter_result_t *r = job_result(j);
-    const char *why = NULL;
-    if (r->output_url[0] == '/') {
-        char abs[sizeof r->output_url];
-        int n = snprintf(abs, sizeof abs, "%s%s", job_provider(j)->base_url,
-                         r->output_url);
-        if (n > 0 && (size_t)n < sizeof abs)
-            memcpy(r->output_url, abs, (size_t)n + 1);
-        else
-            why = "too long";
-    }
-    if (why == NULL)
-        why = adapter_url_output_check(r->output_url);
-    if (why != NULL) {
-        r->output_url[0] = '\0';
-        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
-                             "bad_output_url", "output URL refused: %s",
-                             why);
-        s_poll_trouble(j, r);
-        return;
-    }
-    job_finish(j, "completed", NULL);
-}
-
-/* A terminal answer (from a poll or a result fetch). */
-static void
-s_terminal(job_t *j, adapter_result_t *r)
-{
-    if (r->state == ADAPTER_SUCCEEDED) {
-        s_complete(j);
-    } else if (r->state == ADAPTER_FAILED &&
-               (r->error == ADAPTER_ERR_CAPACITY ||
-                r->error == ADAPTER_ERR_TRANSIENT)) {
-        /* Out of capacity, or a failure the provider calls retryable:
-         * another provider may well render it. */
-        char why[ADAPTER_MSG_MAX];
-        snprintf(why, sizeof why, "%s mid-render: %.180s",
-                 adapter_error_name(r->error), r->message);
-        s_failover(j, why);
-    } else if (r->state == ADAPTER_FAILED) {
-        s_fail(j, r->message);
-    } else {
-        s_poll_trouble(j, r);
-    }
+    if (r->state == ADAPTER_RUNNING && j->running_ms == 0)
+        j->running_ms = now;
+    job_step_progress_t p = job_step_progress(
+        r, r->state == ADAPTER_RUNNING ? now - j->running_ms : 0,
+        j->w->render_avg_ms[j->chain[j->chain_idx]]);
+    char progress[JOB_NUM_LEN], eta[JOB_NUM_LEN], at[JOB_NUM_LEN];
+    char hist[RL_JOBVIEW_ENTRY_MAX];
+    int np = snprintf(progress, sizeof progress, "%d", p.progress);
+    int ne = snprintf(eta, sizeof eta, "%ld", p.eta_s);
+    int nt = snprintf(at, sizeof at, "%lld", (long long)now);
+    if (np <= 0 || np >= JOB_NUM_LEN || ne <= 0 || ne >= JOB_NUM_LEN ||
+        nt <= 0 || nt >= JOB_NUM_LEN)
+        return; /* JOB_NUM_LEN holds any; the next poll writes them */
+    bool changed = strcmp(p.phase, j->phase) != 0;
+    const char *kv[] = {"phase", p.phase, "progress", progress,
+                        "eta_s", eta, "last_poll_at", at};
+    job_update(j,
+               changed ? s_entry(hist, p.phase, "provider progress", false)
+                       : NULL,
+               kv, 8);
+    s_set_phase(j, p.phase);
+    j->progress = p.progress;
 }
 
 static void
@@ -487,12 +450,13 @@ s_on_result(const rl_http_resp_t *resp, void *arg)
     j->req = NULL;
     if (j->state == JOB_POLLING && !s_not_sent(j, resp)) {
         adapter_result_t *r = job_result(j);
+        job_step_in_t in;
+        job_step_t st;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_result(resp, r);
-        if (r->state == ADAPTER_FETCH) /* never valid here */
-            adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                                 "malformed", "result still pending");
-        s_terminal(j, r);
+        s_facts(j, &in);
+        job_step_poll(&in, r, true, &st);
+        s_act(j, &st);
     }
     job_unref(j);
 }
@@ -504,12 +468,12 @@ s_fetch(job_t *j)
     const adapter_t *a = s_adapter(j);
     adapter_request_t req = {0};
     adapter_job_t aj;
-    char ref[ADAPTER_TASK_MAX];
     if (job_past_deadline(j) || !s_may_poll(j))
         return;
     const adapter_result_t *last = job_result(j);
-    snprintf(ref, sizeof ref, "%s",
-             last->fetch_ref[0] ? last->fetch_ref : j->task_id);
+    /* The id a FETCH names (adapter_result_id checked it, in a buffer
+     * of this size), or the job's task. */
+    const char *ref = last->fetch_ref[0] ? last->fetch_ref : j->task_id;
     s_adapter_job(j, &aj);
     if (a->build_result == NULL || a->parse_result == NULL ||
         a->build_result(job_provider(j), &aj, ref, rl_clock_wall_ms() / 1000,
@@ -524,38 +488,8 @@ s_fetch(job_t *j)
         adapter_result_t *r = job_result(j);
         adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "network", "cannot start the result request");
-        s_poll_trouble(j, r);
+        s_trouble(j);
     }
-}
-
-/* The provider still shows the task waiting (Runway THROTTLED, fal
- * IN_QUEUE, Ark queued) past its max_queue_ms: a capacity signal. */
-static bool
-s_queued_too_long(const job_t *j, const adapter_result_t *r)
-{
-    long budget = job_provider(j)->max_queue_ms;
-    /* Without a backup to go to, waiting on (up to max_wait) beats
-     * failing a job that may still run. */
-    return r->state == ADAPTER_QUEUED && budget > 0 && j->submitted_ms > 0 &&
-           rl_clock_wall_ms() - j->submitted_ms > budget &&
-           s_next_affordable(j) >= 0;
-}
-
-static void
-s_queue_failover(job_t *j, const adapter_result_t *r)
-{
-    char why[ADAPTER_MSG_MAX];
-    adapter_result_t *last = job_result(j);
-    *last = *r;
-    snprintf(why, sizeof why,
-             "capacity: still queued at %s %lld s after submit "
-             "(max_queue_ms %ld)",
-             job_provider(j)->name,
-             (long long)((rl_clock_wall_ms() - j->submitted_ms) / 1000),
-             job_provider(j)->max_queue_ms);
-    adapter_result_error(last, ADAPTER_QUEUED, ADAPTER_ERR_CAPACITY,
-                         "queue_timeout", "%s", why);
-    s_failover(j, why);
 }
 
 static void
@@ -565,22 +499,20 @@ s_on_poll(const rl_http_resp_t *resp, void *arg)
     j->req = NULL;
     if (j->state == JOB_POLLING && !s_not_sent(j, resp)) {
         adapter_result_t *r = &j->w->scratch;
+        job_step_in_t in;
+        job_step_t st;
         memset(r, 0, sizeof *r);
         s_adapter(j)->parse_poll(resp, r);
-        if (s_queued_too_long(j, r)) {
-            s_queue_failover(j, r);
-        } else if (r->state == ADAPTER_QUEUED ||
-                   r->state == ADAPTER_RUNNING) {
-            j->transient = 0;
+        s_facts(j, &in);
+        job_step_poll(&in, r, false, &st);
+        if (st.action == JOB_STEP_POLL) {
+            j->transient = st.transient;
             job_result_forget(j);
             s_progress(j, r);
-            s_schedule_poll(j, job_provider(j)->poll_interval_ms);
+            s_schedule_poll(j, st.delay_ms);
         } else {
             job_result_keep(j, r);
-            if (r->state == ADAPTER_FETCH)
-                s_fetch(j);
-            else
-                s_terminal(j, j->last);
+            s_act(j, &st);
         }
     }
     job_unref(j);
@@ -594,7 +526,7 @@ s_poll(job_t *j)
     if (!s_may_poll(j))
         return;
     s_adapter_job(j, &aj);
-    j->state = JOB_POLLING;
+    job_enter(j, JOB_POLLING);
     if (s_adapter(j)->build_poll(job_provider(j), &aj, j->task_id,
                                  rl_clock_wall_ms() / 1000, &req) != 0) {
         adapter_request_release(&req);
@@ -606,22 +538,24 @@ s_poll(job_t *j)
         adapter_result_t *r = job_result(j);
         adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "network", "cannot start the poll request");
-        s_poll_trouble(j, r);
+        s_trouble(j);
     }
 }
 
 void
 job_run_start(job_t *j)
 {
+    assert(j->state == JOB_CLAIMING);
     if (j->task_id[0] != '\0') {
         /* Taken over from a worker that died after submitting: resume
          * polling the same upstream task instead of rendering twice. */
         rl_log_info("job %s: resuming upstream task %s", j->id, j->task_id);
         j->submitted_ms = rl_clock_wall_ms(); /* its queue budget anew */
         const char *kv[] = {"resumed_at", "1"};
+        char hist[RL_JOBVIEW_ENTRY_MAX];
         job_update(j,
-                   "{\"status\":\"processing\",\"reason\":\"resumed polling "
-                   "after worker recovery\"}",
+                   s_entry(hist, NULL,
+                           "resumed polling after worker recovery", false),
                    kv, 2);
         s_schedule_poll(j, 0);
         return;
@@ -636,8 +570,10 @@ s_on_cancelled(const rl_http_resp_t *resp, void *arg)
     rl_log_debug("upstream cancel answered %ld", resp->status);
 }
 
-void
-job_run_cancel_upstream(job_t *j)
+/* Asks the provider to cancel the job's task (when its API can), without
+ * waiting for the answer. */
+static void
+s_cancel_upstream(job_t *j)
 {
     const adapter_t *a = s_adapter(j);
     if (a == NULL || a->build_cancel == NULL || j->task_id[0] == '\0')
@@ -649,7 +585,7 @@ job_run_cancel_upstream(job_t *j)
                         rl_clock_wall_ms() / 1000, &req) == 0)
         rl_http_request(j->w->http, req.method, req.url,
                         (const char *const *)req.headers, req.body,
-                        req.body_len, job_provider(j)->poll_timeout_ms, 4096,
-                        s_on_cancelled, NULL);
+                        req.body_len, job_provider(j)->poll_timeout_ms,
+                        JOB_CANCEL_RESPONSE, s_on_cancelled, NULL);
     adapter_request_release(&req);
 }

@@ -1,5 +1,7 @@
 /*
- * lease - batch lease renewal of a worker.
+ * lease - batch lease renewal of a worker. A lost lease, and a lease
+ * held again, go up through w->on: the lease knows nothing of jobs or
+ * links.
  * SPDX-License-Identifier: MIT
  */
 #include "lease.h"
@@ -10,12 +12,13 @@
 
 #include <event2/event.h>
 
-#include "job.h"
-#include "links.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
+
+/* ".<generation>": a dot and an unsigned int's digits. */
+#define LEASE_GEN_LEN 11
 
 struct lease {
     worker_t *w;
@@ -57,7 +60,8 @@ s_on_renewed(redisReply *reply, void *arg)
     l->ok_until = l->sent_at + l->w->cfg->lease_ms * 9 / 10;
     if (!was_ok) {
         rl_log_info("lease held (expires %lld)", expiry);
-        links_grant(l->w->links);
+        if (l->w->on.capacity != NULL)
+            l->w->on.capacity(l->w);
     }
 }
 
@@ -71,10 +75,14 @@ s_new_owner(lease_t *l)
 {
     worker_t *w = l->w;
     assert(l->retired[0] == '\0');
-    snprintf(l->retired, sizeof l->retired, "%s", w->id);
+    memcpy(l->retired, w->id, sizeof l->retired); /* the same size */
     l->generation++;
-    snprintf(w->id, sizeof w->id, "%.*s.%u", (int)(sizeof w->id - 12),
-             l->base_id, l->generation);
+    /* The base id cut to leave room for ".<generation>": it fits. */
+    int n = snprintf(w->id, sizeof w->id, "%.*s.%u",
+                     (int)(sizeof w->id - 1 - LEASE_GEN_LEN), l->base_id,
+                     l->generation);
+    assert(n > 0 && (size_t)n < sizeof w->id);
+    (void)n;
     rl_log_info("lease owner is now %s (retiring %s)", w->id, l->retired);
 }
 
@@ -89,15 +97,18 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
         l->ok_until = 0;
         rl_log_warnx("lease lost: could not renew within %ld ms",
                      w->cfg->lease_ms);
-        job_drop_all(w, "lease lost");
-        links_revoke(w->links);
+        if (w->on.lease_lost != NULL)
+            w->on.lease_lost(w); /* jobs dropped, credit taken back */
         s_new_owner(l);
     }
     if (l->in_flight)
         return;
     char lease_ms[24], maxrec[16];
-    snprintf(lease_ms, sizeof lease_ms, "%ld", w->cfg->lease_ms);
-    snprintf(maxrec, sizeof maxrec, "%d", w->cfg->max_recoveries);
+    int nl = snprintf(lease_ms, sizeof lease_ms, "%ld", w->cfg->lease_ms);
+    int nm = snprintf(maxrec, sizeof maxrec, "%d", w->cfg->max_recoveries);
+    if (nl <= 0 || (size_t)nl >= sizeof lease_ms || nm <= 0 ||
+        (size_t)nm >= sizeof maxrec)
+        return; /* never: the buffers hold any number */
     const char *argv[] = {w->id, lease_ms, l->retired, maxrec};
     l->sent_at = rl_clock_mono_ms();
     l->sent_retire = l->retired[0] != '\0';
@@ -117,7 +128,7 @@ lease_new(worker_t *w)
 {
     lease_t *l = rl_calloc(1, sizeof *l);
     l->w = w;
-    snprintf(l->base_id, sizeof l->base_id, "%s", w->id);
+    memcpy(l->base_id, w->id, sizeof l->base_id); /* the same size */
     long period = w->cfg->lease_ms / 3;
     struct timeval tv = {period / 1000, (period % 1000) * 1000};
     l->timer = event_new(w->base, -1, EV_PERSIST, s_on_tick, l);

@@ -2,9 +2,10 @@
  * lease - the worker's lease on every job it holds, renewed in one batch:
  * heartbeat.lua sets our expiry in rl:workers (Redis clock) every third
  * of the lease. We count the lease as ours until send time + 90% of the
- * lease; past that without a renewal we stop acting: every job is
- * dropped and the brokers' credit is taken back until a renewal succeeds
- * again; that renewal also releases them (heartbeat.lua retires the old
+ * lease; past that without a renewal we stop acting (w->on.lease_lost:
+ * every job is dropped and the brokers' credit is taken back) until a
+ * renewal succeeds again (w->on.capacity: credit is granted again);
+ * that renewal also releases them (heartbeat.lua retires the old
  * owner id: back on the queue under a new fencing token, one more
  * recovery counted, failed and refunded past [jobs] max_recoveries as
  * the reaper does), since it may land before the reaper sees the old

@@ -1,5 +1,6 @@
 /*
- * links - DEALER sockets to the brokers, credit and heartbeats.
+ * links - DEALER sockets to the brokers, credit and heartbeats. A
+ * DISPATCH goes up through w->on.dispatched: links know nothing of jobs.
  * SPDX-License-Identifier: MIT
  */
 #include "links.h"
@@ -12,7 +13,6 @@
 #include <event2/event.h>
 #include <zmq.h>
 
-#include "job.h"
 #include "lease.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
@@ -50,13 +50,17 @@ struct links {
  * dropped DISPATCH does not shrink the worker's capacity for good. */
 #define LINKS_RESYNC_BEATS 10
 
+/* The worker id fits a message's sender and incarnation fields. */
+_Static_assert(sizeof(((worker_t *)0)->id) <= RL_PROTO_MAX_ID + 1,
+               "a worker id must fit rl_msg_t's id fields");
+
 static int
 s_send(link_t *k, rl_msg_t *m)
 {
     char *buf = NULL;
     size_t len = 0;
     int rc = -1;
-    snprintf(m->sender, sizeof m->sender, "%s", k->owner->w->id);
+    memcpy(m->sender, k->owner->w->id, sizeof k->owner->w->id);
     if (rl_proto_encode(m, &buf, &len) == 0) {
         const void *parts[1] = {buf};
         rc = rl_zsock_send(k->sock, parts, &len, 1);
@@ -135,7 +139,7 @@ s_on_beat_msg(link_t *k, const rl_msg_t *m)
      * the old incarnation held is gone. Start from zero and grant. */
     rl_log_info("broker %s at %s: new incarnation", m->incarnation,
                 k->endpoint);
-    snprintf(k->incarnation, sizeof k->incarnation, "%s", m->incarnation);
+    memcpy(k->incarnation, m->incarnation, sizeof k->incarnation);
     k->alive = true;
     k->granted = 0;
     s_send_credit(k, RL_MSG_HELLO, 0);
@@ -164,8 +168,8 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
             k->granted--;
         /* Not ours to take now: the reaper puts it back after the claim
          * deadline. */
-        if (!w->stopping && lease_ok(w->lease))
-            job_claim(w, m.acct, m.job_id);
+        if (!w->stopping && lease_ok(w->lease) && w->on.dispatched != NULL)
+            w->on.dispatched(w, m.acct, m.job_id);
     } else {
         rl_log_debug("links: unexpected %s", rl_proto_type_name(m.type));
     }
@@ -197,7 +201,7 @@ s_on_beat(evutil_socket_t fd, short what, void *arg)
             s_send_credit(k, RL_MSG_HELLO, k->granted);
         rl_msg_t m;
         rl_msg_init(&m, RL_MSG_HEARTBEAT);
-        snprintf(m.incarnation, sizeof m.incarnation, "%s", l->w->id);
+        memcpy(m.incarnation, l->w->id, sizeof l->w->id);
         m.inflight = (int64_t)l->w->inflight;
         (void)s_send(k, &m);
         rl_msg_release(&m);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <zmq.h>
 
 #include "adapter.h"
@@ -46,6 +47,28 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(w->base);
 }
 
+/* The up-calls of worker.h's stack: a DISPATCH to take (links.c), a
+ * slot freed or the lease held again (job.c, lease.c), the lease lost
+ * (lease.c). */
+static void
+s_on_dispatched(worker_t *w, const char *acct, const char *job_id)
+{
+    job_claim(w, acct, job_id);
+}
+
+static void
+s_on_capacity(worker_t *w)
+{
+    links_grant(w->links);
+}
+
+static void
+s_on_lease_lost(worker_t *w)
+{
+    job_drop_all(w, "lease lost");
+    links_revoke(w->links);
+}
+
 static void
 s_on_redis(bool connected, void *arg)
 {
@@ -64,33 +87,45 @@ s_ready(void *arg)
            !w->stopping;
 }
 
+/* A counter as a JSON integer (they stay far below 2^63). */
+static json_t *
+s_count(uint64_t n)
+{
+    return json_integer((json_int_t)n);
+}
+
+/* The /stats document (rl_status.h): the counters, the poll lateness,
+ * Redis's authentication failures. Caller frees. */
 static char *
 s_stats(void *arg)
 {
     worker_t *w = arg;
     const worker_stats_t *s = &w->stats;
     rl_redis_stats_t rs;
-    char buf[768];
+    json_t *o = json_object();
     rl_redis_stats(w->redis, &rs);
-    snprintf(buf, sizeof buf,
-             "{\"inflight\":%zu,\"claiming\":%zu,\"claimed\":%llu,"
-             "\"submits\":%llu,"
-             "\"polls\":%llu,\"failovers\":%llu,\"completed\":%llu,"
-             "\"failed\":%llu,\"stale_writes\":%llu,\"dropped\":%llu,"
-             "\"not_sent\":%llu,"
-             "\"poll_late_p50_ms\":%ld,\"poll_late_p99_ms\":%ld,"
-             "\"poll_late_max_ms\":%lld,\"redis_auth_failures\":%llu}",
-             w->inflight, w->claiming, (unsigned long long)s->claimed,
-             (unsigned long long)s->submits, (unsigned long long)s->polls,
-             (unsigned long long)s->failovers,
-             (unsigned long long)s->completed, (unsigned long long)s->failed,
-             (unsigned long long)s->stale_writes,
-             (unsigned long long)s->dropped,
-             (unsigned long long)s->not_sent,
-             lateness_quantile(&w->late, 0.5),
-             lateness_quantile(&w->late, 0.99),
-             (long long)(w->late.max_us / 1000), rs.auth_failures);
-    return strdup(buf);
+    json_object_set_new(o, "inflight", s_count(w->inflight));
+    json_object_set_new(o, "claiming", s_count(w->claiming));
+    json_object_set_new(o, "claimed", s_count(s->claimed));
+    json_object_set_new(o, "submits", s_count(s->submits));
+    json_object_set_new(o, "polls", s_count(s->polls));
+    json_object_set_new(o, "failovers", s_count(s->failovers));
+    json_object_set_new(o, "completed", s_count(s->completed));
+    json_object_set_new(o, "failed", s_count(s->failed));
+    json_object_set_new(o, "stale_writes", s_count(s->stale_writes));
+    json_object_set_new(o, "dropped", s_count(s->dropped));
+    json_object_set_new(o, "not_sent", s_count(s->not_sent));
+    json_object_set_new(o, "poll_late_p50_ms",
+                        json_integer(lateness_quantile(&w->late, 0.5)));
+    json_object_set_new(o, "poll_late_p99_ms",
+                        json_integer(lateness_quantile(&w->late, 0.99)));
+    json_object_set_new(o, "poll_late_max_ms",
+                        json_integer(w->late.max_us / 1000));
+    json_object_set_new(o, "redis_auth_failures",
+                        s_count(rs.auth_failures));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }
 
 /* Nothing goes to a provider without a held lease: a worker paused past
@@ -230,7 +265,10 @@ main(int argc, char **argv)
         rl_config_destroy(&cfg);
         return 0;
     }
-    worker_t w = {.cfg = cfg};
+    worker_t w = {
+        .cfg = cfg,
+        .on = {s_on_dispatched, s_on_capacity, s_on_lease_lost},
+    };
     TAILQ_INIT(&w.jobs);
     for (size_t i = 0; i < cfg->nproviders; i++) {
         if (adapter_find(cfg->providers[i].type) == NULL) {

@@ -2,6 +2,34 @@
  * worker - the process context of reelay-worker (the render-poller): one
  * libevent loop holding every in-flight job, one curl multi handle, one
  * Redis connection and the ZeroMQ sockets.
+ *
+ * Layering: each module calls only the modules below it. What goes up
+ * is one of the callbacks of worker_t.on, which main.c sets (or a
+ * callback a caller passed down, as job_record's `then`); this context
+ * is data every module reads.
+ *
+ *   main.c        arguments, config, the context; wires worker_t.on:
+ *                 dispatched -> job_claim, capacity -> links_grant,
+ *                 lease_lost -> job_drop_all and links_revoke
+ *   job_claim.c   a DISPATCH taken: claim.lua, the job loaded from its
+ *                 reply, handed to job_run_start          (job.h)
+ *   job_run.c     the job's conversation with its providers: submit,
+ *                 poll, fetch, failover; asks job_step what to do
+ *   job_step.c    the next step, decided: pure
+ *   job.c         the job in memory and its Redis record: references,
+ *                 its timer and maximum wait, fenced writes, the submit
+ *                 intent, the terminal write and its COMPLETION
+ *                 -> on.capacity when a slot frees
+ *   links.c       the DEALERs to the brokers, credit, heartbeats
+ *                 -> on.dispatched
+ *   lease.c       the batch lease -> on.lease_lost, on.capacity
+ *   health.c      provider probes, render averages
+ *   completion.c  the PUSH socket to the deliverers
+ *   breaker.c, lateness.c, adapter*.c   the leaves (rl_breaker, ...)
+ *
+ * So links.c and lease.c know nothing of jobs, and no job module knows
+ * the links: a job's path goes down the stack (claim -> run -> step and
+ * job) and comes back up only through callbacks.
  * SPDX-License-Identifier: MIT
  */
 #ifndef WORKER_H
@@ -29,6 +57,20 @@ typedef struct rl_zsock rl_zsock_t;
 
 TAILQ_HEAD(job_list, job);
 
+typedef struct worker worker_t;
+
+/* What the modules below main.c hand up; main.c sets every one. */
+typedef struct {
+    /* links.c: a DISPATCH of acct/job_id to take (the worker is not
+     * stopping and holds its lease). */
+    void (*dispatched)(worker_t *w, const char *acct, const char *job_id);
+    /* job.c, lease.c: a slot freed, a claim was answered, or the lease
+     * is held again: more credit may be granted. */
+    void (*capacity)(worker_t *w);
+    /* lease.c: the lease is lost: stop acting on every job. */
+    void (*lease_lost)(worker_t *w);
+} worker_on_t;
+
 /* Counters, logged on exit and served by the status line. */
 typedef struct {
     uint64_t claimed;          /* jobs taken */
@@ -46,8 +88,9 @@ typedef struct {
                                   worker (waited too long for a turn) */
 } worker_stats_t;
 
-typedef struct worker {
+struct worker {
     const rl_config_t *cfg;
+    worker_on_t on;            /* the up-calls, set by main.c */
     char id[48];               /* worker id: the lease owner name */
     struct event_base *base;
     rl_redis_t *redis;
@@ -80,6 +123,6 @@ typedef struct worker {
     struct rl_status *status;  /* optional /healthz /readyz /stats */
     worker_stats_t stats;
     lateness_t late;           /* timer-driven polls: actual - scheduled */
-} worker_t;
+};
 
 #endif

@@ -2,7 +2,7 @@
  * fuzz_worker - a DISPATCH reaching a worker that holds its lease, and
  * the job it claims as Redis answers the claim: the worker's links
  * (decode, credit), job_claim() (its ref and memory), claim.lua's reply
- * read back (s_load: fence, prompt, chain, times, task) and the first
+ * read back (job_claim.c s_load: fence, prompt, chain, times, task) and the first
  * step of the job (a provider submit or, with a task id, a poll) and the
  * Redis writes that follow. The worker is in this process with its real
  * links, lease, HTTP client and job code; its Redis is the fake of
@@ -96,6 +96,26 @@ s_pump(void)
     }
 }
 
+/* The up-calls worker/main.c wires (worker.h): the same here. */
+static void
+s_on_dispatched(worker_t *w, const char *acct, const char *job_id)
+{
+    job_claim(w, acct, job_id);
+}
+
+static void
+s_on_capacity(worker_t *w)
+{
+    links_grant(w->links);
+}
+
+static void
+s_on_lease_lost(worker_t *w)
+{
+    job_drop_all(w, "lease lost");
+    links_revoke(w->links);
+}
+
 static void
 s_init(void)
 {
@@ -116,6 +136,9 @@ s_init(void)
     FZ_CHECK(s_broker != NULL && zmq_bind(s_broker, s_cfg->dispatch[0]) == 0,
              "cannot bind %s", s_cfg->dispatch[0]);
     s_w.cfg = s_cfg;
+    s_w.on.dispatched = s_on_dispatched;
+    s_w.on.capacity = s_on_capacity;
+    s_w.on.lease_lost = s_on_lease_lost;
     snprintf(s_w.id, sizeof s_w.id, "worker-fuzz");
     s_w.base = s_base;
     TAILQ_INIT(&s_w.jobs);

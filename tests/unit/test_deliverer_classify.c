@@ -1,6 +1,7 @@
 /*
  * test_deliverer_classify - every outcome class of a webhook attempt,
- * Retry-After parsing and the retry schedule (attempt numbers to
+ * Retry-After in the retry decision (its parser: test_retry_after) and
+ * the retry schedule (attempt numbers to
  * delays, exhausted after nretries).
  * SPDX-License-Identifier: MIT
  */
@@ -166,30 +167,6 @@ test_retry_after(void **state)
 }
 
 static void
-test_retry_after_parse(void **state)
-{
-    (void)state;
-    assert_int_equal(classify_retry_after_ms(NULL, s_now), -1);
-    assert_int_equal(classify_retry_after_ms("", s_now), -1);
-    assert_int_equal(classify_retry_after_ms("0", s_now), 0);
-    assert_int_equal(classify_retry_after_ms(" 7 ", s_now), 7000);
-    assert_int_equal(classify_retry_after_ms("-5", s_now), -1);
-    assert_int_equal(classify_retry_after_ms("5s", s_now), -1);
-    assert_int_equal(classify_retry_after_ms("3600", s_now), 3600000);
-    assert_int_equal(classify_retry_after_ms("3601", s_now),
-                     CLASSIFY_RETRY_AFTER_CAP_MS);
-    assert_int_equal(classify_retry_after_ms("99999999999999999999999",
-                                             s_now),
-                     CLASSIFY_RETRY_AFTER_CAP_MS);
-    assert_int_equal(classify_retry_after_ms(
-                         "Tue, 10 Mar 2026 14:22:01 GMT", s_now),
-                     0); /* in the past */
-    assert_int_equal(classify_retry_after_ms(
-                         "Tue, 10 Mar 2026 14:25:01 GMT junk", s_now),
-                     -1);
-}
-
-static void
 test_schedule(void **state)
 {
     static const long custom[] = {0, 1000, 2000, 4000, 8000};
@@ -218,7 +195,6 @@ main(void)
         cmocka_unit_test(test_decisions),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_retry_after),
-        cmocka_unit_test(test_retry_after_parse),
         cmocka_unit_test(test_schedule),
     };
 

@@ -491,6 +491,55 @@ test_num_and_time(void **state)
                   "[\"" ISO_CREATED "\",null,null]");
 }
 
+/* The history entry every C writer builds: fields in order, the ones
+ * not given left out, the reason made safe and escaped, and a buffer
+ * too small refused. */
+static void
+test_history_entry(void **state)
+{
+    char buf[RL_JOBVIEW_ENTRY_MAX];
+    char small[40];
+    char cut[] = "cut \xc3";            /* a full buffer split \xc3\xa9 */
+    char quote[] = "model \"x\" \xff\n"; /* a quote, a bad byte, a newline */
+    char long_reason[3 * RL_JOBVIEW_REASON_MAX];
+    rl_jobview_entry_t e = {"pending", "Queued", 1773152560000, "accepted",
+                            false};
+
+    (void)state;
+    assert_int_equal(rl_jobview_entry_text(buf, sizeof buf, true, &e), 0);
+    assert_string_equal(buf, "[{\"status\":\"pending\",\"phase\":"
+                             "\"Queued\",\"at\":1773152560000,"
+                             "\"reason\":\"accepted\"}]");
+    /* What job_update.lua stamps: no time; and no phase when none. */
+    e = (rl_jobview_entry_t){"processing", NULL, 0, "resumed", false};
+    assert_int_equal(rl_jobview_entry_text(buf, sizeof buf, false, &e), 0);
+    assert_string_equal(buf, "{\"status\":\"processing\","
+                             "\"reason\":\"resumed\"}");
+    e = (rl_jobview_entry_t){"processing", "Queued", 0, quote, false};
+    assert_int_equal(rl_jobview_entry_text(buf, sizeof buf, false, &e), 0);
+    assert_string_equal(buf, "{\"status\":\"processing\",\"phase\":"
+                             "\"Queued\",\"reason\":\"model \\\"x\\\" "
+                             "\\\\xFF\\\\x0A\"}");
+    e.reason = cut;
+    e.reason_cut = true;
+    assert_int_equal(rl_jobview_entry_text(buf, sizeof buf, false, &e), 0);
+    assert_string_equal(buf, "{\"status\":\"processing\",\"phase\":"
+                             "\"Queued\",\"reason\":\"cut \"}");
+    /* The longest reason, all of it escaped, still fits the buffer. */
+    memset(long_reason, '"', sizeof long_reason - 1);
+    long_reason[sizeof long_reason - 1] = '\0';
+    e = (rl_jobview_entry_t){"processing", "Queued", 0, long_reason, false};
+    assert_int_equal(rl_jobview_entry_text(buf, sizeof buf, true, &e), 0);
+    assert_true(strlen(buf) > 2 * (RL_JOBVIEW_REASON_MAX - 1));
+    assert_int_equal(rl_jobview_entry_text(small, sizeof small, true, &e),
+                     -1);
+    assert_string_equal(small, "");
+    json_t *o = rl_jobview_entry(&e);
+    assert_int_equal(strlen(json_string_value(json_object_get(o, "reason"))),
+                     RL_JOBVIEW_REASON_MAX - 1);
+    json_decref(o);
+}
+
 int
 main(void)
 {
@@ -502,6 +551,7 @@ main(void)
         cmocka_unit_test(test_webhook_failed),
         cmocka_unit_test(test_webhook_failed_sparse),
         cmocka_unit_test(test_api_running),
+        cmocka_unit_test(test_history_entry),
         cmocka_unit_test(test_api_pending_defaults),
         cmocka_unit_test(test_api_completed),
         cmocka_unit_test(test_api_failed),
