@@ -531,8 +531,8 @@ outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res)
      * that a COMPLETION of this ref waiting for a slot finds the ref
      * handled here and is not delivered fail-open ahead of the retry
      * schedule. */
-    if (!rl_redis_connected(ctx->redis)) {
-        s_keep(ctx, &dn->rec);
+    if (!rl_redis_connected(ob->ctx->redis)) {
+        s_keep(ob, &dn->rec);
         free(dn);
         return;
     }
