@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "http_reply.h"
+#include "master.h"
 #include "rl_addrlimit.h"
 #include "rl_alloc.h"
 #include "rl_apikey.h"

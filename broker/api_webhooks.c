@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "http_reply.h"
+#include "master.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
