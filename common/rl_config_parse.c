@@ -19,6 +19,7 @@
 #include "rl_alloc.h"
 #include "rl_config.h"
 #include "rl_log.h"
+#include "rl_ptype.h"
 #include "rl_secret.h"
 
 #define DIGITS "0123456789"
@@ -502,9 +503,9 @@ rl_config_check_level(const char *v, char *why, size_t why_len)
 int
 rl_config_check_ptype(const char *v, char *why, size_t why_len)
 {
-    return s_check_word(
-        v, "kling|seedance|runway|openai|replicate|fal|kinovi|luma|minimax|veo", why,
-        why_len);
+    char types[RL_PTYPE_LIST_MAX];
+    rl_ptype_list('|', types);
+    return s_check_word(v, types, why, why_len);
 }
 
 int
