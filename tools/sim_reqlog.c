@@ -1,10 +1,9 @@
 /*
- * sim_reqlog - the provider simulator's request log: method and raw
- * request target of the latest SIM_REQLOG_MAX API requests, served as
- * GET /_sim/requests, so a test can tell exactly which paths a worker
- * called (say, that a hostile task id sent nothing outside the API).
+ * sim_reqlog - the provider simulator's request log (sim_reqlog.h).
  * SPDX-License-Identifier: MIT
  */
+#include "sim_reqlog.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
-#include "sim.h"
+#include "sim_http.h"
 
 /* The method's name; libevent knows no more than these. */
 static const char *
