@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "rl_addrlimit.h"
+#include "rl_cli.h"
 #include "rl_config.h"
 #include "rl_crypto.h"
 #include "rl_httpd.h"
@@ -25,7 +26,7 @@ typedef struct rl_zap rl_zap_t;
 typedef struct {
     const rl_config_t *cfg;    /* immutable configuration */
     int index;                 /* which endpoints of the lists we bind */
-    char id[48];               /* "broker-<host>-<pid>-<random>" */
+    char id[RL_CLI_ID_LEN];    /* "broker-<host>-<pid>-<random>" */
     struct event_base *base;
     rl_redis_t *redis;
     void *zctx;                /* ZeroMQ context */
