@@ -26,6 +26,13 @@
 #include "sim_script.h"
 #include "sim_task.h"
 
+/* The simulator's origin, "http://HOST:PORT", is shorter than this. */
+#define SIM_ORIGIN_LEN 80
+
+/* Room for a task's output URL (sim_core_output_url) or any URL an API
+ * builds of the origin, a task id and up to 64 characters of its own. */
+#define SIM_URL_LEN (SIM_ORIGIN_LEN + SIM_ID_LEN + 64)
+
 /* The simulator's state: tasks, counters, held requests. Opaque to the
  * APIs, which get it passed in. */
 typedef struct sim_core sim_core_t;
@@ -70,7 +77,8 @@ typedef enum {
 /* The command-line configuration. Borrowed. */
 const sim_config_t *sim_core_config(const sim_core_t *c);
 
-/* The simulator's origin, "http://HOST:PORT". Borrowed. */
+/* The simulator's origin, "http://HOST:PORT" (shorter than
+ * SIM_ORIGIN_LEN). Borrowed. */
 const char *sim_core_origin(const sim_core_t *c);
 
 /* Counts one request of kind `what`. */
@@ -105,8 +113,8 @@ bool sim_core_poll(sim_core_t *c, struct evhttp_request *req,
                    struct sim_task *t);
 
 /* Writes the download URL of t's video (as its script spells it) into
- * out (len bytes). */
+ * out, which always holds it. */
 void sim_core_output_url(const sim_core_t *c, const struct sim_task *t,
-                         char *out, size_t len);
+                         char out[SIM_URL_LEN]);
 
 #endif

@@ -27,12 +27,12 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "sim_index.h"
 
 #define SIM_COUNT_BEYOND UINT_MAX /* prompt counter table full */
 #define SIM_SALT_LEN 8            /* 4 random characters and the NUL */
-#define SIM_ORIGIN_LEN 80
 
 /* A request held unanswered until its client disconnects. libevent 2.1
  * stops reading a connection while its request is being handled, so it
@@ -125,10 +125,9 @@ sim_core_hold(sim_core_t *c, struct evhttp_request *req)
 void
 sim_core_new_id(sim_core_t *c, const char *prefix, char *out, size_t len)
 {
-    int n = snprintf(out, len, "%s%s%llu", prefix, c->salt,
-                     (unsigned long long)++c->seq);
-    assert(n > 0 && (size_t)n < len);
-    (void)n;
+    /* Callers' prefixes are short and len SIM_ID_LEN or more. */
+    rl_fmt_fit(out, len, "%s%s%llu", prefix, c->salt,
+               (unsigned long long)++c->seq);
 }
 
 struct sim_task *
@@ -149,18 +148,14 @@ static void
 s_hostile_id(char *id, size_t len, sim_task_id_t how)
 {
     char spelled[2 * SIM_ID_LEN];
-    int n = -1;
     if (how == SIM_ID_PLAIN)
         return;
+    /* A new id is short: prefix, salt and a counter. */
     if (how == SIM_ID_TRAVERSAL)
-        n = snprintf(spelled, sizeof spelled, "../../../admin?x=1&t=%.*s",
-                     SIM_ID_LEN - 1, id);
-    else if (how == SIM_ID_CRLF)
-        n = snprintf(spelled, sizeof spelled, "%.*s\r\nX-Injected: 1",
-                     SIM_ID_LEN - 1, id);
-    assert(n > 0 && (size_t)n < len);
-    if (n > 0 && (size_t)n < len)
-        memcpy(id, spelled, (size_t)n + 1);
+        rl_fmt_fit(spelled, len, "../../../admin?x=1&t=%s", id);
+    else
+        rl_fmt_fit(spelled, len, "%s\r\nX-Injected: 1", id);
+    memcpy(id, spelled, strlen(spelled) + 1);
 }
 
 /* Creates and indexes a task; the caller checked the cap. */
@@ -367,39 +362,39 @@ sim_core_need_bearer(sim_core_t *c, const sim_api_t *api,
 
 void
 sim_core_output_url(const sim_core_t *c, const struct sim_task *t,
-                    char *out, size_t len)
+                    char out[SIM_URL_LEN])
 {
     const char *origin = c->origin;
     const char *host = origin + strlen("http://");
-    int n = -1;
+    /* The origin, the id and at most 40 characters: SIM_URL_LEN. */
     switch (t->script.output) {
     case SIM_OUTPUT_OK:
-        n = snprintf(out, len, "%s%s%s.mp4", origin, SIM_OUTPUT_PATH, t->id);
+        rl_fmt_fit(out, SIM_URL_LEN, "%s%s%s.mp4", origin, SIM_OUTPUT_PATH,
+                   t->id);
         break;
     case SIM_OUTPUT_JAVASCRIPT:
-        n = snprintf(out, len, "javascript:alert(document.cookie)//%s",
-                     t->id);
+        rl_fmt_fit(out, SIM_URL_LEN, "javascript:alert(document.cookie)//%s",
+                   t->id);
         break;
     case SIM_OUTPUT_DATA:
-        n = snprintf(out, len, "data:text/html,<script>alert(1)</script>");
+        rl_fmt_fit(out, SIM_URL_LEN,
+                   "data:text/html,<script>alert(1)</script>");
         break;
     case SIM_OUTPUT_FILE:
-        n = snprintf(out, len, "file:///etc/passwd");
+        rl_fmt_fit(out, SIM_URL_LEN, "file:///etc/passwd");
         break;
     case SIM_OUTPUT_RELATIVE:
-        n = snprintf(out, len, "%s%s.mp4", SIM_OUTPUT_PATH, t->id);
+        rl_fmt_fit(out, SIM_URL_LEN, "%s%s.mp4", SIM_OUTPUT_PATH, t->id);
         break;
     case SIM_OUTPUT_USERINFO:
-        n = snprintf(out, len, "http://user:pass@%s%s%s.mp4", host,
-                     SIM_OUTPUT_PATH, t->id);
+        rl_fmt_fit(out, SIM_URL_LEN, "http://user:pass@%s%s%s.mp4", host,
+                   SIM_OUTPUT_PATH, t->id);
         break;
     case SIM_OUTPUT_CRLF:
-        n = snprintf(out, len, "%s%s%s.mp4\r\nX-Injected: 1", origin,
-                     SIM_OUTPUT_PATH, t->id);
+        rl_fmt_fit(out, SIM_URL_LEN, "%s%s%s.mp4\r\nX-Injected: 1", origin,
+                   SIM_OUTPUT_PATH, t->id);
         break;
     }
-    assert(n > 0 && (size_t)n < len);
-    (void)n;
 }
 
 /* ---- the process's view ---------------------------------------------- */
@@ -464,9 +459,7 @@ sim_core_destroy(sim_core_t **p)
 int
 sim_core_set_origin(sim_core_t *c, const char *host, int port)
 {
-    int n = snprintf(c->origin, sizeof c->origin, "http://%s:%d", host,
-                     port);
-    return n > 0 && (size_t)n < sizeof c->origin ? 0 : -1;
+    return rl_fmt(c->origin, sizeof c->origin, "http://%s:%d", host, port);
 }
 
 void

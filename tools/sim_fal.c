@@ -28,9 +28,12 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
+#include "rl_fmt.h"
 #include "sim_fal.h"
 
 #define SIM_FAL_APP_MAX 256
+/* A request's URL: the origin, an app, a task id and 30 characters. */
+#define S_URL_LEN (SIM_ORIGIN_LEN + SIM_FAL_APP_MAX + SIM_ID_LEN + 32)
 
 static const char s_base[] = "/fal/";
 
@@ -89,7 +92,7 @@ s_app(const char *model, char *out, size_t len)
 static void
 s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
 {
-    char app[SIM_FAL_APP_MAX], url[3][SIM_FAL_APP_MAX + SIM_ID_LEN + 128];
+    char app[SIM_FAL_APP_MAX], url[3][S_URL_LEN];
 
     sim_core_count(c, SIM_COUNT_SUBMIT);
     if (!s_auth(c, req))
@@ -104,12 +107,13 @@ s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
     struct sim_task *t = sim_core_submit(c, &sim_api_fal, req, model, prompt);
     if (t != NULL) {
         t->extra = rl_strdup(app);
-        snprintf(url[0], sizeof url[0], "%s/fal/%s/requests/%s",
-                 sim_core_origin(c), app, t->id);
-        snprintf(url[1], sizeof url[1], "%s/fal/%s/requests/%s/status",
-                 sim_core_origin(c), app, t->id);
-        snprintf(url[2], sizeof url[2], "%s/fal/%s/requests/%s/cancel",
-                 sim_core_origin(c), app, t->id);
+        /* The origin, app, id and 30 characters: S_URL_LEN. */
+        rl_fmt_fit(url[0], sizeof url[0], "%s/fal/%s/requests/%s",
+                   sim_core_origin(c), app, t->id);
+        rl_fmt_fit(url[1], sizeof url[1], "%s/fal/%s/requests/%s/status",
+                   sim_core_origin(c), app, t->id);
+        rl_fmt_fit(url[2], sizeof url[2], "%s/fal/%s/requests/%s/cancel",
+                   sim_core_origin(c), app, t->id);
         sim_reply_json(req, 200,
                        json_pack("{s:s,s:s,s:s,s:s,s:i}", "request_id", t->id,
                                  "response_url", url[0], "status_url", url[1],
@@ -122,11 +126,11 @@ static void
 s_status(sim_core_t *c, struct evhttp_request *req, struct sim_task *t,
          const char *app)
 {
-    char url[SIM_FAL_APP_MAX + SIM_ID_LEN + 128];
+    char url[S_URL_LEN];
     if (sim_core_poll(c, req, t))
         return;
-    snprintf(url, sizeof url, "%s/fal/%s/requests/%s", sim_core_origin(c), app,
-             t->id);
+    rl_fmt_fit(url, sizeof url, "%s/fal/%s/requests/%s", sim_core_origin(c),
+               app, t->id);
     json_t *doc = json_pack("{s:s,s:s,s:n,s:{}}", "status",
                             sim_task_status(t),
                             "response_url", url, "logs", "metrics");
@@ -138,7 +142,7 @@ s_status(sim_core_t *c, struct evhttp_request *req, struct sim_task *t,
 static void
 s_result(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128], name[SIM_ID_LEN + 8];
+    char url[SIM_URL_LEN], name[SIM_ID_LEN + 8];
     const char *type = NULL;
     int status = 503;
 
@@ -148,8 +152,8 @@ s_result(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
         return;
     }
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
-        snprintf(name, sizeof name, "%s.mp4", t->id);
+        sim_core_output_url(c, t, url);
+        rl_fmt_fit(name, sizeof name, "%s.mp4", t->id);
         sim_reply_json(req, 200,
                        json_pack("{s:{s:s,s:s,s:s,s:i}}", "video", "url", url,
                                  "content_type", "video/mp4", "file_name",

@@ -16,6 +16,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "rl_fmt.h"
 #include "sim_http.h"
 
 static const struct {
@@ -110,7 +111,8 @@ sim_iso8601(int64_t ms, char *out, size_t len)
     if (gmtime_r(&secs, &tm) == NULL ||
         strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
         buf[0] = '\0';
-    snprintf(out, len, "%s.%03dZ", buf, (int)(ms % 1000));
+    /* 24 characters; callers give 40 bytes. */
+    rl_fmt_fit(out, len, "%s.%03dZ", buf, (int)(ms % 1000));
 }
 
 /* ---- requests -------------------------------------------------------- */

@@ -101,7 +101,7 @@ s_submit(sim_core_t *c, struct evhttp_request *req)
 static json_t *
 s_task_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:i,s:[],s:n,s:I,s:n}", "taskId", t->id, "model",
         t->model, "status", sim_task_status(t),
@@ -111,7 +111,7 @@ s_task_json(const sim_core_t *c, const struct sim_task *t)
         return doc;
     json_object_set_new(doc, "completeTime", json_integer(t->updated_ms));
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_array_append_new(json_object_get(doc, "output"),
                               json_pack("{s:s,s:i,s:i,s:s,s:i}", "url", url,
                                         "width", 1280, "height", 720,

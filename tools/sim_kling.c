@@ -21,6 +21,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "sim_kling.h"
 
 #define SIM_JWT_PART_MAX 2048
@@ -234,9 +235,9 @@ s_kling_fail_msg(const struct sim_task *t)
 static json_t *
 s_kling_task_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
     char vid[SIM_ID_LEN + 8];
-    char dur[16];
+    char dur[RL_FMT_DEC_LEN];
 
     json_t *data = json_pack(
         "{s:s,s:s,s:s,s:{s:s?},s:I,s:I}", "task_id", t->id, "task_status",
@@ -245,9 +246,9 @@ s_kling_task_json(const sim_core_t *c, const struct sim_task *t)
         "created_at", (json_int_t)t->created_ms, "updated_at",
         (json_int_t)t->updated_ms);
     if (data != NULL && t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
-        snprintf(vid, sizeof vid, "%s-v0", t->id);
-        snprintf(dur, sizeof dur, "%d", t->duration_s);
+        sim_core_output_url(c, t, url);
+        rl_fmt_fit(vid, sizeof vid, "%s-v0", t->id);
+        rl_fmt_dec(dur, t->duration_s);
         json_object_set_new(data, "task_result",
                             json_pack("{s:[{s:s,s:s,s:s}]}", "videos", "id",
                                       vid, "url", url, "duration", dur));

@@ -44,7 +44,7 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 static json_t *
 s_gen_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char created[40], url[SIM_ID_LEN + 128];
+    char created[40], url[SIM_URL_LEN];
 
     sim_iso8601(t->created_ms, created, sizeof created);
     json_t *doc = json_pack(
@@ -56,7 +56,7 @@ s_gen_json(const sim_core_t *c, const struct sim_task *t)
     if (doc == NULL)
         return NULL;
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "assets", json_pack("{s:s}", "video", url));
     } else if (t->state >= SIM_ST_FAILED) {
         const char *why = "Generation failed";

@@ -22,6 +22,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "rl_fmt.h"
 #include "sim_minimax.h"
 
 #define SIM_MM_OK 0
@@ -109,7 +110,7 @@ s_submit(sim_core_t *c, struct evhttp_request *req)
 static void
 s_file_id(const struct sim_task *t, char *out, size_t len)
 {
-    snprintf(out, len, "f%s", t->id);
+    rl_fmt_fit(out, len, "f%s", t->id); /* len > SIM_ID_LEN */
 }
 
 static json_t *
@@ -160,7 +161,7 @@ s_query(sim_core_t *c, struct evhttp_request *req)
 static void
 s_retrieve(sim_core_t *c, struct evhttp_request *req)
 {
-    char id[SIM_ID_LEN + 2], url[SIM_ID_LEN + 128];
+    char id[SIM_ID_LEN + 2], url[SIM_URL_LEN];
 
     if (!sim_core_need_bearer(c, &sim_api_minimax, req))
         return;
@@ -171,7 +172,7 @@ s_retrieve(sim_core_t *c, struct evhttp_request *req)
         s_error(c, req, SIM_E_NOT_FOUND);
         return;
     }
-    sim_core_output_url(c, t, url, sizeof url);
+    sim_core_output_url(c, t, url);
     sim_reply_json(req, 200,
                    json_pack("{s:{s:s,s:i,s:I,s:s,s:s,s:s},s:o}", "file",
                              "file_id", id, "bytes", 32, "created_at",

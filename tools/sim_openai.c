@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
+#include "rl_fmt.h"
 #include "sim_openai.h"
 
 #define SIM_OPENAI_EXPIRY_S 3600
@@ -74,8 +75,8 @@ s_one_of(const char *v, const char *const *set)
 static json_t *
 s_video_json(const struct sim_task *t)
 {
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", t->duration_s);
+    char secs[RL_FMT_DEC_LEN];
+    rl_fmt_dec(secs, t->duration_s);
     json_t *doc = json_pack(
         "{s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:s,s:s,s:n,s:n,s:n,s:n}", "id", t->id,
         "object", "video", "created_at", (json_int_t)(t->created_ms / 1000),

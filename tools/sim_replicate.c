@@ -21,6 +21,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "rl_fmt.h"
 #include "sim_replicate.h"
 
 static const char s_models[] = "/replicate/v1/models/";
@@ -62,16 +63,19 @@ s_auth(struct evhttp_request *req)
 static json_t *
 s_pred_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char created[40], done[40], get[SIM_ID_LEN + 128], cancel[SIM_ID_LEN + 160];
-    char url[SIM_ID_LEN + 128], logs[96];
+    char created[40], done[40], get[SIM_URL_LEN], cancel[SIM_URL_LEN];
+    char url[SIM_URL_LEN], logs[96];
     int pct = sim_task_progress(t);
 
     sim_iso8601(t->created_ms, created, sizeof created);
     sim_iso8601(t->updated_ms, done, sizeof done);
-    snprintf(get, sizeof get, "%s%s/%s", sim_core_origin(c), s_preds, t->id);
-    snprintf(cancel, sizeof cancel, "%s/cancel", get);
-    snprintf(logs, sizeof logs, "Generating video\n%3d%%|%.*s| %d/100\n", pct,
-             pct / 10, "##########", pct);
+    /* The origin, an id and 40 characters: SIM_URL_LEN. */
+    rl_fmt_fit(get, sizeof get, "%s%s/%s", sim_core_origin(c), s_preds,
+               t->id);
+    rl_fmt_fit(cancel, sizeof cancel, "%s/cancel", get);
+    /* pct is 0..100: some 40 characters. */
+    rl_fmt_fit(logs, sizeof logs, "Generating video\n%3d%%|%.*s| %d/100\n",
+               pct, pct / 10, "##########", pct);
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:{s:s},s:s,s:n,s:b,s:n,s:s,s:s,s:s?,s:s?,s:{s:s,s:s}}",
         "id", t->id, "model", t->model, "version", "", "input", "prompt",
@@ -84,7 +88,7 @@ s_pred_json(const sim_core_t *c, const struct sim_task *t)
     if (doc == NULL)
         return NULL;
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "output", json_string(url));
     } else if (t->state == SIM_ST_FAILED || t->state == SIM_ST_EXPIRED) {
         const char *err = "Prediction failed: the model raised an error.";

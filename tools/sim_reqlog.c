@@ -42,14 +42,18 @@ static char *
 s_printable(const char *uri)
 {
     size_t n = strnlen(uri, SIM_REQLOG_URI_MAX);
-    char *out = rl_malloc(3 * n + 1);
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = rl_malloc(3 * n + 1); /* every byte may take three */
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)uri[i];
-        if (c > 0x20 && c < 0x7f)
+        if (c > 0x20 && c < 0x7f) {
             out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, 4, "%%%02X", c);
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 0x0F];
+        }
     }
     out[o] = '\0';
     return out;

@@ -105,7 +105,7 @@ static json_t *
 s_task_json(const sim_core_t *c, const struct sim_task *t)
 {
     char created[40];
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
 
     sim_iso8601(t->created_ms, created, sizeof created);
     const char *status = sim_task_status(t);
@@ -119,7 +119,7 @@ s_task_json(const sim_core_t *c, const struct sim_task *t)
         json_object_set_new(doc, "progress",
                             json_real(sim_task_progress(t) / 100.0));
     } else if (t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "output", json_pack("[s]", url));
     } else if (t->state == SIM_ST_FAILED || t->state == SIM_ST_EXPIRED) {
         const char *code = "INTERNAL.BAD_OUTPUT.CODE01";

@@ -159,14 +159,14 @@ s_ark_task_error(const struct sim_task *t)
 static json_t *
 s_ark_task_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:o,s:I,s:I}", "id", t->id, "model", t->model,
         "status", sim_task_status(t), "error", s_ark_task_error(t),
         "created_at", (json_int_t)(t->created_ms / 1000),
         "updated_at", (json_int_t)(t->updated_ms / 1000));
     if (doc != NULL && t->state == SIM_ST_SUCCEEDED) {
-        sim_core_output_url(c, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "content",
                             json_pack("{s:s}", "video_url", url));
         json_object_set_new(doc, "duration", json_integer(t->duration_s));

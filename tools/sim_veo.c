@@ -25,6 +25,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "rl_fmt.h"
 #include "sim_veo.h"
 
 #define SIM_VEO_RPC_INTERNAL 13
@@ -111,7 +112,9 @@ s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
     struct sim_task *t = sim_core_submit(c, &sim_api_veo, req, model, prompt);
     if (t != NULL) {
         t->duration_s = (int)d;
-        snprintf(name, sizeof name, "models/%s/operations/%s", model, t->id);
+        /* model is shorter than SIM_VEO_MODEL_MAX (s_route). */
+        rl_fmt_fit(name, sizeof name, "models/%s/operations/%s", model,
+                   t->id);
         sim_reply_json(req, 200, json_pack("{s:s}", "name", name));
     }
     json_decref(body);
@@ -120,10 +123,10 @@ s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
 static json_t *
 s_done(const sim_core_t *c, const struct sim_task *t)
 {
-    char uri[SIM_ID_LEN + 160];
+    char uri[SIM_URL_LEN];
     if (t->state == SIM_ST_SUCCEEDED) {
-        snprintf(uri, sizeof uri, "%s%s%s:download?alt=media",
-                 sim_core_origin(c), s_files, t->id);
+        rl_fmt_fit(uri, sizeof uri, "%s%s%s:download?alt=media",
+                   sim_core_origin(c), s_files, t->id);
         return json_pack("{s:s,s:{s:[{s:{s:s}}]}}", "@type",
                          "type.googleapis.com/google.ai.generativelanguage."
                          "v1beta.PredictLongRunningResponse",
