@@ -126,7 +126,8 @@ s_kling_jwt(const sim_config_t *cfg, const char *token)
     const char *iss = json_string_value(json_object_get(payload, "iss"));
     if (iss == NULL || strcmp(iss, cfg->kling_ak) != 0)
         goto out;
-    err = s_jwt_times(payload, (double)(rl_clock_wall_ms() / 1000));
+    int64_t now_s = rl_clock_wall_ms() / 1000; /* whole seconds, as JWTs */
+    err = s_jwt_times(payload, (double)now_s);
 out:
     json_decref(payload);
     json_decref(header);

@@ -163,7 +163,8 @@ s_model(const char *path, char *out, size_t len)
     static const char tail[] = "/predictions";
     const char *rest = path + sizeof s_models - 1;
     size_t n = strlen(rest);
-    if (n <= sizeof tail - 1 || strcmp(rest + n - (sizeof tail - 1), tail))
+    if (n <= sizeof tail - 1 ||
+        strcmp(rest + n - (sizeof tail - 1), tail) != 0)
         return false;
     n -= sizeof tail - 1;
     const char *slash = memchr(rest, '/', n);
