@@ -15,11 +15,13 @@
 #include <jansson.h>
 
 #include "http_reply.h"
+#include "master.h"
 #include "rl_addrlimit.h"
 #include "rl_alloc.h"
 #include "rl_apikey.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_httpd.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
@@ -28,6 +30,9 @@
 #define LEDGER_DEFAULT_LIMIT 20
 #define LEDGER_MAX_LIMIT 100
 #define ACCOUNT_ID_CHARS 16
+#define S_KEY_ID_MAX 32 /* characters of a key id a request names */
+_Static_assert(S_KEY_ID_MAX <= HTTP_PENDING_TEXT_MAX,
+               "a request's key id is kept whole");
 
 /* ---- POST /v1/accounts ---------------------------------------------- */
 
@@ -135,10 +140,10 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
                 "accounts cannot be created: no master key is configured");
         return;
     }
-    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[24];
+    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[RL_FMT_DEC_LEN];
     rl_keys_apikey(kkey, sizeof kkey, s->key.hash);
     rl_keys_acct(akey, sizeof akey, s->acct);
-    snprintf(cred, sizeof cred, "%ld", credits);
+    rl_fmt_dec(cred, credits);
     const char *argv[] = {kkey,         akey,      s->acct,      cred,
                           s->key.sealed, s->key.id, s->key.prefix};
     /* An account is about to be made: it counts against the client. */
@@ -252,15 +257,16 @@ s_on_account(redisReply *reply, void *arg)
 static void
 s_account_query(broker_t *b, struct evhttp_request *req, account_q_t q)
 {
-    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], off[24], lim[24];
+    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], off[RL_FMT_DEC_LEN],
+        lim[RL_FMT_DEC_LEN];
     if (!http_key_hash(req, hash))
         return;
     rl_keys_apikey(kkey, sizeof kkey, hash);
     if (q.cursor >= 0)
-        snprintf(off, sizeof off, "%ld", q.cursor);
+        rl_fmt_dec(off, q.cursor);
     else
         off[0] = '\0'; /* from the newest entry */
-    snprintf(lim, sizeof lim, "%ld", q.view == VIEW_LEDGER ? q.limit : 0);
+    rl_fmt_dec(lim, q.view == VIEW_LEDGER ? q.limit : 0);
     http_pending_t *p = http_pending_new(b, req);
     p->data = rl_malloc(sizeof q);
     memcpy(p->data, &q, sizeof q);
@@ -349,7 +355,7 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
 {
     (void)tail;
     char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX], fresh[RL_KEY_MAX];
-    char max[8];
+    char max[RL_FMT_DEC_LEN];
     if (!http_key_hash(req, hash))
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
@@ -362,7 +368,7 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
     }
     rl_keys_apikey(caller, sizeof caller, hash);
     rl_keys_apikey(fresh, sizeof fresh, k->hash);
-    snprintf(max, sizeof max, "%d", ACCOUNTS_MAX_KEYS);
+    rl_fmt_dec(max, ACCOUNTS_MAX_KEYS);
     const char *argv[] = {caller, fresh, k->sealed, k->id, k->prefix, max};
     http_pending_t *p = http_pending_new(b, req);
     p->data = k;
@@ -400,14 +406,14 @@ api_accounts_key_revoke(broker_t *b, struct evhttp_request *req,
     char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX];
     if (!http_key_hash(req, hash))
         return;
-    if (strlen(id) > 32 || strncmp(id, "key_", 4) != 0) {
+    if (strlen(id) > S_KEY_ID_MAX || strncmp(id, "key_", 4) != 0) {
         http_reply_fail(req, 404, "not_found", "key_not_found", NULL,
                         "no such key");
         return;
     }
     rl_keys_apikey(caller, sizeof caller, hash);
     http_pending_t *p = http_pending_new(b, req);
-    snprintf(p->text, sizeof p->text, "%s", id);
+    http_pending_keep(p, id);
     const char *argv[] = {caller, id};
     if (rl_redis_script(b->redis, "key_revoke", s_on_revoked, p, 1, 2, argv,
                         NULL) != 0)

@@ -4,7 +4,6 @@
  */
 #include "api_generations.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include <event2/http.h>
@@ -13,7 +12,9 @@
 #include "http_reply.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_jobview.h"
+#include "rl_log.h"
 #include "submit.h"
 
 #define GENERATIONS "/v1/video/generations"
@@ -27,9 +28,12 @@ s_on_submitted(const submit_result_t *res, void *arg)
         return;
     if (res->status == 202 && res->job_id != NULL) {
         char loc[128];
-        snprintf(loc, sizeof loc, GENERATIONS "/%s", res->job_id);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
-                          loc);
+        /* A replay's job id comes from Redis: checked, not trusted. */
+        if (rl_fmt(loc, sizeof loc, GENERATIONS "/%s", res->job_id) == 0)
+            evhttp_add_header(evhttp_request_get_output_headers(req),
+                              "Location", loc);
+        else
+            rl_log_warnx("job id too long for a Location header");
     }
     http_retry_after(req, res->retry_after_s);
     http_reply(req, res->status, res->body);
@@ -108,7 +112,7 @@ api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
         return;
     }
     http_pending_t *p = http_pending_new(b, req);
-    snprintf(p->text, sizeof p->text, "%s", id);
+    http_pending_keep(p, id);
     const char *argv[] = {key_hash, id};
     if (rl_redis_script(b->redis, "job_get", s_on_job, p, 0, 2, argv, NULL) !=
         0)

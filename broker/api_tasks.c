@@ -9,7 +9,6 @@
 #include "api_tasks.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -306,8 +305,8 @@ api_tasks_record(broker_t *b, struct evhttp_request *req, const char *tail)
     const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
     if (qs != NULL && evhttp_parse_query_str(qs, &params) == 0) {
         const char *v = evhttp_find_header(&params, "taskId");
-        if (v != NULL && strlen(v) <= HTTP_JOB_ID_MAX)
-            snprintf(id, sizeof id, "%s", v);
+        if (v != NULL && strlen(v) <= HTTP_JOB_ID_MAX) /* id's size */
+            memcpy(id, v, strlen(v) + 1);
     }
     evhttp_clear_headers(&params);
     if (!http_job_id_ok(id, HTTP_JOB_TASK)) {

@@ -17,13 +17,14 @@
 #include <jansson.h>
 
 #include "http_reply.h"
+#include "master.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
 
-#define S_NUM_LEN 24          /* a decimal int64 and the NUL */
 #define S_MS_PER_S 1000LL
 #define S_EPOCH_MAX_S 1e12    /* a time's epoch seconds stay below this
                                  (year 33658): its ms fit a long long */
@@ -32,7 +33,8 @@
 #define S_B64_LEN 33          /* base64 of the 24 bytes and the NUL */
 #define S_SEALED_LEN 256      /* a sealed secret */
 
-/* Runs `script` for req with p->text = text and p->data = data; cb
+/* Runs `script` for req with p->text = text (a job id, or "") and
+ * p->data = data; cb
  * gets the reply, or NULL at once when Redis cannot be asked. */
 static void
 s_run(broker_t *b, struct evhttp_request *req, const char *script,
@@ -41,7 +43,7 @@ s_run(broker_t *b, struct evhttp_request *req, const char *script,
 {
     http_pending_t *p = http_pending_new(b, req);
 
-    snprintf(p->text, sizeof p->text, "%s", text);
+    http_pending_keep(p, text);
     p->data = data;
     if (rl_redis_script(b->redis, script, cb, p, nkeys, argc, argv, NULL))
         cb(NULL, p);
@@ -308,7 +310,7 @@ void
 api_webhooks_failed(broker_t *b, struct evhttp_request *req,
                     const char *tail)
 {
-    char hash[RL_SHA256_HEX_LEN], since[S_NUM_LEN], lim[S_NUM_LEN];
+    char hash[RL_SHA256_HEX_LEN], since[RL_FMT_DEC_LEN], lim[RL_FMT_DEC_LEN];
     const char *argv[3] = {hash, since, lim};
     long long since_ms = 0;
     long limit = 0;
@@ -317,8 +319,8 @@ api_webhooks_failed(broker_t *b, struct evhttp_request *req,
     if (!http_key_hash(req, hash) ||
         !s_failed_query(req, &since_ms, &limit))
         return;
-    snprintf(since, sizeof since, "%lld", since_ms);
-    snprintf(lim, sizeof lim, "%ld", limit);
+    rl_fmt_dec(since, since_ms);
+    rl_fmt_dec(lim, limit);
     s_run(b, req, "webhook_failed", s_on_failed, "", NULL, 0, 3, argv);
 }
 
@@ -376,17 +378,17 @@ void
 api_webhooks_recover(broker_t *b, struct evhttp_request *req,
                      const char *tail)
 {
-    char hash[RL_SHA256_HEX_LEN], from[S_NUM_LEN], to[S_NUM_LEN];
-    char max[S_NUM_LEN];
+    char hash[RL_SHA256_HEX_LEN], from[RL_FMT_DEC_LEN], to[RL_FMT_DEC_LEN];
+    char max[RL_FMT_DEC_LEN];
     const char *argv[5] = {hash, "range", from, to, max};
     long long f = 0, t = 0;
 
     (void)tail;
     if (!http_key_hash(req, hash) || !s_recover_range(b, req, &f, &t))
         return;
-    snprintf(from, sizeof from, "%lld", f);
-    snprintf(to, sizeof to, "%lld", t);
-    snprintf(max, sizeof max, "%d", API_WEBHOOKS_RECOVER_MAX);
+    rl_fmt_dec(from, f);
+    rl_fmt_dec(to, t);
+    rl_fmt_dec(max, API_WEBHOOKS_RECOVER_MAX);
     s_run(b, req, "webhook_requeue", s_on_recover, "", NULL, 0, 5, argv);
 }
 
@@ -437,7 +439,7 @@ s_new_secret(broker_t *b, s_settings_t *s)
 
     if (master != NULL && rl_random_bytes(raw, sizeof raw) == 0 &&
         rl_base64_encode(raw, sizeof raw, b64, sizeof b64) > 0 &&
-        snprintf(s->secret, sizeof s->secret, "whsec_%s", b64) > 0 &&
+        rl_fmt(s->secret, sizeof s->secret, "whsec_%s", b64) == 0 &&
         rl_aead_seal(master, s->secret, strlen(s->secret), s->sealed,
                      sizeof s->sealed) > 0)
         rc = 0;
@@ -497,7 +499,7 @@ void
 api_webhooks_settings(broker_t *b, struct evhttp_request *req,
                       const char *tail)
 {
-    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], grace[S_NUM_LEN];
+    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], grace[RL_FMT_DEC_LEN];
     const char *signing = NULL, *schedule = NULL;
     bool rotate = false;
     s_settings_t *s;
@@ -519,8 +521,7 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req,
         return;
     }
     rl_keys_apikey(kkey, sizeof kkey, hash);
-    snprintf(grace, sizeof grace, "%lld",
-             (long long)b->cfg->rotation_grace_s * S_MS_PER_S);
+    rl_fmt_dec(grace, (long long)b->cfg->rotation_grace_s * S_MS_PER_S);
     const char *argv[] = {kkey,     signing,   schedule,
                           rotate ? "1" : "0", s->sealed, grace};
     s_run(b, req, "account_webhooks", s_on_settings, "", s, 1, 6, argv);

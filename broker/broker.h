@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "rl_addrlimit.h"
+#include "rl_cli.h"
 #include "rl_config.h"
 #include "rl_crypto.h"
 #include "rl_httpd.h"
@@ -25,7 +26,7 @@ typedef struct rl_zap rl_zap_t;
 typedef struct {
     const rl_config_t *cfg;    /* immutable configuration */
     int index;                 /* which endpoints of the lists we bind */
-    char id[48];               /* "broker-<host>-<pid>-<random>" */
+    char id[RL_CLI_ID_LEN];    /* "broker-<host>-<pid>-<random>" */
     struct event_base *base;
     rl_redis_t *redis;
     void *zctx;                /* ZeroMQ context */
@@ -40,23 +41,13 @@ typedef struct {
     rl_addrlimit_t *signups;   /* open sign-ups per client */
     uint64_t accepted;         /* 202 answers since start */
     uint8_t master[RL_AEAD_KEY_LEN]; /* seals API keys and webhook
-                                        secrets; see broker_master */
+                                        secrets; master.h */
     bool has_master;           /* master holds the key */
     int64_t master_tried_ms;   /* monotonic ms of the last read that
                                   found none */
 } broker_t;
 
-/* While no master key is loaded, how often a request that needs one
- * looks for it again (the file may be made after the broker started). */
-#define BROKER_MASTER_RETRY_MS 1000
-
 /* Client addresses each per-client limit remembers. */
 #define BROKER_LIMIT_CLIENTS 65536
-
-/* The master key, or NULL when none is configured yet (what needs it
- * answers 503 no_master_key). Read once at start; while missing, read
- * again at most every BROKER_MASTER_RETRY_MS, so the loop does a small
- * file read only then, never once it has the key. */
-const uint8_t *broker_master(broker_t *b);
 
 #endif

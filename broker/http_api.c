@@ -5,10 +5,10 @@
 #include "http_api.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <event2/http.h>
+#include <jansson.h>
 
 #include "api_accounts.h"
 #include "api_admin.h"
@@ -69,12 +69,11 @@ static void
 s_health(broker_t *b, struct evhttp_request *req, bool ready)
 {
     bool up = rl_redis_answering(b->redis);
-    char body[160];
-    snprintf(body, sizeof body,
-             "{\"status\":\"%s\",\"redis\":%s,\"workers\":%zu}",
-             (!ready || up) ? "ok" : "unavailable", up ? "true" : "false",
-             dispatch_workers(b->dispatch));
-    http_reply(req, (!ready || up) ? 200 : 503, body);
+    http_reply_json(req, (!ready || up) ? 200 : 503,
+                    json_pack("{s:s,s:b,s:I}", "status",
+                              (!ready || up) ? "ok" : "unavailable", "redis",
+                              up, "workers",
+                              (json_int_t)dispatch_workers(b->dispatch)));
 }
 
 static void

@@ -16,6 +16,7 @@
 
 #include "rl_alloc.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_httpd.h"
 #include "rl_log.h"
 
@@ -43,10 +44,10 @@ http_reply(struct evhttp_request *req, int status, const char *json)
 void
 http_retry_after(struct evhttp_request *req, int seconds)
 {
-    char value[16];
+    char value[RL_FMT_DEC_LEN];
     if (seconds <= 0)
         return;
-    snprintf(value, sizeof value, "%d", seconds);
+    rl_fmt_dec(value, seconds);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
                       value);
 }
@@ -238,6 +239,17 @@ s_on_close(struct evhttp_connection *conn, void *arg)
     p->req = NULL;
     if (p->on_abandon != NULL)
         p->on_abandon(p);
+}
+
+_Static_assert(HTTP_JOB_ID_MAX <= HTTP_PENDING_TEXT_MAX,
+               "http_pending_keep keeps any job id");
+
+void
+http_pending_keep(http_pending_t *p, const char *text)
+{
+    int rc = rl_fmt(p->text, sizeof p->text, "%s", text);
+    assert(rc == 0); /* the caller's contract */
+    (void)rc;
 }
 
 http_pending_t *

@@ -23,6 +23,8 @@ struct evhttp_request;
 
 typedef struct http_pending http_pending_t;
 
+#define HTTP_PENDING_TEXT_MAX 95 /* characters http_pending_keep keeps */
+
 /* Called when the client goes away while a request waits. */
 typedef void (*http_abandon_fn)(http_pending_t *p);
 
@@ -31,7 +33,8 @@ struct http_pending {
     struct evhttp_request *req;  /* NULL once the client went away */
     http_abandon_fn on_abandon;  /* optional */
     void *data;                  /* the handler's own state */
-    char text[96];               /* a small copy the handler keeps */
+    char text[HTTP_PENDING_TEXT_MAX + 1]; /* a small copy the handler
+                                             keeps (http_pending_keep) */
 };
 
 /* Answers status with a JSON text (copied). Adds Retry-After: 1 to a 503
@@ -98,6 +101,10 @@ long http_query_long(struct evkeyvalq *params, const char *name, long lo,
 
 /* Starts waiting for Redis on req. */
 http_pending_t *http_pending_new(broker_t *b, struct evhttp_request *req);
+
+/* Copies text, of HTTP_PENDING_TEXT_MAX characters at most (a job id
+ * http_job_id_ok() accepted, a key id, ""), into p->text. */
+void http_pending_keep(http_pending_t *p, const char *text);
 
 /* Frees p and returns its request, or NULL when the client went away.
  * Call it before answering: sending may free the connection. */

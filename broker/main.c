@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <event2/event.h>
 #include <zmq.h>
@@ -15,10 +14,9 @@
 #include "dispatch.h"
 #include "http_api.h"
 #include "ingress.h"
+#include "master.h"
 #include "reaper.h"
-#include "rl_apikey.h"
 #include "rl_cli.h"
-#include "rl_clock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 #include "rl_zap.h"
@@ -30,20 +28,6 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     rl_log_info("signal %d: stopping", (int)sig);
     event_base_loopbreak(b->base);
-}
-
-const uint8_t *
-broker_master(broker_t *b)
-{
-    int64_t now = rl_clock_mono_ms();
-    if (!b->has_master &&
-        now - b->master_tried_ms >= BROKER_MASTER_RETRY_MS) {
-        b->master_tried_ms = now;
-        b->has_master = rl_apikey_master(b->cfg, b->master) == 0;
-        if (b->has_master)
-            rl_log_info("master key loaded");
-    }
-    return b->has_master ? b->master : NULL;
 }
 
 /* CURVE on dispatch and ingress: our key pair, and the ZAP handler,
@@ -74,8 +58,7 @@ static int
 s_start(broker_t *b)
 {
     const rl_config_t *cfg = b->cfg;
-    b->master_tried_ms = -BROKER_MASTER_RETRY_MS; /* read now */
-    if (broker_master(b) == NULL)
+    if (broker_master_load(b) == NULL)
         rl_log_warnx("no master key ([security] master_key or "
                      "%s/master.key): sign-up, new API keys and webhook "
                      "secrets answer 503 until there is one", cfg->data_dir);
@@ -117,7 +100,7 @@ s_stop(broker_t *b)
         zmq_ctx_term(b->zctx);
     if (b->base != NULL)
         event_base_free(b->base);
-    explicit_bzero(b->master, sizeof b->master);
+    broker_master_wipe(b);
 }
 
 int

@@ -19,6 +19,7 @@
 #include "rl_clock.h"
 #include "rl_crash.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_jobview.h"
 #include "rl_log.h"
 #include "validate.h"
@@ -75,7 +76,7 @@ s_idem_ok(const char *k)
 
 /* The texts of a new job's fields that are made here, not borrowed. */
 typedef struct {
-    char duration[16];
+    char duration[RL_FMT_DEC_LEN];
     char chain[RL_CONFIG_CHAIN_TEXT];
 } job_text_t;
 
@@ -98,7 +99,7 @@ s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
     kv[n++] = s->model_name ? s->model_name : m->name;
     kv[n++] = "prompt";
     kv[n++] = s->prompt;
-    snprintf(t->duration, sizeof t->duration, "%d", s->duration_s);
+    rl_fmt_dec(t->duration, s->duration_s);
     kv[n++] = "duration";
     kv[n++] = t->duration;
     kv[n++] = "aspect_ratio";
@@ -263,15 +264,25 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     job_text_t text;
     const char *kv[2 * SUBMIT_MAX_PAIRS];
     size_t npairs = s_fields(b, s, o, kv, &text);
-    char price[32], created[32], ttl[16], history[160];
+    char price[RL_FMT_DEC_LEN], created[RL_FMT_DEC_LEN], ttl[RL_FMT_DEC_LEN];
+    char rate[RL_FMT_DEC_LEN], burst[RL_FMT_DEC_LEN], active[RL_FMT_DEC_LEN];
+    char deadline[RL_FMT_DEC_LEN];
     int64_t now = rl_clock_wall_ms();
-    snprintf(price, sizeof price, "%ld", s->price);
-    snprintf(created, sizeof created, "%lld", (long long)now);
-    snprintf(ttl, sizeof ttl, "%d", SUBMIT_IDEM_TTL_S);
+    rl_fmt_dec(price, s->price);
+    rl_fmt_dec(created, now);
+    rl_fmt_dec(ttl, SUBMIT_IDEM_TTL_S);
+    rl_fmt_dec(rate, b->cfg->rate_per_s);
+    rl_fmt_dec(burst, b->cfg->rate_burst);
+    rl_fmt_dec(active, b->cfg->max_active_jobs);
+    rl_fmt_dec(deadline, now + b->cfg->max_wait_s * 1000);
+    /* The stored history: its first entry, with the time in ms. */
+    char history[RL_JOBVIEW_ENTRY_MAX];
     rl_jobview_entry_t first = {"pending", "Queued", now, "accepted", false};
     if (rl_jobview_entry_text(history, sizeof history, true, &first) != 0)
         return -1;
     r->body202 = s_body202(kv, npairs, r->job_id, price, created, now);
+    if (r->body202 == NULL)
+        return -1;
     const char *argv[11 + 2 * (SUBMIT_MAX_PAIRS + 2)];
     int argc = 0;
     argv[argc++] = key_hash;
@@ -283,10 +294,6 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     /* Kept for replays only when there can be one. */
     argv[argc++] = idem[0] != '\0' ? r->body202 : "";
     argv[argc++] = ttl;
-    char rate[24], burst[24], active[24];
-    snprintf(rate, sizeof rate, "%ld", b->cfg->rate_per_s);
-    snprintf(burst, sizeof burst, "%ld", b->cfg->rate_burst);
-    snprintf(active, sizeof active, "%ld", b->cfg->max_active_jobs);
     argv[argc++] = rate;
     argv[argc++] = burst;
     argv[argc++] = active;
@@ -295,10 +302,8 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash,
     argv[argc++] = "history";
     argv[argc++] = history;
     argv[argc++] = "deadline_at";
-    char deadline[32];
-    snprintf(deadline, sizeof deadline, "%lld",
-             (long long)(now + b->cfg->max_wait_s * 1000));
     argv[argc++] = deadline;
+    /* The script keeps a copy of its arguments. */
     return rl_redis_script(b->redis, "accept", s_on_accept, r, 0, argc, argv,
                            NULL);
 }

@@ -4,6 +4,7 @@
  */
 #include "validate.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,16 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
+#include "rl_config_parse.h"
+#include "rl_fmt.h"
 
 #define VALIDATE_MAX_DURATION 3600
+
+/* The durations a model offers, quoted and joined: at most
+ * RL_CONFIG_MAX_PRICES of ", \"NNNNs\"" (four digits at most). */
+_Static_assert(RL_CONFIG_MAX_PRICE_SECONDS <= 9999,
+               "a priced duration has four digits at most");
+#define S_OFFERED_MAX (RL_CONFIG_MAX_PRICES * sizeof ", \"9999s\"")
 
 static const char *const s_known_fields[] = {
     "model", "prompt", "duration", "aspect_ratio", "webhook_url",
@@ -193,13 +202,17 @@ s_duration(json_t *root, submission_t *s, api_error_t *err)
     int secs = v ? validate_duration(v) : 5;
     long price = secs > 0 ? rl_config_price(s->model, secs) : -1;
     if (price < 0) {
-        char offered[128] = "";
+        char offered[S_OFFERED_MAX] = "";
         size_t used = 0;
-        for (size_t i = 0; i < s->model->nprices && used < sizeof offered;
-             i++)
-            used += (size_t)snprintf(offered + used, sizeof offered - used,
-                                     "%s\"%ds\"", i ? ", " : "",
-                                     s->model->prices[i].seconds);
+        for (size_t i = 0; i < s->model->nprices; i++) {
+            int rc = rl_fmt(offered + used, sizeof offered - used,
+                            "%s\"%ds\"", i ? ", " : "",
+                            s->model->prices[i].seconds);
+            assert(rc == 0); /* S_OFFERED_MAX holds them all */
+            if (rc != 0)
+                break;
+            used += strlen(offered + used);
+        }
         api_error_invalid(err, "invalid_duration", "duration",
                           "'duration' must be one of %s for model '%s'",
                           offered, s->model->name);

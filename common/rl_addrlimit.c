@@ -15,6 +15,7 @@
 #include <sys/queue.h>
 
 #include "rl_alloc.h"
+#include "rl_fmt.h"
 
 #define S_MS_PER_MIN 60000.0
 
@@ -83,8 +84,7 @@ s_find(rl_addrlimit_t *al, const char *addr, int64_t now_ms)
     bucket_t **found;
     bucket_t *b;
 
-    if (snprintf(key.addr, sizeof key.addr, "%s", addr) >=
-        (int)sizeof key.addr)
+    if (rl_fmt(key.addr, sizeof key.addr, "%s", addr) != 0)
         return NULL;
     found = tfind(&key, &al->root, s_cmp);
     if (found == NULL)
@@ -125,7 +125,7 @@ rl_addrlimit_take(rl_addrlimit_t *al, const char *addr, int64_t now_ms)
         if (al->n >= al->max_clients)
             s_forget(al, TAILQ_FIRST(&al->lru));
         b = rl_calloc(1, sizeof *b);
-        snprintf(b->addr, sizeof b->addr, "%s", addr);
+        memcpy(b->addr, addr, strlen(addr) + 1); /* fits: checked above */
         b->tokens = al->burst;
         b->at_ms = now_ms;
         if (tsearch(b, &al->root, s_cmp) == NULL) {

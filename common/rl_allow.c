@@ -16,6 +16,7 @@
 
 #include "rl_alloc.h"
 #include "rl_curve.h"
+#include "rl_fmt.h"
 
 /* What tells one version of the file from another. */
 typedef struct {
@@ -105,8 +106,8 @@ rl_allow_parse(const char *text, size_t len, const char *where, size_t *n,
             continue;
         const char *why = NULL;
         if (count == RL_ALLOW_MAX_KEYS) {
-            snprintf(err, err_len, "%s:%d: more than %d keys", where,
-                     line_no, RL_ALLOW_MAX_KEYS);
+            rl_fmt_msg(err, err_len, "%s:%d: more than %d keys", where,
+                       line_no, RL_ALLOW_MAX_KEYS);
             free(keys);
             return NULL;
         }
@@ -115,7 +116,7 @@ rl_allow_parse(const char *text, size_t len, const char *where, size_t *n,
             keys = rl_realloc(keys, cap * sizeof *keys);
         }
         if (s_parse_line(line, ll, &keys[count], &why) != 0) {
-            snprintf(err, err_len, "%s:%d: %s", where, line_no, why);
+            rl_fmt_msg(err, err_len, "%s:%d: %s", where, line_no, why);
             free(keys);
             return NULL;
         }
@@ -153,7 +154,7 @@ s_slurp(const char *path, size_t *len, char *err, size_t err_len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        rl_fmt_msg(err, err_len, "%s: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = rl_malloc(RL_ALLOW_MAX_BYTES + 1);
@@ -165,10 +166,10 @@ s_slurp(const char *path, size_t *len, char *err, size_t err_len)
     int saved = errno;
     close(fd);
     if (n < 0)
-        snprintf(err, err_len, "%s: %s", path, strerror(saved));
+        rl_fmt_msg(err, err_len, "%s: %s", path, strerror(saved));
     else if (have > RL_ALLOW_MAX_BYTES)
-        snprintf(err, err_len, "%s: larger than %d bytes", path,
-                 RL_ALLOW_MAX_BYTES);
+        rl_fmt_msg(err, err_len, "%s: larger than %d bytes", path,
+                   RL_ALLOW_MAX_BYTES);
     if (n < 0 || have > RL_ALLOW_MAX_BYTES) {
         free(buf);
         return NULL;
@@ -233,7 +234,7 @@ rl_allow_refresh(rl_allow_t *a, char *err, size_t err_len)
         (a->has_refused && s_same(&now, &a->refused)))
         return 0;
     if (!now.valid) {
-        snprintf(err, err_len, "%s: %s", a->path, strerror(errno));
+        rl_fmt_msg(err, err_len, "%s: %s", a->path, strerror(errno));
         a->refused = now;
         a->has_refused = true;
         return -1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rl_fmt.h"
 #include "rl_secret.h"
 
 #define RL_APIKEY_MASTER_FILE "master.key"
@@ -18,10 +19,10 @@ rl_apikey_new(const uint8_t master[RL_AEAD_KEY_LEN], rl_apikey_t *out)
     if (rl_random_id("rk_", RL_APIKEY_CHARS, out->key, sizeof out->key) != 0 ||
         rl_sha256_hex(out->key, strlen(out->key), out->hash) != 0 ||
         rl_aead_seal(master, out->key, strlen(out->key), out->sealed,
-                     sizeof out->sealed) < 0)
+                     sizeof out->sealed) < 0 ||
+        rl_fmt(out->id, sizeof out->id, "key_%.16s", out->hash) != 0 ||
+        rl_fmt(out->prefix, sizeof out->prefix, "%.10s", out->key) != 0)
         return -1;
-    snprintf(out->id, sizeof out->id, "key_%.16s", out->hash);
-    snprintf(out->prefix, sizeof out->prefix, "%.10s", out->key);
     return 0;
 }
 
@@ -31,9 +32,8 @@ rl_apikey_master(const rl_config_t *cfg, uint8_t out[RL_AEAD_KEY_LEN])
     if (cfg->master_key != NULL && cfg->master_key[0] != '\0')
         return rl_aead_parse_key(cfg->master_key, out);
     char path[1024], hex[RL_SECRET_MAX], why[160];
-    int n = snprintf(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE,
-                     cfg->data_dir);
-    if (n < 0 || (size_t)n >= sizeof path ||
+    if (rl_fmt(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE,
+               cfg->data_dir) != 0 ||
         rl_secret_read(path, hex, sizeof hex, why, sizeof why) != 0)
         return -1;
     int rc = rl_aead_parse_key(hex, out);
@@ -45,9 +45,7 @@ int
 rl_apikey_master_create(const char *data_dir)
 {
     char path[1024];
-    int n = snprintf(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE,
-                     data_dir);
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (rl_fmt(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE, data_dir) != 0)
         return -1;
     return rl_secret_create(path, RL_AEAD_KEY_LEN);
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "rl_fmt.h"
+
 #define S_V4_BITS 32
 #define S_V6_BITS 128
 #define S_V4_LEN 4
@@ -110,17 +112,15 @@ const char *
 rl_cidr_text(const rl_cidr_t *net, char *buf, size_t len)
 {
     char addr[RL_CIDR_TEXT_MAX];
-    int n;
 
     assert(net != NULL && buf != NULL && len > 0);
     if ((net->family != AF_INET && net->family != AF_INET6) ||
         inet_ntop(net->family, net->addr, addr, sizeof addr) == NULL)
         goto unknown;
-    n = snprintf(buf, len, "%s/%d", addr, net->prefix);
-    if (n < 0 || (size_t)n >= len)
+    if (rl_fmt(buf, len, "%s/%d", addr, net->prefix) != 0)
         goto unknown;
     return buf;
 unknown:
-    snprintf(buf, len, "?");
+    rl_fmt_msg(buf, len, "?");
     return buf;
 }

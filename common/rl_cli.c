@@ -4,6 +4,7 @@
  */
 #include "rl_cli.h"
 
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_zkeys.h"
 
@@ -105,5 +107,8 @@ rl_cli_process_id(const char *role, char *buf, size_t len)
             *p = '_';
     host[20] = '\0';
     rl_random_id("", 6, rnd, sizeof rnd);
-    snprintf(buf, len, "%s-%s-%d-%s", role, host, (int)getpid(), rnd);
+    assert(len >= RL_CLI_ID_LEN && strlen(role) <= RL_CLI_ROLE_MAX);
+    int rc = rl_fmt(buf, len, "%s-%s-%d-%s", role, host, (int)getpid(), rnd);
+    assert(rc == 0); /* RL_CLI_ID_LEN holds any (rl_cli.h) */
+    (void)rc;
 }

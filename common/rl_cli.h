@@ -28,8 +28,15 @@ int rl_cli_parse(int argc, char **argv, const char *role, rl_cli_t *out);
  * prints "configuration ok" and the caller exits. */
 rl_config_t *rl_cli_config(const rl_cli_t *cli, const char *role);
 
-/* Writes "<role>-<hostname>-<pid>-<random>" into buf, an id that is
- * unique per process start (the incarnation). */
+/* Room for a process id: a role of RL_CLI_ROLE_MAX characters at most,
+ * the host name cut at 20, a pid (10 digits at most), 6 random
+ * characters, three '-' and the NUL. */
+#define RL_CLI_ROLE_MAX 9
+#define RL_CLI_ID_LEN 48
+
+/* Writes "<role>-<hostname>-<pid>-<random>" into buf (len >=
+ * RL_CLI_ID_LEN), an id that is unique per process start (the
+ * incarnation). */
 void rl_cli_process_id(const char *role, char *buf, size_t len);
 
 #endif

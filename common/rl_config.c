@@ -19,6 +19,7 @@
 #include "rl_alloc.h"
 #include "rl_cidr.h"
 #include "rl_config_parse.h"
+#include "rl_fmt.h"
 #include "rl_secret.h"
 
 #define ERR_LEN 512          /* one error message */
@@ -26,6 +27,13 @@
 #define ENV_NAME_LEN 160     /* REELAY_<SECTION>_<KEY> */
 #define PROVIDER_PREFIX "provider."
 #define MODEL_PREFIX "model."
+/* The bounds rl_fmt_fit() relies on below: a section is a prefix and a
+ * checked name, an environment name fits WHERE_LEN after "environment ". */
+_Static_assert(sizeof PROVIDER_PREFIX + RL_CONFIG_MAX_NAME <= ENV_NAME_LEN &&
+                   sizeof MODEL_PREFIX + RL_CONFIG_MAX_NAME <= ENV_NAME_LEN,
+               "a section name fits ENV_NAME_LEN");
+_Static_assert(sizeof "environment " + ENV_NAME_LEN <= WHERE_LEN,
+               "an environment location fits WHERE_LEN");
 #define MAX_MODEL_KEYS 8
 
 /* [model.*] keys that name other sections: kept as text until every
@@ -67,7 +75,7 @@ s_check_cidr(const char *v, char *why, size_t why_len)
 
     if (rl_cidr_parse(v, &net) == 0)
         return 0;
-    snprintf(why, why_len, "'%s' is not an IP address or ADDR/PREFIX", v);
+    rl_fmt_msg(why, why_len, "'%s' is not an IP address or ADDR/PREFIX", v);
     return -1;
 }
 
@@ -231,16 +239,14 @@ s_fail(load_t *ld, const char *where, int line, const char *section,
         return;
     ld->failed = true;
     ld->err_line = line;
-    int n;
+    /* A very long path is cut, visibly. */
     if (section != NULL && section[0] != '\0' && key != NULL)
-        n = snprintf(ld->err, sizeof ld->err, "%s: [%s] %s: %s", where,
-                     section, key, why);
+        rl_fmt_msg(ld->err, sizeof ld->err, "%s: [%s] %s: %s", where,
+                   section, key, why);
     else if (key != NULL)
-        n = snprintf(ld->err, sizeof ld->err, "%s: %s: %s", where, key, why);
+        rl_fmt_msg(ld->err, sizeof ld->err, "%s: %s: %s", where, key, why);
     else
-        n = snprintf(ld->err, sizeof ld->err, "%s: %s", where, why);
-    if (n < 0 || (size_t)n >= sizeof ld->err) /* a very long path */
-        memcpy(ld->err + sizeof ld->err - sizeof "...", "...", sizeof "...");
+        rl_fmt_msg(ld->err, sizeof ld->err, "%s: %s", where, why);
 }
 
 /* Fails at a line of the file (0: the file as a whole). */
@@ -250,9 +256,9 @@ s_fail_file(load_t *ld, int line, const char *section, const char *key,
 {
     char where[WHERE_LEN];
     if (line > 0)
-        snprintf(where, sizeof where, "%s:%d", ld->file, line);
+        rl_fmt_msg(where, sizeof where, "%s:%d", ld->file, line);
     else
-        snprintf(where, sizeof where, "%s", ld->file);
+        rl_fmt_msg(where, sizeof where, "%s", ld->file);
     s_fail(ld, where, line, section, key, why);
 }
 
@@ -260,8 +266,8 @@ s_fail_file(load_t *ld, int line, const char *section, const char *key,
 static void
 s_env_name(char *out, size_t len, const char *section, const char *key)
 {
-    int n = snprintf(out, len, "REELAY_%s_%s", section, key);
-    if (n < 0 || (size_t)n >= len) { /* names are length-checked */
+    if (rl_fmt(out, len, "REELAY_%s_%s", section, key) != 0) {
+        /* names are length-checked */
         assert(!"environment name too long");
         out[0] = '\0'; /* no override is looked up */
         return;
@@ -332,8 +338,8 @@ s_dynamic_index(load_t *ld, const char *name, bool model, char *why,
     if (rl_config_check_name(name, why, why_len) != 0)
         return -1;
     if (*n == cap) {
-        snprintf(why, why_len, "more than %zu %s sections", cap,
-                 model ? "[model.*]" : "[provider.*]");
+        rl_fmt_msg(why, why_len, "more than %zu %s sections", cap,
+                   model ? "[model.*]" : "[provider.*]");
         return -1;
     }
     size_t i = (*n)++;
@@ -361,7 +367,7 @@ s_set_dynamic(load_t *ld, const char *section, const char *name,
     size_t nkeys = model ? NKEYS(s_model_keys) : NKEYS(s_provider_keys);
     const rl_config_key_t *k = s_find_key(keys, nkeys, NULL, name);
     if (k == NULL) {
-        snprintf(why, why_len, "unknown key");
+        rl_fmt_msg(why, why_len, "unknown key");
         return -1;
     }
     int i = s_dynamic_index(ld, sname, model, why, why_len);
@@ -390,11 +396,11 @@ s_set_from_file(load_t *ld, const char *section, const char *name,
     if (k != NULL)
         return rl_config_parse_set(k, ld->c, value, why, why_len);
     if (section[0] == '\0')
-        snprintf(why, why_len, "key outside any section");
+        rl_fmt_msg(why, why_len, "key outside any section");
     else if (!s_section_known(section))
-        snprintf(why, why_len, "unknown section");
+        rl_fmt_msg(why, why_len, "unknown section");
     else
-        snprintf(why, why_len, "unknown key");
+        rl_fmt_msg(why, why_len, "unknown key");
     return -1;
 }
 
@@ -408,14 +414,15 @@ static const char *
 s_continued(load_t *ld, const char *section, const char *name,
             const char *value)
 {
-    char key[WHERE_LEN];
+    char key[sizeof ld->acc_key];
     size_t n;
 
-    snprintf(key, sizeof key, "%s\n%s", section, name);
+    if (rl_fmt(key, sizeof key, "%s\n%s", section, name) != 0)
+        return NULL;
     if (!ld->indented || ld->acc == NULL || strcmp(key, ld->acc_key) != 0) {
         free(ld->acc);
         ld->acc = rl_strdup(value);
-        snprintf(ld->acc_key, sizeof ld->acc_key, "%s", key);
+        memcpy(ld->acc_key, key, sizeof key);
         return ld->acc;
     }
     n = strlen(ld->acc);
@@ -434,6 +441,11 @@ s_on_entry(void *user, const char *section, const char *name,
     if (ld->failed)
         return 1;
     value = s_continued(ld, section, name, value);
+    if (value == NULL) {
+        s_fail_file(ld, ld->line, NULL, NULL,
+                    "section and key names too long");
+        return 0;
+    }
     if (s_set_from_file(ld, section, name, value, why, sizeof why) != 0) {
         s_fail_file(ld, ld->line, section, name, why);
         return 0;
@@ -461,7 +473,7 @@ s_read_line(char *buf, int size, void *stream)
     while (ch != EOF && ch != '\n')
         ch = fgetc(ld->fp);
     char why[RL_CONFIG_WHY_LEN];
-    snprintf(why, sizeof why, "line longer than %d characters", size - 2);
+    rl_fmt_msg(why, sizeof why, "line longer than %d characters", size - 2);
     s_fail_file(ld, ld->line, NULL, NULL, why);
     return buf;
 }
@@ -472,14 +484,14 @@ s_parse_file(load_t *ld, const char *path)
     ld->fp = fopen(path, "r");
     if (ld->fp == NULL) {
         char why[RL_CONFIG_WHY_LEN];
-        snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
+        rl_fmt_msg(why, sizeof why, "cannot open: %s", strerror(errno));
         s_fail_file(ld, 0, NULL, NULL, why);
         return -1;
     }
     int rc = ini_parse_stream(s_read_line, ld, s_on_entry, ld);
     if (ferror(ld->fp) && !ld->failed) {
         char why[RL_CONFIG_WHY_LEN];
-        snprintf(why, sizeof why, "cannot read: %s", strerror(errno));
+        rl_fmt_msg(why, sizeof why, "cannot read: %s", strerror(errno));
         s_fail_file(ld, 0, NULL, NULL, why);
     }
     fclose(ld->fp);
@@ -508,7 +520,7 @@ s_env_section(load_t *ld, const rl_config_key_t *keys, size_t nkeys,
             continue;
         if (rl_config_parse_set(&keys[i], s_key_base(&keys[i], base, refs),
                                 value, why, sizeof why) != 0) {
-            snprintf(where, sizeof where, "environment %s", env);
+            rl_fmt_fit(where, sizeof where, "environment %s", env);
             s_fail(ld, where, 0, section, keys[i].name, why);
             return -1;
         }
@@ -530,15 +542,15 @@ s_apply_env(load_t *ld)
                           NULL) != 0)
             return -1;
     for (size_t i = 0; i < c->nproviders; i++) {
-        snprintf(section, sizeof section, PROVIDER_PREFIX "%s",
-                 c->providers[i].name);
+        rl_fmt_fit(section, sizeof section, PROVIDER_PREFIX "%s",
+                   c->providers[i].name);
         if (s_env_section(ld, s_provider_keys, NKEYS(s_provider_keys),
                           section, &c->providers[i], NULL) != 0)
             return -1;
     }
     for (size_t i = 0; i < c->nmodels; i++) {
-        snprintf(section, sizeof section, MODEL_PREFIX "%s",
-                 c->models[i].name);
+        rl_fmt_fit(section, sizeof section, MODEL_PREFIX "%s",
+                   c->models[i].name);
         if (s_env_section(ld, s_model_keys, NKEYS(s_model_keys), section,
                           &c->models[i], &ld->refs[i]) != 0)
             return -1;
@@ -551,14 +563,15 @@ static void
 s_fail_model(load_t *ld, size_t i, size_t k, const char *why)
 {
     char section[ENV_NAME_LEN], where[WHERE_LEN], env[ENV_NAME_LEN];
-    snprintf(section, sizeof section, MODEL_PREFIX "%s", ld->c->models[i].name);
+    rl_fmt_fit(section, sizeof section, MODEL_PREFIX "%s",
+               ld->c->models[i].name);
     if (ld->refs[i].line[k] >= 0) {
         s_fail_file(ld, ld->refs[i].line[k], section, s_model_keys[k].name,
                     why);
         return;
     }
     s_env_name(env, sizeof env, section, s_model_keys[k].name);
-    snprintf(where, sizeof where, "environment %s", env);
+    rl_fmt_fit(where, sizeof where, "environment %s", env);
     s_fail(ld, where, 0, section, s_model_keys[k].name, why);
 }
 
@@ -572,8 +585,8 @@ s_check_providers(load_t *ld)
             NULL);
         if (k == NULL)
             continue;
-        snprintf(section, sizeof section, PROVIDER_PREFIX "%s",
-                 ld->c->providers[i].name);
+        rl_fmt_fit(section, sizeof section, PROVIDER_PREFIX "%s",
+                   ld->c->providers[i].name);
         s_fail_file(ld, 0, section, k->name, "required key is missing");
         return -1;
     }
@@ -621,15 +634,15 @@ s_alias_clashes(const rl_config_t *c, size_t i, size_t j, char *why,
     const char *alias = c->models[i].aliases[j];
     int owner = s_model_index(c, alias);
     if (owner >= 0) {
-        snprintf(why, why_len, "alias '%s' is the name of model '%s'",
-                 alias, c->models[owner].name);
+        rl_fmt_msg(why, why_len, "alias '%s' is the name of model '%s'",
+                   alias, c->models[owner].name);
         return true;
     }
     for (size_t m = 0; m <= i; m++)
         for (size_t a = 0; a < (m == i ? j : c->models[m].naliases); a++)
             if (strcmp(c->models[m].aliases[a], alias) == 0) {
-                snprintf(why, why_len, "alias '%s' is already an alias of "
-                         "model '%s'", alias, c->models[m].name);
+                rl_fmt_msg(why, why_len, "alias '%s' is already an alias of "
+                           "model '%s'", alias, c->models[m].name);
                 return true;
             }
     return false;
@@ -666,16 +679,16 @@ s_failover_index(const load_t *ld, size_t i, size_t j, char *why,
     const char *name = ld->refs[i].failover[j];
     int to = s_model_find(ld->c, name);
     if (to < 0) {
-        snprintf(why, why_len, "unknown model '%s'", name);
+        rl_fmt_msg(why, why_len, "unknown model '%s'", name);
         return -1;
     }
     if ((size_t)to == i) {
-        snprintf(why, why_len, "a model cannot fail over to itself");
+        rl_fmt_msg(why, why_len, "a model cannot fail over to itself");
         return -1;
     }
     for (size_t k = 0; k < j; k++)
         if (ld->c->models[i].chain[k] == to) {
-            snprintf(why, why_len, "model '%s' is listed twice", name);
+            rl_fmt_msg(why, why_len, "model '%s' is listed twice", name);
             return -1;
         }
     return to;
@@ -690,7 +703,7 @@ s_resolve_model(load_t *ld, size_t i)
     char why[RL_CONFIG_WHY_LEN];
     m->provider = s_provider_index(ld->c, r->provider);
     if (m->provider < 0) {
-        snprintf(why, sizeof why, "unknown provider '%s'", r->provider);
+        rl_fmt_msg(why, sizeof why, "unknown provider '%s'", r->provider);
         s_fail_model(ld, i, s_model_key("provider"), why);
         return -1;
     }
@@ -755,9 +768,9 @@ s_check_processes(load_t *ld)
         if (ends[i].have >= (size_t)ends[i].need ||
             (ends[i].optional && ends[i].have == 0))
             continue;
-        snprintf(why, sizeof why, "%zu endpoint(s) for %d %s processes "
-                 "([processes] %s)", ends[i].have, ends[i].need, ends[i].role,
-                 ends[i].role);
+        rl_fmt_msg(why, sizeof why, "%zu endpoint(s) for %d %s processes "
+                   "([processes] %s)", ends[i].have, ends[i].need, ends[i].role,
+                   ends[i].role);
         s_fail_file(ld, 0, ends[i].section, ends[i].key, why);
         return -1;
     }
@@ -797,9 +810,8 @@ s_redis_auth(load_t *ld)
     if (c->redis_password_file[0] != '\0')
         return s_redis_password_read(ld, c->redis_password_file, false);
     if (c->redis_password[0] == '\0' && c->redis_embedded) {
-        int n = snprintf(path, sizeof path,
-                         "%s/" RL_CONFIG_REDIS_PASSWORD_FILE, c->data_dir);
-        if (n < 0 || (size_t)n >= sizeof path) {
+        if (rl_fmt(path, sizeof path, "%s/" RL_CONFIG_REDIS_PASSWORD_FILE,
+                   c->data_dir) != 0) {
             s_fail_file(ld, 0, "launcher", "data_dir", "path too long");
             return -1;
         }
@@ -844,7 +856,7 @@ rl_config_load(const char *path, char *err, size_t err_len)
     rl_config_t *c = ld->c;
     if (rc != 0) {
         if (err != NULL && err_len > 0)
-            snprintf(err, err_len, "%s", ld->err);
+            rl_fmt_msg(err, err_len, "%s", ld->err);
         rl_config_destroy(&c);
     } else if (path != NULL) {
         c->path = rl_strdup(path);
@@ -891,15 +903,15 @@ int
 rl_config_chain_text(const rl_config_t *c, const rl_model_conf_t *m,
                      char *buf, size_t len)
 {
-    int n = snprintf(buf, len, "%s", m->name);
-    size_t used = n > 0 ? (size_t)n : 0;
-
-    for (size_t i = 0; i < m->nchain && used < len; i++) {
-        n = snprintf(buf + used, len - used, ",%s",
-                     c->models[m->chain[i]].name);
-        used += n > 0 ? (size_t)n : 0;
+    if (rl_fmt(buf, len, "%s", m->name) != 0)
+        return -1;
+    for (size_t i = 0; i < m->nchain; i++) {
+        size_t used = strlen(buf);
+        if (rl_fmt(buf + used, len - used, ",%s",
+                   c->models[m->chain[i]].name) != 0)
+            return -1;
     }
-    return used < len ? 0 : -1;
+    return 0;
 }
 
 long

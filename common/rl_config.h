@@ -49,7 +49,7 @@
 
 typedef struct {
     char *name;            /* section suffix: [provider.NAME] */
-    char *type;            /* adapter: "kling", "seedance", ... */
+    char *type;            /* a provider type (rl_ptype.h): "kling", ... */
     char *base_url;        /* e.g. https://api-singapore.klingai.com */
     char *key;             /* API key or access key ("" when none) */
     char *secret;          /* secret key where the API signs (Kling) */

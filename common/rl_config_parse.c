@@ -18,7 +18,9 @@
 
 #include "rl_alloc.h"
 #include "rl_config.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
+#include "rl_ptype.h"
 #include "rl_secret.h"
 
 #define DIGITS "0123456789"
@@ -52,12 +54,12 @@ s_parse_long(const char *v, long lo, long hi, long *out, char *why,
     errno = 0;
     long n = strtol(v, &end, 10);
     if (end == v || *end != '\0' || isspace((unsigned char)*v)) {
-        snprintf(why, why_len, "'%.60s' is not a whole number", v);
+        rl_fmt_msg(why, why_len, "'%.60s' is not a whole number", v);
         return -1;
     }
     if (errno == ERANGE || n < lo || n > hi) {
-        snprintf(why, why_len, "'%.60s' is out of bounds [%ld, %ld]", v, lo,
-                 hi);
+        rl_fmt_msg(why, why_len, "'%.60s' is out of bounds [%ld, %ld]", v, lo,
+                   hi);
         return -1;
     }
     *out = n;
@@ -75,7 +77,7 @@ s_parse_bool(const char *v, bool *out, char *why, size_t why_len)
             return 0;
         }
     }
-    snprintf(why, why_len, "'%.60s' is not a boolean (true or false)", v);
+    rl_fmt_msg(why, why_len, "'%.60s' is not a boolean (true or false)", v);
     return -1;
 }
 
@@ -97,11 +99,11 @@ s_split(const char *value, long cap, char **copy, char **items, char *why,
             *comma = '\0';
         char *item = s_trim(p);
         if (*item == '\0') {
-            snprintf(why, why_len, "empty entry in list");
+            rl_fmt_msg(why, why_len, "empty entry in list");
             return -1;
         }
         if (n == cap) {
-            snprintf(why, why_len, "more than %ld entries", cap);
+            rl_fmt_msg(why, why_len, "more than %ld entries", cap);
             return -1;
         }
         items[n++] = item;
@@ -148,12 +150,12 @@ s_parse_secs(const char *item, long *ms, char *why, size_t why_len)
         (dot == NULL || strchr(dot + 1, '.') == NULL))
         secs = strtod(item, &end);
     if (end == NULL || *end != '\0') {
-        snprintf(why, why_len, "'%.60s' is not a number of seconds", item);
+        rl_fmt_msg(why, why_len, "'%.60s' is not a number of seconds", item);
         return -1;
     }
     if (secs > RL_CONFIG_MAX_DELAY_S) {
-        snprintf(why, why_len, "'%.60s' is out of bounds [0, %d] seconds",
-                 item, RL_CONFIG_MAX_DELAY_S);
+        rl_fmt_msg(why, why_len, "'%.60s' is out of bounds [0, %d] seconds",
+                   item, RL_CONFIG_MAX_DELAY_S);
         return -1;
     }
     *ms = (long)llround(secs * 1000.0);
@@ -197,10 +199,10 @@ s_parse_price(char *item, rl_price_t *p, char *why, size_t why_len)
         }
         *colon = ':';
     }
-    snprintf(why, why_len,
-             "bad price '%.40s' (expected SECONDS[s]:CREDITS, seconds "
-             "1..%d, credits 0..%ld)",
-             item, RL_CONFIG_MAX_PRICE_SECONDS, RL_CONFIG_MAX_PRICE_CREDITS);
+    rl_fmt_msg(why, why_len,
+               "bad price '%.40s' (expected SECONDS[s]:CREDITS, seconds "
+               "1..%d, credits 0..%ld)",
+               item, RL_CONFIG_MAX_PRICE_SECONDS, RL_CONFIG_MAX_PRICE_CREDITS);
     return -1;
 }
 
@@ -214,8 +216,8 @@ s_set_prices(rl_price_t *at, size_t *count, char **items, int n, char *why,
             return -1;
         for (int j = 0; j < i; j++)
             if (prices[j].seconds == prices[i].seconds) {
-                snprintf(why, why_len, "duration %ds is priced twice",
-                         prices[i].seconds);
+                rl_fmt_msg(why, why_len, "duration %ds is priced twice",
+                           prices[i].seconds);
                 return -1;
             }
     }
@@ -238,7 +240,7 @@ s_set_any_list(const rl_config_key_t *k, void *base, const char *value,
     if (n < 0)
         goto out;
     if (n < k->min) {
-        snprintf(why, why_len, "needs at least %ld entries", k->min);
+        rl_fmt_msg(why, why_len, "needs at least %ld entries", k->min);
         goto out;
     }
     if (k->type == RL_KEY_LIST)
@@ -278,7 +280,7 @@ rl_config_parse_set(const rl_config_key_t *k, void *base, const char *value,
     case RL_KEY_PRICES:
         return s_set_any_list(k, base, value, why, why_len);
     }
-    snprintf(why, why_len, "internal error: unknown key type");
+    rl_fmt_msg(why, why_len, "internal error: unknown key type");
     return -1;
 }
 
@@ -371,7 +373,7 @@ rl_config_check_nonempty(const char *v, char *why, size_t why_len)
 {
     if (v[0] != '\0')
         return 0;
-    snprintf(why, why_len, "must not be empty");
+    rl_fmt_msg(why, why_len, "must not be empty");
     return -1;
 }
 
@@ -380,7 +382,7 @@ rl_config_check_host(const char *v, char *why, size_t why_len)
 {
     if (s_valid_host(v))
         return 0;
-    snprintf(why, why_len, "'%.60s' is not a host name or IPv4 address", v);
+    rl_fmt_msg(why, why_len, "'%.60s' is not a host name or IPv4 address", v);
     return -1;
 }
 
@@ -391,7 +393,7 @@ rl_config_check_addr(const char *v, char *why, size_t why_len)
     int port;
     if (rl_config_split_addr(v, host, sizeof host, &port) == 0)
         return 0;
-    snprintf(why, why_len, "'%.60s' is not HOST:PORT (port 1..65535)", v);
+    rl_fmt_msg(why, why_len, "'%.60s' is not HOST:PORT (port 1..65535)", v);
     return -1;
 }
 
@@ -402,21 +404,21 @@ rl_config_check_endpoint(const char *v, char *why, size_t why_len)
     char tmp[RL_CONFIG_WHY_LEN], any[RL_CONFIG_WHY_LEN];
     if (strncmp(v, "tcp://", 6) == 0) {
         const char *addr = v + 6;
-        if (strncmp(addr, "*:", 2) == 0) {
-            /* '*' binds every interface: check the port alone. */
-            snprintf(any, sizeof any, "localhost%s", addr + 1);
+        /* '*' binds every interface: check the port alone (a "*:..."
+         * too long for any stays, and is refused). */
+        if (strncmp(addr, "*:", 2) == 0 &&
+            rl_fmt(any, sizeof any, "localhost%s", addr + 1) == 0)
             addr = any;
-        }
         if (rl_config_check_addr(addr, tmp, sizeof tmp) == 0)
             return 0;
     } else if ((strncmp(v, "ipc://", 6) == 0 && v[6] != '\0') ||
                (strncmp(v, "inproc://", 9) == 0 && v[9] != '\0')) {
         return 0;
     }
-    snprintf(why, why_len,
-             "'%.60s' is not an endpoint (tcp://HOST:PORT, ipc://PATH or "
-             "inproc://NAME)",
-             v);
+    rl_fmt_msg(why, why_len,
+               "'%.60s' is not an endpoint (tcp://HOST:PORT, ipc://PATH or "
+               "inproc://NAME)",
+               v);
     return -1;
 }
 
@@ -431,7 +433,7 @@ rl_config_check_url(const char *v, char *why, size_t why_len)
     if (rest != NULL && rest[0] != '\0' && rest[0] != '/' &&
         strcspn(v, " \t\r\n") == strlen(v))
         return 0;
-    snprintf(why, why_len, "'%.60s' is not an http:// or https:// URL", v);
+    rl_fmt_msg(why, why_len, "'%.60s' is not an http:// or https:// URL", v);
     return -1;
 }
 
@@ -451,7 +453,7 @@ rl_config_check_ratio(const char *v, char *why, size_t why_len)
             s_parse_long(colon + 1, 1, MAX_RATIO, &h, tmp, sizeof tmp) == 0)
             return 0;
     }
-    snprintf(why, why_len, "'%.60s' is not an aspect ratio like 16:9", v);
+    rl_fmt_msg(why, why_len, "'%.60s' is not an aspect ratio like 16:9", v);
     return -1;
 }
 
@@ -464,9 +466,9 @@ rl_config_check_name(const char *v, char *why, size_t why_len)
         strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   DIGITS "._-") == len)
         return 0;
-    snprintf(why, why_len,
-             "'%.60s' is not a name (1..%d of A-Z a-z 0-9 . _ -)", v,
-             RL_CONFIG_MAX_NAME);
+    rl_fmt_msg(why, why_len,
+               "'%.60s' is not a name (1..%d of A-Z a-z 0-9 . _ -)", v,
+               RL_CONFIG_MAX_NAME);
     return -1;
 }
 
@@ -481,7 +483,7 @@ s_check_word(const char *v, const char *words, char *why, size_t why_len)
             return 0;
         w += wlen + (w[wlen] == '|');
     }
-    snprintf(why, why_len, "'%.60s' is not one of %s", v, words);
+    rl_fmt_msg(why, why_len, "'%.60s' is not one of %s", v, words);
     return -1;
 }
 
@@ -502,9 +504,9 @@ rl_config_check_level(const char *v, char *why, size_t why_len)
 int
 rl_config_check_ptype(const char *v, char *why, size_t why_len)
 {
-    return s_check_word(
-        v, "kling|seedance|runway|openai|replicate|fal|kinovi|luma|minimax|veo", why,
-        why_len);
+    char types[RL_PTYPE_LIST_MAX];
+    rl_ptype_list('|', types);
+    return s_check_word(v, types, why, why_len);
 }
 
 int
@@ -513,7 +515,7 @@ rl_config_check_master_key(const char *v, char *why, size_t why_len)
     uint8_t key[RL_AEAD_KEY_LEN];
     if (v[0] == '\0' || rl_aead_parse_key(v, key) == 0)
         return 0;
-    snprintf(why, why_len, "must be 64 hex digits (32 bytes)");
+    rl_fmt_msg(why, why_len, "must be 64 hex digits (32 bytes)");
     return -1;
 }
 
@@ -528,13 +530,13 @@ rl_config_check_acl_user(const char *v, char *why, size_t why_len)
 {
     size_t n = strlen(v);
     if (n > RL_CONFIG_MAX_ACL_USER) {
-        snprintf(why, why_len, "longer than %d characters",
-                 RL_CONFIG_MAX_ACL_USER);
+        rl_fmt_msg(why, why_len, "longer than %d characters",
+                   RL_CONFIG_MAX_ACL_USER);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         if (!isgraph((unsigned char)v[i])) {
-            snprintf(why, why_len, "an ACL user name has no spaces or "
+            rl_fmt_msg(why, why_len, "an ACL user name has no spaces or "
                                    "control characters");
             return -1;
         }
@@ -546,11 +548,11 @@ int
 rl_config_check_secret(const char *v, char *why, size_t why_len)
 {
     if (strlen(v) >= RL_SECRET_MAX) {
-        snprintf(why, why_len, "longer than %d bytes", RL_SECRET_MAX - 1);
+        rl_fmt_msg(why, why_len, "longer than %d bytes", RL_SECRET_MAX - 1);
         return -1;
     }
     if (strpbrk(v, "\r\n") != NULL) {
-        snprintf(why, why_len, "must be one line");
+        rl_fmt_msg(why, why_len, "must be one line");
         return -1;
     }
     return 0;

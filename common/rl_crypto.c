@@ -25,8 +25,8 @@
 
 static const char s_base62[] = RL_BASE62_CHARS;
 
-static void
-s_to_hex(const uint8_t *in, size_t len, char *out)
+void
+rl_hex(const uint8_t *in, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
 
@@ -66,7 +66,7 @@ rl_hmac_sha256_hex(const char *key, size_t key_len, const void *body,
 
     if (rl_hmac_sha256(key, key_len, body, body_len, mac) != 0)
         return -1;
-    s_to_hex(mac, sizeof mac, hex);
+    rl_hex(mac, sizeof mac, hex);
     OPENSSL_cleanse(mac, sizeof mac);
     return 0;
 }
@@ -82,7 +82,7 @@ rl_sha256_hex(const void *data, size_t len, char hex[RL_SHA256_HEX_LEN])
     if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 ||
         md_len != RL_SHA256_LEN)
         return -1;
-    s_to_hex(md, sizeof md, hex);
+    rl_hex(md, sizeof md, hex);
     return 0;
 }
 

@@ -14,6 +14,10 @@
 #define RL_SHA256_LEN 32
 #define RL_SHA256_HEX_LEN 65 /* 64 hex digits and the NUL */
 
+/* Lowercase hex of the len bytes of in into out, which has room for
+ * 2 * len + 1 bytes (the digits and a NUL). */
+void rl_hex(const uint8_t *in, size_t len, char *out);
+
 /* HMAC-SHA256 of msg keyed with key into out[32]. Returns 0, or -1 when
  * libcrypto fails. */
 int rl_hmac_sha256(const void *key, size_t key_len, const void *msg,

@@ -16,6 +16,8 @@
 
 #include <zmq.h>
 
+#include "rl_fmt.h"
+
 #define S_FILE_MAX 4096      /* bytes of a key file we read */
 #define S_NAME_MAX 64        /* characters of a key pair's name */
 #define S_KEYS_SUBDIR "keys" /* under data_dir when keys_dir is "" */
@@ -58,12 +60,9 @@ rl_curve_comment(const char *line, size_t len)
 int
 rl_curve_dir(const rl_config_t *cfg, char *out, size_t out_len)
 {
-    int n;
     if (cfg->zmq_keys_dir != NULL && cfg->zmq_keys_dir[0] != '\0')
-        n = snprintf(out, out_len, "%s", cfg->zmq_keys_dir);
-    else
-        n = snprintf(out, out_len, "%s/" S_KEYS_SUBDIR, cfg->data_dir);
-    return n < 0 || (size_t)n >= out_len ? -1 : 0;
+        return rl_fmt(out, out_len, "%s", cfg->zmq_keys_dir);
+    return rl_fmt(out, out_len, "%s/" S_KEYS_SUBDIR, cfg->data_dir);
 }
 
 int
@@ -73,8 +72,7 @@ rl_curve_path(const rl_config_t *cfg, const char *file, char *out,
     char dir[1024];
     if (rl_curve_dir(cfg, dir, sizeof dir) != 0)
         return -1;
-    int n = snprintf(out, out_len, "%s/%s", dir, file);
-    return n < 0 || (size_t)n >= out_len ? -1 : 0;
+    return rl_fmt(out, out_len, "%s/%s", dir, file);
 }
 
 /* Finds the one key line of text (modified in place: the key is
@@ -118,21 +116,21 @@ s_read_file(const char *path, bool secret, char *buf, size_t len,
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        rl_fmt_msg(err, err_len, "%s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     ssize_t n = -1;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, err_len, "%s: not a regular file", path);
+        rl_fmt_msg(err, err_len, "%s: not a regular file", path);
     } else if (secret && (st.st_mode & S_OPEN_BITS) != 0) {
-        snprintf(err, err_len, "%s: secret key file has mode %04o, open to "
-                 "group or others: chmod 600 it", path,
-                 (unsigned)(st.st_mode & 07777));
+        rl_fmt_msg(err, err_len, "%s: secret key file has mode %04o, open to "
+                   "group or others: chmod 600 it", path,
+                   (unsigned)(st.st_mode & 07777));
     } else if ((n = read(fd, buf, len - 1)) < 0) {
-        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        rl_fmt_msg(err, err_len, "%s: %s", path, strerror(errno));
     } else if ((size_t)n == len - 1) {
-        snprintf(err, err_len, "%s: larger than %zu bytes", path, len - 1);
+        rl_fmt_msg(err, err_len, "%s: larger than %zu bytes", path, len - 1);
         n = -1;
     }
     close(fd);
@@ -148,13 +146,13 @@ s_pair_from_secret(const char *secret, const char *where,
                    rl_curve_pair_t *out, char *err, size_t err_len)
 {
     if (!rl_curve_key_valid(secret)) {
-        snprintf(err, err_len, "%s: not a Z85 CURVE key (40 characters)",
-                 where);
+        rl_fmt_msg(err, err_len, "%s: not a Z85 CURVE key (40 characters)",
+                   where);
         return -1;
     }
     memcpy(out->secret_key, secret, RL_CURVE_KEY_LEN + 1);
     if (zmq_curve_public(out->public_key, out->secret_key) != 0) {
-        snprintf(err, err_len, "%s: %s", where, zmq_strerror(zmq_errno()));
+        rl_fmt_msg(err, err_len, "%s: %s", where, zmq_strerror(zmq_errno()));
         rl_curve_pair_wipe(out);
         return -1;
     }
@@ -171,7 +169,7 @@ rl_curve_read_public(const char *path, char out[RL_CURVE_KEY_LEN + 1],
         return -1;
     const char *key = s_key_line(buf, &why);
     if (key == NULL) {
-        snprintf(err, err_len, "%s: %s", path, why);
+        rl_fmt_msg(err, err_len, "%s: %s", path, why);
         return -1;
     }
     memcpy(out, key, RL_CURVE_KEY_LEN + 1);
@@ -190,7 +188,7 @@ rl_curve_read_pair(const char *path, rl_curve_pair_t *out, char *err,
         goto out;
     const char *key = s_key_line(buf, &why);
     if (key == NULL)
-        snprintf(err, err_len, "%s: %s", path, why);
+        rl_fmt_msg(err, err_len, "%s: %s", path, why);
     else
         rc = s_pair_from_secret(key, path, out, err, err_len);
 out:
@@ -198,13 +196,16 @@ out:
     return rc;
 }
 
-/* REELAY_ZMQ_SECRET_<NAME>: upper-cased, '-' as '_'. */
-static void
+/* REELAY_ZMQ_SECRET_<NAME>: upper-cased, '-' as '_'. Returns 0, or -1
+ * when it does not fit. */
+static int
 s_env_name(const char *name, char *out, size_t len)
 {
-    snprintf(out, len, RL_CURVE_ENV_PREFIX "%s", name);
+    if (rl_fmt(out, len, RL_CURVE_ENV_PREFIX "%s", name) != 0)
+        return -1;
     for (char *p = out; *p != '\0'; p++)
         *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    return 0;
 }
 
 int
@@ -213,18 +214,18 @@ rl_curve_load_pair(const rl_config_t *cfg, const char *name,
 {
     char env[sizeof RL_CURVE_ENV_PREFIX + S_NAME_MAX], path[1024];
     memset(out, 0, sizeof *out);
-    if (!s_name_valid(name)) {
-        snprintf(err, err_len, "bad key pair name '%s'", name);
+    /* A valid name is S_NAME_MAX characters at most: env holds it. */
+    if (!s_name_valid(name) || s_env_name(name, env, sizeof env) != 0) {
+        rl_fmt_msg(err, err_len, "bad key pair name '%s'", name);
         return -1;
     }
-    s_env_name(name, env, sizeof env);
     const char *secret = getenv(env);
     if (secret != NULL)
         return s_pair_from_secret(secret, env, out, err, err_len);
     char file[S_NAME_MAX + 8];
-    snprintf(file, sizeof file, "%s.key", name);
-    if (rl_curve_path(cfg, file, path, sizeof path) != 0) {
-        snprintf(err, err_len, "[zmq] keys_dir: path too long");
+    if (rl_fmt(file, sizeof file, "%s.key", name) != 0 ||
+        rl_curve_path(cfg, file, path, sizeof path) != 0) {
+        rl_fmt_msg(err, err_len, "[zmq] keys_dir: path too long");
         return -1;
     }
     return rl_curve_read_pair(path, out, err, err_len);
@@ -237,12 +238,12 @@ rl_curve_load_public(const rl_config_t *cfg, const char *name,
 {
     char file[S_NAME_MAX + 8], path[1024];
     if (!s_name_valid(name)) {
-        snprintf(err, err_len, "bad key pair name '%s'", name);
+        rl_fmt_msg(err, err_len, "bad key pair name '%s'", name);
         return -1;
     }
-    snprintf(file, sizeof file, "%s.pub", name);
-    if (rl_curve_path(cfg, file, path, sizeof path) != 0) {
-        snprintf(err, err_len, "[zmq] keys_dir: path too long");
+    if (rl_fmt(file, sizeof file, "%s.pub", name) != 0 ||
+        rl_curve_path(cfg, file, path, sizeof path) != 0) {
+        rl_fmt_msg(err, err_len, "[zmq] keys_dir: path too long");
         return -1;
     }
     return rl_curve_read_public(path, out, err, err_len);
@@ -255,19 +256,20 @@ s_write_key(const char *path, mode_t mode, const char *what,
             const char *name, const char *key, char *err, size_t err_len)
 {
     char text[256];
-    int n = snprintf(text, sizeof text,
-                     "# reelay CURVE %s key \"%s\" (Z85)\n%s\n", what, name,
-                     key);
+    bool fits = rl_fmt(text, sizeof text,
+                       "# reelay CURVE %s key \"%s\" (Z85)\n%s\n", what,
+                       name, key) == 0;
+    size_t n = strlen(text);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    bool ok = fd >= 0 && n > 0 && (size_t)n < sizeof text &&
-              fchmod(fd, mode) == 0 && write(fd, text, (size_t)n) == n;
+    bool ok = fd >= 0 && fits && fchmod(fd, mode) == 0 &&
+              write(fd, text, n) == (ssize_t)n;
     if (!ok)
-        snprintf(err, err_len, "%s: %s", path,
-                 fd >= 0            ? "cannot write"
-                 : errno == EEXIST ? "exists; not overwritten"
-                                   : strerror(errno));
+        rl_fmt_msg(err, err_len, "%s: %s", path,
+                   fd >= 0            ? "cannot write"
+                   : errno == EEXIST ? "exists; not overwritten"
+                                     : strerror(errno));
     if (fd >= 0 && close(fd) != 0 && ok) {
-        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        rl_fmt_msg(err, err_len, "%s: %s", path, strerror(errno));
         ok = false;
     }
     explicit_bzero(text, sizeof text);
@@ -285,24 +287,22 @@ rl_curve_keygen(const char *dir, const char *name, char *err,
     int rc = -1;
     memset(&p, 0, sizeof p);
     if (!s_name_valid(name)) {
-        snprintf(err, err_len, "bad key pair name '%s' (letters, digits, "
-                 "'-' and '_', at most %d)", name, S_NAME_MAX);
+        rl_fmt_msg(err, err_len, "bad key pair name '%s' (letters, digits, "
+                   "'-' and '_', at most %d)", name, S_NAME_MAX);
         goto out;
     }
-    int a = snprintf(key_path, sizeof key_path, "%s/%s.key", dir, name);
-    int b = snprintf(pub_path, sizeof pub_path, "%s/%s.pub", dir, name);
-    if (a < 0 || (size_t)a >= sizeof key_path || b < 0 ||
-        (size_t)b >= sizeof pub_path) {
-        snprintf(err, err_len, "%s: path too long", dir);
+    if (rl_fmt(key_path, sizeof key_path, "%s/%s.key", dir, name) != 0 ||
+        rl_fmt(pub_path, sizeof pub_path, "%s/%s.pub", dir, name) != 0) {
+        rl_fmt_msg(err, err_len, "%s: path too long", dir);
         goto out;
     }
     if (access(pub_path, F_OK) == 0) {
-        snprintf(err, err_len, "%s: exists; not overwritten", pub_path);
+        rl_fmt_msg(err, err_len, "%s: exists; not overwritten", pub_path);
         goto out;
     }
     if (zmq_curve_keypair(p.public_key, p.secret_key) != 0) {
-        snprintf(err, err_len, "zmq_curve_keypair: %s",
-                 zmq_strerror(zmq_errno()));
+        rl_fmt_msg(err, err_len, "zmq_curve_keypair: %s",
+                   zmq_strerror(zmq_errno()));
         goto out;
     }
     if (s_write_key(key_path, S_SECRET_MODE, "secret", name, p.secret_key,

@@ -8,6 +8,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_lanes.h"
 
 #include <assert.h>
@@ -540,7 +541,7 @@ static void
 s_done_local(rl_http_req_t *req, CURLcode result, const char *why)
 {
     rl_http_t *h = req->h;
-    snprintf(req->error, sizeof req->error, "%s", why);
+    rl_fmt_msg(req->error, sizeof req->error, "%s", why);
     req->result = result;
     req->not_sent = true;
     req->done = true;
@@ -642,7 +643,7 @@ static int
 s_origin_parsed(CURLU *u, char *key, size_t len)
 {
     char *scheme = NULL, *host = NULL, *port = NULL;
-    int n = -1;
+    int rc = -1;
 
     if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
@@ -650,12 +651,12 @@ s_origin_parsed(CURLU *u, char *key, size_t len)
             CURLUE_OK) {
         for (char *c = host; *c != '\0'; c++)
             *c = (char)tolower((unsigned char)*c);
-        n = snprintf(key, len, "%s://%s:%s", scheme, host, port);
+        rc = rl_fmt(key, len, "%s://%s:%s", scheme, host, port);
     }
     curl_free(port);
     curl_free(host);
     curl_free(scheme);
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    return rc;
 }
 
 /* --- public API -------------------------------------------------------- */

@@ -38,6 +38,7 @@
 #include "rl_addrlimit.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 
 #define S_BACKLOG 1024
@@ -47,6 +48,12 @@
 #define S_HEADER_OVERHEAD 4    /* ": " and CRLF of one header line */
 #define S_LINE_OVERHEAD 16     /* method, spaces, version, CRLF */
 #define S_STATUS_LINE_MAX 128  /* "HTTP/1.1 413 Payload Too Large" */
+/* What follows the status line of an error object's answer. */
+#define S_ERROR_HEAD                                                       \
+    "\r\nContent-Type: application/json\r\nConnection: close\r\n"       \
+    "Content-Length: %zu\r\n\r\n"
+_Static_assert(sizeof S_ERROR_HEAD + RL_FMT_DEC_LEN <= S_STATUS_LINE_MAX,
+               "a status line and the error head fit 2 S_STATUS_LINE_MAX");
 #define S_PAGE_SCAN 512        /* bytes of an answer searched for a page */
 #define S_WRITE_IOV 16         /* pieces of an answer per write */
 #define S_NOFILE_RESERVE 256   /* files kept for all but HTTP clients */
@@ -320,10 +327,10 @@ s_json_error_page(struct evbuffer *src)
     text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     evbuffer_drain(src, evbuffer_get_length(src));
-    snprintf(head, sizeof head,
-             "%s\r\nContent-Type: application/json\r\nConnection: close\r\n"
-             "Content-Length: %zu\r\n\r\n",
-             line, text != NULL ? strlen(text) : 0);
+    /* The status line is shorter than S_STATUS_LINE_MAX (above): head
+     * holds it and S_ERROR_HEAD (the assertion at the top). */
+    rl_fmt_fit(head, sizeof head, "%s" S_ERROR_HEAD, line,
+               text != NULL ? strlen(text) : 0);
     evbuffer_add(src, head, strlen(head));
     if (text != NULL)
         evbuffer_add(src, text, strlen(text));
@@ -606,14 +613,14 @@ static bool
 s_guess_ok(rl_httpd_t *h, struct evhttp_request *req)
 {
     int retry = 0;
-    char value[16];
+    char value[RL_FMT_DEC_LEN];
 
     if (h->fails == NULL ||
         rl_addrlimit_allowed(h->fails, rl_httpd_peer(req), rl_clock_mono_ms(),
                              &retry))
         return true;
     h->st.auth_refused++;
-    snprintf(value, sizeof value, "%d", retry > 0 ? retry : 1);
+    rl_fmt_dec(value, retry > 0 ? retry : 1);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
                       value);
     rl_httpd_refuse(req, 429, "too_many_auth_failures",
@@ -708,7 +715,7 @@ s_listen(rl_httpd_t *h, const char *addr, int flags, char *why,
     struct evhttp_bound_socket *bound;
 
     if (s_parse_addr(addr, &ss, &sslen) != 0) {
-        snprintf(why, why_len, "'%s' is not IP:PORT or [IPV6]:PORT", addr);
+        rl_fmt_msg(why, why_len, "'%s' is not IP:PORT or [IPV6]:PORT", addr);
         return -1;
     }
     h->listener = evconnlistener_new_bind(
@@ -717,15 +724,15 @@ s_listen(rl_httpd_t *h, const char *addr, int flags, char *why,
             ((flags & RL_HTTPD_SHARE_PORT) ? LEV_OPT_REUSEABLE_PORT : 0),
         S_BACKLOG, (struct sockaddr *)&ss, sslen);
     if (h->listener == NULL) {
-        snprintf(why, why_len, "cannot listen on %s: %s", addr,
-                 strerror(errno));
+        rl_fmt_msg(why, why_len, "cannot listen on %s: %s", addr,
+                   strerror(errno));
         return -1;
     }
     bound = evhttp_bind_listener(h->http, h->listener);
     if (bound == NULL) {
         evconnlistener_free(h->listener);
         h->listener = NULL;
-        snprintf(why, why_len, "cannot serve HTTP on %s", addr);
+        rl_fmt_msg(why, why_len, "cannot serve HTTP on %s", addr);
         return -1;
     }
     evconnlistener_set_error_cb(h->listener, s_on_accept_error);
@@ -763,7 +770,7 @@ rl_httpd_new(struct event_base *base, const char *addr,
                                     (double)lim->auth_failures_per_min,
                                     S_AUTH_CLIENTS);
     if (h->http == NULL || h->resume == NULL || s_register(h) != 0) {
-        snprintf(why, why_len, "cannot make an HTTP server");
+        rl_fmt_msg(why, why_len, "cannot make an HTTP server");
         rl_httpd_destroy(&h);
         return NULL;
     }

@@ -4,73 +4,64 @@
  */
 #include "rl_keys.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int
-s_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    return (n < 0 || (size_t)n >= len) ? -1 : 0;
-}
+#include "rl_fmt.h"
 
 int
 rl_keys_acct(char *buf, size_t len, const char *acct)
 {
-    return s_fmt(buf, len, "rl:acct:{%s}", acct);
+    return rl_fmt(buf, len, "rl:acct:{%s}", acct);
 }
 
 int
 rl_keys_job(char *buf, size_t len, const char *acct, const char *job)
 {
-    return s_fmt(buf, len, "rl:job:{%s}:%s", acct, job);
+    return rl_fmt(buf, len, "rl:job:{%s}:%s", acct, job);
 }
 
 int
 rl_keys_ledger(char *buf, size_t len, const char *acct)
 {
-    return s_fmt(buf, len, "rl:ledger:{%s}", acct);
+    return rl_fmt(buf, len, "rl:ledger:{%s}", acct);
 }
 
 int
 rl_keys_apikey(char *buf, size_t len, const char *key_hash_hex)
 {
-    return s_fmt(buf, len, "rl:key:%s", key_hash_hex);
+    return rl_fmt(buf, len, "rl:key:%s", key_hash_hex);
 }
 
 int
 rl_keys_idem(char *buf, size_t len, const char *acct, const char *idem)
 {
-    return s_fmt(buf, len, "rl:idem:{%s}:%s", acct, idem);
+    return rl_fmt(buf, len, "rl:idem:{%s}:%s", acct, idem);
 }
 
 int
 rl_keys_deliveries(char *buf, size_t len, const char *acct, const char *job)
 {
-    return s_fmt(buf, len, "rl:dlv:{%s}:%s", acct, job);
+    return rl_fmt(buf, len, "rl:dlv:{%s}:%s", acct, job);
 }
 
 int
 rl_keys_dedup(char *buf, size_t len, const char *acct, const char *job,
               const char *status)
 {
-    return s_fmt(buf, len, "rl:dedup:{%s}:%s:%s", acct, job, status);
+    return rl_fmt(buf, len, "rl:dedup:{%s}:%s:%s", acct, job, status);
 }
 
 int
 rl_keys_worker_jobs(char *buf, size_t len, const char *worker)
 {
-    return s_fmt(buf, len, "rl:wjobs:%s", worker);
+    return rl_fmt(buf, len, "rl:wjobs:%s", worker);
 }
 
 int
 rl_keys_ref(char *buf, size_t len, const char *acct, const char *job)
 {
-    return s_fmt(buf, len, "%s|%s", acct, job);
+    return rl_fmt(buf, len, "%s|%s", acct, job);
 }
 
 int

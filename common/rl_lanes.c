@@ -63,7 +63,11 @@ static struct rl_lane *
 s_lane(rl_lanes_t *l, const char *key)
 {
     struct rl_lane probe, *lane, **found;
-    snprintf(probe.key, sizeof probe.key, "%s", key);
+    /* A longer key is cut: keys equal in their first bytes share a lane
+     * (rl_lanes.h, Limits). */
+    size_t n = strnlen(key, sizeof probe.key - 1);
+    memcpy(probe.key, key, n);
+    probe.key[n] = '\0';
     found = tfind(&probe, &l->root, s_cmp);
     if (found != NULL)
         return *found;

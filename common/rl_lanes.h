@@ -24,7 +24,9 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
-#define RL_LANES_KEY_MAX 256
+/* Room for any origin rl_http keys with: "https://", a DNS name (253
+ * characters at most), ':', a port and the NUL. */
+#define RL_LANES_KEY_MAX 272
 
 typedef struct rl_lanes rl_lanes_t;
 struct rl_lane;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 
 /* Reads from fd into buf until a line end, EOF or len bytes. Returns
  * the bytes read, or -1. */
@@ -42,15 +43,15 @@ rl_secret_read(const char *path, char *buf, size_t len, char *why,
     assert(buf != NULL && len > 1);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(why, why_len, "cannot open %s: %s", path, strerror(errno));
+        rl_fmt_msg(why, why_len, "cannot open %s: %s", path, strerror(errno));
         goto fail;
     }
     ssize_t n = s_read_line(fd, buf, len);
     int read_errno = errno;
     close(fd);
     if (n < 0) {
-        snprintf(why, why_len, "cannot read %s: %s", path,
-                 strerror(read_errno));
+        rl_fmt_msg(why, why_len, "cannot read %s: %s", path,
+                   strerror(read_errno));
         goto fail;
     }
     size_t end = 0;
@@ -58,16 +59,16 @@ rl_secret_read(const char *path, char *buf, size_t len, char *why,
            buf[end] != '\0')
         end++;
     if (end == len) {
-        snprintf(why, why_len, "%s: the secret is longer than %zu bytes",
-                 path, len - 1);
+        rl_fmt_msg(why, why_len, "%s: the secret is longer than %zu bytes",
+                   path, len - 1);
         goto fail;
     }
     if (end < (size_t)n && buf[end] == '\0') {
-        snprintf(why, why_len, "%s: the secret contains a NUL byte", path);
+        rl_fmt_msg(why, why_len, "%s: the secret contains a NUL byte", path);
         goto fail;
     }
     if (end == 0) {
-        snprintf(why, why_len, "%s is empty", path);
+        rl_fmt_msg(why, why_len, "%s is empty", path);
         goto fail;
     }
     buf[end] = '\0';
@@ -105,11 +106,11 @@ rl_secret_create(const char *path, size_t nbytes)
     if (fd < 0)
         return errno == EEXIST ? 0 : -1;
     int rc = rl_random_bytes(raw, nbytes);
-    for (size_t i = 0; rc == 0 && i < nbytes; i++)
-        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    hex[2 * nbytes] = '\n';
-    if (rc == 0)
+    if (rc == 0) {
+        rl_hex(raw, nbytes, hex); /* 2 * nbytes + 1 <= RL_SECRET_MAX */
+        hex[2 * nbytes] = '\n';
         rc = s_write_all(fd, hex, 2 * nbytes + 1);
+    }
     if (rc == 0)
         rc = fsync(fd);
     int saved = errno;

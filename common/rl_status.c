@@ -15,6 +15,7 @@
 
 #include "rl_alloc.h"
 #include "rl_config.h"
+#include "rl_fmt.h"
 #include "rl_httpd.h"
 
 /* A status endpoint takes no request body. */
@@ -64,21 +65,30 @@ s_stats_json(rl_status_t *s)
     return text;
 }
 
+/* Answers o (taken) as compact JSON; 500 when it cannot be built. */
+static void
+s_reply_json(struct evhttp_request *req, int code, json_t *o)
+{
+    char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    s_reply(req, text != NULL ? code : 500,
+            text != NULL ? text : "{\"error\":\"encode\"}");
+    free(text);
+}
+
 static void
 s_route(struct evhttp_request *req, void *arg)
 {
     rl_status_t *s = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    char body[128];
     if (path != NULL && strcmp(path, "/healthz") == 0) {
-        snprintf(body, sizeof body, "{\"status\":\"ok\",\"role\":\"%s\"}",
-                 s->role);
-        s_reply(req, 200, body);
+        s_reply_json(req, 200,
+                     json_pack("{s:s,s:s}", "status", "ok", "role", s->role));
     } else if (path != NULL && strcmp(path, "/readyz") == 0) {
         bool ok = s->ready(s->arg);
-        snprintf(body, sizeof body, "{\"status\":\"%s\",\"role\":\"%s\"}",
-                 ok ? "ok" : "unavailable", s->role);
-        s_reply(req, ok ? 200 : 503, body);
+        s_reply_json(req, ok ? 200 : 503,
+                     json_pack("{s:s,s:s}", "status",
+                               ok ? "ok" : "unavailable", "role", s->role));
     } else if (path != NULL && strcmp(path, "/stats") == 0 && s->stats) {
         char *json = s_stats_json(s);
         s_reply(req, json != NULL ? 200 : 500,
@@ -119,8 +129,8 @@ rl_status_open(rl_status_t **out, struct event_base *base,
     if (n == 0)
         return 0;
     if (index < 0 || (size_t)index >= n) {
-        snprintf(why, why_len, "--index %d: the list has %zu entries", index,
-                 n);
+        rl_fmt_msg(why, why_len, "--index %d: the list has %zu entries", index,
+                   n);
         return -1;
     }
     *out = s_new(base, cfg, list[index], role, ready, stats, arg, why,

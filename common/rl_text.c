@@ -110,7 +110,12 @@ rl_text_safe(char *dst, size_t cap, const char *src, size_t len,
         if (out + need >= cap)
             break;
         if (escape) {
-            snprintf(dst + out, cap - out, "\\x%02X", p[i]);
+            static const char hex[] = "0123456789ABCDEF";
+            /* S_ESCAPE_LEN bytes, room checked above. */
+            dst[out] = '\\';
+            dst[out + 1] = 'x';
+            dst[out + 2] = hex[p[i] >> 4];
+            dst[out + 3] = hex[p[i] & 0x0F];
             i++;
         } else {
             for (size_t k = 0; k < n; k++)

@@ -15,6 +15,7 @@
 #include "rl_allow.h"
 #include "rl_alloc.h"
 #include "rl_curve.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_zsock.h"
 
@@ -88,7 +89,7 @@ s_denied(rl_zap_t *z, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(z->last, sizeof z->last, fmt, ap);
+    rl_vfmt_msg(z->last, sizeof z->last, fmt, ap);
     va_end(ap);
     z->denied++;
     if (z->log_armed) {
@@ -194,19 +195,19 @@ s_add_domain(rl_zap_t *z, const rl_config_t *cfg, const char *name,
     char file[S_FIELD_MAX + 8], path[1024];
     s_domain_t *d = &z->domains[z->ndomains];
     if (z->ndomains == RL_ZAP_MAX_DOMAINS || strlen(name) >= S_FIELD_MAX) {
-        snprintf(err, err_len, "zap: too many domains or '%s' too long",
-                 name);
+        rl_fmt_msg(err, err_len, "zap: too many domains or '%s' too long",
+                   name);
         return -1;
     }
-    snprintf(file, sizeof file, "%s.allow", name);
-    if (rl_curve_path(cfg, file, path, sizeof path) != 0) {
-        snprintf(err, err_len, "[zmq] keys_dir: path too long");
+    if (rl_fmt(file, sizeof file, "%s.allow", name) != 0 ||
+        rl_curve_path(cfg, file, path, sizeof path) != 0) {
+        rl_fmt_msg(err, err_len, "[zmq] keys_dir: path too long");
         return -1;
     }
     d->allow = rl_allow_new(path, err, err_len);
     if (d->allow == NULL)
         return -1;
-    snprintf(d->name, sizeof d->name, "%s", name);
+    memcpy(d->name, name, strlen(name) + 1); /* < S_FIELD_MAX: above */
     z->ndomains++;
     rl_log_info("zap: %zu key(s) allowed on %s (%s)",
                 rl_allow_count(d->allow), name, path);
@@ -223,8 +224,8 @@ rl_zap_new(struct event_base *base, void *zctx, const rl_config_t *cfg,
             goto fail;
     z->sock = rl_zsock_new(base, zctx, ZMQ_REP, 0, s_on_request, z);
     if (z->sock == NULL || rl_zsock_bind(z->sock, RL_ZAP_ENDPOINT) != 0) {
-        snprintf(err, err_len, "zap: cannot bind %s: %s", RL_ZAP_ENDPOINT,
-                 zmq_strerror(zmq_errno()));
+        rl_fmt_msg(err, err_len, "zap: cannot bind %s: %s", RL_ZAP_ENDPOINT,
+                   zmq_strerror(zmq_errno()));
         goto fail;
     }
     struct timeval tv = {RL_ZAP_RELOAD_MS / 1000,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rl_allow.h"
+#include "rl_fmt.h"
 
 static const char *const s_broker_domains[] = {"dispatch", "ingress"};
 static const char *const s_deliverer_domains[] = {"completion"};
@@ -35,8 +36,8 @@ rl_zkeys_load(const rl_config_t *cfg, const char *role, rl_zkeys_t *out,
     bool cli = strcmp(role, "cli") == 0;
     memset(out, 0, sizeof *out);
     if (!rl_curve_available()) {
-        snprintf(err, err_len, "[zmq] curve is on but this libzmq has no "
-                 "CURVE support");
+        rl_fmt_msg(err, err_len, "[zmq] curve is on but this libzmq has no "
+                   "CURVE support");
         return -1;
     }
     if (rl_curve_load_pair(cfg, role, &out->own, err, err_len) != 0 ||
@@ -65,9 +66,9 @@ rl_zkeys_check(const rl_config_t *cfg, const char *role, char *err,
     const char *const *domains = rl_zkeys_domains(role, &n);
     for (size_t i = 0; i < n; i++) {
         char file[64], path[1024];
-        snprintf(file, sizeof file, "%s.allow", domains[i]);
-        if (rl_curve_path(cfg, file, path, sizeof path) != 0) {
-            snprintf(err, err_len, "[zmq] keys_dir: path too long");
+        if (rl_fmt(file, sizeof file, "%s.allow", domains[i]) != 0 ||
+            rl_curve_path(cfg, file, path, sizeof path) != 0) {
+            rl_fmt_msg(err, err_len, "[zmq] keys_dir: path too long");
             return -1;
         }
         rl_allow_t *a = rl_allow_new(path, err, err_len);

@@ -15,6 +15,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_zsock.h"
 
@@ -64,10 +65,10 @@ s_slot(rl_zretry_t *r, const char *endpoint, bool make)
         if (free_slot == NULL && sl->endpoint[0] == '\0')
             free_slot = sl;
     }
-    if (!make || free_slot == NULL)
+    if (!make || free_slot == NULL ||
+        rl_fmt(free_slot->endpoint, sizeof free_slot->endpoint, "%s",
+               endpoint) != 0)
         return NULL;
-    snprintf(free_slot->endpoint, sizeof free_slot->endpoint, "%s",
-             endpoint);
     free_slot->delay_ms = RL_ZRETRY_MIN_MS;
     return free_slot;
 }
@@ -135,9 +136,9 @@ rl_zretry_new(struct event_base *base, void *zctx, void *sock,
         r->slots[i].owner = r;
         r->slots[i].timer = evtimer_new(base, s_on_timer, &r->slots[i]);
     }
-    snprintf(ep, sizeof ep, "inproc://rl-zretry-%p", (void *)r);
     r->mon = rl_zsock_new(base, zctx, ZMQ_PAIR, 0, s_on_event, r);
-    if (zmq_socket_monitor(sock, ep, S_EVENTS) != 0 || r->mon == NULL ||
+    if (rl_fmt(ep, sizeof ep, "inproc://rl-zretry-%p", (void *)r) != 0 ||
+        zmq_socket_monitor(sock, ep, S_EVENTS) != 0 || r->mon == NULL ||
         rl_zsock_connect(r->mon, ep) != 0)
         rl_zretry_destroy(&r);
     return r;

@@ -135,9 +135,13 @@ s_verify_creativeai(const s_file_t *headers, const s_file_t *body,
         return "no X-CreativeAI-Signature header";
     if (s_hmac(key, strlen(key), body->bytes, body->len, mac) != 0)
         return "HMAC failed";
+    static const char hex[] = "0123456789abcdef";
     memcpy(want, S_HEX_PREFIX, plen);
-    for (size_t i = 0; i < S_SHA256_LEN; i++)
-        snprintf(want + plen + 2 * i, 3, "%02x", mac[i]);
+    for (size_t i = 0; i < S_SHA256_LEN; i++) {
+        want[plen + 2 * i] = hex[mac[i] >> 4];
+        want[plen + 2 * i + 1] = hex[mac[i] & 0x0f];
+    }
+    want[plen + 2 * S_SHA256_LEN] = '\0';
     if (strlen(got) != strlen(want) ||
         CRYPTO_memcmp(got, want, strlen(want)) != 0)
         return "signature mismatch";
@@ -194,7 +198,11 @@ s_standard_sig(const unsigned char *key, int key_len, const char *id,
 
     if (msg == NULL)
         return -1;
-    snprintf(msg, head + 1, "%s.%s.", id, stamp);
+    /* "id.stamp." then the body: head counts the first part exactly. */
+    memcpy(msg, id, strlen(id));
+    msg[strlen(id)] = '.';
+    memcpy(msg + strlen(id) + 1, stamp, strlen(stamp));
+    msg[head - 1] = '.';
     memcpy(msg + head, body->bytes, body->len);
     if (s_hmac(key, (size_t)key_len, msg, head + body->len, mac) == 0 &&
         EVP_EncodeBlock((unsigned char *)want, mac, S_SHA256_LEN) > 0)

@@ -13,6 +13,7 @@
 #include "rl_apikey.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_keys.h"
 #include "rl_lua.h"
 
@@ -38,10 +39,10 @@ s_hello(redisContext *c, const rl_config_t *cfg, const char *password,
         if (r == NULL)
             return -1;
         if (r->type == REDIS_REPLY_ERROR) {
-            snprintf(why, why_len, "refused AUTH as %s%s%s: %s",
-                     user[0] ? "user '" : "",
-                     user[0] ? user : "the default user", user[0] ? "'" : "",
-                     r->str);
+            rl_fmt_msg(why, why_len, "refused AUTH as %s%s%s: %s",
+                       user[0] ? "user '" : "",
+                       user[0] ? user : "the default user", user[0] ? "'" : "",
+                       r->str);
             rc = 1;
         }
         freeReplyObject(r);
@@ -54,7 +55,7 @@ s_hello(redisContext *c, const rl_config_t *cfg, const char *password,
         rc = 0;
     } else if (r != NULL && r->type == REDIS_REPLY_ERROR &&
                strncmp(r->str, "NOAUTH", 6) == 0) {
-        snprintf(why, why_len, "requires a password: set [redis] password "
+        rl_fmt_msg(why, why_len, "requires a password: set [redis] password "
                                "or password_file");
         rc = 1;
     }
@@ -69,7 +70,7 @@ admin_connect(const rl_config_t *cfg, const char *password, long timeout_ms,
 {
     int64_t until = rl_clock_mono_ms() + timeout_ms;
     struct timeval tv = {1, 0};
-    snprintf(why, why_len, "does not answer");
+    rl_fmt_msg(why, why_len, "does not answer");
     do {
         redisContext *c =
             redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
@@ -100,8 +101,8 @@ admin_script(redisContext *c, const char *name, int nkeys, int argc,
             src = rl_lua_sources[i].source;
     if (src == NULL || argc > ADMIN_MAX_ARGS)
         return NULL;
-    char nk[16];
-    snprintf(nk, sizeof nk, "%d", nkeys);
+    char nk[RL_FMT_DEC_LEN];
+    rl_fmt_dec(nk, nkeys);
     const char *av[ADMIN_MAX_ARGS + 3] = {"EVAL", src, nk};
     for (int i = 0; i < argc; i++)
         av[3 + i] = argv[i];
@@ -114,7 +115,7 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
 {
     uint8_t master[RL_AEAD_KEY_LEN];
     rl_apikey_t k;
-    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[32];
+    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[RL_FMT_DEC_LEN];
     /* A deployment without a configured master key keeps one in its data
      * directory, made on first use. */
     if (rl_apikey_master(cfg, master) != 0 && cfg->master_key[0] == '\0' &&
@@ -128,11 +129,11 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
     }
     if (rl_apikey_new(master, &k) != 0 ||
         rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
-        (size_t)snprintf(key, key_len, "%s", k.key) >= key_len)
+        rl_fmt(key, key_len, "%s", k.key) != 0)
         return -1;
     rl_keys_apikey(kkey, sizeof kkey, k.hash);
     rl_keys_acct(akey, sizeof akey, acct);
-    snprintf(cred, sizeof cred, "%ld", credits);
+    rl_fmt_dec(cred, credits);
     const char *argv[] = {kkey, akey, acct, cred, k.sealed, k.id, k.prefix};
     redisReply *r = admin_script(c, "account_create", 2, 7, argv);
     int ok = r && (r->type == REDIS_REPLY_STATUS ||

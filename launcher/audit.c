@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
+#include "rl_fmt.h"
 #include "rl_keys.h"
 
 #define AUDIT_ID_MAX 64
@@ -114,7 +115,8 @@ s_ledger(redisContext *c, const char *acct, ledger_t *l)
         long long n = json_integer_value(credits);
         if (type == NULL || !json_is_integer(credits) || n < 0 ||
             (strcmp(type, "grant") != 0 && strcmp(type, "debit") != 0 &&
-             strcmp(type, "refund") != 0)) {
+             strcmp(type, "refund") != 0) ||
+            (job != NULL && strlen(job) >= AUDIT_ID_MAX)) {
             l->bad++;
             json_decref(e);
             continue;
@@ -127,7 +129,7 @@ s_ledger(redisContext *c, const char *acct, ledger_t *l)
             l->refunded += n;
         if (job && *job && strcmp(type, "grant") != 0) {
             job_money_t *m = &l->jobs[l->njobs++];
-            snprintf(m->job, sizeof m->job, "%s", job);
+            memcpy(m->job, job, strlen(job) + 1); /* < AUDIT_ID_MAX: above */
             if (strcmp(type, "debit") == 0) {
                 m->debits = n;
                 m->ndebits = 1;
@@ -158,7 +160,8 @@ static const job_money_t *
 s_find(const ledger_t *l, const char *job)
 {
     job_money_t k;
-    snprintf(k.job, sizeof k.job, "%s", job);
+    if (rl_fmt(k.job, sizeof k.job, "%s", job) != 0)
+        return NULL; /* longer than any the ledger holds */
     return bsearch(&k, l->jobs, l->njobs, sizeof *l->jobs, s_cmp);
 }
 
@@ -208,8 +211,9 @@ s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
 {
     long long active = 0;
     char key[RL_KEY_MAX], jk[RL_KEY_MAX];
-    snprintf(key, sizeof key, "rl:jobs:{%s}", acct);
-    redisReply *ids = redisCommand(c, "ZRANGE %s 0 -1", key);
+    redisReply *ids = NULL;
+    if (rl_fmt(key, sizeof key, "rl:jobs:{%s}", acct) == 0)
+        ids = redisCommand(c, "ZRANGE %s 0 -1", key);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
         s_violation(t, acct, "cannot read the job index", NULL);
         if (ids)

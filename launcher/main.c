@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "rl_ingress_client.h"
 #include "rl_config.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_secret.h"
 #include "rl_zkeys.h"
@@ -182,10 +183,10 @@ s_keygen(const rl_config_t *cfg, const args_t *a)
         s_usage();
         return 2;
     }
-    if (a->dir != NULL)
-        snprintf(dir, sizeof dir, "%s", a->dir);
-    else if (rl_curve_dir(cfg, dir, sizeof dir) != 0) {
-        fprintf(stderr, "reelay: [zmq] keys_dir: path too long\n");
+    if (a->dir != NULL ? rl_fmt(dir, sizeof dir, "%s", a->dir) != 0
+                       : rl_curve_dir(cfg, dir, sizeof dir) != 0) {
+        fprintf(stderr, "reelay: %s: path too long\n",
+                a->dir != NULL ? "--dir" : "[zmq] keys_dir");
         return 1;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -197,7 +198,10 @@ s_keygen(const rl_config_t *cfg, const args_t *a)
         return 1;
     }
     char pub[RL_CURVE_KEY_LEN + 1], path[1200];
-    snprintf(path, sizeof path, "%s/%s.pub", dir, a->body);
+    if (rl_fmt(path, sizeof path, "%s/%s.pub", dir, a->body) != 0) {
+        fprintf(stderr, "reelay: %s: path too long\n", dir);
+        return 1;
+    }
     if (rl_curve_read_public(path, pub, err, sizeof err) != 0) {
         fprintf(stderr, "reelay: %s\n", err);
         return 1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 
 #define REDIS_CONF_BIND_LEN 64
 
@@ -22,15 +23,11 @@ static int
 s_bind(const char *host, char *out, size_t len)
 {
     struct in_addr a;
-    int n;
     if (strcmp(host, "localhost") == 0) /* either family may answer */
-        n = snprintf(out, len, "127.0.0.1 -::1");
-    else if (inet_pton(AF_INET, host, &a) == 1 &&
-             (ntohl(a.s_addr) >> 24) == 127)
-        n = snprintf(out, len, "%s", host);
-    else
-        return -1;
-    return n < 0 || (size_t)n >= len ? -1 : 0;
+        return rl_fmt(out, len, "127.0.0.1 -::1");
+    if (inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127)
+        return rl_fmt(out, len, "%s", host);
+    return -1;
 }
 
 /* Can s go between double quotes in a Redis config file as is? */
@@ -75,8 +72,7 @@ s_write(const char *path, const rl_config_t *cfg, const char *dir,
         const char *bind, const char *hash)
 {
     char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof tmp)
+    if (rl_fmt(tmp, sizeof tmp, "%s.tmp", path) != 0)
         return -1;
     if (unlink(tmp) != 0 && errno != ENOENT)
         return -1;
@@ -109,23 +105,23 @@ redis_conf_write(const char *path, const rl_config_t *cfg, const char *dir,
 {
     char bind[REDIS_CONF_BIND_LEN], hash[RL_SHA256_HEX_LEN];
     if (s_bind(cfg->redis_host, bind, sizeof bind) != 0) {
-        snprintf(why, why_len, "[redis] host %s is not a loopback address: "
-                 "the embedded Redis listens on loopback only",
-                 cfg->redis_host);
+        rl_fmt_msg(why, why_len, "[redis] host %s is not a loopback address: "
+                   "the embedded Redis listens on loopback only",
+                   cfg->redis_host);
         return -1;
     }
     if (!s_quotable(dir) || !s_quotable(cfg->redis_username)) {
-        snprintf(why, why_len, "the data directory or [redis] username has "
-                 "a quote, a backslash or a control character");
+        rl_fmt_msg(why, why_len, "the data directory or [redis] username has "
+                   "a quote, a backslash or a control character");
         return -1;
     }
     if (password == NULL || password[0] == '\0' ||
         rl_sha256_hex(password, strlen(password), hash) != 0) {
-        snprintf(why, why_len, "no password for the embedded Redis");
+        rl_fmt_msg(why, why_len, "no password for the embedded Redis");
         return -1;
     }
     if (s_write(path, cfg, dir, bind, hash) != 0) {
-        snprintf(why, why_len, "cannot write %s: %s", path, strerror(errno));
+        rl_fmt_msg(why, why_len, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -19,6 +19,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 
 #define SUPERVISOR_BACKOFF_MIN_MS 200
@@ -49,7 +50,11 @@ static int
 s_spawn(child_t *c)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s.log", c->owner->log_dir, c->name);
+    if (rl_fmt(path, sizeof path, "%s/%s.log", c->owner->log_dir,
+               c->name) != 0) {
+        rl_log_errorx("%s: log path too long", c->name);
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -132,16 +137,27 @@ int
 supervisor_add_env(supervisor_t *s, const char *name,
                    const char *const *argv, const char *const *env)
 {
-    if (s->n >= SUPERVISOR_MAX_CHILDREN)
+    size_t nargs = 0, nenv = 0;
+    while (argv[nargs] != NULL)
+        nargs++;
+    while (env != NULL && env[nenv] != NULL)
+        nenv++;
+    if (s->n >= SUPERVISOR_MAX_CHILDREN || nargs > SUPERVISOR_MAX_ARGS ||
+        nenv > SUPERVISOR_MAX_ENV) {
+        rl_log_errorx("%s: too many children, arguments or variables",
+                      name);
         return -1;
+    }
     child_t *c = &s->children[s->n];
     memset(c, 0, sizeof *c);
+    if (rl_fmt(c->name, sizeof c->name, "%s", name) != 0) {
+        rl_log_errorx("%s: name too long", name);
+        return -1;
+    }
     c->owner = s;
-    snprintf(c->name, sizeof c->name, "%s", name);
-    for (size_t k = 0; argv[k] != NULL && k < SUPERVISOR_MAX_ARGS; k++)
+    for (size_t k = 0; k < nargs; k++)
         c->argv[k] = rl_strdup(argv[k]);
-    for (size_t k = 0; env != NULL && env[k] != NULL && k < SUPERVISOR_MAX_ENV;
-         k++)
+    for (size_t k = 0; k < nenv; k++)
         c->env[k] = rl_strdup(env[k]);
     c->pid = -1;
     c->backoff_ms = SUPERVISOR_BACKOFF_MIN_MS;

@@ -19,6 +19,7 @@
 #include "admin.h"
 #include "keys.h"
 #include "rl_apikey.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 #include "rl_secret.h"
@@ -29,6 +30,10 @@
 #define UP_STOP_GRACE_MS 5000
 #define UP_REDIS_PASSWORD_BYTES 32 /* random bytes of a generated password */
 #define UP_WHY_LEN 512
+/* A file under one of up_t's directories (PATH_MAX each, the NUL
+ * included): the names joined to them are constants of fewer than 32
+ * characters, so UP_PATH_LEN always holds the path (s_path). */
+#define UP_PATH_LEN (PATH_MAX + 32)
 
 typedef struct {
     const rl_config_t *cfg;
@@ -42,6 +47,13 @@ typedef struct {
     supervisor_t *sup;
 } up_t;
 
+/* dir/name into out: a directory of up_t and a short constant name. */
+static void
+s_path(char out[UP_PATH_LEN], const char *dir, const char *name)
+{
+    rl_fmt_fit(out, UP_PATH_LEN, "%s/%s", dir, name);
+}
+
 /* mkdir -p, each directory it makes private (0700), and `path` itself
  * made private even when it was there already (an older launcher made
  * it 0755). */
@@ -49,8 +61,7 @@ static int
 s_mkdirs(const char *path)
 {
     char buf[PATH_MAX];
-    int n = snprintf(buf, sizeof buf, "%s", path);
-    if (n < 0 || (size_t)n >= sizeof buf)
+    if (rl_fmt(buf, sizeof buf, "%s", path) != 0)
         return -1;
     for (char *p = buf + 1; *p; p++) {
         if (*p == '/') {
@@ -72,13 +83,18 @@ s_mkdirs(const char *path)
 static int
 s_redis_password(up_t *u)
 {
-    char path[PATH_MAX + 32], why[UP_WHY_LEN];
+    char path[UP_PATH_LEN], why[UP_WHY_LEN];
     const char *have = u->cfg->redis_password;
     if (have[0] != '\0' || !u->cfg->redis_embedded) {
-        snprintf(u->redis_password, sizeof u->redis_password, "%s", have);
+        /* The config refuses a longer one (rl_config_check_secret). */
+        if (rl_fmt(u->redis_password, sizeof u->redis_password, "%s",
+                   have) != 0) {
+            rl_log_errorx("[redis] password too long");
+            return -1;
+        }
         return 0;
     }
-    snprintf(path, sizeof path, "%s/" RL_CONFIG_REDIS_PASSWORD_FILE, u->data);
+    s_path(path, u->data, RL_CONFIG_REDIS_PASSWORD_FILE);
     if (rl_secret_create(path, UP_REDIS_PASSWORD_BYTES) != 0) {
         rl_log_error("cannot create %s", path);
         return -1;
@@ -101,15 +117,15 @@ s_paths(up_t *u, const char *config_path)
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     *slash = '\0';
-    snprintf(u->bindir, sizeof u->bindir, "%s", self);
+    memcpy(u->bindir, self, (size_t)(slash - self) + 1); /* both PATH_MAX */
     if (s_mkdirs(u->cfg->data_dir) != 0 ||
         realpath(u->cfg->data_dir, u->data) == NULL)
         return -1;
-    char sub[PATH_MAX + 16];
-    snprintf(sub, sizeof sub, "%s/logs", u->data);
+    char sub[UP_PATH_LEN];
+    s_path(sub, u->data, "logs");
     if (s_mkdirs(sub) != 0)
         return -1;
-    snprintf(sub, sizeof sub, "%s/redis", u->data);
+    s_path(sub, u->data, "redis");
     if (s_mkdirs(sub) != 0)
         return -1;
     /* The CURVE keys and allow files of every link, when missing. */
@@ -130,9 +146,9 @@ s_paths(up_t *u, const char *config_path)
 static int
 s_start_redis(up_t *u)
 {
-    char conf[PATH_MAX + 16], dir[PATH_MAX + 16], why[UP_WHY_LEN];
-    snprintf(conf, sizeof conf, "%s/" REDIS_CONF_FILE, u->data);
-    snprintf(dir, sizeof dir, "%s/redis", u->data);
+    char conf[UP_PATH_LEN], dir[UP_PATH_LEN], why[UP_WHY_LEN];
+    s_path(conf, u->data, REDIS_CONF_FILE);
+    s_path(dir, u->data, "redis");
     if (redis_conf_write(conf, u->cfg, dir, u->redis_password, why,
                          sizeof why) != 0) {
         rl_log_errorx("embedded Redis: %s", why);
@@ -146,8 +162,8 @@ s_start_redis(up_t *u)
 static int
 s_demo_account(up_t *u, redisContext *c)
 {
-    char path[PATH_MAX + 16], acct[ADMIN_ACCT_LEN];
-    snprintf(path, sizeof path, "%s/demo-key", u->data);
+    char path[UP_PATH_LEN], acct[ADMIN_ACCT_LEN];
+    s_path(path, u->data, "demo-key");
     FILE *f = fopen(path, "r");
     if (f != NULL) {
         if (fgets(u->key, sizeof u->key, f) != NULL)
@@ -177,11 +193,12 @@ s_demo_account(up_t *u, redisContext *c)
 static void
 s_add_role(up_t *u, const char *role, int count)
 {
-    char bin[PATH_MAX + 32], name[32], index[16];
-    snprintf(bin, sizeof bin, "%s/reelay-%s", u->bindir, role);
+    char bin[UP_PATH_LEN], name[32], index[RL_FMT_DEC_LEN];
+    rl_fmt_fit(bin, sizeof bin, "%s/reelay-%s", u->bindir, role);
     for (int i = 0; i < count; i++) {
-        snprintf(name, sizeof name, "%s-%d", role, i);
-        snprintf(index, sizeof index, "%d", i);
+        /* A role (9 characters at most) and an int: 32 hold them. */
+        rl_fmt_fit(name, sizeof name, "%s-%d", role, i);
+        rl_fmt_dec(index, i);
         const char *argv[] = {bin, "-c", u->config, "--index", index, NULL};
         supervisor_add(u->sup, name, argv);
     }
@@ -193,19 +210,17 @@ static void
 s_add_simulator(up_t *u)
 {
     const rl_config_t *cfg = u->cfg;
-    char bin[PATH_MAX + 32], ak[RL_SECRET_MAX + 32], sk[RL_SECRET_MAX + 32];
+    char bin[UP_PATH_LEN], ak[RL_SECRET_MAX + 32], sk[RL_SECRET_MAX + 32];
     const char *argv[] = {bin, "--listen", cfg->simulator_listen, NULL};
     const char *env[3] = {NULL};
-    snprintf(bin, sizeof bin, "%s/reelay-simulator", u->bindir);
+    s_path(bin, u->bindir, "reelay-simulator");
     for (size_t i = 0; i < cfg->nproviders; i++) {
         const rl_provider_conf_t *p = &cfg->providers[i];
         if (strcmp(p->type, "kling") != 0 || p->key[0] == '\0' ||
             p->secret[0] == '\0')
             continue;
-        int na = snprintf(ak, sizeof ak, "REELAY_SIM_KLING_AK=%s", p->key);
-        int ns = snprintf(sk, sizeof sk, "REELAY_SIM_KLING_SK=%s", p->secret);
-        if (na > 0 && (size_t)na < sizeof ak && ns > 0 &&
-            (size_t)ns < sizeof sk) {
+        if (rl_fmt(ak, sizeof ak, "REELAY_SIM_KLING_AK=%s", p->key) == 0 &&
+            rl_fmt(sk, sizeof sk, "REELAY_SIM_KLING_SK=%s", p->secret) == 0) {
             env[0] = ak;
             env[1] = sk;
         } else {
@@ -222,13 +237,13 @@ static void
 s_add_tools(up_t *u)
 {
     const rl_config_t *cfg = u->cfg;
-    char bin[PATH_MAX + 32], out[PATH_MAX + 32], keys[PATH_MAX + 32];
+    char bin[UP_PATH_LEN], out[UP_PATH_LEN], keys[UP_PATH_LEN];
     if (cfg->simulator)
         s_add_simulator(u);
     if (cfg->receiver) {
-        snprintf(bin, sizeof bin, "%s/reelay-receiver", u->bindir);
-        snprintf(out, sizeof out, "%s/deliveries.jsonl", u->data);
-        snprintf(keys, sizeof keys, "%s/demo-key", u->data);
+        s_path(bin, u->bindir, "reelay-receiver");
+        s_path(out, u->data, "deliveries.jsonl");
+        s_path(keys, u->data, "demo-key");
         const char *argv[] = {bin, "--listen", cfg->receiver_listen,
                               "--key-file", keys, "--out", out, NULL};
         supervisor_add(u->sup, "receiver", argv);
@@ -310,8 +325,8 @@ up_run(const rl_config_t *cfg, const char *config_path)
         explicit_bzero(u.redis_password, sizeof u.redis_password);
         return 1;
     }
-    char logs[PATH_MAX + 16];
-    snprintf(logs, sizeof logs, "%s/logs", u.data);
+    char logs[UP_PATH_LEN];
+    s_path(logs, u.data, "logs");
     u.base = rl_loop_new();
     u.sup = supervisor_new(u.base, logs);
     struct event *sig[3];

@@ -15,6 +15,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_proto.h"
 
 static int
@@ -122,7 +123,8 @@ s_monitor(void *ctx, void *sock)
 {
     char ep[64];
     int zero = 0;
-    snprintf(ep, sizeof ep, "inproc://rl-ingress-monitor-%p", sock);
+    /* 26 characters and a pointer's 18 at most. */
+    rl_fmt_fit(ep, sizeof ep, "inproc://rl-ingress-monitor-%p", sock);
     if (zmq_socket_monitor(sock, ep, S_MON_EVENTS) != 0)
         return NULL;
     void *mon = zmq_socket(ctx, ZMQ_PAIR);

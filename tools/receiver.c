@@ -32,6 +32,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 
@@ -277,7 +278,7 @@ s_verify_standard(const rcv_t *rcv, const struct evkeyvalq *hdrs,
 
     size_t head = strlen(id) + 1 + strlen(ts) + 1;
     char *msg = rl_malloc(head + len + 1);
-    snprintf(msg, head + 1, "%s.%s.", id, ts);
+    rl_fmt_fit(msg, head + 1, "%s.%s.", id, ts); /* head: just above */
     memcpy(msg + head, body, len);
     for (size_t i = 0; i < rcv->nsecrets && !ok; i++)
         ok = rl_hmac_sha256(rcv->secrets[i].bytes, rcv->secrets[i].len, msg,
@@ -311,7 +312,7 @@ s_headers_json(const struct evkeyvalq *hdrs)
         }
         size_t len = strlen(old) + 2 + strlen(kv->value) + 1;
         char *joined = rl_malloc(len);
-        snprintf(joined, len, "%s, %s", old, kv->value);
+        rl_fmt_fit(joined, len, "%s, %s", old, kv->value); /* len: above */
         json_object_set_new(obj, name, json_string(joined));
         free(joined);
     }

@@ -28,9 +28,12 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
-#include "sim.h"
+#include "rl_fmt.h"
+#include "sim_fal.h"
 
 #define SIM_FAL_APP_MAX 256
+/* A request's URL: the origin, an app, a task id and 30 characters. */
+#define S_URL_LEN (SIM_ORIGIN_LEN + SIM_FAL_APP_MAX + SIM_ID_LEN + 32)
 
 static const char s_base[] = "/fal/";
 
@@ -41,10 +44,10 @@ s_detail(const char *type, const char *msg)
                      "prompt", "msg", msg, "type", type);
 }
 
-void
-sim_fal_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
-    (void)sim;
+    (void)c;
     if (err == SIM_E_INPUT_POLICY) {
         sim_reply_json(req, 422,
                        s_detail("content_policy_violation",
@@ -61,12 +64,12 @@ sim_fal_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
 }
 
 static bool
-s_auth(sim_t *sim, struct evhttp_request *req)
+s_auth(sim_core_t *c, struct evhttp_request *req)
 {
     const char *auth = sim_header(req, "Authorization");
     if (auth != NULL && strncasecmp(auth, "Key ", 4) == 0 && auth[4] != '\0')
         return true;
-    sim_fal_error(sim, req, SIM_E_AUTH_MISSING);
+    s_error(c, req, SIM_E_AUTH_MISSING);
     return false;
 }
 
@@ -87,32 +90,30 @@ s_app(const char *model, char *out, size_t len)
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req, const char *model)
+s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
 {
-    char app[SIM_FAL_APP_MAX], url[3][SIM_FAL_APP_MAX + SIM_ID_LEN + 128];
-    struct sim_script sc;
+    char app[SIM_FAL_APP_MAX], url[3][S_URL_LEN];
 
-    sim->submits++;
-    if (!s_auth(sim, req))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!s_auth(c, req))
         return;
     json_t *body = sim_body_json(req);
     const char *prompt = sim_str(body, "prompt", NULL);
     if (body == NULL || prompt == NULL || !s_app(model, app, sizeof app)) {
         json_decref(body);
-        sim_fal_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_FAL, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_FAL, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_FAL, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_fal, req, model, prompt);
+    if (t != NULL) {
         t->extra = rl_strdup(app);
-        snprintf(url[0], sizeof url[0], "%s/fal/%s/requests/%s", sim->origin,
-                 app, t->id);
-        snprintf(url[1], sizeof url[1], "%s/fal/%s/requests/%s/status",
-                 sim->origin, app, t->id);
-        snprintf(url[2], sizeof url[2], "%s/fal/%s/requests/%s/cancel",
-                 sim->origin, app, t->id);
+        /* The origin, app, id and 30 characters: S_URL_LEN. */
+        rl_fmt_fit(url[0], sizeof url[0], "%s/fal/%s/requests/%s",
+                   sim_core_origin(c), app, t->id);
+        rl_fmt_fit(url[1], sizeof url[1], "%s/fal/%s/requests/%s/status",
+                   sim_core_origin(c), app, t->id);
+        rl_fmt_fit(url[2], sizeof url[2], "%s/fal/%s/requests/%s/cancel",
+                   sim_core_origin(c), app, t->id);
         sim_reply_json(req, 200,
                        json_pack("{s:s,s:s,s:s,s:s,s:i}", "request_id", t->id,
                                  "response_url", url[0], "status_url", url[1],
@@ -122,16 +123,16 @@ s_submit(sim_t *sim, struct evhttp_request *req, const char *model)
 }
 
 static void
-s_status(sim_t *sim, struct evhttp_request *req, struct sim_task *t,
+s_status(sim_core_t *c, struct evhttp_request *req, struct sim_task *t,
          const char *app)
 {
-    char url[SIM_FAL_APP_MAX + SIM_ID_LEN + 128];
-    if (sim_poll_scripted(sim, req, t))
+    char url[S_URL_LEN];
+    if (sim_core_poll(c, req, t))
         return;
-    snprintf(url, sizeof url, "%s/fal/%s/requests/%s", sim->origin, app,
-             t->id);
+    rl_fmt_fit(url, sizeof url, "%s/fal/%s/requests/%s", sim_core_origin(c),
+               app, t->id);
     json_t *doc = json_pack("{s:s,s:s,s:n,s:{}}", "status",
-                            sim_script_state_name(SIM_API_FAL, t->state),
+                            sim_task_status(t),
                             "response_url", url, "logs", "metrics");
     if (doc != NULL && t->state == SIM_ST_QUEUED)
         json_object_set_new(doc, "queue_position", json_integer(0));
@@ -139,9 +140,9 @@ s_status(sim_t *sim, struct evhttp_request *req, struct sim_task *t,
 }
 
 static void
-s_result(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
+s_result(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128], name[SIM_ID_LEN + 8];
+    char url[SIM_URL_LEN], name[SIM_ID_LEN + 8];
     const char *type = NULL;
     int status = 503;
 
@@ -151,8 +152,8 @@ s_result(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
         return;
     }
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_output_url(sim, t, url, sizeof url);
-        snprintf(name, sizeof name, "%s.mp4", t->id);
+        sim_core_output_url(c, t, url);
+        rl_fmt_fit(name, sizeof name, "%s.mp4", t->id);
         sim_reply_json(req, 200,
                        json_pack("{s:{s:s,s:s,s:s,s:i}}", "video", "url", url,
                                  "content_type", "video/mp4", "file_name",
@@ -185,9 +186,9 @@ s_result(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
 }
 
 static void
-s_cancel(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
+s_cancel(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
 {
-    sim->cancels++;
+    sim_core_count(c, SIM_COUNT_CANCEL);
     if (!sim_task_cancel(t)) {
         sim_reply_json(req, 400, json_pack("{s:s}", "status",
                                            "ALREADY_COMPLETED"));
@@ -199,7 +200,7 @@ s_cancel(sim_t *sim, struct evhttp_request *req, struct sim_task *t)
 
 /* GET|PUT /fal/{owner}/{app}/requests/{id}[/status|/cancel]. */
 static bool
-s_request(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
+s_request(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
           const char *path)
 {
     char app[SIM_FAL_APP_MAX], id[SIM_ID_LEN];
@@ -225,32 +226,42 @@ s_request(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
         return true;
     }
     if (*what == '/' && what[1] == 's')
-        sim->polls++;
-    if (!s_auth(sim, req))
+        sim_core_count(c, SIM_COUNT_POLL);
+    if (!s_auth(c, req))
         return true;
-    struct sim_task *t = sim_task_of(sim, id, SIM_API_FAL);
+    struct sim_task *t = sim_core_task(c, &sim_api_fal, id);
     if (t == NULL || strcmp(t->extra, app) != 0)
-        sim_fal_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     else if (cancel)
-        s_cancel(sim, req, t);
+        s_cancel(c, req, t);
     else if (*what == '\0')
-        s_result(sim, req, t);
+        s_result(c, req, t);
     else
-        s_status(sim, req, t, app);
+        s_status(c, req, t, app);
     return true;
 }
 
-bool
-sim_fal_route(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
-              const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
-    if (strncmp(path, s_base, sizeof s_base - 1) != 0)
-        return false;
-    if (s_request(sim, req, m, path))
+    if (s_request(c, req, m, path))
         return true;
     if (m == EVHTTP_REQ_POST)
-        s_submit(sim, req, path + sizeof s_base - 1);
+        s_submit(c, req, path + sizeof s_base - 1);
     else
-        sim_fal_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     return true;
 }
+
+const sim_api_t sim_api_fal = {
+    .type = RL_PTYPE_FAL,
+    .prefix = s_base,
+    .id_prefix = "fal-",
+    .states = {"IN_QUEUE", "IN_PROGRESS", "COMPLETED", "COMPLETED", "COMPLETED",
+               "COMPLETED"},
+    .malformed_poll = "{\"status\":\"COMPL",
+    .malformed_submit = "{\"request_id\":\"fal-",
+    .route = s_route,
+    .error = s_error,
+};

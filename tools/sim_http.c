@@ -1,8 +1,6 @@
 /*
- * sim_http - the provider simulator's request readers and replies: the
- * bearer token, the JSON body, query arguments, path matching, JSON and
- * raw answers, and the error table that spells each error the Kling way
- * or the Seedance (Ark) way; the other APIs spell it in their own file.
+ * sim_http - the provider simulator's request readers and replies, and
+ * the status and message of each error (sim_http.h).
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -18,44 +16,27 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "rl_fmt.h"
+#include "sim_http.h"
 
 static const struct {
-    int status;           /* HTTP status */
-    int kling_code;       /* Kling body "code" */
-    const char *ark_code; /* Ark error.code */
-    const char *ark_type; /* Ark error.type */
-    const char *message;  /* both */
+    int status;          /* HTTP status */
+    const char *message; /* what it says */
 } s_errs[SIM_E_COUNT] = {
-    [SIM_E_OK] = {200, 0, "", "", ""},
-    [SIM_E_RATE] = {429, 1302, "RateLimitExceeded.EndpointRPMExceeded",
-                    "TooManyRequests", "request rate limit exceeded"},
-    [SIM_E_CAPACITY] = {429, 1303, "ServerOverloaded", "TooManyRequests",
-                        "parallel task over resource pack limit"},
-    [SIM_E_INPUT_POLICY] = {400, 1301, "InputTextSensitiveContentDetected",
-                            "BadRequest",
-                            "input may contain sensitive content"},
-    [SIM_E_INTERNAL] = {500, 5000, "InternalServiceError",
-                        "InternalServerError", "internal server error"},
-    [SIM_E_UNAVAILABLE] = {503, 5001, "ServiceUnavailable",
-                           "ServiceUnavailable",
-                           "service temporarily unavailable"},
-    [SIM_E_NOT_FOUND] = {404, 1203, "ResourceNotFound", "NotFound",
-                         "task not found"},
-    [SIM_E_BAD_REQUEST] = {400, 1201, "InvalidParameter", "BadRequest",
-                           "invalid request parameters"},
-    [SIM_E_FULL] = {503, 5001, "ServiceUnavailable", "ServiceUnavailable",
-                    "simulator task cap reached"},
-    [SIM_E_AUTH_MISSING] = {401, 1001, "AuthenticationError", "Unauthorized",
-                            "authorization is empty"},
-    [SIM_E_AUTH_INVALID] = {401, 1002, "AuthenticationError", "Unauthorized",
-                            "authorization is invalid"},
-    [SIM_E_AUTH_FAILED] = {401, 1000, "AuthenticationError", "Unauthorized",
-                           "authentication failed"},
-    [SIM_E_AUTH_NBF] = {401, 1003, "AuthenticationError", "Unauthorized",
-                        "authorization is not yet valid"},
-    [SIM_E_AUTH_EXP] = {401, 1004, "AuthenticationError", "Unauthorized",
-                        "authorization has expired"},
+    [SIM_E_OK] = {200, ""},
+    [SIM_E_RATE] = {429, "request rate limit exceeded"},
+    [SIM_E_CAPACITY] = {429, "parallel task over resource pack limit"},
+    [SIM_E_INPUT_POLICY] = {400, "input may contain sensitive content"},
+    [SIM_E_INTERNAL] = {500, "internal server error"},
+    [SIM_E_UNAVAILABLE] = {503, "service temporarily unavailable"},
+    [SIM_E_NOT_FOUND] = {404, "task not found"},
+    [SIM_E_BAD_REQUEST] = {400, "invalid request parameters"},
+    [SIM_E_FULL] = {503, "simulator task cap reached"},
+    [SIM_E_AUTH_MISSING] = {401, "authorization is empty"},
+    [SIM_E_AUTH_INVALID] = {401, "authorization is invalid"},
+    [SIM_E_AUTH_FAILED] = {401, "authentication failed"},
+    [SIM_E_AUTH_NBF] = {401, "authorization is not yet valid"},
+    [SIM_E_AUTH_EXP] = {401, "authorization has expired"},
 };
 
 /* ---- replies --------------------------------------------------------- */
@@ -102,65 +83,9 @@ sim_reply_video(struct evhttp_request *req)
 }
 
 void
-sim_api_error(sim_t *sim, struct evhttp_request *req, sim_api_t api,
-              sim_err_t err)
+sim_not_allowed(struct evhttp_request *req)
 {
-    char rid[SIM_ID_LEN];
-    json_t *doc;
-
-    assert(err > SIM_E_OK && err < SIM_E_COUNT);
-    switch (api) {
-    case SIM_API_RUNWAY: sim_runway_error(sim, req, err); return;
-    case SIM_API_OPENAI: sim_openai_error(sim, req, err); return;
-    case SIM_API_REPLICATE: sim_replicate_error(sim, req, err); return;
-    case SIM_API_FAL: sim_fal_error(sim, req, err); return;
-    case SIM_API_KINOVI: sim_kinovi_error(sim, req, err); return;
-    case SIM_API_LUMA: sim_luma_error(sim, req, err); return;
-    case SIM_API_MINIMAX: sim_minimax_error(sim, req, err); return;
-    case SIM_API_VEO: sim_veo_error(sim, req, err); return;
-    default: break;
-    }
-    if (api == SIM_API_KLING) {
-        sim_new_id(sim, "req-", rid, sizeof rid);
-        doc = json_pack("{s:i,s:s,s:s}", "code", s_errs[err].kling_code,
-                        "message", s_errs[err].message, "request_id", rid);
-    } else {
-        doc = json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "code",
-                        s_errs[err].ark_code, "message", s_errs[err].message,
-                        "param", "", "type", s_errs[err].ark_type);
-    }
-    sim_reply_json(req, s_errs[err].status, doc);
-}
-
-void
-sim_reply_malformed(struct evhttp_request *req, sim_api_t api, bool submit)
-{
-    /* [api][submit]: a poll answer, a submit answer, each cut short. */
-    static const char *const bodies[SIM_API_COUNT][2] = {
-        [SIM_API_KLING] =
-            {"{\"code\":0,\"message\":\"\",\"data\":{\"task_status\":\"succ",
-             "{\"code\":0,\"message\":\"\",\"data\":{\"task_id\":\""},
-        [SIM_API_SEEDANCE] = {"{\"id\":\"cgt-x\",\"status\":\"succ",
-                              "{\"id\":\"cgt-"},
-        [SIM_API_RUNWAY] = {"{\"id\":\"rw-x\",\"status\":\"SUCC",
-                            "{\"id\":\"rw-"},
-        [SIM_API_OPENAI] = {"{\"id\":\"video_x\",\"object\":\"video\",\"sta",
-                            "{\"id\":\"video_"},
-        [SIM_API_REPLICATE] = {"{\"id\":\"rp-x\",\"status\":\"succ",
-                               "{\"id\":\"rp"},
-        [SIM_API_FAL] = {"{\"status\":\"COMPL", "{\"request_id\":\"fal-"},
-        [SIM_API_KINOVI] = {"{\"taskId\":\"task_x\",\"status\":\"succ",
-                            "{\"taskId\":\"task_"},
-        [SIM_API_LUMA] = {"{\"id\":\"lu-x\",\"state\":\"compl",
-                          "{\"id\":\"lu-"},
-        [SIM_API_MINIMAX] = {"{\"task_id\":\"mm-x\",\"status\":\"Succ",
-                             "{\"task_id\":\"mm-"},
-        [SIM_API_VEO] = {"{\"name\":\"models/m/operations/op-x\",\"done\":tr",
-                         "{\"name\":\"models/"},
-    };
-    assert((unsigned)api < SIM_API_COUNT);
-    const char *body = bodies[api][submit];
-    sim_reply_raw(req, 200, "application/json", body, strlen(body));
+    sim_reply_json(req, 405, json_pack("{s:s}", "error", "method not allowed"));
 }
 
 int
@@ -186,7 +111,8 @@ sim_iso8601(int64_t ms, char *out, size_t len)
     if (gmtime_r(&secs, &tm) == NULL ||
         strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
         buf[0] = '\0';
-    snprintf(out, len, "%s.%03dZ", buf, (int)(ms % 1000));
+    /* 24 characters; callers give 40 bytes. */
+    rl_fmt_fit(out, len, "%s.%03dZ", buf, (int)(ms % 1000));
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -217,6 +143,24 @@ sim_path_id(const char *path, const char *prefix, const char *suffix,
     memcpy(id, path + np, n);
     id[n] = '\0';
     return sim_id_decode(id, len);
+}
+
+int
+sim_path_collection(const char *path, const char *prefix, char *id,
+                    size_t id_len)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(path, prefix, n) != 0)
+        return -1;
+    if (path[n] == '\0')
+        return 0;
+    const char *rest = path + n + 1;
+    size_t len = strlen(rest);
+    if (path[n] != '/' || len == 0 || len >= id_len ||
+        strchr(rest, '/') != NULL)
+        return -1;
+    memcpy(id, rest, len + 1);
+    return sim_id_decode(id, id_len) ? 1 : -1;
 }
 
 bool
@@ -254,15 +198,6 @@ sim_bearer(struct evhttp_request *req)
     while (*auth == ' ')
         auth++;
     return *auth != '\0' ? auth : NULL;
-}
-
-bool
-sim_need_bearer(sim_t *sim, struct evhttp_request *req, sim_api_t api)
-{
-    if (sim_bearer(req) != NULL)
-        return true;
-    sim_api_error(sim, req, api, SIM_E_AUTH_MISSING);
-    return false;
 }
 
 json_t *

@@ -21,7 +21,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "sim_kinovi.h"
 
 #define SIM_KINOVI_PROMPT_MAX 10000
 #define SIM_KINOVI_CREDITS_PER_S 40
@@ -30,11 +30,11 @@
 static const char s_create[] = "/kinovi/api/v1/jobs/createTask";
 static const char s_record[] = "/kinovi/api/v1/jobs/recordInfo";
 
-void
-sim_kinovi_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
     const char *msg = sim_err_message(err);
-    (void)sim;
+    (void)c;
     switch (err) {
     case SIM_E_CAPACITY:
         sim_reply_json(req, 429,
@@ -62,12 +62,11 @@ sim_kinovi_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req)
+s_submit(sim_core_t *c, struct evhttp_request *req)
 {
-    struct sim_script sc;
 
-    sim->submits++;
-    if (!sim_need_bearer(sim, req, SIM_API_KINOVI))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!sim_core_need_bearer(c, &sim_api_kinovi, req))
         return;
     json_t *body = sim_body_json(req);
     json_t *inputs = json_object_get(body, "inputs");
@@ -79,7 +78,7 @@ s_submit(sim_t *sim, struct evhttp_request *req)
         (d != NULL && (!json_is_integer(d) || json_integer_value(d) < 4 ||
                        json_integer_value(d) > 15))) {
         json_decref(body);
-        sim_kinovi_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
     if (strcmp(model, "seedance-20") != 0 &&
@@ -89,10 +88,9 @@ s_submit(sim_t *sim, struct evhttp_request *req)
                                            "Unknown model"));
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_KINOVI, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_KINOVI, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_KINOVI, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_kinovi, req, model,
+                                         prompt);
+    if (t != NULL) {
         t->duration_s = d != NULL ? (int)json_integer_value(d)
                                   : SIM_DEFAULT_DURATION_S;
         sim_reply_json(req, 200, json_pack("{s:s}", "taskId", t->id));
@@ -101,19 +99,19 @@ s_submit(sim_t *sim, struct evhttp_request *req)
 }
 
 static json_t *
-s_task_json(const sim_t *sim, const struct sim_task *t)
+s_task_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:i,s:[],s:n,s:I,s:n}", "taskId", t->id, "model",
-        t->model, "status", sim_script_state_name(SIM_API_KINOVI, t->state),
+        t->model, "status", sim_task_status(t),
         "creditsUsed", t->duration_s * SIM_KINOVI_CREDITS_PER_S, "output",
         "error", "createTime", (json_int_t)t->created_ms, "completeTime");
     if (doc == NULL || t->state < SIM_ST_SUCCEEDED)
         return doc;
     json_object_set_new(doc, "completeTime", json_integer(t->updated_ms));
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_output_url(sim, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_array_append_new(json_object_get(doc, "output"),
                               json_pack("{s:s,s:i,s:i,s:s,s:i}", "url", url,
                                         "width", 1280, "height", 720,
@@ -136,38 +134,47 @@ s_task_json(const sim_t *sim, const struct sim_task *t)
 }
 
 static void
-s_poll(sim_t *sim, struct evhttp_request *req)
+s_poll(sim_core_t *c, struct evhttp_request *req)
 {
     char id[SIM_ID_LEN];
 
-    sim->polls++;
-    if (!sim_need_bearer(sim, req, SIM_API_KINOVI))
+    sim_core_count(c, SIM_COUNT_POLL);
+    if (!sim_core_need_bearer(c, &sim_api_kinovi, req))
         return;
     if (!sim_query_arg(req, "taskId", id, sizeof id)) {
         sim_reply_json(req, 400, json_pack("{s:s}", "message",
                                            "Invalid taskId"));
         return;
     }
-    struct sim_task *t = sim_task_of(sim, id, SIM_API_KINOVI);
+    struct sim_task *t = sim_core_task(c, &sim_api_kinovi, id);
     if (t == NULL)
-        sim_kinovi_error(sim, req, SIM_E_NOT_FOUND);
-    else if (!sim_poll_scripted(sim, req, t))
-        sim_reply_json(req, 200, s_task_json(sim, t));
+        s_error(c, req, SIM_E_NOT_FOUND);
+    else if (!sim_core_poll(c, req, t))
+        sim_reply_json(req, 200, s_task_json(c, t));
 }
 
-bool
-sim_kinovi_route(sim_t *sim, struct evhttp_request *req,
-                 enum evhttp_cmd_type m, const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
-    if (strncmp(path, "/kinovi/", 8) != 0)
-        return false;
     if (strcmp(path, s_create) == 0 && m == EVHTTP_REQ_POST)
-        s_submit(sim, req);
+        s_submit(c, req);
     else if (strcmp(path, s_record) == 0 && m == EVHTTP_REQ_GET)
-        s_poll(sim, req);
+        s_poll(c, req);
     else if (strcmp(path, s_create) == 0 || strcmp(path, s_record) == 0)
         sim_not_allowed(req);
     else
-        sim_kinovi_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     return true;
 }
+
+const sim_api_t sim_api_kinovi = {
+    .type = RL_PTYPE_KINOVI,
+    .prefix = "/kinovi/",
+    .id_prefix = "task_",
+    .states = {"waiting", "generating", "success", "fail", "fail", "fail"},
+    .malformed_poll = "{\"taskId\":\"task_x\",\"status\":\"succ",
+    .malformed_submit = "{\"taskId\":\"task_",
+    .route = s_route,
+    .error = s_error,
+};

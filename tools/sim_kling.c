@@ -1,7 +1,10 @@
 /*
- * sim_kling - the provider simulator's Kling API: HS256 JWT verification
- * against REELAY_SIM_KLING_AK/_SK, and the text2video / image2video submit
- * and poll handlers with Kling's body shapes and state spellings.
+ * sim_kling - the provider simulator's Kling API (base_url ORIGIN,
+ * standing for https://api-singapore.klingai.com): HS256 JWT
+ * verification against REELAY_SIM_KLING_AK/_SK, and the text2video /
+ * image2video submit and poll handlers with Kling's body shapes and
+ * state spellings. Errors are {code, message, request_id} with Kling's
+ * numeric codes (s_codes).
  * SPDX-License-Identifier: MIT
  */
 #include <ctype.h>
@@ -18,9 +21,37 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
-#include "sim.h"
+#include "rl_fmt.h"
+#include "sim_kling.h"
 
 #define SIM_JWT_PART_MAX 2048
+#define SIM_KLING_DURATION_MIN 3
+#define SIM_KLING_DURATION_MAX 15
+
+static const char s_t2v[] = "/v1/videos/text2video";
+static const char s_i2v[] = "/v1/videos/image2video";
+
+/* How Kling spells each error: its body "code" (the HTTP status and the
+ * message are sim_http's). */
+static const int s_codes[SIM_E_COUNT] = {
+    [SIM_E_RATE] = 1302,         [SIM_E_CAPACITY] = 1303,
+    [SIM_E_INPUT_POLICY] = 1301, [SIM_E_INTERNAL] = 5000,
+    [SIM_E_UNAVAILABLE] = 5001,  [SIM_E_NOT_FOUND] = 1203,
+    [SIM_E_BAD_REQUEST] = 1201,  [SIM_E_FULL] = 5001,
+    [SIM_E_AUTH_MISSING] = 1001, [SIM_E_AUTH_INVALID] = 1002,
+    [SIM_E_AUTH_FAILED] = 1000,  [SIM_E_AUTH_NBF] = 1003,
+    [SIM_E_AUTH_EXP] = 1004,
+};
+
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
+{
+    char rid[SIM_ID_LEN];
+    sim_core_new_id(c, "req-", rid, sizeof rid);
+    sim_reply_json(req, sim_err_status(err),
+                   json_pack("{s:i,s:s,s:s}", "code", s_codes[err], "message",
+                             sim_err_message(err), "request_id", rid));
+}
 
 /* ---- auth ------------------------------------------------------------ */
 
@@ -95,7 +126,8 @@ s_kling_jwt(const sim_config_t *cfg, const char *token)
     const char *iss = json_string_value(json_object_get(payload, "iss"));
     if (iss == NULL || strcmp(iss, cfg->kling_ak) != 0)
         goto out;
-    err = s_jwt_times(payload, (double)(rl_clock_wall_ms() / 1000));
+    int64_t now_s = rl_clock_wall_ms() / 1000; /* whole seconds, as JWTs */
+    err = s_jwt_times(payload, (double)now_s);
 out:
     json_decref(payload);
     json_decref(header);
@@ -104,14 +136,15 @@ out:
 
 /* Kling auth: a bearer token, and a valid JWT when AK/SK are set. */
 static sim_err_t
-s_kling_auth(const sim_t *sim, struct evhttp_request *req)
+s_kling_auth(const sim_core_t *c, struct evhttp_request *req)
 {
     const char *token = sim_bearer(req);
     if (token == NULL)
         return SIM_E_AUTH_MISSING;
-    if (sim->cfg->kling_ak == NULL)
+    const sim_config_t *cfg = sim_core_config(c);
+    if (cfg->kling_ak == NULL)
         return SIM_E_OK;
-    return s_kling_jwt(sim->cfg, token);
+    return s_kling_jwt(cfg, token);
 }
 
 /* ---- handlers -------------------------------------------------------- */
@@ -134,15 +167,15 @@ s_kling_duration(const json_t *v)
     return (int)n;
 }
 
-void
-sim_kling_submit(sim_t *sim, struct evhttp_request *req, bool i2v)
+/* POST /v1/videos/{text2video,image2video}. */
+static void
+s_submit(sim_core_t *c, struct evhttp_request *req, bool i2v)
 {
     json_t *body = NULL;
-    struct sim_script sc;
     char rid[SIM_ID_LEN];
 
-    sim->submits++;
-    sim_err_t err = s_kling_auth(sim, req);
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    sim_err_t err = s_kling_auth(c, req);
     if (err != SIM_E_OK)
         goto fail;
     err = SIM_E_BAD_REQUEST;
@@ -158,30 +191,28 @@ sim_kling_submit(sim_t *sim, struct evhttp_request *req, bool i2v)
         (i2v ? image == NULL || *image == '\0' : *prompt == '\0'))
         goto fail;
 
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_KLING, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_KLING, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_KLING, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_kling, req, model,
+                                         prompt);
+    if (t != NULL) {
         t->i2v = i2v;
+        t->endpoint = i2v ? "image2video" : "text2video";
         t->duration_s = duration;
         t->external_id = ext != NULL ? rl_strdup(ext) : NULL;
-        sim_new_id(sim, "req-", rid, sizeof rid);
+        sim_core_new_id(c, "req-", rid, sizeof rid);
         sim_reply_json(req, 200,
                        json_pack("{s:i,s:s,s:s,s:{s:s,s:s,s:{s:s?},s:I,s:I}}",
                                  "code", 0, "message", "", "request_id", rid,
                                  "data", "task_id", t->id, "task_status",
-                                 sim_script_state_name(SIM_API_KLING,
-                                                       t->state),
-                                 "task_info", "external_task_id",
-                                 t->external_id, "created_at",
-                                 (json_int_t)t->created_ms, "updated_at",
-                                 (json_int_t)t->updated_ms));
+                                 sim_task_status(t), "task_info",
+                                 "external_task_id", t->external_id,
+                                 "created_at", (json_int_t)t->created_ms,
+                                 "updated_at", (json_int_t)t->updated_ms));
     }
     json_decref(body);
     return;
 fail:
     json_decref(body);
-    sim_api_error(sim, req, SIM_API_KLING, err);
+    s_error(c, req, err);
 }
 
 static const char *
@@ -203,22 +234,22 @@ s_kling_fail_msg(const struct sim_task *t)
 
 /* The Kling task object, the "data" of a poll answer. */
 static json_t *
-s_kling_task_json(const sim_t *sim, const struct sim_task *t)
+s_kling_task_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
     char vid[SIM_ID_LEN + 8];
-    char dur[16];
+    char dur[RL_FMT_DEC_LEN];
 
     json_t *data = json_pack(
         "{s:s,s:s,s:s,s:{s:s?},s:I,s:I}", "task_id", t->id, "task_status",
-        sim_script_state_name(SIM_API_KLING, t->state), "task_status_msg",
-        s_kling_fail_msg(t), "task_info", "external_task_id", t->external_id,
+        sim_task_status(t), "task_status_msg", s_kling_fail_msg(t),
+        "task_info", "external_task_id", t->external_id,
         "created_at", (json_int_t)t->created_ms, "updated_at",
         (json_int_t)t->updated_ms);
     if (data != NULL && t->state == SIM_ST_SUCCEEDED) {
-        sim_output_url(sim, t, url, sizeof url);
-        snprintf(vid, sizeof vid, "%s-v0", t->id);
-        snprintf(dur, sizeof dur, "%d", t->duration_s);
+        sim_core_output_url(c, t, url);
+        rl_fmt_fit(vid, sizeof vid, "%s-v0", t->id);
+        rl_fmt_dec(dur, t->duration_s);
         json_object_set_new(data, "task_result",
                             json_pack("{s:[{s:s,s:s,s:s}]}", "videos", "id",
                                       vid, "url", url, "duration", dur));
@@ -226,28 +257,62 @@ s_kling_task_json(const sim_t *sim, const struct sim_task *t)
     return data;
 }
 
-void
-sim_kling_poll(sim_t *sim, struct evhttp_request *req, bool i2v,
-               const char *id)
+/* GET /v1/videos/{text2video,image2video}/ID. */
+static void
+s_poll(sim_core_t *c, struct evhttp_request *req, bool i2v, const char *id)
 {
     char rid[SIM_ID_LEN];
 
-    sim->polls++;
-    sim_err_t err = s_kling_auth(sim, req);
+    sim_core_count(c, SIM_COUNT_POLL);
+    sim_err_t err = s_kling_auth(c, req);
     if (err != SIM_E_OK) {
-        sim_api_error(sim, req, SIM_API_KLING, err);
+        s_error(c, req, err);
         return;
     }
-    struct sim_task *t = sim_task_find(sim, id);
-    if (t == NULL || t->api != SIM_API_KLING || t->i2v != i2v) {
-        sim_api_error(sim, req, SIM_API_KLING, SIM_E_NOT_FOUND);
+    struct sim_task *t = sim_core_task(c, &sim_api_kling, id);
+    if (t == NULL || t->i2v != i2v) {
+        s_error(c, req, SIM_E_NOT_FOUND);
         return;
     }
-    if (sim_poll_scripted(sim, req, t))
+    if (sim_core_poll(c, req, t))
         return;
-    sim_new_id(sim, "req-", rid, sizeof rid);
+    sim_core_new_id(c, "req-", rid, sizeof rid);
     sim_reply_json(req, 200,
                    json_pack("{s:i,s:s,s:s,s:o}", "code", 0, "message", "",
                              "request_id", rid, "data",
-                             s_kling_task_json(sim, t)));
+                             s_kling_task_json(c, t)));
 }
+
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
+{
+    char id[SIM_ID_LEN];
+
+    for (int i2v = 0; i2v < 2; i2v++) {
+        int r = sim_path_collection(path, i2v ? s_i2v : s_t2v, id,
+                                    sizeof id);
+        if (r == 0 && m == EVHTTP_REQ_POST)
+            s_submit(c, req, i2v);
+        else if (r == 1 && m == EVHTTP_REQ_GET)
+            s_poll(c, req, i2v, id);
+        else if (r >= 0)
+            sim_not_allowed(req);
+        if (r >= 0)
+            return true;
+    }
+    return false;
+}
+
+const sim_api_t sim_api_kling = {
+    .type = RL_PTYPE_KLING,
+    .prefix = "/v1/videos/",
+    .id_prefix = "kl",
+    .states = {"submitted", "processing", "succeed", "failed", "failed",
+               "failed"},
+    .malformed_poll =
+        "{\"code\":0,\"message\":\"\",\"data\":{\"task_status\":\"succ",
+    .malformed_submit = "{\"code\":0,\"message\":\"\",\"data\":{\"task_id\":\"",
+    .route = s_route,
+    .error = s_error,
+};

@@ -20,15 +20,15 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "sim_luma.h"
 
 static const char s_gens[] = "/luma/dream-machine/v1/generations";
 
-void
-sim_luma_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
     const char *msg = sim_err_message(err);
-    (void)sim;
+    (void)c;
     if (err == SIM_E_RATE)
         msg = "Too many requests, please slow down";
     else if (err == SIM_E_CAPACITY)
@@ -42,21 +42,21 @@ sim_luma_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
 }
 
 static json_t *
-s_gen_json(const sim_t *sim, const struct sim_task *t)
+s_gen_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char created[40], url[SIM_ID_LEN + 128];
+    char created[40], url[SIM_URL_LEN];
 
     sim_iso8601(t->created_ms, created, sizeof created);
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:n,s:s,s:n,s:s,s:{s:s,s:s}}", "id", t->id,
         "generation_type", "video", "state",
-        sim_script_state_name(SIM_API_LUMA, t->state), "failure_reason",
+        sim_task_status(t), "failure_reason",
         "created_at", created, "assets", "model", t->model, "request",
         "prompt", t->prompt, "model", t->model);
     if (doc == NULL)
         return NULL;
     if (t->state == SIM_ST_SUCCEEDED) {
-        sim_output_url(sim, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "assets", json_pack("{s:s}", "video", url));
     } else if (t->state >= SIM_ST_FAILED) {
         const char *why = "Generation failed";
@@ -72,12 +72,11 @@ s_gen_json(const sim_t *sim, const struct sim_task *t)
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req)
+s_submit(sim_core_t *c, struct evhttp_request *req)
 {
-    struct sim_script sc;
 
-    sim->submits++;
-    if (!sim_need_bearer(sim, req, SIM_API_LUMA))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!sim_core_need_bearer(c, &sim_api_luma, req))
         return;
     json_t *body = sim_body_json(req);
     const char *prompt = sim_str(body, "prompt", NULL);
@@ -86,56 +85,63 @@ s_submit(sim_t *sim, struct evhttp_request *req)
     if (body == NULL || prompt == NULL || model == NULL || dur == NULL ||
         (strcmp(dur, "5s") != 0 && strcmp(dur, "9s") != 0)) {
         json_decref(body);
-        sim_luma_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_LUMA, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_LUMA, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_LUMA, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_luma, req, model, prompt);
+    if (t != NULL) {
         t->duration_s = dur[0] - '0';
-        sim_reply_json(req, 201, s_gen_json(sim, t));
+        sim_reply_json(req, 201, s_gen_json(c, t));
     }
     json_decref(body);
 }
 
 static void
-s_poll(sim_t *sim, struct evhttp_request *req, const char *id)
+s_poll(sim_core_t *c, struct evhttp_request *req, const char *id)
 {
-    sim->polls++;
-    if (!sim_need_bearer(sim, req, SIM_API_LUMA))
+    sim_core_count(c, SIM_COUNT_POLL);
+    if (!sim_core_need_bearer(c, &sim_api_luma, req))
         return;
-    struct sim_task *t = sim_task_of(sim, id, SIM_API_LUMA);
+    struct sim_task *t = sim_core_task(c, &sim_api_luma, id);
     if (t == NULL)
-        sim_luma_error(sim, req, SIM_E_NOT_FOUND);
-    else if (!sim_poll_scripted(sim, req, t))
-        sim_reply_json(req, 200, s_gen_json(sim, t));
+        s_error(c, req, SIM_E_NOT_FOUND);
+    else if (!sim_core_poll(c, req, t))
+        sim_reply_json(req, 200, s_gen_json(c, t));
 }
 
-bool
-sim_luma_route(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
-               const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
     char id[SIM_ID_LEN];
 
-    if (strncmp(path, "/luma/", 6) != 0)
-        return false;
     bool create = strcmp(path, s_gens) == 0 ||
                   strcmp(path, "/luma/dream-machine/v1/generations/video") ==
                       0;
     if (create && m == EVHTTP_REQ_POST)
-        s_submit(sim, req);
+        s_submit(c, req);
     else if (!create && sim_path_id(path, "/luma/dream-machine/v1/"
                                           "generations/",
                                     "", id, sizeof id)) {
         if (m == EVHTTP_REQ_GET)
-            s_poll(sim, req, id);
+            s_poll(c, req, id);
         else
             sim_not_allowed(req);
     } else if (create) {
         sim_not_allowed(req);
     } else {
-        sim_luma_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     }
     return true;
 }
+
+const sim_api_t sim_api_luma = {
+    .type = RL_PTYPE_LUMA,
+    .prefix = "/luma/",
+    .id_prefix = "lu-",
+    .states = {"queued", "dreaming", "completed", "failed", "failed", "failed"},
+    .malformed_poll = "{\"id\":\"lu-x\",\"state\":\"compl",
+    .malformed_submit = "{\"id\":\"lu-",
+    .route = s_route,
+    .error = s_error,
+};

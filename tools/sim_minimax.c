@@ -22,7 +22,8 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "rl_fmt.h"
+#include "sim_minimax.h"
 
 #define SIM_MM_OK 0
 #define SIM_MM_UNKNOWN 1000
@@ -42,12 +43,12 @@ s_base_resp(int code, const char *msg)
     return json_pack("{s:i,s:s}", "status_code", code, "status_msg", msg);
 }
 
-void
-sim_minimax_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
     int status = 200, code = SIM_MM_PARAMS;
     const char *msg = "invalid params";
-    (void)sim;
+    (void)c;
     switch (err) {
     case SIM_E_RATE:
     case SIM_E_CAPACITY:
@@ -77,12 +78,11 @@ sim_minimax_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req)
+s_submit(sim_core_t *c, struct evhttp_request *req)
 {
-    struct sim_script sc;
 
-    sim->submits++;
-    if (!sim_need_bearer(sim, req, SIM_API_MINIMAX))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!sim_core_need_bearer(c, &sim_api_minimax, req))
         return;
     json_t *body = sim_body_json(req);
     const char *model = sim_str(body, "model", NULL);
@@ -92,13 +92,12 @@ s_submit(sim_t *sim, struct evhttp_request *req)
         (d != NULL && (!json_is_integer(d) || (json_integer_value(d) != 6 &&
                                                json_integer_value(d) != 10)))) {
         json_decref(body);
-        sim_minimax_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_MINIMAX, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_MINIMAX, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_MINIMAX, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_minimax, req, model,
+                                         prompt);
+    if (t != NULL) {
         t->duration_s = d != NULL ? (int)json_integer_value(d) : 6;
         sim_reply_json(req, 200,
                        json_pack("{s:s,s:o}", "task_id", t->id, "base_resp",
@@ -111,7 +110,7 @@ s_submit(sim_t *sim, struct evhttp_request *req)
 static void
 s_file_id(const struct sim_task *t, char *out, size_t len)
 {
-    snprintf(out, len, "f%s", t->id);
+    rl_fmt_fit(out, len, "f%s", t->id); /* len > SIM_ID_LEN */
 }
 
 static json_t *
@@ -120,7 +119,7 @@ s_query_json(const struct sim_task *t)
     char file[SIM_ID_LEN + 2] = "";
     int code = SIM_MM_OK;
     const char *msg = "success";
-    const char *status = sim_script_state_name(SIM_API_MINIMAX, t->state);
+    const char *status = sim_task_status(t);
 
     if (t->state == SIM_ST_QUEUED && t->polls <= 1)
         status = "Preparing";
@@ -143,37 +142,37 @@ s_query_json(const struct sim_task *t)
 }
 
 static void
-s_query(sim_t *sim, struct evhttp_request *req)
+s_query(sim_core_t *c, struct evhttp_request *req)
 {
     char id[SIM_ID_LEN];
 
-    sim->polls++;
-    if (!sim_need_bearer(sim, req, SIM_API_MINIMAX))
+    sim_core_count(c, SIM_COUNT_POLL);
+    if (!sim_core_need_bearer(c, &sim_api_minimax, req))
         return;
     struct sim_task *t = NULL;
     if (sim_query_arg(req, "task_id", id, sizeof id))
-        t = sim_task_of(sim, id, SIM_API_MINIMAX);
+        t = sim_core_task(c, &sim_api_minimax, id);
     if (t == NULL)
-        sim_minimax_error(sim, req, SIM_E_NOT_FOUND);
-    else if (!sim_poll_scripted(sim, req, t))
+        s_error(c, req, SIM_E_NOT_FOUND);
+    else if (!sim_core_poll(c, req, t))
         sim_reply_json(req, 200, s_query_json(t));
 }
 
 static void
-s_retrieve(sim_t *sim, struct evhttp_request *req)
+s_retrieve(sim_core_t *c, struct evhttp_request *req)
 {
-    char id[SIM_ID_LEN + 2], url[SIM_ID_LEN + 128];
+    char id[SIM_ID_LEN + 2], url[SIM_URL_LEN];
 
-    if (!sim_need_bearer(sim, req, SIM_API_MINIMAX))
+    if (!sim_core_need_bearer(c, &sim_api_minimax, req))
         return;
     struct sim_task *t = NULL;
     if (sim_query_arg(req, "file_id", id, sizeof id) && id[0] == 'f')
-        t = sim_task_of(sim, id + 1, SIM_API_MINIMAX);
+        t = sim_core_task(c, &sim_api_minimax, id + 1);
     if (t == NULL || t->state != SIM_ST_SUCCEEDED) {
-        sim_minimax_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
         return;
     }
-    sim_output_url(sim, t, url, sizeof url);
+    sim_core_output_url(c, t, url);
     sim_reply_json(req, 200,
                    json_pack("{s:{s:s,s:i,s:I,s:s,s:s,s:s},s:o}", "file",
                              "file_id", id, "bytes", 32, "created_at",
@@ -183,21 +182,19 @@ s_retrieve(sim_t *sim, struct evhttp_request *req)
                              s_base_resp(SIM_MM_OK, "success")));
 }
 
-bool
-sim_minimax_route(sim_t *sim, struct evhttp_request *req,
-                  enum evhttp_cmd_type m, const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
-    if (strncmp(path, "/minimax/", 9) != 0)
-        return false;
     bool submit = strcmp(path, s_submit_path) == 0;
     bool query = strcmp(path, s_query_path) == 0;
     bool files = strcmp(path, s_files_path) == 0;
     if (submit && m == EVHTTP_REQ_POST)
-        s_submit(sim, req);
+        s_submit(c, req);
     else if (query && m == EVHTTP_REQ_GET)
-        s_query(sim, req);
+        s_query(c, req);
     else if (files && m == EVHTTP_REQ_GET)
-        s_retrieve(sim, req);
+        s_retrieve(c, req);
     else if (submit || query || files)
         sim_not_allowed(req);
     else
@@ -205,3 +202,14 @@ sim_minimax_route(sim_t *sim, struct evhttp_request *req,
                                            s_base_resp(404, "not found")));
     return true;
 }
+
+const sim_api_t sim_api_minimax = {
+    .type = RL_PTYPE_MINIMAX,
+    .prefix = "/minimax/",
+    .id_prefix = "mm",
+    .states = {"Queueing", "Processing", "Success", "Fail", "Fail", "Fail"},
+    .malformed_poll = "{\"task_id\":\"mm-x\",\"status\":\"Succ",
+    .malformed_submit = "{\"task_id\":\"mm-",
+    .route = s_route,
+    .error = s_error,
+};

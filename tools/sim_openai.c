@@ -22,20 +22,21 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
-#include "sim.h"
+#include "rl_fmt.h"
+#include "sim_openai.h"
 
 #define SIM_OPENAI_EXPIRY_S 3600
 #define SIM_OPENAI_POLL_AFTER "1000"
 
 static const char s_videos[] = "/openai/v1/videos";
 
-void
-sim_openai_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
     const char *type = "invalid_request_error";
     const char *code = NULL;
     const char *msg = sim_err_message(err);
-    (void)sim;
+    (void)c;
     switch (err) {
     case SIM_E_RATE:
     case SIM_E_CAPACITY:
@@ -74,12 +75,12 @@ s_one_of(const char *v, const char *const *set)
 static json_t *
 s_video_json(const struct sim_task *t)
 {
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", t->duration_s);
+    char secs[RL_FMT_DEC_LEN];
+    rl_fmt_dec(secs, t->duration_s);
     json_t *doc = json_pack(
         "{s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:s,s:s,s:n,s:n,s:n,s:n}", "id", t->id,
         "object", "video", "created_at", (json_int_t)(t->created_ms / 1000),
-        "status", sim_script_state_name(SIM_API_OPENAI, t->state), "model",
+        "status", sim_task_status(t), "model",
         t->model, "progress", sim_task_progress(t), "seconds", secs, "size",
         t->extra, "quality", "standard", "remixed_from_video_id",
         "completed_at", "expires_at", "error");
@@ -111,15 +112,14 @@ s_video_json(const struct sim_task *t)
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req)
+s_submit(sim_core_t *c, struct evhttp_request *req)
 {
     static const char *const secs[] = {"4", "8", "12", NULL};
     static const char *const sizes[] = {"720x1280", "1280x720", "1024x1792",
                                         "1792x1024", NULL};
-    struct sim_script sc;
 
-    sim->submits++;
-    if (!sim_need_bearer(sim, req, SIM_API_OPENAI))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!sim_core_need_bearer(c, &sim_api_openai, req))
         return;
     json_t *body = sim_body_json(req);
     const char *prompt = sim_str(body, "prompt", NULL);
@@ -129,13 +129,12 @@ s_submit(sim_t *sim, struct evhttp_request *req)
     if (body == NULL || prompt == NULL || *prompt == '\0' || model == NULL ||
         !s_one_of(seconds, secs) || !s_one_of(size, sizes)) {
         json_decref(body);
-        sim_openai_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_OPENAI, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_OPENAI, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_OPENAI, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_openai, req, model,
+                                         prompt);
+    if (t != NULL) {
         t->duration_s = (int)strtol(seconds, NULL, 10);
         t->extra = rl_strdup(size);
         sim_reply_json(req, 200, s_video_json(t));
@@ -144,18 +143,18 @@ s_submit(sim_t *sim, struct evhttp_request *req)
 }
 
 static void
-s_video(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
+s_video(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
         const char *id, bool content)
 {
     if (m == EVHTTP_REQ_DELETE)
-        sim->cancels++;
+        sim_core_count(c, SIM_COUNT_CANCEL);
     else if (!content)
-        sim->polls++;
-    if (!sim_need_bearer(sim, req, SIM_API_OPENAI))
+        sim_core_count(c, SIM_COUNT_POLL);
+    if (!sim_core_need_bearer(c, &sim_api_openai, req))
         return;
-    struct sim_task *t = sim_task_of(sim, id, SIM_API_OPENAI);
+    struct sim_task *t = sim_core_task(c, &sim_api_openai, id);
     if (t == NULL) {
-        sim_openai_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     } else if (m == EVHTTP_REQ_DELETE) {
         t->deleted = true; /* DELETE deletes; it does not cancel */
         sim_reply_json(req, 200, json_pack("{s:s,s:s,s:b}", "id", t->id,
@@ -165,41 +164,53 @@ s_video(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
         if (t->state == SIM_ST_SUCCEEDED)
             sim_reply_video(req);
         else
-            sim_openai_error(sim, req, SIM_E_NOT_FOUND);
-    } else if (!sim_poll_scripted(sim, req, t)) {
+            s_error(c, req, SIM_E_NOT_FOUND);
+    } else if (!sim_core_poll(c, req, t)) {
         evhttp_add_header(evhttp_request_get_output_headers(req),
                           "openai-poll-after-ms", SIM_OPENAI_POLL_AFTER);
         sim_reply_json(req, 200, s_video_json(t));
     }
 }
 
-bool
-sim_openai_route(sim_t *sim, struct evhttp_request *req,
-                 enum evhttp_cmd_type m, const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
     char id[SIM_ID_LEN];
     size_t n = sizeof s_videos - 1;
 
-    if (strncmp(path, s_videos, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+    if (path[n] != '/' && path[n] != '\0') /* "/openai/v1/videosx" */
         return false;
     if (path[n] == '\0') {
         if (m == EVHTTP_REQ_POST)
-            s_submit(sim, req);
+            s_submit(c, req);
         else
             sim_not_allowed(req);
     } else if (sim_path_id(path, "/openai/v1/videos/", "", id, sizeof id)) {
         if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_DELETE)
-            s_video(sim, req, m, id, false);
+            s_video(c, req, m, id, false);
         else
             sim_not_allowed(req);
     } else if (sim_path_id(path, "/openai/v1/videos/", "/content", id,
                            sizeof id)) {
         if (m == EVHTTP_REQ_GET)
-            s_video(sim, req, m, id, true);
+            s_video(c, req, m, id, true);
         else
             sim_not_allowed(req);
     } else {
-        sim_openai_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     }
     return true;
 }
+
+const sim_api_t sim_api_openai = {
+    .type = RL_PTYPE_OPENAI,
+    .prefix = s_videos,
+    .id_prefix = "video_",
+    .states = {"queued", "in_progress", "completed", "failed", "failed",
+               "failed"},
+    .malformed_poll = "{\"id\":\"video_x\",\"object\":\"video\",\"sta",
+    .malformed_submit = "{\"id\":\"video_",
+    .route = s_route,
+    .error = s_error,
+};

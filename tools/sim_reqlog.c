@@ -1,10 +1,9 @@
 /*
- * sim_reqlog - the provider simulator's request log: method and raw
- * request target of the latest SIM_REQLOG_MAX API requests, served as
- * GET /_sim/requests, so a test can tell exactly which paths a worker
- * called (say, that a hostile task id sent nothing outside the API).
+ * sim_reqlog - the provider simulator's request log (sim_reqlog.h).
  * SPDX-License-Identifier: MIT
  */
+#include "sim_reqlog.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
-#include "sim.h"
+#include "sim_http.h"
 
 /* The method's name; libevent knows no more than these. */
 static const char *
@@ -43,14 +42,18 @@ static char *
 s_printable(const char *uri)
 {
     size_t n = strnlen(uri, SIM_REQLOG_URI_MAX);
-    char *out = rl_malloc(3 * n + 1);
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = rl_malloc(3 * n + 1); /* every byte may take three */
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)uri[i];
-        if (c > 0x20 && c < 0x7f)
+        if (c > 0x20 && c < 0x7f) {
             out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, 4, "%%%02X", c);
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 0x0F];
+        }
     }
     out[o] = '\0';
     return out;

@@ -19,18 +19,18 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "sim_runway.h"
 
 #define SIM_RUNWAY_VERSION "2024-11-06"
 #define SIM_RUNWAY_PROMPT_MAX 1000
 
 static const char s_base[] = "/runway/v1";
 
-void
-sim_runway_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
     const char *msg = sim_err_message(err);
-    (void)sim;
+    (void)c;
     if (err == SIM_E_RATE)
         msg = "Too many requests. Please slow down.";
     else if (err == SIM_E_CAPACITY)
@@ -42,10 +42,10 @@ sim_runway_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
 
 /* Auth and the version header; answers and returns false on failure. */
 static bool
-s_check(sim_t *sim, struct evhttp_request *req)
+s_check(sim_core_t *c, struct evhttp_request *req)
 {
     const char *ver = sim_header(req, "X-Runway-Version");
-    if (!sim_need_bearer(sim, req, SIM_API_RUNWAY))
+    if (!sim_core_need_bearer(c, &sim_api_runway, req))
         return false;
     if (ver == NULL || strcmp(ver, SIM_RUNWAY_VERSION) != 0) {
         sim_reply_json(req, 400,
@@ -60,13 +60,12 @@ s_check(sim_t *sim, struct evhttp_request *req)
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req, bool i2v)
+s_submit(sim_core_t *c, struct evhttp_request *req, bool i2v)
 {
-    struct sim_script sc;
     json_t *body = NULL;
 
-    sim->submits++;
-    if (!s_check(sim, req))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!s_check(c, req))
         return;
     body = sim_body_json(req);
     const char *model = sim_str(body, "model", NULL);
@@ -81,13 +80,12 @@ s_submit(sim_t *sim, struct evhttp_request *req, bool i2v)
                          json_integer_value(dur) < 2 ||
                          json_integer_value(dur) > 10))) {
         json_decref(body);
-        sim_runway_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_RUNWAY, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_RUNWAY, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_RUNWAY, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_runway, req, model,
+                                         prompt);
+    if (t != NULL) {
         t->i2v = i2v;
         t->duration_s = dur != NULL ? (int)json_integer_value(dur)
                                     : SIM_DEFAULT_DURATION_S;
@@ -104,13 +102,13 @@ s_capacity(const struct sim_task *t)
 }
 
 static json_t *
-s_task_json(const sim_t *sim, const struct sim_task *t)
+s_task_json(const sim_core_t *c, const struct sim_task *t)
 {
     char created[40];
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
 
     sim_iso8601(t->created_ms, created, sizeof created);
-    const char *status = sim_script_state_name(SIM_API_RUNWAY, t->state);
+    const char *status = sim_task_status(t);
     if (t->state < SIM_ST_SUCCEEDED && s_capacity(t))
         status = "THROTTLED";
     json_t *doc = json_pack("{s:s,s:s,s:s}", "id", t->id, "createdAt",
@@ -121,7 +119,7 @@ s_task_json(const sim_t *sim, const struct sim_task *t)
         json_object_set_new(doc, "progress",
                             json_real(sim_task_progress(t) / 100.0));
     } else if (t->state == SIM_ST_SUCCEEDED) {
-        sim_output_url(sim, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "output", json_pack("[s]", url));
     } else if (t->state == SIM_ST_FAILED || t->state == SIM_ST_EXPIRED) {
         const char *code = "INTERNAL.BAD_OUTPUT.CODE01";
@@ -141,47 +139,59 @@ s_task_json(const sim_t *sim, const struct sim_task *t)
 }
 
 static void
-s_task(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
+s_task(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
        const char *id)
 {
     if (m == EVHTTP_REQ_DELETE)
-        sim->cancels++;
+        sim_core_count(c, SIM_COUNT_CANCEL);
     else
-        sim->polls++;
-    if (!s_check(sim, req))
+        sim_core_count(c, SIM_COUNT_POLL);
+    if (!s_check(c, req))
         return;
-    struct sim_task *t = sim_task_of(sim, id, SIM_API_RUNWAY);
+    struct sim_task *t = sim_core_task(c, &sim_api_runway, id);
     if (t == NULL) {
-        sim_runway_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     } else if (m == EVHTTP_REQ_DELETE) {
         /* Cancels PENDING, THROTTLED or RUNNING; deletes the others. */
         if (!sim_task_cancel(t))
             t->deleted = true;
         sim_reply_raw(req, 204, "application/json", "", 0);
-    } else if (!sim_poll_scripted(sim, req, t)) {
-        sim_reply_json(req, 200, s_task_json(sim, t));
+    } else if (!sim_core_poll(c, req, t)) {
+        sim_reply_json(req, 200, s_task_json(c, t));
     }
 }
 
-bool
-sim_runway_route(sim_t *sim, struct evhttp_request *req,
-                 enum evhttp_cmd_type m, const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
     char id[SIM_ID_LEN];
     size_t n = sizeof s_base - 1;
 
-    if (strncmp(path, s_base, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+    if (path[n] != '/' && path[n] != '\0') /* "/runway/v1x" */
         return false;
     bool t2v = strcmp(path + n, "/text_to_video") == 0;
     bool i2v = strcmp(path + n, "/image_to_video") == 0;
     if ((t2v || i2v) && m == EVHTTP_REQ_POST)
-        s_submit(sim, req, i2v);
+        s_submit(c, req, i2v);
     else if (sim_path_id(path, "/runway/v1/tasks/", "", id, sizeof id) &&
              (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_DELETE))
-        s_task(sim, req, m, id);
+        s_task(c, req, m, id);
     else if (t2v || i2v || strncmp(path + n, "/tasks/", 7) == 0)
         sim_not_allowed(req);
     else
-        sim_runway_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     return true;
 }
+
+const sim_api_t sim_api_runway = {
+    .type = RL_PTYPE_RUNWAY,
+    .prefix = s_base,
+    .id_prefix = "rw-",
+    .states = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "FAILED",
+               "CANCELLED"},
+    .malformed_poll = "{\"id\":\"rw-x\",\"status\":\"SUCC",
+    .malformed_submit = "{\"id\":\"rw-",
+    .route = s_route,
+    .error = s_error,
+};

@@ -59,21 +59,6 @@ static const struct s_word s_output_words[] = {
     {"crlf", SIM_OUTPUT_CRLF},         {NULL, 0},
 };
 
-static const char *const s_api_names[SIM_API_COUNT] = {
-    [SIM_API_KLING] = "kling",       [SIM_API_SEEDANCE] = "seedance",
-    [SIM_API_RUNWAY] = "runway",     [SIM_API_OPENAI] = "openai",
-    [SIM_API_REPLICATE] = "replicate", [SIM_API_FAL] = "fal",
-    [SIM_API_KINOVI] = "kinovi",     [SIM_API_LUMA] = "luma",
-    [SIM_API_MINIMAX] = "minimax",   [SIM_API_VEO] = "veo",
-};
-
-const char *
-sim_script_api_name(sim_api_t api)
-{
-    assert((unsigned)api < SIM_API_COUNT);
-    return s_api_names[api];
-}
-
 /* Parses a decimal integer in [0, max]; -1 when it is not one. */
 static long
 s_number(const char *value, long max)
@@ -153,13 +138,13 @@ s_apply(struct sim_script *out, const char *key, const char *value)
 /* The precedence of a token's scope, or -1 when the token is scoped to
  * another API or simulator. `scope` is NULL for an unscoped token. */
 static int
-s_scope_prio(const char *scope, const char *sim_name, sim_api_t api)
+s_scope_prio(const char *scope, const char *sim_name, const char *api)
 {
     if (scope == NULL)
         return S_PRIO_UNSCOPED;
     if (sim_name != NULL && strcmp(scope, sim_name) == 0)
         return S_PRIO_NAME;
-    if (strcmp(scope, sim_script_api_name(api)) == 0)
+    if (strcmp(scope, api) == 0)
         return S_PRIO_API;
     return -1;
 }
@@ -168,7 +153,7 @@ s_scope_prio(const char *scope, const char *sim_name, sim_api_t api)
  * precedence level. */
 static void
 s_token(struct sim_script *out, const char *tok, size_t len, int prio,
-        const char *sim_name, sim_api_t api)
+        const char *sim_name, const char *api)
 {
     char buf[2 * S_TOKEN_MAX];
     if (len >= sizeof buf)
@@ -198,7 +183,7 @@ s_token(struct sim_script *out, const char *tok, size_t len, int prio,
 /* Applies the tokens of one block body [p, end) at one level. */
 static void
 s_block(struct sim_script *out, const char *p, const char *end, int prio,
-        const char *sim_name, sim_api_t api)
+        const char *sim_name, const char *api)
 {
     while (p < end) {
         while (p < end && isspace((unsigned char)*p))
@@ -234,10 +219,10 @@ s_next_block(const char *p, const char **body, const char **end)
 }
 
 void
-sim_script_parse(const char *prompt, const char *sim_name, sim_api_t api,
+sim_script_parse(const char *prompt, const char *sim_name, const char *api,
                  struct sim_script *out)
 {
-    assert(out != NULL);
+    assert(out != NULL && api != NULL);
 
     *out = (struct sim_script){
         .render_ms = SIM_SCRIPT_DEFAULT_RENDER_MS,
@@ -261,36 +246,6 @@ sim_script_parse(const char *prompt, const char *sim_name, sim_api_t api,
     }
     if (out->fail_after_polls >= 0 && out->fail == SIM_FAIL_NONE)
         out->fail = SIM_FAIL_PERMANENT;
-}
-
-const char *
-sim_script_state_name(sim_api_t api, sim_state_t state)
-{
-    /* QUEUED, RUNNING, SUCCEEDED, FAILED, EXPIRED, CANCELLED */
-    static const char *const names[SIM_API_COUNT][SIM_ST_COUNT] = {
-        [SIM_API_KLING] = {"submitted", "processing", "succeed", "failed",
-                           "failed", "failed"},
-        [SIM_API_SEEDANCE] = {"queued", "running", "succeeded", "failed",
-                              "expired", "cancelled"},
-        [SIM_API_RUNWAY] = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED",
-                            "FAILED", "CANCELLED"},
-        [SIM_API_OPENAI] = {"queued", "in_progress", "completed", "failed",
-                            "failed", "failed"},
-        [SIM_API_REPLICATE] = {"starting", "processing", "succeeded",
-                               "failed", "failed", "canceled"},
-        [SIM_API_FAL] = {"IN_QUEUE", "IN_PROGRESS", "COMPLETED", "COMPLETED",
-                         "COMPLETED", "COMPLETED"},
-        [SIM_API_KINOVI] = {"waiting", "generating", "success", "fail",
-                            "fail", "fail"},
-        [SIM_API_LUMA] = {"queued", "dreaming", "completed", "failed",
-                          "failed", "failed"},
-        [SIM_API_MINIMAX] = {"Queueing", "Processing", "Success", "Fail",
-                             "Fail", "Fail"},
-        [SIM_API_VEO] = {"pending", "running", "done", "failed", "failed",
-                         "cancelled"},
-    };
-    assert((unsigned)api < SIM_API_COUNT && state < SIM_ST_COUNT);
-    return names[api][state];
 }
 
 sim_state_t

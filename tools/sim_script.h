@@ -9,8 +9,8 @@
  *   directive := "[sim" { WS token } [ WS ] "]"
  *   token     := [ scope "." ] key "=" value
  *   scope     := <an API name> | <the simulator's --name>
- *   API name  := "kling" | "seedance" | "runway" | "openai" | "replicate"
- *              | "fal" | "kinovi" | "luma" | "minimax" | "veo"
+ *   API name  := a provider type (common/rl_ptype.h): "kling" |
+ *                "seedance" | "runway" | ...
  *
  * A prompt may hold any number of blocks. Precedence, lowest first:
  * unscoped keys, API-scoped keys (kling., runway., ...), name-scoped keys
@@ -60,21 +60,6 @@
 
 /* Render time used when the prompt holds no directive at all. */
 #define SIM_SCRIPT_DEFAULT_RENDER_MS 2000
-
-/* The API shape a request arrived on; also a directive scope. */
-typedef enum {
-    SIM_API_KLING = 0,
-    SIM_API_SEEDANCE = 1,
-    SIM_API_RUNWAY,
-    SIM_API_OPENAI,
-    SIM_API_REPLICATE,
-    SIM_API_FAL,
-    SIM_API_KINOVI,
-    SIM_API_LUMA,
-    SIM_API_MINIMAX,
-    SIM_API_VEO,
-    SIM_API_COUNT,
-} sim_api_t;
 
 /* What a submit answers. */
 typedef enum {
@@ -132,7 +117,7 @@ typedef enum {
 } sim_poll_t;
 
 /*
- * Task states; each API spells them its own way (sim_script_state_name).
+ * Task states; each API spells them its own way (sim_api_t states).
  *
  *   QUEUED --> RUNNING --> SUCCEEDED | FAILED | EXPIRED
  *      \          \------> CANCELLED (Seedance DELETE)
@@ -170,18 +155,11 @@ struct sim_script {
 };
 
 /* Parses every directive block of `prompt` for a simulator called
- * `sim_name` (NULL when it has none) serving `api` into *out. Never
- * fails: garbage yields the defaults. `prompt` may be NULL. */
+ * `sim_name` (NULL when it has none) serving the API named `api` (its
+ * scope: "kling", "runway", ...) into *out. Never fails: garbage yields
+ * the defaults. `prompt` may be NULL. */
 void sim_script_parse(const char *prompt, const char *sim_name,
-                      sim_api_t api, struct sim_script *out);
-
-/* The API's scope name: "kling", "seedance", "runway", ... */
-const char *sim_script_api_name(sim_api_t api);
-
-/* The API's spelling of a state, e.g. Kling "succeed", Ark "succeeded",
- * Runway "SUCCEEDED". Veo has no status enum: its names are the
- * simulator's own (operations only say done). */
-const char *sim_script_state_name(sim_api_t api, sim_state_t state);
+                      const char *api, struct sim_script *out);
 
 /* The state shown by the n-th answered poll (n >= 1) of a task created
  * elapsed_ms ago: QUEUED for the first queue_ms, then, with elapsed_ms

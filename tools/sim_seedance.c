@@ -1,7 +1,10 @@
 /*
- * sim_seedance - the provider simulator's Seedance (BytePlus Ark) API:
- * the content-generation task submit, poll and DELETE handlers, with
- * Ark's content[] parsing, body shapes and state spellings.
+ * sim_seedance - the provider simulator's Seedance (BytePlus Ark) API
+ * (base_url ORIGIN/api/v3, standing for
+ * https://ark.ap-southeast.bytepluses.com/api/v3): the content-generation
+ * task submit, poll and DELETE handlers, with Ark's content[] parsing,
+ * body shapes and state spellings. Errors are {"error":{code, message,
+ * param, type}} with Ark's codes (s_errs).
  * SPDX-License-Identifier: MIT
  */
 #include <stdbool.h>
@@ -11,10 +14,47 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "sim_seedance.h"
 
 #define SIM_ARK_FPS 24
 #define SIM_ARK_TOKENS 108900 /* 720p, 5 s, as in the Ark docs */
+#define SIM_ARK_DURATION_MAX 15
+
+static const char s_tasks[] = "/api/v3/contents/generations/tasks";
+
+/* How Ark spells each error: error.code and error.type (the HTTP status
+ * and the message are sim_http's). */
+static const struct {
+    const char *code; /* error.code */
+    const char *type; /* error.type */
+} s_errs[SIM_E_COUNT] = {
+    [SIM_E_RATE] = {"RateLimitExceeded.EndpointRPMExceeded",
+                    "TooManyRequests"},
+    [SIM_E_CAPACITY] = {"ServerOverloaded", "TooManyRequests"},
+    [SIM_E_INPUT_POLICY] = {"InputTextSensitiveContentDetected",
+                            "BadRequest"},
+    [SIM_E_INTERNAL] = {"InternalServiceError", "InternalServerError"},
+    [SIM_E_UNAVAILABLE] = {"ServiceUnavailable", "ServiceUnavailable"},
+    [SIM_E_NOT_FOUND] = {"ResourceNotFound", "NotFound"},
+    [SIM_E_BAD_REQUEST] = {"InvalidParameter", "BadRequest"},
+    [SIM_E_FULL] = {"ServiceUnavailable", "ServiceUnavailable"},
+    [SIM_E_AUTH_MISSING] = {"AuthenticationError", "Unauthorized"},
+    [SIM_E_AUTH_INVALID] = {"AuthenticationError", "Unauthorized"},
+    [SIM_E_AUTH_FAILED] = {"AuthenticationError", "Unauthorized"},
+    [SIM_E_AUTH_NBF] = {"AuthenticationError", "Unauthorized"},
+    [SIM_E_AUTH_EXP] = {"AuthenticationError", "Unauthorized"},
+};
+
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
+{
+    (void)c;
+    sim_reply_json(req, sim_err_status(err),
+                   json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "code",
+                             s_errs[err].code, "message",
+                             sim_err_message(err), "param", "", "type",
+                             s_errs[err].type));
+}
 
 /* The prompt of an Ark content[] array: the first text item's text, ""
  * for images only, or NULL when the array is malformed. */
@@ -51,7 +91,7 @@ s_ark_duration(const json_t *body, const char *prompt)
 {
     const json_t *d = json_object_get(body, "duration");
     if (json_is_integer(d) && json_integer_value(d) > 0 &&
-        json_integer_value(d) <= SIM_KLING_DURATION_MAX)
+        json_integer_value(d) <= SIM_ARK_DURATION_MAX)
         return (int)json_integer_value(d);
     const char *p = strstr(prompt, "--dur ");
     if (p == NULL)
@@ -59,20 +99,20 @@ s_ark_duration(const json_t *body, const char *prompt)
     if (p != NULL) {
         char *end = NULL;
         long n = strtol(strchr(p, ' ') + 1, &end, 10);
-        if (end != NULL && n > 0 && n <= SIM_KLING_DURATION_MAX)
+        if (end != NULL && n > 0 && n <= SIM_ARK_DURATION_MAX)
             return (int)n;
     }
     return SIM_DEFAULT_DURATION_S;
 }
 
-void
-sim_seedance_submit(sim_t *sim, struct evhttp_request *req)
+/* POST .../tasks. */
+static void
+s_submit(sim_core_t *c, struct evhttp_request *req)
 {
     json_t *body = NULL;
-    struct sim_script sc;
     sim_err_t err = SIM_E_AUTH_MISSING;
 
-    sim->submits++;
+    sim_core_count(c, SIM_COUNT_SUBMIT);
     if (sim_bearer(req) == NULL)
         goto fail;
     err = SIM_E_BAD_REQUEST;
@@ -83,10 +123,10 @@ sim_seedance_submit(sim_t *sim, struct evhttp_request *req)
     if (model == NULL || *model == '\0' || prompt == NULL)
         goto fail;
 
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_SEEDANCE, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_SEEDANCE, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_SEEDANCE, model,
-                                          prompt, &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_seedance, req, model,
+                                         prompt);
+    if (t != NULL) {
+        t->endpoint = "tasks";
         t->duration_s = s_ark_duration(body, prompt);
         sim_reply_json(req, 200, json_pack("{s:s}", "id", t->id));
     }
@@ -94,7 +134,7 @@ sim_seedance_submit(sim_t *sim, struct evhttp_request *req)
     return;
 fail:
     json_decref(body);
-    sim_api_error(sim, req, SIM_API_SEEDANCE, err);
+    s_error(c, req, err);
 }
 
 /* The error member of a task: null unless it failed. */
@@ -117,16 +157,16 @@ s_ark_task_error(const struct sim_task *t)
 }
 
 static json_t *
-s_ark_task_json(const sim_t *sim, const struct sim_task *t)
+s_ark_task_json(const sim_core_t *c, const struct sim_task *t)
 {
-    char url[SIM_ID_LEN + 128];
+    char url[SIM_URL_LEN];
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:o,s:I,s:I}", "id", t->id, "model", t->model,
-        "status", sim_script_state_name(SIM_API_SEEDANCE, t->state), "error",
-        s_ark_task_error(t), "created_at", (json_int_t)(t->created_ms / 1000),
+        "status", sim_task_status(t), "error", s_ark_task_error(t),
+        "created_at", (json_int_t)(t->created_ms / 1000),
         "updated_at", (json_int_t)(t->updated_ms / 1000));
     if (doc != NULL && t->state == SIM_ST_SUCCEEDED) {
-        sim_output_url(sim, t, url, sizeof url);
+        sim_core_output_url(c, t, url);
         json_object_set_new(doc, "content",
                             json_pack("{s:s}", "video_url", url));
         json_object_set_new(doc, "duration", json_integer(t->duration_s));
@@ -142,35 +182,66 @@ s_ark_task_json(const sim_t *sim, const struct sim_task *t)
 
 /* The task a poll or DELETE names, or NULL after answering an error. */
 static struct sim_task *
-s_ark_lookup(sim_t *sim, struct evhttp_request *req, const char *id)
+s_ark_lookup(sim_core_t *c, struct evhttp_request *req, const char *id)
 {
-    if (!sim_need_bearer(sim, req, SIM_API_SEEDANCE))
+    if (!sim_core_need_bearer(c, &sim_api_seedance, req))
         return NULL;
-    struct sim_task *t = sim_task_find(sim, id);
-    if (t == NULL || t->api != SIM_API_SEEDANCE || t->deleted) {
-        sim_api_error(sim, req, SIM_API_SEEDANCE, SIM_E_NOT_FOUND);
-        return NULL;
-    }
+    struct sim_task *t = sim_core_task(c, &sim_api_seedance, id);
+    if (t == NULL)
+        s_error(c, req, SIM_E_NOT_FOUND);
     return t;
 }
 
-void
-sim_seedance_poll(sim_t *sim, struct evhttp_request *req, const char *id)
+/* GET .../tasks/ID. */
+static void
+s_poll(sim_core_t *c, struct evhttp_request *req, const char *id)
 {
-    sim->polls++;
-    struct sim_task *t = s_ark_lookup(sim, req, id);
-    if (t != NULL && !sim_poll_scripted(sim, req, t))
-        sim_reply_json(req, 200, s_ark_task_json(sim, t));
+    sim_core_count(c, SIM_COUNT_POLL);
+    struct sim_task *t = s_ark_lookup(c, req, id);
+    if (t != NULL && !sim_core_poll(c, req, t))
+        sim_reply_json(req, 200, s_ark_task_json(c, t));
 }
 
-void
-sim_seedance_cancel(sim_t *sim, struct evhttp_request *req, const char *id)
+/* DELETE .../tasks/ID: cancels a queued or running task and deletes a
+ * terminal one. */
+static void
+s_cancel(sim_core_t *c, struct evhttp_request *req, const char *id)
 {
-    sim->cancels++;
-    struct sim_task *t = s_ark_lookup(sim, req, id);
+    sim_core_count(c, SIM_COUNT_CANCEL);
+    struct sim_task *t = s_ark_lookup(c, req, id);
     if (t == NULL)
         return;
     if (!sim_task_cancel(t))
         t->deleted = true;
     sim_reply_json(req, 200, json_object());
 }
+
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
+{
+    char id[SIM_ID_LEN];
+    int r = sim_path_collection(path, s_tasks, id, sizeof id);
+
+    if (r == 0 && m == EVHTTP_REQ_POST)
+        s_submit(c, req);
+    else if (r == 1 && m == EVHTTP_REQ_GET)
+        s_poll(c, req, id);
+    else if (r == 1 && m == EVHTTP_REQ_DELETE)
+        s_cancel(c, req, id);
+    else if (r >= 0)
+        sim_not_allowed(req);
+    return r >= 0;
+}
+
+const sim_api_t sim_api_seedance = {
+    .type = RL_PTYPE_SEEDANCE,
+    .prefix = s_tasks,
+    .id_prefix = "cgt-",
+    .states = {"queued", "running", "succeeded", "failed", "expired",
+               "cancelled"},
+    .malformed_poll = "{\"id\":\"cgt-x\",\"status\":\"succ",
+    .malformed_submit = "{\"id\":\"cgt-",
+    .route = s_route,
+    .error = s_error,
+};

@@ -25,7 +25,8 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "sim.h"
+#include "rl_fmt.h"
+#include "sim_veo.h"
 
 #define SIM_VEO_RPC_INTERNAL 13
 #define SIM_VEO_RPC_EXHAUSTED 8
@@ -36,13 +37,13 @@ static const char s_files[] = "/veo/v1beta/files/";
 static const char s_lro[] = ":predictLongRunning";
 #define S_ROOT "/veo/v1beta/" /* operation names follow */
 
-void
-sim_veo_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
+static void
+s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
 {
     int code = sim_err_status(err);
     const char *status = "INVALID_ARGUMENT";
     const char *msg = sim_err_message(err);
-    (void)sim;
+    (void)c;
     switch (err) {
     case SIM_E_RATE:
         status = "RESOURCE_EXHAUSTED";
@@ -71,27 +72,26 @@ sim_veo_error(sim_t *sim, struct evhttp_request *req, sim_err_t err)
 }
 
 static bool
-s_auth(sim_t *sim, struct evhttp_request *req)
+s_auth(sim_core_t *c, struct evhttp_request *req)
 {
     char key[128];
     const char *h = sim_header(req, "x-goog-api-key");
     if ((h != NULL && *h != '\0') || sim_query_arg(req, "key", key, sizeof key))
         return true;
-    sim_veo_error(sim, req, SIM_E_AUTH_MISSING);
+    s_error(c, req, SIM_E_AUTH_MISSING);
     return false;
 }
 
 static void
-s_submit(sim_t *sim, struct evhttp_request *req, const char *model)
+s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
 {
     char name[SIM_VEO_MODEL_MAX + SIM_ID_LEN + 32];
-    struct sim_script sc;
 
-    sim->submits++;
-    if (!s_auth(sim, req))
+    sim_core_count(c, SIM_COUNT_SUBMIT);
+    if (!s_auth(c, req))
         return;
     if (strncmp(model, "veo-", 4) != 0) {
-        sim_veo_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
         return;
     }
     json_t *body = sim_body_json(req);
@@ -106,27 +106,27 @@ s_submit(sim_t *sim, struct evhttp_request *req, const char *model)
         (dur != NULL && !json_is_integer(dur)) ||
         (d != 4 && d != 6 && d != 8)) {
         json_decref(body);
-        sim_veo_error(sim, req, SIM_E_BAD_REQUEST);
+        s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    sim_script_parse(prompt, sim->cfg->name, SIM_API_VEO, &sc);
-    if (!sim_submit_scripted(sim, req, SIM_API_VEO, prompt, &sc)) {
-        struct sim_task *t = sim_task_new(sim, SIM_API_VEO, model, prompt,
-                                          &sc);
+    struct sim_task *t = sim_core_submit(c, &sim_api_veo, req, model, prompt);
+    if (t != NULL) {
         t->duration_s = (int)d;
-        snprintf(name, sizeof name, "models/%s/operations/%s", model, t->id);
+        /* model is shorter than SIM_VEO_MODEL_MAX (s_route). */
+        rl_fmt_fit(name, sizeof name, "models/%s/operations/%s", model,
+                   t->id);
         sim_reply_json(req, 200, json_pack("{s:s}", "name", name));
     }
     json_decref(body);
 }
 
 static json_t *
-s_done(const sim_t *sim, const struct sim_task *t)
+s_done(const sim_core_t *c, const struct sim_task *t)
 {
-    char uri[SIM_ID_LEN + 160];
+    char uri[SIM_URL_LEN];
     if (t->state == SIM_ST_SUCCEEDED) {
-        snprintf(uri, sizeof uri, "%s%s%s:download?alt=media", sim->origin,
-                 s_files, t->id);
+        rl_fmt_fit(uri, sizeof uri, "%s%s%s:download?alt=media",
+                   sim_core_origin(c), s_files, t->id);
         return json_pack("{s:s,s:{s:[{s:{s:s}}]}}", "@type",
                          "type.googleapis.com/google.ai.generativelanguage."
                          "v1beta.PredictLongRunningResponse",
@@ -143,14 +143,14 @@ s_done(const sim_t *sim, const struct sim_task *t)
 }
 
 static json_t *
-s_op_json(const sim_t *sim, const struct sim_task *t, const char *name)
+s_op_json(const sim_core_t *c, const struct sim_task *t, const char *name)
 {
     json_t *doc = json_pack("{s:s,s:b}", "name", name, "done",
                             t->state >= SIM_ST_SUCCEEDED);
     if (doc == NULL || t->state < SIM_ST_SUCCEEDED)
         return doc;
     if (t->state == SIM_ST_SUCCEEDED || t->script.fail == SIM_FAIL_CONTENT) {
-        json_object_set_new(doc, "response", s_done(sim, t));
+        json_object_set_new(doc, "response", s_done(c, t));
     } else if (t->script.fail == SIM_FAIL_CAPACITY ||
                t->script.fail == SIM_FAIL_EXPIRED) {
         json_object_set_new(doc, "error",
@@ -171,7 +171,7 @@ s_op_json(const sim_t *sim, const struct sim_task *t, const char *name)
 
 /* GET models/{model}/operations/{id}; rest is after s_models. */
 static bool
-s_poll(sim_t *sim, struct evhttp_request *req, const char *rest,
+s_poll(sim_core_t *c, struct evhttp_request *req, const char *rest,
        const char *path)
 {
     char model[SIM_VEO_MODEL_MAX], id[SIM_ID_LEN];
@@ -183,50 +183,48 @@ s_poll(sim_t *sim, struct evhttp_request *req, const char *rest,
     if (strchr(model, '/') != NULL ||
         !sim_path_id(ops, "/operations/", "", id, sizeof id))
         return false;
-    sim->polls++;
-    if (!s_auth(sim, req))
+    sim_core_count(c, SIM_COUNT_POLL);
+    if (!s_auth(c, req))
         return true;
-    struct sim_task *t = sim_task_of(sim, id, SIM_API_VEO);
+    struct sim_task *t = sim_core_task(c, &sim_api_veo, id);
     if (t == NULL || strcmp(t->model, model) != 0)
-        sim_veo_error(sim, req, SIM_E_NOT_FOUND);
-    else if (!sim_poll_scripted(sim, req, t))
-        sim_reply_json(req, 200, s_op_json(sim, t, path + sizeof S_ROOT - 1));
+        s_error(c, req, SIM_E_NOT_FOUND);
+    else if (!sim_core_poll(c, req, t))
+        sim_reply_json(req, 200, s_op_json(c, t, path + sizeof S_ROOT - 1));
     return true;
 }
 
 static void
-s_download(sim_t *sim, struct evhttp_request *req, const char *path)
+s_download(sim_core_t *c, struct evhttp_request *req, const char *path)
 {
     char id[SIM_ID_LEN];
-    if (!s_auth(sim, req))
+    if (!s_auth(c, req))
         return;
     struct sim_task *t = NULL;
     if (sim_path_id(path, s_files, ":download", id, sizeof id))
-        t = sim_task_of(sim, id, SIM_API_VEO);
+        t = sim_core_task(c, &sim_api_veo, id);
     if (t == NULL || t->state != SIM_ST_SUCCEEDED)
-        sim_veo_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
     else
         sim_reply_video(req);
 }
 
-bool
-sim_veo_route(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
-              const char *path)
+static bool
+s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
+        const char *path)
 {
     char model[SIM_VEO_MODEL_MAX];
     size_t nl = sizeof s_lro - 1;
 
-    if (strncmp(path, "/veo/", 5) != 0)
-        return false;
     if (strncmp(path, s_files, sizeof s_files - 1) == 0) {
         if (m == EVHTTP_REQ_GET)
-            s_download(sim, req, path);
+            s_download(c, req, path);
         else
             sim_not_allowed(req);
         return true;
     }
     if (strncmp(path, s_models, sizeof s_models - 1) != 0) {
-        sim_veo_error(sim, req, SIM_E_NOT_FOUND);
+        s_error(c, req, SIM_E_NOT_FOUND);
         return true;
     }
     const char *rest = path + sizeof s_models - 1;
@@ -236,11 +234,22 @@ sim_veo_route(sim_t *sim, struct evhttp_request *req, enum evhttp_cmd_type m,
         memcpy(model, rest, n - nl);
         model[n - nl] = '\0';
         if (m == EVHTTP_REQ_POST)
-            s_submit(sim, req, model);
+            s_submit(c, req, model);
         else
             sim_not_allowed(req);
-    } else if (m != EVHTTP_REQ_GET || !s_poll(sim, req, rest, path)) {
-        sim_veo_error(sim, req, SIM_E_NOT_FOUND);
+    } else if (m != EVHTTP_REQ_GET || !s_poll(c, req, rest, path)) {
+        s_error(c, req, SIM_E_NOT_FOUND);
     }
     return true;
 }
+
+const sim_api_t sim_api_veo = {
+    .type = RL_PTYPE_VEO,
+    .prefix = "/veo/",
+    .id_prefix = "op-",
+    .states = {"pending", "running", "done", "failed", "failed", "cancelled"},
+    .malformed_poll = "{\"name\":\"models/m/operations/op-x\",\"done\":tr",
+    .malformed_submit = "{\"name\":\"models/",
+    .route = s_route,
+    .error = s_error,
+};

@@ -3,11 +3,18 @@
  * (BytePlus Ark), Runway, OpenAI, Replicate, fal, Kinovi, Luma, MiniMax
  * and Veo video APIs, with each task's behaviour scripted
  * by "[sim ...]" prompt directives (sim_script.h). Integration tests only.
- * This file: the process, routing, held requests, output files and the
- * /_sim/ control endpoints (tasks, stats, requests: the request log of
- * sim_reqlog.c, reset, behaviour); the APIs are in sim_kling.c, sim_seedance.c
- * and sim_<api>.c for the others (base URLs: sim.h),
- * tasks in sim_index.c, replies in sim_http.c, shared types in sim.h.
+ *
+ * The simulator is a stack, each layer using only those below it:
+ *   simulator.c  the process: arguments, the HTTP server, routing to the
+ *                APIs, the output files and the /_sim/ control endpoints
+ *                (tasks, stats, requests, reset, behaviour)
+ *   sim_apis.c   the table of APIs, one row per provider type (base URLs)
+ *   sim_<api>.c  one API each: its routes, shapes and error spellings
+ *   sim_core.c   the services an API is given (sim_api.h): tasks,
+ *                scripted submits and polls, held requests, output URLs
+ *   sim_task.c, sim_index.c, sim_reqlog.c, sim_http.c, sim_script.c
+ *                a task, the hash index, the request log, HTTP readers
+ *                and replies, the prompt directives
  * SPDX-License-Identifier: MIT
  */
 #include <assert.h>
@@ -34,180 +41,31 @@
 #include <jansson.h>
 
 #include "rl_alloc.h"
-#include "rl_crypto.h"
 #include "rl_log.h"
 #include "rl_loop.h"
-#include "sim.h"
+#include "sim_apis.h"
+#include "sim_core.h"
+#include "sim_http.h"
+#include "sim_reqlog.h"
 
 #define SIM_DEFAULT_MAX_TASKS 1000000
 #define SIM_MAX_BODY (32 * 1024 * 1024) /* i2v carries base64 images */
 #define SIM_CONN_TIMEOUT_S 600           /* idle or held connections */
 
-static const char s_kling_t2v[] = "/v1/videos/text2video";
-static const char s_kling_i2v[] = "/v1/videos/image2video";
-static const char s_ark_tasks[] = "/api/v3/contents/generations/tasks";
-static const char s_output[] = "/output/";
+static const char s_output[] = SIM_OUTPUT_PATH;
 
-/* A request held unanswered until its client disconnects. libevent 2.1
- * stops reading a connection while its request is being handled, so it
- * would not notice the client leaving; `watch` peeks at the socket. */
-struct sim_hold {
-    TAILQ_ENTRY(sim_hold) link;      /* sim->holds */
-    struct evhttp_request *req;      /* freed by libevent or s_hold_closed */
-    struct evhttp_connection *evcon; /* the request's connection */
-    struct event *watch;             /* EV_READ on the connection's socket */
-    struct sim *sim;                 /* back pointer */
-};
-
-/* ---- holds ----------------------------------------------------------- */
-
-/* The held request's connection is going away. If libevent saw the
- * client leave, it has detached the request (evcon == NULL) and left it
- * to us; otherwise the connection frees the request itself. */
-static void
-s_hold_closed(struct evhttp_connection *evcon, void *arg)
-{
-    struct sim_hold *h = arg;
-    (void)evcon;
-    if (evhttp_request_get_connection(h->req) == NULL)
-        evhttp_request_free(h->req);
-    if (h->watch != NULL)
-        event_free(h->watch);
-    TAILQ_REMOVE(&h->sim->holds, h, link);
-    free(h);
-}
-
-/* The held connection's socket is readable: on EOF or an error the
- * client is gone, and freeing the connection frees the request and runs
- * s_hold_closed. Pipelined bytes just end the watch. */
-static void
-s_hold_watch(evutil_socket_t fd, short what, void *arg)
-{
-    struct sim_hold *h = arg;
-    char byte;
-    (void)what;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        event_add(h->watch, NULL);
-    else if (n <= 0)
-        evhttp_connection_free(h->evcon);
-}
-
-/* Never answers req; it is released when the client disconnects. */
-void
-sim_hold(sim_t *sim, struct evhttp_request *req)
-{
-    struct sim_hold *h = rl_calloc(1, sizeof *h);
-    h->req = req;
-    h->evcon = evhttp_request_get_connection(req);
-    h->sim = sim;
-    evutil_socket_t fd =
-        bufferevent_getfd(evhttp_connection_get_bufferevent(h->evcon));
-    h->watch = event_new(sim->base, fd, EV_READ, s_hold_watch, h);
-    if (h->watch == NULL || event_add(h->watch, NULL) != 0)
-        rl_log_warnx("cannot watch a held connection");
-    TAILQ_INSERT_TAIL(&sim->holds, h, link);
-    evhttp_connection_set_closecb(h->evcon, s_hold_closed, h);
-}
-
-/* ---- output files ---------------------------------------------------- */
-
-void
-sim_output_url(const sim_t *sim, const struct sim_task *t, char *out,
-               size_t len)
-{
-    const char *origin = sim->origin;
-    const char *host = origin + strlen("http://");
-    int n = -1;
-    switch (t->script.output) {
-    case SIM_OUTPUT_OK:
-        n = snprintf(out, len, "%s%s%s.mp4", origin, s_output, t->id);
-        break;
-    case SIM_OUTPUT_JAVASCRIPT:
-        n = snprintf(out, len, "javascript:alert(document.cookie)//%s",
-                     t->id);
-        break;
-    case SIM_OUTPUT_DATA:
-        n = snprintf(out, len, "data:text/html,<script>alert(1)</script>");
-        break;
-    case SIM_OUTPUT_FILE:
-        n = snprintf(out, len, "file:///etc/passwd");
-        break;
-    case SIM_OUTPUT_RELATIVE:
-        n = snprintf(out, len, "%s%s.mp4", s_output, t->id);
-        break;
-    case SIM_OUTPUT_USERINFO:
-        n = snprintf(out, len, "http://user:pass@%s%s%s.mp4", host, s_output,
-                     t->id);
-        break;
-    case SIM_OUTPUT_CRLF:
-        n = snprintf(out, len, "%s%s%s.mp4\r\nX-Injected: 1", origin,
-                     s_output, t->id);
-        break;
-    }
-    assert(n > 0 && (size_t)n < len);
-    (void)n;
-}
+/* The process context, passed as every callback's arg. */
+typedef struct sim {
+    const sim_config_t *cfg;      /* borrowed */
+    struct event_base *base;      /* the loop */
+    struct evhttp *http;          /* the server */
+    struct event *sig_int;        /* SIGINT */
+    struct event *sig_term;       /* SIGTERM */
+    sim_core_t *core;             /* tasks, counters, held requests */
+    struct sim_reqlog reqlog;     /* the latest API requests */
+} sim_t;
 
 /* ---- control endpoints ----------------------------------------------- */
-
-static json_t *
-s_task_summary(const struct sim_task *t)
-{
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:I,s:b,s:b,"
-                     "s:s}",
-                     "task_id", t->id, "api", sim_script_api_name(t->api),
-                     "model", t->model, "prompt", t->prompt,
-                     "external_task_id", t->external_id, "status",
-                     sim_script_state_name(t->api, t->state), "polls",
-                     (int)t->polls, "created_ms", (json_int_t)t->created_ms,
-                     "first_poll_ms", (json_int_t)t->first_poll_ms,
-                     "last_poll_ms", (json_int_t)t->last_poll_ms,
-                     "cancelled", t->cancelled, "deleted", t->deleted,
-                     "endpoint",
-                     t->api == SIM_API_SEEDANCE ? "tasks"
-                     : t->api != SIM_API_KLING  ? sim_script_api_name(t->api)
-                     : t->i2v                   ? "image2video"
-                                                : "text2video");
-}
-
-/* Streams every task as one JSON array, oldest first. */
-static void
-s_ctl_tasks(sim_t *sim, struct evhttp_request *req)
-{
-    struct evbuffer *out = evhttp_request_get_output_buffer(req);
-    const struct sim_task *t;
-    const char *sep = "";
-
-    evbuffer_add(out, "[", 1);
-    TAILQ_FOREACH(t, &sim->order, order) {
-        json_t *doc = s_task_summary(t);
-        evbuffer_add_printf(out, "%s", sep);
-        json_dump_callback(doc, sim_dump_cb, out, JSON_COMPACT);
-        json_decref(doc);
-        sep = ",";
-    }
-    evbuffer_add(out, "]", 1);
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", "application/json");
-    evhttp_send_reply(req, 200, "OK", NULL);
-}
-
-static void
-s_ctl_stats(sim_t *sim, struct evhttp_request *req)
-{
-    size_t held = 0;
-    const struct sim_hold *h;
-    TAILQ_FOREACH(h, &sim->holds, link)
-        held++;
-    sim_reply_json(req, 200,
-                 json_pack("{s:I,s:I,s:I,s:I,s:I}", "submits",
-                           (json_int_t)sim->submits, "polls",
-                           (json_int_t)sim->polls, "cancels",
-                           (json_int_t)sim->cancels, "tasks",
-                           (json_int_t)sim->tasks.count, "held",
-                           (json_int_t)held));
-}
 
 /* {"submit": 400|429|500|503|"capacity"|"hang"|"ok", "count": N} */
 static void
@@ -242,81 +100,14 @@ s_ctl_behaviour(sim_t *sim, struct evhttp_request *req)
         sim_reply_json(req, 400, json_pack("{s:s}", "error", "bad behaviour"));
         return;
     }
-    sim->forced_submit = map[found].what;
-    sim->forced_count = count != NULL ? (unsigned)json_integer_value(count)
-                                      : 1;
-    if (sim->forced_submit == SIM_SUBMIT_OK)
-        sim->forced_count = 0;
+    sim_core_force_submit(sim->core, map[found].what,
+                          count != NULL ? (unsigned)json_integer_value(count)
+                                        : 1);
     json_decref(body);
     sim_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
 }
 
 /* ---- dispatch -------------------------------------------------------- */
-
-/* Matches path against a collection: 0 for the collection itself, 1 for
- * "prefix/ID" (ID decoded into id), -1 otherwise. */
-static int
-s_route(const char *path, const char *prefix, char *id, size_t id_len)
-{
-    size_t n = strlen(prefix);
-    if (strncmp(path, prefix, n) != 0)
-        return -1;
-    if (path[n] == '\0')
-        return 0;
-    const char *rest = path + n + 1;
-    size_t len = strlen(rest);
-    if (path[n] != '/' || len == 0 || len >= id_len ||
-        strchr(rest, '/') != NULL)
-        return -1;
-    memcpy(id, rest, len + 1);
-    return sim_id_decode(id, id_len) ? 1 : -1;
-}
-
-void
-sim_not_allowed(struct evhttp_request *req)
-{
-    sim_reply_json(req, 405, json_pack("{s:s}", "error", "method not allowed"));
-}
-
-/* The API routes; false when path is not one of them. */
-static bool
-s_dispatch_api(sim_t *sim, struct evhttp_request *req,
-               enum evhttp_cmd_type m, const char *path)
-{
-    static bool (*const routes[])(sim_t *, struct evhttp_request *,
-                                  enum evhttp_cmd_type, const char *) = {
-        sim_runway_route, sim_openai_route,  sim_replicate_route,
-        sim_fal_route,    sim_kinovi_route,  sim_luma_route,
-        sim_minimax_route, sim_veo_route,
-    };
-    char id[SIM_ID_LEN];
-    int r;
-
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (routes[i](sim, req, m, path))
-            return true;
-    for (int i2v = 0; i2v < 2; i2v++) {
-        r = s_route(path, i2v ? s_kling_i2v : s_kling_t2v, id, sizeof id);
-        if (r == 0 && m == EVHTTP_REQ_POST)
-            sim_kling_submit(sim, req, i2v);
-        else if (r == 1 && m == EVHTTP_REQ_GET)
-            sim_kling_poll(sim, req, i2v, id);
-        else if (r >= 0)
-            sim_not_allowed(req);
-        if (r >= 0)
-            return true;
-    }
-    r = s_route(path, s_ark_tasks, id, sizeof id);
-    if (r == 0 && m == EVHTTP_REQ_POST)
-        sim_seedance_submit(sim, req);
-    else if (r == 1 && m == EVHTTP_REQ_GET)
-        sim_seedance_poll(sim, req, id);
-    else if (r == 1 && m == EVHTTP_REQ_DELETE)
-        sim_seedance_cancel(sim, req, id);
-    else if (r >= 0)
-        sim_not_allowed(req);
-    return r >= 0;
-}
 
 /* GET /output/<task_id>.mp4: a few bytes of MP4 for a known task. */
 static void
@@ -325,7 +116,7 @@ s_output_get(sim_t *sim, struct evhttp_request *req, const char *path)
     char id[SIM_ID_LEN];
 
     if (sim_path_id(path, s_output, ".mp4", id, sizeof id) &&
-        sim_task_find(sim, id) != NULL)
+        sim_core_find(sim->core, id) != NULL)
         sim_reply_video(req);
     else
         sim_reply_json(req, 404, json_pack("{s:s}", "error", "not found"));
@@ -342,21 +133,20 @@ s_dispatch(struct evhttp_request *req, void *arg)
         path = "";
     if (strncmp(path, "/_sim/", 6) != 0)
         sim_reqlog_add(&sim->reqlog, m, evhttp_request_get_uri(req));
-    if (s_dispatch_api(sim, req, m, path))
+    if (sim_apis_route(sim->core, req, m, path))
         return;
     if (m == EVHTTP_REQ_GET &&
         strncmp(path, s_output, sizeof s_output - 1) == 0) {
         s_output_get(sim, req, path);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/stats") == 0) {
-        s_ctl_stats(sim, req);
+        sim_core_reply_stats(sim->core, req);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/tasks") == 0) {
-        s_ctl_tasks(sim, req);
+        sim_core_reply_tasks(sim->core, req);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_sim/requests") == 0) {
         sim_reqlog_reply(&sim->reqlog, req);
     } else if (m == EVHTTP_REQ_POST && strcmp(path, "/_sim/reset") == 0) {
-        sim_clear(sim);
-        sim_index_init(&sim->tasks);
-        sim_index_init(&sim->prompts);
+        sim_core_reset(sim->core);
+        sim_reqlog_clear(&sim->reqlog);
         sim_reply_json(req, 200, json_pack("{s:b}", "ok", 1));
     } else if (m == EVHTTP_REQ_POST && strcmp(path, "/_sim/behaviour") == 0) {
         s_ctl_behaviour(sim, req);
@@ -382,20 +172,16 @@ s_sim_destroy(sim_t **p)
     sim_t *sim = *p;
     if (sim == NULL)
         return;
-    /* Freeing the server closes every connection; s_hold_closed runs
-     * for each held request and unlinks it. */
+    /* Freeing the server closes every connection, which releases each
+     * held request (sim_core_hold); the core frees what is left. */
     if (sim->http != NULL)
         evhttp_free(sim->http);
-    struct sim_hold *h;
-    while ((h = TAILQ_FIRST(&sim->holds)) != NULL) {
-        TAILQ_REMOVE(&sim->holds, h, link);
-        free(h);
-    }
+    sim_core_destroy(&sim->core);
+    sim_reqlog_clear(&sim->reqlog);
     if (sim->sig_term != NULL)
         event_free(sim->sig_term);
     if (sim->sig_int != NULL)
         event_free(sim->sig_int);
-    sim_clear(sim);
     if (sim->base != NULL)
         event_base_free(sim->base);
     free(sim);
@@ -407,14 +193,11 @@ s_sim_new(const sim_config_t *cfg)
 {
     sim_t *sim = rl_calloc(1, sizeof *sim);
     sim->cfg = cfg;
-    TAILQ_INIT(&sim->order);
-    TAILQ_INIT(&sim->holds);
-    sim_index_init(&sim->tasks);
-    sim_index_init(&sim->prompts);
-    if (rl_random_id("", 4, sim->salt, sizeof sim->salt) != 0)
-        goto fail;
     sim->base = rl_loop_new();
     if (sim->base == NULL)
+        goto fail;
+    sim->core = sim_core_new(cfg, sim->base);
+    if (sim->core == NULL)
         goto fail;
     sim->http = evhttp_new(sim->base);
     sim->sig_int = evsignal_new(sim->base, SIGINT, s_on_signal, sim);
@@ -465,8 +248,8 @@ s_sim_listen(sim_t *sim)
                     &len) != 0)
         return -1;
     int port = ntohs(sin.sin_port);
-    snprintf(sim->origin, sizeof sim->origin, "http://%s:%d", sim->cfg->host,
-             port);
+    if (sim_core_set_origin(sim->core, sim->cfg->host, port) != 0)
+        return -1;
     printf("listening %s:%d\n", sim->cfg->host, port);
     fflush(stdout);
     return 0;

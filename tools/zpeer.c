@@ -42,6 +42,7 @@
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_curve.h"
+#include "rl_fmt.h"
 #include "rl_ingress_client.h"
 #include "rl_proto.h"
 #include "rl_secret.h"
@@ -155,7 +156,7 @@ s_socket(void *ctx, const zp_t *z, int type, void **mon)
     char ep[64];
     int linger = ZP_LINGER_MS;
     void *sock = zmq_socket(ctx, type);
-    snprintf(ep, sizeof ep, "inproc://zpeer-monitor-%d", type);
+    rl_fmt_fit(ep, sizeof ep, "inproc://zpeer-monitor-%d", type);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     if (z->curve && rl_curve_client(sock, &z->pair, z->server) != 0) {
         fprintf(stderr, "reelay-zpeer: bad keys\n");
@@ -209,7 +210,7 @@ s_send_msg(void *sock, rl_msg_t *m)
 {
     char *buf = NULL;
     size_t len = 0;
-    snprintf(m->sender, sizeof m->sender, "zpeer-worker");
+    rl_fmt_fit(m->sender, sizeof m->sender, "zpeer-worker");
     if (rl_proto_encode(m, &buf, &len) == 0)
         zmq_send(sock, buf, len, ZMQ_DONTWAIT);
     free(buf);
@@ -258,7 +259,7 @@ s_worker(void *ctx, const zp_t *z)
             s_worker_recv(sock);
         if (rl_clock_mono_ms() - beat >= ZP_BEAT_MS) {
             rl_msg_init(&m, RL_MSG_HEARTBEAT);
-            snprintf(m.incarnation, sizeof m.incarnation, "zpeer");
+            rl_fmt_fit(m.incarnation, sizeof m.incarnation, "zpeer");
             s_send_msg(sock, &m);
             beat = rl_clock_mono_ms();
         }

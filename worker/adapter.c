@@ -22,33 +22,32 @@
 #include "adapter_veo.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_ptype.h"
 #include "rl_retry_after.h"
 #include "rl_text.h"
 
 /* Room to format an error message before it is made safe. */
 #define ADAPTER_FORMAT_MAX (2 * ADAPTER_MSG_MAX)
 
-static const adapter_t *const s_adapters[] = {
-    &adapter_kling,
-    &adapter_seedance,
-    &adapter_runway,
-    &adapter_openai,
-    &adapter_replicate,
-    &adapter_fal,
-    &adapter_kinovi,
-    &adapter_luma,
-    &adapter_minimax,
-    &adapter_veo,
-    NULL,
+/* One adapter per provider type (rl_ptype.h). */
+static const adapter_t *const s_adapters[RL_PTYPE_COUNT] = {
+    [RL_PTYPE_KLING] = &adapter_kling,
+    [RL_PTYPE_SEEDANCE] = &adapter_seedance,
+    [RL_PTYPE_RUNWAY] = &adapter_runway,
+    [RL_PTYPE_OPENAI] = &adapter_openai,
+    [RL_PTYPE_REPLICATE] = &adapter_replicate,
+    [RL_PTYPE_FAL] = &adapter_fal,
+    [RL_PTYPE_KINOVI] = &adapter_kinovi,
+    [RL_PTYPE_LUMA] = &adapter_luma,
+    [RL_PTYPE_MINIMAX] = &adapter_minimax,
+    [RL_PTYPE_VEO] = &adapter_veo,
 };
 
 const adapter_t *
 adapter_find(const char *type)
 {
-    for (size_t i = 0; s_adapters[i] != NULL; i++)
-        if (strcmp(s_adapters[i]->type, type) == 0)
-            return s_adapters[i];
-    return NULL;
+    rl_ptype_t t;
+    return rl_ptype_parse(type, &t) == 0 ? s_adapters[t] : NULL;
 }
 
 void

@@ -26,13 +26,17 @@ local function dedup_key(a, j, status)
     return 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
 end
 
--- The account that owns the API key whose hash is h, or nil when the key
--- is unknown or revoked (the caller answers "unauthorized").
-local function caller_acct(h)
-    local key = redis.call('HMGET', 'rl:key:' .. h, 'acct', 'revoked_at')
+-- The account that owns the API key record kk (rl:key:<hash>), or nil
+-- when the key is unknown or revoked (the caller answers
+-- "unauthorized"). Scripts that declare the record in KEYS pass it.
+local function key_acct(kk)
+    local key = redis.call('HMGET', kk, 'acct', 'revoked_at')
     if not key[1] or key[2] then return nil end
     return key[1]
 end
+
+-- The same for the API key whose hash is h.
+local function caller_acct(h) return key_acct('rl:key:' .. h) end
 
 -- Appends {status, phase, at, reason} to the job's status history, a
 -- JSON array kept as text: the entry is added to the text, so the

@@ -12,9 +12,8 @@
 --        | {"concurrency", limit, active} | {"idem_conflict"}
 --        | {"collision"}
 local kk = 'rl:key:' .. ARGV[1]
-local key = redis.call('HMGET', kk, 'acct', 'revoked_at')
-local a = key[1]
-if not a or key[2] then return { 'unauthorized' } end
+local a = key_acct(kk)
+if not a then return { 'unauthorized' } end
 local ik
 if ARGV[3] ~= '' then
     ik = 'rl:idem:{' .. a .. '}:' .. ARGV[3]

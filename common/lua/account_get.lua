@@ -10,9 +10,8 @@
 -- Reply: {"ok", acct, {account field, value...}, {key id, prefix,
 --         created_at, revoked_at...}, {ledger entries...}, the cursor after
 --         the page (0 = nothing older)} | {"unauthorized"}
-local c = redis.call('HMGET', KEYS[1], 'acct', 'revoked_at')
-if not c[1] or c[2] then return { 'unauthorized' } end
-local a = c[1]
+local a = key_acct(KEYS[1])
+if not a then return { 'unauthorized' } end
 local list = {}
 local kv = redis.call('HGETALL', 'rl:keys:{' .. a .. '}')
 for i = 1, #kv, 2 do

@@ -13,9 +13,9 @@
 -- Reply: {"ok", signing, schedule, new secret stored (0|1), has a
 --         secret (0|1), previous secret's expiry (ms, "" none)} |
 --        {"unauthorized"}
-local c = redis.call('HMGET', KEYS[1], 'acct', 'revoked_at')
-if not c[1] or c[2] then return { 'unauthorized' } end
-local ak = acct_key(c[1])
+local a = key_acct(KEYS[1])
+if not a then return { 'unauthorized' } end
+local ak = acct_key(a)
 local now = now_ms()
 local cur = redis.call('HMGET', ak, 'wh_signing', 'wh_schedule',
     'wh_secret', 'wh_secret_prev_until')

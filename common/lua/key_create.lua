@@ -2,9 +2,8 @@
 -- KEYS: 1 rl:key:<hash of the caller's key>, 2 rl:key:<hash of the new key>
 -- ARGV: 1 sealed new key, 2 new key id, 3 new key prefix, 4 max keys
 -- Reply: {"ok", acct} | {"unauthorized"} | {"too_many"}
-local c = redis.call('HMGET', KEYS[1], 'acct', 'revoked_at')
-if not c[1] or c[2] then return { 'unauthorized' } end
-local a = c[1]
+local a = key_acct(KEYS[1])
+if not a then return { 'unauthorized' } end
 local ks = 'rl:keys:{' .. a .. '}'
 if redis.call('HLEN', ks) >= tonumber(ARGV[4]) then return { 'too_many' } end
 local now = now_ms()

@@ -4,9 +4,9 @@
 -- KEYS: 1 rl:key:<hash of the caller's key>
 -- ARGV: 1 key id
 -- Reply: {"ok"} | {"unauthorized"} | {"not_found"} | {"last_key"}
-local c = redis.call('HMGET', KEYS[1], 'acct', 'revoked_at')
-if not c[1] or c[2] then return { 'unauthorized' } end
-local ks = 'rl:keys:{' .. c[1] .. '}'
+local a = key_acct(KEYS[1])
+if not a then return { 'unauthorized' } end
+local ks = 'rl:keys:{' .. a .. '}'
 local h = redis.call('HGET', ks, ARGV[1])
 if not h then return { 'not_found' } end
 local kk = 'rl:key:' .. h

@@ -2,9 +2,8 @@
 -- ARGV: 1 key hash, 2 task id
 -- Reply: {"ok", field, value, ...} | {"unauthorized"} | {"not_found"}
 --        | {"forbidden"}
-local key = redis.call('HMGET', 'rl:key:' .. ARGV[1], 'acct', 'revoked_at')
-local a = key[1]
-if not a or key[2] then return { 'unauthorized' } end
+local a = caller_acct(ARGV[1])
+if not a then return { 'unauthorized' } end
 local owner = redis.call('GET', 'rl:taskidx:' .. ARGV[2])
 if not owner then return { 'not_found' } end
 if owner ~= a then return { 'forbidden' } end

@@ -27,14 +27,9 @@
 #include "fz.h"
 #include "rl_http.h"
 #include "rl_jobview.h"
+#include "rl_ptype.h"
 
-#define S_NTYPES 10
 #define S_ORIGIN_MAX 300
-
-static const char *const s_types[S_NTYPES] = {
-    "kling", "seedance", "runway", "openai", "replicate",
-    "fal",   "kinovi",   "luma",   "minimax", "veo",
-};
 
 static rl_config_t *s_cfg;
 
@@ -184,7 +179,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_setup();
     if (s_cfg == NULL)
         s_cfg = fz_config("adapters", 1, 1);
-    a = adapter_find(s_types[fz_u8(&in) % S_NTYPES]);
+    a = adapter_find(rl_ptype_name((rl_ptype_t)(fz_u8(&in) %
+                                                RL_PTYPE_COUNT)));
     mode = fz_u8(&in);
     which = (mode & 3) % 3;
     if (which == 2 && a->parse_result == NULL)

@@ -24,24 +24,14 @@
 #include "fz.h"
 #include "http_api.h"
 #include "ingress.h"
+#include "master.h"
 #include "rl_alloc.h"
-#include "rl_apikey.h"
 
 #define S_IDLE_PASSES 24    /* loop turns without a byte: nothing more */
 #define S_MAX_PASSES 4000   /* loop turns of one exchange at most */
 #define S_CLOSE_PASSES 4    /* loop turns for the server to see a close */
 #define S_CHUNK 65536       /* bytes read at once */
 #define S_CONNECT_WAIT_MS 1000 /* an interrupted connect's rest */
-
-/* The roles' broker_master() lives in broker/main.c, which the fuzz
- * targets do not link: the same contract, loaded once. */
-const uint8_t *
-broker_master(broker_t *b)
-{
-    if (!b->has_master)
-        b->has_master = rl_apikey_master(b->cfg, b->master) == 0;
-    return b->has_master ? b->master : NULL;
-}
 
 void
 fz_broker_start(fz_broker_t *fb, struct event_base *base, void *zctx,
@@ -61,7 +51,7 @@ fz_broker_start(fz_broker_t *fb, struct event_base *base, void *zctx,
     fb->b.dispatch = dispatch_new(&fb->b);
     fb->b.ingress = ingress_new(&fb->b);
     FZ_CHECK(fb->b.redis != NULL && fb->b.dispatch != NULL &&
-                 fb->b.ingress != NULL && broker_master(&fb->b) != NULL &&
+                 fb->b.ingress != NULL && broker_master_load(&fb->b) != NULL &&
                  http_api_start(&fb->b) == 0,
              "the fuzz broker %s does not start", tag);
 }

@@ -3,7 +3,7 @@ Seedance, Runway, OpenAI, Replicate, fal, Kinovi, Luma, MiniMax and Veo.
 
 A test catalog (written to the cluster's temp dir, on top of
 deploy/reelay.ini) adds one provider per new type, pointing at the one
-simulator under that API's base path (tools/sim.h), and per type two
+simulator under that API's base path (tools/sim_apis.h), and per type two
 models: t-<api> that fails over to kling-backup (sim-kling, cheaper) and
 t-<api>-solo with no failover. t-kling fails over to t-seedance-solo.
 

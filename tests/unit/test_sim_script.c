@@ -11,15 +11,14 @@
 
 #include <cmocka.h>
 
-/* The test target links only common and proto, so the module under test
- * is compiled into the test itself. */
-#include "../../tools/sim_script.c"
+#include "rl_ptype.h"
+#include "sim_script.h"
 
 static struct sim_script
-s_parse(const char *prompt, const char *name, sim_api_t api)
+s_parse(const char *prompt, const char *name, rl_ptype_t api)
 {
     struct sim_script sc;
-    sim_script_parse(prompt, name, api, &sc);
+    sim_script_parse(prompt, name, rl_ptype_name(api), &sc);
     return sc;
 }
 
@@ -28,7 +27,7 @@ test_no_directive_defaults(void **state)
 {
     (void)state;
     struct sim_script sc = s_parse("a cat on a skateboard", NULL,
-                                   SIM_API_KLING);
+                                   RL_PTYPE_KLING);
     assert_false(sc.has_directive);
     assert_int_equal(sc.render_ms, SIM_SCRIPT_DEFAULT_RENDER_MS);
     assert_int_equal(sc.steps, 0);
@@ -43,7 +42,7 @@ test_no_directive_defaults(void **state)
     assert_int_equal(sc.task_id, SIM_ID_PLAIN);
     assert_int_equal(sc.output, SIM_OUTPUT_OK);
 
-    sc = s_parse(NULL, NULL, SIM_API_SEEDANCE);
+    sc = s_parse(NULL, NULL, RL_PTYPE_SEEDANCE);
     assert_false(sc.has_directive);
 }
 
@@ -51,7 +50,7 @@ static void
 test_empty_block_renders_instantly(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("x [sim] y", NULL, SIM_API_KLING);
+    struct sim_script sc = s_parse("x [sim] y", NULL, RL_PTYPE_KLING);
     assert_true(sc.has_directive);
     assert_int_equal(sc.render_ms, 0);
 }
@@ -64,7 +63,7 @@ test_all_keys(void **state)
         "dog [sim render_ms=1500 steps=3 submit=429 submit_times=2 "
         "fail=content poll_5xx=4 poll_hang=1 malformed=poll "
         "malformed_times=5] --dur 5",
-        NULL, SIM_API_SEEDANCE);
+        NULL, RL_PTYPE_SEEDANCE);
     assert_true(sc.has_directive);
     assert_int_equal(sc.render_ms, 1500);
     assert_int_equal(sc.steps, 3);
@@ -96,20 +95,20 @@ test_hostile_words(void **state)
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
         snprintf(prompt, sizeof prompt, "x [sim output_url=%s]",
                  outputs[i].word);
-        assert_int_equal(s_parse(prompt, NULL, SIM_API_KLING).output,
+        assert_int_equal(s_parse(prompt, NULL, RL_PTYPE_KLING).output,
                          outputs[i].want);
     }
     assert_int_equal(s_parse("x [sim task_id=traversal]", NULL,
-                             SIM_API_KLING).task_id, SIM_ID_TRAVERSAL);
+                             RL_PTYPE_KLING).task_id, SIM_ID_TRAVERSAL);
     assert_int_equal(s_parse("x [sim task_id=crlf]", NULL,
-                             SIM_API_KLING).task_id, SIM_ID_CRLF);
+                             RL_PTYPE_KLING).task_id, SIM_ID_CRLF);
     struct sim_script sc = s_parse(
         "x [sim kling.task_id=traversal kling.output_url=file]", NULL,
-        SIM_API_SEEDANCE);
+        RL_PTYPE_SEEDANCE);
     assert_int_equal(sc.task_id, SIM_ID_PLAIN);
     assert_int_equal(sc.output, SIM_OUTPUT_OK);
     sc = s_parse("x [sim task_id=crlf output_url=data task_id=nope "
-                 "output_url=gopher]", NULL, SIM_API_KLING);
+                 "output_url=gopher]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.task_id, SIM_ID_CRLF);
     assert_int_equal(sc.output, SIM_OUTPUT_DATA);
 }
@@ -133,7 +132,7 @@ test_submit_and_fail_words(void **state)
         {"[sim submit=429 submit=ok]", SIM_SUBMIT_OK, SIM_FAIL_NONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct sim_script sc = s_parse(cases[i].prompt, NULL, SIM_API_KLING);
+        struct sim_script sc = s_parse(cases[i].prompt, NULL, RL_PTYPE_KLING);
         assert_int_equal(sc.submit, cases[i].submit);
         assert_int_equal(sc.fail, cases[i].fail);
     }
@@ -144,12 +143,12 @@ test_fail_after_polls_implies_permanent(void **state)
 {
     (void)state;
     struct sim_script sc = s_parse("[sim fail_after_polls=2]", NULL,
-                                   SIM_API_KLING);
+                                   RL_PTYPE_KLING);
     assert_int_equal(sc.fail_after_polls, 2);
     assert_int_equal(sc.fail, SIM_FAIL_PERMANENT);
 
     sc = s_parse("[sim fail_after_polls=0 fail=capacity]", NULL,
-                 SIM_API_KLING);
+                 RL_PTYPE_KLING);
     assert_int_equal(sc.fail_after_polls, 0);
     assert_int_equal(sc.fail, SIM_FAIL_CAPACITY);
 }
@@ -159,8 +158,8 @@ test_api_scope(void **state)
 {
     (void)state;
     const char *p = "[sim kling.submit=429 seedance.fail=content]";
-    struct sim_script k = s_parse(p, NULL, SIM_API_KLING);
-    struct sim_script s = s_parse(p, NULL, SIM_API_SEEDANCE);
+    struct sim_script k = s_parse(p, NULL, RL_PTYPE_KLING);
+    struct sim_script s = s_parse(p, NULL, RL_PTYPE_SEEDANCE);
     assert_int_equal(k.submit, SIM_SUBMIT_429);
     assert_int_equal(k.fail, SIM_FAIL_NONE);
     assert_int_equal(s.submit, SIM_SUBMIT_OK);
@@ -172,9 +171,9 @@ test_name_scope(void **state)
 {
     (void)state;
     const char *p = "[sim primary.submit=503 backup.render_ms=10]";
-    struct sim_script a = s_parse(p, "primary", SIM_API_KLING);
-    struct sim_script b = s_parse(p, "backup", SIM_API_KLING);
-    struct sim_script none = s_parse(p, NULL, SIM_API_KLING);
+    struct sim_script a = s_parse(p, "primary", RL_PTYPE_KLING);
+    struct sim_script b = s_parse(p, "backup", RL_PTYPE_KLING);
+    struct sim_script none = s_parse(p, NULL, RL_PTYPE_KLING);
     assert_int_equal(a.submit, SIM_SUBMIT_503);
     assert_int_equal(a.render_ms, 0);
     assert_int_equal(b.submit, SIM_SUBMIT_OK);
@@ -189,12 +188,12 @@ test_precedence_ignores_order(void **state)
     (void)state;
     /* Name beats API beats unscoped, wherever each appears. */
     const char *p = "[sim sim1.steps=3 kling.steps=2] [sim steps=1]";
-    assert_int_equal(s_parse(p, "sim1", SIM_API_KLING).steps, 3);
-    assert_int_equal(s_parse(p, "sim2", SIM_API_KLING).steps, 2);
-    assert_int_equal(s_parse(p, "sim2", SIM_API_SEEDANCE).steps, 1);
+    assert_int_equal(s_parse(p, "sim1", RL_PTYPE_KLING).steps, 3);
+    assert_int_equal(s_parse(p, "sim2", RL_PTYPE_KLING).steps, 2);
+    assert_int_equal(s_parse(p, "sim2", RL_PTYPE_SEEDANCE).steps, 1);
     /* Within one level the last occurrence wins. */
     assert_int_equal(s_parse("[sim steps=1] [sim steps=4]", NULL,
-                             SIM_API_KLING)
+                             RL_PTYPE_KLING)
                          .steps,
                      4);
 }
@@ -207,7 +206,7 @@ test_bad_values_and_unknown_keys_ignored(void **state)
         "[sim render_ms=300 render_ms=-5 render_ms=abc render_ms=12x "
         "render_ms=999999999999 steps=+2 submit=418 fail=maybe "
         "malformed=both colour=blue =7 novalue poll_5xx=]",
-        NULL, SIM_API_KLING);
+        NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.render_ms, 300);
     assert_int_equal(sc.steps, 0);
     assert_int_equal(sc.submit, SIM_SUBMIT_OK);
@@ -222,7 +221,7 @@ test_not_a_block(void **state)
     (void)state;
     /* "[simple" is not a block; an unterminated block is ignored. */
     struct sim_script sc = s_parse("[simple steps=3] [sim steps=2", NULL,
-                                   SIM_API_KLING);
+                                   RL_PTYPE_KLING);
     assert_false(sc.has_directive);
     assert_int_equal(sc.steps, 0);
     assert_int_equal(sc.render_ms, SIM_SCRIPT_DEFAULT_RENDER_MS);
@@ -239,38 +238,10 @@ test_whitespace_and_overlong_tokens(void **state)
     int n = snprintf(prompt, sizeof prompt,
                      "[sim\tsteps=2\n  render_ms=%s   poll_hang=1 ]", value);
     assert_true(n > 0 && (size_t)n < sizeof prompt);
-    struct sim_script sc = s_parse(prompt, NULL, SIM_API_KLING);
+    struct sim_script sc = s_parse(prompt, NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.steps, 2);
     assert_int_equal(sc.render_ms, 0);
     assert_int_equal(sc.poll_hang, 1);
-}
-
-static void
-test_api_name(void **state)
-{
-    (void)state;
-    assert_string_equal(sim_script_api_name(SIM_API_KLING), "kling");
-    assert_string_equal(sim_script_api_name(SIM_API_SEEDANCE), "seedance");
-}
-
-static void
-test_state_names(void **state)
-{
-    (void)state;
-    assert_string_equal(sim_script_state_name(SIM_API_KLING, SIM_ST_QUEUED),
-                        "submitted");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_KLING, SIM_ST_SUCCEEDED), "succeed");
-    assert_string_equal(sim_script_state_name(SIM_API_KLING, SIM_ST_EXPIRED),
-                        "failed");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_SEEDANCE, SIM_ST_RUNNING), "running");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_SEEDANCE, SIM_ST_SUCCEEDED),
-        "succeeded");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_SEEDANCE, SIM_ST_CANCELLED),
-        "cancelled");
 }
 
 static void
@@ -278,7 +249,7 @@ test_state_by_time(void **state)
 {
     (void)state;
     struct sim_script sc = s_parse("[sim render_ms=1000]", NULL,
-                                   SIM_API_KLING);
+                                   RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 2, 249), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 3, 250), SIM_ST_RUNNING);
@@ -286,7 +257,7 @@ test_state_by_time(void **state)
     assert_int_equal(sim_script_state(&sc, 5, 1000), SIM_ST_SUCCEEDED);
 
     /* A bare block: the first poll already shows success. */
-    sc = s_parse("[sim]", NULL, SIM_API_KLING);
+    sc = s_parse("[sim]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_SUCCEEDED);
 }
 
@@ -294,14 +265,14 @@ static void
 test_state_by_steps(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("[sim steps=3]", NULL, SIM_API_SEEDANCE);
+    struct sim_script sc = s_parse("[sim steps=3]", NULL, RL_PTYPE_SEEDANCE);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 2, 0), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 3, 0), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 4, 0), SIM_ST_SUCCEEDED);
 
     /* Steps and time must both be done. */
-    sc = s_parse("[sim steps=1 render_ms=500]", NULL, SIM_API_SEEDANCE);
+    sc = s_parse("[sim steps=1 render_ms=500]", NULL, RL_PTYPE_SEEDANCE);
     assert_int_equal(sim_script_state(&sc, 2, 100), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 2, 200), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 2, 500), SIM_ST_SUCCEEDED);
@@ -312,16 +283,16 @@ test_state_failures(void **state)
 {
     (void)state;
     struct sim_script sc = s_parse("[sim fail=content steps=1]", NULL,
-                                   SIM_API_KLING);
+                                   RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 2, 0), SIM_ST_FAILED);
 
-    sc = s_parse("[sim fail=expired]", NULL, SIM_API_SEEDANCE);
+    sc = s_parse("[sim fail=expired]", NULL, RL_PTYPE_SEEDANCE);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_EXPIRED);
 
     /* fail_after_polls ignores render time and steps. */
     sc = s_parse("[sim fail_after_polls=2 render_ms=0]", NULL,
-                 SIM_API_KLING);
+                 RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 10), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 2, 10), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 3, 10), SIM_ST_FAILED);
@@ -334,7 +305,7 @@ test_poll_actions(void **state)
     unsigned n = 99;
     struct sim_script sc = s_parse(
         "[sim poll_hang=1 poll_5xx=2 malformed=poll malformed_times=1]", NULL,
-        SIM_API_KLING);
+        RL_PTYPE_KLING);
     assert_int_equal(sim_script_poll(&sc, 1, &n), SIM_POLL_HANG);
     assert_int_equal(n, 0);
     assert_int_equal(sim_script_poll(&sc, 2, &n), SIM_POLL_500);
@@ -343,7 +314,7 @@ test_poll_actions(void **state)
     assert_int_equal(sim_script_poll(&sc, 5, &n), SIM_POLL_ANSWER);
     assert_int_equal(n, 2);
 
-    sc = s_parse("plain", NULL, SIM_API_KLING);
+    sc = s_parse("plain", NULL, RL_PTYPE_KLING);
     assert_int_equal(sim_script_poll(&sc, 1, &n), SIM_POLL_ANSWER);
     assert_int_equal(n, 1);
 }
@@ -353,23 +324,23 @@ test_submit_actions(void **state)
 {
     (void)state;
     struct sim_script sc = s_parse("[sim submit=503 submit_times=2]", NULL,
-                                   SIM_API_KLING);
+                                   RL_PTYPE_KLING);
     assert_true(sim_script_counts_submits(&sc));
     assert_int_equal(sim_script_submit(&sc, 1), SIM_SUBMIT_503);
     assert_int_equal(sim_script_submit(&sc, 2), SIM_SUBMIT_503);
     assert_int_equal(sim_script_submit(&sc, 3), SIM_SUBMIT_OK);
 
-    sc = s_parse("[sim submit=hang]", NULL, SIM_API_KLING);
+    sc = s_parse("[sim submit=hang]", NULL, RL_PTYPE_KLING);
     assert_false(sim_script_counts_submits(&sc));
     assert_int_equal(sim_script_submit(&sc, 0), SIM_SUBMIT_HANG);
 
     sc = s_parse("[sim malformed=submit malformed_times=1]", NULL,
-                 SIM_API_SEEDANCE);
+                 RL_PTYPE_SEEDANCE);
     assert_true(sim_script_counts_submits(&sc));
     assert_int_equal(sim_script_submit(&sc, 1), SIM_SUBMIT_MALFORMED);
     assert_int_equal(sim_script_submit(&sc, 2), SIM_SUBMIT_OK);
 
-    sc = s_parse("plain", NULL, SIM_API_KLING);
+    sc = s_parse("plain", NULL, RL_PTYPE_KLING);
     assert_false(sim_script_counts_submits(&sc));
     assert_int_equal(sim_script_submit(&sc, 0), SIM_SUBMIT_OK);
 }
@@ -393,55 +364,24 @@ test_new_api_scopes(void **state)
     (void)state;
     const char *p = "[sim submit=500 runway.submit=429 fal.fail=capacity "
                     "veo.poll_5xx=3 minimax.malformed=poll]";
-    for (int api = 0; api < SIM_API_COUNT; api++) {
-        struct sim_script sc = s_parse(p, NULL, (sim_api_t)api);
-        assert_int_equal(sc.submit, api == SIM_API_RUNWAY ? SIM_SUBMIT_429
+    for (int api = 0; api < RL_PTYPE_COUNT; api++) {
+        struct sim_script sc = s_parse(p, NULL, (rl_ptype_t)api);
+        assert_int_equal(sc.submit, api == RL_PTYPE_RUNWAY ? SIM_SUBMIT_429
                                                           : SIM_SUBMIT_500);
-        assert_int_equal(sc.fail, api == SIM_API_FAL ? SIM_FAIL_CAPACITY
+        assert_int_equal(sc.fail, api == RL_PTYPE_FAL ? SIM_FAIL_CAPACITY
                                                      : SIM_FAIL_NONE);
-        assert_int_equal(sc.poll_5xx, api == SIM_API_VEO ? 3 : 0);
-        assert_int_equal(sc.malformed, api == SIM_API_MINIMAX
+        assert_int_equal(sc.poll_5xx, api == RL_PTYPE_VEO ? 3 : 0);
+        assert_int_equal(sc.malformed, api == RL_PTYPE_MINIMAX
                                            ? SIM_MALFORMED_POLL
                                            : SIM_MALFORMED_NONE);
     }
     /* A name scope still beats an API scope. */
     struct sim_script sc = s_parse("[sim openai.steps=2 sim3.steps=7]",
-                                   "sim3", SIM_API_OPENAI);
+                                   "sim3", RL_PTYPE_OPENAI);
     assert_int_equal(sc.steps, 7);
     /* Another API's scope is ignored, not taken for a name. */
-    sc = s_parse("[sim luma.steps=4]", NULL, SIM_API_KINOVI);
+    sc = s_parse("[sim luma.steps=4]", NULL, RL_PTYPE_KINOVI);
     assert_int_equal(sc.steps, 0);
-}
-
-static void
-test_new_api_names(void **state)
-{
-    (void)state;
-    static const char *const names[SIM_API_COUNT] = {
-        "kling",  "seedance", "runway", "openai",  "replicate",
-        "fal",    "kinovi",   "luma",   "minimax", "veo",
-    };
-    for (int api = 0; api < SIM_API_COUNT; api++) {
-        assert_string_equal(sim_script_api_name((sim_api_t)api), names[api]);
-        for (int st = 0; st < SIM_ST_COUNT; st++)
-            assert_non_null(
-                sim_script_state_name((sim_api_t)api, (sim_state_t)st));
-    }
-    assert_string_equal(sim_script_state_name(SIM_API_RUNWAY, SIM_ST_QUEUED),
-                        "PENDING");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_OPENAI, SIM_ST_RUNNING), "in_progress");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_REPLICATE, SIM_ST_CANCELLED),
-        "canceled");
-    assert_string_equal(sim_script_state_name(SIM_API_FAL, SIM_ST_FAILED),
-                        "COMPLETED");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_KINOVI, SIM_ST_SUCCEEDED), "success");
-    assert_string_equal(sim_script_state_name(SIM_API_LUMA, SIM_ST_RUNNING),
-                        "dreaming");
-    assert_string_equal(
-        sim_script_state_name(SIM_API_MINIMAX, SIM_ST_FAILED), "Fail");
 }
 
 /* queue_ms keeps a task queued first; rendering starts after it. */
@@ -450,12 +390,12 @@ test_queue_ms(void **state)
 {
     (void)state;
     struct sim_script sc = s_parse("[sim queue_ms=5000 render_ms=1000]",
-                                   NULL, SIM_API_RUNWAY);
+                                   NULL, RL_PTYPE_RUNWAY);
     assert_int_equal(sc.queue_ms, 5000);
     assert_int_equal(sim_script_state(&sc, 3, 4999), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 4, 5500), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 5, 6000), SIM_ST_SUCCEEDED);
-    sc = s_parse("[sim queue_ms=x render_ms=10]", NULL, SIM_API_RUNWAY);
+    sc = s_parse("[sim queue_ms=x render_ms=10]", NULL, RL_PTYPE_RUNWAY);
     assert_int_equal(sc.queue_ms, 0); /* a bad value is ignored */
 }
 
@@ -475,8 +415,6 @@ main(void)
         cmocka_unit_test(test_bad_values_and_unknown_keys_ignored),
         cmocka_unit_test(test_not_a_block),
         cmocka_unit_test(test_whitespace_and_overlong_tokens),
-        cmocka_unit_test(test_api_name),
-        cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_state_by_time),
         cmocka_unit_test(test_state_by_steps),
         cmocka_unit_test(test_state_failures),
@@ -484,7 +422,6 @@ main(void)
         cmocka_unit_test(test_submit_actions),
         cmocka_unit_test(test_prompt_key_len),
         cmocka_unit_test(test_new_api_scopes),
-        cmocka_unit_test(test_new_api_names),
         cmocka_unit_test(test_queue_ms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

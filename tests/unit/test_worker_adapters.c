@@ -22,6 +22,7 @@
 #include "adapter_kling.h"
 #include "adapter_seedance.h"
 #include "rl_crypto.h"
+#include "rl_ptype.h"
 
 #define NOW_S 1760000000 /* a fixed "now" for the JWT */
 #define JWT_MAX 1024
@@ -216,6 +217,12 @@ test_adapter_find(void **state)
     assert_null(adapter_find("Kling"));
     assert_string_equal(adapter_kling.type, "kling");
     assert_string_equal(adapter_seedance.type, "seedance");
+    /* Every provider type has its adapter, under its own name. */
+    for (int t = 0; t < RL_PTYPE_COUNT; t++) {
+        const adapter_t *a = adapter_find(rl_ptype_name((rl_ptype_t)t));
+        assert_non_null(a);
+        assert_string_equal(a->type, rl_ptype_name((rl_ptype_t)t));
+    }
 }
 
 static void
