@@ -54,11 +54,11 @@ s_on_signup(redisReply *reply, void *arg)
     } else if (st == NULL || strcmp(st, "ok") != 0) {
         http_reply_unavailable(req);
     } else {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "object",
-                              "account", "id", s->acct, "api_key", s->key.key,
-                              "key_id", s->key.id, "credits",
-                              (json_int_t)s->credits, "created_at",
-                              rl_jobview_time(rl_clock_wall_ms()));
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "object", "account",
+                      "id", s->acct, "api_key", s->key.key, "key_id", s->key.id,
+                      "credits", (json_int_t)s->credits, "created_at",
+                      rl_jobview_time(rl_clock_wall_ms()));
         http_reply_json(req, 201, o);
     }
     memset(s, 0, sizeof *s); /* the plaintext key */
@@ -72,8 +72,8 @@ s_signup_credits(broker_t *b, struct evhttp_request *req, bool *admin_out)
 {
     const rl_config_t *cfg = b->cfg;
     const char *tok = http_bearer(req);
-    bool admin = cfg->admin_token[0] && tok &&
-                 rl_secret_equal(tok, cfg->admin_token);
+    bool admin =
+        cfg->admin_token[0] && tok && rl_secret_equal(tok, cfg->admin_token);
     int retry = 0;
 
     /* (api_admin_check answers 403 itself; here a non-admin may still
@@ -83,16 +83,17 @@ s_signup_credits(broker_t *b, struct evhttp_request *req, bool *admin_out)
     if (strcmp(cfg->signup, "closed") == 0 ||
         (strcmp(cfg->signup, "admin") == 0 && !admin)) {
         http_reply_fail(req, 403, "permission_error", "signup_closed", NULL,
-                strcmp(cfg->signup, "closed") == 0
-                    ? "sign-up is closed"
-                    : "sign-up needs the admin token as Bearer");
+                        strcmp(cfg->signup, "closed") == 0
+                            ? "sign-up is closed"
+                            : "sign-up needs the admin token as Bearer");
         return -1;
     }
     if (!admin && !rl_addrlimit_allowed(b->signups, rl_httpd_peer(req),
                                         rl_clock_mono_ms(), &retry)) {
         http_retry_after(req, retry > 0 ? retry : 1);
         http_reply_fail(req, 429, "rate_limit_error", "signup_rate_limited",
-                        NULL, "too many accounts opened from this address; "
+                        NULL,
+                        "too many accounts opened from this address; "
                         "retry after the Retry-After header");
         return -1;
     }
@@ -102,10 +103,10 @@ s_signup_credits(broker_t *b, struct evhttp_request *req, bool *admin_out)
         return -1;
     json_t *c = json_object_get(root, "credits");
     long credits = cfg->signup_credits;
-    int bad = !json_is_object(root) ||
-              (c && (!admin || !json_is_integer(c) ||
-                     json_integer_value(c) < 0 ||
-                     json_integer_value(c) > 1000000000));
+    int bad =
+        !json_is_object(root) ||
+        (c && (!admin || !json_is_integer(c) || json_integer_value(c) < 0 ||
+               json_integer_value(c) > 1000000000));
     if (!bad && c)
         credits = (long)json_integer_value(c);
     json_decref(root);
@@ -121,8 +122,7 @@ s_signup_credits(broker_t *b, struct evhttp_request *req, bool *admin_out)
 }
 
 void
-api_accounts_signup(broker_t *b, struct evhttp_request *req,
-                    const char *tail)
+api_accounts_signup(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
     bool admin = false;
@@ -133,26 +133,26 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req,
     s->credits = credits;
     const uint8_t *master = broker_master(b);
     if (master == NULL || rl_apikey_new(master, &s->key) != 0 ||
-        rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) !=
-            0) {
+        rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) != 0) {
         free(s);
-        http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
-                "accounts cannot be created: no master key is configured");
+        http_reply_fail(
+            req, 503, "service_unavailable", "no_master_key", NULL,
+            "accounts cannot be created: no master key is configured");
         return;
     }
     char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[RL_FMT_DEC_LEN];
     rl_keys_apikey(kkey, sizeof kkey, s->key.hash);
     rl_keys_acct(akey, sizeof akey, s->acct);
     rl_fmt_dec(cred, credits);
-    const char *argv[] = {kkey,         akey,      s->acct,      cred,
+    const char *argv[] = {kkey,          akey,      s->acct,      cred,
                           s->key.sealed, s->key.id, s->key.prefix};
     /* An account is about to be made: it counts against the client. */
     if (!admin)
         rl_addrlimit_take(b->signups, rl_httpd_peer(req), rl_clock_mono_ms());
     http_pending_t *p = http_pending_new(b, req);
     p->data = s;
-    if (rl_redis_script(b->redis, "account_create", s_on_signup, p, 2, 7,
-                        argv, NULL) != 0)
+    if (rl_redis_script(b->redis, "account_create", s_on_signup, p, 2, 7, argv,
+                        NULL) != 0)
         s_on_signup(NULL, p);
 }
 
@@ -162,7 +162,7 @@ typedef enum { VIEW_ACCOUNT, VIEW_LEDGER, VIEW_KEYS } view_t;
 
 typedef struct {
     view_t view;
-    long cursor;    /* ledger: entries older than this (-1: newest) */
+    long cursor; /* ledger: entries older than this (-1: newest) */
     long limit;
 } account_q_t;
 
@@ -194,8 +194,7 @@ s_ledger_list(const redisReply *r)
 {
     json_t *data = json_array();
     const redisReply *l = r->element[4];
-    for (size_t i = 0; l->type == REDIS_REPLY_ARRAY && i < l->elements;
-         i++) {
+    for (size_t i = 0; l->type == REDIS_REPLY_ARRAY && i < l->elements; i++) {
         const char *raw = rl_redis_reply_str(l->element[i]);
         json_t *e = raw ? json_loads(raw, 0, NULL) : NULL;
         if (!json_is_object(e)) {
@@ -223,13 +222,13 @@ s_key_list(const redisReply *r)
     for (size_t i = 0; i + 3 < k->elements; i += 4) {
         const char *revoked = rl_redis_reply_str(k->element[i + 3]);
         json_array_append_new(
-            data, json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key",
-                            "id", rl_redis_reply_str(k->element[i]), "prefix",
-                            rl_redis_reply_str(k->element[i + 1]), "created_at",
-                            rl_jobview_time(rl_jobview_num(
-                                rl_redis_reply_str(k->element[i + 2]))),
-                            "revoked_at",
-                            rl_jobview_time(rl_jobview_num(revoked))));
+            data,
+            json_pack("{s:s, s:s, s:s, s:o, s:o}", "object", "api_key", "id",
+                      rl_redis_reply_str(k->element[i]), "prefix",
+                      rl_redis_reply_str(k->element[i + 1]), "created_at",
+                      rl_jobview_time(rl_jobview_num(
+                          rl_redis_reply_str(k->element[i + 2]))),
+                      "revoked_at", rl_jobview_time(rl_jobview_num(revoked))));
     }
     return json_pack("{s:s, s:o}", "object", "list", "data", data);
 }
@@ -285,8 +284,7 @@ api_accounts_get(broker_t *b, struct evhttp_request *req, const char *tail)
 }
 
 void
-api_accounts_ledger(broker_t *b, struct evhttp_request *req,
-                    const char *tail)
+api_accounts_ledger(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
     struct evkeyvalq params;
@@ -299,7 +297,7 @@ api_accounts_ledger(broker_t *b, struct evhttp_request *req,
     }
     account_q_t q = {VIEW_LEDGER, 0, 0};
     q.limit = http_query_long(&params, "limit", 1, LEDGER_MAX_LIMIT,
-                           LEDGER_DEFAULT_LIMIT);
+                              LEDGER_DEFAULT_LIMIT);
     bool has_cursor = evhttp_find_header(&params, "cursor") != NULL;
     q.cursor = http_query_long(&params, "cursor", 0, 1L << 40, 0);
     evhttp_clear_headers(&params);
@@ -341,9 +339,9 @@ s_on_key_created(redisReply *reply, void *arg)
                             "an account has at most 10 keys; revoke one first");
         else
             http_reply_json(req, 201,
-                         json_pack("{s:s, s:s, s:s, s:s}", "object",
-                                   "api_key", "id", k->id, "api_key", k->key,
-                                   "prefix", k->prefix));
+                            json_pack("{s:s, s:s, s:s, s:s}", "object",
+                                      "api_key", "id", k->id, "api_key", k->key,
+                                      "prefix", k->prefix));
     }
     memset(k, 0, sizeof *k);
     free(k);
@@ -372,8 +370,8 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
     const char *argv[] = {caller, fresh, k->sealed, k->id, k->prefix, max};
     http_pending_t *p = http_pending_new(b, req);
     p->data = k;
-    if (rl_redis_script(b->redis, "key_create", s_on_key_created, p, 2, 6,
-                        argv, NULL) != 0)
+    if (rl_redis_script(b->redis, "key_create", s_on_key_created, p, 2, 6, argv,
+                        NULL) != 0)
         s_on_key_created(NULL, p);
 }
 
@@ -395,13 +393,12 @@ s_on_revoked(redisReply *reply, void *arg)
                         "the last active key cannot be revoked");
     else
         http_reply_json(req, 200,
-                     json_pack("{s:s, s:s, s:b}", "object", "api_key", "id",
-                               id, "revoked", 1));
+                        json_pack("{s:s, s:s, s:b}", "object", "api_key", "id",
+                                  id, "revoked", 1));
 }
 
 void
-api_accounts_key_revoke(broker_t *b, struct evhttp_request *req,
-                        const char *id)
+api_accounts_key_revoke(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX];
     if (!http_key_hash(req, hash))

@@ -44,13 +44,12 @@ s_on_health(redisReply *reply, void *arg)
             json_array_append(data, o);
         json_decref(o);
     }
-    http_reply_json(req, 200, json_pack("{s:s, s:o}", "object", "list",
-                                        "data", data));
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:o}", "object", "list", "data", data));
 }
 
 void
-api_admin_providers(broker_t *b, struct evhttp_request *req,
-                    const char *tail)
+api_admin_providers(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     (void)tail;
     if (!api_admin_check(b, req))

@@ -19,7 +19,7 @@
 /* What api_error_json() answers if even the error cannot be encoded
  * (out of memory inside jansson): an answer is always sent. */
 #define S_FALLBACK_JSON                                                        \
-    "{\"error\":{\"type\":\"api_error\",\"code\":\"internal_error\","      \
+    "{\"error\":{\"type\":\"api_error\",\"code\":\"internal_error\","          \
     "\"message\":\"the error could not be rendered\",\"param\":null}}"
 
 /* Every message and param may quote outside bytes (a path, a field name,
@@ -84,9 +84,8 @@ api_error_copy(api_error_t *dst, const api_error_t *src)
 char *
 api_error_json(const api_error_t *e)
 {
-    json_t *inner = json_pack("{s:s, s:s, s:s, s:o}", "type", e->type,
-                              "code", e->code, "message", e->message,
-                              "param",
+    json_t *inner = json_pack("{s:s, s:s, s:s, s:o}", "type", e->type, "code",
+                              e->code, "message", e->message, "param",
                               e->param ? json_string(e->param) : json_null());
     json_t *outer = json_pack("{s:o}", "error", inner);
     char *text = outer != NULL ? json_dumps(outer, JSON_COMPACT) : NULL;

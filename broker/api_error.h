@@ -14,15 +14,15 @@
 #define API_ERROR_PARAM_LEN 72
 
 typedef struct {
-    int status;                     /* HTTP status: 400, 401, 402 ... */
-    const char *type;               /* "invalid_request_error" ... */
-    const char *code;               /* "invalid_duration" ... */
-    const char *param;              /* the offending field (points into
-                                       param_buf), or NULL */
+    int status;                          /* HTTP status: 400, 401, 402 ... */
+    const char *type;                    /* "invalid_request_error" ... */
+    const char *code;                    /* "invalid_duration" ... */
+    const char *param;                   /* the offending field (points into
+                                            param_buf), or NULL */
     char param_buf[API_ERROR_PARAM_LEN]; /* a copy: the field name may come
                                             from a parsed body that is
                                             freed before the answer */
-    char message[API_ERROR_MSG_LEN]; /* a sentence for humans */
+    char message[API_ERROR_MSG_LEN];     /* a sentence for humans */
 } api_error_t;
 
 /* Fills e. The message and param are made safe (rl_text_safe: valid

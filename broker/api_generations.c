@@ -55,13 +55,13 @@ api_generations_create(broker_t *b, struct evhttp_request *req,
     size_t len = 0;
     if (!http_body(b, req, &body, &len))
         return;
-    const char *idem = evhttp_find_header(
-        evhttp_request_get_input_headers(req), "Idempotency-Key");
+    const char *idem = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Idempotency-Key");
     http_pending_t *p = http_pending_new(b, req);
     p->on_abandon = s_on_abandon;
     /* On NULL the callback already ran and freed p. */
-    submit_req_t *r = submit_start(b, http_bearer(req), idem, body, len,
-                                   s_on_submitted, p);
+    submit_req_t *r =
+        submit_start(b, http_bearer(req), idem, body, len, s_on_submitted, p);
     if (r != NULL)
         p->data = r;
 }

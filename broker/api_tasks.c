@@ -66,8 +66,7 @@ s_invalid(const api_error_t *items, size_t n, const char *image_field)
         json_array_append_new(
             errors, json_pack("{s:s, s:s}", "field",
                               s_field_name(items[i].param, image_field),
-                              "message",
-                              items[i].message));
+                              "message", items[i].message));
     return json_pack("{s:s, s:o}", "message", "Invalid inputs for model",
                      "errors", errors);
 }
@@ -88,9 +87,8 @@ s_error(struct evhttp_request *req, const submit_result_t *res)
                       (json_int_t)res->balance);
     } else if (res->status == 429 && e && e->code &&
                strcmp(e->code, "concurrency_limit") == 0) {
-        o = json_pack("{s:s, s:I, s:I}", "message",
-                      "Concurrency limit reached", "limit",
-                      (json_int_t)res->limit, "current",
+        o = json_pack("{s:s, s:I, s:I}", "message", "Concurrency limit reached",
+                      "limit", (json_int_t)res->limit, "current",
                       (json_int_t)res->active);
     } else if (res->status == 429) {
         o = json_pack("{s:s}", "message",
@@ -153,9 +151,9 @@ s_images(json_t *inputs, json_t *out, validate_errors_t *errs,
     json_t *older = json_object_get(inputs, "urls");
     *field = images == NULL && older != NULL ? IMAGES_OLD : IMAGES;
     if (images != NULL && older != NULL) {
-        api_error_invalid(validate_errors_add(errs), "invalid_field",
-                          IMAGES_OLD, "send " IMAGES " or its older name "
-                          IMAGES_OLD ", not both");
+        api_error_invalid(
+            validate_errors_add(errs), "invalid_field", IMAGES_OLD,
+            "send " IMAGES " or its older name " IMAGES_OLD ", not both");
         return;
     }
     images = images ? images : older;
@@ -165,8 +163,7 @@ s_images(json_t *inputs, json_t *out, validate_errors_t *errs,
         api_error_invalid(validate_errors_add(errs), "invalid_field", *field,
                           "%s must be an array of image URLs", *field);
     } else if (json_array_size(images) > 1) {
-        api_error_invalid(validate_errors_add(errs), "too_many_images",
-                          *field,
+        api_error_invalid(validate_errors_add(errs), "too_many_images", *field,
                           "%s takes at most 1 URL here (the first frame); "
                           "a last frame or reference images are not "
                           "supported",
@@ -241,8 +238,7 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
     errs.n = 0;
     json_t *v1 = s_translate(body, len, &errs, &resolution, &image_field);
     submission_t s;
-    int rc = v1 != NULL ? validate_submission_json(b->cfg, v1, &s, &errs)
-                        : -1;
+    int rc = v1 != NULL ? validate_submission_json(b->cfg, v1, &s, &errs) : -1;
     json_decref(v1);
     if (rc != 0) {
         size_t n = errs.n < VALIDATE_MAX_ERRORS ? errs.n : VALIDATE_MAX_ERRORS;
@@ -253,8 +249,8 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
                           resolution ? resolution : "720p"};
     http_pending_t *p = http_pending_new(b, req);
     p->on_abandon = s_on_abandon;
-    const char *idem = evhttp_find_header(
-        evhttp_request_get_input_headers(req), "Idempotency-Key");
+    const char *idem = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Idempotency-Key");
     /* On NULL the callback already ran and freed p. */
     submit_req_t *r = submit_accept(b, http_bearer(req), idem, body, len, &s,
                                     &opts, s_on_created, p);

@@ -26,12 +26,13 @@
 #include "rl_keys.h"
 
 #define S_MS_PER_S 1000LL
-#define S_EPOCH_MAX_S 1e12    /* a time's epoch seconds stay below this
-                                 (year 33658): its ms fit a long long */
-#define S_SECRET_BYTES 24     /* random bytes of a whsec_ secret */
-#define S_SECRET_LEN 48       /* "whsec_" + 32 base64 chars + NUL */
-#define S_B64_LEN 33          /* base64 of the 24 bytes and the NUL */
-#define S_SEALED_LEN 256      /* a sealed secret */
+/* a time's epoch seconds stay below this (year 33658): its ms fit a long
+ * long */
+#define S_EPOCH_MAX_S 1e12
+#define S_SECRET_BYTES 24 /* random bytes of a whsec_ secret */
+#define S_SECRET_LEN 48   /* "whsec_" + 32 base64 chars + NUL */
+#define S_B64_LEN 33      /* base64 of the 24 bytes and the NUL */
+#define S_SEALED_LEN 256  /* a sealed secret */
 
 /* Runs `script` for req with p->text = text (a job id, or "") and
  * p->data = data; cb
@@ -140,8 +141,10 @@ s_attempt(const char *raw)
     at = json_object_get(e, "at");
     if (json_is_integer(at))
         json_object_set_new(e, "at", rl_jobview_time(json_integer_value(at)));
-    json_object_set_new(e, "object", json_string(
-        json_object_get(e, "event") ? "webhook.event" : "webhook.attempt"));
+    json_object_set_new(e, "object",
+                        json_string(json_object_get(e, "event")
+                                        ? "webhook.event"
+                                        : "webhook.attempt"));
     return e;
 }
 
@@ -166,30 +169,29 @@ s_on_deliveries(redisReply *reply, void *arg)
         return;
     data = json_array();
     for (size_t i = 0; i < reply->element[5]->elements; i++) {
-        json_t *e = s_attempt(rl_redis_reply_str(
-            reply->element[5]->element[i]));
+        json_t *e =
+            s_attempt(rl_redis_reply_str(reply->element[5]->element[i]));
         if (e != NULL)
             json_array_append_new(data, e);
     }
-    http_reply_json(req, 200, json_pack(
-        "{s:s, s:s, s:s, s:s?, s:s, s:I, s:o}", "object", "list", "job_id",
-        id, "status", rl_redis_reply_str(reply->element[1]), "webhook_url",
-        rl_redis_reply_str(reply->element[2]), "webhook_state",
-        rl_redis_reply_str(reply->element[3]), "attempts",
-        s_num(reply->element[4]), "data", data));
+    http_reply_json(
+        req, 200,
+        json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:o}", "object", "list",
+                  "job_id", id, "status", rl_redis_reply_str(reply->element[1]),
+                  "webhook_url", rl_redis_reply_str(reply->element[2]),
+                  "webhook_state", rl_redis_reply_str(reply->element[3]),
+                  "attempts", s_num(reply->element[4]), "data", data));
 }
 
 void
-api_webhooks_deliveries(broker_t *b, struct evhttp_request *req,
-                        const char *id)
+api_webhooks_deliveries(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
     const char *argv[2] = {hash, id};
 
     if (!http_key_hash(req, hash) || !s_job_ok(req, id))
         return;
-    s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2,
-          argv);
+    s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2, argv);
 }
 
 /* ---- POST /v1/video/generations/{id}/redeliver ------------------------ */
@@ -207,8 +209,7 @@ s_on_redeliver(redisReply *reply, void *arg)
     req = http_pending_done(p);
     if (req == NULL || http_reply_script_failed(req, tag))
         return;
-    status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1])
-                                 : NULL;
+    status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1]) : NULL;
     if (strcmp(tag, "not_found") == 0)
         http_reply_no_job(req);
     else if (strcmp(tag, "not_terminal") == 0 || strcmp(tag, "no_webhook") == 0)
@@ -221,15 +222,15 @@ s_on_redeliver(redisReply *reply, void *arg)
     else if (strcmp(tag, "ok") != 0 || status == NULL)
         http_reply_unavailable(req);
     else
-        http_reply_json(req, 202, json_pack(
-            "{s:s, s:s, s:s, s:s, s:b}", "object", "webhook.redelivery",
-            "id", id, "status", status, "event", rl_jobview_event(status),
-            "queued", 1));
+        http_reply_json(req, 202,
+                        json_pack("{s:s, s:s, s:s, s:s, s:b}", "object",
+                                  "webhook.redelivery", "id", id, "status",
+                                  status, "event", rl_jobview_event(status),
+                                  "queued", 1));
 }
 
 void
-api_webhooks_redeliver(broker_t *b, struct evhttp_request *req,
-                       const char *id)
+api_webhooks_redeliver(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
     const char *argv[3] = {hash, "one", id};
@@ -260,19 +261,18 @@ s_on_failed(redisReply *reply, void *arg)
         const char *status = rl_redis_reply_str(l->element[i + 2]);
         json_array_append_new(
             data,
-            json_pack(
-                "{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
-                "webhook.failed_event", "id", rl_redis_reply_str(l->element[i]),
-                "failed_at",
-                rl_jobview_time(s_num(l->element[i + 1])),
-                "status", status, "event",
-                status ? rl_jobview_event(status) : NULL, "webhook_url",
-                rl_redis_reply_str(l->element[i + 3]), "attempts",
-                s_num(l->element[i + 4])));
+            json_pack("{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
+                      "webhook.failed_event", "id",
+                      rl_redis_reply_str(l->element[i]), "failed_at",
+                      rl_jobview_time(s_num(l->element[i + 1])), "status",
+                      status, "event", status ? rl_jobview_event(status) : NULL,
+                      "webhook_url", rl_redis_reply_str(l->element[i + 3]),
+                      "attempts", s_num(l->element[i + 4])));
     }
     rl_redis_reply_ll(reply->element[2], &more);
-    http_reply_json(req, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
-                                     "data", data, "has_more", more != 0));
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:o, s:b}", "object", "list", "data", data,
+                              "has_more", more != 0));
 }
 
 /* Parses ?since=T&limit=N into *since_ms and *limit; false (answered
@@ -300,15 +300,15 @@ s_failed_query(struct evhttp_request *req, long long *since_ms, long *limit)
         api_error_t e;
         api_error_invalid(&e, "invalid_query", bad,
                           "since is epoch seconds or ISO 8601 UTC, limit "
-                          "1..%d", API_WEBHOOKS_FAILED_MAX);
+                          "1..%d",
+                          API_WEBHOOKS_FAILED_MAX);
         http_reply_error(req, &e);
     }
     return bad == NULL;
 }
 
 void
-api_webhooks_failed(broker_t *b, struct evhttp_request *req,
-                    const char *tail)
+api_webhooks_failed(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     char hash[RL_SHA256_HEX_LEN], since[RL_FMT_DEC_LEN], lim[RL_FMT_DEC_LEN];
     const char *argv[3] = {hash, since, lim};
@@ -316,8 +316,7 @@ api_webhooks_failed(broker_t *b, struct evhttp_request *req,
     long limit = 0;
 
     (void)tail;
-    if (!http_key_hash(req, hash) ||
-        !s_failed_query(req, &since_ms, &limit))
+    if (!http_key_hash(req, hash) || !s_failed_query(req, &since_ms, &limit))
         return;
     rl_fmt_dec(since, since_ms);
     rl_fmt_dec(lim, limit);
@@ -339,9 +338,10 @@ s_on_recover(redisReply *reply, void *arg)
         return;
     rl_redis_reply_ll(reply->element[1], &n);
     rl_redis_reply_ll(reply->element[2], &more);
-    http_reply_json(req, 202, json_pack("{s:s, s:I, s:b}", "object",
-                                     "webhook.recovery", "recovered",
-                                     (json_int_t)n, "has_more", more != 0));
+    http_reply_json(req, 202,
+                    json_pack("{s:s, s:I, s:b}", "object", "webhook.recovery",
+                              "recovered", (json_int_t)n, "has_more",
+                              more != 0));
 }
 
 /* Reads {"from": T1, "to": T2} (to defaults to now); false when answered
@@ -375,8 +375,7 @@ s_recover_range(broker_t *b, struct evhttp_request *req, long long *from,
 }
 
 void
-api_webhooks_recover(broker_t *b, struct evhttp_request *req,
-                     const char *tail)
+api_webhooks_recover(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     char hash[RL_SHA256_HEX_LEN], from[RL_FMT_DEC_LEN], to[RL_FMT_DEC_LEN];
     char max[RL_FMT_DEC_LEN];
@@ -395,8 +394,8 @@ api_webhooks_recover(broker_t *b, struct evhttp_request *req,
 /* ---- PUT /v1/account/webhooks ----------------------------------------- */
 
 typedef struct {
-    char secret[S_SECRET_LEN];  /* the plaintext: shown once, then wiped */
-    char sealed[S_SEALED_LEN];  /* what Redis keeps */
+    char secret[S_SECRET_LEN]; /* the plaintext: shown once, then wiped */
+    char sealed[S_SEALED_LEN]; /* what Redis keeps */
 } s_settings_t;
 
 static void
@@ -414,12 +413,11 @@ s_on_settings(redisReply *reply, void *arg)
         goto out;
     rl_redis_reply_ll(reply->element[3], &stored);
     rl_redis_reply_ll(reply->element[4], &has);
-    o = json_pack(
-        "{s:s, s:s?, s:s?, s:b, s:o}", "object", "account.webhooks", "signing",
-        rl_redis_reply_str(reply->element[1]), "schedule",
-        rl_redis_reply_str(reply->element[2]), "has_secret", has != 0,
-        "previous_secret_expires_at",
-        rl_jobview_time(s_num(reply->element[5])));
+    o = json_pack("{s:s, s:s?, s:s?, s:b, s:o}", "object", "account.webhooks",
+                  "signing", rl_redis_reply_str(reply->element[1]), "schedule",
+                  rl_redis_reply_str(reply->element[2]), "has_secret", has != 0,
+                  "previous_secret_expires_at",
+                  rl_jobview_time(s_num(reply->element[5])));
     if (stored)
         json_object_set_new(o, "secret", json_string(s->secret));
     http_reply_json(req, 200, o);
@@ -464,8 +462,8 @@ s_pick(const json_t *root, const char *field, const char *const *allowed)
 /* Reads {"signing", "schedule", "rotate_secret"} (each optional) into
  * the script arguments ("" = keep); false when answered 400/413. */
 static bool
-s_settings_args(broker_t *b, struct evhttp_request *req,
-                const char **signing, const char **schedule, bool *rotate)
+s_settings_args(broker_t *b, struct evhttp_request *req, const char **signing,
+                const char **schedule, bool *rotate)
 {
     static const char *const signings[] = {"creativeai", "standard", "both",
                                            NULL};
@@ -480,9 +478,9 @@ s_settings_args(broker_t *b, struct evhttp_request *req,
     *schedule = s_pick(root, "schedule", schedules);
     *rotate = json_is_true(rot);
     bad = (!json_is_object(root) || *signing == NULL) ? "signing"
-          : *schedule == NULL                          ? "schedule"
-          : (rot != NULL && !json_is_boolean(rot))     ? "rotate_secret"
-                                                       : NULL;
+          : *schedule == NULL                         ? "schedule"
+          : (rot != NULL && !json_is_boolean(rot))    ? "rotate_secret"
+                                                      : NULL;
     json_decref(root);
     if (bad != NULL) {
         api_error_t e;
@@ -496,8 +494,7 @@ s_settings_args(broker_t *b, struct evhttp_request *req,
 }
 
 void
-api_webhooks_settings(broker_t *b, struct evhttp_request *req,
-                      const char *tail)
+api_webhooks_settings(broker_t *b, struct evhttp_request *req, const char *tail)
 {
     char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], grace[RL_FMT_DEC_LEN];
     const char *signing = NULL, *schedule = NULL;
@@ -511,18 +508,18 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req,
     s = rl_calloc(1, sizeof *s);
     /* Only a rotation, or a scheme that signs with the secret, can store
      * one (account_webhooks.lua); a schedule change needs none. */
-    bool need = rotate ||
-                (signing[0] != '\0' && strcmp(signing, "creativeai") != 0);
+    bool need =
+        rotate || (signing[0] != '\0' && strcmp(signing, "creativeai") != 0);
     if (need && s_new_secret(b, s) != 0) {
         free(s);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
-                "webhook secrets cannot be made: no master key is "
-                "configured");
+                        "webhook secrets cannot be made: no master key is "
+                        "configured");
         return;
     }
     rl_keys_apikey(kkey, sizeof kkey, hash);
     rl_fmt_dec(grace, (long long)b->cfg->rotation_grace_s * S_MS_PER_S);
-    const char *argv[] = {kkey,     signing,   schedule,
-                          rotate ? "1" : "0", s->sealed, grace};
+    const char *argv[] = {kkey,      signing, schedule, rotate ? "1" : "0",
+                          s->sealed, grace};
     s_run(b, req, "account_webhooks", s_on_settings, "", s, 1, 6, argv);
 }

@@ -25,9 +25,9 @@
 
 struct evhttp_request;
 
-#define API_WEBHOOKS_FAILED_LIMIT 100   /* default page of /failed */
-#define API_WEBHOOKS_FAILED_MAX 1000    /* largest page of /failed */
-#define API_WEBHOOKS_RECOVER_MAX 1000   /* events one recover requeues */
+#define API_WEBHOOKS_FAILED_LIMIT 100 /* default page of /failed */
+#define API_WEBHOOKS_FAILED_MAX 1000  /* largest page of /failed */
+#define API_WEBHOOKS_RECOVER_MAX 1000 /* events one recover requeues */
 
 /* GET /v1/video/generations/{id}/deliveries. */
 void api_webhooks_deliveries(broker_t *b, struct evhttp_request *req,

@@ -24,27 +24,27 @@ typedef struct reaper reaper_t;
 typedef struct rl_zap rl_zap_t;
 
 typedef struct {
-    const rl_config_t *cfg;    /* immutable configuration */
-    int index;                 /* which endpoints of the lists we bind */
-    char id[RL_CLI_ID_LEN];    /* "broker-<host>-<pid>-<random>" */
+    const rl_config_t *cfg; /* immutable configuration */
+    int index;              /* which endpoints of the lists we bind */
+    char id[RL_CLI_ID_LEN]; /* "broker-<host>-<pid>-<random>" */
     struct event_base *base;
     rl_redis_t *redis;
-    void *zctx;                /* ZeroMQ context */
-    rl_zap_t *zap;             /* ZAP handler of dispatch and ingress;
-                                  NULL with [zmq] curve off */
-    rl_zkeys_t keys;           /* our CURVE pair (broker.key), wiped
-                                  once the sockets are set up */
-    rl_httpd_t *http;          /* the API listener */
+    void *zctx;       /* ZeroMQ context */
+    rl_zap_t *zap;    /* ZAP handler of dispatch and ingress;
+                         NULL with [zmq] curve off */
+    rl_zkeys_t keys;  /* our CURVE pair (broker.key), wiped
+                         once the sockets are set up */
+    rl_httpd_t *http; /* the API listener */
     dispatch_t *dispatch;
     ingress_t *ingress;
     reaper_t *reaper;
-    rl_addrlimit_t *signups;   /* open sign-ups per client */
-    uint64_t accepted;         /* 202 answers since start */
+    rl_addrlimit_t *signups;         /* open sign-ups per client */
+    uint64_t accepted;               /* 202 answers since start */
     uint8_t master[RL_AEAD_KEY_LEN]; /* seals API keys and webhook
                                         secrets; master.h */
-    bool has_master;           /* master holds the key */
-    int64_t master_tried_ms;   /* monotonic ms of the last read that
-                                  found none */
+    bool has_master;                 /* master holds the key */
+    int64_t master_tried_ms;         /* monotonic ms of the last read that
+                                        found none */
 } broker_t;
 
 /* Client addresses each per-client limit remembers. */

@@ -28,18 +28,18 @@
 #include "rl_zap.h"
 #include "rl_zsock.h"
 
-#define DISPATCH_POLL_MS 100     /* queue poll while credit is left */
+#define DISPATCH_POLL_MS 100 /* queue poll while credit is left */
 #define DISPATCH_MAX_WORKERS 1024
 
 typedef struct peer {
     TAILQ_ENTRY(peer) link;
     char identity[RL_PROTO_MAX_ID + 1]; /* ZeroMQ routing id */
     size_t identity_len;
-    char name[RL_PROTO_MAX_ID + 1];     /* the worker's own id */
-    char key[RL_CURVE_KEY_LEN + 1];     /* its CURVE public key, "" with
-                                           CURVE off */
-    dispatch_load_t want;               /* its credit and load */
-    int64_t last_seen;                  /* monotonic ms */
+    char name[RL_PROTO_MAX_ID + 1]; /* the worker's own id */
+    char key[RL_CURVE_KEY_LEN + 1]; /* its CURVE public key, "" with
+                                       CURVE off */
+    dispatch_load_t want;           /* its credit and load */
+    int64_t last_seen;              /* monotonic ms */
 } peer_t;
 
 TAILQ_HEAD(peer_list, peer);
@@ -49,10 +49,10 @@ struct dispatch {
     rl_zsock_t *sock;
     struct peer_list peers;
     size_t npeers;
-    struct event *poll_timer;   /* queue poll while credit is left */
-    struct event *beat_timer;   /* heartbeats and liveness */
-    bool taking;                /* a dispatch_take is in flight */
-    uint64_t dropped;           /* malformed or unexpected messages */
+    struct event *poll_timer; /* queue poll while credit is left */
+    struct event *beat_timer; /* heartbeats and liveness */
+    bool taking;              /* a dispatch_take is in flight */
+    uint64_t dropped;         /* malformed or unexpected messages */
 };
 
 #define DISPATCH_DOMAIN "dispatch" /* ZAP domain: dispatch.allow */
@@ -122,8 +122,7 @@ s_register(dispatch_t *d, const void *id, size_t len, const char *name,
            const char *key)
 {
     peer_t *p = s_find(d, id, len);
-    if (p != NULL || len > RL_PROTO_MAX_ID ||
-        d->npeers >= DISPATCH_MAX_WORKERS)
+    if (p != NULL || len > RL_PROTO_MAX_ID || d->npeers >= DISPATCH_MAX_WORKERS)
         return p;
     p = rl_calloc(1, sizeof *p);
     memcpy(p->identity, id, len);
@@ -223,9 +222,8 @@ s_send_job(dispatch_t *d, const char *ref)
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_DISPATCH);
     peer_t *p = s_best(d);
-    if (p == NULL ||
-        rl_keys_parse_ref(ref, m.acct, sizeof m.acct, m.job_id,
-                          sizeof m.job_id) != 0) {
+    if (p == NULL || rl_keys_parse_ref(ref, m.acct, sizeof m.acct, m.job_id,
+                                       sizeof m.job_id) != 0) {
         /* No taker after all: the reaper requeues it after the claim
          * deadline. */
         rl_msg_release(&m);
@@ -266,11 +264,10 @@ s_pump(dispatch_t *d)
         return;
     char n[24], timeout[24];
     snprintf(n, sizeof n, "%lld", (long long)take);
-    snprintf(timeout, sizeof timeout, "%ld",
-             d->broker->cfg->claim_timeout_ms);
+    snprintf(timeout, sizeof timeout, "%ld", d->broker->cfg->claim_timeout_ms);
     const char *argv[] = {n, timeout};
-    if (rl_redis_script(d->broker->redis, "dispatch_take", s_on_taken, d, 0,
-                        2, argv, NULL) == 0)
+    if (rl_redis_script(d->broker->redis, "dispatch_take", s_on_taken, d, 0, 2,
+                        argv, NULL) == 0)
         d->taking = true;
 }
 

@@ -26,13 +26,13 @@
 
 #include "broker.h"
 
-#define DISPATCH_MAX_TAKE 1000   /* refs per dispatch_take call */
+#define DISPATCH_MAX_TAKE 1000 /* refs per dispatch_take call */
 
 /* A worker as the choice of dispatch_prefer() sees it. */
 typedef struct {
-    int64_t credit;   /* jobs it still asked for */
-    int64_t load;     /* its jobs in flight at its last heartbeat, plus
-                         those sent to it since */
+    int64_t credit; /* jobs it still asked for */
+    int64_t load;   /* its jobs in flight at its last heartbeat, plus
+                       those sent to it since */
 } dispatch_load_t;
 
 /* Binds the ROUTER on cfg->dispatch[b->index]. NULL on failure. */

@@ -19,8 +19,8 @@
 #include "http_reply.h"
 #include "rl_log.h"
 
-#define HTTP_SEGMENT_MAX 128 /* bytes of the {id} of a prefix route; every
-                                id it can name is far shorter */
+/* bytes of the {id} of a prefix route; every id it can name is far shorter */
+#define HTTP_SEGMENT_MAX 128
 
 typedef void (*route_fn)(broker_t *b, struct evhttp_request *req,
                          const char *segment);
@@ -29,16 +29,15 @@ typedef void (*route_fn)(broker_t *b, struct evhttp_request *req,
  * (non-empty, no '/': the {id}) and then the suffix, if any. */
 typedef struct {
     enum evhttp_cmd_type cmd;
-    const char *path;     /* exact path, or a prefix when it ends in '/' */
-    const char *suffix;   /* what follows the segment ("/deliveries"), or
-                             NULL for nothing */
-    route_fn fn;          /* gets the segment ("" for an exact path) */
+    const char *path;   /* exact path, or a prefix when it ends in '/' */
+    const char *suffix; /* what follows the segment ("/deliveries"), or
+                           NULL for nothing */
+    route_fn fn;        /* gets the segment ("" for an exact path) */
 } route_t;
 
 static void s_healthz(broker_t *b, struct evhttp_request *req,
                       const char *tail);
-static void s_readyz(broker_t *b, struct evhttp_request *req,
-                     const char *tail);
+static void s_readyz(broker_t *b, struct evhttp_request *req, const char *tail);
 
 static const route_t s_routes[] = {
     {EVHTTP_REQ_POST, "/v1/video/generations", NULL, api_generations_create},
@@ -149,11 +148,10 @@ http_api_start(broker_t *b)
      * API's own 413 answer (http_body) rather than a dropped connection. */
     rl_httpd_limits_t lim = rl_httpd_limits(b->cfg, b->cfg->http_max_body * 2);
 
-    b->http = rl_httpd_new(b->base, b->cfg->http_listen, &lim,
-                           RL_HTTPD_SHARE_PORT,
-                           EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                               EVHTTP_REQ_DELETE,
-                           s_route, b, "http", why, sizeof why);
+    b->http = rl_httpd_new(
+        b->base, b->cfg->http_listen, &lim, RL_HTTPD_SHARE_PORT,
+        EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE,
+        s_route, b, "http", why, sizeof why);
     if (b->http == NULL) {
         rl_log_errorx("%s", why);
         return -1;

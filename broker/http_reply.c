@@ -135,16 +135,16 @@ void
 http_reply_unavailable(struct evhttp_request *req)
 {
     api_error_t e;
-    api_error_set(&e, 503, "service_unavailable", "storage_unavailable",
-                  NULL, "job storage is unavailable; retry shortly");
+    api_error_set(&e, 503, "service_unavailable", "storage_unavailable", NULL,
+                  "job storage is unavailable; retry shortly");
     http_reply_error(req, &e);
 }
 
 const char *
 http_bearer(struct evhttp_request *req)
 {
-    const char *auth = evhttp_find_header(
-        evhttp_request_get_input_headers(req), "Authorization");
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                          "Authorization");
     if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
         return NULL;
     auth += 7;
@@ -159,8 +159,8 @@ http_key_hash(struct evhttp_request *req, char *hash)
     const char *key = http_bearer(req);
     if (key == NULL || rl_sha256_hex(key, strlen(key), hash) != 0) {
         api_error_t e;
-        api_error_set(&e, 401, "authentication_error", "missing_api_key",
-                      NULL, "send your API key as 'Authorization: Bearer "
+        api_error_set(&e, 401, "authentication_error", "missing_api_key", NULL,
+                      "send your API key as 'Authorization: Bearer "
                       "KEY'");
         http_reply_error(req, &e);
         return false;
@@ -176,8 +176,8 @@ http_body(broker_t *b, struct evhttp_request *req, const char **body,
     *len = evbuffer_get_length(in);
     if ((long)*len > b->cfg->http_max_body) {
         api_error_t e;
-        api_error_set(&e, 413, "invalid_request_error", "body_too_large",
-                      NULL, "the body is larger than %ld bytes",
+        api_error_set(&e, 413, "invalid_request_error", "body_too_large", NULL,
+                      "the body is larger than %ld bytes",
                       b->cfg->http_max_body);
         http_reply_error(req, &e);
         return false;
@@ -214,8 +214,8 @@ http_body_json(broker_t *b, struct evhttp_request *req, json_t **root)
 }
 
 long
-http_query_long(struct evkeyvalq *params, const char *name, long lo,
-                long hi, long dflt)
+http_query_long(struct evkeyvalq *params, const char *name, long lo, long hi,
+                long dflt)
 {
     const char *v = evhttp_find_header(params, name);
     size_t len;
@@ -268,8 +268,8 @@ http_pending_done(http_pending_t *p)
 {
     struct evhttp_request *req = p->req;
     if (req != NULL)
-        evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-                                      NULL, NULL);
+        evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL,
+                                      NULL);
     free(p);
     return req;
 }

@@ -30,9 +30,9 @@ typedef void (*http_abandon_fn)(http_pending_t *p);
 
 struct http_pending {
     broker_t *broker;
-    struct evhttp_request *req;  /* NULL once the client went away */
-    http_abandon_fn on_abandon;  /* optional */
-    void *data;                  /* the handler's own state */
+    struct evhttp_request *req;           /* NULL once the client went away */
+    http_abandon_fn on_abandon;           /* optional */
+    void *data;                           /* the handler's own state */
     char text[HTTP_PENDING_TEXT_MAX + 1]; /* a small copy the handler
                                              keeps (http_pending_keep) */
 };
@@ -52,9 +52,8 @@ void http_reply_error(struct evhttp_request *req, const api_error_t *e);
 void http_reply_json(struct evhttp_request *req, int status, json_t *o);
 
 /* Answers an error object built from its parts (param may be NULL). */
-void http_reply_fail(struct evhttp_request *req, int status,
-                     const char *type, const char *code, const char *param,
-                     const char *msg);
+void http_reply_fail(struct evhttp_request *req, int status, const char *type,
+                     const char *code, const char *param, const char *msg);
 
 /* Answers the failures every account script shares, given the tag of
  * its reply (rl_redis_reply_tag): no answer (NULL: 503) and a refused

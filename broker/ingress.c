@@ -28,7 +28,7 @@ typedef struct pending {
     LIST_ENTRY(pending) link;
     ingress_t *ingress;
     submit_req_t *submit;
-    bool with_delimiter;        /* REQ client: empty frame before body */
+    bool with_delimiter; /* REQ client: empty frame before body */
     size_t identity_len;
     char identity[256];
 } pending_t;
@@ -98,8 +98,7 @@ s_handle(ingress_t *in, pending_t *p, const void *frame, size_t len)
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_SUBMIT);
     const char *why = NULL;
-    if (rl_proto_decode(frame, len, &m, &why) != 0 ||
-        m.type != RL_MSG_SUBMIT) {
+    if (rl_proto_decode(frame, len, &m, &why) != 0 || m.type != RL_MSG_SUBMIT) {
         in->dropped++;
         s_reject(in, p, 400, "malformed_message",
                  why ? why : "expected a SUBMIT message");
@@ -136,7 +135,7 @@ s_on_message(rl_zsock_t *s, const void *const *parts, const size_t *lens,
         !rl_zap_permits(zap, INGRESS_DOMAIN, rl_zsock_user_id(s)))
         return;
     bool delim = nparts == 3 && lens[1] == 0;
-    if ((nparts != 2 && !delim) || lens[0] > sizeof ((pending_t *)0)->identity) {
+    if ((nparts != 2 && !delim) || lens[0] > sizeof((pending_t *)0)->identity) {
         in->dropped++;
         return;
     }

@@ -45,8 +45,8 @@ s_curve(broker_t *b)
         return 0;
     }
     if (rl_zkeys_load(b->cfg, "broker", &b->keys, err, sizeof err) == 0)
-        b->zap = rl_zap_new(b->base, b->zctx, b->cfg, domains, n, err,
-                            sizeof err);
+        b->zap =
+            rl_zap_new(b->base, b->zctx, b->cfg, domains, n, err, sizeof err);
     if (b->zap == NULL) {
         rl_log_errorx("%s", err);
         return -1;
@@ -61,7 +61,8 @@ s_start(broker_t *b)
     if (broker_master_load(b) == NULL)
         rl_log_warnx("no master key ([security] master_key or "
                      "%s/master.key): sign-up, new API keys and webhook "
-                     "secrets answer 503 until there is one", cfg->data_dir);
+                     "secrets answer 503 until there is one",
+                     cfg->data_dir);
     b->base = rl_loop_new();
     b->zctx = zmq_ctx_new();
     b->redis = rl_redis_from_config(b->base, cfg);

@@ -22,8 +22,7 @@ const uint8_t *
 broker_master(broker_t *b)
 {
     int64_t now = rl_clock_mono_ms();
-    if (!b->has_master &&
-        now - b->master_tried_ms >= BROKER_MASTER_RETRY_MS) {
+    if (!b->has_master && now - b->master_tried_ms >= BROKER_MASTER_RETRY_MS) {
         b->master_tried_ms = now;
         b->has_master = rl_apikey_master(b->cfg, b->master) == 0;
         if (b->has_master)

@@ -18,7 +18,7 @@
 struct reaper {
     broker_t *broker;
     struct event *timer;
-    bool running;          /* a sweep is in flight */
+    bool running; /* a sweep is in flight */
 };
 
 #define S_COUNTS 4 /* reap.lua's reply: four counts */

@@ -18,11 +18,11 @@
  * requeued, failed as poisoned (past [jobs] max_recoveries) or left is
  * reap.lua's verdict, job by job, under the reaper lock. */
 typedef struct {
-    long long unclaimed;   /* dispatched, never claimed: requeued */
-    long long recovered;   /* leased to a dead worker: requeued */
-    long long failed;      /* recovered too often: failed, refunded */
-    long long expired;     /* past their maximum wait in the queue:
-                              failed, refunded */
+    long long unclaimed; /* dispatched, never claimed: requeued */
+    long long recovered; /* leased to a dead worker: requeued */
+    long long failed;    /* recovered too often: failed, refunded */
+    long long expired;   /* past their maximum wait in the queue:
+                            failed, refunded */
 } reaper_counts_t;
 
 /* What the reaper does after a sweep. */
@@ -45,8 +45,7 @@ typedef enum {
  *   {0, 0, 0, 0}                                   -> QUIET
  *   four counts, one above 0                       -> REAPED
  */
-reaper_verdict_t reaper_read(const redisReply *reply,
-                             reaper_counts_t *counts);
+reaper_verdict_t reaper_read(const redisReply *reply, reaper_counts_t *counts);
 
 /* Starts the periodic sweep on b's loop. Returns it (caller owns). */
 reaper_t *reaper_new(broker_t *b);

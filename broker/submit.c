@@ -33,7 +33,7 @@ struct submit_req {
     void *arg;
     bool abandoned;
     char job_id[48];
-    char *body202;   /* the 202 answer, stored for idempotent replays */
+    char *body202; /* the 202 answer, stored for idempotent replays */
 };
 
 static void
@@ -56,8 +56,8 @@ static void
 s_unavailable(submit_cb cb, void *arg)
 {
     api_error_t e;
-    api_error_set(&e, 503, "service_unavailable", "storage_unavailable",
-                  NULL, "job storage is unavailable; retry shortly (with "
+    api_error_set(&e, 503, "service_unavailable", "storage_unavailable", NULL,
+                  "job storage is unavailable; retry shortly (with "
                   "the same Idempotency-Key to stay safe)");
     s_answer_error(&e, cb, arg);
 }
@@ -133,12 +133,15 @@ s_credits(const submit_req_t *r, const redisReply *reply)
     rl_redis_reply_ll(reply->element[1], &bal);
     rl_redis_reply_ll(reply->element[2], &price);
     api_error_t e;
-    api_error_set(&e, 402, "insufficient_credits", "insufficient_credits",
-                  NULL, "this job costs %lld credits and the balance is %lld",
-                  price, bal);
+    api_error_set(&e, 402, "insufficient_credits", "insufficient_credits", NULL,
+                  "this job costs %lld credits and the balance is %lld", price,
+                  bal);
     char *json = api_error_json(&e);
-    submit_result_t res = {.status = 402, .body = json, .error = &e,
-                           .balance = (long)bal, .price = (long)price};
+    submit_result_t res = {.status = 402,
+                           .body = json,
+                           .error = &e,
+                           .balance = (long)bal,
+                           .price = (long)price};
     r->cb(&res, r->arg);
     free(json);
 }
@@ -154,10 +157,14 @@ s_concurrency(const submit_req_t *r, const redisReply *reply)
     api_error_set(&e, 429, "rate_limit_error", "concurrency_limit", NULL,
                   "this account has %lld jobs pending or processing and "
                   "may have at most %lld; retry when one has completed or "
-                  "failed", active, limit);
+                  "failed",
+                  active, limit);
     char *json = api_error_json(&e);
-    submit_result_t res = {.status = 429, .body = json, .error = &e,
-                           .limit = (long)limit, .active = (long)active,
+    submit_result_t res = {.status = 429,
+                           .body = json,
+                           .error = &e,
+                           .limit = (long)limit,
+                           .active = (long)active,
                            .retry_after_s = SUBMIT_CONCURRENCY_RETRY_S};
     r->cb(&res, r->arg);
     free(json);
@@ -177,7 +184,9 @@ s_rate_limited(const submit_req_t *r, const redisReply *reply)
                   "the Retry-After header");
     char *json = api_error_json(&e);
     long long secs = (wait_ms + 999) / 1000;
-    submit_result_t res = {.status = 429, .body = json, .error = &e,
+    submit_result_t res = {.status = 429,
+                           .body = json,
+                           .error = &e,
                            .retry_after_s = secs < 1         ? 1
                                             : secs > INT_MAX ? INT_MAX
                                                              : (int)secs};
@@ -208,8 +217,8 @@ s_on_accept(redisReply *reply, void *arg)
         s_answer_ok(rl_redis_reply_str(reply->element[2]),
                     rl_redis_reply_str(reply->element[1]), r->cb, r->arg);
     } else if (strcmp(tag, "unauthorized") == 0) {
-        api_error_set(&e, 401, "authentication_error", "invalid_api_key",
-                      NULL, "invalid API key");
+        api_error_set(&e, 401, "authentication_error", "invalid_api_key", NULL,
+                      "invalid API key");
         s_answer_error(&e, r->cb, r->arg);
     } else if (strcmp(tag, "rate_limited") == 0) {
         s_rate_limited(r, reply);
@@ -241,25 +250,25 @@ s_body202(const char **kv, size_t npairs, const char *job_id,
     char iso[RL_CLOCK_ISO_LEN];
     size_t n = 2 * npairs;
     memcpy(all, kv, n * sizeof *kv);
-    const char *extra[] = {"id", job_id, "status", "pending", "credits",
-                           credits, "created_at", created, "phase", "Queued"};
+    const char *extra[] = {"id",      job_id,  "status",     "pending",
+                           "credits", credits, "created_at", created,
+                           "phase",   "Queued"};
     memcpy(all + n, extra, sizeof extra);
     rl_jobview_src_t src = {all, npairs + 5};
     json_t *o = rl_jobview_api(&src, 0);
-    json_object_set_new(
-        o, "status_history",
-        json_pack("[{s:s, s:s, s:s, s:s}]", "status", "pending", "phase",
-                  "Queued", "at", rl_clock_iso8601(now, iso, sizeof iso),
-                  "reason", "accepted"));
+    json_object_set_new(o, "status_history",
+                        json_pack("[{s:s, s:s, s:s, s:s}]", "status", "pending",
+                                  "phase", "Queued", "at",
+                                  rl_clock_iso8601(now, iso, sizeof iso),
+                                  "reason", "accepted"));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
 }
 
 static int
-s_send(broker_t *b, submit_req_t *r, const char *key_hash,
-       const char *idem, const char *body_hash, const submission_t *s,
-       const submit_opts_t *o)
+s_send(broker_t *b, submit_req_t *r, const char *key_hash, const char *idem,
+       const char *body_hash, const submission_t *s, const submit_opts_t *o)
 {
     job_text_t text;
     const char *kv[2 * SUBMIT_MAX_PAIRS];
@@ -317,8 +326,8 @@ submit_start(broker_t *b, const char *api_key, const char *idem_key,
     api_error_t e;
     submission_t s;
     if (api_key == NULL || api_key[0] == '\0') {
-        api_error_set(&e, 401, "authentication_error", "missing_api_key",
-                      NULL, "send your API key as 'Authorization: Bearer "
+        api_error_set(&e, 401, "authentication_error", "missing_api_key", NULL,
+                      "send your API key as 'Authorization: Bearer "
                       "KEY'");
         s_answer_error(&e, cb, arg);
         return NULL;
@@ -327,8 +336,8 @@ submit_start(broker_t *b, const char *api_key, const char *idem_key,
         s_answer_error(&e, cb, arg);
         return NULL;
     }
-    submit_req_t *r = submit_accept(b, api_key, idem_key, body, len, &s,
-                                    &s_v1, cb, arg);
+    submit_req_t *r =
+        submit_accept(b, api_key, idem_key, body, len, &s, &s_v1, cb, arg);
     submission_release(&s);
     return r;
 }
@@ -340,8 +349,8 @@ submit_accept(broker_t *b, const char *api_key, const char *idem_key,
 {
     api_error_t e;
     if (api_key == NULL || api_key[0] == '\0') {
-        api_error_set(&e, 401, "authentication_error", "missing_api_key",
-                      NULL, "send your API key as 'Authorization: Bearer "
+        api_error_set(&e, 401, "authentication_error", "missing_api_key", NULL,
+                      "send your API key as 'Authorization: Bearer "
                       "KEY'");
         s_answer_error(&e, cb, arg);
         return NULL;

@@ -24,24 +24,24 @@
 
 /* The outcome of a submission, borrowed for the callback. */
 typedef struct {
-    int status;              /* HTTP status of the /v1 API */
-    const char *body;        /* its JSON body (202 job object or error) */
-    const char *job_id;      /* for a 202, else NULL */
-    const api_error_t *error;/* for an error, else NULL */
-    long balance;            /* 402: the balance */
-    long price;              /* 402: what the job costs */
-    long limit;              /* 429 concurrency: [limits] max_active_jobs */
-    long active;             /* 429 concurrency: the account's active jobs */
-    int retry_after_s;       /* > 0: the Retry-After to send */
+    int status;               /* HTTP status of the /v1 API */
+    const char *body;         /* its JSON body (202 job object or error) */
+    const char *job_id;       /* for a 202, else NULL */
+    const api_error_t *error; /* for an error, else NULL */
+    long balance;             /* 402: the balance */
+    long price;               /* 402: what the job costs */
+    long limit;               /* 429 concurrency: [limits] max_active_jobs */
+    long active;              /* 429 concurrency: the account's active jobs */
+    int retry_after_s;        /* > 0: the Retry-After to send */
 } submit_result_t;
 
 typedef void (*submit_cb)(const submit_result_t *res, void *arg);
 
 /* Which front door a job came through. */
 typedef struct {
-    const char *id_prefix;   /* "vgen_" or "task_" */
-    const char *api;         /* stored as the job's api field: v1 | kinovi */
-    const char *resolution;  /* output resolution, NULL = provider default */
+    const char *id_prefix;  /* "vgen_" or "task_" */
+    const char *api;        /* stored as the job's api field: v1 | kinovi */
+    const char *resolution; /* output resolution, NULL = provider default */
 } submit_opts_t;
 
 typedef struct submit_req submit_req_t;
@@ -52,17 +52,16 @@ typedef struct submit_req submit_req_t;
  * idem_key NULL or "" (none). Returns the request handle while it waits
  * for Redis, else NULL. */
 submit_req_t *submit_start(broker_t *b, const char *api_key,
-                           const char *idem_key, const char *body,
-                           size_t len, submit_cb cb, void *arg);
+                           const char *idem_key, const char *body, size_t len,
+                           submit_cb cb, void *arg);
 
 /* Starts accepting an already validated submission s (not taken over:
  * the caller releases it) through front door opts. body/len is what the
  * idempotency key is bound to. Same contract as submit_start. */
 submit_req_t *submit_accept(broker_t *b, const char *api_key,
-                            const char *idem_key, const char *body,
-                            size_t len, const submission_t *s,
-                            const submit_opts_t *opts, submit_cb cb,
-                            void *arg);
+                            const char *idem_key, const char *body, size_t len,
+                            const submission_t *s, const submit_opts_t *opts,
+                            submit_cb cb, void *arg);
 
 /* The client went away: the job is still accepted (or not) but cb will
  * not be called. */

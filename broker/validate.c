@@ -25,8 +25,8 @@ _Static_assert(RL_CONFIG_MAX_PRICE_SECONDS <= 9999,
 #define S_OFFERED_MAX (RL_CONFIG_MAX_PRICES * sizeof ", \"9999s\"")
 
 static const char *const s_known_fields[] = {
-    "model", "prompt", "duration", "aspect_ratio", "webhook_url",
-    "negative_prompt", "image_url", NULL,
+    "model",       "prompt",          "duration",  "aspect_ratio",
+    "webhook_url", "negative_prompt", "image_url", NULL,
 };
 
 static bool
@@ -150,8 +150,7 @@ s_config_name(const rl_model_conf_t *m, const char *name)
 }
 
 static int
-s_model(const rl_config_t *cfg, json_t *root, submission_t *s,
-        api_error_t *err)
+s_model(const rl_config_t *cfg, json_t *root, submission_t *s, api_error_t *err)
 {
     json_t *v = json_object_get(root, "model");
     if (!json_is_string(v)) {
@@ -205,9 +204,8 @@ s_duration(json_t *root, submission_t *s, api_error_t *err)
         char offered[S_OFFERED_MAX] = "";
         size_t used = 0;
         for (size_t i = 0; i < s->model->nprices; i++) {
-            int rc = rl_fmt(offered + used, sizeof offered - used,
-                            "%s\"%ds\"", i ? ", " : "",
-                            s->model->prices[i].seconds);
+            int rc = rl_fmt(offered + used, sizeof offered - used, "%s\"%ds\"",
+                            i ? ", " : "", s->model->prices[i].seconds);
             assert(rc == 0); /* S_OFFERED_MAX holds them all */
             if (rc != 0)
                 break;
@@ -265,8 +263,7 @@ s_url(json_t *root, const char *field, const char *code, char **out,
 static api_error_t *
 s_slot(validate_errors_t *errs)
 {
-    return errs->n < VALIDATE_MAX_ERRORS ? &errs->items[errs->n]
-                                         : &errs->spare;
+    return errs->n < VALIDATE_MAX_ERRORS ? &errs->items[errs->n] : &errs->spare;
 }
 
 api_error_t *

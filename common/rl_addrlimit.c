@@ -21,17 +21,17 @@
 
 typedef struct bucket {
     char addr[RL_ADDRLIMIT_ADDR_MAX];
-    double tokens;             /* as of at_ms */
+    double tokens; /* as of at_ms */
     int64_t at_ms;
-    TAILQ_ENTRY(bucket) lru;   /* least recently used first */
+    TAILQ_ENTRY(bucket) lru; /* least recently used first */
 } bucket_t;
 
 struct rl_addrlimit {
     double burst;
-    double per_ms;             /* tokens gained per ms */
+    double per_ms; /* tokens gained per ms */
     size_t max_clients;
     size_t n;
-    void *root;                /* tsearch tree of bucket_t * */
+    void *root; /* tsearch tree of bucket_t * */
     TAILQ_HEAD(, bucket) lru;
 };
 
@@ -102,7 +102,7 @@ s_find(rl_addrlimit_t *al, const char *addr, int64_t now_ms)
 
 bool
 rl_addrlimit_allowed(rl_addrlimit_t *al, const char *addr, int64_t now_ms,
-                  int *retry_after_s)
+                     int *retry_after_s)
 {
     bucket_t *b = addr[0] != '\0' ? s_find(al, addr, now_ms) : NULL;
 

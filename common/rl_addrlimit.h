@@ -36,8 +36,8 @@ void rl_addrlimit_destroy(rl_addrlimit_t **p);
 /* True when addr has a token at now_ms (monotonic); false with
  * *retry_after_s (may be NULL) the whole seconds until it has one. Takes
  * nothing. An empty addr is never limited (no address to count). */
-bool rl_addrlimit_allowed(rl_addrlimit_t *al, const char *addr,
-                          int64_t now_ms, int *retry_after_s);
+bool rl_addrlimit_allowed(rl_addrlimit_t *al, const char *addr, int64_t now_ms,
+                          int *retry_after_s);
 
 /* Takes one token from addr's bucket (down to zero, never below): a
  * failure counted, or an action spent. */

@@ -24,16 +24,16 @@ typedef struct {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    bool valid;                /* stat succeeded */
+    bool valid; /* stat succeeded */
 } s_version_t;
 
 struct rl_allow {
-    char *path;                /* the allow file, owned */
-    rl_allow_key_t *keys;      /* sorted, unique, owned */
+    char *path;           /* the allow file, owned */
+    rl_allow_key_t *keys; /* sorted, unique, owned */
     size_t nkeys;
-    s_version_t loaded;        /* the version keys came from */
-    s_version_t refused;       /* the last version that failed to load */
-    bool has_refused;          /* refused is set */
+    s_version_t loaded;  /* the version keys came from */
+    s_version_t refused; /* the last version that failed to load */
+    bool has_refused;    /* refused is set */
 };
 
 static int
@@ -106,8 +106,8 @@ rl_allow_parse(const char *text, size_t len, const char *where, size_t *n,
             continue;
         const char *why = NULL;
         if (count == RL_ALLOW_MAX_KEYS) {
-            rl_fmt_msg(err, err_len, "%s:%d: more than %d keys", where,
-                       line_no, RL_ALLOW_MAX_KEYS);
+            rl_fmt_msg(err, err_len, "%s:%d: more than %d keys", where, line_no,
+                       RL_ALLOW_MAX_KEYS);
             free(keys);
             return NULL;
         }

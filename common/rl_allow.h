@@ -59,8 +59,7 @@ const char *rl_allow_path(const rl_allow_t *a);
  * the array (caller frees) with its length in *n, or NULL with the
  * reason in err, "WHERE:LINE: ..." (`where` names the text). An empty
  * list is valid: *n = 0 and a non-NULL array. */
-rl_allow_key_t *rl_allow_parse(const char *text, size_t len,
-                               const char *where, size_t *n, char *err,
-                               size_t err_len);
+rl_allow_key_t *rl_allow_parse(const char *text, size_t len, const char *where,
+                               size_t *n, char *err, size_t err_len);
 
 #endif

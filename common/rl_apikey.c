@@ -32,8 +32,8 @@ rl_apikey_master(const rl_config_t *cfg, uint8_t out[RL_AEAD_KEY_LEN])
     if (cfg->master_key != NULL && cfg->master_key[0] != '\0')
         return rl_aead_parse_key(cfg->master_key, out);
     char path[1024], hex[RL_SECRET_MAX], why[160];
-    if (rl_fmt(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE,
-               cfg->data_dir) != 0 ||
+    if (rl_fmt(path, sizeof path, "%s/" RL_APIKEY_MASTER_FILE, cfg->data_dir) !=
+            0 ||
         rl_secret_read(path, hex, sizeof hex, why, sizeof why) != 0)
         return -1;
     int rc = rl_aead_parse_key(hex, out);

@@ -25,11 +25,11 @@
 #define RL_APIKEY_CHARS 40
 
 typedef struct {
-    char key[64];                   /* the secret: shown to its owner once */
-    char hash[RL_SHA256_HEX_LEN];   /* lookup hash */
-    char id[24];                    /* "key_" + 16 hex digits of the hash */
-    char prefix[16];                /* first 10 characters, for listings */
-    char sealed[256];               /* AES-256-GCM sealed key */
+    char key[64];                 /* the secret: shown to its owner once */
+    char hash[RL_SHA256_HEX_LEN]; /* lookup hash */
+    char id[24];                  /* "key_" + 16 hex digits of the hash */
+    char prefix[16];              /* first 10 characters, for listings */
+    char sealed[256];             /* AES-256-GCM sealed key */
 } rl_apikey_t;
 
 /* Makes a new random key sealed under master. Returns 0 or -1. */

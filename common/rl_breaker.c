@@ -33,8 +33,8 @@ rl_breaker_peek(const rl_breaker_t *b, const rl_breaker_conf_t *conf,
 }
 
 rl_breaker_verdict_t
-rl_breaker_allow(rl_breaker_t *b, const rl_breaker_conf_t *conf,
-                 int64_t now_ms, long *wait_ms)
+rl_breaker_allow(rl_breaker_t *b, const rl_breaker_conf_t *conf, int64_t now_ms,
+                 long *wait_ms)
 {
     rl_breaker_verdict_t v = rl_breaker_peek(b, conf, now_ms, wait_ms);
 

@@ -43,34 +43,34 @@
 #include <stdint.h>
 
 typedef enum {
-    RL_BREAKER_CLOSED = 0,  /* attempts go out */
-    RL_BREAKER_OPEN,        /* nothing goes out until the cool-down ends */
-    RL_BREAKER_HALF_OPEN,   /* one trial is out */
+    RL_BREAKER_CLOSED = 0, /* attempts go out */
+    RL_BREAKER_OPEN,       /* nothing goes out until the cool-down ends */
+    RL_BREAKER_HALF_OPEN,  /* one trial is out */
 } rl_breaker_state_t;
 
 /* The answer to rl_breaker_allow(). */
 typedef enum {
-    RL_BREAKER_ALLOW = 0,   /* CLOSED: go */
-    RL_BREAKER_TRIAL,       /* go: this attempt is the trial; report its
-                               outcome, or cancel it when not made */
-    RL_BREAKER_REFUSE,      /* OPEN, or a trial is out */
+    RL_BREAKER_ALLOW = 0, /* CLOSED: go */
+    RL_BREAKER_TRIAL,     /* go: this attempt is the trial; report its
+                             outcome, or cancel it when not made */
+    RL_BREAKER_REFUSE,    /* OPEN, or a trial is out */
 } rl_breaker_verdict_t;
 
 /* How a breaker behaves; the caller keeps it, one for many breakers. */
 typedef struct {
-    int failures;           /* failures in a row that open it, >= 1 */
-    long cooldown_ms;       /* how long it stays open, >= 0 */
-    long trial_ms;          /* a trial not reported within this is given
-                               up; 0: never (the caller always reports) */
+    int failures;     /* failures in a row that open it, >= 1 */
+    long cooldown_ms; /* how long it stays open, >= 0 */
+    long trial_ms;    /* a trial not reported within this is given
+                         up; 0: never (the caller always reports) */
 } rl_breaker_conf_t;
 
 /* One breaker. Zeroed, it is CLOSED with no failures; members are for
  * this module. */
 typedef struct {
     rl_breaker_state_t state;
-    int failures;           /* in a row, at most conf->failures */
-    int64_t until;          /* OPEN: the cool-down ends; HALF_OPEN: the
-                               trial is given up (trial_ms set) */
+    int failures;  /* in a row, at most conf->failures */
+    int64_t until; /* OPEN: the cool-down ends; HALF_OPEN: the
+                      trial is given up (trial_ms set) */
 } rl_breaker_t;
 
 /* Whether an attempt may start at now_ms; in HALF_OPEN (or OPEN with

@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #define RL_CIDR_TEXT_MAX 64 /* bytes of ADDR, NUL included */
-#define RL_CIDR_NET_TEXT (RL_CIDR_TEXT_MAX + 4) /* "ADDR/PREFIX", NUL
-                                                    included */
+/* "ADDR/PREFIX", NUL included */
+#define RL_CIDR_NET_TEXT (RL_CIDR_TEXT_MAX + 4)
 
 /* One network, in network byte order. */
 typedef struct {

@@ -53,8 +53,7 @@ rl_cli_parse(int argc, char **argv, const char *role, rl_cli_t *out)
             out->index = (int)strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || out->index < 0 ||
                 out->index > RL_CLI_MAX_INDEX) {
-                fprintf(stderr, "reelay-%s: bad --index '%s'\n", role,
-                        optarg);
+                fprintf(stderr, "reelay-%s: bad --index '%s'\n", role, optarg);
                 return -1;
             }
             break;

@@ -14,8 +14,8 @@
 #include "rl_config.h"
 
 typedef struct {
-    const char *config_path;  /* borrowed from argv */
-    int index;                /* 0 by default */
+    const char *config_path; /* borrowed from argv */
+    int index;               /* 0 by default */
     bool check_config;
 } rl_cli_t;
 

@@ -22,9 +22,9 @@
 #include "rl_fmt.h"
 #include "rl_secret.h"
 
-#define ERR_LEN 512          /* one error message */
-#define WHERE_LEN 320        /* "file:line" or "environment NAME" */
-#define ENV_NAME_LEN 160     /* REELAY_<SECTION>_<KEY> */
+#define ERR_LEN 512      /* one error message */
+#define WHERE_LEN 320    /* "file:line" or "environment NAME" */
+#define ENV_NAME_LEN 160 /* REELAY_<SECTION>_<KEY> */
 #define PROVIDER_PREFIX "provider."
 #define MODEL_PREFIX "model."
 /* The bounds rl_fmt_fit() relies on below: a section is a prefix and a
@@ -39,8 +39,8 @@ _Static_assert(sizeof "environment " + ENV_NAME_LEN <= WHERE_LEN,
 /* [model.*] keys that name other sections: kept as text until every
  * section has been read, then resolved to indexes. */
 typedef struct {
-    char *provider;                       /* [model.X] provider */
-    char *failover[RL_CONFIG_MAX_CHAIN];  /* [model.X] failover, as names */
+    char *provider;                      /* [model.X] provider */
+    char *failover[RL_CONFIG_MAX_CHAIN]; /* [model.X] failover, as names */
     size_t nfailover;
     int line[MAX_MODEL_KEYS]; /* per key: its line; 0 unset, -1 from env */
 } model_refs_t;
@@ -49,21 +49,21 @@ typedef struct {
 typedef struct {
     rl_config_t *c;
     model_refs_t refs[RL_CONFIG_MAX_MODELS];
-    const char *file;       /* for messages */
+    const char *file; /* for messages */
     FILE *fp;
-    int line;               /* current line, counted by s_read_line */
-    bool indented;          /* it starts with a blank: a continuation */
-    char *acc;              /* the value of the key being continued */
+    int line;                /* current line, counted by s_read_line */
+    bool indented;           /* it starts with a blank: a continuation */
+    char *acc;               /* the value of the key being continued */
     char acc_key[WHERE_LEN]; /* "section\nname" of that key */
-    bool failed;            /* err holds the first error */
-    int err_line;           /* its line, 0 when none */
+    bool failed;             /* err holds the first error */
+    int err_line;            /* its line, 0 when none */
     char err[ERR_LEN];
 } load_t;
 
 /* Bounds shared by many keys. */
-#define MIN_10M 600000L    /* ten minutes in ms */
-#define HOUR_MS 3600000L   /* an hour in ms */
-#define DAY_S 86400L       /* a day in seconds */
+#define MIN_10M 600000L     /* ten minutes in ms */
+#define HOUR_MS 3600000L    /* an hour in ms */
+#define DAY_S 86400L        /* a day in seconds */
 #define CREDITS 1000000000L /* most credits in one account */
 #define EP RL_CONFIG_MAX_ENDPOINTS
 
@@ -80,15 +80,28 @@ s_check_cidr(const char *v, char *why, size_t why_len)
 }
 
 #define CF(f) offsetof(rl_config_t, f)
-#define NUM(t, s, k, f, lo, hi, d) {s, k, t, CF(f), 0, lo, hi, NULL, d, false}
-#define STR(s, k, f, chk, d) {s, k, RL_KEY_STR, CF(f), 0, 0, 0, chk, d, false}
+#define NUM(t, s, k, f, lo, hi, d)                                             \
+    {                                                                          \
+        s, k, t, CF(f), 0, lo, hi, NULL, d, false                              \
+    }
+#define STR(s, k, f, chk, d)                                                   \
+    {                                                                          \
+        s, k, RL_KEY_STR, CF(f), 0, 0, 0, chk, d, false                        \
+    }
 #define INT(...) NUM(RL_KEY_INT, __VA_ARGS__)
 #define LNG(...) NUM(RL_KEY_LONG, __VA_ARGS__)
-#define BOOL(s, k, f, d) {s, k, RL_KEY_BOOL, CF(f), 0, 0, 0, NULL, d, false}
+#define BOOL(s, k, f, d)                                                       \
+    {                                                                          \
+        s, k, RL_KEY_BOOL, CF(f), 0, 0, 0, NULL, d, false                      \
+    }
 #define LIST(s, k, f, cap, chk, d)                                             \
-    {s, k, RL_KEY_LIST, CF(f), CF(n##f), 1, cap, chk, d, false}
+    {                                                                          \
+        s, k, RL_KEY_LIST, CF(f), CF(n##f), 1, cap, chk, d, false              \
+    }
 #define SECS(s, k, f, n, cap, d)                                               \
-    {s, k, RL_KEY_SECS_MS, CF(f), CF(n), 1, cap, NULL, d, false}
+    {                                                                          \
+        s, k, RL_KEY_SECS_MS, CF(f), CF(n), 1, cap, NULL, d, false             \
+    }
 
 /* The fixed keys: section, key, field, bounds, validator, default. For
  * lists the bounds are the entry count. deploy/reelay.ini explains each. */
@@ -111,8 +124,7 @@ static const rl_config_key_t s_fixed_keys[] = {
     LNG("http", "max_header_bytes", http_max_header_bytes, 1024, 1L << 20,
         "16384"),
     INT("http", "max_headers", http_max_headers, 8, 10000, "100"),
-    LNG("http", "idle_timeout_ms", http_idle_timeout_ms, 100, HOUR_MS,
-        "60000"),
+    LNG("http", "idle_timeout_ms", http_idle_timeout_ms, 100, HOUR_MS, "60000"),
     LNG("http", "request_timeout_ms", http_request_timeout_ms, 100, HOUR_MS,
         "30000"),
     LIST("zmq", "ingress", ingress, EP, rl_config_check_endpoint,
@@ -152,8 +164,8 @@ static const rl_config_key_t s_fixed_keys[] = {
     INT("webhook", "host_breaker_failures", host_breaker_failures, 1, 1000,
         "5"),
     LNG("webhook", "host_cooldown_ms", host_cooldown_ms, 10, HOUR_MS, "30000"),
-    {"webhook", "allow", RL_KEY_LIST, CF(webhook_allow), CF(nwebhook_allow),
-     0, RL_CONFIG_MAX_ALLOW, s_check_cidr, "", false},
+    {"webhook", "allow", RL_KEY_LIST, CF(webhook_allow), CF(nwebhook_allow), 0,
+     RL_CONFIG_MAX_ALLOW, s_check_cidr, "", false},
     SECS("webhook", "long_schedule", long_schedule_ms, nlong_schedule,
          RL_CONFIG_MAX_RETRIES, "0,60,300,1800,7200,21600"),
     LNG("webhook", "rotation_grace_s", rotation_grace_s, 0, 30 * DAY_S,
@@ -165,16 +177,14 @@ static const rl_config_key_t s_fixed_keys[] = {
     BOOL("launcher", "simulator", simulator, "true"),
     STR("launcher", "simulator_listen", simulator_listen, rl_config_check_addr,
         "127.0.0.1:8090"),
-    STR("security", "master_key", master_key, rl_config_check_master_key,
-        ""),
+    STR("security", "master_key", master_key, rl_config_check_master_key, ""),
     STR("accounts", "signup", signup, rl_config_check_signup, "admin"),
     STR("accounts", "admin_token", admin_token, NULL, ""),
     LNG("accounts", "signup_per_hour", signup_per_hour, 1, 1000000, "5"),
     LNG("limits", "rate_per_s", rate_per_s, 0, 1000000, "0"),
     LNG("limits", "rate_burst", rate_burst, 1, 1000000, "100"),
     LNG("limits", "max_active_jobs", max_active_jobs, 0, 1000000, "0"),
-    LNG("limits", "auth_failures_burst", auth_failures_burst, 1, 1000000,
-        "20"),
+    LNG("limits", "auth_failures_burst", auth_failures_burst, 1, 1000000, "20"),
     LNG("limits", "auth_failures_per_min", auth_failures_per_min, 1, 1000000,
         "6"),
     LNG("health", "interval_s", health_interval_s, 1, 7 * DAY_S, "300"),
@@ -195,9 +205,13 @@ static const rl_config_key_t s_fixed_keys[] = {
 #define RF(f) offsetof(model_refs_t, f)
 
 #define PSTR(k, f, chk, d)                                                     \
-    {"provider", k, RL_KEY_STR, PF(f), 0, 0, 0, chk, d, false}
+    {                                                                          \
+        "provider", k, RL_KEY_STR, PF(f), 0, 0, 0, chk, d, false               \
+    }
 #define PLNG(k, f, lo, hi, d)                                                  \
-    {"provider", k, RL_KEY_LONG, PF(f), 0, lo, hi, NULL, d, false}
+    {                                                                          \
+        "provider", k, RL_KEY_LONG, PF(f), 0, lo, hi, NULL, d, false           \
+    }
 
 /* [provider.NAME] keys. A NULL default means the key is required. */
 static const rl_config_key_t s_provider_keys[] = {
@@ -241,8 +255,8 @@ s_fail(load_t *ld, const char *where, int line, const char *section,
     ld->err_line = line;
     /* A very long path is cut, visibly. */
     if (section != NULL && section[0] != '\0' && key != NULL)
-        rl_fmt_msg(ld->err, sizeof ld->err, "%s: [%s] %s: %s", where,
-                   section, key, why);
+        rl_fmt_msg(ld->err, sizeof ld->err, "%s: [%s] %s: %s", where, section,
+                   key, why);
     else if (key != NULL)
         rl_fmt_msg(ld->err, sizeof ld->err, "%s: %s: %s", where, key, why);
     else
@@ -273,8 +287,8 @@ s_env_name(char *out, size_t len, const char *section, const char *key)
         return;
     }
     for (char *p = out; *p != '\0'; p++)
-        *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p)
-                                        : '_';
+        *p =
+            isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
 }
 
 static const rl_config_key_t *
@@ -361,8 +375,8 @@ s_set_dynamic(load_t *ld, const char *section, const char *name,
               const char *value, char *why, size_t why_len)
 {
     bool model = strncmp(section, MODEL_PREFIX, strlen(MODEL_PREFIX)) == 0;
-    const char *sname = section + strlen(model ? MODEL_PREFIX
-                                               : PROVIDER_PREFIX);
+    const char *sname =
+        section + strlen(model ? MODEL_PREFIX : PROVIDER_PREFIX);
     const rl_config_key_t *keys = model ? s_model_keys : s_provider_keys;
     size_t nkeys = model ? NKEYS(s_model_keys) : NKEYS(s_provider_keys);
     const rl_config_key_t *k = s_find_key(keys, nkeys, NULL, name);
@@ -373,8 +387,8 @@ s_set_dynamic(load_t *ld, const char *section, const char *name,
     int i = s_dynamic_index(ld, sname, model, why, why_len);
     if (i < 0)
         return -1;
-    void *base = model ? (void *)&ld->c->models[i]
-                       : (void *)&ld->c->providers[i];
+    void *base =
+        model ? (void *)&ld->c->models[i] : (void *)&ld->c->providers[i];
     if (rl_config_parse_set(k, s_key_base(k, base, &ld->refs[i]), value, why,
                             why_len) != 0)
         return -1;
@@ -433,8 +447,7 @@ s_continued(load_t *ld, const char *section, const char *name,
 }
 
 static int
-s_on_entry(void *user, const char *section, const char *name,
-           const char *value)
+s_on_entry(void *user, const char *section, const char *name, const char *value)
 {
     load_t *ld = user;
     char why[RL_CONFIG_WHY_LEN];
@@ -442,8 +455,7 @@ s_on_entry(void *user, const char *section, const char *name,
         return 1;
     value = s_continued(ld, section, name, value);
     if (value == NULL) {
-        s_fail_file(ld, ld->line, NULL, NULL,
-                    "section and key names too long");
+        s_fail_file(ld, ld->line, NULL, NULL, "section and key names too long");
         return 0;
     }
     if (s_set_from_file(ld, section, name, value, why, sizeof why) != 0) {
@@ -544,8 +556,8 @@ s_apply_env(load_t *ld)
     for (size_t i = 0; i < c->nproviders; i++) {
         rl_fmt_fit(section, sizeof section, PROVIDER_PREFIX "%s",
                    c->providers[i].name);
-        if (s_env_section(ld, s_provider_keys, NKEYS(s_provider_keys),
-                          section, &c->providers[i], NULL) != 0)
+        if (s_env_section(ld, s_provider_keys, NKEYS(s_provider_keys), section,
+                          &c->providers[i], NULL) != 0)
             return -1;
     }
     for (size_t i = 0; i < c->nmodels; i++) {
@@ -580,9 +592,9 @@ s_check_providers(load_t *ld)
 {
     char section[ENV_NAME_LEN];
     for (size_t i = 0; i < ld->c->nproviders; i++) {
-        const rl_config_key_t *k = rl_config_parse_missing(
-            s_provider_keys, NKEYS(s_provider_keys), &ld->c->providers[i],
-            NULL);
+        const rl_config_key_t *k =
+            rl_config_parse_missing(s_provider_keys, NKEYS(s_provider_keys),
+                                    &ld->c->providers[i], NULL);
         if (k == NULL)
             continue;
         rl_fmt_fit(section, sizeof section, PROVIDER_PREFIX "%s",
@@ -634,15 +646,17 @@ s_alias_clashes(const rl_config_t *c, size_t i, size_t j, char *why,
     const char *alias = c->models[i].aliases[j];
     int owner = s_model_index(c, alias);
     if (owner >= 0) {
-        rl_fmt_msg(why, why_len, "alias '%s' is the name of model '%s'",
-                   alias, c->models[owner].name);
+        rl_fmt_msg(why, why_len, "alias '%s' is the name of model '%s'", alias,
+                   c->models[owner].name);
         return true;
     }
     for (size_t m = 0; m <= i; m++)
         for (size_t a = 0; a < (m == i ? j : c->models[m].naliases); a++)
             if (strcmp(c->models[m].aliases[a], alias) == 0) {
-                rl_fmt_msg(why, why_len, "alias '%s' is already an alias of "
-                           "model '%s'", alias, c->models[m].name);
+                rl_fmt_msg(why, why_len,
+                           "alias '%s' is already an alias of "
+                           "model '%s'",
+                           alias, c->models[m].name);
                 return true;
             }
     return false;
@@ -768,9 +782,10 @@ s_check_processes(load_t *ld)
         if (ends[i].have >= (size_t)ends[i].need ||
             (ends[i].optional && ends[i].have == 0))
             continue;
-        rl_fmt_msg(why, sizeof why, "%zu endpoint(s) for %d %s processes "
-                   "([processes] %s)", ends[i].have, ends[i].need, ends[i].role,
-                   ends[i].role);
+        rl_fmt_msg(why, sizeof why,
+                   "%zu endpoint(s) for %d %s processes "
+                   "([processes] %s)",
+                   ends[i].have, ends[i].need, ends[i].role, ends[i].role);
         s_fail_file(ld, 0, ends[i].section, ends[i].key, why);
         return -1;
     }
@@ -829,8 +844,8 @@ static void
 s_refs_release(load_t *ld)
 {
     for (size_t i = 0; i < RL_CONFIG_MAX_MODELS; i++)
-        rl_config_parse_release(s_model_keys, NKEYS(s_model_keys),
-                                &ld->refs[i], true);
+        rl_config_parse_release(s_model_keys, NKEYS(s_model_keys), &ld->refs[i],
+                                true);
 }
 
 rl_config_t *
@@ -900,8 +915,8 @@ rl_config_model(const rl_config_t *c, const char *name)
 }
 
 int
-rl_config_chain_text(const rl_config_t *c, const rl_model_conf_t *m,
-                     char *buf, size_t len)
+rl_config_chain_text(const rl_config_t *c, const rl_model_conf_t *m, char *buf,
+                     size_t len)
 {
     if (rl_fmt(buf, len, "%s", m->name) != 0)
         return -1;

@@ -305,8 +305,8 @@ rl_config_parse_release(const rl_config_key_t *keys, size_t n, void *base,
 }
 
 const rl_config_key_t *
-rl_config_parse_missing(const rl_config_key_t *keys, size_t n,
-                        const void *base, const void *refs)
+rl_config_parse_missing(const rl_config_key_t *keys, size_t n, const void *base,
+                        const void *refs)
 {
     for (size_t i = 0; i < n; i++) {
         const rl_config_key_t *k = &keys[i];
@@ -463,8 +463,8 @@ rl_config_check_name(const char *v, char *why, size_t why_len)
 {
     size_t len = strlen(v);
     if (len > 0 && len <= RL_CONFIG_MAX_NAME &&
-        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                  DIGITS "._-") == len)
+        strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS
+                  "._-") == len)
         return 0;
     rl_fmt_msg(why, why_len,
                "'%.60s' is not a name (1..%d of A-Z a-z 0-9 . _ -)", v,
@@ -536,8 +536,9 @@ rl_config_check_acl_user(const char *v, char *why, size_t why_len)
     }
     for (size_t i = 0; i < n; i++) {
         if (!isgraph((unsigned char)v[i])) {
-            rl_fmt_msg(why, why_len, "an ACL user name has no spaces or "
-                                   "control characters");
+            rl_fmt_msg(why, why_len,
+                       "an ACL user name has no spaces or "
+                       "control characters");
             return -1;
         }
     }

@@ -14,10 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define RL_CONFIG_WHY_LEN 200     /* a reason, without its location */
+#define RL_CONFIG_WHY_LEN 200 /* a reason, without its location */
 #define RL_CONFIG_PARSE_MAX_ITEMS 32
-#define RL_CONFIG_MAX_DELAY_S 86400       /* longest retry delay */
-#define RL_CONFIG_MAX_PRICE_SECONDS 3600  /* longest priced duration */
+#define RL_CONFIG_MAX_DELAY_S 86400      /* longest retry delay */
+#define RL_CONFIG_MAX_PRICE_SECONDS 3600 /* longest priced duration */
 #define RL_CONFIG_MAX_PRICE_CREDITS 1000000L
 #define RL_CONFIG_MAX_ACL_USER 128 /* [redis] username */
 
@@ -32,13 +32,12 @@ typedef enum {
 } rl_config_type_t;
 
 /* Returns 0 when value is acceptable, else -1 with a reason in why. */
-typedef int (*rl_config_check_fn)(const char *value, char *why,
-                                  size_t why_len);
+typedef int (*rl_config_check_fn)(const char *value, char *why, size_t why_len);
 
 /* One key of a table. Lists take min/max as their entry count bounds. */
 typedef struct {
-    const char *section;      /* "redis", or "provider"/"model" */
-    const char *name;         /* key name in the file */
+    const char *section; /* "redis", or "provider"/"model" */
+    const char *name;    /* key name in the file */
     rl_config_type_t type;
     size_t off;               /* value's offset in the section struct */
     size_t count_off;         /* lists: offset of their size_t count */
@@ -51,12 +50,12 @@ typedef struct {
 /* Parses `value` as k says and stores it at base + k->off, replacing
  * (and freeing) the previous value. On error returns -1 with a reason in
  * why and leaves the stored value unchanged. */
-int rl_config_parse_set(const rl_config_key_t *k, void *base,
-                        const char *value, char *why, size_t why_len);
+int rl_config_parse_set(const rl_config_key_t *k, void *base, const char *value,
+                        char *why, size_t why_len);
 
 /* Frees the values of the keys whose `pending` equals `pending`. */
-void rl_config_parse_release(const rl_config_key_t *keys, size_t n,
-                             void *base, bool pending);
+void rl_config_parse_release(const rl_config_key_t *keys, size_t n, void *base,
+                             bool pending);
 
 /* The first required key (NULL default) still unset, or NULL. Pending
  * keys are looked up in refs. */

@@ -38,8 +38,8 @@ rl_hex(const uint8_t *in, size_t len, char *out)
 }
 
 int
-rl_hmac_sha256(const void *key, size_t key_len, const void *msg,
-               size_t msg_len, uint8_t out[RL_SHA256_LEN])
+rl_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+               uint8_t out[RL_SHA256_LEN])
 {
     /* OpenSSL reads a NULL key as "reuse the previous key"; an empty key
      * must be a real zero-length buffer. */
@@ -52,8 +52,8 @@ rl_hmac_sha256(const void *key, size_t key_len, const void *msg,
         key = empty_key;
     if (msg == NULL)
         msg = empty_key;
-    if (HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out,
-             &out_len) == NULL)
+    if (HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &out_len) ==
+        NULL)
         return -1;
     return out_len == RL_SHA256_LEN ? 0 : -1;
 }
@@ -165,9 +165,9 @@ s_b64_unused(size_t n)
     return n % 4 == 2 ? 0x0f : 0x03;
 }
 
-/* Checks the alphabet, padding and canonical form of `in`; on success returns the number
- * of data characters (without '='). EVP_DecodeBlock alone would accept
- * whitespace and misreport the length of padded input. */
+/* Checks the alphabet, padding and canonical form of `in`; on success returns
+ * the number of data characters (without '='). EVP_DecodeBlock alone would
+ * accept whitespace and misreport the length of padded input. */
 static int
 s_b64_validate(const char *in, size_t len, size_t *data_len)
 {
@@ -259,8 +259,7 @@ out:
 }
 
 bool
-rl_timingsafe_equal(const void *a, size_t a_len, const void *b,
-                    size_t b_len)
+rl_timingsafe_equal(const void *a, size_t a_len, const void *b, size_t b_len)
 {
     if (a_len != b_len)
         return false;
@@ -308,14 +307,14 @@ rl_aead_parse_key(const char *hex, uint8_t key[RL_AEAD_KEY_LEN])
 
 /* Runs AES-256-GCM one way. Returns 0 or -1. */
 static int
-s_gcm(int encrypt, const uint8_t *key, const uint8_t *nonce,
-      const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+s_gcm(int encrypt, const uint8_t *key, const uint8_t *nonce, const uint8_t *in,
+      size_t len, uint8_t *out, uint8_t *tag)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0, rc = -1;
     if (ctx == NULL ||
-        EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-                          encrypt) != 1 ||
+        EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) !=
+            1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, RL_AEAD_NONCE_LEN,
                             NULL) != 1 ||
         EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, encrypt) != 1 ||
@@ -336,8 +335,8 @@ out:
 }
 
 int
-rl_aead_seal(const uint8_t key[RL_AEAD_KEY_LEN], const void *plain,
-             size_t len, char *out, size_t out_len)
+rl_aead_seal(const uint8_t key[RL_AEAD_KEY_LEN], const void *plain, size_t len,
+             char *out, size_t out_len)
 {
     uint8_t buf[RL_AEAD_NONCE_LEN + RL_AEAD_MAX_PLAIN + RL_AEAD_TAG_LEN];
     size_t prefix = strlen(RL_AEAD_PREFIX);
@@ -353,8 +352,8 @@ rl_aead_seal(const uint8_t key[RL_AEAD_KEY_LEN], const void *plain,
 }
 
 int
-rl_aead_open(const uint8_t key[RL_AEAD_KEY_LEN], const char *sealed,
-             char *out, size_t out_len)
+rl_aead_open(const uint8_t key[RL_AEAD_KEY_LEN], const char *sealed, char *out,
+             size_t out_len)
 {
     uint8_t buf[RL_AEAD_NONCE_LEN + RL_AEAD_MAX_PLAIN + RL_AEAD_TAG_LEN];
     size_t prefix = strlen(RL_AEAD_PREFIX);

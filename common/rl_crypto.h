@@ -43,8 +43,7 @@ int rl_random_bytes(void *buf, size_t len);
  * (about 5.95 bits each) and a NUL into out. Needs out_len >=
  * strlen(prefix) + nchars + 1. Returns 0, or -1 on a short buffer or
  * CSPRNG failure. Example: rl_random_id("vgen_", 24, buf, sizeof buf). */
-int rl_random_id(const char *prefix, size_t nchars, char *out,
-                 size_t out_len);
+int rl_random_id(const char *prefix, size_t nchars, char *out, size_t out_len);
 
 /* Standard base64 (with padding) of in into out, NUL-terminated.
  * Returns the length written, or -1 when out_len is too small
@@ -55,12 +54,10 @@ int rl_base64_encode(const void *in, size_t len, char *out, size_t out_len);
  * canonical text is accepted: the unused low bits of the last character
  * must be zero (RFC 4648 3.5), so one byte string has one encoding.
  * Returns the number of bytes, or -1 on bad input or a short buffer. */
-int rl_base64_decode(const char *in, size_t len, uint8_t *out,
-                     size_t out_len);
+int rl_base64_decode(const char *in, size_t len, uint8_t *out, size_t out_len);
 
 /* base64url without padding (JWT). Returns length or -1 as above. */
-int rl_base64url_encode(const void *in, size_t len, char *out,
-                        size_t out_len);
+int rl_base64url_encode(const void *in, size_t len, char *out, size_t out_len);
 
 /* Constant-time equality of two buffers of the same length; false when
  * the lengths differ. */

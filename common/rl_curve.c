@@ -111,8 +111,8 @@ s_key_line(char *text, const char **why)
 /* Reads path into buf (NUL-terminated); with `secret`, refuses a file
  * that group or others may access. Returns 0 or -1 (err). */
 static int
-s_read_file(const char *path, bool secret, char *buf, size_t len,
-            char *err, size_t err_len)
+s_read_file(const char *path, bool secret, char *buf, size_t len, char *err,
+            size_t err_len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -124,9 +124,10 @@ s_read_file(const char *path, bool secret, char *buf, size_t len,
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rl_fmt_msg(err, err_len, "%s: not a regular file", path);
     } else if (secret && (st.st_mode & S_OPEN_BITS) != 0) {
-        rl_fmt_msg(err, err_len, "%s: secret key file has mode %04o, open to "
-                   "group or others: chmod 600 it", path,
-                   (unsigned)(st.st_mode & 07777));
+        rl_fmt_msg(err, err_len,
+                   "%s: secret key file has mode %04o, open to "
+                   "group or others: chmod 600 it",
+                   path, (unsigned)(st.st_mode & 07777));
     } else if ((n = read(fd, buf, len - 1)) < 0) {
         rl_fmt_msg(err, err_len, "%s: %s", path, strerror(errno));
     } else if ((size_t)n == len - 1) {
@@ -142,8 +143,8 @@ s_read_file(const char *path, bool secret, char *buf, size_t len,
 
 /* Fills the pair from a Z85 secret key; `where` names its source. */
 static int
-s_pair_from_secret(const char *secret, const char *where,
-                   rl_curve_pair_t *out, char *err, size_t err_len)
+s_pair_from_secret(const char *secret, const char *where, rl_curve_pair_t *out,
+                   char *err, size_t err_len)
 {
     if (!rl_curve_key_valid(secret)) {
         rl_fmt_msg(err, err_len, "%s: not a Z85 CURVE key (40 characters)",
@@ -233,8 +234,7 @@ rl_curve_load_pair(const rl_config_t *cfg, const char *name,
 
 int
 rl_curve_load_public(const rl_config_t *cfg, const char *name,
-                     char out[RL_CURVE_KEY_LEN + 1], char *err,
-                     size_t err_len)
+                     char out[RL_CURVE_KEY_LEN + 1], char *err, size_t err_len)
 {
     char file[S_NAME_MAX + 8], path[1024];
     if (!s_name_valid(name)) {
@@ -252,20 +252,20 @@ rl_curve_load_public(const rl_config_t *cfg, const char *name,
 /* Creates path (never over an existing file) with `mode` and writes a
  * comment line and the key. Returns 0 or -1 (err). */
 static int
-s_write_key(const char *path, mode_t mode, const char *what,
-            const char *name, const char *key, char *err, size_t err_len)
+s_write_key(const char *path, mode_t mode, const char *what, const char *name,
+            const char *key, char *err, size_t err_len)
 {
     char text[256];
-    bool fits = rl_fmt(text, sizeof text,
-                       "# reelay CURVE %s key \"%s\" (Z85)\n%s\n", what,
-                       name, key) == 0;
+    bool fits =
+        rl_fmt(text, sizeof text, "# reelay CURVE %s key \"%s\" (Z85)\n%s\n",
+               what, name, key) == 0;
     size_t n = strlen(text);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     bool ok = fd >= 0 && fits && fchmod(fd, mode) == 0 &&
               write(fd, text, n) == (ssize_t)n;
     if (!ok)
         rl_fmt_msg(err, err_len, "%s: %s", path,
-                   fd >= 0            ? "cannot write"
+                   fd >= 0           ? "cannot write"
                    : errno == EEXIST ? "exists; not overwritten"
                                      : strerror(errno));
     if (fd >= 0 && close(fd) != 0 && ok) {
@@ -279,16 +279,17 @@ s_write_key(const char *path, mode_t mode, const char *what,
 }
 
 int
-rl_curve_keygen(const char *dir, const char *name, char *err,
-                size_t err_len)
+rl_curve_keygen(const char *dir, const char *name, char *err, size_t err_len)
 {
     char key_path[1024], pub_path[1024];
     rl_curve_pair_t p;
     int rc = -1;
     memset(&p, 0, sizeof p);
     if (!s_name_valid(name)) {
-        rl_fmt_msg(err, err_len, "bad key pair name '%s' (letters, digits, "
-                   "'-' and '_', at most %d)", name, S_NAME_MAX);
+        rl_fmt_msg(err, err_len,
+                   "bad key pair name '%s' (letters, digits, "
+                   "'-' and '_', at most %d)",
+                   name, S_NAME_MAX);
         goto out;
     }
     if (rl_fmt(key_path, sizeof key_path, "%s/%s.key", dir, name) != 0 ||
@@ -305,11 +306,11 @@ rl_curve_keygen(const char *dir, const char *name, char *err,
                    zmq_strerror(zmq_errno()));
         goto out;
     }
-    if (s_write_key(key_path, S_SECRET_MODE, "secret", name, p.secret_key,
-                    err, err_len) != 0)
+    if (s_write_key(key_path, S_SECRET_MODE, "secret", name, p.secret_key, err,
+                    err_len) != 0)
         goto out;
-    if (s_write_key(pub_path, S_PUBLIC_MODE, "public", name, p.public_key,
-                    err, err_len) != 0) {
+    if (s_write_key(pub_path, S_PUBLIC_MODE, "public", name, p.public_key, err,
+                    err_len) != 0) {
         unlink(key_path);
         goto out;
     }
@@ -332,8 +333,7 @@ rl_curve_server(void *sock, const rl_curve_pair_t *own, const char *domain)
 }
 
 int
-rl_curve_client(void *sock, const rl_curve_pair_t *own,
-                const char *server_key)
+rl_curve_client(void *sock, const rl_curve_pair_t *own, const char *server_key)
 {
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_key,
                        RL_CURVE_KEY_LEN + 1) != 0 ||

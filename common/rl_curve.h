@@ -5,10 +5,10 @@
  * Keys are Z85 text (40 characters for 32 bytes). A key file holds one
  * key on a line of its own; blank lines and lines starting with '#' are
  * ignored. ('#' is a Z85 character, but the largest first digit of a
- * 32-byte key is '%', so no key starts with it.) Files live in the keys directory ([zmq] keys_dir, default
- * <data_dir>/keys): NAME.key holds a secret key and must not be
- * readable, writable or executable by group or others (0600 or 0400);
- * NAME.pub holds the public key. The secret key of NAME may come from
+ * 32-byte key is '%', so no key starts with it.) Files live in the keys
+ * directory ([zmq] keys_dir, default <data_dir>/keys): NAME.key holds a secret
+ * key and must not be readable, writable or executable by group or others (0600
+ * or 0400); NAME.pub holds the public key. The secret key of NAME may come from
  * the environment instead, REELAY_ZMQ_SECRET_<NAME> (upper-cased), and
  * never from a command line. The public half of a secret key is derived
  * from it, so a .key file is all a process needs of its own pair.
@@ -26,9 +26,9 @@
 
 #include "rl_config.h"
 
-#define RL_CURVE_KEY_LEN 40           /* Z85 characters of a key */
+#define RL_CURVE_KEY_LEN 40 /* Z85 characters of a key */
 #define RL_CURVE_ENV_PREFIX "REELAY_ZMQ_SECRET_"
-#define RL_CURVE_ERR_LEN 512          /* enough for any error line */
+#define RL_CURVE_ERR_LEN 512 /* enough for any error line */
 
 /* A process's own key pair. Members are API-only; wipe with
  * rl_curve_pair_wipe() when done. */
@@ -59,9 +59,8 @@ int rl_curve_path(const rl_config_t *cfg, const char *file, char *out,
                   size_t out_len);
 
 /* Reads the one key of a public key file. Returns 0 or -1 (err). */
-int rl_curve_read_public(const char *path,
-                         char out[RL_CURVE_KEY_LEN + 1], char *err,
-                         size_t err_len);
+int rl_curve_read_public(const char *path, char out[RL_CURVE_KEY_LEN + 1],
+                         char *err, size_t err_len);
 
 /* Reads a secret key file, refusing one that group or others may
  * access, and derives the public key. Returns 0 or -1 (err). */
@@ -88,8 +87,7 @@ int rl_curve_keygen(const char *dir, const char *name, char *err,
 
 /* Makes `sock` a CURVE server with key pair `own`, its ZAP requests
  * carrying `domain`. Call before zmq_bind. Returns 0 or -1 (errno). */
-int rl_curve_server(void *sock, const rl_curve_pair_t *own,
-                    const char *domain);
+int rl_curve_server(void *sock, const rl_curve_pair_t *own, const char *domain);
 
 /* Makes `sock` a CURVE client of the server whose public key is
  * server_key. Call before zmq_connect. Returns 0 or -1 (errno). */

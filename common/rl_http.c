@@ -97,12 +97,12 @@ struct rl_http_req {
     bool refused;                  /* the guard refused an address */
     struct sockaddr_storage *refused_addr; /* what it refused (distinct,
                                               RL_HTTP_REFUSED_MAX), or NULL */
-    size_t nrefused;               /* entries of refused_addr */
-    bool refused_more;             /* some did not fit */
-    bool not_sent;                 /* completed without leaving us */
-    bool gated;                    /* the send gate held it back */
-    bool cleared;                  /* the send gate let it go once */
-    char spec[];                   /* "METHOD\0URL\0BODY" */
+    size_t nrefused;                       /* entries of refused_addr */
+    bool refused_more;                     /* some did not fit */
+    bool not_sent;                         /* completed without leaving us */
+    bool gated;                            /* the send gate held it back */
+    bool cleared;                          /* the send gate let it go once */
+    char spec[];                           /* "METHOD\0URL\0BODY" */
 };
 
 TAILQ_HEAD(s_req_list, rl_http_req);
@@ -135,7 +135,7 @@ struct rl_http {
     CURL *pool[S_POOL_MAX];    /* idle easy handles, reset, for reuse */
     size_t npool;              /* entries of pool in use */
     s_origin_memo_t origins[S_ORIGIN_MEMO]; /* the latest lane keys */
-    size_t norigins;           /* entries of origins ever filled */
+    size_t norigins;                        /* entries of origins ever filled */
 };
 
 static void s_process(rl_http_t *h);
@@ -279,15 +279,14 @@ s_on_open_socket(void *clientp, curlsocktype purpose,
         s_note_refused(req, &addr->addr, addr->addrlen);
         return CURL_SOCKET_BAD;
     }
-    return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
-                  addr->protocol);
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 /* CURLOPT_PREREQFUNCTION: the last moment before the request is written
  * to its connection, after every wait of ours and of curl's. */
 static int
-s_on_prereq(void *clientp, char *primary_ip, char *local_ip,
-            int primary_port, int local_port)
+s_on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+            int local_port)
 {
     rl_http_req_t *req = clientp;
     (void)primary_ip;
@@ -344,8 +343,7 @@ s_on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 static void
-s_header_match(const char *line, size_t len, const char *name,
-               s_header_t *out)
+s_header_match(const char *line, size_t len, const char *name, s_header_t *out)
 {
     size_t name_len = strlen(name);
     const char *v = line + name_len + 1;
@@ -436,8 +434,8 @@ s_complete(rl_http_req_t *req)
     resp.not_sent = req->not_sent || req->gated;
     resp.error = "";
     if (req->result != CURLE_OK)
-        resp.error = req->error[0] ? req->error
-                                   : curl_easy_strerror(req->result);
+        resp.error =
+            req->error[0] ? req->error : curl_easy_strerror(req->result);
     resp.body = req->body != NULL ? req->body : "";
     resp.body_len = req->body_len;
     resp.truncated = req->truncated;
@@ -447,10 +445,8 @@ s_complete(rl_http_req_t *req)
         resp.nrefused = req->nrefused;
         resp.refused_more = req->refused_more;
     }
-    resp.retry_after = req->retry_after.present ? req->retry_after.value
-                                                : NULL;
-    resp.poll_after_ms = req->poll_after.present ? req->poll_after.value
-                                                 : NULL;
+    resp.retry_after = req->retry_after.present ? req->retry_after.value : NULL;
+    resp.poll_after_ms = req->poll_after.present ? req->poll_after.value : NULL;
     resp.total_ms = (double)(rl_clock_mono_us() - req->start_us) / 1000.0;
     resp.primary_ip = ip != NULL ? ip : "";
     req->in_callback = true;
@@ -611,8 +607,7 @@ s_wait(rl_http_req_t *req)
     rl_http_t *h = req->h;
     struct timeval plain = {req->timeout_ms / 1000,
                             (req->timeout_ms % 1000) * 1000};
-    const struct timeval *tv = event_base_init_common_timeout(h->base,
-                                                              &plain);
+    const struct timeval *tv = event_base_init_common_timeout(h->base, &plain);
 
     req->wait = evtimer_new(h->base, s_on_wait_timeout, req);
     if (req->wait == NULL ||
@@ -710,11 +705,10 @@ rl_http_new(struct event_base *base, const rl_http_opts_t *opts)
     h->lanes[1] = rl_lanes_new(rl_http_origin_cap(opts, true));
     if (h->multi == NULL || h->timer == NULL || h->kick == NULL)
         goto fail;
-    ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION,
-                             s_on_curl_socket);
+    ok &=
+        !curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, s_on_curl_socket);
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-    ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION,
-                             s_on_curl_timer);
+    ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, s_on_curl_timer);
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     ok &= !curl_multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
                              (long)RL_HTTP_MAX_STREAMS);
@@ -849,8 +843,7 @@ s_set_transfer(rl_http_req_t *req)
     ok &= !curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
     ok &= !curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, s_on_header);
     ok &= !curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
-    ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
-                            s_on_open_socket);
+    ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, s_on_open_socket);
     ok &= !curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
     ok &= !curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, s_on_prereq);
     ok &= !curl_easy_setopt(e, CURLOPT_PREREQDATA, req);
@@ -859,12 +852,11 @@ s_set_transfer(rl_http_req_t *req)
 
 /* A request with its method, URL and body copied into one block. */
 static rl_http_req_t *
-s_req_new(rl_http_t *h, const char *method, const char *url,
-          const char *body, size_t body_len)
+s_req_new(rl_http_t *h, const char *method, const char *url, const char *body,
+          size_t body_len)
 {
     size_t mlen = strlen(method) + 1, ulen = strlen(url) + 1;
-    rl_http_req_t *req = rl_calloc(1, sizeof *req + mlen + ulen +
-                                          body_len + 1);
+    rl_http_req_t *req = rl_calloc(1, sizeof *req + mlen + ulen + body_len + 1);
     char *p = req->spec;
 
     req->h = h;
@@ -883,8 +875,7 @@ s_req_new(rl_http_t *h, const char *method, const char *url,
  * URL curl refuses for its path gets its origin's key: it fails in
  * curl anyway). */
 static void
-s_lane_key(rl_http_t *h, const char *url, char *key, size_t len,
-           bool *https)
+s_lane_key(rl_http_t *h, const char *url, char *key, size_t len, bool *https)
 {
     char raw[RL_LANES_KEY_MAX];
     s_origin_memo_t *m;
@@ -913,9 +904,8 @@ s_lane_key(rl_http_t *h, const char *url, char *key, size_t len,
 
 rl_http_req_t *
 rl_http_request(rl_http_t *h, const char *method, const char *url,
-                const char *const *headers, const char *body,
-                size_t body_len, long timeout_ms, size_t max_body,
-                rl_http_cb cb, void *arg)
+                const char *const *headers, const char *body, size_t body_len,
+                long timeout_ms, size_t max_body, rl_http_cb cb, void *arg)
 {
     rl_http_req_t *req;
     char key[RL_LANES_KEY_MAX];
@@ -955,9 +945,9 @@ rl_http_cancel(rl_http_t *h, rl_http_req_t *req)
     if (req == NULL || req->in_callback)
         return;
     assert(req->h == h);
-    TAILQ_REMOVE(req->done     ? &h->done
-                 : req->added  ? &h->active
-                               : &h->waiting,
+    TAILQ_REMOVE(req->done    ? &h->done
+                 : req->added ? &h->active
+                              : &h->waiting,
                  req, link);
     h->pending--;
     if (req->added)

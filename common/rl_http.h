@@ -27,9 +27,9 @@
  * calls back. Every other request calls back exactly once, unless it is
  * cancelled first with rl_http_cancel() or the client is destroyed. A
  * request that waited its whole timeout, that curl refused when its
- * turn came, or that the send gate held back, calls back with not_sent (and status 0): the server saw
- * nothing of it, so callers must not count it as the server's failure.
- * SPDX-License-Identifier: MIT
+ * turn came, or that the send gate held back, calls back with not_sent (and
+ * status 0): the server saw nothing of it, so callers must not count it as the
+ * server's failure. SPDX-License-Identifier: MIT
  */
 #ifndef RL_HTTP_H
 #define RL_HTTP_H
@@ -48,30 +48,30 @@ typedef struct rl_http_req rl_http_req_t;
 
 /* The outcome of one request; borrowed, valid only during the callback. */
 typedef struct {
-    long status;           /* HTTP status, 0 when no response arrived */
-    int curl_code;         /* CURLcode, 0 on a completed exchange */
-    bool timed_out;        /* the request's timeout fired: in the
-                              transfer, or (with not_sent) in the wait */
-    bool not_sent;         /* nothing left this process: the request
-                              waited its whole timeout for a turn in its
-                              origin's lane, or curl could not start it;
-                              the server saw nothing (status is 0) */
-    const char *error;     /* curl's message when curl_code != 0, else "" */
-    const char *body;      /* NUL-terminated captured body (never NULL) */
-    size_t body_len;       /* bytes captured */
-    bool truncated;        /* body was longer than the cap */
-    const char *retry_after; /* the Retry-After header value, or NULL */
+    long status;               /* HTTP status, 0 when no response arrived */
+    int curl_code;             /* CURLcode, 0 on a completed exchange */
+    bool timed_out;            /* the request's timeout fired: in the
+                                  transfer, or (with not_sent) in the wait */
+    bool not_sent;             /* nothing left this process: the request
+                                  waited its whole timeout for a turn in its
+                                  origin's lane, or curl could not start it;
+                                  the server saw nothing (status is 0) */
+    const char *error;         /* curl's message when curl_code != 0, else "" */
+    const char *body;          /* NUL-terminated captured body (never NULL) */
+    size_t body_len;           /* bytes captured */
+    bool truncated;            /* body was longer than the cap */
+    const char *retry_after;   /* the Retry-After header value, or NULL */
     const char *poll_after_ms; /* openai-poll-after-ms header, or NULL */
-    double total_ms;       /* time from rl_http_request to completion,
-                              any wait for a turn included */
-    const char *primary_ip; /* the address actually connected to, or "" */
-    bool refused;          /* no response, and the address guard refused
-                              an address curl was about to connect to */
+    double total_ms;           /* time from rl_http_request to completion,
+                                  any wait for a turn included */
+    const char *primary_ip;    /* the address actually connected to, or "" */
+    bool refused;              /* no response, and the address guard refused
+                                  an address curl was about to connect to */
     const struct sockaddr_storage *refused_addr; /* the distinct addresses
                               the guard refused for this request, in
                               order (nrefused of them; NULL when none) */
-    size_t nrefused;       /* entries of refused_addr */
-    bool refused_more;     /* more were refused than RL_HTTP_REFUSED_MAX */
+    size_t nrefused;                             /* entries of refused_addr */
+    bool refused_more; /* more were refused than RL_HTTP_REFUSED_MAX */
 } rl_http_resp_t;
 
 typedef void (*rl_http_cb)(const rl_http_resp_t *resp, void *arg);
@@ -147,8 +147,8 @@ void rl_http_set_send_gate(rl_http_t *h, rl_http_send_gate gate, void *arg);
 rl_http_req_t *rl_http_request(rl_http_t *h, const char *method,
                                const char *url, const char *const *headers,
                                const char *body, size_t body_len,
-                               long timeout_ms, size_t max_body,
-                               rl_http_cb cb, void *arg);
+                               long timeout_ms, size_t max_body, rl_http_cb cb,
+                               void *arg);
 
 /* Stops a request; its callback is not called. */
 void rl_http_cancel(rl_http_t *h, rl_http_req_t *req);

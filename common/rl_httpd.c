@@ -42,24 +42,24 @@
 #include "rl_log.h"
 
 #define S_BACKLOG 1024
-#define S_LOG_EVERY_MS 10000   /* one line per kind of refusal per 10 s */
-#define S_MAX_LISTENERS 8      /* listeners in one process */
-#define S_CL_DIGITS_MAX 18     /* a Content-Length that fits a long */
-#define S_HEADER_OVERHEAD 4    /* ": " and CRLF of one header line */
-#define S_LINE_OVERHEAD 16     /* method, spaces, version, CRLF */
-#define S_STATUS_LINE_MAX 128  /* "HTTP/1.1 413 Payload Too Large" */
+#define S_LOG_EVERY_MS 10000  /* one line per kind of refusal per 10 s */
+#define S_MAX_LISTENERS 8     /* listeners in one process */
+#define S_CL_DIGITS_MAX 18    /* a Content-Length that fits a long */
+#define S_HEADER_OVERHEAD 4   /* ": " and CRLF of one header line */
+#define S_LINE_OVERHEAD 16    /* method, spaces, version, CRLF */
+#define S_STATUS_LINE_MAX 128 /* "HTTP/1.1 413 Payload Too Large" */
 /* What follows the status line of an error object's answer. */
-#define S_ERROR_HEAD                                                       \
-    "\r\nContent-Type: application/json\r\nConnection: close\r\n"       \
+#define S_ERROR_HEAD                                                           \
+    "\r\nContent-Type: application/json\r\nConnection: close\r\n"              \
     "Content-Length: %zu\r\n\r\n"
 _Static_assert(sizeof S_ERROR_HEAD + RL_FMT_DEC_LEN <= S_STATUS_LINE_MAX,
                "a status line and the error head fit 2 S_STATUS_LINE_MAX");
-#define S_PAGE_SCAN 512        /* bytes of an answer searched for a page */
-#define S_WRITE_IOV 16         /* pieces of an answer per write */
-#define S_NOFILE_RESERVE 256   /* files kept for all but HTTP clients */
-#define S_MIN_CONNECTIONS 16   /* the cap is never lowered below this */
+#define S_PAGE_SCAN 512            /* bytes of an answer searched for a page */
+#define S_WRITE_IOV 16             /* pieces of an answer per write */
+#define S_NOFILE_RESERVE 256       /* files kept for all but HTTP clients */
+#define S_MIN_CONNECTIONS 16       /* the cap is never lowered below this */
 #define S_NOFILE_PLENTY (1L << 30) /* an unlimited open-file limit */
-#define S_AUTH_CLIENTS 65536   /* client addresses the guard remembers */
+#define S_AUTH_CLIENTS 65536       /* client addresses the guard remembers */
 
 typedef struct conn conn_t;
 
@@ -73,27 +73,27 @@ struct rl_httpd {
     void *arg;
     const char *name;
     int port;
-    bool capped;                     /* accepting paused at the cap */
-    bool erred;                      /* accepting paused after an error */
-    LIST_HEAD(, conn) conns;         /* every open connection */
-    conn_t **by_fd;                  /* conns indexed by socket */
+    bool capped;             /* accepting paused at the cap */
+    bool erred;              /* accepting paused after an error */
+    LIST_HEAD(, conn) conns; /* every open connection */
+    conn_t **by_fd;          /* conns indexed by socket */
     size_t nby_fd;
     rl_httpd_stats_t st;
-    rl_addrlimit_t *fails;           /* failed authentications, or NULL */
-    rl_log_limit_t log_accept;       /* accept() errors */
-    rl_log_limit_t log_cap;          /* at the connection cap */
-    rl_log_limit_t log_refused;      /* requests refused here */
+    rl_addrlimit_t *fails;      /* failed authentications, or NULL */
+    rl_log_limit_t log_accept;  /* accept() errors */
+    rl_log_limit_t log_cap;     /* at the connection cap */
+    rl_log_limit_t log_refused; /* requests refused here */
 };
 
 /* One accepted connection: lives from evhttp's bufferevent callback to
  * the filter's free_context. */
 struct conn {
-    rl_httpd_t *h;            /* NULL once the listener is gone */
-    struct bufferevent *bev;  /* the filter evhttp reads through */
-    struct event *deadline;   /* request_timeout_ms after a first byte */
-    struct event *kick;       /* runs the output filter (see s_on_added) */
-    int fd;                   /* its socket, -1 until first read */
-    bool reading;             /* a request has begun and not completed */
+    rl_httpd_t *h;           /* NULL once the listener is gone */
+    struct bufferevent *bev; /* the filter evhttp reads through */
+    struct event *deadline;  /* request_timeout_ms after a first byte */
+    struct event *kick;      /* runs the output filter (see s_on_added) */
+    int fd;                  /* its socket, -1 until first read */
+    bool reading;            /* a request has begun and not completed */
     LIST_ENTRY(conn) link;
 };
 
@@ -170,7 +170,8 @@ s_on_accept_error(struct evconnlistener *lev, void *http)
     evtimer_add(h->resume, &tv);
     if (rl_log_limit(&h->log_accept, S_LOG_EVERY_MS, &held))
         rl_log_warnx("%s: accept: %s; pausing %d ms (%llu more since the "
-                     "last line)", h->name, evutil_socket_error_to_string(err),
+                     "last line)",
+                     h->name, evutil_socket_error_to_string(err),
                      RL_HTTPD_ACCEPT_PAUSE_MS, (unsigned long long)held);
 }
 
@@ -205,8 +206,7 @@ s_on_deadline(evutil_socket_t fd, short what, void *arg)
     c->h->st.request_timeouts++;
     /* evhttp closes the connection on a read timeout, without an answer
      * (there is no request to answer yet). c may be gone after this. */
-    bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT,
-                              0);
+    bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
 }
 
 static enum bufferevent_filter_result
@@ -301,8 +301,7 @@ s_json_error_page(struct evbuffer *src)
 
     /* Only where an answer starts, and only in its first bytes: an
      * error page is short, and this runs on every write. */
-    if (len < sizeof page ||
-        evbuffer_search(src, "HTTP/1.", 7, NULL).pos != 0)
+    if (len < sizeof page || evbuffer_search(src, "HTTP/1.", 7, NULL).pos != 0)
         return;
     if (evbuffer_ptr_set(src, &end, len < S_PAGE_SCAN ? len : S_PAGE_SCAN,
                          EVBUFFER_PTR_SET) != 0)
@@ -371,8 +370,7 @@ s_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
  * the next event on the socket. Data added to the output schedules a
  * flush on this loop turn, after evhttp has enabled writing. */
 static void
-s_on_added(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-           void *arg)
+s_on_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     conn_t *c = arg;
     (void)buf;
@@ -426,21 +424,19 @@ s_on_connection(struct event_base *base, void *arg)
     c->fd = -1;
     c->deadline = evtimer_new(base, s_on_deadline, c);
     c->kick = event_new(base, -1, 0, s_on_kick, c);
-    c->bev = sock == NULL || c->deadline == NULL || c->kick == NULL
-                 ? NULL
-                 : bufferevent_filter_new(sock, s_filter_in, s_filter_out,
-                                          BEV_OPT_CLOSE_ON_FREE, s_conn_free,
-                                          c);
-    if (c->bev == NULL ||
-        evbuffer_add_cb(bufferevent_get_output(c->bev), s_on_added, c) ==
-            NULL) {
+    c->bev =
+        sock == NULL || c->deadline == NULL || c->kick == NULL
+            ? NULL
+            : bufferevent_filter_new(sock, s_filter_in, s_filter_out,
+                                     BEV_OPT_CLOSE_ON_FREE, s_conn_free, c);
+    if (c->bev == NULL || evbuffer_add_cb(bufferevent_get_output(c->bev),
+                                          s_on_added, c) == NULL) {
         /* evhttp makes a plain bufferevent of its own: this connection
          * goes unwatched, and uncounted. */
         if (c->bev != NULL) {
             c->h = NULL; /* s_conn_free: never counted nor listed */
             bufferevent_free(c->bev); /* frees sock and c */
-        }
-        else {
+        } else {
             if (sock != NULL)
                 bufferevent_free(sock);
             if (c->deadline != NULL)
@@ -462,7 +458,8 @@ s_on_connection(struct event_base *base, void *arg)
         if (rl_log_limit(&h->log_cap, S_LOG_EVERY_MS, &held))
             rl_log_warnx("%s: %d connections open: not accepting until one "
                          "closes ([http] max_connections; %llu more since "
-                         "the last line)", h->name, h->lim.max_connections,
+                         "the last line)",
+                         h->name, h->lim.max_connections,
                          (unsigned long long)held);
     }
     return c->bev;
@@ -499,8 +496,7 @@ rl_httpd_refuse(struct evhttp_request *req, int status, const char *code,
     if (close)
         evhttp_add_header(out, "Connection", "close");
     if (text != NULL)
-        evbuffer_add(evhttp_request_get_output_buffer(req), text,
-                     strlen(text));
+        evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
     free(text);
     evhttp_send_reply(req, status, NULL, NULL);
 }
@@ -513,7 +509,8 @@ s_refuse(rl_httpd_t *h, struct evhttp_request *req, int status,
 
     if (rl_log_limit(&h->log_refused, S_LOG_EVERY_MS, &held))
         rl_log_info("%s: %d %s from %s (%llu more refusals since the last "
-                    "line)", h->name, status, code, rl_httpd_peer(req),
+                    "line)",
+                    h->name, status, code, rl_httpd_peer(req),
                     (unsigned long long)held);
     rl_httpd_refuse(req, status, code, message, 1);
 }
@@ -551,7 +548,8 @@ s_framing_ok(rl_httpd_t *h, struct evhttp_request *req)
     const char *cl = NULL, *te = NULL, *why = NULL;
     int ncl = 0, nte = 0;
 
-    TAILQ_FOREACH(kv, in, next) {
+    TAILQ_FOREACH(kv, in, next)
+    {
         if (strcasecmp(kv->key, "Content-Length") == 0) {
             ncl++;
             cl = kv->value;
@@ -588,7 +586,8 @@ s_size_ok(rl_httpd_t *h, struct evhttp_request *req)
     size_t bytes = S_LINE_OVERHEAD + (uri != NULL ? strlen(uri) : 0);
     int n = 0;
 
-    TAILQ_FOREACH(kv, in, next) {
+    TAILQ_FOREACH(kv, in, next)
+    {
         n++;
         bytes += strlen(kv->key) + strlen(kv->value) + S_HEADER_OVERHEAD;
     }
@@ -615,9 +614,8 @@ s_guess_ok(rl_httpd_t *h, struct evhttp_request *req)
     int retry = 0;
     char value[RL_FMT_DEC_LEN];
 
-    if (h->fails == NULL ||
-        rl_addrlimit_allowed(h->fails, rl_httpd_peer(req), rl_clock_mono_ms(),
-                             &retry))
+    if (h->fails == NULL || rl_addrlimit_allowed(h->fails, rl_httpd_peer(req),
+                                                 rl_clock_mono_ms(), &retry))
         return true;
     h->st.auth_refused++;
     rl_fmt_dec(value, retry > 0 ? retry : 1);
@@ -625,7 +623,8 @@ s_guess_ok(rl_httpd_t *h, struct evhttp_request *req)
                       value);
     rl_httpd_refuse(req, 429, "too_many_auth_failures",
                     "too many failed authentications from this address; "
-                    "retry after the Retry-After header", 0);
+                    "retry after the Retry-After header",
+                    0);
     return false;
 }
 
@@ -695,9 +694,8 @@ s_parse_addr(const char *addr, struct sockaddr_storage *ss, int *len)
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)port);
         *len = (int)sizeof *in6;
-        return evutil_inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1
-                   ? 0
-                   : -1;
+        return evutil_inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1 ? 0
+                                                                          : -1;
     }
     struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
     in4->sin_family = AF_INET;
@@ -707,8 +705,7 @@ s_parse_addr(const char *addr, struct sockaddr_storage *ss, int *len)
 }
 
 static int
-s_listen(rl_httpd_t *h, const char *addr, int flags, char *why,
-         size_t why_len)
+s_listen(rl_httpd_t *h, const char *addr, int flags, char *why, size_t why_len)
 {
     struct sockaddr_storage ss;
     int sslen = 0;
@@ -737,8 +734,8 @@ s_listen(rl_httpd_t *h, const char *addr, int flags, char *why,
     }
     evconnlistener_set_error_cb(h->listener, s_on_accept_error);
     sslen = (int)sizeof ss;
-    if (getsockname(evconnlistener_get_fd(h->listener),
-                    (struct sockaddr *)&ss, (socklen_t *)&sslen) == 0)
+    if (getsockname(evconnlistener_get_fd(h->listener), (struct sockaddr *)&ss,
+                    (socklen_t *)&sslen) == 0)
         h->port = ntohs(ss.ss_family == AF_INET6
                             ? ((struct sockaddr_in6 *)&ss)->sin6_port
                             : ((struct sockaddr_in *)&ss)->sin_port);
@@ -887,12 +884,12 @@ rl_httpd_limits(const rl_config_t *cfg, long max_body)
      * the cap, accept() must never be the call that finds none left. */
     if (nofile > 0 && lim.max_connections > nofile - S_NOFILE_RESERVE) {
         long room = nofile - S_NOFILE_RESERVE;
-        lim.max_connections = room > S_MIN_CONNECTIONS ? (int)room
-                                                       : S_MIN_CONNECTIONS;
+        lim.max_connections =
+            room > S_MIN_CONNECTIONS ? (int)room : S_MIN_CONNECTIONS;
         rl_log_warnx("[http] max_connections lowered from %d to %d: this "
                      "process may open %ld files (raise its limit, e.g. "
-                     "LimitNOFILE=)", cfg->http_max_connections,
-                     lim.max_connections, nofile);
+                     "LimitNOFILE=)",
+                     cfg->http_max_connections, lim.max_connections, nofile);
     }
     return lim;
 }

@@ -56,34 +56,34 @@ struct evhttp_request;
 #define RL_HTTPD_ACCEPT_PAUSE_MS 100 /* accepting resumes after an error */
 
 /* rl_httpd_new() flags. */
-#define RL_HTTPD_SHARE_PORT (1 << 0) /* SO_REUSEPORT: several processes of
-                                        a role serve one port */
+/* SO_REUSEPORT: several processes of a role serve one port */
+#define RL_HTTPD_SHARE_PORT (1 << 0)
 
 typedef struct rl_httpd rl_httpd_t;
 
 /* What one listener tolerates ([http] in the configuration). */
 typedef struct {
-    int max_connections;      /* open at once */
-    long max_header_bytes;    /* request line + header lines */
-    int max_headers;          /* header lines */
-    long max_body;            /* evhttp's hard cap on a body, bytes */
-    long idle_timeout_ms;     /* no byte moved either way */
-    long request_timeout_ms;  /* first byte to a complete request */
-    long auth_failures_burst; /* rl_httpd_auth_failed() per client... */
+    int max_connections;        /* open at once */
+    long max_header_bytes;      /* request line + header lines */
+    int max_headers;            /* header lines */
+    long max_body;              /* evhttp's hard cap on a body, bytes */
+    long idle_timeout_ms;       /* no byte moved either way */
+    long request_timeout_ms;    /* first byte to a complete request */
+    long auth_failures_burst;   /* rl_httpd_auth_failed() per client... */
     long auth_failures_per_min; /* ...at once, then a minute; 0: off */
 } rl_httpd_limits_t;
 
 /* Counters since start. */
 typedef struct {
-    uint64_t accepted;        /* connections accepted */
-    uint64_t open;            /* connections open now */
-    uint64_t at_cap;          /* times accepting paused at the cap */
-    uint64_t accept_errors;   /* accept() failures (EMFILE...) */
+    uint64_t accepted;         /* connections accepted */
+    uint64_t open;             /* connections open now */
+    uint64_t at_cap;           /* times accepting paused at the cap */
+    uint64_t accept_errors;    /* accept() failures (EMFILE...) */
     uint64_t request_timeouts; /* requests closed incomplete */
-    uint64_t too_large;       /* 431 answers */
-    uint64_t bad_framing;     /* 400 answers for ambiguous framing */
-    uint64_t auth_refused;    /* 429 answers to clients past their
-                                 failed-authentication budget */
+    uint64_t too_large;        /* 431 answers */
+    uint64_t bad_framing;      /* 400 answers for ambiguous framing */
+    uint64_t auth_refused;     /* 429 answers to clients past their
+                                  failed-authentication budget */
 } rl_httpd_stats_t;
 
 /* The limits of [http] in cfg, for a listener whose bodies may be at most
@@ -128,7 +128,7 @@ void rl_httpd_auth_failed(struct evhttp_request *req);
 
 /* Answers req with the API's error object (see above) and `status`;
  * `close` also closes the connection after the answer. */
-void rl_httpd_refuse(struct evhttp_request *req, int status,
-                     const char *code, const char *message, int close);
+void rl_httpd_refuse(struct evhttp_request *req, int status, const char *code,
+                     const char *message, int close);
 
 #endif

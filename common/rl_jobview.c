@@ -201,18 +201,18 @@ rl_jobview_api(const rl_jobview_src_t *src, int64_t now_ms)
         json_boolean(rl_jobview_get_num(src, "failover_used") != 0));
     s_set_time(o, "created_at", rl_jobview_get_num(src, "created_at"));
     const char *phase = rl_jobview_get(src, "phase");
-    json_object_set_new(o, "phase", phase && !done ? json_string(phase)
-                                                   : json_null());
+    json_object_set_new(o, "phase",
+                        phase && !done ? json_string(phase) : json_null());
     json_object_set_new(
         o, "progress",
         json_integer(done && strcmp(status, "completed") == 0
                          ? 100
                          : rl_jobview_get_num(src, "progress")));
     const char *eta = rl_jobview_get(src, "eta_s");
-    json_object_set_new(
-        o, "eta_seconds",
-        eta && !done ? json_integer(rl_jobview_get_num(src, "eta_s"))
-                     : json_null());
+    json_object_set_new(o, "eta_seconds",
+                        eta && !done
+                            ? json_integer(rl_jobview_get_num(src, "eta_s"))
+                            : json_null());
     json_object_set_new(o, "elapsed_seconds",
                         json_integer(s_elapsed_s(src, now_ms)));
     s_set_time(o, "last_poll_at", rl_jobview_get_num(src, "last_poll_at"));
@@ -235,12 +235,31 @@ const char *const *
 rl_jobview_webhook_fields(size_t *n)
 {
     static const char *const fields[] = {
-        "id", "status", "model", "prompt", "duration", "aspect_ratio",
-        "webhook_url", "output_url", "credits", "credits_refunded",
-        "failover_used", "created_at", "completed_at", "error_code",
-        "error_message", "provider", "history", "wh_attempts", "api",
-        "output_resolution", "updated_at", "phase", "model_used",
-        "wh_deliberate", NULL,
+        "id",
+        "status",
+        "model",
+        "prompt",
+        "duration",
+        "aspect_ratio",
+        "webhook_url",
+        "output_url",
+        "credits",
+        "credits_refunded",
+        "failover_used",
+        "created_at",
+        "completed_at",
+        "error_code",
+        "error_message",
+        "provider",
+        "history",
+        "wh_attempts",
+        "api",
+        "output_resolution",
+        "updated_at",
+        "phase",
+        "model_used",
+        "wh_deliberate",
+        NULL,
     };
     if (n != NULL)
         *n = sizeof fields / sizeof fields[0] - 1;

@@ -81,17 +81,17 @@ const char *rl_jobview_event(const char *status);
  * own entries are written by _lib.lua's history_append. Borrowed
  * strings. */
 typedef struct {
-    const char *status;  /* "pending", "processing", ...: ours */
-    const char *phase;   /* "Queued", "Rendering", ...: ours; NULL: none */
-    int64_t at_ms;       /* epoch ms; <= 0: none (job_update.lua stamps
-                            the entry with Redis's clock) */
-    const char *reason;  /* NULL: none. May quote outside text (a
-                            provider's message): made valid UTF-8 with no
-                            control characters (rl_text_safe), cut at
-                            RL_JOBVIEW_REASON_MAX bytes */
-    bool reason_cut;     /* the caller cut reason short (a full buffer):
-                            an incomplete character at its end is dropped
-                            instead of escaped */
+    const char *status; /* "pending", "processing", ...: ours */
+    const char *phase;  /* "Queued", "Rendering", ...: ours; NULL: none */
+    int64_t at_ms;      /* epoch ms; <= 0: none (job_update.lua stamps
+                           the entry with Redis's clock) */
+    const char *reason; /* NULL: none. May quote outside text (a
+                           provider's message): made valid UTF-8 with no
+                           control characters (rl_text_safe), cut at
+                           RL_JOBVIEW_REASON_MAX bytes */
+    bool reason_cut;    /* the caller cut reason short (a full buffer):
+                           an incomplete character at its end is dropped
+                           instead of escaped */
 } rl_jobview_entry_t;
 
 #define RL_JOBVIEW_REASON_MAX 512 /* bytes of an entry's reason */

@@ -42,12 +42,12 @@
  *   rl:lock:reaper, rl:lock:health string holder id (one reaper sweep,
  *                                       one health check per period)
  *
- * Job fields: id, acct, key_hash (the key it was submitted with), status (pending|processing|completed|failed),
- * state (queued|leased|done), model, prompt, duration, aspect_ratio,
- * webhook_url, credits, refunded_at, output_url, error_code,
- * error_message, failover_used (0|1), chain (comma list of models, the
- * requested one first), chain_idx, provider, task_id, fence, owner,
- * recoveries, phase, progress, eta_s, last_poll_at, created_at,
+ * Job fields: id, acct, key_hash (the key it was submitted with), status
+ * (pending|processing|completed|failed), state (queued|leased|done), model,
+ * prompt, duration, aspect_ratio, webhook_url, credits, refunded_at,
+ * output_url, error_code, error_message, failover_used (0|1), chain (comma list
+ * of models, the requested one first), chain_idx, provider, task_id, fence,
+ * owner, recoveries, phase, progress, eta_s, last_poll_at, created_at,
  * updated_at, completed_at, deadline_at, history (JSON array of
  * {status, phase, at, reason}), wh_state (none|pending|delivered|failed),
  * wh_attempts, wh_token, wh_next_at, and api, output_resolution,
@@ -78,8 +78,8 @@ int rl_keys_worker_jobs(char *buf, size_t len, const char *worker);
 int rl_keys_ref(char *buf, size_t len, const char *acct, const char *job);
 
 /* Splits a ref "A|J" into its parts (copied). Returns 0 or -1. */
-int rl_keys_parse_ref(const char *ref, char *acct, size_t acct_len,
-                      char *job, size_t job_len);
+int rl_keys_parse_ref(const char *ref, char *acct, size_t acct_len, char *job,
+                      size_t job_len);
 
 #define RL_KEY_QUEUE "rl:queue"
 #define RL_KEY_DISPATCHED "rl:dispatched"

@@ -15,16 +15,16 @@
 TAILQ_HEAD(s_queue, rl_lane_entry);
 
 struct rl_lane {
-    char key[RL_LANES_KEY_MAX];  /* first: the tree compares it */
-    size_t active;               /* entries admitted */
-    struct s_queue waiting;      /* entries waiting, oldest first */
+    char key[RL_LANES_KEY_MAX]; /* first: the tree compares it */
+    size_t active;              /* entries admitted */
+    struct s_queue waiting;     /* entries waiting, oldest first */
 };
 
 struct rl_lanes {
-    void *root;                  /* tsearch tree of struct rl_lane */
-    size_t cap;                  /* active entries per lane, 0 = any */
-    size_t nlanes;               /* lanes in the tree */
-    size_t nwaiting;             /* entries waiting, all lanes */
+    void *root;      /* tsearch tree of struct rl_lane */
+    size_t cap;      /* active entries per lane, 0 = any */
+    size_t nlanes;   /* lanes in the tree */
+    size_t nwaiting; /* entries waiting, all lanes */
 };
 
 static int

@@ -38,8 +38,8 @@ void rl_log_write(rl_log_level_t level, bool with_errno, const char *fmt, ...)
  * malformed frame) is written at most once per interval: keep one of
  * these per kind of line, zero-initialised. */
 typedef struct {
-    int64_t next_ms;       /* monotonic ms before which lines are held */
-    uint64_t suppressed;   /* lines held since the last one written */
+    int64_t next_ms;     /* monotonic ms before which lines are held */
+    uint64_t suppressed; /* lines held since the last one written */
 } rl_log_limit_t;
 
 /* True when a line limited by l may be written now, at most once per
@@ -48,7 +48,7 @@ typedef struct {
  * one more line held. */
 bool rl_log_limit(rl_log_limit_t *l, int64_t interval_ms, uint64_t *held);
 
-#define RL_LOG_AT(lvl, errno_, ...)                                           \
+#define RL_LOG_AT(lvl, errno_, ...)                                            \
     do {                                                                       \
         if ((lvl) <= rl_log_level())                                           \
             rl_log_write((lvl), (errno_), __VA_ARGS__);                        \

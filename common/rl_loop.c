@@ -37,8 +37,7 @@ rl_loop_new(void)
     signal(SIGPIPE, SIG_IGN);
     event_set_log_callback(s_on_libevent_log);
     if (cfg != NULL &&
-        event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) ==
-            0)
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
         base = event_base_new_with_config(cfg);
     if (cfg != NULL)
         event_config_free(cfg);

@@ -52,10 +52,10 @@ typedef struct pending {
     rl_redis_t *owner;
     rl_redis_cb cb;
     void *arg;
-    int64_t deadline;     /* monotonic ms */
+    int64_t deadline;              /* monotonic ms */
     const rl_lua_source_t *script; /* set for EVALSHA, to retry as EVAL */
-    int argc;             /* the original script arguments, for EVAL: */
-    char **argv;          /* copies in the same allocation as the struct */
+    int argc;    /* the original script arguments, for EVAL: */
+    char **argv; /* copies in the same allocation as the struct */
     size_t *lens;
 } pending_t;
 
@@ -68,23 +68,23 @@ struct rl_redis {
     long timeout_ms;
     long backoff_max_ms;
     long backoff_ms;
-    char *username;             /* ACL user, NULL: the default user */
-    char *password;             /* NULL: no AUTH */
-    redisAsyncContext *ac;      /* NULL while DOWN */
-    bool up;                    /* connected and usable */
-    bool authing;               /* AUTH sent, its reply awaited */
-    bool auth_failing;          /* the last AUTH failed: log repeats quietly */
-    bool answered;              /* a reply came since the connect */
-    struct event *retry_timer;  /* backoff before reconnecting */
-    struct event *tick;         /* deadline checks */
-    int64_t connect_deadline;   /* monotonic ms while CONNECTING */
+    char *username;            /* ACL user, NULL: the default user */
+    char *password;            /* NULL: no AUTH */
+    redisAsyncContext *ac;     /* NULL while DOWN */
+    bool up;                   /* connected and usable */
+    bool authing;              /* AUTH sent, its reply awaited */
+    bool auth_failing;         /* the last AUTH failed: log repeats quietly */
+    bool answered;             /* a reply came since the connect */
+    struct event *retry_timer; /* backoff before reconnecting */
+    struct event *tick;        /* deadline checks */
+    int64_t connect_deadline;  /* monotonic ms while CONNECTING */
     struct pending_list pending;
-    size_t npending;            /* entries of pending */
+    size_t npending; /* entries of pending */
     rl_redis_state_cb state_cb;
     void *state_arg;
     rl_redis_drained_cb drained_cb; /* run when npending drops to 0 */
     void *drained_arg;
-    char (*shas)[41];           /* sha1 hex of each embedded script */
+    char (*shas)[41]; /* sha1 hex of each embedded script */
     size_t nscripts;
     rl_redis_stats_t stats;
 };
@@ -135,8 +135,8 @@ s_auth_failed(rl_redis_t *r, const char *why)
                       r->username ? r->username : "the default user",
                       r->username ? "'" : "", why, r->backoff_max_ms);
     else
-        rl_log_debug("redis %s:%d: authentication failed again: %s",
-                     r->host, r->port, why);
+        rl_log_debug("redis %s:%d: authentication failed again: %s", r->host,
+                     r->port, why);
     r->auth_failing = true;
     s_close(r);
 }
@@ -584,9 +584,8 @@ s_pending_script(int argc, const char **argv, const size_t *lens)
     size_t bytes = 0;
     for (int i = 0; i < argc; i++)
         bytes += lens[i] + 1;
-    pending_t *p = rl_malloc(sizeof *p + (size_t)argc * (sizeof(char *) +
-                                                         sizeof(size_t)) +
-                             bytes);
+    pending_t *p = rl_malloc(
+        sizeof *p + (size_t)argc * (sizeof(char *) + sizeof(size_t)) + bytes);
     memset(p, 0, sizeof *p);
     p->argc = argc;
     p->argv = (char **)(p + 1);

@@ -63,12 +63,12 @@ typedef void (*rl_redis_drained_cb)(void *arg);
 
 /* Where and how to connect. Strings are copied by rl_redis_new(). */
 typedef struct {
-    const char *host;          /* host name or address */
-    int port;                  /* 1..65535 */
-    long command_timeout_ms;   /* deadline of each command, > 0 */
-    long reconnect_max_ms;     /* cap of the reconnect backoff */
-    const char *username;      /* ACL user; NULL or "": the default user */
-    const char *password;      /* NULL or "": no AUTH */
+    const char *host;        /* host name or address */
+    int port;                /* 1..65535 */
+    long command_timeout_ms; /* deadline of each command, > 0 */
+    long reconnect_max_ms;   /* cap of the reconnect backoff */
+    const char *username;    /* ACL user; NULL or "": the default user */
+    const char *password;    /* NULL or "": no AUTH */
 } rl_redis_opts_t;
 
 /* Opens a connection as opts says on base; connecting happens in the
@@ -123,9 +123,8 @@ int rl_redis_command(rl_redis_t *r, rl_redis_cb cb, void *arg, int argc,
  * followed by the other arguments in argv (fewer than RL_REDIS_MAX_ARGS).
  * Returns as rl_redis_command; aborts on an unknown script name (a
  * programmer error). */
-int rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb,
-                    void *arg, int nkeys, int argc, const char **argv,
-                    const size_t *lens);
+int rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb, void *arg,
+                    int nkeys, int argc, const char **argv, const size_t *lens);
 
 /* Commands sent, replies received and commands answered "unknown". */
 typedef struct {

@@ -101,8 +101,8 @@ rl_secret_create(const char *path, size_t nbytes)
     assert(nbytes > 0 && 2 * nbytes + 2 <= RL_SECRET_MAX);
     uint8_t raw[RL_SECRET_MAX / 2];
     char hex[RL_SECRET_MAX];
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == EEXIST ? 0 : -1;
     int rc = rl_random_bytes(raw, nbytes);

@@ -87,8 +87,8 @@ s_route(struct evhttp_request *req, void *arg)
     } else if (path != NULL && strcmp(path, "/readyz") == 0) {
         bool ok = s->ready(s->arg);
         s_reply_json(req, ok ? 200 : 503,
-                     json_pack("{s:s,s:s}", "status",
-                               ok ? "ok" : "unavailable", "role", s->role));
+                     json_pack("{s:s,s:s}", "status", ok ? "ok" : "unavailable",
+                               "role", s->role));
     } else if (path != NULL && strcmp(path, "/stats") == 0 && s->stats) {
         char *json = s_stats_json(s);
         s_reply(req, json != NULL ? 200 : 500,
@@ -133,8 +133,7 @@ rl_status_open(rl_status_t **out, struct event_base *base,
                    n);
         return -1;
     }
-    *out = s_new(base, cfg, list[index], role, ready, stats, arg, why,
-                 why_len);
+    *out = s_new(base, cfg, list[index], role, ready, stats, arg, why, why_len);
     return *out == NULL ? -1 : 0;
 }
 

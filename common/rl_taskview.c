@@ -141,20 +141,17 @@ json_t *
 rl_taskview_record(const rl_jobview_src_t *src)
 {
     bool ok = s_is(src, "status", "completed");
-    long long used = ok ? rl_jobview_charged(src)
-                        : rl_jobview_get_num(src, "credits");
+    long long used =
+        ok ? rl_jobview_charged(src) : rl_jobview_get_num(src, "credits");
     const char *id = rl_jobview_get(src, "id");
     const char *model = s_model(src);
-    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
-                     "taskId", id ? id : "", "model", model ? model : "",
-                     "status", s_status(src), "creditsUsed",
-                     (json_int_t)used, "output", s_output(src), "error",
-                     s_error(src), "createTime",
-                     s_ms(rl_jobview_get_num(src, "created_at")),
-                     "completeTime",
-                     s_ms(ok ? rl_jobview_get_num(src, "completed_at") : 0),
-                     "updateTime",
-                     s_ms(rl_jobview_get_num(src, "updated_at")));
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId", id ? id : "",
+        "model", model ? model : "", "status", s_status(src), "creditsUsed",
+        (json_int_t)used, "output", s_output(src), "error", s_error(src),
+        "createTime", s_ms(rl_jobview_get_num(src, "created_at")),
+        "completeTime", s_ms(ok ? rl_jobview_get_num(src, "completed_at") : 0),
+        "updateTime", s_ms(rl_jobview_get_num(src, "updated_at")));
 }
 
 json_t *
@@ -165,9 +162,9 @@ rl_taskview_callback(const rl_jobview_src_t *src)
     const char *model = s_model(src);
     /* Sized to the id: a fixed buffer cut a long one mid-character, and
      * json_pack then refused the whole callback. */
-    json_t *order = json_sprintf(
-        "order_%s",
-        id && strncmp(id, "task_", 5) == 0 ? id + 5 : (id ? id : ""));
+    json_t *order = json_sprintf("order_%s", id && strncmp(id, "task_", 5) == 0
+                                                 ? id + 5
+                                                 : (id ? id : ""));
     long long used = ok ? rl_jobview_charged(src) : 0;
     json_t *data = json_pack(
         "{s:s, s:o, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "taskId",

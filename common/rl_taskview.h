@@ -25,9 +25,9 @@
 
 /* An engine failure class mapped to the task API's error code. */
 typedef struct {
-    const char *engine;    /* the job's error_code: content_rejected ... */
-    const char *code;      /* "2038", "4011", "500" */
-    const char *message;   /* the task API's human-readable message */
+    const char *engine;  /* the job's error_code: content_rejected ... */
+    const char *code;    /* "2038", "4011", "500" */
+    const char *message; /* the task API's human-readable message */
 } rl_taskview_error_t;
 
 /* The mapping for an engine error code (never NULL: unknown codes map to

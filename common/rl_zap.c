@@ -20,29 +20,29 @@
 #include "rl_zsock.h"
 
 #define S_VERSION "1.0"
-#define S_FIELD_MAX 64     /* bytes of a domain or address we keep */
-#define S_RAW_KEY_LEN 32   /* a CURVE key on the wire */
-#define S_MIN_FRAMES 6     /* version .. mechanism */
-#define S_CURVE_FRAMES 7   /* and the client's public key */
+#define S_FIELD_MAX 64   /* bytes of a domain or address we keep */
+#define S_RAW_KEY_LEN 32 /* a CURVE key on the wire */
+#define S_MIN_FRAMES 6   /* version .. mechanism */
+#define S_CURVE_FRAMES 7 /* and the client's public key */
 #define S_REPLY_FRAMES 6
 #define S_ERR_LEN 512
 
 typedef struct {
-    char name[S_FIELD_MAX];     /* ZMQ_ZAP_DOMAIN of the link */
-    rl_allow_t *allow;          /* <keys_dir>/<name>.allow */
+    char name[S_FIELD_MAX]; /* ZMQ_ZAP_DOMAIN of the link */
+    rl_allow_t *allow;      /* <keys_dir>/<name>.allow */
 } s_domain_t;
 
 struct rl_zap {
-    rl_zsock_t *sock;           /* REP on RL_ZAP_ENDPOINT */
+    rl_zsock_t *sock; /* REP on RL_ZAP_ENDPOINT */
     s_domain_t domains[RL_ZAP_MAX_DOMAINS];
     size_t ndomains;
-    struct event *reload;       /* RL_ZAP_RELOAD_MS: allow files */
-    struct event *log_timer;    /* flushes the denials summed up */
-    bool log_armed;             /* log_timer pending: sum, don't log */
-    uint64_t denied;            /* handshakes refused since start */
-    uint64_t admitted;          /* handshakes admitted since start */
-    uint64_t unlogged;          /* denials not logged yet */
-    char last[S_ERR_LEN];       /* the latest denial, described */
+    struct event *reload;    /* RL_ZAP_RELOAD_MS: allow files */
+    struct event *log_timer; /* flushes the denials summed up */
+    bool log_armed;          /* log_timer pending: sum, don't log */
+    uint64_t denied;         /* handshakes refused since start */
+    uint64_t admitted;       /* handshakes admitted since start */
+    uint64_t unlogged;       /* denials not logged yet */
+    char last[S_ERR_LEN];    /* the latest denial, described */
 };
 
 static s_domain_t *
@@ -62,11 +62,10 @@ s_refresh(s_domain_t *d)
     int rc = rl_allow_refresh(d->allow, err, sizeof err);
     if (rc > 0)
         rl_log_info("zap: %s reloaded: %zu key(s) for %s",
-                    rl_allow_path(d->allow), rl_allow_count(d->allow),
-                    d->name);
+                    rl_allow_path(d->allow), rl_allow_count(d->allow), d->name);
     else if (rc < 0)
-        rl_log_warnx("zap: %s; the previous list (%zu key(s)) stays",
-                     err, rl_allow_count(d->allow));
+        rl_log_warnx("zap: %s; the previous list (%zu key(s)) stays", err,
+                     rl_allow_count(d->allow));
 }
 
 static void
@@ -80,8 +79,7 @@ s_on_reload(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Counts a denial and logs it, or leaves it to the summary line. */
-static void
-s_denied(rl_zap_t *z, const char *fmt, ...)
+static void s_denied(rl_zap_t *z, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -122,14 +120,14 @@ s_on_log_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-s_reply(rl_zap_t *z, const void *request_id, size_t id_len,
-        const char *status, const char *text, const char *user_id)
+s_reply(rl_zap_t *z, const void *request_id, size_t id_len, const char *status,
+        const char *text, const char *user_id)
 {
     const void *parts[S_REPLY_FRAMES] = {S_VERSION, request_id, status,
-                                         text, user_id, ""};
+                                         text,      user_id,    ""};
     size_t lens[S_REPLY_FRAMES] = {strlen(S_VERSION), id_len,
-                                   strlen(status), strlen(text),
-                                   strlen(user_id), 0};
+                                   strlen(status),    strlen(text),
+                                   strlen(user_id),   0};
     if (rl_zsock_send(z->sock, parts, lens, S_REPLY_FRAMES) != 0)
         rl_log_errorx("zap: reply not sent: %s", zmq_strerror(zmq_errno()));
 }
@@ -189,8 +187,8 @@ s_on_request(rl_zsock_t *s, const void *const *parts, const size_t *lens,
 }
 
 static int
-s_add_domain(rl_zap_t *z, const rl_config_t *cfg, const char *name,
-             char *err, size_t err_len)
+s_add_domain(rl_zap_t *z, const rl_config_t *cfg, const char *name, char *err,
+             size_t err_len)
 {
     char file[S_FIELD_MAX + 8], path[1024];
     s_domain_t *d = &z->domains[z->ndomains];
@@ -209,8 +207,8 @@ s_add_domain(rl_zap_t *z, const rl_config_t *cfg, const char *name,
         return -1;
     memcpy(d->name, name, strlen(name) + 1); /* < S_FIELD_MAX: above */
     z->ndomains++;
-    rl_log_info("zap: %zu key(s) allowed on %s (%s)",
-                rl_allow_count(d->allow), name, path);
+    rl_log_info("zap: %zu key(s) allowed on %s (%s)", rl_allow_count(d->allow),
+                name, path);
     return 0;
 }
 

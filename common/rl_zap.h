@@ -36,8 +36,8 @@ struct event_base;
 
 #define RL_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define RL_ZAP_MAX_DOMAINS 4
-#define RL_ZAP_RELOAD_MS 1000  /* allow files checked for changes */
-#define RL_ZAP_LOG_MS 10000    /* at most one denial line per period */
+#define RL_ZAP_RELOAD_MS 1000 /* allow files checked for changes */
+#define RL_ZAP_LOG_MS 10000   /* at most one denial line per period */
 
 typedef struct rl_zap rl_zap_t;
 
@@ -54,8 +54,7 @@ void rl_zap_destroy(rl_zap_t **p);
 
 /* True when user_id (a message's "User-Id" metadata) is a key listed
  * for `domain` now. NULL or unknown domains: false. */
-bool rl_zap_permits(const rl_zap_t *z, const char *domain,
-                    const char *user_id);
+bool rl_zap_permits(const rl_zap_t *z, const char *domain, const char *user_id);
 
 /* Handshakes denied / admitted since start, over every domain. */
 uint64_t rl_zap_denied(const rl_zap_t *z);

@@ -36,16 +36,16 @@ rl_zkeys_load(const rl_config_t *cfg, const char *role, rl_zkeys_t *out,
     bool cli = strcmp(role, "cli") == 0;
     memset(out, 0, sizeof *out);
     if (!rl_curve_available()) {
-        rl_fmt_msg(err, err_len, "[zmq] curve is on but this libzmq has no "
+        rl_fmt_msg(err, err_len,
+                   "[zmq] curve is on but this libzmq has no "
                    "CURVE support");
         return -1;
     }
     if (rl_curve_load_pair(cfg, role, &out->own, err, err_len) != 0 ||
         ((worker || cli) &&
-         rl_curve_load_public(cfg, "broker", out->broker, err, err_len) !=
-             0) ||
-        (worker && rl_curve_load_public(cfg, "deliverer", out->deliverer,
-                                        err, err_len) != 0)) {
+         rl_curve_load_public(cfg, "broker", out->broker, err, err_len) != 0) ||
+        (worker && rl_curve_load_public(cfg, "deliverer", out->deliverer, err,
+                                        err_len) != 0)) {
         rl_zkeys_wipe(out);
         return -1;
     }

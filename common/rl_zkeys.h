@@ -24,9 +24,9 @@
 
 /* The keys of one process. Members are API-only. */
 typedef struct {
-    rl_curve_pair_t own;                    /* this process's pair */
-    char broker[RL_CURVE_KEY_LEN + 1];      /* worker, cli: "" otherwise */
-    char deliverer[RL_CURVE_KEY_LEN + 1];   /* worker: "" otherwise */
+    rl_curve_pair_t own;                  /* this process's pair */
+    char broker[RL_CURVE_KEY_LEN + 1];    /* worker, cli: "" otherwise */
+    char deliverer[RL_CURVE_KEY_LEN + 1]; /* worker: "" otherwise */
 } rl_zkeys_t;
 
 /* The ZAP domains (= allow files) a role's servers use; *n of them. */

@@ -19,11 +19,11 @@
 #include "rl_log.h"
 #include "rl_zsock.h"
 
-#define S_EVENTS                                                              \
-    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |        \
-     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                                    \
+#define S_EVENTS                                                               \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |         \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                                     \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-#define S_EVENT_LEN 6     /* uint16 event, uint32 value */
+#define S_EVENT_LEN 6 /* uint16 event, uint32 value */
 #define S_ENDPOINT_MAX 256
 
 typedef struct {
@@ -34,12 +34,12 @@ typedef struct {
 } s_slot_t;
 
 struct rl_zretry {
-    void *sock;                    /* watched, borrowed */
-    rl_zsock_t *mon;               /* PAIR on its monitor */
-    const char *what;              /* link name, a literal */
+    void *sock;       /* watched, borrowed */
+    rl_zsock_t *mon;  /* PAIR on its monitor */
+    const char *what; /* link name, a literal */
     s_slot_t slots[RL_ZRETRY_MAX_ENDPOINTS];
-    int64_t logged_ms;             /* last refusal logged */
-    uint64_t unlogged;             /* refusals since */
+    int64_t logged_ms; /* last refusal logged */
+    uint64_t unlogged; /* refusals since */
 };
 
 static void
@@ -124,8 +124,7 @@ s_on_event(rl_zsock_t *s, const void *const *parts, const size_t *lens,
 }
 
 rl_zretry_t *
-rl_zretry_new(struct event_base *base, void *zctx, void *sock,
-              const char *what)
+rl_zretry_new(struct event_base *base, void *zctx, void *sock, const char *what)
 {
     char ep[64];
     rl_zretry_t *r = rl_calloc(1, sizeof *r);

@@ -18,13 +18,13 @@
 #define RL_ZSOCK_BATCH 1024
 
 struct rl_zsock {
-    void *sock;           /* libzmq socket */
-    struct event *ev;     /* read event on ZMQ_FD */
+    void *sock;       /* libzmq socket */
+    struct event *ev; /* read event on ZMQ_FD */
     rl_zsock_cb cb;
     void *arg;
-    uint64_t dropped;     /* malformed messages */
-    const char *user_id;  /* of the message in the callback, or NULL */
-    bool in_drain;        /* guards re-entrant drains from callbacks */
+    uint64_t dropped;    /* malformed messages */
+    const char *user_id; /* of the message in the callback, or NULL */
+    bool in_drain;       /* guards re-entrant drains from callbacks */
 };
 
 static bool
@@ -185,8 +185,7 @@ rl_zsock_connect(rl_zsock_t *s, const char *endpoint)
 int
 rl_zsock_set_int(rl_zsock_t *s, int option, int value)
 {
-    return zmq_setsockopt(s->sock, option, &value, sizeof value) == 0 ? 0
-                                                                     : -1;
+    return zmq_setsockopt(s->sock, option, &value, sizeof value) == 0 ? 0 : -1;
 }
 
 int

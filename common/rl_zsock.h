@@ -53,8 +53,8 @@ int rl_zsock_set_bytes(rl_zsock_t *s, int option, const void *value,
 /* Sends one message of nparts frames without blocking. Returns 0, or -1
  * when the message could not be queued (EAGAIN at the high-water mark,
  * EHOSTUNREACH for an unknown ROUTER peer with ROUTER_MANDATORY). */
-int rl_zsock_send(rl_zsock_t *s, const void *const *parts,
-                  const size_t *lens, size_t nparts);
+int rl_zsock_send(rl_zsock_t *s, const void *const *parts, const size_t *lens,
+                  size_t nparts);
 
 /* The underlying libzmq socket (for options not wrapped here). */
 void *rl_zsock_handle(rl_zsock_t *s);

@@ -23,26 +23,26 @@
 #define S_UTF8_MAX_CUT 3 /* bytes of a sequence the excerpt may have cut */
 
 typedef struct attempt {
-    TAILQ_ENTRY(attempt) link; /* in set->live */
-    attempt_set_t *set;        /* owner */
-    delivery_t *d;             /* the delivery, owned */
-    rl_http_req_t *req;        /* the POST while in the air, or NULL */
-    struct event *later;       /* completes a local failure from the loop */
-    const char *local_error;   /* why it could not be sent, or NULL */
+    TAILQ_ENTRY(attempt) link;    /* in set->live */
+    attempt_set_t *set;           /* owner */
+    delivery_t *d;                /* the delivery, owned */
+    rl_http_req_t *req;           /* the POST while in the air, or NULL */
+    struct event *later;          /* completes a local failure from the loop */
+    const char *local_error;      /* why it could not be sent, or NULL */
     char refusal[EGRESS_WHY_LEN]; /* the SSRF guard's reason */
-    int64_t at_ms;             /* epoch ms at start */
+    int64_t at_ms;                /* epoch ms at start */
 } attempt_t;
 
 struct attempt_set {
-    struct event_base *base;   /* borrowed loop */
-    rl_http_t *http;           /* borrowed client */
-    const egress_t *egress;    /* borrowed guard of http: names refusals */
-    const rl_config_t *cfg;    /* borrowed configuration */
+    struct event_base *base; /* borrowed loop */
+    rl_http_t *http;         /* borrowed client */
+    const egress_t *egress;  /* borrowed guard of http: names refusals */
+    const rl_config_t *cfg;  /* borrowed configuration */
     uint8_t master[RL_AEAD_KEY_LEN]; /* opens the sealed signing keys */
-    attempt_done_cb cb;        /* where results go */
-    void *arg;                 /* its argument */
-    TAILQ_HEAD(, attempt) live; /* attempts not completed yet */
-    size_t n;                  /* entries of live */
+    attempt_done_cb cb;              /* where results go */
+    void *arg;                       /* its argument */
+    TAILQ_HEAD(, attempt) live;      /* attempts not completed yet */
+    size_t n;                        /* entries of live */
 };
 
 /* --- the attempt record ------------------------------------------------ */
@@ -98,10 +98,10 @@ attempt_record(const attempt_info_t *info)
     json_object_set_new(o, "at", json_integer(info->at_ms));
     json_object_set_new(o, "url", s_text(info->url, strlen(info->url)));
     json_object_set_new(o, "status", json_integer(info->status));
-    json_object_set_new(o, "error", info->error != NULL
-                                        ? s_text(info->error,
-                                                 strlen(info->error))
-                                        : json_null());
+    json_object_set_new(o, "error",
+                        info->error != NULL
+                            ? s_text(info->error, strlen(info->error))
+                            : json_null());
     json_object_set_new(o, "latency_ms", json_integer(info->latency_ms));
     json_object_set_new(o, "response",
                         s_text(info->response != NULL ? info->response : "",
@@ -140,17 +140,17 @@ s_log(const delivery_t *d, const attempt_result_t *res)
 
     if (res->decision.outcome == CLASSIFY_DELIVERED)
         rl_log_debug("job %s: webhook attempt %d %s: HTTP %ld in %ld ms",
-                     d->job, d->attempt, outcome, res->status,
-                     res->latency_ms);
+                     d->job, d->attempt, outcome, res->status, res->latency_ms);
     else if (res->decision.outcome == CLASSIFY_RETRY)
         rl_log_info("job %s: webhook attempt %d %s: HTTP %ld%s%s in %ld "
-                    "ms, next in %ld ms", d->job, d->attempt, outcome,
-                    res->status, res->error ? ", " : "",
-                    res->error ? res->error : "", res->latency_ms,
-                    res->decision.delay_ms);
+                    "ms, next in %ld ms",
+                    d->job, d->attempt, outcome, res->status,
+                    res->error ? ", " : "", res->error ? res->error : "",
+                    res->latency_ms, res->decision.delay_ms);
     else
         rl_log_info("job %s: webhook attempt %d %s: HTTP %ld%s%s in %ld "
-                    "ms", d->job, d->attempt, outcome, res->status,
+                    "ms",
+                    d->job, d->attempt, outcome, res->status,
                     res->error ? ", " : "", res->error ? res->error : "",
                     res->latency_ms);
 }
@@ -166,12 +166,11 @@ s_complete(attempt_t *a, const classify_input_t *in, const char *error,
     delivery_t *d = a->d;
     attempt_result_t res = {0};
     attempt_info_t info = {0};
-    long next = classify_attempt(in) == CLASSIFY_RETRYABLE
-                    ? schedule_next_delay(cfg,
-                                          delivery_field(d,
-                                                         WEBHOOK_F_SCHEDULE),
-                                          d->attempt)
-                    : -1; /* only a retry needs it */
+    long next =
+        classify_attempt(in) == CLASSIFY_RETRYABLE
+            ? schedule_next_delay(cfg, delivery_field(d, WEBHOOK_F_SCHEDULE),
+                                  d->attempt)
+            : -1; /* only a retry needs it */
     const char *deliberate = delivery_field(d, "wh_deliberate");
     char *record;
 
@@ -272,9 +271,9 @@ s_post(attempt_t *a)
         s_fail_later(a, why);
         return;
     }
-    a->req = rl_http_request(s->http, "POST", url, w.headers, w.body,
-                             w.body_len, timeout_ms, ATTEMPT_RESPONSE_MAX,
-                             s_on_response, a);
+    a->req =
+        rl_http_request(s->http, "POST", url, w.headers, w.body, w.body_len,
+                        timeout_ms, ATTEMPT_RESPONSE_MAX, s_on_response, a);
     webhook_release(&w);
     if (a->req == NULL)
         s_fail_later(a, "request could not be started (bad URL?)");

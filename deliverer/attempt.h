@@ -63,8 +63,7 @@ typedef struct {
  * key sealed (rl_apikey); it is opened with `master` (copied) just for
  * the signature of each attempt. Returns a set (caller owns). */
 attempt_set_t *attempt_set_new(struct event_base *base, rl_http_t *http,
-                               const egress_t *egress,
-                               const rl_config_t *cfg,
+                               const egress_t *egress, const rl_config_t *cfg,
                                const uint8_t master[RL_AEAD_KEY_LEN],
                                attempt_done_cb cb, void *arg);
 

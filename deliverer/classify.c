@@ -54,8 +54,7 @@ classify_attempt(const classify_input_t *in)
 }
 
 classify_decision_t
-classify_decide(const classify_input_t *in, long next_delay_ms,
-                int64_t now_ms)
+classify_decide(const classify_input_t *in, long next_delay_ms, int64_t now_ms)
 {
     classify_decision_t d = {CLASSIFY_OK, CLASSIFY_DELIVERED, 0};
     long delay = next_delay_ms;

@@ -64,7 +64,8 @@ s_launch(deliverer_t *ctx, delivery_t **d)
     }
     ctx->stats.expired++;
     rl_log_info("job %s: %ld ms left of its claim, too little for an "
-                "attempt; left to the outbox", (*d)->job, left);
+                "attempt; left to the outbox",
+                (*d)->job, left);
     if ((*d)->gate_host != NULL)
         hostgate_cancel(ctx->gate, (*d)->gate_host, rl_clock_wall_ms());
     delivery_destroy(d);
@@ -104,8 +105,7 @@ s_start(void *arg, delivery_t **d)
 
     assert(!(*d)->fail_open); /* s_start_fail_open() */
     if (failopen_has(ctx->failopen, (*d)->ref)) {
-        rl_log_debug("job %s: claimed while kept fail-open; left",
-                     (*d)->job);
+        rl_log_debug("job %s: claimed while kept fail-open; left", (*d)->job);
         delivery_destroy(d);
         return;
     }
@@ -141,8 +141,8 @@ s_start_fail_open(void *arg, delivery_t **d, long *wait_ms)
     bool started;
 
     if (v != HOSTGATE_OK) {
-        rl_log_debug("job %s: host %s %s, fail-open attempt waits",
-                     (*d)->job, host, hostgate_verdict_name(v));
+        rl_log_debug("job %s: host %s %s, fail-open attempt waits", (*d)->job,
+                     host, hostgate_verdict_name(v));
         return false;
     }
     /* No claim, so no lease to run out of (deadline 0): it starts. */
@@ -227,11 +227,9 @@ s_check_idle(deliverer_t *ctx)
     if (!ctx->stopping || ctx->destroying)
         return;
     if (attempt_inflight(ctx->attempts) > 0 ||
-        rl_redis_pending(ctx->redis) > 0 ||
-        outbox_unsent(ctx->outbox) > 0)
+        rl_redis_pending(ctx->redis) > 0 || outbox_unsent(ctx->outbox) > 0)
         return;
-    if (failopen_records(ctx->failopen) > 0 &&
-        rl_redis_connected(ctx->redis))
+    if (failopen_records(ctx->failopen) > 0 && rl_redis_connected(ctx->redis))
         return; /* still writing what it can */
     event_base_loopexit(ctx->base, NULL);
 }
@@ -353,8 +351,8 @@ s_on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     rl_log_warnx("drain deadline: %zu attempts, %zu Redis commands still "
-                 "out", attempt_inflight(ctx->attempts),
-                 rl_redis_pending(ctx->redis));
+                 "out",
+                 attempt_inflight(ctx->attempts), rl_redis_pending(ctx->redis));
     event_base_loopexit(ctx->base, NULL);
 }
 
@@ -392,15 +390,15 @@ s_events(deliverer_t *ctx)
     ctx->sig_int = evsignal_new(ctx->base, SIGINT, s_on_signal, ctx);
     ctx->sig_term = evsignal_new(ctx->base, SIGTERM, s_on_signal, ctx);
     ctx->deadline = evtimer_new(ctx->base, s_on_deadline, ctx);
-    ctx->park_sweep = event_new(ctx->base, -1, EV_PERSIST, s_on_park_sweep,
-                                ctx);
+    ctx->park_sweep =
+        event_new(ctx->base, -1, EV_PERSIST, s_on_park_sweep, ctx);
     ctx->scan = event_new(ctx->base, -1, EV_PERSIST, s_on_scan, ctx);
     long ms = ctx->cfg->outbox_scan_ms;
     struct timeval sweep = {0, DELIVERER_PARK_SWEEP_MS * 1000};
     struct timeval every = {ms / 1000, (ms % 1000) * 1000};
     if (ctx->sig_int == NULL || ctx->sig_term == NULL ||
-        ctx->deadline == NULL || ctx->park_sweep == NULL ||
-        ctx->scan == NULL || evsignal_add(ctx->sig_int, NULL) != 0 ||
+        ctx->deadline == NULL || ctx->park_sweep == NULL || ctx->scan == NULL ||
+        evsignal_add(ctx->sig_int, NULL) != 0 ||
         evsignal_add(ctx->sig_term, NULL) != 0 ||
         event_add(ctx->park_sweep, &sweep) != 0 ||
         event_add(ctx->scan, &every) != 0)
@@ -443,8 +441,7 @@ s_clients(deliverer_t *ctx)
     if (ctx->egress == NULL)
         return -1;
     ctx->gate = hostgate_new(cfg->per_host_concurrency,
-                             cfg->host_breaker_failures,
-                             cfg->host_cooldown_ms);
+                             cfg->host_breaker_failures, cfg->host_cooldown_ms);
     hostgate_park_limits(ctx->gate,
                          cfg->delivery_concurrency > cfg->per_host_concurrency
                              ? cfg->delivery_concurrency
@@ -494,16 +491,14 @@ s_stats(void *arg)
     json_object_set_new(o, "fail_open", s_count(st->fail_open));
     json_object_set_new(o, "fail_open_kept",
                         s_count(failopen_records(ctx->failopen)));
-    json_object_set_new(o, "fail_open_dropped",
-                        s_count(st->fail_open_dropped));
+    json_object_set_new(o, "fail_open_dropped", s_count(st->fail_open_dropped));
     json_object_set_new(o, "fail_open_waits", s_count(st->fail_open_waits));
     json_object_set_new(o, "records_lost", s_count(st->records_lost));
     json_object_set_new(o, "bad_messages", s_count(st->bad_messages));
     json_object_set_new(o, "bad_claims", s_count(st->bad_claims));
     json_object_set_new(o, "deferred", s_count(st->deferred));
     json_object_set_new(o, "expired", s_count(st->expired));
-    json_object_set_new(o, "redis_auth_failures",
-                        s_count(rs.auth_failures));
+    json_object_set_new(o, "redis_auth_failures", s_count(rs.auth_failures));
     json_object_set_new(o, "zap_denied", s_count(intake_denied(ctx->intake)));
     text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -533,8 +528,8 @@ deliverer_new(const rl_config_t *cfg, int index)
 {
     deliverer_t *ctx;
     failopen_ops_t fo_ops = {s_ops_free_slots, s_start_fail_open, NULL};
-    outbox_ops_t ob_ops = {s_ops_free_slots, s_start, s_fail_open, s_keep,
-                           s_slots_freed, NULL};
+    outbox_ops_t ob_ops = {s_ops_free_slots, s_start,       s_fail_open,
+                           s_keep,           s_slots_freed, NULL};
 
     assert(cfg != NULL);
     if (index < 0 || (size_t)index >= cfg->ncompletion) {
@@ -548,7 +543,8 @@ deliverer_new(const rl_config_t *cfg, int index)
     ctx->index = index;
     if (rl_apikey_master(cfg, ctx->master) != 0) {
         rl_log_errorx("no master key: set [security] master_key or create "
-                      "%s/master.key", cfg->data_dir);
+                      "%s/master.key",
+                      cfg->data_dir);
         goto fail;
     }
     ctx->base = rl_loop_new();
@@ -558,9 +554,8 @@ deliverer_new(const rl_config_t *cfg, int index)
     }
     if (s_clients(ctx) != 0)
         goto fail;
-    ctx->attempts =
-        attempt_set_new(ctx->base, ctx->http, ctx->egress, cfg, ctx->master,
-                        s_on_attempt, ctx);
+    ctx->attempts = attempt_set_new(ctx->base, ctx->http, ctx->egress, cfg,
+                                    ctx->master, s_on_attempt, ctx);
     ctx->failopen = failopen_new(ctx, &fo_ops);
     ctx->outbox = outbox_new(ctx, &ob_ops);
     if (ctx->outbox == NULL)
@@ -580,25 +575,22 @@ deliverer_run(deliverer_t *ctx)
     int rc = event_base_dispatch(ctx->base);
     const deliverer_stats_t *st = &ctx->stats;
 
-    rl_log_info("stopped: delivered %llu, retried %llu, failed %llu, "
-                "stale %llu, fail-open %llu (dropped %llu, waited %llu), "
-                "records lost "
-                "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
-                "parked %llu, expired %llu, connects refused %llu",
-                (unsigned long long)st->delivered,
-                (unsigned long long)st->retried,
-                (unsigned long long)st->failed,
-                (unsigned long long)st->stale,
-                (unsigned long long)st->fail_open,
-                (unsigned long long)st->fail_open_dropped,
-                (unsigned long long)st->fail_open_waits,
-                (unsigned long long)st->records_lost,
-                (unsigned long long)st->bad_messages,
-                (unsigned long long)st->bad_claims,
-                (unsigned long long)st->deferred,
-                (unsigned long long)st->parked,
-                (unsigned long long)st->expired,
-                (unsigned long long)egress_refused(ctx->egress));
+    rl_log_info(
+        "stopped: delivered %llu, retried %llu, failed %llu, "
+        "stale %llu, fail-open %llu (dropped %llu, waited %llu), "
+        "records lost "
+        "%llu, bad messages %llu, bad claims %llu, deferred %llu, "
+        "parked %llu, expired %llu, connects refused %llu",
+        (unsigned long long)st->delivered, (unsigned long long)st->retried,
+        (unsigned long long)st->failed, (unsigned long long)st->stale,
+        (unsigned long long)st->fail_open,
+        (unsigned long long)st->fail_open_dropped,
+        (unsigned long long)st->fail_open_waits,
+        (unsigned long long)st->records_lost,
+        (unsigned long long)st->bad_messages,
+        (unsigned long long)st->bad_claims, (unsigned long long)st->deferred,
+        (unsigned long long)st->parked, (unsigned long long)st->expired,
+        (unsigned long long)egress_refused(ctx->egress));
     return rc < 0 ? -1 : 0;
 }
 
@@ -636,7 +628,7 @@ deliverer_destroy(deliverer_t **p)
         zmq_ctx_term(ctx->zctx);
     hostgate_destroy(&ctx->gate);
     rl_http_destroy(&ctx->http);
-    egress_destroy(&ctx->egress);       /* after http: its guard */
+    egress_destroy(&ctx->egress); /* after http: its guard */
     if (ctx->base != NULL)
         event_base_free(ctx->base);
     explicit_bzero(ctx->master, sizeof ctx->master);

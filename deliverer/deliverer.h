@@ -86,18 +86,18 @@
 #include "rl_http.h"
 #include "rl_redis.h"
 
-#define DELIVERER_LEASE_EXTRA_MS 5000     /* claim lease beyond the timeout */
-#define DELIVERER_RECORD_MARGIN_MS 1000   /* of a claim's lease, left for
-                                             writing its attempt's record */
-#define DELIVERER_MIN_ATTEMPT_MS 1000     /* a claimed attempt gets its
-                                             timeout or at least this */
-#define DELIVERER_DEFER_MS 500            /* a busy host's claims wait */
+#define DELIVERER_LEASE_EXTRA_MS 5000 /* claim lease beyond the timeout */
+/* of a claim's lease, left for writing its attempt's record */
+#define DELIVERER_RECORD_MARGIN_MS 1000
+/* a claimed attempt gets its timeout or at least this */
+#define DELIVERER_MIN_ATTEMPT_MS 1000
+#define DELIVERER_DEFER_MS 500 /* a busy host's claims wait */
 #define DELIVERER_PARK_MAX_MS (DELIVERER_LEASE_EXTRA_MS / 2) /* parked */
-#define DELIVERER_FAST_HOST_MS 250        /* a host this fast may park up
-                                             to every slot */
-#define DELIVERER_PARK_SWEEP_MS 250       /* parked deliveries that waited
-                                             DELIVERER_PARK_MAX_MS go back,
-                                             and idle hosts are forgotten */
+/* a host this fast may park up to every slot */
+#define DELIVERER_FAST_HOST_MS 250
+/* parked deliveries that waited DELIVERER_PARK_MAX_MS go back, and idle
+ * hosts are forgotten */
+#define DELIVERER_PARK_SWEEP_MS 250
 
 /* A claimed delivery that waited the longest it may park still has its
  * whole timeout before the lease margin, with 1.5 s to spare for the
@@ -116,46 +116,46 @@ typedef struct rl_status rl_status_t;
 
 /* Counters since start, logged at exit. */
 typedef struct {
-    uint64_t delivered;     /* attempts recorded delivered */
-    uint64_t retried;       /* attempts recorded retry */
-    uint64_t failed;        /* attempts recorded failed */
-    uint64_t stale;         /* records refused: a newer claim exists */
-    uint64_t fail_open;     /* completions delivered without Redis */
+    uint64_t delivered;         /* attempts recorded delivered */
+    uint64_t retried;           /* attempts recorded retry */
+    uint64_t failed;            /* attempts recorded failed */
+    uint64_t stale;             /* records refused: a newer claim exists */
+    uint64_t fail_open;         /* completions delivered without Redis */
     uint64_t fail_open_dropped; /* left to the outbox: list full */
-    uint64_t fail_open_waits; /* fail-open attempts a host made wait */
-    uint64_t records_lost;  /* attempt records never written */
-    uint64_t bad_messages;  /* malformed or unexpected ZMQ messages */
-    uint64_t bad_claims;    /* malformed outbox_claim entries */
-    uint64_t deferred;      /* claims pushed back: host busy or paused */
-    uint64_t parked;        /* claims that waited for a busy host */
-    uint64_t expired;       /* claims dropped: too little lease left */
+    uint64_t fail_open_waits;   /* fail-open attempts a host made wait */
+    uint64_t records_lost;      /* attempt records never written */
+    uint64_t bad_messages;      /* malformed or unexpected ZMQ messages */
+    uint64_t bad_claims;        /* malformed outbox_claim entries */
+    uint64_t deferred;          /* claims pushed back: host busy or paused */
+    uint64_t parked;            /* claims that waited for a busy host */
+    uint64_t expired;           /* claims dropped: too little lease left */
 } deliverer_stats_t;
 
 typedef struct deliverer {
-    const rl_config_t *cfg;     /* immutable configuration, borrowed */
-    int index;                  /* binds cfg->completion[index] */
+    const rl_config_t *cfg;          /* immutable configuration, borrowed */
+    int index;                       /* binds cfg->completion[index] */
     uint8_t master[RL_AEAD_KEY_LEN]; /* opens sealed signing keys */
-    struct event_base *base;    /* the one loop */
-    rl_redis_t *redis;          /* state, claims, records */
-    rl_http_t *http;            /* webhook POSTs */
-    egress_t *egress;           /* SSRF guard of http */
-    hostgate_t *gate;           /* per-host limit and breaker */
-    void *zctx;                 /* ZeroMQ context */
-    attempt_set_t *attempts;    /* attempts in the air */
-    outbox_t *outbox;           /* claims and records */
-    failopen_t *failopen;       /* deliveries made without Redis */
-    intake_t *intake;           /* the completion PULL socket */
-    rl_status_t *status;        /* optional /healthz /readyz /stats */
-    struct event *sig_int;      /* SIGINT: drain and exit */
-    struct event *sig_term;     /* SIGTERM: drain and exit */
-    struct event *deadline;     /* bounds the drain */
-    struct event *park_sweep;   /* hands back deliveries parked too long */
-    struct event *scan;         /* every outbox_scan_ms: kept records
-                                   written, then due entries claimed */
-    size_t parked;              /* slots held by parked deliveries */
-    bool stopping;              /* draining: claim nothing new */
-    bool destroying;            /* callbacks only free their arguments */
-    deliverer_stats_t stats;    /* counters */
+    struct event_base *base;         /* the one loop */
+    rl_redis_t *redis;               /* state, claims, records */
+    rl_http_t *http;                 /* webhook POSTs */
+    egress_t *egress;                /* SSRF guard of http */
+    hostgate_t *gate;                /* per-host limit and breaker */
+    void *zctx;                      /* ZeroMQ context */
+    attempt_set_t *attempts;         /* attempts in the air */
+    outbox_t *outbox;                /* claims and records */
+    failopen_t *failopen;            /* deliveries made without Redis */
+    intake_t *intake;                /* the completion PULL socket */
+    rl_status_t *status;             /* optional /healthz /readyz /stats */
+    struct event *sig_int;           /* SIGINT: drain and exit */
+    struct event *sig_term;          /* SIGTERM: drain and exit */
+    struct event *deadline;          /* bounds the drain */
+    struct event *park_sweep;        /* hands back deliveries parked too long */
+    struct event *scan;              /* every outbox_scan_ms: kept records
+                                        written, then due entries claimed */
+    size_t parked;                   /* slots held by parked deliveries */
+    bool stopping;                   /* draining: claim nothing new */
+    bool destroying;                 /* callbacks only free their arguments */
+    deliverer_stats_t stats;         /* counters */
 } deliverer_t;
 
 /* Builds the whole context: the master key (rl_apikey_master), loop,

@@ -115,8 +115,8 @@ delivery_from_msg(const rl_msg_t *m, const char **why)
         return NULL;
     d->fail_open = true;
     for (size_t i = 0; i < m->nfields; i++)
-        s_add(d, m->fields[i].key, strlen(m->fields[i].key),
-              m->fields[i].value, strlen(m->fields[i].value));
+        s_add(d, m->fields[i].key, strlen(m->fields[i].key), m->fields[i].value,
+              strlen(m->fields[i].value));
     s_finish(d);
     return d;
 }

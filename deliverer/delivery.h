@@ -17,22 +17,22 @@
 #include "rl_jobview.h"
 #include "rl_proto.h"
 
-#define DELIVERY_MAX_PAIRS 128   /* job fields kept, more is malformed */
+#define DELIVERY_MAX_PAIRS 128          /* job fields kept, more is malformed */
 #define DELIVERY_MAX_VALUE (256 * 1024) /* bytes of one field value */
 
 /* Members are read by the deliverer's modules; set only through the
  * functions below. */
 typedef struct {
-    char *ref;          /* "A|J", owned */
+    char *ref;                      /* "A|J", owned */
     char acct[RL_PROTO_MAX_ID + 1]; /* A */
     char job[RL_PROTO_MAX_ID + 1];  /* J */
-    char *token;        /* claim token, "" when made without a claim */
-    char *sign_key;     /* the API key sealed (rl_apikey), owned */
-    char **kv;          /* field/value pairs, owned */
-    size_t npairs;      /* pairs in kv */
-    int attempt;        /* number of the next attempt, 1-based */
-    bool fail_open;     /* made while Redis could not be asked */
-    char *gate_host;    /* hostgate key while admitted there, owned */
+    char *token;         /* claim token, "" when made without a claim */
+    char *sign_key;      /* the API key sealed (rl_apikey), owned */
+    char **kv;           /* field/value pairs, owned */
+    size_t npairs;       /* pairs in kv */
+    int attempt;         /* number of the next attempt, 1-based */
+    bool fail_open;      /* made while Redis could not be asked */
+    char *gate_host;     /* hostgate key while admitted there, owned */
     int64_t deadline_ms; /* monotonic ms by which its attempt must be
                             over, for its claim's lease; 0: none */
 } delivery_t;

@@ -30,16 +30,16 @@ struct egress {
 /* What the log says of a refusal beyond its class: the table row that
  * refused addr, or that it is this host's. */
 static const char *
-s_detail(const struct sockaddr *addr, ssrf_class_t why, char *buf,
-         size_t len)
+s_detail(const struct sockaddr *addr, ssrf_class_t why, char *buf, size_t len)
 {
     const ssrf_range_t *row = ssrf_range_of(addr);
     char net[RL_CIDR_NET_TEXT];
     int n = 0;
 
     if (why == SSRF_THIS_HOST)
-        n = snprintf(buf, len, " (an address of this host: [webhook] allow "
-                               "opens it only by naming it)");
+        n = snprintf(buf, len,
+                     " (an address of this host: [webhook] allow "
+                     "opens it only by naming it)");
     else if (row != NULL)
         n = snprintf(buf, len, " (%s %s, %s)",
                      rl_cidr_text(&row->net, net, sizeof net), row->name,
@@ -64,8 +64,7 @@ egress_guard(const struct sockaddr *addr, void *arg)
         return true;
     eg->refused++;
     rl_log_warnx("webhook connect to %s refused: %s address not allowed%s",
-                 ssrf_addr_text(addr, text, sizeof text),
-                 ssrf_class_name(why),
+                 ssrf_addr_text(addr, text, sizeof text), ssrf_class_name(why),
                  s_detail(addr, why, detail, sizeof detail));
     return false;
 }
@@ -170,8 +169,7 @@ s_load(egress_t *eg)
         return -1;
     }
     if (fresh->n != old->n || fresh->dropped != old->dropped ||
-        memcmp(fresh->addr, old->addr, fresh->n * sizeof fresh->addr[0]) !=
-            0) {
+        memcmp(fresh->addr, old->addr, fresh->n * sizeof fresh->addr[0]) != 0) {
         rl_log_info("webhooks refused to the %zu addresses of this host",
                     fresh->n);
         if (fresh->dropped > 0)
@@ -191,8 +189,7 @@ egress_refresh(egress_t *eg)
     assert(eg != NULL);
     if (s_load(eg) == 0)
         return 0;
-    rl_log_warn("cannot read this host's addresses (keeping %zu)",
-                eg->hosts.n);
+    rl_log_warn("cannot read this host's addresses (keeping %zu)", eg->hosts.n);
     return -1;
 }
 
@@ -218,8 +215,7 @@ egress_refused(const egress_t *eg)
 }
 
 egress_t *
-egress_new(struct event_base *base, rl_http_t *http,
-           const ssrf_allow_t *allow)
+egress_new(struct event_base *base, rl_http_t *http, const ssrf_allow_t *allow)
 {
     struct timeval every = {EGRESS_HOSTS_REFRESH_MS / 1000,
                             (EGRESS_HOSTS_REFRESH_MS % 1000) * 1000};

@@ -63,8 +63,8 @@ uint64_t egress_refused(const egress_t *eg);
  * (class)...][, ...]" with the classes eg's guard refuses them as, or
  * EGRESS_REFUSED_AT_CONNECT when resp names no address or the list does
  * not fit out_len. No I/O. */
-void egress_refusal(const egress_t *eg, const rl_http_resp_t *resp,
-                    char *out, size_t out_len);
+void egress_refusal(const egress_t *eg, const rl_http_resp_t *resp, char *out,
+                    size_t out_len);
 
 /* The guard itself (exposed for tests): true when `addr` may be
  * connected to under eg's allowlist and host addresses; counts and logs

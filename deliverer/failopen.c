@@ -19,8 +19,8 @@
 #define S_FLUSH_BATCH 256 /* outbox_done commands in flight at most */
 
 typedef struct s_rec {
-    STAILQ_ENTRY(s_rec) link;  /* in entry->recs, oldest first */
-    outbox_rec_t *rec;         /* owned */
+    STAILQ_ENTRY(s_rec) link; /* in entry->recs, oldest first */
+    outbox_rec_t *rec;        /* owned */
 } s_rec_t;
 
 typedef struct s_entry {
@@ -38,14 +38,14 @@ typedef struct s_entry {
 } s_entry_t;
 
 struct failopen {
-    deliverer_t *ctx;                /* the process context */
-    failopen_ops_t ops;              /* what it hands up */
-    void *root;                      /* tsearch tree of entries by ref */
-    TAILQ_HEAD(, s_entry) entries;   /* every entry */
-    TAILQ_HEAD(, s_entry) pending;   /* entries with records to write */
-    size_t n;                        /* entries */
-    size_t nrecs;                    /* records over all entries */
-    size_t nflushing;                /* outbox_done in flight */
+    deliverer_t *ctx;              /* the process context */
+    failopen_ops_t ops;            /* what it hands up */
+    void *root;                    /* tsearch tree of entries by ref */
+    TAILQ_HEAD(, s_entry) entries; /* every entry */
+    TAILQ_HEAD(, s_entry) pending; /* entries with records to write */
+    size_t n;                      /* entries */
+    size_t nrecs;                  /* records over all entries */
+    size_t nflushing;              /* outbox_done in flight */
 };
 
 static void s_pump(failopen_t *fo);
@@ -220,8 +220,8 @@ s_pump(failopen_t *fo)
            (e = TAILQ_FIRST(&fo->pending)) != NULL) {
         TAILQ_REMOVE(&fo->pending, e, pending);
         e->queued = false;
-        if (outbox_send_rec(fo->ctx, STAILQ_FIRST(&e->recs)->rec,
-                            s_on_written, e) != 0) {
+        if (outbox_send_rec(fo->ctx, STAILQ_FIRST(&e->recs)->rec, s_on_written,
+                            e) != 0) {
             s_queue(e, true);
             return;
         }
@@ -265,7 +265,7 @@ s_try_start(s_entry_t *e)
         e->in_air = false;
         ctx->stats.fail_open_waits++;
         s_arm(e, wait_ms > FAILOPEN_SLOT_WAIT_MS ? wait_ms
-                                                  : FAILOPEN_SLOT_WAIT_MS);
+                                                 : FAILOPEN_SLOT_WAIT_MS);
     }
 }
 
@@ -281,8 +281,7 @@ s_on_timer(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (ctx->stopping ||
-        (e->nrecs == 0 && rl_redis_connected(ctx->redis))) {
+    if (ctx->stopping || (e->nrecs == 0 && rl_redis_connected(ctx->redis))) {
         delivery_destroy(&e->d);
         s_maybe_free(e);
         return;
@@ -314,12 +313,14 @@ failopen_add(failopen_t *fo, const rl_msg_t *m)
     if (e == NULL) {
         ctx->stats.fail_open_dropped++;
         rl_log_warnx("job %s: Redis unavailable and %d fail-open deliveries "
-                     "kept; left to the outbox", d->job, FAILOPEN_CAP);
+                     "kept; left to the outbox",
+                     d->job, FAILOPEN_CAP);
         goto drop;
     }
     ctx->stats.fail_open++;
     rl_log_warnx("job %s: Redis unavailable; delivering fail-open "
-                 "(attempt %d)", d->job, d->attempt);
+                 "(attempt %d)",
+                 d->job, d->attempt);
     e->d = d;
     s_try_start(e);
     return;
@@ -328,8 +329,7 @@ drop:
 }
 
 void
-failopen_on_result(failopen_t *fo, delivery_t **d,
-                   const attempt_result_t *res)
+failopen_on_result(failopen_t *fo, delivery_t **d, const attempt_result_t *res)
 {
     deliverer_t *ctx = fo->ctx;
     s_entry_t *e = s_find(fo, (*d)->ref);
@@ -359,8 +359,8 @@ failopen_keep(failopen_t *fo, outbox_rec_t **rec)
         e = s_entry_new(fo, (*rec)->ref);
     if (e == NULL) {
         fo->ctx->stats.records_lost++;
-        rl_log_warnx("%s: attempt record lost, %d kept already",
-                     (*rec)->ref, FAILOPEN_CAP);
+        rl_log_warnx("%s: attempt record lost, %d kept already", (*rec)->ref,
+                     FAILOPEN_CAP);
         outbox_rec_free(rec);
         return;
     }
@@ -422,8 +422,7 @@ failopen_destroy(failopen_t **p)
         return;
     fo = *p;
     if (fo->nrecs > 0)
-        rl_log_warnx("failopen: %zu attempt records never written",
-                     fo->nrecs);
+        rl_log_warnx("failopen: %zu attempt records never written", fo->nrecs);
     while ((e = TAILQ_FIRST(&fo->entries)) != NULL)
         s_entry_free(e);
     free(fo);

@@ -38,7 +38,7 @@
 #include "outbox.h"
 #include "rl_proto.h"
 
-#define FAILOPEN_CAP 100000     /* entries kept at most */
+#define FAILOPEN_CAP 100000       /* entries kept at most */
 #define FAILOPEN_SLOT_WAIT_MS 100 /* re-check for a free slot after */
 
 /* What the store asks of the layer above (deliverer.c sets it; arg is

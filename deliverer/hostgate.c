@@ -24,35 +24,35 @@ struct s_host;
 typedef struct s_parked {
     TAILQ_ENTRY(s_parked) host_link; /* in host->parked */
     TAILQ_ENTRY(s_parked) all_link;  /* in g->parked */
-    struct s_host *host;  /* where it waits */
-    void *item;           /* the caller's, borrowed */
-    int64_t since;        /* epoch ms it was parked */
+    struct s_host *host;             /* where it waits */
+    void *item;                      /* the caller's, borrowed */
+    int64_t since;                   /* epoch ms it was parked */
 } s_parked_t;
 
 typedef struct s_host {
-    char *host;           /* tree key, owned */
-    long inflight;        /* admitted attempts not released */
-    rl_breaker_t breaker; /* retryable failures open it */
+    char *host;                    /* tree key, owned */
+    long inflight;                 /* admitted attempts not released */
+    rl_breaker_t breaker;          /* retryable failures open it */
     TAILQ_HEAD(, s_parked) parked; /* items waiting, oldest first */
-    long nparked;         /* entries of parked */
-    long latency_ms;      /* moving average of attempt latency, -1 none */
-    bool idle;            /* on g->idle: holds nothing */
-    int64_t idle_since;   /* epoch ms it last let go of something */
+    long nparked;                  /* entries of parked */
+    long latency_ms;    /* moving average of attempt latency, -1 none */
+    bool idle;          /* on g->idle: holds nothing */
+    int64_t idle_since; /* epoch ms it last let go of something */
     TAILQ_ENTRY(s_host) idle_link; /* in g->idle while idle */
 } s_host_t;
 
 struct hostgate {
-    void *root;           /* tsearch tree of s_host_t by host */
-    size_t n;             /* hosts in it */
+    void *root;                    /* tsearch tree of s_host_t by host */
+    size_t n;                      /* hosts in it */
     TAILQ_HEAD(, s_parked) parked; /* every parked item, oldest first */
     TAILQ_HEAD(, s_host) idle;     /* idle hosts, by idle_since */
-    long per_host;        /* concurrency limit */
-    rl_breaker_conf_t breaker; /* every host's breaker: failures that
-                                  open it, its cool-down; trials always
-                                  report (release or cancel) */
-    long remember_ms;     /* how long an idle host is kept */
-    long fast_park;       /* items a fast host may park */
-    long fast_ms;         /* "fast": average latency below this */
+    long per_host;                 /* concurrency limit */
+    rl_breaker_conf_t breaker;     /* every host's breaker: failures that
+                                      open it, its cool-down; trials always
+                                      report (release or cancel) */
+    long remember_ms;              /* how long an idle host is kept */
+    long fast_park;                /* items a fast host may park */
+    long fast_ms;                  /* "fast": average latency below this */
 };
 
 static int
@@ -149,8 +149,8 @@ hostgate_new(long per_host, int failures, long cooldown_ms)
     g->breaker.failures = failures;
     g->breaker.cooldown_ms = cooldown_ms;
     g->breaker.trial_ms = 0;
-    g->remember_ms = cooldown_ms > HOSTGATE_REMEMBER_MS ? cooldown_ms
-                                                        : HOSTGATE_REMEMBER_MS;
+    g->remember_ms =
+        cooldown_ms > HOSTGATE_REMEMBER_MS ? cooldown_ms : HOSTGATE_REMEMBER_MS;
     return g;
 }
 
@@ -170,9 +170,8 @@ hostgate_latency(hostgate_t *g, const char *host, long latency_ms)
         return;
     h->latency_ms = h->latency_ms < 0
                         ? latency_ms
-                        : h->latency_ms +
-                              (latency_ms - h->latency_ms) /
-                                  HOSTGATE_LATENCY_WEIGHT;
+                        : h->latency_ms + (latency_ms - h->latency_ms) /
+                                              HOSTGATE_LATENCY_WEIGHT;
 }
 
 static void
@@ -220,8 +219,7 @@ s_admit(const hostgate_t *g, s_host_t *h, int64_t now_ms, long *wait_ms)
 }
 
 hostgate_verdict_t
-hostgate_acquire(hostgate_t *g, const char *host, int64_t now_ms,
-                 long *wait_ms)
+hostgate_acquire(hostgate_t *g, const char *host, int64_t now_ms, long *wait_ms)
 {
     s_host_t *h;
     long dummy;
@@ -244,8 +242,7 @@ hostgate_acquire(hostgate_t *g, const char *host, int64_t now_ms,
 }
 
 void
-hostgate_release(hostgate_t *g, const char *host, bool failed,
-                 int64_t now_ms)
+hostgate_release(hostgate_t *g, const char *host, bool failed, int64_t now_ms)
 {
     s_host_t *h = s_find(g, host);
 
@@ -259,8 +256,8 @@ hostgate_release(hostgate_t *g, const char *host, bool failed,
         rl_breaker_failure(&h->breaker, &g->breaker, now_ms);
         if (h->breaker.state == RL_BREAKER_OPEN && was != RL_BREAKER_OPEN)
             rl_log_info("webhook host %s: failing (%d in a row), paused "
-                        "for %ld ms", host, h->breaker.failures,
-                        g->breaker.cooldown_ms);
+                        "for %ld ms",
+                        host, h->breaker.failures, g->breaker.cooldown_ms);
     }
     s_settle(g, h, now_ms);
 }
@@ -286,9 +283,8 @@ hostgate_park(hostgate_t *g, const char *host, void *item, int64_t now_ms)
     assert(item != NULL);
     if (h == NULL || h->breaker.state != RL_BREAKER_CLOSED)
         return false;
-    long limit = h->latency_ms >= 0 && h->latency_ms < g->fast_ms
-                     ? g->fast_park
-                     : 0;
+    long limit =
+        h->latency_ms >= 0 && h->latency_ms < g->fast_ms ? g->fast_park : 0;
     if (h->nparked >= limit)
         return false;
     p = rl_calloc(1, sizeof *p);
@@ -340,8 +336,8 @@ hostgate_unpark(hostgate_t *g, const char *host, int64_t now_ms,
 }
 
 void
-hostgate_drain(hostgate_t *g, int64_t now_ms,
-               void (*fn)(void *item, void *arg), void *arg)
+hostgate_drain(hostgate_t *g, int64_t now_ms, void (*fn)(void *item, void *arg),
+               void *arg)
 {
     s_parked_t *p;
 
@@ -429,8 +425,7 @@ hostgate_key(const char *url, char *out, size_t out_len)
     if (u == NULL || url == NULL ||
         curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-            CURLUE_OK)
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
         goto out;
     for (char *c = host; *c != '\0'; c++)
         *c = (char)tolower((unsigned char)*c);

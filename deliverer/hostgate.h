@@ -71,9 +71,9 @@ typedef struct hostgate hostgate_t;
 
 /* The answer to hostgate_acquire(). */
 typedef enum {
-    HOSTGATE_OK = 0,   /* admitted: release it with hostgate_release() */
-    HOSTGATE_BUSY,     /* the host has per_host attempts in the air */
-    HOSTGATE_OPEN,     /* the host's breaker is open (or on trial) */
+    HOSTGATE_OK = 0, /* admitted: release it with hostgate_release() */
+    HOSTGATE_BUSY,   /* the host has per_host attempts in the air */
+    HOSTGATE_OPEN,   /* the host's breaker is open (or on trial) */
 } hostgate_verdict_t;
 
 /* A gate admitting per_host attempts per host, opening a host's breaker
@@ -111,8 +111,7 @@ void hostgate_cancel(hostgate_t *g, const char *host, int64_t now_ms);
  * hostgate_acquire() answered HOSTGATE_BUSY for a CLOSED fast host, and
  * while fewer than fast_park items are parked there. Returns false
  * otherwise (the caller puts the item away itself). */
-bool hostgate_park(hostgate_t *g, const char *host, void *item,
-                   int64_t now_ms);
+bool hostgate_park(hostgate_t *g, const char *host, void *item, int64_t now_ms);
 
 /* The oldest parked item of host, or NULL when none is parked or the host
  * is still busy. *admitted is true when the item now holds a slot (start

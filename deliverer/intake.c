@@ -28,16 +28,16 @@ typedef struct s_queued {
 } s_queued_t;
 
 struct intake {
-    deliverer_t *ctx;            /* the process context */
-    intake_route_cb route;       /* where a COMPLETION goes */
+    deliverer_t *ctx;      /* the process context */
+    intake_route_cb route; /* where a COMPLETION goes */
     void *route_arg;
-    rl_zsock_t *sock;            /* PULL, bound */
-    rl_zap_t *zap;               /* admits workers' keys; NULL with
-                                    [zmq] curve off */
-    rl_zkeys_t keys;             /* our CURVE pair (deliverer.key), wiped
-                                    once the socket has it */
+    rl_zsock_t *sock;              /* PULL, bound */
+    rl_zap_t *zap;                 /* admits workers' keys; NULL with
+                                      [zmq] curve off */
+    rl_zkeys_t keys;               /* our CURVE pair (deliverer.key), wiped
+                                      once the socket has it */
     STAILQ_HEAD(, s_queued) queue; /* waiting for a slot */
-    size_t nqueued;              /* entries of queue */
+    size_t nqueued;                /* entries of queue */
 };
 
 /* Keeps *m (moved) until a slot frees up; beyond the cap it is left to
@@ -109,8 +109,7 @@ s_curve(intake_t *in)
                      "anyone who reaches it");
         return 0;
     }
-    if (rl_zkeys_load(ctx->cfg, "deliverer", &in->keys, err, sizeof err) ==
-        0)
+    if (rl_zkeys_load(ctx->cfg, "deliverer", &in->keys, err, sizeof err) == 0)
         in->zap = rl_zap_new(ctx->base, ctx->zctx, ctx->cfg, domains, n, err,
                              sizeof err);
     if (in->zap == NULL) {
@@ -132,15 +131,14 @@ intake_new(deliverer_t *ctx, const char *endpoint, intake_route_cb route,
     STAILQ_INIT(&in->queue);
     if (s_curve(in) != 0)
         goto fail;
-    in->sock = rl_zsock_new(ctx->base, ctx->zctx, ZMQ_PULL,
-                            RL_PROTO_MAX_FRAME, s_on_message, in);
+    in->sock = rl_zsock_new(ctx->base, ctx->zctx, ZMQ_PULL, RL_PROTO_MAX_FRAME,
+                            s_on_message, in);
     if (in->sock == NULL) {
         rl_log_errorx("completion socket: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (in->zap != NULL &&
-        rl_curve_server(rl_zsock_handle(in->sock), &in->keys.own,
-                        INTAKE_DOMAIN) != 0) {
+    if (in->zap != NULL && rl_curve_server(rl_zsock_handle(in->sock),
+                                           &in->keys.own, INTAKE_DOMAIN) != 0) {
         rl_log_errorx("completion socket: CURVE: %s", zmq_strerror(errno));
         goto fail;
     }

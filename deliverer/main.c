@@ -17,9 +17,9 @@
 #define S_EXIT_USAGE 2
 
 typedef struct {
-    const char *config;  /* -c */
-    int index;           /* --index */
-    bool check_only;     /* --check-config */
+    const char *config; /* -c */
+    int index;          /* --index */
+    bool check_only;    /* --check-config */
 } s_args_t;
 
 static _Noreturn void
@@ -98,8 +98,8 @@ main(int argc, char **argv)
         rl_config_destroy(&cfg);
         return EXIT_SUCCESS;
     }
-    rl_log_init("deliverer", (rl_log_level_t)rl_log_level_parse(
-                                 cfg->log_level));
+    rl_log_init("deliverer",
+                (rl_log_level_t)rl_log_level_parse(cfg->log_level));
     ctx = deliverer_new(cfg, args.index);
     rc = ctx != NULL ? deliverer_run(ctx) : -1;
     deliverer_destroy(&ctx);

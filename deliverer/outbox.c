@@ -32,36 +32,36 @@ s_fit(int n, size_t len)
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
                "an outbox claim must fit rl_redis_script's arguments");
-#define S_DONE_ARGS 10  /* outbox_done(_many) arguments per attempt */
-#define S_DONE_KEYS 3   /* of which keys, for outbox_done */
-#define S_DONE_BUFS 5   /* of which built by s_done_args */
-_Static_assert(S_DONE_ARGS * OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
+#define S_DONE_ARGS 10 /* outbox_done(_many) arguments per attempt */
+#define S_DONE_KEYS 3  /* of which keys, for outbox_done */
+#define S_DONE_BUFS 5  /* of which built by s_done_args */
+_Static_assert(S_DONE_ARGS *OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
                "a batch of records must fit rl_redis_script's arguments");
 
 struct outbox {
-    deliverer_t *ctx;        /* the process context */
-    outbox_ops_t ops;        /* what it hands up */
-    struct event *kick;      /* an early scan when slots free up */
-    struct event *flush;     /* claims the refs announced this loop turn */
+    deliverer_t *ctx;    /* the process context */
+    outbox_ops_t ops;    /* what it hands up */
+    struct event *kick;  /* an early scan when slots free up */
+    struct event *flush; /* claims the refs announced this loop turn */
     rl_msg_t *announced[S_MAX_REFS]; /* their COMPLETIONs, owned; each
                                         holds a reserved slot */
     size_t nannounced;
     struct event *done_flush; /* writes the attempts finished this turn */
     struct s_done *done[OUTBOX_DONE_BATCH]; /* those attempts, owned */
     size_t ndone;
-    size_t reserved;         /* slots held by claims awaiting their
-                                answer and by announced refs */
-    bool scanning;           /* a scan claim is awaiting its reply */
-    bool backlog;            /* the last scan filled every slot */
-    bool stopped;            /* draining: no more claims */
+    size_t reserved; /* slots held by claims awaiting their
+                        answer and by announced refs */
+    bool scanning;   /* a scan claim is awaiting its reply */
+    bool backlog;    /* the last scan filled every slot */
+    bool stopped;    /* draining: no more claims */
 };
 
 /* A claim in flight. */
 typedef struct {
-    outbox_t *ob;            /* its outbox */
-    int64_t sent_ms;         /* rl_clock_mono_ms when it was sent: its
-                                lease starts later, when Redis runs it */
-    size_t reserved;         /* slots held for it */
+    outbox_t *ob;               /* its outbox */
+    int64_t sent_ms;            /* rl_clock_mono_ms when it was sent: its
+                                   lease starts later, when Redis runs it */
+    size_t reserved;            /* slots held for it */
     rl_msg_t *msgs[S_MAX_REFS]; /* fast path: the COMPLETIONs of the refs
                                    it claims, owned (none: a scan) */
     size_t nmsgs;
@@ -69,8 +69,8 @@ typedef struct {
 
 /* A record waiting to be written, then in flight. */
 typedef struct s_done {
-    outbox_t *ob;            /* its outbox */
-    outbox_rec_t *rec;       /* owned */
+    outbox_t *ob;      /* its outbox */
+    outbox_rec_t *rec; /* owned */
 } s_done_t;
 
 /* One outbox_done_many call in flight. */
@@ -98,8 +98,8 @@ static void
 s_take(outbox_t *ob, const s_claim_t *c, const redisReply *entry)
 {
     const char *why = NULL;
-    int64_t deadline = c->sent_ms + s_lease_ms(ob->ctx->cfg) -
-                       DELIVERER_RECORD_MARGIN_MS;
+    int64_t deadline =
+        c->sent_ms + s_lease_ms(ob->ctx->cfg) - DELIVERER_RECORD_MARGIN_MS;
     delivery_t *d = delivery_from_claim(entry, deadline, &why);
 
     if (d == NULL) {
@@ -159,9 +159,9 @@ s_on_claim(redisReply *reply, void *arg)
     ob->reserved -= c->reserved;
     n = s_take_all(ob, c, reply);
     if (n < 0 && reply != NULL)
-        rl_log_warnx("outbox_claim: %s",
-                     rl_redis_reply_str(reply) ? rl_redis_reply_str(reply)
-                                               : "unexpected reply");
+        rl_log_warnx("outbox_claim: %s", rl_redis_reply_str(reply)
+                                             ? rl_redis_reply_str(reply)
+                                             : "unexpected reply");
     if (n < 0)
         s_claim_fail_open(ob, c);
     if (c->nmsgs == 0) {
@@ -183,8 +183,7 @@ s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
     char refs[S_MAX_REFS][RL_KEY_MAX];
     size_t nfields = 0;
     const char *const *fields = rl_jobview_webhook_fields(&nfields);
-    const char *argv[4 + S_MAX_REFS + S_MAX_FIELDS] = {lim, lease, ttl,
-                                                       nref};
+    const char *argv[4 + S_MAX_REFS + S_MAX_FIELDS] = {lim, lease, ttl, nref};
     int argc = 4;
 
     assert(nfields <= S_MAX_FIELDS && c->nmsgs <= S_MAX_REFS);
@@ -192,8 +191,7 @@ s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
         !s_fit(snprintf(lim, sizeof lim, "%zu", limit), sizeof lim) ||
         !s_fit(snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg)),
                sizeof lease) ||
-        !s_fit(snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s),
-               sizeof ttl))
+        !s_fit(snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s), sizeof ttl))
         return -1;
     for (size_t i = 0; i < c->nmsgs; i++) {
         if (rl_keys_ref(refs[i], sizeof refs[i], c->msgs[i]->acct,
@@ -204,8 +202,8 @@ s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
     memcpy(argv + argc, fields, nfields * sizeof *fields);
     argc += (int)nfields;
     c->sent_ms = rl_clock_mono_ms();
-    if (rl_redis_script(ob->ctx->redis, "outbox_claim", s_on_claim, c, 0,
-                        argc, argv, NULL) != 0)
+    if (rl_redis_script(ob->ctx->redis, "outbox_claim", s_on_claim, c, 0, argc,
+                        argv, NULL) != 0)
         return -1;
     c->reserved = limit;
     ob->reserved += limit;
@@ -308,11 +306,10 @@ outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms)
 
     assert(d != NULL && *d != NULL && !(*d)->fail_open);
     /* Not sent (Redis away): the claim's lease brings the entry back. */
-    if (s_fit(snprintf(delay, sizeof delay, "%ld", delay_ms),
-              sizeof delay) &&
+    if (s_fit(snprintf(delay, sizeof delay, "%ld", delay_ms), sizeof delay) &&
         rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0)
-        (void)rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred,
-                              NULL, 1, 4, argv, NULL);
+        (void)rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred, NULL,
+                              1, 4, argv, NULL);
     delivery_destroy(d);
 }
 
@@ -372,11 +369,12 @@ s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
         !s_fit(snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s),
                RL_KEY_MAX))
         return -1;
-    const char *a[S_DONE_ARGS] = {bufs[0], bufs[1], bufs[2], rec->ref,
-                                  rec->token,
-                                  classify_outcome_name(rec->outcome),
-                                  bufs[3], rec->json, bufs[4],
-                                  rec->fail_open ? "1" : "0"};
+    const char *a[S_DONE_ARGS] = {
+        bufs[0],    bufs[1],
+        bufs[2],    rec->ref,
+        rec->token, classify_outcome_name(rec->outcome),
+        bufs[3],    rec->json,
+        bufs[4],    rec->fail_open ? "1" : "0"};
     memcpy(argv, a, sizeof a);
     return 0;
 }
@@ -500,9 +498,9 @@ s_flush_done(outbox_t *ob)
         argc += S_DONE_ARGS;
         b->done[b->n++] = dn;
     }
-    if (b->n > 0 && rl_redis_script(ctx->redis, "outbox_done_many",
-                                    s_on_done_many, b, 0, argc, argv,
-                                    NULL) == 0)
+    if (b->n > 0 &&
+        rl_redis_script(ctx->redis, "outbox_done_many", s_on_done_many, b, 0,
+                        argc, argv, NULL) == 0)
         return;
     for (size_t i = 0; i < b->n; i++) {
         s_keep(ob, &b->done[i]->rec);

@@ -102,8 +102,7 @@ void outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms);
  * attempts that finish within one loop turn (up to OUTBOX_DONE_BATCH)
  * are written together in one outbox_done_many call at its end; while
  * Redis is away the record goes to failopen.c at once. */
-void outbox_record(outbox_t *ob, delivery_t **d,
-                   const attempt_result_t *res);
+void outbox_record(outbox_t *ob, delivery_t **d, const attempt_result_t *res);
 
 /* A record of attempt `res` of delivery d under `token` (copied).
  * Returns it (caller owns). */
@@ -115,7 +114,7 @@ void outbox_rec_free(outbox_rec_t **p);
 
 /* Sends outbox_done for rec alone. Returns 0, or -1 when Redis cannot be
  * asked. */
-int outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec,
-                    rl_redis_cb cb, void *arg);
+int outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
+                    void *arg);
 
 #endif

@@ -16,22 +16,22 @@
 
 /* What to do with a COMPLETION. */
 typedef enum {
-    ROUTE_DROP = 0,   /* nothing: draining (another deliverer's outbox
-                         scan gets it), a ref that cannot be named, or a
-                         job delivered fail-open here already */
-    ROUTE_FAIL_OPEN,  /* Redis cannot be asked: deliver from the message */
-    ROUTE_WAIT,       /* every slot is taken: wait in the intake queue
-                         (a queued one: stay at its head) */
-    ROUTE_CLAIM,      /* claim its outbox entry now (the fast path) */
+    ROUTE_DROP = 0,  /* nothing: draining (another deliverer's outbox
+                        scan gets it), a ref that cannot be named, or a
+                        job delivered fail-open here already */
+    ROUTE_FAIL_OPEN, /* Redis cannot be asked: deliver from the message */
+    ROUTE_WAIT,      /* every slot is taken: wait in the intake queue
+                        (a queued one: stay at its head) */
+    ROUTE_CLAIM,     /* claim its outbox entry now (the fast path) */
 } route_completion_t;
 
 /* The facts a COMPLETION is routed on. */
 typedef struct {
-    bool queued;      /* it waited in the intake queue for a slot */
-    bool stopping;    /* the deliverer drains */
-    bool named;       /* its account and job make a ref */
-    bool kept;        /* its ref is delivered fail-open here */
-    bool connected;   /* Redis is connected */
+    bool queued;       /* it waited in the intake queue for a slot */
+    bool stopping;     /* the deliverer drains */
+    bool named;        /* its account and job make a ref */
+    bool kept;         /* its ref is delivered fail-open here */
+    bool connected;    /* Redis is connected */
     size_t free_slots; /* delivery slots free now */
 } route_completion_in_t;
 
@@ -51,10 +51,10 @@ route_completion_t route_completion(const route_completion_in_t *in);
 
 /* What to do with a claimed delivery its host answered. */
 typedef enum {
-    ROUTE_START = 0,  /* admitted: start the attempt */
-    ROUTE_PARK,       /* wait at the busy host for its next free slot,
-                         if it lets it park (hostgate_park); else DEFER */
-    ROUTE_DEFER,      /* push the outbox entry back (outbox_defer) */
+    ROUTE_START = 0, /* admitted: start the attempt */
+    ROUTE_PARK,      /* wait at the busy host for its next free slot,
+                        if it lets it park (hostgate_park); else DEFER */
+    ROUTE_DEFER,     /* push the outbox entry back (outbox_defer) */
 } route_admit_t;
 
 /* A claimed delivery whose host answered v (hostgate_acquire):

@@ -31,7 +31,6 @@ long schedule_jitter(long delay_ms, uint32_t rnd);
  * one, on the schedule of an account whose wh_schedule is `name`
  * (classify_schedule_delay() of it; long: jittered afresh), or -1 when
  * `attempt` was its last. */
-long schedule_next_delay(const rl_config_t *cfg, const char *name,
-                         int attempt);
+long schedule_next_delay(const rl_config_t *cfg, const char *name, int attempt);
 
 #endif

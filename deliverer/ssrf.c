@@ -22,8 +22,14 @@
 #define S_6TO4_AT 2  /* where 6to4 carries its IPv4 address */
 
 /* Rows of the table, as network bytes and prefix length. */
-#define S_V4(a, b, c, d, bits) {AF_INET, {a, b, c, d}, bits}
-#define S_V6(bits, ...) {AF_INET6, {__VA_ARGS__}, bits}
+#define S_V4(a, b, c, d, bits)                                                 \
+    {                                                                          \
+        AF_INET, {a, b, c, d}, bits                                            \
+    }
+#define S_V6(bits, ...)                                                        \
+    {                                                                          \
+        AF_INET6, {__VA_ARGS__}, bits                                          \
+    }
 
 /*
  * The special-purpose table. Every entry of the IANA IPv4 and IPv6
@@ -91,14 +97,14 @@ static const ssrf_range_t s_ranges[] = {
      "Direct Delegation AS112 Service"},
     {S_V4(198, 18, 0, 0, 15), SSRF_BENCHMARKING, SSRF_EMBED_NONE, "RFC 2544",
      "Benchmarking"},
-    {S_V4(198, 51, 100, 0, 24), SSRF_DOCUMENTATION, SSRF_EMBED_NONE,
-     "RFC 5737", "Documentation (TEST-NET-2)"},
-    {S_V4(203, 0, 113, 0, 24), SSRF_DOCUMENTATION, SSRF_EMBED_NONE,
-     "RFC 5737", "Documentation (TEST-NET-3)"},
+    {S_V4(198, 51, 100, 0, 24), SSRF_DOCUMENTATION, SSRF_EMBED_NONE, "RFC 5737",
+     "Documentation (TEST-NET-2)"},
+    {S_V4(203, 0, 113, 0, 24), SSRF_DOCUMENTATION, SSRF_EMBED_NONE, "RFC 5737",
+     "Documentation (TEST-NET-3)"},
     {S_V4(240, 0, 0, 0, 4), SSRF_RESERVED, SSRF_EMBED_NONE, "RFC 1112",
      "Reserved"},
-    {S_V4(255, 255, 255, 255, 32), SSRF_BROADCAST, SSRF_EMBED_NONE,
-     "RFC 919", "Limited Broadcast"},
+    {S_V4(255, 255, 255, 255, 32), SSRF_BROADCAST, SSRF_EMBED_NONE, "RFC 919",
+     "Limited Broadcast"},
     /* IPv4 Multicast Address Space Registry */
     {S_V4(224, 0, 0, 0, 4), SSRF_MULTICAST, SSRF_EMBED_NONE, "RFC 5771",
      "Multicast"},
@@ -110,8 +116,8 @@ static const ssrf_range_t s_ranges[] = {
      SSRF_EMBED_NONE, "RFC 4291", "Loopback Address"},
     {S_V6(96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), SSRF_PUBLIC,
      SSRF_EMBED_JUDGED, "RFC 4291", "IPv4-mapped Address"},
-    {S_V6(96, 0, 0x64, 0xff, 0x9b), SSRF_PUBLIC, SSRF_EMBED_JUDGED,
-     "RFC 6052", "IPv4-IPv6 Translat."},
+    {S_V6(96, 0, 0x64, 0xff, 0x9b), SSRF_PUBLIC, SSRF_EMBED_JUDGED, "RFC 6052",
+     "IPv4-IPv6 Translat."},
     {S_V6(48, 0, 0x64, 0xff, 0x9b, 0, 1), SSRF_NAT64_LOCAL, SSRF_EMBED_TAIL,
      "RFC 8215", "IPv4-IPv6 Translat. (local use)"},
     {S_V6(64, 0x01, 0), SSRF_DISCARD, SSRF_EMBED_NONE, "RFC 6666",
@@ -120,8 +126,7 @@ static const ssrf_range_t s_ranges[] = {
      "RFC 9780", "Dummy IPv6 Prefix"},
     {S_V6(23, 0x20, 0x01), SSRF_IETF_PROTOCOL, SSRF_EMBED_NONE, "RFC 2928",
      "IETF Protocol Assignments"},
-    {S_V6(32, 0x20, 0x01), SSRF_TEREDO, SSRF_EMBED_NONE, "RFC 4380",
-     "TEREDO"},
+    {S_V6(32, 0x20, 0x01), SSRF_TEREDO, SSRF_EMBED_NONE, "RFC 4380", "TEREDO"},
     {S_V6(128, 0x20, 0x01, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
      SSRF_ANYCAST, SSRF_EMBED_NONE, "RFC 7723",
      "Port Control Protocol Anycast"},
@@ -131,10 +136,9 @@ static const ssrf_range_t s_ranges[] = {
     {S_V6(128, 0x20, 0x01, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3),
      SSRF_ANYCAST, SSRF_EMBED_NONE, "RFC 9665",
      "DNS-SD Service Registration Protocol Anycast"},
-    {S_V6(48, 0x20, 0x01, 0, 2), SSRF_BENCHMARKING, SSRF_EMBED_NONE,
-     "RFC 5180", "Benchmarking"},
-    {S_V6(32, 0x20, 0x01, 0, 3), SSRF_AMT, SSRF_EMBED_NONE, "RFC 7450",
-     "AMT"},
+    {S_V6(48, 0x20, 0x01, 0, 2), SSRF_BENCHMARKING, SSRF_EMBED_NONE, "RFC 5180",
+     "Benchmarking"},
+    {S_V6(32, 0x20, 0x01, 0, 3), SSRF_AMT, SSRF_EMBED_NONE, "RFC 7450", "AMT"},
     {S_V6(48, 0x20, 0x01, 0, 4, 0x01, 0x12), SSRF_AS112, SSRF_EMBED_NONE,
      "RFC 7535", "AS112-v6"},
     {S_V6(28, 0x20, 0x01, 0, 0x10), SSRF_ORCHID, SSRF_EMBED_NONE, "RFC 4843",
@@ -152,8 +156,7 @@ static const ssrf_range_t s_ranges[] = {
      "Documentation"},
     {S_V6(16, 0x5f, 0), SSRF_SRV6, SSRF_EMBED_NONE, "RFC 9602",
      "Segment Routing (SRv6) SIDs"},
-    {S_V6(7, 0xfc), SSRF_PRIVATE, SSRF_EMBED_NONE, "RFC 4193",
-     "Unique-Local"},
+    {S_V6(7, 0xfc), SSRF_PRIVATE, SSRF_EMBED_NONE, "RFC 4193", "Unique-Local"},
     {S_V6(10, 0xfe, 0x80), SSRF_LINK_LOCAL, SSRF_EMBED_NONE, "RFC 4291",
      "Link-Local Unicast"},
     /* IPv6 Address Space Registry */
@@ -161,8 +164,7 @@ static const ssrf_range_t s_ranges[] = {
      "IPv4-compatible Address (deprecated)"},
     {S_V6(10, 0xfe, 0xc0), SSRF_SITE_LOCAL, SSRF_EMBED_NONE, "RFC 3879",
      "Site-Local (deprecated)"},
-    {S_V6(8, 0xff), SSRF_MULTICAST, SSRF_EMBED_NONE, "RFC 4291",
-     "Multicast"},
+    {S_V6(8, 0xff), SSRF_MULTICAST, SSRF_EMBED_NONE, "RFC 4291", "Multicast"},
     {S_V6(3, 0), SSRF_RESERVED, SSRF_EMBED_NONE, "RFC 4291",
      "Reserved by IETF (outside 2000::/3)"},
     {S_V6(2, 0x40), SSRF_RESERVED, SSRF_EMBED_NONE, "RFC 4291",
@@ -208,12 +210,12 @@ static const char *const s_class_names[SSRF_NCLASSES] = {
 
 /* An address taken apart: its bytes, its row and the IPv4 it carries. */
 typedef struct {
-    int family;               /* AF_INET, AF_INET6, or 0: neither */
-    const uint8_t *bytes;     /* network order, 4 or 16 of them */
-    const ssrf_range_t *row;  /* the most specific row, or NULL */
-    bool has4;                /* it carries an IPv4 address ... */
-    bool judged;              /* ... and is judged as it */
-    uint8_t v4[S_V4_LEN];     /* that IPv4 address */
+    int family;              /* AF_INET, AF_INET6, or 0: neither */
+    const uint8_t *bytes;    /* network order, 4 or 16 of them */
+    const ssrf_range_t *row; /* the most specific row, or NULL */
+    bool has4;               /* it carries an IPv4 address ... */
+    bool judged;             /* ... and is judged as it */
+    uint8_t v4[S_V4_LEN];    /* that IPv4 address */
 } s_view_t;
 
 static const ssrf_range_t *
@@ -236,8 +238,8 @@ s_view(const struct sockaddr *addr, s_view_t *v)
 {
     memset(v, 0, sizeof *v);
     if (addr->sa_family == AF_INET)
-        v->bytes = (const uint8_t *)&((const struct sockaddr_in *)addr)
-                       ->sin_addr;
+        v->bytes =
+            (const uint8_t *)&((const struct sockaddr_in *)addr)->sin_addr;
     else if (addr->sa_family == AF_INET6)
         v->bytes = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
     else
@@ -249,8 +251,8 @@ s_view(const struct sockaddr *addr, s_view_t *v)
     v->has4 = true;
     v->judged = v->row->embed == SSRF_EMBED_JUDGED;
     memcpy(v->v4,
-           v->bytes + (v->row->embed == SSRF_EMBED_6TO4 ? S_6TO4_AT
-                                                        : S_TAIL_AT),
+           v->bytes +
+               (v->row->embed == SSRF_EMBED_6TO4 ? S_6TO4_AT : S_TAIL_AT),
            S_V4_LEN);
 }
 
@@ -340,8 +342,8 @@ s_why(char *why, size_t why_len, const char *fmt, ...)
 }
 
 int
-ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n,
-                 char *why, size_t why_len)
+ssrf_allow_parse(ssrf_allow_t *a, const char *const *items, size_t n, char *why,
+                 size_t why_len)
 {
     assert(a != NULL && (items != NULL || n == 0));
     memset(a, 0, sizeof *a);
@@ -446,8 +448,7 @@ s_hosts_add(ssrf_hosts_t *h, const s_view_t *v)
 }
 
 void
-ssrf_hosts_set(ssrf_hosts_t *h, const struct sockaddr *const *addrs,
-               size_t n)
+ssrf_hosts_set(ssrf_hosts_t *h, const struct sockaddr *const *addrs, size_t n)
 {
     assert(h != NULL && (addrs != NULL || n == 0));
     h->n = 0;
@@ -530,8 +531,8 @@ ssrf_addr_text(const struct sockaddr *addr, char *buf, size_t len)
         src = &((const struct sockaddr_in *)addr)->sin_addr;
     else if (addr->sa_family == AF_INET6)
         src = &((const struct sockaddr_in6 *)addr)->sin6_addr;
-    if (src == NULL || inet_ntop(addr->sa_family, src, buf,
-                                 (socklen_t)len) == NULL) {
+    if (src == NULL ||
+        inet_ntop(addr->sa_family, src, buf, (socklen_t)len) == NULL) {
         buf[0] = len > 1 ? '?' : '\0'; /* len >= 1: a string */
         if (len > 1)
             buf[1] = '\0';

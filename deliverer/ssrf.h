@@ -44,9 +44,9 @@
 
 struct sockaddr;
 
-#define SSRF_ADDR_TEXT 64    /* an address as text, NUL included */
-#define SSRF_HOSTS_MAX 1024  /* host addresses kept */
-#define SSRF_ADDR_LEN 16     /* bytes of a host address key */
+#define SSRF_ADDR_TEXT 64   /* an address as text, NUL included */
+#define SSRF_HOSTS_MAX 1024 /* host addresses kept */
+#define SSRF_ADDR_LEN 16    /* bytes of a host address key */
 
 /* Why an address is refused (or SSRF_PUBLIC: it is not). The names
  * (ssrf_class_name) are what refusals show. */
@@ -169,7 +169,6 @@ bool ssrf_allowed(const ssrf_allow_t *a, const ssrf_hosts_t *h,
 
 /* The address of addr as text into buf ("?" when it is neither family).
  * Returns buf. */
-const char *ssrf_addr_text(const struct sockaddr *addr, char *buf,
-                           size_t len);
+const char *ssrf_addr_text(const struct sockaddr *addr, char *buf, size_t len);
 
 #endif

@@ -14,7 +14,7 @@
 #include "rl_alloc.h"
 #include "rl_crypto.h"
 
-#define S_TS_LEN 24   /* a decimal int64 and the NUL */
+#define S_TS_LEN 24 /* a decimal int64 and the NUL */
 #define S_V1 "v1,"
 #define S_B64_SHA256 45 /* base64 of 32 bytes and the NUL */
 
@@ -78,8 +78,8 @@ stdsig_header(const char *const *secrets, size_t n, const char *msg_id,
             continue;
         if (stdsig_sign(secrets[i], msg_id, ts, body, body_len, sig) != 0)
             return -1;
-        k = snprintf(out + used, out_len - used, "%s%s",
-                     used > 0 ? " " : "", sig);
+        k = snprintf(out + used, out_len - used, "%s%s", used > 0 ? " " : "",
+                     sig);
         if (k < 0 || (size_t)k >= out_len - used)
             return -1;
         used += (size_t)k;
@@ -88,8 +88,7 @@ stdsig_header(const char *const *secrets, size_t n, const char *msg_id,
 }
 
 int
-stdsig_msg_id(const char *job_id, const char *status, char *out,
-              size_t out_len)
+stdsig_msg_id(const char *job_id, const char *status, char *out, size_t out_len)
 {
     int n;
 

@@ -12,19 +12,18 @@
 #include <stdint.h>
 
 #define STDSIG_SECRET_PREFIX "whsec_"
-#define STDSIG_SECRET_BYTES 24     /* random bytes of a new secret */
-#define STDSIG_KEY_MAX 64          /* decoded key bytes accepted */
-#define STDSIG_SIG_LEN 48          /* "v1," + 44 base64 chars + NUL */
-#define STDSIG_MAX_SECRETS 2       /* current and previous (rotation) */
-#define STDSIG_ID_MAX 160          /* a webhook-id, NUL included */
+#define STDSIG_SECRET_BYTES 24 /* random bytes of a new secret */
+#define STDSIG_KEY_MAX 64      /* decoded key bytes accepted */
+#define STDSIG_SIG_LEN 48      /* "v1," + 44 base64 chars + NUL */
+#define STDSIG_MAX_SECRETS 2   /* current and previous (rotation) */
+#define STDSIG_ID_MAX 160      /* a webhook-id, NUL included */
 
 /* Writes "v1,BASE64" for body at timestamp ts (unix seconds) under
  * message id msg_id into out[STDSIG_SIG_LEN]. secret is "whsec_BASE64"
  * (the prefix is optional). Returns 0, or -1 when the secret does not
  * decode or libcrypto fails. */
 int stdsig_sign(const char *secret, const char *msg_id, int64_t ts,
-                const void *body, size_t body_len,
-                char out[STDSIG_SIG_LEN]);
+                const void *body, size_t body_len, char out[STDSIG_SIG_LEN]);
 
 /* The webhook-signature value: the signatures of every secret of
  * secrets[0..n) (NULL or "" entries skipped) separated by one space,

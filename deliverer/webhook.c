@@ -65,8 +65,8 @@ s_header(webhook_req_t *w, size_t *n, const char *name, const char *value)
 static bool
 s_terminal(const char *status)
 {
-    return status != NULL && (strcmp(status, "completed") == 0 ||
-                              strcmp(status, "failed") == 0);
+    return status != NULL &&
+           (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0);
 }
 
 /* Renders the body into w and sets *seq (X-Reelay-Sequence): the length
@@ -82,8 +82,7 @@ s_body(webhook_req_t *w, const rl_jobview_src_t *src, long *seq)
                       : rl_jobview_webhook(src);
     json_t *h = json_object_get(obj, "status_history");
 
-    *seq = json_is_array(h) ? (long)json_array_size(h)
-                            : webhook_sequence(src);
+    *seq = json_is_array(h) ? (long)json_array_size(h) : webhook_sequence(src);
     w->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (w->body == NULL)
@@ -121,8 +120,8 @@ s_standard(webhook_req_t *w, size_t *n, const rl_jobview_src_t *src,
     char id[STDSIG_ID_MAX];
     char sigs[STDSIG_MAX_SECRETS * STDSIG_SIG_LEN];
 
-    if (stdsig_msg_id(rl_jobview_get(src, "id"),
-                      rl_jobview_get(src, "status"), id, sizeof id) != 0 ||
+    if (stdsig_msg_id(rl_jobview_get(src, "id"), rl_jobview_get(src, "status"),
+                      id, sizeof id) != 0 ||
         stdsig_header(o->secrets, STDSIG_MAX_SECRETS, id, o->now_s, w->body,
                       w->body_len, sigs, sizeof sigs) != 0)
         return false;
@@ -228,8 +227,7 @@ webhook_build(webhook_req_t *w, const rl_jobview_src_t *src,
         (s_open_field(src, WEBHOOK_F_SECRET, master, cur, sizeof cur) != 0 ||
          cur[0] == '\0' ||
          (s_prev_live(src, now_ms) &&
-          s_open_field(src, WEBHOOK_F_PREV, master, prev, sizeof prev) !=
-              0))) {
+          s_open_field(src, WEBHOOK_F_PREV, master, prev, sizeof prev) != 0))) {
         *why = "webhook secret missing or cannot be opened";
         goto out;
     }

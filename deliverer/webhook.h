@@ -38,14 +38,14 @@
 #define WEBHOOK_SIG_PREFIX "sha256="
 #define WEBHOOK_SIG_LEN (sizeof WEBHOOK_SIG_PREFIX - 1 + RL_SHA256_HEX_LEN)
 #define WEBHOOK_USER_AGENT "reelay/1"
-#define WEBHOOK_MAX_HEADERS 12  /* entries of headers[], before the NULL */
-#define WEBHOOK_HEADER_MAX 192  /* bytes of one header line, NUL included */
+#define WEBHOOK_MAX_HEADERS 12 /* entries of headers[], before the NULL */
+#define WEBHOOK_HEADER_MAX 192 /* bytes of one header line, NUL included */
 
 /* Account fields added to a job's by outbox_claim and job_finish. */
-#define WEBHOOK_F_SIGNING "acct:wh_signing"    /* creativeai|standard|both */
-#define WEBHOOK_F_SCHEDULE "acct:wh_schedule"  /* default|long */
-#define WEBHOOK_F_SECRET "acct:wh_secret"      /* sealed whsec_ secret */
-#define WEBHOOK_F_PREV "acct:wh_secret_prev"   /* sealed previous secret */
+#define WEBHOOK_F_SIGNING "acct:wh_signing"   /* creativeai|standard|both */
+#define WEBHOOK_F_SCHEDULE "acct:wh_schedule" /* default|long */
+#define WEBHOOK_F_SECRET "acct:wh_secret"     /* sealed whsec_ secret */
+#define WEBHOOK_F_PREV "acct:wh_secret_prev"  /* sealed previous secret */
 #define WEBHOOK_F_PREV_UNTIL "acct:wh_secret_prev_until" /* epoch ms */
 
 /* Signature schemes, as flags. */
@@ -56,22 +56,22 @@ typedef enum {
 
 /* How to sign one attempt. */
 typedef struct {
-    int attempt;              /* 1-based, X-Reelay-Attempt */
-    int64_t now_s;            /* unix seconds: both timestamp headers */
-    int schemes;              /* WEBHOOK_SIGN_* flags, at least one */
-    const char *api_key;      /* X-CreativeAI-Signature's key */
-    const char *secrets[2];   /* whsec_ secrets (STANDARD): current and,
-                                 during a rotation, previous; or NULL */
+    int attempt;            /* 1-based, X-Reelay-Attempt */
+    int64_t now_s;          /* unix seconds: both timestamp headers */
+    int schemes;            /* WEBHOOK_SIGN_* flags, at least one */
+    const char *api_key;    /* X-CreativeAI-Signature's key */
+    const char *secrets[2]; /* whsec_ secrets (STANDARD): current and,
+                               during a rotation, previous; or NULL */
 } webhook_opts_t;
 
 /* One request, embedded by its user: webhook_build() (or
  * webhook_build_opts()) fills it, webhook_release() frees what it owns.
  * headers[] points into lines[]. */
 typedef struct {
-    char *body;                    /* compact JSON, owned, NUL-terminated */
-    size_t body_len;               /* its length */
+    char *body;      /* compact JSON, owned, NUL-terminated */
+    size_t body_len; /* its length */
     char lines[WEBHOOK_MAX_HEADERS][WEBHOOK_HEADER_MAX]; /* "Name: value" */
-    const char *headers[WEBHOOK_MAX_HEADERS + 1]; /* NULL-terminated */
+    const char *headers[WEBHOOK_MAX_HEADERS + 1];        /* NULL-terminated */
 } webhook_req_t;
 
 /* Writes "sha256=<lowercase hex HMAC-SHA256(key, body)>" into out.

@@ -35,7 +35,7 @@
 #define S_SECRET_MAX 256              /* decoded secret bytes */
 #define S_TOLERANCE_S 300             /* Standard Webhooks timestamp skew */
 #define S_SHA256_LEN 32
-#define S_B64_SHA256 45               /* base64 of 32 bytes and the NUL */
+#define S_B64_SHA256 45 /* base64 of 32 bytes and the NUL */
 #define S_HEX_PREFIX "sha256="
 #define S_WHSEC_PREFIX "whsec_"
 #define S_EXIT_INVALID 1
@@ -115,8 +115,7 @@ s_hmac(const void *key, size_t key_len, const void *msg, size_t msg_len,
     unsigned int n = 0;
 
     if (key_len > (size_t)S_FILE_MAX ||
-        HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, mac, &n) ==
-            NULL)
+        HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, mac, &n) == NULL)
         return -1;
     return n == S_SHA256_LEN ? 0 : -1;
 }
@@ -188,8 +187,7 @@ s_list_has(const char *list, const char *want)
 /* The base64 signature of "id.timestamp.body" under key into want. */
 static int
 s_standard_sig(const unsigned char *key, int key_len, const char *id,
-               const char *stamp, const s_file_t *body,
-               char want[S_B64_SHA256])
+               const char *stamp, const s_file_t *body, char want[S_B64_SHA256])
 {
     size_t head = strlen(id) + 1 + strlen(stamp) + 1;
     unsigned char mac[S_SHA256_LEN];
@@ -225,8 +223,7 @@ s_verify_standard(const s_file_t *headers, const s_file_t *body,
     int klen, rc;
 
     if (!s_header(headers->bytes, "webhook-id", id, sizeof id) ||
-        !s_header(headers->bytes, "webhook-timestamp", stamp,
-                  sizeof stamp) ||
+        !s_header(headers->bytes, "webhook-timestamp", stamp, sizeof stamp) ||
         !s_header(headers->bytes, "webhook-signature", sigs, sizeof sigs))
         return "missing webhook-id, webhook-timestamp or webhook-signature";
     errno = 0;

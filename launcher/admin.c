@@ -55,8 +55,9 @@ s_hello(redisContext *c, const rl_config_t *cfg, const char *password,
         rc = 0;
     } else if (r != NULL && r->type == REDIS_REPLY_ERROR &&
                strncmp(r->str, "NOAUTH", 6) == 0) {
-        rl_fmt_msg(why, why_len, "requires a password: set [redis] password "
-                               "or password_file");
+        rl_fmt_msg(why, why_len,
+                   "requires a password: set [redis] password "
+                   "or password_file");
         rc = 1;
     }
     if (r != NULL)
@@ -122,8 +123,9 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
         (mkdir(cfg->data_dir, 0700) == 0 || errno == EEXIST))
         rl_apikey_master_create(cfg->data_dir);
     if (rl_apikey_master(cfg, master) != 0) {
-        fprintf(stderr, "reelay: no master key: set [security] master_key "
-                        "or create %s/master.key (reelay up does)\n",
+        fprintf(stderr,
+                "reelay: no master key: set [security] master_key "
+                "or create %s/master.key (reelay up does)\n",
                 cfg->data_dir);
         return -1;
     }
@@ -136,8 +138,8 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
     rl_fmt_dec(cred, credits);
     const char *argv[] = {kkey, akey, acct, cred, k.sealed, k.id, k.prefix};
     redisReply *r = admin_script(c, "account_create", 2, 7, argv);
-    int ok = r && (r->type == REDIS_REPLY_STATUS ||
-                   r->type == REDIS_REPLY_STRING) &&
+    int ok = r &&
+             (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) &&
              strcmp(r->str, "ok") == 0;
     if (!ok)
         fprintf(stderr, "reelay: account creation failed: %s\n",

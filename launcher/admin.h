@@ -13,8 +13,8 @@
 
 #include "rl_config.h"
 
-#define ADMIN_KEY_LEN 64     /* buffer for an API key */
-#define ADMIN_ACCT_LEN 32    /* buffer for an account id */
+#define ADMIN_KEY_LEN 64  /* buffer for an API key */
+#define ADMIN_ACCT_LEN 32 /* buffer for an account id */
 
 /* Connects to the configured Redis, authenticates as [redis] username
  * with `password` (NULL or "": no AUTH), and retries until it answers
@@ -27,8 +27,8 @@ redisContext *admin_connect(const rl_config_t *cfg, const char *password,
 /* Creates an account with `credits` and its first API key (sealed under
  * the master key, see rl_apikey.h). Returns 0 with the key and account
  * id written, or -1 with a message on stderr. */
-int admin_account_create(redisContext *c, const rl_config_t *cfg,
-                         long credits, char *key, size_t key_len, char *acct,
+int admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
+                         char *key, size_t key_len, char *acct,
                          size_t acct_len);
 
 /* True when `key` authenticates (its hash is registered). */
@@ -36,7 +36,7 @@ int admin_key_valid(redisContext *c, const char *key);
 
 /* Runs embedded script `name` with nkeys keys and args; caller frees the
  * reply with freeReplyObject. NULL on a connection error. */
-redisReply *admin_script(redisContext *c, const char *name, int nkeys,
-                         int argc, const char **argv);
+redisReply *admin_script(redisContext *c, const char *name, int nkeys, int argc,
+                         const char **argv);
 
 #endif

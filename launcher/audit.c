@@ -35,20 +35,20 @@
 #include "rl_keys.h"
 
 #define AUDIT_ID_MAX 64
-#define AUDIT_MAX_REPORTS 20   /* violations printed per account */
+#define AUDIT_MAX_REPORTS 20 /* violations printed per account */
 
 typedef struct {
     char job[AUDIT_ID_MAX];
-    long long debits;     /* sum of debit entries */
+    long long debits; /* sum of debit entries */
     long long ndebits;
-    long long refunds;    /* sum of refund entries */
+    long long refunds; /* sum of refund entries */
 } job_money_t;
 
 typedef struct {
-    long long granted, debited, refunded;   /* from the ledger */
-    job_money_t *jobs;                      /* per job, sorted by id */
+    long long granted, debited, refunded; /* from the ledger */
+    job_money_t *jobs;                    /* per job, sorted by id */
     size_t njobs;
-    size_t bad;                             /* entries not understood */
+    size_t bad; /* entries not understood */
 } ledger_t;
 
 typedef struct {
@@ -168,8 +168,8 @@ s_find(const ledger_t *l, const char *job)
 /* Checks one job (HMGET AUDIT_JOB_FIELDS). Returns 1 when it is not
  * finished yet (it counts as active), else 0. */
 static int
-s_job(const char *acct, const char *job, const redisReply *h,
-      const ledger_t *l, totals_t *t)
+s_job(const char *acct, const char *job, const redisReply *h, const ledger_t *l,
+      totals_t *t)
 {
     const char *status = h->element[0]->str;
     long long charged, partial;
@@ -187,8 +187,8 @@ s_job(const char *acct, const char *job, const redisReply *h,
         s_violation(t, acct, "credits of the job are not a number", job);
         return 0;
     }
-    int done = strcmp(status, "failed") == 0 ||
-               strcmp(status, "completed") == 0;
+    int done =
+        strcmp(status, "failed") == 0 || strcmp(status, "completed") == 0;
     if (done && marked)
         s_violation(t, acct, "finished but still counted active", job);
     if (m == NULL || m->ndebits != 1 || m->debits != charged)
@@ -252,9 +252,8 @@ s_account(redisContext *c, const char *acct, totals_t *t)
     if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
         s_ledger(c, acct, &l) != 0) {
         s_violation(t, acct, "cannot read the account", NULL);
-    } else if (!s_amount(h->element[0], &bal) ||
-               !s_amount(h->element[1], &g) || !s_amount(h->element[2], &d) ||
-               !s_amount(h->element[3], &r) ||
+    } else if (!s_amount(h->element[0], &bal) || !s_amount(h->element[1], &g) ||
+               !s_amount(h->element[2], &d) || !s_amount(h->element[3], &r) ||
                !s_amount(h->element[4], &want_active)) {
         s_violation(t, acct, "account counters are not numbers", NULL);
     } else {
@@ -269,8 +268,10 @@ s_account(redisContext *c, const char *acct, totals_t *t)
                         NULL);
         long long active = s_jobs(c, acct, &l, t);
         if (active >= 0 && active != want_active)
-            s_violation(t, acct, "active_jobs is not the number of jobs "
-                        "pending or processing", NULL);
+            s_violation(t, acct,
+                        "active_jobs is not the number of jobs "
+                        "pending or processing",
+                        NULL);
         printf("  %s balance %lld = granted %lld - debited %lld + refunded "
                "%lld: %s\n",
                acct, bal, g, d, r, t->violations == before ? "ok" : "FAIL");

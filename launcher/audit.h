@@ -1,8 +1,7 @@
 /*
- * audit - `reelay audit`: the credit invariants (docs/internals.md) checked from
- * Redis, with one line per account and a summary line
- * "audit ok|FAILED: accounts=N jobs=N violations=N".
- * SPDX-License-Identifier: MIT
+ * audit - `reelay audit`: the credit invariants (docs/internals.md) checked
+ * from Redis, with one line per account and a summary line "audit ok|FAILED:
+ * accounts=N jobs=N violations=N". SPDX-License-Identifier: MIT
  */
 #ifndef AUDIT_H
 #define AUDIT_H

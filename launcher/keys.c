@@ -77,8 +77,8 @@ s_allow(const char *dir, const char *domain, const char *peer, char *err,
                        "changes: no restart.\n%s # %s\n",
                        domain, key, peer) == 0;
     size_t n = strlen(text);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                  KEYS_ALLOW_MODE);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, KEYS_ALLOW_MODE);
     bool ok = fd >= 0 && fits && write(fd, text, n) == (ssize_t)n;
     if (fd >= 0 && close(fd) != 0)
         ok = false;
@@ -111,8 +111,7 @@ keys_ensure(const rl_config_t *cfg, char *err, size_t err_len)
             return -1;
     }
     for (size_t i = 0; i < sizeof s_links / sizeof s_links[0]; i++)
-        if (s_allow(dir, s_links[i].domain, s_links[i].peer, err,
-                    err_len) != 0)
+        if (s_allow(dir, s_links[i].domain, s_links[i].peer, err, err_len) != 0)
             return -1;
     return 0;
 }

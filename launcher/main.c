@@ -35,24 +35,23 @@
 
 typedef struct {
     const char *config;
-    long credits;          /* -1: the configured signup credits */
-    const char *key_file;  /* submit: file holding the API key */
-    const char *idem;      /* submit: Idempotency-Key or NULL */
-    const char *body;      /* submit: the JSON body; keygen: NAME */
-    const char *dir;       /* keygen: where, NULL = [zmq] keys_dir */
+    long credits;         /* -1: the configured signup credits */
+    const char *key_file; /* submit: file holding the API key */
+    const char *idem;     /* submit: Idempotency-Key or NULL */
+    const char *body;     /* submit: the JSON body; keygen: NAME */
+    const char *dir;      /* keygen: where, NULL = [zmq] keys_dir */
 } args_t;
 
 static void
 s_usage(void)
 {
-    fprintf(stderr,
-            "usage: reelay up [-c CONFIG]\n"
-            "       reelay account create [-c CONFIG] [--credits N]\n"
-            "       reelay submit [-c CONFIG] --key-file FILE|- "
-            "[--idempotency-key K] BODY\n"
-            "       reelay keygen [-c CONFIG] [--dir DIR] NAME\n"
-            "       reelay audit [-c CONFIG]\n"
-            "       reelay check-config [-c CONFIG]\n");
+    fprintf(stderr, "usage: reelay up [-c CONFIG]\n"
+                    "       reelay account create [-c CONFIG] [--credits N]\n"
+                    "       reelay submit [-c CONFIG] --key-file FILE|- "
+                    "[--idempotency-key K] BODY\n"
+                    "       reelay keygen [-c CONFIG] [--dir DIR] NAME\n"
+                    "       reelay audit [-c CONFIG]\n"
+                    "       reelay check-config [-c CONFIG]\n");
 }
 
 static int
@@ -134,8 +133,8 @@ s_submit(const rl_config_t *cfg, const args_t *a)
         return 2;
     }
     /* The key comes from a file, never the command line (ps shows it). */
-    const char *path = strcmp(a->key_file, "-") == 0 ? "/dev/stdin"
-                                                      : a->key_file;
+    const char *path =
+        strcmp(a->key_file, "-") == 0 ? "/dev/stdin" : a->key_file;
     if (rl_secret_read(path, key, sizeof key, why, sizeof why) != 0) {
         fprintf(stderr, "reelay: --key-file: %s\n", why);
         return 2;
@@ -159,7 +158,8 @@ s_submit(const rl_config_t *cfg, const args_t *a)
     if (cfg->zmq_curve)
         rl_zkeys_wipe(&keys);
     if (rc != 0 && saved == EACCES) {
-        fprintf(stderr, "reelay: %s refused our CURVE key (is cli.pub in "
+        fprintf(stderr,
+                "reelay: %s refused our CURVE key (is cli.pub in "
                 "the broker's ingress.allow, and broker.pub its key?)\n",
                 cfg->ingress[0]);
         return 1;
@@ -206,8 +206,7 @@ s_keygen(const rl_config_t *cfg, const args_t *a)
         fprintf(stderr, "reelay: %s\n", err);
         return 1;
     }
-    printf("secret %s/%s.key\npublic %s\nkey %s\n", dir, a->body, path,
-           pub);
+    printf("secret %s/%s.key\npublic %s\nkey %s\n", dir, a->body, path, pub);
     return 0;
 }
 

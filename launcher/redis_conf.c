@@ -48,8 +48,8 @@ s_user(FILE *f, const char *user, const char *hash)
 }
 
 static int
-s_render(FILE *f, const rl_config_t *cfg, const char *dir,
-         const char *bind, const char *hash)
+s_render(FILE *f, const rl_config_t *cfg, const char *dir, const char *bind,
+         const char *hash)
 {
     fprintf(f,
             "# Written by `reelay up` on every start, from the [redis] "
@@ -76,8 +76,8 @@ s_write(const char *path, const rl_config_t *cfg, const char *dir,
         return -1;
     if (unlink(tmp) != 0 && errno != ENOENT)
         return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
         if (fd >= 0)
@@ -105,13 +105,15 @@ redis_conf_write(const char *path, const rl_config_t *cfg, const char *dir,
 {
     char bind[REDIS_CONF_BIND_LEN], hash[RL_SHA256_HEX_LEN];
     if (s_bind(cfg->redis_host, bind, sizeof bind) != 0) {
-        rl_fmt_msg(why, why_len, "[redis] host %s is not a loopback address: "
+        rl_fmt_msg(why, why_len,
+                   "[redis] host %s is not a loopback address: "
                    "the embedded Redis listens on loopback only",
                    cfg->redis_host);
         return -1;
     }
     if (!s_quotable(dir) || !s_quotable(cfg->redis_username)) {
-        rl_fmt_msg(why, why_len, "the data directory or [redis] username has "
+        rl_fmt_msg(why, why_len,
+                   "the data directory or [redis] username has "
                    "a quote, a backslash or a control character");
         return -1;
     }

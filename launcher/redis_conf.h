@@ -23,8 +23,7 @@
  * `dir`, and the default user (and [redis] username, if set) with
  * `password`. Returns 0, or -1 with the reason in why: a host that is
  * not a loopback address, a path Redis cannot take, a write error. */
-int redis_conf_write(const char *path, const rl_config_t *cfg,
-                     const char *dir, const char *password, char *why,
-                     size_t why_len);
+int redis_conf_write(const char *path, const rl_config_t *cfg, const char *dir,
+                     const char *password, char *why, size_t why_len);
 
 #endif

@@ -31,11 +31,11 @@ typedef struct {
     char name[64];
     char *argv[SUPERVISOR_MAX_ARGS + 1];
     char *env[SUPERVISOR_MAX_ENV + 1]; /* added to the environment */
-    pid_t pid;                 /* -1 while not running */
-    int64_t started;           /* monotonic ms */
+    pid_t pid;                         /* -1 while not running */
+    int64_t started;                   /* monotonic ms */
     long backoff_ms;
     unsigned restarts;
-    struct event *restart;     /* backoff timer */
+    struct event *restart; /* backoff timer */
 } child_t;
 
 struct supervisor {
@@ -50,8 +50,8 @@ static int
 s_spawn(child_t *c)
 {
     char path[1024];
-    if (rl_fmt(path, sizeof path, "%s/%s.log", c->owner->log_dir,
-               c->name) != 0) {
+    if (rl_fmt(path, sizeof path, "%s/%s.log", c->owner->log_dir, c->name) !=
+        0) {
         rl_log_errorx("%s: log path too long", c->name);
         return -1;
     }
@@ -134,8 +134,8 @@ supervisor_add(supervisor_t *s, const char *name, const char *const *argv)
 }
 
 int
-supervisor_add_env(supervisor_t *s, const char *name,
-                   const char *const *argv, const char *const *env)
+supervisor_add_env(supervisor_t *s, const char *name, const char *const *argv,
+                   const char *const *env)
 {
     size_t nargs = 0, nenv = 0;
     while (argv[nargs] != NULL)
@@ -144,8 +144,7 @@ supervisor_add_env(supervisor_t *s, const char *name,
         nenv++;
     if (s->n >= SUPERVISOR_MAX_CHILDREN || nargs > SUPERVISOR_MAX_ARGS ||
         nenv > SUPERVISOR_MAX_ENV) {
-        rl_log_errorx("%s: too many children, arguments or variables",
-                      name);
+        rl_log_errorx("%s: too many children, arguments or variables", name);
         return -1;
     }
     child_t *c = &s->children[s->n];
@@ -197,8 +196,7 @@ s_exited(child_t *c, int status)
     if (WIFSIGNALED(status))
         rl_log_warnx("%s killed by signal %d", c->name, WTERMSIG(status));
     else
-        rl_log_warnx("%s exited with status %d", c->name,
-                     WEXITSTATUS(status));
+        rl_log_warnx("%s exited with status %d", c->name, WEXITSTATUS(status));
     if (rl_clock_mono_ms() - c->started > SUPERVISOR_STABLE_MS)
         c->backoff_ms = SUPERVISOR_BACKOFF_MIN_MS;
     struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};

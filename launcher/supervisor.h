@@ -29,8 +29,7 @@ void supervisor_destroy(supervisor_t **p);
 /* Adds and starts a child called `name` (used for its log file
  * <log_dir>/<name>.log, mode 0600). argv is copied; NULL-terminated.
  * Returns 0 or -1. */
-int supervisor_add(supervisor_t *s, const char *name,
-                   const char *const *argv);
+int supervisor_add(supervisor_t *s, const char *name, const char *const *argv);
 
 /* supervisor_add() with "NAME=VALUE" entries (NULL-terminated, copied,
  * at most SUPERVISOR_MAX_ENV) added to the environment the child

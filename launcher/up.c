@@ -37,10 +37,10 @@
 
 typedef struct {
     const rl_config_t *cfg;
-    char config[PATH_MAX];    /* absolute config path for the children */
-    char bindir[PATH_MAX];    /* where our binaries are */
-    char data[PATH_MAX];      /* absolute data_dir */
-    char key[ADMIN_KEY_LEN];  /* the demo API key */
+    char config[PATH_MAX];   /* absolute config path for the children */
+    char bindir[PATH_MAX];   /* where our binaries are */
+    char data[PATH_MAX];     /* absolute data_dir */
+    char key[ADMIN_KEY_LEN]; /* the demo API key */
     char redis_password[RL_SECRET_MAX]; /* [redis] password, or the
                                            embedded Redis's generated one */
     struct event_base *base;
@@ -87,8 +87,8 @@ s_redis_password(up_t *u)
     const char *have = u->cfg->redis_password;
     if (have[0] != '\0' || !u->cfg->redis_embedded) {
         /* The config refuses a longer one (rl_config_check_secret). */
-        if (rl_fmt(u->redis_password, sizeof u->redis_password, "%s",
-                   have) != 0) {
+        if (rl_fmt(u->redis_password, sizeof u->redis_password, "%s", have) !=
+            0) {
             rl_log_errorx("[redis] password too long");
             return -1;
         }
@@ -99,8 +99,8 @@ s_redis_password(up_t *u)
         rl_log_error("cannot create %s", path);
         return -1;
     }
-    if (rl_secret_read(path, u->redis_password, sizeof u->redis_password,
-                       why, sizeof why) != 0) {
+    if (rl_secret_read(path, u->redis_password, sizeof u->redis_password, why,
+                       sizeof why) != 0) {
         rl_log_errorx("%s", why);
         return -1;
     }
@@ -175,8 +175,8 @@ s_demo_account(up_t *u, redisContext *c)
     if (admin_account_create(c, u->cfg, u->cfg->demo_credits, u->key,
                              sizeof u->key, acct, sizeof acct) != 0)
         return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
         if (fd >= 0)
@@ -225,7 +225,8 @@ s_add_simulator(up_t *u)
             env[1] = sk;
         } else {
             rl_log_warnx("[provider.%s] key or secret too long for the "
-                         "simulator", p->name);
+                         "simulator",
+                         p->name);
         }
         break;
     }
@@ -244,8 +245,9 @@ s_add_tools(up_t *u)
         s_path(bin, u->bindir, "reelay-receiver");
         s_path(out, u->data, "deliveries.jsonl");
         s_path(keys, u->data, "demo-key");
-        const char *argv[] = {bin, "--listen", cfg->receiver_listen,
-                              "--key-file", keys, "--out", out, NULL};
+        const char *argv[] = {bin,          "--listen", cfg->receiver_listen,
+                              "--key-file", keys,       "--out",
+                              out,          NULL};
         supervisor_add(u->sup, "receiver", argv);
     }
 }
@@ -273,7 +275,8 @@ s_banner(const up_t *u)
            cfg->http_listen, u->key);
     if (cfg->receiver)
         printf("webhooks received (signature verified): %s/deliveries.jsonl"
-               "\n", u->data);
+               "\n",
+               u->data);
     printf("logs: %s/logs/\nstop with Ctrl-C\n", u->data);
     fflush(stdout);
 }

@@ -41,8 +41,8 @@ s_send(void *sock, const char *api_key, const char *idem, const char *body)
 }
 
 /* Handshake outcomes the monitor reports: a refusal ends the wait. */
-#define S_MON_EVENTS                                                          \
-    (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |  \
+#define S_MON_EVENTS                                                           \
+    (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |   \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 #define S_MON_EVENT_LEN 6 /* uint16 event, uint32 value */
 
@@ -87,8 +87,7 @@ s_wait(void *sock, void *mon, long timeout_ms)
 }
 
 static int
-s_recv(void *sock, void *mon, long timeout_ms, int *http_status,
-       char **reply)
+s_recv(void *sock, void *mon, long timeout_ms, int *http_status, char **reply)
 {
     if (s_wait(sock, mon, timeout_ms) != 0)
         return -1;
@@ -139,11 +138,10 @@ s_monitor(void *ctx, void *sock)
 }
 
 int
-rl_ingress_submit(void *zctx, const char *endpoint,
-                  const rl_curve_pair_t *own, const char *server_key,
-                  const char *api_key, const char *idempotency_key,
-                  const char *body, long timeout_ms, int *http_status,
-                  char **reply)
+rl_ingress_submit(void *zctx, const char *endpoint, const rl_curve_pair_t *own,
+                  const char *server_key, const char *api_key,
+                  const char *idempotency_key, const char *body,
+                  long timeout_ms, int *http_status, char **reply)
 {
     void *own_ctx = zctx ? NULL : zmq_ctx_new();
     void *ctx = zctx ? zctx : own_ctx;

@@ -44,28 +44,37 @@ typedef struct {
     s_arg_t args[S_MAX_ARGS]; /* in wire order */
 } s_spec_t;
 
-#define S_ARG(kind, member) {(kind), offsetof(rl_msg_t, member), 0, 0}
-#define S_INT_ARG(member, lo, hi) {S_INT, offsetof(rl_msg_t, member), lo, hi}
+#define S_ARG(kind, member)                                                    \
+    {                                                                          \
+        (kind), offsetof(rl_msg_t, member), 0, 0                               \
+    }
+#define S_INT_ARG(member, lo, hi)                                              \
+    {                                                                          \
+        S_INT, offsetof(rl_msg_t, member), lo, hi                              \
+    }
 #define S_COUNT_ARG(member) S_INT_ARG(member, 0, S_MAX_COUNT)
 
 static const s_spec_t s_specs[] = {
-    [RL_MSG_DISPATCH] = {"dispatch", 2,
+    [RL_MSG_DISPATCH] = {"dispatch",
+                         2,
                          {S_ARG(S_ID, acct), S_ARG(S_ID, job_id)}},
-    [RL_MSG_HELLO] = {"hello", 2,
-                      {S_ARG(S_ID, sender), S_COUNT_ARG(credit)}},
-    [RL_MSG_CREDIT] = {"credit", 2,
-                       {S_ARG(S_ID, sender), S_COUNT_ARG(credit)}},
-    [RL_MSG_HEARTBEAT] = {"heartbeat", 3,
+    [RL_MSG_HELLO] = {"hello", 2, {S_ARG(S_ID, sender), S_COUNT_ARG(credit)}},
+    [RL_MSG_CREDIT] = {"credit", 2, {S_ARG(S_ID, sender), S_COUNT_ARG(credit)}},
+    [RL_MSG_HEARTBEAT] = {"heartbeat",
+                          3,
                           {S_ARG(S_ID, sender), S_ARG(S_ID, incarnation),
                            S_COUNT_ARG(inflight)}},
-    [RL_MSG_COMPLETION] = {"completion", 5,
+    [RL_MSG_COMPLETION] = {"completion",
+                           5,
                            {S_ARG(S_ID, acct), S_ARG(S_ID, job_id),
                             S_ARG(S_STATUS, status), S_ARG(S_STR, sign_key),
                             S_ARG(S_FIELDS, fields)}},
-    [RL_MSG_SUBMIT] = {"submit", 3,
+    [RL_MSG_SUBMIT] = {"submit",
+                       3,
                        {S_ARG(S_STR, api_key), S_ARG(S_STR, idempotency_key),
                         S_ARG(S_BODY, body)}},
-    [RL_MSG_REPLY] = {"reply", 2,
+    [RL_MSG_REPLY] = {"reply",
+                      2,
                       {S_INT_ARG(http_status, S_HTTP_MIN, S_HTTP_MAX),
                        S_ARG(S_BODY, body)}},
 };
@@ -96,22 +105,48 @@ typedef struct {
     uint8_t extra;    /* fixed bytes after that (ext type, scalar value) */
 } s_head_t;
 
-#define S_B(lenbytes, extra) {S_HEAD_BLOB, (lenbytes), (extra)}
+#define S_B(lenbytes, extra)                                                   \
+    {                                                                          \
+        S_HEAD_BLOB, (lenbytes), (extra)                                       \
+    }
 
 /* Tags 0xc0..0xdf; the fix* ranges are handled in s_head(). By row: nil,
  * unused, false, true; bin 8/16/32, ext 8; ext 16/32, float 32/64; uint
  * 8..64; int 8..64; fixext 1/2/4/8; fixext 16, str 8/16/32; array 16/32,
  * map 16/32. */
 static const s_head_t s_heads[32] = {
-    S_B(0, 0),  {S_HEAD_BAD, 0, 0}, S_B(0, 0), S_B(0, 0),
-    S_B(1, 0),  S_B(2, 0),          S_B(4, 0), S_B(1, 1),
-    S_B(2, 1),  S_B(4, 1),          S_B(0, 4), S_B(0, 8),
-    S_B(0, 1),  S_B(0, 2),          S_B(0, 4), S_B(0, 8),
-    S_B(0, 1),  S_B(0, 2),          S_B(0, 4), S_B(0, 8),
-    S_B(0, 2),  S_B(0, 3),          S_B(0, 5), S_B(0, 9),
-    S_B(0, 17), S_B(1, 0),          S_B(2, 0), S_B(4, 0),
-    {S_HEAD_ARRAY, 2, 0}, {S_HEAD_ARRAY, 4, 0},
-    {S_HEAD_MAP, 2, 0},   {S_HEAD_MAP, 4, 0},
+    S_B(0, 0),
+    {S_HEAD_BAD, 0, 0},
+    S_B(0, 0),
+    S_B(0, 0),
+    S_B(1, 0),
+    S_B(2, 0),
+    S_B(4, 0),
+    S_B(1, 1),
+    S_B(2, 1),
+    S_B(4, 1),
+    S_B(0, 4),
+    S_B(0, 8),
+    S_B(0, 1),
+    S_B(0, 2),
+    S_B(0, 4),
+    S_B(0, 8),
+    S_B(0, 1),
+    S_B(0, 2),
+    S_B(0, 4),
+    S_B(0, 8),
+    S_B(0, 2),
+    S_B(0, 3),
+    S_B(0, 5),
+    S_B(0, 9),
+    S_B(0, 17),
+    S_B(1, 0),
+    S_B(2, 0),
+    S_B(4, 0),
+    {S_HEAD_ARRAY, 2, 0},
+    {S_HEAD_ARRAY, 4, 0},
+    {S_HEAD_MAP, 2, 0},
+    {S_HEAD_MAP, 4, 0},
 };
 
 /* Reads the item header at p (avail > 0 bytes): *skip is the bytes of
@@ -180,8 +215,7 @@ s_scan(const uint8_t *buf, size_t len, size_t *end)
 static const s_spec_t *
 s_spec(int64_t type)
 {
-    if (type <= 0 || (uint64_t)type >= S_NSPECS ||
-        s_specs[type].name == NULL)
+    if (type <= 0 || (uint64_t)type >= S_NSPECS || s_specs[type].name == NULL)
         return NULL;
     return &s_specs[type];
 }
@@ -515,10 +549,10 @@ s_take_fields(const msgpack_object *o, rl_msg_t *m, const char **why)
         const char *k, *v;
         size_t klen, vlen;
 
-        if (s_get_str(&kv[i].key, RL_PROTO_MAX_STRING, false, &k, &klen,
-                      why) != 0 ||
-            s_get_str(&kv[i].val, RL_PROTO_MAX_STRING, false, &v, &vlen,
-                      why) != 0)
+        if (s_get_str(&kv[i].key, RL_PROTO_MAX_STRING, false, &k, &klen, why) !=
+                0 ||
+            s_get_str(&kv[i].val, RL_PROTO_MAX_STRING, false, &v, &vlen, why) !=
+                0)
             return -1;
         s_append(m, k, klen, v, vlen);
     }

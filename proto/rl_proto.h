@@ -55,20 +55,20 @@ typedef struct {
  * any bytes) and owned by the message. */
 typedef struct {
     rl_msg_type_t type;
-    char acct[RL_PROTO_MAX_ID + 1];     /* DISPATCH, COMPLETION */
-    char job_id[RL_PROTO_MAX_ID + 1];   /* DISPATCH, COMPLETION */
-    char sender[RL_PROTO_MAX_ID + 1];   /* HELLO, CREDIT, HEARTBEAT */
+    char acct[RL_PROTO_MAX_ID + 1];        /* DISPATCH, COMPLETION */
+    char job_id[RL_PROTO_MAX_ID + 1];      /* DISPATCH, COMPLETION */
+    char sender[RL_PROTO_MAX_ID + 1];      /* HELLO, CREDIT, HEARTBEAT */
     char incarnation[RL_PROTO_MAX_ID + 1]; /* HEARTBEAT */
-    char status[RL_PROTO_MAX_ID + 1];   /* COMPLETION: completed|failed */
-    int64_t credit;                     /* HELLO, CREDIT: 0..2^31 */
-    int64_t inflight;                   /* HEARTBEAT: 0..2^31 */
-    int64_t http_status;                /* REPLY: 100..599 */
-    char *sign_key;                     /* COMPLETION, owned */
-    char *api_key;                      /* SUBMIT, owned */
-    char *idempotency_key;              /* SUBMIT, owned, "" when none */
-    char *body;                         /* SUBMIT, REPLY: JSON, owned */
+    char status[RL_PROTO_MAX_ID + 1];      /* COMPLETION: completed|failed */
+    int64_t credit;                        /* HELLO, CREDIT: 0..2^31 */
+    int64_t inflight;                      /* HEARTBEAT: 0..2^31 */
+    int64_t http_status;                   /* REPLY: 100..599 */
+    char *sign_key;                        /* COMPLETION, owned */
+    char *api_key;                         /* SUBMIT, owned */
+    char *idempotency_key;                 /* SUBMIT, owned, "" when none */
+    char *body;                            /* SUBMIT, REPLY: JSON, owned */
     size_t body_len;
-    rl_msg_field_t *fields;             /* COMPLETION, owned array */
+    rl_msg_field_t *fields; /* COMPLETION, owned array */
     size_t nfields;
 } rl_msg_t;
 
@@ -94,8 +94,7 @@ int rl_proto_encode(const rl_msg_t *m, char **out, size_t *out_len);
 /* Decodes buf into m (which must be rl_msg_init()ed or released).
  * Returns 0, or -1 with a static reason in *why (may be NULL) and m
  * released. */
-int rl_proto_decode(const void *buf, size_t len, rl_msg_t *m,
-                    const char **why);
+int rl_proto_decode(const void *buf, size_t len, rl_msg_t *m, const char **why);
 
 /* The message type's name ("dispatch"...), or "unknown". */
 const char *rl_proto_type_name(rl_msg_type_t type);

@@ -38,14 +38,14 @@
 
 #define RCV_DEFAULT_MAX_DELIVERIES 1000000
 #define RCV_MAX_BODY (16 * 1024 * 1024)
-#define RCV_CONN_TIMEOUT_S 600     /* idle or held connections */
-#define RCV_TOLERANCE_S 300        /* Standard Webhooks timestamp skew */
-#define RCV_SECRET_MAX 256         /* decoded whsec_ bytes */
-#define RCV_SIG_B64_LEN 45         /* base64 of 32 bytes and the NUL */
+#define RCV_CONN_TIMEOUT_S 600 /* idle or held connections */
+#define RCV_TOLERANCE_S 300    /* Standard Webhooks timestamp skew */
+#define RCV_SECRET_MAX 256     /* decoded whsec_ bytes */
+#define RCV_SIG_B64_LEN 45     /* base64 of 32 bytes and the NUL */
 #define RCV_DEFAULT_FAIL_STATUS 500
-#define RCV_MAX_FAIL_HEADERS 8     /* extra headers of failed answers */
-#define RCV_HEADER_VALUE_MAX 2048  /* bytes of one such header value */
-#define RCV_REPLY_BLOCK 4096       /* reply_bytes are added in blocks */
+#define RCV_MAX_FAIL_HEADERS 8    /* extra headers of failed answers */
+#define RCV_HEADER_VALUE_MAX 2048 /* bytes of one such header value */
+#define RCV_REPLY_BLOCK 4096      /* reply_bytes are added in blocks */
 
 static const char s_whsec_prefix[] = "whsec_";
 
@@ -53,11 +53,11 @@ static const char s_whsec_prefix[] = "whsec_";
  * stops reading a connection while its request is being handled, so it
  * would not notice the client leaving; `watch` peeks at the socket. */
 struct r_hold {
-    TAILQ_ENTRY(r_hold) link;         /* rcv->holds */
-    struct evhttp_request *req;   /* freed by libevent or s_hold_closed */
+    TAILQ_ENTRY(r_hold) link;        /* rcv->holds */
+    struct evhttp_request *req;      /* freed by libevent or s_hold_closed */
     struct evhttp_connection *evcon; /* the request's connection */
-    struct event *watch;          /* EV_READ on the connection's socket */
-    struct rcv *rcv;                /* back pointer */
+    struct event *watch;             /* EV_READ on the connection's socket */
+    struct rcv *rcv;                 /* back pointer */
 };
 TAILQ_HEAD(r_hold_list, r_hold);
 
@@ -69,41 +69,41 @@ struct r_secret {
 
 /* Command-line configuration. */
 typedef struct {
-    char host[64];          /* listen address */
-    int port;               /* 0 = any free port */
-    const char *out_path;   /* --out, or NULL */
-    size_t max_deliveries;  /* in-memory record cap */
-    const char **key_files; /* --key-file paths (argv strings), owned
-                               array */
-    size_t nkey_files;      /* entries in key_files */
+    char host[64];            /* listen address */
+    int port;                 /* 0 = any free port */
+    const char *out_path;     /* --out, or NULL */
+    size_t max_deliveries;    /* in-memory record cap */
+    const char **key_files;   /* --key-file paths (argv strings), owned
+                                 array */
+    size_t nkey_files;        /* entries in key_files */
     const char **whsec_files; /* --whsec-file paths, owned array */
-    size_t nwhsec_files;    /* entries in whsec_files */
+    size_t nwhsec_files;      /* entries in whsec_files */
 } rcv_config_t;
 
 /* The process context, passed as every callback's arg. */
 typedef struct rcv {
-    const rcv_config_t *cfg;    /* borrowed */
-    struct event_base *base;    /* the loop */
-    struct evhttp *http;        /* the server */
-    struct event *sig_int;      /* SIGINT */
-    struct event *sig_term;     /* SIGTERM */
-    FILE *out;                  /* --out, appended per delivery */
-    char **keys;                /* X-CreativeAI-Signature keys */
-    size_t nkeys;               /* entries in keys */
-    struct r_secret *secrets;   /* Standard Webhooks secrets */
-    size_t nsecrets;            /* entries in secrets */
-    char **records;             /* serialised deliveries, oldest first */
-    size_t nrecords;            /* entries in records */
-    size_t records_alloc;       /* allocated slots */
-    uint64_t first_seq;         /* seq of records[0] */
-    uint64_t next_seq;          /* seq of the next delivery */
-    uint64_t dropped;           /* deliveries over the cap (not kept) */
-    unsigned fail_next;         /* deliveries still to fail */
-    int fail_status;            /* the status they answer */
-    json_t *fail_headers;       /* {name: value} added to those answers */
-    size_t reply_bytes;         /* body size of every answer, 0: "ok" */
-    unsigned hang_next;         /* deliveries still to hang */
-    struct r_hold_list holds;   /* unanswered requests */
+    const rcv_config_t *cfg;  /* borrowed */
+    struct event_base *base;  /* the loop */
+    struct evhttp *http;      /* the server */
+    struct event *sig_int;    /* SIGINT */
+    struct event *sig_term;   /* SIGTERM */
+    FILE *out;                /* --out, appended per delivery */
+    char **keys;              /* X-CreativeAI-Signature keys */
+    size_t nkeys;             /* entries in keys */
+    struct r_secret *secrets; /* Standard Webhooks secrets */
+    size_t nsecrets;          /* entries in secrets */
+    char **records;           /* serialised deliveries, oldest first */
+    size_t nrecords;          /* entries in records */
+    size_t records_alloc;     /* allocated slots */
+    uint64_t first_seq;       /* seq of records[0] */
+    uint64_t next_seq;        /* seq of the next delivery */
+    uint64_t dropped;         /* deliveries over the cap (not kept) */
+    unsigned fail_next;       /* deliveries still to fail */
+    int fail_status;          /* the status they answer */
+    json_t *fail_headers;     /* {name: value} added to those answers */
+    size_t reply_bytes;       /* body size of every answer, 0: "ok" */
+    unsigned hang_next;       /* deliveries still to hang */
+    struct r_hold_list holds; /* unanswered requests */
 } rcv_t;
 
 /* ---- replies and holds ----------------------------------------------- */
@@ -125,8 +125,8 @@ s_reply_json(struct evhttp_request *req, int status, json_t *doc)
         evbuffer_add_printf(out, "{\"error\":\"encode\"}");
     }
     json_decref(doc);
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", "application/json");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
     evhttp_send_reply(req, status, NULL, NULL);
 }
 
@@ -200,8 +200,8 @@ s_add_secret(rcv_t *rcv, const char *text)
     if (n <= 0)
         return -1;
     sec.len = (size_t)n;
-    rcv->secrets = rl_realloc(rcv->secrets,
-                              (rcv->nsecrets + 1) * sizeof *rcv->secrets);
+    rcv->secrets =
+        rl_realloc(rcv->secrets, (rcv->nsecrets + 1) * sizeof *rcv->secrets);
     rcv->secrets[rcv->nsecrets++] = sec;
     return 0;
 }
@@ -299,7 +299,8 @@ s_headers_json(const struct evkeyvalq *hdrs)
     const struct evkeyval *kv;
     char name[256];
 
-    TAILQ_FOREACH(kv, hdrs, next) {
+    TAILQ_FOREACH(kv, hdrs, next)
+    {
         size_t n = strlen(kv->key);
         if (n >= sizeof name)
             continue;
@@ -358,8 +359,8 @@ s_record(rcv_t *rcv, json_t *doc)
     }
     if (rcv->nrecords == rcv->records_alloc) {
         rcv->records_alloc = rcv->records_alloc ? rcv->records_alloc * 2 : 64;
-        rcv->records = rl_realloc(rcv->records,
-                                  rcv->records_alloc * sizeof *rcv->records);
+        rcv->records =
+            rl_realloc(rcv->records, rcv->records_alloc * sizeof *rcv->records);
     }
     rcv->records[rcv->nrecords++] = line;
 }
@@ -478,11 +479,10 @@ s_list(rcv_t *rcv, struct evhttp_request *req)
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
     evbuffer_add(out, "[", 1);
     for (size_t i = start; i < rcv->nrecords; i++)
-        evbuffer_add_printf(out, "%s%s", i > start ? "," : "",
-                            rcv->records[i]);
+        evbuffer_add_printf(out, "%s%s", i > start ? "," : "", rcv->records[i]);
     evbuffer_add(out, "]", 1);
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", "application/json");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
     evhttp_send_reply(req, 200, NULL, NULL);
 }
 
@@ -511,10 +511,11 @@ s_check_headers(const json_t *v)
         return NULL;
     if (!json_is_object(v) || json_object_size(v) > RCV_MAX_FAIL_HEADERS)
         return "headers must be an object of at most 8 entries";
-    json_object_foreach((json_t *)v, name, value) {
+    json_object_foreach((json_t *)v, name, value)
+    {
         const char *text = json_string_value(value);
-        if (*name == '\0' || strpbrk(name, ": \r\n") != NULL ||
-            text == NULL || strlen(text) > RCV_HEADER_VALUE_MAX ||
+        if (*name == '\0' || strpbrk(name, ": \r\n") != NULL || text == NULL ||
+            strlen(text) > RCV_HEADER_VALUE_MAX ||
             strpbrk(text, "\r\n") != NULL)
             return "headers: names without ':', single-line string values";
     }
@@ -532,9 +533,9 @@ s_control(rcv_t *rcv, struct evhttp_request *req)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
-    json_t *cmd = len ? json_loadb((const char *)evbuffer_pullup(in, -1),
-                                   len, 0, NULL)
-                      : NULL;
+    json_t *cmd =
+        len ? json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, NULL)
+            : NULL;
     long long fail = s_count(cmd, "fail_next", INT_MAX);
     long long status = s_count(cmd, "status", 599);
     long long hang = s_count(cmd, "hang_next", INT_MAX);
@@ -602,7 +603,7 @@ s_dispatch(struct evhttp_request *req, void *arg)
         s_list(rcv, req);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_health") == 0) {
         TAILQ_FOREACH(h, &rcv->holds, link)
-            held++;
+        held++;
         s_reply_json(req, 200,
                      json_pack("{s:b,s:I,s:I,s:I,s:I}", "ok", 1, "deliveries",
                                (json_int_t)rcv->nrecords, "next_seq",
@@ -697,8 +698,8 @@ s_rcv_new(const rcv_config_t *cfg)
     rcv->first_seq = 1;
     rcv->fail_status = RCV_DEFAULT_FAIL_STATUS;
     TAILQ_INIT(&rcv->holds);
-    if (cfg->out_path != NULL && (rcv->out = fopen(cfg->out_path, "a")) ==
-                                     NULL) {
+    if (cfg->out_path != NULL &&
+        (rcv->out = fopen(cfg->out_path, "a")) == NULL) {
         rl_log_error("cannot open %s", cfg->out_path);
         goto fail;
     }
@@ -722,8 +723,7 @@ s_rcv_new(const rcv_config_t *cfg)
     evhttp_set_max_body_size(rcv->http, RCV_MAX_BODY);
     evhttp_set_timeout(rcv->http, RCV_CONN_TIMEOUT_S);
     evhttp_set_allowed_methods(rcv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-                                              EVHTTP_REQ_PUT |
-                                              EVHTTP_REQ_HEAD);
+                                              EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
     return rcv;
 fail:
     s_rcv_destroy(&rcv);
@@ -827,11 +827,15 @@ s_parse_args(int argc, char **argv, rcv_config_t *cfg)
                 goto bad;
             listen = true;
             break;
-        case 'k': s_push(&cfg->key_files, &cfg->nkey_files, optarg); break;
+        case 'k':
+            s_push(&cfg->key_files, &cfg->nkey_files, optarg);
+            break;
         case 'w':
             s_push(&cfg->whsec_files, &cfg->nwhsec_files, optarg);
             break;
-        case 'o': cfg->out_path = optarg; break;
+        case 'o':
+            cfg->out_path = optarg;
+            break;
         case 'm':
             errno = 0;
             n = strtol(optarg, &end, 10);
@@ -844,8 +848,11 @@ s_parse_args(int argc, char **argv, rcv_config_t *cfg)
                 goto bad;
             rl_log_init("reelay-receiver", (rl_log_level_t)n);
             break;
-        case 'h': s_usage(stdout); exit(0);
-        default: goto bad;
+        case 'h':
+            s_usage(stdout);
+            exit(0);
+        default:
+            goto bad;
         }
     }
     if (!listen || optind != argc)

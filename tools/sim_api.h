@@ -39,30 +39,29 @@ typedef struct sim_core sim_core_t;
 
 /* Command-line configuration. */
 typedef struct {
-    char host[64];          /* listen address */
-    int port;               /* 0 = any free port */
-    const char *name;       /* --name, or NULL */
-    const char *kling_ak;   /* JWT iss to require, or NULL */
-    const char *kling_sk;   /* JWT HMAC key, or NULL */
-    size_t max_tasks;       /* task cap */
+    char host[64];        /* listen address */
+    int port;             /* 0 = any free port */
+    const char *name;     /* --name, or NULL */
+    const char *kling_ak; /* JWT iss to require, or NULL */
+    const char *kling_sk; /* JWT HMAC key, or NULL */
+    size_t max_tasks;     /* task cap */
 } sim_config_t;
 
 /* One API: a row of the table in sim_apis.c. */
 typedef struct sim_api {
-    rl_ptype_t type;           /* which; rl_ptype_name() is its scope */
-    const char *prefix;        /* every path it serves starts so */
-    const char *id_prefix;     /* its task ids start so */
+    rl_ptype_t type;                  /* which; rl_ptype_name() is its scope */
+    const char *prefix;               /* every path it serves starts so */
+    const char *id_prefix;            /* its task ids start so */
     const char *states[SIM_ST_COUNT]; /* its spelling of each state */
-    const char *malformed_poll;   /* a poll answer cut short */
-    const char *malformed_submit; /* a submit answer cut short */
+    const char *malformed_poll;       /* a poll answer cut short */
+    const char *malformed_submit;     /* a submit answer cut short */
     /* Serves req, whose path starts with `prefix`, and returns true
      * (answering 405 for a wrong method), or returns false, leaving the
      * path to the simulator's own 404. */
     bool (*route)(sim_core_t *c, struct evhttp_request *req,
                   enum evhttp_cmd_type m, const char *path);
     /* Answers err (not SIM_E_OK) in the API's error shape. */
-    void (*error)(sim_core_t *c, struct evhttp_request *req,
-                  sim_err_t err);
+    void (*error)(sim_core_t *c, struct evhttp_request *req, sim_err_t err);
 } sim_api_t;
 
 /* ---- services (sim_core.c) ------------------------------------------ */
@@ -86,8 +85,7 @@ void sim_core_count(sim_core_t *c, sim_count_t what);
 
 /* Writes prefix + a salt unique to this process + the next sequence
  * number into out. */
-void sim_core_new_id(sim_core_t *c, const char *prefix, char *out,
-                     size_t len);
+void sim_core_new_id(sim_core_t *c, const char *prefix, char *out, size_t len);
 
 /* True when req carries a bearer token; else answers api's "missing
  * auth" error and returns false. */
@@ -99,8 +97,8 @@ bool sim_core_need_bearer(sim_core_t *c, const sim_api_t *api,
  * that answered req or holds it; else a new task, queued, whose
  * answer is the caller's. Borrowed: the core owns it until a reset. */
 struct sim_task *sim_core_submit(sim_core_t *c, const sim_api_t *api,
-                                 struct evhttp_request *req,
-                                 const char *model, const char *prompt);
+                                 struct evhttp_request *req, const char *model,
+                                 const char *prompt);
 
 /* The task with this id submitted on api and not deleted, or NULL. */
 struct sim_task *sim_core_task(sim_core_t *c, const sim_api_t *api,

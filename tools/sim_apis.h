@@ -10,17 +10,16 @@
  * adapter appends its paths to (worker/adapter_<type>.c):
  *
  *   type       base_url                        real base URL
- *   kling      ORIGIN                          https://api-singapore.klingai.com
- *   seedance   ORIGIN/api/v3                   https://ark.ap-southeast.bytepluses.com/api/v3
- *   runway     ORIGIN/runway                   https://api.dev.runwayml.com
- *   openai     ORIGIN/openai/v1                https://api.openai.com/v1
- *   replicate  ORIGIN/replicate/v1             https://api.replicate.com/v1
- *   fal        ORIGIN/fal                      https://queue.fal.run
+ *   kling      ORIGIN https://api-singapore.klingai.com seedance ORIGIN/api/v3
+ * https://ark.ap-southeast.bytepluses.com/api/v3 runway     ORIGIN/runway
+ * https://api.dev.runwayml.com openai     ORIGIN/openai/v1
+ * https://api.openai.com/v1 replicate  ORIGIN/replicate/v1
+ * https://api.replicate.com/v1 fal        ORIGIN/fal https://queue.fal.run
  *   kinovi     ORIGIN/kinovi/api/v1            https://kinovi.ai/api/v1
- *   luma       ORIGIN/luma/dream-machine/v1    https://api.lumalabs.ai/dream-machine/v1
- *   minimax    ORIGIN/minimax                  https://api.minimax.io
- *   veo        ORIGIN/veo/v1beta               https://generativelanguage.googleapis.com/v1beta
- * SPDX-License-Identifier: MIT
+ *   luma       ORIGIN/luma/dream-machine/v1
+ * https://api.lumalabs.ai/dream-machine/v1 minimax    ORIGIN/minimax
+ * https://api.minimax.io veo        ORIGIN/veo/v1beta
+ * https://generativelanguage.googleapis.com/v1beta SPDX-License-Identifier: MIT
  */
 #ifndef SIM_APIS_H
 #define SIM_APIS_H

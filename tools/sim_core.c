@@ -54,20 +54,20 @@ struct s_counter {
 };
 
 struct sim_core {
-    const sim_config_t *cfg;      /* borrowed */
-    struct event_base *base;      /* borrowed: the loop */
-    char origin[SIM_ORIGIN_LEN];  /* "http://127.0.0.1:PORT" */
-    char salt[SIM_SALT_LEN];      /* keeps ids unique across instances */
-    uint64_t seq;                 /* id counter */
-    struct sim_index tasks;       /* sim_task by id */
-    struct sim_task_list order;   /* every task, oldest first */
-    struct sim_index prompts;     /* submit counters by prompt */
-    uint64_t submits;             /* submit requests */
-    uint64_t polls;               /* poll requests */
-    uint64_t cancels;             /* DELETE requests */
-    sim_submit_t forced_submit;   /* /_sim/behaviour answer */
-    unsigned forced_count;        /* submits it still applies to */
-    struct sim_hold_list holds;   /* unanswered requests */
+    const sim_config_t *cfg;     /* borrowed */
+    struct event_base *base;     /* borrowed: the loop */
+    char origin[SIM_ORIGIN_LEN]; /* "http://127.0.0.1:PORT" */
+    char salt[SIM_SALT_LEN];     /* keeps ids unique across instances */
+    uint64_t seq;                /* id counter */
+    struct sim_index tasks;      /* sim_task by id */
+    struct sim_task_list order;  /* every task, oldest first */
+    struct sim_index prompts;    /* submit counters by prompt */
+    uint64_t submits;            /* submit requests */
+    uint64_t polls;              /* poll requests */
+    uint64_t cancels;            /* DELETE requests */
+    sim_submit_t forced_submit;  /* /_sim/behaviour answer */
+    unsigned forced_count;       /* submits it still applies to */
+    struct sim_hold_list holds;  /* unanswered requests */
 };
 
 /* ---- held requests --------------------------------------------------- */
@@ -197,8 +197,7 @@ s_task_destroy(struct sim_task **p)
 /* Answers 200 with a JSON body cut short, shaped as a submit or poll
  * answer of api. */
 static void
-s_reply_malformed(struct evhttp_request *req, const sim_api_t *api,
-                  bool submit)
+s_reply_malformed(struct evhttp_request *req, const sim_api_t *api, bool submit)
 {
     const char *body = submit ? api->malformed_submit : api->malformed_poll;
     sim_reply_raw(req, 200, "application/json", body, strlen(body));
@@ -243,8 +242,7 @@ static unsigned
 s_count_prompt(sim_core_t *c, const char *prompt)
 {
     char *key = rl_strndup(prompt, sim_script_prompt_key_len(prompt));
-    struct s_counter *n = (struct s_counter *)sim_index_find(&c->prompts,
-                                                             key);
+    struct s_counter *n = (struct s_counter *)sim_index_find(&c->prompts, key);
     if (n != NULL) {
         free(key);
         if (n->submits < UINT_MAX - 1)
@@ -265,8 +263,8 @@ s_count_prompt(sim_core_t *c, const char *prompt)
 
 /* Answers a submit as `what` says (never SIM_SUBMIT_OK). */
 static void
-s_submit_answer(sim_core_t *c, struct evhttp_request *req,
-                const sim_api_t *api, sim_submit_t what)
+s_submit_answer(sim_core_t *c, struct evhttp_request *req, const sim_api_t *api,
+                sim_submit_t what)
 {
     static const sim_err_t errs[] = {
         [SIM_SUBMIT_400] = SIM_E_INPUT_POLICY,
@@ -314,9 +312,8 @@ s_submit_scripted(sim_core_t *c, struct evhttp_request *req,
 }
 
 struct sim_task *
-sim_core_submit(sim_core_t *c, const sim_api_t *api,
-                struct evhttp_request *req, const char *model,
-                const char *prompt)
+sim_core_submit(sim_core_t *c, const sim_api_t *api, struct evhttp_request *req,
+                const char *model, const char *prompt)
 {
     struct sim_script sc;
 
@@ -344,9 +341,15 @@ void
 sim_core_count(sim_core_t *c, sim_count_t what)
 {
     switch (what) {
-    case SIM_COUNT_SUBMIT: c->submits++; break;
-    case SIM_COUNT_POLL: c->polls++; break;
-    case SIM_COUNT_CANCEL: c->cancels++; break;
+    case SIM_COUNT_SUBMIT:
+        c->submits++;
+        break;
+    case SIM_COUNT_POLL:
+        c->polls++;
+        break;
+    case SIM_COUNT_CANCEL:
+        c->cancels++;
+        break;
     }
 }
 
@@ -483,30 +486,28 @@ sim_core_reply_stats(const sim_core_t *c, struct evhttp_request *req)
     size_t held = 0;
     const struct sim_hold *h;
     TAILQ_FOREACH(h, &c->holds, link)
-        held++;
-    sim_reply_json(req, 200,
-                   json_pack("{s:I,s:I,s:I,s:I,s:I}", "submits",
-                             (json_int_t)c->submits, "polls",
-                             (json_int_t)c->polls, "cancels",
-                             (json_int_t)c->cancels, "tasks",
-                             (json_int_t)c->tasks.count, "held",
-                             (json_int_t)held));
+    held++;
+    sim_reply_json(
+        req, 200,
+        json_pack("{s:I,s:I,s:I,s:I,s:I}", "submits", (json_int_t)c->submits,
+                  "polls", (json_int_t)c->polls, "cancels",
+                  (json_int_t)c->cancels, "tasks", (json_int_t)c->tasks.count,
+                  "held", (json_int_t)held));
 }
 
 static json_t *
 s_task_summary(const struct sim_task *t)
 {
     const char *api = rl_ptype_name(t->api->type);
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:I,s:b,s:b,"
-                     "s:s}",
-                     "task_id", t->id, "api", api, "model", t->model,
-                     "prompt", t->prompt, "external_task_id",
-                     t->external_id, "status", sim_task_status(t), "polls",
-                     (int)t->polls, "created_ms", (json_int_t)t->created_ms,
-                     "first_poll_ms", (json_int_t)t->first_poll_ms,
-                     "last_poll_ms", (json_int_t)t->last_poll_ms,
-                     "cancelled", t->cancelled, "deleted", t->deleted,
-                     "endpoint", t->endpoint != NULL ? t->endpoint : api);
+    return json_pack(
+        "{s:s,s:s,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:I,s:b,s:b,"
+        "s:s}",
+        "task_id", t->id, "api", api, "model", t->model, "prompt", t->prompt,
+        "external_task_id", t->external_id, "status", sim_task_status(t),
+        "polls", (int)t->polls, "created_ms", (json_int_t)t->created_ms,
+        "first_poll_ms", (json_int_t)t->first_poll_ms, "last_poll_ms",
+        (json_int_t)t->last_poll_ms, "cancelled", t->cancelled, "deleted",
+        t->deleted, "endpoint", t->endpoint != NULL ? t->endpoint : api);
 }
 
 void
@@ -517,7 +518,8 @@ sim_core_reply_tasks(const sim_core_t *c, struct evhttp_request *req)
     const char *sep = "";
 
     evbuffer_add(out, "[", 1);
-    TAILQ_FOREACH(t, &c->order, order) {
+    TAILQ_FOREACH(t, &c->order, order)
+    {
         json_t *doc = s_task_summary(t);
         evbuffer_add_printf(out, "%s", sep);
         json_dump_callback(doc, sim_dump_cb, out, JSON_COMPACT);
@@ -525,7 +527,7 @@ sim_core_reply_tasks(const sim_core_t *c, struct evhttp_request *req)
         sep = ",";
     }
     evbuffer_add(out, "]", 1);
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", "application/json");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
     evhttp_send_reply(req, 200, "OK", NULL);
 }

@@ -44,8 +44,7 @@ void sim_core_reset(sim_core_t *c);
 
 /* POST /_sim/behaviour: the next `count` submits, on any API, answer
  * `what` (SIM_SUBMIT_OK clears it). */
-void sim_core_force_submit(sim_core_t *c, sim_submit_t what,
-                           unsigned count);
+void sim_core_force_submit(sim_core_t *c, sim_submit_t what, unsigned count);
 
 /* GET /_sim/stats: {"submits","polls","cancels","tasks","held"}. */
 void sim_core_reply_stats(const sim_core_t *c, struct evhttp_request *req);

@@ -131,8 +131,7 @@ s_status(sim_core_t *c, struct evhttp_request *req, struct sim_task *t,
         return;
     rl_fmt_fit(url, sizeof url, "%s/fal/%s/requests/%s", sim_core_origin(c),
                app, t->id);
-    json_t *doc = json_pack("{s:s,s:s,s:n,s:{}}", "status",
-                            sim_task_status(t),
+    json_t *doc = json_pack("{s:s,s:s,s:n,s:{}}", "status", sim_task_status(t),
                             "response_url", url, "logs", "metrics");
     if (doc != NULL && t->state == SIM_ST_QUEUED)
         json_object_set_new(doc, "queue_position", json_integer(0));
@@ -147,8 +146,9 @@ s_result(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
     int status = 503;
 
     if (t->state < SIM_ST_SUCCEEDED) {
-        sim_reply_json(req, 400, json_pack("{s:s}", "detail",
-                                           "Request is still in progress"));
+        sim_reply_json(
+            req, 400,
+            json_pack("{s:s}", "detail", "Request is still in progress"));
         return;
     }
     if (t->state == SIM_ST_SUCCEEDED) {
@@ -156,25 +156,29 @@ s_result(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
         rl_fmt_fit(name, sizeof name, "%s.mp4", t->id);
         sim_reply_json(req, 200,
                        json_pack("{s:{s:s,s:s,s:s,s:i}}", "video", "url", url,
-                                 "content_type", "video/mp4", "file_name",
-                                 name, "file_size", 32));
+                                 "content_type", "video/mp4", "file_name", name,
+                                 "file_size", 32));
         return;
     }
     switch (t->script.fail) {
     case SIM_FAIL_CONTENT:
-        sim_reply_json(req, 422, s_detail("content_policy_violation",
-                                          "The generated video was flagged "
-                                          "by a content checker."));
+        sim_reply_json(req, 422,
+                       s_detail("content_policy_violation",
+                                "The generated video was flagged "
+                                "by a content checker."));
         return;
-    case SIM_FAIL_CAPACITY: type = "runner_scheduling_failure"; break;
+    case SIM_FAIL_CAPACITY:
+        type = "runner_scheduling_failure";
+        break;
     case SIM_FAIL_EXPIRED:
         type = "request_timeout";
         status = 504;
         break;
     default:
-        sim_reply_json(req, 422, s_detail("no_media_generated",
-                                          "The model did not generate any "
-                                          "video."));
+        sim_reply_json(req, 422,
+                       s_detail("no_media_generated",
+                                "The model did not generate any "
+                                "video."));
         return;
     }
     evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -190,12 +194,12 @@ s_cancel(sim_core_t *c, struct evhttp_request *req, struct sim_task *t)
 {
     sim_core_count(c, SIM_COUNT_CANCEL);
     if (!sim_task_cancel(t)) {
-        sim_reply_json(req, 400, json_pack("{s:s}", "status",
-                                           "ALREADY_COMPLETED"));
+        sim_reply_json(req, 400,
+                       json_pack("{s:s}", "status", "ALREADY_COMPLETED"));
         return;
     }
-    sim_reply_json(req, 202, json_pack("{s:s}", "status",
-                                       "CANCELLATION_REQUESTED"));
+    sim_reply_json(req, 202,
+                   json_pack("{s:s}", "status", "CANCELLATION_REQUESTED"));
 }
 
 /* GET|PUT /fal/{owner}/{app}/requests/{id}[/status|/cancel]. */
@@ -214,9 +218,9 @@ s_request(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
     const char *slash = strchr(tail, '/');
     const char *what = slash != NULL ? slash : "";
     size_t n = slash != NULL ? (size_t)(slash - tail) : strlen(tail);
-    if (n == 0 || n >= sizeof id || (strcmp(what, "") != 0 &&
-                                     strcmp(what, "/status") != 0 &&
-                                     strcmp(what, "/cancel") != 0))
+    if (n == 0 || n >= sizeof id ||
+        (strcmp(what, "") != 0 && strcmp(what, "/status") != 0 &&
+         strcmp(what, "/cancel") != 0))
         return false;
     memcpy(id, tail, n);
     id[n] = '\0';

@@ -51,14 +51,14 @@ void
 sim_reply_json(struct evhttp_request *req, int status, json_t *doc)
 {
     struct evbuffer *out = evhttp_request_get_output_buffer(req);
-    if (doc == NULL || json_dump_callback(doc, sim_dump_cb, out,
-                                          JSON_COMPACT) != 0) {
+    if (doc == NULL ||
+        json_dump_callback(doc, sim_dump_cb, out, JSON_COMPACT) != 0) {
         status = 500;
         evbuffer_add_printf(out, "{\"error\":\"encode\"}");
     }
     json_decref(doc);
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", "application/json");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
     evhttp_send_reply(req, status, NULL, NULL);
 }
 
@@ -67,8 +67,8 @@ sim_reply_raw(struct evhttp_request *req, int status, const char *ctype,
               const void *body, size_t len)
 {
     evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "Content-Type", ctype);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      ctype);
     evhttp_send_reply(req, status, NULL, NULL);
 }
 
@@ -76,9 +76,9 @@ void
 sim_reply_video(struct evhttp_request *req)
 {
     static const unsigned char mp4[] = {
-        0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2',
-        0, 0, 0, 0,    'm', 'p', '4', '2', 'i', 's', 'o', 'm',
-        0, 0, 0, 8,    'm', 'd', 'a', 't'};
+        0,   0,   0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4',
+        '2', 0,   0, 0,    0,   'm', 'p', '4', '2', 'i', 's',
+        'o', 'm', 0, 0,    0,   8,   'm', 'd', 'a', 't'};
     sim_reply_raw(req, 200, "video/mp4", mp4, sizeof mp4);
 }
 
@@ -130,8 +130,8 @@ sim_id_decode(char *id, size_t len)
 }
 
 bool
-sim_path_id(const char *path, const char *prefix, const char *suffix,
-            char *id, size_t len)
+sim_path_id(const char *path, const char *prefix, const char *suffix, char *id,
+            size_t len)
 {
     size_t np = strlen(prefix), ns = strlen(suffix), nl = strlen(path);
     if (nl <= np + ns || strncmp(path, prefix, np) != 0 ||

@@ -36,8 +36,8 @@ sim_index_find(const struct sim_index *ix, const char *key)
 {
     struct sim_node *n;
     SLIST_FOREACH(n, &ix->chains[s_hash(key) & (ix->nchains - 1)], link)
-        if (strcmp(n->key, key) == 0)
-            return n;
+    if (strcmp(n->key, key) == 0)
+        return n;
     return NULL;
 }
 
@@ -51,8 +51,7 @@ s_index_grow(struct sim_index *ix)
         struct sim_node *n;
         while ((n = SLIST_FIRST(&ix->chains[i])) != NULL) {
             SLIST_REMOVE_HEAD(&ix->chains[i], link);
-            SLIST_INSERT_HEAD(&chains[s_hash(n->key) & (nchains - 1)], n,
-                              link);
+            SLIST_INSERT_HEAD(&chains[s_hash(n->key) & (nchains - 1)], n, link);
         }
     }
     free(ix->chains);
@@ -65,8 +64,7 @@ sim_index_add(struct sim_index *ix, struct sim_node *n)
 {
     if (ix->count >= ix->nchains)
         s_index_grow(ix);
-    SLIST_INSERT_HEAD(&ix->chains[s_hash(n->key) & (ix->nchains - 1)], n,
-                      link);
+    SLIST_INSERT_HEAD(&ix->chains[s_hash(n->key) & (ix->nchains - 1)], n, link);
     ix->count++;
 }
 

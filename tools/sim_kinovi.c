@@ -43,22 +43,31 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
                                  SIM_KINOVI_LIMIT, "current",
                                  SIM_KINOVI_LIMIT));
         return;
-    case SIM_E_RATE: msg = "Too many requests"; break;
-    case SIM_E_INPUT_POLICY: msg = "Input violates platform rules"; break;
+    case SIM_E_RATE:
+        msg = "Too many requests";
+        break;
+    case SIM_E_INPUT_POLICY:
+        msg = "Input violates platform rules";
+        break;
     case SIM_E_BAD_REQUEST:
         sim_reply_json(req, 400,
                        json_pack("{s:s,s:[s]}", "message",
                                  "Invalid inputs for model", "errors",
                                  "inputs.prompt is required"));
         return;
-    case SIM_E_NOT_FOUND: msg = "Task not found"; break;
+    case SIM_E_NOT_FOUND:
+        msg = "Task not found";
+        break;
     case SIM_E_INTERNAL:
     case SIM_E_UNAVAILABLE:
-    case SIM_E_FULL: break;
-    default: msg = "Invalid API Key"; break;
+    case SIM_E_FULL:
+        break;
+    default:
+        msg = "Invalid API Key";
+        break;
     }
-    sim_reply_json(req, sim_err_status(err), json_pack("{s:s}", "message",
-                                                       msg));
+    sim_reply_json(req, sim_err_status(err),
+                   json_pack("{s:s}", "message", msg));
 }
 
 static void
@@ -84,15 +93,15 @@ s_submit(sim_core_t *c, struct evhttp_request *req)
     if (strcmp(model, "seedance-20") != 0 &&
         strcmp(model, "seedance2-fast") != 0) {
         json_decref(body);
-        sim_reply_json(req, 400, json_pack("{s:s}", "message",
-                                           "Unknown model"));
+        sim_reply_json(req, 400,
+                       json_pack("{s:s}", "message", "Unknown model"));
         return;
     }
-    struct sim_task *t = sim_core_submit(c, &sim_api_kinovi, req, model,
-                                         prompt);
+    struct sim_task *t =
+        sim_core_submit(c, &sim_api_kinovi, req, model, prompt);
     if (t != NULL) {
-        t->duration_s = d != NULL ? (int)json_integer_value(d)
-                                  : SIM_DEFAULT_DURATION_S;
+        t->duration_s =
+            d != NULL ? (int)json_integer_value(d) : SIM_DEFAULT_DURATION_S;
         sim_reply_json(req, 200, json_pack("{s:s}", "taskId", t->id));
     }
     json_decref(body);
@@ -104,9 +113,9 @@ s_task_json(const sim_core_t *c, const struct sim_task *t)
     char url[SIM_URL_LEN];
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:i,s:[],s:n,s:I,s:n}", "taskId", t->id, "model",
-        t->model, "status", sim_task_status(t),
-        "creditsUsed", t->duration_s * SIM_KINOVI_CREDITS_PER_S, "output",
-        "error", "createTime", (json_int_t)t->created_ms, "completeTime");
+        t->model, "status", sim_task_status(t), "creditsUsed",
+        t->duration_s * SIM_KINOVI_CREDITS_PER_S, "output", "error",
+        "createTime", (json_int_t)t->created_ms, "completeTime");
     if (doc == NULL || t->state < SIM_ST_SUCCEEDED)
         return doc;
     json_object_set_new(doc, "completeTime", json_integer(t->updated_ms));
@@ -128,8 +137,8 @@ s_task_json(const sim_core_t *c, const struct sim_task *t)
         code = "4011";
         msg = "System queue timeout, the service is busy";
     }
-    json_object_set_new(doc, "error", json_pack("{s:s,s:s}", "code", code,
-                                                "message", msg));
+    json_object_set_new(doc, "error",
+                        json_pack("{s:s,s:s}", "code", code, "message", msg));
     return doc;
 }
 
@@ -142,8 +151,8 @@ s_poll(sim_core_t *c, struct evhttp_request *req)
     if (!sim_core_need_bearer(c, &sim_api_kinovi, req))
         return;
     if (!sim_query_arg(req, "taskId", id, sizeof id)) {
-        sim_reply_json(req, 400, json_pack("{s:s}", "message",
-                                           "Invalid taskId"));
+        sim_reply_json(req, 400,
+                       json_pack("{s:s}", "message", "Invalid taskId"));
         return;
     }
     struct sim_task *t = sim_core_task(c, &sim_api_kinovi, id);

@@ -120,8 +120,8 @@ s_kling_jwt(const sim_config_t *cfg, const char *token)
     if (rl_hmac_sha256(cfg->kling_sk, strlen(cfg->kling_sk), token,
                        (size_t)(dot2 - token), mac) == 0)
         n = rl_base64url_encode(mac, sizeof mac, expect, sizeof expect);
-    if (n < 0 || !rl_timingsafe_equal(expect, (size_t)n, dot2 + 1,
-                                      strlen(dot2 + 1)))
+    if (n < 0 ||
+        !rl_timingsafe_equal(expect, (size_t)n, dot2 + 1, strlen(dot2 + 1)))
         goto out;
     const char *iss = json_string_value(json_object_get(payload, "iss"));
     if (iss == NULL || strcmp(iss, cfg->kling_ak) != 0)
@@ -191,8 +191,7 @@ s_submit(sim_core_t *c, struct evhttp_request *req, bool i2v)
         (i2v ? image == NULL || *image == '\0' : *prompt == '\0'))
         goto fail;
 
-    struct sim_task *t = sim_core_submit(c, &sim_api_kling, req, model,
-                                         prompt);
+    struct sim_task *t = sim_core_submit(c, &sim_api_kling, req, model, prompt);
     if (t != NULL) {
         t->i2v = i2v;
         t->endpoint = i2v ? "image2video" : "text2video";
@@ -242,10 +241,9 @@ s_kling_task_json(const sim_core_t *c, const struct sim_task *t)
 
     json_t *data = json_pack(
         "{s:s,s:s,s:s,s:{s:s?},s:I,s:I}", "task_id", t->id, "task_status",
-        sim_task_status(t), "task_status_msg", s_kling_fail_msg(t),
-        "task_info", "external_task_id", t->external_id,
-        "created_at", (json_int_t)t->created_ms, "updated_at",
-        (json_int_t)t->updated_ms);
+        sim_task_status(t), "task_status_msg", s_kling_fail_msg(t), "task_info",
+        "external_task_id", t->external_id, "created_at",
+        (json_int_t)t->created_ms, "updated_at", (json_int_t)t->updated_ms);
     if (data != NULL && t->state == SIM_ST_SUCCEEDED) {
         sim_core_output_url(c, t, url);
         rl_fmt_fit(vid, sizeof vid, "%s-v0", t->id);
@@ -290,8 +288,7 @@ s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
     char id[SIM_ID_LEN];
 
     for (int i2v = 0; i2v < 2; i2v++) {
-        int r = sim_path_collection(path, i2v ? s_i2v : s_t2v, id,
-                                    sizeof id);
+        int r = sim_path_collection(path, i2v ? s_i2v : s_t2v, id, sizeof id);
         if (r == 0 && m == EVHTTP_REQ_POST)
             s_submit(c, req, i2v);
         else if (r == 1 && m == EVHTTP_REQ_GET)

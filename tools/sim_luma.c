@@ -37,8 +37,7 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
         msg = "400: prompt not allowed because advanced moderation failed";
     else if (err == SIM_E_NOT_FOUND)
         msg = "Generation not found";
-    sim_reply_json(req, sim_err_status(err), json_pack("{s:s}", "detail",
-                                                       msg));
+    sim_reply_json(req, sim_err_status(err), json_pack("{s:s}", "detail", msg));
 }
 
 static json_t *
@@ -47,12 +46,11 @@ s_gen_json(const sim_core_t *c, const struct sim_task *t)
     char created[40], url[SIM_URL_LEN];
 
     sim_iso8601(t->created_ms, created, sizeof created);
-    json_t *doc = json_pack(
-        "{s:s,s:s,s:s,s:n,s:s,s:n,s:s,s:{s:s,s:s}}", "id", t->id,
-        "generation_type", "video", "state",
-        sim_task_status(t), "failure_reason",
-        "created_at", created, "assets", "model", t->model, "request",
-        "prompt", t->prompt, "model", t->model);
+    json_t *doc =
+        json_pack("{s:s,s:s,s:s,s:n,s:s,s:n,s:s,s:{s:s,s:s}}", "id", t->id,
+                  "generation_type", "video", "state", sim_task_status(t),
+                  "failure_reason", "created_at", created, "assets", "model",
+                  t->model, "request", "prompt", t->prompt, "model", t->model);
     if (doc == NULL)
         return NULL;
     if (t->state == SIM_ST_SUCCEEDED) {
@@ -116,12 +114,12 @@ s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
     char id[SIM_ID_LEN];
 
     bool create = strcmp(path, s_gens) == 0 ||
-                  strcmp(path, "/luma/dream-machine/v1/generations/video") ==
-                      0;
+                  strcmp(path, "/luma/dream-machine/v1/generations/video") == 0;
     if (create && m == EVHTTP_REQ_POST)
         s_submit(c, req);
-    else if (!create && sim_path_id(path, "/luma/dream-machine/v1/"
-                                          "generations/",
+    else if (!create && sim_path_id(path,
+                                    "/luma/dream-machine/v1/"
+                                    "generations/",
                                     "", id, sizeof id)) {
         if (m == EVHTTP_REQ_GET)
             s_poll(c, req, id);

@@ -67,14 +67,15 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
         msg = "unknown error";
         break;
     case SIM_E_NOT_FOUND:
-    case SIM_E_BAD_REQUEST: break;
+    case SIM_E_BAD_REQUEST:
+        break;
     default:
         code = SIM_MM_AUTH;
         msg = "authorized error";
         break;
     }
-    sim_reply_json(req, status, json_pack("{s:o}", "base_resp",
-                                          s_base_resp(code, msg)));
+    sim_reply_json(req, status,
+                   json_pack("{s:o}", "base_resp", s_base_resp(code, msg)));
 }
 
 static void
@@ -95,8 +96,8 @@ s_submit(sim_core_t *c, struct evhttp_request *req)
         s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    struct sim_task *t = sim_core_submit(c, &sim_api_minimax, req, model,
-                                         prompt);
+    struct sim_task *t =
+        sim_core_submit(c, &sim_api_minimax, req, model, prompt);
     if (t != NULL) {
         t->duration_s = d != NULL ? (int)json_integer_value(d) : 6;
         sim_reply_json(req, 200,
@@ -198,8 +199,9 @@ s_route(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
     else if (submit || query || files)
         sim_not_allowed(req);
     else
-        sim_reply_json(req, 404, json_pack("{s:o}", "base_resp",
-                                           s_base_resp(404, "not found")));
+        sim_reply_json(
+            req, 404,
+            json_pack("{s:o}", "base_resp", s_base_resp(404, "not found")));
     return true;
 }
 

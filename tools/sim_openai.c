@@ -54,13 +54,18 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
     case SIM_E_FULL:
         type = "server_error";
         break;
-    case SIM_E_BAD_REQUEST: code = "invalid_value"; break;
-    case SIM_E_NOT_FOUND: break;
-    default: code = "invalid_api_key"; break; /* the auth errors */
+    case SIM_E_BAD_REQUEST:
+        code = "invalid_value";
+        break;
+    case SIM_E_NOT_FOUND:
+        break;
+    default:
+        code = "invalid_api_key";
+        break; /* the auth errors */
     }
     sim_reply_json(req, sim_err_status(err),
-                   json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message",
-                             msg, "type", type, "param", "code", code));
+                   json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", msg,
+                             "type", type, "param", "code", code));
 }
 
 static bool
@@ -80,10 +85,10 @@ s_video_json(const struct sim_task *t)
     json_t *doc = json_pack(
         "{s:s,s:s,s:I,s:s,s:s,s:i,s:s,s:s,s:s,s:n,s:n,s:n,s:n}", "id", t->id,
         "object", "video", "created_at", (json_int_t)(t->created_ms / 1000),
-        "status", sim_task_status(t), "model",
-        t->model, "progress", sim_task_progress(t), "seconds", secs, "size",
-        t->extra, "quality", "standard", "remixed_from_video_id",
-        "completed_at", "expires_at", "error");
+        "status", sim_task_status(t), "model", t->model, "progress",
+        sim_task_progress(t), "seconds", secs, "size", t->extra, "quality",
+        "standard", "remixed_from_video_id", "completed_at", "expires_at",
+        "error");
     if (doc == NULL || t->state < SIM_ST_SUCCEEDED)
         return doc;
     json_int_t done = (json_int_t)(t->updated_ms / 1000);
@@ -106,8 +111,8 @@ s_video_json(const struct sim_task *t)
         code = "cancelled";
         msg = "The video was cancelled.";
     }
-    json_object_set_new(doc, "error", json_pack("{s:s,s:s}", "code", code,
-                                                "message", msg));
+    json_object_set_new(doc, "error",
+                        json_pack("{s:s,s:s}", "code", code, "message", msg));
     return doc;
 }
 
@@ -132,8 +137,8 @@ s_submit(sim_core_t *c, struct evhttp_request *req)
         s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    struct sim_task *t = sim_core_submit(c, &sim_api_openai, req, model,
-                                         prompt);
+    struct sim_task *t =
+        sim_core_submit(c, &sim_api_openai, req, model, prompt);
     if (t != NULL) {
         t->duration_s = (int)strtol(seconds, NULL, 10);
         t->extra = rl_strdup(size);
@@ -157,9 +162,9 @@ s_video(sim_core_t *c, struct evhttp_request *req, enum evhttp_cmd_type m,
         s_error(c, req, SIM_E_NOT_FOUND);
     } else if (m == EVHTTP_REQ_DELETE) {
         t->deleted = true; /* DELETE deletes; it does not cancel */
-        sim_reply_json(req, 200, json_pack("{s:s,s:s,s:b}", "id", t->id,
-                                           "object", "video.deleted",
-                                           "deleted", 1));
+        sim_reply_json(req, 200,
+                       json_pack("{s:s,s:s,s:b}", "id", t->id, "object",
+                                 "video.deleted", "deleted", 1));
     } else if (content) {
         if (t->state == SIM_ST_SUCCEEDED)
             sim_reply_video(req);

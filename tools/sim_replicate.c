@@ -35,8 +35,8 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
     (void)c;
     if (err == SIM_E_RATE || err == SIM_E_CAPACITY) {
         msg = "Request was throttled. Expected available in 1 second.";
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Retry-After", "1");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                          "1");
     } else if (err == SIM_E_INPUT_POLICY || err == SIM_E_BAD_REQUEST) {
         status = 422;
         msg = err == SIM_E_INPUT_POLICY
@@ -44,11 +44,11 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
                     "with different inputs. (E005)"
                   : "- input.prompt: Invalid type. Expected: string";
     }
-    sim_reply_json(req, status,
-                   json_pack("{s:s,s:s,s:i}", "title",
-                             status == 429 ? "Too Many Requests"
-                                           : "Request failed",
-                             "detail", msg, "status", status));
+    sim_reply_json(
+        req, status,
+        json_pack("{s:s,s:s,s:i}", "title",
+                  status == 429 ? "Too Many Requests" : "Request failed",
+                  "detail", msg, "status", status));
 }
 
 static bool
@@ -70,18 +70,16 @@ s_pred_json(const sim_core_t *c, const struct sim_task *t)
     sim_iso8601(t->created_ms, created, sizeof created);
     sim_iso8601(t->updated_ms, done, sizeof done);
     /* The origin, an id and 40 characters: SIM_URL_LEN. */
-    rl_fmt_fit(get, sizeof get, "%s%s/%s", sim_core_origin(c), s_preds,
-               t->id);
+    rl_fmt_fit(get, sizeof get, "%s%s/%s", sim_core_origin(c), s_preds, t->id);
     rl_fmt_fit(cancel, sizeof cancel, "%s/cancel", get);
     /* pct is 0..100: some 40 characters. */
-    rl_fmt_fit(logs, sizeof logs, "Generating video\n%3d%%|%.*s| %d/100\n",
-               pct, pct / 10, "##########", pct);
+    rl_fmt_fit(logs, sizeof logs, "Generating video\n%3d%%|%.*s| %d/100\n", pct,
+               pct / 10, "##########", pct);
     json_t *doc = json_pack(
         "{s:s,s:s,s:s,s:{s:s},s:s,s:n,s:b,s:n,s:s,s:s,s:s?,s:s?,s:{s:s,s:s}}",
         "id", t->id, "model", t->model, "version", "", "input", "prompt",
         t->prompt, "logs", t->state == SIM_ST_QUEUED ? "" : logs, "output",
-        "data_removed", 0, "error", "status",
-        sim_task_status(t), "created_at",
+        "data_removed", 0, "error", "status", sim_task_status(t), "created_at",
         created, "started_at", t->state == SIM_ST_QUEUED ? NULL : created,
         "completed_at", t->state >= SIM_ST_SUCCEEDED ? done : NULL, "urls",
         "get", get, "cancel", cancel);
@@ -123,8 +121,8 @@ s_create(sim_core_t *c, struct evhttp_request *req, const char *model)
         s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    struct sim_task *t = sim_core_submit(c, &sim_api_replicate, req, model,
-                                         prompt);
+    struct sim_task *t =
+        sim_core_submit(c, &sim_api_replicate, req, model, prompt);
     if (t != NULL) {
         json_t *d = json_object_get(input, "duration");
         t->duration_s = json_is_integer(d) ? (int)json_integer_value(d)
@@ -163,8 +161,7 @@ s_model(const char *path, char *out, size_t len)
     static const char tail[] = "/predictions";
     const char *rest = path + sizeof s_models - 1;
     size_t n = strlen(rest);
-    if (n <= sizeof tail - 1 ||
-        strcmp(rest + n - (sizeof tail - 1), tail) != 0)
+    if (n <= sizeof tail - 1 || strcmp(rest + n - (sizeof tail - 1), tail) != 0)
         return false;
     n -= sizeof tail - 1;
     const char *slash = memchr(rest, '/', n);

@@ -75,18 +75,18 @@ void
 sim_reqlog_reply(const struct sim_reqlog *log, struct evhttp_request *req)
 {
     json_t *list = json_array();
-    size_t kept = log->total < SIM_REQLOG_MAX ? (size_t)log->total
-                                              : SIM_REQLOG_MAX;
+    size_t kept =
+        log->total < SIM_REQLOG_MAX ? (size_t)log->total : SIM_REQLOG_MAX;
     size_t first = (log->next + SIM_REQLOG_MAX - kept) % SIM_REQLOG_MAX;
     for (size_t i = 0; i < kept; i++) {
         const struct sim_reqlog_entry *e =
             &log->entries[(first + i) % SIM_REQLOG_MAX];
-        json_array_append_new(list, json_pack("{s:s,s:s}", "method",
-                                              e->method, "uri", e->uri));
+        json_array_append_new(
+            list, json_pack("{s:s,s:s}", "method", e->method, "uri", e->uri));
     }
-    sim_reply_json(req, 200, json_pack("{s:I,s:o}", "total",
-                                       (json_int_t)log->total, "requests",
-                                       list));
+    sim_reply_json(req, 200,
+                   json_pack("{s:I,s:o}", "total", (json_int_t)log->total,
+                             "requests", list));
 }
 
 void

@@ -35,8 +35,7 @@ void sim_reqlog_add(struct sim_reqlog *log, enum evhttp_cmd_type method,
 
 /* Answers {"total": N, "requests": [{"method","uri"}, ...]}, oldest of
  * the kept entries first. */
-void sim_reqlog_reply(const struct sim_reqlog *log,
-                      struct evhttp_request *req);
+void sim_reqlog_reply(const struct sim_reqlog *log, struct evhttp_request *req);
 
 /* Frees every entry; the log is empty afterwards. */
 void sim_reqlog_clear(struct sim_reqlog *log);

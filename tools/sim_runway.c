@@ -73,22 +73,20 @@ s_submit(sim_core_t *c, struct evhttp_request *req, bool i2v)
     const json_t *image = json_object_get(body, "promptImage");
     const json_t *dur = json_object_get(body, "duration");
     if (body == NULL || model == NULL || *model == '\0' || prompt == NULL ||
-        strlen(prompt) > SIM_RUNWAY_PROMPT_MAX ||
-        (!i2v && *prompt == '\0') ||
+        strlen(prompt) > SIM_RUNWAY_PROMPT_MAX || (!i2v && *prompt == '\0') ||
         (i2v && !json_is_string(image) && !json_is_array(image)) ||
-        (dur != NULL && (!json_is_integer(dur) ||
-                         json_integer_value(dur) < 2 ||
+        (dur != NULL && (!json_is_integer(dur) || json_integer_value(dur) < 2 ||
                          json_integer_value(dur) > 10))) {
         json_decref(body);
         s_error(c, req, SIM_E_BAD_REQUEST);
         return;
     }
-    struct sim_task *t = sim_core_submit(c, &sim_api_runway, req, model,
-                                         prompt);
+    struct sim_task *t =
+        sim_core_submit(c, &sim_api_runway, req, model, prompt);
     if (t != NULL) {
         t->i2v = i2v;
-        t->duration_s = dur != NULL ? (int)json_integer_value(dur)
-                                    : SIM_DEFAULT_DURATION_S;
+        t->duration_s =
+            dur != NULL ? (int)json_integer_value(dur) : SIM_DEFAULT_DURATION_S;
         sim_reply_json(req, 200, json_pack("{s:s}", "id", t->id));
     }
     json_decref(body);
@@ -111,8 +109,8 @@ s_task_json(const sim_core_t *c, const struct sim_task *t)
     const char *status = sim_task_status(t);
     if (t->state < SIM_ST_SUCCEEDED && s_capacity(t))
         status = "THROTTLED";
-    json_t *doc = json_pack("{s:s,s:s,s:s}", "id", t->id, "createdAt",
-                            created, "status", status);
+    json_t *doc = json_pack("{s:s,s:s,s:s}", "id", t->id, "createdAt", created,
+                            "status", status);
     if (doc == NULL)
         return NULL;
     if (t->state == SIM_ST_RUNNING && !s_capacity(t)) {

@@ -26,16 +26,16 @@ struct s_word {
 };
 
 static const struct s_word s_submit_words[] = {
-    {"ok", SIM_SUBMIT_OK},           {"400", SIM_SUBMIT_400},
-    {"429", SIM_SUBMIT_429},         {"500", SIM_SUBMIT_500},
-    {"503", SIM_SUBMIT_503},         {"capacity", SIM_SUBMIT_CAPACITY},
-    {"hang", SIM_SUBMIT_HANG},       {NULL, 0},
+    {"ok", SIM_SUBMIT_OK},     {"400", SIM_SUBMIT_400},
+    {"429", SIM_SUBMIT_429},   {"500", SIM_SUBMIT_500},
+    {"503", SIM_SUBMIT_503},   {"capacity", SIM_SUBMIT_CAPACITY},
+    {"hang", SIM_SUBMIT_HANG}, {NULL, 0},
 };
 
 static const struct s_word s_fail_words[] = {
-    {"none", SIM_FAIL_NONE},         {"content", SIM_FAIL_CONTENT},
+    {"none", SIM_FAIL_NONE},           {"content", SIM_FAIL_CONTENT},
     {"permanent", SIM_FAIL_PERMANENT}, {"capacity", SIM_FAIL_CAPACITY},
-    {"expired", SIM_FAIL_EXPIRED},   {NULL, 0},
+    {"expired", SIM_FAIL_EXPIRED},     {NULL, 0},
 };
 
 static const struct s_word s_malformed_words[] = {
@@ -53,10 +53,14 @@ static const struct s_word s_task_id_words[] = {
 };
 
 static const struct s_word s_output_words[] = {
-    {"ok", SIM_OUTPUT_OK},             {"javascript", SIM_OUTPUT_JAVASCRIPT},
-    {"data", SIM_OUTPUT_DATA},         {"file", SIM_OUTPUT_FILE},
-    {"relative", SIM_OUTPUT_RELATIVE}, {"userinfo", SIM_OUTPUT_USERINFO},
-    {"crlf", SIM_OUTPUT_CRLF},         {NULL, 0},
+    {"ok", SIM_OUTPUT_OK},
+    {"javascript", SIM_OUTPUT_JAVASCRIPT},
+    {"data", SIM_OUTPUT_DATA},
+    {"file", SIM_OUTPUT_FILE},
+    {"relative", SIM_OUTPUT_RELATIVE},
+    {"userinfo", SIM_OUTPUT_USERINFO},
+    {"crlf", SIM_OUTPUT_CRLF},
+    {NULL, 0},
 };
 
 /* Parses a decimal integer in [0, max]; -1 when it is not one. */

@@ -64,12 +64,12 @@
 /* What a submit answers. */
 typedef enum {
     SIM_SUBMIT_OK = 0,
-    SIM_SUBMIT_400,      /* input content policy */
-    SIM_SUBMIT_429,      /* the API's rate-limit error */
+    SIM_SUBMIT_400, /* input content policy */
+    SIM_SUBMIT_429, /* the API's rate-limit error */
     SIM_SUBMIT_500,
     SIM_SUBMIT_503,
-    SIM_SUBMIT_CAPACITY, /* 429 concurrency / ServerOverloaded */
-    SIM_SUBMIT_HANG,     /* never answered */
+    SIM_SUBMIT_CAPACITY,  /* 429 concurrency / ServerOverloaded */
+    SIM_SUBMIT_HANG,      /* never answered */
     SIM_SUBMIT_MALFORMED, /* 200 with a broken body (not a word) */
 } sim_submit_t;
 
@@ -158,8 +158,8 @@ struct sim_script {
  * `sim_name` (NULL when it has none) serving the API named `api` (its
  * scope: "kling", "runway", ...) into *out. Never fails: garbage yields
  * the defaults. `prompt` may be NULL. */
-void sim_script_parse(const char *prompt, const char *sim_name,
-                      const char *api, struct sim_script *out);
+void sim_script_parse(const char *prompt, const char *sim_name, const char *api,
+                      struct sim_script *out);
 
 /* The state shown by the n-th answered poll (n >= 1) of a task created
  * elapsed_ms ago: QUEUED for the first queue_ms, then, with elapsed_ms

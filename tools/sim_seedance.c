@@ -28,11 +28,9 @@ static const struct {
     const char *code; /* error.code */
     const char *type; /* error.type */
 } s_errs[SIM_E_COUNT] = {
-    [SIM_E_RATE] = {"RateLimitExceeded.EndpointRPMExceeded",
-                    "TooManyRequests"},
+    [SIM_E_RATE] = {"RateLimitExceeded.EndpointRPMExceeded", "TooManyRequests"},
     [SIM_E_CAPACITY] = {"ServerOverloaded", "TooManyRequests"},
-    [SIM_E_INPUT_POLICY] = {"InputTextSensitiveContentDetected",
-                            "BadRequest"},
+    [SIM_E_INPUT_POLICY] = {"InputTextSensitiveContentDetected", "BadRequest"},
     [SIM_E_INTERNAL] = {"InternalServiceError", "InternalServerError"},
     [SIM_E_UNAVAILABLE] = {"ServiceUnavailable", "ServiceUnavailable"},
     [SIM_E_NOT_FOUND] = {"ResourceNotFound", "NotFound"},
@@ -51,9 +49,8 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
     (void)c;
     sim_reply_json(req, sim_err_status(err),
                    json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "code",
-                             s_errs[err].code, "message",
-                             sim_err_message(err), "param", "", "type",
-                             s_errs[err].type));
+                             s_errs[err].code, "message", sim_err_message(err),
+                             "param", "", "type", s_errs[err].type));
 }
 
 /* The prompt of an Ark content[] array: the first text item's text, ""
@@ -67,7 +64,8 @@ s_ark_prompt(const json_t *content)
 
     if (!json_is_array(content) || json_array_size(content) == 0)
         return NULL;
-    json_array_foreach(content, i, item) {
+    json_array_foreach(content, i, item)
+    {
         const char *type = sim_str(item, "type", NULL);
         if (type != NULL && strcmp(type, "text") == 0) {
             const char *text = sim_str(item, "text", NULL);
@@ -76,8 +74,8 @@ s_ark_prompt(const json_t *content)
             if (prompt == NULL)
                 prompt = text;
         } else if (type == NULL || strcmp(type, "image_url") != 0 ||
-                   sim_str(json_object_get(item, "image_url"), "url",
-                           NULL) == NULL) {
+                   sim_str(json_object_get(item, "image_url"), "url", NULL) ==
+                       NULL) {
             return NULL;
         }
     }
@@ -123,8 +121,8 @@ s_submit(sim_core_t *c, struct evhttp_request *req)
     if (model == NULL || *model == '\0' || prompt == NULL)
         goto fail;
 
-    struct sim_task *t = sim_core_submit(c, &sim_api_seedance, req, model,
-                                         prompt);
+    struct sim_task *t =
+        sim_core_submit(c, &sim_api_seedance, req, model, prompt);
     if (t != NULL) {
         t->endpoint = "tasks";
         t->duration_s = s_ark_duration(body, prompt);
@@ -160,18 +158,17 @@ static json_t *
 s_ark_task_json(const sim_core_t *c, const struct sim_task *t)
 {
     char url[SIM_URL_LEN];
-    json_t *doc = json_pack(
-        "{s:s,s:s,s:s,s:o,s:I,s:I}", "id", t->id, "model", t->model,
-        "status", sim_task_status(t), "error", s_ark_task_error(t),
-        "created_at", (json_int_t)(t->created_ms / 1000),
-        "updated_at", (json_int_t)(t->updated_ms / 1000));
+    json_t *doc =
+        json_pack("{s:s,s:s,s:s,s:o,s:I,s:I}", "id", t->id, "model", t->model,
+                  "status", sim_task_status(t), "error", s_ark_task_error(t),
+                  "created_at", (json_int_t)(t->created_ms / 1000),
+                  "updated_at", (json_int_t)(t->updated_ms / 1000));
     if (doc != NULL && t->state == SIM_ST_SUCCEEDED) {
         sim_core_output_url(c, t, url);
         json_object_set_new(doc, "content",
                             json_pack("{s:s}", "video_url", url));
         json_object_set_new(doc, "duration", json_integer(t->duration_s));
-        json_object_set_new(doc, "framespersecond",
-                            json_integer(SIM_ARK_FPS));
+        json_object_set_new(doc, "framespersecond", json_integer(SIM_ARK_FPS));
         json_object_set_new(doc, "usage",
                             json_pack("{s:i,s:i}", "completion_tokens",
                                       SIM_ARK_TOKENS, "total_tokens",

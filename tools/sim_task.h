@@ -21,28 +21,28 @@ struct sim_api;
 #define SIM_DEFAULT_DURATION_S 5 /* a task whose request names none */
 
 struct sim_task {
-    struct sim_node node;         /* the core's: key = id; stays first */
-    TAILQ_ENTRY(sim_task) order;  /* the core's: creation order */
-    char id[SIM_ID_LEN];          /* task_id / cgt-… id */
-    const struct sim_api *api;    /* the API it was submitted on */
-    const char *endpoint;         /* /_sim/tasks "endpoint", static;
-                                     NULL: the API's name */
-    bool i2v;                     /* image-to-video (Kling, Runway) */
-    char *model;                  /* model_name / model */
-    char *prompt;                 /* prompt text as received */
-    char *external_id;            /* Kling external_task_id, or NULL */
-    char *extra;                  /* API-specific (OpenAI size), or NULL */
-    struct sim_script script;     /* parsed directives */
-    int duration_s;               /* requested video length */
-    int64_t created_ms;           /* wall clock */
-    int64_t created_mono_ms;      /* monotonic, drives render time */
-    int64_t updated_ms;           /* wall clock of the last change */
-    sim_state_t state;            /* as last reported */
-    unsigned polls;               /* every poll, answered or not */
-    int64_t first_poll_ms;        /* wall clock of the first poll, 0 none */
-    int64_t last_poll_ms;         /* wall clock of the latest poll */
-    bool cancelled;               /* a DELETE cancelled it */
-    bool deleted;                 /* a DELETE removed a terminal task */
+    struct sim_node node;        /* the core's: key = id; stays first */
+    TAILQ_ENTRY(sim_task) order; /* the core's: creation order */
+    char id[SIM_ID_LEN];         /* task_id / cgt-… id */
+    const struct sim_api *api;   /* the API it was submitted on */
+    const char *endpoint;        /* /_sim/tasks "endpoint", static;
+                                    NULL: the API's name */
+    bool i2v;                    /* image-to-video (Kling, Runway) */
+    char *model;                 /* model_name / model */
+    char *prompt;                /* prompt text as received */
+    char *external_id;           /* Kling external_task_id, or NULL */
+    char *extra;                 /* API-specific (OpenAI size), or NULL */
+    struct sim_script script;    /* parsed directives */
+    int duration_s;              /* requested video length */
+    int64_t created_ms;          /* wall clock */
+    int64_t created_mono_ms;     /* monotonic, drives render time */
+    int64_t updated_ms;          /* wall clock of the last change */
+    sim_state_t state;           /* as last reported */
+    unsigned polls;              /* every poll, answered or not */
+    int64_t first_poll_ms;       /* wall clock of the first poll, 0 none */
+    int64_t last_poll_ms;        /* wall clock of the latest poll */
+    bool cancelled;              /* a DELETE cancelled it */
+    bool deleted;                /* a DELETE removed a terminal task */
 };
 TAILQ_HEAD(sim_task_list, sim_task);
 

@@ -56,19 +56,24 @@ s_error(sim_core_t *c, struct evhttp_request *req, sim_err_t err)
         status = "UNAVAILABLE";
         msg = "The model is overloaded. Please try again later.";
         break;
-    case SIM_E_INTERNAL: status = "INTERNAL"; break;
-    case SIM_E_NOT_FOUND: status = "NOT_FOUND"; break;
+    case SIM_E_INTERNAL:
+        status = "INTERNAL";
+        break;
+    case SIM_E_NOT_FOUND:
+        status = "NOT_FOUND";
+        break;
     case SIM_E_INPUT_POLICY:
-    case SIM_E_BAD_REQUEST: break;
+    case SIM_E_BAD_REQUEST:
+        break;
     default:
         code = 403;
         status = "PERMISSION_DENIED";
         msg = "Method doesn't allow unregistered callers.";
         break;
     }
-    sim_reply_json(req, code, json_pack("{s:{s:i,s:s,s:s}}", "error", "code",
-                                        code, "message", msg, "status",
-                                        status));
+    sim_reply_json(req, code,
+                   json_pack("{s:{s:i,s:s,s:s}}", "error", "code", code,
+                             "message", msg, "status", status));
 }
 
 static bool
@@ -113,8 +118,7 @@ s_submit(sim_core_t *c, struct evhttp_request *req, const char *model)
     if (t != NULL) {
         t->duration_s = (int)d;
         /* model is shorter than SIM_VEO_MODEL_MAX (s_route). */
-        rl_fmt_fit(name, sizeof name, "models/%s/operations/%s", model,
-                   t->id);
+        rl_fmt_fit(name, sizeof name, "models/%s/operations/%s", model, t->id);
         sim_reply_json(req, 200, json_pack("{s:s}", "name", name));
     }
     json_decref(body);
@@ -160,8 +164,8 @@ s_op_json(const sim_core_t *c, const struct sim_task *t, const char *name)
                                       "capacity to generate the video."));
     } else {
         json_object_set_new(doc, "error",
-                            json_pack("{s:i,s:s}", "code",
-                                      SIM_VEO_RPC_INTERNAL, "message",
+                            json_pack("{s:i,s:s}", "code", SIM_VEO_RPC_INTERNAL,
+                                      "message",
                                       t->state == SIM_ST_CANCELLED
                                           ? "The operation was cancelled."
                                           : "Video generation failed."));

@@ -50,19 +50,19 @@
 
 #define SIM_DEFAULT_MAX_TASKS 1000000
 #define SIM_MAX_BODY (32 * 1024 * 1024) /* i2v carries base64 images */
-#define SIM_CONN_TIMEOUT_S 600           /* idle or held connections */
+#define SIM_CONN_TIMEOUT_S 600          /* idle or held connections */
 
 static const char s_output[] = SIM_OUTPUT_PATH;
 
 /* The process context, passed as every callback's arg. */
 typedef struct sim {
-    const sim_config_t *cfg;      /* borrowed */
-    struct event_base *base;      /* the loop */
-    struct evhttp *http;          /* the server */
-    struct event *sig_int;        /* SIGINT */
-    struct event *sig_term;       /* SIGTERM */
-    sim_core_t *core;             /* tasks, counters, held requests */
-    struct sim_reqlog reqlog;     /* the latest API requests */
+    const sim_config_t *cfg;  /* borrowed */
+    struct event_base *base;  /* the loop */
+    struct evhttp *http;      /* the server */
+    struct event *sig_int;    /* SIGINT */
+    struct event *sig_term;   /* SIGTERM */
+    sim_core_t *core;         /* tasks, counters, held requests */
+    struct sim_reqlog reqlog; /* the latest API requests */
 } sim_t;
 
 /* ---- control endpoints ----------------------------------------------- */
@@ -76,9 +76,12 @@ s_ctl_behaviour(sim_t *sim, struct evhttp_request *req)
         const char *word;
         sim_submit_t what;
     } map[] = {
-        {0, "ok", SIM_SUBMIT_OK},          {400, "400", SIM_SUBMIT_400},
-        {429, "429", SIM_SUBMIT_429},      {500, "500", SIM_SUBMIT_500},
-        {503, "503", SIM_SUBMIT_503},      {-1, "hang", SIM_SUBMIT_HANG},
+        {0, "ok", SIM_SUBMIT_OK},
+        {400, "400", SIM_SUBMIT_400},
+        {429, "429", SIM_SUBMIT_429},
+        {500, "500", SIM_SUBMIT_500},
+        {503, "503", SIM_SUBMIT_503},
+        {-1, "hang", SIM_SUBMIT_HANG},
         {-1, "capacity", SIM_SUBMIT_CAPACITY},
     };
     json_t *body = sim_body_json(req);
@@ -94,8 +97,7 @@ s_ctl_behaviour(sim_t *sim, struct evhttp_request *req)
             found = (int)i;
     if (found < 0 || (count != NULL && (!json_is_integer(count) ||
                                         json_integer_value(count) < 0 ||
-                                        json_integer_value(count) >
-                                            INT_MAX))) {
+                                        json_integer_value(count) > INT_MAX))) {
         json_decref(body);
         sim_reply_json(req, 400, json_pack("{s:s}", "error", "bad behaviour"));
         return;
@@ -211,8 +213,7 @@ s_sim_new(const sim_config_t *cfg)
     evhttp_set_timeout(sim->http, SIM_CONN_TIMEOUT_S);
     evhttp_set_allowed_methods(sim->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
                                               EVHTTP_REQ_DELETE |
-                                              EVHTTP_REQ_PUT |
-                                              EVHTTP_REQ_HEAD);
+                                              EVHTTP_REQ_PUT | EVHTTP_REQ_HEAD);
     return sim;
 fail:
     rl_log_errorx("cannot set up the event loop");
@@ -289,12 +290,11 @@ s_parse_listen(const char *arg, sim_config_t *cfg)
 static void
 s_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: reelay-simulator --listen 127.0.0.1:PORT [--name NAME]\n"
-            "       [--max-tasks N] [--log-level error|warn|info|debug]\n"
-            "environment: REELAY_SIM_KLING_AK and REELAY_SIM_KLING_SK, the\n"
-            "       Kling access and secret key its JWTs must carry (both\n"
-            "       or neither; neither: any bearer token)\n");
+    fprintf(f, "usage: reelay-simulator --listen 127.0.0.1:PORT [--name NAME]\n"
+               "       [--max-tasks N] [--log-level error|warn|info|debug]\n"
+               "environment: REELAY_SIM_KLING_AK and REELAY_SIM_KLING_SK, the\n"
+               "       Kling access and secret key its JWTs must carry (both\n"
+               "       or neither; neither: any bearer token)\n");
 }
 
 /* The value of environment variable `name`, or NULL when unset or "". */
@@ -331,7 +331,9 @@ s_parse_args(int argc, char **argv, sim_config_t *cfg)
                 goto bad;
             listen = true;
             break;
-        case 'n': cfg->name = optarg; break;
+        case 'n':
+            cfg->name = optarg;
+            break;
         case 'm':
             errno = 0;
             n = strtol(optarg, &end, 10);
@@ -344,8 +346,11 @@ s_parse_args(int argc, char **argv, sim_config_t *cfg)
                 goto bad;
             rl_log_init("reelay-simulator", (rl_log_level_t)n);
             break;
-        case 'h': s_usage(stdout); exit(0);
-        default: goto bad;
+        case 'h':
+            s_usage(stdout);
+            exit(0);
+        default:
+            goto bad;
         }
     }
     /* Secrets come from the environment: a command line is visible to
@@ -375,8 +380,7 @@ main(int argc, char **argv)
     s_raise_nofile();
     if ((sim = s_sim_new(&cfg)) == NULL || s_sim_listen(sim) != 0)
         goto out;
-    if (event_base_dispatch(sim->base) == 0 ||
-        event_base_got_break(sim->base))
+    if (event_base_dispatch(sim->base) == 0 || event_base_got_break(sim->base))
         rc = 0;
 out:
     s_sim_destroy(&sim);

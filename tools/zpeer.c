@@ -49,13 +49,13 @@
 
 #define ZP_MAX_FRAMES 16
 #define ZP_BEAT_MS 100
-#define ZP_TIMEOUT_MS 10000     /* handshake and submit deadline */
+#define ZP_TIMEOUT_MS 10000 /* handshake and submit deadline */
 #define ZP_LINGER_MS 5000
 #define ZP_EXIT_REFUSED 3
 #define ZP_EXIT_TIMEOUT 4
-#define ZP_MON_EVENTS                                                         \
-    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |        \
-     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                                    \
+#define ZP_MON_EVENTS                                                          \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |         \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |                                     \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 typedef struct {
@@ -140,8 +140,7 @@ s_keys(zp_t *z)
     if (z->key_file == NULL)
         return 0;
     if (rl_curve_read_pair(z->key_file, &z->pair, err, sizeof err) != 0 ||
-        rl_curve_read_public(z->server_pub, z->server, err, sizeof err) !=
-            0) {
+        rl_curve_read_public(z->server_pub, z->server, err, sizeof err) != 0) {
         fprintf(stderr, "reelay-zpeer: %s\n", err);
         return -1;
     }
@@ -185,8 +184,7 @@ s_event(void *mon)
     for (int i = 0; more && zmq_msg_recv(&part, mon, 0) >= 0; i++) {
         if (i == 0 && zmq_msg_size(&part) == 6) {
             memcpy(&event, zmq_msg_data(&part), sizeof event);
-            memcpy(&value, (const char *)zmq_msg_data(&part) + 2,
-                   sizeof value);
+            memcpy(&value, (const char *)zmq_msg_data(&part) + 2, sizeof value);
         }
         more = zmq_msg_more(&part);
     }
@@ -369,8 +367,8 @@ s_submit(void *ctx, const zp_t *z)
         return 2;
     }
     int rc = rl_ingress_submit(ctx, z->endpoint, z->curve ? &z->pair : NULL,
-                               z->curve ? z->server : NULL, key, NULL,
-                               z->body, ZP_TIMEOUT_MS, &status, &reply);
+                               z->curve ? z->server : NULL, key, NULL, z->body,
+                               ZP_TIMEOUT_MS, &status, &reply);
     explicit_bzero(key, sizeof key);
     if (rc == 0) {
         printf("reply %d %s\n", status, reply);

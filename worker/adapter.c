@@ -114,8 +114,8 @@ adapter_copy(char *dst, size_t len, const char *src)
 }
 
 int
-adapter_result_id(adapter_result_t *out, char *dst, size_t len,
-                   const char *id, const char *api, const char *field)
+adapter_result_id(adapter_result_t *out, char *dst, size_t len, const char *id,
+                  const char *api, const char *field)
 {
     const char *why = adapter_url_id_check(id);
     if (why == NULL && strlen(id) < len) {
@@ -129,8 +129,7 @@ adapter_result_id(adapter_result_t *out, char *dst, size_t len,
 }
 
 int
-adapter_result_output(adapter_result_t *out, const char *url,
-                      const char *api)
+adapter_result_output(adapter_result_t *out, const char *url, const char *api)
 {
     const char *why = adapter_url_output_check(url);
     if (why == NULL) {
@@ -163,8 +162,8 @@ s_message(adapter_result_t *out, const char *fmt, va_list ap)
 
 void
 adapter_result_error(adapter_result_t *out, adapter_state_t state,
-                     adapter_error_t error, const char *code,
-                     const char *fmt, ...)
+                     adapter_error_t error, const char *code, const char *fmt,
+                     ...)
 {
     va_list ap;
 
@@ -209,9 +208,9 @@ adapter_result_http(const rl_http_resp_t *resp, adapter_result_t *out)
     out->retry_after_ms = adapter_retry_after_ms(resp);
     if (resp->status == 0) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                             resp->timed_out ? "timeout" : "network",
-                             "%s", resp->timed_out ? "request timed out"
-                                                   : resp->error);
+                             resp->timed_out ? "timeout" : "network", "%s",
+                             resp->timed_out ? "request timed out"
+                                             : resp->error);
     } else if (resp->status == 429) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED,
                              "429", "rate limited (HTTP 429)");
@@ -257,8 +256,8 @@ adapter_parse_id_submit(const rl_http_resp_t *resp, adapter_result_t *out,
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "id"));
     if (adapter_http_ok(resp) && id != NULL && id[0] != '\0') {
-        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
-                              api, "id") == 0)
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id, api,
+                              "id") == 0)
             out->state = ADAPTER_QUEUED;
     } else if (adapter_http_ok(resp)) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,

@@ -63,13 +63,13 @@
 #define ADAPTER_MSG_MAX 256
 
 typedef enum {
-    ADAPTER_QUEUED = 0,     /* accepted, waiting for a slot */
-    ADAPTER_RUNNING,        /* rendering */
-    ADAPTER_SUCCEEDED,      /* output ready */
-    ADAPTER_FAILED,         /* terminal failure, see error class */
-    ADAPTER_ERROR,          /* the call itself failed, see error class */
-    ADAPTER_FETCH,          /* terminal upstream: fetch the result with
-                               build_result/parse_result (parse_poll only) */
+    ADAPTER_QUEUED = 0, /* accepted, waiting for a slot */
+    ADAPTER_RUNNING,    /* rendering */
+    ADAPTER_SUCCEEDED,  /* output ready */
+    ADAPTER_FAILED,     /* terminal failure, see error class */
+    ADAPTER_ERROR,      /* the call itself failed, see error class */
+    ADAPTER_FETCH,      /* terminal upstream: fetch the result with
+                           build_result/parse_result (parse_poll only) */
 } adapter_state_t;
 
 typedef enum {
@@ -94,44 +94,44 @@ typedef struct {
 
 /* What a job asks of a provider. Borrowed strings. */
 typedef struct {
-    const char *job_id;          /* our id, for client references */
-    int attempt;                 /* submit attempt number, from 1 */
-    const char *upstream_model;  /* the provider's model name */
+    const char *job_id;         /* our id, for client references */
+    int attempt;                /* submit attempt number, from 1 */
+    const char *upstream_model; /* the provider's model name */
     const char *prompt;
     const char *negative_prompt; /* NULL when none */
     const char *image_url;       /* NULL when none */
     int duration_s;
-    const char *aspect_ratio;    /* "16:9" */
-    adapter_token_t *token;      /* the provider's credential cache, or
-                                    NULL: sign every request afresh */
+    const char *aspect_ratio; /* "16:9" */
+    adapter_token_t *token;   /* the provider's credential cache, or
+                                 NULL: sign every request afresh */
 } adapter_job_t;
 
 /* One HTTP request to send. Owns its strings. */
 typedef struct {
-    const char *method;                        /* static: "POST" ... */
+    const char *method; /* static: "POST" ... */
     char url[ADAPTER_URL_MAX];
-    char *headers[ADAPTER_MAX_HEADERS + 1];    /* NULL-terminated */
+    char *headers[ADAPTER_MAX_HEADERS + 1]; /* NULL-terminated */
     size_t nheaders;
-    char *body;                                /* NULL when none */
+    char *body; /* NULL when none */
     size_t body_len;
 } adapter_request_t;
 
 /* The meaning of a response. */
 typedef struct {
     adapter_state_t state;
-    adapter_error_t error;              /* for FAILED and ERROR */
-    int progress;                       /* 0..100, -1 when not given */
-    long retry_after_ms;                /* provider's hint, 0 = none */
-    char task_id[ADAPTER_TASK_MAX];     /* from a submit */
+    adapter_error_t error;                       /* for FAILED and ERROR */
+    int progress;                                /* 0..100, -1 when not given */
+    long retry_after_ms;                         /* provider's hint, 0 = none */
+    char task_id[ADAPTER_TASK_MAX];              /* from a submit */
     char output_url[ADAPTER_OUTPUT_URL_MAX + 1]; /* when SUCCEEDED:
                                            absolute (checked by
                                            adapter_url_output_check), or
                                            a path from "/" under the
                                            provider's base_url (OpenAI) */
-    char code[ADAPTER_CODE_MAX];        /* provider's error code */
-    char message[ADAPTER_MSG_MAX];      /* provider's error message */
-    char fetch_ref[ADAPTER_TASK_MAX];   /* with FETCH: task_id for
-                                           build_result, "" = the job's */
+    char code[ADAPTER_CODE_MAX];                 /* provider's error code */
+    char message[ADAPTER_MSG_MAX];               /* provider's error message */
+    char fetch_ref[ADAPTER_TASK_MAX];            /* with FETCH: task_id for
+                                                    build_result, "" = the job's */
 } adapter_result_t;
 
 typedef struct {
@@ -190,9 +190,8 @@ typedef void (*adapter_error_fn)(const rl_http_resp_t *resp, json_t *root,
  * QUEUED (an id adapter_result_id refuses a PERMANENT "bad_task_id"
  * error), a 2xx without one is a TRANSIENT "malformed" error naming api,
  * anything else goes to on_error. */
-void adapter_parse_id_submit(const rl_http_resp_t *resp,
-                             adapter_result_t *out, const char *api,
-                             adapter_error_fn on_error);
+void adapter_parse_id_submit(const rl_http_resp_t *resp, adapter_result_t *out,
+                             const char *api, adapter_error_fn on_error);
 
 /* A provider's Retry-After beyond this is silly: the hint is ignored. */
 #define ADAPTER_RETRY_AFTER_MAX_MS (3600L * 1000)

@@ -17,7 +17,7 @@
 /* error_type values that mean fal had no runner in time or lost it: the
  * request may succeed elsewhere. */
 static const char *const s_capacity_types[] = {
-    "request_timeout",          "startup_timeout",
+    "request_timeout",           "startup_timeout",
     "runner_scheduling_failure", "runner_connection_timeout",
     "runner_disconnected",
 };
@@ -37,9 +37,8 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     int n = snprintf(duration, sizeof duration, "%d", j->duration_s);
     if (n <= 0 || (size_t)n >= sizeof duration)
         return -1;
-    json_t *body = json_pack("{s:s, s:s, s:s}", "prompt", j->prompt,
-                             "duration", duration, "aspect_ratio",
-                             j->aspect_ratio);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "prompt", j->prompt, "duration",
+                             duration, "aspect_ratio", j->aspect_ratio);
     if (body == NULL)
         return -1;
     if (j->negative_prompt)
@@ -64,8 +63,7 @@ s_request_url(const rl_provider_conf_t *p, const char *model,
               const char *task_id, const char *suffix, adapter_request_t *req)
 {
     const char *first = model ? strchr(model, '/') : NULL;
-    if (first == NULL || first == model || first[1] == '\0' ||
-        first[1] == '/')
+    if (first == NULL || first == model || first[1] == '\0' || first[1] == '/')
         return -1;
     const char *second = strchr(first + 1, '/');
     int app_len = second ? (int)(second - model) : (int)strlen(model);
@@ -115,7 +113,8 @@ s_detail_content(json_t *detail)
 {
     size_t i;
     json_t *item;
-    json_array_foreach(detail, i, item) {
+    json_array_foreach(detail, i, item)
+    {
         const char *type = json_string_value(json_object_get(item, "type"));
         if (type != NULL && strcmp(type, "content_policy_violation") == 0)
             return true;
@@ -129,8 +128,8 @@ s_classify(long status, const char *type, json_t *detail)
     if (s_detail_content(detail) ||
         (type != NULL && strstr(type, "content_policy") != NULL))
         return ADAPTER_ERR_CONTENT_REJECTED;
-    for (size_t i = 0; type != NULL && i < sizeof s_capacity_types /
-                                               sizeof s_capacity_types[0];
+    for (size_t i = 0; type != NULL &&
+                       i < sizeof s_capacity_types / sizeof s_capacity_types[0];
          i++)
         if (strcmp(type, s_capacity_types[i]) == 0)
             return ADAPTER_ERR_CAPACITY;
@@ -177,8 +176,8 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "request_id"));
     if (s_ok(resp) && id != NULL && id[0] != '\0') {
-        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
-                              "fal", "request_id") == 0)
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id, "fal",
+                              "request_id") == 0)
             out->state = ADAPTER_QUEUED;
     } else if (s_ok(resp)) {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,

@@ -28,17 +28,16 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     (void)now_s;
     if (j->upstream_model == NULL)
         return -1;
-    json_t *inputs = json_pack("{s:s, s:i, s:s, s:s}", "prompt", j->prompt,
-                               "duration", j->duration_s, "aspectRatio",
-                               j->aspect_ratio, "outputResolution",
-                               KINOVI_RESOLUTION);
+    json_t *inputs = json_pack(
+        "{s:s, s:i, s:s, s:s}", "prompt", j->prompt, "duration", j->duration_s,
+        "aspectRatio", j->aspect_ratio, "outputResolution", KINOVI_RESOLUTION);
     if (inputs == NULL)
         return -1;
     if (j->image_url)
         json_object_set_new(inputs, "imageUrls",
                             json_pack("[s]", j->image_url));
-    json_t *body = json_pack("{s:s, s:o}", "model", j->upstream_model,
-                             "inputs", inputs);
+    json_t *body =
+        json_pack("{s:s, s:o}", "model", j->upstream_model, "inputs", inputs);
     if (body == NULL)
         return -1;
     req->method = "POST";

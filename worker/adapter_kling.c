@@ -74,16 +74,15 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     const char *kind = j->image_url ? "image2video" : "text2video";
     char duration[16], external[128];
     int nd = snprintf(duration, sizeof duration, "%d", j->duration_s);
-    int ne = snprintf(external, sizeof external, "%s-%d", j->job_id,
-                      j->attempt);
+    int ne =
+        snprintf(external, sizeof external, "%s-%d", j->job_id, j->attempt);
     if (nd <= 0 || (size_t)nd >= sizeof duration || ne <= 0 ||
         (size_t)ne >= sizeof external)
         return -1;
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "model_name",
-                             j->upstream_model, "prompt", j->prompt,
-                             "duration", duration, "aspect_ratio",
-                             j->aspect_ratio, "mode", "std",
-                             "external_task_id", external);
+                             j->upstream_model, "prompt", j->prompt, "duration",
+                             duration, "aspect_ratio", j->aspect_ratio, "mode",
+                             "std", "external_task_id", external);
     if (j->negative_prompt)
         json_object_set_new(body, "negative_prompt",
                             json_string(j->negative_prompt));
@@ -154,8 +153,8 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "Kling submit without task_id");
     if (data != NULL && id != NULL &&
-        adapter_result_id(out, out->task_id, sizeof out->task_id, id,
-                          "Kling", "task_id") == 0)
+        adapter_result_id(out, out->task_id, sizeof out->task_id, id, "Kling",
+                          "task_id") == 0)
         out->state = ADAPTER_QUEUED;
     json_decref(root);
 }
@@ -169,8 +168,8 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
     char id[ADAPTER_TASK_MAX * 3];
     req->method = "GET";
     if (adapter_url_escape(id, sizeof id, task_id) != 0 ||
-        adapter_request_url(req, "%s/v1/videos/%s/%s", p->base_url, kind,
-                            id) != 0)
+        adapter_request_url(req, "%s/v1/videos/%s/%s", p->base_url, kind, id) !=
+            0)
         return -1;
     return s_auth(p, j, now_s, req);
 }
@@ -179,8 +178,8 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
 static void
 s_failed(json_t *data, adapter_result_t *out)
 {
-    const char *msg = json_string_value(json_object_get(data,
-                                                        "task_status_msg"));
+    const char *msg =
+        json_string_value(json_object_get(data, "task_status_msg"));
     if (msg == NULL)
         msg = "Kling task failed";
     adapter_error_t e = ADAPTER_ERR_PERMANENT;
@@ -210,8 +209,8 @@ s_parse_poll(const rl_http_resp_t *resp, adapter_result_t *out)
     } else if (strcmp(st, "processing") == 0) {
         out->state = ADAPTER_RUNNING;
     } else if (strcmp(st, "succeed") == 0) {
-        json_t *videos = json_object_get(
-            json_object_get(data, "task_result"), "videos");
+        json_t *videos =
+            json_object_get(json_object_get(data, "task_result"), "videos");
         const char *url = json_string_value(
             json_object_get(json_array_get(videos, 0), "url"));
         if (url == NULL)

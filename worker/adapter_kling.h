@@ -20,7 +20,7 @@ extern const adapter_t adapter_kling;
 /* Writes the Bearer JWT for access key ak and secret sk at time now_s:
  * {"alg":"HS256","typ":"JWT"}.{"iss":ak,"exp":now+1800,"nbf":now-5}.
  * Returns 0, or -1 when buf is too small. */
-int adapter_kling_jwt(const char *ak, const char *sk, int64_t now_s,
-                      char *buf, size_t len);
+int adapter_kling_jwt(const char *ak, const char *sk, int64_t now_s, char *buf,
+                      size_t len);
 
 #endif

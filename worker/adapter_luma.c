@@ -93,8 +93,8 @@ s_build_poll(const rl_provider_conf_t *p, const adapter_job_t *j,
 static void
 s_failed(json_t *gen, adapter_result_t *out)
 {
-    const char *reason = json_string_value(json_object_get(gen,
-                                                           "failure_reason"));
+    const char *reason =
+        json_string_value(json_object_get(gen, "failure_reason"));
     const char *code = json_string_value(json_object_get(gen, "failure_code"));
     adapter_error_t e = s_is_content(reason) || s_is_content(code)
                             ? ADAPTER_ERR_CONTENT_REJECTED

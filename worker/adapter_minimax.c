@@ -176,8 +176,7 @@ s_parse_poll(const rl_http_resp_t *resp, adapter_result_t *out)
                              "failed", "MiniMax task failed");
     } else {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                             "malformed", "unknown MiniMax status '%.32s'",
-                             st);
+                             "malformed", "unknown MiniMax status '%.32s'", st);
     }
     json_decref(root);
 }
@@ -191,8 +190,8 @@ s_build_result(const rl_provider_conf_t *p, const adapter_job_t *j,
     char id[ADAPTER_TASK_MAX * 3];
     req->method = "GET";
     if (adapter_url_escape(id, sizeof id, file_id) != 0 ||
-        adapter_request_url(req, "%s/v1/files/retrieve?file_id=%s",
-                            p->base_url, id) != 0)
+        adapter_request_url(req, "%s/v1/files/retrieve?file_id=%s", p->base_url,
+                            id) != 0)
         return -1;
     return s_auth(p, req);
 }

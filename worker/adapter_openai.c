@@ -36,9 +36,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     int n = snprintf(seconds, sizeof seconds, "%d", j->duration_s);
     if (n <= 0 || (size_t)n >= sizeof seconds)
         return -1;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "model",
-                             j->upstream_model, "prompt", j->prompt,
-                             "seconds", seconds, "size", size);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s}", "model", j->upstream_model, "prompt",
+                  j->prompt, "seconds", seconds, "size", size);
     if (body == NULL)
         return -1;
     if (j->image_url)
@@ -123,8 +123,8 @@ s_completed(json_t *video, adapter_result_t *out)
                              "malformed", "OpenAI video without id");
         return;
     }
-    if (adapter_result_id(out, checked, sizeof checked, id, "OpenAI",
-                          "id") != 0)
+    if (adapter_result_id(out, checked, sizeof checked, id, "OpenAI", "id") !=
+        0)
         return;
     int n = -1;
     if (adapter_url_escape(esc, sizeof esc, checked) == 0)

@@ -31,9 +31,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     (void)now_s;
     if (!s_model_ok(j->upstream_model))
         return -1;
-    json_t *input = json_pack("{s:s, s:i, s:s}", "prompt", j->prompt,
-                              "duration", j->duration_s, "aspect_ratio",
-                              j->aspect_ratio);
+    json_t *input =
+        json_pack("{s:s, s:i, s:s}", "prompt", j->prompt, "duration",
+                  j->duration_s, "aspect_ratio", j->aspect_ratio);
     if (input == NULL)
         return -1;
     if (j->negative_prompt)
@@ -59,10 +59,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
 static bool
 s_is_content(const char *text)
 {
-    return text != NULL &&
-           (strcasestr(text, "nsfw") != NULL ||
-            strcasestr(text, "sensitive") != NULL ||
-            strcasestr(text, "safety") != NULL);
+    return text != NULL && (strcasestr(text, "nsfw") != NULL ||
+                            strcasestr(text, "sensitive") != NULL ||
+                            strcasestr(text, "safety") != NULL);
 }
 
 /* An HTTP error {"detail": "..."}: 429 ("Request was throttled")
@@ -109,8 +108,8 @@ s_build_cancel(const rl_provider_conf_t *p, const adapter_job_t *j,
     (void)now_s;
     req->method = "POST";
     if (adapter_url_escape(id, sizeof id, task_id) != 0 ||
-        adapter_request_url(req, "%s/predictions/%s/cancel", p->base_url,
-                            id) != 0)
+        adapter_request_url(req, "%s/predictions/%s/cancel", p->base_url, id) !=
+            0)
         return -1;
     return adapter_request_header(req, "Authorization: Bearer %s", p->key);
 }

@@ -48,9 +48,9 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     const char *ratio = s_ratio(j->aspect_ratio);
     if (ratio == NULL)
         return -1;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:i}", "model",
-                             j->upstream_model, "promptText", j->prompt,
-                             "ratio", ratio, "duration", j->duration_s);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:i}", "model", j->upstream_model,
+                             "promptText", j->prompt, "ratio", ratio,
+                             "duration", j->duration_s);
     if (body == NULL)
         return -1;
     if (j->image_url)

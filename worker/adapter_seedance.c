@@ -45,21 +45,21 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     (void)now_s;
     char text[12288], prompt[10240];
     s_plain_prompt(j->prompt, prompt, sizeof prompt);
-    int n = snprintf(text, sizeof text,
-                     "%s --rs 720p --rt %s --dur %d --wm false", prompt,
-                     j->aspect_ratio, j->duration_s);
+    int n =
+        snprintf(text, sizeof text, "%s --rs 720p --rt %s --dur %d --wm false",
+                 prompt, j->aspect_ratio, j->duration_s);
     if (n < 0 || (size_t)n >= sizeof text)
         return -1;
     json_t *content = json_array();
-    json_array_append_new(content,
-                          json_pack("{s:s, s:s}", "type", "text", "text", text));
+    json_array_append_new(
+        content, json_pack("{s:s, s:s}", "type", "text", "text", text));
     if (j->image_url)
-        json_array_append_new(
-            content, json_pack("{s:s, s:{s:s}, s:s}", "type", "image_url",
-                               "image_url", "url", j->image_url, "role",
-                               "first_frame"));
-    json_t *body = json_pack("{s:s, s:o}", "model", j->upstream_model,
-                             "content", content);
+        json_array_append_new(content,
+                              json_pack("{s:s, s:{s:s}, s:s}", "type",
+                                        "image_url", "image_url", "url",
+                                        j->image_url, "role", "first_frame"));
+    json_t *body =
+        json_pack("{s:s, s:o}", "model", j->upstream_model, "content", content);
     req->method = "POST";
     adapter_request_body(req, json_dumps(body, JSON_COMPACT));
     json_decref(body);
@@ -99,8 +99,8 @@ s_error(const rl_http_resp_t *resp, json_t *root, adapter_state_t state,
     if (code == NULL)
         return -1;
     const char *msg = json_string_value(json_object_get(err, "message"));
-    adapter_result_error(out, state, s_classify(resp->status, code), code,
-                         "%s", msg ? msg : code);
+    adapter_result_error(out, state, s_classify(resp->status, code), code, "%s",
+                         msg ? msg : code);
     out->retry_after_ms = adapter_retry_after_ms(resp);
     return 0;
 }
@@ -111,8 +111,8 @@ s_parse_submit(const rl_http_resp_t *resp, adapter_result_t *out)
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
     const char *id = json_string_value(json_object_get(root, "id"));
     if (resp->status == 200 && id != NULL) {
-        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id,
-                              "Ark", "id") == 0)
+        if (adapter_result_id(out, out->task_id, sizeof out->task_id, id, "Ark",
+                              "id") == 0)
             out->state = ADAPTER_QUEUED;
     } else if (s_error(resp, root, ADAPTER_ERROR, out) != 0) {
         if (resp->status == 200)
@@ -156,8 +156,8 @@ s_status(const char *st, json_t *root, const rl_http_resp_t *resp,
     } else if (strcmp(st, "running") == 0) {
         out->state = ADAPTER_RUNNING;
     } else if (strcmp(st, "succeeded") == 0) {
-        const char *url = json_string_value(json_object_get(
-            json_object_get(root, "content"), "video_url"));
+        const char *url = json_string_value(
+            json_object_get(json_object_get(root, "content"), "video_url"));
         if (url == NULL) {
             adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                                  "malformed", "Ark success without video_url");
@@ -169,8 +169,8 @@ s_status(const char *st, json_t *root, const rl_http_resp_t *resp,
                              "expired", "the task expired in the queue");
     } else if (strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0) {
         if (s_error(resp, root, ADAPTER_FAILED, out) != 0)
-            adapter_result_error(out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT,
-                                 st, "the task %s", st);
+            adapter_result_error(out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT, st,
+                                 "the task %s", st);
     } else {
         adapter_result_error(out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
                              "malformed", "unknown Ark status '%.32s'", st);

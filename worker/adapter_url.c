@@ -54,8 +54,8 @@ adapter_url_escape(char *dst, size_t len, const char *src)
 static bool
 s_uri_char(unsigned char c)
 {
-    return c < 0x80 && (isalnum(c) || strchr("-._~:/?#[]@!$&'()*+,;=%",
-                                             c) != NULL);
+    return c < 0x80 &&
+           (isalnum(c) || strchr("-._~:/?#[]@!$&'()*+,;=%", c) != NULL);
 }
 
 /* The reason the characters of url (len bytes) are refused, or NULL. */

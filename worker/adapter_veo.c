@@ -53,8 +53,8 @@ s_body(const adapter_job_t *j)
     if (j->image_url != NULL && image == NULL)
         return NULL;
     /* o* leaves "image" out when there is none; pack takes image. */
-    json_t *instance = json_pack("{s:s, s:o*}", "prompt", j->prompt,
-                                 "image", image);
+    json_t *instance =
+        json_pack("{s:s, s:o*}", "prompt", j->prompt, "image", image);
     json_t *params = json_pack("{s:s, s:i}", "aspectRatio", j->aspect_ratio,
                                "durationSeconds", j->duration_s);
     if (instance == NULL || params == NULL) {
@@ -83,8 +83,8 @@ s_build_submit(const rl_provider_conf_t *p, const adapter_job_t *j,
     adapter_request_body(req, json_dumps(body, JSON_COMPACT));
     json_decref(body);
     if (req->body == NULL ||
-        adapter_request_url(req, "%s/models/%s:predictLongRunning",
-                            p->base_url, j->upstream_model) != 0 ||
+        adapter_request_url(req, "%s/models/%s:predictLongRunning", p->base_url,
+                            j->upstream_model) != 0 ||
         adapter_request_header(req, "Content-Type: application/json") != 0)
         return -1;
     return s_auth(p, req);
@@ -127,8 +127,7 @@ s_name_ok(const char *name)
             break;
         seg += len + 1;
     }
-    return nseg % 2 == 1 &&
-           strncmp(last_collection, "operations/", 11) == 0;
+    return nseg % 2 == 1 && strncmp(last_collection, "operations/", 11) == 0;
 }
 
 /* A Google error {"error":{code, message, status}}: RESOURCE_EXHAUSTED
@@ -198,20 +197,19 @@ s_response(json_t *response, adapter_result_t *out)
 {
     json_t *gen = json_object_get(response, "generateVideoResponse");
     const char *uri = json_string_value(json_object_get(
-        json_object_get(json_array_get(json_object_get(gen,
-                                                       "generatedSamples"),
-                                       0),
-                        "video"),
+        json_object_get(
+            json_array_get(json_object_get(gen, "generatedSamples"), 0),
+            "video"),
         "uri"));
     json_t *filtered = json_object_get(gen, "raiMediaFilteredCount");
     if (uri != NULL) {
         adapter_result_output(out, uri, "Veo");
     } else if (json_is_integer(filtered) && json_integer_value(filtered) > 0) {
-        const char *why = json_string_value(json_array_get(
-            json_object_get(gen, "raiMediaFilteredReasons"), 0));
-        adapter_result_error(out, ADAPTER_FAILED,
-                             ADAPTER_ERR_CONTENT_REJECTED, "rai_filtered",
-                             "%s", why ? why : "blocked by the safety filter");
+        const char *why = json_string_value(
+            json_array_get(json_object_get(gen, "raiMediaFilteredReasons"), 0));
+        adapter_result_error(out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED,
+                             "rai_filtered", "%s",
+                             why ? why : "blocked by the safety filter");
     } else {
         adapter_result_error(out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT,
                              "no_video", "Veo finished without a video");

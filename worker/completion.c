@@ -42,8 +42,8 @@ s_account_fields(rl_msg_t *m, const redisReply *job)
 int
 completion_open(worker_t *w)
 {
-    w->push = rl_zsock_new(w->base, w->zctx, ZMQ_PUSH, RL_PROTO_MAX_FRAME,
-                           NULL, NULL);
+    w->push = rl_zsock_new(w->base, w->zctx, ZMQ_PUSH, RL_PROTO_MAX_FRAME, NULL,
+                           NULL);
     if (w->push == NULL ||
         (w->cfg->zmq_curve &&
          rl_curve_client(rl_zsock_handle(w->push), &w->keys.own,
@@ -81,8 +81,7 @@ s_field(char *dst, size_t len, const char *text)
 
 int
 completion_push(worker_t *w, const char *acct, const char *job_id,
-                const char *status, const char *sign_key,
-                const redisReply *job)
+                const char *status, const char *sign_key, const redisReply *job)
 {
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_COMPLETION);

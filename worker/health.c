@@ -27,8 +27,8 @@ typedef struct probe {
 
 struct health {
     worker_t *w;
-    struct event *check;    /* provider probes */
-    struct event *avg;      /* render averages */
+    struct event *check; /* provider probes */
+    struct event *avg;   /* render averages */
     probe_t probes[RL_CONFIG_MAX_PROVIDERS];
 };
 
@@ -86,8 +86,7 @@ s_on_check(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     char px[24];
-    int n = snprintf(px, sizeof px, "%ld",
-                     h->w->cfg->health_interval_s * 1000);
+    int n = snprintf(px, sizeof px, "%ld", h->w->cfg->health_interval_s * 1000);
     if (n <= 0 || (size_t)n >= sizeof px)
         return; /* never: 24 bytes hold any long */
     const char *argv[] = {"SET", "rl:lock:health", h->w->id, "NX", "PX", px};

@@ -25,8 +25,8 @@
 #include "rl_log.h"
 #include "rl_text.h"
 
-#define JOB_MAX_FIELDS 16  /* field/value entries a caller adds */
-#define JOB_RESTATED 8     /* entries s_restate() adds */
+#define JOB_MAX_FIELDS 16 /* field/value entries a caller adds */
+#define JOB_RESTATED 8    /* entries s_restate() adds */
 
 adapter_result_t *
 job_result(job_t *j)
@@ -93,10 +93,9 @@ s_capacity(worker_t *w)
 #define S_TO(state) (1u << (state))
 static const unsigned s_may_enter[] = {
     [JOB_CLAIMING] = S_TO(JOB_RECORDING) | S_TO(JOB_SUBMITTING) |
-                     S_TO(JOB_WAITING) | S_TO(JOB_FINISHING) |
-                     S_TO(JOB_DEAD),
-    [JOB_RECORDING] = S_TO(JOB_SUBMITTING) | S_TO(JOB_FINISHING) |
-                      S_TO(JOB_DEAD),
+                     S_TO(JOB_WAITING) | S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
+    [JOB_RECORDING] =
+        S_TO(JOB_SUBMITTING) | S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
     [JOB_SUBMITTING] = S_TO(JOB_WAITING) | S_TO(JOB_RECORDING) |
                        S_TO(JOB_FINISHING) | S_TO(JOB_DEAD),
     [JOB_WAITING] = S_TO(JOB_POLLING) | S_TO(JOB_SUBMITTING) |
@@ -383,8 +382,8 @@ s_on_record(redisReply *reply, void *arg)
 static void
 s_record_send(job_t *j, const char *history_json)
 {
-    const char *kv[] = {"failover_used", j->failover_used ? "1" : "0",
-                        "phase", j->phase};
+    const char *kv[] = {"failover_used", j->failover_used ? "1" : "0", "phase",
+                        j->phase};
     if (j->state == JOB_RECORDING &&
         s_update_send(j, history_json, kv, 4, true, s_on_record) != 0)
         s_record_retry(j);
@@ -453,27 +452,43 @@ s_finish_send(job_t *j)
     char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[JOB_NUM_LEN];
     char attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN], render_ms[JOB_NUM_LEN];
     int64_t now = rl_clock_wall_ms();
-    int np = snprintf(price, sizeof price, "%ld",
-                      job_step_billed(rl_config_price(job_model(j),
-                                                      j->duration_s),
-                                      j->charged));
-    int nr = snprintf(render_ms, sizeof render_ms, "%lld",
-                      (long long)(now - (j->running_ms ? j->running_ms
-                                                       : j->created_ms)));
+    int np =
+        snprintf(price, sizeof price, "%ld",
+                 job_step_billed(rl_config_price(job_model(j), j->duration_s),
+                                 j->charged));
+    int nr = snprintf(
+        render_ms, sizeof render_ms, "%lld",
+        (long long)(now - (j->running_ms ? j->running_ms : j->created_ms)));
     const adapter_result_t *r = job_result(j);
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
     const char *argv[] = {
-        key, wkey, j->fence, j->ref,
+        key,
+        wkey,
+        j->fence,
+        j->ref,
         ok[0] ? "completed" : "failed",
         r->message[0] ? r->message : (ok[0] ? "rendered" : "failed"),
         price,
-        "output_url", ok[0] ? r->output_url : "",
-        "error_code", ok[0] ? "" : r->code,
-        "error_message", ok[0] ? "" : r->message,
-        "failover_used", j->failover_used ? "1" : "0",
-        "model_used", job_model(j)->name,
-        "render_ms", render_ms,
-        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, /* s_restate */
+        "output_url",
+        ok[0] ? r->output_url : "",
+        "error_code",
+        ok[0] ? "" : r->code,
+        "error_message",
+        ok[0] ? "" : r->message,
+        "failover_used",
+        j->failover_used ? "1" : "0",
+        "model_used",
+        job_model(j)->name,
+        "render_ms",
+        render_ms,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL, /* s_restate */
     };
     int argc = (int)(sizeof argv / sizeof argv[0]);
     /* Any of them not fitting (never: the buffers hold any number, ids

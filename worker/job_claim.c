@@ -31,8 +31,8 @@ s_parse_chain(job_t *j, const char *chain)
     if (n < 0 || (size_t)n >= sizeof buf)
         buf[0] = '\0';
     char *save = NULL;
-    for (char *name = strtok_r(buf, ",", &save); name != NULL &&
-                                                 j->nchain < RL_CONFIG_MAX_CHAIN + 1;
+    for (char *name = strtok_r(buf, ",", &save);
+         name != NULL && j->nchain < RL_CONFIG_MAX_CHAIN + 1;
          name = strtok_r(NULL, ",", &save)) {
         const rl_model_conf_t *m = rl_config_model(j->w->cfg, name);
         if (m != NULL)
@@ -95,9 +95,9 @@ s_load(job_t *j, const redisReply *r)
     job_set_task(j, rl_redis_reply_field(r, 2, "task_id"));
     const char *phase = rl_redis_reply_field(r, 2, "phase");
     fit |= s_set(j->phase, sizeof j->phase, phase ? phase : "Queued");
-    if (fit != 0 || j->prompt == NULL || j->fence[0] == '\0' || j->nchain == 0 ||
-        j->chain_idx >= j->nchain || j->duration_s <= 0 || j->attempt < 0 ||
-        j->created_ms < 0 || j->deadline_ms < 0)
+    if (fit != 0 || j->prompt == NULL || j->fence[0] == '\0' ||
+        j->nchain == 0 || j->chain_idx >= j->nchain || j->duration_s <= 0 ||
+        j->attempt < 0 || j->created_ms < 0 || j->deadline_ms < 0)
         return -1;
     return 0;
 }

@@ -13,8 +13,8 @@
 #include "adapter.h"
 #include "job.h"
 
-#define JOB_NUM_LEN 24           /* a decimal long long, its sign, NUL */
-#define JOB_RETRY_MS 500         /* retry of a write whose outcome is unknown */
+#define JOB_NUM_LEN 24   /* a decimal long long, its sign, NUL */
+#define JOB_RETRY_MS 500 /* retry of a write whose outcome is unknown */
 #define JOB_MAX_WRITE_RETRIES 20
 #define JOB_PHASE_MAX 16
 
@@ -33,12 +33,12 @@
  */
 typedef enum {
     JOB_CLAIMING = 0,
-    JOB_RECORDING,       /* the submit intent is being written */
+    JOB_RECORDING, /* the submit intent is being written */
     JOB_SUBMITTING,
     JOB_WAITING,
     JOB_POLLING,
     JOB_FINISHING,
-    JOB_DEAD,            /* ended; memory freed when the last ref goes */
+    JOB_DEAD, /* ended; memory freed when the last ref goes */
 } job_state_t;
 
 /* Kept small: a worker holds up to 10^5-10^6 of them. Everything only a
@@ -47,55 +47,55 @@ typedef enum {
 struct job {
     TAILQ_ENTRY(job) link;
     worker_t *w;
-    int refs;                        /* pending callbacks + 1 while alive */
+    int refs; /* pending callbacks + 1 while alive */
     job_state_t state;
-    const char *acct;                /* in names[] */
-    const char *id;                  /* in names[] */
-    const char *ref;                 /* "acct|id", in names[] */
-    char fence[24];                  /* token of our claim */
-    char *prompt;                    /* owned */
-    char *negative_prompt;           /* owned, NULL when none */
-    char *image_url;                 /* owned, NULL when none */
+    const char *acct;      /* in names[] */
+    const char *id;        /* in names[] */
+    const char *ref;       /* "acct|id", in names[] */
+    char fence[24];        /* token of our claim */
+    char *prompt;          /* owned */
+    char *negative_prompt; /* owned, NULL when none */
+    char *image_url;       /* owned, NULL when none */
     char aspect[16];
     int duration_s;
-    long charged;                    /* credits debited at submit */
+    long charged;                       /* credits debited at submit */
     int chain[RL_CONFIG_MAX_CHAIN + 1]; /* model indexes, requested first */
     size_t nchain;
-    size_t chain_idx;                /* the model rendering it now */
-    int attempt;                     /* submits made, all providers */
-    bool claiming;                   /* counted in w->claiming: its claim
-                                        is not answered yet */
-    bool claim_intent;               /* the claim recorded `attempt` as
-                                        the intent of the first submit */
-    bool restate;                    /* writes restate attempt, task,
-                                        chain index and provider: Redis
-                                        may not hold them yet */
-    bool restate_changed;            /* one changed since the last write
-                                        that restated them was sent */
-    uint16_t restating;              /* such writes in the air */
-    char *task_id;                   /* upstream task, "" before submit;
-                                        owned, NULL until the claim's
-                                        reply is loaded */
-    int transient;                   /* consecutive transient failures */
-    int retries;                     /* of a write with unknown outcome */
+    size_t chain_idx;     /* the model rendering it now */
+    int attempt;          /* submits made, all providers */
+    bool claiming;        /* counted in w->claiming: its claim
+                             is not answered yet */
+    bool claim_intent;    /* the claim recorded `attempt` as
+                             the intent of the first submit */
+    bool restate;         /* writes restate attempt, task,
+                             chain index and provider: Redis
+                             may not hold them yet */
+    bool restate_changed; /* one changed since the last write
+                             that restated them was sent */
+    uint16_t restating;   /* such writes in the air */
+    char *task_id;        /* upstream task, "" before submit;
+                             owned, NULL until the claim's
+                             reply is loaded */
+    int transient;        /* consecutive transient failures */
+    int retries;          /* of a write with unknown outcome */
     bool failover_used;
-    int64_t created_ms;              /* accepted (epoch ms) */
-    int64_t deadline_ms;             /* maximum wait (epoch ms) */
-    int64_t running_ms;              /* first seen rendering (epoch ms) */
-    int64_t submitted_ms;            /* the current task's submit (epoch
-                                        ms; on a takeover, the claim) */
-    int64_t poll_due_us;             /* scheduled poll (monotonic us) */
-    const char *outcome;             /* "completed" | "failed" once final */
-    char phase[JOB_PHASE_MAX];       /* last recorded phase */
-    int progress;                    /* last recorded progress */
-    struct event *timer;             /* next poll or retry, or the
-                                        maximum wait when that is sooner */
-    void (*recorded)(job_t *);       /* runs once job_record() landed */
-    rl_http_req_t *req;              /* request in the air, or NULL */
-    adapter_result_t *last;          /* the provider answer a failure,
-                                        failover or finish works from;
-                                        NULL while polling goes well */
-    char names[];                    /* "acct|id\0acct\0id\0" */
+    int64_t created_ms;        /* accepted (epoch ms) */
+    int64_t deadline_ms;       /* maximum wait (epoch ms) */
+    int64_t running_ms;        /* first seen rendering (epoch ms) */
+    int64_t submitted_ms;      /* the current task's submit (epoch
+                                  ms; on a takeover, the claim) */
+    int64_t poll_due_us;       /* scheduled poll (monotonic us) */
+    const char *outcome;       /* "completed" | "failed" once final */
+    char phase[JOB_PHASE_MAX]; /* last recorded phase */
+    int progress;              /* last recorded progress */
+    struct event *timer;       /* next poll or retry, or the
+                                  maximum wait when that is sooner */
+    void (*recorded)(job_t *); /* runs once job_record() landed */
+    rl_http_req_t *req;        /* request in the air, or NULL */
+    adapter_result_t *last;    /* the provider answer a failure,
+                                  failover or finish works from;
+                                  NULL while polling goes well */
+    char names[];              /* "acct|id\0acct\0id\0" */
 };
 
 /* A new job of acct/job_id (ref: their rl_keys_ref) in CLAIMING, counted
@@ -153,8 +153,7 @@ void job_set_timer(job_t *j, long ms, void (*fn)(int, short, void *));
 /* A fenced job_update.lua of kv (nkv entries) and a history entry
  * (history_json, or NULL), restating the fields when they changed; a
  * "stale" answer drops j. Outcome unknown: left to the next write. */
-void job_update(job_t *j, const char *history_json, const char **kv,
-                int nkv);
+void job_update(job_t *j, const char *history_json, const char **kv, int nkv);
 
 /* The submit intent: a fenced write of the restated fields, failover_used
  * and phase, retried until its outcome is known; then(j) runs once it

@@ -76,9 +76,8 @@ s_facts(const job_t *j, job_step_in_t *in)
     in->max_queue_ms = p->max_queue_ms;
     in->transient = j->transient;
     in->next_model = s_next_affordable(j);
-    in->queued_ms = j->submitted_ms > 0
-                        ? rl_clock_wall_ms() - j->submitted_ms
-                        : -1;
+    in->queued_ms =
+        j->submitted_ms > 0 ? rl_clock_wall_ms() - j->submitted_ms : -1;
 }
 
 /* A "processing" history entry (rl_jobview_entry) in buf, of
@@ -106,10 +105,9 @@ s_set_phase(job_t *j, const char *phase)
 static int
 s_send(job_t *j, adapter_request_t *req, long timeout_ms, rl_http_cb cb)
 {
-    j->req = rl_http_request(j->w->http, req->method, req->url,
-                             (const char *const *)req->headers, req->body,
-                             req->body_len, timeout_ms, JOB_MAX_RESPONSE, cb,
-                             j);
+    j->req = rl_http_request(
+        j->w->http, req->method, req->url, (const char *const *)req->headers,
+        req->body, req->body_len, timeout_ms, JOB_MAX_RESPONSE, cb, j);
     adapter_request_release(req);
     if (j->req == NULL)
         return -1;
@@ -194,8 +192,8 @@ s_hop(job_t *j, long next, const char *why)
     rl_log_info("job %s: failover %s -> %s: %s", j->id, from,
                 job_model(j)->name, why);
     char reason[ADAPTER_MSG_MAX + 128], hist[RL_JOBVIEW_ENTRY_MAX];
-    int n = snprintf(reason, sizeof reason, "failover from %s to %s: %s",
-                     from, job_model(j)->name, why);
+    int n = snprintf(reason, sizeof reason, "failover from %s to %s: %s", from,
+                     job_model(j)->name, why);
     /* why quotes provider text, maybe cut: the entry makes it valid
      * UTF-8, dropping a character the cut split. */
     const char *h = s_entry(hist, "Queued", n < 0 ? "failover" : reason,
@@ -217,8 +215,7 @@ s_act(job_t *j, const job_step_t *st)
         break;
     case JOB_STEP_BACKOFF:
         rl_log_debug("job %s: transient poll failure %d: %s; next in %ld ms",
-                     j->id, j->transient, job_result(j)->message,
-                     st->delay_ms);
+                     j->id, j->transient, job_result(j)->message, st->delay_ms);
         s_schedule_poll(j, st->delay_ms);
         break;
     case JOB_STEP_COMPLETE:
@@ -363,10 +360,9 @@ s_submit(job_t *j, const char *hop)
         s_next_affordable(j) >= 0) {
         s_hop_alone(j, hop); /* the next hop has a record of its own */
         adapter_result_t *r = job_result(j);
-        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED,
-                             "circuit_open",
-                             "provider %s skipped: circuit breaker open",
-                             job_provider(j)->name);
+        adapter_result_error(
+            r, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED, "circuit_open",
+            "provider %s skipped: circuit breaker open", job_provider(j)->name);
         s_failover(j, r->message);
         return;
     }
@@ -397,9 +393,8 @@ s_submit_recorded(job_t *j)
         return;
     job_enter(j, JOB_SUBMITTING);
     s_adapter_job(j, &aj);
-    if (a == NULL ||
-        a->build_submit(job_provider(j), &aj, rl_clock_wall_ms() / 1000,
-                        &req) != 0) {
+    if (a == NULL || a->build_submit(job_provider(j), &aj,
+                                     rl_clock_wall_ms() / 1000, &req) != 0) {
         adapter_request_release(&req);
         adapter_result_t *r = job_result(j);
         adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
@@ -433,12 +428,11 @@ s_progress(job_t *j, const adapter_result_t *r)
         nt <= 0 || nt >= JOB_NUM_LEN)
         return; /* JOB_NUM_LEN holds any; the next poll writes them */
     bool changed = strcmp(p.phase, j->phase) != 0;
-    const char *kv[] = {"phase", p.phase, "progress", progress,
-                        "eta_s", eta, "last_poll_at", at};
-    job_update(j,
-               changed ? s_entry(hist, p.phase, "provider progress", false)
-                       : NULL,
-               kv, 8);
+    const char *kv[] = {"phase", p.phase, "progress",     progress,
+                        "eta_s", eta,     "last_poll_at", at};
+    job_update(
+        j, changed ? s_entry(hist, p.phase, "provider progress", false) : NULL,
+        kv, 8);
     s_set_phase(j, p.phase);
     j->progress = p.progress;
 }
@@ -483,11 +477,10 @@ s_fetch(job_t *j)
         return;
     }
     j->w->stats.polls++;
-    if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_result) !=
-        0) {
+    if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_result) != 0) {
         adapter_result_t *r = job_result(j);
-        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                             "network", "cannot start the result request");
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT, "network",
+                             "cannot start the result request");
         s_trouble(j);
     }
 }
@@ -536,8 +529,8 @@ s_poll(job_t *j)
     j->w->stats.polls++;
     if (s_send(j, &req, job_provider(j)->poll_timeout_ms, s_on_poll) != 0) {
         adapter_result_t *r = job_result(j);
-        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                             "network", "cannot start the poll request");
+        adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT, "network",
+                             "cannot start the poll request");
         s_trouble(j);
     }
 }
@@ -553,10 +546,10 @@ job_run_start(job_t *j)
         j->submitted_ms = rl_clock_wall_ms(); /* its queue budget anew */
         const char *kv[] = {"resumed_at", "1"};
         char hist[RL_JOBVIEW_ENTRY_MAX];
-        job_update(j,
-                   s_entry(hist, NULL,
-                           "resumed polling after worker recovery", false),
-                   kv, 2);
+        job_update(
+            j,
+            s_entry(hist, NULL, "resumed polling after worker recovery", false),
+            kv, 2);
         s_schedule_poll(j, 0);
         return;
     }

@@ -139,8 +139,7 @@ s_output(const job_step_in_t *in, adapter_result_t *r)
 {
     if (r->output_url[0] == '/') {
         char abs[sizeof r->output_url];
-        int n = snprintf(abs, sizeof abs, "%s%s", in->base_url,
-                         r->output_url);
+        int n = snprintf(abs, sizeof abs, "%s%s", in->base_url, r->output_url);
         if (n <= 0 || (size_t)n >= sizeof abs)
             return "too long";
         memcpy(r->output_url, abs, (size_t)n + 1);
@@ -162,8 +161,7 @@ s_terminal(const job_step_in_t *in, adapter_result_t *r, job_step_t *out)
         }
         r->output_url[0] = '\0';
         adapter_result_error(r, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT,
-                             "bad_output_url", "output URL refused: %s",
-                             bad);
+                             "bad_output_url", "output URL refused: %s", bad);
         job_step_trouble(in, r, out);
     } else if (r->state == ADAPTER_FAILED &&
                (r->error == ADAPTER_ERR_CAPACITY ||
@@ -256,8 +254,7 @@ s_phase_of(int progress)
 }
 
 job_step_progress_t
-job_step_progress(const adapter_result_t *r, int64_t ran_ms,
-                  long expected_ms)
+job_step_progress(const adapter_result_t *r, int64_t ran_ms, long expected_ms)
 {
     job_step_progress_t p = {"Queued", 0, 0};
     long expected = expected_ms > 0 ? expected_ms : JOB_DEFAULT_RENDER_MS;
@@ -266,14 +263,12 @@ job_step_progress(const adapter_result_t *r, int64_t ran_ms,
     p.eta_s = expected / 1000;
     if (r->state != ADAPTER_RUNNING)
         return p;
-    progress = r->progress >= 0 ? r->progress
-                                : (int)(ran_ms * 100 / expected);
+    progress = r->progress >= 0 ? r->progress : (int)(ran_ms * 100 / expected);
     progress = progress > 99 ? 99 : progress;
     p.phase = s_phase_of(progress);
     p.progress = progress;
-    p.eta_s = progress > 0
-                  ? (long)(ran_ms * (100 - progress) / progress / 1000)
-                  : (long)((expected - ran_ms) / 1000);
+    p.eta_s = progress > 0 ? (long)(ran_ms * (100 - progress) / progress / 1000)
+                           : (long)((expected - ran_ms) / 1000);
     p.eta_s = p.eta_s < 0 ? 0 : p.eta_s;
     return p;
 }

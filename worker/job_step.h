@@ -30,12 +30,12 @@
 #include "adapter.h"
 #include "rl_config.h"
 
-#define JOB_MAX_TRANSIENT 5      /* tolerated consecutive poll failures */
-#define JOB_BACKOFF_CAP 4        /* backoff cap, in poll intervals */
-#define JOB_DEFAULT_RENDER_MS 60000 /* ETA basis before a model has an
-                                       average */
-#define JOB_STEP_CUT 180         /* bytes of provider text a reason
-                                    quotes */
+#define JOB_MAX_TRANSIENT 5 /* tolerated consecutive poll failures */
+#define JOB_BACKOFF_CAP 4   /* backoff cap, in poll intervals */
+/* ETA basis before a model has an average */
+#define JOB_DEFAULT_RENDER_MS 60000
+/* bytes of provider text a reason quotes */
+#define JOB_STEP_CUT 180
 
 typedef enum {
     JOB_STEP_ACCEPTED = 0,
@@ -49,25 +49,25 @@ typedef enum {
 
 /* What the job knows, besides the answer. Borrowed strings. */
 typedef struct {
-    const char *provider;    /* the current provider's name */
-    const char *base_url;    /* its base URL (a relative output URL) */
-    long poll_interval_ms;   /* its poll interval */
-    long max_queue_ms;       /* its queue budget; 0: none */
-    int transient;           /* consecutive transient poll failures */
-    long next_model;         /* chain index of the next affordable model
-                                (job_step_next_model), -1: none */
-    int64_t queued_ms;       /* since the task's submit (or takeover),
-                                -1: not submitted by this worker */
+    const char *provider;  /* the current provider's name */
+    const char *base_url;  /* its base URL (a relative output URL) */
+    long poll_interval_ms; /* its poll interval */
+    long max_queue_ms;     /* its queue budget; 0: none */
+    int transient;         /* consecutive transient poll failures */
+    long next_model;       /* chain index of the next affordable model
+                              (job_step_next_model), -1: none */
+    int64_t queued_ms;     /* since the task's submit (or takeover),
+                              -1: not submitted by this worker */
 } job_step_in_t;
 
 /* A decision. */
 typedef struct {
     job_step_action_t action;
-    long delay_ms;           /* ACCEPTED, POLL, BACKOFF */
-    long next;               /* FAILOVER: the chain index to move to */
-    int transient;           /* the job's count after this answer */
-    char why[ADAPTER_MSG_MAX];   /* FAILOVER: the reason */
-    char code[ADAPTER_CODE_MAX]; /* FAIL: the error code */
+    long delay_ms;                 /* ACCEPTED, POLL, BACKOFF */
+    long next;                     /* FAILOVER: the chain index to move to */
+    int transient;                 /* the job's count after this answer */
+    char why[ADAPTER_MSG_MAX];     /* FAILOVER: the reason */
+    char code[ADAPTER_CODE_MAX];   /* FAIL: the error code */
     char message[ADAPTER_MSG_MAX]; /* FAIL: the error message */
 } job_step_t;
 
@@ -162,16 +162,16 @@ long job_step_billed(long price, long charged);
  * provider's progress, or the share of expected_ms run since
  * running_ms, at most 99 %, and the ETA from the pace so far. */
 typedef struct {
-    const char *phase;   /* "Queued", "Preparing" (< 15 %), "Rendering"
-                            (< 85 %), "Encoding" (< 95 %), "Finishing" */
-    int progress;        /* 0..99 */
-    long eta_s;          /* >= 0 */
+    const char *phase; /* "Queued", "Preparing" (< 15 %), "Rendering"
+                          (< 85 %), "Encoding" (< 95 %), "Finishing" */
+    int progress;      /* 0..99 */
+    long eta_s;        /* >= 0 */
 } job_step_progress_t;
 
 /* ran_ms: since the job was first seen running (RUNNING only);
  * expected_ms: the model's average render time, <= 0 unknown
  * (JOB_DEFAULT_RENDER_MS). */
-job_step_progress_t job_step_progress(const adapter_result_t *r,
-                                      int64_t ran_ms, long expected_ms);
+job_step_progress_t job_step_progress(const adapter_result_t *r, int64_t ran_ms,
+                                      long expected_ms);
 
 #endif

@@ -23,16 +23,16 @@
 struct lease {
     worker_t *w;
     struct event *timer;
-    int64_t ok_until;       /* monotonic ms; 0 = not held */
-    int64_t sent_at;        /* monotonic ms of the renewal in flight */
+    int64_t ok_until; /* monotonic ms; 0 = not held */
+    int64_t sent_at;  /* monotonic ms of the renewal in flight */
     bool in_flight;
     char base_id[sizeof(((worker_t *)0)->id)]; /* w->id at start */
-    unsigned generation;    /* owner ids taken after lease losses */
+    unsigned generation; /* owner ids taken after lease losses */
     char retired[sizeof(((worker_t *)0)->id)]; /* owner id to retire
                                with the next renewal, "" when none */
-    bool sent_retire;       /* the renewal in flight retires it */
-    bool destroyed;         /* lease_destroy ran with a renewal in
-                               flight: its reply frees the lease */
+    bool sent_retire; /* the renewal in flight retires it */
+    bool destroyed;   /* lease_destroy ran with a renewal in
+                         flight: its reply frees the lease */
 };
 
 bool

@@ -26,12 +26,12 @@
 typedef struct {
     struct links *owner;
     rl_zsock_t *sock;
-    rl_zretry_t *retry;                     /* after a refused handshake;
-                                               NULL with curve off */
-    const char *endpoint;                   /* borrowed from the config */
-    char incarnation[RL_PROTO_MAX_ID + 1];  /* "" until the first beat */
-    int64_t last_seen;                      /* monotonic ms */
-    int64_t granted;                        /* credit the broker holds */
+    rl_zretry_t *retry;                    /* after a refused handshake;
+                                              NULL with curve off */
+    const char *endpoint;                  /* borrowed from the config */
+    char incarnation[RL_PROTO_MAX_ID + 1]; /* "" until the first beat */
+    int64_t last_seen;                     /* monotonic ms */
+    int64_t granted;                       /* credit the broker holds */
     bool alive;
 } link_t;
 
@@ -39,10 +39,10 @@ struct links {
     worker_t *w;
     link_t link[RL_CONFIG_MAX_ENDPOINTS];
     size_t n;
-    struct event *beat;       /* heartbeat timer */
-    struct event *grant;      /* deferred grant, once per loop turn */
-    size_t next;              /* round-robin start for grants */
-    unsigned beats;           /* heartbeats sent, for credit resyncs */
+    struct event *beat;  /* heartbeat timer */
+    struct event *grant; /* deferred grant, once per loop turn */
+    size_t next;         /* round-robin start for grants */
+    unsigned beats;      /* heartbeats sent, for credit resyncs */
 };
 
 /* Every this many heartbeats the worker restates each broker's credit
@@ -218,13 +218,13 @@ links_new(worker_t *w)
         link_t *k = &l->link[l->n];
         k->owner = l;
         k->endpoint = cfg->dispatch[i];
-        k->sock = rl_zsock_new(w->base, w->zctx, ZMQ_DEALER,
-                               RL_PROTO_MAX_FRAME, s_on_message, k);
+        k->sock = rl_zsock_new(w->base, w->zctx, ZMQ_DEALER, RL_PROTO_MAX_FRAME,
+                               s_on_message, k);
         if (k->sock != NULL && cfg->zmq_curve &&
             rl_curve_client(rl_zsock_handle(k->sock), &w->keys.own,
                             w->keys.broker) == 0)
-            k->retry = rl_zretry_new(w->base, w->zctx,
-                                     rl_zsock_handle(k->sock), "dispatch");
+            k->retry = rl_zretry_new(w->base, w->zctx, rl_zsock_handle(k->sock),
+                                     "dispatch");
         if (k->sock == NULL || (cfg->zmq_curve && k->retry == NULL) ||
             rl_zsock_connect(k->sock, k->endpoint) != 0) {
             rl_log_error("links: cannot connect %s", k->endpoint);

@@ -27,8 +27,8 @@
 #include "rl_loop.h"
 #include "worker.h"
 
-#define WORKER_HOST_CONNECTIONS 64 /* per provider origin; over HTTP/2
-                                      each carries RL_HTTP_MAX_STREAMS */
+/* per provider origin; over HTTP/2 each carries RL_HTTP_MAX_STREAMS */
+#define WORKER_HOST_CONNECTIONS 64
 /* Idle connections kept for reuse: every provider origin's at once for
  * this many origins (the catalog's providers), however the polls
  * bunch. */
@@ -83,8 +83,7 @@ static bool
 s_ready(void *arg)
 {
     worker_t *w = arg;
-    return rl_redis_answering(w->redis) && lease_ok(w->lease) &&
-           !w->stopping;
+    return rl_redis_answering(w->redis) && lease_ok(w->lease) && !w->stopping;
 }
 
 /* A counter as a JSON integer (they stay far below 2^63). */
@@ -121,8 +120,7 @@ s_stats(void *arg)
                         json_integer(lateness_quantile(&w->late, 0.99)));
     json_object_set_new(o, "poll_late_max_ms",
                         json_integer(w->late.max_us / 1000));
-    json_object_set_new(o, "redis_auth_failures",
-                        s_count(rs.auth_failures));
+    json_object_set_new(o, "redis_auth_failures", s_count(rs.auth_failures));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -152,8 +150,7 @@ s_common_timeouts(worker_t *w)
             known |= w->common_ms[k] == ms;
         if (known)
             continue;
-        w->common_tv[w->ncommon] = event_base_init_common_timeout(w->base,
-                                                                  &tv);
+        w->common_tv[w->ncommon] = event_base_init_common_timeout(w->base, &tv);
         if (w->common_tv[w->ncommon] != NULL)
             w->common_ms[w->ncommon++] = ms;
     }
@@ -166,8 +163,7 @@ s_status(worker_t *w, int index)
 {
     const rl_config_t *cfg = w->cfg;
     char why[WORKER_WHY_LEN];
-    if (rl_status_open(&w->status, w->base, cfg,
-                       cfg->worker_status_listen,
+    if (rl_status_open(&w->status, w->base, cfg, cfg->worker_status_listen,
                        cfg->nworker_status_listen, index, "worker", s_ready,
                        s_stats, w, why, sizeof why) != 0) {
         rl_log_errorx("[health] worker_status_listen: %s", why);
@@ -239,17 +235,15 @@ s_stop(worker_t *w)
     if (w->base != NULL)
         event_base_free(w->base);
     const worker_stats_t *s = &w->stats;
-    rl_log_info("stats: claimed %llu refused %llu submits %llu polls %llu "
-                "failovers %llu completed %llu failed %llu stale %llu "
-                "dropped %llu",
-                (unsigned long long)s->claimed,
-                (unsigned long long)s->claim_refused,
-                (unsigned long long)s->submits, (unsigned long long)s->polls,
-                (unsigned long long)s->failovers,
-                (unsigned long long)s->completed,
-                (unsigned long long)s->failed,
-                (unsigned long long)s->stale_writes,
-                (unsigned long long)s->dropped);
+    rl_log_info(
+        "stats: claimed %llu refused %llu submits %llu polls %llu "
+        "failovers %llu completed %llu failed %llu stale %llu "
+        "dropped %llu",
+        (unsigned long long)s->claimed, (unsigned long long)s->claim_refused,
+        (unsigned long long)s->submits, (unsigned long long)s->polls,
+        (unsigned long long)s->failovers, (unsigned long long)s->completed,
+        (unsigned long long)s->failed, (unsigned long long)s->stale_writes,
+        (unsigned long long)s->dropped);
 }
 
 int

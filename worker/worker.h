@@ -73,56 +73,56 @@ typedef struct {
 
 /* Counters, logged on exit and served by the status line. */
 typedef struct {
-    uint64_t claimed;          /* jobs taken */
-    uint64_t claim_refused;    /* dispatches that were not ours to take,
-                                  or of a job held here already */
-    uint64_t submits;          /* upstream submit calls */
-    uint64_t polls;            /* upstream poll calls */
-    uint64_t failovers;        /* provider changes */
-    uint64_t stale_writes;     /* writes refused by a newer fence */
+    uint64_t claimed;       /* jobs taken */
+    uint64_t claim_refused; /* dispatches that were not ours to take,
+                               or of a job held here already */
+    uint64_t submits;       /* upstream submit calls */
+    uint64_t polls;         /* upstream poll calls */
+    uint64_t failovers;     /* provider changes */
+    uint64_t stale_writes;  /* writes refused by a newer fence */
     uint64_t completed;
     uint64_t failed;
-    uint64_t dropped;          /* jobs abandoned on a lost lease */
-    uint64_t push_dropped;     /* completions not pushed (outbox covers) */
-    uint64_t not_sent;         /* provider requests that never left the
-                                  worker (waited too long for a turn) */
+    uint64_t dropped;      /* jobs abandoned on a lost lease */
+    uint64_t push_dropped; /* completions not pushed (outbox covers) */
+    uint64_t not_sent;     /* provider requests that never left the
+                              worker (waited too long for a turn) */
 } worker_stats_t;
 
 struct worker {
     const rl_config_t *cfg;
-    worker_on_t on;            /* the up-calls, set by main.c */
-    char id[48];               /* worker id: the lease owner name */
+    worker_on_t on; /* the up-calls, set by main.c */
+    char id[48];    /* worker id: the lease owner name */
     struct event_base *base;
     rl_redis_t *redis;
     rl_http_t *http;
     void *zctx;
-    rl_zkeys_t keys;           /* worker.key, broker.pub, deliverer.pub
-                                  ([zmq] curve on), wiped once the
-                                  sockets are set up */
-    links_t *links;            /* DEALERs to the brokers */
-    lease_t *lease;            /* the batch lease on our jobs */
-    rl_zsock_t *push;          /* PUSH to the deliverers */
+    rl_zkeys_t keys;              /* worker.key, broker.pub, deliverer.pub
+                                     ([zmq] curve on), wiped once the
+                                     sockets are set up */
+    links_t *links;               /* DEALERs to the brokers */
+    lease_t *lease;               /* the batch lease on our jobs */
+    rl_zsock_t *push;             /* PUSH to the deliverers */
     struct rl_zretry *push_retry; /* reconnects push after a refused
                                   CURVE handshake; NULL with curve off */
-    struct job_list jobs;      /* every job in memory */
-    void *held;                /* the live ones (not JOB_DEAD) by ref: a
-                                  tsearch(3) tree of job_t */
-    size_t inflight;           /* jobs in memory, claims included */
-    size_t claiming;           /* of those, claims not answered yet */
-    bool stopping;             /* SIGTERM: take no more jobs */
-    breaker_t breakers[RL_CONFIG_MAX_PROVIDERS]; /* by provider index */
+    struct job_list jobs;         /* every job in memory */
+    void *held;                   /* the live ones (not JOB_DEAD) by ref: a
+                                     tsearch(3) tree of job_t */
+    size_t inflight;              /* jobs in memory, claims included */
+    size_t claiming;              /* of those, claims not answered yet */
+    bool stopping;                /* SIGTERM: take no more jobs */
+    breaker_t breakers[RL_CONFIG_MAX_PROVIDERS];     /* by provider index */
     adapter_token_t tokens[RL_CONFIG_MAX_PROVIDERS]; /* signed credentials */
-    adapter_result_t scratch;  /* every answer is parsed here first; a job
-                                  keeps a copy only when it needs one */
-    long common_ms[RL_CONFIG_MAX_PROVIDERS];     /* the poll intervals */
+    adapter_result_t scratch; /* every answer is parsed here first; a job
+                                 keeps a copy only when it needs one */
+    long common_ms[RL_CONFIG_MAX_PROVIDERS]; /* the poll intervals */
     const struct timeval *common_tv[RL_CONFIG_MAX_PROVIDERS]; /* libevent
                                   common timeouts for them: O(1) timers */
     size_t ncommon;
-    long render_avg_ms[RL_CONFIG_MAX_MODELS];    /* by model, 0 = unknown */
-    struct health *health;     /* provider health checks, ETA averages */
-    struct rl_status *status;  /* optional /healthz /readyz /stats */
+    long render_avg_ms[RL_CONFIG_MAX_MODELS]; /* by model, 0 = unknown */
+    struct health *health;    /* provider health checks, ETA averages */
+    struct rl_status *status; /* optional /healthz /readyz /stats */
     worker_stats_t stats;
-    lateness_t late;           /* timer-driven polls: actual - scheduled */
+    lateness_t late; /* timer-driven polls: actual - scheduled */
 };
 
 #endif

@@ -55,8 +55,7 @@ s_check_request(const rl_provider_conf_t *p, const adapter_request_t *req,
              "base_url %s", p->base_url);
     FZ_CHECK(rl_http_origin(req->url, got, sizeof got, &https) == 0 &&
                  strcmp(want, got) == 0,
-             "the %s of id '%s' goes to %s, not %s", what, id, req->url,
-             want);
+             "the %s of id '%s' goes to %s, not %s", what, id, req->url, want);
     for (size_t i = 0; i < req->nheaders; i++)
         FZ_CHECK(strpbrk(req->headers[i], "\r\n") == NULL,
                  "a %s header splits: %s", what, req->headers[i]);
@@ -67,8 +66,8 @@ static void
 s_next_requests(const adapter_t *a, const adapter_result_t *out)
 {
     const rl_provider_conf_t *p = s_provider(a->type);
-    adapter_job_t job = {"vgen_fuzz", 1, "model", "a cat", NULL, NULL,
-                         5, "16:9", NULL};
+    adapter_job_t job = {"vgen_fuzz", 1, "model", "a cat", NULL,
+                         NULL,        5, "16:9",  NULL};
     adapter_request_t req;
 
     if (out->task_id[0] != '\0') {
@@ -96,11 +95,16 @@ s_check_views(const adapter_result_t *out)
 {
     bool ok = out->state == ADAPTER_SUCCEEDED;
     const char *kv[] = {
-        "id",         "vgen_fuzz",
-        "status",     ok ? "completed" : "failed",
-        "output_url", ok ? out->output_url : "",
-        "error_code", ok ? "" : (out->code[0] ? out->code : "failed"),
-        "error_message", ok ? "" : out->message,
+        "id",
+        "vgen_fuzz",
+        "status",
+        ok ? "completed" : "failed",
+        "output_url",
+        ok ? out->output_url : "",
+        "error_code",
+        ok ? "" : (out->code[0] ? out->code : "failed"),
+        "error_message",
+        ok ? "" : out->message,
     };
     rl_jobview_src_t src = {kv, sizeof kv / sizeof kv[0] / 2};
     json_t *api = rl_jobview_api(&src, 0);
@@ -110,8 +114,7 @@ s_check_views(const adapter_result_t *out)
         ok ? json_object_get(api, "output_url")
            : json_object_get(json_object_get(api, "error"), "message");
 
-    FZ_CHECK(json_is_string(got) && strcmp(json_string_value(got), want) ==
-                                        0,
+    FZ_CHECK(json_is_string(got) && strcmp(json_string_value(got), want) == 0,
              "the job object lost %s '%s'", ok ? "output_url" : "the message",
              want);
     fz_check_dumps(api, "the job object");
@@ -179,8 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_setup();
     if (s_cfg == NULL)
         s_cfg = fz_config("adapters", 1, 1);
-    a = adapter_find(rl_ptype_name((rl_ptype_t)(fz_u8(&in) %
-                                                RL_PTYPE_COUNT)));
+    a = adapter_find(rl_ptype_name((rl_ptype_t)(fz_u8(&in) % RL_PTYPE_COUNT)));
     mode = fz_u8(&in);
     which = (mode & 3) % 3;
     if (which == 2 && a->parse_result == NULL)

@@ -52,15 +52,13 @@ s_check_model(const rl_config_t *c, size_t i)
                      (size_t)m->chain[k] != i,
                  "model %s: chain entry %d", m->name, m->chain[k]);
         for (size_t l = 0; l < k; l++)
-            FZ_CHECK(m->chain[l] != m->chain[k], "model %s: twice",
-                     m->name);
+            FZ_CHECK(m->chain[l] != m->chain[k], "model %s: twice", m->name);
     }
     FZ_CHECK(rl_config_model(c, m->name) == m, "model %s not found by name",
              m->name);
     for (size_t k = 0; k < m->naliases; k++)
         FZ_CHECK(rl_config_model(c, m->aliases[k]) == m,
-                 "alias %s of %s finds another model", m->aliases[k],
-                 m->name);
+                 "alias %s of %s finds another model", m->aliases[k], m->name);
     FZ_CHECK(m->upstream_model != NULL && m->upstream_model[0] != '\0',
              "model %s: no upstream model", m->name);
 }
@@ -82,14 +80,13 @@ s_check(const rl_config_t *c)
                  c->ndispatch >= (size_t)c->brokers &&
                  c->ncompletion >= (size_t)c->deliverers,
              "endpoint lists shorter than the processes");
-    FZ_CHECK(rl_config_split_addr(c->http_listen, host, sizeof host,
-                                  &port) == 0,
+    FZ_CHECK(rl_config_split_addr(c->http_listen, host, sizeof host, &port) ==
+                 0,
              "http listen %s does not split", c->http_listen);
     FZ_CHECK(c->master_key[0] == '\0' ||
                  rl_aead_parse_key(c->master_key, key) == 0,
              "master key accepted but does not parse");
-    FZ_CHECK(ssrf_allow_parse(&allow,
-                              (const char *const *)c->webhook_allow,
+    FZ_CHECK(ssrf_allow_parse(&allow, (const char *const *)c->webhook_allow,
                               c->nwebhook_allow, why, sizeof why) == 0,
              "[webhook] allow accepted, refused by the deliverer: %s", why);
     FZ_CHECK(c->nretries >= 1 && c->nlong_schedule >= 1 &&
@@ -103,8 +100,7 @@ s_setenv(char *env, char **names)
 {
     size_t n = 0;
 
-    for (char *line = env, *next; line != NULL && n < S_MAX_ENV;
-         line = next) {
+    for (char *line = env, *next; line != NULL && n < S_MAX_ENV; line = next) {
         char *eq;
         next = strchr(line, '\n');
         if (next != NULL)
@@ -136,8 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unlink(tmp);
         snprintf(s_path, sizeof s_path, "/proc/self/fd/%d", s_fd);
     }
-    FZ_CHECK(ftruncate(s_fd, 0) == 0 && pwrite(s_fd, data, flen, 0) ==
-                                            (ssize_t)flen,
+    FZ_CHECK(ftruncate(s_fd, 0) == 0 &&
+                 pwrite(s_fd, data, flen, 0) == (ssize_t)flen,
              "cannot write %s", s_path);
     if (mark != NULL) {
         size_t off = flen + strlen(S_ENV_MARK);

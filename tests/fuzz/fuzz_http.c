@@ -55,8 +55,7 @@ s_init(void)
     FZ_CHECK(s_base != NULL && zctx != NULL, "no loop or ZeroMQ context");
     s_redis = fz_redis_new(s_base);
     fz_broker_start(&s_down, s_base, zctx, "http-down", fz_free_port());
-    fz_broker_start(&s_fake, s_base, zctx, "http-fake",
-                    fz_redis_port(s_redis));
+    fz_broker_start(&s_fake, s_base, zctx, "http-fake", fz_redis_port(s_redis));
     FZ_CHECK(fz_broker_wait_redis(&s_fake, S_CONNECT_PASSES),
              "the broker does not connect to the fake Redis");
 }
@@ -69,11 +68,10 @@ s_check_error(const json_t *o, int status)
         fz_check_api_error(o, "an error answer");
         return;
     }
-    FZ_CHECK(json_is_string(json_object_get(o, "message")) ||
-                 (status == 503 &&
-                  json_is_string(json_object_get(o, "status"))),
-             "a %d answer with neither an error object nor a message",
-             status);
+    FZ_CHECK(
+        json_is_string(json_object_get(o, "message")) ||
+            (status == 503 && json_is_string(json_object_get(o, "status"))),
+        "a %d answer with neither an error object nor a message", status);
 }
 
 /* fake: the answer may render a Redis reply no script of ours makes,
@@ -84,8 +82,7 @@ s_check(const fz_http_response_t *r, bool fake)
 {
     json_t *o;
 
-    FZ_CHECK(fake || r->status != 500, "500: %.*s", (int)r->body_len,
-             r->body);
+    FZ_CHECK(fake || r->status != 500, "500: %.*s", (int)r->body_len, r->body);
     if (fake && r->status == 202)
         return;
     if (r->status == 503 || r->status == 429)
@@ -114,11 +111,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= strlen(S_REDIS_MARK) &&
         memcmp(data, S_REDIS_MARK, strlen(S_REDIS_MARK)) == 0) {
         const char *spec = req + strlen(S_REDIS_MARK);
-        const char *end = memmem(spec, size - strlen(S_REDIS_MARK),
-                                 S_REDIS_END, strlen(S_REDIS_END));
-        fz_in_t in = {(const uint8_t *)spec,
-                      end != NULL ? (size_t)(end - spec)
-                                  : size - strlen(S_REDIS_MARK)};
+        const char *end = memmem(spec, size - strlen(S_REDIS_MARK), S_REDIS_END,
+                                 strlen(S_REDIS_END));
+        fz_in_t in = {(const uint8_t *)spec, end != NULL
+                                                 ? (size_t)(end - spec)
+                                                 : size - strlen(S_REDIS_MARK)};
         size_t resp_len = 0;
         char *resp = fz_redis_resp(&in, &resp_len);
 
@@ -129,8 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len = end != NULL ? size - (size_t)(req - (const char *)data) : 0;
     }
     fz_http_exchange(s_base, fb->http_port, req, len, &a);
-    fz_debug("answer (%s Redis):\n%s", fb == &s_fake ? "fake" : "no",
-             a.bytes);
+    fz_debug("answer (%s Redis):\n%s", fb == &s_fake ? "fake" : "no", a.bytes);
     while (fz_http_next(&a, &off, &r) == 1)
         s_check(&r, fb == &s_fake);
     fz_http_answer_release(&a);

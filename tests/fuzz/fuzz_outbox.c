@@ -72,8 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     resp = fz_redis_resp(&in, &len);
     reply = s_reply(resp, len);
     /* outbox.c takes an array and reads each element as an entry. */
-    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY &&
-                       i < reply->elements; i++)
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements;
+         i++)
         s_entry(reply->element[i]);
     freeReplyObject(reply);
     free(resp);

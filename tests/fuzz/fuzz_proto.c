@@ -63,8 +63,8 @@ s_round_trip(const rl_msg_t *m)
              "a decoded %s does not encode", rl_proto_type_name(m->type));
     FZ_CHECK(len <= RL_PROTO_MAX_FRAME, "encoded past the frame limit");
     FZ_CHECK(rl_proto_decode(buf, len, &back, &why) == 0,
-             "an encoded %s does not decode: %s",
-             rl_proto_type_name(m->type), why);
+             "an encoded %s does not decode: %s", rl_proto_type_name(m->type),
+             why);
     FZ_CHECK(s_same(m, &back), "a %s changed in a round trip",
              rl_proto_type_name(m->type));
     rl_msg_release(&back);

@@ -57,8 +57,7 @@ s_check_value(const char *v, int status, long next_delay)
                  "Retry-After '%s' read as %ld ms", v, ms);
     FZ_CHECK(d.outcome == CLASSIFY_RETRY, "a 5xx with a schedule left");
     FZ_CHECK(d.delay_ms >= next_delay &&
-                 d.delay_ms <= (next_delay > S_CAP_MS ? next_delay
-                                                      : S_CAP_MS),
+                 d.delay_ms <= (next_delay > S_CAP_MS ? next_delay : S_CAP_MS),
              "status %d, schedule %ld ms, Retry-After '%s': waits %ld ms",
              status, next_delay, v, d.delay_ms);
     memset(&resp, 0, sizeof resp);
@@ -81,8 +80,7 @@ s_check_date(unsigned offset)
         "%a %b %e %H:%M:%S %Y",      /* asctime */
     };
     time_t t = (time_t)(S_NOW_MS / 1000) + offset;
-    long want = (long)offset * 1000 < S_CAP_MS ? (long)offset * 1000
-                                               : S_CAP_MS;
+    long want = (long)offset * 1000 < S_CAP_MS ? (long)offset * 1000 : S_CAP_MS;
     struct tm tm;
     char date[64];
 
@@ -91,8 +89,8 @@ s_check_date(unsigned offset)
         long ms;
         strftime(date, sizeof date, forms[i], &tm);
         ms = rl_retry_after_ms(date, S_NOW_MS, S_CAP_MS);
-        FZ_CHECK(ms == want, "'%s' (now + %u s) read as %ld ms", date,
-                 offset, ms);
+        FZ_CHECK(ms == want, "'%s' (now + %u s) read as %ld ms", date, offset,
+                 ms);
     }
 }
 

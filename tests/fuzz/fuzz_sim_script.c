@@ -57,20 +57,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sim_submit_t sub;
 
     fz_setup();
-    sim_script_parse(prompt, name[0] != '\0' ? name : NULL,
-                     rl_ptype_name(api), &sc);
+    sim_script_parse(prompt, name[0] != '\0' ? name : NULL, rl_ptype_name(api),
+                     &sc);
     s_check_script(&sc);
     p = sim_script_poll(&sc, poll + 1, &answered);
     FZ_CHECK(p >= SIM_POLL_ANSWER && p <= SIM_POLL_MALFORMED, "poll %d",
              (int)p);
     FZ_CHECK(p == SIM_POLL_ANSWER || answered == 0,
-             "a poll that does not answer has answered number %u",
-             answered);
+             "a poll that does not answer has answered number %u", answered);
     st = sim_script_state(&sc, answered > 0 ? answered : 1, elapsed);
     FZ_CHECK(st >= SIM_ST_QUEUED && st < SIM_ST_COUNT, "state %d", (int)st);
     sub = sim_script_submit(&sc, poll);
-    FZ_CHECK(sub >= SIM_SUBMIT_OK && sub <= SIM_SUBMIT_MALFORMED,
-             "submit %d", (int)sub);
+    FZ_CHECK(sub >= SIM_SUBMIT_OK && sub <= SIM_SUBMIT_MALFORMED, "submit %d",
+             (int)sub);
     (void)sim_script_counts_submits(&sc);
     FZ_CHECK(sim_script_prompt_key_len(prompt) <= strlen(prompt),
              "a key longer than its prompt");

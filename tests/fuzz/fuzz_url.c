@@ -53,8 +53,7 @@ s_check_cidr(const char *text)
     }
     FZ_CHECK(net.family == AF_INET || net.family == AF_INET6, "family");
     bits = net.family == AF_INET ? 32 : 128;
-    FZ_CHECK(net.prefix >= 0 && net.prefix <= bits, "prefix %d",
-             net.prefix);
+    FZ_CHECK(net.prefix >= 0 && net.prefix <= bits, "prefix %d", net.prefix);
     for (int b = net.prefix; b < bits; b++)
         FZ_CHECK((net.addr[b / 8] & (0x80 >> (b % 8))) == 0,
                  "%s: bit %d set past /%d", text, b, net.prefix);

@@ -31,8 +31,7 @@ s_check_error(const api_error_t *e)
     FZ_CHECK(text != NULL, "api_error_json returned NULL");
     o = fz_json_object(text, strlen(text), "an error");
     fz_check_api_error(o, "a validation error");
-    FZ_CHECK(e->status == 400, "a validation error of status %d",
-             e->status);
+    FZ_CHECK(e->status == 400, "a validation error of status %d", e->status);
     FZ_CHECK(e->param == NULL || fz_utf8(e->param), "param not UTF-8");
     FZ_CHECK(fz_utf8(e->message), "message not UTF-8");
     json_decref(o);
@@ -55,8 +54,8 @@ s_check_accepted(const submission_t *s)
     const char *why = NULL;
     bool ratio = false;
 
-    FZ_CHECK(s->model != NULL && rl_config_model(s_cfg, s->model_name) ==
-                                     s->model,
+    FZ_CHECK(s->model != NULL &&
+                 rl_config_model(s_cfg, s->model_name) == s->model,
              "accepted without a catalog model");
     FZ_CHECK(rl_config_price(s->model, s->duration_s) == s->price &&
                  s->price >= 0,
@@ -64,15 +63,13 @@ s_check_accepted(const submission_t *s)
     for (size_t i = 0; i < s_cfg->naspect_ratios; i++)
         ratio |= s->aspect_ratio == s_cfg->aspect_ratios[i];
     FZ_CHECK(ratio, "accepted a ratio that is not configured");
-    FZ_CHECK(s->prompt != NULL && s->prompt[0] != '\0' &&
-                 fz_utf8(s->prompt) &&
+    FZ_CHECK(s->prompt != NULL && s->prompt[0] != '\0' && fz_utf8(s->prompt) &&
                  s_chars(s->prompt) <= (size_t)s_cfg->max_prompt_len,
              "accepted a bad prompt");
     FZ_CHECK(s->webhook_url == NULL ||
                  validate_http_url(s->webhook_url, &why) == 0,
              "accepted webhook_url %s", s->webhook_url);
-    FZ_CHECK(s->image_url == NULL ||
-                 validate_http_url(s->image_url, &why) == 0,
+    FZ_CHECK(s->image_url == NULL || validate_http_url(s->image_url, &why) == 0,
              "accepted image_url %s", s->image_url);
 }
 
@@ -89,8 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s_cfg = fz_config("validate", 1, 1);
     errs.n = 0;
     rc = validate_submission_all(s_cfg, (const char *)data, size, &s, &errs);
-    FZ_CHECK((rc == 0) == (errs.n == 0), "rc %d with %zu errors", rc,
-             errs.n);
+    FZ_CHECK((rc == 0) == (errs.n == 0), "rc %d with %zu errors", rc, errs.n);
     if (rc == 0) {
         s_check_accepted(&s);
         submission_release(&s);

@@ -46,13 +46,12 @@ s_received_creativeai(const s_file_t *headers, const s_file_t *body,
 
     if (s_verify_creativeai(headers, body, key) != NULL)
         return;
-    FZ_CHECK(s_header(headers->bytes, "X-CreativeAI-Signature", got,
-                      sizeof got) &&
-                 rl_hmac_sha256_hex(key, strlen(key), body->bytes, body->len,
-                                    hex) == 0 &&
-                 strncmp(got, "sha256=", 7) == 0 &&
-                 strcmp(got + 7, hex) == 0,
-             "accepted signature %s", got);
+    FZ_CHECK(
+        s_header(headers->bytes, "X-CreativeAI-Signature", got, sizeof got) &&
+            rl_hmac_sha256_hex(key, strlen(key), body->bytes, body->len, hex) ==
+                0 &&
+            strncmp(got, "sha256=", 7) == 0 && strcmp(got + 7, hex) == 0,
+        "accepted signature %s", got);
 }
 
 /* The secret's key as reelay decodes it (canonical base64) and as the
@@ -90,13 +89,12 @@ s_received_standard(const s_file_t *headers, const s_file_t *body,
 
     if (s_verify_standard(headers, body, secret, S_NOW) != NULL)
         return;
-    FZ_CHECK(klen > 0 &&
-                 s_header(headers->bytes, "webhook-id", id, sizeof id) &&
-                 s_header(headers->bytes, "webhook-timestamp", stamp,
-                          sizeof stamp) &&
-                 s_header(headers->bytes, "webhook-signature", sigs,
-                          sizeof sigs),
-             "accepted without its headers or its key");
+    FZ_CHECK(
+        klen > 0 && s_header(headers->bytes, "webhook-id", id, sizeof id) &&
+            s_header(headers->bytes, "webhook-timestamp", stamp,
+                     sizeof stamp) &&
+            s_header(headers->bytes, "webhook-signature", sigs, sizeof sigs),
+        "accepted without its headers or its key");
     head = strlen(id) + strlen(stamp) + 2;
     msg = rl_malloc(head + body->len + 1);
     snprintf(msg, head + 1, "%s.%s.", id, stamp);
@@ -135,11 +133,14 @@ s_signed(fz_in_t *in, bool completed)
     char *key = fz_str(in, '\n', NULL);
     size_t raw_len = in->n < S_SECRET_RAW_MAX ? in->n : S_SECRET_RAW_MAX;
     char secret[8 + 2 * S_SECRET_RAW_MAX] = "whsec_";
-    const char *kv[] = {"id", id, "status", completed ? "completed" : "failed",
-                        "prompt", prompt, "error_code", "failed"};
+    const char *kv[] = {
+        "id",     id,     "status",     completed ? "completed" : "failed",
+        "prompt", prompt, "error_code", "failed"};
     rl_jobview_src_t src = {kv, 4};
-    webhook_opts_t o = {1, S_NOW,
-                        WEBHOOK_SIGN_CREATIVEAI | WEBHOOK_SIGN_STANDARD, key,
+    webhook_opts_t o = {1,
+                        S_NOW,
+                        WEBHOOK_SIGN_CREATIVEAI | WEBHOOK_SIGN_STANDARD,
+                        key,
                         {secret, NULL}};
     webhook_req_t w;
     s_file_t headers = {NULL, 0}, body;
@@ -162,8 +163,10 @@ s_signed(fz_in_t *in, bool completed)
     why = s_verify_creativeai(&headers, &body, key);
     FZ_CHECK(why == NULL, "reelay's signature does not verify: %s", why);
     why = s_verify_standard(&headers, &body, secret, S_NOW);
-    FZ_CHECK(why == NULL, "reelay's Standard Webhooks signature (secret %s)"
-             " does not verify: %s", secret, why);
+    FZ_CHECK(why == NULL,
+             "reelay's Standard Webhooks signature (secret %s)"
+             " does not verify: %s",
+             secret, why);
     free(headers.bytes);
     webhook_release(&w);
 out:

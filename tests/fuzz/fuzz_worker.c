@@ -2,8 +2,8 @@
  * fuzz_worker - a DISPATCH reaching a worker that holds its lease, and
  * the job it claims as Redis answers the claim: the worker's links
  * (decode, credit), job_claim() (its ref and memory), claim.lua's reply
- * read back (job_claim.c s_load: fence, prompt, chain, times, task) and the first
- * step of the job (a provider submit or, with a task id, a poll) and the
+ * read back (job_claim.c s_load: fence, prompt, chain, times, task) and the
+ * first step of the job (a provider submit or, with a task id, a poll) and the
  * Redis writes that follow. The worker is in this process with its real
  * links, lease, HTTP client and job code; its Redis is the fake of
  * fz_redis.h (heartbeat renews the lease, claim answers the input, every
@@ -46,8 +46,8 @@ static struct event_base *s_base;
 static fz_redis_t *s_redis;
 static rl_config_t *s_cfg;
 static worker_t s_w;
-static void *s_broker;                /* the ROUTER the worker reaches */
-static char s_wid[S_ID_MAX];          /* the worker's routing id */
+static void *s_broker;       /* the ROUTER the worker reaches */
+static char s_wid[S_ID_MAX]; /* the worker's routing id */
 static size_t s_wid_len;
 static char s_frame[RL_PROTO_MAX_FRAME];
 
@@ -71,8 +71,7 @@ s_drain(void)
         while ((n = zmq_recv(s_broker, s_frame, sizeof s_frame, 0)) < 0 &&
                zmq_errno() == EINTR)
             ; /* libFuzzer's timer signal: again */
-        FZ_CHECK(n >= 0 && rl_proto_decode(s_frame, (size_t)n, &m, &why) ==
-                                0,
+        FZ_CHECK(n >= 0 && rl_proto_decode(s_frame, (size_t)n, &m, &why) == 0,
                  "the worker sent a frame that does not decode: %s", why);
         FZ_CHECK(m.type == RL_MSG_HELLO || m.type == RL_MSG_CREDIT ||
                      m.type == RL_MSG_HEARTBEAT,
@@ -88,8 +87,7 @@ s_pump(void)
 {
     int idle = 0;
 
-    for (int pass = 0; pass < S_MAX_PASSES && idle < S_IDLE_PASSES;
-         pass++) {
+    for (int pass = 0; pass < S_MAX_PASSES && idle < S_IDLE_PASSES; pass++) {
         int before = event_base_get_num_events(s_base, EVENT_BASE_COUNT_ACTIVE);
         event_base_loop(s_base, EVLOOP_NONBLOCK);
         idle = s_drain() || before > 0 ? 0 : idle + 1;
@@ -150,13 +148,11 @@ s_init(void)
     s_w.lease = lease_new(&s_w);
     s_w.links = links_new(&s_w);
     FZ_CHECK(s_w.links != NULL, "the worker's links do not start");
-    for (int i = 0; i < S_START_PASSES && !rl_redis_answering(s_w.redis);
-         i++)
+    for (int i = 0; i < S_START_PASSES && !rl_redis_answering(s_w.redis); i++)
         event_base_loop(s_base, EVLOOP_ONCE);
     lease_kick(s_w.lease);
-    for (int i = 0; i < S_START_PASSES && (!lease_ok(s_w.lease) ||
-                                           s_wid_len == 0);
-         i++) {
+    for (int i = 0;
+         i < S_START_PASSES && (!lease_ok(s_w.lease) || s_wid_len == 0); i++) {
         event_base_loop(s_base, EVLOOP_ONCE);
         s_drain();
     }

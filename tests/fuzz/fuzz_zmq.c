@@ -46,14 +46,14 @@ enum { S_INGRESS, S_INGRESS_REQ, S_DISPATCH, S_LINKS };
 static struct event_base *s_base;
 static void *s_zctx;
 static fz_broker_t s_broker;
-static rl_config_t *s_wcfg;       /* the worker's: its broker is us */
+static rl_config_t *s_wcfg; /* the worker's: its broker is us */
 static worker_t s_worker;
-static void *s_ingress;           /* DEALER to the broker's ingress */
-static void *s_dispatch;          /* DEALER to the broker's dispatch */
-static void *s_as_broker;         /* ROUTER the worker's links reach */
+static void *s_ingress;            /* DEALER to the broker's ingress */
+static void *s_dispatch;           /* DEALER to the broker's dispatch */
+static void *s_as_broker;          /* ROUTER the worker's links reach */
 static char s_worker_id[S_ID_MAX]; /* its routing id, "" until it spoke */
 static size_t s_worker_id_len;
-static char *s_frame;             /* receive buffer */
+static char *s_frame; /* receive buffer */
 
 static void *
 s_socket(int type, const char *endpoint, bool bind)
@@ -63,8 +63,7 @@ s_socket(int type, const char *endpoint, bool bind)
 
     FZ_CHECK(s != NULL &&
                  zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
-                 (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) ==
-                     0,
+                 (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) == 0,
              "socket for %s: %s", endpoint, zmq_strerror(zmq_errno()));
     return s;
 }
@@ -157,8 +156,7 @@ s_pump(void)
     size_t len = 0, first_len = 0;
     rl_msg_type_t t;
 
-    for (int pass = 0; pass < S_MAX_PASSES && idle < S_IDLE_PASSES;
-         pass++) {
+    for (int pass = 0; pass < S_MAX_PASSES && idle < S_IDLE_PASSES; pass++) {
         bool got = false;
         int n;
         event_base_loop(s_base, EVLOOP_NONBLOCK);
@@ -195,8 +193,8 @@ s_send(void *sock, const void *const *parts, const size_t *lens, int n)
         int rc;
         /* libFuzzer's timer signal may interrupt it: again. */
         while ((rc = zmq_send(sock, parts[i], lens[i],
-                              (i + 1 < n ? ZMQ_SNDMORE : 0) |
-                                  ZMQ_DONTWAIT)) < 0 &&
+                              (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT)) <
+                   0 &&
                zmq_errno() == EINTR)
             ;
         FZ_CHECK(rc >= 0, "cannot send: %s", zmq_strerror(zmq_errno()));
@@ -230,9 +228,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     parts[n] = in.p;
     lens[n++] = in.n;
-    s_send((door & 3) == S_DISPATCH  ? s_dispatch
-           : (door & 3) == S_LINKS ? s_as_broker
-                                   : s_ingress,
+    s_send((door & 3) == S_DISPATCH ? s_dispatch
+           : (door & 3) == S_LINKS  ? s_as_broker
+                                    : s_ingress,
            parts, lens, n);
     replies = s_pump();
     /* (An extra frame makes three, which the ingress takes only as the

@@ -27,10 +27,10 @@
 #include "master.h"
 #include "rl_alloc.h"
 
-#define S_IDLE_PASSES 24    /* loop turns without a byte: nothing more */
-#define S_MAX_PASSES 4000   /* loop turns of one exchange at most */
-#define S_CLOSE_PASSES 4    /* loop turns for the server to see a close */
-#define S_CHUNK 65536       /* bytes read at once */
+#define S_IDLE_PASSES 24       /* loop turns without a byte: nothing more */
+#define S_MAX_PASSES 4000      /* loop turns of one exchange at most */
+#define S_CLOSE_PASSES 4       /* loop turns for the server to see a close */
+#define S_CHUNK 65536          /* bytes read at once */
 #define S_CONNECT_WAIT_MS 1000 /* an interrupted connect's rest */
 
 void
@@ -120,15 +120,14 @@ s_connect(int port)
     FZ_CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
     /* Closed with a reset: thousands of connections a second would
      * otherwise fill the port range with TIME_WAIT. */
-    FZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &quick, sizeof quick) ==
-                 0,
+    FZ_CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &quick, sizeof quick) == 0,
              "SO_LINGER");
     return fd;
 }
 
 void
-fz_http_exchange(struct event_base *base, int port, const void *req,
-                 size_t len, fz_http_answer_t *a)
+fz_http_exchange(struct event_base *base, int port, const void *req, size_t len,
+                 fz_http_answer_t *a)
 {
     int fd = s_connect(port);
     size_t sent = 0;
@@ -137,11 +136,10 @@ fz_http_exchange(struct event_base *base, int port, const void *req,
 
     memset(a, 0, sizeof *a);
     a->bytes = rl_strdup("");
-    for (int pass = 0; pass < S_MAX_PASSES && idle < S_IDLE_PASSES;
-         pass++) {
+    for (int pass = 0; pass < S_MAX_PASSES && idle < S_IDLE_PASSES; pass++) {
         if (sent < len) {
-            ssize_t n = send(fd, (const char *)req + sent, len - sent,
-                             MSG_NOSIGNAL);
+            ssize_t n =
+                send(fd, (const char *)req + sent, len - sent, MSG_NOSIGNAL);
             if (n > 0)
                 sent += (size_t)n;
             else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -213,18 +211,17 @@ fz_http_next(const fz_http_answer_t *a, size_t *off, fz_http_response_t *r)
      * (even "HTTP/0.1" or "HTTP/1.-1"): the status follows the first
      * space. */
     sp = memchr(start, ' ', (size_t)(hend - start));
-    FZ_CHECK(memcmp(start, "HTTP/", 5) == 0 && sp != NULL &&
-                 hend - sp > 4 && isdigit((unsigned char)sp[1]) &&
-                 isdigit((unsigned char)sp[2]) &&
-                 isdigit((unsigned char)sp[3]) &&
-                 (sp[4] == ' ' || sp[4] == '\r'),
-             "not an HTTP status line: %.80s", start);
+    FZ_CHECK(
+        memcmp(start, "HTTP/", 5) == 0 && sp != NULL && hend - sp > 4 &&
+            isdigit((unsigned char)sp[1]) && isdigit((unsigned char)sp[2]) &&
+            isdigit((unsigned char)sp[3]) && (sp[4] == ' ' || sp[4] == '\r'),
+        "not an HTTP status line: %.80s", start);
     r->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
     FZ_CHECK(r->status >= 100 && r->status <= 599, "status %.3s", sp + 1);
     head = (size_t)(hend - start) + 4;
     v = s_header(start, hend, "Content-Type", &vlen);
-    r->json = v != NULL && vlen >= 16 &&
-              strncasecmp(v, "application/json", 16) == 0;
+    r->json =
+        v != NULL && vlen >= 16 && strncasecmp(v, "application/json", 16) == 0;
     r->retry_after = s_header(start, hend, "Retry-After", &vlen) != NULL;
     v = s_header(start, hend, "Content-Length", &vlen);
     if (v != NULL) {

@@ -17,9 +17,9 @@
 #include "broker.h"
 
 typedef struct {
-    rl_config_t *cfg;  /* owned */
-    broker_t b;        /* its context: base and zctx borrowed */
-    int http_port;     /* where its HTTP API listens */
+    rl_config_t *cfg; /* owned */
+    broker_t b;       /* its context: base and zctx borrowed */
+    int http_port;    /* where its HTTP API listens */
 } fz_broker_t;
 
 /* Starts fb on base and zctx (borrowed) with Redis at redis_port; tag
@@ -33,9 +33,9 @@ bool fz_broker_wait_redis(fz_broker_t *fb, int passes);
 
 /* What one connection got back. */
 typedef struct {
-    char *bytes;  /* every byte received, NUL-terminated (owned) */
-    size_t len;   /* their number */
-    bool closed;  /* the server closed the connection */
+    char *bytes; /* every byte received, NUL-terminated (owned) */
+    size_t len;  /* their number */
+    bool closed; /* the server closed the connection */
 } fz_http_answer_t;
 
 /* Connects to 127.0.0.1:port, writes len bytes, and runs base until the
@@ -49,17 +49,16 @@ void fz_http_answer_release(fz_http_answer_t *a);
 
 /* One response parsed out of an answer. */
 typedef struct {
-    int status;               /* 100..599 */
-    bool json;                /* Content-Type: application/json */
-    bool retry_after;         /* a Retry-After header */
-    const char *body;         /* into the answer's bytes */
+    int status;       /* 100..599 */
+    bool json;        /* Content-Type: application/json */
+    bool retry_after; /* a Retry-After header */
+    const char *body; /* into the answer's bytes */
     size_t body_len;
 } fz_http_response_t;
 
 /* Parses the response at *off of a and advances *off. Returns 1 with
  * *r filled, 0 at the end of a, and aborts (a broken property) when the
  * bytes there are not a whole HTTP response. */
-int fz_http_next(const fz_http_answer_t *a, size_t *off,
-                 fz_http_response_t *r);
+int fz_http_next(const fz_http_answer_t *a, size_t *off, fz_http_response_t *r);
 
 #endif

@@ -21,12 +21,12 @@
 #include "rl_alloc.h"
 #include "rl_lua.h"
 
-#define S_ARGS_MAX 300     /* arguments of a command read (and ignored) */
-#define S_LINE_MAX 64      /* a RESP header line: "*N" or "$N" */
-#define S_NUM_LEN 24       /* a decimal count and its NUL */
-#define S_NAME_MAX 48      /* a command or script name */
-#define S_SHA_HEX 41       /* a SHA-1 in hex and its NUL */
-#define S_NAMED_MAX 8      /* replies set for one name */
+#define S_ARGS_MAX 300 /* arguments of a command read (and ignored) */
+#define S_LINE_MAX 64  /* a RESP header line: "*N" or "$N" */
+#define S_NUM_LEN 24   /* a decimal count and its NUL */
+#define S_NAME_MAX 48  /* a command or script name */
+#define S_SHA_HEX 41   /* a SHA-1 in hex and its NUL */
+#define S_NAMED_MAX 8  /* replies set for one name */
 
 typedef struct {
     char name[S_NAME_MAX]; /* a script or command name */
@@ -41,7 +41,7 @@ struct fz_redis {
     size_t reply_len;                /* its length */
     s_named_t named[S_NAMED_MAX];    /* replies for one name */
     size_t nnamed;
-    size_t answered;                 /* commands answered, PING aside */
+    size_t answered; /* commands answered, PING aside */
 };
 
 /* --- the reply grammar ------------------------------------------------- */
@@ -126,8 +126,8 @@ fz_redis_resp(fz_in_t *in, size_t *len)
 static long
 s_peek_num(struct evbuffer *in, char type, long *n)
 {
-    struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL,
-                                                  EVBUFFER_EOL_CRLF_STRICT);
+    struct evbuffer_ptr eol =
+        evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_CRLF_STRICT);
     char line[S_LINE_MAX];
     char *end = NULL;
 
@@ -177,8 +177,8 @@ s_take_command(struct evbuffer *in, char args[2][S_NAME_MAX])
         if (off > avail)
             return 0;
         if (i < 2) {
-            size_t keep = (size_t)n < S_NAME_MAX - 1 ? (size_t)n
-                                                     : S_NAME_MAX - 1;
+            size_t keep =
+                (size_t)n < S_NAME_MAX - 1 ? (size_t)n : S_NAME_MAX - 1;
             evbuffer_ptr_set(in, &at, off - (size_t)n - 2, EVBUFFER_PTR_SET);
             evbuffer_copyout_from(in, &at, args[i], keep);
             args[i][keep] = '\0';
@@ -251,11 +251,11 @@ s_on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-s_on_accept(struct evconnlistener *l, evutil_socket_t fd,
-            struct sockaddr *addr, int len, void *arg)
+s_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *addr,
+            int len, void *arg)
 {
-    struct bufferevent *bev = bufferevent_socket_new(
-        evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_socket_new(evconnlistener_get_base(l),
+                                                     fd, BEV_OPT_CLOSE_ON_FREE);
 
     (void)addr;
     (void)len;

@@ -24,8 +24,8 @@
 
 #include "fz.h"
 
-#define FZ_REDIS_DEPTH 6    /* hiredis reads at most 7 levels */
-#define FZ_REDIS_ITEMS 256  /* items of one array */
+#define FZ_REDIS_DEPTH 6   /* hiredis reads at most 7 levels */
+#define FZ_REDIS_ITEMS 256 /* items of one array */
 
 struct event_base;
 typedef struct fz_redis fz_redis_t;

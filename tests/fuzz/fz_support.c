@@ -79,8 +79,8 @@ fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "\n==FUZZ== %s:%d: property broken: %s\n==FUZZ== ",
-            file, line, cond);
+    fprintf(stderr, "\n==FUZZ== %s:%d: property broken: %s\n==FUZZ== ", file,
+            line, cond);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -209,19 +209,19 @@ fz_config(const char *tag, int http_port, int redis_port)
     char path[] = "/tmp/reelay-fuzz-XXXXXX";
     char text[S_CONFIG_MAX], err[512];
     int fd = mkstemp(path);
-    int n = snprintf(
-        text, sizeof text,
-        "[redis]\nhost = 127.0.0.1\nport = %d\nembedded = false\n"
-        "command_timeout_ms = 2000\nreconnect_max_ms = 100\n"
-        "[http]\nlisten = 127.0.0.1:%d\nmax_body = 65536\n"
-        "[zmq]\ncurve = false\ningress = inproc://fz-%s-ingress\n"
-        "dispatch = inproc://fz-%s-dispatch\n"
-        "completion = inproc://fz-%s-completion\n"
-        "[security]\nmaster_key = " FZ_MASTER_KEY "\n"
-        "[accounts]\nsignup = admin\nadmin_token = " FZ_ADMIN_TOKEN "\n"
-        "[jobs]\nmax_prompt_len = 2500\n"
-        "aspect_ratios = 16:9, 9:16, 1:1\n%s",
-        redis_port, http_port, tag, tag, tag, s_catalog);
+    int n = snprintf(text, sizeof text,
+                     "[redis]\nhost = 127.0.0.1\nport = %d\nembedded = false\n"
+                     "command_timeout_ms = 2000\nreconnect_max_ms = 100\n"
+                     "[http]\nlisten = 127.0.0.1:%d\nmax_body = 65536\n"
+                     "[zmq]\ncurve = false\ningress = inproc://fz-%s-ingress\n"
+                     "dispatch = inproc://fz-%s-dispatch\n"
+                     "completion = inproc://fz-%s-completion\n"
+                     "[security]\nmaster_key = " FZ_MASTER_KEY "\n"
+                     "[accounts]\nsignup = admin\nadmin_token = " FZ_ADMIN_TOKEN
+                     "\n"
+                     "[jobs]\nmax_prompt_len = 2500\n"
+                     "aspect_ratios = 16:9, 9:16, 1:1\n%s",
+                     redis_port, http_port, tag, tag, tag, s_catalog);
     rl_config_t *cfg;
 
     FZ_CHECK(fd >= 0 && n > 0 && (size_t)n < sizeof text,

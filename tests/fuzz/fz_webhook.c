@@ -19,8 +19,8 @@
 static bool
 s_terminal(const char *status)
 {
-    return status != NULL && (strcmp(status, "completed") == 0 ||
-                              strcmp(status, "failed") == 0);
+    return status != NULL &&
+           (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0);
 }
 
 /* id looks like the broker's job ids: "vgen_" or "task_" and base62. */

@@ -17,12 +17,15 @@
 
 /* A response as rl_http hands it over: NUL-terminated body. */
 static inline void
-s_parse(void (*parse)(const rl_http_resp_t *, adapter_result_t *),
-        long status, const char *body, adapter_result_t *out)
+s_parse(void (*parse)(const rl_http_resp_t *, adapter_result_t *), long status,
+        const char *body, adapter_result_t *out)
 {
     rl_http_resp_t resp = {
-        .status = status, .error = "", .body = body,
-        .body_len = strlen(body), .primary_ip = "",
+        .status = status,
+        .error = "",
+        .body = body,
+        .body_len = strlen(body),
+        .primary_ip = "",
     };
     memset(out, 0, sizeof *out);
     parse(&resp, out);
@@ -34,8 +37,12 @@ s_parse_timeout(void (*parse)(const rl_http_resp_t *, adapter_result_t *),
                 adapter_result_t *out)
 {
     rl_http_resp_t resp = {
-        .status = 0, .curl_code = 28, .timed_out = true,
-        .error = "Timeout was reached", .body = "", .primary_ip = "",
+        .status = 0,
+        .curl_code = 28,
+        .timed_out = true,
+        .error = "Timeout was reached",
+        .body = "",
+        .primary_ip = "",
     };
     memset(out, 0, sizeof *out);
     parse(&resp, out);

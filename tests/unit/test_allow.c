@@ -39,7 +39,7 @@ test_parse_format(void **state)
                                 "   # host-3\n#x\n" KEY_B "\n" KEY_C,
                                 &n, err, sizeof err);
     assert_non_null(k);
-    assert_int_equal(n, 3); /* KEY_B twice counts once */
+    assert_int_equal(n, 3);               /* KEY_B twice counts once */
     assert_string_equal(k[0].z85, KEY_B); /* sorted: '*' < '@' < 'q' */
     free(k);
     k = s_parse("", &n, err, sizeof err);
@@ -63,8 +63,8 @@ test_parse_errors(void **state)
     assert_null(s_parse(KEY_A "#x\n", &n, err, sizeof err));
     assert_non_null(strstr(err, "t.allow:1: not a Z85"));
     /* A character outside Z85 (the space is not one, '"' neither). */
-    assert_null(s_parse("\"bdu=PpT-TvlZ8fpKPAWqsK0#F?&:bUgbD0tU1&x\n", &n,
-                        err, sizeof err));
+    assert_null(s_parse("\"bdu=PpT-TvlZ8fpKPAWqsK0#F?&:bUgbD0tU1&x\n", &n, err,
+                        sizeof err));
     assert_non_null(strstr(err, ":1:"));
 }
 
@@ -83,8 +83,8 @@ test_parse_cap(void **state)
     text[len] = '\0';
     assert_null(rl_allow_parse(text, len, "big", &n, err, sizeof err));
     assert_non_null(strstr(err, "more than 4096 keys"));
-    rl_allow_key_t *k = rl_allow_parse(text, len - 41, "big", &n, err,
-                                       sizeof err);
+    rl_allow_key_t *k =
+        rl_allow_parse(text, len - 41, "big", &n, err, sizeof err);
     assert_non_null(k);
     assert_int_equal(n, RL_ALLOW_MAX_KEYS);
     free(k);

@@ -70,9 +70,9 @@ test_pick(void **state)
     assert_int_equal(s_pick(w, 1), -1); /* idle but asked for nothing */
     assert_int_equal(s_pick(w, 4), 3);  /* load 3, more credit than 2 */
     w[3].credit = 1;
-    assert_int_equal(s_pick(w, 4), 2);  /* a tie all through: the first */
+    assert_int_equal(s_pick(w, 4), 2); /* a tie all through: the first */
     w[2].credit = w[3].credit = 0;
-    assert_int_equal(s_pick(w, 4), 1);  /* the only one with credit */
+    assert_int_equal(s_pick(w, 4), 1); /* the only one with credit */
     w[1].credit = 0;
     assert_int_equal(s_pick(w, 4), -1);
 }
@@ -110,8 +110,7 @@ test_take_count(void **state)
     assert_int_equal(dispatch_take_count(0), 0);
     assert_int_equal(dispatch_take_count(-3), 0);
     assert_int_equal(dispatch_take_count(1), 1);
-    assert_int_equal(dispatch_take_count(DISPATCH_MAX_TAKE),
-                     DISPATCH_MAX_TAKE);
+    assert_int_equal(dispatch_take_count(DISPATCH_MAX_TAKE), DISPATCH_MAX_TAKE);
     assert_int_equal(dispatch_take_count(INT64_MAX), DISPATCH_MAX_TAKE);
 }
 

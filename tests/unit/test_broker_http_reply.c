@@ -55,17 +55,17 @@ test_reply_tag(void **state)
     redisReply ok = {.type = REDIS_REPLY_STRING, .str = "ok", .len = 2};
     redisReply num = {.type = REDIS_REPLY_INTEGER, .integer = 1};
     redisReply *elems[] = {&ok, &num};
-    redisReply arr = {.type = REDIS_REPLY_ARRAY, .elements = 2,
-                      .element = elems};
-    redisReply odd = {.type = REDIS_REPLY_ARRAY, .elements = 1,
-                      .element = &elems[1]};
+    redisReply arr = {
+        .type = REDIS_REPLY_ARRAY, .elements = 2, .element = elems};
+    redisReply odd = {
+        .type = REDIS_REPLY_ARRAY, .elements = 1, .element = &elems[1]};
     redisReply empty = {.type = REDIS_REPLY_ARRAY, .elements = 0};
 
     assert_string_equal(rl_redis_reply_tag(&arr), "ok");
     assert_null(rl_redis_reply_tag(NULL));
-    assert_null(rl_redis_reply_tag(&ok));    /* not an array */
+    assert_null(rl_redis_reply_tag(&ok)); /* not an array */
     assert_null(rl_redis_reply_tag(&empty));
-    assert_null(rl_redis_reply_tag(&odd));   /* first element no string */
+    assert_null(rl_redis_reply_tag(&odd)); /* first element no string */
 }
 
 /* http_query_long of `name` in the query string q, with [1, 500] and
@@ -94,9 +94,11 @@ test_query_long(void **state)
     assert_int_equal(s_query("limit=500"), 500);
     /* out of range, or not decimal digits alone */
     static const char *const bad[] = {
-        "limit=0", "limit=501", "limit=", "limit=%2B5", "limit=+5",
-        "limit=%205", "limit=5%20", "limit=-5", "limit=0x5", "limit=5a",
-        "limit=1e2", "limit=99999999999999999999999", "limit=5.0",
+        "limit=0",    "limit=501", "limit=",
+        "limit=%2B5", "limit=+5",  "limit=%205",
+        "limit=5%20", "limit=-5",  "limit=0x5",
+        "limit=5a",   "limit=1e2", "limit=99999999999999999999999",
+        "limit=5.0",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (s_query(bad[i]) != -1)

@@ -25,11 +25,10 @@ static redisReply *
 s_counts(s_reply_t *r, long long a, long long b, long long c, long long d)
 {
     const long long n[4] = {a, b, c, d};
-    r->top = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = 4,
-                          .element = r->els};
+    r->top = (redisReply){
+        .type = REDIS_REPLY_ARRAY, .elements = 4, .element = r->els};
     for (size_t i = 0; i < 4; i++) {
-        r->el[i] = (redisReply){.type = REDIS_REPLY_INTEGER,
-                                .integer = n[i]};
+        r->el[i] = (redisReply){.type = REDIS_REPLY_INTEGER, .integer = n[i]};
         r->els[i] = &r->el[i];
     }
     return &r->top;
@@ -42,19 +41,15 @@ test_reaped(void **state)
     reaper_counts_t c;
 
     (void)state;
-    assert_int_equal(reaper_read(s_counts(&r, 2, 1, 3, 4), &c),
-                     REAPER_REAPED);
+    assert_int_equal(reaper_read(s_counts(&r, 2, 1, 3, 4), &c), REAPER_REAPED);
     assert_int_equal(c.unclaimed, 2);
     assert_int_equal(c.recovered, 1);
     assert_int_equal(c.failed, 3); /* failed as poisoned */
     assert_int_equal(c.expired, 4);
     /* any one count is enough */
-    assert_int_equal(reaper_read(s_counts(&r, 0, 0, 0, 1), &c),
-                     REAPER_REAPED);
-    assert_int_equal(reaper_read(s_counts(&r, 0, 0, 1, 0), &c),
-                     REAPER_REAPED);
-    assert_int_equal(reaper_read(s_counts(&r, 0, 0, 0, 0), &c),
-                     REAPER_QUIET);
+    assert_int_equal(reaper_read(s_counts(&r, 0, 0, 0, 1), &c), REAPER_REAPED);
+    assert_int_equal(reaper_read(s_counts(&r, 0, 0, 1, 0), &c), REAPER_REAPED);
+    assert_int_equal(reaper_read(s_counts(&r, 0, 0, 0, 0), &c), REAPER_QUIET);
     assert_int_equal(c.unclaimed + c.recovered + c.failed + c.expired, 0);
 }
 
@@ -78,8 +73,7 @@ test_skipped_and_unknown(void **state)
     assert_int_equal(c.unclaimed, 0);
     /* a count as a decimal string reads as one */
     s_counts(&r, 0, 0, 0, 0);
-    r.el[0] = (redisReply){.type = REDIS_REPLY_STRING, .str = five,
-                           .len = 1};
+    r.el[0] = (redisReply){.type = REDIS_REPLY_STRING, .str = five, .len = 1};
     assert_int_equal(reaper_read(&r.top, &c), REAPER_REAPED);
     assert_int_equal(c.unclaimed, 5);
     r.el[0].str = junk;

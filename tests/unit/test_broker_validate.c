@@ -26,20 +26,19 @@
 #define ERR_LEN 512
 #define MAX_PROMPT 50 /* [jobs] max_prompt_len below */
 
-static const char s_ini[] =
-    "[provider.p]\n"
-    "type = kling\n"
-    "base_url = http://x\n"
-    "[model.a]\n"
-    "provider = p\n"
-    "prices = 5s:3,10s:6\n"
-    "failover = b\n"
-    "[model.b]\n"
-    "provider = p\n"
-    "prices = 5s:2\n"
-    "[jobs]\n"
-    "max_prompt_len = 50\n"
-    "aspect_ratios = 16:9,1:1\n";
+static const char s_ini[] = "[provider.p]\n"
+                            "type = kling\n"
+                            "base_url = http://x\n"
+                            "[model.a]\n"
+                            "provider = p\n"
+                            "prices = 5s:3,10s:6\n"
+                            "failover = b\n"
+                            "[model.b]\n"
+                            "provider = p\n"
+                            "prices = 5s:2\n"
+                            "[jobs]\n"
+                            "max_prompt_len = 50\n"
+                            "aspect_ratios = 16:9,1:1\n";
 
 /* Loads s_ini from a temp file into *state. */
 static int
@@ -53,8 +52,8 @@ s_setup(void **state)
     ssize_t n = write(fd, s_ini, len);
     close(fd);
     char err[ERR_LEN] = "";
-    rl_config_t *cfg = n == (ssize_t)len ? rl_config_load(path, err, sizeof err)
-                                         : NULL;
+    rl_config_t *cfg =
+        n == (ssize_t)len ? rl_config_load(path, err, sizeof err) : NULL;
     unlink(path);
     if (cfg == NULL) {
         fprintf(stderr, "config: %s\n", err);
@@ -136,12 +135,11 @@ test_valid_full(void **state)
     const rl_config_t *cfg = *state;
     submission_t s;
     api_error_t e;
-    const char *body =
-        "{\"model\":\"a\",\"prompt\":\"a red fox in snow\","
-        "\"duration\":\"10s\",\"aspect_ratio\":\"1:1\","
-        "\"webhook_url\":\"https://hooks.example.com/rl?x=1\","
-        "\"negative_prompt\":\"blurry\","
-        "\"image_url\":\"http://img.example.com:8080/a.png\"}";
+    const char *body = "{\"model\":\"a\",\"prompt\":\"a red fox in snow\","
+                       "\"duration\":\"10s\",\"aspect_ratio\":\"1:1\","
+                       "\"webhook_url\":\"https://hooks.example.com/rl?x=1\","
+                       "\"negative_prompt\":\"blurry\","
+                       "\"image_url\":\"http://img.example.com:8080/a.png\"}";
     assert_int_equal(s_validate(state, body, &s, &e), 0);
     assert_ptr_equal(s.model, rl_config_model(cfg, "a"));
     assert_string_equal(s.model->name, "a");
@@ -164,9 +162,8 @@ test_valid_minimal_defaults(void **state)
     const rl_config_t *cfg = *state;
     submission_t s;
     api_error_t e;
-    assert_int_equal(s_validate(state, "{\"model\":\"b\",\"prompt\":\"x\"}",
-                                &s, &e),
-                     0);
+    assert_int_equal(
+        s_validate(state, "{\"model\":\"b\",\"prompt\":\"x\"}", &s, &e), 0);
     assert_string_equal(s.model->name, "b");
     assert_int_equal(s.duration_s, 5); /* the default duration */
     assert_int_equal(s.price, 2);
@@ -194,9 +191,8 @@ test_valid_minimal_defaults(void **state)
 static void
 test_duration_forms(void **state)
 {
-    static const char *const forms[] = {"\"duration\":\"5s\"",
-                                        "\"duration\":\"5\"",
-                                        "\"duration\":5", NULL};
+    static const char *const forms[] = {
+        "\"duration\":\"5s\"", "\"duration\":\"5\"", "\"duration\":5", NULL};
     submission_t s;
     api_error_t e;
     for (size_t i = 0; forms[i] != NULL; i++) {
@@ -215,14 +211,22 @@ static void
 test_bad_durations(void **state)
 {
     static const char *const bad[] = {
-        "\"duration\":\"7s\"",  "\"duration\":\"0\"",
-        "\"duration\":-5",      "\"duration\":5.5",
-        "\"duration\":\"5x\"",  "\"duration\":\"s5\"",
-        "\"duration\":3601",    "\"duration\":true",
-        "\"duration\":\"\"",    "\"duration\":\" 5\"",
-        "\"duration\":\"-5\"",  "\"duration\":\"5ss\"",
-        "\"duration\":null",    "\"duration\":[5]",
-        "\"duration\":\"99999999999999999999\"", NULL,
+        "\"duration\":\"7s\"",
+        "\"duration\":\"0\"",
+        "\"duration\":-5",
+        "\"duration\":5.5",
+        "\"duration\":\"5x\"",
+        "\"duration\":\"s5\"",
+        "\"duration\":3601",
+        "\"duration\":true",
+        "\"duration\":\"\"",
+        "\"duration\":\" 5\"",
+        "\"duration\":\"-5\"",
+        "\"duration\":\"5ss\"",
+        "\"duration\":null",
+        "\"duration\":[5]",
+        "\"duration\":\"99999999999999999999\"",
+        NULL,
     };
     for (size_t i = 0; bad[i] != NULL; i++)
         s_expect_field_error(state, bad[i], "invalid_duration", "duration");
@@ -231,8 +235,7 @@ test_bad_durations(void **state)
                    "invalid_duration", "duration");
     submission_t s;
     api_error_t e;
-    assert_int_equal(s_validate_with(state, "\"duration\":\"7s\"", &s, &e),
-                     -1);
+    assert_int_equal(s_validate_with(state, "\"duration\":\"7s\"", &s, &e), -1);
     assert_non_null(strstr(e.message, "\"5s\", \"10s\""));
     assert_non_null(strstr(e.message, "'a'"));
 }
@@ -245,16 +248,16 @@ test_validate_duration(void **state)
         json_t *v;
         int want;
     } cases[] = {
-        {json_string("5s"), 5},   {json_string("5"), 5},
-        {json_integer(5), 5},     {json_string("3600s"), 3600},
-        {json_integer(1), 1},     {json_integer(3600), 3600},
-        {json_integer(3601), -1}, {json_integer(0), -1},
-        {json_integer(-5), -1},   {json_string("0"), -1},
+        {json_string("5s"), 5},    {json_string("5"), 5},
+        {json_integer(5), 5},      {json_string("3600s"), 3600},
+        {json_integer(1), 1},      {json_integer(3600), 3600},
+        {json_integer(3601), -1},  {json_integer(0), -1},
+        {json_integer(-5), -1},    {json_string("0"), -1},
         {json_string("3601"), -1}, {json_real(5.5), -1},
-        {json_real(5.0), -1},     {json_string("5x"), -1},
-        {json_string("s5"), -1},  {json_string(""), -1},
-        {json_true(), -1},        {json_null(), -1},
-        {json_string("5 "), -1},  {json_string("+5"), -1},
+        {json_real(5.0), -1},      {json_string("5x"), -1},
+        {json_string("s5"), -1},   {json_string(""), -1},
+        {json_true(), -1},         {json_null(), -1},
+        {json_string("5 "), -1},   {json_string("+5"), -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (validate_duration(cases[i].v) != cases[i].want)
@@ -291,8 +294,7 @@ test_malformed_body(void **state)
     char raw[64];
     memcpy(raw, body, strlen(body));
     memset(raw + strlen(body), '}', sizeof raw - strlen(body));
-    assert_int_equal(validate_submission(*state, raw, strlen(body), &s, &e),
-                     0);
+    assert_int_equal(validate_submission(*state, raw, strlen(body), &s, &e), 0);
     submission_release(&s);
 }
 
@@ -316,8 +318,8 @@ test_prompt_errors(void **state)
                    "prompt");
     s_expect_error(state, "{\"model\":\"a\",\"prompt\":42}", "missing_prompt",
                    "prompt");
-    s_expect_error(state, "{\"model\":\"a\",\"prompt\":null}",
-                   "missing_prompt", "prompt");
+    s_expect_error(state, "{\"model\":\"a\",\"prompt\":null}", "missing_prompt",
+                   "prompt");
     s_expect_error(state, "{\"model\":\"a\",\"prompt\":[\"p\"]}",
                    "missing_prompt", "prompt");
     /* An escaped NUL never reaches the prompt check: jansson refuses
@@ -379,8 +381,8 @@ test_model_errors(void **state)
     s_expect_error(state, "{\"prompt\":\"p\"}", "missing_model", "model");
     s_expect_error(state, "{\"model\":5,\"prompt\":\"p\"}", "missing_model",
                    "model");
-    s_expect_error(state, "{\"model\":null,\"prompt\":\"p\"}",
-                   "missing_model", "model");
+    s_expect_error(state, "{\"model\":null,\"prompt\":\"p\"}", "missing_model",
+                   "model");
     s_expect_error(state, "{\"model\":\"zzz\",\"prompt\":\"p\"}",
                    "unknown_model", "model");
     s_expect_error(state, "{\"model\":\"\",\"prompt\":\"p\"}", "unknown_model",
@@ -397,8 +399,8 @@ test_aspect_ratio(void **state)
 {
     s_expect_field_error(state, "\"aspect_ratio\":\"4:3\"",
                          "invalid_aspect_ratio", "aspect_ratio");
-    s_expect_field_error(state, "\"aspect_ratio\":\"\"",
-                         "invalid_aspect_ratio", "aspect_ratio");
+    s_expect_field_error(state, "\"aspect_ratio\":\"\"", "invalid_aspect_ratio",
+                         "aspect_ratio");
     s_expect_field_error(state, "\"aspect_ratio\":169", "invalid_aspect_ratio",
                          "aspect_ratio");
     submission_t s;
@@ -447,10 +449,9 @@ test_webhook_url(void **state)
                          "webhook_url");
     submission_t s;
     api_error_t e;
-    assert_int_equal(s_validate_with(state,
-                                     "\"webhook_url\":\"https://u:p@x/h\"",
-                                     &s, &e),
-                     -1);
+    assert_int_equal(
+        s_validate_with(state, "\"webhook_url\":\"https://u:p@x/h\"", &s, &e),
+        -1);
     assert_string_equal(e.message, "'webhook_url' must not carry credentials");
     /* 2048 bytes pass, 2049 do not. */
     char extra[VALIDATE_MAX_URL + 64];
@@ -464,8 +465,7 @@ test_webhook_url(void **state)
     snprintf(extra, sizeof extra, "\"webhook_url\":\"%s\"", url);
     s_expect_field_error(state, extra, "invalid_webhook_url", "webhook_url");
     assert_int_equal(s_validate_with(state, extra, &s, &e), -1);
-    assert_string_equal(e.message,
-                        "'webhook_url' is longer than 2048 bytes");
+    assert_string_equal(e.message, "'webhook_url' is longer than 2048 bytes");
     free(url);
 }
 
@@ -520,9 +520,9 @@ test_all_errors(void **state)
         "{\"model\":\"a\",\"prompt\":\"\",\"duration\":7,"
         "\"aspect_ratio\":\"2:1\",\"webhook_url\":\"nope\","
         "\"image_url\":\"ftp://x/a.png\",\"negative_prompt\":5}";
-    static const char *const params[] = {"prompt",      "duration",
+    static const char *const params[] = {"prompt",       "duration",
                                          "aspect_ratio", "webhook_url",
-                                         "image_url",   "negative_prompt"};
+                                         "image_url",    "negative_prompt"};
     submission_t s;
     validate_errors_t errs;
     errs.n = 0;
@@ -548,9 +548,9 @@ test_all_errors(void **state)
     static const char unknown[] =
         "{\"model\":\"zz\",\"prompt\":\"\",\"duration\":7}";
     errs.n = 0;
-    assert_int_equal(validate_submission_all(*state, unknown,
-                                             strlen(unknown), &s, &errs),
-                     -1);
+    assert_int_equal(
+        validate_submission_all(*state, unknown, strlen(unknown), &s, &errs),
+        -1);
     assert_int_equal(errs.n, 2);
     assert_string_equal(errs.items[0].code, "unknown_model");
     assert_string_equal(errs.items[1].param, "prompt");
@@ -574,8 +574,7 @@ test_all_errors(void **state)
     assert_int_equal(
         validate_submission_all(*state, body, strlen(body), &s, &errs), -1);
     assert_int_equal(errs.n, VALIDATE_MAX_ERRORS + 4 + 6);
-    assert_string_equal(errs.items[VALIDATE_MAX_ERRORS - 1].message,
-                        "bad 15");
+    assert_string_equal(errs.items[VALIDATE_MAX_ERRORS - 1].message, "bad 15");
     assert_null(s.prompt);
 }
 
@@ -584,15 +583,18 @@ test_validate_http_url(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "http://x", "https://x.example/path?q=1#f", "http://127.0.0.1:8099/h",
-        "https://[::1]:443/h", NULL,
+        "http://x",
+        "https://x.example/path?q=1#f",
+        "http://127.0.0.1:8099/h",
+        "https://[::1]:443/h",
+        NULL,
     };
     const char *why = NULL;
     for (size_t i = 0; good[i] != NULL; i++)
         if (validate_http_url(good[i], &why) != 0)
             fail_msg("rejected %s: %s", good[i], why);
     static const char *const bad[] = {
-        "", "x", "ftp://x/", "mailto:a@b.example", "http://", "//x.example/",
+        "",   "x", "ftp://x/", "mailto:a@b.example", "http://", "//x.example/",
         NULL,
     };
     for (size_t i = 0; bad[i] != NULL; i++) {
@@ -634,14 +636,13 @@ test_api_error_json(void **state)
     api_error_invalid(&e, "invalid_duration", "duration", "bad %s", "\"7s\"");
     assert_int_equal(e.status, 400);
     char *text = api_error_json(&e);
-    assert_string_equal(text,
-                        "{\"error\":{\"type\":\"invalid_request_error\","
-                        "\"code\":\"invalid_duration\","
-                        "\"message\":\"bad \\\"7s\\\"\","
-                        "\"param\":\"duration\"}}");
+    assert_string_equal(text, "{\"error\":{\"type\":\"invalid_request_error\","
+                              "\"code\":\"invalid_duration\","
+                              "\"message\":\"bad \\\"7s\\\"\","
+                              "\"param\":\"duration\"}}");
     free(text);
-    api_error_set(&e, 402, "insufficient_credits", "insufficient_credits",
-                  NULL, "need %d credits", 3);
+    api_error_set(&e, 402, "insufficient_credits", "insufficient_credits", NULL,
+                  "need %d credits", 3);
     assert_int_equal(e.status, 402);
     text = api_error_json(&e);
     assert_string_equal(text, "{\"error\":{\"type\":\"insufficient_credits\","
@@ -671,8 +672,7 @@ test_validation_error_json(void **state)
 {
     submission_t s;
     api_error_t e;
-    assert_int_equal(s_validate_with(state, "\"duration\":\"7s\"", &s, &e),
-                     -1);
+    assert_int_equal(s_validate_with(state, "\"duration\":\"7s\"", &s, &e), -1);
     char *text = api_error_json(&e);
     json_t *parsed = json_loads(text, 0, NULL);
     assert_non_null(parsed);

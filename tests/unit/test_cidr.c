@@ -46,9 +46,18 @@ static void
 test_parse_malformed(void **state)
 {
     static const char *const bad[] = {
-        "10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/-1",
-        "10.0.0.0/8x", "10.0.0.0/ 8", "example.com", "", "/8", "10.1",
-        "10.0.0.1/8/8", "fe80::1%eth0",
+        "10.0.0.0/33",
+        "fd00::/129",
+        "10.0.0.0/",
+        "10.0.0.0/-1",
+        "10.0.0.0/8x",
+        "10.0.0.0/ 8",
+        "example.com",
+        "",
+        "/8",
+        "10.1",
+        "10.0.0.1/8/8",
+        "fe80::1%eth0",
         "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd",
     };
     rl_cidr_t n;
@@ -128,8 +137,7 @@ test_text(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(rl_cidr_parse(cases[i].in, &n), 0);
-        assert_string_equal(rl_cidr_text(&n, buf, sizeof buf),
-                            cases[i].out);
+        assert_string_equal(rl_cidr_text(&n, buf, sizeof buf), cases[i].out);
     }
     assert_int_equal(rl_cidr_parse("192.168.100.0/24", &n), 0);
     assert_string_equal(rl_cidr_text(&n, small, sizeof small), "?");
@@ -141,10 +149,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_parse_malformed),
-        cmocka_unit_test(test_has),
-        cmocka_unit_test(test_is_single),
+        cmocka_unit_test(test_parse), cmocka_unit_test(test_parse_malformed),
+        cmocka_unit_test(test_has),   cmocka_unit_test(test_is_single),
         cmocka_unit_test(test_text),
     };
 

@@ -320,8 +320,7 @@ test_env_fixed(void **state)
     setenv("REELAY_LIMITS_MAX_ACTIVE_JOBS", "7", 1);
     /* The environment wins over the file. */
     rl_config_t *c = s_load_text(
-        "[jobs]\nlease_ms = 1000\n[limits]\nmax_active_jobs = 3\n", err,
-        NULL);
+        "[jobs]\nlease_ms = 1000\n[limits]\nmax_active_jobs = 3\n", err, NULL);
     unsetenv("REELAY_LIMITS_MAX_ACTIVE_JOBS");
     unsetenv("REELAY_JOBS_LEASE_MS");
     unsetenv("REELAY_REDIS_EMBEDDED");
@@ -366,7 +365,7 @@ test_env_dynamic(void **state)
     setenv("REELAY_MODEL_KLING_V3_PROVIDER", "other", 1);
     setenv("REELAY_PROVIDER_SIM_BASE_URL", "https://sim.example", 1);
     setenv("REELAY_PROVIDER_SIM_SECRET", "from-env", 1); /* not in file */
-    setenv("REELAY_MODEL_NOPE_PRICES", "5s:1", 1); /* no such section */
+    setenv("REELAY_MODEL_NOPE_PRICES", "5s:1", 1);       /* no such section */
     rl_config_t *c = s_load_text(s_catalog, err, NULL);
     unsetenv("REELAY_MODEL_KLING_V3_PRICES");
     unsetenv("REELAY_MODEL_KLING_V3_PROVIDER");
@@ -436,8 +435,7 @@ static const error_case_t s_errors[] = {
     {"[redis]\nappendfsync = never\n", 2, "[redis] appendfsync",
      "not one of always|everysec"},
     {"[redis]\nhost = bad_host!\n", 2, "[redis] host", "not a host"},
-    {"[launcher]\nlog_level = loud\n", 2, "[launcher] log_level",
-     "not one of"},
+    {"[launcher]\nlog_level = loud\n", 2, "[launcher] log_level", "not one of"},
     {"[launcher]\ndata_dir =\n", 2, "[launcher] data_dir", "empty"},
     {"[http]\nlisten = 127.0.0.1\n", 2, "[http] listen", "not HOST:PORT"},
     {"[zmq]\ningress = tcp://127.0.0.1:1,,tcp://127.0.0.1:2\n", 2,
@@ -457,8 +455,8 @@ static const error_case_t s_errors[] = {
      "not a number of seconds"},
     {"[webhook]\nretry_schedule = 0,1.2.3\n", 2, "[webhook] retry_schedule",
      "not a number of seconds"},
-    {"[webhook]\nretry_schedule = 0,100000\n", 2,
-     "[webhook] retry_schedule", "out of bounds"},
+    {"[webhook]\nretry_schedule = 0,100000\n", 2, "[webhook] retry_schedule",
+     "out of bounds"},
     {"[webhook]\nretry_schedule = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
      2, "[webhook] retry_schedule", "more than 16 entries"},
     {"[processes]\nbroker = 2\n", 0, "[zmq] ingress",
@@ -479,10 +477,9 @@ static const error_case_t s_errors[] = {
      "[provider.p] base_url", "not an http"},
     {"[provider.p]\ntype = kling\n", 0, "[provider.p] base_url",
      "required key is missing"},
-    {"[provider.a b]\ntype = kling\n", 2, "[provider.a b] type",
-     "not a name"},
-    {"[provider.p]\npoll_interval_ms = 0\n", 2,
-     "[provider.p] poll_interval_ms", "out of bounds"},
+    {"[provider.a b]\ntype = kling\n", 2, "[provider.a b] type", "not a name"},
+    {"[provider.p]\npoll_interval_ms = 0\n", 2, "[provider.p] poll_interval_ms",
+     "out of bounds"},
     {PROV "[model.m]\nprovider = q\nprices = 5:1\n", 5, "[model.m] provider",
      "unknown provider 'q'"},
     {PROV "[model.m]\nprices = 5:1\n", 0, "[model.m] provider",
@@ -561,8 +558,7 @@ test_unreadable_file(void **state)
 {
     (void)state;
     char err[ERR_LEN] = "";
-    rl_config_t *c =
-        rl_config_load("/nonexistent/reelay.ini", err, sizeof err);
+    rl_config_t *c = rl_config_load("/nonexistent/reelay.ini", err, sizeof err);
     assert_null(c);
     assert_non_null(strstr(err, "/nonexistent/reelay.ini: cannot open"));
     c = rl_config_load("/tmp", err, sizeof err); /* a directory */
@@ -625,15 +621,15 @@ test_list_continued(void **state)
 {
     (void)state;
     char err[ERR_LEN] = "";
-    rl_config_t *c = s_load_text(
-        PROV "[model.a]\nprovider = p\nprices = 5:1\n"
-             "failover = b, c\n    d\n\te\n"
-             "[model.b]\nprovider = p\nprices = 5:1\n"
-             "[model.c]\nprovider = p\nprices = 5:1\n"
-             "[model.d]\nprovider = p\nprices = 5:1\n"
-             "[model.e]\nprovider = p\nprices = 5:1\n"
-             "[webhook]\nallow = 10.0.0.0/8\nallow = 192.0.2.1\n",
-        err, NULL);
+    rl_config_t *c =
+        s_load_text(PROV "[model.a]\nprovider = p\nprices = 5:1\n"
+                         "failover = b, c\n    d\n\te\n"
+                         "[model.b]\nprovider = p\nprices = 5:1\n"
+                         "[model.c]\nprovider = p\nprices = 5:1\n"
+                         "[model.d]\nprovider = p\nprices = 5:1\n"
+                         "[model.e]\nprovider = p\nprices = 5:1\n"
+                         "[webhook]\nallow = 10.0.0.0/8\nallow = 192.0.2.1\n",
+                    err, NULL);
     if (c == NULL)
         fail_msg("load: %s", err);
     const rl_model_conf_t *a = rl_config_model(c, "a");
@@ -704,8 +700,7 @@ test_retry_fractional(void **state)
     (void)state;
     char err[ERR_LEN] = "";
     rl_config_t *c = s_load_text(
-        "[webhook]\nretry_schedule = 0, 0.2,0.5, .25, 1., 0.0006\n", err,
-        NULL);
+        "[webhook]\nretry_schedule = 0, 0.2,0.5, .25, 1., 0.0006\n", err, NULL);
     if (c == NULL)
         fail_msg("load: %s", err);
     assert_int_equal(c->nretries, 6);
@@ -725,10 +720,9 @@ test_status_lists(void **state)
 {
     (void)state;
     char err[ERR_LEN] = "";
-    rl_config_t *c = s_load_text(
-        "[processes]\nworker = 4\ndeliverer = 2\n"
-        "[zmq]\ncompletion = inproc://a,inproc://b\n",
-        err, NULL);
+    rl_config_t *c = s_load_text("[processes]\nworker = 4\ndeliverer = 2\n"
+                                 "[zmq]\ncompletion = inproc://a,inproc://b\n",
+                                 err, NULL);
     if (c == NULL)
         fail_msg("empty lists: %s", err);
     assert_int_equal(c->nworker_status_listen, 0);
@@ -755,9 +749,8 @@ test_split_addr(void **state)
     (void)state;
     char host[64];
     int port = 0;
-    assert_int_equal(rl_config_split_addr("127.0.0.1:8080", host, sizeof host,
-                                          &port),
-                     0);
+    assert_int_equal(
+        rl_config_split_addr("127.0.0.1:8080", host, sizeof host, &port), 0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 8080);
     assert_int_equal(
@@ -770,13 +763,11 @@ test_split_addr(void **state)
     assert_int_equal(port, 65535);
 
     static const char *const bad[] = {
-        "127.0.0.1",      "127.0.0.1:",      ":8080",
-        "127.0.0.1:0",    "127.0.0.1:65536", "127.0.0.1:80x",
-        "127.0.0.1:-80",  "127.0.0.1: 80",   "127.0.0.1:+80",
-        "1.2.3.999:80",   "1.2.3:80",        "a..b:80",
-        "-a.b:80",        "a-.b:80",         "a b:80",
-        "::1:80",         "[::1]:80",        "*:80",
-        "host:80:81",     "",
+        "127.0.0.1",       "127.0.0.1:",    ":8080",         "127.0.0.1:0",
+        "127.0.0.1:65536", "127.0.0.1:80x", "127.0.0.1:-80", "127.0.0.1: 80",
+        "127.0.0.1:+80",   "1.2.3.999:80",  "1.2.3:80",      "a..b:80",
+        "-a.b:80",         "a-.b:80",       "a b:80",        "::1:80",
+        "[::1]:80",        "*:80",          "host:80:81",    "",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         port = 42;
@@ -786,8 +777,7 @@ test_split_addr(void **state)
     }
     assert_int_equal(rl_config_split_addr(NULL, host, sizeof host, &port), -1);
     /* The host buffer must hold the host and its NUL. */
-    assert_int_equal(
-        rl_config_split_addr("abcdef:80", host, 6, &port), -1);
+    assert_int_equal(rl_config_split_addr("abcdef:80", host, 6, &port), -1);
     assert_int_equal(rl_config_split_addr("abcde:80", host, 6, &port), 0);
     assert_string_equal(host, "abcde");
 }

@@ -25,9 +25,9 @@
 
 typedef struct {
     char dir[DIR_LEN];  /* data_dir of the configs loaded */
-    char ini[PATH_LEN];  /* dir/reelay.ini */
-    char pwf[PATH_LEN];  /* dir/pw, a password_file */
-    char gen[PATH_LEN];  /* dir/redis.password, the launcher's file */
+    char ini[PATH_LEN]; /* dir/reelay.ini */
+    char pwf[PATH_LEN]; /* dir/pw, a password_file */
+    char gen[PATH_LEN]; /* dir/redis.password, the launcher's file */
 } fixture_t;
 
 static int
@@ -71,8 +71,8 @@ static rl_config_t *
 s_load(const fixture_t *f, const char *redis, char *err)
 {
     char text[TEXT_LEN];
-    snprintf(text, sizeof text, "[redis]\n%s[launcher]\ndata_dir = %s\n",
-             redis, f->dir);
+    snprintf(text, sizeof text, "[redis]\n%s[launcher]\ndata_dir = %s\n", redis,
+             f->dir);
     s_write(f->ini, text);
     return rl_config_load(f->ini, err, ERR_LEN);
 }
@@ -121,8 +121,10 @@ test_password_file(void **state)
     fixture_t *f = *state;
     char err[ERR_LEN] = "", line[PATH_LEN + 64];
     s_write(f->pwf, "filed-secret\n");
-    snprintf(line, sizeof line, "embedded = false\nusername = u\n"
-             "password_file = %s\n", f->pwf);
+    snprintf(line, sizeof line,
+             "embedded = false\nusername = u\n"
+             "password_file = %s\n",
+             f->pwf);
     rl_config_t *c = s_load(f, line, err);
     assert_non_null(c);
     assert_string_equal(c->redis_password, "filed-secret");
@@ -165,8 +167,10 @@ test_errors(void **state)
     char err[ERR_LEN] = "", line[PATH_LEN + 64];
 
     s_write(f->pwf, "x\n");
-    snprintf(line, sizeof line, "embedded = false\npassword = a\n"
-             "password_file = %s\n", f->pwf);
+    snprintf(line, sizeof line,
+             "embedded = false\npassword = a\n"
+             "password_file = %s\n",
+             f->pwf);
     assert_null(s_load(f, line, err));
     assert_non_null(strstr(err, "[redis] password_file"));
     assert_non_null(strstr(err, "not both"));
@@ -200,8 +204,8 @@ main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_defaults_no_auth),   T(test_password_and_user),
-        T(test_password_file),      T(test_embedded_generated_file),
+        T(test_defaults_no_auth), T(test_password_and_user),
+        T(test_password_file),    T(test_embedded_generated_file),
         T(test_errors),
     };
 #undef T

@@ -41,8 +41,7 @@ test_seed_signature(void **state)
 
     (void)state;
     assert_int_equal(rl_hmac_sha256_hex(s_seed_key, strlen(s_seed_key),
-                                        s_seed_body, strlen(s_seed_body),
-                                        hex),
+                                        s_seed_body, strlen(s_seed_body), hex),
                      0);
     assert_int_equal(strlen(hex), 64);
     snprintf(header, sizeof header, "sha256=%s", hex);
@@ -61,20 +60,17 @@ test_standard_webhooks_signature(void **state)
     int n;
 
     (void)state;
-    key_len = rl_base64_decode(b64_secret, strlen(b64_secret), key,
-                               sizeof key);
+    key_len = rl_base64_decode(b64_secret, strlen(b64_secret), key, sizeof key);
     assert_int_equal(key_len, 24);
     n = snprintf(msg, sizeof msg, "%s.%s.%s", s_wh_id, s_wh_timestamp,
                  s_wh_body);
     assert_true(n > 0 && (size_t)n < sizeof msg);
     assert_string_equal(
         msg, "msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{\"test\": 2432232314}");
-    assert_int_equal(rl_hmac_sha256(key, (size_t)key_len, msg, (size_t)n,
-                                    mac),
+    assert_int_equal(rl_hmac_sha256(key, (size_t)key_len, msg, (size_t)n, mac),
                      0);
     snprintf(sig, sizeof sig, "v1,");
-    assert_int_equal(rl_base64_encode(mac, sizeof mac, sig + 3,
-                                      sizeof sig - 3),
+    assert_int_equal(rl_base64_encode(mac, sizeof mac, sig + 3, sizeof sig - 3),
                      44);
     assert_string_equal(sig, s_wh_signature);
 }
@@ -108,11 +104,10 @@ test_hmac_empty_key(void **state)
 static void
 test_base64_rfc4648(void **state)
 {
-    static const char *const plain[] = {"",    "f",    "fo",    "foo",
+    static const char *const plain[] = {"",     "f",     "fo",    "foo",
                                         "foob", "fooba", "foobar"};
-    static const char *const coded[] = {"",         "Zg==",     "Zm8=",
-                                        "Zm9v",     "Zm9vYg==", "Zm9vYmE=",
-                                        "Zm9vYmFy"};
+    static const char *const coded[] = {
+        "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     char enc[16];
     uint8_t dec[16];
 
@@ -143,8 +138,7 @@ test_base64_round_trip_binary(void **state)
         int n = rl_base64_encode(in, len, enc, sizeof enc);
 
         assert_true(n >= 0);
-        assert_int_equal(rl_base64_decode(enc, (size_t)n, out, len),
-                         (int)len);
+        assert_int_equal(rl_base64_decode(enc, (size_t)n, out, len), (int)len);
         assert_memory_equal(in, out, len);
     }
 }

@@ -102,8 +102,7 @@ test_seal_open_round_trip(void **state)
     char sealed[256], out[128];
     s_master(key);
 
-    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed,
-                         sizeof sealed);
+    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed, sizeof sealed);
     assert_true(n > 0);
     assert_int_equal((size_t)n, strlen(sealed));
     assert_memory_equal(sealed, "v1.", 3);
@@ -172,8 +171,8 @@ test_open_wrong_master_key(void **state)
     char sealed[256], out[128];
     s_master(key);
     assert_int_equal(rl_aead_parse_key(s_other_hex, other), 0);
-    assert_true(rl_aead_seal(key, s_plain, strlen(s_plain), sealed,
-                             sizeof sealed) > 0);
+    assert_true(
+        rl_aead_seal(key, s_plain, strlen(s_plain), sealed, sizeof sealed) > 0);
     assert_int_equal(rl_aead_open(other, sealed, out, sizeof out), -1);
     /* A key differing in a single bit of its last byte. */
     uint8_t near[RL_AEAD_KEY_LEN];
@@ -201,11 +200,9 @@ s_tamper(int *forged, int *noncanonical, char *first, size_t first_len)
     char sealed[256], copy[256], out[128];
     uint8_t raw[256], raw2[256];
     s_master(key);
-    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed,
-                         sizeof sealed);
+    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed, sizeof sealed);
     assert_true(n > 0);
-    int rn = rl_base64_decode(sealed + 3, strlen(sealed + 3), raw,
-                              sizeof raw);
+    int rn = rl_base64_decode(sealed + 3, strlen(sealed + 3), raw, sizeof raw);
     assert_true(rn > 0);
     *forged = *noncanonical = 0;
     first[0] = '\0';
@@ -221,8 +218,8 @@ s_tamper(int *forged, int *noncanonical, char *first, size_t first_len)
                 continue; /* unchanged, or a truncation (tested below) */
             if (rl_aead_open(key, copy, out, sizeof out) < 0)
                 continue;
-            int rn2 = rl_base64_decode(copy + 3, strlen(copy + 3), raw2,
-                                       sizeof raw2);
+            int rn2 =
+                rl_base64_decode(copy + 3, strlen(copy + 3), raw2, sizeof raw2);
             int same = rn2 == rn && memcmp(raw, raw2, (size_t)rn) == 0;
             if (same)
                 (*noncanonical)++;
@@ -250,7 +247,8 @@ test_open_any_flipped_byte_fails(void **state)
         s_tamper(&forged, &noncanonical, first, sizeof first);
         if (forged)
             fail_msg("%d tampered variants opened to other bytes; first: "
-                     "%s", forged, first);
+                     "%s",
+                     forged, first);
     }
 }
 
@@ -267,8 +265,7 @@ test_open_noncanonical_text_fails(void **state)
     uint8_t key[RL_AEAD_KEY_LEN];
     char sealed[256], copy[256], out[128];
     s_master(key);
-    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed,
-                         sizeof sealed);
+    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed, sizeof sealed);
     /* 71 bytes: 23 full groups and one of 2 bytes = 3 characters and
      * '='; the third character carries 4 bits and 2 unused ones. */
     assert_int_equal(n, 99);
@@ -303,8 +300,7 @@ test_open_malformed_fails(void **state)
     uint8_t key[RL_AEAD_KEY_LEN];
     char sealed[256], copy[300], out[128];
     s_master(key);
-    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed,
-                         sizeof sealed);
+    int n = rl_aead_seal(key, s_plain, strlen(s_plain), sealed, sizeof sealed);
     assert_true(n > 0);
 
     /* Truncated: every shorter length down to nothing (the trailing '='
@@ -347,8 +343,8 @@ test_open_malformed_fails(void **state)
     for (size_t i = 0; i < sizeof zeros / sizeof *zeros; i++) {
         uint8_t z[128] = {0};
         memcpy(copy, "v1.", 3);
-        assert_true(rl_base64_encode(z, zeros[i], copy + 3,
-                                     sizeof copy - 3) > 0);
+        assert_true(rl_base64_encode(z, zeros[i], copy + 3, sizeof copy - 3) >
+                    0);
         assert_int_equal(rl_aead_open(key, copy, out, sizeof out), -1);
     }
     /* Whitespace inside the text is not base64. */
@@ -356,8 +352,8 @@ test_open_malformed_fails(void **state)
     assert_int_equal(rl_aead_open(key, copy, out, sizeof out), -1);
     /* Two sealed texts spliced: nonce of one, body and tag of another. */
     char other[256];
-    assert_true(rl_aead_seal(key, s_plain, strlen(s_plain), other,
-                             sizeof other) > 0);
+    assert_true(
+        rl_aead_seal(key, s_plain, strlen(s_plain), other, sizeof other) > 0);
     memcpy(copy, sealed, (size_t)n + 1);
     memcpy(copy + 3, other + 3, 16); /* the 12-byte nonce = 16 chars */
     assert_int_equal(rl_aead_open(key, copy, out, sizeof out), -1);
@@ -396,8 +392,7 @@ test_short_buffers(void **state)
         for (size_t i = len; i < sizeof small; i++)
             assert_int_equal(small[i], 'X');
     }
-    assert_int_equal(rl_aead_seal(key, s_plain, plen, small, (size_t)n + 1),
-                     n);
+    assert_int_equal(rl_aead_seal(key, s_plain, plen, small, (size_t)n + 1), n);
     assert_int_equal(rl_aead_open(key, small, out, sizeof out), (int)plen);
 }
 

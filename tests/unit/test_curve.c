@@ -84,17 +84,16 @@ test_keygen_round_trip(void **state)
     snprintf(path, sizeof path, "%s/broker.key", fx->dir);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(rl_curve_load_pair(fx->cfg, "broker", &p, err,
-                                        sizeof err), 0);
-    assert_int_equal(rl_curve_load_public(fx->cfg, "broker", pub, err,
-                                          sizeof err), 0);
+    assert_int_equal(rl_curve_load_pair(fx->cfg, "broker", &p, err, sizeof err),
+                     0);
+    assert_int_equal(
+        rl_curve_load_public(fx->cfg, "broker", pub, err, sizeof err), 0);
     assert_string_equal(p.public_key, pub);
     assert_true(rl_curve_key_valid(p.secret_key));
     rl_curve_pair_wipe(&p);
     assert_int_equal(p.secret_key[0], '\0');
     /* Never over an existing pair. */
-    assert_int_equal(rl_curve_keygen(fx->dir, "broker", err, sizeof err),
-                     -1);
+    assert_int_equal(rl_curve_keygen(fx->dir, "broker", err, sizeof err), -1);
     assert_non_null(strstr(err, "not overwritten"));
     assert_int_equal(rl_curve_keygen(fx->dir, "../x", err, sizeof err), -1);
     assert_non_null(strstr(err, "bad key pair name"));
@@ -148,12 +147,12 @@ test_secret_from_environment(void **state)
     rl_curve_pair_t p;
     assert_int_equal(zmq_curve_keypair(pub, secret), 0);
     setenv("REELAY_ZMQ_SECRET_BROKER", secret, 1);
-    assert_int_equal(rl_curve_load_pair(fx->cfg, "broker", &p, err,
-                                        sizeof err), 0);
+    assert_int_equal(rl_curve_load_pair(fx->cfg, "broker", &p, err, sizeof err),
+                     0);
     assert_string_equal(p.public_key, pub);
     setenv("REELAY_ZMQ_SECRET_BROKER", "nonsense", 1);
-    assert_int_equal(rl_curve_load_pair(fx->cfg, "broker", &p, err,
-                                        sizeof err), -1);
+    assert_int_equal(rl_curve_load_pair(fx->cfg, "broker", &p, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "REELAY_ZMQ_SECRET_BROKER"));
     unsetenv("REELAY_ZMQ_SECRET_BROKER");
 }
@@ -198,8 +197,7 @@ test_roles(void **state)
     s_write(fx->dir, "dispatch.allow", "", 0600);
     s_write(fx->dir, "ingress.allow", "# none yet\n", 0600);
     assert_int_equal(rl_zkeys_check(fx->cfg, "broker", err, sizeof err), 0);
-    assert_int_equal(rl_zkeys_load(fx->cfg, "worker", &k, err, sizeof err),
-                     0);
+    assert_int_equal(rl_zkeys_load(fx->cfg, "worker", &k, err, sizeof err), 0);
     assert_true(rl_curve_key_valid(k.broker));
     assert_true(rl_curve_key_valid(k.deliverer));
     rl_zkeys_wipe(&k);
@@ -222,8 +220,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_secret_file_checks, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_secret_from_environment,
-                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_secret_from_environment, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_paths, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_roles, s_setup, s_teardown),
     };

@@ -27,11 +27,11 @@
 #define S_NFIELDS 9
 
 typedef struct {
-    int calls;                  /* callbacks seen */
+    int calls; /* callbacks seen */
     classify_decision_t decision;
     long status;
     char error[EGRESS_WHY_LEN];
-    char record[1024];          /* the attempt JSON */
+    char record[1024]; /* the attempt JSON */
 } s_seen_t;
 
 static void

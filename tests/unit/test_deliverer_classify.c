@@ -26,8 +26,7 @@ s_decide(long status, int curl_code, const char *retry_after, int attempt)
 {
     classify_input_t in = {status, curl_code, retry_after, false};
 
-    return classify_decide(&in, classify_schedule_delay(s_sched, s_n,
-                                                        attempt),
+    return classify_decide(&in, classify_schedule_delay(s_sched, s_n, attempt),
                            s_now);
 }
 
@@ -115,8 +114,7 @@ test_refused(void **state)
     (void)state;
     assert_int_equal(classify_attempt(&in), CLASSIFY_PERMANENT);
     for (int attempt = 1; attempt <= 3; attempt++) {
-        d = classify_decide(&in, classify_schedule_delay(s_sched, s_n,
-                                                         attempt),
+        d = classify_decide(&in, classify_schedule_delay(s_sched, s_n, attempt),
                             s_now);
         assert_int_equal(d.cls, CLASSIFY_PERMANENT);
         assert_int_equal(d.outcome, CLASSIFY_FAILED);
@@ -181,8 +179,7 @@ test_schedule(void **state)
     assert_int_equal(classify_schedule_delay(custom, 5, 5), -1);
     /* One attempt only: nothing to retry. */
     assert_int_equal(classify_schedule_delay(custom, 1, 1), -1);
-    assert_string_equal(classify_outcome_name(CLASSIFY_DELIVERED),
-                        "delivered");
+    assert_string_equal(classify_outcome_name(CLASSIFY_DELIVERED), "delivered");
     assert_string_equal(classify_outcome_name(CLASSIFY_RETRY), "retry");
     assert_string_equal(classify_outcome_name(CLASSIFY_FAILED), "failed");
 }
@@ -191,10 +188,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classes),
-        cmocka_unit_test(test_decisions),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_classes),  cmocka_unit_test(test_decisions),
+        cmocka_unit_test(test_refused),  cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_schedule),
     };
 

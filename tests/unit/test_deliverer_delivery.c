@@ -45,10 +45,17 @@ s_entry(s_entry_t *e, const char *const *strs, size_t n)
 static void
 test_from_claim(void **state)
 {
-    static const char *const strs[] = {
-        "acct_1|vgen_abc", "7", "rk_secret", "id", "vgen_abc", "status",
-        "completed", "webhook_url", "http://127.0.0.1:9/h", "wh_attempts",
-        "1"};
+    static const char *const strs[] = {"acct_1|vgen_abc",
+                                       "7",
+                                       "rk_secret",
+                                       "id",
+                                       "vgen_abc",
+                                       "status",
+                                       "completed",
+                                       "webhook_url",
+                                       "http://127.0.0.1:9/h",
+                                       "wh_attempts",
+                                       "1"};
     s_entry_t e;
     delivery_t *d;
     rl_jobview_src_t src;
@@ -207,7 +214,9 @@ static void
 test_record_bytes(void **state)
 {
     char big[3000];
-    attempt_info_t info = {.attempt = 1, .url = "http://h/", .status = 200,
+    attempt_info_t info = {.attempt = 1,
+                           .url = "http://h/",
+                           .status = 200,
                            .outcome = CLASSIFY_DELIVERED};
     char *json;
 
@@ -229,7 +238,8 @@ test_record_bytes(void **state)
     assert_non_null(strstr(json, "\"response\":\"ok \xc3\xa9\""));
     free(json);
     /* Bytes that are not UTF-8 become '?'. */
-    info.response = "a\xff\xfe" "b";
+    info.response = "a\xff\xfe"
+                    "b";
     info.response_len = 4;
     json = attempt_record(&info);
     assert_non_null(strstr(json, "\"response\":\"a??b\""));

@@ -63,8 +63,7 @@ test_breaker(void **state)
     assert_int_equal(hostgate_acquire(g, S_SLOW, 100, NULL), HOSTGATE_OK);
     hostgate_release(g, S_SLOW, false, 100);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(hostgate_acquire(g, S_SLOW, 200, NULL),
-                         HOSTGATE_OK);
+        assert_int_equal(hostgate_acquire(g, S_SLOW, 200, NULL), HOSTGATE_OK);
         hostgate_release(g, S_SLOW, true, 200);
     }
     assert_int_equal(hostgate_acquire(g, S_SLOW, 700, &wait), HOSTGATE_OPEN);
@@ -72,18 +71,15 @@ test_breaker(void **state)
     assert_int_equal(hostgate_acquire(g, S_FAST, 700, NULL), HOSTGATE_OK);
     /* cool-down over: one trial, nothing else meanwhile */
     assert_int_equal(hostgate_acquire(g, S_SLOW, 1200, NULL), HOSTGATE_OK);
-    assert_int_equal(hostgate_acquire(g, S_SLOW, 1200, &wait),
-                     HOSTGATE_OPEN);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 1200, &wait), HOSTGATE_OPEN);
     assert_int_equal(wait, 0);
     hostgate_release(g, S_SLOW, true, 1300); /* trial fails: reopens */
-    assert_int_equal(hostgate_acquire(g, S_SLOW, 1400, &wait),
-                     HOSTGATE_OPEN);
+    assert_int_equal(hostgate_acquire(g, S_SLOW, 1400, &wait), HOSTGATE_OPEN);
     assert_int_equal(wait, 900);
     assert_int_equal(hostgate_acquire(g, S_SLOW, 2300, NULL), HOSTGATE_OK);
     hostgate_release(g, S_SLOW, false, 2400); /* trial succeeds: closes */
     for (int i = 0; i < 16; i++)
-        assert_int_equal(hostgate_acquire(g, S_SLOW, 2400, NULL),
-                         HOSTGATE_OK);
+        assert_int_equal(hostgate_acquire(g, S_SLOW, 2400, NULL), HOSTGATE_OK);
     assert_int_equal(hostgate_acquire(g, S_SLOW, 2400, NULL), HOSTGATE_BUSY);
     hostgate_destroy(&g);
 }
@@ -310,8 +306,7 @@ test_many_hosts(void **state)
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < HOSTGATE_MAX_HOSTS; i++) {
             snprintf(host, sizeof host, "h%d-%d.example:443", round, i);
-            assert_int_equal(hostgate_acquire(g, host, t, NULL),
-                             HOSTGATE_OK);
+            assert_int_equal(hostgate_acquire(g, host, t, NULL), HOSTGATE_OK);
             hostgate_latency(g, host, 30); /* an average: remembered */
             hostgate_release(g, host, false, t);
         }
@@ -319,8 +314,7 @@ test_many_hosts(void **state)
         /* full, and nobody idle long enough: a new host waits */
         assert_int_equal(hostgate_acquire(g, "new.example:443", t, NULL),
                          HOSTGATE_BUSY);
-        assert_int_equal(hostgate_forget_idle(g, t + HOSTGATE_REMEMBER_MS),
-                         0);
+        assert_int_equal(hostgate_forget_idle(g, t + HOSTGATE_REMEMBER_MS), 0);
         t += HOSTGATE_REMEMBER_MS + 1;
         assert_int_equal(hostgate_forget_idle(g, t), HOSTGATE_MAX_HOSTS);
         assert_int_equal(hostgate_hosts(g), 0);
@@ -341,8 +335,9 @@ test_forget_after_cooldown(void **state)
     assert_int_equal(hostgate_acquire(g, S_SLOW, 0, NULL), HOSTGATE_OK);
     hostgate_release(g, S_SLOW, true, 0);
     assert_int_equal(hostgate_forget_idle(g, HOSTGATE_REMEMBER_MS + 1), 0);
-    assert_int_equal(hostgate_acquire(g, S_SLOW, HOSTGATE_REMEMBER_MS + 1,
-                                      &wait), HOSTGATE_OPEN);
+    assert_int_equal(
+        hostgate_acquire(g, S_SLOW, HOSTGATE_REMEMBER_MS + 1, &wait),
+        HOSTGATE_OPEN);
     assert_int_equal(wait, cool - HOSTGATE_REMEMBER_MS - 1);
     assert_int_equal(hostgate_forget_idle(g, cool), 0);
     assert_int_equal(hostgate_forget_idle(g, cool + 1), 1);
@@ -356,11 +351,11 @@ test_key(void **state)
     char key[HOSTGATE_HOST_MAX];
 
     (void)state;
-    assert_int_equal(hostgate_key("https://Your-App.com/webhooks", key,
-                                  sizeof key), 0);
+    assert_int_equal(
+        hostgate_key("https://Your-App.com/webhooks", key, sizeof key), 0);
     assert_string_equal(key, "your-app.com:443");
-    assert_int_equal(hostgate_key("http://127.0.0.1:8099/hook?x=1", key,
-                                  sizeof key), 0);
+    assert_int_equal(
+        hostgate_key("http://127.0.0.1:8099/hook?x=1", key, sizeof key), 0);
     assert_string_equal(key, "127.0.0.1:8099");
     assert_int_equal(hostgate_key("http://[::1]/", key, sizeof key), 0);
     assert_string_equal(key, "[::1]:80");

@@ -20,8 +20,8 @@ static route_completion_t
 s_route(bool queued, bool stopping, bool named, bool kept, bool connected,
         size_t free_slots)
 {
-    route_completion_in_t in = {queued, stopping, named, kept, connected,
-                                free_slots};
+    route_completion_in_t in = {queued, stopping,  named,
+                                kept,   connected, free_slots};
     return route_completion(&in);
 }
 
@@ -30,32 +30,24 @@ test_completion(void **state)
 {
     (void)state;
     /* fresh, Redis up: claim while a slot is free, else wait */
-    assert_int_equal(s_route(false, false, true, false, true, 3),
-                     ROUTE_CLAIM);
-    assert_int_equal(s_route(false, false, true, false, true, 0),
-                     ROUTE_WAIT);
+    assert_int_equal(s_route(false, false, true, false, true, 3), ROUTE_CLAIM);
+    assert_int_equal(s_route(false, false, true, false, true, 0), ROUTE_WAIT);
     /* Redis away: fail-open, slots or not (it waits for one itself) */
     assert_int_equal(s_route(false, false, true, false, false, 0),
                      ROUTE_FAIL_OPEN);
     assert_int_equal(s_route(false, false, true, false, false, 5),
                      ROUTE_FAIL_OPEN);
     /* draining, unnameable, or delivered fail-open here: dropped */
-    assert_int_equal(s_route(false, true, true, false, true, 3),
-                     ROUTE_DROP);
-    assert_int_equal(s_route(false, true, true, false, false, 3),
-                     ROUTE_DROP);
-    assert_int_equal(s_route(false, false, false, false, true, 3),
-                     ROUTE_DROP);
-    assert_int_equal(s_route(false, false, true, true, false, 3),
-                     ROUTE_DROP);
-    assert_int_equal(s_route(false, false, true, true, true, 0),
-                     ROUTE_DROP);
+    assert_int_equal(s_route(false, true, true, false, true, 3), ROUTE_DROP);
+    assert_int_equal(s_route(false, true, true, false, false, 3), ROUTE_DROP);
+    assert_int_equal(s_route(false, false, false, false, true, 3), ROUTE_DROP);
+    assert_int_equal(s_route(false, false, true, true, false, 3), ROUTE_DROP);
+    assert_int_equal(s_route(false, false, true, true, true, 0), ROUTE_DROP);
     /* queued: its head waits while Redis is up and no slot is free,
      * whatever it is */
     assert_int_equal(s_route(true, false, true, true, true, 0), ROUTE_WAIT);
     assert_int_equal(s_route(true, true, true, false, true, 0), ROUTE_WAIT);
-    assert_int_equal(s_route(true, false, true, false, true, 1),
-                     ROUTE_CLAIM);
+    assert_int_equal(s_route(true, false, true, false, true, 1), ROUTE_CLAIM);
     assert_int_equal(s_route(true, false, true, true, true, 1), ROUTE_DROP);
     assert_int_equal(s_route(true, false, true, false, false, 0),
                      ROUTE_FAIL_OPEN);
@@ -135,12 +127,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_completion),
-        cmocka_unit_test(test_admit),
-        cmocka_unit_test(test_defer_ms),
-        cmocka_unit_test(test_launch),
-        cmocka_unit_test(test_scan),
-        cmocka_unit_test(test_record),
+        cmocka_unit_test(test_completion), cmocka_unit_test(test_admit),
+        cmocka_unit_test(test_defer_ms),   cmocka_unit_test(test_launch),
+        cmocka_unit_test(test_scan),       cmocka_unit_test(test_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,8 +24,7 @@ test_jitter(void **state)
     assert_int_equal(schedule_jitter(60000, UINT32_MAX / 2), 60000);
     assert_int_equal(schedule_jitter(0, UINT32_MAX), 0);
     assert_int_equal(schedule_jitter(5, UINT32_MAX), 5); /* < 10 ms */
-    for (uint32_t r = 0; r < UINT32_MAX - 7919u * 65536u;
-         r += 7919u * 65536u) {
+    for (uint32_t r = 0; r < UINT32_MAX - 7919u * 65536u; r += 7919u * 65536u) {
         long d = schedule_jitter(21600000, r);
         assert_true(d >= 19440000 && d <= 23760000);
     }
@@ -37,8 +36,7 @@ test_next_delay(void **state)
     char err[256];
     rl_config_t *cfg = rl_config_load(NULL, err, sizeof err);
     /* The delay after attempt i fails: long_schedule's entry i. */
-    static const long want[] = {0, 60000, 300000, 1800000, 7200000,
-                                21600000};
+    static const long want[] = {0, 60000, 300000, 1800000, 7200000, 21600000};
 
     (void)state;
     assert_non_null(cfg);

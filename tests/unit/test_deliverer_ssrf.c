@@ -80,15 +80,35 @@ typedef struct {
     s_probe_t first, middle, last;
 } s_row_t;
 
-#define S_ROW(net, a, b, c, cls) {net, {a, cls}, {b, cls}, {c, cls}}
-#define S_ONE(net, a, cls) {net "/32", {a, cls}, {a, cls}, {a, cls}}
-#define S_ONE6(net, a, cls) {net "/128", {a, cls}, {a, cls}, {a, cls}}
+#define S_ROW(net, a, b, c, cls)                                               \
+    {                                                                          \
+        net, {a, cls}, {b, cls},                                               \
+        {                                                                      \
+            c, cls                                                             \
+        }                                                                      \
+    }
+#define S_ONE(net, a, cls)                                                     \
+    {                                                                          \
+        net "/32", {a, cls}, {a, cls},                                         \
+        {                                                                      \
+            a, cls                                                             \
+        }                                                                      \
+    }
+#define S_ONE6(net, a, cls)                                                    \
+    {                                                                          \
+        net "/128", {a, cls}, {a, cls},                                        \
+        {                                                                      \
+            a, cls                                                             \
+        }                                                                      \
+    }
 #define S_FFFF "ffff:ffff:ffff:ffff:ffff:ffff"
 
 static const s_row_t s_table[] = {
     /* IPv4 Special-Purpose Address Registry */
-    {"0.0.0.0/8", {"0.0.0.0", SSRF_UNSPECIFIED},
-     {"0.128.0.0", SSRF_THIS_NETWORK}, {"0.255.255.255", SSRF_THIS_NETWORK}},
+    {"0.0.0.0/8",
+     {"0.0.0.0", SSRF_UNSPECIFIED},
+     {"0.128.0.0", SSRF_THIS_NETWORK},
+     {"0.255.255.255", SSRF_THIS_NETWORK}},
     S_ONE("0.0.0.0", "0.0.0.0", SSRF_UNSPECIFIED),
     S_ROW("10.0.0.0/8", "10.0.0.0", "10.128.0.0", "10.255.255.255",
           SSRF_PRIVATE),
@@ -96,12 +116,14 @@ static const s_row_t s_table[] = {
           SSRF_CGNAT),
     S_ROW("127.0.0.0/8", "127.0.0.0", "127.128.0.0", "127.255.255.255",
           SSRF_LOOPBACK),
-    S_ROW("169.254.0.0/16", "169.254.0.0", "169.254.169.254",
-          "169.254.255.255", SSRF_LINK_LOCAL),
+    S_ROW("169.254.0.0/16", "169.254.0.0", "169.254.169.254", "169.254.255.255",
+          SSRF_LINK_LOCAL),
     S_ROW("172.16.0.0/12", "172.16.0.0", "172.24.0.0", "172.31.255.255",
           SSRF_PRIVATE),
-    {"192.0.0.0/24", {"192.0.0.0", SSRF_SERVICE_CONTINUITY},
-     {"192.0.0.128", SSRF_IETF_PROTOCOL}, {"192.0.0.255", SSRF_IETF_PROTOCOL}},
+    {"192.0.0.0/24",
+     {"192.0.0.0", SSRF_SERVICE_CONTINUITY},
+     {"192.0.0.128", SSRF_IETF_PROTOCOL},
+     {"192.0.0.255", SSRF_IETF_PROTOCOL}},
     S_ROW("192.0.0.0/29", "192.0.0.0", "192.0.0.4", "192.0.0.7",
           SSRF_SERVICE_CONTINUITY),
     S_ONE("192.0.0.8", "192.0.0.8", SSRF_DUMMY),
@@ -111,24 +133,26 @@ static const s_row_t s_table[] = {
     S_ONE("192.0.0.171", "192.0.0.171", SSRF_NAT64_DISCOVERY),
     S_ROW("192.0.2.0/24", "192.0.2.0", "192.0.2.128", "192.0.2.255",
           SSRF_DOCUMENTATION),
-    S_ROW("192.31.196.0/24", "192.31.196.0", "192.31.196.128",
-          "192.31.196.255", SSRF_AS112),
-    S_ROW("192.52.193.0/24", "192.52.193.0", "192.52.193.128",
-          "192.52.193.255", SSRF_AMT),
+    S_ROW("192.31.196.0/24", "192.31.196.0", "192.31.196.128", "192.31.196.255",
+          SSRF_AS112),
+    S_ROW("192.52.193.0/24", "192.52.193.0", "192.52.193.128", "192.52.193.255",
+          SSRF_AMT),
     S_ROW("192.88.99.0/24", "192.88.99.0", "192.88.99.128", "192.88.99.255",
           SSRF_6TO4_RELAY),
     S_ONE("192.88.99.2", "192.88.99.2", SSRF_ANYCAST),
-    S_ROW("192.168.0.0/16", "192.168.0.0", "192.168.128.0",
-          "192.168.255.255", SSRF_PRIVATE),
-    S_ROW("192.175.48.0/24", "192.175.48.0", "192.175.48.128",
-          "192.175.48.255", SSRF_AS112),
+    S_ROW("192.168.0.0/16", "192.168.0.0", "192.168.128.0", "192.168.255.255",
+          SSRF_PRIVATE),
+    S_ROW("192.175.48.0/24", "192.175.48.0", "192.175.48.128", "192.175.48.255",
+          SSRF_AS112),
     S_ROW("198.18.0.0/15", "198.18.0.0", "198.19.0.0", "198.19.255.255",
           SSRF_BENCHMARKING),
-    S_ROW("198.51.100.0/24", "198.51.100.0", "198.51.100.128",
-          "198.51.100.255", SSRF_DOCUMENTATION),
+    S_ROW("198.51.100.0/24", "198.51.100.0", "198.51.100.128", "198.51.100.255",
+          SSRF_DOCUMENTATION),
     S_ROW("203.0.113.0/24", "203.0.113.0", "203.0.113.128", "203.0.113.255",
           SSRF_DOCUMENTATION),
-    {"240.0.0.0/4", {"240.0.0.0", SSRF_RESERVED}, {"248.0.0.0", SSRF_RESERVED},
+    {"240.0.0.0/4",
+     {"240.0.0.0", SSRF_RESERVED},
+     {"248.0.0.0", SSRF_RESERVED},
      {"255.255.255.255", SSRF_BROADCAST}},
     S_ONE("255.255.255.255", "255.255.255.255", SSRF_BROADCAST),
     S_ROW("224.0.0.0/4", "224.0.0.0", "232.0.0.0", "239.255.255.255",
@@ -138,21 +162,26 @@ static const s_row_t s_table[] = {
     S_ONE6("::", "::", SSRF_UNSPECIFIED),
     S_ONE6("::1", "::1", SSRF_LOOPBACK),
     /* judged as the IPv4 address they carry */
-    {"::ffff:0:0/96", {"::ffff:0.0.0.0", SSRF_UNSPECIFIED},
+    {"::ffff:0:0/96",
+     {"::ffff:0.0.0.0", SSRF_UNSPECIFIED},
      {"::ffff:128.0.0.0", SSRF_PUBLIC},
      {"::ffff:255.255.255.255", SSRF_BROADCAST}},
-    {"64:ff9b::/96", {"64:ff9b::", SSRF_UNSPECIFIED},
+    {"64:ff9b::/96",
+     {"64:ff9b::", SSRF_UNSPECIFIED},
      {"64:ff9b::128.0.0.0", SSRF_PUBLIC},
      {"64:ff9b::255.255.255.255", SSRF_BROADCAST}},
     /* refused, named by the IPv4 address they carry when not public */
-    {"64:ff9b:1::/48", {"64:ff9b:1::", SSRF_UNSPECIFIED},
+    {"64:ff9b:1::/48",
+     {"64:ff9b:1::", SSRF_UNSPECIFIED},
      {"64:ff9b:1:8000::8.8.8.8", SSRF_NAT64_LOCAL},
      {"64:ff9b:1:ffff:ffff:ffff:ffff:ffff", SSRF_BROADCAST}},
     S_ROW("100::/64", "100::", "100::8000:0:0:0", "100::ffff:ffff:ffff:ffff",
           SSRF_DISCARD),
     S_ROW("100:0:0:1::/64", "100:0:0:1::", "100:0:0:1:8000::",
           "100:0:0:1:ffff:ffff:ffff:ffff", SSRF_DUMMY),
-    {"2001::/23", {"2001::", SSRF_TEREDO}, {"2001:100::", SSRF_IETF_PROTOCOL},
+    {"2001::/23",
+     {"2001::", SSRF_TEREDO},
+     {"2001:100::", SSRF_IETF_PROTOCOL},
      {"2001:1ff:" S_FFFF, SSRF_IETF_PROTOCOL}},
     S_ROW("2001::/32", "2001::", "2001:0:8000::", "2001:0:" S_FFFF,
           SSRF_TEREDO),
@@ -171,33 +200,37 @@ static const s_row_t s_table[] = {
           SSRF_ORCHID),
     S_ROW("2001:30::/28", "2001:30::", "2001:38::", "2001:3f:" S_FFFF,
           SSRF_DRIP),
-    S_ROW("2001:db8::/32", "2001:db8::", "2001:db8:8000::",
-          "2001:db8:" S_FFFF, SSRF_DOCUMENTATION),
-    {"2002::/16", {"2002::", SSRF_UNSPECIFIED},
+    S_ROW("2001:db8::/32", "2001:db8::", "2001:db8:8000::", "2001:db8:" S_FFFF,
+          SSRF_DOCUMENTATION),
+    {"2002::/16",
+     {"2002::", SSRF_UNSPECIFIED},
      {"2002:8080:8080::", SSRF_6TO4},
      {"2002:ffff:" S_FFFF, SSRF_BROADCAST}},
     S_ROW("2620:4f:8000::/48", "2620:4f:8000::", "2620:4f:8000:8000::",
           "2620:4f:8000:ffff:ffff:ffff:ffff:ffff", SSRF_AS112),
     S_ROW("3fff::/20", "3fff::", "3fff:800::", "3fff:fff:" S_FFFF,
           SSRF_DOCUMENTATION),
-    S_ROW("5f00::/16", "5f00::", "5f00:8000::", "5f00:ffff:" S_FFFF,
-          SSRF_SRV6),
+    S_ROW("5f00::/16", "5f00::", "5f00:8000::", "5f00:ffff:" S_FFFF, SSRF_SRV6),
     S_ROW("fc00::/7", "fc00::", "fd00::", "fdff:ffff:" S_FFFF, SSRF_PRIVATE),
     S_ROW("fe80::/10", "fe80::", "fea0::", "febf:ffff:" S_FFFF,
           SSRF_LINK_LOCAL),
 
     /* IPv6 Address Space Registry */
-    {"::/96", {"::", SSRF_UNSPECIFIED}, {"::128.0.0.0", SSRF_PUBLIC},
+    {"::/96",
+     {"::", SSRF_UNSPECIFIED},
+     {"::128.0.0.0", SSRF_PUBLIC},
      {"::255.255.255.255", SSRF_BROADCAST}},
     S_ROW("fec0::/10", "fec0::", "fee0::", "feff:ffff:" S_FFFF,
           SSRF_SITE_LOCAL),
-    S_ROW("ff00::/8", "ff00::", "ff80::", "ffff:ffff:" S_FFFF,
-          SSRF_MULTICAST),
-    {"::/3", {"::", SSRF_UNSPECIFIED}, {"1000::", SSRF_RESERVED},
+    S_ROW("ff00::/8", "ff00::", "ff80::", "ffff:ffff:" S_FFFF, SSRF_MULTICAST),
+    {"::/3",
+     {"::", SSRF_UNSPECIFIED},
+     {"1000::", SSRF_RESERVED},
      {"1fff:ffff:" S_FFFF, SSRF_RESERVED}},
-    S_ROW("4000::/2", "4000::", "6000::", "7fff:ffff:" S_FFFF,
-          SSRF_RESERVED),
-    {"8000::/1", {"8000::", SSRF_RESERVED}, {"c000::", SSRF_RESERVED},
+    S_ROW("4000::/2", "4000::", "6000::", "7fff:ffff:" S_FFFF, SSRF_RESERVED),
+    {"8000::/1",
+     {"8000::", SSRF_RESERVED},
+     {"c000::", SSRF_RESERVED},
      {"ffff:ffff:" S_FFFF, SSRF_MULTICAST}},
 };
 
@@ -227,16 +260,14 @@ static bool
 s_same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
     size_t len = a->sa_family == AF_INET ? 4 : 16;
-    const void *pa = a->sa_family == AF_INET
-                         ? (const void *)&((const struct sockaddr_in *)a)
-                               ->sin_addr
-                         : (const void *)&((const struct sockaddr_in6 *)a)
-                               ->sin6_addr;
-    const void *pb = b->sa_family == AF_INET
-                         ? (const void *)&((const struct sockaddr_in *)b)
-                               ->sin_addr
-                         : (const void *)&((const struct sockaddr_in6 *)b)
-                               ->sin6_addr;
+    const void *pa =
+        a->sa_family == AF_INET
+            ? (const void *)&((const struct sockaddr_in *)a)->sin_addr
+            : (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+    const void *pb =
+        b->sa_family == AF_INET
+            ? (const void *)&((const struct sockaddr_in *)b)->sin_addr
+            : (const void *)&((const struct sockaddr_in6 *)b)->sin6_addr;
 
     return a->sa_family == b->sa_family && memcmp(pa, pb, len) == 0;
 }
@@ -325,20 +356,53 @@ static void
 test_public_neighbours(void **state)
 {
     static const char *const public[] = {
-        "1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.0", "100.63.255.255",
-        "100.128.0.0", "126.255.255.255", "128.0.0.0", "169.253.255.255",
-        "169.255.0.0", "172.15.255.255", "172.32.0.0", "191.255.255.255",
-        "192.0.1.255", "192.0.1.0", "192.0.3.0", "192.31.195.255",
-        "192.31.197.0", "192.52.192.255", "192.52.194.0", "192.88.98.255",
-        "192.88.100.0", "192.167.255.255", "192.169.0.0", "192.175.47.255",
-        "192.175.49.0", "198.17.255.255", "198.20.0.0", "198.51.99.255",
-        "198.51.101.0", "203.0.112.255", "203.0.114.0", "223.255.255.255",
+        "1.1.1.1",
+        "8.8.8.8",
+        "9.255.255.255",
+        "11.0.0.0",
+        "100.63.255.255",
+        "100.128.0.0",
+        "126.255.255.255",
+        "128.0.0.0",
+        "169.253.255.255",
+        "169.255.0.0",
+        "172.15.255.255",
+        "172.32.0.0",
+        "191.255.255.255",
+        "192.0.1.255",
+        "192.0.1.0",
+        "192.0.3.0",
+        "192.31.195.255",
+        "192.31.197.0",
+        "192.52.192.255",
+        "192.52.194.0",
+        "192.88.98.255",
+        "192.88.100.0",
+        "192.167.255.255",
+        "192.169.0.0",
+        "192.175.47.255",
+        "192.175.49.0",
+        "198.17.255.255",
+        "198.20.0.0",
+        "198.51.99.255",
+        "198.51.101.0",
+        "203.0.112.255",
+        "203.0.114.0",
+        "223.255.255.255",
         "93.184.216.34",
-        "2000::", "2001:200::", "2001:db7:" S_FFFF, "2001:db9::",
-        "2001:4860:4860::8888", "2003::",
+        "2000::",
+        "2001:200::",
+        "2001:db7:" S_FFFF,
+        "2001:db9::",
+        "2001:4860:4860::8888",
+        "2003::",
         "2620:4f:7fff:ffff:ffff:ffff:ffff:ffff",
-        "2620:4f:8001::", "2606:4700:4700::1111", "3ffe:ffff:" S_FFFF,
-        "3fff:1000::", "3fff:ffff:" S_FFFF, "2a00:1450:4001:81b::200e",
+        "2620:4f:8001::",
+        "2606:4700:4700::1111",
+        "3ffe:ffff:" S_FFFF,
+        "3fff:1000::",
+        "3fff:ffff:" S_FFFF,
+        "2a00:1450:4001:81b::200e",
     };
 
     (void)state;
@@ -373,11 +437,11 @@ test_embedded_ipv4(void **state)
         {"64:ff9b:1::10.0.0.1", SSRF_PRIVATE},
         {"64:ff9b:1:abcd::127.0.0.1", SSRF_LOOPBACK},
         {"64:ff9b:1::8.8.8.8", SSRF_NAT64_LOCAL},
-        {"2002:a00:1::", SSRF_PRIVATE},          /* 10.0.0.1 */
-        {"2002:7f00:1::1", SSRF_LOOPBACK},       /* 127.0.0.1 */
+        {"2002:a00:1::", SSRF_PRIVATE},           /* 10.0.0.1 */
+        {"2002:7f00:1::1", SSRF_LOOPBACK},        /* 127.0.0.1 */
         {"2002:a9fe:a9fe:1::5", SSRF_LINK_LOCAL}, /* 169.254.169.254 */
-        {"2002:c000:201::", SSRF_DOCUMENTATION}, /* 192.0.2.1 */
-        {"2002:808:808::1", SSRF_6TO4},          /* 8.8.8.8: still refused */
+        {"2002:c000:201::", SSRF_DOCUMENTATION},  /* 192.0.2.1 */
+        {"2002:808:808::1", SSRF_6TO4},           /* 8.8.8.8: still refused */
         {"2001:0:4136:e378:8000:63bf:3fff:fdd2", SSRF_TEREDO},
         {"2001::a00:1", SSRF_TEREDO},
         {"::ffff:0:808:808", SSRF_RESERVED}, /* IPv4-translated, obsolete */
@@ -417,8 +481,8 @@ test_range_of(void **state)
     assert_null(ssrf_range_of((const struct sockaddr *)&other));
     assert_int_equal(ssrf_classify((const struct sockaddr *)&other),
                      SSRF_UNKNOWN);
-    assert_false(ssrf_allowed(NULL, NULL, (const struct sockaddr *)&other,
-                              NULL));
+    assert_false(
+        ssrf_allowed(NULL, NULL, (const struct sockaddr *)&other, NULL));
 }
 
 /* Every class has a name of its own. */
@@ -468,8 +532,8 @@ static void
 test_hosts_list(void **state)
 {
     static const char *const mine[] = {
-        "192.0.2.2", "fd00::2", "fe80::fc:ff:fe00:1", "127.0.0.1", "::1",
-        "93.184.216.34", "10.9.8.7", "192.0.2.2", "fd00::2",
+        "192.0.2.2",     "fd00::2",  "fe80::fc:ff:fe00:1", "127.0.0.1", "::1",
+        "93.184.216.34", "10.9.8.7", "192.0.2.2",          "fd00::2",
     };
     static ssrf_hosts_t h;
     const struct sockaddr *none[] = {NULL};
@@ -547,8 +611,7 @@ test_hosts_cap(void **state)
 static void
 test_hosts_verdict(void **state)
 {
-    static const char *const mine[] = {"192.0.2.2", "fd00::2",
-                                       "93.184.216.34"};
+    static const char *const mine[] = {"192.0.2.2", "fd00::2", "93.184.216.34"};
     static const struct {
         const char *addr;
         bool none;        /* allowed without an allowlist */
@@ -571,8 +634,8 @@ test_hosts_verdict(void **state)
         {"2002:5db8:d822::", false, false, false, SSRF_THIS_HOST},
     };
     const char *const wide[] = {"0.0.0.0/0", "::/0"};
-    const char *const exact[] = {"192.0.2.2", "93.184.216.34/32",
-                                 "fd00::2/128", "0.0.0.0"};
+    const char *const exact[] = {"192.0.2.2", "93.184.216.34/32", "fd00::2/128",
+                                 "0.0.0.0"};
     static ssrf_hosts_t h;
     struct sockaddr_storage ss;
     ssrf_allow_t a_wide, a_exact;
@@ -581,8 +644,7 @@ test_hosts_verdict(void **state)
     (void)state;
     s_hosts(&h, mine, sizeof mine / sizeof mine[0]);
     assert_int_equal(ssrf_allow_parse(&a_wide, wide, 2, why, sizeof why), 0);
-    assert_int_equal(ssrf_allow_parse(&a_exact, exact, 4, why, sizeof why),
-                     0);
+    assert_int_equal(ssrf_allow_parse(&a_exact, exact, 4, why, sizeof why), 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct sockaddr *addr = s_addr(cases[i].addr, &ss);
         ssrf_class_t cls = SSRF_UNKNOWN;
@@ -590,15 +652,15 @@ test_hosts_verdict(void **state)
 
         got[0] = ssrf_allowed(NULL, &h, addr, &cls);
         if (cls != cases[i].why)
-            fail_msg("%s: %s, expected %s", cases[i].addr,
-                     ssrf_class_name(cls), ssrf_class_name(cases[i].why));
+            fail_msg("%s: %s, expected %s", cases[i].addr, ssrf_class_name(cls),
+                     ssrf_class_name(cases[i].why));
         got[1] = ssrf_allowed(&a_wide, &h, addr, NULL);
         got[2] = ssrf_allowed(&a_exact, &h, addr, NULL);
         if (got[0] != cases[i].none || got[1] != cases[i].wide ||
             got[2] != cases[i].exact)
-            fail_msg("%s: allowed %d/%d/%d, expected %d/%d/%d",
-                     cases[i].addr, got[0], got[1], got[2], cases[i].none,
-                     cases[i].wide, cases[i].exact);
+            fail_msg("%s: allowed %d/%d/%d, expected %d/%d/%d", cases[i].addr,
+                     got[0], got[1], got[2], cases[i].none, cases[i].wide,
+                     cases[i].exact);
     }
     /* without a host list, the table alone decides */
     assert_true(ssrf_allowed(NULL, NULL, s_addr("93.184.216.34", &ss), NULL));
@@ -622,17 +684,14 @@ test_allowlist(void **state)
     assert_int_equal(a.n, 5);
     assert_true(ssrf_allowed(&a, NULL, s_addr("127.0.0.1", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("127.0.0.2", &ss), NULL));
-    assert_true(
-        ssrf_allowed(&a, NULL, s_addr("::ffff:127.0.0.1", &ss), NULL));
+    assert_true(ssrf_allowed(&a, NULL, s_addr("::ffff:127.0.0.1", &ss), NULL));
     assert_true(ssrf_allowed(&a, NULL, s_addr("10.1.200.3", &ss), NULL));
-    assert_true(ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.1.0.9", &ss),
-                             NULL));
+    assert_true(ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.1.0.9", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("10.2.0.1", &ss), NULL));
     assert_true(ssrf_allowed(&a, NULL, s_addr("fd12::5", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("fc00::5", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("::1", &ss), NULL));
-    assert_false(ssrf_allowed(&a, NULL, s_addr("169.254.169.254", &ss),
-                              NULL));
+    assert_false(ssrf_allowed(&a, NULL, s_addr("169.254.169.254", &ss), NULL));
     assert_true(ssrf_allowed(&a, NULL, s_addr("198.18.7.7", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("198.19.7.7", &ss), NULL));
     /* 6to4 is matched as itself, never by the IPv4 it carries */
@@ -648,9 +707,9 @@ test_allowlist(void **state)
     assert_int_equal(a.n, 0);
     for (size_t i = 0; i < RL_CONFIG_MAX_ALLOW + 1; i++)
         many[i] = "10.0.0.0/8";
-    assert_int_equal(ssrf_allow_parse(&a, many, RL_CONFIG_MAX_ALLOW + 1, why,
-                                      sizeof why),
-                     -1);
+    assert_int_equal(
+        ssrf_allow_parse(&a, many, RL_CONFIG_MAX_ALLOW + 1, why, sizeof why),
+        -1);
     assert_non_null(strstr(why, "more than"));
     assert_int_equal(ssrf_allow_parse(&a, NULL, 0, why, sizeof why), 0);
     assert_false(ssrf_allowed(&a, NULL, s_addr("127.0.0.1", &ss), NULL));
@@ -681,14 +740,14 @@ s_own_address(struct sockaddr_storage *ss)
     for (struct ifaddrs *i = all; i != NULL && !found; i = i->ifa_next) {
         const struct sockaddr *sa = i->ifa_addr;
 
-        if (sa == NULL || (sa->sa_family != AF_INET &&
-                           sa->sa_family != AF_INET6) ||
+        if (sa == NULL ||
+            (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
             ssrf_classify(sa) == SSRF_LOOPBACK)
             continue;
         memset(ss, 0, sizeof *ss);
-        memcpy(ss, sa, sa->sa_family == AF_INET
-                           ? sizeof(struct sockaddr_in)
-                           : sizeof(struct sockaddr_in6));
+        memcpy(ss, sa,
+               sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                        : sizeof(struct sockaddr_in6));
         found = true;
     }
     freeifaddrs(all);
@@ -711,8 +770,10 @@ test_allowlist_embedded4(void **state)
     assert_true(ssrf_allowed(&a, NULL, s_addr("::1", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("127.0.0.1", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("::ffff:127.0.0.1", &ss), NULL));
-    assert_false(ssrf_allowed(&a, NULL, s_addr("::ffff:169.254.169.254", &ss), NULL));
-    assert_false(ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.0.0.1", &ss), NULL));
+    assert_false(
+        ssrf_allowed(&a, NULL, s_addr("::ffff:169.254.169.254", &ss), NULL));
+    assert_false(
+        ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.0.0.1", &ss), NULL));
     assert_false(ssrf_allowed(&a, NULL, s_addr("::10.0.0.1", &ss), NULL));
     assert_true(ssrf_allowed(&a, NULL, s_addr("::ffff:10.9.1.1", &ss), NULL));
     assert_true(ssrf_allowed(&a, NULL, s_addr("64:ff9b::10.9.1.1", &ss), NULL));
@@ -763,8 +824,7 @@ test_egress_own_addresses(void **state)
     egress_t *eg;
 
     (void)state;
-    assert_int_equal(ssrf_allow_parse(&a, everything, 2, why, sizeof why),
-                     0);
+    assert_int_equal(ssrf_allow_parse(&a, everything, 2, why, sizeof why), 0);
     eg = egress_new(base, http, &a);
     assert_non_null(eg);
     assert_int_equal(egress_refresh(eg), 0);
@@ -895,9 +955,8 @@ test_egress_refused_requests(void **state)
     assert_non_null(eg);
     for (size_t i = 0; i < N; i++) {
         seen[i].eg = eg;
-        assert_non_null(rl_http_request(http, "POST", cases[i].url, NULL,
-                                        "{}", 2, 5000, 1024, s_on_refused,
-                                        &seen[i]));
+        assert_non_null(rl_http_request(http, "POST", cases[i].url, NULL, "{}",
+                                        2, 5000, 1024, s_on_refused, &seen[i]));
     }
     deadline = rl_clock_mono_ms() + 10000;
     while (done < N && rl_clock_mono_ms() < deadline) {

@@ -34,20 +34,23 @@ test_vector(void **state)
     char sig[STDSIG_SIG_LEN];
 
     (void)state;
-    assert_int_equal(stdsig_sign(s_secret, s_msg_id, s_ts, s_body,
-                                 strlen(s_body), sig), 0);
+    assert_int_equal(
+        stdsig_sign(s_secret, s_msg_id, s_ts, s_body, strlen(s_body), sig), 0);
     assert_string_equal(sig, s_sig);
     /* the prefix is optional */
-    assert_int_equal(stdsig_sign(s_secret + 6, s_msg_id, s_ts, s_body,
-                                 strlen(s_body), sig), 0);
+    assert_int_equal(
+        stdsig_sign(s_secret + 6, s_msg_id, s_ts, s_body, strlen(s_body), sig),
+        0);
     assert_string_equal(sig, s_sig);
-    assert_int_equal(stdsig_sign(s_secret, s_msg_id, s_ts + 1, s_body,
-                                 strlen(s_body), sig), 0);
+    assert_int_equal(
+        stdsig_sign(s_secret, s_msg_id, s_ts + 1, s_body, strlen(s_body), sig),
+        0);
     assert_string_not_equal(sig, s_sig);
-    assert_int_equal(stdsig_sign("whsec_!!!", s_msg_id, s_ts, s_body,
-                                 strlen(s_body), sig), -1);
-    assert_int_equal(stdsig_sign("whsec_", s_msg_id, s_ts, s_body,
-                                 strlen(s_body), sig), -1);
+    assert_int_equal(
+        stdsig_sign("whsec_!!!", s_msg_id, s_ts, s_body, strlen(s_body), sig),
+        -1);
+    assert_int_equal(
+        stdsig_sign("whsec_", s_msg_id, s_ts, s_body, strlen(s_body), sig), -1);
 }
 
 /* docs/webhooks.md's reelay-shaped vector: the contract's body as a
@@ -66,13 +69,12 @@ test_readme_vector(void **state)
     char sig[STDSIG_SIG_LEN];
 
     (void)state;
-    assert_int_equal(stdsig_msg_id("vgen_abc123", "completed", id,
-                                   sizeof id), 0);
+    assert_int_equal(stdsig_msg_id("vgen_abc123", "completed", id, sizeof id),
+                     0);
     assert_string_equal(id, "msg_vgen_abc123_completed");
-    assert_int_equal(stdsig_sign(s_secret, id, 1773152581, body,
-                                 strlen(body), sig), 0);
-    assert_string_equal(sig,
-                        "v1,Q4lR0S5cJTgCSz9dIQDLQh2fM6I/XqeU32mXjQeChIU=");
+    assert_int_equal(
+        stdsig_sign(s_secret, id, 1773152581, body, strlen(body), sig), 0);
+    assert_string_equal(sig, "v1,Q4lR0S5cJTgCSz9dIQDLQh2fM6I/XqeU32mXjQeChIU=");
 }
 
 static void
@@ -86,19 +88,24 @@ test_rotation(void **state)
     char out[2 * STDSIG_SIG_LEN];
 
     (void)state;
-    assert_int_equal(stdsig_sign(s_other, s_msg_id, s_ts, s_body,
-                                 strlen(s_body), other_sig), 0);
+    assert_int_equal(
+        stdsig_sign(s_other, s_msg_id, s_ts, s_body, strlen(s_body), other_sig),
+        0);
     snprintf(want, sizeof want, "%s %s", other_sig, s_sig);
     assert_int_equal(stdsig_header(both, 2, s_msg_id, s_ts, s_body,
-                                   strlen(s_body), out, sizeof out), 0);
+                                   strlen(s_body), out, sizeof out),
+                     0);
     assert_string_equal(out, want);
     assert_int_equal(stdsig_header(one, 2, s_msg_id, s_ts, s_body,
-                                   strlen(s_body), out, sizeof out), 0);
+                                   strlen(s_body), out, sizeof out),
+                     0);
     assert_string_equal(out, s_sig);
     assert_int_equal(stdsig_header(none, 2, s_msg_id, s_ts, s_body,
-                                   strlen(s_body), out, sizeof out), -1);
-    assert_int_equal(stdsig_header(both, 2, s_msg_id, s_ts, s_body,
-                                   strlen(s_body), out, 50), -1);
+                                   strlen(s_body), out, sizeof out),
+                     -1);
+    assert_int_equal(
+        stdsig_header(both, 2, s_msg_id, s_ts, s_body, strlen(s_body), out, 50),
+        -1);
 }
 
 static void
@@ -107,26 +114,36 @@ test_msg_id(void **state)
     char id[STDSIG_ID_MAX];
 
     (void)state;
-    assert_int_equal(stdsig_msg_id("vgen_abc", "completed", id, sizeof id),
-                     0);
+    assert_int_equal(stdsig_msg_id("vgen_abc", "completed", id, sizeof id), 0);
     assert_string_equal(id, "msg_vgen_abc_completed");
     assert_int_equal(stdsig_msg_id("vgen_abc", "completed", id, 10), -1);
 }
 
 static const char *const s_kv[] = {
-    "id", "vgen_abc123",
-    "status", "completed",
-    "model", "kling-v3",
-    "prompt", "p",
-    "credits", "3",
-    "created_at", "1773152521000",
-    "completed_at", "1773152581000",
-    "history", "[{\"status\":\"pending\",\"at\":1773152521000},"
-               "{\"status\":\"processing\",\"at\":1773152522000},"
-               "{\"status\":\"completed\",\"at\":1773152581000}]",
+    "id",
+    "vgen_abc123",
+    "status",
+    "completed",
+    "model",
+    "kling-v3",
+    "prompt",
+    "p",
+    "credits",
+    "3",
+    "created_at",
+    "1773152521000",
+    "completed_at",
+    "1773152581000",
+    "history",
+    "[{\"status\":\"pending\",\"at\":1773152521000},"
+    "{\"status\":\"processing\",\"at\":1773152522000},"
+    "{\"status\":\"completed\",\"at\":1773152581000}]",
 };
 
-#define S_SRC(kv) {(kv), sizeof(kv) / sizeof((kv)[0]) / 2}
+#define S_SRC(kv)                                                              \
+    {                                                                          \
+        (kv), sizeof(kv) / sizeof((kv)[0]) / 2                                 \
+    }
 
 /* The header list as one string, lines separated by '\n'. */
 static void
@@ -136,16 +153,15 @@ s_join(const webhook_req_t *w, char *out, size_t len)
 
     out[0] = '\0';
     for (size_t i = 0; w->headers[i] != NULL; i++)
-        used += (size_t)snprintf(out + used, len - used, "%s\n",
-                                 w->headers[i]);
+        used += (size_t)snprintf(out + used, len - used, "%s\n", w->headers[i]);
 }
 
 static void
 test_headers(void **state)
 {
     rl_jobview_src_t src = S_SRC(s_kv);
-    webhook_opts_t o = {2, s_ts, WEBHOOK_SIGN_CREATIVEAI, "rk_k",
-                        {s_secret, NULL}};
+    webhook_opts_t o = {
+        2, s_ts, WEBHOOK_SIGN_CREATIVEAI, "rk_k", {s_secret, NULL}};
     char sig[WEBHOOK_SIG_LEN], std[STDSIG_SIG_LEN], want[2048], got[2048];
     webhook_req_t w;
 
@@ -159,7 +175,8 @@ test_headers(void **state)
              "X-CreativeAI-Delivery-Id: vgen_abc123\n"
              "X-CreativeAI-Signature: %s\n"
              "X-Reelay-Attempt: 2\nUser-Agent: reelay/1\n"
-             "X-Reelay-Timestamp: 1614265330\nX-Reelay-Sequence: 3\n", sig);
+             "X-Reelay-Timestamp: 1614265330\nX-Reelay-Sequence: 3\n",
+             sig);
     s_join(&w, got, sizeof got);
     assert_string_equal(got, want);
 
@@ -167,7 +184,8 @@ test_headers(void **state)
     webhook_release(&w);
     assert_int_equal(webhook_build_opts(&w, &src, &o), 0);
     assert_int_equal(stdsig_sign(s_secret, "msg_vgen_abc123_completed", s_ts,
-                                 w.body, w.body_len, std), 0);
+                                 w.body, w.body_len, std),
+                     0);
     snprintf(want, sizeof want,
              "Content-Type: application/json\n"
              "X-CreativeAI-Event: video.generation.completed\n"
@@ -175,7 +193,8 @@ test_headers(void **state)
              "X-Reelay-Attempt: 2\nUser-Agent: reelay/1\n"
              "X-Reelay-Timestamp: 1614265330\nX-Reelay-Sequence: 3\n"
              "webhook-id: msg_vgen_abc123_completed\n"
-             "webhook-timestamp: 1614265330\nwebhook-signature: %s\n", std);
+             "webhook-timestamp: 1614265330\nwebhook-signature: %s\n",
+             std);
     s_join(&w, got, sizeof got);
     assert_string_equal(got, want);
 
@@ -212,10 +231,10 @@ test_account(void **state)
     (void)state;
     memset(master, 7, sizeof master);
     assert_true(rl_aead_seal(master, "rk_k", 4, key, sizeof key) > 0);
-    assert_true(rl_aead_seal(master, s_secret, strlen(s_secret), cur,
-                             sizeof cur) > 0);
-    assert_true(rl_aead_seal(master, s_other, strlen(s_other), prev,
-                             sizeof prev) > 0);
+    assert_true(
+        rl_aead_seal(master, s_secret, strlen(s_secret), cur, sizeof cur) > 0);
+    assert_true(
+        rl_aead_seal(master, s_other, strlen(s_other), prev, sizeof prev) > 0);
     for (size_t i = 0; i < sizeof s_kv / sizeof s_kv[0]; i++)
         kv[n++] = s_kv[i];
     kv[n++] = WEBHOOK_F_SIGNING;
@@ -228,8 +247,8 @@ test_account(void **state)
     kv[n++] = "1614265331000";
     rl_jobview_src_t src = {kv, n / 2};
 
-    assert_int_equal(webhook_build(&w, &src, master, key, 1,
-                                   s_ts * 1000, &why), 0);
+    assert_int_equal(webhook_build(&w, &src, master, key, 1, s_ts * 1000, &why),
+                     0);
     s_join(&w, got, sizeof got);
     assert_null(strstr(got, "X-CreativeAI-Signature"));
     sig = strstr(got, "webhook-signature: ");
@@ -237,16 +256,16 @@ test_account(void **state)
     assert_non_null(strstr(strstr(sig, "v1,") + 3, " v1,")); /* two */
     webhook_release(&w);
     /* after the expiry only the current secret signs */
-    assert_int_equal(webhook_build(&w, &src, master, key, 1,
-                                   1614265331000, &why), 0);
+    assert_int_equal(
+        webhook_build(&w, &src, master, key, 1, 1614265331000, &why), 0);
     s_join(&w, got, sizeof got);
     sig = strstr(got, "webhook-signature: ");
     assert_null(strstr(strstr(sig, "v1,") + 3, " v1,")); /* one */
     webhook_release(&w);
     /* a secret sealed under another master key does not open */
     memset(master, 8, sizeof master);
-    assert_int_equal(webhook_build(&w, &src, master, key, 1,
-                                   s_ts * 1000, &why), -1);
+    assert_int_equal(webhook_build(&w, &src, master, key, 1, s_ts * 1000, &why),
+                     -1);
     assert_string_equal(why, "webhook secret missing or cannot be opened");
 }
 
@@ -254,12 +273,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vector),
-        cmocka_unit_test(test_readme_vector),
-        cmocka_unit_test(test_rotation),
-        cmocka_unit_test(test_msg_id),
-        cmocka_unit_test(test_headers),
-        cmocka_unit_test(test_account),
+        cmocka_unit_test(test_vector),   cmocka_unit_test(test_readme_vector),
+        cmocka_unit_test(test_rotation), cmocka_unit_test(test_msg_id),
+        cmocka_unit_test(test_headers),  cmocka_unit_test(test_account),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

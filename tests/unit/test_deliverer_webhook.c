@@ -28,21 +28,34 @@ static const char s_vector_header[] =
 
 /* The example job as stored: 2026-03-10T14:23:01Z is 1773152581000. */
 static const char *const s_completed_kv[] = {
-    "acct", "acct_1",
-    "id", "vgen_abc123",
-    "status", "completed",
-    "model", "kling-v3",
-    "prompt", "Product reveal animation on white background",
-    "webhook_url", "https://your-app.com/webhooks/creativeai",
-    "output_url", "https://cdn.creativeai.run/output/video-abc123.mp4",
-    "credits", "3",
-    "failover_used", "0",
-    "created_at", "1773152521000",
-    "completed_at", "1773152581000",
-    "history", "[{\"status\":\"pending\",\"at\":1773152521000},"
-               "{\"status\":\"completed\",\"phase\":\"Finishing\","
-               "\"at\":1773152581000,\"reason\":\"rendered\"}]",
-    "wh_attempts", "0",
+    "acct",
+    "acct_1",
+    "id",
+    "vgen_abc123",
+    "status",
+    "completed",
+    "model",
+    "kling-v3",
+    "prompt",
+    "Product reveal animation on white background",
+    "webhook_url",
+    "https://your-app.com/webhooks/creativeai",
+    "output_url",
+    "https://cdn.creativeai.run/output/video-abc123.mp4",
+    "credits",
+    "3",
+    "failover_used",
+    "0",
+    "created_at",
+    "1773152521000",
+    "completed_at",
+    "1773152581000",
+    "history",
+    "[{\"status\":\"pending\",\"at\":1773152521000},"
+    "{\"status\":\"completed\",\"phase\":\"Finishing\","
+    "\"at\":1773152581000,\"reason\":\"rendered\"}]",
+    "wh_attempts",
+    "0",
 };
 
 /* The contract's 9 fields in its order, then elapsed time and history.
@@ -62,18 +75,30 @@ static const char s_completed_sig[] =
     "0a41ec7185fdf24beb49a0bae0f43ba7d7038aeeb10d5049b2659dd2f17d66c7";
 
 static const char *const s_failed_kv[] = {
-    "id", "vgen_f1",
-    "status", "failed",
-    "model", "kling-v3",
-    "prompt", "p",
-    "credits", "5",
-    "credits_refunded", "5",
-    "failover_used", "1",
-    "provider", "kling",
-    "error_code", "timeout",
-    "error_message", "job exceeded its maximum wait",
-    "created_at", "1773152521000",
-    "completed_at", "1773153121000",
+    "id",
+    "vgen_f1",
+    "status",
+    "failed",
+    "model",
+    "kling-v3",
+    "prompt",
+    "p",
+    "credits",
+    "5",
+    "credits_refunded",
+    "5",
+    "failover_used",
+    "1",
+    "provider",
+    "kling",
+    "error_code",
+    "timeout",
+    "error_message",
+    "job exceeded its maximum wait",
+    "created_at",
+    "1773152521000",
+    "completed_at",
+    "1773153121000",
 };
 
 static const char s_failed_body[] =
@@ -88,7 +113,10 @@ static const char s_failed_sig[] =
     "X-CreativeAI-Signature: sha256="
     "137669d4b35ce991a4fc0179a33f8268513fb4f5ceb1fbc984b9bf18a4c7a82a";
 
-#define S_SRC(kv) {(kv), sizeof(kv) / sizeof((kv)[0]) / 2}
+#define S_SRC(kv)                                                              \
+    {                                                                          \
+        (kv), sizeof(kv) / sizeof((kv)[0]) / 2                                 \
+    }
 #define S_NOW_MS 1773152581000LL /* 2026-03-10T14:23:01Z */
 
 /* The CreativeAI scheme with the API key in the clear. */
@@ -96,8 +124,8 @@ static int
 s_build(webhook_req_t *w, const rl_jobview_src_t *src, const char *key,
         int attempt)
 {
-    webhook_opts_t o = {attempt, S_NOW_MS / 1000, WEBHOOK_SIGN_CREATIVEAI,
-                        key, {NULL, NULL}};
+    webhook_opts_t o = {
+        attempt, S_NOW_MS / 1000, WEBHOOK_SIGN_CREATIVEAI, key, {NULL, NULL}};
 
     return webhook_build_opts(w, src, &o);
 }
@@ -108,9 +136,8 @@ test_sign_vector(void **state)
     char sig[WEBHOOK_SIG_LEN];
 
     (void)state;
-    assert_int_equal(webhook_sign(s_key, s_vector_body,
-                                  strlen(s_vector_body), sig),
-                     0);
+    assert_int_equal(
+        webhook_sign(s_key, s_vector_body, strlen(s_vector_body), sig), 0);
     assert_string_equal(sig, s_vector_header);
 }
 
@@ -189,31 +216,30 @@ test_sealed_key(void **state)
     (void)state;
     memset(master, 0x42, sizeof master);
     memset(other, 0x43, sizeof other);
-    assert_true(rl_aead_seal(master, s_key, strlen(s_key), sealed,
-                             sizeof sealed) > 0);
-    assert_int_equal(webhook_build(&w, &src, master, sealed, 1, S_NOW_MS,
-                                   &why), 0);
+    assert_true(
+        rl_aead_seal(master, s_key, strlen(s_key), sealed, sizeof sealed) > 0);
+    assert_int_equal(webhook_build(&w, &src, master, sealed, 1, S_NOW_MS, &why),
+                     0);
     assert_string_equal(w.body, s_completed_body);
     assert_string_equal(w.headers[3], s_completed_sig);
     webhook_release(&w);
-    assert_int_equal(webhook_build(&w, &src, other, sealed, 1, S_NOW_MS,
-                                   &why), -1);
+    assert_int_equal(webhook_build(&w, &src, other, sealed, 1, S_NOW_MS, &why),
+                     -1);
     assert_non_null(why);
     assert_null(w.body);
     assert_int_equal(webhook_build(&w, &src, master, "", 1, S_NOW_MS, NULL),
                      -1);
-    assert_int_equal(webhook_build(&w, &src, master, s_key, 1, S_NOW_MS,
-                                   NULL), -1); /* plaintext is not sealed */
+    assert_int_equal(webhook_build(&w, &src, master, s_key, 1, S_NOW_MS, NULL),
+                     -1); /* plaintext is not sealed */
 }
 
 static void
 test_refusals(void **state)
 {
-    static const char *const pending[] = {"id", "vgen_1", "status",
-                                          "pending"};
+    static const char *const pending[] = {"id", "vgen_1", "status", "pending"};
     static const char *const no_id[] = {"status", "completed"};
-    static const char *const forged[] = {"id", "vgen_1\r\nX-Evil: 1",
-                                         "status", "completed"};
+    static const char *const forged[] = {"id", "vgen_1\r\nX-Evil: 1", "status",
+                                         "completed"};
     rl_jobview_src_t a = S_SRC(pending);
     rl_jobview_src_t b = S_SRC(no_id);
     rl_jobview_src_t c = S_SRC(forged);
@@ -231,12 +257,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sign_vector),
-        cmocka_unit_test(test_completed),
-        cmocka_unit_test(test_failed),
-        cmocka_unit_test(test_other_key),
-        cmocka_unit_test(test_sealed_key),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_sign_vector), cmocka_unit_test(test_completed),
+        cmocka_unit_test(test_failed),      cmocka_unit_test(test_other_key),
+        cmocka_unit_test(test_sealed_key),  cmocka_unit_test(test_refusals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

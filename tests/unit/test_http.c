@@ -25,13 +25,13 @@
 #include "rl_clock.h"
 #include "rl_http.h"
 
-#define T_WAIT_MS 5000     /* longest any test waits for callbacks */
-#define T_TICK_MS 10       /* wakes the loop so deadlines are checked */
-#define T_MAX_HELD 8       /* /hang requests the server may hold */
-#define T_BIG_BODY 100000  /* size of the /big response */
-#define T_CONCURRENT 200   /* requests in the concurrency test */
-#define T_TIMEOUT_MS 5000  /* default per-request timeout */
-#define T_MAX_BODY 65536   /* default capture cap */
+#define T_WAIT_MS 5000    /* longest any test waits for callbacks */
+#define T_TICK_MS 10      /* wakes the loop so deadlines are checked */
+#define T_MAX_HELD 8      /* /hang requests the server may hold */
+#define T_BIG_BODY 100000 /* size of the /big response */
+#define T_CONCURRENT 200  /* requests in the concurrency test */
+#define T_TIMEOUT_MS 5000 /* default per-request timeout */
+#define T_MAX_BODY 65536  /* default capture cap */
 
 typedef struct {
     struct event_base *base;
@@ -83,8 +83,8 @@ static void
 s_serve_echo(fixture_t *f, struct evhttp_request *req, struct evbuffer *out)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    const char *x_test = evhttp_find_header(
-        evhttp_request_get_input_headers(req), "X-Test");
+    const char *x_test =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "X-Test");
     const char *method =
         evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "GET";
 
@@ -136,8 +136,8 @@ s_bound_port(struct evhttp_bound_socket *bound)
     struct sockaddr_in sin;
     socklen_t len = sizeof sin;
 
-    if (getsockname(evhttp_bound_socket_get_fd(bound),
-                    (struct sockaddr *)&sin, &len) != 0)
+    if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&sin,
+                    &len) != 0)
         return -1;
     return ntohs(sin.sin_port);
 }
@@ -220,14 +220,12 @@ s_run_until(fixture_t *f, const int *calls, int target, int ms)
 {
     int64_t deadline = rl_clock_mono_ms() + ms;
 
-    while ((calls == NULL || *calls < target) &&
-           rl_clock_mono_ms() < deadline)
+    while ((calls == NULL || *calls < target) && rl_clock_mono_ms() < deadline)
         event_base_loop(f->base, EVLOOP_ONCE);
 }
 
 static void
-s_url(const fixture_t *f, int port, const char *path, char *buf,
-      size_t len)
+s_url(const fixture_t *f, int port, const char *path, char *buf, size_t len)
 {
     int n = snprintf(buf, len, "http://127.0.0.1:%d%s", port, path);
 
@@ -280,8 +278,8 @@ static void
 test_post_body_and_headers(void **state)
 {
     fixture_t *f = *state;
-    static const char *const headers[] = {
-        "Content-Type: application/json", "X-Test: p", NULL};
+    static const char *const headers[] = {"Content-Type: application/json",
+                                          "X-Test: p", NULL};
     static const char body[] = "{\"prompt\":\"a cat\"}";
     result_t r = {0};
     char url[128];
@@ -370,8 +368,7 @@ test_host_cap_queues(void **state)
     f->client = rl_http_new(f->base, &opts);
     assert_non_null(f->client);
     for (int i = 0; i < 4; i++)
-        assert_non_null(s_get(f, "/hang", T_TIMEOUT_MS, T_MAX_BODY,
-                              &hung[i]));
+        assert_non_null(s_get(f, "/hang", T_TIMEOUT_MS, T_MAX_BODY, &hung[i]));
     assert_non_null(s_get(f, "/echo", 300, T_MAX_BODY, &late));
     assert_int_equal(rl_http_pending(f->client), 5);
     s_run_until(f, &f->n_held, 2, T_WAIT_MS);
@@ -410,7 +407,7 @@ test_lane_shared_by_spellings(void **state)
     rl_http_opts_t opts = {.max_host_connections = 1};
     /* scheme and userinfo before the address, then the path */
     static const char *const spellings[][2] = {
-        {"http://", "/hang"}, {"HTTP://", "/echo"}, {"http://", "/echo"},
+        {"http://", "/hang"},     {"HTTP://", "/echo"}, {"http://", "/echo"},
         {"http://u:p@", "/echo"}, {"HTTP://", "/echo"},
     };
     enum { N = sizeof spellings / sizeof spellings[0] };
@@ -422,8 +419,8 @@ test_lane_shared_by_spellings(void **state)
     f->client = rl_http_new(f->base, &opts);
     assert_non_null(f->client);
     for (size_t i = 0; i < N; i++) {
-        snprintf(url, sizeof url, "%s127.0.0.1:%d%s", spellings[i][0],
-                 f->port, spellings[i][1]);
+        snprintf(url, sizeof url, "%s127.0.0.1:%d%s", spellings[i][0], f->port,
+                 spellings[i][1]);
         assert_non_null(rl_http_request(f->client, "GET", url, NULL, NULL, 0,
                                         T_TIMEOUT_MS, T_MAX_BODY, s_record,
                                         &r[i]));
@@ -449,8 +446,7 @@ test_origin_cap(void **state)
 
     (void)state;
     assert_int_equal(rl_http_origin_cap(&opts, false), 64);
-    assert_int_equal(rl_http_origin_cap(&opts, true),
-                     64 * RL_HTTP_MAX_STREAMS);
+    assert_int_equal(rl_http_origin_cap(&opts, true), 64 * RL_HTTP_MAX_STREAMS);
     opts.max_host_connections = 0;
     assert_int_equal(rl_http_origin_cap(&opts, true), 0);
     assert_int_equal(rl_http_origin_cap(NULL, false), 0);
@@ -504,21 +500,19 @@ test_origin(void **state)
     (void)state;
     s_assert_origin("https://api.x.com/v1/a?b=c", 0, "https://api.x.com:443",
                     true);
-    s_assert_origin("HTTPS://User:pw@API.X.com/v1", 0,
-                    "https://api.x.com:443", true);
-    s_assert_origin("https://api.x.com:443", 0, "https://api.x.com:443",
+    s_assert_origin("HTTPS://User:pw@API.X.com/v1", 0, "https://api.x.com:443",
                     true);
+    s_assert_origin("https://api.x.com:443", 0, "https://api.x.com:443", true);
     s_assert_origin("http://Ex.com#frag", 0, "http://ex.com:80", false);
     s_assert_origin("http://127.0.0.1:8090/t", 0, "http://127.0.0.1:8090",
                     false);
     s_assert_origin("http://[::1]:8080/a", 0, "http://[::1]:8080", false);
     /* Unparsable: the authority as written; curl will refuse it. */
-    s_assert_origin("http://ex.com:99999/x", -1, "http://ex.com:99999",
-                    false);
+    s_assert_origin("http://ex.com:99999/x", -1, "http://ex.com:99999", false);
     s_assert_origin("nonsense", -1, "nonsense", false);
     /* Too long for the buffer: cut, never overrun. */
-    assert_int_equal(rl_http_origin("https://api.x.com/", small,
-                                    sizeof small, &tls), -1);
+    assert_int_equal(
+        rl_http_origin("https://api.x.com/", small, sizeof small, &tls), -1);
     assert_string_equal(small, "https://api");
     assert_true(tls);
 }
@@ -648,8 +642,7 @@ test_send_gate(void **state)
     assert_true(held.not_sent);
     assert_false(held.refused);
     assert_int_equal(f->hits, 1);
-    assert_non_null(s_get(f, "/echo?new", T_TIMEOUT_MS, T_MAX_BODY,
-                          &fresh));
+    assert_non_null(s_get(f, "/echo?new", T_TIMEOUT_MS, T_MAX_BODY, &fresh));
     s_run_until(f, &fresh.calls, 1, T_WAIT_MS);
     assert_true(fresh.not_sent);
     assert_int_equal(f->hits, 1);
@@ -794,8 +787,7 @@ test_callback_reentrancy(void **state)
     assert_non_null(c.victim);
     s_url(f, f->port, "/echo", url, sizeof url);
     assert_non_null(rl_http_request(f->client, "GET", url, NULL, NULL, 0,
-                                    T_TIMEOUT_MS, T_MAX_BODY, s_chain_cb,
-                                    &c));
+                                    T_TIMEOUT_MS, T_MAX_BODY, s_chain_cb, &c));
     s_run_until(f, &c.follow_up.calls, 1, T_WAIT_MS);
     s_run_until(f, NULL, 0, 100);
     assert_int_equal(c.self.calls, 1);
@@ -827,8 +819,7 @@ test_destroy_with_pending(void **state)
     /* Destroying from inside a callback is deferred safely. */
     s_url(f, f->port, "/echo", url, sizeof url);
     assert_non_null(rl_http_request(f->client, "GET", url, NULL, NULL, 0,
-                                    T_TIMEOUT_MS, T_MAX_BODY, s_destroy_cb,
-                                    f));
+                                    T_TIMEOUT_MS, T_MAX_BODY, s_destroy_cb, f));
     s_run_until(f, &f->hits, 1000, T_WAIT_MS);
     assert_null(f->client);
     s_run_until(f, NULL, 0, 100);
@@ -876,14 +867,13 @@ main(void)
         cmocka_unit_test_setup_teardown(test_guard, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_connection_reuse, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_callback_reentrancy, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_with_pending, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_lane_shared_by_spellings,
-                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_lane_shared_by_spellings, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_idle_connections_kept, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_direct, s_setup,

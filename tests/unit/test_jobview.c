@@ -30,16 +30,16 @@
 #define ISO_RUNNING "2026-03-10T14:22:45Z"
 #define ISO_DONE "2026-03-10T14:23:01Z"
 #define HISTORY_RAW(st)                                                        \
-    "[{\"at\":" T_CREATED ",\"reason\":\"submitted\",\"phase\":\"queued\","  \
-    "\"status\":\"pending\"},"                                               \
-    "{\"reason\":\"claimed\",\"at\":" T_RUNNING ",\"status\":\"processing\"," \
-    "\"phase\":\"rendering\"},"                                              \
+    "[{\"at\":" T_CREATED ",\"reason\":\"submitted\",\"phase\":\"queued\","    \
+    "\"status\":\"pending\"},"                                                 \
+    "{\"reason\":\"claimed\",\"at\":" T_RUNNING ",\"status\":\"processing\","  \
+    "\"phase\":\"rendering\"},"                                                \
     "{\"phase\":\"done\",\"status\":\"" st "\",\"at\":" T_DONE "}]"
 #define HISTORY_JSON(st)                                                       \
-    "[{\"status\":\"pending\",\"phase\":\"queued\",\"at\":\"" ISO_CREATED    \
-    "\",\"reason\":\"submitted\"},"                                          \
-    "{\"status\":\"processing\",\"phase\":\"rendering\",\"at\":\""           \
-    ISO_RUNNING "\",\"reason\":\"claimed\"},"                                \
+    "[{\"status\":\"pending\",\"phase\":\"queued\",\"at\":\"" ISO_CREATED      \
+    "\",\"reason\":\"submitted\"},"                                            \
+    "{\"status\":\"processing\",\"phase\":\"rendering\",\"at\":\"" ISO_RUNNING \
+    "\",\"reason\":\"claimed\"},"                                              \
     "{\"status\":\"" st "\",\"phase\":\"done\",\"at\":\"" ISO_DONE "\"}]"
 
 /* Renders o compactly, drops it, and compares with want. */
@@ -58,8 +58,8 @@ static void
 test_get(void **state)
 {
     (void)state;
-    static const char *const kv[] = {"id", "vgen_1", "status", "pending",
-                                     "prompt", ""};
+    static const char *const kv[] = {"id",      "vgen_1", "status",
+                                     "pending", "prompt", ""};
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     assert_string_equal(rl_jobview_get(&src, "id"), "vgen_1");
     assert_string_equal(rl_jobview_get(&src, "status"), "pending");
@@ -77,8 +77,8 @@ static void
 test_get_not_strings(void **state)
 {
     (void)state;
-    static const char *const kv[] = {NULL, NULL, "id", "vgen_1", NULL,
-                                     "x", "status", NULL};
+    static const char *const kv[] = {NULL, NULL, "id",     "vgen_1",
+                                     NULL, "x",  "status", NULL};
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     assert_string_equal(rl_jobview_get(&src, "id"), "vgen_1");
     assert_null(rl_jobview_get(&src, "status"));
@@ -99,8 +99,7 @@ test_event(void **state)
     (void)state;
     assert_string_equal(rl_jobview_event("completed"),
                         "video.generation.completed");
-    assert_string_equal(rl_jobview_event("failed"),
-                        "video.generation.failed");
+    assert_string_equal(rl_jobview_event("failed"), "video.generation.failed");
 }
 
 static void
@@ -111,21 +110,36 @@ test_webhook_completed(void **state)
     const char *history = HISTORY_RAW("completed");
     /* Stored fields in no particular order, including private ones. */
     const char *const kv[] = {
-        "acct",          "acct_1",
-        "key_hash",      "abcdef",
-        "history",       history,
-        "completed_at",  T_DONE,
-        "status",        "completed",
-        "output_url",    "https://cdn.creativeai.run/output/video-abc123.mp4",
-        "prompt",        "Product reveal animation on white background",
-        "id",            "vgen_abc123",
-        "model",         "kling-v3",
-        "credits",       "3",
-        "failover_used", "0",
-        "created_at",    T_CREATED,
-        "phase",         "done",
-        "webhook_url",   "https://hooks.example.com/rl",
-        "error_code",    "",
+        "acct",
+        "acct_1",
+        "key_hash",
+        "abcdef",
+        "history",
+        history,
+        "completed_at",
+        T_DONE,
+        "status",
+        "completed",
+        "output_url",
+        "https://cdn.creativeai.run/output/video-abc123.mp4",
+        "prompt",
+        "Product reveal animation on white background",
+        "id",
+        "vgen_abc123",
+        "model",
+        "kling-v3",
+        "credits",
+        "3",
+        "failover_used",
+        "0",
+        "created_at",
+        T_CREATED,
+        "phase",
+        "done",
+        "webhook_url",
+        "https://hooks.example.com/rl",
+        "error_code",
+        "",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     snprintf(want, sizeof want,
@@ -148,21 +162,36 @@ test_webhook_failed(void **state)
     char want[2048];
     const char *history = HISTORY_RAW("failed");
     const char *const kv[] = {
-        "id",               "vgen_f",
-        "status",           "failed",
-        "model",            "kling-v3",
-        "prompt",           "a fox",
-        "output_url",       "https://stale.example/never.mp4",
-        "credits",          "6",
-        "credits_refunded", "6",
-        "failover_used",    "1",
-        "error_code",       "content_rejected",
-        "error_message",    "blocked by policy",
-        "provider",         "kling",
-        "created_at",       T_CREATED,
-        "completed_at",     T_DONE,
-        "refunded_at",      T_DONE,
-        "history",          history,
+        "id",
+        "vgen_f",
+        "status",
+        "failed",
+        "model",
+        "kling-v3",
+        "prompt",
+        "a fox",
+        "output_url",
+        "https://stale.example/never.mp4",
+        "credits",
+        "6",
+        "credits_refunded",
+        "6",
+        "failover_used",
+        "1",
+        "error_code",
+        "content_rejected",
+        "error_message",
+        "blocked by policy",
+        "provider",
+        "kling",
+        "created_at",
+        T_CREATED,
+        "completed_at",
+        T_DONE,
+        "refunded_at",
+        T_DONE,
+        "history",
+        history,
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     snprintf(want, sizeof want,
@@ -185,10 +214,10 @@ test_webhook_failed_sparse(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id",         "vgen_s",     "status",           "failed",
-        "model",      "m",          "prompt",           "p",
-        "credits",    "6",          "credits_refunded", "4",
-        "error_code", "expired",    "created_at",       T_CREATED,
+        "id",         "vgen_s",  "status",           "failed",
+        "model",      "m",       "prompt",           "p",
+        "credits",    "6",       "credits_refunded", "4",
+        "error_code", "expired", "created_at",       T_CREATED,
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     s_expect_json(rl_jobview_webhook(&src),
@@ -214,37 +243,52 @@ test_api_running(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id",            "vgen_r",
-        "status",        "processing",
-        "model",         "kling-v3",
-        "prompt",        "a fox",
-        "duration",      "5",
-        "aspect_ratio",  "16:9",
-        "webhook_url",   "",
-        "credits",       "3",
-        "failover_used", "0",
-        "created_at",    T_CREATED,
-        "phase",         "rendering",
-        "progress",      "40",
-        "eta_s",         "30",
-        "last_poll_at",  T_RUNNING,
+        "id",
+        "vgen_r",
+        "status",
+        "processing",
+        "model",
+        "kling-v3",
+        "prompt",
+        "a fox",
+        "duration",
+        "5",
+        "aspect_ratio",
+        "16:9",
+        "webhook_url",
+        "",
+        "credits",
+        "3",
+        "failover_used",
+        "0",
+        "created_at",
+        T_CREATED,
+        "phase",
+        "rendering",
+        "progress",
+        "40",
+        "eta_s",
+        "30",
+        "last_poll_at",
+        T_RUNNING,
         "history",
         "[{\"status\":\"pending\",\"at\":" T_CREATED "}]",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     int64_t now_ms = 1773152570500; /* 10.5 s after creation */
-    s_expect_json(rl_jobview_api(&src, now_ms),
-                  "{\"id\":\"vgen_r\",\"object\":\"video.generation\","
-                  "\"status\":\"processing\",\"model\":\"kling-v3\","
-                  "\"prompt\":\"a fox\",\"duration\":\"5s\","
-                  "\"aspect_ratio\":\"16:9\",\"webhook_url\":null,"
-                  "\"credits\":3,\"failover_used\":false,"
-                  "\"created_at\":\"" ISO_CREATED "\","
-                  "\"phase\":\"rendering\",\"progress\":40,"
-                  "\"eta_seconds\":30,\"elapsed_seconds\":10,"
-                  "\"last_poll_at\":\"" ISO_RUNNING "\","
-                  "\"status_history\":[{\"status\":\"pending\",\"at\":\""
-                  ISO_CREATED "\"}]}");
+    s_expect_json(
+        rl_jobview_api(&src, now_ms),
+        "{\"id\":\"vgen_r\",\"object\":\"video.generation\","
+        "\"status\":\"processing\",\"model\":\"kling-v3\","
+        "\"prompt\":\"a fox\",\"duration\":\"5s\","
+        "\"aspect_ratio\":\"16:9\",\"webhook_url\":null,"
+        "\"credits\":3,\"failover_used\":false,"
+        "\"created_at\":\"" ISO_CREATED "\","
+        "\"phase\":\"rendering\",\"progress\":40,"
+        "\"eta_seconds\":30,\"elapsed_seconds\":10,"
+        "\"last_poll_at\":\"" ISO_RUNNING "\","
+        "\"status_history\":[{\"status\":\"pending\",\"at\":\"" ISO_CREATED
+        "\"}]}");
 }
 
 static void
@@ -253,9 +297,12 @@ test_api_pending_defaults(void **state)
     (void)state;
     /* A submission in flight: no phase, ETA, poll time or history yet. */
     static const char *const kv[] = {
-        "id",          "vgen_p",      "status",   "pending",
-        "model",       "kling-v3",    "prompt",   "p",
-        "duration",    "10",          "credits",  "6",
+        "id",          "vgen_p",
+        "status",      "pending",
+        "model",       "kling-v3",
+        "prompt",      "p",
+        "duration",    "10",
+        "credits",     "6",
         "webhook_url", "https://h.example/x",
         "progress",    "junk",
     };
@@ -284,13 +331,13 @@ test_api_completed(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id",           "vgen_c",       "status",       "completed",
-        "model",        "kling-v3",     "prompt",       "p",
-        "duration",     "5",            "aspect_ratio", "1:1",
-        "credits",      "3",            "failover_used", "1",
-        "created_at",   T_CREATED,      "completed_at", T_DONE,
-        "phase",        "done",         "progress",     "90",
-        "eta_s",        "3",            "output_url",   "https://cdn/v.mp4",
+        "id",         "vgen_c",   "status",        "completed",
+        "model",      "kling-v3", "prompt",        "p",
+        "duration",   "5",        "aspect_ratio",  "1:1",
+        "credits",    "3",        "failover_used", "1",
+        "created_at", T_CREATED,  "completed_at",  T_DONE,
+        "phase",      "done",     "progress",      "90",
+        "eta_s",      "3",        "output_url",    "https://cdn/v.mp4",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     /* now_ms does not matter once the job is done. */
@@ -313,13 +360,34 @@ test_api_failed(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id",            "vgen_x",      "status",           "failed",
-        "model",         "m",           "prompt",           "p",
-        "duration",      "5",           "credits",          "3",
-        "credits_refunded", "3",        "created_at",       T_CREATED,
-        "completed_at",  T_DONE,        "refunded_at",      T_DONE,
-        "error_code",    "provider_error", "error_message", "boom",
-        "progress",      "40",          "phase",            "rendering",
+        "id",
+        "vgen_x",
+        "status",
+        "failed",
+        "model",
+        "m",
+        "prompt",
+        "p",
+        "duration",
+        "5",
+        "credits",
+        "3",
+        "credits_refunded",
+        "3",
+        "created_at",
+        T_CREATED,
+        "completed_at",
+        T_DONE,
+        "refunded_at",
+        T_DONE,
+        "error_code",
+        "provider_error",
+        "error_message",
+        "boom",
+        "progress",
+        "40",
+        "phase",
+        "rendering",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     s_expect_json(rl_jobview_api(&src, 0),
@@ -345,20 +413,22 @@ test_api_webhook_state(void **state)
 {
     (void)state;
     static const char *const failed[] = {
-        "id",          "vgen_w",     "status",      "completed",
-        "webhook_url", "https://h.example/x",
-        "wh_state",    "failed",     "wh_attempts", "3",
-        "wh_last_at",  T_DONE,       "wh_next_at",  T_DONE,
+        "id",         "vgen_w",      "status",
+        "completed",  "webhook_url", "https://h.example/x",
+        "wh_state",   "failed",      "wh_attempts",
+        "3",          "wh_last_at",  T_DONE,
+        "wh_next_at", T_DONE,
     };
     static const char *const pending[] = {
-        "id",          "vgen_w",     "status",      "completed",
-        "webhook_url", "https://h.example/x",
-        "wh_state",    "pending",    "wh_next_at",  T_DONE,
+        "id",        "vgen_w",      "status",
+        "completed", "webhook_url", "https://h.example/x",
+        "wh_state",  "pending",     "wh_next_at",
+        T_DONE,
     };
     static const char *const none[] = {
-        "id",          "vgen_w",     "status",      "pending",
-        "webhook_url", "https://h.example/x",
-        "wh_state",    "none",
+        "id",       "vgen_w",      "status",
+        "pending",  "webhook_url", "https://h.example/x",
+        "wh_state", "none",
     };
     rl_jobview_src_t src = {failed, NPAIRS(failed)};
     json_t *o = rl_jobview_api(&src, 0);
@@ -387,12 +457,18 @@ test_history_malformed(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "", "[", "[{\"status\":", "not json", "{\"status\":\"pending\"}",
-        "42", "null", NULL,
+        "",
+        "[",
+        "[{\"status\":",
+        "not json",
+        "{\"status\":\"pending\"}",
+        "42",
+        "null",
+        NULL,
     };
     for (size_t i = 0; bad[i] != NULL; i++) {
-        const char *const kv[] = {"id", "vgen_h", "status", "completed",
-                                  "history", bad[i]};
+        const char *const kv[] = {"id",        "vgen_h",  "status",
+                                  "completed", "history", bad[i]};
         rl_jobview_src_t src = {kv, NPAIRS(kv)};
         json_t *o = rl_jobview_webhook(&src);
         json_t *h = json_object_get(o, "status_history");
@@ -403,7 +479,11 @@ test_history_malformed(void **state)
     /* Entries that are not objects are skipped; unknown keys dropped; a
      * non-numeric "at" is kept as given. */
     static const char *const kv[] = {
-        "id", "vgen_h", "status", "completed", "history",
+        "id",
+        "vgen_h",
+        "status",
+        "completed",
+        "history",
         "[1,\"x\",null,{\"extra\":1,\"status\":\"pending\"},"
         "{\"at\":\"soon\",\"status\":\"processing\"},"
         "{\"at\":0,\"status\":\"completed\"}]",
@@ -426,18 +506,21 @@ test_history_real_times(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id", "vgen_h", "status", "completed", "history",
+        "id",
+        "vgen_h",
+        "status",
+        "completed",
+        "history",
         "[{\"at\":1e300,\"status\":\"pending\"},"
         "{\"at\":" T_CREATED ".0,\"status\":\"processing\"},"
         "{\"at\":-1e300,\"status\":\"completed\"}]",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     json_t *o = rl_jobview_webhook(&src);
-    char *text = json_dumps(json_object_get(o, "status_history"),
-                            JSON_COMPACT);
+    char *text = json_dumps(json_object_get(o, "status_history"), JSON_COMPACT);
     assert_string_equal(text, "[{\"status\":\"pending\",\"at\":null},"
-                              "{\"status\":\"processing\",\"at\":\""
-                              ISO_CREATED "\"},"
+                              "{\"status\":\"processing\",\"at\":\"" ISO_CREATED
+                              "\"},"
                               "{\"status\":\"completed\",\"at\":null}]");
     free(text);
     json_decref(o);
@@ -477,8 +560,7 @@ test_num_and_time(void **state)
     assert_int_equal(rl_jobview_get_num(&src, "credits"), 5);
     assert_int_equal(rl_jobview_get_num(&src, "bad"), 0);
     assert_int_equal(rl_jobview_get_num(&src, "missing"), 0);
-    static const char *const paid[] = {"credits", "5", "credits_refunded",
-                                       "2"};
+    static const char *const paid[] = {"credits", "5", "credits_refunded", "2"};
     rl_jobview_src_t p = {paid, NPAIRS(paid)};
     assert_int_equal(rl_jobview_charged(&p), 3);
     /* Two stored counts whose difference overflows read as none. */
@@ -499,7 +581,7 @@ test_history_entry(void **state)
 {
     char buf[RL_JOBVIEW_ENTRY_MAX];
     char small[40];
-    char cut[] = "cut \xc3";            /* a full buffer split \xc3\xa9 */
+    char cut[] = "cut \xc3";             /* a full buffer split \xc3\xa9 */
     char quote[] = "model \"x\" \xff\n"; /* a quote, a bad byte, a newline */
     char long_reason[3 * RL_JOBVIEW_REASON_MAX];
     rl_jobview_entry_t e = {"pending", "Queued", 1773152560000, "accepted",
@@ -531,8 +613,7 @@ test_history_entry(void **state)
     e = (rl_jobview_entry_t){"processing", "Queued", 0, long_reason, false};
     assert_int_equal(rl_jobview_entry_text(buf, sizeof buf, true, &e), 0);
     assert_true(strlen(buf) > 2 * (RL_JOBVIEW_REASON_MAX - 1));
-    assert_int_equal(rl_jobview_entry_text(small, sizeof small, true, &e),
-                     -1);
+    assert_int_equal(rl_jobview_entry_text(small, sizeof small, true, &e), -1);
     assert_string_equal(small, "");
     json_t *o = rl_jobview_entry(&e);
     assert_int_equal(strlen(json_string_value(json_object_get(o, "reason"))),

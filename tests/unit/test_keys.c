@@ -97,22 +97,21 @@ test_parse_ref_good(void **state)
 {
     (void)state;
     char acct[32], job[32];
-    assert_int_equal(rl_keys_parse_ref("acct_1|vgen_x", acct, sizeof acct,
-                                       job, sizeof job),
-                     0);
+    assert_int_equal(
+        rl_keys_parse_ref("acct_1|vgen_x", acct, sizeof acct, job, sizeof job),
+        0);
     assert_string_equal(acct, "acct_1");
     assert_string_equal(job, "vgen_x");
     /* Only the first bar splits; the job keeps any later one. */
-    assert_int_equal(rl_keys_parse_ref("a|b|c", acct, sizeof acct, job,
-                                       sizeof job),
-                     0);
+    assert_int_equal(
+        rl_keys_parse_ref("a|b|c", acct, sizeof acct, job, sizeof job), 0);
     assert_string_equal(acct, "a");
     assert_string_equal(job, "b|c");
     /* A round trip through rl_keys_ref. */
     char ref[RL_KEY_MAX];
     assert_int_equal(rl_keys_ref(ref, sizeof ref, "acct_9", "vgen_9"), 0);
-    assert_int_equal(
-        rl_keys_parse_ref(ref, acct, sizeof acct, job, sizeof job), 0);
+    assert_int_equal(rl_keys_parse_ref(ref, acct, sizeof acct, job, sizeof job),
+                     0);
     assert_string_equal(acct, "acct_9");
     assert_string_equal(job, "vgen_9");
 }
@@ -124,19 +123,18 @@ test_parse_ref_bad(void **state)
     char acct[8], job[8];
     static const char *const bad[] = {"", "|x", "a|", "nobar", "|", NULL};
     for (size_t i = 0; bad[i] != NULL; i++)
-        assert_int_equal(rl_keys_parse_ref(bad[i], acct, sizeof acct, job,
-                                           sizeof job),
-                         -1);
+        assert_int_equal(
+            rl_keys_parse_ref(bad[i], acct, sizeof acct, job, sizeof job), -1);
     /* Parts that do not fit their buffer (7 chars + NUL fit, 8 do not). */
     assert_int_equal(rl_keys_parse_ref("1234567|1234567", acct, sizeof acct,
                                        job, sizeof job),
                      0);
-    assert_int_equal(rl_keys_parse_ref("12345678|j", acct, sizeof acct, job,
-                                       sizeof job),
-                     -1);
-    assert_int_equal(rl_keys_parse_ref("a|12345678", acct, sizeof acct, job,
-                                       sizeof job),
-                     -1);
+    assert_int_equal(
+        rl_keys_parse_ref("12345678|j", acct, sizeof acct, job, sizeof job),
+        -1);
+    assert_int_equal(
+        rl_keys_parse_ref("a|12345678", acct, sizeof acct, job, sizeof job),
+        -1);
 }
 
 int

@@ -26,7 +26,7 @@
 #define TEXT_LEN 4096
 
 typedef struct {
-    char dir[DIR_LEN];  /* a fresh directory */
+    char dir[DIR_LEN];   /* a fresh directory */
     char path[PATH_LEN]; /* dir/redis.conf */
     rl_config_t *cfg;    /* defaults */
 } fixture_t;
@@ -88,8 +88,8 @@ test_written_private(void **state)
     assert_int_equal(fchmod(fd, 0644), 0);
     close(fd);
     mode_t old = umask(0);
-    int rc = redis_conf_write(f->path, f->cfg, "/var/lib/r dir",
-                              "pass-word", why, sizeof why);
+    int rc = redis_conf_write(f->path, f->cfg, "/var/lib/r dir", "pass-word",
+                              why, sizeof why);
     umask(old);
     assert_int_equal(rc, 0);
     assert_int_equal(stat(f->path, &st), 0);
@@ -117,17 +117,15 @@ test_named_user_and_localhost(void **state)
 
     s_set(&f->cfg->redis_username, "reelay");
     s_set(&f->cfg->redis_host, "localhost");
-    assert_int_equal(redis_conf_write(f->path, f->cfg, "/d", "pw", why,
-                                      sizeof why),
-                     0);
+    assert_int_equal(
+        redis_conf_write(f->path, f->cfg, "/d", "pw", why, sizeof why), 0);
     s_read(f->path, text, sizeof text);
     assert_non_null(strstr(text, "\nbind 127.0.0.1 -::1\n"));
     assert_non_null(strstr(text, "\nuser default on resetpass #"));
     assert_non_null(strstr(text, "\nuser reelay on resetpass #"));
     s_set(&f->cfg->redis_host, "127.0.0.5");
-    assert_int_equal(redis_conf_write(f->path, f->cfg, "/d", "pw", why,
-                                      sizeof why),
-                     0);
+    assert_int_equal(
+        redis_conf_write(f->path, f->cfg, "/d", "pw", why, sizeof why), 0);
     s_read(f->path, text, sizeof text);
     assert_non_null(strstr(text, "\nbind 127.0.0.5\n"));
 }
@@ -139,22 +137,18 @@ test_refusals(void **state)
     char why[ERR_LEN] = "";
 
     s_set(&f->cfg->redis_host, "10.0.0.1");
-    assert_int_equal(redis_conf_write(f->path, f->cfg, "/d", "pw", why,
-                                      sizeof why),
-                     -1);
+    assert_int_equal(
+        redis_conf_write(f->path, f->cfg, "/d", "pw", why, sizeof why), -1);
     assert_non_null(strstr(why, "loopback"));
     s_set(&f->cfg->redis_host, "redis.example");
-    assert_int_equal(redis_conf_write(f->path, f->cfg, "/d", "pw", why,
-                                      sizeof why),
-                     -1);
+    assert_int_equal(
+        redis_conf_write(f->path, f->cfg, "/d", "pw", why, sizeof why), -1);
     s_set(&f->cfg->redis_host, "127.0.0.1");
-    assert_int_equal(redis_conf_write(f->path, f->cfg, "/d\"x", "pw", why,
-                                      sizeof why),
-                     -1);
+    assert_int_equal(
+        redis_conf_write(f->path, f->cfg, "/d\"x", "pw", why, sizeof why), -1);
     assert_non_null(strstr(why, "quote"));
-    assert_int_equal(redis_conf_write(f->path, f->cfg, "/d", "", why,
-                                      sizeof why),
-                     -1);
+    assert_int_equal(
+        redis_conf_write(f->path, f->cfg, "/d", "", why, sizeof why), -1);
     assert_non_null(strstr(why, "no password"));
     assert_int_equal(access(f->path, F_OK), -1); /* nothing written */
 }

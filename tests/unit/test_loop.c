@@ -23,7 +23,7 @@ typedef struct {
     struct event_base *base;
     struct event *timer;
     int64_t start;
-    int64_t at[2];     /* the first two runs, ms after start */
+    int64_t at[2]; /* the first two runs, ms after start */
     int runs;
 } s_clock_t;
 

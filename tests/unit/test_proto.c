@@ -827,9 +827,9 @@ test_oversize(void **state)
         char key[8];
 
         snprintf(key, sizeof(key), "big%d", i);
-        assert_int_equal(rl_msg_add_field(
-                             &m, key, big + RL_PROTO_MAX_FRAME + 1 -
-                                          RL_PROTO_MAX_STRING),
+        assert_int_equal(rl_msg_add_field(&m, key,
+                                          big + RL_PROTO_MAX_FRAME + 1 -
+                                              RL_PROTO_MAX_STRING),
                          0);
     }
     assert_int_equal(rl_proto_encode(&m, &buf, &len), -1);
@@ -842,8 +842,8 @@ static void
 test_huge_container_headers(void **state)
 {
     static const uint8_t array32[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
-    static const uint8_t map32[] = {0x93, 0x01, 0x05, 0xdf, 0xff, 0xff, 0xff,
-                                    0xff};
+    static const uint8_t map32[] = {0x93, 0x01, 0x05, 0xdf,
+                                    0xff, 0xff, 0xff, 0xff};
     uint8_t chain[3 * 1000];
 
     (void)state;

@@ -64,14 +64,23 @@ static void
 test_refused(void **state)
 {
     static const char *const bad[] = {
-        "", " ", "soon", "-5", "+5", "5s", "5 s", "1 2", "0x10", "1.5",
+        "",
+        " ",
+        "soon",
+        "-5",
+        "+5",
+        "5s",
+        "5 s",
+        "1 2",
+        "0x10",
+        "1.5",
         "Tue, 10 Mar 2026 14:25:01 GMT junk",
-        "Tue, 10 Mar 2026 14:25:01",        /* no zone */
-        "Tue, 10 Mar 2026 14:25:01 +0100",  /* not GMT */
-        "10 Mar 2026 14:25:01 GMT",         /* no weekday */
-        "2026-03-10T14:25:01Z",             /* ISO 8601 */
-        "Tue, 1 Mar 2026 14:25:01 GMT",     /* day not two digits */
-        "Xyz, 10 Foo 2026 14:25:01 GMT",    /* no such names */
+        "Tue, 10 Mar 2026 14:25:01",       /* no zone */
+        "Tue, 10 Mar 2026 14:25:01 +0100", /* not GMT */
+        "10 Mar 2026 14:25:01 GMT",        /* no weekday */
+        "2026-03-10T14:25:01Z",            /* ISO 8601 */
+        "Tue, 1 Mar 2026 14:25:01 GMT",    /* day not two digits */
+        "Xyz, 10 Foo 2026 14:25:01 GMT",   /* no such names */
         "Tue, 10 Mar 2026 14:25:01 GMT\r\nX: y",
     };
 

@@ -24,7 +24,7 @@
 #define WHY_LEN 256
 
 typedef struct {
-    char dir[DIR_LEN];  /* a fresh private directory */
+    char dir[DIR_LEN];   /* a fresh private directory */
     char path[PATH_LEN]; /* dir/secret */
 } fixture_t;
 
@@ -71,16 +71,14 @@ test_create_once_private(void **state)
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(st.st_size, 65); /* 64 hex digits and a newline */
-    assert_int_equal(rl_secret_read(f->path, first, sizeof first, why,
-                                    sizeof why),
-                     0);
+    assert_int_equal(
+        rl_secret_read(f->path, first, sizeof first, why, sizeof why), 0);
     assert_int_equal(strlen(first), 64);
     assert_int_equal(strspn(first, "0123456789abcdef"), 64);
     /* There already: kept as it is. */
     assert_int_equal(rl_secret_create(f->path, 16), 0);
-    assert_int_equal(rl_secret_read(f->path, again, sizeof again, why,
-                                    sizeof why),
-                     0);
+    assert_int_equal(
+        rl_secret_read(f->path, again, sizeof again, why, sizeof why), 0);
     assert_string_equal(first, again);
 }
 
@@ -103,13 +101,11 @@ test_read_lines(void **state)
     char buf[RL_SECRET_MAX], why[WHY_LEN];
 
     s_write(f->path, "pass word \r\nsecond line\n", 24);
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      0);
     assert_string_equal(buf, "pass word "); /* spaces are kept */
     s_write(f->path, "no-newline", 10);
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      0);
     assert_string_equal(buf, "no-newline");
 }
@@ -120,31 +116,26 @@ test_read_refusals(void **state)
     fixture_t *f = *state;
     char buf[8], why[WHY_LEN];
 
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      -1);
     assert_non_null(strstr(why, "cannot open"));
     assert_non_null(strstr(why, f->path));
     s_write(f->path, "\n", 1);
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      -1);
     assert_non_null(strstr(why, "empty"));
     s_write(f->path, "12345678\n", 9); /* 8 bytes: no room for the NUL */
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      -1);
     assert_non_null(strstr(why, "longer than 7"));
     for (size_t i = 0; i < sizeof buf; i++)
-        assert_int_equal(buf[i], 0); /* nothing of it left behind */
+        assert_int_equal(buf[i], 0);  /* nothing of it left behind */
     s_write(f->path, "1234567\n", 8); /* exactly fits */
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      0);
     assert_string_equal(buf, "1234567");
     s_write(f->path, "ab\0cd\n", 6);
-    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why,
-                                    sizeof why),
+    assert_int_equal(rl_secret_read(f->path, buf, sizeof buf, why, sizeof why),
                      -1);
     assert_non_null(strstr(why, "NUL"));
 }
@@ -157,8 +148,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_create_refusals, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_read_lines, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_read_lines, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_refusals, s_setup,
                                         s_teardown),
     };

@@ -62,8 +62,7 @@ test_state_names(void **state)
     assert_string_equal(s_state(RL_PTYPE_KLING, SIM_ST_QUEUED), "submitted");
     assert_string_equal(s_state(RL_PTYPE_KLING, SIM_ST_SUCCEEDED), "succeed");
     assert_string_equal(s_state(RL_PTYPE_KLING, SIM_ST_EXPIRED), "failed");
-    assert_string_equal(s_state(RL_PTYPE_SEEDANCE, SIM_ST_RUNNING),
-                        "running");
+    assert_string_equal(s_state(RL_PTYPE_SEEDANCE, SIM_ST_RUNNING), "running");
     assert_string_equal(s_state(RL_PTYPE_SEEDANCE, SIM_ST_SUCCEEDED),
                         "succeeded");
     assert_string_equal(s_state(RL_PTYPE_SEEDANCE, SIM_ST_CANCELLED),
@@ -74,8 +73,7 @@ test_state_names(void **state)
     assert_string_equal(s_state(RL_PTYPE_REPLICATE, SIM_ST_CANCELLED),
                         "canceled");
     assert_string_equal(s_state(RL_PTYPE_FAL, SIM_ST_FAILED), "COMPLETED");
-    assert_string_equal(s_state(RL_PTYPE_KINOVI, SIM_ST_SUCCEEDED),
-                        "success");
+    assert_string_equal(s_state(RL_PTYPE_KINOVI, SIM_ST_SUCCEEDED), "success");
     assert_string_equal(s_state(RL_PTYPE_LUMA, SIM_ST_RUNNING), "dreaming");
     assert_string_equal(s_state(RL_PTYPE_MINIMAX, SIM_ST_FAILED), "Fail");
     assert_string_equal(s_state(RL_PTYPE_VEO, SIM_ST_SUCCEEDED), "done");

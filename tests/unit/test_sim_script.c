@@ -26,8 +26,8 @@ static void
 test_no_directive_defaults(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("a cat on a skateboard", NULL,
-                                   RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("a cat on a skateboard", NULL, RL_PTYPE_KLING);
     assert_false(sc.has_directive);
     assert_int_equal(sc.render_ms, SIM_SCRIPT_DEFAULT_RENDER_MS);
     assert_int_equal(sc.steps, 0);
@@ -59,11 +59,11 @@ static void
 test_all_keys(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse(
-        "dog [sim render_ms=1500 steps=3 submit=429 submit_times=2 "
-        "fail=content poll_5xx=4 poll_hang=1 malformed=poll "
-        "malformed_times=5] --dur 5",
-        NULL, RL_PTYPE_SEEDANCE);
+    struct sim_script sc =
+        s_parse("dog [sim render_ms=1500 steps=3 submit=429 submit_times=2 "
+                "fail=content poll_5xx=4 poll_hang=1 malformed=poll "
+                "malformed_times=5] --dur 5",
+                NULL, RL_PTYPE_SEEDANCE);
     assert_true(sc.has_directive);
     assert_int_equal(sc.render_ms, 1500);
     assert_int_equal(sc.steps, 3);
@@ -86,10 +86,13 @@ test_hostile_words(void **state)
         const char *word;
         sim_output_t want;
     } outputs[] = {
-        {"ok", SIM_OUTPUT_OK},          {"javascript", SIM_OUTPUT_JAVASCRIPT},
-        {"data", SIM_OUTPUT_DATA},      {"file", SIM_OUTPUT_FILE},
+        {"ok", SIM_OUTPUT_OK},
+        {"javascript", SIM_OUTPUT_JAVASCRIPT},
+        {"data", SIM_OUTPUT_DATA},
+        {"file", SIM_OUTPUT_FILE},
         {"relative", SIM_OUTPUT_RELATIVE},
-        {"userinfo", SIM_OUTPUT_USERINFO}, {"crlf", SIM_OUTPUT_CRLF},
+        {"userinfo", SIM_OUTPUT_USERINFO},
+        {"crlf", SIM_OUTPUT_CRLF},
     };
     char prompt[96];
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
@@ -98,17 +101,20 @@ test_hostile_words(void **state)
         assert_int_equal(s_parse(prompt, NULL, RL_PTYPE_KLING).output,
                          outputs[i].want);
     }
-    assert_int_equal(s_parse("x [sim task_id=traversal]", NULL,
-                             RL_PTYPE_KLING).task_id, SIM_ID_TRAVERSAL);
-    assert_int_equal(s_parse("x [sim task_id=crlf]", NULL,
-                             RL_PTYPE_KLING).task_id, SIM_ID_CRLF);
-    struct sim_script sc = s_parse(
-        "x [sim kling.task_id=traversal kling.output_url=file]", NULL,
-        RL_PTYPE_SEEDANCE);
+    assert_int_equal(
+        s_parse("x [sim task_id=traversal]", NULL, RL_PTYPE_KLING).task_id,
+        SIM_ID_TRAVERSAL);
+    assert_int_equal(
+        s_parse("x [sim task_id=crlf]", NULL, RL_PTYPE_KLING).task_id,
+        SIM_ID_CRLF);
+    struct sim_script sc =
+        s_parse("x [sim kling.task_id=traversal kling.output_url=file]", NULL,
+                RL_PTYPE_SEEDANCE);
     assert_int_equal(sc.task_id, SIM_ID_PLAIN);
     assert_int_equal(sc.output, SIM_OUTPUT_OK);
     sc = s_parse("x [sim task_id=crlf output_url=data task_id=nope "
-                 "output_url=gopher]", NULL, RL_PTYPE_KLING);
+                 "output_url=gopher]",
+                 NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.task_id, SIM_ID_CRLF);
     assert_int_equal(sc.output, SIM_OUTPUT_DATA);
 }
@@ -122,13 +128,11 @@ test_submit_and_fail_words(void **state)
         sim_submit_t submit;
         sim_fail_t fail;
     } cases[] = {
-        {"[sim submit=400 fail=permanent]", SIM_SUBMIT_400,
-         SIM_FAIL_PERMANENT},
+        {"[sim submit=400 fail=permanent]", SIM_SUBMIT_400, SIM_FAIL_PERMANENT},
         {"[sim submit=500 fail=capacity]", SIM_SUBMIT_500, SIM_FAIL_CAPACITY},
         {"[sim submit=503 fail=expired]", SIM_SUBMIT_503, SIM_FAIL_EXPIRED},
         {"[sim submit=hang]", SIM_SUBMIT_HANG, SIM_FAIL_NONE},
-        {"[sim submit=capacity fail=none]", SIM_SUBMIT_CAPACITY,
-         SIM_FAIL_NONE},
+        {"[sim submit=capacity fail=none]", SIM_SUBMIT_CAPACITY, SIM_FAIL_NONE},
         {"[sim submit=429 submit=ok]", SIM_SUBMIT_OK, SIM_FAIL_NONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -142,13 +146,13 @@ static void
 test_fail_after_polls_implies_permanent(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("[sim fail_after_polls=2]", NULL,
-                                   RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[sim fail_after_polls=2]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.fail_after_polls, 2);
     assert_int_equal(sc.fail, SIM_FAIL_PERMANENT);
 
-    sc = s_parse("[sim fail_after_polls=0 fail=capacity]", NULL,
-                 RL_PTYPE_KLING);
+    sc =
+        s_parse("[sim fail_after_polls=0 fail=capacity]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.fail_after_polls, 0);
     assert_int_equal(sc.fail, SIM_FAIL_CAPACITY);
 }
@@ -192,21 +196,19 @@ test_precedence_ignores_order(void **state)
     assert_int_equal(s_parse(p, "sim2", RL_PTYPE_KLING).steps, 2);
     assert_int_equal(s_parse(p, "sim2", RL_PTYPE_SEEDANCE).steps, 1);
     /* Within one level the last occurrence wins. */
-    assert_int_equal(s_parse("[sim steps=1] [sim steps=4]", NULL,
-                             RL_PTYPE_KLING)
-                         .steps,
-                     4);
+    assert_int_equal(
+        s_parse("[sim steps=1] [sim steps=4]", NULL, RL_PTYPE_KLING).steps, 4);
 }
 
 static void
 test_bad_values_and_unknown_keys_ignored(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse(
-        "[sim render_ms=300 render_ms=-5 render_ms=abc render_ms=12x "
-        "render_ms=999999999999 steps=+2 submit=418 fail=maybe "
-        "malformed=both colour=blue =7 novalue poll_5xx=]",
-        NULL, RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[sim render_ms=300 render_ms=-5 render_ms=abc render_ms=12x "
+                "render_ms=999999999999 steps=+2 submit=418 fail=maybe "
+                "malformed=both colour=blue =7 novalue poll_5xx=]",
+                NULL, RL_PTYPE_KLING);
     assert_int_equal(sc.render_ms, 300);
     assert_int_equal(sc.steps, 0);
     assert_int_equal(sc.submit, SIM_SUBMIT_OK);
@@ -220,8 +222,8 @@ test_not_a_block(void **state)
 {
     (void)state;
     /* "[simple" is not a block; an unterminated block is ignored. */
-    struct sim_script sc = s_parse("[simple steps=3] [sim steps=2", NULL,
-                                   RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[simple steps=3] [sim steps=2", NULL, RL_PTYPE_KLING);
     assert_false(sc.has_directive);
     assert_int_equal(sc.steps, 0);
     assert_int_equal(sc.render_ms, SIM_SCRIPT_DEFAULT_RENDER_MS);
@@ -248,8 +250,8 @@ static void
 test_state_by_time(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("[sim render_ms=1000]", NULL,
-                                   RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[sim render_ms=1000]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 2, 249), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 3, 250), SIM_ST_RUNNING);
@@ -282,8 +284,8 @@ static void
 test_state_failures(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("[sim fail=content steps=1]", NULL,
-                                   RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[sim fail=content steps=1]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 2, 0), SIM_ST_FAILED);
 
@@ -291,8 +293,7 @@ test_state_failures(void **state)
     assert_int_equal(sim_script_state(&sc, 1, 0), SIM_ST_EXPIRED);
 
     /* fail_after_polls ignores render time and steps. */
-    sc = s_parse("[sim fail_after_polls=2 render_ms=0]", NULL,
-                 RL_PTYPE_KLING);
+    sc = s_parse("[sim fail_after_polls=2 render_ms=0]", NULL, RL_PTYPE_KLING);
     assert_int_equal(sim_script_state(&sc, 1, 10), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 2, 10), SIM_ST_RUNNING);
     assert_int_equal(sim_script_state(&sc, 3, 10), SIM_ST_FAILED);
@@ -303,9 +304,9 @@ test_poll_actions(void **state)
 {
     (void)state;
     unsigned n = 99;
-    struct sim_script sc = s_parse(
-        "[sim poll_hang=1 poll_5xx=2 malformed=poll malformed_times=1]", NULL,
-        RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[sim poll_hang=1 poll_5xx=2 malformed=poll malformed_times=1]",
+                NULL, RL_PTYPE_KLING);
     assert_int_equal(sim_script_poll(&sc, 1, &n), SIM_POLL_HANG);
     assert_int_equal(n, 0);
     assert_int_equal(sim_script_poll(&sc, 2, &n), SIM_POLL_500);
@@ -323,8 +324,8 @@ static void
 test_submit_actions(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("[sim submit=503 submit_times=2]", NULL,
-                                   RL_PTYPE_KLING);
+    struct sim_script sc =
+        s_parse("[sim submit=503 submit_times=2]", NULL, RL_PTYPE_KLING);
     assert_true(sim_script_counts_submits(&sc));
     assert_int_equal(sim_script_submit(&sc, 1), SIM_SUBMIT_503);
     assert_int_equal(sim_script_submit(&sc, 2), SIM_SUBMIT_503);
@@ -367,17 +368,17 @@ test_new_api_scopes(void **state)
     for (int api = 0; api < RL_PTYPE_COUNT; api++) {
         struct sim_script sc = s_parse(p, NULL, (rl_ptype_t)api);
         assert_int_equal(sc.submit, api == RL_PTYPE_RUNWAY ? SIM_SUBMIT_429
-                                                          : SIM_SUBMIT_500);
+                                                           : SIM_SUBMIT_500);
         assert_int_equal(sc.fail, api == RL_PTYPE_FAL ? SIM_FAIL_CAPACITY
-                                                     : SIM_FAIL_NONE);
+                                                      : SIM_FAIL_NONE);
         assert_int_equal(sc.poll_5xx, api == RL_PTYPE_VEO ? 3 : 0);
         assert_int_equal(sc.malformed, api == RL_PTYPE_MINIMAX
                                            ? SIM_MALFORMED_POLL
                                            : SIM_MALFORMED_NONE);
     }
     /* A name scope still beats an API scope. */
-    struct sim_script sc = s_parse("[sim openai.steps=2 sim3.steps=7]",
-                                   "sim3", RL_PTYPE_OPENAI);
+    struct sim_script sc =
+        s_parse("[sim openai.steps=2 sim3.steps=7]", "sim3", RL_PTYPE_OPENAI);
     assert_int_equal(sc.steps, 7);
     /* Another API's scope is ignored, not taken for a name. */
     sc = s_parse("[sim luma.steps=4]", NULL, RL_PTYPE_KINOVI);
@@ -389,8 +390,8 @@ static void
 test_queue_ms(void **state)
 {
     (void)state;
-    struct sim_script sc = s_parse("[sim queue_ms=5000 render_ms=1000]",
-                                   NULL, RL_PTYPE_RUNWAY);
+    struct sim_script sc =
+        s_parse("[sim queue_ms=5000 render_ms=1000]", NULL, RL_PTYPE_RUNWAY);
     assert_int_equal(sc.queue_ms, 5000);
     assert_int_equal(sim_script_state(&sc, 3, 4999), SIM_ST_QUEUED);
     assert_int_equal(sim_script_state(&sc, 4, 5500), SIM_ST_RUNNING);

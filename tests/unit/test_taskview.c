@@ -32,10 +32,13 @@ test_model_alias_as_sent(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id", "task_a1", "status", "completed", "model", "seedance-20",
-        "model_used", "seedance", "failover_used", "0", "credits", "2",
-        "output_url", "http://x/v.mp4", "created_at", "1000",
-        "completed_at", "2000", "updated_at", "2000",
+        "id",         "task_a1",        "status",
+        "completed",  "model",          "seedance-20",
+        "model_used", "seedance",       "failover_used",
+        "0",          "credits",        "2",
+        "output_url", "http://x/v.mp4", "created_at",
+        "1000",       "completed_at",   "2000",
+        "updated_at", "2000",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     json_t *rec = rl_taskview_record(&src);
@@ -57,10 +60,26 @@ test_model_after_failover(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id", "task_b2", "status", "completed", "model", "kling-v3",
-        "model_used", "seedance", "failover_used", "1", "credits", "3",
-        "credits_refunded", "1", "created_at", "1000",
-        "completed_at", "2000", "updated_at", "2000",
+        "id",
+        "task_b2",
+        "status",
+        "completed",
+        "model",
+        "kling-v3",
+        "model_used",
+        "seedance",
+        "failover_used",
+        "1",
+        "credits",
+        "3",
+        "credits_refunded",
+        "1",
+        "created_at",
+        "1000",
+        "completed_at",
+        "2000",
+        "updated_at",
+        "2000",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     json_t *rec = rl_taskview_record(&src);
@@ -80,8 +99,9 @@ test_model_waiting(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id", "task_c3", "status", "pending", "model", "seedance2-fast",
-        "credits", "2", "created_at", "1000", "updated_at", "1000",
+        "id",         "task_c3",        "status",     "pending",
+        "model",      "seedance2-fast", "credits",    "2",
+        "created_at", "1000",           "updated_at", "1000",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     json_t *rec = rl_taskview_record(&src);
@@ -97,10 +117,26 @@ test_failed(void **state)
 {
     (void)state;
     static const char *const kv[] = {
-        "id", "task_d4", "status", "failed", "model", "seedance-20",
-        "model_used", "seedance", "failover_used", "0", "credits", "2",
-        "error_code", "content_rejected", "created_at", "1000",
-        "completed_at", "2000", "updated_at", "2000",
+        "id",
+        "task_d4",
+        "status",
+        "failed",
+        "model",
+        "seedance-20",
+        "model_used",
+        "seedance",
+        "failover_used",
+        "0",
+        "credits",
+        "2",
+        "error_code",
+        "content_rejected",
+        "created_at",
+        "1000",
+        "completed_at",
+        "2000",
+        "updated_at",
+        "2000",
     };
     rl_jobview_src_t src = {kv, NPAIRS(kv)};
     json_t *cb = rl_taskview_callback(&src);
@@ -109,8 +145,7 @@ test_failed(void **state)
     assert_string_equal(s_str(data, "model"), "seedance-20");
     assert_int_equal(json_integer_value(json_object_get(data, "creditsUsed")),
                      0);
-    assert_string_equal(s_str(json_object_get(data, "error"), "code"),
-                        "2038");
+    assert_string_equal(s_str(json_object_get(data, "error"), "code"), "2038");
     assert_true(json_is_null(json_object_get(data, "completeTime")));
     json_decref(cb);
 }
@@ -142,9 +177,14 @@ test_output_size(void **state)
         {"", "3840", "2160"},
     };
     for (size_t i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
-        const char *const kv[] = {"id", "task_s", "status", "completed",
-                                  "output_url", "http://x/v.mp4",
-                                  "aspect_ratio", ratios[i][0],
+        const char *const kv[] = {"id",
+                                  "task_s",
+                                  "status",
+                                  "completed",
+                                  "output_url",
+                                  "http://x/v.mp4",
+                                  "aspect_ratio",
+                                  ratios[i][0],
                                   "output_resolution",
                                   i == 0 ? "720p" : "4k"};
         rl_jobview_src_t src = {kv, NPAIRS(kv)};

@@ -30,8 +30,11 @@ test_valid_kept(void **state)
     bool cut = true;
 
     (void)state;
-    assert_int_equal(s_safe(out, sizeof out, "caf\xC3\xA9 \xE2\x82\xAC "
-                            "\xF0\x9F\x8E\xAC", &cut), 14);
+    assert_int_equal(s_safe(out, sizeof out,
+                            "caf\xC3\xA9 \xE2\x82\xAC "
+                            "\xF0\x9F\x8E\xAC",
+                            &cut),
+                     14);
     assert_string_equal(out, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xAC");
     assert_false(cut);
     assert_true(rl_text_is_utf8(out, strlen(out)));
@@ -44,14 +47,14 @@ test_invalid_escaped(void **state)
         const char *in;
         const char *out;
     } cases[] = {
-        {"/\xFF", "/\\xFF"},                   /* never valid */
-        {"a\x80z", "a\\x80z"},                 /* lone continuation */
-        {"\xC0\xAF", "\\xC0\\xAF"},            /* overlong '/' */
-        {"\xE0\x80\xAF", "\\xE0\\x80\\xAF"},   /* overlong, 3 bytes */
-        {"\xED\xA0\x80", "\\xED\\xA0\\x80"},   /* UTF-16 surrogate */
+        {"/\xFF", "/\\xFF"},                          /* never valid */
+        {"a\x80z", "a\\x80z"},                        /* lone continuation */
+        {"\xC0\xAF", "\\xC0\\xAF"},                   /* overlong '/' */
+        {"\xE0\x80\xAF", "\\xE0\\x80\\xAF"},          /* overlong, 3 bytes */
+        {"\xED\xA0\x80", "\\xED\\xA0\\x80"},          /* UTF-16 surrogate */
         {"\xF4\x90\x80\x80", "\\xF4\\x90\\x80\\x80"}, /* > U+10FFFF */
-        {"\xC3", "\\xC3"},                     /* cut at the end */
-        {"\xE2\x82z", "\\xE2\\x82z"},          /* cut in the middle */
+        {"\xC3", "\\xC3"},                            /* cut at the end */
+        {"\xE2\x82z", "\\xE2\\x82z"},                 /* cut in the middle */
         {"a\nb\r\tc\x7F", "a\\x0Ab\\x0D\\x09c\\x7F"}, /* controls */
     };
 
@@ -136,10 +139,10 @@ test_utf8_char(void **state)
 {
     (void)state;
     assert_int_equal(rl_text_utf8_char((const unsigned char *)"a", 1), 1);
-    assert_int_equal(
-        rl_text_utf8_char((const unsigned char *)"\xC3\xA9", 2), 2);
-    assert_int_equal(
-        rl_text_utf8_char((const unsigned char *)"\xC3\xA9", 1), 0);
+    assert_int_equal(rl_text_utf8_char((const unsigned char *)"\xC3\xA9", 2),
+                     2);
+    assert_int_equal(rl_text_utf8_char((const unsigned char *)"\xC3\xA9", 1),
+                     0);
     assert_int_equal(
         rl_text_utf8_char((const unsigned char *)"\xEF\xBF\xBF", 3), 3);
     assert_int_equal(rl_text_utf8_char((const unsigned char *)"", 0), 0);

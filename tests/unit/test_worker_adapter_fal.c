@@ -22,14 +22,19 @@
 #include "adapter_fal.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "fal", .type = "fal", .base_url = "https://queue.fal.run",
+    .name = "fal",
+    .type = "fal",
+    .base_url = "https://queue.fal.run",
     .key = "fal-key",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1,
+    .job_id = "j1",
+    .attempt = 1,
     .upstream_model = "fal-ai/kling-video/v2.1/standard/text-to-video",
-    .prompt = "a cat", .duration_s = 5, .aspect_ratio = "16:9",
+    .prompt = "a cat",
+    .duration_s = 5,
+    .aspect_ratio = "16:9",
 };
 
 #define REQS "https://queue.fal.run/fal-ai/kling-video/requests/"
@@ -71,21 +76,21 @@ test_request_urls(void **state)
     adapter_request_t req = {0};
     adapter_job_t j = s_job;
     (void)state;
-    assert_int_equal(adapter_fal.build_poll(&s_prov, &j, "764cabcf-b745", 0,
-                                            &req), 0);
+    assert_int_equal(
+        adapter_fal.build_poll(&s_prov, &j, "764cabcf-b745", 0, &req), 0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, REQS "764cabcf-b745/status");
     assert_true(s_has_header(&req, "Authorization: Key fal-key"));
     adapter_request_release(&req);
     assert_non_null(adapter_fal.build_result);
     assert_non_null(adapter_fal.parse_result);
-    assert_int_equal(adapter_fal.build_result(&s_prov, &j, "764cabcf-b745", 0,
-                                              &req), 0);
+    assert_int_equal(
+        adapter_fal.build_result(&s_prov, &j, "764cabcf-b745", 0, &req), 0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, REQS "764cabcf-b745");
     adapter_request_release(&req);
-    assert_int_equal(adapter_fal.build_cancel(&s_prov, &j, "764cabcf-b745", 0,
-                                              &req), 0);
+    assert_int_equal(
+        adapter_fal.build_cancel(&s_prov, &j, "764cabcf-b745", 0, &req), 0);
     assert_string_equal(req.method, "PUT");
     assert_string_equal(req.url, REQS "764cabcf-b745/cancel");
     adapter_request_release(&req);
@@ -112,7 +117,8 @@ test_parse_submit(void **state)
     s_parse(adapter_fal.parse_submit, 200,
             "{\"request_id\":\"764cabcf-b745\",\"response_url\":\"" REQS
             "764cabcf-b745\",\"status_url\":\"" REQS "764cabcf-b745/status\","
-            "\"cancel_url\":\"" REQS "764cabcf-b745/cancel\"}", &out);
+            "\"cancel_url\":\"" REQS "764cabcf-b745/cancel\"}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     assert_string_equal(out.task_id, "764cabcf-b745");
     s_parse(adapter_fal.parse_submit, 429, "{\"detail\":\"Too many\"}", &out);
@@ -141,7 +147,8 @@ test_parse_poll(void **state)
     (void)state;
     s_parse(adapter_fal.parse_poll, 202,
             "{\"status\":\"IN_QUEUE\",\"queue_position\":3,\"response_url\":"
-            "\"" REQS "r\"}", &out);
+            "\"" REQS "r\"}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     assert_string_equal(out.message, "queue position 3");
     s_parse(adapter_fal.parse_poll, 202,
@@ -150,15 +157,16 @@ test_parse_poll(void **state)
     assert_int_equal(out.progress, -1);
     s_parse(adapter_fal.parse_poll, 200,
             "{\"status\":\"COMPLETED\",\"logs\":[],\"metrics\":"
-            "{\"inference_time\":80.1},\"response_url\":\"" REQS "r\"}", &out);
+            "{\"inference_time\":80.1},\"response_url\":\"" REQS "r\"}",
+            &out);
     s_expect(&out, ADAPTER_FETCH, ADAPTER_ERR_NONE);
     assert_string_equal(out.fetch_ref, ""); /* fetch by the job's task id */
     s_parse(adapter_fal.parse_poll, 200, "{\"status\":\"LOST\"}", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_fal.parse_poll, 200, "{\"status\":\"COMPL", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
-    s_parse(adapter_fal.parse_poll, 404,
-            "{\"detail\":\"Request not found\"}", &out);
+    s_parse(adapter_fal.parse_poll, 404, "{\"detail\":\"Request not found\"}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_fal.parse_poll, 500, "oops", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
@@ -173,11 +181,12 @@ test_parse_result(void **state)
     (void)state;
     s_parse(adapter_fal.parse_result, 200,
             "{\"video\":{\"url\":\"https://v3.fal.media/files/out.mp4\","
-            "\"content_type\":\"video/mp4\",\"file_size\":3148243}}", &out);
+            "\"content_type\":\"video/mp4\",\"file_size\":3148243}}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url, "https://v3.fal.media/files/out.mp4");
-    static const char *const capacity[] = {
-        "request_timeout", "startup_timeout", "runner_scheduling_failure"};
+    static const char *const capacity[] = {"request_timeout", "startup_timeout",
+                                           "runner_scheduling_failure"};
     for (size_t i = 0; i < 3; i++) {
         char body[160];
         snprintf(body, sizeof body,
@@ -190,7 +199,8 @@ test_parse_result(void **state)
     }
     s_parse(adapter_fal.parse_result, 422,
             "{\"detail\":[{\"loc\":[\"body\",\"prompt\"],\"msg\":\"field "
-            "required\",\"type\":\"value_error.missing\"}]}", &out);
+            "required\",\"type\":\"value_error.missing\"}]}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.message, "field required");
     s_parse(adapter_fal.parse_result, 422,
@@ -201,11 +211,13 @@ test_parse_result(void **state)
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_fal.parse_result, 500,
             "{\"detail\":\"Internal error\",\"error_type\":"
-            "\"internal_server_error\"}", &out);
+            "\"internal_server_error\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
     s_parse(adapter_fal.parse_result, 400,
             "{\"detail\":\"Image too large\",\"error_type\":"
-            "\"image_too_large\"}", &out);
+            "\"image_too_large\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     /* Not fal's verdict on the request: retried through the next poll. */
     s_parse(adapter_fal.parse_result, 502, "<html>bad gateway</html>", &out);

@@ -41,30 +41,37 @@
 struct api {
     const adapter_t *a;
     rl_provider_conf_t prov;
-    const char *model;          /* the job's upstream model */
-    const char *api_name;       /* as error messages name it */
-    long submit_status;         /* of the submit answer */
-    const char *submit_answer;  /* with the id */
-    const char *poll_url;       /* build_poll's URL */
-    const char *cancel_method;  /* NULL: the API has no cancel */
+    const char *model;         /* the job's upstream model */
+    const char *api_name;      /* as error messages name it */
+    long submit_status;        /* of the submit answer */
+    const char *submit_answer; /* with the id */
+    const char *poll_url;      /* build_poll's URL */
+    const char *cancel_method; /* NULL: the API has no cancel */
     const char *cancel_url;
-    const char *result_url;     /* build_result's URL, or NULL */
-    const char *fetch_answer;   /* a poll answer naming the result id
-                                   (MiniMax file_id), or NULL */
-    bool output_in_result;      /* the URL comes from parse_result */
-    const char *output_answer;  /* a success answer with the URL */
+    const char *result_url;    /* build_result's URL, or NULL */
+    const char *fetch_answer;  /* a poll answer naming the result id
+                                  (MiniMax file_id), or NULL */
+    bool output_in_result;     /* the URL comes from parse_result */
+    const char *output_answer; /* a success answer with the URL */
 };
 
 static const struct api s_kling = {
     &adapter_kling,
-    {.name = "kl", .type = "kling",
-     .base_url = "https://api-singapore.klingai.com", .key = "AK",
+    {.name = "kl",
+     .type = "kling",
+     .base_url = "https://api-singapore.klingai.com",
+     .key = "AK",
      .secret = "SK"},
-    "kling-v2-5-turbo", "Kling", 200,
+    "kling-v2-5-turbo",
+    "Kling",
+    200,
     "{\"code\":0,\"message\":\"\",\"request_id\":\"r\",\"data\":"
     "{\"task_id\":%s,\"task_status\":\"submitted\"}}",
     "https://api-singapore.klingai.com/v1/videos/text2video/%s",
-    NULL, NULL, NULL, NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     false,
     "{\"code\":0,\"message\":\"\",\"data\":{\"task_id\":\"t\","
     "\"task_status\":\"succeed\",\"task_result\":{\"videos\":[{\"id\":"
@@ -73,100 +80,156 @@ static const struct api s_kling = {
 
 static const struct api s_seedance = {
     &adapter_seedance,
-    {.name = "ark", .type = "seedance",
+    {.name = "ark",
+     .type = "seedance",
      .base_url = "https://ark.ap-southeast.bytepluses.com/api/v3",
      .key = "ark-key"},
-    "seedance-1-0-pro-250528", "Ark", 200, "{\"id\":%s}",
+    "seedance-1-0-pro-250528",
+    "Ark",
+    200,
+    "{\"id\":%s}",
     "https://ark.ap-southeast.bytepluses.com/api/v3/contents/generations/"
     "tasks/%s",
     "DELETE",
     "https://ark.ap-southeast.bytepluses.com/api/v3/contents/generations/"
     "tasks/%s",
-    NULL, NULL, false,
+    NULL,
+    NULL,
+    false,
     "{\"id\":\"cgt-1\",\"status\":\"succeeded\",\"content\":"
     "{\"video_url\":%s}}",
 };
 
 static const struct api s_runway = {
     &adapter_runway,
-    {.name = "rw", .type = "runway",
-     .base_url = "https://api.dev.runwayml.com", .key = "key_abc"},
-    "gen4.5", "Runway", 200, "{\"id\":%s}",
+    {.name = "rw",
+     .type = "runway",
+     .base_url = "https://api.dev.runwayml.com",
+     .key = "key_abc"},
+    "gen4.5",
+    "Runway",
+    200,
+    "{\"id\":%s}",
     "https://api.dev.runwayml.com/v1/tasks/%s",
-    "DELETE", "https://api.dev.runwayml.com/v1/tasks/%s",
-    NULL, NULL, false,
+    "DELETE",
+    "https://api.dev.runwayml.com/v1/tasks/%s",
+    NULL,
+    NULL,
+    false,
     "{\"id\":\"t\",\"status\":\"SUCCEEDED\",\"output\":[%s]}",
 };
 
 static const struct api s_openai = {
     &adapter_openai,
-    {.name = "sora", .type = "openai",
-     .base_url = "https://api.openai.com/v1", .key = "sk-test"},
-    "sora-2", "OpenAI", 200,
+    {.name = "sora",
+     .type = "openai",
+     .base_url = "https://api.openai.com/v1",
+     .key = "sk-test"},
+    "sora-2",
+    "OpenAI",
+    200,
     "{\"id\":%s,\"object\":\"video\",\"status\":\"queued\"}",
     "https://api.openai.com/v1/videos/%s",
-    NULL, NULL, NULL, NULL,
-    false, NULL, /* no output URL in its answers: see its own test */
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    false,
+    NULL, /* no output URL in its answers: see its own test */
 };
 
 static const struct api s_replicate = {
     &adapter_replicate,
-    {.name = "rep", .type = "replicate",
-     .base_url = "https://api.replicate.com/v1", .key = "r8_test"},
-    "kwaivgi/kling-v2.1", "Replicate", 201,
+    {.name = "rep",
+     .type = "replicate",
+     .base_url = "https://api.replicate.com/v1",
+     .key = "r8_test"},
+    "kwaivgi/kling-v2.1",
+    "Replicate",
+    201,
     "{\"id\":%s,\"status\":\"starting\",\"urls\":{\"get\":"
     "\"https://evil.example/steal\"}}",
     "https://api.replicate.com/v1/predictions/%s",
-    "POST", "https://api.replicate.com/v1/predictions/%s/cancel",
-    NULL, NULL, false,
+    "POST",
+    "https://api.replicate.com/v1/predictions/%s/cancel",
+    NULL,
+    NULL,
+    false,
     "{\"id\":\"p\",\"status\":\"succeeded\",\"output\":%s}",
 };
 
 static const struct api s_fal = {
     &adapter_fal,
-    {.name = "fal", .type = "fal", .base_url = "https://queue.fal.run",
+    {.name = "fal",
+     .type = "fal",
+     .base_url = "https://queue.fal.run",
      .key = "fal-key"},
-    "fal-ai/kling-video/v2.1/standard/text-to-video", "fal", 200,
+    "fal-ai/kling-video/v2.1/standard/text-to-video",
+    "fal",
+    200,
     "{\"request_id\":%s,\"status_url\":\"https://evil.example/s\","
     "\"response_url\":\"https://evil.example/r\"}",
     "https://queue.fal.run/fal-ai/kling-video/requests/%s/status",
-    "PUT", "https://queue.fal.run/fal-ai/kling-video/requests/%s/cancel",
+    "PUT",
+    "https://queue.fal.run/fal-ai/kling-video/requests/%s/cancel",
     "https://queue.fal.run/fal-ai/kling-video/requests/%s",
-    NULL, true,
+    NULL,
+    true,
     "{\"video\":{\"url\":%s}}",
 };
 
 static const struct api s_kinovi = {
     &adapter_kinovi,
-    {.name = "kv", .type = "kinovi", .base_url = "https://kinovi.ai/api/v1",
+    {.name = "kv",
+     .type = "kinovi",
+     .base_url = "https://kinovi.ai/api/v1",
      .key = "kv-key"},
-    "seedance-20", "Kinovi", 200, "{\"taskId\":%s}",
+    "seedance-20",
+    "Kinovi",
+    200,
+    "{\"taskId\":%s}",
     "https://kinovi.ai/api/v1/jobs/recordInfo?taskId=%s",
-    NULL, NULL, NULL, NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     false,
     "{\"taskId\":\"t\",\"status\":\"success\",\"output\":[{\"url\":%s}]}",
 };
 
 static const struct api s_luma = {
     &adapter_luma,
-    {.name = "luma", .type = "luma",
-     .base_url = "https://api.lumalabs.ai/dream-machine/v1", .key = "luma-k"},
-    "ray-2", "Luma", 201, "{\"id\":%s,\"state\":\"queued\"}",
+    {.name = "luma",
+     .type = "luma",
+     .base_url = "https://api.lumalabs.ai/dream-machine/v1",
+     .key = "luma-k"},
+    "ray-2",
+    "Luma",
+    201,
+    "{\"id\":%s,\"state\":\"queued\"}",
     "https://api.lumalabs.ai/dream-machine/v1/generations/%s",
-    NULL, NULL, NULL, NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     false,
     "{\"id\":\"g\",\"state\":\"completed\",\"assets\":{\"video\":%s}}",
 };
 
 static const struct api s_minimax = {
     &adapter_minimax,
-    {.name = "hailuo", .type = "minimax",
-     .base_url = "https://api.minimax.io", .key = "mm-key"},
-    "MiniMax-Hailuo-02", "MiniMax", 200,
+    {.name = "hailuo",
+     .type = "minimax",
+     .base_url = "https://api.minimax.io",
+     .key = "mm-key"},
+    "MiniMax-Hailuo-02",
+    "MiniMax",
+    200,
     "{\"task_id\":%s,\"base_resp\":{\"status_code\":0,"
     "\"status_msg\":\"success\"}}",
     "https://api.minimax.io/v1/query/video_generation?task_id=%s",
-    NULL, NULL,
+    NULL,
+    NULL,
     "https://api.minimax.io/v1/files/retrieve?file_id=%s",
     "{\"task_id\":\"t\",\"status\":\"Success\",\"file_id\":%s,"
     "\"base_resp\":{\"status_code\":0,\"status_msg\":\"success\"}}",
@@ -177,12 +240,19 @@ static const struct api s_minimax = {
 
 static const struct api s_veo = {
     &adapter_veo,
-    {.name = "veo", .type = "veo",
+    {.name = "veo",
+     .type = "veo",
      .base_url = "https://generativelanguage.googleapis.com/v1beta",
      .key = "AIza-test"},
-    "veo-3.1-generate-preview", "Veo", 200, "{\"name\":%s}",
+    "veo-3.1-generate-preview",
+    "Veo",
+    200,
+    "{\"name\":%s}",
     "https://generativelanguage.googleapis.com/v1beta/%s",
-    NULL, NULL, NULL, NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     false,
     "{\"name\":\"operations/x\",\"done\":true,\"response\":"
     "{\"generateVideoResponse\":{\"generatedSamples\":[{\"video\":"
@@ -205,14 +275,17 @@ static const struct {
 
 /* Ids refused as PERMANENT "bad_task_id" at parse and at build. */
 static const char *const s_refused[] = {
-    ".", "..", "a b", " ", "a\r\nX-Injected: 1", "\r\n", "a\tb", "a\x7f",
-    "caf\xc3\xa9", /* valid UTF-8, not ASCII */
+    ".",    "..",   "a b",   " ",           "a\r\nX-Injected: 1",
+    "\r\n", "a\tb", "a\x7f", "caf\xc3\xa9", /* valid UTF-8, not ASCII */
 };
 
 /* JSON id values that never get as far: jansson refuses the answer
  * (NUL, invalid UTF-8), or the id is empty. */
 static const char *const s_unparsed[] = {
-    "\"a\\u0000../admin\"", "\"\xff\xfe\"", "\"a\xc3\"", "\"\"",
+    "\"a\\u0000../admin\"",
+    "\"\xff\xfe\"",
+    "\"a\xc3\"",
+    "\"\"",
 };
 
 /* Output URLs refused as PERMANENT "bad_output_url". */
@@ -267,8 +340,12 @@ static adapter_job_t
 s_job(const struct api *api)
 {
     adapter_job_t j = {
-        .job_id = "j1", .attempt = 1, .upstream_model = api->model,
-        .prompt = "a cat", .duration_s = 5, .aspect_ratio = "16:9",
+        .job_id = "j1",
+        .attempt = 1,
+        .upstream_model = api->model,
+        .prompt = "a cat",
+        .duration_s = 5,
+        .aspect_ratio = "16:9",
     };
     return j;
 }
@@ -295,8 +372,8 @@ s_expect_urls(const struct api *api, const char *id, const char *escaped)
         assert_int_equal(rc, escaped ? 0 : -1);
         if (escaped != NULL) {
             assert_string_equal(req.method, api->cancel_method);
-            assert_string_equal(req.url, s_fmt(want, sizeof want,
-                                               api->cancel_url, escaped));
+            assert_string_equal(
+                req.url, s_fmt(want, sizeof want, api->cancel_url, escaped));
         }
         adapter_request_release(&req);
     }
@@ -304,8 +381,8 @@ s_expect_urls(const struct api *api, const char *id, const char *escaped)
         rc = api->a->build_result(&api->prov, &j, id, 0, &req);
         assert_int_equal(rc, escaped ? 0 : -1);
         if (escaped != NULL)
-            assert_string_equal(req.url, s_fmt(want, sizeof want,
-                                               api->result_url, escaped));
+            assert_string_equal(
+                req.url, s_fmt(want, sizeof want, api->result_url, escaped));
         adapter_request_release(&req);
     }
 }
@@ -325,8 +402,9 @@ s_expect_refused_id(const adapter_result_t *out)
     if (out->state != ADAPTER_ERROR || out->error != ADAPTER_ERR_PERMANENT ||
         strcmp(out->code, "bad_task_id") != 0)
         fail_msg("want a permanent bad_task_id, got state %d error %s code "
-                 "'%s' ('%s')", (int)out->state,
-                 adapter_error_name(out->error), out->code, out->message);
+                 "'%s' ('%s')",
+                 (int)out->state, adapter_error_name(out->error), out->code,
+                 out->message);
     assert_string_equal(out->task_id, "");
     assert_string_equal(out->fetch_ref, "");
 }
@@ -420,8 +498,9 @@ s_expect_refused_output(const adapter_result_t *out, const char *url)
     if (out->state != ADAPTER_ERROR || out->error != ADAPTER_ERR_PERMANENT ||
         strcmp(out->code, "bad_output_url") != 0)
         fail_msg("'%s': want a permanent bad_output_url, got state %d "
-                 "error %s code '%s' ('%s')", url, (int)out->state,
-                 adapter_error_name(out->error), out->code, out->message);
+                 "error %s code '%s' ('%s')",
+                 url, (int)out->state, adapter_error_name(out->error),
+                 out->code, out->message);
     assert_string_equal(out->output_url, "");
 }
 
@@ -430,8 +509,7 @@ s_output(const struct api *api, const char *json_url, adapter_result_t *out)
 {
     char body[BODY_MAX];
     s_parse(api->output_in_result ? api->a->parse_result : api->a->parse_poll,
-            200,
-            s_fmt(body, sizeof body, api->output_answer, json_url), out);
+            200, s_fmt(body, sizeof body, api->output_answer, json_url), out);
 }
 
 static void
@@ -466,8 +544,7 @@ test_hostile_outputs(void **state)
     s_output(api, s_json(js, sizeof js, url), &out);
     s_expect_refused_output(&out, "(too long)");
     /* NUL and invalid UTF-8: jansson refuses the whole answer. */
-    s_output(api, "\"https://cdn.example.com/v.mp4\\u0000javascript:x\"",
-             &out);
+    s_output(api, "\"https://cdn.example.com/v.mp4\\u0000javascript:x\"", &out);
     assert_int_not_equal(out.state, ADAPTER_SUCCEEDED);
     assert_string_equal(out.output_url, "");
     s_output(api, "\"https://cdn.example.com/\xff.mp4\"", &out);
@@ -553,29 +630,31 @@ test_openai_hostile_content_path(void **state)
         "{\"id\":%s,\"object\":\"video\",\"status\":\"completed\"}";
     (void)state;
     for (size_t i = 0; i < sizeof s_taken / sizeof s_taken[0]; i++) {
-        s_parse(adapter_openai.parse_poll, 200,
-                s_fmt(body, sizeof body, fmt,
-                      s_json(js, sizeof js, s_taken[i].id)),
-                &out);
+        s_parse(
+            adapter_openai.parse_poll, 200,
+            s_fmt(body, sizeof body, fmt, s_json(js, sizeof js, s_taken[i].id)),
+            &out);
         s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
-        assert_string_equal(out.output_url,
-                            s_fmt(want, sizeof want, "/videos/%s/content",
-                                  s_taken[i].escaped));
+        assert_string_equal(
+            out.output_url,
+            s_fmt(want, sizeof want, "/videos/%s/content", s_taken[i].escaped));
     }
     for (size_t i = 0; i < sizeof s_refused / sizeof s_refused[0]; i++) {
-        s_parse(adapter_openai.parse_poll, 200,
-                s_fmt(body, sizeof body, fmt,
-                      s_json(js, sizeof js, s_refused[i])),
-                &out);
+        s_parse(
+            adapter_openai.parse_poll, 200,
+            s_fmt(body, sizeof body, fmt, s_json(js, sizeof js, s_refused[i])),
+            &out);
         s_expect_refused_id(&out);
         assert_string_equal(out.output_url, "");
     }
 }
 
-#define HOSTILE(api)                                                         \
-    {#api ": hostile ids", test_hostile_ids, NULL, NULL, (void *)&s_##api}, \
-    {#api ": hostile output URLs", test_hostile_outputs, NULL, NULL,        \
-     (void *)&s_##api}
+#define HOSTILE(api)                                                           \
+    {#api ": hostile ids", test_hostile_ids, NULL, NULL, (void *)&s_##api},    \
+    {                                                                          \
+#api ": hostile output URLs", test_hostile_outputs, NULL, NULL,        \
+            (void *)&s_##api                                                   \
+    }
 
 int
 main(void)
@@ -586,8 +665,8 @@ main(void)
         HOSTILE(runway),
         {"openai: hostile ids", test_hostile_ids, NULL, NULL,
          (void *)&s_openai},
-        {"openai: hostile content path", test_openai_hostile_content_path,
-         NULL, NULL, NULL},
+        {"openai: hostile content path", test_openai_hostile_content_path, NULL,
+         NULL, NULL},
         HOSTILE(replicate),
         HOSTILE(fal),
         HOSTILE(kinovi),

@@ -21,13 +21,19 @@
 #include "adapter_kinovi.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "kinovi", .type = "kinovi",
-    .base_url = "https://kinovi.ai/api/v1", .key = "kv-key",
+    .name = "kinovi",
+    .type = "kinovi",
+    .base_url = "https://kinovi.ai/api/v1",
+    .key = "kv-key",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "seedance-20",
-    .prompt = "a cat", .duration_s = 5, .aspect_ratio = "9:16",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "seedance-20",
+    .prompt = "a cat",
+    .duration_s = 5,
+    .aspect_ratio = "9:16",
 };
 
 static void
@@ -69,22 +75,22 @@ test_poll_request(void **state)
 {
     adapter_request_t req = {0};
     (void)state;
-    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "task_abc", 0,
-                                               &req), 0);
+    assert_int_equal(
+        adapter_kinovi.build_poll(&s_prov, &s_job, "task_abc", 0, &req), 0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, "https://kinovi.ai/api/v1/jobs/recordInfo"
                                  "?taskId=task_abc");
     assert_true(s_has_header(&req, "Authorization: Bearer kv-key"));
     adapter_request_release(&req);
     /* The id is a query value: percent-encoded. */
-    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "a&b=c%d", 0,
-                                               &req), 0);
+    assert_int_equal(
+        adapter_kinovi.build_poll(&s_prov, &s_job, "a&b=c%d", 0, &req), 0);
     assert_string_equal(req.url, "https://kinovi.ai/api/v1/jobs/recordInfo"
                                  "?taskId=a%26b%3Dc%25d");
     adapter_request_release(&req);
     /* No provider id holds a space: refused, not encoded. */
-    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "a b", 0,
-                                               &req), -1);
+    assert_int_equal(adapter_kinovi.build_poll(&s_prov, &s_job, "a b", 0, &req),
+                     -1);
     adapter_request_release(&req);
     assert_null(adapter_kinovi.build_cancel);
     assert_null(adapter_kinovi.build_result);
@@ -101,7 +107,8 @@ test_parse_submit(void **state)
     assert_string_equal(out.task_id, "task_seedance-20_1765184045509");
     s_parse(adapter_kinovi.parse_submit, 429,
             "{\"message\":\"Concurrency limit reached (5/5)\",\"limit\":5,"
-            "\"current\":5}", &out);
+            "\"current\":5}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_CAPACITY);
     assert_string_equal(out.message, "Concurrency limit reached (5/5)");
     s_parse(adapter_kinovi.parse_submit, 429,
@@ -109,7 +116,8 @@ test_parse_submit(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
     s_parse(adapter_kinovi.parse_submit, 402,
             "{\"message\":\"Insufficient credits\",\"required\":200,"
-            "\"available\":10}", &out);
+            "\"available\":10}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_kinovi.parse_submit, 400,
             "{\"message\":\"Invalid inputs for model\",\"errors\":[]}", &out);
@@ -126,7 +134,8 @@ test_parse_submit(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_CAPACITY);
     s_parse(adapter_kinovi.parse_submit, 200,
             "{\"code\":200,\"message\":\"success\",\"data\":{\"taskId\":"
-            "\"task_2\"}}", &out);
+            "\"task_2\"}}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     assert_string_equal(out.task_id, "task_2");
     s_parse(adapter_kinovi.parse_submit, 200, "{\"taskId\":\"task_", &out);
@@ -142,7 +151,8 @@ test_parse_poll_flat(void **state)
     (void)state;
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"taskId\":\"t\",\"model\":\"seedance-20\",\"status\":"
-            "\"waiting\",\"output\":null,\"error\":null}", &out);
+            "\"waiting\",\"output\":null,\"error\":null}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"taskId\":\"t\",\"status\":\"generating\"}", &out);
@@ -159,16 +169,19 @@ test_parse_poll_flat(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"taskId\":\"t\",\"status\":\"fail\",\"error\":{\"code\":"
-            "\"2038\",\"message\":\"Input violates platform rules\"}}", &out);
+            "\"2038\",\"message\":\"Input violates platform rules\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     assert_string_equal(out.code, "2038");
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"taskId\":\"t\",\"status\":\"fail\",\"error\":{\"code\":"
-            "\"4011\",\"message\":\"System busy\"}}", &out);
+            "\"4011\",\"message\":\"System busy\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"taskId\":\"t\",\"status\":\"fail\",\"error\":{\"code\":"
-            "\"500\",\"message\":\"Generation failed\"}}", &out);
+            "\"500\",\"message\":\"Generation failed\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"taskId\":\"t\",\"status\":\"fail\",\"error\":{\"code\":"
@@ -195,23 +208,26 @@ test_parse_poll_envelope(void **state)
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"code\":200,\"message\":\"success\",\"data\":{\"taskId\":\"t\","
             "\"state\":\"success\",\"output\":[{\"url\":"
-            "\"https://cdn.kinovi.ai/w.mp4\"}],\"error\":null}}", &out);
+            "\"https://cdn.kinovi.ai/w.mp4\"}],\"error\":null}}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url, "https://cdn.kinovi.ai/w.mp4");
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"code\":200,\"message\":\"success\",\"data\":{\"taskId\":\"t\","
             "\"state\":\"fail\",\"error\":{\"code\":\"2038\",\"message\":"
-            "\"no\"}}}", &out);
+            "\"no\"}}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_kinovi.parse_poll, 200,
             "{\"code\":200,\"data\":{\"taskId\":\"t\",\"state\":"
-            "\"generating\"}}", &out);
+            "\"generating\"}}",
+            &out);
     s_expect(&out, ADAPTER_RUNNING, ADAPTER_ERR_NONE);
     s_parse(adapter_kinovi.parse_poll, 200, "{\"code\":200,\"data\":{\"st",
             &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
-    s_parse(adapter_kinovi.parse_poll, 404,
-            "{\"message\":\"Task not found\"}", &out);
+    s_parse(adapter_kinovi.parse_poll, 404, "{\"message\":\"Task not found\"}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_kinovi.parse_poll, 503, "", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);

@@ -20,13 +20,19 @@
 #include "adapter_luma.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "luma", .type = "luma",
-    .base_url = "https://api.lumalabs.ai/dream-machine/v1", .key = "luma-k",
+    .name = "luma",
+    .type = "luma",
+    .base_url = "https://api.lumalabs.ai/dream-machine/v1",
+    .key = "luma-k",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "ray-2",
-    .prompt = "a cat", .duration_s = 5, .aspect_ratio = "16:9",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "ray-2",
+    .prompt = "a cat",
+    .duration_s = 5,
+    .aspect_ratio = "16:9",
 };
 
 #define GEN "https://api.lumalabs.ai/dream-machine/v1/generations"
@@ -68,9 +74,9 @@ test_poll_request(void **state)
 {
     adapter_request_t req = {0};
     (void)state;
-    assert_int_equal(adapter_luma.build_poll(&s_prov, &s_job,
-                                             "123e4567-e89b-12d3", 0, &req),
-                     0);
+    assert_int_equal(
+        adapter_luma.build_poll(&s_prov, &s_job, "123e4567-e89b-12d3", 0, &req),
+        0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, GEN "/123e4567-e89b-12d3");
     assert_true(s_has_header(&req, "Authorization: Bearer luma-k"));
@@ -87,7 +93,8 @@ test_parse_submit(void **state)
     s_parse(adapter_luma.parse_submit, 201,
             "{\"id\":\"123e4567-e89b-12d3\",\"generation_type\":\"video\","
             "\"state\":\"queued\",\"failure_reason\":null,\"assets\":null,"
-            "\"model\":\"ray-2\"}", &out);
+            "\"model\":\"ray-2\"}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     assert_string_equal(out.task_id, "123e4567-e89b-12d3");
     s_parse(adapter_luma.parse_submit, 429,
@@ -96,7 +103,8 @@ test_parse_submit(void **state)
     assert_string_equal(out.message, "Too many concurrent generations");
     s_parse(adapter_luma.parse_submit, 400,
             "{\"detail\":\"400: prompt not allowed because advanced "
-            "moderation failed\"}", &out);
+            "moderation failed\"}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_luma.parse_submit, 400,
             "{\"detail\":\"Invalid aspect ratio\"}", &out);
@@ -117,8 +125,8 @@ test_parse_poll(void **state)
 {
     adapter_result_t out;
     (void)state;
-    s_parse(adapter_luma.parse_poll, 200,
-            "{\"id\":\"g\",\"state\":\"queued\"}", &out);
+    s_parse(adapter_luma.parse_poll, 200, "{\"id\":\"g\",\"state\":\"queued\"}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     s_parse(adapter_luma.parse_poll, 200,
             "{\"id\":\"g\",\"state\":\"dreaming\",\"assets\":null}", &out);
@@ -127,7 +135,8 @@ test_parse_poll(void **state)
     s_parse(adapter_luma.parse_poll, 200,
             "{\"id\":\"g\",\"state\":\"completed\",\"assets\":{\"video\":"
             "\"https://storage.cdn-luma.com/v.mp4\",\"image\":"
-            "\"https://storage.cdn-luma.com/t.jpg\"}}", &out);
+            "\"https://storage.cdn-luma.com/t.jpg\"}}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url, "https://storage.cdn-luma.com/v.mp4");
     s_parse(adapter_luma.parse_poll, 200,
@@ -135,15 +144,18 @@ test_parse_poll(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_luma.parse_poll, 200,
             "{\"id\":\"g\",\"state\":\"failed\",\"failure_reason\":\"400: "
-            "prompt not allowed because advanced moderation failed\"}", &out);
+            "prompt not allowed because advanced moderation failed\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_luma.parse_poll, 200,
             "{\"id\":\"g\",\"state\":\"failed\",\"failure_code\":"
-            "\"content_moderated\"}", &out);
+            "\"content_moderated\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_luma.parse_poll, 200,
             "{\"id\":\"g\",\"state\":\"failed\",\"failure_reason\":"
-            "\"Generation failed\"}", &out);
+            "\"Generation failed\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.message, "Generation failed");
     s_parse(adapter_luma.parse_poll, 200,

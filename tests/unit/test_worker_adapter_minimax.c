@@ -21,13 +21,19 @@
 #include "adapter_minimax.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "hailuo", .type = "minimax", .base_url = "https://api.minimax.io",
+    .name = "hailuo",
+    .type = "minimax",
+    .base_url = "https://api.minimax.io",
     .key = "mm-key",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "MiniMax-Hailuo-02",
-    .prompt = "a cat", .duration_s = 6, .aspect_ratio = "16:9",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "MiniMax-Hailuo-02",
+    .prompt = "a cat",
+    .duration_s = 6,
+    .aspect_ratio = "16:9",
 };
 
 #define OK_BASE "\"base_resp\":{\"status_code\":0,\"status_msg\":\"success\"}"
@@ -68,9 +74,9 @@ test_poll_and_result_requests(void **state)
 {
     adapter_request_t req = {0};
     (void)state;
-    assert_int_equal(adapter_minimax.build_poll(&s_prov, &s_job,
-                                                "106916112212032", 0, &req),
-                     0);
+    assert_int_equal(
+        adapter_minimax.build_poll(&s_prov, &s_job, "106916112212032", 0, &req),
+        0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, "https://api.minimax.io/v1/query/"
                                  "video_generation?task_id=106916112212032");
@@ -86,8 +92,8 @@ test_poll_and_result_requests(void **state)
                                  "?file_id=205258526306433");
     assert_true(s_has_header(&req, "Authorization: Bearer mm-key"));
     adapter_request_release(&req);
-    assert_int_equal(adapter_minimax.build_poll(&s_prov, &s_job, "1&x=2", 0,
-                                                &req), 0);
+    assert_int_equal(
+        adapter_minimax.build_poll(&s_prov, &s_job, "1&x=2", 0, &req), 0);
     assert_string_equal(req.url, "https://api.minimax.io/v1/query/"
                                  "video_generation?task_id=1%26x%3D2");
     adapter_request_release(&req);
@@ -120,7 +126,8 @@ test_parse_submit(void **state)
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         snprintf(body, sizeof body,
                  "{\"task_id\":\"\",\"base_resp\":{\"status_code\":%d,"
-                 "\"status_msg\":\"m%d\"}}", codes[i].code, codes[i].code);
+                 "\"status_msg\":\"m%d\"}}",
+                 codes[i].code, codes[i].code);
         s_parse(adapter_minimax.parse_submit, 200, body, &out);
         s_expect(&out, ADAPTER_ERROR, codes[i].error);
         snprintf(body, sizeof body, "%d", codes[i].code);
@@ -153,20 +160,25 @@ test_parse_poll(void **state)
             "{\"task_id\":\"t\",\"status\":\"Processing\"," OK_BASE "}", &out);
     s_expect(&out, ADAPTER_RUNNING, ADAPTER_ERR_NONE);
     assert_int_equal(out.progress, -1);
-    s_parse(adapter_minimax.parse_poll, 200,
-            "{\"task_id\":\"t\",\"status\":\"Success\",\"file_id\":"
-            "\"205258526306433\",\"video_width\":1366,\"video_height\":768,"
-            OK_BASE "}", &out);
+    s_parse(
+        adapter_minimax.parse_poll, 200,
+        "{\"task_id\":\"t\",\"status\":\"Success\",\"file_id\":"
+        "\"205258526306433\",\"video_width\":1366,\"video_height\":768," OK_BASE
+        "}",
+        &out);
     s_expect(&out, ADAPTER_FETCH, ADAPTER_ERR_NONE);
     assert_string_equal(out.fetch_ref, "205258526306433");
     s_parse(adapter_minimax.parse_poll, 200,
             "{\"task_id\":\"t\",\"status\":\"Success\",\"file_id\":"
-            "205258526306433," OK_BASE "}", &out);
+            "205258526306433," OK_BASE "}",
+            &out);
     s_expect(&out, ADAPTER_FETCH, ADAPTER_ERR_NONE);
     assert_string_equal(out.fetch_ref, "205258526306433");
-    s_parse(adapter_minimax.parse_poll, 200,
-            "{\"task_id\":\"t\",\"status\":\"Success\",\"file_id\":\"\","
-            OK_BASE "}", &out);
+    s_parse(
+        adapter_minimax.parse_poll, 200,
+        "{\"task_id\":\"t\",\"status\":\"Success\",\"file_id\":\"\"," OK_BASE
+        "}",
+        &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_minimax.parse_poll, 200,
             "{\"task_id\":\"t\",\"status\":\"Fail\"," OK_BASE "}", &out);
@@ -178,11 +190,13 @@ test_parse_poll(void **state)
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_minimax.parse_poll, 200,
             "{\"task_id\":\"t\",\"status\":\"Fail\",\"base_resp\":"
-            "{\"status_code\":1000,\"status_msg\":\"unknown\"}}", &out);
+            "{\"status_code\":1000,\"status_msg\":\"unknown\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_minimax.parse_poll, 200,
             "{\"task_id\":\"\",\"status\":\"\",\"base_resp\":"
-            "{\"status_code\":1002,\"status_msg\":\"rate limit\"}}", &out);
+            "{\"status_code\":1002,\"status_msg\":\"rate limit\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
     s_parse(adapter_minimax.parse_poll, 200,
             "{\"task_id\":\"t\",\"status\":\"Lost\"," OK_BASE "}", &out);
@@ -205,7 +219,8 @@ test_parse_result(void **state)
             "\"created_at\":1700469398,\"filename\":\"output_aigc.mp4\","
             "\"purpose\":\"video_generation\",\"download_url\":"
             "\"https://public-cdn-video-data-algeng.oss-cn-wulanchabu."
-            "aliyuncs.com/v.mp4?Expires=1\"}," OK_BASE "}", &out);
+            "aliyuncs.com/v.mp4?Expires=1\"}," OK_BASE "}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url,
                         "https://public-cdn-video-data-algeng.oss-cn-"

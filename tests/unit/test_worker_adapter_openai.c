@@ -20,13 +20,19 @@
 #include "adapter_openai.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "sora", .type = "openai",
-    .base_url = "https://api.openai.com/v1", .key = "sk-test",
+    .name = "sora",
+    .type = "openai",
+    .base_url = "https://api.openai.com/v1",
+    .key = "sk-test",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "sora-2",
-    .prompt = "a cat", .duration_s = 8, .aspect_ratio = "16:9",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "sora-2",
+    .prompt = "a cat",
+    .duration_s = 8,
+    .aspect_ratio = "16:9",
 };
 
 static void
@@ -70,8 +76,8 @@ test_poll_request(void **state)
 {
     adapter_request_t req = {0};
     (void)state;
-    assert_int_equal(adapter_openai.build_poll(&s_prov, &s_job, "video_123", 0,
-                                               &req), 0);
+    assert_int_equal(
+        adapter_openai.build_poll(&s_prov, &s_job, "video_123", 0, &req), 0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, "https://api.openai.com/v1/videos/video_123");
     assert_true(s_has_header(&req, "Authorization: Bearer sk-test"));
@@ -92,7 +98,8 @@ test_parse_submit(void **state)
     s_parse(adapter_openai.parse_submit, 200,
             "{\"id\":\"video_68d7\",\"object\":\"video\",\"model\":\"sora-2\","
             "\"status\":\"queued\",\"progress\":0,\"seconds\":\"8\","
-            "\"size\":\"1280x720\"}", &out);
+            "\"size\":\"1280x720\"}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     assert_string_equal(out.task_id, "video_68d7");
     s_parse(adapter_openai.parse_submit, 429,
@@ -105,13 +112,15 @@ test_parse_submit(void **state)
     s_parse(adapter_openai.parse_submit, 429,
             "{\"error\":{\"message\":\"You exceeded your current quota\","
             "\"type\":\"insufficient_quota\",\"param\":null,\"code\":"
-            "\"insufficient_quota\"}}", &out);
+            "\"insufficient_quota\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.code, "insufficient_quota");
     s_parse(adapter_openai.parse_submit, 400,
             "{\"error\":{\"message\":\"Your request was blocked by our "
             "moderation system.\",\"type\":\"invalid_request_error\","
-            "\"param\":null,\"code\":\"moderation_blocked\"}}", &out);
+            "\"param\":null,\"code\":\"moderation_blocked\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_openai.parse_submit, 400,
             "{\"error\":{\"message\":\"Invalid size\",\"type\":"
@@ -120,7 +129,8 @@ test_parse_submit(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_openai.parse_submit, 500,
             "{\"error\":{\"message\":\"server error\",\"type\":"
-            "\"server_error\",\"code\":null}}", &out);
+            "\"server_error\",\"code\":null}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_openai.parse_submit, 200, "{\"id\":\"vid", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
@@ -144,25 +154,28 @@ test_parse_poll(void **state)
     assert_int_equal(out.progress, 33);
     s_parse(adapter_openai.parse_poll, 200,
             "{\"id\":\"video_1\",\"status\":\"completed\",\"progress\":100,"
-            "\"completed_at\":1759938772,\"expires_at\":1760025172}", &out);
+            "\"completed_at\":1759938772,\"expires_at\":1760025172}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     /* No URL in the answer: a path under base_url (see adapter.h). */
     assert_string_equal(out.output_url, "/videos/video_1/content");
-    s_parse(adapter_openai.parse_poll, 200,
-            "{\"status\":\"completed\"}", &out);
+    s_parse(adapter_openai.parse_poll, 200, "{\"status\":\"completed\"}", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     assert_string_equal(out.output_url, "");
     s_parse(adapter_openai.parse_poll, 200,
             "{\"id\":\"video_1\",\"status\":\"failed\",\"error\":{\"code\":"
-            "\"moderation_blocked\",\"message\":\"blocked\"}}", &out);
+            "\"moderation_blocked\",\"message\":\"blocked\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_openai.parse_poll, 200,
             "{\"id\":\"video_1\",\"status\":\"failed\",\"error\":{\"code\":"
-            "\"content_policy_violation\",\"message\":\"no\"}}", &out);
+            "\"content_policy_violation\",\"message\":\"no\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_openai.parse_poll, 200,
             "{\"id\":\"video_1\",\"status\":\"failed\",\"error\":{\"code\":"
-            "\"internal_error\",\"message\":\"render failed\"}}", &out);
+            "\"internal_error\",\"message\":\"render failed\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.message, "render failed");
     s_parse(adapter_openai.parse_poll, 200,
@@ -172,11 +185,13 @@ test_parse_poll(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_openai.parse_poll, 404,
             "{\"error\":{\"message\":\"not found\",\"type\":"
-            "\"invalid_request_error\",\"code\":null}}", &out);
+            "\"invalid_request_error\",\"code\":null}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_openai.parse_poll, 429,
             "{\"error\":{\"message\":\"slow down\",\"code\":"
-            "\"rate_limit_exceeded\"}}", &out);
+            "\"rate_limit_exceeded\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
     s_parse_timeout(adapter_openai.parse_poll, &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);

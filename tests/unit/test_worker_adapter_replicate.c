@@ -20,13 +20,19 @@
 #include "adapter_replicate.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "rep", .type = "replicate",
-    .base_url = "https://api.replicate.com/v1", .key = "r8_test",
+    .name = "rep",
+    .type = "replicate",
+    .base_url = "https://api.replicate.com/v1",
+    .key = "r8_test",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "kwaivgi/kling-v2.1",
-    .prompt = "a cat", .duration_s = 5, .aspect_ratio = "16:9",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "kwaivgi/kling-v2.1",
+    .prompt = "a cat",
+    .duration_s = 5,
+    .aspect_ratio = "16:9",
 };
 
 static void
@@ -61,8 +67,8 @@ test_submit(void **state)
     json_decref(body);
     adapter_request_release(&req);
 
-    static const char *const bad[] = {"kling", "/kling", "owner/",
-                                      "a/b/c", "a/b:1234"};
+    static const char *const bad[] = {"kling", "/kling", "owner/", "a/b/c",
+                                      "a/b:1234"};
     for (size_t i = 0; i < 5; i++) {
         j.upstream_model = bad[i];
         assert_int_equal(adapter_replicate.build_submit(&s_prov, &j, 0, &req),
@@ -78,15 +84,16 @@ test_poll_and_cancel_requests(void **state)
     (void)state;
     assert_int_equal(adapter_replicate.build_poll(&s_prov, &s_job,
                                                   "gm3qorzdhgbfurvjtvhg6dckhu",
-                                                  0, &req), 0);
+                                                  0, &req),
+                     0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(
         req.url,
         "https://api.replicate.com/v1/predictions/gm3qorzdhgbfurvjtvhg6dckhu");
     assert_true(s_has_header(&req, "Authorization: Bearer r8_test"));
     adapter_request_release(&req);
-    assert_int_equal(adapter_replicate.build_cancel(&s_prov, &s_job, "p1", 0,
-                                                    &req), 0);
+    assert_int_equal(
+        adapter_replicate.build_cancel(&s_prov, &s_job, "p1", 0, &req), 0);
     assert_string_equal(req.method, "POST");
     assert_string_equal(req.url,
                         "https://api.replicate.com/v1/predictions/p1/cancel");
@@ -104,18 +111,21 @@ test_parse_submit(void **state)
             "{\"id\":\"gm3qorzdhgbfurvjtvhg6dckhu\",\"model\":"
             "\"kwaivgi/kling-v2.1\",\"status\":\"starting\",\"output\":null,"
             "\"error\":null,\"urls\":{\"get\":\"https://api.replicate.com/v1/"
-            "predictions/gm3q\"}}", &out);
+            "predictions/gm3q\"}}",
+            &out);
     s_expect(&out, ADAPTER_QUEUED, ADAPTER_ERR_NONE);
     assert_string_equal(out.task_id, "gm3qorzdhgbfurvjtvhg6dckhu");
     s_parse(adapter_replicate.parse_submit, 429,
             "{\"detail\":\"Request was throttled. Expected available in 1 "
-            "second.\",\"status\":429}", &out);
+            "second.\",\"status\":429}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
     assert_string_equal(out.message, "Request was throttled. Expected "
                                      "available in 1 second.");
     s_parse(adapter_replicate.parse_submit, 422,
             "{\"detail\":\"- input.duration: must be one of [5, 10]\","
-            "\"status\":422,\"title\":\"Input validation failed\"}", &out);
+            "\"status\":422,\"title\":\"Input validation failed\"}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_replicate.parse_submit, 422,
             "{\"detail\":\"The input was flagged as sensitive\"}", &out);
@@ -146,14 +156,16 @@ test_parse_poll(void **state)
     assert_int_equal(out.progress, -1);
     s_parse(adapter_replicate.parse_poll, 200,
             "{\"id\":\"p\",\"status\":\"succeeded\",\"output\":"
-            "\"https://replicate.delivery/xezq/out.mp4\"}", &out);
+            "\"https://replicate.delivery/xezq/out.mp4\"}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url,
                         "https://replicate.delivery/xezq/out.mp4");
     s_parse(adapter_replicate.parse_poll, 200,
             "{\"id\":\"p\",\"status\":\"succeeded\",\"output\":"
             "[\"https://replicate.delivery/a.mp4\","
-            "\"https://replicate.delivery/b.mp4\"]}", &out);
+            "\"https://replicate.delivery/b.mp4\"]}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url, "https://replicate.delivery/a.mp4");
     s_parse(adapter_replicate.parse_poll, 200,
@@ -161,15 +173,18 @@ test_parse_poll(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_replicate.parse_poll, 200,
             "{\"id\":\"p\",\"status\":\"failed\",\"error\":\"NSFW content "
-            "detected. Try a different prompt.\"}", &out);
+            "detected. Try a different prompt.\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_replicate.parse_poll, 200,
             "{\"id\":\"p\",\"status\":\"failed\",\"error\":\"Prompt flagged "
-            "by the safety checker\"}", &out);
+            "by the safety checker\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     s_parse(adapter_replicate.parse_poll, 200,
             "{\"id\":\"p\",\"status\":\"failed\",\"error\":\"CUDA out of "
-            "memory\"}", &out);
+            "memory\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.message, "CUDA out of memory");
     s_parse(adapter_replicate.parse_poll, 200,
@@ -183,8 +198,8 @@ test_parse_poll(void **state)
     s_parse(adapter_replicate.parse_poll, 429,
             "{\"detail\":\"Request was throttled.\"}", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
-    s_parse(adapter_replicate.parse_poll, 404,
-            "{\"detail\":\"Not found.\"}", &out);
+    s_parse(adapter_replicate.parse_poll, 404, "{\"detail\":\"Not found.\"}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse_timeout(adapter_replicate.parse_poll, &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);

@@ -20,15 +20,21 @@
 #include "adapter_runway.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "runway", .type = "runway",
-    .base_url = "https://api.dev.runwayml.com", .key = "key_abc",
+    .name = "runway",
+    .type = "runway",
+    .base_url = "https://api.dev.runwayml.com",
+    .key = "key_abc",
 };
 
 #define RUNWAY "https://api.dev.runwayml.com"
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "gen4.5",
-    .prompt = "a cat", .duration_s = 5, .aspect_ratio = "16:9",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "gen4.5",
+    .prompt = "a cat",
+    .duration_s = 5,
+    .aspect_ratio = "16:9",
 };
 
 static void
@@ -71,8 +77,7 @@ test_submit_i2v_and_ratios(void **state)
     for (size_t i = 0; i < 3; i++) {
         j.aspect_ratio = map[i][0];
         assert_int_equal(adapter_runway.build_submit(&s_prov, &j, 0, &req), 0);
-        assert_string_equal(req.url,
-                            RUNWAY "/v1/image_to_video");
+        assert_string_equal(req.url, RUNWAY "/v1/image_to_video");
         json_t *body = s_body(&req);
         assert_string_equal(s_str(body, "ratio"), map[i][1]);
         assert_string_equal(s_str(body, "promptImage"), j.image_url);
@@ -89,23 +94,22 @@ test_poll_and_cancel_requests(void **state)
 {
     adapter_request_t req = {0};
     (void)state;
-    assert_int_equal(adapter_runway.build_poll(&s_prov, &s_job, "task-1", 0,
-                                               &req), 0);
+    assert_int_equal(
+        adapter_runway.build_poll(&s_prov, &s_job, "task-1", 0, &req), 0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url, RUNWAY "/v1/tasks/task-1");
     assert_true(s_has_header(&req, "X-Runway-Version: 2024-11-06"));
     adapter_request_release(&req);
     assert_non_null(adapter_runway.build_cancel);
-    assert_int_equal(adapter_runway.build_cancel(&s_prov, &s_job, "task-1", 0,
-                                                 &req), 0);
+    assert_int_equal(
+        adapter_runway.build_cancel(&s_prov, &s_job, "task-1", 0, &req), 0);
     assert_string_equal(req.method, "DELETE");
     assert_string_equal(req.url, RUNWAY "/v1/tasks/task-1");
     adapter_request_release(&req);
     /* An id from outside cannot change the path. */
-    assert_int_equal(adapter_runway.build_poll(&s_prov, &s_job, "../x?y", 0,
-                                               &req), 0);
-    assert_string_equal(req.url,
-                        RUNWAY "/v1/tasks/..%2Fx%3Fy");
+    assert_int_equal(
+        adapter_runway.build_poll(&s_prov, &s_job, "../x?y", 0, &req), 0);
+    assert_string_equal(req.url, RUNWAY "/v1/tasks/..%2Fx%3Fy");
     adapter_request_release(&req);
     assert_int_equal(adapter_runway.build_poll(&s_prov, &s_job, "", 0, &req),
                      -1);
@@ -191,18 +195,21 @@ test_parse_poll_failures(void **state)
     (void)state;
     s_parse(adapter_runway.parse_poll, 200,
             "{\"id\":\"t\",\"status\":\"FAILED\",\"failure\":\"Input "
-            "rejected\",\"failureCode\":\"SAFETY.INPUT.TEXT\"}", &out);
+            "rejected\",\"failureCode\":\"SAFETY.INPUT.TEXT\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     assert_string_equal(out.code, "SAFETY.INPUT.TEXT");
     assert_string_equal(out.message, "Input rejected");
     s_parse(adapter_runway.parse_poll, 200,
             "{\"id\":\"t\",\"status\":\"FAILED\",\"failure\":\"oops\","
-            "\"failureCode\":\"INTERNAL.BAD_OUTPUT.CODE01\"}", &out);
+            "\"failureCode\":\"INTERNAL.BAD_OUTPUT.CODE01\"}",
+            &out);
     /* Runway's INTERNAL.* failures are worth trying elsewhere. */
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_runway.parse_poll, 200,
             "{\"id\":\"t\",\"status\":\"FAILED\",\"failure\":\"bad image\","
-            "\"failureCode\":\"ASSET.INVALID\"}", &out);
+            "\"failureCode\":\"ASSET.INVALID\"}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_runway.parse_poll, 200,
             "{\"id\":\"t\",\"status\":\"FAILED\"}", &out);

@@ -38,15 +38,23 @@ test_id_check(void **state)
     char buf[ADAPTER_ID_MAX + 8];
     (void)state;
     static const char *const good[] = {
-        "kl123", "cgt-20250101-x", "../../../admin?x=1", "a#b", "100%",
-        "@evil.example:80", "!$&'()*+,;=~", "...", ".a", "a.",
+        "kl123",
+        "cgt-20250101-x",
+        "../../../admin?x=1",
+        "a#b",
+        "100%",
+        "@evil.example:80",
+        "!$&'()*+,;=~",
+        "...",
+        ".a",
+        "a.",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (adapter_url_id_check(good[i]) != NULL)
             fail_msg("'%s' refused: %s", good[i],
                      adapter_url_id_check(good[i]));
-    assert_null(adapter_url_id_check(s_fill(buf, sizeof buf, "", 'a',
-                                            ADAPTER_ID_MAX)));
+    assert_null(
+        adapter_url_id_check(s_fill(buf, sizeof buf, "", 'a', ADAPTER_ID_MAX)));
 
     static const struct {
         const char *id;
@@ -96,20 +104,19 @@ test_escape(void **state)
         assert_string_equal(esc, cases[i].want);
     }
     /* Refused ids are never encoded, whatever they hold. */
-    static const char *const bad[] = {"", ".", "..", "a b", "a\r\nb",
-                                      "\xff"};
+    static const char *const bad[] = {"", ".", "..", "a b", "a\r\nb", "\xff"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(adapter_url_escape(esc, sizeof esc, bad[i]), -1);
     assert_int_equal(adapter_url_escape(esc, sizeof esc, NULL), -1);
-    assert_int_equal(adapter_url_escape(esc, sizeof esc,
-                                        s_fill(buf, sizeof buf, "", 'a',
-                                               ADAPTER_ID_MAX + 1)),
+    assert_int_equal(adapter_url_escape(
+                         esc, sizeof esc,
+                         s_fill(buf, sizeof buf, "", 'a', ADAPTER_ID_MAX + 1)),
                      -1);
     /* The longest id whose every byte needs encoding fits ESC_MAX. */
-    assert_int_equal(adapter_url_escape(esc, sizeof esc,
-                                        s_fill(buf, sizeof buf, "", '/',
-                                               ADAPTER_ID_MAX)),
-                     0);
+    assert_int_equal(
+        adapter_url_escape(esc, sizeof esc,
+                           s_fill(buf, sizeof buf, "", '/', ADAPTER_ID_MAX)),
+        0);
     assert_int_equal(strlen(esc), 3 * ADAPTER_ID_MAX);
     /* A result that does not fit is refused, not cut. */
     assert_int_equal(adapter_url_escape(esc, 5, "a/b"), -1);
@@ -168,8 +175,7 @@ test_output_check_refuses(void **state)
          "credentials (userinfo) in the URL"},
         {"https://user@cdn.example.com/v.mp4",
          "credentials (userinfo) in the URL"},
-        {"https://@cdn.example.com/v.mp4",
-         "credentials (userinfo) in the URL"},
+        {"https://@cdn.example.com/v.mp4", "credentials (userinfo) in the URL"},
         {"https:///v.mp4", "no host"},
         {"https://", "no host"},
         {"https://cdn.example.com:99999/v.mp4", "not a URL libcurl parses"},
@@ -255,16 +261,14 @@ test_result_output(void **state)
     adapter_result_t out;
     (void)state;
     memset(&out, 0, sizeof out);
-    assert_int_equal(adapter_result_output(&out, "https://cdn.example/v.mp4",
-                                           "Runway"),
-                     0);
+    assert_int_equal(
+        adapter_result_output(&out, "https://cdn.example/v.mp4", "Runway"), 0);
     assert_int_equal(out.state, ADAPTER_SUCCEEDED);
     assert_string_equal(out.output_url, "https://cdn.example/v.mp4");
 
     memset(&out, 0, sizeof out);
-    assert_int_equal(adapter_result_output(&out, "javascript:alert(1)",
-                                           "Runway"),
-                     -1);
+    assert_int_equal(
+        adapter_result_output(&out, "javascript:alert(1)", "Runway"), -1);
     assert_int_equal(out.state, ADAPTER_ERROR);
     assert_int_equal(out.error, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.code, "bad_output_url");

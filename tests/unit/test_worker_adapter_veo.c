@@ -21,14 +21,19 @@
 #include "adapter_veo.h"
 
 static rl_provider_conf_t s_prov = {
-    .name = "veo", .type = "veo",
+    .name = "veo",
+    .type = "veo",
     .base_url = "https://generativelanguage.googleapis.com/v1beta",
     .key = "AIza-test",
 };
 
 static const adapter_job_t s_job = {
-    .job_id = "j1", .attempt = 1, .upstream_model = "veo-3.1-generate-preview",
-    .prompt = "a cat", .duration_s = 8, .aspect_ratio = "16:9",
+    .job_id = "j1",
+    .attempt = 1,
+    .upstream_model = "veo-3.1-generate-preview",
+    .prompt = "a cat",
+    .duration_s = 8,
+    .aspect_ratio = "16:9",
 };
 
 #define BASE "https://generativelanguage.googleapis.com/v1beta"
@@ -53,7 +58,8 @@ test_submit(void **state)
     assert_null(s_get(inst, "image"));
     assert_string_equal(s_str(body, "parameters.aspectRatio"), "16:9");
     assert_int_equal(json_integer_value(s_get(body, "parameters."
-                                                    "durationSeconds")), 8);
+                                                    "durationSeconds")),
+                     8);
     json_decref(body);
     adapter_request_release(&req);
 
@@ -72,8 +78,7 @@ test_submit(void **state)
     /* The Gemini API takes inline bytes only: an https image cannot be
      * expressed, nor can a broken data URL. */
     static const char *const bad[] = {"https://img.example/a.png",
-                                      "data:image/png,abc",
-                                      "data:;base64,abc",
+                                      "data:image/png,abc", "data:;base64,abc",
                                       "data:image/png;base64,"};
     for (size_t i = 0; i < 4; i++) {
         j.image_url = bad[i];
@@ -100,8 +105,8 @@ test_poll_request(void **state)
     static const char *const bad[] = {"", "/models/x", "models/../../x",
                                       "models/x?key=1", "models/x#y"};
     for (size_t i = 0; i < 5; i++) {
-        assert_int_equal(adapter_veo.build_poll(&s_prov, &s_job, bad[i], 0,
-                                                &req), -1);
+        assert_int_equal(
+            adapter_veo.build_poll(&s_prov, &s_job, bad[i], 0, &req), -1);
         adapter_request_release(&req);
     }
     assert_null(adapter_veo.build_cancel);
@@ -119,20 +124,24 @@ test_parse_submit(void **state)
     s_parse(adapter_veo.parse_submit, 429,
             "{\"error\":{\"code\":429,\"message\":\"Resource has been "
             "exhausted (e.g. check quota).\",\"status\":"
-            "\"RESOURCE_EXHAUSTED\"}}", &out);
+            "\"RESOURCE_EXHAUSTED\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_RATE_LIMITED);
     assert_string_equal(out.code, "RESOURCE_EXHAUSTED");
     s_parse(adapter_veo.parse_submit, 503,
             "{\"error\":{\"code\":503,\"message\":\"The model is "
-            "overloaded.\",\"status\":\"UNAVAILABLE\"}}", &out);
+            "overloaded.\",\"status\":\"UNAVAILABLE\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_veo.parse_submit, 400,
             "{\"error\":{\"code\":400,\"message\":\"bad\",\"status\":"
-            "\"INVALID_ARGUMENT\"}}", &out);
+            "\"INVALID_ARGUMENT\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_veo.parse_submit, 403,
             "{\"error\":{\"code\":403,\"message\":\"denied\",\"status\":"
-            "\"PERMISSION_DENIED\"}}", &out);
+            "\"PERMISSION_DENIED\"}}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_veo.parse_submit, 200, "{\"name\":\"models/ve", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
@@ -152,26 +161,29 @@ test_parse_poll(void **state)
     s_parse(adapter_veo.parse_poll, 200, "{\"name\":\"" OP "\"}", &out);
     s_expect(&out, ADAPTER_RUNNING, ADAPTER_ERR_NONE);
     assert_int_equal(out.progress, -1);
-    s_parse(adapter_veo.parse_poll, 200,
-            "{\"name\":\"" OP "\",\"done\":false}", &out);
+    s_parse(adapter_veo.parse_poll, 200, "{\"name\":\"" OP "\",\"done\":false}",
+            &out);
     s_expect(&out, ADAPTER_RUNNING, ADAPTER_ERR_NONE);
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"response\":{\"@type\":"
             "\"type.googleapis.com/google.ai.generativelanguage.v1beta."
             "PredictLongRunningResponse\",\"generateVideoResponse\":"
             "{\"generatedSamples\":[{\"video\":{\"uri\":\"" BASE
-            "/files/x:download?alt=media\"}}]}}}", &out);
+            "/files/x:download?alt=media\"}}]}}}",
+            &out);
     s_expect(&out, ADAPTER_SUCCEEDED, ADAPTER_ERR_NONE);
     assert_string_equal(out.output_url, BASE "/files/x:download?alt=media");
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"response\":"
             "{\"generateVideoResponse\":{\"raiMediaFilteredCount\":1,"
-            "\"raiMediaFilteredReasons\":[\"Unsafe content\"]}}}", &out);
+            "\"raiMediaFilteredReasons\":[\"Unsafe content\"]}}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     assert_string_equal(out.message, "Unsafe content");
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"response\":"
-            "{\"generateVideoResponse\":{}}}", &out);
+            "{\"generateVideoResponse\":{}}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":429,"
@@ -180,21 +192,24 @@ test_parse_poll(void **state)
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":13,"
-            "\"message\":\"internal\"}}", &out);
+            "\"message\":\"internal\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT);
     assert_string_equal(out.code, "13");
     /* An operation's error is a google.rpc.Status: gRPC codes. */
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":8,"
-            "\"message\":\"Resource has been exhausted\"}}", &out);
+            "\"message\":\"Resource has been exhausted\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
     assert_string_equal(out.code, "8");
     s_parse(adapter_veo.parse_poll, 200,
             "{\"name\":\"" OP "\",\"done\":true,\"error\":{\"code\":14,"
-            "\"message\":\"unavailable\"}}", &out);
+            "\"message\":\"unavailable\"}}",
+            &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_TRANSIENT);
-    s_parse(adapter_veo.parse_poll, 200,
-            "{\"name\":\"" OP "\",\"done\":true}", &out);
+    s_parse(adapter_veo.parse_poll, 200, "{\"name\":\"" OP "\",\"done\":true}",
+            &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     s_parse(adapter_veo.parse_poll, 200, "{\"done\":false}", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);

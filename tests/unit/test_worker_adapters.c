@@ -98,8 +98,8 @@ s_resp(long status, const char *body)
 
 /* Runs a parse function on (status, body) into a zeroed *out. */
 static void
-s_parse(void (*parse)(const rl_http_resp_t *, adapter_result_t *),
-        long status, const char *body, adapter_result_t *out)
+s_parse(void (*parse)(const rl_http_resp_t *, adapter_result_t *), long status,
+        const char *body, adapter_result_t *out)
 {
     rl_http_resp_t r = s_resp(status, body);
     memset(out, 0, sizeof *out);
@@ -108,8 +108,7 @@ s_parse(void (*parse)(const rl_http_resp_t *, adapter_result_t *),
 
 /* Asserts an ERROR/FAILED result of class e. */
 static void
-s_expect(const adapter_result_t *out, adapter_state_t state,
-         adapter_error_t e)
+s_expect(const adapter_result_t *out, adapter_state_t state, adapter_error_t e)
 {
     if (out->state != state || out->error != e)
         fail_msg("got state %d error %s (code '%s', message '%s'), want "
@@ -179,8 +178,8 @@ s_check_jwt(const char *jwt, const char *ak, const char *sk, int64_t now_s)
     assert_null(strpbrk(jwt, "+/= ")); /* base64url, no padding */
 
     uint8_t header[256], payload[512];
-    assert_true(s_b64url_decode(jwt, (size_t)(dot1 - jwt), header,
-                                sizeof header) > 0);
+    assert_true(
+        s_b64url_decode(jwt, (size_t)(dot1 - jwt), header, sizeof header) > 0);
     assert_string_equal((const char *)header,
                         "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
     assert_true(s_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload,
@@ -197,9 +196,8 @@ s_check_jwt(const char *jwt, const char *ak, const char *sk, int64_t now_s)
 
     uint8_t mac[RL_SHA256_LEN];
     char sig[64];
-    assert_int_equal(rl_hmac_sha256(sk, strlen(sk), jwt, (size_t)(dot2 - jwt),
-                                    mac),
-                     0);
+    assert_int_equal(
+        rl_hmac_sha256(sk, strlen(sk), jwt, (size_t)(dot2 - jwt), mac), 0);
     assert_true(rl_base64url_encode(mac, sizeof mac, sig, sizeof sig) > 0);
     assert_string_equal(dot2 + 1, sig);
 }
@@ -297,8 +295,8 @@ test_copy_and_result_error(void **state)
     char long_code[ADAPTER_CODE_MAX * 2];
     memset(long_code, 'c', sizeof long_code - 1);
     long_code[sizeof long_code - 1] = '\0';
-    adapter_result_error(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT,
-                         long_code, "%s", long_code);
+    adapter_result_error(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT, long_code,
+                         "%s", long_code);
     assert_int_equal(strlen(out.code), ADAPTER_CODE_MAX - 1);
 }
 
@@ -325,8 +323,8 @@ test_copy_and_result_error_utf8(void **state)
     for (size_t i = 0; i < ADAPTER_MSG_MAX; i++)
         memcpy(euros + 3 * i, "\xe2\x82\xac", 3);
     euros[3 * ADAPTER_MSG_MAX] = '\0';
-    adapter_result_error(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT, "x",
-                         "%s", euros);
+    adapter_result_error(&out, ADAPTER_FAILED, ADAPTER_ERR_PERMANENT, "x", "%s",
+                         euros);
     assert_int_equal(strlen(out.message), 3 * ((ADAPTER_MSG_MAX - 1) / 3));
 }
 
@@ -338,10 +336,8 @@ test_error_names(void **state)
     assert_string_equal(adapter_error_name(ADAPTER_ERR_RATE_LIMITED),
                         "rate_limited");
     assert_string_equal(adapter_error_name(ADAPTER_ERR_CAPACITY), "capacity");
-    assert_string_equal(adapter_error_name(ADAPTER_ERR_TRANSIENT),
-                        "transient");
-    assert_string_equal(adapter_error_name(ADAPTER_ERR_PERMANENT),
-                        "permanent");
+    assert_string_equal(adapter_error_name(ADAPTER_ERR_TRANSIENT), "transient");
+    assert_string_equal(adapter_error_name(ADAPTER_ERR_PERMANENT), "permanent");
     assert_string_equal(adapter_error_name(ADAPTER_ERR_CONTENT_REJECTED),
                         "content_rejected");
     assert_string_equal(adapter_error_name((adapter_error_t)99), "unknown");
@@ -389,9 +385,10 @@ test_result_http(void **state)
         const char *header;
         long ms;
     } hints[] = {
-        {"7", 7000},  {"1", 1000}, {"0", 0},  {"-3", 0},
-        {"abc", 0},   {"3600", 0}, {"", 0},
-        {"Wed, 21 Oct 2015 07:28:00 GMT", 0},
+        {"7", 7000}, {"1", 1000},
+        {"0", 0},    {"-3", 0},
+        {"abc", 0},  {"3600", 0},
+        {"", 0},     {"Wed, 21 Oct 2015 07:28:00 GMT", 0},
     };
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
         r = s_resp(503, "");
@@ -418,9 +415,8 @@ test_kling_jwt(void **state)
 {
     (void)state;
     char jwt[JWT_MAX];
-    assert_int_equal(adapter_kling_jwt("AK123", "SK-secret-456", NOW_S, jwt,
-                                       sizeof jwt),
-                     0);
+    assert_int_equal(
+        adapter_kling_jwt("AK123", "SK-secret-456", NOW_S, jwt, sizeof jwt), 0);
     s_check_jwt(jwt, "AK123", "SK-secret-456", NOW_S);
     /* Deterministic for the same inputs; a new second, a new token. */
     char again[JWT_MAX];
@@ -434,15 +430,12 @@ test_kling_jwt(void **state)
     assert_string_not_equal(jwt, again);
     /* A short buffer is refused, the exact size accepted. */
     size_t len = strlen(jwt);
-    assert_int_equal(adapter_kling_jwt("AK123", "SK-secret-456", NOW_S,
-                                       again, len),
-                     -1);
-    assert_int_equal(adapter_kling_jwt("AK123", "SK-secret-456", NOW_S,
-                                       again, len + 1),
-                     0);
-    /* An access key that needs escaping still yields valid claims. */
     assert_int_equal(
-        adapter_kling_jwt("a\"k", "s", NOW_S, jwt, sizeof jwt), 0);
+        adapter_kling_jwt("AK123", "SK-secret-456", NOW_S, again, len), -1);
+    assert_int_equal(
+        adapter_kling_jwt("AK123", "SK-secret-456", NOW_S, again, len + 1), 0);
+    /* An access key that needs escaping still yields valid claims. */
+    assert_int_equal(adapter_kling_jwt("a\"k", "s", NOW_S, jwt, sizeof jwt), 0);
     s_check_jwt(jwt, "a\"k", "s", NOW_S);
 }
 
@@ -467,22 +460,20 @@ test_kling_jwt_cache(void **state)
     assert_string_equal(tok.value, first);
     assert_int_equal(tok.renew_at_s, NOW_S + ADAPTER_KLING_JWT_TTL_S / 2);
     /* Later, but before the renewal time: the same token. */
-    assert_int_equal(adapter_kling.build_poll(
-                         &s_kling, &j, "t1",
-                         NOW_S + ADAPTER_KLING_JWT_TTL_S / 2 - 1, &req),
-                     0);
+    assert_int_equal(
+        adapter_kling.build_poll(&s_kling, &j, "t1",
+                                 NOW_S + ADAPTER_KLING_JWT_TTL_S / 2 - 1, &req),
+        0);
     assert_string_equal(s_header(&req, "Authorization") + 7, first);
     adapter_request_release(&req);
     /* At the renewal time: a new one, valid from then. */
     int64_t later = NOW_S + ADAPTER_KLING_JWT_TTL_S / 2;
-    assert_int_equal(
-        adapter_kling.build_submit(&s_kling, &j, later, &req), 0);
+    assert_int_equal(adapter_kling.build_submit(&s_kling, &j, later, &req), 0);
     assert_string_not_equal(s_header(&req, "Authorization") + 7, first);
-    s_check_jwt(s_header(&req, "Authorization") + 7, "AK123",
-                "SK-secret-456", later);
-    assert_int_equal(adapter_kling_jwt("AK123", "SK-secret-456", later, jwt,
-                                       sizeof jwt),
-                     0);
+    s_check_jwt(s_header(&req, "Authorization") + 7, "AK123", "SK-secret-456",
+                later);
+    assert_int_equal(
+        adapter_kling_jwt("AK123", "SK-secret-456", later, jwt, sizeof jwt), 0);
     assert_string_equal(tok.value, jwt);
     adapter_request_release(&req);
 }
@@ -593,20 +584,24 @@ test_kling_parse_submit(void **state)
     } errs[] = {
         {429, "{\"code\":1302,\"message\":\"rate limit\",\"request_id\":\"r\"}",
          ADAPTER_ERR_RATE_LIMITED, "1302"},
-        {429, "{\"code\":1303,\"message\":\"parallel task over resource pack "
-              "limit\",\"request_id\":\"r\"}",
+        {429,
+         "{\"code\":1303,\"message\":\"parallel task over resource pack "
+         "limit\",\"request_id\":\"r\"}",
          ADAPTER_ERR_CAPACITY, "1303"},
-        {400, "{\"code\":1301,\"message\":\"content policy\","
-              "\"request_id\":\"r\"}",
+        {400,
+         "{\"code\":1301,\"message\":\"content policy\","
+         "\"request_id\":\"r\"}",
          ADAPTER_ERR_CONTENT_REJECTED, "1301"},
-        {401, "{\"code\":1000,\"message\":\"auth failed\",\"request_id\":\"r\"}",
+        {401,
+         "{\"code\":1000,\"message\":\"auth failed\",\"request_id\":\"r\"}",
          ADAPTER_ERR_PERMANENT, "1000"},
         {429, "{\"code\":1102,\"message\":\"resource pack depleted\"}",
          ADAPTER_ERR_PERMANENT, "1102"},
         {400, "{\"code\":1201,\"message\":\"bad param\"}",
          ADAPTER_ERR_PERMANENT, "1201"},
-        {500, "{\"code\":5000,\"message\":\"server error\","
-              "\"request_id\":\"r\"}",
+        {500,
+         "{\"code\":5000,\"message\":\"server error\","
+         "\"request_id\":\"r\"}",
          ADAPTER_ERR_TRANSIENT, "5000"},
         {200, "{\"code\":0,\"message\":\"\",\"data\":{\"task_id\":\"t1\",",
          ADAPTER_ERR_TRANSIENT, "malformed"},
@@ -616,8 +611,7 @@ test_kling_parse_submit(void **state)
          ADAPTER_ERR_TRANSIENT, "http_error"},
     };
     for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
-        s_parse(adapter_kling.parse_submit, errs[i].status, errs[i].body,
-                &out);
+        s_parse(adapter_kling.parse_submit, errs[i].status, errs[i].body, &out);
         s_expect(&out, ADAPTER_ERROR, errs[i].e);
         assert_string_equal(out.code, errs[i].code);
         assert_string_equal(out.task_id, "");
@@ -686,8 +680,9 @@ test_kling_parse_poll(void **state)
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CONTENT_REJECTED);
     assert_string_equal(out.code, "task_failed");
     assert_non_null(strstr(out.message, "content policy"));
-    s_kling_poll("failed", ",\"task_status_msg\":\"Resource exhausted, try "
-                           "later\"",
+    s_kling_poll("failed",
+                 ",\"task_status_msg\":\"Resource exhausted, try "
+                 "later\"",
                  &out);
     s_expect(&out, ADAPTER_FAILED, ADAPTER_ERR_CAPACITY);
     s_kling_poll("failed", ",\"task_status_msg\":\"image too small\"", &out);
@@ -729,8 +724,7 @@ test_seedance_build_submit(void **state)
     j.upstream_model = "seedance-1-0-pro-250528";
     adapter_request_t req;
     memset(&req, 0, sizeof req);
-    assert_int_equal(adapter_seedance.build_submit(&s_ark, &j, NOW_S, &req),
-                     0);
+    assert_int_equal(adapter_seedance.build_submit(&s_ark, &j, NOW_S, &req), 0);
     assert_string_equal(req.method, "POST");
     assert_string_equal(req.url, "https://ark.ap-southeast.bytepluses.com"
                                  "/api/v3/contents/generations/tasks");
@@ -752,8 +746,7 @@ test_seedance_build_submit(void **state)
 
     /* With an image: a first_frame image_url item follows the text. */
     j = s_i2v;
-    assert_int_equal(adapter_seedance.build_submit(&s_ark, &j, NOW_S, &req),
-                     0);
+    assert_int_equal(adapter_seedance.build_submit(&s_ark, &j, NOW_S, &req), 0);
     b = s_body(&req);
     content = json_object_get(b, "content");
     assert_int_equal(json_array_size(content), 2);
@@ -786,8 +779,7 @@ test_seedance_build_poll_and_cancel(void **state)
 
     assert_non_null(adapter_seedance.build_cancel);
     assert_int_equal(
-        adapter_seedance.build_cancel(&s_ark, &s_t2v, "cgt-1", NOW_S, &req),
-        0);
+        adapter_seedance.build_cancel(&s_ark, &s_t2v, "cgt-1", NOW_S, &req), 0);
     assert_string_equal(req.method, "DELETE");
     assert_string_equal(req.url, "https://ark.ap-southeast.bytepluses.com"
                                  "/api/v3/contents/generations/tasks/cgt-1");
@@ -919,8 +911,7 @@ test_seedance_parse_poll(void **state)
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     assert_string_equal(out.code, "malformed");
 
-    s_parse(adapter_seedance.parse_poll, 200, "{\"id\":\"cgt-1\",\"stat",
-            &out);
+    s_parse(adapter_seedance.parse_poll, 200, "{\"id\":\"cgt-1\",\"stat", &out);
     s_expect(&out, ADAPTER_ERROR, ADAPTER_ERR_TRANSIENT);
     assert_string_equal(out.code, "malformed");
     s_parse(adapter_seedance.parse_poll, 200, "{\"id\":\"cgt-1\"}", &out);
