@@ -17,6 +17,7 @@ pkgs=(
   libjemalloc-dev                           # the allocator (CMakeLists)
   libcmocka-dev                             # unit tests
   clang libclang-rt-dev                     # fuzz targets (libFuzzer)
+  clang-format clang-tidy                   # check-source, scripts/tidy
   redis-server                              # the embedded default and tests
   python3                                   # integration test harness
   nodejs                                    # webhook examples run in tests
