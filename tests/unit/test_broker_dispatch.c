@@ -87,8 +87,9 @@ test_spread(void **state)
     (void)state;
     for (int i = 0; i < 12; i++) {
         long k = s_send(w, 3);
-        assert_true(k >= 0);
-        got[k]++;
+        assert_in_range(k, 0, 2);
+        if (k >= 0) /* what the analyzer reads: cmocka's failure returns */
+            got[k]++;
     }
     /* 0 and 2 share the first jobs until 2's credit is gone; the load
      * then evens out between 0 and 1 */
