@@ -20,8 +20,10 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_cli.h"
 #include "rl_crash.h"
 #include "rl_curve.h"
+#include "rl_fmt.h"
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_proto.h"
@@ -100,8 +102,10 @@ s_heartbeat(dispatch_t *d, peer_t *p)
 {
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_HEARTBEAT);
-    snprintf(m.sender, sizeof m.sender, "%s", d->broker->id);
-    snprintf(m.incarnation, sizeof m.incarnation, "%s", d->broker->id);
+    _Static_assert(RL_CLI_ID_LEN <= RL_PROTO_MAX_ID + 1,
+                   "a broker id fits a frame's id fields");
+    rl_fmt_fit(m.sender, sizeof m.sender, "%s", d->broker->id);
+    rl_fmt_fit(m.incarnation, sizeof m.incarnation, "%s", d->broker->id);
     m.inflight = 0;
     int rc = s_send(d, p, &m);
     rl_msg_release(&m);
@@ -127,8 +131,10 @@ s_register(dispatch_t *d, const void *id, size_t len, const char *name,
     p = rl_calloc(1, sizeof *p);
     memcpy(p->identity, id, len);
     p->identity_len = len;
-    snprintf(p->name, sizeof p->name, "%s", name);
-    snprintf(p->key, sizeof p->key, "%s", key != NULL ? key : "");
+    /* name is a decoded frame's sender (at most RL_PROTO_MAX_ID bytes),
+     * key a ZAP-checked Z85 key (RL_CURVE_KEY_LEN). */
+    rl_fmt_fit(p->name, sizeof p->name, "%s", name);
+    rl_fmt_fit(p->key, sizeof p->key, "%s", key != NULL ? key : "");
     TAILQ_INSERT_TAIL(&d->peers, p, link);
     d->npeers++;
     rl_log_info("dispatch: worker %s joined", p->name);
@@ -262,9 +268,9 @@ s_pump(dispatch_t *d)
     int64_t take = dispatch_take_count(dispatch_credit(d));
     if (d->taking || take == 0)
         return;
-    char n[24], timeout[24];
-    snprintf(n, sizeof n, "%lld", (long long)take);
-    snprintf(timeout, sizeof timeout, "%ld", d->broker->cfg->claim_timeout_ms);
+    char n[RL_FMT_DEC_LEN], timeout[RL_FMT_DEC_LEN];
+    rl_fmt_dec(n, take);
+    rl_fmt_dec(timeout, d->broker->cfg->claim_timeout_ms);
     const char *argv[] = {n, timeout};
     if (rl_redis_script(d->broker->redis, "dispatch_take", s_on_taken, d, 0, 2,
                         argv, NULL) == 0)

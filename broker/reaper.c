@@ -13,6 +13,7 @@
 
 #include "dispatch.h"
 #include "rl_alloc.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 
 struct reaper {
@@ -72,10 +73,10 @@ s_on_timer(evutil_socket_t fd, short what, void *arg)
     if (r->running)
         return;
     const rl_config_t *cfg = r->broker->cfg;
-    char maxrec[16], limit[16], period[24];
-    snprintf(maxrec, sizeof maxrec, "%d", cfg->max_recoveries);
-    snprintf(limit, sizeof limit, "%d", REAPER_SWEEP_LIMIT);
-    snprintf(period, sizeof period, "%ld", cfg->reaper_interval_ms);
+    char maxrec[RL_FMT_DEC_LEN], limit[RL_FMT_DEC_LEN], period[RL_FMT_DEC_LEN];
+    rl_fmt_dec(maxrec, cfg->max_recoveries);
+    rl_fmt_dec(limit, REAPER_SWEEP_LIMIT);
+    rl_fmt_dec(period, cfg->reaper_interval_ms);
     const char *argv[] = {maxrec, limit, r->broker->id, period};
     if (rl_redis_script(r->broker->redis, "reap", s_on_reaped, r, 0, 4, argv,
                         NULL) == 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_text.h"
 
 #define S_INT64_REAL 9.2e18 /* reals within +-this convert to int64_t */
@@ -83,9 +84,9 @@ rl_jobview_charged(const rl_jobview_src_t *src)
 static json_t *
 s_duration(const rl_jobview_src_t *src)
 {
-    char buf[32];
+    char buf[RL_FMT_DEC_LEN + 1];
     int64_t secs = rl_jobview_get_num(src, "duration");
-    snprintf(buf, sizeof buf, "%llds", (long long)secs);
+    rl_fmt_fit(buf, sizeof buf, "%llds", (long long)secs); /* a number, s */
     return json_string(buf);
 }
 

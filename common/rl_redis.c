@@ -40,6 +40,7 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
 #include "rl_log.h"
 #include "rl_lua.h"
 
@@ -422,7 +423,7 @@ s_load_shas(rl_redis_t *r)
         const char *src = rl_lua_sources[i].source;
         SHA1((const unsigned char *)src, strlen(src), md);
         for (int j = 0; j < SHA_DIGEST_LENGTH; j++)
-            snprintf(r->shas[i] + 2 * j, 3, "%02x", md[j]);
+            rl_fmt_fit(r->shas[i] + 2 * j, 3, "%02x", md[j]); /* 2 digits */
     }
 }
 
@@ -611,8 +612,8 @@ rl_redis_script(rl_redis_t *r, const char *name, rl_redis_cb cb, void *arg,
     assert(nkeys >= 0 && nkeys <= argc && argc <= RL_REDIS_MAX_ARGS - 1);
     if (!r->up)
         return -1;
-    char nk[16];
-    snprintf(nk, sizeof nk, "%d", nkeys);
+    char nk[RL_FMT_DEC_LEN];
+    rl_fmt_dec(nk, nkeys);
     const char *av[RL_REDIS_MAX_ARGS + 3];
     size_t al[RL_REDIS_MAX_ARGS + 3];
     av[0] = "EVALSHA";
