@@ -59,6 +59,30 @@ rl_keys_worker_jobs(char *buf, size_t len, const char *worker)
 }
 
 int
+rl_keys_acct_keys(char *buf, size_t len, const char *acct)
+{
+    return rl_fmt(buf, len, "rl:keys:{%s}", acct);
+}
+
+int
+rl_keys_acct_jobs(char *buf, size_t len, const char *acct)
+{
+    return rl_fmt(buf, len, "rl:jobs:{%s}", acct);
+}
+
+int
+rl_keys_whfail(char *buf, size_t len, const char *acct)
+{
+    return rl_fmt(buf, len, "rl:whfail:{%s}", acct);
+}
+
+int
+rl_keys_taskidx(char *buf, size_t len, const char *task)
+{
+    return rl_fmt(buf, len, "rl:taskidx:%s", task);
+}
+
+int
 rl_keys_ref(char *buf, size_t len, const char *acct, const char *job)
 {
     return rl_fmt(buf, len, "%s|%s", acct, job);

@@ -75,6 +75,10 @@ int rl_keys_deliveries(char *buf, size_t len, const char *acct,
 int rl_keys_dedup(char *buf, size_t len, const char *acct, const char *job,
                   const char *status);
 int rl_keys_worker_jobs(char *buf, size_t len, const char *worker);
+int rl_keys_acct_keys(char *buf, size_t len, const char *acct);
+int rl_keys_acct_jobs(char *buf, size_t len, const char *acct);
+int rl_keys_whfail(char *buf, size_t len, const char *acct);
+int rl_keys_taskidx(char *buf, size_t len, const char *task);
 int rl_keys_ref(char *buf, size_t len, const char *acct, const char *job);
 
 /* Splits a ref "A|J" into its parts (copied). Returns 0 or -1. */
@@ -86,5 +90,8 @@ int rl_keys_parse_ref(const char *ref, char *acct, size_t acct_len, char *job,
 #define RL_KEY_WORKERS "rl:workers"
 #define RL_KEY_OUTBOX "rl:outbox"
 #define RL_KEY_STATS "rl:stats"
+#define RL_KEY_ACCOUNTS "rl:accounts"
+#define RL_KEY_RENDER_AVG "rl:render_avg"
+#define RL_KEY_LOCK_REAPER "rl:lock:reaper"
 
 #endif

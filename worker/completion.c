@@ -24,15 +24,15 @@
  * with the 24 webhook fields they stay far below RL_PROTO_MAX_FIELDS, and
  * the secrets among them are sealed, as stored. */
 #define S_ACCT_PREFIX "acct:"
-#define S_REPLY_FIELDS 2 /* "ok" and the sealed key come first */
 
 /* Copies the "acct:" pairs of job_finish's reply into m. */
 static void
-s_account_fields(rl_msg_t *m, const redisReply *job)
+s_account_fields(rl_msg_t *m, const rl_state_fields_t *job)
 {
-    for (size_t i = S_REPLY_FIELDS; i + 1 < job->elements; i += 2) {
-        const char *k = rl_redis_reply_str(job->element[i]);
-        const char *v = rl_redis_reply_str(job->element[i + 1]);
+    const redisReply *r = job->r;
+    for (size_t i = job->from; i + 1 < r->elements; i += 2) {
+        const char *k = rl_redis_reply_str(r->element[i]);
+        const char *v = rl_redis_reply_str(r->element[i + 1]);
         if (k != NULL && v != NULL &&
             strncmp(k, S_ACCT_PREFIX, sizeof S_ACCT_PREFIX - 1) == 0)
             rl_msg_add_field(m, k, v);
@@ -81,7 +81,8 @@ s_field(char *dst, size_t len, const char *text)
 
 int
 completion_push(worker_t *w, const char *acct, const char *job_id,
-                const char *status, const char *sign_key, const redisReply *job)
+                const char *status, const char *sign_key,
+                const rl_state_fields_t *job)
 {
     rl_msg_t m;
     rl_msg_init(&m, RL_MSG_COMPLETION);
@@ -94,11 +95,11 @@ completion_push(worker_t *w, const char *acct, const char *job_id,
     m.sign_key = strdup(sign_key);
     const char *const *fields = rl_jobview_webhook_fields(NULL);
     for (size_t i = 0; fields[i] != NULL; i++) {
-        const char *v = rl_redis_reply_field(job, S_REPLY_FIELDS, fields[i]);
+        const char *v = rl_state_field(job, fields[i]);
         if (v != NULL)
             rl_msg_add_field(&m, fields[i], v);
     }
-    if (job != NULL && job->type == REDIS_REPLY_ARRAY)
+    if (job->r != NULL && job->r->type == REDIS_REPLY_ARRAY)
         s_account_fields(&m, job);
     char *buf = NULL;
     size_t len = 0;

@@ -11,16 +11,17 @@
 
 #include <hiredis/hiredis.h>
 
+#include "rl_state.h"
 #include "worker.h"
 
 /* Creates and connects the PUSH socket into w->push. Returns 0 or -1. */
 int completion_open(worker_t *w);
 
-/* Sends COMPLETION for a job. `job` is job_finish.lua's reply: {"ok",
- * sign_key, field, value, ...}; the fields a webhook needs are copied.
+/* Sends COMPLETION for a job. `job` is the fields of job_finish.lua's
+ * reply (rl_state_job.h); the fields a webhook needs are copied.
  * Returns 0, or -1 when the message was not queued. */
 int completion_push(worker_t *w, const char *acct, const char *job_id,
                     const char *status, const char *sign_key,
-                    const redisReply *job);
+                    const rl_state_fields_t *job);
 
 #endif

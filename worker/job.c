@@ -23,6 +23,7 @@
 #include "rl_clock.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "rl_state_job.h"
 #include "rl_text.h"
 
 #define JOB_MAX_FIELDS 16 /* field/value entries a caller adds */
@@ -137,6 +138,7 @@ s_free(job_t *j)
     free(j->last);
     free(j->task_id);
     free(j->prompt);
+    free(j->key_hash);
     free(j->negative_prompt);
     free(j->image_url);
     free(j);
@@ -238,11 +240,10 @@ job_provider(const job_t *j)
 }
 
 static void
-s_on_update(redisReply *reply, void *arg)
+s_on_update(const rl_state_update_reply_t *rep, void *arg)
 {
     job_t *j = arg;
-    const char *s = rl_redis_reply_str(reply);
-    if (s != NULL && strcmp(s, "stale") == 0 && j->state != JOB_DEAD) {
+    if (rep->tag == RL_STATE_STALE && j->state != JOB_DEAD) {
         j->w->stats.stale_writes++;
         job_drop(j, "fencing token is stale: another worker owns it");
     }
@@ -254,19 +255,18 @@ s_on_update(redisReply *reply, void *arg)
  * it was sent, Redis holds the fields and writes stop restating them; an
  * unknown outcome (or a refusal) leaves them to the next write. */
 static void
-s_restated(job_t *j, const char *answer)
+s_restated(job_t *j, rl_state_tag_t answer)
 {
     assert(j->restating > 0);
-    if (--j->restating == 0 && !j->restate_changed && answer != NULL &&
-        strcmp(answer, "ok") == 0)
+    if (--j->restating == 0 && !j->restate_changed && answer == RL_STATE_OK)
         j->restate = false;
 }
 
 static void
-s_on_update_restated(redisReply *reply, void *arg)
+s_on_update_restated(const rl_state_update_reply_t *rep, void *arg)
 {
-    s_restated(arg, rl_redis_reply_str(reply));
-    s_on_update(reply, arg);
+    s_restated(arg, rep->tag);
+    s_on_update(rep, arg);
 }
 
 /* The fields a write restates from memory (the lease holder's state is
@@ -296,24 +296,24 @@ s_restate(const job_t *j, char attempt[JOB_NUM_LEN], char idx[JOB_NUM_LEN],
  * `restate` (cb then calls s_restated). */
 static int
 s_update_send(job_t *j, const char *history_json, const char **kv, int nkv,
-              bool restate, rl_redis_cb cb)
+              bool restate, rl_state_update_cb cb)
 {
-    char key[RL_KEY_MAX], attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN];
-    const char *argv[3 + JOB_RESTATED + JOB_MAX_FIELDS];
+    char attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN];
+    const char *all[JOB_RESTATED + JOB_MAX_FIELDS];
     int argc = 0, n = 0;
     assert(nkv <= JOB_MAX_FIELDS);
-    if (rl_keys_job(key, sizeof key, j->acct, j->id) != 0)
-        return -1;
-    argv[argc++] = key;
-    argv[argc++] = j->fence;
-    argv[argc++] = history_json ? history_json : "";
-    if (restate && (n = s_restate(j, attempt, idx, argv + argc)) < 0)
+    if (restate && (n = s_restate(j, attempt, idx, all)) < 0)
         return -1;
     argc += n;
     for (int i = 0; i < nkv; i++)
-        argv[argc++] = kv[i];
-    if (rl_redis_script(j->w->redis, "job_update", cb, j, 1, argc, argv,
-                        NULL) != 0)
+        all[argc++] = kv[i];
+    rl_state_update_args_t a = {.acct = j->acct,
+                                .job = j->id,
+                                .fence = j->fence,
+                                .history = history_json,
+                                .kv = all,
+                                .nkv = argc};
+    if (rl_state_job_update(j->w->redis, &a, cb, j) != 0)
         return -1;
     job_ref(j);
     if (restate) {
@@ -356,18 +356,17 @@ s_record_retry(job_t *j)
 }
 
 static void
-s_on_record(redisReply *reply, void *arg)
+s_on_record(const rl_state_update_reply_t *rep, void *arg)
 {
     job_t *j = arg;
-    const char *s = rl_redis_reply_str(reply);
-    s_restated(j, s);
+    s_restated(j, rep->tag);
     if (j->state == JOB_RECORDING) {
-        if (s != NULL && strcmp(s, "ok") == 0) {
+        if (rep->tag == RL_STATE_OK) {
             void (*then)(job_t *) = j->recorded;
             j->recorded = NULL;
             j->retries = 0;
             then(j);
-        } else if (s != NULL && strcmp(s, "stale") == 0) {
+        } else if (rep->tag == RL_STATE_STALE) {
             j->w->stats.stale_writes++;
             job_drop(j, "fencing token is stale: another worker owns it");
         } else {
@@ -411,35 +410,37 @@ s_on_retry_finish(int fd, short what, void *arg)
 
 /* Sends the COMPLETION fast path to a deliverer. */
 static void
-s_push(job_t *j, const redisReply *reply)
+s_push(job_t *j, const rl_state_finish_reply_t *rep)
 {
-    /* reply: {"ok", sign_key, field, value, ...} */
-    const char *status = rl_redis_reply_field(reply, 2, "status");
-    if (status == NULL || rl_redis_reply_str(reply->element[1]) == NULL)
+    const char *status = rl_state_field(&rep->fields, "status");
+    if (status == NULL)
         return;
     rl_crash_point("worker_after_finish");
-    if (completion_push(j->w, j->acct, j->id, status,
-                        rl_redis_reply_str(reply->element[1]), reply) != 0)
+    if (completion_push(j->w, j->acct, j->id, status, rep->sealed,
+                        &rep->fields) != 0)
         j->w->stats.push_dropped++;
 }
 
 static void
-s_on_finish(redisReply *reply, void *arg)
+s_on_finish(const rl_state_finish_reply_t *rep, void *arg)
 {
     job_t *j = arg;
-    const char *tag = rl_redis_reply_tag(reply);
+    rl_state_tag_t tag = rep->tag;
     if (j->state != JOB_DEAD) {
-        if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
+        if (tag == RL_STATE_UNKNOWN && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
             /* Outcome unknown: job_finish answers a retry whose first
              * run landed as it answered that one (same fence). */
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);
-        } else if (tag != NULL && strcmp(tag, "ok") == 0) {
-            s_push(j, reply);
+        } else if (tag == RL_STATE_OK) {
+            s_push(j, rep);
             job_kill(j);
         } else {
-            if (tag != NULL && strcmp(tag, "stale") == 0)
+            if (tag == RL_STATE_STALE)
                 j->w->stats.stale_writes++;
-            job_drop(j, tag ? "terminal write refused (stale token)"
+            job_drop(j, tag == RL_STATE_STALE
+                            ? "terminal write refused (stale token)"
+                        : tag == RL_STATE_BAD
+                            ? "terminal write refused (bad reply)"
                             : "terminal write outcome unknown");
         }
     }
@@ -449,26 +450,16 @@ s_on_finish(redisReply *reply, void *arg)
 static void
 s_finish_send(job_t *j)
 {
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX], price[JOB_NUM_LEN];
     char attempt[JOB_NUM_LEN], idx[JOB_NUM_LEN], render_ms[JOB_NUM_LEN];
     int64_t now = rl_clock_wall_ms();
-    int np =
-        snprintf(price, sizeof price, "%ld",
-                 job_step_billed(rl_config_price(job_model(j), j->duration_s),
-                                 j->charged));
+    long billed = job_step_billed(rl_config_price(job_model(j), j->duration_s),
+                                  j->charged);
     int nr = snprintf(
         render_ms, sizeof render_ms, "%lld",
         (long long)(now - (j->running_ms ? j->running_ms : j->created_ms)));
     const adapter_result_t *r = job_result(j);
     const char *ok = (strcmp(j->outcome, "completed") == 0) ? "1" : "";
-    const char *argv[] = {
-        key,
-        wkey,
-        j->fence,
-        j->ref,
-        ok[0] ? "completed" : "failed",
-        r->message[0] ? r->message : (ok[0] ? "rendered" : "failed"),
-        price,
+    const char *kv[] = {
         "output_url",
         ok[0] ? r->output_url : "",
         "error_code",
@@ -490,16 +481,23 @@ s_finish_send(job_t *j)
         NULL,
         NULL, /* s_restate */
     };
-    int argc = (int)(sizeof argv / sizeof argv[0]);
+    int nkv = (int)(sizeof kv / sizeof kv[0]);
+    rl_state_finish_args_t a = {
+        .acct = j->acct,
+        .job = j->id,
+        .key_hash = j->key_hash != NULL ? j->key_hash : "",
+        .worker = j->w->id,
+        .fence = j->fence,
+        .completed = ok[0] != '\0',
+        .reason = r->message[0] ? r->message : (ok[0] ? "rendered" : "failed"),
+        .billed = billed,
+        .kv = kv,
+        .nkv = nkv};
     /* Any of them not fitting (never: the buffers hold any number, ids
      * were checked on decode) is a write that cannot be sent. */
-    if (np > 0 && (size_t)np < sizeof price && nr > 0 &&
-        (size_t)nr < sizeof render_ms &&
-        rl_keys_job(key, sizeof key, j->acct, j->id) == 0 &&
-        rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id) == 0 &&
-        s_restate(j, attempt, idx, argv + argc - JOB_RESTATED) >= 0 &&
-        rl_redis_script(j->w->redis, "job_finish", s_on_finish, j, 2, argc,
-                        argv, NULL) == 0)
+    if (nr > 0 && (size_t)nr < sizeof render_ms &&
+        s_restate(j, attempt, idx, kv + nkv - JOB_RESTATED) >= 0 &&
+        rl_state_job_finish(j->w->redis, &a, s_on_finish, j) == 0)
         job_ref(j);
     else if (++j->retries <= JOB_MAX_WRITE_RETRIES)
         job_set_timer(j, JOB_RETRY_MS, s_on_retry_finish);

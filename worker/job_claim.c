@@ -19,6 +19,7 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "rl_state_job.h"
 
 /* Chain "kling-v3,seedance" -> model indexes. Unknown names are skipped
  * (the catalog changed since the job was accepted), and so is a stored
@@ -41,15 +42,15 @@ s_parse_chain(job_t *j, const char *chain)
 }
 
 static long long
-s_num(const redisReply *r, const char *field)
+s_num(const rl_state_fields_t *f, const char *field)
 {
-    return rl_jobview_num(rl_redis_reply_field(r, 2, field));
+    return rl_jobview_num(rl_state_field(f, field));
 }
 
 static char *
-s_dup(const redisReply *r, const char *field)
+s_dup(const rl_state_fields_t *f, const char *field)
 {
-    const char *v = rl_redis_reply_field(r, 2, field);
+    const char *v = rl_state_field(f, field);
     return (v && *v) ? rl_strdup(v) : NULL;
 }
 
@@ -64,21 +65,16 @@ s_set(char *dst, size_t len, const char *text)
 
 /* Loads the job from claim.lua's reply. Returns 0, or -1 when malformed. */
 static int
-s_load(job_t *j, const redisReply *r)
+s_load(job_t *j, const rl_state_claim_reply_t *rep)
 {
-    const char *fence = rl_redis_reply_str(r->element[1]);
-    char num[JOB_NUM_LEN];
-    long long fnum = 0;
+    const rl_state_fields_t *r = &rep->fields;
     int fit = 0;
-    if (fence == NULL && rl_redis_reply_ll(r->element[1], &fnum) == 0) {
-        int n = snprintf(num, sizeof num, "%lld", fnum);
-        fence = n > 0 && (size_t)n < sizeof num ? num : NULL;
-    }
-    fit |= s_set(j->fence, sizeof j->fence, fence ? fence : "");
+    fit |= s_set(j->fence, sizeof j->fence, rep->fence);
+    j->key_hash = s_dup(r, "key_hash");
     j->prompt = s_dup(r, "prompt");
     j->negative_prompt = s_dup(r, "negative_prompt");
     j->image_url = s_dup(r, "image_url");
-    const char *aspect = rl_redis_reply_field(r, 2, "aspect_ratio");
+    const char *aspect = rl_state_field(r, "aspect_ratio");
     fit |= s_set(j->aspect, sizeof j->aspect, aspect ? aspect : "16:9");
     long long duration = s_num(r, "duration"), attempts = s_num(r, "attempts");
     /* Out of range is malformed: the attempt counter is incremented, the
@@ -90,10 +86,10 @@ s_load(job_t *j, const redisReply *r)
     j->attempt = attempts >= 0 && attempts < INT_MAX ? (int)attempts : -1;
     j->claim_intent = s_num(r, "claim_intent") == 1;
     j->failover_used = s_num(r, "failover_used") != 0;
-    s_parse_chain(j, rl_redis_reply_field(r, 2, "chain"));
+    s_parse_chain(j, rl_state_field(r, "chain"));
     j->chain_idx = (size_t)s_num(r, "chain_idx");
-    job_set_task(j, rl_redis_reply_field(r, 2, "task_id"));
-    const char *phase = rl_redis_reply_field(r, 2, "phase");
+    job_set_task(j, rl_state_field(r, "task_id"));
+    const char *phase = rl_state_field(r, "phase");
     fit |= s_set(j->phase, sizeof j->phase, phase ? phase : "Queued");
     if (fit != 0 || j->prompt == NULL || j->fence[0] == '\0' ||
         j->nchain == 0 || j->chain_idx >= j->nchain || j->duration_s <= 0 ||
@@ -113,26 +109,26 @@ s_on_retry_claim(int fd, short what, void *arg)
 }
 
 static void
-s_on_claim(redisReply *reply, void *arg)
+s_on_claim(const rl_state_claim_reply_t *rep, void *arg)
 {
     job_t *j = arg;
-    if (rl_fault_drop("claim_reply"))
-        reply = NULL; /* fault tests: the claim ran, its reply is lost */
-    const char *tag = rl_redis_reply_tag(reply);
+    /* fault tests: the claim ran, its reply is lost */
+    rl_state_tag_t tag =
+        rl_fault_drop("claim_reply") ? RL_STATE_UNKNOWN : rep->tag;
     if (j->state != JOB_DEAD) {
-        if (tag == NULL && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
+        if (tag == RL_STATE_UNKNOWN && ++j->retries <= JOB_MAX_WRITE_RETRIES) {
             /* claim.lua is idempotent for its owner: ask again. */
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
         } else {
             job_claim_over(j);
-            if (tag == NULL || strcmp(tag, "ok") != 0) {
+            if (tag != RL_STATE_OK) {
                 j->w->stats.claim_refused++;
                 rl_log_debug("job %s: claim refused (%s)", j->id,
-                             tag && reply->elements > 1
-                                 ? rl_redis_reply_str(reply->element[1])
+                             tag != RL_STATE_UNKNOWN && rep->why != NULL
+                                 ? rep->why
                                  : "unknown");
                 job_kill(j);
-            } else if (reply->elements < 2 || s_load(j, reply) != 0) {
+            } else if (s_load(j, rep) != 0) {
                 rl_log_warnx("job %s: malformed job record; dropped", j->id);
                 job_kill(j);
             } else {
@@ -148,14 +144,12 @@ s_on_claim(redisReply *reply, void *arg)
 static void
 s_claim_send(job_t *j)
 {
-    char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
-    rl_keys_job(key, sizeof key, j->acct, j->id);
-    rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
     /* A retry tells claim.lua that a claim of ours may have run. */
-    const char *argv[] = {key, wkey, j->ref, j->w->id,
-                          j->retries > 0 ? "1" : "0"};
-    if (rl_redis_script(j->w->redis, "claim", s_on_claim, j, 2, 5, argv,
-                        NULL) == 0)
+    rl_state_claim_args_t a = {.acct = j->acct,
+                               .job = j->id,
+                               .worker = j->w->id,
+                               .retry = j->retries > 0};
+    if (rl_state_job_claim(j->w->redis, &a, s_on_claim, j) == 0)
         job_ref(j);
     else
         job_kill(j); /* never claimed: the reaper puts it back */

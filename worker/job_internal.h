@@ -56,6 +56,9 @@ struct job {
     char *prompt;          /* owned */
     char *negative_prompt; /* owned, NULL when none */
     char *image_url;       /* owned, NULL when none */
+    char *key_hash;        /* the API key it was submitted with (its
+                              record signs the webhook); owned, NULL
+                              until the claim's reply is loaded */
     char aspect[16];
     int duration_s;
     long charged;                       /* credits debited at submit */

@@ -312,3 +312,112 @@ local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
     end
     return 'ok'
 end
+
+-- ---------------------------------------------------------------------
+-- Keyed helpers. Every key they touch is one their script was given in
+-- KEYS (the C side builds it: common/rl_keys.h), passed in the table k:
+--   k.job     the job hash           k.acct    the account hash
+--   k.ledger  the account's ledger   k.outbox  the outbox zset
+--   k.stats   the counters hash      k.queue   the dispatch queue list
+-- A helper uses only the fields it names; none makes a key name.
+
+-- "A|J" -> account id, job id (nil when malformed). Data, not a key.
+local function ref_parts(ref)
+    return string.match(ref, '^([^|]+)|(.+)$')
+end
+
+-- Appends a ledger entry to k.ledger and moves the balance of k.acct by
+-- delta, in one step; j is the job id the entry names ('' for none).
+local function money_move(k, kind, delta, j, reason, now)
+    local bal = redis.call('HINCRBY', k.acct, 'credits', delta)
+    if kind == 'debit' then
+        redis.call('HINCRBY', k.acct, 'debited', -delta)
+    elseif kind == 'refund' then
+        redis.call('HINCRBY', k.acct, 'refunded', delta)
+    else
+        redis.call('HINCRBY', k.acct, 'granted', delta)
+    end
+    redis.call('HSET', k.acct, 'updated_at', now)
+    redis.call('LPUSH', k.ledger, cjson.encode({
+        type = kind, credits = math.abs(delta), balance = bal,
+        job = j, reason = reason, at = tonumber(now) }))
+    return bal
+end
+
+-- Refunds what is left of k.job's charge, at most once (refunded_at).
+local function job_refund(k, j, reason, now)
+    if redis.call('HEXISTS', k.job, 'refunded_at') == 1 then return 0 end
+    local charged = tonumber(redis.call('HGET', k.job, 'credits') or '0')
+    local back = tonumber(redis.call('HGET', k.job, 'credits_refunded')
+        or '0')
+    local amount = charged - back
+    redis.call('HSET', k.job, 'refunded_at', now)
+    if amount > 0 then
+        redis.call('HSET', k.job, 'credits_refunded', charged)
+        money_move(k, 'refund', amount, j, reason, now)
+    end
+    return amount
+end
+
+-- Queues k.job's terminal state in k.outbox when it has a webhook.
+local function job_to_outbox(k, ref, now)
+    local url = redis.call('HGET', k.job, 'webhook_url')
+    if url and url ~= '' then
+        redis.call('ZADD', k.outbox, 'NX', now, ref)
+        redis.call('HSET', k.job, 'wh_state', 'pending', 'wh_next_at', now)
+    end
+end
+
+-- Takes k.job off its account's active_jobs, once (release_active above
+-- says why the 'active' mark makes it once).
+local function job_release(k)
+    if redis.call('HDEL', k.job, 'active') == 1 then
+        redis.call('HINCRBY', k.acct, 'active_jobs', -1)
+    end
+end
+
+-- Fails a job that is not terminal yet: status, refund, history, outbox,
+-- counters (k: job, acct, ledger, outbox, stats).
+local function job_fail(k, ref, j, code, message, now)
+    redis.call('HSET', k.job, 'status', 'failed', 'state', 'done',
+        'error_code', code, 'error_message', message,
+        'completed_at', now, 'updated_at', now, 'owner', '')
+    job_release(k)
+    history_append(k.job, { status = 'failed', at = now, reason = message })
+    job_refund(k, j, code, now)
+    job_to_outbox(k, ref, now)
+    redis.call('HINCRBY', k.stats, 'jobs_failed', 1)
+    redis.call('HINCRBY', k.acct, 'jobs_failed', 1)
+end
+
+-- Fails k.job if it still waits for a worker past its maximum wait
+-- (expire_if_due above). Returns true when it did.
+local function job_expire_if_due(k, ref, now)
+    local f = redis.call('HMGET', k.job, 'state', 'deadline_at',
+        'created_at')
+    local deadline, created = tonumber(f[2] or ''), tonumber(f[3] or '')
+    if f[1] ~= 'queued' or not deadline or deadline > now then
+        return false
+    end
+    local _, j = ref_parts(ref)
+    local waited = created and math.floor((now - created) / 1000) or 0
+    local max = created and math.floor((deadline - created) / 1000) or 0
+    job_fail(k, ref, j, 'timeout', 'job exceeded the maximum wait of ' ..
+        max .. ' s (waited ' .. waited .. ' s, last phase Queued: no ' ..
+        'worker took it in time)', now)
+    return true
+end
+
+-- Appends the settings of account hash ak that are set to the flat
+-- field/value list h, each name prefixed "acct:" (acct_webhook_fields
+-- above). Returns h.
+local function acct_webhook_fields_of(ak, h)
+    local w = redis.call('HMGET', ak, unpack(ACCT_WEBHOOK_FIELDS))
+    for i, name in ipairs(ACCT_WEBHOOK_FIELDS) do
+        if w[i] then
+            h[#h + 1] = 'acct:' .. name
+            h[#h + 1] = w[i]
+        end
+    end
+    return h
+end

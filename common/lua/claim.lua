@@ -1,5 +1,7 @@
 -- claim: a worker takes a dispatched job under a new fencing token.
--- KEYS: 1 job key, 2 rl:wjobs:<worker>
+-- KEYS: 1 job, 2 the worker's job set, 3 dispatched, 4 workers (leases),
+--       5 account, 6 ledger, 7 outbox, 8 stats (the last four for a job
+--       that expires here)
 -- ARGV: 1 ref, 2 worker id, 3 "1" when the worker retries its own claim
 -- (the reply to the first was lost), else "0"
 -- Reply: {"ok", fence, field, value, ...} | {"refused", reason}; the
@@ -19,10 +21,12 @@
 -- all that still pointed at the job.
 -- One read of what the claim decides on (expire_if_due, when it does
 -- not expire the job, changes nothing).
+local k = { job = KEYS[1], acct = KEYS[5], ledger = KEYS[6],
+    outbox = KEYS[7], stats = KEYS[8] }
 local f = redis.call('HMGET', KEYS[1], 'state', 'owner', 'task_id', 'status')
 local state, task = f[1], f[3]
 if state == 'leased' and f[2] == ARGV[2] then
-    redis.call('ZREM', 'rl:dispatched', ARGV[1])
+    redis.call('ZREM', KEYS[3], ARGV[1])
     local h = redis.call('HGETALL', KEYS[1])
     h[#h + 1] = 'claim_intent'
     h[#h + 1] = (ARGV[3] == '1' and (not task or task == '')) and '1' or '0'
@@ -31,17 +35,17 @@ if state == 'leased' and f[2] == ARGV[2] then
     return h
 end
 if state ~= 'queued' then
-    redis.call('ZREM', 'rl:dispatched', ARGV[1])
+    redis.call('ZREM', KEYS[3], ARGV[1])
     return { 'refused', state or 'missing' }
 end
 local now = now_ms()
-if expire_if_due(KEYS[1], ARGV[1], now) then
-    redis.call('ZREM', 'rl:dispatched', ARGV[1])
+if job_expire_if_due(k, ARGV[1], now) then
+    redis.call('ZREM', KEYS[3], ARGV[1])
     return { 'refused', 'expired' }
 end
-local exp = redis.call('ZSCORE', 'rl:workers', ARGV[2])
+local exp = redis.call('ZSCORE', KEYS[4], ARGV[2])
 if not exp or tonumber(exp) < now then return { 'refused', 'no_lease' } end
-redis.call('ZREM', 'rl:dispatched', ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 local fence = redis.call('HINCRBY', KEYS[1], 'fence', 1)
 local w = { 'state', 'leased', 'owner', ARGV[2], 'updated_at', now }
 if f[4] == 'pending' then

@@ -1,6 +1,8 @@
 -- job_finish: the terminal write of a job, with its refund (on failure)
 -- and its outbox entry, in one step. Fenced.
--- KEYS: 1 job key, 2 rl:wjobs:<worker>
+-- KEYS: 1 job, 2 the worker's job set, 3 account, 4 ledger, 5 outbox,
+--       6 stats, 7 render averages, 8 the record of the API key the job
+--       was submitted with (its sealed copy signs the webhook)
 -- ARGV: 1 fence, 2 ref, 3 status (completed|failed), 4 reason,
 --       5 price billed (completed: the model that rendered it may be a
 --       cheaper backup; the difference is refunded once),
@@ -16,11 +18,13 @@
 -- it (a takeover or a recovery takes a new one), so a job done under
 -- this fence was done by this write.
 local jk = KEYS[1]
-local _, a, j = job_key(ARGV[2])
+local k = { job = jk, acct = KEYS[3], ledger = KEYS[4], outbox = KEYS[5],
+    stats = KEYS[6] }
+local _, j = ref_parts(ARGV[2])
 
 local function answer()
-    local h = acct_webhook_fields(a, redis.call('HGETALL', jk))
-    table.insert(h, 1, sealed_key(jk))
+    local h = acct_webhook_fields_of(k.acct, redis.call('HGETALL', jk))
+    table.insert(h, 1, redis.call('HGET', KEYS[8], 'sealed') or '')
     table.insert(h, 1, 'ok')
     return h
 end
@@ -32,7 +36,7 @@ if cur[1] == ARGV[1] and cur[2] == 'done' then
     return answer()
 end
 if cur[1] ~= ARGV[1] or cur[2] ~= 'leased' then
-    redis.call('HINCRBY', 'rl:stats', 'stale_writes', 1)
+    redis.call('HINCRBY', k.stats, 'stale_writes', 1)
     return { 'stale' }
 end
 local now = now_ms()
@@ -48,29 +52,29 @@ if ARGV[3] == 'completed' then
         'completed_at', now, 'owner', '' }
     for _, x in ipairs(done) do fields[#fields + 1] = x end
     redis.call('HSET', jk, unpack(fields))
-    release_active(jk, a)
+    job_release(k)
     history_append(jk, { status = 'completed', at = now, reason = ARGV[4] })
     local charged = tonumber(cur[3] or '0')
     local billed = tonumber(ARGV[5])
     if billed < charged and not cur[4] then
         redis.call('HSET', jk, 'credits_refunded', charged - billed)
-        ledger_move(a, 'refund', charged - billed, j,
+        money_move(k, 'refund', charged - billed, j,
             'failover to a cheaper model', now)
     end
-    to_outbox(jk, ARGV[2], now)
+    job_to_outbox(k, ARGV[2], now)
     -- A running average of render times per model feeds the ETA.
     local r = redis.call('HMGET', jk, 'model_used', 'render_ms')
     local model, took = r[1], tonumber(r[2] or '')
     if model and took then
-        local avg = tonumber(redis.call('HGET', 'rl:render_avg', model) or '')
+        local avg = tonumber(redis.call('HGET', KEYS[7], model) or '')
         avg = avg and math.floor(avg * 0.8 + took * 0.2) or took
-        redis.call('HSET', 'rl:render_avg', model, avg)
+        redis.call('HSET', KEYS[7], model, avg)
     end
-    redis.call('HINCRBY', 'rl:stats', 'jobs_completed', 1)
-    redis.call('HINCRBY', acct_key(a), 'jobs_completed', 1)
+    redis.call('HINCRBY', k.stats, 'jobs_completed', 1)
+    redis.call('HINCRBY', k.acct, 'jobs_completed', 1)
 else
     redis.call('HSET', jk, unpack(fields))
     local code = redis.call('HGET', jk, 'error_code') or 'failed'
-    fail_job(jk, ARGV[2], a, j, code, ARGV[4], now)
+    job_fail(k, ARGV[2], j, code, ARGV[4], now)
 end
 return answer()

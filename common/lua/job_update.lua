@@ -1,10 +1,10 @@
 -- job_update: a fenced write of job fields by the worker holding it.
--- KEYS: 1 job key
+-- KEYS: 1 job, 2 stats
 -- ARGV: 1 fence, 2 history entry JSON ("" = none), 3.. field/value pairs
 -- Reply: "ok" | "stale"
 local cur = redis.call('HMGET', KEYS[1], 'fence', 'state')
 if cur[1] ~= ARGV[1] or cur[2] ~= 'leased' then
-    redis.call('HINCRBY', 'rl:stats', 'stale_writes', 1)
+    redis.call('HINCRBY', KEYS[2], 'stale_writes', 1)
     return 'stale'
 end
 local now = now_ms()

@@ -1,0 +1,105 @@
+/*
+ * rl_state_job - the typed calls of a job's own scripts: the worker's
+ * claim, its fenced updates and its terminal write (rl_state.h has what
+ * they share). Each function builds every key its script touches
+ * (rl_keys.h), declares them in KEYS, and answers its callback once with
+ * the parsed reply, unless it returns -1 (Redis not connected, or a key
+ * that does not fit): then the callback is not called.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef RL_STATE_JOB_H
+#define RL_STATE_JOB_H
+
+#include <stdbool.h>
+
+#include "rl_fmt.h"
+#include "rl_redis.h"
+#include "rl_state.h"
+
+/* The fenced write of job fields by the worker holding the job
+ * (job_update.lua). */
+typedef struct {
+    const char *acct;    /* the job's account id */
+    const char *job;     /* its id */
+    const char *fence;   /* the token of the worker's claim */
+    const char *history; /* a history entry's JSON, NULL for none */
+    const char **kv;     /* field, value, ... (borrowed) */
+    int nkv;             /* strings in kv (twice the pairs) */
+} rl_state_update_args_t;
+
+/* tag: OK, STALE (the fence moved on), UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag; /* the answer */
+    const char *why;    /* BAD: what was wrong */
+} rl_state_update_reply_t;
+
+typedef void (*rl_state_update_cb)(const rl_state_update_reply_t *rep,
+                                   void *arg);
+
+int rl_state_job_update(rl_redis_t *r, const rl_state_update_args_t *a,
+                        rl_state_update_cb cb, void *arg);
+
+/* The claim of a dispatched job under a new fencing token (claim.lua). */
+typedef struct {
+    const char *acct;   /* the job's account id */
+    const char *job;    /* its id */
+    const char *worker; /* the claiming owner id */
+    bool retry;         /* a claim of ours may have run already (the
+                           reply to it was lost) */
+} rl_state_claim_args_t;
+
+/* tag: OK, REFUSED (why: queued elsewhere, missing, expired, no_lease,
+ * ...), UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag;             /* the answer */
+    const char *why;                /* REFUSED: the reason; BAD */
+    const char *fence;              /* OK: the new token (text) */
+    rl_state_fields_t fields;       /* OK: every field of the job, then
+                                       claim_intent ("1" | "0") */
+    char fence_buf[RL_FMT_DEC_LEN]; /* fence's text, when a number */
+} rl_state_claim_reply_t;
+
+typedef void (*rl_state_claim_cb)(const rl_state_claim_reply_t *rep, void *arg);
+
+int rl_state_job_claim(rl_redis_t *r, const rl_state_claim_args_t *a,
+                       rl_state_claim_cb cb, void *arg);
+
+/* The terminal write of a job, with its refund and outbox entry
+ * (job_finish.lua). Fenced; the same write again under the same fence
+ * answers as the first. */
+typedef struct {
+    const char *acct;     /* the job's account id */
+    const char *job;      /* its id */
+    const char *key_hash; /* the API key it was submitted with */
+    const char *worker;   /* the owner id that holds it */
+    const char *fence;    /* the token of that claim */
+    bool completed;       /* completed, else failed */
+    const char *reason;   /* the history entry's reason */
+    long long billed;     /* the price of the model that rendered it */
+    const char **kv;      /* field, value, ... to set (borrowed) */
+    int nkv;              /* strings in kv */
+} rl_state_finish_args_t;
+
+/* tag: OK, STALE, UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag;       /* the answer */
+    const char *why;          /* BAD: what was wrong */
+    const char *sealed;       /* OK: the sealed signing key ("" none) */
+    rl_state_fields_t fields; /* OK: every field of the job, then the
+                                 account's webhook settings, "acct:" */
+} rl_state_finish_reply_t;
+
+typedef void (*rl_state_finish_cb)(const rl_state_finish_reply_t *rep,
+                                   void *arg);
+
+int rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
+                        rl_state_finish_cb cb, void *arg);
+
+/* Parsers of the replies above (the calls use them; unit tests too). */
+void rl_state_job_update_parse(const redisReply *r,
+                               rl_state_update_reply_t *out);
+void rl_state_job_claim_parse(const redisReply *r, rl_state_claim_reply_t *out);
+void rl_state_job_finish_parse(const redisReply *r,
+                               rl_state_finish_reply_t *out);
+
+#endif
