@@ -22,11 +22,16 @@
 #include "rl_fmt.h"
 #include "rl_jobview.h"
 #include "rl_log.h"
+#include "rl_state_acct.h"
+#include "rl_state_job.h"
 #include "validate.h"
 
 #define SUBMIT_JOB_ID_CHARS 24
 #define SUBMIT_MAX_PAIRS 16
+#define SUBMIT_MAX_KV (2 * (SUBMIT_MAX_PAIRS + 2)) /* and history, deadline */
 
+/* An accept in flight: the key resolved to its account first
+ * (key_resolve.lua), then accept.lua with what is kept here. */
 struct submit_req {
     broker_t *broker;
     submit_cb cb;
@@ -34,7 +39,24 @@ struct submit_req {
     bool abandoned;
     char job_id[48];
     char *body202; /* the 202 answer, stored for idempotent replays */
+    char key_hash[RL_SHA256_HEX_LEN];  /* of the API key */
+    char body_hash[RL_SHA256_HEX_LEN]; /* "" without an idempotency key */
+    char *idem;                        /* idempotency key, owned */
+    long long price;                   /* credits */
+    long long created_ms;              /* epoch ms */
+    char *kv[SUBMIT_MAX_KV];           /* the job's fields, owned */
+    int nkv;                           /* strings in kv */
 };
+
+static void
+s_req_free(submit_req_t *r)
+{
+    for (int i = 0; i < r->nkv; i++)
+        free(r->kv[i]);
+    free(r->idem);
+    free(r->body202);
+    free(r);
+}
 
 static void
 s_answer_error(const api_error_t *e, submit_cb cb, void *arg)
@@ -127,11 +149,9 @@ s_fields(const broker_t *b, const submission_t *s, const submit_opts_t *o,
 
 /* 402: accept.lua's {"credits", balance, price}. */
 static void
-s_credits(const submit_req_t *r, const redisReply *reply)
+s_credits(const submit_req_t *r, const rl_state_accept_reply_t *rep)
 {
-    long long bal = 0, price = 0;
-    rl_redis_reply_ll(reply->element[1], &bal);
-    rl_redis_reply_ll(reply->element[2], &price);
+    long long bal = rep->a, price = rep->b;
     api_error_t e;
     api_error_set(&e, 402, "insufficient_credits", "insufficient_credits", NULL,
                   "this job costs %lld credits and the balance is %lld", price,
@@ -148,11 +168,9 @@ s_credits(const submit_req_t *r, const redisReply *reply)
 
 /* 429: accept.lua's {"concurrency", limit, active}. */
 static void
-s_concurrency(const submit_req_t *r, const redisReply *reply)
+s_concurrency(const submit_req_t *r, const rl_state_accept_reply_t *rep)
 {
-    long long limit = 0, active = 0;
-    rl_redis_reply_ll(reply->element[1], &limit);
-    rl_redis_reply_ll(reply->element[2], &active);
+    long long limit = rep->a, active = rep->b;
     api_error_t e;
     api_error_set(&e, 429, "rate_limit_error", "concurrency_limit", NULL,
                   "this account has %lld jobs pending or processing and "
@@ -173,11 +191,9 @@ s_concurrency(const submit_req_t *r, const redisReply *reply)
 /* 429 with Retry-After: the whole seconds until the key's bucket holds a
  * token again (accept.lua's wait, in ms), at least 1. */
 static void
-s_rate_limited(const submit_req_t *r, const redisReply *reply)
+s_rate_limited(const submit_req_t *r, const rl_state_accept_reply_t *rep)
 {
-    long long wait_ms = 0;
-    if (reply->elements > 1)
-        rl_redis_reply_ll(reply->element[1], &wait_ms);
+    long long wait_ms = rep->a;
     api_error_t e;
     api_error_set(&e, 429, "rate_limit_error", "rate_limited", NULL,
                   "too many submissions with this key; retry after "
@@ -195,48 +211,91 @@ s_rate_limited(const submit_req_t *r, const redisReply *reply)
 }
 
 static void
-s_on_accept(redisReply *reply, void *arg)
+s_unauthorized(const submit_req_t *r)
+{
+    api_error_t e;
+    api_error_set(&e, 401, "authentication_error", "invalid_api_key", NULL,
+                  "invalid API key");
+    s_answer_error(&e, r->cb, r->arg);
+}
+
+static void
+s_on_accept(const rl_state_accept_reply_t *rep, void *arg)
 {
     submit_req_t *r = arg;
-    const char *tag = rl_redis_reply_tag(reply);
     api_error_t e;
     if (r->abandoned) {
         /* nothing to answer */
-    } else if (tag == NULL) {
-        if (reply && reply->type == REDIS_REPLY_ERROR)
-            rl_log_warnx("accept: redis error: %s", reply->str);
-        s_unavailable(r->cb, r->arg);
-    } else if (strcmp(tag, "ok") == 0) {
+    } else if (rep->tag == RL_STATE_OK) {
         rl_crash_point("broker_after_accept");
         r->broker->accepted++;
         dispatch_wake(r->broker->dispatch);
         s_answer_ok(r->body202, r->job_id, r->cb, r->arg);
-    } else if (strcmp(tag, "replay") == 0 && reply->elements == 3 &&
-               rl_redis_reply_str(reply->element[1]) != NULL &&
-               rl_redis_reply_str(reply->element[2]) != NULL) {
-        s_answer_ok(rl_redis_reply_str(reply->element[2]),
-                    rl_redis_reply_str(reply->element[1]), r->cb, r->arg);
-    } else if (strcmp(tag, "unauthorized") == 0) {
-        api_error_set(&e, 401, "authentication_error", "invalid_api_key", NULL,
-                      "invalid API key");
-        s_answer_error(&e, r->cb, r->arg);
-    } else if (strcmp(tag, "rate_limited") == 0) {
-        s_rate_limited(r, reply);
-    } else if (strcmp(tag, "credits") == 0 && reply->elements == 3) {
-        s_credits(r, reply);
-    } else if (strcmp(tag, "concurrency") == 0 && reply->elements == 3) {
-        s_concurrency(r, reply);
-    } else if (strcmp(tag, "idem_conflict") == 0) {
+    } else if (rep->tag == RL_STATE_REPLAY) {
+        s_answer_ok(rep->body, rep->job, r->cb, r->arg);
+    } else if (rep->tag == RL_STATE_UNAUTHORIZED) {
+        s_unauthorized(r);
+    } else if (rep->tag == RL_STATE_RATE_LIMITED) {
+        s_rate_limited(r, rep);
+    } else if (rep->tag == RL_STATE_CREDITS) {
+        s_credits(r, rep);
+    } else if (rep->tag == RL_STATE_CONCURRENCY) {
+        s_concurrency(r, rep);
+    } else if (rep->tag == RL_STATE_IDEM_CONFLICT) {
         api_error_set(&e, 422, "idempotency_error", "idempotency_key_reused",
                       "Idempotency-Key",
                       "this Idempotency-Key was used with a different body");
         s_answer_error(&e, r->cb, r->arg);
     } else {
-        rl_log_warnx("accept: unexpected reply '%s'", tag);
+        if (rep->tag != RL_STATE_UNKNOWN)
+            rl_log_warnx("accept: unexpected reply '%s'",
+                         rep->why != NULL ? rep->why
+                                          : rl_state_tag_name(rep->tag));
         s_unavailable(r->cb, r->arg);
     }
-    free(r->body202);
-    free(r);
+    s_req_free(r);
+}
+
+/* The key's account is known: the accept itself. */
+static void
+s_on_resolved(const rl_state_resolve_reply_t *rep, void *arg)
+{
+    submit_req_t *r = arg;
+    const rl_config_t *cfg = r->broker->cfg;
+    if (r->abandoned) {
+        s_req_free(r);
+        return;
+    }
+    if (rep->tag != RL_STATE_OK) {
+        if (rep->tag == RL_STATE_UNAUTHORIZED)
+            s_unauthorized(r);
+        else
+            s_unavailable(r->cb, r->arg);
+        if (rep->tag == RL_STATE_BAD)
+            rl_log_warnx("accept: key lookup: %s", rep->why);
+        s_req_free(r);
+        return;
+    }
+    rl_state_accept_args_t a = {
+        .key_hash = r->key_hash,
+        .acct = rep->acct,
+        .job = r->job_id,
+        .idem = r->idem,
+        .body_hash = r->body_hash,
+        /* Kept for replays only when there can be one. */
+        .body202 = r->idem[0] != '\0' ? r->body202 : "",
+        .price = r->price,
+        .created_ms = r->created_ms,
+        .idem_ttl_s = SUBMIT_IDEM_TTL_S,
+        .rate_per_s = cfg->rate_per_s,
+        .burst = cfg->rate_burst,
+        .max_active = cfg->max_active_jobs,
+        .kv = (const char **)r->kv,
+        .nkv = r->nkv};
+    if (rl_state_job_accept(r->broker->redis, &a, s_on_accept, r) != 0) {
+        s_unavailable(r->cb, r->arg);
+        s_req_free(r);
+    }
 }
 
 /* The 202 body, rendered from the same fields the job is stored with.
@@ -266,24 +325,23 @@ s_body202(const char **kv, size_t npairs, const char *job_id,
     return text;
 }
 
+/* Keeps what the accept sends in r (its fields copied: the submission
+ * is gone by the time the key is resolved) and resolves the key. */
 static int
-s_send(broker_t *b, submit_req_t *r, const char *key_hash, const char *idem,
-       const char *body_hash, const submission_t *s, const submit_opts_t *o)
+s_send(broker_t *b, submit_req_t *r, const char *idem, const submission_t *s,
+       const submit_opts_t *o)
 {
     job_text_t text;
     const char *kv[2 * SUBMIT_MAX_PAIRS];
     size_t npairs = s_fields(b, s, o, kv, &text);
-    char price[RL_FMT_DEC_LEN], created[RL_FMT_DEC_LEN], ttl[RL_FMT_DEC_LEN];
-    char rate[RL_FMT_DEC_LEN], burst[RL_FMT_DEC_LEN], active[RL_FMT_DEC_LEN];
+    char price[RL_FMT_DEC_LEN], created[RL_FMT_DEC_LEN];
     char deadline[RL_FMT_DEC_LEN];
     int64_t now = rl_clock_wall_ms();
     rl_fmt_dec(price, s->price);
     rl_fmt_dec(created, now);
-    rl_fmt_dec(ttl, SUBMIT_IDEM_TTL_S);
-    rl_fmt_dec(rate, b->cfg->rate_per_s);
-    rl_fmt_dec(burst, b->cfg->rate_burst);
-    rl_fmt_dec(active, b->cfg->max_active_jobs);
     rl_fmt_dec(deadline, now + b->cfg->max_wait_s * 1000);
+    r->price = s->price;
+    r->created_ms = now;
     /* The stored history: its first entry, with the time in ms. */
     char history[RL_JOBVIEW_ENTRY_MAX];
     rl_jobview_entry_t first = {"pending", "Queued", now, "accepted", false};
@@ -292,29 +350,14 @@ s_send(broker_t *b, submit_req_t *r, const char *key_hash, const char *idem,
     r->body202 = s_body202(kv, npairs, r->job_id, price, created, now);
     if (r->body202 == NULL)
         return -1;
-    const char *argv[11 + 2 * (SUBMIT_MAX_PAIRS + 2)];
-    int argc = 0;
-    argv[argc++] = key_hash;
-    argv[argc++] = r->job_id;
-    argv[argc++] = idem;
-    argv[argc++] = body_hash;
-    argv[argc++] = price;
-    argv[argc++] = created;
-    /* Kept for replays only when there can be one. */
-    argv[argc++] = idem[0] != '\0' ? r->body202 : "";
-    argv[argc++] = ttl;
-    argv[argc++] = rate;
-    argv[argc++] = burst;
-    argv[argc++] = active;
+    r->idem = rl_strdup(idem);
     for (size_t i = 0; i < 2 * npairs; i++)
-        argv[argc++] = kv[i];
-    argv[argc++] = "history";
-    argv[argc++] = history;
-    argv[argc++] = "deadline_at";
-    argv[argc++] = deadline;
-    /* The script keeps a copy of its arguments. */
-    return rl_redis_script(b->redis, "accept", s_on_accept, r, 0, argc, argv,
-                           NULL);
+        r->kv[r->nkv++] = rl_strdup(kv[i]);
+    r->kv[r->nkv++] = rl_strdup("history");
+    r->kv[r->nkv++] = rl_strdup(history);
+    r->kv[r->nkv++] = rl_strdup("deadline_at");
+    r->kv[r->nkv++] = rl_strdup(deadline);
+    return rl_state_acct_resolve(b->redis, r->key_hash, s_on_resolved, r);
 }
 
 static const submit_opts_t s_v1 = {"vgen_", "v1", NULL};
@@ -364,19 +407,17 @@ submit_accept(broker_t *b, const char *api_key, const char *idem_key,
         s_answer_error(&e, cb, arg);
         return NULL;
     }
-    char key_hash[RL_SHA256_HEX_LEN], body_hash[RL_SHA256_HEX_LEN];
     submit_req_t *r = rl_calloc(1, sizeof *r);
     r->broker = b;
     r->cb = cb;
     r->arg = arg;
-    body_hash[0] = '\0'; /* only an idempotent replay compares bodies */
-    if (rl_sha256_hex(api_key, strlen(api_key), key_hash) != 0 ||
-        (idem_key[0] != '\0' && rl_sha256_hex(body, len, body_hash) != 0) ||
+    r->body_hash[0] = '\0'; /* only an idempotent replay compares bodies */
+    if (rl_sha256_hex(api_key, strlen(api_key), r->key_hash) != 0 ||
+        (idem_key[0] != '\0' && rl_sha256_hex(body, len, r->body_hash) != 0) ||
         rl_random_id(opts->id_prefix, SUBMIT_JOB_ID_CHARS, r->job_id,
                      sizeof r->job_id) != 0 ||
-        s_send(b, r, key_hash, idem_key, body_hash, s, opts) != 0) {
-        free(r->body202);
-        free(r);
+        s_send(b, r, idem_key, s, opts) != 0) {
+        s_req_free(r);
         s_unavailable(cb, arg);
         return NULL;
     }

@@ -61,7 +61,9 @@
 
 #include <stddef.h>
 
-#define RL_KEY_MAX 192 /* bytes of any key built below, NUL included */
+/* Bytes of any key built below, NUL included: an idempotency record's
+ * name holds the client's key (up to 255 characters). */
+#define RL_KEY_MAX 320
 
 /* Each writes the key into buf and returns 0, or -1 when it would not
  * fit (ids are validated before they reach here). */

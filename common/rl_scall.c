@@ -14,13 +14,15 @@ rl_scall_init(rl_scall_t *c)
     c->argc = 0;
     c->nnums = 0;
     c->failed = false;
+    c->used = 0;
 }
 
 char *
 rl_scall_key_buf(rl_scall_t *c)
 {
-    assert(c->nkeys < RL_SCALL_MAX_KEYS && c->argc == c->nkeys);
-    return c->keys[c->nkeys];
+    assert(c->nkeys < RL_SCALL_MAX_KEYS && c->argc == c->nkeys &&
+           RL_SCALL_ARENA - c->used >= RL_KEY_MAX);
+    return c->arena + c->used;
 }
 
 void
@@ -28,11 +30,14 @@ rl_scall_key_done(rl_scall_t *c, int rc)
 {
     assert(c->nkeys < RL_SCALL_MAX_KEYS && c->argc == c->nkeys &&
            c->argc < RL_REDIS_MAX_ARGS - 1);
-    char *k = c->keys[c->nkeys++];
+    char *k = c->arena + c->used;
+    size_t n = strlen(k);
+    c->nkeys++;
+    c->used += n + 1;
     if (rc != 0)
         c->failed = true;
     c->argv[c->argc] = k;
-    c->lens[c->argc++] = strlen(k);
+    c->lens[c->argc++] = n;
 }
 
 void

@@ -13,7 +13,7 @@
  * most RL_SCALL_MAX_KEYS keys and RL_REDIS_MAX_ARGS - 1 arguments in all
  * fit (asserted: the callers' batches are sized below them).
  *
- * An rl_scall_t is large (about 30 KB): it lives on the stack of the
+ * An rl_scall_t is large (about 35 KB): it lives on the stack of the
  * function that sends it, and nothing of it is needed after the send
  * (hiredis copies the command).
  * SPDX-License-Identifier: MIT
@@ -28,17 +28,19 @@
 #include "rl_keys.h"
 #include "rl_redis.h"
 
-#define RL_SCALL_MAX_KEYS 128 /* keys one call declares */
-#define RL_SCALL_MAX_NUMS 32  /* numbers it formats itself */
+#define RL_SCALL_MAX_KEYS 128     /* keys one call declares */
+#define RL_SCALL_MAX_NUMS 32      /* numbers it formats itself */
+#define RL_SCALL_ARENA (32 << 10) /* bytes of their text */
 
 typedef struct {
-    const char *argv[RL_REDIS_MAX_ARGS];      /* keys, then the arguments */
-    size_t lens[RL_REDIS_MAX_ARGS];           /* their lengths */
-    int nkeys;                                /* keys so far */
-    int argc;                                 /* keys and arguments so far */
-    int nnums;                                /* number buffers used */
-    bool failed;                              /* a key or number did not fit */
-    char keys[RL_SCALL_MAX_KEYS][RL_KEY_MAX]; /* the keys' text */
+    const char *argv[RL_REDIS_MAX_ARGS]; /* keys, then the arguments */
+    size_t lens[RL_REDIS_MAX_ARGS];      /* their lengths */
+    int nkeys;                           /* keys so far */
+    int argc;                            /* keys and arguments so far */
+    int nnums;                           /* number buffers used */
+    bool failed;                         /* a key or number did not fit */
+    size_t used;                         /* bytes of arena taken */
+    char arena[RL_SCALL_ARENA];          /* the keys' text, one after another */
     char nums[RL_SCALL_MAX_NUMS][RL_FMT_DEC_LEN]; /* the numbers' text */
 } rl_scall_t;
 

@@ -27,6 +27,11 @@ typedef struct {
     void *arg;
 } s_finish_t;
 
+typedef struct {
+    rl_state_accept_cb cb;
+    void *arg;
+} s_accept_t;
+
 /* --- job_update -------------------------------------------------------- */
 
 void
@@ -198,6 +203,100 @@ rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
     u->cb = cb;
     u->arg = arg;
     if (rl_scall_send(&c, r, "job_finish", s_on_finish, u) != 0) {
+        free(u);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- accept ------------------------------------------------------------ */
+
+#define S_TASK_PREFIX "task_" /* the task API's job ids */
+
+void
+rl_state_job_accept_parse(const redisReply *r, rl_state_accept_reply_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->tag = rl_state_tag(r, &out->why);
+    switch (out->tag) {
+    case RL_STATE_OK:
+    case RL_STATE_UNAUTHORIZED:
+    case RL_STATE_IDEM_CONFLICT:
+    case RL_STATE_COLLISION:
+    case RL_STATE_UNKNOWN:
+    case RL_STATE_BAD:
+        break;
+    case RL_STATE_REPLAY:
+        out->job = r->elements == 3 ? rl_redis_reply_str(r->element[1]) : NULL;
+        out->body = r->elements == 3 ? rl_redis_reply_str(r->element[2]) : NULL;
+        if (out->job == NULL || out->body == NULL) {
+            out->tag = RL_STATE_BAD;
+            out->why = "replay";
+        }
+        break;
+    case RL_STATE_RATE_LIMITED:
+        (void)rl_state_ll(r, 1, &out->a); /* 0 when missing: 1 s */
+        break;
+    case RL_STATE_CREDITS:
+    case RL_STATE_CONCURRENCY:
+        if (r->elements != 3 || rl_state_ll(r, 1, &out->a) != 0 ||
+            rl_state_ll(r, 2, &out->b) != 0) {
+            out->why = rl_state_tag_name(out->tag);
+            out->tag = RL_STATE_BAD;
+        }
+        break;
+    default:
+        out->why = rl_state_tag_name(out->tag);
+        out->tag = RL_STATE_BAD;
+        break;
+    }
+}
+
+static void
+s_on_accept(redisReply *reply, void *p)
+{
+    s_accept_t c = *(s_accept_t *)p;
+    free(p);
+    rl_state_accept_reply_t rep;
+    rl_state_job_accept_parse(reply, &rep);
+    c.cb(&rep, c.arg);
+}
+
+int
+rl_state_job_accept(rl_redis_t *r, const rl_state_accept_args_t *a,
+                    rl_state_accept_cb cb, void *arg)
+{
+    rl_scall_t c;
+    rl_scall_init(&c);
+    RL_SCALL_KEY(&c, rl_keys_apikey, a->key_hash);
+    RL_SCALL_KEY(&c, rl_keys_acct, a->acct);
+    RL_SCALL_KEY(&c, rl_keys_job, a->acct, a->job);
+    RL_SCALL_KEY(&c, rl_keys_acct_jobs, a->acct);
+    RL_SCALL_KEY(&c, rl_keys_ledger, a->acct);
+    rl_scall_key(&c, RL_KEY_QUEUE);
+    rl_scall_key(&c, RL_KEY_STATS);
+    if (a->idem[0] != '\0')
+        RL_SCALL_KEY(&c, rl_keys_idem, a->acct, a->idem);
+    if (strncmp(a->job, S_TASK_PREFIX, sizeof S_TASK_PREFIX - 1) == 0)
+        RL_SCALL_KEY(&c, rl_keys_taskidx, a->job);
+    rl_scall_arg(&c, a->key_hash);
+    rl_scall_arg(&c, a->job);
+    rl_scall_arg(&c, a->idem);
+    rl_scall_arg(&c, a->body_hash);
+    rl_scall_arg_ll(&c, a->price);
+    rl_scall_arg_ll(&c, a->created_ms);
+    rl_scall_arg(&c, a->body202);
+    rl_scall_arg_ll(&c, a->idem_ttl_s);
+    rl_scall_arg_ll(&c, a->rate_per_s);
+    rl_scall_arg_ll(&c, a->burst);
+    rl_scall_arg_ll(&c, a->max_active);
+    rl_scall_arg(&c, a->acct);
+    for (int i = 0; i < a->nkv; i++)
+        rl_scall_arg(&c, a->kv[i]);
+    s_accept_t *u = rl_malloc(sizeof *u);
+    u->cb = cb;
+    u->arg = arg;
+    if (rl_scall_send(&c, r, "accept", s_on_accept, u) != 0) {
         free(u);
         return -1;
     }

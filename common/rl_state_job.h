@@ -95,11 +95,54 @@ typedef void (*rl_state_finish_cb)(const rl_state_finish_reply_t *rep,
 int rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
                         rl_state_finish_cb cb, void *arg);
 
+/* The accept of a new job (accept.lua): the key checked again, an
+ * idempotent replay, the rate limit, the balance and the active-job
+ * limit, then the debit, the job, its ledger entry and its place in the
+ * queue, all or nothing. acct is what rl_state_acct_resolve() found for
+ * key_hash. */
+typedef struct {
+    const char *key_hash;  /* SHA-256 (hex) of the API key */
+    const char *acct;      /* its account */
+    const char *job;       /* the new job's id ("task_..." for a task) */
+    const char *idem;      /* idempotency key, "" for none */
+    const char *body_hash; /* SHA-256 of the body (replays compare it) */
+    const char *body202;   /* the 202 body kept for replays */
+    long long price;       /* credits debited */
+    long long created_ms;  /* epoch ms */
+    long long idem_ttl_s;  /* how long the idempotency record lives */
+    long long rate_per_s;  /* the key's rate limit, 0 for none */
+    long long burst;       /* its bucket */
+    long long max_active;  /* most active jobs per account, 0 none */
+    const char **kv;       /* the job's fields: field, value, ... */
+    int nkv;               /* strings in kv */
+} rl_state_accept_args_t;
+
+/* tag: OK, REPLAY (job, body), UNAUTHORIZED, RATE_LIMITED (wait_ms),
+ * CREDITS (balance, price), CONCURRENCY (limit, active),
+ * IDEM_CONFLICT, COLLISION, UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag; /* the answer */
+    const char *why;    /* BAD: what was wrong */
+    const char *job;    /* REPLAY: the job first accepted */
+    const char *body;   /* REPLAY: its 202 body */
+    long long a;        /* RATE_LIMITED: wait ms; CREDITS: balance;
+                           CONCURRENCY: limit */
+    long long b;        /* CREDITS: price; CONCURRENCY: active */
+} rl_state_accept_reply_t;
+
+typedef void (*rl_state_accept_cb)(const rl_state_accept_reply_t *rep,
+                                   void *arg);
+
+int rl_state_job_accept(rl_redis_t *r, const rl_state_accept_args_t *a,
+                        rl_state_accept_cb cb, void *arg);
+
 /* Parsers of the replies above (the calls use them; unit tests too). */
 void rl_state_job_update_parse(const redisReply *r,
                                rl_state_update_reply_t *out);
 void rl_state_job_claim_parse(const redisReply *r, rl_state_claim_reply_t *out);
 void rl_state_job_finish_parse(const redisReply *r,
                                rl_state_finish_reply_t *out);
+void rl_state_job_accept_parse(const redisReply *r,
+                               rl_state_accept_reply_t *out);
 
 #endif

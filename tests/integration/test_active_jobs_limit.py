@@ -200,8 +200,10 @@ class Release(Base):
 
         def replay(fence):
             return c.redis.call(
-                "EVAL", script("job_finish"), 2,
+                "EVAL", script("job_finish"), 8,
                 "rl:job:{%s}:%s" % (acct, jid), "rl:wjobs:w-test-replay",
+                "rl:acct:{%s}" % acct, "rl:ledger:{%s}" % acct, "rl:outbox",
+                "rl:stats", "rl:render_avg", "rl:key:" + h["key_hash"],
                 fence, "%s|%s" % (acct, jid), "completed", "replayed", "3")
         self.assertEqual(replay(h["fence"])[0], "ok")
         self.assertEqual(c.job_hash(acct, jid), h)

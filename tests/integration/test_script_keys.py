@@ -34,7 +34,7 @@ SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
                  if f.endswith(".lua") and not f.startswith("_"))
 # Scripts still building key names themselves (to be converted).
 PENDING = {
-    "accept", "account_create", "account_get", "account_webhooks",
+    "account_create", "account_get", "account_webhooks",
     "dispatch_take", "heartbeat", "job_get", "key_create", "key_revoke",
     "outbox_claim", "outbox_defer", "outbox_done", "outbox_done_many",
     "reap", "task_get", "webhook_deliveries", "webhook_failed",
