@@ -26,6 +26,7 @@
 #include "rl_fmt.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "rl_state_queue.h"
 #include "rl_proto.h"
 #include "rl_zap.h"
 #include "rl_zsock.h"
@@ -247,12 +248,13 @@ s_send_job(dispatch_t *d, const char *ref)
 }
 
 static void
-s_on_taken(redisReply *reply, void *arg)
+s_on_taken(const rl_state_take_reply_t *rep, void *arg)
 {
     dispatch_t *d = arg;
     d->taking = false;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+    if (rep->tag != RL_STATE_OK)
         return;
+    const redisReply *reply = rep->refs;
     for (size_t i = 0; i < reply->elements; i++) {
         const char *ref = rl_redis_reply_str(reply->element[i]);
         if (ref != NULL)
@@ -268,12 +270,9 @@ s_pump(dispatch_t *d)
     int64_t take = dispatch_take_count(dispatch_credit(d));
     if (d->taking || take == 0)
         return;
-    char n[RL_FMT_DEC_LEN], timeout[RL_FMT_DEC_LEN];
-    rl_fmt_dec(n, take);
-    rl_fmt_dec(timeout, d->broker->cfg->claim_timeout_ms);
-    const char *argv[] = {n, timeout};
-    if (rl_redis_script(d->broker->redis, "dispatch_take", s_on_taken, d, 0, 2,
-                        argv, NULL) == 0)
+    if (rl_state_queue_take(d->broker->redis, take,
+                            d->broker->cfg->claim_timeout_ms, s_on_taken,
+                            d) == 0)
         d->taking = true;
 }
 

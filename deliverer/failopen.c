@@ -154,9 +154,10 @@ s_push(s_entry_t *e, outbox_rec_t **rec)
 /* Counts the answer to a record written (not UNKNOWN: that one is
  * written again), as outbox.c counts its own. */
 static void
-s_count(deliverer_t *ctx, const redisReply *reply, const outbox_rec_t *rec)
+s_count(deliverer_t *ctx, const rl_state_done_reply_t *rep,
+        const outbox_rec_t *rec)
 {
-    const char *word = rl_redis_reply_str(reply);
+    const char *word = outbox_answer_word(rep);
 
     switch (route_record(true, word)) {
     case ROUTE_RECORDED:
@@ -182,7 +183,7 @@ s_count(deliverer_t *ctx, const redisReply *reply, const outbox_rec_t *rec)
 }
 
 static void
-s_on_written(redisReply *reply, void *arg)
+s_on_written(const rl_state_done_reply_t *rep, void *arg)
 {
     s_entry_t *e = arg;
     failopen_t *fo = e->fo;
@@ -193,12 +194,12 @@ s_on_written(redisReply *reply, void *arg)
         return; /* failopen_destroy frees the entry */
     e->flushing = false;
     fo->nflushing--;
-    if (reply == NULL) {
+    if (rep->tag == RL_STATE_UNKNOWN) {
         s_queue(e, true); /* outcome unknown: written again later */
         return;
     }
     r = STAILQ_FIRST(&e->recs);
-    s_count(ctx, reply, r->rec);
+    s_count(ctx, rep, r->rec);
     STAILQ_REMOVE_HEAD(&e->recs, link);
     e->nrecs--;
     fo->nrecs--;

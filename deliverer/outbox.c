@@ -17,6 +17,7 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_log.h"
+#include "rl_state_outbox.h"
 #include "route.h"
 
 #define S_NUM_LEN 24 /* a decimal long long, its sign and the NUL */
@@ -32,11 +33,8 @@ s_fit(int n, size_t len)
 #define S_MAX_REFS 64   /* announced refs claimed in one script call */
 _Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
                "an outbox claim must fit rl_redis_script's arguments");
-#define S_DONE_ARGS 10 /* outbox_done(_many) arguments per attempt */
-#define S_DONE_KEYS 3  /* of which keys, for outbox_done */
-#define S_DONE_BUFS 5  /* of which built by s_done_args */
-_Static_assert(S_DONE_ARGS *OUTBOX_DONE_BATCH < RL_REDIS_MAX_ARGS,
-               "a batch of records must fit rl_redis_script's arguments");
+_Static_assert(OUTBOX_DONE_BATCH <= RL_STATE_DONE_MAX,
+               "a batch of records must fit one outbox_done_many");
 
 struct outbox {
     deliverer_t *ctx;    /* the process context */
@@ -286,13 +284,20 @@ outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
 
 /* --- deferrals --------------------------------------------------------- */
 
-static void
-s_on_deferred(redisReply *reply, void *arg)
+/* The word route_record() reads from a typed answer. */
+static const char *
+s_word(const rl_state_done_reply_t *rep)
 {
-    const char *word = rl_redis_reply_str(reply);
+    return rep->tag == RL_STATE_BAD ? rep->why : rl_state_tag_name(rep->tag);
+}
+
+static void
+s_on_deferred(const rl_state_done_reply_t *rep, void *arg)
+{
+    const char *word = s_word(rep);
 
     (void)arg;
-    if (route_record(reply != NULL, word) == ROUTE_LOST)
+    if (route_record(rep->tag != RL_STATE_UNKNOWN, word) == ROUTE_LOST)
         rl_log_warnx("outbox_defer: %s", word ? word : "unexpected reply");
 }
 
@@ -300,16 +305,11 @@ void
 outbox_defer(outbox_t *ob, delivery_t **d, long delay_ms)
 {
     deliverer_t *ctx = ob->ctx;
-    char jk[RL_KEY_MAX];
-    char delay[S_NUM_LEN];
-    const char *argv[4] = {jk, (*d)->ref, (*d)->token, delay};
 
     assert(d != NULL && *d != NULL && !(*d)->fail_open);
     /* Not sent (Redis away): the claim's lease brings the entry back. */
-    if (s_fit(snprintf(delay, sizeof delay, "%ld", delay_ms), sizeof delay) &&
-        rl_keys_job(jk, sizeof jk, (*d)->acct, (*d)->job) == 0)
-        (void)rl_redis_script(ctx->redis, "outbox_defer", s_on_deferred, NULL,
-                              1, 4, argv, NULL);
+    (void)rl_state_outbox_defer(ctx->redis, (*d)->acct, (*d)->job, (*d)->token,
+                                delay_ms, s_on_deferred, NULL);
     delivery_destroy(d);
 }
 
@@ -348,47 +348,51 @@ outbox_rec_free(outbox_rec_t **p)
     *p = NULL;
 }
 
-/* Writes rec's S_DONE_ARGS arguments of outbox_done (its three keys
- * first) and outbox_done_many into argv; bufs holds the strings it
- * builds. Returns 0, or -1 for a ref that does not parse (never: checked
- * when its delivery was made). */
+/* The ids of a record's ref. */
+typedef struct {
+    char acct[RL_PROTO_MAX_ID + 1];
+    char job[RL_PROTO_MAX_ID + 1];
+} s_ids_t;
+
+/* Fills out, what outbox_done(_many) records of rec (its strings
+ * borrowed from rec and ids). Returns 0, or -1 for a ref that does not
+ * parse (never: checked when its delivery was made). */
 static int
-s_done_args(const deliverer_t *ctx, const outbox_rec_t *rec,
-            char bufs[S_DONE_BUFS][RL_KEY_MAX], const char **argv)
+s_record_of(const deliverer_t *ctx, const outbox_rec_t *rec, s_ids_t *ids,
+            rl_state_record_t *out)
 {
-    char acct[RL_PROTO_MAX_ID + 1], job[RL_PROTO_MAX_ID + 1];
     int64_t left = rec->due_mono_ms - rl_clock_mono_ms();
 
-    if (rl_keys_parse_ref(rec->ref, acct, sizeof acct, job, sizeof job) ||
-        rl_keys_job(bufs[0], RL_KEY_MAX, acct, job) ||
-        rl_keys_deliveries(bufs[1], RL_KEY_MAX, acct, job) ||
-        rl_keys_dedup(bufs[2], RL_KEY_MAX, acct, job, rec->status) ||
-        !s_fit(snprintf(bufs[3], RL_KEY_MAX, "%lld",
-                        (long long)(left > 0 ? left : 0)),
-               RL_KEY_MAX) ||
-        !s_fit(snprintf(bufs[4], RL_KEY_MAX, "%ld", ctx->cfg->dedup_ttl_s),
-               RL_KEY_MAX))
+    if (rl_keys_parse_ref(rec->ref, ids->acct, sizeof ids->acct, ids->job,
+                          sizeof ids->job) != 0)
         return -1;
-    const char *a[S_DONE_ARGS] = {
-        bufs[0],    bufs[1],
-        bufs[2],    rec->ref,
-        rec->token, classify_outcome_name(rec->outcome),
-        bufs[3],    rec->json,
-        bufs[4],    rec->fail_open ? "1" : "0"};
-    memcpy(argv, a, sizeof a);
+    *out = (rl_state_record_t){.acct = ids->acct,
+                               .job = ids->job,
+                               .status = rec->status,
+                               .token = rec->token,
+                               .outcome = classify_outcome_name(rec->outcome),
+                               .delay_ms = left > 0 ? left : 0,
+                               .json = rec->json,
+                               .dedup_ttl_s = ctx->cfg->dedup_ttl_s,
+                               .fail_open = rec->fail_open};
     return 0;
 }
 
+const char *
+outbox_answer_word(const rl_state_done_reply_t *rep)
+{
+    return s_word(rep);
+}
+
 int
-outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
+outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_state_done_cb cb,
                 void *arg)
 {
-    char bufs[S_DONE_BUFS][RL_KEY_MAX];
-    const char *argv[S_DONE_ARGS];
+    s_ids_t ids;
+    rl_state_record_t r;
 
-    if (s_done_args(ctx, rec, bufs, argv) != 0 ||
-        rl_redis_script(ctx->redis, "outbox_done", cb, arg, S_DONE_KEYS,
-                        S_DONE_ARGS, argv, NULL) != 0)
+    if (s_record_of(ctx, rec, &ids, &r) != 0 ||
+        rl_state_outbox_done(ctx->redis, &r, cb, arg) != 0)
         return -1;
     return 0;
 }
@@ -415,16 +419,16 @@ s_keep(outbox_t *ob, outbox_rec_t **rec)
     ob->ops.keep(ob->ops.arg, rec);
 }
 
-/* The answer about one record (NULL: unknown); frees dn. */
+/* The answer about one record; frees dn. */
 static void
-s_done_one(const redisReply *reply, s_done_t *dn)
+s_done_one(const rl_state_done_reply_t *rep, s_done_t *dn)
 {
     deliverer_t *ctx = dn->ob->ctx;
-    const char *word = rl_redis_reply_str(reply);
+    const char *word = s_word(rep);
 
     if (ctx->destroying)
         goto out;
-    switch (route_record(reply != NULL, word)) {
+    switch (route_record(rep->tag != RL_STATE_UNKNOWN, word)) {
     case ROUTE_UNKNOWN:
         s_keep(dn->ob, &dn->rec);
         break;
@@ -450,21 +454,17 @@ out:
 }
 
 static void
-s_on_done_many(redisReply *reply, void *arg)
+s_on_done_many(const rl_state_done_many_reply_t *rep, void *arg)
 {
     s_done_batch_t *b = arg;
-    bool list = reply != NULL && reply->type == REDIS_REPLY_ARRAY;
+    rl_state_done_reply_t all = {rep->tag, rep->why};
 
     /* No reply (connection lost, timeout): every record is kept for
      * later. An error reply (the script failed) is each record's answer,
      * so each is counted lost, as one outbox_done of its own would be:
      * keeping them would retry a failing batch forever. */
-    for (size_t i = 0; i < b->n; i++) {
-        const redisReply *one = reply;
-        if (list)
-            one = i < reply->elements ? reply->element[i] : NULL;
-        s_done_one(one, b->done[i]);
-    }
+    for (size_t i = 0; i < b->n; i++)
+        s_done_one(rep->tag == RL_STATE_OK ? &rep->each[i] : &all, b->done[i]);
     free(b);
 }
 
@@ -477,9 +477,8 @@ s_flush_done(outbox_t *ob)
     s_done_batch_t *b;
     s_done_t *done[OUTBOX_DONE_BATCH];
     size_t ndone = ob->ndone;
-    char bufs[OUTBOX_DONE_BATCH][S_DONE_BUFS][RL_KEY_MAX];
-    const char *argv[S_DONE_ARGS * OUTBOX_DONE_BATCH];
-    int argc = 0;
+    s_ids_t ids[OUTBOX_DONE_BATCH];
+    rl_state_record_t recs[OUTBOX_DONE_BATCH];
 
     if (ndone == 0)
         return;
@@ -490,17 +489,15 @@ s_flush_done(outbox_t *ob)
     b->ob = ob;
     for (size_t i = 0; i < ndone; i++) {
         s_done_t *dn = done[i];
-        if (s_done_args(ctx, dn->rec, bufs[b->n], argv + argc) != 0) {
+        if (s_record_of(ctx, dn->rec, &ids[b->n], &recs[b->n]) != 0) {
             s_keep(ob, &dn->rec);
             free(dn);
             continue;
         }
-        argc += S_DONE_ARGS;
         b->done[b->n++] = dn;
     }
-    if (b->n > 0 &&
-        rl_redis_script(ctx->redis, "outbox_done_many", s_on_done_many, b, 0,
-                        argc, argv, NULL) == 0)
+    if (b->n > 0 && rl_state_outbox_done_many(ctx->redis, recs, b->n,
+                                              s_on_done_many, b) == 0)
         return;
     for (size_t i = 0; i < b->n; i++) {
         s_keep(ob, &b->done[i]->rec);

@@ -29,6 +29,7 @@
 #include "delivery.h"
 #include "rl_proto.h"
 #include "rl_redis.h"
+#include "rl_state_outbox.h"
 
 #define OUTBOX_DONE_BATCH 25 /* attempts one outbox_done_many writes */
 
@@ -114,7 +115,11 @@ void outbox_rec_free(outbox_rec_t **p);
 
 /* Sends outbox_done for rec alone. Returns 0, or -1 when Redis cannot be
  * asked. */
-int outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec, rl_redis_cb cb,
-                    void *arg);
+int outbox_send_rec(deliverer_t *ctx, const outbox_rec_t *rec,
+                    rl_state_done_cb cb, void *arg);
+
+/* The word route_record() reads from the answer about a record: "ok",
+ * "stale", or what was wrong. */
+const char *outbox_answer_word(const rl_state_done_reply_t *rep);
 
 #endif

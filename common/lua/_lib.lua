@@ -257,10 +257,20 @@ end
 -- a claimed record is refused as stale anyway (a newer claim holds the
 -- entry); a fail-open one (token "") would need a whole round of other
 -- deliverers' attempts between its two sends to be applied twice.
+-- "A|J" -> account id, job id (nil when malformed). Data, not a key.
+local function ref_parts(ref)
+    return string.match(ref, '^([^|]+)|(.+)$')
+end
+
 local RECORD_REPLAY_WINDOW = 16
 local ATTEMPT_LOG_MAX = 100 -- records kept per job
-local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
-        ttl, fail_open, now)
+--
+-- k holds the keys, all from the script's KEYS: job (the job hash), log
+-- (its attempt log), dedup (its dedup key for the status delivered),
+-- outbox, stats and whfail (the account's failed-delivery index).
+local function record_attempt(k, ref, token, outcome, delay, json, ttl,
+        fail_open, now)
+    local jk, lk, dk = k.job, k.log, k.dedup
     -- status is set on every job hash: none means the job is gone
     local cur = redis.call('HMGET', jk, 'status', 'wh_token', 'wh_state')
     if not cur[1] then
@@ -273,7 +283,7 @@ local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
     if token ~= '' and cur[2] ~= token then
         return 'stale'
     end
-    local _, a, j = job_key(ref)
+    local _, j = ref_parts(ref)
     if redis.call('RPUSH', lk, json) > ATTEMPT_LOG_MAX then
         redis.call('LTRIM', lk, -ATTEMPT_LOG_MAX, -1)
     end
@@ -284,31 +294,31 @@ local function record_attempt(jk, lk, dk, ref, token, outcome, delay, json,
     end
     if outcome == 'delivered' then
         redis.call('SET', dk, 'delivered', 'EX', tonumber(ttl))
-        redis.call('ZREM', 'rl:outbox', ref)
+        redis.call('ZREM', k.outbox, ref)
         redis.call('HSET', jk, 'wh_last_at', now, 'wh_state', 'delivered')
         -- listed as failed only by a failed record before this one (a
         -- fail-open delivery racing a claimed attempt), which set that
         -- state; a redelivery takes the job off the list itself
         if cur[3] == 'failed' then
-            redis.call('ZREM', whfail_key(a), j)
+            redis.call('ZREM', k.whfail, j)
         end
-        redis.call('HINCRBY', 'rl:stats', 'webhooks_delivered', 1)
+        redis.call('HINCRBY', k.stats, 'webhooks_delivered', 1)
         if fail_open then
-            redis.call('HINCRBY', 'rl:stats', 'webhooks_fail_open', 1)
+            redis.call('HINCRBY', k.stats, 'webhooks_fail_open', 1)
         end
     elseif outcome == 'retry' then
         local due = now + tonumber(delay)
-        redis.call('ZADD', 'rl:outbox', 'XX', due, ref)
+        redis.call('ZADD', k.outbox, 'XX', due, ref)
         redis.call('HSET', jk, 'wh_last_at', now, 'wh_next_at', due)
     else
-        redis.call('ZREM', 'rl:outbox', ref)
+        redis.call('ZREM', k.outbox, ref)
         redis.call('DEL', dk)
         redis.call('HSET', jk, 'wh_last_at', now, 'wh_state', 'failed')
         -- Failed events can be listed and recovered for the dedup window.
-        redis.call('ZADD', whfail_key(a), now, j)
-        redis.call('ZREMRANGEBYSCORE', whfail_key(a), '-inf',
+        redis.call('ZADD', k.whfail, now, j)
+        redis.call('ZREMRANGEBYSCORE', k.whfail, '-inf',
             now - tonumber(ttl) * 1000)
-        redis.call('HINCRBY', 'rl:stats', 'webhooks_failed', 1)
+        redis.call('HINCRBY', k.stats, 'webhooks_failed', 1)
     end
     return 'ok'
 end
@@ -320,11 +330,6 @@ end
 --   k.ledger  the account's ledger   k.outbox  the outbox zset
 --   k.stats   the counters hash      k.queue   the dispatch queue list
 -- A helper uses only the fields it names; none makes a key name.
-
--- "A|J" -> account id, job id (nil when malformed). Data, not a key.
-local function ref_parts(ref)
-    return string.match(ref, '^([^|]+)|(.+)$')
-end
 
 -- Appends a ledger entry to k.ledger and moves the balance of k.acct by
 -- delta, in one step; j is the job id the entry names ('' for none).

@@ -31,15 +31,24 @@ import harness  # noqa: E402
 # record_attempt(jk, lk, dk, ref, token, outcome, delay, json, ttl,
 #                fail_open, now)
 RECORD = ("local a, j = ARGV[1], ARGV[2]\n"
-          "return record_attempt(job_key_of(a, j), dlv_key(a, j), "
-          "dedup_key(a, j, 'completed'), a .. '|' .. j, ARGV[3], ARGV[4], "
+          "local k = { job = KEYS[1], log = KEYS[2], dedup = KEYS[3], "
+          "outbox = KEYS[4], stats = KEYS[5], whfail = KEYS[6] }\n"
+          "return record_attempt(k, a .. '|' .. j, ARGV[3], ARGV[4], "
           "'1000', ARGV[5], '604800', ARGV[6] == '1', tonumber(ARGV[7]))")
+
+
+def record_keys(a, j):
+    """outbox_done's KEYS for job j of account a (status completed)."""
+    return ["rl:job:{%s}:%s" % (a, j), "rl:dlv:{%s}:%s" % (a, j),
+            "rl:dedup:{%s}:%s:completed" % (a, j), "rl:outbox", "rl:stats",
+            "rl:whfail:{%s}" % a]
 
 
 class LuaLib(harness.LuaTestCase):
 
     def record(self, a, j, token, outcome, rec, now, fail_open=False):
-        return self.r.call("EVAL", self.lib + RECORD, "0", a, j, token,
+        return self.r.call("EVAL", self.lib + RECORD, "6",
+                           *record_keys(a, j), a, j, token,
                            outcome, json.dumps(rec), "1" if fail_open
                            else "0", str(now))
 

@@ -35,8 +35,8 @@ SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
 # Scripts still building key names themselves (to be converted).
 PENDING = {
     "account_create", "account_get", "account_webhooks",
-    "dispatch_take", "heartbeat", "job_get", "key_create", "key_revoke",
-    "outbox_claim", "outbox_defer", "outbox_done", "outbox_done_many",
+    "heartbeat", "job_get", "key_create", "key_revoke",
+    "outbox_claim",
     "reap", "task_get", "webhook_deliveries", "webhook_failed",
     "webhook_requeue",
 }
@@ -44,8 +44,11 @@ DECLARED = [s for s in SCRIPTS if s not in PENDING]
 # Scripts whose keys must share one hash slot (every declared one, once
 # the partitioned layout of common/rl_keys.h is in).
 ONE_SLOT = set()
-# Declared scripts this run need not reach (none).
-NOT_EXERCISED = set()
+# Declared scripts this run does not reach: outbox_done records only a
+# fail-open delivery (Redis away; test_dedup), outbox_defer only an
+# entry whose host is busy (test_webhook_isolation). Their keys are
+# checked statically here, not at run time.
+NOT_EXERCISED = {"outbox_done", "outbox_defer"}
 
 MONITOR_LINE = re.compile(r'^\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$')
 QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
