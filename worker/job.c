@@ -18,6 +18,7 @@
 
 #include "completion.h"
 #include "job_step.h"
+#include "lease.h"
 #include "rl_crash.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
@@ -182,6 +183,9 @@ job_drop(job_t *j, const char *why)
 {
     rl_log_info("job %s: dropped: %s", j->id, why);
     j->w->stats.dropped++;
+    /* It may still be leased to us in Redis: handed back, or it would
+     * wait for this worker to die (lease.h). */
+    lease_release(j->w->lease, j->ref);
     job_kill(j);
 }
 
@@ -492,9 +496,10 @@ s_finish_send(job_t *j)
     };
     int argc = (int)(sizeof argv / sizeof argv[0]);
     /* Any of them not fitting (never: the buffers hold any number, ids
-     * were checked on decode) is a write that cannot be sent. */
-    if (np > 0 && (size_t)np < sizeof price && nr > 0 &&
-        (size_t)nr < sizeof render_ms &&
+     * were checked on decode) is a write that cannot be sent; so is one
+     * a fault test refuses. */
+    if (!rl_fault_drop("finish_send") && np > 0 && (size_t)np < sizeof price &&
+        nr > 0 && (size_t)nr < sizeof render_ms &&
         rl_keys_job(key, sizeof key, j->acct, j->id) == 0 &&
         rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id) == 0 &&
         s_restate(j, attempt, idx, argv + argc - JOB_RESTATED) >= 0 &&

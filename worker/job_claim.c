@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "job_run.h"
+#include "lease.h"
 #include "rl_alloc.h"
 #include "rl_crash.h"
 #include "rl_jobview.h"
@@ -125,16 +126,18 @@ s_on_claim(redisReply *reply, void *arg)
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
         } else {
             job_claim_over(j);
-            if (tag == NULL || strcmp(tag, "ok") != 0) {
+            if (tag == NULL) {
+                /* It may have landed: leased to us, acted on by nobody. */
+                job_drop(j, "claim outcome unknown");
+            } else if (strcmp(tag, "ok") != 0) {
                 j->w->stats.claim_refused++;
                 rl_log_debug("job %s: claim refused (%s)", j->id,
-                             tag && reply->elements > 1
+                             reply->elements > 1
                                  ? rl_redis_reply_str(reply->element[1])
                                  : "unknown");
                 job_kill(j);
             } else if (reply->elements < 2 || s_load(j, reply) != 0) {
-                rl_log_warnx("job %s: malformed job record; dropped", j->id);
-                job_kill(j);
+                job_drop(j, "malformed job record");
             } else {
                 j->w->stats.claimed++;
                 j->retries = 0;
@@ -151,6 +154,9 @@ s_claim_send(job_t *j)
     char key[RL_KEY_MAX], wkey[RL_KEY_MAX];
     rl_keys_job(key, sizeof key, j->acct, j->id);
     rl_keys_worker_jobs(wkey, sizeof wkey, j->w->id);
+    /* Not handed back any more: a renewal sent from now on runs after
+     * this claim (lease.h). */
+    lease_unrelease(j->w->lease, j->ref);
     /* A retry tells claim.lua that a claim of ours may have run. */
     const char *argv[] = {key, wkey, j->ref, j->w->id,
                           j->retries > 0 ? "1" : "0"};
