@@ -15,6 +15,7 @@
 #include "rl_alloc.h"
 #include "rl_config_parse.h"
 #include "rl_fmt.h"
+#include "rl_text.h"
 
 #define VALIDATE_MAX_DURATION 3600
 
@@ -90,6 +91,16 @@ validate_http_url(const char *url, const char **why)
     if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
         host[0] == '\0')
         goto out;
+    /* Longer than any DNS name, it could only fail later, where a
+     * connection's origin is kept (rl_lanes keys). */
+    if (strlen(host) > VALIDATE_MAX_HOST) {
+        *why = "has a host longer than 253 bytes";
+        goto out;
+    }
+    if (!rl_text_is_utf8(host, strlen(host))) {
+        *why = "has a host that is not valid UTF-8";
+        goto out;
+    }
     if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
         *why = "must not carry credentials";

@@ -18,6 +18,7 @@
 #include "rl_config.h"
 
 #define VALIDATE_MAX_URL 2048
+#define VALIDATE_MAX_HOST 253  /* bytes of a URL's host: a DNS name's most */
 #define VALIDATE_MAX_ERRORS 16 /* errors listed; more are only counted */
 
 /* The problems of one submission, in the order the fields are checked. */
@@ -68,8 +69,8 @@ api_error_t *validate_errors_add(validate_errors_t *errs);
 void submission_release(submission_t *s);
 
 /* Checks that url is an absolute http(s) URL of at most VALIDATE_MAX_URL
- * bytes with a host and no credentials. Returns 0, or -1 with the reason
- * in why. */
+ * bytes with a host (valid UTF-8, at most VALIDATE_MAX_HOST bytes) and no
+ * credentials. Returns 0, or -1 with the reason in why. */
 int validate_http_url(const char *url, const char **why);
 
 /* Parses a duration given as "5s", "5" or 5. Returns seconds (1..3600)

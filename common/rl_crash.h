@@ -27,7 +27,10 @@
  * flight and watch Redis-side recovery put things right. Each drop is
  * written to stderr ("fault point: dispatch dropped"), so the test can
  * tell that it happened. The draws come from random(), never seeded:
- * the same run of draws in every process.
+ * the same run of draws in every process. The points: "dispatch" (a
+ * DISPATCH lost), "completion" (a COMPLETION lost), "claim_reply" (a
+ * claim ran, its reply lost), "finish_send" (a terminal write that
+ * cannot be sent, as with Redis away).
  */
 #ifdef REELAY_CRASH_POINTS
 #include <stdbool.h>

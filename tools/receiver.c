@@ -22,13 +22,13 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "http_hold.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
@@ -48,18 +48,6 @@
 #define RCV_REPLY_BLOCK 4096      /* reply_bytes are added in blocks */
 
 static const char s_whsec_prefix[] = "whsec_";
-
-/* A request held unanswered until its client disconnects. libevent 2.1
- * stops reading a connection while its request is being handled, so it
- * would not notice the client leaving; `watch` peeks at the socket. */
-struct r_hold {
-    TAILQ_ENTRY(r_hold) link;        /* rcv->holds */
-    struct evhttp_request *req;      /* freed by libevent or s_hold_closed */
-    struct evhttp_connection *evcon; /* the request's connection */
-    struct event *watch;             /* EV_READ on the connection's socket */
-    struct rcv *rcv;                 /* back pointer */
-};
-TAILQ_HEAD(r_hold_list, r_hold);
 
 /* A decoded Standard Webhooks secret. */
 struct r_secret {
@@ -103,10 +91,10 @@ typedef struct rcv {
     json_t *fail_headers;     /* {name: value} added to those answers */
     size_t reply_bytes;       /* body size of every answer, 0: "ok" */
     unsigned hang_next;       /* deliveries still to hang */
-    struct r_hold_list holds; /* unanswered requests */
+    http_holds_t *holds;      /* unanswered requests */
 } rcv_t;
 
-/* ---- replies and holds ----------------------------------------------- */
+/* ---- replies --------------------------------------------------------- */
 
 static int
 s_dump_cb(const char *buffer, size_t size, void *arg)
@@ -128,55 +116,6 @@ s_reply_json(struct evhttp_request *req, int status, json_t *doc)
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "application/json");
     evhttp_send_reply(req, status, NULL, NULL);
-}
-
-/* The held request's connection is going away. If libevent saw the
- * client leave, it has detached the request (evcon == NULL) and left it
- * to us; otherwise the connection frees the request itself. */
-static void
-s_hold_closed(struct evhttp_connection *evcon, void *arg)
-{
-    struct r_hold *h = arg;
-    (void)evcon;
-    if (evhttp_request_get_connection(h->req) == NULL)
-        evhttp_request_free(h->req);
-    if (h->watch != NULL)
-        event_free(h->watch);
-    TAILQ_REMOVE(&h->rcv->holds, h, link);
-    free(h);
-}
-
-/* The held connection's socket is readable: on EOF or an error the
- * client is gone, and freeing the connection frees the request and runs
- * s_hold_closed. Pipelined bytes just end the watch. */
-static void
-s_hold_watch(evutil_socket_t fd, short what, void *arg)
-{
-    struct r_hold *h = arg;
-    char byte;
-    (void)what;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        event_add(h->watch, NULL);
-    else if (n <= 0)
-        evhttp_connection_free(h->evcon);
-}
-
-/* Never answers req; it is released when the client disconnects. */
-static void
-s_hold(rcv_t *rcv, struct evhttp_request *req)
-{
-    struct r_hold *h = rl_calloc(1, sizeof *h);
-    h->req = req;
-    h->evcon = evhttp_request_get_connection(req);
-    h->rcv = rcv;
-    evutil_socket_t fd =
-        bufferevent_getfd(evhttp_connection_get_bufferevent(h->evcon));
-    h->watch = event_new(rcv->base, fd, EV_READ, s_hold_watch, h);
-    if (h->watch == NULL || event_add(h->watch, NULL) != 0)
-        rl_log_warnx("cannot watch a held connection");
-    TAILQ_INSERT_TAIL(&rcv->holds, h, link);
-    evhttp_connection_set_closecb(h->evcon, s_hold_closed, h);
 }
 
 /* ---- keys and signatures --------------------------------------------- */
@@ -427,7 +366,7 @@ s_delivery(rcv_t *rcv, struct evhttp_request *req)
         s_record(rcv, doc);
     }
     if (hang) {
-        s_hold(rcv, req);
+        http_hold(rcv->holds, req);
         return;
     }
     s_answer(rcv, req, status);
@@ -590,8 +529,6 @@ s_dispatch(struct evhttp_request *req, void *arg)
     rcv_t *rcv = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    size_t held = 0;
-    const struct r_hold *h;
 
     if (path == NULL)
         path = "";
@@ -602,8 +539,7 @@ s_dispatch(struct evhttp_request *req, void *arg)
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_deliveries") == 0) {
         s_list(rcv, req);
     } else if (m == EVHTTP_REQ_GET && strcmp(path, "/_health") == 0) {
-        TAILQ_FOREACH(h, &rcv->holds, link)
-        held++;
+        size_t held = http_holds_count(rcv->holds);
         s_reply_json(req, 200,
                      json_pack("{s:b,s:I,s:I,s:I,s:I}", "ok", 1, "deliveries",
                                (json_int_t)rcv->nrecords, "next_seq",
@@ -632,15 +568,11 @@ s_rcv_destroy(rcv_t **p)
     rcv_t *rcv = *p;
     if (rcv == NULL)
         return;
-    /* Freeing the server closes every connection; s_hold_closed runs
-     * for each held request and unlinks it. */
+    /* Freeing the server closes every connection and frees the held
+     * requests. */
     if (rcv->http != NULL)
         evhttp_free(rcv->http);
-    struct r_hold *h;
-    while ((h = TAILQ_FIRST(&rcv->holds)) != NULL) {
-        TAILQ_REMOVE(&rcv->holds, h, link);
-        free(h);
-    }
+    http_holds_destroy(&rcv->holds);
     if (rcv->sig_term != NULL)
         event_free(rcv->sig_term);
     if (rcv->sig_int != NULL)
@@ -697,7 +629,6 @@ s_rcv_new(const rcv_config_t *cfg)
     rcv->next_seq = 1;
     rcv->first_seq = 1;
     rcv->fail_status = RCV_DEFAULT_FAIL_STATUS;
-    TAILQ_INIT(&rcv->holds);
     if (cfg->out_path != NULL &&
         (rcv->out = fopen(cfg->out_path, "a")) == NULL) {
         rl_log_error("cannot open %s", cfg->out_path);
@@ -706,6 +637,7 @@ s_rcv_new(const rcv_config_t *cfg)
     rcv->base = rl_loop_new();
     if (rcv->base == NULL)
         goto fail;
+    rcv->holds = http_holds_new(rcv->base);
     rcv->http = evhttp_new(rcv->base);
     rcv->sig_int = evsignal_new(rcv->base, SIGINT, s_on_signal, rcv);
     rcv->sig_term = evsignal_new(rcv->base, SIGTERM, s_on_signal, rcv);

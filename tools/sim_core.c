@@ -8,7 +8,6 @@
 #include "sim_core.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,14 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "http_hold.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
 #include "rl_crypto.h"
@@ -33,18 +31,6 @@
 
 #define SIM_COUNT_BEYOND UINT_MAX /* prompt counter table full */
 #define SIM_SALT_LEN 8            /* 4 random characters and the NUL */
-
-/* A request held unanswered until its client disconnects. libevent 2.1
- * stops reading a connection while its request is being handled, so it
- * would not notice the client leaving; `watch` peeks at the socket. */
-struct sim_hold {
-    TAILQ_ENTRY(sim_hold) link;      /* core->holds */
-    struct evhttp_request *req;      /* freed by libevent or s_hold_closed */
-    struct evhttp_connection *evcon; /* the request's connection */
-    struct event *watch;             /* EV_READ on the connection's socket */
-    struct sim_core *core;           /* back pointer */
-};
-TAILQ_HEAD(sim_hold_list, sim_hold);
 
 /* How many submits a scripted prompt has seen. */
 struct s_counter {
@@ -67,57 +53,15 @@ struct sim_core {
     uint64_t cancels;            /* DELETE requests */
     sim_submit_t forced_submit;  /* /_sim/behaviour answer */
     unsigned forced_count;       /* submits it still applies to */
-    struct sim_hold_list holds;  /* unanswered requests */
+    http_holds_t *holds;         /* unanswered requests */
 };
 
 /* ---- held requests --------------------------------------------------- */
 
-/* The held request's connection is going away. If libevent saw the
- * client leave, it has detached the request (evcon == NULL) and left it
- * to us; otherwise the connection frees the request itself. */
-static void
-s_hold_closed(struct evhttp_connection *evcon, void *arg)
-{
-    struct sim_hold *h = arg;
-    (void)evcon;
-    if (evhttp_request_get_connection(h->req) == NULL)
-        evhttp_request_free(h->req);
-    if (h->watch != NULL)
-        event_free(h->watch);
-    TAILQ_REMOVE(&h->core->holds, h, link);
-    free(h);
-}
-
-/* The held connection's socket is readable: on EOF or an error the
- * client is gone, and freeing the connection frees the request and runs
- * s_hold_closed. Pipelined bytes just end the watch. */
-static void
-s_hold_watch(evutil_socket_t fd, short what, void *arg)
-{
-    struct sim_hold *h = arg;
-    char byte;
-    (void)what;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        event_add(h->watch, NULL);
-    else if (n <= 0)
-        evhttp_connection_free(h->evcon);
-}
-
 void
 sim_core_hold(sim_core_t *c, struct evhttp_request *req)
 {
-    struct sim_hold *h = rl_calloc(1, sizeof *h);
-    h->req = req;
-    h->evcon = evhttp_request_get_connection(req);
-    h->core = c;
-    evutil_socket_t fd =
-        bufferevent_getfd(evhttp_connection_get_bufferevent(h->evcon));
-    h->watch = event_new(c->base, fd, EV_READ, s_hold_watch, h);
-    if (h->watch == NULL || event_add(h->watch, NULL) != 0)
-        rl_log_warnx("cannot watch a held connection");
-    TAILQ_INSERT_TAIL(&c->holds, h, link);
-    evhttp_connection_set_closecb(h->evcon, s_hold_closed, h);
+    http_hold(c->holds, req);
 }
 
 /* ---- tasks ----------------------------------------------------------- */
@@ -433,7 +377,7 @@ sim_core_new(const sim_config_t *cfg, struct event_base *base)
     c->cfg = cfg;
     c->base = base;
     TAILQ_INIT(&c->order);
-    TAILQ_INIT(&c->holds);
+    c->holds = http_holds_new(base);
     sim_index_init(&c->tasks);
     sim_index_init(&c->prompts);
     if (rl_random_id("", 4, c->salt, sizeof c->salt) != 0) {
@@ -449,11 +393,7 @@ sim_core_destroy(sim_core_t **p)
     sim_core_t *c = *p;
     if (c == NULL)
         return;
-    struct sim_hold *h;
-    while ((h = TAILQ_FIRST(&c->holds)) != NULL) {
-        TAILQ_REMOVE(&c->holds, h, link);
-        free(h);
-    }
+    http_holds_destroy(&c->holds);
     s_clear(c);
     free(c);
     *p = NULL;
@@ -483,10 +423,7 @@ sim_core_force_submit(sim_core_t *c, sim_submit_t what, unsigned count)
 void
 sim_core_reply_stats(const sim_core_t *c, struct evhttp_request *req)
 {
-    size_t held = 0;
-    const struct sim_hold *h;
-    TAILQ_FOREACH(h, &c->holds, link)
-    held++;
+    size_t held = http_holds_count(c->holds);
     sim_reply_json(
         req, 200,
         json_pack("{s:I,s:I,s:I,s:I,s:I}", "submits", (json_int_t)c->submits,

@@ -18,6 +18,7 @@
 
 #include "completion.h"
 #include "job_step.h"
+#include "lease.h"
 #include "rl_crash.h"
 #include "rl_alloc.h"
 #include "rl_clock.h"
@@ -184,6 +185,9 @@ job_drop(job_t *j, const char *why)
 {
     rl_log_info("job %s: dropped: %s", j->id, why);
     j->w->stats.dropped++;
+    /* It may still be leased to us in Redis: handed back, or it would
+     * wait for this worker to die (lease.h). */
+    lease_release(j->w->lease, j->ref);
     job_kill(j);
 }
 
@@ -494,8 +498,10 @@ s_finish_send(job_t *j)
         .kv = kv,
         .nkv = nkv};
     /* Any of them not fitting (never: the buffers hold any number, ids
-     * were checked on decode) is a write that cannot be sent. */
-    if (nr > 0 && (size_t)nr < sizeof render_ms &&
+     * were checked on decode) is a write that cannot be sent; so is one
+     * a fault test refuses. */
+    if (!rl_fault_drop("finish_send") && nr > 0 &&
+        (size_t)nr < sizeof render_ms &&
         s_restate(j, attempt, idx, kv + nkv - JOB_RESTATED) >= 0 &&
         rl_state_job_finish(j->w->redis, &a, s_on_finish, j) == 0)
         job_ref(j);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "job_run.h"
+#include "lease.h"
 #include "rl_alloc.h"
 #include "rl_crash.h"
 #include "rl_jobview.h"
@@ -121,16 +122,16 @@ s_on_claim(const rl_state_claim_reply_t *rep, void *arg)
             job_set_timer(j, JOB_RETRY_MS, s_on_retry_claim);
         } else {
             job_claim_over(j);
-            if (tag != RL_STATE_OK) {
+            if (tag == RL_STATE_UNKNOWN) {
+                /* It may have landed: leased to us, acted on by nobody. */
+                job_drop(j, "claim outcome unknown");
+            } else if (tag != RL_STATE_OK) {
                 j->w->stats.claim_refused++;
                 rl_log_debug("job %s: claim refused (%s)", j->id,
-                             tag != RL_STATE_UNKNOWN && rep->why != NULL
-                                 ? rep->why
-                                 : "unknown");
+                             rep->why != NULL ? rep->why : "unknown");
                 job_kill(j);
             } else if (s_load(j, rep) != 0) {
-                rl_log_warnx("job %s: malformed job record; dropped", j->id);
-                job_kill(j);
+                job_drop(j, "malformed job record");
             } else {
                 j->w->stats.claimed++;
                 j->retries = 0;
@@ -144,6 +145,9 @@ s_on_claim(const rl_state_claim_reply_t *rep, void *arg)
 static void
 s_claim_send(job_t *j)
 {
+    /* Not handed back any more: a renewal sent from now on runs after
+     * this claim (lease.h). */
+    lease_unrelease(j->w->lease, j->ref);
     /* A retry tells claim.lua that a claim of ours may have run. */
     rl_state_claim_args_t a = {.acct = j->acct,
                                .job = j->id,

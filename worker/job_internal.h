@@ -146,7 +146,9 @@ bool job_past_deadline(job_t *j);
 void job_ref(job_t *j);
 void job_unref(job_t *j);
 
-/* Kills j, logged and counted as dropped (stats.dropped). */
+/* Kills j, logged and counted as dropped (stats.dropped), and hands its
+ * ref back through the lease (lease_release) in case Redis still has it
+ * leased to us. */
 void job_drop(job_t *j, const char *why);
 
 /* Arms j's one timer: fn(j) after ms, or the timeout when the maximum

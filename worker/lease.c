@@ -9,16 +9,31 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_fmt.h"
+#include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 
 /* ".<generation>": a dot and an unsigned int's digits. */
 #define LEASE_GEN_LEN 11
+
+/* Refs waiting to be handed back (lease.h); past this the lease is
+ * given up. A renewal carries them all: 4 + 64 arguments. */
+#define LEASE_MAX_RELEASES 64
+#define LEASE_HEARTBEAT_ARGS 4
+
+/* A ref waiting to be handed back. */
+typedef struct {
+    char ref[RL_KEY_MAX]; /* "acct|id" */
+    bool sent;            /* carried by the renewal in flight */
+} lease_release_t;
 
 struct lease {
     worker_t *w;
@@ -33,12 +48,69 @@ struct lease {
     bool sent_retire; /* the renewal in flight retires it */
     bool destroyed;   /* lease_destroy ran with a renewal in
                          flight: its reply frees the lease */
+    lease_release_t releases[LEASE_MAX_RELEASES]; /* refs to hand back */
+    size_t nreleases;
+    bool overflow; /* a ref did not fit: give the lease up */
 };
 
 bool
 lease_ok(const lease_t *l)
 {
     return l != NULL && l->ok_until > rl_clock_mono_ms();
+}
+
+/* The renewal carrying the refs marked sent was not answered. */
+static void
+s_unsend(lease_t *l)
+{
+    for (size_t i = 0; i < l->nreleases; i++)
+        l->releases[i].sent = false;
+}
+
+/* The renewal carrying the refs marked sent landed: they are handed
+ * back (or were not ours any more). */
+static void
+s_drop_sent(lease_t *l)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < l->nreleases; i++)
+        if (!l->releases[i].sent)
+            l->releases[kept++] = l->releases[i];
+    l->nreleases = kept;
+}
+
+static ssize_t
+s_release_at(const lease_t *l, const char *ref)
+{
+    for (size_t i = 0; i < l->nreleases; i++)
+        if (strcmp(l->releases[i].ref, ref) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+void
+lease_release(lease_t *l, const char *ref)
+{
+    if (s_release_at(l, ref) >= 0)
+        return;
+    if (l->nreleases == LEASE_MAX_RELEASES ||
+        rl_fmt(l->releases[l->nreleases].ref,
+               sizeof l->releases[l->nreleases].ref, "%s", ref) != 0) {
+        l->overflow = true; /* the next tick gives the lease up */
+        return;
+    }
+    l->releases[l->nreleases++].sent = false;
+}
+
+void
+lease_unrelease(lease_t *l, const char *ref)
+{
+    ssize_t i = s_release_at(l, ref);
+    if (i < 0)
+        return;
+    l->nreleases--;
+    memmove(&l->releases[i], &l->releases[i + 1],
+            (l->nreleases - (size_t)i) * sizeof l->releases[0]);
 }
 
 static void
@@ -51,8 +123,11 @@ s_on_renewed(redisReply *reply, void *arg)
     }
     l->in_flight = false;
     long long expiry = 0;
-    if (rl_redis_reply_ll(reply, &expiry) != 0)
-        return; /* unknown: the next tick tries again */
+    if (rl_redis_reply_ll(reply, &expiry) != 0) {
+        s_unsend(l); /* unknown: the next tick carries them again */
+        return;
+    }
+    s_drop_sent(l);
     if (l->retired[0] != '\0' && !l->sent_retire)
         return; /* sent before the drop: the retirement must land first */
     l->retired[0] = '\0';
@@ -77,6 +152,9 @@ s_new_owner(lease_t *l)
     assert(l->retired[0] == '\0');
     memcpy(l->retired, w->id, sizeof l->retired); /* the same size */
     l->generation++;
+    /* Whatever was to be handed back goes with the retired id. */
+    l->nreleases = 0;
+    l->overflow = false;
     /* The base id cut to leave room for ".<generation>": it fits. */
     int n = snprintf(w->id, sizeof w->id, "%.*s.%u",
                      (int)(sizeof w->id - 1 - LEASE_GEN_LEN), l->base_id,
@@ -93,6 +171,11 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     worker_t *w = l->w;
+    if (l->overflow && l->ok_until != 0 && !l->in_flight) {
+        rl_log_warnx("more than %d jobs to hand back: giving the lease up",
+                     LEASE_MAX_RELEASES);
+        l->ok_until = 1; /* expired: taken as lost below */
+    }
     if (l->ok_until != 0 && !lease_ok(l)) {
         l->ok_until = 0;
         rl_log_warnx("lease lost: could not renew within %ld ms",
@@ -109,12 +192,20 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
     if (nl <= 0 || (size_t)nl >= sizeof lease_ms || nm <= 0 ||
         (size_t)nm >= sizeof maxrec)
         return; /* never: the buffers hold any number */
-    const char *argv[] = {w->id, lease_ms, l->retired, maxrec};
+    const char *argv[LEASE_HEARTBEAT_ARGS + LEASE_MAX_RELEASES] = {
+        w->id, lease_ms, l->retired, maxrec};
+    int argc = LEASE_HEARTBEAT_ARGS;
+    for (size_t i = 0; i < l->nreleases; i++) {
+        argv[argc++] = l->releases[i].ref;
+        l->releases[i].sent = true;
+    }
     l->sent_at = rl_clock_mono_ms();
     l->sent_retire = l->retired[0] != '\0';
-    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, 4, argv,
+    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, argc, argv,
                         NULL) == 0)
         l->in_flight = true;
+    else
+        s_unsend(l);
 }
 
 void

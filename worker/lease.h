@@ -10,6 +10,18 @@
  * recovery counted, failed and refunded past [jobs] max_recoveries as
  * the reaper does), since it may land before the reaper sees the old
  * lease expire.
+ *
+ * A job the worker gives up on while the lease holds (a claim or a write
+ * whose outcome stayed unknown through every retry) would stay leased to
+ * a live worker that no longer acts on it, found by nothing: the lease
+ * hands it back (lease_release): the next renewals carry its ref until
+ * one lands, and heartbeat.lua recovers it as above if it is still
+ * leased to this owner. A claim of the same ref takes it off the list
+ * first (lease_unrelease): Redis runs one connection's commands in
+ * order, so a renewal sent before the claim releases before the claim
+ * runs, and one sent after no longer carries it. More refs waiting than
+ * LEASE_MAX_RELEASES: the lease is given up as if lost, and the retired
+ * owner id takes every job back at once.
  * SPDX-License-Identifier: MIT
  */
 #ifndef LEASE_H
@@ -30,5 +42,11 @@ void lease_kick(lease_t *l);
 
 /* True while the lease is known to be held. */
 bool lease_ok(const lease_t *l);
+
+/* Hands ref (a job given up on) back through the next renewals. */
+void lease_release(lease_t *l, const char *ref);
+
+/* A claim of ref is being sent: it is no longer handed back. */
+void lease_unrelease(lease_t *l, const char *ref);
 
 #endif

@@ -25,6 +25,7 @@
 #include "rl_zsock.h"
 #include "rl_log.h"
 #include "rl_loop.h"
+#include "stack.h"
 #include "worker.h"
 
 /* per provider origin; over HTTP/2 each carries RL_HTTP_MAX_STREAMS */
@@ -45,28 +46,6 @@ s_on_signal(evutil_socket_t sig, short what, void *arg)
                 (int)sig);
     w->stopping = true;
     event_base_loopbreak(w->base);
-}
-
-/* The up-calls of worker.h's stack: a DISPATCH to take (links.c), a
- * slot freed or the lease held again (job.c, lease.c), the lease lost
- * (lease.c). */
-static void
-s_on_dispatched(worker_t *w, const char *acct, const char *job_id)
-{
-    job_claim(w, acct, job_id);
-}
-
-static void
-s_on_capacity(worker_t *w)
-{
-    links_grant(w->links);
-}
-
-static void
-s_on_lease_lost(worker_t *w)
-{
-    job_drop_all(w, "lease lost");
-    links_revoke(w->links);
 }
 
 static void
@@ -261,7 +240,7 @@ main(int argc, char **argv)
     }
     worker_t w = {
         .cfg = cfg,
-        .on = {s_on_dispatched, s_on_capacity, s_on_lease_lost},
+        .on = worker_stack_on,
     };
     TAILQ_INIT(&w.jobs);
     for (size_t i = 0; i < cfg->nproviders; i++) {

@@ -12,7 +12,14 @@
 -- before the reaper saw the lease expire would leave those jobs leased
 -- to nobody; without the count a job that keeps costing its workers the
 -- lease would loop forever. Safe to repeat.
--- ARGV: 1 worker id, 2 lease (ms), 3 retired id or "", 4 max recoveries
+--
+-- ARGV 5.. are refs the worker gave up on while holding its lease (a
+-- claim or a write whose outcome stayed unknown through its retries):
+-- each one still leased to this owner is recovered the same way, and
+-- leaves the owner's job set. Safe to repeat: a ref recovered once is no
+-- longer leased to it.
+-- ARGV: 1 worker id, 2 lease (ms), 3 retired id or "", 4 max recoveries,
+-- 5.. refs handed back
 -- Reply: the new expiry (ms, Redis clock)
 local now = now_ms()
 local old = ARGV[3]
@@ -25,6 +32,26 @@ if old ~= '' then
     if failed > 0 then
         redis.call('HINCRBY', 'rl:stats', 'released_failed', failed)
     end
+end
+local given_up, given_up_failed = 0, 0
+for i = 5, #ARGV do
+    local ref = ARGV[i]
+    local jk = job_key(ref)
+    if jk and redis.call('HGET', jk, 'owner') == ARGV[1] and
+        redis.call('HGET', jk, 'state') == 'leased' then
+        if recover_job(jk, ref, tonumber(ARGV[4]),
+                'worker gave the job up; requeued', now) then
+            given_up_failed = given_up_failed + 1
+        end
+        given_up = given_up + 1
+    end
+    redis.call('SREM', 'rl:wjobs:' .. ARGV[1], ref)
+end
+if given_up > 0 then
+    redis.call('HINCRBY', 'rl:stats', 'given_up', given_up)
+end
+if given_up_failed > 0 then
+    redis.call('HINCRBY', 'rl:stats', 'given_up_failed', given_up_failed)
 end
 local exp = now + tonumber(ARGV[2])
 redis.call('ZADD', 'rl:workers', exp, ARGV[1])

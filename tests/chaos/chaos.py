@@ -399,6 +399,15 @@ class Chaos:
                    in got for (_, j), h in self.all_jobs().items()
                    if h.get("wh_state") == "delivered")
 
+    def context(self, t_ms, windows):
+        """What happened around t_ms: the Redis outages and kills within
+        30 s, as offsets in ms (negative: before t_ms)."""
+        outages = [(int(s - t_ms), int(e - t_ms)) for s, e in windows
+                   if abs(s - t_ms) < 30000 or abs(e - t_ms) < 30000]
+        kills = [(int(t - t_ms), n) for t, n in self.kill_log
+                 if abs(t - t_ms) < 30000]
+        return "redis down %s; kills %s" % (outages, kills)
+
     def near(self, t_ms, windows, before, after):
         return any(s - before <= t_ms <= e + after for s, e in windows)
 
@@ -497,8 +506,9 @@ class Chaos:
                                       jid, ev, len(lst)))
             else:
                 self.violation("duplicate_delivery", "%s %s answered 2xx %d "
-                               "times at %s" % (jid, ev, len(lst), [
-                                   d["at_ms"] for d in lst]))
+                               "times at %s; %s" % (jid, ev, len(lst), [
+                                   d["at_ms"] for d in lst],
+                                   self.context(first, windows)))
         self.excused_duplicates = excused_dup
         wh_failed = 0
         for (acct, j), h in jobs.items():

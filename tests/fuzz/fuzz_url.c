@@ -35,6 +35,7 @@
 #include "rl_cidr.h"
 #include "rl_config_parse.h"
 #include "rl_http.h"
+#include "rl_lanes.h"
 #include "ssrf.h"
 #include "validate.h"
 
@@ -65,7 +66,7 @@ static void
 s_check_url(const char *url)
 {
     const char *why = NULL;
-    char key[512];
+    char key[RL_LANES_KEY_MAX]; /* as the deliverer keeps it */
     bool https = false;
 
     if (validate_http_url(url, &why) != 0) {
@@ -76,7 +77,8 @@ s_check_url(const char *url)
                  (strncmp(key, "http://", 7) == 0 ||
                   strncmp(key, "https://", 8) == 0),
              "accepted URL %s has origin %s", url, key);
-    FZ_CHECK(hostgate_key(url, key, sizeof key) == 0,
+    char host[HOSTGATE_HOST_MAX]; /* as the deliverer keeps it */
+    FZ_CHECK(hostgate_key(url, host, sizeof host) == 0,
              "accepted URL %s has no host key", url);
 }
 

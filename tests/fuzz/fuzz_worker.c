@@ -35,6 +35,7 @@
 #include "links.h"
 #include "rl_loop.h"
 #include "rl_proto.h"
+#include "stack.h"
 #include "worker.h"
 
 #define S_IDLE_PASSES 12
@@ -94,26 +95,6 @@ s_pump(void)
     }
 }
 
-/* The up-calls worker/main.c wires (worker.h): the same here. */
-static void
-s_on_dispatched(worker_t *w, const char *acct, const char *job_id)
-{
-    job_claim(w, acct, job_id);
-}
-
-static void
-s_on_capacity(worker_t *w)
-{
-    links_grant(w->links);
-}
-
-static void
-s_on_lease_lost(worker_t *w)
-{
-    job_drop_all(w, "lease lost");
-    links_revoke(w->links);
-}
-
 static void
 s_init(void)
 {
@@ -134,9 +115,7 @@ s_init(void)
     FZ_CHECK(s_broker != NULL && zmq_bind(s_broker, s_cfg->dispatch[0]) == 0,
              "cannot bind %s", s_cfg->dispatch[0]);
     s_w.cfg = s_cfg;
-    s_w.on.dispatched = s_on_dispatched;
-    s_w.on.capacity = s_on_capacity;
-    s_w.on.lease_lost = s_on_lease_lost;
+    s_w.on = worker_stack_on; /* as worker/main.c wires it */
     snprintf(s_w.id, sizeof s_w.id, "worker-fuzz");
     s_w.base = s_base;
     TAILQ_INIT(&s_w.jobs);

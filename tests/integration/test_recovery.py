@@ -963,6 +963,41 @@ class Recovery(RecoveryCase):
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
+    def test_job_given_up_is_handed_back(self):
+        # Every terminal write fails to go out, as with Redis refusing
+        # writes for longer than the worker's retries, while the lease
+        # holds. The worker gives each such job up; its lease hands it
+        # back: recovered once (requeued, claimed again), then past
+        # max_recoveries failed and refunded. Without the hand-back the
+        # job would stay leased to a live worker forever.
+        c = self.cluster(workers=1, poll_interval_ms=100,
+                         env={"REELAY_DROP_FINISH_SEND": "1.0",
+                              "REELAY_JOBS_MAX_RECOVERIES": "1"})
+        acct, key = c.create_account(200)
+        r = c.submit(key, video_body(prompt="given up [sim render_ms=200]"))
+        self.assertEqual(r.status, 202, r)
+        j = r.json()["id"]
+        done = wait_terminal(c, acct, j, 120)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertIn("recovery_limit", json.dumps(done))
+        self.assertEqual(int(c.redis.hget("rl:stats", "given_up")), 2)
+        self.assertEqual(int(c.redis.hget("rl:stats", "given_up_failed")),
+                         1)
+        # Rendered once (the second claim polls the task the first one
+        # recorded), charged once, refunded once.
+        self.assertEqual(len(c.sim_tasks("given up ")), 1)
+        self.assertEqual(len(debits(c, acct, j)), 1)
+        self.assertEqual(len(refunds(c, acct, j)), 1)
+        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"),
+                         "200")
+        # An empty set is no key: nothing is left leased to anyone.
+        wait_for(lambda: c.redis.keys("rl:wjobs:*") == [], 30,
+                 "no job left in a worker's set")
+        self.assertGreater(
+            harness.fault_drops(c.workers[0], "finish_send"), 40)
+        audit_ok(self, c)
+        self.assert_alive(c.procs)
+
     def test_lost_completion_messages(self):
         c = self.cluster(workers=1, deliverers=2, poll_interval_ms=100,
                          env={"REELAY_DROP_COMPLETION": "1.0"})

@@ -21,6 +21,7 @@
 
 #include "api_error.h"
 #include "rl_config.h"
+#include "rl_fmt.h"
 #include "validate.h"
 
 #define ERR_LEN 512
@@ -607,6 +608,23 @@ test_validate_http_url(void **state)
     assert_string_equal(why, "must not carry credentials");
     assert_int_equal(validate_http_url("http://a@x/", &why), -1);
     assert_string_equal(why, "must not carry credentials");
+
+    /* The host: at most 253 bytes (what a DNS name can be), UTF-8. */
+    char url[VALIDATE_MAX_URL];
+    char host[VALIDATE_MAX_HOST + 2];
+    memset(host, 'a', sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    rl_fmt_fit(url, sizeof url, "https://%s/h", host + 1);
+    assert_int_equal(validate_http_url(url, &why), 0);
+    rl_fmt_fit(url, sizeof url, "https://%s/h", host);
+    assert_int_equal(validate_http_url(url, &why), -1);
+    assert_string_equal(why, "has a host longer than 253 bytes");
+    assert_int_equal(validate_http_url("http:/\xff\xe6x/h", &why), -1);
+    assert_string_equal(why, "has a host that is not valid UTF-8");
+    assert_int_equal(validate_http_url("http://b\xc3\xbc"
+                                       "cher.example/",
+                                       &why),
+                     0);
 }
 
 static void
