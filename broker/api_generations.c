@@ -15,6 +15,7 @@
 #include "rl_fmt.h"
 #include "rl_jobview.h"
 #include "rl_log.h"
+#include "rl_state_view.h"
 #include "submit.h"
 
 #define GENERATIONS "/v1/video/generations"
@@ -66,39 +67,38 @@ api_generations_create(broker_t *b, struct evhttp_request *req,
         p->data = r;
 }
 
-/* Renders job_get.lua's {"ok", field, value, ...} as the job object. */
+/* Renders a job's fields (job_get.lua's) as the job object. */
 static void
-s_job_object(struct evhttp_request *req, const redisReply *reply)
+s_job_object(struct evhttp_request *req, const rl_state_fields_t *f)
 {
     const char *kv[2 * API_MAX_FIELDS];
     size_t n = 0;
-    for (size_t i = 1; i + 1 < reply->elements && n < API_MAX_FIELDS;
+    for (size_t i = f->from; i + 1 < f->r->elements && n < API_MAX_FIELDS;
          i += 2, n++) {
-        kv[2 * n] = rl_redis_reply_str(reply->element[i]);
-        kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
+        kv[2 * n] = rl_redis_reply_str(f->r->element[i]);
+        kv[2 * n + 1] = rl_redis_reply_str(f->r->element[i + 1]);
     }
     rl_jobview_src_t src = {kv, n};
     http_reply_json(req, 200, rl_jobview_api(&src, rl_clock_wall_ms()));
 }
 
 static void
-s_on_job(redisReply *reply, void *arg)
+s_on_job(const rl_state_job_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     char job_id[sizeof p->text];
     memcpy(job_id, p->text, sizeof job_id);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    if (req == NULL || http_reply_script_failed(req, tag))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         return;
-    if (strcmp(tag, "ok") != 0) {
+    if (rep->tag != RL_STATE_OK) {
         api_error_t e;
         api_error_set(&e, 404, "not_found", "job_not_found", "id",
                       "no job '%s'", job_id);
         http_reply_error(req, &e);
         return;
     }
-    s_job_object(req, reply);
+    s_job_object(req, &rep->fields);
 }
 
 void
@@ -113,8 +113,8 @@ api_generations_get(broker_t *b, struct evhttp_request *req, const char *id)
     }
     http_pending_t *p = http_pending_new(b, req);
     http_pending_keep(p, id);
-    const char *argv[] = {key_hash, id};
-    if (rl_redis_script(b->redis, "job_get", s_on_job, p, 0, 2, argv, NULL) !=
-        0)
-        s_on_job(NULL, p);
+    if (rl_state_view_job(b->redis, key_hash, id, s_on_job, p) != 0) {
+        rl_state_job_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_job(&none, p);
+    }
 }

@@ -19,6 +19,7 @@
 
 #include "http_reply.h"
 #include "rl_crypto.h"
+#include "rl_state_view.h"
 #include "rl_taskview.h"
 #include "submit.h"
 #include "validate.h"
@@ -260,26 +261,27 @@ api_tasks_create(broker_t *b, struct evhttp_request *req, const char *tail)
 }
 
 static void
-s_on_record(redisReply *reply, void *arg)
+s_on_record(const rl_state_job_reply_t *rep, void *arg)
 {
     struct evhttp_request *req = http_pending_done(arg);
     if (req == NULL)
         return;
-    const char *tag = rl_redis_reply_tag(reply);
-    if (tag == NULL) {
+    if (rep->tag == RL_STATE_UNKNOWN || rep->tag == RL_STATE_BAD) {
         s_message(req, 503, "Service unavailable, retry shortly");
-    } else if (strcmp(tag, "unauthorized") == 0) {
+    } else if (rep->tag == RL_STATE_UNAUTHORIZED) {
         s_message(req, 401, "Invalid API Key");
-    } else if (strcmp(tag, "forbidden") == 0) {
+    } else if (rep->tag == RL_STATE_FORBIDDEN) {
         s_message(req, 403, "This task belongs to another account");
-    } else if (strcmp(tag, "ok") != 0) {
+    } else if (rep->tag != RL_STATE_OK) {
         s_message(req, 404, "Task not found");
     } else {
+        const redisReply *r = rep->fields.r;
         const char *kv[2 * 96];
         size_t n = 0;
-        for (size_t i = 1; i + 1 < reply->elements && n < 96; i += 2, n++) {
-            kv[2 * n] = rl_redis_reply_str(reply->element[i]);
-            kv[2 * n + 1] = rl_redis_reply_str(reply->element[i + 1]);
+        for (size_t i = rep->fields.from; i + 1 < r->elements && n < 96;
+             i += 2, n++) {
+            kv[2 * n] = rl_redis_reply_str(r->element[i]);
+            kv[2 * n + 1] = rl_redis_reply_str(r->element[i + 1]);
         }
         rl_jobview_src_t src = {kv, n};
         http_reply_json(req, 200, rl_taskview_record(&src));
@@ -311,8 +313,8 @@ api_tasks_record(broker_t *b, struct evhttp_request *req, const char *tail)
     }
     rl_sha256_hex(key, strlen(key), hash);
     http_pending_t *p = http_pending_new(b, req);
-    const char *argv[] = {hash, id};
-    if (rl_redis_script(b->redis, "task_get", s_on_record, p, 0, 2, argv,
-                        NULL) != 0)
-        s_on_record(NULL, p);
+    if (rl_state_view_task(b->redis, hash, id, s_on_record, p) != 0) {
+        rl_state_job_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_record(&none, p);
+    }
 }

@@ -24,6 +24,7 @@
 #include "rl_fmt.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
+#include "rl_state_view.h"
 
 #define S_MS_PER_S 1000LL
 /* a time's epoch seconds stay below this (year 33658): its ms fit a long
@@ -149,49 +150,48 @@ s_attempt(const char *raw)
 }
 
 static void
-s_on_deliveries(redisReply *reply, void *arg)
+s_on_deliveries(const rl_state_deliveries_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = rl_redis_reply_tag(reply);
     json_t *data;
 
     memcpy(id, p->text, sizeof id);
     req = http_pending_done(p);
-    if (req == NULL || http_reply_script_failed(req, tag))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         return;
-    if (strcmp(tag, "not_found") == 0) {
+    if (rep->tag == RL_STATE_NOT_FOUND) {
         http_reply_no_job(req);
         return;
     }
-    if (!s_shape(req, reply, 6))
-        return;
     data = json_array();
-    for (size_t i = 0; i < reply->element[5]->elements; i++) {
-        json_t *e =
-            s_attempt(rl_redis_reply_str(reply->element[5]->element[i]));
+    for (size_t i = 0; i < rep->attempts->elements; i++) {
+        json_t *e = s_attempt(rl_redis_reply_str(rep->attempts->element[i]));
         if (e != NULL)
             json_array_append_new(data, e);
     }
-    http_reply_json(
-        req, 200,
-        json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:o}", "object", "list",
-                  "job_id", id, "status", rl_redis_reply_str(reply->element[1]),
-                  "webhook_url", rl_redis_reply_str(reply->element[2]),
-                  "webhook_state", rl_redis_reply_str(reply->element[3]),
-                  "attempts", s_num(reply->element[4]), "data", data));
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:o}", "object",
+                              "list", "job_id", id, "status", rep->status,
+                              "webhook_url", rep->webhook_url, "webhook_state",
+                              rep->wh_state, "attempts",
+                              s_num(rep->wh_attempts), "data", data));
 }
 
 void
 api_webhooks_deliveries(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
-    const char *argv[2] = {hash, id};
 
     if (!http_key_hash(req, hash) || !s_job_ok(req, id))
         return;
-    s_run(b, req, "webhook_deliveries", s_on_deliveries, id, NULL, 0, 2, argv);
+    http_pending_t *p = http_pending_new(b, req);
+    http_pending_keep(p, id);
+    if (rl_state_view_deliveries(b->redis, hash, id, s_on_deliveries, p) != 0) {
+        rl_state_deliveries_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_deliveries(&none, p);
+    }
 }
 
 /* ---- POST /v1/video/generations/{id}/redeliver ------------------------ */

@@ -102,6 +102,21 @@ http_reply_script_failed(struct evhttp_request *req, const char *tag)
     return false;
 }
 
+bool
+http_reply_state_failed(struct evhttp_request *req, rl_state_tag_t tag)
+{
+    if (tag == RL_STATE_UNKNOWN || tag == RL_STATE_BAD) {
+        http_reply_unavailable(req);
+        return true;
+    }
+    if (tag == RL_STATE_UNAUTHORIZED) {
+        http_reply_fail(req, 401, "authentication_error", "invalid_api_key",
+                        NULL, "invalid API key");
+        return true;
+    }
+    return false;
+}
+
 /* What follows prefix in id, or NULL when id does not start with it. */
 static const char *
 s_after(const char *id, const char *prefix)

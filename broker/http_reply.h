@@ -18,6 +18,7 @@
 
 #include "api_error.h"
 #include "broker.h"
+#include "rl_state.h"
 
 struct evhttp_request;
 
@@ -59,6 +60,11 @@ void http_reply_fail(struct evhttp_request *req, int status, const char *type,
  * its reply (rl_redis_reply_tag): no answer (NULL: 503) and a refused
  * key (401). Returns true when it answered. */
 bool http_reply_script_failed(struct evhttp_request *req, const char *tag);
+
+/* The same for a typed script call's tag (rl_state.h): no answer or an
+ * unexpected one (UNKNOWN, BAD: 503) and a refused key (UNAUTHORIZED:
+ * 401). Returns true when it answered. */
+bool http_reply_state_failed(struct evhttp_request *req, rl_state_tag_t tag);
 
 #define HTTP_JOB_ID_MAX 48    /* characters of a job id a request names */
 #define HTTP_JOB_V1 "vgen_"   /* a job of POST /v1/video/generations */

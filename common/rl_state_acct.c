@@ -60,3 +60,21 @@ rl_state_acct_resolve(rl_redis_t *r, const char *key_hash,
     }
     return 0;
 }
+
+/* --- a script of the key's account ------------------------------------- */
+
+static void
+s_on_chain_resolved(const rl_state_resolve_reply_t *rep, void *arg)
+{
+    rl_state_acct_chain_t *k = arg;
+    if (rep->tag != RL_STATE_OK)
+        k->fail(k, rep->tag, rep->why);
+    else if (k->send(k, rep->acct) != 0)
+        k->fail(k, RL_STATE_UNKNOWN, NULL);
+}
+
+int
+rl_state_acct_chain(rl_state_acct_chain_t *k)
+{
+    return rl_state_acct_resolve(k->redis, k->key_hash, s_on_chain_resolved, k);
+}

@@ -9,6 +9,7 @@
 #ifndef RL_STATE_ACCT_H
 #define RL_STATE_ACCT_H
 
+#include "rl_keys.h"
 #include "rl_redis.h"
 #include "rl_state.h"
 
@@ -29,5 +30,32 @@ int rl_state_acct_resolve(rl_redis_t *r, const char *key_hash,
 
 void rl_state_acct_resolve_parse(const redisReply *r,
                                  rl_state_resolve_reply_t *out);
+
+/* A call that starts from an API key: key_resolve.lua, then the script
+ * of the account it names. A typed call embeds this as the first member
+ * of its own context (its callback, its arguments copied) and sets:
+ *
+ *   send(k, acct): builds the script's keys for acct and sends it, its
+ *     reply handler answering the caller and freeing the context;
+ *     returns 0, or -1 when nothing was sent (then fail is called);
+ *   fail(k, tag, why): answers the caller a reply of tag (UNAUTHORIZED,
+ *     UNKNOWN or BAD: the lookup's, or UNKNOWN when the send failed)
+ *     and frees the context.
+ *
+ * The script checks the key record again (its KEYS[1]) against the
+ * account, so a key revoked in between is refused there. */
+typedef struct rl_state_acct_chain rl_state_acct_chain_t;
+struct rl_state_acct_chain {
+    int (*send)(rl_state_acct_chain_t *k, const char *acct); /* as above */
+    void (*fail)(rl_state_acct_chain_t *k, rl_state_tag_t tag,
+                 const char *why); /* as above */
+    rl_redis_t *redis;             /* where both run */
+    char key_hash[RL_KEY_MAX];     /* SHA-256 (hex) of the API key */
+};
+
+/* Starts the lookup of k (taken: freed through send's handler or fail).
+ * Returns 0, or -1 when the lookup could not be sent: nothing is
+ * answered then and the caller still owns k. */
+int rl_state_acct_chain(rl_state_acct_chain_t *k);
 
 #endif

@@ -35,9 +35,9 @@ SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
 # Scripts still building key names themselves (to be converted).
 PENDING = {
     "account_create", "account_get", "account_webhooks",
-    "heartbeat", "job_get", "key_create", "key_revoke",
+    "heartbeat", "key_create", "key_revoke",
     "outbox_claim",
-    "reap", "task_get", "webhook_deliveries", "webhook_failed",
+    "reap", "webhook_failed",
     "webhook_requeue",
 }
 DECLARED = [s for s in SCRIPTS if s not in PENDING]
