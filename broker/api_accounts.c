@@ -25,6 +25,7 @@
 #include "rl_httpd.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
+#include "rl_state_acct.h"
 
 #define ACCOUNTS_MAX_KEYS 10
 #define LEDGER_DEFAULT_LIMIT 20
@@ -326,14 +327,13 @@ api_accounts_keys(broker_t *b, struct evhttp_request *req, const char *tail)
 /* ---- POST /v1/account/keys, DELETE /v1/account/keys/{id} --------------- */
 
 static void
-s_on_key_created(redisReply *reply, void *arg)
+s_on_key_created(const rl_state_key_create_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     rl_apikey_t *k = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    if (req != NULL && !http_reply_script_failed(req, tag)) {
-        if (strcmp(tag, "too_many") == 0)
+    if (req != NULL && !http_reply_state_failed(req, rep->tag)) {
+        if (rep->tag == RL_STATE_TOO_MANY)
             http_reply_fail(req, 409, "invalid_request_error", "too_many_keys",
                             NULL,
                             "an account has at most 10 keys; revoke one first");
@@ -352,8 +352,7 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
                         const char *tail)
 {
     (void)tail;
-    char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX], fresh[RL_KEY_MAX];
-    char max[RL_FMT_DEC_LEN];
+    char hash[RL_SHA256_HEX_LEN];
     if (!http_key_hash(req, hash))
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
@@ -364,15 +363,18 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
                         "keys cannot be created: no master key is configured");
         return;
     }
-    rl_keys_apikey(caller, sizeof caller, hash);
-    rl_keys_apikey(fresh, sizeof fresh, k->hash);
-    rl_fmt_dec(max, ACCOUNTS_MAX_KEYS);
-    const char *argv[] = {caller, fresh, k->sealed, k->id, k->prefix, max};
+    rl_state_key_create_args_t a = {.key_hash = hash,
+                                    .new_hash = k->hash,
+                                    .sealed = k->sealed,
+                                    .id = k->id,
+                                    .prefix = k->prefix,
+                                    .max_keys = ACCOUNTS_MAX_KEYS};
     http_pending_t *p = http_pending_new(b, req);
     p->data = k;
-    if (rl_redis_script(b->redis, "key_create", s_on_key_created, p, 2, 6, argv,
-                        NULL) != 0)
-        s_on_key_created(NULL, p);
+    if (rl_state_acct_key_create(b->redis, &a, s_on_key_created, p) != 0) {
+        rl_state_key_create_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_key_created(&none, p);
+    }
 }
 
 static void

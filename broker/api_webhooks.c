@@ -24,6 +24,7 @@
 #include "rl_fmt.h"
 #include "rl_jobview.h"
 #include "rl_keys.h"
+#include "rl_state_acct.h"
 #include "rl_state_view.h"
 
 #define S_MS_PER_S 1000LL
@@ -399,26 +400,20 @@ typedef struct {
 } s_settings_t;
 
 static void
-s_on_settings(redisReply *reply, void *arg)
+s_on_settings(const rl_state_webhooks_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     s_settings_t *s = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    long long stored = 0, has = 0;
     json_t *o;
 
-    if (req == NULL || http_reply_script_failed(req, tag) ||
-        !s_shape(req, reply, 6))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         goto out;
-    rl_redis_reply_ll(reply->element[3], &stored);
-    rl_redis_reply_ll(reply->element[4], &has);
     o = json_pack("{s:s, s:s?, s:s?, s:b, s:o}", "object", "account.webhooks",
-                  "signing", rl_redis_reply_str(reply->element[1]), "schedule",
-                  rl_redis_reply_str(reply->element[2]), "has_secret", has != 0,
-                  "previous_secret_expires_at",
-                  rl_jobview_time(s_num(reply->element[5])));
-    if (stored)
+                  "signing", rep->signing, "schedule", rep->schedule,
+                  "has_secret", rep->has_secret, "previous_secret_expires_at",
+                  rl_jobview_time(rl_jobview_num(rep->prev_until)));
+    if (rep->stored)
         json_object_set_new(o, "secret", json_string(s->secret));
     http_reply_json(req, 200, o);
 out:
@@ -496,7 +491,7 @@ s_settings_args(broker_t *b, struct evhttp_request *req, const char **signing,
 void
 api_webhooks_settings(broker_t *b, struct evhttp_request *req, const char *tail)
 {
-    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], grace[RL_FMT_DEC_LEN];
+    char hash[RL_SHA256_HEX_LEN];
     const char *signing = NULL, *schedule = NULL;
     bool rotate = false;
     s_settings_t *s;
@@ -517,9 +512,17 @@ api_webhooks_settings(broker_t *b, struct evhttp_request *req, const char *tail)
                         "configured");
         return;
     }
-    rl_keys_apikey(kkey, sizeof kkey, hash);
-    rl_fmt_dec(grace, (long long)b->cfg->rotation_grace_s * S_MS_PER_S);
-    const char *argv[] = {kkey,      signing, schedule, rotate ? "1" : "0",
-                          s->sealed, grace};
-    s_run(b, req, "account_webhooks", s_on_settings, "", s, 1, 6, argv);
+    rl_state_webhooks_args_t a = {
+        .key_hash = hash,
+        .signing = signing,
+        .schedule = schedule,
+        .rotate = rotate,
+        .sealed = s->sealed,
+        .grace_ms = (long long)b->cfg->rotation_grace_s * S_MS_PER_S};
+    http_pending_t *p = http_pending_new(b, req);
+    p->data = s;
+    if (rl_state_acct_webhooks(b->redis, &a, s_on_settings, p) != 0) {
+        rl_state_webhooks_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_settings(&none, p);
+    }
 }

@@ -9,6 +9,8 @@
 #ifndef RL_STATE_ACCT_H
 #define RL_STATE_ACCT_H
 
+#include <stdbool.h>
+
 #include "rl_keys.h"
 #include "rl_redis.h"
 #include "rl_state.h"
@@ -57,5 +59,64 @@ struct rl_state_acct_chain {
  * Returns 0, or -1 when the lookup could not be sent: nothing is
  * answered then and the caller still owns k. */
 int rl_state_acct_chain(rl_state_acct_chain_t *k);
+
+/* The account's webhook settings (account_webhooks.lua): "" keeps a
+ * setting. sealed, a fresh sealed secret or "", is stored on a rotation,
+ * or when a scheme that signs with a secret is chosen and the account
+ * has none; a rotated secret keeps signing for grace_ms. */
+typedef struct {
+    const char *key_hash; /* SHA-256 (hex) of the caller's API key */
+    const char *signing;  /* creativeai|standard|both, or "" */
+    const char *schedule; /* default|long, or "" */
+    bool rotate;          /* rotate the secret */
+    const char *sealed;   /* the new sealed secret, or "" */
+    long long grace_ms;   /* how long a rotated secret keeps signing */
+} rl_state_webhooks_args_t;
+
+/* tag: OK (the rest), UNAUTHORIZED, UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag;     /* the answer */
+    const char *why;        /* BAD: what was wrong */
+    const char *signing;    /* OK: the scheme now */
+    const char *schedule;   /* the retry schedule now */
+    bool stored;            /* the new secret was stored */
+    bool has_secret;        /* the account has a secret */
+    const char *prev_until; /* the rotated secret's expiry (ms, "" none) */
+} rl_state_webhooks_reply_t;
+
+typedef void (*rl_state_webhooks_cb)(const rl_state_webhooks_reply_t *rep,
+                                     void *arg);
+
+int rl_state_acct_webhooks(rl_redis_t *r, const rl_state_webhooks_args_t *a,
+                           rl_state_webhooks_cb cb, void *arg);
+
+/* Another API key for the caller's account (key_create.lua): its record
+ * and its place in the account's key index. */
+typedef struct {
+    const char *key_hash; /* SHA-256 (hex) of the caller's API key */
+    const char *new_hash; /* the new key's */
+    const char *sealed;   /* the new key sealed (for signing) */
+    const char *id;       /* its id */
+    const char *prefix;   /* its prefix, for listings */
+    long long max_keys;   /* most keys an account has */
+} rl_state_key_create_args_t;
+
+/* tag: OK, UNAUTHORIZED, TOO_MANY, UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag; /* the answer */
+    const char *why;    /* BAD: what was wrong */
+} rl_state_key_create_reply_t;
+
+typedef void (*rl_state_key_create_cb)(const rl_state_key_create_reply_t *rep,
+                                       void *arg);
+
+int rl_state_acct_key_create(rl_redis_t *r, const rl_state_key_create_args_t *a,
+                             rl_state_key_create_cb cb, void *arg);
+
+/* Parsers of the replies above (the calls use them; unit tests too). */
+void rl_state_acct_webhooks_parse(const redisReply *r,
+                                  rl_state_webhooks_reply_t *out);
+void rl_state_acct_key_create_parse(const redisReply *r,
+                                    rl_state_key_create_reply_t *out);
 
 #endif

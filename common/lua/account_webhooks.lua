@@ -6,16 +6,17 @@
 -- for, or when a scheme that needs a secret is chosen and the account
 -- has none. On a rotation the current secret becomes wh_secret_prev and
 -- keeps signing until wh_secret_prev_until (now + grace).
--- KEYS: 1 rl:key:<hash of the caller's key>
+-- The caller found the account from the key first (key_resolve.lua); the
+-- key record is checked again here.
+-- KEYS: 1 the caller's key record, 2 the account
 -- ARGV: 1 signing ("" = keep; creativeai|standard|both), 2 schedule
 --       ("" = keep; default|long), 3 rotate ("1" | "0"), 4 new sealed
---       secret ("" = none), 5 grace (ms)
+--       secret ("" = none), 5 grace (ms), 6 account id
 -- Reply: {"ok", signing, schedule, new secret stored (0|1), has a
 --         secret (0|1), previous secret's expiry (ms, "" none)} |
 --        {"unauthorized"}
-local a = key_acct(KEYS[1])
-if not a then return { 'unauthorized' } end
-local ak = acct_key(a)
+if key_acct(KEYS[1]) ~= ARGV[6] then return { 'unauthorized' } end
+local ak = KEYS[2]
 local now = now_ms()
 local cur = redis.call('HMGET', ak, 'wh_signing', 'wh_schedule',
     'wh_secret', 'wh_secret_prev_until')

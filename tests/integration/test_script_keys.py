@@ -34,8 +34,8 @@ SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
                  if f.endswith(".lua") and not f.startswith("_"))
 # Scripts still building key names themselves (to be converted).
 PENDING = {
-    "account_create", "account_get", "account_webhooks",
-    "heartbeat", "key_create", "key_revoke",
+    "account_create", "account_get",
+    "heartbeat", "key_revoke",
     "outbox_claim",
     "reap", "webhook_failed",
     "webhook_requeue",
