@@ -44,15 +44,14 @@ typedef struct {
 } signup_t;
 
 static void
-s_on_signup(redisReply *reply, void *arg)
+s_on_signup(const rl_state_acct_create_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     signup_t *s = p->data;
     struct evhttp_request *req = http_pending_done(p);
-    const char *st = rl_redis_reply_str(reply);
     if (req == NULL) {
         /* gone */
-    } else if (st == NULL || strcmp(st, "ok") != 0) {
+    } else if (rep->tag != RL_STATE_OK) {
         http_reply_unavailable(req);
     } else {
         json_t *o =
@@ -141,20 +140,21 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req, const char *tail)
             "accounts cannot be created: no master key is configured");
         return;
     }
-    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[RL_FMT_DEC_LEN];
-    rl_keys_apikey(kkey, sizeof kkey, s->key.hash);
-    rl_keys_acct(akey, sizeof akey, s->acct);
-    rl_fmt_dec(cred, credits);
-    const char *argv[] = {kkey,          akey,      s->acct,      cred,
-                          s->key.sealed, s->key.id, s->key.prefix};
+    rl_state_acct_create_args_t a = {.acct = s->acct,
+                                     .key_hash = s->key.hash,
+                                     .sealed = s->key.sealed,
+                                     .key_id = s->key.id,
+                                     .prefix = s->key.prefix,
+                                     .credits = credits};
     /* An account is about to be made: it counts against the client. */
     if (!admin)
         rl_addrlimit_take(b->signups, rl_httpd_peer(req), rl_clock_mono_ms());
     http_pending_t *p = http_pending_new(b, req);
     p->data = s;
-    if (rl_redis_script(b->redis, "account_create", s_on_signup, p, 2, 7, argv,
-                        NULL) != 0)
-        s_on_signup(NULL, p);
+    if (rl_state_acct_create(b->redis, &a, s_on_signup, p) != 0) {
+        rl_state_acct_create_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_signup(&none, p);
+    }
 }
 
 /* ---- GET /v1/account, /ledger, /keys ---------------------------------- */

@@ -276,6 +276,7 @@ s_kc_send(rl_state_acct_chain_t *k, const char *acct)
     rl_scall_arg(&c, u->s[S_KC_PREFIX]);
     rl_scall_arg_ll(&c, u->n);
     rl_scall_arg(&c, acct);
+    rl_scall_arg(&c, u->s[S_KC_NEW_HASH]);
     return rl_scall_send(&c, k->redis, "key_create", s_on_kc, u);
 }
 
@@ -296,4 +297,69 @@ rl_state_acct_key_create(rl_redis_t *r, const rl_state_key_create_args_t *a,
         u->n = a->max_keys;
     }
     return s_write_start(u);
+}
+
+/* --- account_create ---------------------------------------------------- */
+
+typedef struct {
+    rl_state_acct_create_cb cb;
+    void *arg;
+} s_create_t;
+
+void
+rl_state_acct_create_parse(const redisReply *r,
+                           rl_state_acct_create_reply_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->tag = rl_state_tag(r, &out->why);
+    if (out->tag != RL_STATE_OK && out->tag != RL_STATE_EXISTS &&
+        out->tag != RL_STATE_UNKNOWN && out->tag != RL_STATE_BAD) {
+        out->why = rl_state_tag_name(out->tag);
+        out->tag = RL_STATE_BAD;
+    }
+}
+
+static void
+s_on_create(redisReply *reply, void *p)
+{
+    s_create_t c = *(s_create_t *)p;
+    free(p);
+    rl_state_acct_create_reply_t rep;
+    rl_state_acct_create_parse(reply, &rep);
+    c.cb(&rep, c.arg);
+}
+
+bool
+rl_state_acct_create_build(rl_scall_t *c, const rl_state_acct_create_args_t *a)
+{
+    rl_scall_init(c);
+    RL_SCALL_KEY(c, rl_keys_apikey, a->key_hash);
+    RL_SCALL_KEY(c, rl_keys_acct, a->acct);
+    RL_SCALL_KEY(c, rl_keys_acct_keys, a->acct);
+    rl_scall_key(c, RL_KEY_ACCOUNTS);
+    RL_SCALL_KEY(c, rl_keys_ledger, a->acct);
+    rl_scall_arg(c, a->acct);
+    rl_scall_arg_ll(c, a->credits);
+    rl_scall_arg(c, a->sealed);
+    rl_scall_arg(c, a->key_id);
+    rl_scall_arg(c, a->prefix);
+    rl_scall_arg(c, a->key_hash);
+    return !c->failed;
+}
+
+int
+rl_state_acct_create(rl_redis_t *r, const rl_state_acct_create_args_t *a,
+                     rl_state_acct_create_cb cb, void *arg)
+{
+    rl_scall_t c;
+    if (!rl_state_acct_create_build(&c, a))
+        return -1;
+    s_create_t *u = rl_malloc(sizeof *u);
+    u->cb = cb;
+    u->arg = arg;
+    if (rl_scall_send(&c, r, "account_create", s_on_create, u) != 0) {
+        free(u);
+        return -1;
+    }
+    return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "rl_keys.h"
 #include "rl_redis.h"
+#include "rl_scall.h"
 #include "rl_state.h"
 
 /* tag: OK (acct set), UNAUTHORIZED (unknown or revoked), UNKNOWN, BAD. */
@@ -113,7 +114,39 @@ typedef void (*rl_state_key_create_cb)(const rl_state_key_create_reply_t *rep,
 int rl_state_acct_key_create(rl_redis_t *r, const rl_state_key_create_args_t *a,
                              rl_state_key_create_cb cb, void *arg);
 
+/* A new account with its first API key and a grant (account_create.lua):
+ * the key's record, the account, its key index and ledger, and its place
+ * among all accounts. */
+typedef struct {
+    const char *acct;     /* the new account's id */
+    const char *key_hash; /* SHA-256 (hex) of its first key */
+    const char *sealed;   /* that key sealed (for signing) */
+    const char *key_id;   /* its id */
+    const char *prefix;   /* its prefix, for listings */
+    long long credits;    /* the grant */
+} rl_state_acct_create_args_t;
+
+/* tag: OK, EXISTS (the key or the account exists), UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag; /* the answer */
+    const char *why;    /* BAD: what was wrong */
+} rl_state_acct_create_reply_t;
+
+typedef void (*rl_state_acct_create_cb)(const rl_state_acct_create_reply_t *rep,
+                                        void *arg);
+
+int rl_state_acct_create(rl_redis_t *r, const rl_state_acct_create_args_t *a,
+                         rl_state_acct_create_cb cb, void *arg);
+
+/* The call rl_state_acct_create() sends, built into c, for a caller
+ * that sends it itself (the launcher's blocking connection: c->argv,
+ * c->nkeys, c->argc as EVAL's). False when a key did not fit. */
+bool rl_state_acct_create_build(rl_scall_t *c,
+                                const rl_state_acct_create_args_t *a);
+
 /* Parsers of the replies above (the calls use them; unit tests too). */
+void rl_state_acct_create_parse(const redisReply *r,
+                                rl_state_acct_create_reply_t *out);
 void rl_state_acct_webhooks_parse(const redisReply *r,
                                   rl_state_webhooks_reply_t *out);
 void rl_state_acct_key_create_parse(const redisReply *r,

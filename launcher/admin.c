@@ -16,6 +16,7 @@
 #include "rl_fmt.h"
 #include "rl_keys.h"
 #include "rl_lua.h"
+#include "rl_state_acct.h"
 
 #define ADMIN_ACCT_CHARS 16
 #define ADMIN_MAX_ARGS 16
@@ -116,7 +117,6 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
 {
     uint8_t master[RL_AEAD_KEY_LEN];
     rl_apikey_t k;
-    char kkey[RL_KEY_MAX], akey[RL_KEY_MAX], cred[RL_FMT_DEC_LEN];
     /* A deployment without a configured master key keeps one in its data
      * directory, made on first use. */
     if (rl_apikey_master(cfg, master) != 0 && cfg->master_key[0] == '\0' &&
@@ -133,11 +133,17 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
         rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
         rl_fmt(key, key_len, "%s", k.key) != 0)
         return -1;
-    rl_keys_apikey(kkey, sizeof kkey, k.hash);
-    rl_keys_acct(akey, sizeof akey, acct);
-    rl_fmt_dec(cred, credits);
-    const char *argv[] = {kkey, akey, acct, cred, k.sealed, k.id, k.prefix};
-    redisReply *r = admin_script(c, "account_create", 2, 7, argv);
+    rl_state_acct_create_args_t a = {.acct = acct,
+                                     .key_hash = k.hash,
+                                     .sealed = k.sealed,
+                                     .key_id = k.id,
+                                     .prefix = k.prefix,
+                                     .credits = credits};
+    rl_scall_t call; /* sent over the blocking connection below */
+    if (!rl_state_acct_create_build(&call, &a))
+        return -1;
+    redisReply *r =
+        admin_script(c, "account_create", call.nkeys, call.argc, call.argv);
     int ok = r &&
              (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) &&
              strcmp(r->str, "ok") == 0;
