@@ -26,6 +26,7 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_state_acct.h"
+#include "rl_state_keys.h"
 
 #define ACCOUNTS_MAX_KEYS 10
 #define LEDGER_DEFAULT_LIMIT 20
@@ -175,9 +176,9 @@ s_field(const redisReply *h, const char *name)
 }
 
 static json_t *
-s_account_object(const redisReply *r)
+s_account_object(const rl_state_acct_get_reply_t *r)
 {
-    const redisReply *h = r->element[2];
+    const redisReply *h = r->acct_fields;
     json_t *usage = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs", s_field(h, "jobs"),
         "jobs_completed", s_field(h, "jobs_completed"), "jobs_failed",
@@ -185,16 +186,15 @@ s_account_object(const redisReply *r)
         "credits_debited", s_field(h, "debited"), "credits_refunded",
         s_field(h, "refunded"));
     return json_pack("{s:s, s:s, s:I, s:o, s:o}", "object", "account", "id",
-                     rl_redis_reply_str(r->element[1]), "credits",
-                     s_field(h, "credits"), "usage", usage, "created_at",
-                     rl_jobview_time(s_field(h, "created_at")));
+                     r->acct, "credits", s_field(h, "credits"), "usage", usage,
+                     "created_at", rl_jobview_time(s_field(h, "created_at")));
 }
 
 static json_t *
-s_ledger_list(const redisReply *r)
+s_ledger_list(const rl_state_acct_get_reply_t *r)
 {
     json_t *data = json_array();
-    const redisReply *l = r->element[4];
+    const redisReply *l = r->ledger;
     for (size_t i = 0; l->type == REDIS_REPLY_ARRAY && i < l->elements; i++) {
         const char *raw = rl_redis_reply_str(l->element[i]);
         json_t *e = raw ? json_loads(raw, 0, NULL) : NULL;
@@ -208,18 +208,17 @@ s_ledger_list(const redisReply *r)
         json_object_del(e, "at");
         json_array_append_new(data, e);
     }
-    long long next = 0;
-    rl_redis_reply_ll(r->element[5], &next);
+    long long next = r->next;
     return json_pack("{s:s, s:o, s:b, s:o}", "object", "list", "data", data,
                      "has_more", next > 0, "next_cursor",
                      next > 0 ? json_integer(next) : json_null());
 }
 
 static json_t *
-s_key_list(const redisReply *r)
+s_key_list(const rl_state_acct_get_reply_t *r)
 {
     json_t *data = json_array();
-    const redisReply *k = r->element[3];
+    const redisReply *k = r->keys;
     for (size_t i = 0; i + 3 < k->elements; i += 4) {
         const char *revoked = rl_redis_reply_str(k->element[i + 3]);
         json_array_append_new(
@@ -235,16 +234,15 @@ s_key_list(const redisReply *r)
 }
 
 static void
-s_on_account(redisReply *reply, void *arg)
+s_on_account(const rl_state_acct_get_reply_t *reply, void *arg)
 {
     http_pending_t *p = arg;
     account_q_t q = *(account_q_t *)p->data;
     free(p->data);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    if (req == NULL || http_reply_script_failed(req, tag))
+    if (req == NULL || http_reply_state_failed(req, reply->tag))
         return;
-    if (strcmp(tag, "ok") != 0 || reply->elements != 6) {
+    if (reply->tag != RL_STATE_OK) {
         http_reply_unavailable(req);
         return;
     }
@@ -257,23 +255,19 @@ s_on_account(redisReply *reply, void *arg)
 static void
 s_account_query(broker_t *b, struct evhttp_request *req, account_q_t q)
 {
-    char hash[RL_SHA256_HEX_LEN], kkey[RL_KEY_MAX], off[RL_FMT_DEC_LEN],
-        lim[RL_FMT_DEC_LEN];
+    char hash[RL_SHA256_HEX_LEN];
     if (!http_key_hash(req, hash))
         return;
-    rl_keys_apikey(kkey, sizeof kkey, hash);
-    if (q.cursor >= 0)
-        rl_fmt_dec(off, q.cursor);
-    else
-        off[0] = '\0'; /* from the newest entry */
-    rl_fmt_dec(lim, q.view == VIEW_LEDGER ? q.limit : 0);
     http_pending_t *p = http_pending_new(b, req);
     p->data = rl_malloc(sizeof q);
     memcpy(p->data, &q, sizeof q);
-    const char *argv[] = {kkey, off, lim};
-    if (rl_redis_script(b->redis, "account_get", s_on_account, p, 1, 3, argv,
-                        NULL) != 0)
-        s_on_account(NULL, p);
+    /* cursor -1: from the newest entry */
+    if (rl_state_keys_account(b->redis, hash, q.cursor,
+                              q.view == VIEW_LEDGER ? q.limit : 0, s_on_account,
+                              p) != 0) {
+        rl_state_acct_get_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_account(&none, p);
+    }
 }
 
 void
@@ -378,19 +372,18 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
 }
 
 static void
-s_on_revoked(redisReply *reply, void *arg)
+s_on_revoked(const rl_state_key_revoke_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     char id[sizeof p->text];
     memcpy(id, p->text, sizeof id);
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    if (req == NULL || http_reply_script_failed(req, tag))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         return;
-    if (strcmp(tag, "not_found") == 0)
+    if (rep->tag == RL_STATE_NOT_FOUND)
         http_reply_fail(req, 404, "not_found", "key_not_found", NULL,
                         "no such key");
-    else if (strcmp(tag, "last_key") == 0)
+    else if (rep->tag == RL_STATE_LAST_KEY)
         http_reply_fail(req, 409, "invalid_request_error", "last_key", NULL,
                         "the last active key cannot be revoked");
     else
@@ -402,7 +395,7 @@ s_on_revoked(redisReply *reply, void *arg)
 void
 api_accounts_key_revoke(broker_t *b, struct evhttp_request *req, const char *id)
 {
-    char hash[RL_SHA256_HEX_LEN], caller[RL_KEY_MAX];
+    char hash[RL_SHA256_HEX_LEN];
     if (!http_key_hash(req, hash))
         return;
     if (strlen(id) > S_KEY_ID_MAX || strncmp(id, "key_", 4) != 0) {
@@ -410,11 +403,10 @@ api_accounts_key_revoke(broker_t *b, struct evhttp_request *req, const char *id)
                         "no such key");
         return;
     }
-    rl_keys_apikey(caller, sizeof caller, hash);
     http_pending_t *p = http_pending_new(b, req);
     http_pending_keep(p, id);
-    const char *argv[] = {caller, id};
-    if (rl_redis_script(b->redis, "key_revoke", s_on_revoked, p, 1, 2, argv,
-                        NULL) != 0)
-        s_on_revoked(NULL, p);
+    if (rl_state_keys_revoke(b->redis, hash, id, s_on_revoked, p) != 0) {
+        rl_state_key_revoke_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_revoked(&none, p);
+    }
 }

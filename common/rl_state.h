@@ -46,6 +46,8 @@ typedef enum {
     RL_STATE_NOT_TERMINAL,  /* a redelivery of a job not finished */
     RL_STATE_NO_WEBHOOK,    /* a redelivery of a job without webhook */
     RL_STATE_SKIPPED,       /* a sweep whose lock another process holds */
+    RL_STATE_CHANGED,       /* the keys a call declared from a lookup are
+                               not all there are any more: look again */
 } rl_state_tag_t;
 
 /* A flat list of field/value pairs (HGETALL's shape) inside a reply,

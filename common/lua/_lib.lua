@@ -426,3 +426,20 @@ local function acct_webhook_fields_of(ak, h)
     end
     return h
 end
+
+-- The account's key index ks as its caller read it a moment ago: ARGV
+-- from position `from` on holds key id, key hash pairs, and KEYS from
+-- position `kfrom` on the record of each, in the same order. Returns a
+-- list of {id, hash, record key}, or nil when the index is not that any
+-- more (a key was added in between: the caller answers "changed" and the
+-- C side reads it again).
+local function key_index_as_read(ks, from, kfrom)
+    local list = {}
+    for i = from, #ARGV - 1, 2 do
+        local id, h = ARGV[i], ARGV[i + 1]
+        if redis.call('HGET', ks, id) ~= h then return nil end
+        list[#list + 1] = { id, h, KEYS[kfrom + #list] }
+    end
+    if redis.call('HLEN', ks) ~= #list then return nil end
+    return list
+end

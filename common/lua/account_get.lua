@@ -4,31 +4,35 @@
 -- the tail (the oldest is 0) never changes: the cursor is such a position,
 -- "the entries older than this one", and pages stay put while new
 -- entries arrive.
--- KEYS: 1 rl:key:<hash of the caller's key>
--- ARGV: 1 ledger cursor ("" = from the newest), 2 ledger count (0 = no
---       ledger)
+-- The caller found the account from the key (key_resolve.lua) and read
+-- its key index, to declare every key record; both are checked here.
+-- KEYS: 1 the caller's key record, 2 the account's key index, 3 the
+--       account, 4 its ledger, 5.. the record of each key of the index
+-- ARGV: 1 account id, 2 ledger cursor ("" = from the newest), 3 ledger
+--       count (0 = no ledger), 4.. the index as read: key id, key hash,
+--       ... (in the order of KEYS 5..)
 -- Reply: {"ok", acct, {account field, value...}, {key id, prefix,
 --         created_at, revoked_at...}, {ledger entries...}, the cursor after
---         the page (0 = nothing older)} | {"unauthorized"}
-local a = key_acct(KEYS[1])
-if not a then return { 'unauthorized' } end
+--         the page (0 = nothing older)} | {"unauthorized"} | {"changed"}
+local a = ARGV[1]
+if key_acct(KEYS[1]) ~= a then return { 'unauthorized' } end
+local keys = key_index_as_read(KEYS[2], 4, 5)
+if not keys then return { 'changed' } end
 local list = {}
-local kv = redis.call('HGETALL', 'rl:keys:{' .. a .. '}')
-for i = 1, #kv, 2 do
-    local k = redis.call('HMGET', 'rl:key:' .. kv[i + 1], 'prefix',
-        'created_at', 'revoked_at')
-    list[#list + 1] = kv[i]
-    list[#list + 1] = k[1] or ''
-    list[#list + 1] = k[2] or ''
-    list[#list + 1] = k[3] or ''
+for _, k in ipairs(keys) do
+    local r = redis.call('HMGET', k[3], 'prefix', 'created_at', 'revoked_at')
+    list[#list + 1] = k[1]
+    list[#list + 1] = r[1] or ''
+    list[#list + 1] = r[2] or ''
+    list[#list + 1] = r[3] or ''
 end
 local ledger = {}
-local n = tonumber(ARGV[2])
-local lk = ledger_key(a)
+local n = tonumber(ARGV[3])
+local lk = KEYS[4]
 local len = redis.call('LLEN', lk)
-local cursor = math.min(tonumber(ARGV[1]) or len, len)
+local cursor = math.min(tonumber(ARGV[2]) or len, len)
 if n > 0 and cursor > 0 then
     ledger = redis.call('LRANGE', lk, len - cursor, len - cursor + n - 1)
 end
-return { 'ok', a, redis.call('HGETALL', acct_key(a)), list, ledger,
+return { 'ok', a, redis.call('HGETALL', KEYS[3]), list, ledger,
     math.max(cursor - #ledger, 0) }

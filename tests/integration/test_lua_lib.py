@@ -18,7 +18,9 @@ are test_lua_money.py).
     record after a delivery leaves it delivered and unlisted;
   - one claim of several jobs of one account and key hands each of them
     the sealed key and the account's webhook settings (read once per
-    batch), and each its own fields.
+    batch), and each its own fields;
+  - account_get and key_revoke answer "changed" when the account's key
+    index is not the one their caller read (and declared) any more.
 """
 
 import json
@@ -217,6 +219,35 @@ class LuaLib(harness.LuaTestCase):
             self.assertEqual(self.r.call(
                 "GET", "rl:dedup:{%s}:%s:completed" % (a, jobs[n])),
                 "sending:2")
+
+    def test_key_index_changed_since_read(self):
+        """account_get and key_revoke declare the key records of the
+        index their caller read; a key added since is "changed", and
+        nothing is revoked."""
+        a = "acct_idx1"
+        ks = "rl:keys:{%s}" % a
+        for kid, h in (("key_1", "h1"), ("key_2", "h2")):
+            self.r.call("HSET", "rl:key:" + h, "acct", a, "prefix", kid)
+            self.r.call("HSET", ks, kid, h)
+        read = ["key_1", "h1"]  # read before key_2 was added
+        recs = ["rl:key:h1"]
+        got = self.r.call(
+            "EVAL", self.lib + harness.lua_source("key_revoke.lua"),
+            str(2 + len(recs)), "rl:key:h1", ks, *recs, a, "key_1", *read)
+        self.assertEqual(got, ["changed"])
+        got = self.r.call(
+            "EVAL", self.lib + harness.lua_source("account_get.lua"),
+            str(4 + len(recs)), "rl:key:h1", ks, "rl:acct:{%s}" % a,
+            "rl:ledger:{%s}" % a, *recs, a, "", "0", *read)
+        self.assertEqual(got, ["changed"])
+        read += ["key_2", "h2"]
+        recs += ["rl:key:h2"]
+        got = self.r.call(
+            "EVAL", self.lib + harness.lua_source("key_revoke.lua"),
+            str(2 + len(recs)), "rl:key:h1", ks, *recs, a, "key_1", *read)
+        self.assertEqual(got, ["ok"])
+        self.assertEqual(self.r.call("HEXISTS", "rl:key:h2", "revoked_at"), 0)
+        self.assertEqual(self.r.call("HEXISTS", "rl:key:h1", "revoked_at"), 1)
 
 
 if __name__ == "__main__":

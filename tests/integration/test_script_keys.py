@@ -36,8 +36,7 @@ SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
                  if f.endswith(".lua") and not f.startswith("_"))
 # Scripts still building key names themselves (to be converted).
 PENDING = {
-    "account_get",
-    "heartbeat", "key_revoke",
+    "heartbeat",
     "outbox_claim",
     "reap", "webhook_failed",
     "webhook_requeue",
