@@ -25,6 +25,7 @@
 #include "rl_jobview.h"
 #include "rl_keys.h"
 #include "rl_state_acct.h"
+#include "rl_state_hooks.h"
 #include "rl_state_view.h"
 
 #define S_MS_PER_S 1000LL
@@ -35,32 +36,6 @@
 #define S_SECRET_LEN 48   /* "whsec_" + 32 base64 chars + NUL */
 #define S_B64_LEN 33      /* base64 of the 24 bytes and the NUL */
 #define S_SEALED_LEN 256  /* a sealed secret */
-
-/* Runs `script` for req with p->text = text (a job id, or "") and
- * p->data = data; cb
- * gets the reply, or NULL at once when Redis cannot be asked. */
-static void
-s_run(broker_t *b, struct evhttp_request *req, const char *script,
-      rl_redis_cb cb, const char *text, void *data, int nkeys, int argc,
-      const char **argv)
-{
-    http_pending_t *p = http_pending_new(b, req);
-
-    http_pending_keep(p, text);
-    p->data = data;
-    if (rl_redis_script(b->redis, script, cb, p, nkeys, argc, argv, NULL))
-        cb(NULL, p);
-}
-
-/* True when r is {"ok", ...} of n elements; else answers 503. */
-static bool
-s_shape(struct evhttp_request *req, const redisReply *r, size_t n)
-{
-    if (strcmp(rl_redis_reply_tag(r), "ok") == 0 && r->elements == n)
-        return true;
-    http_reply_unavailable(req);
-    return false;
-}
 
 /* The number a reply element holds (0 when none). */
 static json_int_t
@@ -198,82 +173,75 @@ api_webhooks_deliveries(broker_t *b, struct evhttp_request *req, const char *id)
 /* ---- POST /v1/video/generations/{id}/redeliver ------------------------ */
 
 static void
-s_on_redeliver(redisReply *reply, void *arg)
+s_on_redeliver(const rl_state_redeliver_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     char id[sizeof p->text];
     struct evhttp_request *req;
-    const char *tag = rl_redis_reply_tag(reply);
-    const char *status;
 
     memcpy(id, p->text, sizeof id);
     req = http_pending_done(p);
-    if (req == NULL || http_reply_script_failed(req, tag))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         return;
-    status = reply->elements > 1 ? rl_redis_reply_str(reply->element[1]) : NULL;
-    if (strcmp(tag, "not_found") == 0)
+    if (rep->tag == RL_STATE_NOT_FOUND)
         http_reply_no_job(req);
-    else if (strcmp(tag, "not_terminal") == 0 || strcmp(tag, "no_webhook") == 0)
-        http_reply_fail(
-            req, 409, "invalid_request_error",
-            strcmp(tag, "no_webhook") ? "job_not_terminal" : "no_webhook_url",
-            "id",
-            "only a completed or failed job with a webhook_url can be "
-            "redelivered");
-    else if (strcmp(tag, "ok") != 0 || status == NULL)
-        http_reply_unavailable(req);
+    else if (rep->tag == RL_STATE_NOT_TERMINAL ||
+             rep->tag == RL_STATE_NO_WEBHOOK)
+        http_reply_fail(req, 409, "invalid_request_error",
+                        rep->tag == RL_STATE_NOT_TERMINAL ? "job_not_terminal"
+                                                          : "no_webhook_url",
+                        "id",
+                        "only a completed or failed job with a webhook_url can "
+                        "be redelivered");
     else
         http_reply_json(req, 202,
                         json_pack("{s:s, s:s, s:s, s:s, s:b}", "object",
                                   "webhook.redelivery", "id", id, "status",
-                                  status, "event", rl_jobview_event(status),
-                                  "queued", 1));
+                                  rep->status, "event",
+                                  rl_jobview_event(rep->status), "queued", 1));
 }
 
 void
 api_webhooks_redeliver(broker_t *b, struct evhttp_request *req, const char *id)
 {
     char hash[RL_SHA256_HEX_LEN];
-    const char *argv[3] = {hash, "one", id};
 
     if (!http_key_hash(req, hash) || !s_job_ok(req, id))
         return;
-    s_run(b, req, "webhook_requeue", s_on_redeliver, id, NULL, 0, 3, argv);
+    http_pending_t *p = http_pending_new(b, req);
+    http_pending_keep(p, id);
+    if (rl_state_hooks_redeliver(b->redis, hash, id, s_on_redeliver, p) != 0) {
+        rl_state_redeliver_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_redeliver(&none, p);
+    }
 }
 
 /* ---- GET /v1/webhooks/failed ------------------------------------------ */
 
 static void
-s_on_failed(redisReply *reply, void *arg)
+s_on_failed(const rl_state_failed_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    const redisReply *l;
     json_t *data;
-    long long more = 0;
 
-    if (req == NULL || http_reply_script_failed(req, tag) ||
-        !s_shape(req, reply, 3))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         return;
-    l = reply->element[1];
     data = json_array();
-    for (size_t i = 0; i + 4 < l->elements; i += 5) {
-        const char *status = rl_redis_reply_str(l->element[i + 2]);
+    for (size_t i = 0; i < rep->n; i++) {
+        const rl_state_failed_t *f = &rep->entries[i];
         json_array_append_new(
-            data,
-            json_pack("{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
-                      "webhook.failed_event", "id",
-                      rl_redis_reply_str(l->element[i]), "failed_at",
-                      rl_jobview_time(s_num(l->element[i + 1])), "status",
-                      status, "event", status ? rl_jobview_event(status) : NULL,
-                      "webhook_url", rl_redis_reply_str(l->element[i + 3]),
-                      "attempts", s_num(l->element[i + 4])));
+            data, json_pack("{s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:I}", "object",
+                            "webhook.failed_event", "id", f->job, "failed_at",
+                            rl_jobview_time(rl_jobview_num(f->failed_at)),
+                            "status", f->status, "event",
+                            f->status ? rl_jobview_event(f->status) : NULL,
+                            "webhook_url", f->webhook_url, "attempts",
+                            (json_int_t)rl_jobview_num(f->attempts)));
     }
-    rl_redis_reply_ll(reply->element[2], &more);
     http_reply_json(req, 200,
                     json_pack("{s:s, s:o, s:b}", "object", "list", "data", data,
-                              "has_more", more != 0));
+                              "has_more", rep->more));
 }
 
 /* Parses ?since=T&limit=N into *since_ms and *limit; false (answered
@@ -311,38 +279,35 @@ s_failed_query(struct evhttp_request *req, long long *since_ms, long *limit)
 void
 api_webhooks_failed(broker_t *b, struct evhttp_request *req, const char *tail)
 {
-    char hash[RL_SHA256_HEX_LEN], since[RL_FMT_DEC_LEN], lim[RL_FMT_DEC_LEN];
-    const char *argv[3] = {hash, since, lim};
+    char hash[RL_SHA256_HEX_LEN];
     long long since_ms = 0;
     long limit = 0;
 
     (void)tail;
     if (!http_key_hash(req, hash) || !s_failed_query(req, &since_ms, &limit))
         return;
-    rl_fmt_dec(since, since_ms);
-    rl_fmt_dec(lim, limit);
-    s_run(b, req, "webhook_failed", s_on_failed, "", NULL, 0, 3, argv);
+    http_pending_t *p = http_pending_new(b, req);
+    if (rl_state_hooks_failed(b->redis, hash, since_ms, limit, s_on_failed,
+                              p) != 0) {
+        rl_state_failed_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_failed(&none, p);
+    }
 }
 
 /* ---- POST /v1/webhooks/recover ---------------------------------------- */
 
 static void
-s_on_recover(redisReply *reply, void *arg)
+s_on_recover(const rl_state_recover_reply_t *rep, void *arg)
 {
     http_pending_t *p = arg;
     struct evhttp_request *req = http_pending_done(p);
-    const char *tag = rl_redis_reply_tag(reply);
-    long long n = 0, more = 0;
 
-    if (req == NULL || http_reply_script_failed(req, tag) ||
-        !s_shape(req, reply, 3))
+    if (req == NULL || http_reply_state_failed(req, rep->tag))
         return;
-    rl_redis_reply_ll(reply->element[1], &n);
-    rl_redis_reply_ll(reply->element[2], &more);
     http_reply_json(req, 202,
                     json_pack("{s:s, s:I, s:b}", "object", "webhook.recovery",
-                              "recovered", (json_int_t)n, "has_more",
-                              more != 0));
+                              "recovered", (json_int_t)rep->requeued,
+                              "has_more", rep->more));
 }
 
 /* Reads {"from": T1, "to": T2} (to defaults to now); false when answered
@@ -378,18 +343,18 @@ s_recover_range(broker_t *b, struct evhttp_request *req, long long *from,
 void
 api_webhooks_recover(broker_t *b, struct evhttp_request *req, const char *tail)
 {
-    char hash[RL_SHA256_HEX_LEN], from[RL_FMT_DEC_LEN], to[RL_FMT_DEC_LEN];
-    char max[RL_FMT_DEC_LEN];
-    const char *argv[5] = {hash, "range", from, to, max};
+    char hash[RL_SHA256_HEX_LEN];
     long long f = 0, t = 0;
 
     (void)tail;
     if (!http_key_hash(req, hash) || !s_recover_range(b, req, &f, &t))
         return;
-    rl_fmt_dec(from, f);
-    rl_fmt_dec(to, t);
-    rl_fmt_dec(max, API_WEBHOOKS_RECOVER_MAX);
-    s_run(b, req, "webhook_requeue", s_on_recover, "", NULL, 0, 5, argv);
+    http_pending_t *p = http_pending_new(b, req);
+    if (rl_state_hooks_recover(b->redis, hash, f, t, API_WEBHOOKS_RECOVER_MAX,
+                               s_on_recover, p) != 0) {
+        rl_state_recover_reply_t none = {.tag = RL_STATE_UNKNOWN};
+        s_on_recover(&none, p);
+    }
 }
 
 /* ---- PUT /v1/account/webhooks ----------------------------------------- */

@@ -1,26 +1,21 @@
--- webhook_failed: the events of the account that owns the API key whose
--- delivery failed for good since a time (rl:whfail:{A}), oldest first.
--- ARGV: 1 key hash, 2 since (epoch ms), 3 most entries
--- Reply: {"ok", {job id, failed at (ms), status, webhook_url,
---         wh_attempts, ...}, more (0|1)} | {"unauthorized"}
-local a = caller_acct(ARGV[1])
-if not a then return { 'unauthorized' } end
-local max = tonumber(ARGV[3])
-local out, n = {}, 0
-local ids = redis.call('ZRANGEBYSCORE', whfail_key(a), ARGV[2], '+inf',
-    'WITHSCORES', 'LIMIT', 0, max + 1)
-for i = 1, #ids, 2 do
-    if n >= max then break end
-    local j = ids[i]
-    local h = redis.call('HMGET', job_key_of(a, j), 'status', 'webhook_url',
+-- webhook_failed: jobs of the account that owns the API key whose
+-- delivery failed for good: the caller read them from the account's
+-- failed-delivery index (rl:whfail, oldest first) and asks for a batch
+-- of them; a job that is gone is answered as not listed. The caller
+-- found the account from the key first (key_resolve.lua); the key record
+-- is checked again here.
+-- KEYS: 1 the API key's record, 2.. the job hash of each job
+-- ARGV: 1 account id, 2.. the job ids (in the order of KEYS 2..)
+-- Reply: {"ok", {listed (1|0), status, webhook_url, wh_attempts, ...}
+--         (four per job)} | {"unauthorized"}
+if key_acct(KEYS[1]) ~= ARGV[1] then return { 'unauthorized' } end
+local out = {}
+for i = 2, #KEYS do
+    local h = redis.call('HMGET', KEYS[i], 'status', 'webhook_url',
         'wh_attempts')
-    if h[1] then
-        n = n + 1
-        out[#out + 1] = j
-        out[#out + 1] = ids[i + 1]
-        out[#out + 1] = h[1]
-        out[#out + 1] = h[2] or ''
-        out[#out + 1] = h[3] or '0'
-    end
+    out[#out + 1] = h[1] and '1' or '0'
+    out[#out + 1] = h[1] or ''
+    out[#out + 1] = h[2] or ''
+    out[#out + 1] = h[3] or '0'
 end
-return { 'ok', out, #ids > 2 * max and 1 or 0 }
+return { 'ok', out }

@@ -38,8 +38,7 @@ SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
 PENDING = {
     "heartbeat",
     "outbox_claim",
-    "reap", "webhook_failed",
-    "webhook_requeue",
+    "reap",
 }
 DECLARED = [s for s in SCRIPTS if s not in PENDING]
 # Scripts whose keys must share one hash slot (every declared one, once
@@ -173,9 +172,20 @@ class ScriptKeys(harness.ClusterTestCase):
         harness.http_post_json(
             c.url("/v1/video/generations/%s/redeliver" % jids[0]), {},
             headers=h)
-        harness.http_get(c.url("/v1/webhooks/failed"), headers=h)
-        harness.http_post_json(c.url("/v1/webhooks/recover"), {},
-                               headers=h)
+        # One delivery that fails for good, so that the failed list and
+        # its recovery have a job to read and requeue.
+        base = c.start_extra_receiver()
+        c.receiver_control({"fail_next": 3, "status": 500}, base)
+        r = c.submit(key, video_body(webhook_url=base + "/sk-failed"))
+        self.assertEqual(r.status, 202, r)
+        bad = r.json()["id"]
+        wait_for(lambda: c.job_hash(acct, bad).get("wh_state") == "failed",
+                 30, "the failed delivery of %s" % bad)
+        r = harness.http_get(c.url("/v1/webhooks/failed"), headers=h)
+        self.assertEqual([e["id"] for e in r.json()["data"]], [bad], r)
+        r = harness.http_post_json(c.url("/v1/webhooks/recover"),
+                                   {"from": 0}, headers=h)
+        self.assertEqual(r.json()["recovered"], 1, r)
         harness.http_request("PUT", c.url("/v1/account/webhooks"),
                              body=b'{"signing": "creativeai"}',
                              headers=dict(h, **{
