@@ -17,6 +17,12 @@
 /* Elements per job of webhook_failed.lua's list: listed (1|0), status,
  * webhook_url, attempts. */
 #define S_FAILED_ELEMS 4
+_Static_assert(4 + 4 * RL_STATE_HOOKS_BATCH <= RL_SCALL_MAX_KEYS &&
+                   1 + RL_STATE_HOOKS_LIST_BATCH <= RL_SCALL_MAX_KEYS,
+               "a batch's keys fit one call");
+_Static_assert(4 + 5 * RL_STATE_HOOKS_BATCH < RL_REDIS_MAX_ARGS &&
+                   2 + 2 * RL_STATE_HOOKS_LIST_BATCH < RL_REDIS_MAX_ARGS,
+               "a batch's keys and arguments fit one call");
 
 typedef enum { S_ONE, S_RANGE, S_LIST } s_mode_t;
 
@@ -259,8 +265,10 @@ s_send_batch(s_call_t *u)
     }
     size_t first = u->next;
     size_t n = u->nids - first;
-    if (n > RL_STATE_HOOKS_BATCH)
-        n = RL_STATE_HOOKS_BATCH;
+    size_t most =
+        u->mode == S_RANGE ? RL_STATE_HOOKS_BATCH : RL_STATE_HOOKS_LIST_BATCH;
+    if (n > most)
+        n = most;
     u->next = first + n;
     u->batch = n;
     rl_scall_t c;

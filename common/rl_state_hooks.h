@@ -9,7 +9,8 @@
  * account's failed-delivery index (rl:whfail, rl_keys.h), which names
  * the jobs, so those calls read it first (one ZRANGEBYSCORE) and then
  * send the script for the jobs read, each job's keys in KEYS, in
- * batches of at most RL_STATE_HOOKS_BATCH jobs, one after another. Each
+ * batches one after another: RL_STATE_HOOKS_BATCH jobs of a recovery
+ * (four keys each), RL_STATE_HOOKS_LIST_BATCH of a list (one each). Each
  * batch is atomic, the whole is not: a recovery answers UNKNOWN when a
  * batch's outcome is unknown (the batches before it landed; sending the
  * whole again requeues only what is still listed as failed), and a
@@ -25,7 +26,8 @@
 #include "rl_redis.h"
 #include "rl_state.h"
 
-#define RL_STATE_HOOKS_BATCH 24 /* jobs per script call */
+#define RL_STATE_HOOKS_BATCH 24       /* jobs per recovery script call */
+#define RL_STATE_HOOKS_LIST_BATCH 100 /* jobs per list script call */
 
 /* tag: OK (status), UNAUTHORIZED, NOT_FOUND, NOT_TERMINAL (status),
  * NO_WEBHOOK, UNKNOWN or BAD. */

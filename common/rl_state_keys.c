@@ -15,6 +15,12 @@
 #include "rl_scall.h"
 #include "rl_state_acct.h"
 
+_Static_assert(4 + RL_STATE_KEYS_MAX <= RL_SCALL_MAX_KEYS,
+               "every key record of an account fits one call's KEYS");
+_Static_assert(4 + RL_STATE_KEYS_MAX + 3 + 2 * RL_STATE_KEYS_MAX <
+                   RL_REDIS_MAX_ARGS,
+               "and its keys and arguments one call");
+
 /* A call in flight: the caller's key resolved, then the account's key
  * index read, then the script (again from the index when it answers
  * "changed"). */
