@@ -19,7 +19,9 @@ from harness import video_body, wait_for  # noqa: E402
 
 # Written on timers, not by requests: the reaper's lock and the workers'
 # heartbeats.
-VOLATILE = ("rl:lock:*", "rl:workers", "rl:hb:*")
+# Written on their own schedule by the roles, not by any request: the
+# worker's provider health check lands whenever its period comes round.
+VOLATILE = ("rl:lock:*", "rl:workers", "rl:hb:*", "rl:provider_health")
 
 
 def raw_http(port, data, timeout=10.0, src=None):
