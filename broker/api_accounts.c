@@ -133,8 +133,9 @@ api_accounts_signup(broker_t *b, struct evhttp_request *req, const char *tail)
     signup_t *s = rl_calloc(1, sizeof *s);
     s->credits = credits;
     const uint8_t *master = broker_master(b);
-    if (master == NULL || rl_apikey_new(master, &s->key) != 0 ||
-        rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) != 0) {
+    if (master == NULL ||
+        rl_random_id("acct_", ACCOUNT_ID_CHARS, s->acct, sizeof s->acct) != 0 ||
+        rl_apikey_new(master, rl_keys_partition(s->acct), &s->key) != 0) {
         free(s);
         http_reply_fail(
             req, 503, "service_unavailable", "no_master_key", NULL,
@@ -351,7 +352,9 @@ api_accounts_key_create(broker_t *b, struct evhttp_request *req,
         return;
     rl_apikey_t *k = rl_calloc(1, sizeof *k);
     const uint8_t *master = broker_master(b);
-    if (master == NULL || rl_apikey_new(master, k) != 0) {
+    /* The caller's key lies in its account's partition: so does this. */
+    if (master == NULL ||
+        rl_apikey_new(master, rl_keys_partition(hash), k) != 0) {
         free(k);
         http_reply_fail(req, 503, "service_unavailable", "no_master_key", NULL,
                         "keys cannot be created: no master key is configured");

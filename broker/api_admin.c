@@ -11,6 +11,7 @@
 #include "http_reply.h"
 #include "rl_crypto.h"
 #include "rl_httpd.h"
+#include "rl_keys.h"
 
 bool
 api_admin_check(broker_t *b, struct evhttp_request *req)
@@ -55,7 +56,7 @@ api_admin_providers(broker_t *b, struct evhttp_request *req, const char *tail)
     if (!api_admin_check(b, req))
         return;
     http_pending_t *p = http_pending_new(b, req);
-    const char *argv[] = {"HGETALL", "rl:provider_health"};
+    const char *argv[] = {"HGETALL", RL_KEY_PROVIDER_HEALTH};
     if (rl_redis_command(b->redis, s_on_health, p, 2, argv, NULL) != 0)
         s_on_health(NULL, p);
 }

@@ -55,12 +55,17 @@ struct dispatch {
     struct event *poll_timer; /* queue poll while credit is left */
     struct event *beat_timer; /* heartbeats and liveness */
     bool taking;              /* a dispatch_take is in flight */
+    int next;                 /* the partition the next take reads */
+    int empty;                /* takes in a row that found nothing: a
+                                 round of RL_PARTITIONS stops the pump
+                                 until the next poll or wake */
     uint64_t dropped;         /* malformed or unexpected messages */
 };
 
 #define DISPATCH_DOMAIN "dispatch" /* ZAP domain: dispatch.allow */
 
 static void s_pump(dispatch_t *d);
+static void s_take(dispatch_t *d);
 
 static peer_t *
 s_find(dispatch_t *d, const void *id, size_t len)
@@ -252,28 +257,42 @@ s_on_taken(const rl_state_take_reply_t *rep, void *arg)
 {
     dispatch_t *d = arg;
     d->taking = false;
-    if (rep->tag != RL_STATE_OK)
+    d->next = (d->next + 1) % RL_PARTITIONS; /* every partition in turn */
+    if (rep->tag != RL_STATE_OK) {
+        d->empty = RL_PARTITIONS; /* Redis away: wait for the next poll */
         return;
+    }
     const redisReply *reply = rep->refs;
     for (size_t i = 0; i < reply->elements; i++) {
         const char *ref = rl_redis_reply_str(reply->element[i]);
         if (ref != NULL)
             s_send_job(d, ref);
     }
-    if (reply->elements > 0)
-        s_pump(d); /* the queue may hold more */
+    d->empty = reply->elements > 0 ? 0 : d->empty + 1;
+    if (d->empty < RL_PARTITIONS)
+        s_take(d); /* this queue or the next ones may hold more */
 }
 
+/* Takes from the next partition's queue as much as the workers' credit
+ * allows. */
 static void
-s_pump(dispatch_t *d)
+s_take(dispatch_t *d)
 {
     int64_t take = dispatch_take_count(dispatch_credit(d));
     if (d->taking || take == 0)
         return;
-    if (rl_state_queue_take(d->broker->redis, take,
+    if (rl_state_queue_take(d->broker->redis, d->next, take,
                             d->broker->cfg->claim_timeout_ms, s_on_taken,
                             d) == 0)
         d->taking = true;
+}
+
+/* Starts a round over every partition's queue. */
+static void
+s_pump(dispatch_t *d)
+{
+    d->empty = 0;
+    s_take(d);
 }
 
 static void

@@ -21,12 +21,16 @@
 #include "rl_crypto.h"
 #include "rl_fmt.h"
 #include "rl_jobview.h"
+#include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_state_acct.h"
 #include "rl_state_job.h"
 #include "validate.h"
 
 #define SUBMIT_JOB_ID_CHARS 24
+#define SUBMIT_ID_DRAWS                                                        \
+    16 /* ids drawn to steer one into a partition:                             \
+          each fails 1 time in ~55 */
 #define SUBMIT_MAX_PAIRS 16
 #define SUBMIT_MAX_KV (2 * (SUBMIT_MAX_PAIRS + 2)) /* and history, deadline */
 
@@ -325,6 +329,21 @@ s_body202(const char **kv, size_t npairs, const char *job_id,
     return text;
 }
 
+/* Draws r's job id in the partition of its account, which is the one
+ * of its API key's hash (rl_keys.h): a task id names its index entry
+ * there. */
+static int
+s_job_id(submit_req_t *r, const char *prefix)
+{
+    int p = rl_keys_partition(r->key_hash);
+    for (int i = 0; i < SUBMIT_ID_DRAWS; i++)
+        if (rl_random_id(prefix, SUBMIT_JOB_ID_CHARS, r->job_id,
+                         sizeof r->job_id) == 0 &&
+            rl_keys_steer_id(r->job_id, p) == 0)
+            return 0;
+    return -1;
+}
+
 /* Keeps what the accept sends in r (its fields copied: the submission
  * is gone by the time the key is resolved) and resolves the key. */
 static int
@@ -414,8 +433,7 @@ submit_accept(broker_t *b, const char *api_key, const char *idem_key,
     r->body_hash[0] = '\0'; /* only an idempotent replay compares bodies */
     if (rl_sha256_hex(api_key, strlen(api_key), r->key_hash) != 0 ||
         (idem_key[0] != '\0' && rl_sha256_hex(body, len, r->body_hash) != 0) ||
-        rl_random_id(opts->id_prefix, SUBMIT_JOB_ID_CHARS, r->job_id,
-                     sizeof r->job_id) != 0 ||
+        s_job_id(r, opts->id_prefix) != 0 ||
         s_send(b, r, idem_key, s, opts) != 0) {
         s_req_free(r);
         s_unavailable(cb, arg);

@@ -8,17 +8,29 @@
 #include <string.h>
 
 #include "rl_fmt.h"
+#include "rl_keys.h"
 #include "rl_secret.h"
 
 #define RL_APIKEY_MASTER_FILE "master.key"
+#define S_MAX_DRAWS 4096 /* keys drawn for one in a given partition */
 
 int
-rl_apikey_new(const uint8_t master[RL_AEAD_KEY_LEN], rl_apikey_t *out)
+rl_apikey_new(const uint8_t master[RL_AEAD_KEY_LEN], int partition,
+              rl_apikey_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (rl_random_id("rk_", RL_APIKEY_CHARS, out->key, sizeof out->key) != 0 ||
-        rl_sha256_hex(out->key, strlen(out->key), out->hash) != 0 ||
-        rl_aead_seal(master, out->key, strlen(out->key), out->sealed,
+    /* One draw in RL_PARTITIONS lands there: 16 on average, and the
+     * chance that 4096 all miss is below 1e-114. */
+    for (int i = 0;; i++) {
+        if (i == S_MAX_DRAWS ||
+            rl_random_id("rk_", RL_APIKEY_CHARS, out->key, sizeof out->key) !=
+                0 ||
+            rl_sha256_hex(out->key, strlen(out->key), out->hash) != 0)
+            return -1;
+        if (rl_keys_partition(out->hash) == partition)
+            break;
+    }
+    if (rl_aead_seal(master, out->key, strlen(out->key), out->sealed,
                      sizeof out->sealed) < 0 ||
         rl_fmt(out->id, sizeof out->id, "key_%.16s", out->hash) != 0 ||
         rl_fmt(out->prefix, sizeof out->prefix, "%.10s", out->key) != 0)

@@ -2,7 +2,8 @@
  * rl_apikey - API keys and the master key that seals them.
  *
  * An API key is "rk_" followed by 40 random base62 characters (about 238
- * bits). Redis keeps it two ways: its SHA-256 (rl:key:<hash>, for lookup)
+ * bits, less the 4 that draw it into its account's partition). Redis
+ * keeps it two ways: its SHA-256 (rl:key:{P}:<hash>, for lookup)
  * and, because webhooks are signed with the key itself
  * (X-CreativeAI-Signature), a
  * copy sealed with AES-256-GCM under the master key. The plaintext is
@@ -32,8 +33,10 @@ typedef struct {
     char sealed[256];             /* AES-256-GCM sealed key */
 } rl_apikey_t;
 
-/* Makes a new random key sealed under master. Returns 0 or -1. */
-int rl_apikey_new(const uint8_t master[RL_AEAD_KEY_LEN], rl_apikey_t *out);
+/* Makes a new random key sealed under master, drawn so that its hash
+ * lies in `partition` (its account's: rl_keys.h). Returns 0 or -1. */
+int rl_apikey_new(const uint8_t master[RL_AEAD_KEY_LEN], int partition,
+                  rl_apikey_t *out);
 
 /* Loads the master key (see above) into out. Returns 0, or -1 when none
  * is configured or the file is unreadable or malformed. */

@@ -31,6 +31,7 @@ static const char *const s_names[] = {
     [RL_STATE_NO_WEBHOOK] = "no_webhook",
     [RL_STATE_SKIPPED] = "skipped",
     [RL_STATE_CHANGED] = "changed",
+    [RL_STATE_ALIVE] = "alive",
 };
 #define S_NTAGS (sizeof s_names / sizeof s_names[0])
 

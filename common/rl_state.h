@@ -3,7 +3,7 @@
  * and the field/value lists replies carry.
  *
  * Each Lua script of common/lua has one C function (rl_state_job.h,
- * rl_state_outbox.h, rl_state_acct.h, rl_state_sweep.h) taking a struct
+ * rl_state_outbox.h, rl_state_acct.h, rl_state_sweep.h, ...) taking a struct
  * of arguments and answering a parsed reply struct to a typed callback,
  * so no caller builds an argument vector, counts KEYS or compares reply
  * tags as strings. Every key a script touches is built by that function
@@ -48,6 +48,7 @@ typedef enum {
     RL_STATE_SKIPPED,       /* a sweep whose lock another process holds */
     RL_STATE_CHANGED,       /* the keys a call declared from a lookup are
                                not all there are any more: look again */
+    RL_STATE_ALIVE,         /* a worker the reaper read as dead renewed */
 } rl_state_tag_t;
 
 /* A flat list of field/value pairs (HGETALL's shape) inside a reply,

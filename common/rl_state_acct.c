@@ -336,7 +336,7 @@ rl_state_acct_create_build(rl_scall_t *c, const rl_state_acct_create_args_t *a)
     RL_SCALL_KEY(c, rl_keys_apikey, a->key_hash);
     RL_SCALL_KEY(c, rl_keys_acct, a->acct);
     RL_SCALL_KEY(c, rl_keys_acct_keys, a->acct);
-    rl_scall_key(c, RL_KEY_ACCOUNTS);
+    RL_SCALL_KEY(c, rl_keys_accounts, rl_keys_partition(a->acct));
     RL_SCALL_KEY(c, rl_keys_ledger, a->acct);
     rl_scall_arg(c, a->acct);
     rl_scall_arg_ll(c, a->credits);

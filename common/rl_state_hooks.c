@@ -153,8 +153,8 @@ s_requeue_keys(rl_scall_t *c, const s_call_t *u)
 {
     RL_SCALL_KEY(c, rl_keys_apikey, u->k.key_hash);
     RL_SCALL_KEY(c, rl_keys_whfail, u->acct);
-    rl_scall_key(c, RL_KEY_OUTBOX);
-    rl_scall_key(c, RL_KEY_STATS);
+    RL_SCALL_KEY(c, rl_keys_outbox, rl_keys_partition(u->acct));
+    RL_SCALL_KEY(c, rl_keys_stats, rl_keys_partition(u->acct));
 }
 
 /* The keys of job j there: its hash, its attempt log, and the dedup key

@@ -62,7 +62,7 @@ rl_state_job_update(rl_redis_t *r, const rl_state_update_args_t *a,
     rl_scall_t c;
     rl_scall_init(&c);
     RL_SCALL_KEY(&c, rl_keys_job, a->acct, a->job);
-    rl_scall_key(&c, RL_KEY_STATS);
+    RL_SCALL_KEY(&c, rl_keys_stats, rl_keys_partition(a->acct));
     rl_scall_arg(&c, a->fence);
     rl_scall_arg(&c, a->history != NULL ? a->history : "");
     for (int i = 0; i < a->nkv; i++)
@@ -120,13 +120,14 @@ rl_state_job_claim(rl_redis_t *r, const rl_state_claim_args_t *a,
     char ref[RL_KEY_MAX];
     rl_scall_init(&c);
     RL_SCALL_KEY(&c, rl_keys_job, a->acct, a->job);
-    RL_SCALL_KEY(&c, rl_keys_worker_jobs, a->worker);
-    rl_scall_key(&c, RL_KEY_DISPATCHED);
-    rl_scall_key(&c, RL_KEY_WORKERS);
+    RL_SCALL_KEY(&c, rl_keys_worker_jobs, rl_keys_partition(a->acct),
+                 a->worker);
+    RL_SCALL_KEY(&c, rl_keys_dispatched, rl_keys_partition(a->acct));
+    RL_SCALL_KEY(&c, rl_keys_workers, rl_keys_partition(a->acct));
     RL_SCALL_KEY(&c, rl_keys_acct, a->acct);
     RL_SCALL_KEY(&c, rl_keys_ledger, a->acct);
-    rl_scall_key(&c, RL_KEY_OUTBOX);
-    rl_scall_key(&c, RL_KEY_STATS);
+    RL_SCALL_KEY(&c, rl_keys_outbox, rl_keys_partition(a->acct));
+    RL_SCALL_KEY(&c, rl_keys_stats, rl_keys_partition(a->acct));
     if (rl_keys_ref(ref, sizeof ref, a->acct, a->job) != 0)
         return -1;
     rl_scall_arg(&c, ref);
@@ -183,12 +184,13 @@ rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
     char ref[RL_KEY_MAX];
     rl_scall_init(&c);
     RL_SCALL_KEY(&c, rl_keys_job, a->acct, a->job);
-    RL_SCALL_KEY(&c, rl_keys_worker_jobs, a->worker);
+    RL_SCALL_KEY(&c, rl_keys_worker_jobs, rl_keys_partition(a->acct),
+                 a->worker);
     RL_SCALL_KEY(&c, rl_keys_acct, a->acct);
     RL_SCALL_KEY(&c, rl_keys_ledger, a->acct);
-    rl_scall_key(&c, RL_KEY_OUTBOX);
-    rl_scall_key(&c, RL_KEY_STATS);
-    rl_scall_key(&c, RL_KEY_RENDER_AVG);
+    RL_SCALL_KEY(&c, rl_keys_outbox, rl_keys_partition(a->acct));
+    RL_SCALL_KEY(&c, rl_keys_stats, rl_keys_partition(a->acct));
+    RL_SCALL_KEY(&c, rl_keys_render_avg, rl_keys_partition(a->acct));
     RL_SCALL_KEY(&c, rl_keys_apikey, a->key_hash);
     if (rl_keys_ref(ref, sizeof ref, a->acct, a->job) != 0)
         return -1;
@@ -273,8 +275,8 @@ rl_state_job_accept(rl_redis_t *r, const rl_state_accept_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_job, a->acct, a->job);
     RL_SCALL_KEY(&c, rl_keys_acct_jobs, a->acct);
     RL_SCALL_KEY(&c, rl_keys_ledger, a->acct);
-    rl_scall_key(&c, RL_KEY_QUEUE);
-    rl_scall_key(&c, RL_KEY_STATS);
+    RL_SCALL_KEY(&c, rl_keys_queue, rl_keys_partition(a->acct));
+    RL_SCALL_KEY(&c, rl_keys_stats, rl_keys_partition(a->acct));
     if (a->idem[0] != '\0')
         RL_SCALL_KEY(&c, rl_keys_idem, a->acct, a->idem);
     if (strncmp(a->job, S_TASK_PREFIX, sizeof S_TASK_PREFIX - 1) == 0)

@@ -12,7 +12,8 @@
 #include "rl_redis.h"
 #include "rl_state.h"
 
-#define RL_STATE_DONE_MAX 25 /* attempts one outbox_done_many records */
+#define RL_STATE_DONE_MAX 25  /* attempts one outbox_done_many records */
+#define RL_STATE_CLAIM_MAX 24 /* refs one outbox_claim names (4 keys each) */
 
 /* One webhook attempt to record (outbox_done.lua). */
 typedef struct {
@@ -63,5 +64,52 @@ int rl_state_outbox_defer(rl_redis_t *r, const char *acct, const char *job,
 
 void rl_state_outbox_done_parse(const redisReply *r,
                                 rl_state_done_reply_t *out);
+
+/* --- claims -------------------------------------------------------------- */
+
+/* tag: OK (list: an array, borrowed), UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag;
+    const char *why;
+    const redisReply *list;
+} rl_state_list_reply_t;
+
+typedef void (*rl_state_list_cb)(const rl_state_list_reply_t *rep, void *arg);
+
+/* Up to limit refs of partition's outbox due now (outbox_due.lua). */
+int rl_state_outbox_due(rl_redis_t *r, int partition, long long limit,
+                        rl_state_list_cb cb, void *arg);
+
+/* Claims refs of one partition (outbox_claim.lua): a ref of another
+ * partition, or malformed, is passed unnamed and dropped by the script.
+ * The reply's list holds an entry {ref, token, key hash, field, value,
+ * ...} per entry claimed (deliverer/delivery.h reads them). */
+typedef struct {
+    int partition;
+    const char *const *refs;
+    size_t nrefs; /* <= RL_STATE_CLAIM_MAX */
+    long long lease_ms;
+    long long dedup_ttl_s;
+    const char *const *fields; /* the job fields to read */
+    size_t nfields;
+} rl_state_oclaim_args_t;
+
+int rl_state_outbox_claim(rl_redis_t *r, const rl_state_oclaim_args_t *a,
+                          rl_state_list_cb cb, void *arg);
+
+/* The sealed signing key in the record of the API key whose hash is
+ * key_hash (HGET): tag OK with sealed ("" when the record has none),
+ * UNKNOWN or BAD. */
+typedef struct {
+    rl_state_tag_t tag;
+    const char *why;
+    const char *sealed;
+} rl_state_sealed_reply_t;
+
+typedef void (*rl_state_sealed_cb)(const rl_state_sealed_reply_t *rep,
+                                   void *arg);
+
+int rl_state_key_sealed(rl_redis_t *r, const char *key_hash,
+                        rl_state_sealed_cb cb, void *arg);
 
 #endif

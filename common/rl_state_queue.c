@@ -44,13 +44,13 @@ s_on_take(redisReply *reply, void *p)
 }
 
 int
-rl_state_queue_take(rl_redis_t *r, long long n, long long claim_timeout_ms,
-                    rl_state_take_cb cb, void *arg)
+rl_state_queue_take(rl_redis_t *r, int partition, long long n,
+                    long long claim_timeout_ms, rl_state_take_cb cb, void *arg)
 {
     rl_scall_t c;
     rl_scall_init(&c);
-    rl_scall_key(&c, RL_KEY_QUEUE);
-    rl_scall_key(&c, RL_KEY_DISPATCHED);
+    RL_SCALL_KEY(&c, rl_keys_queue, partition);
+    RL_SCALL_KEY(&c, rl_keys_dispatched, partition);
     rl_scall_arg_ll(&c, n);
     rl_scall_arg_ll(&c, claim_timeout_ms);
     s_take_t *u = rl_malloc(sizeof *u);

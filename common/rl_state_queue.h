@@ -20,10 +20,11 @@ typedef struct {
 
 typedef void (*rl_state_take_cb)(const rl_state_take_reply_t *rep, void *arg);
 
-/* Moves up to n refs from the queue to the dispatched set, each with a
+/* Moves up to n refs from partition's queue to its dispatched set, each with a
  * claim deadline claim_timeout_ms away (dispatch_take.lua). */
-int rl_state_queue_take(rl_redis_t *r, long long n, long long claim_timeout_ms,
-                        rl_state_take_cb cb, void *arg);
+int rl_state_queue_take(rl_redis_t *r, int partition, long long n,
+                        long long claim_timeout_ms, rl_state_take_cb cb,
+                        void *arg);
 
 void rl_state_queue_take_parse(const redisReply *r, rl_state_take_reply_t *out);
 

@@ -122,11 +122,40 @@ s_job_send(rl_state_acct_chain_t *k, const char *acct)
     return rl_scall_send(&c, k->redis, "job_get", s_on_job, u);
 }
 
+/* The index entry of a task of another partition exists: the task is
+ * another account's (forbidden), else there is none (not found). */
+static void
+s_on_task_elsewhere(redisReply *reply, void *p)
+{
+    s_read_t *u = p;
+    long long n = 0;
+    rl_state_job_reply_t rep = {.tag = RL_STATE_UNKNOWN};
+    if (reply != NULL && rl_redis_reply_ll(reply, &n) == 0)
+        rep.tag = n > 0 ? RL_STATE_FORBIDDEN : RL_STATE_NOT_FOUND;
+    else if (reply != NULL)
+        rep = (rl_state_job_reply_t){.tag = RL_STATE_BAD, .why = "exists"};
+    rl_state_job_cb cb = u->job_cb;
+    void *arg = u->arg;
+    free(u);
+    cb(&rep, arg);
+}
+
 static int
 s_task_send(rl_state_acct_chain_t *k, const char *acct)
 {
     s_read_t *u = (s_read_t *)k;
     rl_scall_t c;
+    if (rl_keys_partition(u->id) != rl_keys_partition(acct)) {
+        /* Task ids are drawn in their account's partition: this one is
+         * not the caller's. The caller's key was checked by the lookup
+         * just before. */
+        char key[RL_KEY_MAX];
+        if (rl_keys_taskidx(key, sizeof key, u->id) != 0)
+            return -1;
+        const char *argv[] = {"EXISTS", key};
+        return rl_redis_command(k->redis, s_on_task_elsewhere, u, 2, argv,
+                                NULL);
+    }
     rl_scall_init(&c);
     RL_SCALL_KEY(&c, rl_keys_apikey, k->key_hash);
     RL_SCALL_KEY(&c, rl_keys_taskidx, u->id);

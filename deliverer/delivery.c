@@ -13,7 +13,7 @@
 #include "rl_alloc.h"
 #include "rl_keys.h"
 
-#define S_CLAIM_HEAD 3 /* ref, token, sign_key before the fields */
+#define S_CLAIM_HEAD 3 /* ref, token, key hash before the fields */
 
 static delivery_t *
 s_new(const char *ref, const char *token, const char *sign_key,
@@ -25,6 +25,7 @@ s_new(const char *ref, const char *token, const char *sign_key,
     d->ref = rl_strdup(ref);
     d->token = rl_strdup(token);
     d->sign_key = rl_strdup(sign_key);
+    d->key_hash = rl_strdup("");
     d->attempt = 1;
     if (rl_keys_parse_ref(ref, d->acct, sizeof d->acct, d->job,
                           sizeof d->job) != 0) {
@@ -72,7 +73,7 @@ delivery_from_claim(const redisReply *entry, int64_t deadline_ms,
         entry->elements < S_CLAIM_HEAD ||
         (entry->elements - S_CLAIM_HEAD) % 2 != 0 ||
         (entry->elements - S_CLAIM_HEAD) / 2 > DELIVERY_MAX_PAIRS) {
-        *why = "claim entry is not {ref, token, sign_key, pairs...}";
+        *why = "claim entry is not {ref, token, key hash, pairs...}";
         return NULL;
     }
     for (size_t i = 0; i < entry->elements; i++) {
@@ -81,16 +82,24 @@ delivery_from_claim(const redisReply *entry, int64_t deadline_ms,
             return NULL;
         }
     }
-    d = s_new(entry->element[0]->str, entry->element[1]->str,
-              entry->element[2]->str, why);
+    d = s_new(entry->element[0]->str, entry->element[1]->str, "", why);
     if (d == NULL)
         return NULL;
+    free(d->key_hash);
+    d->key_hash = rl_strdup(entry->element[2]->str);
     for (size_t i = S_CLAIM_HEAD; i + 1 < entry->elements; i += 2)
         s_add(d, entry->element[i]->str, entry->element[i]->len,
               entry->element[i + 1]->str, entry->element[i + 1]->len);
     d->deadline_ms = deadline_ms;
     s_finish(d);
     return d;
+}
+
+void
+delivery_set_sign_key(delivery_t *d, const char *sealed)
+{
+    free(d->sign_key);
+    d->sign_key = rl_strdup(sealed);
 }
 
 delivery_t *
@@ -176,6 +185,7 @@ delivery_destroy(delivery_t **p)
     free(d->kv);
     free(d->gate_host);
     free(d->sign_key);
+    free(d->key_hash);
     free(d->token);
     free(d->ref);
     free(d);

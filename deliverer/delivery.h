@@ -28,6 +28,9 @@ typedef struct {
     char job[RL_PROTO_MAX_ID + 1];  /* J */
     char *token;         /* claim token, "" when made without a claim */
     char *sign_key;      /* the API key sealed (rl_apikey), owned */
+    char *key_hash;      /* a claim's: the hash of that key, whose
+                            record holds it (delivery_set_sign_key);
+                            "" for a fail-open delivery; owned */
     char **kv;           /* field/value pairs, owned */
     size_t npairs;       /* pairs in kv */
     int attempt;         /* number of the next attempt, 1-based */
@@ -37,12 +40,16 @@ typedef struct {
                             over, for its claim's lease; 0: none */
 } delivery_t;
 
-/* One entry of an outbox_claim reply: {ref, token, sealed signing key,
- * field, value, ...}, whose attempt must be over by deadline_ms
+/* One entry of an outbox_claim reply: {ref, token, key hash, field,
+ * value, ...}, whose attempt must be over by deadline_ms
  * (rl_clock_mono_ms; 0: no limit). Returns a delivery (caller owns) or
  * NULL with a static reason in *why when the entry is malformed. */
 delivery_t *delivery_from_claim(const redisReply *entry, int64_t deadline_ms,
                                 const char **why);
+
+/* Sets the sealed signing key of a claimed delivery (copied): the one
+ * the record of its key_hash holds, "" when there is none. */
+void delivery_set_sign_key(delivery_t *d, const char *sealed);
 
 /* A fail-open delivery from a COMPLETION message (fields and sign_key of
  * the message, token ""; its fields hold the account's WEBHOOK_F_*

@@ -18,20 +18,14 @@
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_state_outbox.h"
+#include "keycache.h"
 #include "route.h"
 
-#define S_NUM_LEN 24 /* a decimal long long, its sign and the NUL */
-
-/* Whether snprintf's answer n says the text fit a buffer of len bytes
- * (numbers always fit S_NUM_LEN; checked all the same). */
-static bool
-s_fit(int n, size_t len)
-{
-    return n > 0 && (size_t)n < len;
-}
 #define S_MAX_FIELDS 48 /* job fields an outbox claim reads */
-#define S_MAX_REFS 64   /* announced refs claimed in one script call */
-_Static_assert(4 + S_MAX_REFS + S_MAX_FIELDS < RL_REDIS_MAX_ARGS,
+#define S_ANNOUNCED 64  /* refs announced in one loop turn, at most */
+#define S_MAX_REFS RL_STATE_CLAIM_MAX /* refs claimed in one script call */
+_Static_assert(1 + 4 * S_MAX_REFS + 3 + 2 * S_MAX_REFS + S_MAX_FIELDS <
+                   RL_REDIS_MAX_ARGS,
                "an outbox claim must fit rl_redis_script's arguments");
 _Static_assert(OUTBOX_DONE_BATCH <= RL_STATE_DONE_MAX,
                "a batch of records must fit one outbox_done_many");
@@ -41,29 +35,45 @@ struct outbox {
     outbox_ops_t ops;    /* what it hands up */
     struct event *kick;  /* an early scan when slots free up */
     struct event *flush; /* claims the refs announced this loop turn */
-    rl_msg_t *announced[S_MAX_REFS]; /* their COMPLETIONs, owned; each
-                                        holds a reserved slot */
+    rl_msg_t *announced[S_ANNOUNCED]; /* their COMPLETIONs, owned; each
+                                         holds a reserved slot */
     size_t nannounced;
     struct event *done_flush; /* writes the attempts finished this turn */
     struct s_done *done[OUTBOX_DONE_BATCH]; /* those attempts, owned */
     size_t ndone;
-    size_t reserved; /* slots held by claims awaiting their
-                        answer and by announced refs */
-    bool scanning;   /* a scan claim is awaiting its reply */
-    bool backlog;    /* the last scan filled every slot */
-    bool stopped;    /* draining: no more claims */
+    size_t reserved;  /* slots held by claims awaiting their
+                         answer and by announced refs */
+    bool scanning;    /* a scan is going round the partitions */
+    int scan_next;    /* the partition the next scan step reads */
+    int scan_left;    /* partitions the scan has still to read */
+    bool scan_full;   /* one of its claims filled every slot it asked */
+    bool backlog;     /* the last scan filled every slot */
+    keycache_t *keys; /* signing keys read, by key hash */
+    bool stopped;     /* draining: no more claims */
 };
 
-/* A claim in flight. */
+/* A claim in flight: a scan's (outbox_due, then outbox_claim) or the
+ * fast path's (outbox_claim of announced refs), of one partition. */
 typedef struct {
     outbox_t *ob;               /* its outbox */
+    int partition;              /* the partition it claims in */
     int64_t sent_ms;            /* rl_clock_mono_ms when it was sent: its
                                    lease starts later, when Redis runs it */
     size_t reserved;            /* slots held for it */
     rl_msg_t *msgs[S_MAX_REFS]; /* fast path: the COMPLETIONs of the refs
                                    it claims, owned (none: a scan) */
     size_t nmsgs;
+    delivery_t *waiting[RL_STATE_CLAIM_MAX]; /* claimed, waiting for the
+                                   read of their signing key, owned */
+    size_t nwaiting;
+    int fetching; /* reads of signing keys in flight */
 } s_claim_t;
+
+/* The read of one signing key for a claim. */
+typedef struct {
+    s_claim_t *c;
+    char *key_hash; /* owned */
+} s_fetch_t;
 
 /* A record waiting to be written, then in flight. */
 typedef struct s_done {
@@ -89,36 +99,7 @@ s_lease_ms(const rl_config_t *cfg)
     return cfg->webhook_timeout_ms + DELIVERER_LEASE_EXTRA_MS;
 }
 
-/* Hands one entry claimed by c up to be started. Its attempt must be
- * over DELIVERER_RECORD_MARGIN_MS before the lease, counted from when
- * the claim was sent, ends. */
-static void
-s_take(outbox_t *ob, const s_claim_t *c, const redisReply *entry)
-{
-    const char *why = NULL;
-    int64_t deadline =
-        c->sent_ms + s_lease_ms(ob->ctx->cfg) - DELIVERER_RECORD_MARGIN_MS;
-    delivery_t *d = delivery_from_claim(entry, deadline, &why);
-
-    if (d == NULL) {
-        ob->ctx->stats.bad_claims++;
-        rl_log_warnx("outbox: dropping a claimed entry: %s", why);
-        return;
-    }
-    ob->ops.start(ob->ops.arg, &d);
-}
-
-/* Takes every entry of c's reply; returns how many there were, or -1
- * when the reply is not an array (NULL: outcome unknown). */
-static long
-s_take_all(outbox_t *ob, const s_claim_t *c, const redisReply *reply)
-{
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
-        return -1;
-    for (size_t i = 0; i < reply->elements; i++)
-        s_take(ob, c, reply->element[i]);
-    return (long)reply->elements;
-}
+static void s_scan_step(outbox_t *ob);
 
 static void
 s_msg_free(rl_msg_t **m)
@@ -133,6 +114,8 @@ s_claim_free(s_claim_t *c)
 {
     for (size_t i = 0; i < c->nmsgs; i++)
         s_msg_free(&c->msgs[i]);
+    for (size_t i = 0; i < c->nwaiting; i++)
+        delivery_destroy(&c->waiting[i]);
     free(c);
 }
 
@@ -145,67 +128,228 @@ s_claim_fail_open(outbox_t *ob, s_claim_t *c)
         ob->ops.fail_open(ob->ops.arg, c->msgs[i]);
 }
 
+/* Starts *d once its signing key is known: now when it is kept (or the
+ * claim named none), else after the read of its key record (s_fetch). */
 static void
-s_on_claim(redisReply *reply, void *arg)
+s_start_signed(outbox_t *ob, s_claim_t *c, delivery_t **d)
 {
-    s_claim_t *c = arg;
-    outbox_t *ob = c->ob;
-    long n;
-
-    if (ob->ctx->destroying)
-        goto out; /* Redis goes first, then the outbox: leases remain */
-    ob->reserved -= c->reserved;
-    n = s_take_all(ob, c, reply);
-    if (n < 0 && reply != NULL)
-        rl_log_warnx("outbox_claim: %s", rl_redis_reply_str(reply)
-                                             ? rl_redis_reply_str(reply)
-                                             : "unexpected reply");
-    if (n < 0)
-        s_claim_fail_open(ob, c);
-    if (c->nmsgs == 0) {
-        ob->scanning = false;
-        ob->backlog = route_backlog(n, c->reserved);
+    const char *sealed =
+        (*d)->key_hash[0] != '\0' ? keycache_get(ob->keys, (*d)->key_hash) : "";
+    if (sealed != NULL) {
+        delivery_set_sign_key(*d, sealed);
+        ob->ops.start(ob->ops.arg, d);
+        return;
     }
-    ob->ops.slots_freed(ob->ops.arg);
-out:
+    /* One entry per ref claimed, at most S_MAX_REFS: a longer reply
+     * is not the script's. */
+    if (c->nwaiting == S_MAX_REFS) {
+        ob->ctx->stats.bad_claims++;
+        delivery_destroy(d);
+        return;
+    }
+    c->waiting[c->nwaiting++] = *d;
+    *d = NULL;
+}
+
+/* Hands one entry claimed by c up to be started. Its attempt must be
+ * over DELIVERER_RECORD_MARGIN_MS before the lease, counted from when
+ * the claim was sent, ends. */
+static void
+s_take(outbox_t *ob, s_claim_t *c, const redisReply *entry)
+{
+    const char *why = NULL;
+    int64_t deadline =
+        c->sent_ms + s_lease_ms(ob->ctx->cfg) - DELIVERER_RECORD_MARGIN_MS;
+    delivery_t *d = delivery_from_claim(entry, deadline, &why);
+
+    if (d == NULL) {
+        ob->ctx->stats.bad_claims++;
+        rl_log_warnx("outbox: dropping a claimed entry: %s", why);
+        return;
+    }
+    s_start_signed(ob, c, &d);
+}
+
+static void
+s_on_sealed(const rl_state_sealed_reply_t *rep, void *arg)
+{
+    s_fetch_t *f = arg;
+    s_claim_t *c = f->c;
+    outbox_t *ob = c->ob;
+    if (rep->tag == RL_STATE_OK && !ob->ctx->destroying)
+        keycache_put(ob->keys, f->key_hash, rep->sealed);
+    free(f->key_hash);
+    free(f);
+    if (--c->fetching > 0)
+        return;
+    for (size_t i = 0; i < c->nwaiting && !ob->ctx->destroying; i++) {
+        delivery_t *d = c->waiting[i];
+        const char *sealed = keycache_get(ob->keys, d->key_hash);
+        c->waiting[i] = NULL;
+        if (sealed == NULL) {
+            /* Unread: the claim's lease brings the entry back. */
+            rl_log_warnx("outbox: signing key of %s not read; retried after "
+                         "its claim's lease",
+                         d->ref);
+            delivery_destroy(&d);
+            continue;
+        }
+        delivery_set_sign_key(d, sealed);
+        ob->ops.start(ob->ops.arg, &d);
+    }
     s_claim_free(c);
 }
 
-/* Sends outbox_claim for up to `limit` due entries: the refs of c's
- * messages, or (none) any due ones; `limit` slots are reserved for it. */
+/* Reads the signing key of each delivery waiting in c (each key once).
+ * Returns true when c waits for reads (it is freed by the last). */
+static bool
+s_fetch_keys(outbox_t *ob, s_claim_t *c)
+{
+    for (size_t i = 0; i < c->nwaiting; i++) {
+        const char *h = c->waiting[i]->key_hash;
+        bool asked = false;
+        for (size_t j = 0; j < i && !asked; j++)
+            asked = strcmp(c->waiting[j]->key_hash, h) == 0;
+        if (asked)
+            continue;
+        s_fetch_t *f = rl_calloc(1, sizeof *f);
+        f->c = c;
+        f->key_hash = rl_strdup(h);
+        if (rl_state_key_sealed(ob->ctx->redis, h, s_on_sealed, f) == 0) {
+            c->fetching++;
+        } else {
+            free(f->key_hash);
+            free(f);
+        }
+    }
+    return c->fetching > 0;
+}
+
+static void
+s_on_claim(const rl_state_list_reply_t *rep, void *arg)
+{
+    s_claim_t *c = arg;
+    outbox_t *ob = c->ob;
+    long n = -1;
+
+    if (ob->ctx->destroying) {
+        s_claim_free(c); /* Redis goes first, then the outbox: leases remain */
+        return;
+    }
+    ob->reserved -= c->reserved;
+    if (rep->tag == RL_STATE_OK) {
+        n = (long)rep->list->elements;
+        for (size_t i = 0; i < rep->list->elements; i++)
+            s_take(ob, c, rep->list->element[i]);
+    } else if (rep->tag == RL_STATE_BAD) {
+        rl_log_warnx("outbox_claim: %s", rep->why);
+    }
+    if (n < 0)
+        s_claim_fail_open(ob, c);
+    bool scan = c->nmsgs == 0;
+    if (scan && route_backlog(n, c->reserved))
+        ob->scan_full = true;
+    if (!s_fetch_keys(ob, c))
+        s_claim_free(c);
+    ob->ops.slots_freed(ob->ops.arg);
+    if (scan)
+        s_scan_step(ob);
+}
+
+/* Sends outbox_claim for refs (of c's partition); `limit` slots are
+ * reserved for it. */
 static int
-s_claim(outbox_t *ob, s_claim_t *c, size_t limit)
+s_claim(outbox_t *ob, s_claim_t *c, const char *const *refs, size_t n,
+        size_t limit)
 {
     const rl_config_t *cfg = ob->ctx->cfg;
-    char lim[S_NUM_LEN], lease[S_NUM_LEN], ttl[S_NUM_LEN], nref[S_NUM_LEN];
-    char refs[S_MAX_REFS][RL_KEY_MAX];
     size_t nfields = 0;
     const char *const *fields = rl_jobview_webhook_fields(&nfields);
-    const char *argv[4 + S_MAX_REFS + S_MAX_FIELDS] = {lim, lease, ttl, nref};
-    int argc = 4;
 
-    assert(nfields <= S_MAX_FIELDS && c->nmsgs <= S_MAX_REFS);
-    if (!s_fit(snprintf(nref, sizeof nref, "%zu", c->nmsgs), sizeof nref) ||
-        !s_fit(snprintf(lim, sizeof lim, "%zu", limit), sizeof lim) ||
-        !s_fit(snprintf(lease, sizeof lease, "%ld", s_lease_ms(cfg)),
-               sizeof lease) ||
-        !s_fit(snprintf(ttl, sizeof ttl, "%ld", cfg->dedup_ttl_s), sizeof ttl))
-        return -1;
-    for (size_t i = 0; i < c->nmsgs; i++) {
-        if (rl_keys_ref(refs[i], sizeof refs[i], c->msgs[i]->acct,
-                        c->msgs[i]->job_id) != 0)
-            refs[i][0] = '\0'; /* cannot be: ids were checked on decode */
-        argv[argc++] = refs[i];
-    }
-    memcpy(argv + argc, fields, nfields * sizeof *fields);
-    argc += (int)nfields;
+    assert(nfields <= S_MAX_FIELDS && n <= S_MAX_REFS);
+    rl_state_oclaim_args_t a = {
+        .partition = c->partition,
+        .refs = refs,
+        .nrefs = n,
+        .lease_ms = s_lease_ms(cfg),
+        .dedup_ttl_s = cfg->dedup_ttl_s,
+        .fields = fields,
+        .nfields = nfields,
+    };
     c->sent_ms = rl_clock_mono_ms();
-    if (rl_redis_script(ob->ctx->redis, "outbox_claim", s_on_claim, c, 0, argc,
-                        argv, NULL) != 0)
+    if (rl_state_outbox_claim(ob->ctx->redis, &a, s_on_claim, c) != 0)
         return -1;
     c->reserved = limit;
     ob->reserved += limit;
     return 0;
+}
+
+/* A scan step's read of its partition's due entries was answered: it
+ * claims them, or goes on to the next partition. */
+static void
+s_on_due(const rl_state_list_reply_t *rep, void *arg)
+{
+    s_claim_t *c = arg;
+    outbox_t *ob = c->ob;
+    const char *refs[S_MAX_REFS];
+    size_t n = 0;
+
+    if (ob->ctx->destroying) {
+        s_claim_free(c);
+        return;
+    }
+    ob->reserved -= c->reserved;
+    size_t limit = c->reserved;
+    c->reserved = 0;
+    for (size_t i = 0;
+         rep->tag == RL_STATE_OK && i < rep->list->elements && n < S_MAX_REFS;
+         i++) {
+        const char *ref = rl_redis_reply_str(rep->list->element[i]);
+        if (ref != NULL)
+            refs[n++] = ref;
+    }
+    if (rep->tag == RL_STATE_BAD)
+        rl_log_warnx("outbox_due: %s", rep->why);
+    if (rep->tag != RL_STATE_OK) {
+        free(c);
+        ob->scan_left = 0; /* Redis away: the next period scans again */
+        s_scan_step(ob);
+        return;
+    }
+    if (n == 0 || s_claim(ob, c, refs, n, limit) != 0) {
+        free(c);
+        s_scan_step(ob);
+    }
+}
+
+/* The scan's next step: the due entries of the next partition, up to
+ * the free slots; the scan ends once every partition was read or no
+ * slot is left. */
+static void
+s_scan_step(outbox_t *ob)
+{
+    while (ob->scan_left > 0 && !ob->stopped) {
+        size_t limit = ob->ops.free_slots(ob->ops.arg);
+        if (limit == 0)
+            break;
+        if (limit > S_MAX_REFS)
+            limit = S_MAX_REFS;
+        s_claim_t *c = rl_calloc(1, sizeof *c);
+        c->ob = ob;
+        c->partition = ob->scan_next;
+        ob->scan_next = (ob->scan_next + 1) % RL_PARTITIONS;
+        ob->scan_left--;
+        if (rl_state_outbox_due(ob->ctx->redis, c->partition, (long long)limit,
+                                s_on_due, c) == 0) {
+            c->reserved = limit;
+            ob->reserved += limit;
+            return;
+        }
+        free(c);
+        ob->scan_left = 0;
+    }
+    ob->scanning = false;
+    ob->backlog = ob->scan_full;
 }
 
 void
@@ -214,17 +358,13 @@ outbox_scan(outbox_t *ob)
     size_t limit = route_scan(ob->stopped, ob->scanning,
                               rl_redis_connected(ob->ctx->redis),
                               ob->ops.free_slots(ob->ops.arg));
-    s_claim_t *c;
 
     if (limit == 0)
         return;
-    c = rl_calloc(1, sizeof *c);
-    c->ob = ob;
-    if (s_claim(ob, c, limit) != 0) {
-        s_claim_free(c);
-        return;
-    }
     ob->scanning = true;
+    ob->scan_full = false;
+    ob->scan_left = RL_PARTITIONS;
+    s_scan_step(ob);
 }
 
 static void
@@ -235,25 +375,50 @@ s_on_kick(evutil_socket_t fd, short what, void *arg)
     outbox_scan(arg);
 }
 
-/* Claims the refs announced since the last flush, in one script call;
- * should Redis refuse the call, they are delivered fail-open. */
+/* Claims the refs announced since the last flush, one script call per
+ * partition; should Redis refuse a call, its refs are delivered
+ * fail-open. */
 static void
 s_flush(outbox_t *ob)
 {
-    s_claim_t *c;
     size_t n = ob->nannounced;
+    rl_msg_t *msgs[S_ANNOUNCED];
 
     if (n == 0)
         return;
-    c = rl_calloc(1, sizeof *c);
-    c->ob = ob;
-    memcpy(c->msgs, ob->announced, n * sizeof *ob->announced);
-    c->nmsgs = n;
+    memcpy(msgs, ob->announced, n * sizeof *msgs);
     ob->nannounced = 0;
     ob->reserved -= n; /* s_claim reserves them again */
-    if (s_claim(ob, c, n) != 0) {
-        s_claim_fail_open(ob, c);
-        s_claim_free(c);
+    for (int p = 0; p < RL_PARTITIONS; p++) {
+        s_claim_t *c = NULL;
+        char refs[S_MAX_REFS][RL_KEY_MAX];
+        const char *rp[S_MAX_REFS];
+        for (size_t i = 0; i < n; i++) {
+            if (msgs[i] == NULL || rl_keys_partition(msgs[i]->acct) != p)
+                continue;
+            if (c == NULL) {
+                c = rl_calloc(1, sizeof *c);
+                c->ob = ob;
+                c->partition = p;
+            }
+            if (rl_keys_ref(refs[c->nmsgs], sizeof refs[c->nmsgs],
+                            msgs[i]->acct, msgs[i]->job_id) != 0)
+                refs[c->nmsgs][0] = '\0'; /* cannot be: ids were checked */
+            rp[c->nmsgs] = refs[c->nmsgs];
+            c->msgs[c->nmsgs++] = msgs[i];
+            msgs[i] = NULL;
+            if (c->nmsgs == S_MAX_REFS) {
+                if (s_claim(ob, c, rp, c->nmsgs, c->nmsgs) != 0) {
+                    s_claim_fail_open(ob, c);
+                    s_claim_free(c);
+                }
+                c = NULL;
+            }
+        }
+        if (c != NULL && s_claim(ob, c, rp, c->nmsgs, c->nmsgs) != 0) {
+            s_claim_fail_open(ob, c);
+            s_claim_free(c);
+        }
     }
 }
 
@@ -271,7 +436,7 @@ outbox_claim_ref(outbox_t *ob, rl_msg_t *m)
     rl_msg_t *copy;
 
     assert(m != NULL && m->type == RL_MSG_COMPLETION);
-    if (ob->nannounced == S_MAX_REFS)
+    if (ob->nannounced == S_ANNOUNCED)
         s_flush(ob);
     copy = rl_malloc(sizeof *copy);
     *copy = *m; /* moves the owned strings */
@@ -474,36 +639,50 @@ static void
 s_flush_done(outbox_t *ob)
 {
     deliverer_t *ctx = ob->ctx;
-    s_done_batch_t *b;
     s_done_t *done[OUTBOX_DONE_BATCH];
     size_t ndone = ob->ndone;
-    s_ids_t ids[OUTBOX_DONE_BATCH];
-    rl_state_record_t recs[OUTBOX_DONE_BATCH];
 
     if (ndone == 0)
         return;
     /* Taken off first: a record handed up is no longer waiting here. */
     memcpy(done, ob->done, ndone * sizeof *done);
     ob->ndone = 0;
-    b = rl_calloc(1, sizeof *b);
-    b->ob = ob;
-    for (size_t i = 0; i < ndone; i++) {
-        s_done_t *dn = done[i];
-        if (s_record_of(ctx, dn->rec, &ids[b->n], &recs[b->n]) != 0) {
-            s_keep(ob, &dn->rec);
-            free(dn);
-            continue;
+    /* One call per partition (a script's keys share its slot). */
+    for (int p = 0; p < RL_PARTITIONS; p++) {
+        s_done_batch_t *b = NULL;
+        s_ids_t ids[OUTBOX_DONE_BATCH];
+        rl_state_record_t recs[OUTBOX_DONE_BATCH];
+        for (size_t i = 0; i < ndone; i++) {
+            s_done_t *dn = done[i];
+            if (dn == NULL)
+                continue;
+            int rp = rl_keys_ref_partition(dn->rec->ref);
+            if (rp >= 0 && rp != p)
+                continue;
+            done[i] = NULL;
+            if (rp < 0 || s_record_of(ctx, dn->rec, &ids[b ? b->n : 0],
+                                      &recs[b ? b->n : 0]) != 0) {
+                s_keep(ob, &dn->rec);
+                free(dn);
+                continue;
+            }
+            if (b == NULL) {
+                b = rl_calloc(1, sizeof *b);
+                b->ob = ob;
+            }
+            b->done[b->n++] = dn;
         }
-        b->done[b->n++] = dn;
+        if (b == NULL)
+            continue;
+        if (rl_state_outbox_done_many(ctx->redis, recs, b->n, s_on_done_many,
+                                      b) == 0)
+            continue;
+        for (size_t i = 0; i < b->n; i++) {
+            s_keep(ob, &b->done[i]->rec);
+            free(b->done[i]);
+        }
+        free(b);
     }
-    if (b->n > 0 && rl_state_outbox_done_many(ctx->redis, recs, b->n,
-                                              s_on_done_many, b) == 0)
-        return;
-    for (size_t i = 0; i < b->n; i++) {
-        s_keep(ob, &b->done[i]->rec);
-        free(b->done[i]);
-    }
-    free(b);
 }
 
 static void
@@ -557,6 +736,7 @@ outbox_new(deliverer_t *ctx, const outbox_ops_t *ops)
     ob->kick = evtimer_new(ctx->base, s_on_kick, ob);
     ob->flush = event_new(ctx->base, -1, 0, s_on_flush, ob);
     ob->done_flush = event_new(ctx->base, -1, 0, s_on_done_flush, ob);
+    ob->keys = keycache_new();
     if (ob->kick == NULL || ob->flush == NULL || ob->done_flush == NULL) {
         rl_log_errorx("outbox: cannot create its timers");
         outbox_destroy(&ob);
@@ -603,6 +783,7 @@ outbox_destroy(outbox_t **p)
     }
     for (size_t i = 0; i < ob->nannounced; i++)
         s_msg_free(&ob->announced[i]);
+    keycache_destroy(&ob->keys);
     free(ob);
     *p = NULL;
 }

@@ -129,8 +129,8 @@ admin_account_create(redisContext *c, const rl_config_t *cfg, long credits,
                 cfg->data_dir);
         return -1;
     }
-    if (rl_apikey_new(master, &k) != 0 ||
-        rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
+    if (rl_random_id("acct_", ADMIN_ACCT_CHARS, acct, acct_len) != 0 ||
+        rl_apikey_new(master, rl_keys_partition(acct), &k) != 0 ||
         rl_fmt(key, key_len, "%s", k.key) != 0)
         return -1;
     rl_state_acct_create_args_t a = {.acct = acct,

@@ -212,7 +212,7 @@ s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
     long long active = 0;
     char key[RL_KEY_MAX], jk[RL_KEY_MAX];
     redisReply *ids = NULL;
-    if (rl_fmt(key, sizeof key, "rl:jobs:{%s}", acct) == 0)
+    if (rl_keys_acct_jobs(key, sizeof key, acct) == 0)
         ids = redisCommand(c, "ZRANGE %s 0 -1", key);
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
         s_violation(t, acct, "cannot read the job index", NULL);
@@ -285,18 +285,32 @@ int
 audit_run(redisContext *c)
 {
     totals_t t = {0};
-    redisReply *accts = redisCommand(c, "SMEMBERS rl:accounts");
-    if (accts == NULL || accts->type != REDIS_REPLY_ARRAY) {
-        fprintf(stderr, "reelay audit: cannot read rl:accounts\n");
-        if (accts)
-            freeReplyObject(accts);
-        return 2;
+    redisReply *accts[RL_PARTITIONS] = {0};
+    size_t n = 0;
+    int rc = 2;
+    for (int p = 0; p < RL_PARTITIONS; p++) {
+        char key[RL_KEY_MAX];
+        if (rl_keys_accounts(key, sizeof key, p) == 0)
+            accts[p] = redisCommand(c, "SMEMBERS %s", key);
+        if (accts[p] == NULL || accts[p]->type != REDIS_REPLY_ARRAY) {
+            fprintf(stderr,
+                    "reelay audit: cannot read the accounts of "
+                    "partition %d\n",
+                    p);
+            goto out;
+        }
+        n += accts[p]->elements;
     }
-    printf("audit of %zu accounts\n", accts->elements);
-    for (size_t i = 0; i < accts->elements; i++)
-        s_account(c, accts->element[i]->str, &t);
-    freeReplyObject(accts);
+    printf("audit of %zu accounts\n", n);
+    for (int p = 0; p < RL_PARTITIONS; p++)
+        for (size_t i = 0; i < accts[p]->elements; i++)
+            s_account(c, accts[p]->element[i]->str, &t);
     printf("audit %s: accounts=%zu jobs=%zu violations=%zu\n",
            t.violations ? "FAILED" : "ok", t.accounts, t.jobs, t.violations);
-    return t.violations ? 1 : 0;
+    rc = t.violations ? 1 : 0;
+out:
+    for (int p = 0; p < RL_PARTITIONS; p++)
+        if (accts[p] != NULL)
+            freeReplyObject(accts[p]);
+    return rc;
 }

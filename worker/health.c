@@ -13,12 +13,12 @@
 
 #include "rl_alloc.h"
 #include "rl_clock.h"
+#include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_loop.h"
 
 #define HEALTH_AVG_PERIOD_MS 30000
 #define HEALTH_PROBE_TIMEOUT_MS 10000
-#define HEALTH_KEY "rl:provider_health"
 
 typedef struct probe {
     struct health *h;
@@ -30,6 +30,11 @@ struct health {
     struct event *check; /* provider probes */
     struct event *avg;   /* render averages */
     probe_t probes[RL_CONFIG_MAX_PROVIDERS];
+    /* The averages of a round over the partitions' render_avg hashes:
+     * each model's sum and count, and the reads still unanswered. */
+    long long avg_sum[RL_CONFIG_MAX_MODELS];
+    long avg_n[RL_CONFIG_MAX_MODELS];
+    int avg_pending;
 };
 
 static void
@@ -54,7 +59,7 @@ s_on_probe(const rl_http_resp_t *resp, void *arg)
         "checked_at", (json_int_t)rl_clock_wall_ms(), "breaker",
         breaker_state_name(&w->breakers[p->provider]));
     char *text = json_dumps(o, JSON_COMPACT);
-    const char *argv[] = {"HSET", HEALTH_KEY, pc->name, text};
+    const char *argv[] = {"HSET", RL_KEY_PROVIDER_HEALTH, pc->name, text};
     (void)rl_redis_command(w->redis, NULL, NULL, 4, argv, NULL);
     if (!up)
         rl_log_warnx("provider %s health check failed: %s", pc->name,
@@ -89,10 +94,13 @@ s_on_check(evutil_socket_t fd, short what, void *arg)
     int n = snprintf(px, sizeof px, "%ld", h->w->cfg->health_interval_s * 1000);
     if (n <= 0 || (size_t)n >= sizeof px)
         return; /* never: 24 bytes hold any long */
-    const char *argv[] = {"SET", "rl:lock:health", h->w->id, "NX", "PX", px};
+    const char *argv[] = {"SET", RL_KEY_LOCK_HEALTH, h->w->id, "NX", "PX", px};
     (void)rl_redis_command(h->w->redis, s_on_lock, h, 6, argv, NULL);
 }
 
+/* One partition's averages: each model's counts once in the mean over
+ * the partitions that have one (a partition's jobs are a sample like any
+ * other); the round's last answer sets the worker's estimates. */
 static void
 s_on_avgs(redisReply *reply, void *arg)
 {
@@ -100,8 +108,17 @@ s_on_avgs(redisReply *reply, void *arg)
     const rl_config_t *cfg = h->w->cfg;
     for (size_t i = 0; i < cfg->nmodels; i++) {
         const char *v = rl_redis_reply_field(reply, 0, cfg->models[i].name);
-        h->w->render_avg_ms[i] = v ? strtol(v, NULL, 10) : 0;
+        long ms = v ? strtol(v, NULL, 10) : 0;
+        if (ms > 0) {
+            h->avg_sum[i] += ms;
+            h->avg_n[i]++;
+        }
     }
+    if (--h->avg_pending > 0)
+        return;
+    for (size_t i = 0; i < cfg->nmodels; i++)
+        h->w->render_avg_ms[i] =
+            h->avg_n[i] > 0 ? (long)(h->avg_sum[i] / h->avg_n[i]) : 0;
 }
 
 static void
@@ -110,8 +127,18 @@ s_on_avg(evutil_socket_t fd, short what, void *arg)
     struct health *h = arg;
     (void)fd;
     (void)what;
-    const char *argv[] = {"HGETALL", "rl:render_avg"};
-    (void)rl_redis_command(h->w->redis, s_on_avgs, h, 2, argv, NULL);
+    if (h->avg_pending > 0)
+        return; /* the last round is still being read */
+    memset(h->avg_sum, 0, sizeof h->avg_sum);
+    memset(h->avg_n, 0, sizeof h->avg_n);
+    for (int p = 0; p < RL_PARTITIONS; p++) {
+        char key[RL_KEY_MAX];
+        if (rl_keys_render_avg(key, sizeof key, p) != 0)
+            continue; /* never: every partition's key fits */
+        const char *argv[] = {"HGETALL", key};
+        if (rl_redis_command(h->w->redis, s_on_avgs, h, 2, argv, NULL) == 0)
+            h->avg_pending++;
+    }
 }
 
 health_t *

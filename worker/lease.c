@@ -20,34 +20,43 @@
 #include "rl_keys.h"
 #include "rl_log.h"
 #include "rl_loop.h"
+#include "rl_state_sweep.h"
 
 /* ".<generation>": a dot and an unsigned int's digits. */
 #define LEASE_GEN_LEN 11
 
 /* Refs waiting to be handed back (lease.h); past this the lease is
- * given up. A renewal carries them all: 4 + 64 arguments. */
-#define LEASE_MAX_RELEASES 64
-#define LEASE_HEARTBEAT_ARGS 4
+ * given up. A renewal of a partition carries all of that partition's. */
+#define LEASE_MAX_RELEASES RL_STATE_SWEEP_MAX
 
 /* A ref waiting to be handed back. */
 typedef struct {
     char ref[RL_KEY_MAX]; /* "acct|id" */
+    int partition;        /* its partition, -1 when malformed */
     bool sent;            /* carried by the renewal in flight */
 } lease_release_t;
+
+/* The renewal of one partition in flight. */
+typedef struct {
+    lease_t *l;
+    int p;
+} lease_call_t;
 
 struct lease {
     worker_t *w;
     struct event *timer;
-    int64_t ok_until; /* monotonic ms; 0 = not held */
-    int64_t sent_at;  /* monotonic ms of the renewal in flight */
-    bool in_flight;
+    int64_t ok_until;  /* monotonic ms; 0 = not held */
+    int64_t sent_at;   /* monotonic ms of the round in flight */
+    int pending;       /* renewals of the round still unanswered */
+    bool round_failed; /* one of them was not answered ok */
     char base_id[sizeof(((worker_t *)0)->id)]; /* w->id at start */
     unsigned generation; /* owner ids taken after lease losses */
     char retired[sizeof(((worker_t *)0)->id)]; /* owner id to retire
-                               with the next renewal, "" when none */
-    bool sent_retire; /* the renewal in flight retires it */
-    bool destroyed;   /* lease_destroy ran with a renewal in
-                         flight: its reply frees the lease */
+                               with the next round, "" when none */
+    bool sent_retire; /* the round in flight retires it */
+    bool destroyed;   /* lease_destroy ran with a round in flight: its
+                         last reply frees the lease */
+    lease_call_t calls[RL_PARTITIONS];
     lease_release_t releases[LEASE_MAX_RELEASES]; /* refs to hand back */
     size_t nreleases;
     bool overflow; /* a ref did not fit: give the lease up */
@@ -59,22 +68,24 @@ lease_ok(const lease_t *l)
     return l != NULL && l->ok_until > rl_clock_mono_ms();
 }
 
-/* The renewal carrying the refs marked sent was not answered. */
+/* The renewal of partition p, carrying its refs marked sent, was not
+ * answered. */
 static void
-s_unsend(lease_t *l)
+s_unsend(lease_t *l, int p)
 {
     for (size_t i = 0; i < l->nreleases; i++)
-        l->releases[i].sent = false;
+        if (l->releases[i].partition == p)
+            l->releases[i].sent = false;
 }
 
-/* The renewal carrying the refs marked sent landed: they are handed
- * back (or were not ours any more). */
+/* The renewal of partition p carrying its refs marked sent landed: they
+ * are handed back (or were not ours any more). */
 static void
-s_drop_sent(lease_t *l)
+s_drop_sent(lease_t *l, int p)
 {
     size_t kept = 0;
     for (size_t i = 0; i < l->nreleases; i++)
-        if (!l->releases[i].sent)
+        if (!l->releases[i].sent || l->releases[i].partition != p)
             l->releases[kept++] = l->releases[i];
     l->nreleases = kept;
 }
@@ -91,14 +102,16 @@ s_release_at(const lease_t *l, const char *ref)
 void
 lease_release(lease_t *l, const char *ref)
 {
-    if (s_release_at(l, ref) >= 0)
-        return;
+    int p = rl_keys_ref_partition(ref);
+    if (p < 0 || s_release_at(l, ref) >= 0)
+        return; /* malformed: it names no job of ours */
     if (l->nreleases == LEASE_MAX_RELEASES ||
         rl_fmt(l->releases[l->nreleases].ref,
                sizeof l->releases[l->nreleases].ref, "%s", ref) != 0) {
         l->overflow = true; /* the next tick gives the lease up */
         return;
     }
+    l->releases[l->nreleases].partition = p;
     l->releases[l->nreleases++].sent = false;
 }
 
@@ -113,31 +126,45 @@ lease_unrelease(lease_t *l, const char *ref)
             (l->nreleases - (size_t)i) * sizeof l->releases[0]);
 }
 
+/* The round ended: every partition's renewal was answered. */
 static void
-s_on_renewed(redisReply *reply, void *arg)
+s_round_over(lease_t *l)
 {
-    lease_t *l = arg;
-    if (l->destroyed) {
-        free(l); /* the worker is stopping: nothing more to do */
-        return;
-    }
-    l->in_flight = false;
-    long long expiry = 0;
-    if (rl_redis_reply_ll(reply, &expiry) != 0) {
-        s_unsend(l); /* unknown: the next tick carries them again */
-        return;
-    }
-    s_drop_sent(l);
+    if (l->round_failed)
+        return; /* the next tick sends a new round */
     if (l->retired[0] != '\0' && !l->sent_retire)
-        return; /* sent before the drop: the retirement must land first */
+        return; /* sent before the loss: the retirement must land first */
     l->retired[0] = '\0';
     bool was_ok = lease_ok(l);
     l->ok_until = l->sent_at + l->w->cfg->lease_ms * 9 / 10;
     if (!was_ok) {
-        rl_log_info("lease held (expires %lld)", expiry);
+        rl_log_info("lease held on every partition");
         if (l->w->on.capacity != NULL)
             l->w->on.capacity(l->w);
     }
+}
+
+static void
+s_on_renewed(const rl_state_heartbeat_reply_t *rep, void *arg)
+{
+    lease_call_t *call = arg;
+    lease_t *l = call->l;
+    l->pending--;
+    if (l->destroyed) {
+        if (l->pending == 0)
+            free(l); /* the worker is stopping: nothing more to do */
+        return;
+    }
+    if (rep->tag != RL_STATE_OK) {
+        if (rep->tag == RL_STATE_BAD)
+            rl_log_warnx("lease renewal: %s", rep->why);
+        s_unsend(l, call->p); /* the next round carries them again */
+        l->round_failed = true;
+    } else {
+        s_drop_sent(l, call->p);
+    }
+    if (l->pending == 0)
+        s_round_over(l);
 }
 
 /* After a lease loss the worker goes on as a new lease owner, so that
@@ -171,7 +198,7 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     worker_t *w = l->w;
-    if (l->overflow && l->ok_until != 0 && !l->in_flight) {
+    if (l->overflow && l->ok_until != 0 && l->pending == 0) {
         rl_log_warnx("more than %d jobs to hand back: giving the lease up",
                      LEASE_MAX_RELEASES);
         l->ok_until = 1; /* expired: taken as lost below */
@@ -184,28 +211,38 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
             w->on.lease_lost(w); /* jobs dropped, credit taken back */
         s_new_owner(l);
     }
-    if (l->in_flight)
+    if (l->pending > 0)
         return;
-    char lease_ms[24], maxrec[16];
-    int nl = snprintf(lease_ms, sizeof lease_ms, "%ld", w->cfg->lease_ms);
-    int nm = snprintf(maxrec, sizeof maxrec, "%d", w->cfg->max_recoveries);
-    if (nl <= 0 || (size_t)nl >= sizeof lease_ms || nm <= 0 ||
-        (size_t)nm >= sizeof maxrec)
-        return; /* never: the buffers hold any number */
-    const char *argv[LEASE_HEARTBEAT_ARGS + LEASE_MAX_RELEASES] = {
-        w->id, lease_ms, l->retired, maxrec};
-    int argc = LEASE_HEARTBEAT_ARGS;
-    for (size_t i = 0; i < l->nreleases; i++) {
-        argv[argc++] = l->releases[i].ref;
-        l->releases[i].sent = true;
-    }
     l->sent_at = rl_clock_mono_ms();
     l->sent_retire = l->retired[0] != '\0';
-    if (rl_redis_script(w->redis, "heartbeat", s_on_renewed, l, 0, argc, argv,
-                        NULL) == 0)
-        l->in_flight = true;
-    else
-        s_unsend(l);
+    l->round_failed = false;
+    for (int p = 0; p < RL_PARTITIONS; p++) {
+        const char *refs[LEASE_MAX_RELEASES];
+        size_t n = 0;
+        for (size_t i = 0; i < l->nreleases; i++) {
+            if (l->releases[i].partition == p) {
+                refs[n++] = l->releases[i].ref;
+                l->releases[i].sent = true;
+            }
+        }
+        rl_state_heartbeat_args_t a = {
+            .partition = p,
+            .worker = w->id,
+            .lease_ms = w->cfg->lease_ms,
+            .retired = l->retired,
+            .max_recoveries = w->cfg->max_recoveries,
+            .refs = refs,
+            .nrefs = n,
+        };
+        l->calls[p].l = l;
+        l->calls[p].p = p;
+        if (rl_state_heartbeat(w->redis, &a, s_on_renewed, &l->calls[p]) == 0) {
+            l->pending++;
+        } else {
+            s_unsend(l, p);
+            l->round_failed = true;
+        }
+    }
 }
 
 void
@@ -233,9 +270,9 @@ lease_destroy(lease_t **p)
     if (p == NULL || *p == NULL)
         return;
     event_free((*p)->timer);
-    /* A renewal in flight calls back into the lease (answered NULL at
-     * the latest when the Redis client is destroyed): it frees it. */
-    if ((*p)->in_flight)
+    /* Renewals in flight call back into the lease (answered NULL at the
+     * latest when the Redis client is destroyed): the last frees it. */
+    if ((*p)->pending > 0)
         (*p)->destroyed = true;
     else
         free(*p);

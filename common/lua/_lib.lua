@@ -7,25 +7,6 @@ local function now_ms()
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- "A|J" -> job key, account id, job id
-local function job_key(ref)
-    local a, j = string.match(ref, '^([^|]+)|(.+)$')
-    if not a then return nil end
-    return 'rl:job:{' .. a .. '}:' .. j, a, j
-end
-
-local function acct_key(a) return 'rl:acct:{' .. a .. '}' end
--- The account's jobs whose webhook delivery failed for good.
-local function whfail_key(a) return 'rl:whfail:{' .. a .. '}' end
-local function ledger_key(a) return 'rl:ledger:{' .. a .. '}' end
--- Job j of account a: its hash, its webhook attempt log, and the dedup
--- key of its webhook for `status` (common/rl_keys.h has the same).
-local function job_key_of(a, j) return 'rl:job:{' .. a .. '}:' .. j end
-local function dlv_key(a, j) return 'rl:dlv:{' .. a .. '}:' .. j end
-local function dedup_key(a, j, status)
-    return 'rl:dedup:{' .. a .. '}:' .. j .. ':' .. status
-end
-
 -- The account that owns the API key record kk (rl:key:<hash>), or nil
 -- when the key is unknown or revoked (the caller answers
 -- "unauthorized"). Scripts that declare the record in KEYS pass it.
@@ -34,9 +15,6 @@ local function key_acct(kk)
     if not key[1] or key[2] then return nil end
     return key[1]
 end
-
--- The same for the API key whose hash is h.
-local function caller_acct(h) return key_acct('rl:key:' .. h) end
 
 -- Appends {status, phase, at, reason} to the job's status history, a
 -- JSON array kept as text: the entry is added to the text, so the
@@ -54,97 +32,6 @@ local function history_append(jk, entry)
         h = string.sub(raw, 1, -2) .. ',' .. e .. ']'
     end
     redis.call('HSET', jk, 'history', h)
-end
-
--- Appends a ledger entry and moves the balance by delta, in one step.
-local function ledger_move(a, kind, delta, job, reason, now)
-    local ak = acct_key(a)
-    local bal = redis.call('HINCRBY', ak, 'credits', delta)
-    if kind == 'debit' then
-        redis.call('HINCRBY', ak, 'debited', -delta)
-    elseif kind == 'refund' then
-        redis.call('HINCRBY', ak, 'refunded', delta)
-    else
-        redis.call('HINCRBY', ak, 'granted', delta)
-    end
-    redis.call('HSET', ak, 'updated_at', now)
-    redis.call('LPUSH', ledger_key(a), cjson.encode({
-        type = kind, credits = math.abs(delta), balance = bal,
-        job = job, reason = reason, at = tonumber(now) }))
-    return bal
-end
-
--- Puts a leased job back on the queue for another claim. The caller has
--- already bumped its fencing token, so the old owner's writes fail.
-local function requeue_job(jk, ref, reason, now)
-    redis.call('HSET', jk, 'state', 'queued', 'owner', '', 'updated_at', now)
-    history_append(jk, { status = 'processing', at = now, reason = reason })
-    redis.call('RPUSH', 'rl:queue', ref)
-end
-
--- Refunds what is left of a job's charge, at most once (refunded_at).
-local function refund_job(jk, a, j, reason, now)
-    if redis.call('HEXISTS', jk, 'refunded_at') == 1 then return 0 end
-    local charged = tonumber(redis.call('HGET', jk, 'credits') or '0')
-    local back = tonumber(redis.call('HGET', jk, 'credits_refunded') or '0')
-    local amount = charged - back
-    redis.call('HSET', jk, 'refunded_at', now)
-    if amount > 0 then
-        redis.call('HSET', jk, 'credits_refunded', charged)
-        ledger_move(a, 'refund', amount, j, reason, now)
-    end
-    return amount
-end
-
--- Queues the job's terminal state for delivery when it has a webhook.
-local function to_outbox(jk, ref, now)
-    local url = redis.call('HGET', jk, 'webhook_url')
-    if url and url ~= '' then
-        redis.call('ZADD', 'rl:outbox', 'NX', now, ref)
-        redis.call('HSET', jk, 'wh_state', 'pending', 'wh_next_at', now)
-    end
-end
-
--- The account's count of jobs not yet terminal (active_jobs, which
--- [limits] max_active_jobs bounds in accept.lua). accept.lua adds one and
--- marks the job 'active'; every terminal write calls this, which takes
--- the mark and the one with it, so a replayed or second terminal write
--- cannot decrement twice, and a job accepted before the counter existed
--- (unmarked) never decrements.
-local function release_active(jk, a)
-    if redis.call('HDEL', jk, 'active') == 1 then
-        redis.call('HINCRBY', acct_key(a), 'active_jobs', -1)
-    end
-end
-
--- Fails a job that is not terminal yet: status, refund, history, outbox.
-local function fail_job(jk, ref, a, j, code, message, now)
-    redis.call('HSET', jk, 'status', 'failed', 'state', 'done',
-        'error_code', code, 'error_message', message,
-        'completed_at', now, 'updated_at', now, 'owner', '')
-    release_active(jk, a)
-    history_append(jk, { status = 'failed', at = now, reason = message })
-    refund_job(jk, a, j, code, now)
-    to_outbox(jk, ref, now)
-    redis.call('HINCRBY', 'rl:stats', 'jobs_failed', 1)
-    redis.call('HINCRBY', acct_key(a), 'jobs_failed', 1)
-end
-
--- Fails a job still waiting for a worker at its maximum wait (the worker
--- that holds a job times it out itself). Returns true when it did.
-local function expire_if_due(jk, ref, now)
-    local f = redis.call('HMGET', jk, 'state', 'deadline_at', 'created_at')
-    local deadline, created = tonumber(f[2] or ''), tonumber(f[3] or '')
-    if f[1] ~= 'queued' or not deadline or deadline > now then
-        return false
-    end
-    local _, a, j = job_key(ref)
-    local waited = created and math.floor((now - created) / 1000) or 0
-    local max = created and math.floor((deadline - created) / 1000) or 0
-    fail_job(jk, ref, a, j, 'timeout', 'job exceeded the maximum wait of ' ..
-        max .. ' s (waited ' .. waited .. ' s, last phase Queued: no ' ..
-        'worker took it in time)', now)
-    return true
 end
 
 -- Token bucket on hash key k (fields tokens, at), in two steps so that a
@@ -167,13 +54,6 @@ local function bucket_spend(k, tokens, now)
     redis.call('HSET', k, 'tokens', tokens - 1, 'at', now)
 end
 
--- The sealed signing key of the key a job was submitted with.
-local function sealed_key(jk)
-    local h = redis.call('HGET', jk, 'key_hash')
-    if not h then return '' end
-    return redis.call('HGET', 'rl:key:' .. h, 'sealed') or ''
-end
-
 -- The account's webhook settings a delivery is signed and retried with
 -- (deliverer/webhook.h WEBHOOK_F_*). outbox_claim hands them to the
 -- deliverer with the job's fields, and job_finish to the worker for its
@@ -183,60 +63,9 @@ end
 local ACCT_WEBHOOK_FIELDS = { 'wh_signing', 'wh_schedule', 'wh_secret',
     'wh_secret_prev', 'wh_secret_prev_until' }
 
--- Appends those of account a's settings that are set to the flat
--- field/value list h, each name prefixed "acct:". Returns h.
-local function acct_webhook_fields(a, h)
-    local w = redis.call('HMGET', acct_key(a), unpack(ACCT_WEBHOOK_FIELDS))
-    for i, name in ipairs(ACCT_WEBHOOK_FIELDS) do
-        if w[i] then
-            h[#h + 1] = 'acct:' .. name
-            h[#h + 1] = w[i]
-        end
-    end
-    return h
-end
-
--- Takes a leased job back from a worker that lost it (the reaper saw its
--- lease expire, or its retired owner id came back with a renewal): a new
--- fencing token so the old owner's writes are refused, one more
--- recovery, and back on the queue; past max_recoveries failed and
--- refunded instead (poison containment: a job that keeps costing workers
--- their lease stops looping). Returns true when it failed the job.
-local function recover_job(jk, ref, maxrec, reason, now)
-    local _, a, j = job_key(ref)
-    redis.call('HINCRBY', jk, 'fence', 1)
-    local n = redis.call('HINCRBY', jk, 'recoveries', 1)
-    if n > maxrec then
-        fail_job(jk, ref, a, j, 'recovery_limit', 'job recovered ' ..
-            (n - 1) .. ' times after worker loss; giving up', now)
-        return true
-    end
-    requeue_job(jk, ref, reason, now)
-    return false
-end
-
--- Takes back every job still leased to worker id w (its lease expired,
--- or it retired the id after losing the lease) with recover_job, and
--- forgets w: its job set and its entry in rl:workers, so a late claim
--- or renewal of w is refused. Returns the jobs requeued and the jobs
--- failed (past maxrec).
-local function recover_worker(w, maxrec, reason, now)
-    local wk = 'rl:wjobs:' .. w
-    local requeued, failed = 0, 0
-    for _, ref in ipairs(redis.call('SMEMBERS', wk)) do
-        local jk = job_key(ref)
-        if jk and redis.call('HGET', jk, 'owner') == w and
-            redis.call('HGET', jk, 'state') == 'leased' then
-            if recover_job(jk, ref, maxrec, reason, now) then
-                failed = failed + 1
-            else
-                requeued = requeued + 1
-            end
-        end
-    end
-    redis.call('DEL', wk)
-    redis.call('ZREM', 'rl:workers', w)
-    return requeued, failed
+-- "A|J" -> account id, job id (nil when malformed). Data, not a key.
+local function ref_parts(ref)
+    return string.match(ref, '^([^|]+)|(.+)$')
 end
 
 -- Records one webhook attempt and its outcome under the token of the
@@ -257,11 +86,6 @@ end
 -- a claimed record is refused as stale anyway (a newer claim holds the
 -- entry); a fail-open one (token "") would need a whole round of other
 -- deliverers' attempts between its two sends to be applied twice.
--- "A|J" -> account id, job id (nil when malformed). Data, not a key.
-local function ref_parts(ref)
-    return string.match(ref, '^([^|]+)|(.+)$')
-end
-
 local RECORD_REPLAY_WINDOW = 16
 local ATTEMPT_LOG_MAX = 100 -- records kept per job
 --
@@ -441,5 +265,56 @@ local function key_index_as_read(ks, from, kfrom)
         list[#list + 1] = { id, h, KEYS[kfrom + #list] }
     end
     if redis.call('HLEN', ks) ~= #list then return nil end
+    return list
+end
+
+-- Puts k.job back on k.queue for another claim. The caller has already
+-- bumped its fencing token, so the old owner's writes fail.
+local function job_requeue(k, ref, reason, now)
+    redis.call('HSET', k.job, 'state', 'queued', 'owner', '',
+        'updated_at', now)
+    history_append(k.job, { status = 'processing', at = now,
+        reason = reason })
+    redis.call('RPUSH', k.queue, ref)
+end
+
+-- Takes k.job back from a worker that lost it (the reaper saw its lease
+-- expire, or the worker handed it back): a new fencing token so the old
+-- owner's writes are refused, one more recovery, and back on k.queue;
+-- past maxrec failed and refunded instead (poison containment: a job
+-- that keeps costing workers their lease stops looping). k: job, acct,
+-- ledger, queue, outbox, stats. Returns true when it failed the job.
+local function job_recover(k, ref, maxrec, reason, now)
+    redis.call('HINCRBY', k.job, 'fence', 1)
+    local n = redis.call('HINCRBY', k.job, 'recoveries', 1)
+    if n > maxrec then
+        local _, j = ref_parts(ref)
+        job_fail(k, ref, j, 'recovery_limit', 'job recovered ' ..
+            (n - 1) .. ' times after worker loss; giving up', now)
+        return true
+    end
+    job_requeue(k, ref, reason, now)
+    return false
+end
+
+-- Refs a sweep read a moment ago, with their keys. ARGV from position
+-- `from` to the end holds pairs (ref, "1" | "0"): "1" when the caller
+-- declared the ref's job, account and ledger in KEYS (from position
+-- `kfrom` on, three per ref, in order), "0" for a ref it could not name
+-- keys for (malformed, or of another partition: nothing to act on).
+-- Returns a list of {ref, k} with k the shared table `base` extended by
+-- job, acct and ledger (nil for a "0" ref).
+local function refs_as_read(from, kfrom, base)
+    local list, at = {}, kfrom
+    for i = from, #ARGV - 1, 2 do
+        local k = nil
+        if ARGV[i + 1] == '1' then
+            k = { job = KEYS[at], acct = KEYS[at + 1],
+                ledger = KEYS[at + 2] }
+            for name, key in pairs(base) do k[name] = key end
+            at = at + 3
+        end
+        list[#list + 1] = { ARGV[i], k }
+    end
     return list
 end

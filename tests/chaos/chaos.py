@@ -57,6 +57,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for  # noqa: E402
 
 LEASE_MS = 1500
@@ -367,10 +368,13 @@ class Chaos:
         """{(acct, job id): hash} of every job in Redis."""
         r = self.c.redis
         out = {}
-        for k in r.scan("rl:jobs:*"):
-            acct = k[len("rl:jobs:{"):-1]
+        for k in r.scan("rl:jobs:*"):  # rl:jobs:{P}:A, one per account
+            acct = k.split("}:", 1)[1]
+            if k != rkeys.acct_jobs(acct):
+                raise AssertionError("%s is not the job index of %s (%s)"
+                                     % (k, acct, rkeys.acct_jobs(acct)))
             for j in r.zrange(k):
-                out[(acct, j)] = r.hgetall("rl:job:{%s}:%s" % (acct, j))
+                out[(acct, j)] = r.hgetall(rkeys.job(acct, j))
         return out
 
     def drained(self):
@@ -378,7 +382,7 @@ class Chaos:
         busy = [k for k, h in jobs.items()
                 if h.get("state") != "done" or h.get("status") not in
                 ("completed", "failed")]
-        outbox = self.c.redis.zcard("rl:outbox")
+        outbox = rkeys.total(self.c.redis, "ZCARD", rkeys.outbox)
         self._drain_state = (len(busy), outbox, busy[:5])
         return not busy and outbox == 0
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_outbox - the deliverer's outbox claim as Redis answers it
- * (outbox_claim.lua: an array of {ref, token, sealed signing key,
+ * (outbox_claim.lua: an array of {ref, token, key hash,
  * field, value, ...}): each entry read by delivery_from_claim(), as
  * outbox.c reads it, and the webhook built from it (fz_webhook.h).
  *

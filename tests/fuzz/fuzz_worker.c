@@ -108,7 +108,7 @@ s_init(void)
     FZ_CHECK(s_base != NULL && s_w.zctx != NULL, "setup");
     s_redis = fz_redis_new(s_base);
     fz_redis_set_reply(s_redis, "*1\r\n$2\r\nok\r\n", 12);
-    fz_redis_set_named(s_redis, "heartbeat", ":1\r\n", 4);
+    fz_redis_set_named(s_redis, "heartbeat", "*2\r\n$2\r\nok\r\n:1\r\n", 16);
     fz_redis_set_named(s_redis, "job_update", "+ok\r\n", 5);
     s_cfg = fz_config("worker", 1, fz_redis_port(s_redis));
     s_broker = zmq_socket(s_w.zctx, ZMQ_ROUTER);

@@ -42,6 +42,8 @@ import time
 import unittest
 import urllib.parse
 
+import rkeys
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("REELAY_SOURCE") or os.path.normpath(
     os.path.join(HERE, "..", ".."))
@@ -462,6 +464,13 @@ class ScriptCalls:
     def calls(self, name):
         sha = script_sha(name)
         return [e[3][3:] for e in reversed(self.entries)
+                if e[3][0].lower() == "evalsha" and e[3][1] == sha]
+
+    def numkeys(self, name):
+        """The number of KEYS of each call of `name`, oldest first (read
+        even when the slow log cut the call's arguments short)."""
+        sha = script_sha(name)
+        return [int(e[3][2]) for e in reversed(self.entries)
                 if e[3][0].lower() == "evalsha" and e[3][1] == sha]
 
 
@@ -1040,9 +1049,12 @@ class Cluster:
                      timeout, "broker %d /readyz == 200" % i)
         n = len([w for w in self.workers if w.alive()])
         if n:
+            # A worker holds one lease per partition: every partition's
+            # rl:workers:{P} has each live worker.
             wait_for(lambda: self.check_alive() is None and
-                     self.redis.zcard("rl:workers") >= n,
-                     timeout, "ZCARD rl:workers >= %d" % n)
+                     all(self.redis.zcard(k) >= n
+                         for k in rkeys.all_of(rkeys.workers)),
+                     timeout, "ZCARD rl:workers:{P} >= %d, every P" % n)
 
     # -- API --
 
@@ -1130,7 +1142,7 @@ class Cluster:
             job_id, "/".join(statuses)), interval=0.05)
 
     def job_hash(self, acct, job_id):
-        return self.redis.hgetall("rl:job:{%s}:%s" % (acct, job_id))
+        return self.redis.hgetall(rkeys.job(acct, job_id))
 
     # -- receiver --
 

@@ -12,6 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 
 ADMIN = "adm-" + "7" * 28
@@ -128,14 +129,15 @@ class Accounts(harness.ClusterTestCase):
 
     def test_b_signup_admin(self):
         self.restart_broker(REELAY_ACCOUNTS_SIGNUP="admin")
-        before = self.c.redis.call("SCARD", "rl:accounts")
+        before = rkeys.total(self.c.redis, "SCARD", rkeys.accounts)
         e = self.assert_error(self.signup(), 403)
         self.assertEqual(e["type"], "permission_error", e)
         self.assert_error(self.signup({"credits": 7}), 403)
         self.assert_error(self.signup({}, token="wrong-token"), 403)
         self.assert_error(self.signup({}, token=ADMIN + "x"), 403)
         self.assert_error(self.signup({}, token=ADMIN[:-1]), 403)
-        self.assertEqual(self.c.redis.call("SCARD", "rl:accounts"), before)
+        self.assertEqual(
+            rkeys.total(self.c.redis, "SCARD", rkeys.accounts), before)
         r = self.signup({"credits": 7}, token=ADMIN)
         self.assertEqual(r.status, 201, r)
         doc = r.json()
@@ -152,7 +154,7 @@ class Accounts(harness.ClusterTestCase):
         for bad in (-1, 1000000001, "7", 7.5, None):
             self.assert_error(self.signup({"credits": bad}, token=ADMIN),
                               400, "credits")
-        self.assertEqual(self.c.redis.call("SCARD", "rl:accounts"),
+        self.assertEqual(rkeys.total(self.c.redis, "SCARD", rkeys.accounts),
                          before + 3)
 
     def test_c_signup_admin_without_token_configured(self):
@@ -168,11 +170,12 @@ class Accounts(harness.ClusterTestCase):
 
     def test_d_signup_closed(self):
         self.restart_broker(REELAY_ACCOUNTS_SIGNUP="closed")
-        before = self.c.redis.call("SCARD", "rl:accounts")
+        before = rkeys.total(self.c.redis, "SCARD", rkeys.accounts)
         self.assert_error(self.signup(), 403)
         self.assert_error(self.signup({}, token=ADMIN), 403)
         self.assert_error(self.signup({"credits": 7}, token=ADMIN), 403)
-        self.assertEqual(self.c.redis.call("SCARD", "rl:accounts"), before)
+        self.assertEqual(
+            rkeys.total(self.c.redis, "SCARD", rkeys.accounts), before)
         self.restart_broker(REELAY_ACCOUNTS_SIGNUP="open")
 
     # -- keys --

@@ -1,7 +1,7 @@
 """[limits] max_active_jobs: the most jobs one account may have accepted
 and not yet completed or failed, through any door (/v1, the task API of
-task API, the ZeroMQ ingress). accept.lua counts them in rl:acct:{A}
-active_jobs and marks each job 'active'; every terminal write takes the
+task API, the ZeroMQ ingress). accept.lua counts them in the account
+hash's active_jobs and marks each job 'active'; every terminal write takes the
 mark and one off the counter, once.
 
 - Broker-only deployment (nothing moves behind the test's back, so
@@ -14,7 +14,7 @@ mark and one off the counter, once.
 - Every terminal path gives the slot back exactly once: completed,
   failed (content rejected) and failed by the reaper (recovery limit);
   replaying the terminal write (job_finish.lua with the job's fence,
-  fail_job on a failed job) does not decrement twice. `reelay audit`
+  job_fail on a failed job) does not decrement twice. `reelay audit`
   checks the counter against the jobs, and fails when it is off.
 """
 
@@ -23,10 +23,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 from task_client import TaskClient, TaskApiError  # noqa: E402
 
-VOLATILE = ("rl:lock:*", "rl:workers", "rl:stats")
+VOLATILE = ("rl:lock:*", "rl:workers:*", "rl:stats:*")
 LUA = os.path.join(harness.SOURCE, "common", "lua")
 LIMIT_BODY_KEYS = ["message", "limit", "current"]
 
@@ -54,7 +55,7 @@ class Base(harness.ClusterTestCase):
         self.assertEqual(diff, "", "%s changed Redis:\n%s" % (what, diff))
 
     def active(self, acct):
-        return self.c.redis.hget("rl:acct:{%s}" % acct, "active_jobs")
+        return self.c.redis.hget(rkeys.acct(acct), "active_jobs")
 
     def assert_v1_refused(self, r, limit, current):
         err = self.assert_error(r, 429, param=None, code="concurrency_limit")
@@ -128,13 +129,16 @@ class Refusal(Base):
         self.assertEqual(rc, 0, out)
 
         # Job 0 as a dead worker left it: claimed, leased, lease expired.
-        ref = "%s|%s" % (acct, jids[0])
-        jk = "rl:job:{%s}:%s" % (acct, jids[0])
-        c.redis.call("LREM", "rl:queue", 0, ref)
+        # Its queue, lease and worker set are those of its account's
+        # partition.
+        p = rkeys.partition(acct)
+        ref = rkeys.ref(acct, jids[0])
+        jk = rkeys.job(acct, jids[0])
+        c.redis.call("LREM", rkeys.queue(p), 0, ref)
         c.redis.call("HSET", jk, "state", "leased", "owner", "w-test-dead",
                      "status", "processing", "fence", "1")
-        c.redis.call("SADD", "rl:wjobs:w-test-dead", ref)
-        c.redis.call("ZADD", "rl:workers", 1, "w-test-dead")
+        c.redis.call("SADD", rkeys.worker_jobs(p, "w-test-dead"), ref)
+        c.redis.call("ZADD", rkeys.workers(p), 1, "w-test-dead")
         wait_for(lambda: c.job_hash(acct, jids[0]).get("status") == "failed",
                  10, "the reaper fails %s" % jids[0])
         h = c.job_hash(acct, jids[0])
@@ -145,12 +149,16 @@ class Refusal(Base):
         rc, out = self.audit()
         self.assertEqual(rc, 0, out)
 
-        # A second terminal write of the same job (fail_job again) moves
-        # the counter no further.
-        c.redis.call("EVAL", script(None, "fail_job(KEYS[1], ARGV[1], "
-                                    "ARGV[2], ARGV[3], 'again', 'again', "
+        # A second terminal write of the same job (job_fail again) moves
+        # the counter no further. job_fail(k, ref, j, code, message, now),
+        # k: job, acct, ledger, outbox, stats (all of the partition).
+        c.redis.call("EVAL", script(None, "job_fail({job = KEYS[1], "
+                                    "acct = KEYS[2], ledger = KEYS[3], "
+                                    "outbox = KEYS[4], stats = KEYS[5]}, "
+                                    "ARGV[1], ARGV[2], 'again', 'again', "
                                     "now_ms()) return 1"),
-                     1, jk, ref, acct, jids[0])
+                     5, jk, rkeys.acct(acct), rkeys.ledger(acct),
+                     rkeys.outbox(p), rkeys.stats(p), ref, jids[0])
         self.assertEqual(self.active(acct), "1")
 
         r = c.submit(key, video_body(prompt="after the reaper"))
@@ -162,14 +170,14 @@ class Refusal(Base):
         acct, key = c.create_account(50)
         r = c.submit(key, video_body(prompt="audited"))
         self.assertEqual(r.status, 202, r)
-        c.redis.call("HINCRBY", "rl:acct:{%s}" % acct, "active_jobs", 1)
+        c.redis.call("HINCRBY", rkeys.acct(acct), "active_jobs", 1)
         try:
             rc, out = self.audit()
             self.assertEqual(rc, 1, out)
             self.assertIn("VIOLATION %s active_jobs is not the number of "
                           "jobs pending or processing" % acct, out)
         finally:
-            c.redis.call("HINCRBY", "rl:acct:{%s}" % acct, "active_jobs", -1)
+            c.redis.call("HINCRBY", rkeys.acct(acct), "active_jobs", -1)
         rc, out = self.audit()
         self.assertEqual(rc, 0, out)
 
@@ -197,14 +205,18 @@ class Release(Base):
         # as the first one was (a retry whose reply was lost), writing
         # nothing, so the counter stays; under another fence: stale.
         h = c.job_hash(acct, jid)
+        p = rkeys.partition(acct)
 
         def replay(fence):
+            # KEYS all of the account's partition (the key record too:
+            # its hash was drawn to land there).
             return c.redis.call(
                 "EVAL", script("job_finish"), 8,
-                "rl:job:{%s}:%s" % (acct, jid), "rl:wjobs:w-test-replay",
-                "rl:acct:{%s}" % acct, "rl:ledger:{%s}" % acct, "rl:outbox",
-                "rl:stats", "rl:render_avg", "rl:key:" + h["key_hash"],
-                fence, "%s|%s" % (acct, jid), "completed", "replayed", "3")
+                rkeys.job(acct, jid), rkeys.worker_jobs(p, "w-test-replay"),
+                rkeys.acct(acct), rkeys.ledger(acct), rkeys.outbox(p),
+                rkeys.stats(p), rkeys.render_avg(p),
+                rkeys.apikey(h["key_hash"]),
+                fence, rkeys.ref(acct, jid), "completed", "replayed", "3")
         self.assertEqual(replay(h["fence"])[0], "ok")
         self.assertEqual(c.job_hash(acct, jid), h)
         self.assertEqual(replay(str(int(h["fence"]) + 1)), ["stale"])

@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import video_body  # noqa: E402
 
 
@@ -56,10 +57,10 @@ class Audit(harness.ClusterTestCase):
         self.assertRegex(out, r"audit FAILED: .* violations=[1-9]")
 
     def ledger_key(self):
-        return "rl:ledger:{%s}" % self.acct
+        return rkeys.ledger(self.acct)
 
     def acct_key(self):
-        return "rl:acct:{%s}" % self.acct
+        return rkeys.acct(self.acct)
 
     def push_entry(self, kind, credits, job):
         """An extra ledger entry (and the counters that go with it, so
@@ -137,7 +138,7 @@ class Audit(harness.ClusterTestCase):
         # Not a number is a violation of its own, not a 0 that may add up.
         r, ak = self.c.redis, self.acct_key()
         jid = self.jobs["completed"]
-        jk = "rl:job:{%s}:%s" % (self.acct, jid)
+        jk = rkeys.job(self.acct, jid)
         refunded = r.hget(ak, "refunded") or "0"
         r.call("HSET", ak, "refunded", refunded + "x")
         try:

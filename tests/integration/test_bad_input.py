@@ -1,7 +1,8 @@
 """Bad input gets a clear JSON error naming the field and changes
 nothing in Redis (invariant 6). Only Redis and one broker run, so every
-key can be compared before and after (rl:lock:* is the broker's own
-reaper lock, refreshed on a timer, so it is left out)."""
+key can be compared before and after (rl:lock:* are the broker's own
+reaper locks, one per partition, refreshed on a timer, so they are left
+out)."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import video_body  # noqa: E402
 
 VOLATILE = ("rl:lock:*",)
@@ -92,11 +94,11 @@ class BadInput(harness.ClusterTestCase):
         c = self.c
         # kling-v3 5s costs 3; the account has 2.
         self.assert_error(c.submit(self.poor_key, video_body()), 402)
-        self.assertEqual(c.redis.hget("rl:acct:{%s}" % self.poor_acct,
+        self.assertEqual(c.redis.hget(rkeys.acct(self.poor_acct),
                                       "credits"), "2")
-        self.assertEqual(c.redis.keys("rl:job:{%s}:*" % self.poor_acct), [])
+        self.assertEqual(c.redis.keys(rkeys.job(self.poor_acct, "*")), [])
         self.assertEqual(c.redis.call("ZCARD",
-                                      "rl:jobs:{%s}" % self.poor_acct), 0)
+                                      rkeys.acct_jobs(self.poor_acct)), 0)
 
     def test_get_foreign_and_malformed_ids(self):
         c = self.c

@@ -34,6 +34,7 @@ import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 import test_recovery as rec  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 
@@ -206,8 +207,8 @@ class CrashPoints(rec.RecoveryCase):
         # The dead worker's lease expired meanwhile: a done job must not
         # have been requeued.
         wait_for(lambda: not any(rec.worker_pid(w) == bad.pid for w in
-                                 c.redis.zrange("rl:workers")),
-                 BOUND_S + 1, "the dead worker reaped")
+                                 rkeys.zmembers(c.redis, rkeys.workers)),
+                 BOUND_S + 1, "the dead worker reaped (every partition)")
         h = c.job_hash(acct, jid)
         self.assertEqual(h.get("state"), "done", h)
         self.assertEqual(len(rec.terminal_entries(h)), 1, h["history"])
@@ -226,7 +227,7 @@ class CrashPoints(rec.RecoveryCase):
         crashed = wait_crashed(self, bad, 15)
         good = rec.spawn_role(c, "deliverer", 0)
         # Attempt 1 failed and its retry was recorded before the crash.
-        dlv_key = "rl:dlv:{%s}:%s" % (acct, jid)
+        dlv_key = rkeys.deliveries(acct, jid)
         log = [json.loads(x) for x in c.redis.lrange(dlv_key)]
         self.assertEqual([(e["attempt"], e["outcome"]) for e in log],
                          [(1, "retry")], log)

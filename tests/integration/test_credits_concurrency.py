@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 
 RICH_ACCOUNTS = 9
@@ -197,7 +198,7 @@ class CreditsConcurrency(harness.ClusterTestCase):
         def job_key(jid):
             g = jobs[jid]
             ai = RICH_ACCOUNTS if g[0] == "short" else g[0]
-            return "rl:job:{%s}:%s" % (acct_ids[ai], jid)
+            return rkeys.job(acct_ids[ai], jid)
 
         pending = set(jobs)
 
@@ -235,7 +236,7 @@ class CreditsConcurrency(harness.ClusterTestCase):
                     if (g[0] == "short") == (ai == RICH_ACCOUNTS) and
                     (g[0] == "short" or g[0] == ai)]
             self.assertEqual(u["jobs"], len(mine), doc)
-            self.assertEqual(c.redis.zcard("rl:jobs:{%s}" % acct), len(mine))
+            self.assertEqual(c.redis.zcard(rkeys.acct_jobs(acct)), len(mine))
             ledger = self.whole_ledger(key)
             self.assertEqual(ledger[-1]["type"], "grant")
             self.assertEqual(sum(e["credits"] for e in ledger

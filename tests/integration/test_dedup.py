@@ -9,6 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 import zmtp_push  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
@@ -28,8 +29,8 @@ class DedupBase(harness.ClusterTestCase):
         def pending():
             return [j for j in jids
                     if c.job_hash(acct, j).get("wh_state") != "delivered" or
-                    c.redis.zscore("rl:outbox", "%s|%s" % (acct, j))
-                    is not None]
+                    c.redis.zscore(rkeys.of_acct(rkeys.outbox, acct),
+                                   rkeys.ref(acct, j)) is not None]
         wait_for(lambda: not pending(), timeout,
                  "%d job(s) delivered and out of the outbox" % len(jids))
 
@@ -49,24 +50,25 @@ class DedupOneDeliverer(DedupBase):
         c = self.c
         acct, key = c.create_account(50)
         jid = self.submit(key, "again")
-        ref = "%s|%s" % (acct, jid)
+        ref = rkeys.ref(acct, jid)
+        outbox = rkeys.of_ref(rkeys.outbox, ref)  # its partition's
         self.wait_delivered(acct, [jid])
         self.assertEqual(len(c.deliveries(jid)), 1)
-        dedup = "rl:dedup:{%s}:%s:completed" % (acct, jid)
+        dedup = rkeys.dedup(acct, jid, "completed")
         self.assertEqual(c.redis.get(dedup), "delivered")
-        dlv_before = c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid))
+        dlv_before = c.redis.lrange(rkeys.deliveries(acct, jid))
 
         # A worker re-emitting the completion after a crash: the ref is
         # back in the outbox, due now.
         for _ in range(2):
-            self.assertEqual(c.redis.call("ZADD", "rl:outbox", 0, ref), 1)
-            wait_for(lambda: c.redis.zscore("rl:outbox", ref) is None, 30,
+            self.assertEqual(c.redis.call("ZADD", outbox, 0, ref), 1)
+            wait_for(lambda: c.redis.zscore(outbox, ref) is None, 30,
                      "the deliverer to take the re-added outbox entry")
         holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
                   "exactly one delivery of %s" % jid)
         self.assertEqual(c.redis.get(dedup), "delivered")
         self.assertEqual(c.job_hash(acct, jid).get("wh_state"), "delivered")
-        self.assertEqual(c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid)),
+        self.assertEqual(c.redis.lrange(rkeys.deliveries(acct, jid)),
                          dlv_before, "no new delivery attempt recorded")
 
 
@@ -115,18 +117,21 @@ class AnnouncedTogether(DedupBase):
                 self.wait_delivered(acct, jids, timeout=60)
         finally:
             os.kill(dlv.pid, signal.SIGCONT)
-        # Claimed together: calls of several refs each, at most 64.
-        nrefs = [int(a[3]) for a in rec.calls("outbox_claim")]
+        # Claimed together: calls of several refs each, at most 24 (one
+        # account's jobs: all of one partition, as a claim must be). A
+        # claim declares the outbox and four keys per ref (job, its two
+        # dedup keys, its account): its ref count is read from its
+        # number of keys, which the slow log keeps whole.
+        nrefs = [(k - 1) // 4 for k in rec.numkeys("outbox_claim")]
         self.assertEqual(sum(nrefs), self.N, nrefs)
         self.assertGreater(max(nrefs), 1, nrefs)
-        self.assertLessEqual(max(nrefs), 64, nrefs)
+        self.assertLessEqual(max(nrefs), 24, nrefs)
         self.assertLess(len(nrefs), self.N, nrefs)
         holds_for(lambda: len(c.deliveries()) == self.N + 1, 1.0,
                   "exactly %d deliveries" % (self.N + 1))
         self.assertEqual(self.counts(jids), {j: 1 for j in jids})
-        self.assertEqual(int(c.redis.hget("rl:stats", "webhooks_fail_open")
-                             or 0), 0)
-        self.assertEqual(c.redis.zcard("rl:outbox"), 0)
+        self.assertEqual(rkeys.stat(c.redis, "webhooks_fail_open"), 0)
+        self.assertEqual(rkeys.total(c.redis, "ZCARD", rkeys.outbox), 0)
         c.check_alive()
 
 
@@ -154,20 +159,21 @@ class AnnouncedTwiceTogether(DedupBase):
         holds_for(lambda: c.deliveries(jid) == [], 0.5,
                   "no delivery before the copies are pushed")
         frame = zmtp_push.completion_of(c.redis, acct, jid)
-        ref = "%s|%s" % (acct, jid)
+        ref = rkeys.ref(acct, jid)
         with harness.ScriptCalls(c.redis) as rec:
             rc, out = zmtp_push.push(c, c.completion[0], frame, repeat=3)
             self.assertEqual(rc, 0, out)
             self.wait_delivered(acct, [jid])
-        # One claim listing the ref three times (limit, lease, ttl,
-        # nrefs, refs...).
+        # One claim listing the ref three times: KEYS (the outbox, then
+        # job, dedup keys and account of each ref: 13), then lease, ttl,
+        # the ref count and a (ref, "1") pair per ref.
         claims = [a for a in rec.calls("outbox_claim") if ref in a]
-        self.assertEqual([(a[3], a[4:7]) for a in claims],
+        self.assertEqual([(a[15], a[16:22:2]) for a in claims],
                          [("3", [ref] * 3)], claims)
         holds_for(lambda: len(c.deliveries(jid)) == 1, 1.0,
                   "exactly one delivery of %s" % jid)
         self.assertEqual(c.job_hash(acct, jid).get("wh_token"), "1")
-        log = c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid))
+        log = c.redis.lrange(rkeys.deliveries(acct, jid))
         self.assertEqual(len(log), 1, log)
         c.check_alive()
 
@@ -186,15 +192,16 @@ class DedupTwoDeliverers(DedupBase):
 
         # Both deliverers race for every completion again.
         for j in jids:
-            c.redis.call("ZADD", "rl:outbox", 0, "%s|%s" % (acct, j))
+            c.redis.call("ZADD", rkeys.of_acct(rkeys.outbox, acct), 0,
+                         rkeys.ref(acct, j))
         self.wait_delivered(acct, jids, timeout=30)
         holds_for(lambda: len(c.deliveries()) == self.N, 1.0,
                   "exactly %d deliveries in all" % self.N)
         self.assertEqual(self.counts(jids), {j: 1 for j in jids})
         for j in jids:
-            self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                         % (acct, j)), "delivered")
-        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"), "0")
+            self.assertEqual(c.redis.get(rkeys.dedup(acct, j, "completed")),
+                             "delivered")
+        self.assertEqual(c.redis.hget(rkeys.acct(acct), "credits"), "0")
         c.check_alive()
 
 

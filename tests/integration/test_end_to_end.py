@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 SEED_ORDER = ["id", "object", "status", "model", "prompt", "output_url",
@@ -38,7 +39,7 @@ class EndToEnd(harness.ClusterTestCase):
         self.assertEqual(job["object"], "video.generation")
         self.assertEqual(job["status"], "pending")
         # Invariant 1: in Redis before the answer went out.
-        self.assertTrue(c.redis.exists("rl:job:{%s}:%s" % (acct, jid)))
+        self.assertTrue(c.redis.exists(rkeys.job(acct, jid)))
 
         wait_for(lambda: len(c.deliveries(jid)) >= 1, 20,
                  "the first webhook delivery of %s" % jid)
@@ -48,12 +49,12 @@ class EndToEnd(harness.ClusterTestCase):
         wait_for(lambda: c.job_hash(acct, jid).get("wh_state")
                  == "delivered", 10, "wh_state == delivered")
         ref = "%s|%s" % (acct, jid)
-        wait_for(lambda: c.redis.zscore("rl:outbox", ref) is None,
+        wait_for(lambda: rkeys.outbox_score(c.redis, ref) is None,
                  10, "outbox entry of %s gone" % jid)
         holds_for(lambda: len(c.deliveries(jid)) == 1, 1.2,
                   "exactly one delivery of %s" % jid)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (acct, jid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, jid, "completed")),
+                         "delivered")
 
         d = c.deliveries(jid)[0]
         self.assertEqual(d["answered"], 200)
@@ -100,7 +101,7 @@ class EndToEnd(harness.ClusterTestCase):
         self.assertEqual(gj["completed_at"], body["completed_at"])
         self.assertEqual(gj["credits"], 3)
         # Charged once (a fresh account): 50 - 3.
-        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"),
+        self.assertEqual(c.redis.hget(rkeys.acct(acct), "credits"),
                          "47")
 
     def test_b_polling_without_webhook(self):
@@ -139,7 +140,7 @@ class EndToEnd(harness.ClusterTestCase):
             self.assertIn("at", e)
         # Nothing to deliver: no webhook, nothing in the outbox.
         self.assertEqual(c.job_hash(self.acct, jid).get("wh_state"), "none")
-        self.assertIsNone(c.redis.zscore("rl:outbox", self.ref(jid)))
+        self.assertIsNone(rkeys.outbox_score(c.redis, self.ref(jid)))
         self.assertEqual(c.deliveries(jid), [])
 
     def test_c_zmq_ingress(self):
@@ -186,7 +187,7 @@ class EndToEnd(harness.ClusterTestCase):
         self.assertTrue(harness.verify_signature(
             ds[0]["headers"].get("x-creativeai-signature"),
             ds[0]["body"].encode(), key))
-        a = c.redis.hgetall("rl:acct:{%s}" % acct)
+        a = c.redis.hgetall(rkeys.acct(acct))
         self.assertEqual((a["credits"], a["debited"], a["refunded"]),
                          ("48", "3", "1"), a)
 
@@ -215,9 +216,9 @@ class EndToEnd(harness.ClusterTestCase):
         body = json.loads(ds[0]["body"])
         self.assertEqual(body["id"], jid)
         self.assertEqual(body["status"], "failed", body)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:failed"
-                                     % (acct, jid)), "delivered")
-        a = c.redis.hgetall("rl:acct:{%s}" % acct)
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, jid, "failed")),
+                         "delivered")
+        a = c.redis.hgetall(rkeys.acct(acct))
         self.assertEqual(a["credits"], "50", a)
         self.assertTrue(c.job_hash(acct, jid).get("refunded_at"))
 

@@ -21,7 +21,7 @@ from harness import video_body, wait_for  # noqa: E402
 # heartbeats.
 # Written on their own schedule by the roles, not by any request: the
 # worker's provider health check lands whenever its period comes round.
-VOLATILE = ("rl:lock:*", "rl:workers", "rl:hb:*", "rl:provider_health")
+VOLATILE = ("rl:lock:*", "rl:workers:*", "rl:hb:*", "rl:provider_health")
 
 
 def raw_http(port, data, timeout=10.0, src=None):
@@ -647,7 +647,7 @@ class Gauntlet(harness.ClusterTestCase):
                    env={"REELAY_LIMITS_AUTH_FAILURES_BURST": "5"})
 
     # Written on timers or by the roles' own bookkeeping, not by requests.
-    TIMERS = ("rl:lock:*", "rl:workers", "rl:hb:*", "rl:wjobs:*",
+    TIMERS = ("rl:lock:*", "rl:workers:*", "rl:hb:*", "rl:wjobs:*",
               "rl:provider_health", "rl:health:*")
 
     def attack_http(self, port):

@@ -19,11 +19,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 # Keys a broker-only deployment may touch on its own (locks of the
-# periodic tasks, the worker registry, counters).
-VOLATILE = ("rl:lock:*", "rl:workers", "rl:stats")
+# periodic tasks, the worker registry, counters; one of each kind per
+# partition).
+VOLATILE = ("rl:lock:*", "rl:workers:*", "rl:stats:*")
 
 
 def run_threads(n, fn):
@@ -60,7 +62,7 @@ class Base(harness.ClusterTestCase):
         return self.c.submit(key, body, headers=h, raw=raw)
 
     def jobs_of(self, acct):
-        return self.c.redis.zrange("rl:jobs:{%s}" % acct)
+        return self.c.redis.zrange(rkeys.acct_jobs(acct))
 
     def debits_of(self, key):
         return [e for e in self.c.ledger(key) if e["type"] == "debit"]
@@ -92,9 +94,11 @@ class Idempotency(Base):
         self.assertEqual(len(self.debits_of(key)), 1)
         self.assertEqual(c.account(key)["credits"], 47)
         self.assertEqual(c.account(key)["usage"]["jobs"], 1)
-        self.assertEqual(c.redis.call("LLEN", "rl:queue"), 1)
+        self.assertEqual(rkeys.total(c.redis, "LLEN", rkeys.queue), 1)
+        self.assertEqual(c.redis.lrange(rkeys.of_acct(rkeys.queue, acct)),
+                         [rkeys.ref(acct, jid)])
         # The stored key lives for 24 hours.
-        ttl = c.redis.call("TTL", "rl:idem:{%s}:idem-seq-1" % acct)
+        ttl = c.redis.call("TTL", rkeys.idem(acct, "idem-seq-1"))
         self.assertTrue(86400 - 120 <= ttl <= 86400, ttl)
         # Another key is another job.
         r2 = self.submit(key, None, idem="idem-seq-2", raw=body)
@@ -237,7 +241,7 @@ class Idempotency(Base):
         self.assertEqual(e["code"], "insufficient_credits", e)
         self.assert_error(self.submit(key, body), 402)
         self.assert_unchanged(snap, "a 402")
-        self.assertFalse(c.redis.exists("rl:idem:{%s}:idem-402-b" % acct))
+        self.assertFalse(c.redis.exists(rkeys.idem(acct, "idem-402-b")))
         # So a cheaper body may use it later (not a 422).
         acct2, key2 = c.create_account(2)
         self.assert_error(self.submit(key2, body, idem="k"), 402)

@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 from test_failover import FailoverAsserts, hops  # noqa: E402
 
@@ -204,15 +205,19 @@ class Phases(harness.ClusterTestCase):
         # This model's render time average is now known (job_finish keeps
         # it); a worker loads averages when it connects, so a new worker
         # process bases progress and ETA on it and the next job walks
-        # through the later phases too.
+        # through the later phases too. (Averages are kept per partition:
+        # the account's, which the next job of the account shares.)
         c = self.c
-        wait_for(lambda: c.redis.hget("rl:render_avg", "kling-v3"), 5,
-                 "rl:render_avg kling-v3")
+        avg = rkeys.of_acct(rkeys.render_avg, self.acct)
+        wait_for(lambda: c.redis.hget(avg, "kling-v3"), 5,
+                 "%s kling-v3" % avg)
         c.workers[0].stop()
         w = c.start_worker(0)
-        wait_for(lambda: w.alive() and any(
-            "-%d-" % w.pid in m for m in c.redis.zrange("rl:workers")),
-            10, "the new worker in rl:workers")
+        # It holds a lease in every partition (one each).
+        wait_for(lambda: w.alive() and all(
+            any("-%d-" % w.pid in m for m in c.redis.zrange(k))
+            for k in rkeys.all_of(rkeys.workers)),
+            10, "the new worker in every rl:workers:{P}")
         final, samples = self.watch(prompt)
         seen, ph = self.check_run(final, samples)
         self.assertIn("Rendering", ph, ph)

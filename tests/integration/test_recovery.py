@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 # Fast recovery: a lease of 1 s, a reaper sweep every 200 ms.
@@ -62,12 +63,17 @@ def worker_pid(owner):
 
 
 def registered_pids(c):
-    return {worker_pid(w) for w in c.redis.zrange("rl:workers")}
+    """The pids of the workers that hold a lease in every partition (a
+    worker holds one per partition: rl:workers:{P})."""
+    sets = [{worker_pid(w) for w in c.redis.zrange(k)}
+            for k in rkeys.all_of(rkeys.workers)]
+    return set.intersection(*sets)
 
 
 def wait_worker_registered(c, proc, timeout=10):
     wait_for(lambda: proc.alive() and proc.pid in registered_pids(c),
-             timeout, "%s (pid %d) in rl:workers" % (proc.name, proc.pid))
+             timeout, "%s (pid %d) in every rl:workers:{P}" % (proc.name,
+                                                              proc.pid))
 
 
 def wait_exit(proc, timeout, what=None):
@@ -106,7 +112,7 @@ def worker_stats(port):
 
 
 def ledger(c, acct, job_id=None):
-    out = [json.loads(e) for e in c.redis.lrange("rl:ledger:{%s}" % acct)]
+    out = [json.loads(e) for e in c.redis.lrange(rkeys.ledger(acct))]
     if job_id is not None:
         out = [e for e in out if e.get("job") == job_id]
     return out
@@ -126,7 +132,7 @@ def audit_ok(tc, c):
 
 
 def job_ids(c, acct):
-    return c.redis.zrange("rl:jobs:{%s}" % acct)
+    return c.redis.zrange(rkeys.acct_jobs(acct))
 
 
 def history(h):
@@ -149,14 +155,15 @@ def wait_terminal(c, acct, jid, timeout=20):
                         "job %s terminal (in Redis)" % jid, interval=0.05)
     except harness.WaitTimeout as e:
         h = c.job_hash(acct, jid)
-        ref = "%s|%s" % (acct, jid)
+        ref = rkeys.ref(acct, jid)
+        p = rkeys.partition(acct)
         raise harness.WaitTimeout(
             "%s; job state=%s status=%s owner=%s fence=%s; queued=%s "
-            "dispatched=%r; rl:workers=%r" % (
+            "dispatched=%r; %s=%r" % (
                 e, h.get("state"), h.get("status"), h.get("owner"),
-                h.get("fence"), ref in c.redis.lrange("rl:queue", 0, -1),
-                c.redis.zscore("rl:dispatched", ref),
-                c.redis.zrange("rl:workers", 0, -1, withscores=True)))
+                h.get("fence"), ref in c.redis.lrange(rkeys.queue(p), 0, -1),
+                c.redis.zscore(rkeys.dispatched(p), ref), rkeys.workers(p),
+                c.redis.zrange(rkeys.workers(p), 0, -1, withscores=True)))
 
 
 def wait_delivered_once(tc, c, acct, jid, timeout=15, settle=1.0):
@@ -247,9 +254,8 @@ class Recovery(RecoveryCase):
             self.assertEqual(r.status, 202, r)
             ids.append(r.json()["id"])
         for j in ids:
-            wait_for(lambda: len(c.redis.lrange("rl:dlv:{%s}:%s"
-                                                % (acct, j))) == 1,
-                     15, "first (failed) attempt of %s" % j)
+            wait_for(lambda: len(c.redis.lrange(rkeys.deliveries(acct, j)))
+                     == 1, 15, "first (failed) attempt of %s" % j)
         # ...and fifteen are still rendering.
         for i in range(15):
             r = c.submit(key, video_body(
@@ -258,8 +264,9 @@ class Recovery(RecoveryCase):
             self.assertEqual(r.status, 202, r)
             ids.append(r.json()["id"])
         before_ledger = ledger(c, acct)
-        before_outbox = set(c.redis.zrange("rl:outbox"))
-        before_credits = c.redis.hget("rl:acct:{%s}" % acct, "credits")
+        outbox = rkeys.of_acct(rkeys.outbox, acct)  # its partition's
+        before_outbox = set(c.redis.zrange(outbox))
+        before_credits = c.redis.hget(rkeys.acct(acct), "credits")
         os.kill(c.redis_proc.pid, signal.SIGKILL)
         c.redis_proc.popen.wait(timeout=5)
         c.redis.close()
@@ -274,7 +281,7 @@ class Recovery(RecoveryCase):
         for j in ids:
             self.assertEqual(len(debits(c, acct, j)), 1, j)
         self.assertEqual(len(before_outbox), 5, before_outbox)
-        self.assertTrue(before_outbox <= set(c.redis.zrange("rl:outbox")),
+        self.assertTrue(before_outbox <= set(c.redis.zrange(outbox)),
                         "outbox entries lost by the Redis restart")
         self.assertIsNotNone(before_credits)
         wait_broker_ready(c, 0, 20)
@@ -284,7 +291,7 @@ class Recovery(RecoveryCase):
             self.assertEqual(len(terminal_entries(done)), 1, done)
         # Every job was debited before the kill and completed: the
         # balance the AOF brought back is the one from before.
-        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"),
+        self.assertEqual(c.redis.hget(rkeys.acct(acct), "credits"),
                          before_credits)
         for j in ids:
             wait_for(lambda: c.job_hash(acct, j).get("wh_state") ==
@@ -306,7 +313,7 @@ class Recovery(RecoveryCase):
         c = self.cluster(workers=1, poll_interval_ms=100,
                          env={"REELAY_REDIS_COMMAND_TIMEOUT_MS": "300"})
         acct, key = c.create_account(100)
-        start_credits = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        start_credits = int(c.redis.hget(rkeys.acct(acct), "credits"))
         pre = []
         for i in range(3):
             r = c.submit(key, video_body(
@@ -364,7 +371,7 @@ class Recovery(RecoveryCase):
             done = wait_terminal(c, acct, j, 20)
             self.assertEqual(done["status"], "completed", done)
             self.assertEqual(len(terminal_entries(done)), 1, done)
-        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+        self.assertEqual(int(c.redis.hget(rkeys.acct(acct), "credits")),
                          start_credits - total)
         audit_ok(self, c)
         self.assert_alive(c.procs)
@@ -377,7 +384,7 @@ class Recovery(RecoveryCase):
         c = self.cluster(workers=1, poll_interval_ms=100,
                          env={"REELAY_REDIS_RECONNECT_MAX_MS": "200"})
         acct, key = c.create_account(100)
-        start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        start = int(c.redis.hget(rkeys.acct(acct), "credits"))
         ids = []
         for i in range(4):
             r = c.submit(key, video_body(
@@ -447,7 +454,7 @@ class Recovery(RecoveryCase):
             self.assertEqual(done["status"], "completed", done)
         charged = sum(debits(c, acct, j)[0]["credits"] for j in ids)
         self.assertEqual(len(job_ids(c, acct)), 7)
-        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+        self.assertEqual(int(c.redis.hget(rkeys.acct(acct), "credits")),
                          start - charged)
         audit_ok(self, c)
         self.assert_alive(roles)
@@ -475,7 +482,7 @@ class Recovery(RecoveryCase):
         wait_for(lambda: peers() == 2, 10, "broker knows 2 workers")
         victim = c.workers[1]
         live0 = worker_stats(ports[0])["claimed"]
-        reaped0 = int(c.redis.hget("rl:stats", "reaped") or 0)
+        reaped0 = rkeys.stat(c.redis, "reaped")
         blog = c.brokers[0].log_path
 
         def broker_lines(what):
@@ -506,8 +513,7 @@ class Recovery(RecoveryCase):
                 self.assertEqual(done["status"], "completed", done)
                 self.assertEqual(done.get("fence"), "1", done)
             self.assertEqual(worker_stats(ports[0])["claimed"] - live0, 6)
-            self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0),
-                             reaped0)
+            self.assertEqual(rkeys.stat(c.redis, "reaped"), reaped0)
         finally:
             os.kill(victim.pid, signal.SIGCONT)
         # It rejoins (under a new lease owner id: its lease lapsed) and
@@ -581,7 +587,7 @@ class Recovery(RecoveryCase):
         env["REELAY_JOBS_LEASE_MS"] = str(int(lease * 1000))
         c = self.cluster(workers=1, poll_interval_ms=100, env=env)
         acct, key = c.create_account(100)
-        start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        start = int(c.redis.hget(rkeys.acct(acct), "credits"))
         zombie = c.workers[0]
         ids = []
         for i in range(4):
@@ -604,7 +610,7 @@ class Recovery(RecoveryCase):
         other = c.start_worker(1)
         wait_worker_registered(c, other)
         z0 = worker_stats(ports[0])
-        stale0 = int(c.redis.hget("rl:stats", "stale_writes") or 0)
+        stale0 = rkeys.stat(c.redis, "stale_writes")
         os.kill(zombie.pid, signal.SIGSTOP)
         stopped = time.monotonic()
         try:
@@ -646,18 +652,19 @@ class Recovery(RecoveryCase):
             ts = c.sim_tasks("zombie %d " % i)
             self.assertEqual([t["task_id"] for t in ts], [tasks0[j]], ts)
         # Every write it attempted was refused: each refusal Redis
-        # counted (rl:stats stale_writes) is one the zombie counted,
-        # worker 1 had none, and no job, ledger, account or outbox key
-        # changed since SIGCONT (an accepted write would show) - only the
-        # lease bookkeeping of its new owner id and the counters.
-        stale1 = int(c.redis.hget("rl:stats", "stale_writes") or 0)
+        # counted (stale_writes, summed over rl:stats:{P}) is one the
+        # zombie counted, worker 1 had none, and no job, ledger, account
+        # or outbox key changed since SIGCONT (an accepted write would
+        # show) - only the lease bookkeeping of its new owner id and the
+        # counters.
+        stale1 = rkeys.stat(c.redis, "stale_writes")
         sys.stderr.write("zombie: %d writes refused after SIGCONT\n"
                          % (stale1 - stale0))
         self.assertEqual(stale1 - stale0,
                          z1["stale_writes"] - z0["stale_writes"])
         self.assertEqual(o1["stale_writes"], 0, o1)
-        volatile = ("rl:workers", "rl:wjobs:*", "rl:stats", "rl:lock:*",
-                    "rl:health*", "rl:dispatched")
+        volatile = ("rl:workers:*", "rl:wjobs:*", "rl:stats:*",
+                    "rl:lock:*", "rl:health*", "rl:dispatched:*")
         diff = harness.snapshot_diff(
             {k: v for k, v in before.items() if not any(
                 fnmatch.fnmatchcase(k, p) for p in volatile)},
@@ -675,7 +682,7 @@ class Recovery(RecoveryCase):
             self.assertEqual(refunds(c, acct, j), [])
             wait_delivered_once(self, c, acct, j, settle=0.2)
         charged = sum(debits(c, acct, j)[0]["credits"] for j in ids)
-        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+        self.assertEqual(int(c.redis.hget(rkeys.acct(acct), "credits")),
                          start - charged)
         audit_ok(self, c)
         self.assert_alive(c.procs)
@@ -684,7 +691,7 @@ class Recovery(RecoveryCase):
         c = self.cluster(workers=0, poll_interval_ms=100,
                          env={"REELAY_JOBS_MAX_RECOVERIES": "2"})
         acct, key = c.create_account(50)
-        start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        start = int(c.redis.hget(rkeys.acct(acct), "credits"))
         prompt = "poison [sim render_ms=300]"
         r = c.submit(key, video_body(prompt=prompt,
                                      webhook_url=c.webhook_url("p")))
@@ -718,7 +725,7 @@ class Recovery(RecoveryCase):
         rf = refunds(c, acct, jid)
         self.assertEqual(len(rf), 1, rf)
         self.assertEqual(rf[0]["credits"], int(done["credits"]))
-        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+        self.assertEqual(int(c.redis.hget(rkeys.acct(acct), "credits")),
                          start)
         self.assertLessEqual(len(c.sim_tasks(prompt)), 3)
         wait_delivered_once(self, c, acct, jid)
@@ -736,16 +743,16 @@ class Recovery(RecoveryCase):
 
     def test_poison_job_lease_loss(self):
         # A job whose worker keeps losing its lease (SIGSTOP past the
-        # lease) with no reaper sweep in between: the worker's own
-        # renewal retires its old owner id and recovers the job
-        # (heartbeat.lua). Those recoveries count too, so past
-        # max_recoveries the job is failed and refunded, not requeued
-        # for ever.
+        # lease) and comes back each time: the worker's own renewal
+        # retires its old owner id (heartbeat.lua ends that lease), and
+        # the reaper takes the job back from it. Those recoveries count
+        # too, so past max_recoveries the job is failed and refunded,
+        # not requeued for ever.
         c = self.cluster(workers=1, poll_interval_ms=100, env={
             "REELAY_JOBS_MAX_RECOVERIES": "1",
-            "REELAY_JOBS_REAPER_INTERVAL_MS": "600000"})
+            "REELAY_JOBS_REAPER_INTERVAL_MS": "200"})
         acct, key = c.create_account(50)
-        start = int(c.redis.hget("rl:acct:{%s}" % acct, "credits"))
+        start = int(c.redis.hget(rkeys.acct(acct), "credits"))
         w = c.workers[0]
         prompt = "lease loser [sim render_ms=20000]"
         r = c.submit(key, video_body(prompt=prompt,
@@ -762,9 +769,11 @@ class Recovery(RecoveryCase):
                                   and h.get("task_id") else None)(
                 c.job_hash(acct, jid)), 10, "job leased and rendering")
             owner = h["owner"]
+            # Its lease in the job's partition (it holds one in each).
+            leases = rkeys.of_acct(rkeys.workers, acct)
             os.kill(w.pid, signal.SIGSTOP)
             try:
-                wait_for(lambda: (c.redis.zscore("rl:workers", owner) or 0)
+                wait_for(lambda: (c.redis.zscore(leases, owner) or 0)
                          < redis_ms(), 5, "the lease of %s lapsed" % owner)
             finally:
                 os.kill(w.pid, signal.SIGCONT)
@@ -783,12 +792,11 @@ class Recovery(RecoveryCase):
         self.assertTrue(done.get("refunded_at"))
         self.assertEqual(len(debits(c, acct, jid)), 1)
         self.assertEqual(len(refunds(c, acct, jid)), 1)
-        self.assertEqual(int(c.redis.hget("rl:acct:{%s}" % acct, "credits")),
+        self.assertEqual(int(c.redis.hget(rkeys.acct(acct), "credits")),
                          start)
-        # Both recoveries were the worker's own (no reaper sweep ran),
-        # and it resumed the same upstream task after the first.
-        self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
-        self.assertEqual(int(c.redis.hget("rl:stats", "released") or 0), 2)
+        # Both recoveries were the reaper's, from the retired ids, and
+        # the worker resumed the same upstream task after the first.
+        self.assertEqual(rkeys.stat(c.redis, "reaped"), 2)
         self.assertEqual(len(c.sim_tasks(prompt)), 1)
         wait_delivered_once(self, c, acct, jid)
         audit_ok(self, c)
@@ -810,12 +818,13 @@ class Recovery(RecoveryCase):
                                      webhook_url=c.webhook_url("dup")))
         self.assertEqual(r.status, 202, r)
         jid = r.json()["id"]
-        ref = "%s|%s" % (acct, jid)
+        ref = rkeys.ref(acct, jid)
+        queue = rkeys.of_ref(rkeys.queue, ref)  # its partition's
         wait_for(lambda: c.job_hash(acct, jid).get("task_id"), 10,
                  "job %s submitted upstream" % jid)
         claimed = worker_stats(port)["claimed"]
-        c.redis.call("RPUSH", "rl:queue", ref)
-        wait_for(lambda: ref not in c.redis.lrange("rl:queue"), 5,
+        c.redis.call("RPUSH", queue, ref)
+        wait_for(lambda: ref not in c.redis.lrange(queue), 5,
                  "the duplicate ref dispatched")
         done = wait_terminal(c, acct, jid, 15)
         self.assertEqual(done["status"], "completed", done)
@@ -854,8 +863,8 @@ class Recovery(RecoveryCase):
             self.assertEqual(len(debits(c, acct, j)), 1)
         for j in ids:
             wait_delivered_once(self, c, acct, j, settle=0.05)
-        reaped = int(c.redis.hget("rl:stats", "reaped") or 0)
-        sys.stderr.write("drop dispatch 0.5: rl:stats reaped=%d\n" % reaped)
+        reaped = rkeys.stat(c.redis, "reaped")
+        sys.stderr.write("drop dispatch 0.5: reaped=%d\n" % reaped)
         self.assertGreater(reaped, 0, "no dispatch was lost and requeued?")
         audit_ok(self, c)
         self.assert_alive(c.procs)
@@ -889,9 +898,9 @@ class Recovery(RecoveryCase):
         try:
             ids = [submit(i) for i in range(20)]
 
-            def split():
-                return (c.redis.zcard("rl:dispatched"),
-                        c.redis.call("LLEN", "rl:queue"))
+            def split():  # over every partition (all of acct's here)
+                return (rkeys.total(c.redis, "ZCARD", rkeys.dispatched),
+                        rkeys.total(c.redis, "LLEN", rkeys.queue))
             wait_for(lambda: split() == (2, 18), 30,
                      "2 jobs dispatched and 18 queued")
             holds_for(lambda: split() == (2, 18), 0.5,
@@ -901,9 +910,8 @@ class Recovery(RecoveryCase):
         for j in ids:
             done = wait_terminal(c, acct, j, 60)
             self.assertEqual(done["status"], "completed", done)
-        self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
-        self.assertEqual(int(c.redis.hget("rl:stats", "stale_writes") or 0),
-                         0)
+        self.assertEqual(rkeys.stat(c.redis, "reaped"), 0)
+        self.assertEqual(rkeys.stat(c.redis, "stale_writes"), 0)
         audit_ok(self, c)
         self.assert_alive(c.procs)
 
@@ -931,7 +939,7 @@ class Recovery(RecoveryCase):
         for j in ids:
             self.assertEqual(wait_terminal(c, acct, j, 30)["status"],
                              "completed")
-        self.assertEqual(int(c.redis.hget("rl:stats", "reaped") or 0), 0)
+        self.assertEqual(rkeys.stat(c.redis, "reaped"), 0)
         self.assert_alive(c.procs)
 
     def test_lost_claim_replies(self):
@@ -980,15 +988,14 @@ class Recovery(RecoveryCase):
         done = wait_terminal(c, acct, j, 120)
         self.assertEqual(done["status"], "failed", done)
         self.assertIn("recovery_limit", json.dumps(done))
-        self.assertEqual(int(c.redis.hget("rl:stats", "given_up")), 2)
-        self.assertEqual(int(c.redis.hget("rl:stats", "given_up_failed")),
-                         1)
+        self.assertEqual(rkeys.stat(c.redis, "given_up"), 2)
+        self.assertEqual(rkeys.stat(c.redis, "given_up_failed"), 1)
         # Rendered once (the second claim polls the task the first one
         # recorded), charged once, refunded once.
         self.assertEqual(len(c.sim_tasks("given up ")), 1)
         self.assertEqual(len(debits(c, acct, j)), 1)
         self.assertEqual(len(refunds(c, acct, j)), 1)
-        self.assertEqual(c.redis.hget("rl:acct:{%s}" % acct, "credits"),
+        self.assertEqual(c.redis.hget(rkeys.acct(acct), "credits"),
                          "200")
         # An empty set is no key: nothing is left leased to anyone.
         wait_for(lambda: c.redis.keys("rl:wjobs:*") == [], 30,

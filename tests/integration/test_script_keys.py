@@ -20,6 +20,7 @@ skipped: the list only shrinks.
 """
 
 import hashlib
+import signal
 import os
 import re
 import socket
@@ -30,20 +31,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 from task_client import TaskClient  # noqa: E402
+import rkeys  # noqa: E402
 
 LUA_DIR = os.path.join(harness.SOURCE, "common", "lua")
 SCRIPTS = sorted(f[:-4] for f in os.listdir(LUA_DIR)
                  if f.endswith(".lua") and not f.startswith("_"))
-# Scripts still building key names themselves (to be converted).
-PENDING = {
-    "heartbeat",
-    "outbox_claim",
-    "reap",
-}
-DECLARED = [s for s in SCRIPTS if s not in PENDING]
-# Scripts whose keys must share one hash slot (every declared one, once
-# the partitioned layout of common/rl_keys.h is in).
-ONE_SLOT = set()
+# Every script declares its keys, all of one partition (one hash slot).
+DECLARED = SCRIPTS
+ONE_SLOT = set(SCRIPTS)
 # Declared scripts this run does not reach: outbox_done records only a
 # fail-open delivery (Redis away; test_dedup), outbox_defer only an
 # entry whose host is busy (test_webhook_isolation). Their keys are
@@ -202,6 +197,33 @@ class ScriptKeys(harness.ClusterTestCase):
         tc = TaskClient(c.url("/api/v1"), key)
         tid = tc.create_task("kling-v3", "a task through the second door")
         tc.wait(tid)
+        self.exercise_reaper(acct, key)
+
+    def exercise_reaper(self, acct, key):
+        """The reaper's steps: a dead worker's job (reap_worker), then
+        that job at the head of a queue no worker takes (reap_expire),
+        and a dispatched ref never claimed (reap_unclaimed)."""
+        c = self.c
+        r = c.submit(key, video_body(prompt="held [sim render_ms=60000]"))
+        self.assertEqual(r.status, 202, r)
+        jid = r.json()["id"]
+        wait_for(lambda: c.job_hash(acct, jid).get("task_id"), 30,
+                 "job %s rendering" % jid)
+        w = c.workers[0]
+        os.kill(w.pid, signal.SIGKILL)
+        wait_for(lambda: not w.alive(), 10, "the worker to exit")
+        wait_for(lambda: c.job_hash(acct, jid).get("state") == "queued",
+                 30, "job %s taken back from the dead worker" % jid)
+        # Two sweeps after that one, each known by a dispatched ref never
+        # claimed that it takes away: the second began after the first
+        # ended, and the first met the job at the head of its queue.
+        for n in range(2):
+            ref = rkeys.ref(acct, "vgen_never_claimed_%d" % n)
+            c.redis.call("ZADD", rkeys.of_acct(rkeys.dispatched, acct),
+                         "0", ref)
+            wait_for(lambda: c.redis.zscore(
+                rkeys.of_acct(rkeys.dispatched, acct), ref) is None, 30,
+                "the unclaimed ref %s swept" % ref)
 
     def test_runtime_keys_declared(self):
         c = self.c
@@ -235,8 +257,7 @@ class ScriptKeys(harness.ClusterTestCase):
                             problems.append("%s: KEYS span slots: %r"
                                             % (name, keys))
                 continue
-            if current is None or current[0] is None or \
-                    current[0] in PENDING:
+            if current is None or current[0] is None:
                 continue
             try:
                 touched = getkeys.call("COMMAND", "GETKEYS", *args)

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for  # noqa: E402
 from task_client import TaskClient, TaskApiError  # noqa: E402
 
@@ -122,7 +123,7 @@ class TaskApi(harness.ClusterTestCase):
         c = self.c
         wait_for(lambda: c.job_hash(acct, tid).get("wh_state")
                  == "delivered", 20, "wh_state of %s == delivered" % tid)
-        wait_for(lambda: c.redis.zscore("rl:outbox", "%s|%s" % (acct, tid))
+        wait_for(lambda: rkeys.outbox_score(c.redis, "%s|%s" % (acct, tid))
                  is None, 10, "outbox entry of %s gone" % tid)
 
     def the_callback(self, acct, key, tid, n=1):
@@ -227,8 +228,8 @@ class TaskApi(harness.ClusterTestCase):
         self.assertNotIn(tid, st["failed"], st)
         self.assertEqual(st["bad_signatures"], 0, st)
         self.assertEqual(self.balance(key), 47)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (acct, tid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, tid, "completed")),
+                         "delivered")
 
     def test_a_sizes_and_duration_forms(self):
         """duration as the docs' string "5" and the repo's int 5; output
@@ -307,7 +308,7 @@ class TaskApi(harness.ClusterTestCase):
     def test_b_create_errors(self):
         c = self.c
         acct, key, cl = self.account(50)
-        hash_before = c.redis.hgetall("rl:acct:{%s}" % acct)
+        hash_before = c.redis.hgetall(rkeys.acct(acct))
 
         # Missing prompt.
         with self.assertRaises(TaskApiError) as cm:
@@ -337,7 +338,7 @@ class TaskApi(harness.ClusterTestCase):
         self.assertEqual(cm.exception.status, 401, cm.exception)
 
         # Nothing of that was charged or written to the account.
-        self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), hash_before)
+        self.assertEqual(c.redis.hgetall(rkeys.acct(acct)), hash_before)
 
         # Too few credits: 2 available, kling-v3 costs 3 for 5 s.
         acct2, key2, cl2 = self.account(2)
@@ -390,7 +391,7 @@ class TaskApi(harness.ClusterTestCase):
         /v1 door keeps its one-error shape for the same mistakes."""
         c = self.c
         acct, key, cl = self.account(50)
-        before = c.redis.hgetall("rl:acct:{%s}" % acct)
+        before = c.redis.hgetall(rkeys.acct(acct))
         body = {"model": "kling-v3", "callBackUrl": "not a url",
                 "inputs": {"prompt": "", "duration": "7",
                            "aspectRatio": "2:1",
@@ -417,7 +418,7 @@ class TaskApi(harness.ClusterTestCase):
         with self.assertRaises(TaskApiError) as cm:
             cl.create_raw(body)
         self.assert_message(cm.exception, 400, "Unknown model")
-        self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), before)
+        self.assertEqual(c.redis.hgetall(rkeys.acct(acct)), before)
 
         # /v1: the same mistakes, one error naming the first field.
         r = c.submit(key, {"model": "kling-v3", "prompt": "",
@@ -425,7 +426,7 @@ class TaskApi(harness.ClusterTestCase):
                            "webhook_url": "not a url"})
         err = self.assert_error(r, 400, param="prompt")
         self.assertEqual(err["code"], "missing_prompt", err)
-        self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), before)
+        self.assertEqual(c.redis.hgetall(rkeys.acct(acct)), before)
 
     def refused(self, cl, inputs, model="kling-v3"):
         """createTask with `inputs` (prompt added) must be a 400; returns
@@ -646,12 +647,12 @@ class TaskApi(harness.ClusterTestCase):
         self.assertEqual(st["saved"].get(tid), rec["output"][0]["url"], st)
         self.assertEqual(st["duplicates"], before["duplicates"], st)
         self.assertEqual(len(st["saved"]), len(before["saved"]) + 1, st)
-        dlv = c.redis.lrange("rl:dlv:{%s}:%s" % (acct, tid))
+        dlv = c.redis.lrange(rkeys.deliveries(acct, tid))
         self.assertEqual(len(dlv), 2, dlv)
         h = c.job_hash(acct, tid)
         self.assertEqual(h.get("wh_attempts"), "2", h)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (acct, tid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, tid, "completed")),
+                         "delivered")
 
     def test_e_handler_dedupes_second_callback(self):
         """The handler's taskId dedupe itself: the same signed callback
@@ -707,7 +708,7 @@ class TaskApiRateLimit(harness.ClusterTestCase):
         cl = TaskClient(c.url("/api/v1"), key)
         tid = cl.create_task("kling-v3", "first [sim render_ms=0]")
         self.assertTrue(tid.startswith("task_"), tid)
-        before = c.redis.hgetall("rl:acct:{%s}" % acct)
+        before = c.redis.hgetall(rkeys.acct(acct))
         with self.assertRaises(TaskApiError) as cm:
             cl.create_task("kling-v3", "second [sim render_ms=0]")
         e = cm.exception
@@ -716,8 +717,8 @@ class TaskApiRateLimit(harness.ClusterTestCase):
         self.assertIsInstance(e.body.get("message"), str, e)
         self.assertTrue(e.headers.get("retry-after"), e.headers)
         # Nothing charged or written for the refused one.
-        self.assertEqual(c.redis.hgetall("rl:acct:{%s}" % acct), before)
-        self.assertEqual(c.redis.zcard("rl:jobs:{%s}" % acct), 1)
+        self.assertEqual(c.redis.hgetall(rkeys.acct(acct)), before)
+        self.assertEqual(c.redis.zcard(rkeys.acct_jobs(acct)), 1)
         # After the bucket refills, accepted again.
         tid2 = wait_for(lambda: self._try(cl), 5, "a createTask accepted "
                         "after the rate-limit bucket refilled", interval=0.2)

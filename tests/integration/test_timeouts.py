@@ -9,6 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for  # noqa: E402
 from test_failover import FailoverAsserts, hops  # noqa: E402
 
@@ -94,7 +95,8 @@ class MaxWaitUnclaimed(FailoverAsserts, harness.ClusterTestCase):
         self.assertIn("no worker took it", h["error_message"])
         self.assertEqual(h.get("fence"), "0", h)  # never claimed
         self.assertEqual(o["tasks"], [])          # nothing rendered
-        self.assertNotIn("%s|%s" % (acct, jid), c.redis.lrange("rl:queue"))
+        self.assertNotIn(rkeys.ref(acct, jid),
+                         c.redis.lrange(rkeys.of_acct(rkeys.queue, acct)))
         self.assert_money(o, key, 3, 3)
         b = self.assert_hook(o, key, "failed", False)
         self.assertEqual(b["error"]["code"], "timeout", b)
@@ -105,14 +107,22 @@ class MaxWaitUnclaimed(FailoverAsserts, harness.ClusterTestCase):
     def test_b_malformed_head_ref_does_not_block(self):
         # A malformed ref at the head of the queue is popped like a stale
         # one, so the sweep still reaches (and fails) the job behind it.
+        # The job's partition is not known before its account is made:
+        # the first malformed ref heads every partition's queue (so the
+        # job's too); the second heads the job's partition's queue.
         c = self.c
-        c.redis.call("LPUSH", "rl:queue", "no-bar-in-this-ref")
+        for q in rkeys.all_of(rkeys.queue):
+            c.redis.call("LPUSH", q, "no-bar-in-this-ref")
         acct, key, jid, tag = self.run_job("[sim render_ms=100]")
-        c.redis.call("LPUSH", "rl:queue", "also|")
+        c.redis.call("LPUSH", rkeys.of_acct(rkeys.queue, acct), "also|")
         o = c.outcome(acct, key, jid, tag, timeout=MAX_WAIT_S + 10)
         self.assertEqual(o["job"]["status"], "failed", o["job"])
         self.assertEqual(o["hash"]["error_code"], "timeout", o["hash"])
-        self.assertEqual(c.redis.lrange("rl:queue"), [])
+        self.assertEqual(c.redis.lrange(rkeys.of_acct(rkeys.queue, acct)),
+                         [])
+        # Every other partition's sweep pops its malformed head as well.
+        wait_for(lambda: rkeys.total(c.redis, "LLEN", rkeys.queue) == 0, 5,
+                 "every partition's queue empty")
 
 
 class Hangs(FailoverAsserts, harness.ClusterTestCase):

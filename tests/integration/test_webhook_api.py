@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 RESPONSE_CAP = 1024  # bytes of a response body the attempt log keeps
@@ -53,7 +54,7 @@ class WebhookApi(harness.ClusterTestCase):
         ref = "%s|%s" % (acct, jid)
         c = self.c
         wait_for(lambda: c.job_hash(acct, jid).get("wh_state") == state
-                 and c.redis.zscore("rl:outbox", ref) is None, 15,
+                 and rkeys.outbox_score(c.redis, ref) is None, 15,
                  "wh_state of %s == %s" % (jid, state))
 
     def get(self, path, key=None):
@@ -150,7 +151,7 @@ class WebhookApi(harness.ClusterTestCase):
         c = self.c
         jid = self.submit("again")
         self.final(jid, "delivered")
-        stat0 = int(c.redis.hget("rl:stats", "webhooks_redelivered") or 0)
+        stat0 = rkeys.stat(c.redis, "webhooks_redelivered")
         first = c.deliveries(jid)
         self.assertEqual([d["answered"] for d in first], [200])
         for n in (2, 3):
@@ -171,8 +172,8 @@ class WebhookApi(harness.ClusterTestCase):
             self.assertEqual(d["answered"], 200)
             self.assertTrue(d["verified"], d)
             self.assertEqual(d["headers"]["x-creativeai-delivery-id"], jid)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (self.acct, jid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(self.acct, jid, "completed")),
+                         "delivered")
         data = self.deliveries(jid)["data"]
         self.assertEqual([(e["object"], e.get("event"), e.get("attempt"),
                            e.get("deliberate")) for e in data], [
@@ -182,8 +183,8 @@ class WebhookApi(harness.ClusterTestCase):
             ("webhook.event", "redeliver", None, True),
             ("webhook.attempt", None, 1, True)], data)
         self.assertEqual(data[1]["status"], "completed", data)
-        self.assertEqual(int(c.redis.hget("rl:stats",
-                                          "webhooks_redelivered")), stat0 + 2)
+        self.assertEqual(rkeys.stat(c.redis, "webhooks_redelivered"),
+                         stat0 + 2)
 
     def test_redeliver_refusals(self):
         running = self.submit("running", render_ms=5000)

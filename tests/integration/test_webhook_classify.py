@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 SCHEDULE = "0,0.3,0.6"
@@ -49,13 +50,13 @@ class ClassifyBase(harness.ClusterTestCase):
         c = self.c
         wait_for(lambda: c.job_hash(acct, jid).get("wh_state") in
                  ("delivered", "failed") and
-                 c.redis.zscore("rl:outbox", ref) is None, timeout,
+                 rkeys.outbox_score(c.redis, ref) is None, timeout,
                  "the delivery of %s to end" % jid)
         return c.job_hash(acct, jid)
 
     def log(self, jid, acct=None):
         return [json.loads(x) for x in self.c.redis.lrange(
-            "rl:dlv:{%s}:%s" % (acct or self.acct, jid))]
+            rkeys.deliveries(acct or self.acct, jid))]
 
     def wait_attempts(self, jid, n, acct=None, timeout=40):
         return wait_for(lambda: len(self.log(jid, acct)) >= n and
@@ -227,7 +228,8 @@ class Classify(ClassifyBase):
         self.assertGreater(len(set(delays)), 1, "no jitter: %r" % delays)
         # The second retry of one of them: 300 s +- 10 %.
         jid = jobs[0]
-        c.redis.call("ZADD", "rl:outbox", 0, "%s|%s" % (acct, jid))
+        c.redis.call("ZADD", rkeys.of_acct(rkeys.outbox, acct), 0,
+                     rkeys.ref(acct, jid))
         self.wait_attempts(jid, 2, acct)
         wait_for(lambda: self.next_delay_ms(jid, acct) > 100000, 30,
                  "the second retry scheduled")
@@ -265,7 +267,8 @@ class Defaults(ClassifyBase):
         # later, attempt 3 30 s after attempt 2, and there is no fourth.
         # The waits between attempts are skipped by making the entry due.
         c = self.c
-        ref = lambda j: "%s|%s" % (self.acct, j)  # noqa: E731
+        ref = lambda j: rkeys.ref(self.acct, j)  # noqa: E731
+        outbox = rkeys.of_acct(rkeys.outbox, self.acct)  # its partition's
         c.receiver_control({"hang_next": 1})
         jid = self.submit(c.webhook_url("defaults"), "defaults")
         log = self.wait_attempts(jid, 1, timeout=20)
@@ -277,13 +280,13 @@ class Defaults(ClassifyBase):
         self.assertGreater(self.next_delay_ms(jid), 5000 - SLACK_MS)
         self.assertLess(self.next_delay_ms(jid), 5000 + LATE_MS)
         c.receiver_control({"fail_next": 2, "status": 500})
-        c.redis.call("ZADD", "rl:outbox", 0, ref(jid))
+        c.redis.call("ZADD", outbox, 0, ref(jid))
         self.wait_attempts(jid, 2)
         wait_for(lambda: self.next_delay_ms(jid) > 20000, 30,
                  "attempt 3 scheduled")
         self.assertGreater(self.next_delay_ms(jid), 30000 - SLACK_MS)
         self.assertLess(self.next_delay_ms(jid), 30000 + LATE_MS)
-        c.redis.call("ZADD", "rl:outbox", 0, ref(jid))
+        c.redis.call("ZADD", outbox, 0, ref(jid))
         h = self.final(jid)
         self.assertEqual((h["wh_state"], h["wh_attempts"]), ("failed", "3"))
         self.assertEqual([e["outcome"] for e in self.log(jid)],

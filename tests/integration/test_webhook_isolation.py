@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 
 SLOTS = 4          # [webhook] delivery_concurrency
@@ -100,7 +101,8 @@ class FastHostBacklog(IsolationBase):
         jobs = [self.submit(url, "backlog-%d" % i) for i in range(self.JOBS)]
         for jid in jobs:
             c.wait_job(self.key, jid)
-        self.assertEqual(c.redis.zcard("rl:outbox"), self.JOBS)
+        self.assertEqual(rkeys.total(c.redis, "ZCARD", rkeys.outbox),
+                         self.JOBS)
         c.start_deliverer(0)
         wait_for(lambda: all(any(d["answered"] == 200
                                  for d in c.deliveries(j)) for j in jobs),

@@ -6,6 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 SCHEDULE = [0, 0.3, 0.6]   # delay before each attempt, after the last one
@@ -35,7 +36,7 @@ class WebhookRetry(harness.ClusterTestCase):
         ref = "%s|%s" % (self.acct, jid)
         wait_for(lambda: c.job_hash(self.acct, jid).get("wh_state") == state,
                  30, "wh_state of %s == %s" % (jid, state))
-        wait_for(lambda: c.redis.zscore("rl:outbox", ref) is None, 30,
+        wait_for(lambda: rkeys.outbox_score(c.redis, ref) is None, 30,
                  "outbox entry of %s gone" % jid)
 
     def check_spacing(self, ds):
@@ -73,10 +74,11 @@ class WebhookRetry(harness.ClusterTestCase):
         h = c.job_hash(self.acct, jid)
         self.assertEqual(h.get("wh_state"), "failed", h)
         self.assertEqual(h.get("wh_attempts"), "3", h)
-        self.assertNotEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                        % (self.acct, jid)), "delivered")
-        self.assertEqual(len(c.redis.lrange("rl:dlv:{%s}:%s"
-                                            % (self.acct, jid))), 3)
+        self.assertNotEqual(
+            c.redis.get(rkeys.dedup(self.acct, jid, "completed")),
+            "delivered")
+        self.assertEqual(
+            len(c.redis.lrange(rkeys.deliveries(self.acct, jid))), 3)
         # The result is still available by polling.
         g = c.get_job(self.key, jid)
         self.assertEqual(g.status, 200, g)
@@ -95,8 +97,8 @@ class WebhookRetry(harness.ClusterTestCase):
         ds = c.deliveries(jid)
         self.assertEqual([d["answered"] for d in ds], [500, 500, 200])
         self.check_spacing(ds)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (self.acct, jid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(self.acct, jid, "completed")),
+                         "delivered")
         self.assertEqual(c.job_hash(self.acct, jid).get("wh_attempts"), "3")
 
 

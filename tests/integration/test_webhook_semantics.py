@@ -20,6 +20,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 import zmtp_push  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
@@ -31,7 +32,7 @@ def ok_count(c, jid):
 
 def attempt_log(c, acct, jid):
     return [json.loads(x) for x in
-            c.redis.lrange("rl:dlv:{%s}:%s" % (acct, jid))]
+            c.redis.lrange(rkeys.deliveries(acct, jid))]
 
 
 def log_text(proc):
@@ -52,7 +53,7 @@ class SemanticsCase(harness.PerTestClusterCase):
     def wait_done(self, c, acct, jid, state="delivered", timeout=15):
         ref = "%s|%s" % (acct, jid)
         wait_for(lambda: c.job_hash(acct, jid).get("wh_state") == state and
-                 c.redis.zscore("rl:outbox", ref) is None, timeout,
+                 rkeys.outbox_score(c.redis, ref) is None, timeout,
                  "wh_state of %s == %s and out of the outbox" % (jid, state))
 
 
@@ -104,8 +105,8 @@ class Dedup(SemanticsCase):
         self.assertEqual(ok_count(c, jid), 1)
         log = attempt_log(c, acct, jid)
         self.assertEqual([e["outcome"] for e in log], ["delivered"], log)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (acct, jid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, jid, "completed")),
+                         "delivered")
         c.check_alive()
 
     def test_completion_announced_again_to_two_deliverers(self):
@@ -141,8 +142,8 @@ class Dedup(SemanticsCase):
         self.assertEqual([e["outcome"] for e in log], ["retry", "delivered"],
                          log)
         self.assertIn("timed out", log[0]["error"] or "", log)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (acct, jid)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, jid, "completed")),
+                         "delivered")
         c.check_alive()
 
     def test_second_deliverer_takes_over_expired_claim(self):
@@ -229,15 +230,15 @@ class FailOpen(SemanticsCase):
         log_b = attempt_log(c, acct, b)
         self.assertEqual([(e["outcome"], e["fail_open"]) for e in log_b],
                          [("delivered", True)], log_b)
-        self.assertEqual(c.redis.get("rl:dedup:{%s}:%s:completed"
-                                     % (acct, b)), "delivered")
+        self.assertEqual(c.redis.get(rkeys.dedup(acct, b, "completed")),
+                         "delivered")
         # A's first attempt (in the air when Redis went) is recorded
         # after all, and its retry delivered it.
         log_a = attempt_log(c, acct, a)
         self.assertEqual([e["outcome"] for e in log_a], ["retry",
                                                          "delivered"], log_a)
         self.assertFalse(any(e["fail_open"] for e in log_a), log_a)
-        self.assertEqual(c.redis.hget("rl:stats", "webhooks_fail_open"), "1")
+        self.assertEqual(rkeys.stat(c.redis, "webhooks_fail_open"), 1)
         # Logged where it was decided, and counted by the process.
         self.assertIn("job %s: Redis unavailable; delivering fail-open" % b,
                       log_text(dlv))

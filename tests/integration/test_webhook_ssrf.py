@@ -34,6 +34,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
 MAX_URL = 2048
@@ -229,13 +230,13 @@ class GuardBase(harness.ClusterTestCase):
         c = self.c
         wait_for(lambda: c.job_hash(self.acct, jid).get("wh_state") in
                  ("delivered", "failed") and
-                 c.redis.zscore("rl:outbox", ref) is None, timeout,
+                 rkeys.outbox_score(c.redis, ref) is None, timeout,
                  "the delivery of %s to end" % jid)
         return c.job_hash(self.acct, jid)
 
     def log(self, jid):
         return [json.loads(x) for x in self.c.redis.lrange(
-            "rl:dlv:{%s}:%s" % (self.acct, jid))]
+            rkeys.deliveries(self.acct, jid))]
 
     def deliverer_log(self):
         with open(self.c.deliverers[0].log_path, "rb") as f:

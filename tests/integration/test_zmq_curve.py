@@ -25,6 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 import zmtp_push  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
 
@@ -246,7 +247,7 @@ class Completion(CurveCase):
                  "delivered", 20, "the real webhook delivered")
         real = zmtp_push.completion_of(c.redis, acct, jid)
         h = c.job_hash(acct, jid)
-        sealed = c.redis.hget("rl:key:" + h["key_hash"], "sealed")
+        sealed = c.redis.hget(rkeys.apikey(h["key_hash"]), "sealed")
         fields = {k: h[k] for k in zmtp_push.COMPLETION_FIELDS if k in h}
         fields["webhook_url"] = c.webhook_url("forged")
         forged = zmtp_push.completion(acct, jid, "completed", sealed, fields)

@@ -12,6 +12,8 @@ import re
 import struct
 import tempfile
 
+import rkeys
+
 RL_PROTO_VERSION = 1
 RL_MSG_COMPLETION = 5
 
@@ -67,8 +69,8 @@ def completion(acct, job_id, status, sign_key, fields):
 def completion_of(redis, acct, job_id):
     """The COMPLETION a worker would send for the job as Redis holds it
     now (its fields and the sealed key it was submitted with)."""
-    h = redis.hgetall("rl:job:{%s}:%s" % (acct, job_id))
-    sealed = redis.hget("rl:key:" + h["key_hash"], "sealed") or ""
+    h = redis.hgetall(rkeys.job(acct, job_id))
+    sealed = redis.hget(rkeys.apikey(h["key_hash"]), "sealed") or ""
     fields = {k: h[k] for k in COMPLETION_FIELDS if k in h}
     return completion(acct, job_id, h["status"], sealed, fields)
 

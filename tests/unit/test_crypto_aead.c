@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "rl_apikey.h"
+#include "rl_keys.h"
 #include "rl_crypto.h"
 
 /* Two fixed master keys (64 hex digits each). */
@@ -444,9 +445,9 @@ test_apikey_new(void **state)
     assert_int_equal(rl_aead_parse_key(s_other_hex, other), 0);
 
     rl_apikey_t a, b;
-    assert_int_equal(rl_apikey_new(master, &a), 0);
+    assert_int_equal(rl_apikey_new(master, 3, &a), 0);
     s_check_apikey(master, &a);
-    assert_int_equal(rl_apikey_new(master, &b), 0);
+    assert_int_equal(rl_apikey_new(master, 3, &b), 0);
     s_check_apikey(master, &b);
     /* Two keys are different in every part. */
     assert_string_not_equal(a.key, b.key);
@@ -474,8 +475,11 @@ test_apikey_many_distinct(void **state)
     int seen62[128] = {0};
     for (int i = 0; i < N; i++) {
         rl_apikey_t k;
-        assert_int_equal(rl_apikey_new(master, &k), 0);
+        assert_int_equal(rl_apikey_new(master, (int)(i % RL_PARTITIONS), &k),
+                         0);
         s_check_apikey(master, &k);
+        /* Drawn into the partition asked for. */
+        assert_int_equal(rl_keys_partition(k.hash), i % RL_PARTITIONS);
         snprintf(keys[i], sizeof keys[i], "%s", k.key);
         for (size_t j = 3; j < strlen(k.key); j++)
             seen62[(unsigned char)k.key[j]] = 1;

@@ -60,10 +60,10 @@ s_delivery(const uint8_t master[RL_AEAD_KEY_LEN], const char *url)
     const char *why = NULL;
     delivery_t *d;
 
-    assert_int_equal(rl_apikey_new(master, &key), 0);
+    assert_int_equal(rl_apikey_new(master, 0, &key), 0);
     strs[0] = "acct_t|vgen_t";
     strs[1] = "1";
-    strs[2] = key.sealed;
+    strs[2] = key.hash; /* a claim names the key by its hash */
     strs[3] = "id";
     strs[4] = "vgen_t";
     strs[5] = "status";
@@ -83,6 +83,7 @@ s_delivery(const uint8_t master[RL_AEAD_KEY_LEN], const char *url)
     top.element = ptrs;
     d = delivery_from_claim(&top, 0, &why);
     assert_non_null(d);
+    delivery_set_sign_key(d, key.sealed); /* as the outbox does */
     return d;
 }
 

@@ -68,7 +68,12 @@ test_from_claim(void **state)
     assert_string_equal(d->acct, "acct_1");
     assert_string_equal(d->job, "vgen_abc");
     assert_string_equal(d->token, "7");
-    assert_string_equal(d->sign_key, "rk_secret");
+    /* The claim names the key by its hash; the outbox sets the sealed
+     * key from its record. */
+    assert_string_equal(d->key_hash, "rk_secret");
+    assert_string_equal(d->sign_key, "");
+    delivery_set_sign_key(d, "sealed-key");
+    assert_string_equal(d->sign_key, "sealed-key");
     assert_int_equal(d->npairs, 4);
     assert_int_equal(d->attempt, 2); /* one attempt already recorded */
     assert_false(d->fail_open);
