@@ -33,8 +33,15 @@ rl_keys_partition(const char *name)
         h ^= *p;
         h *= 16777619u;
     }
-    /* The top bits: each input bit reaches them, while the low bits of
-     * FNV depend only on the low bits of the input. */
+    /* murmur3's finaliser, so that every input bit reaches every output
+     * bit: FNV alone leaves its low bits to the input's low bits, and
+     * its top bits barely to the last bytes (an id steered by its last
+     * character could reach half the partitions). */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return (int)(h >> (32 - RL_PARTITION_BITS));
 }
 

@@ -6,7 +6,7 @@
  * that every key of a partition lands in one Redis Cluster hash slot and
  * every script, which touches the keys of one partition only, runs on
  * one node. An account belongs to partition rl_keys_partition(id)
- * (the top bits of FNV-1a of the id); all its keys, its jobs' keys,
+ * (the top bits of FNV-1a of the id, mixed); all its keys, its jobs' keys,
  * and the queue, outbox, leases and counters its jobs pass through carry
  * that partition's tag. Ids that name a key on their own are drawn so
  * that their hash lands in their account's partition: an API key's hash
@@ -91,7 +91,8 @@
 #define RL_PARTITIONS (1 << RL_PARTITION_BITS)
 
 /* The partition of an account id, an API key's hash (hex) or a task id:
- * the top RL_PARTITION_BITS bits of FNV-1a (32 bits) of its bytes. */
+ * the top RL_PARTITION_BITS bits of FNV-1a (32 bits) of its bytes,
+ * mixed by murmur3's finaliser. */
 int rl_keys_partition(const char *name);
 
 /* The partition of a ref "A|J" (its account's), or -1 when malformed. */

@@ -26,7 +26,15 @@ def partition(name):
     for b in name.encode():
         h ^= b
         h = (h * 16777619) & 0xFFFFFFFF
-    return h >> 28  # the top 4 bits: FNV's low bits see only low bits
+    # murmur3's finaliser: every input bit reaches every output bit
+    # (FNV alone leaves its low bits to the input's low bits, and its
+    # top bits barely to the last bytes)
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return h >> 28
 
 
 def tag_of(name):
