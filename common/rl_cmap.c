@@ -22,7 +22,8 @@ s_host_ok(const char *h, size_t len)
     if (len == 0 || len >= RL_CMAP_HOST_MAX)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)h[i]) && strchr(".-:_", h[i]) == NULL)
+        if (!isalnum((unsigned char)h[i]) &&
+            (h[i] == '\0' || strchr(".-:_", h[i]) == NULL))
             return false;
     return true;
 }
