@@ -160,24 +160,35 @@ s_chain_done(chain_t *c)
     c->busy = false;
 }
 
+/* The round of a value "<chain>:<round>", or -1. */
+static long
+s_round_of(const char *v)
+{
+    const char *colon = strchr(v, ':');
+    char *end = NULL;
+    long round;
+    if (colon == NULL)
+        return -1;
+    round = strtol(colon + 1, &end, 10);
+    return end != colon + 1 && *end == '\0' ? round : -1;
+}
+
 static void
 s_on_get(redisReply *r, void *arg)
 {
     chain_t *c = arg;
     drive_t *d = c->d;
-    long round = -1;
     s_chain_done(c);
     if (r == NULL) {
         d->null++;
     } else if (r->type == REDIS_REPLY_STRING && strcmp(r->str, c->val) == 0) {
         d->ok++;
-    } else if (r->type == REDIS_REPLY_STRING &&
-               sscanf(r->str, "%*d:%ld", &round) == 1 && round < c->round) {
-        d->stale++;
-    } else if (r->type != REDIS_REPLY_NIL) {
-        s_unexpected(d, r, "GET");
+    } else if (r->type == REDIS_REPLY_NIL ||
+               (r->type == REDIS_REPLY_STRING && s_round_of(r->str) >= 0 &&
+                s_round_of(r->str) < c->round)) {
+        d->stale++; /* an older value, or the key lost with a failover */
     } else {
-        d->stale++; /* the key itself was lost with a failover */
+        s_unexpected(d, r, "GET");
     }
     c->round++;
     s_chain_set(c);
