@@ -417,6 +417,7 @@ s_redirect(req_t *q, const rl_cmap_redirect_t *rd)
         c->owner[rd->slot] = n;
         n->master = true;
         c->refresh_wanted = true;
+        s_update_state(c); /* a master not connected yet: not ready */
     } else {
         c->stats.ask++;
     }
