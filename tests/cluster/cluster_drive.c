@@ -23,6 +23,9 @@
  *   durable  --count durable SETs of --tag's key, then a durable
  *            job_get (after SCRIPT FLUSH by the test: NOSCRIPT, EVAL,
  *            WAIT), one at a time.
+ *   mget     --count MGETs of "{T}a" and "{T}b" (T: --tag), one at a
+ *            time, each answered ["A", "B"] (the test set them); with
+ *            progress lines, as loop.
  *   sync     the blocking client of the CLI (rl_rsync.h), with the
  *            [redis] section of --config: SET then GET of N keys
  *            "sync:{i}", then DBSIZE on every master, summed.
@@ -454,6 +457,42 @@ s_durable_step(drive_t *d)
     }
 }
 
+/* ---- mget ----------------------------------------------------------- */
+
+static void
+s_on_mget(redisReply *r, void *arg)
+{
+    drive_t *d = arg;
+    if (r == NULL)
+        d->null++;
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+             rl_redis_reply_str(r->element[0]) != NULL &&
+             rl_redis_reply_str(r->element[1]) != NULL &&
+             strcmp(r->element[0]->str, "A") == 0 &&
+             strcmp(r->element[1]->str, "B") == 0)
+        d->ok++;
+    else
+        s_unexpected(d, r, "MGET");
+    d->step++;
+    s_next(d);
+}
+
+static void
+s_mget_step(drive_t *d)
+{
+    char a[D_KEY_LEN], b[D_KEY_LEN];
+    rl_fmt_fit(a, sizeof a, "{%s}a", d->tag);
+    rl_fmt_fit(b, sizeof b, "{%s}b", d->tag);
+    const char *argv[] = {"MGET", a, b};
+    if (d->step >= d->count) {
+        s_finish(d);
+    } else if (rl_redis_command(d->redis, s_on_mget, d, 3, argv, NULL) != 0) {
+        d->refused++;
+        d->step++;
+        s_next(d);
+    }
+}
+
 /* ---- the loop's frame ------------------------------------------------ */
 
 static void
@@ -465,6 +504,8 @@ s_next(drive_t *d)
         s_route_step(d);
     else if (strcmp(d->mode, "durable") == 0)
         s_durable_step(d);
+    else if (strcmp(d->mode, "mget") == 0)
+        s_mget_step(d);
 }
 
 static void
@@ -496,7 +537,7 @@ s_on_tick(evutil_socket_t fd, short what, void *arg)
     for (long i = 0; d->chains != NULL && i < d->keys; i++)
         if (d->chains[i].waiting && !d->stopping)
             s_chain_set(&d->chains[i]);
-    if (strcmp(d->mode, "loop") == 0)
+    if (strcmp(d->mode, "loop") == 0 || strcmp(d->mode, "mget") == 0)
         s_print_stats(d, "progress");
 }
 
@@ -587,7 +628,7 @@ s_sync(const char *config, long keys)
 static int
 s_usage(void)
 {
-    fprintf(stderr, "usage: reelay-cluster-drive route|loop|durable|sync "
+    fprintf(stderr, "usage: reelay-cluster-drive route|loop|durable|mget|sync "
                     "[--cluster LIST | --port P | --config INI] [--keys N] "
                     "[--count N] "
                     "[--timeout-ms N] [--wait-replicas N] [--tag T]\n");

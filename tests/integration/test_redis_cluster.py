@@ -9,7 +9,8 @@ reelay-cluster-drive) against a real 3-master, 3-replica cluster
 - resharding under load: a slot moved by hand (ASK while its keys are
   on the way, MOVED after) and 1000 slots moved by redis-cli, while
   200 chains of SET/GET run: every reply correct, none lost, never a
-  redirection seen by a callback, both redirect counters moved.
+  redirection seen by a callback, both redirect counters moved; an MGET
+  of a slot split by a move is retried on TRYAGAIN until it can run.
 - failover: SIGKILL of a master under the same load: replies are
   correct or NULL, never a redirection; once its replica is promoted
   every chain gets answers again.
@@ -40,12 +41,13 @@ PROGRESS_S = 180  # the loop makes the progress waited for
 
 
 class Drive:
-    """reelay-cluster-drive in `loop` mode, its progress lines read by a
-    thread; stop() ends it and returns the summary."""
+    """reelay-cluster-drive in `loop` mode (or `mget`), its progress
+    lines read by a thread; stop() ends it (loop) or waits for its end
+    (mget) and returns the summary."""
 
-    def __init__(self, args, password):
+    def __init__(self, args, password, mode="loop"):
         env = dict(os.environ, REELAY_REDIS_PASSWORD=password)
-        self.proc = subprocess.Popen([DRIVE, "loop"] + args, env=env,
+        self.proc = subprocess.Popen([DRIVE, mode] + args, env=env,
                                      stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
@@ -273,6 +275,35 @@ class Resharding(ClusterCase):
         self.assertGreater(s["moved"], 1, s)
         self.assertGreater(s["ask"], 0, s)
         self.assertGreater(s["refreshes"], 1, s)
+
+    def test_tryagain_while_a_slot_is_split(self):
+        # Two keys of one slot, one moved ahead of the slot: a command
+        # on both is answered TRYAGAIN until the move ends, then MOVED.
+        rc = self.rc
+        slot = rc.keyslot("{m}a")
+        src = rc.master_for_slot(slot)
+        dst = [m for m in rc.masters() if m != src][0]
+        s_node, d_node = rc.node(src), rc.node(dst)
+        s_node.call("SET", "{m}a", "A")
+        s_node.call("SET", "{m}b", "B")
+        d_node.call("CLUSTER", "SETSLOT", slot, "IMPORTING", rc.node_id(src))
+        s_node.call("CLUSTER", "SETSLOT", slot, "MIGRATING", rc.node_id(dst))
+        s_node.call("MIGRATE", "127.0.0.1", dst, "", 0, 10000, "AUTH",
+                    rc.password, "KEYS", "{m}a")
+        d = Drive(self.seeds_args(60000) + ["--tag", "m", "--count", "1"],
+                  rc.password, mode="mget")
+        try:
+            d.wait(lambda p: p["retries"] > 0, "a TRYAGAIN retried")
+            rc.migrate_end(slot, src, dst)
+            s = d.stop()
+        finally:
+            d.kill()
+            if rc.master_for_slot(slot) != dst:
+                rc.migrate_end(slot, src, dst)
+        assert_clean(self, s)
+        self.assertEqual((s["ok"], s["null"]), (1, 0), s)
+        self.assertGreater(s["retries"], 0, s)
+        self.assertGreater(s["moved"], 0, s)
 
 
 class WaitReplicas(ClusterCase):
