@@ -118,6 +118,9 @@ static const rl_config_key_t s_fixed_keys[] = {
     STR("redis", "username", redis_username, rl_config_check_acl_user, ""),
     STR("redis", "password", redis_password, rl_config_check_secret, ""),
     STR("redis", "password_file", redis_password_file, NULL, ""),
+    STR("redis", "cluster", redis_cluster, rl_config_check_cluster, ""),
+    INT("redis", "wait_replicas", redis_wait_replicas, 0,
+        RL_CONFIG_MAX_WAIT_REPLICAS, "0"),
     STR("http", "listen", http_listen, rl_config_check_addr, "127.0.0.1:8080"),
     LNG("http", "max_body", http_max_body, 1024, 64L << 20, "65536"),
     INT("http", "max_connections", http_max_connections, 1, 1000000, "1024"),
@@ -840,6 +843,18 @@ s_redis_auth(load_t *ld)
     return 0;
 }
 
+/* A cluster is run by the operator: the launcher starts one server. */
+static int
+s_redis_cluster(load_t *ld)
+{
+    if (ld->c->redis_cluster[0] != '\0' && ld->c->redis_embedded) {
+        s_fail_file(ld, 0, "redis", "cluster",
+                    "a cluster needs embedded = false");
+        return -1;
+    }
+    return 0;
+}
+
 static void
 s_refs_release(load_t *ld)
 {
@@ -866,6 +881,8 @@ rl_config_load(const char *path, char *err, size_t err_len)
         rc = s_resolve_models(ld);
     if (rc == 0)
         rc = s_check_processes(ld);
+    if (rc == 0)
+        rc = s_redis_cluster(ld);
     if (rc == 0)
         rc = s_redis_auth(ld);
     rl_config_t *c = ld->c;

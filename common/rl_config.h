@@ -93,6 +93,9 @@ typedef struct {
                                       loading also what password_file, or
                                       the launcher's generated file, holds */
     char *redis_password_file;     /* file holding the password ("": none) */
+    char *redis_cluster;           /* Redis Cluster seeds "host:port,..."
+                                      ("": one server at host:port) */
+    int redis_wait_replicas;       /* replicas a durable write waits for */
 
     /* [http] */
     char *http_listen;            /* "127.0.0.1:8080" */

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "rl_alloc.h"
+#include "rl_cmap.h"
 #include "rl_config.h"
 #include "rl_fmt.h"
 #include "rl_log.h"
@@ -366,6 +367,17 @@ rl_config_split_addr(const char *addr, char *host, size_t host_len, int *port)
     memcpy(host, name, (size_t)(colon - addr) + 1);
     *port = (int)n;
     return 0;
+}
+
+int
+rl_config_check_cluster(const char *v, char *why, size_t why_len)
+{
+    rl_cmap_addr_t seeds[RL_CMAP_MAX_SEEDS];
+
+    if (v[0] == '\0' ||
+        rl_cmap_seeds_parse(v, seeds, RL_CMAP_MAX_SEEDS, why, why_len) > 0)
+        return 0;
+    return -1;
 }
 
 int

@@ -19,7 +19,8 @@
 #define RL_CONFIG_MAX_DELAY_S 86400      /* longest retry delay */
 #define RL_CONFIG_MAX_PRICE_SECONDS 3600 /* longest priced duration */
 #define RL_CONFIG_MAX_PRICE_CREDITS 1000000L
-#define RL_CONFIG_MAX_ACL_USER 128 /* [redis] username */
+#define RL_CONFIG_MAX_ACL_USER 128     /* [redis] username */
+#define RL_CONFIG_MAX_WAIT_REPLICAS 16 /* [redis] wait_replicas */
 
 typedef enum {
     RL_KEY_STR,     /* char *, checked by `check` */
@@ -78,6 +79,8 @@ int rl_config_check_master_key(const char *v, char *why, size_t why_len);
 int rl_config_check_signup(const char *v, char *why, size_t why_len);
 /* An ACL user name: printable, no spaces; "" allowed (none). */
 int rl_config_check_acl_user(const char *v, char *why, size_t why_len);
+/* [redis] cluster: "" or "host:port,..." (rl_cmap_seeds_parse). */
+int rl_config_check_cluster(const char *v, char *why, size_t why_len);
 /* A secret: one line, shorter than RL_SECRET_MAX; "" allowed. */
 int rl_config_check_secret(const char *v, char *why, size_t why_len);
 

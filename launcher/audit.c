@@ -56,7 +56,8 @@ typedef struct {
 } totals_t;
 
 /* The job fields s_job checks, in HMGET order. */
-#define AUDIT_JOB_FIELDS "status credits credits_refunded refunded_at active"
+#define AUDIT_JOB_FIELDS                                                       \
+    "status", "credits", "credits_refunded", "refunded_at", "active"
 #define AUDIT_NJOB_FIELDS 5
 
 static int
@@ -96,11 +97,12 @@ s_amount(const redisReply *r, long long *out)
 /* Reads the whole ledger of an account into l (jobs sorted by id);
  * counts its unreadable entries in l->bad. */
 static int
-s_ledger(redisContext *c, const char *acct, ledger_t *l)
+s_ledger(rl_rsync_t *c, const char *acct, ledger_t *l)
 {
     char key[RL_KEY_MAX];
     rl_keys_ledger(key, sizeof key, acct);
-    redisReply *r = redisCommand(c, "LRANGE %s 0 -1", key);
+    const char *argv[] = {"LRANGE", key, "0", "-1"};
+    redisReply *r = rl_rsync_command(c, 4, argv, NULL);
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         if (r)
             freeReplyObject(r);
@@ -207,26 +209,28 @@ s_job(const char *acct, const char *job, const redisReply *h, const ledger_t *l,
 
 /* Checks every job of acct; returns how many are not finished. */
 static long long
-s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
+s_jobs(rl_rsync_t *c, const char *acct, const ledger_t *l, totals_t *t)
 {
     long long active = 0;
     char key[RL_KEY_MAX], jk[RL_KEY_MAX];
     redisReply *ids = NULL;
-    if (rl_keys_acct_jobs(key, sizeof key, acct) == 0)
-        ids = redisCommand(c, "ZRANGE %s 0 -1", key);
+    if (rl_keys_acct_jobs(key, sizeof key, acct) == 0) {
+        const char *argv[] = {"ZRANGE", key, "0", "-1"};
+        ids = rl_rsync_command(c, 4, argv, NULL);
+    }
     if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
         s_violation(t, acct, "cannot read the job index", NULL);
         if (ids)
             freeReplyObject(ids);
         return -1;
     }
+    /* One command per job: a job's keys share its account's slot, but
+     * a cluster client routes each command on its own. */
     for (size_t i = 0; i < ids->elements; i++) {
         rl_keys_job(jk, sizeof jk, acct, ids->element[i]->str);
-        redisAppendCommand(c, "HMGET %s " AUDIT_JOB_FIELDS, jk);
-    }
-    for (size_t i = 0; i < ids->elements; i++) {
-        redisReply *h = NULL;
-        if (redisGetReply(c, (void **)&h) != REDIS_OK || h == NULL) {
+        const char *argv[] = {"HMGET", jk, AUDIT_JOB_FIELDS};
+        redisReply *h = rl_rsync_command(c, 2 + AUDIT_NJOB_FIELDS, argv, NULL);
+        if (h == NULL) {
             s_violation(t, acct, "cannot read a job", NULL);
             break;
         }
@@ -239,12 +243,13 @@ s_jobs(redisContext *c, const char *acct, const ledger_t *l, totals_t *t)
 }
 
 static void
-s_account(redisContext *c, const char *acct, totals_t *t)
+s_account(rl_rsync_t *c, const char *acct, totals_t *t)
 {
     char key[RL_KEY_MAX];
     rl_keys_acct(key, sizeof key, acct);
-    redisReply *h = redisCommand(
-        c, "HMGET %s credits granted debited refunded active_jobs", key);
+    const char *argv[] = {"HMGET",   key,        "credits",    "granted",
+                          "debited", "refunded", "active_jobs"};
+    redisReply *h = rl_rsync_command(c, 7, argv, NULL);
     ledger_t l = {0};
     size_t before = t->violations;
     long long bal, g, d, r, want_active;
@@ -282,7 +287,7 @@ s_account(redisContext *c, const char *acct, totals_t *t)
 }
 
 int
-audit_run(redisContext *c)
+audit_run(rl_rsync_t *c)
 {
     totals_t t = {0};
     redisReply *accts[RL_PARTITIONS] = {0};
@@ -290,8 +295,10 @@ audit_run(redisContext *c)
     int rc = 2;
     for (int p = 0; p < RL_PARTITIONS; p++) {
         char key[RL_KEY_MAX];
-        if (rl_keys_accounts(key, sizeof key, p) == 0)
-            accts[p] = redisCommand(c, "SMEMBERS %s", key);
+        if (rl_keys_accounts(key, sizeof key, p) == 0) {
+            const char *argv[] = {"SMEMBERS", key};
+            accts[p] = rl_rsync_command(c, 2, argv, NULL);
+        }
         if (accts[p] == NULL || accts[p]->type != REDIS_REPLY_ARRAY) {
             fprintf(stderr,
                     "reelay audit: cannot read the accounts of "

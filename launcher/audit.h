@@ -6,10 +6,10 @@
 #ifndef AUDIT_H
 #define AUDIT_H
 
-#include <hiredis/hiredis.h>
+#include "rl_rsync.h"
 
 /* Prints the audit; returns 0 when it passes, 1 on violations, 2 when
  * Redis cannot be read. */
-int audit_run(redisContext *c);
+int audit_run(rl_rsync_t *c);
 
 #endif

@@ -100,26 +100,27 @@ s_parse(int argc, char **argv, args_t *a)
 }
 
 /* The configured Redis, or NULL after a message. */
-static redisContext *
+static rl_rsync_t *
 s_connect(const rl_config_t *cfg)
 {
-    char why[MAIN_WHY_LEN];
-    redisContext *c = admin_connect(cfg, cfg->redis_password,
-                                    MAIN_REDIS_WAIT_MS, why, sizeof why);
-    if (c == NULL)
-        fprintf(stderr, "reelay: Redis at %s:%d %s\n", cfg->redis_host,
-                cfg->redis_port, why);
+    char why[MAIN_WHY_LEN], where[MAIN_WHY_LEN];
+    rl_rsync_t *c = admin_connect(cfg, cfg->redis_password, MAIN_REDIS_WAIT_MS,
+                                  why, sizeof why);
+    if (c == NULL) {
+        admin_where(cfg, where, sizeof where);
+        fprintf(stderr, "reelay: %s %s\n", where, why);
+    }
     return c;
 }
 
 static int
 s_audit(const rl_config_t *cfg)
 {
-    redisContext *c = s_connect(cfg);
+    rl_rsync_t *c = s_connect(cfg);
     if (c == NULL)
         return 2;
     int rc = audit_run(c);
-    redisFree(c);
+    rl_rsync_destroy(&c);
     return rc;
 }
 
@@ -213,14 +214,14 @@ s_keygen(const rl_config_t *cfg, const args_t *a)
 static int
 s_account_create(const rl_config_t *cfg, long credits)
 {
-    redisContext *c = s_connect(cfg);
+    rl_rsync_t *c = s_connect(cfg);
     if (c == NULL)
         return 1;
     char key[ADMIN_KEY_LEN], acct[ADMIN_ACCT_LEN];
     int rc = admin_account_create(c, cfg,
                                   credits < 0 ? cfg->signup_credits : credits,
                                   key, sizeof key, acct, sizeof acct);
-    redisFree(c);
+    rl_rsync_destroy(&c);
     if (rc != 0)
         return 1;
     printf("account %s\napi_key %s\n", acct, key);

@@ -160,7 +160,7 @@ s_start_redis(up_t *u)
 
 /* The demo account: reused from <data>/demo-key when still valid. */
 static int
-s_demo_account(up_t *u, redisContext *c)
+s_demo_account(up_t *u, rl_rsync_t *c)
 {
     char path[UP_PATH_LEN], acct[ADMIN_ACCT_LEN];
     s_path(path, u->data, "demo-key");
@@ -301,15 +301,16 @@ s_start(up_t *u)
     char why[UP_WHY_LEN];
     if (cfg->redis_embedded && s_start_redis(u) != 0)
         return -1;
-    redisContext *c = admin_connect(cfg, u->redis_password, UP_REDIS_WAIT_MS,
-                                    why, sizeof why);
+    rl_rsync_t *c = admin_connect(cfg, u->redis_password, UP_REDIS_WAIT_MS, why,
+                                  sizeof why);
     if (c == NULL) {
-        rl_log_errorx("Redis at %s:%d %s", cfg->redis_host, cfg->redis_port,
-                      why);
+        char where[UP_WHY_LEN];
+        admin_where(cfg, where, sizeof where);
+        rl_log_errorx("%s %s", where, why);
         return -1;
     }
     int rc = s_demo_account(u, c);
-    redisFree(c);
+    rl_rsync_destroy(&c);
     if (rc != 0)
         return -1;
     s_add_tools(u);

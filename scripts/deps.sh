@@ -19,6 +19,7 @@ pkgs=(
   clang libclang-rt-dev                     # fuzz targets (libFuzzer)
   clang-format clang-tidy                   # check-source, scripts/tidy
   redis-server                              # the embedded default and tests
+  redis-tools                               # redis-cli --cluster (rcluster.py)
   python3                                   # integration test harness
   nodejs                                    # webhook examples run in tests
   curl wrk                                  # README walkthrough, bench/

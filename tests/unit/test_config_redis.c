@@ -1,7 +1,8 @@
 /*
  * test_config_redis - rl_config's Redis credentials: [redis] username,
  * password and password_file, REELAY_REDIS_PASSWORD, the embedded
- * Redis's generated <data_dir>/redis.password, and their errors.
+ * Redis's generated <data_dir>/redis.password, and their errors; the
+ * Redis Cluster seeds ([redis] cluster) and wait_replicas.
  * SPDX-License-Identifier: MIT
  */
 #include <setjmp.h>
@@ -199,6 +200,48 @@ test_errors(void **state)
     assert_non_null(strstr(err, "one line"));
 }
 
+/* [redis] cluster and wait_replicas, and REELAY_REDIS_CLUSTER. */
+static void
+test_cluster(void **state)
+{
+    fixture_t *f = *state;
+    char err[ERR_LEN] = "";
+    rl_config_t *c = s_load(f, "embedded = false\n", err);
+    assert_non_null(c);
+    assert_string_equal(c->redis_cluster, "");
+    assert_int_equal(c->redis_wait_replicas, 0);
+    rl_config_destroy(&c);
+
+    c = s_load(f,
+               "embedded = false\ncluster = 10.0.0.1:7000, r2.internal:7001,"
+               "[::1]:7002\nwait_replicas = 1\n",
+               err);
+    assert_non_null(c);
+    assert_string_equal(c->redis_cluster,
+                        "10.0.0.1:7000, r2.internal:7001,[::1]:7002");
+    assert_int_equal(c->redis_wait_replicas, 1);
+    rl_config_destroy(&c);
+
+    setenv("REELAY_REDIS_CLUSTER", "127.0.0.1:7005", 1);
+    c = s_load(f, "embedded = false\n", err);
+    unsetenv("REELAY_REDIS_CLUSTER");
+    assert_non_null(c);
+    assert_string_equal(c->redis_cluster, "127.0.0.1:7005");
+    rl_config_destroy(&c);
+
+    assert_null(s_load(f, "embedded = false\ncluster = a:1,,b:2\n", err));
+    assert_non_null(strstr(err, "[redis] cluster"));
+    assert_null(s_load(f, "embedded = false\ncluster = a:70000\n", err));
+    assert_non_null(strstr(err, "[redis] cluster"));
+    assert_null(s_load(f, "embedded = false\ncluster = a b:1\n", err));
+    assert_non_null(strstr(err, "[redis] cluster"));
+    assert_null(s_load(f, "embedded = true\ncluster = a:1\n", err));
+    assert_non_null(strstr(err, "embedded = false"));
+    assert_null(s_load(f, "embedded = false\nwait_replicas = 17\n", err));
+    assert_non_null(strstr(err, "[redis] wait_replicas"));
+    assert_null(s_load(f, "embedded = false\nwait_replicas = -1\n", err));
+}
+
 int
 main(void)
 {
@@ -206,7 +249,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_defaults_no_auth), T(test_password_and_user),
         T(test_password_file),    T(test_embedded_generated_file),
-        T(test_errors),
+        T(test_errors),           T(test_cluster),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
