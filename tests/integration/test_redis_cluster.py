@@ -212,24 +212,28 @@ class CommandLine(ClusterCase):
         self.assertEqual(s["dbsize"], total, s)
 
     def test_audit(self):
-        # Accounts with nothing yet (no counters, ledger or jobs) audit
-        # clean; their keys carry the account as a hash tag, so the
-        # audit's reads of each go to the account's own master.
-        # (`reelay account create` is not run here: its script declares
-        # keys of several slots, which a cluster refuses, CROSSSLOT.)
+        # Twenty accounts made by `reelay account create` (its script's
+        # keys share the account's partition: one slot, one master),
+        # spread over the masters, audit clean: the audit reads each
+        # partition's account set and each account's keys on its own
+        # master.
         ini = self.write_config()
-        env = dict(os.environ, REELAY_REDIS_PASSWORD=self.rc.password)
+        env = dict(os.environ, REELAY_REDIS_PASSWORD=self.rc.password,
+                   REELAY_SECURITY_MASTER_KEY="ab" * 32)
         reelay = os.path.join(BIN, "reelay")
-        accts = ["acct_cluster%02d" % i for i in range(20)]
-        owner = self.rc.node(self.rc.master_for_slot(
-            self.rc.keyslot("rl:accounts")))
-        owner.call("SADD", "rl:accounts", *accts)
-        try:
-            r = subprocess.run([reelay, "audit", "-c", ini], env=env,
+        for _ in range(20):
+            r = subprocess.run([reelay, "account", "create", "-c", ini,
+                                "--credits", "5"], env=env,
                                stdin=subprocess.DEVNULL, capture_output=True,
                                timeout=RUN_S)
-        finally:
-            owner.call("DEL", "rl:accounts")
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+        holders = [m for m in self.rc.masters()
+                   if any(k.startswith("rl:acct:") for k in
+                          self.rc.node(m).call("KEYS", "rl:acct:*"))]
+        self.assertGreater(len(holders), 1, "accounts on one master only")
+        r = subprocess.run([reelay, "audit", "-c", ini], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=RUN_S)
         out = r.stdout.decode()
         self.assertEqual(r.returncode, 0, out + r.stderr.decode())
         self.assertIn("audit ok: accounts=20 ", out)
