@@ -41,6 +41,18 @@
  *   rl:stats                      hash  global counters
  *   rl:lock:reaper, rl:lock:health string holder id (one reaper sweep,
  *                                       one health check per period)
+ *   rl:finished                   zset  ref -> when its retention counts
+ *                                       from (ms): the job's finish,
+ *                                       written by the terminal write;
+ *                                       moved on while the job is busy
+ *                                       (its webhook pending), so the
+ *                                       retention step looks again later
+ *   rl:retain:ledger              set   account ids whose ledger may
+ *                                       hold entries to archive (their
+ *                                       jobs were removed)
+ *   rl:lock:retain                string holder id (one retention step
+ *                                       at a time, renewed by each of its
+ *                                       scripts)
  *
  * Job fields: id, acct, key_hash (the key it was submitted with), status
  * (pending|processing|completed|failed), state (queued|leased|done), model,
@@ -54,6 +66,13 @@
  * negative_prompt, image_url, attempts, model_used, render_ms,
  * credits_refunded, active, wh_last_at, wh_deliberate. Times are epoch
  * milliseconds.
+ *
+ * Account fields kept for the retention step (docs/retention.md):
+ * ledger_archived (entries moved from the tail of rl:ledger:{A} to the
+ * archive, ever: the sequence number of the newest of them), and
+ * carried_granted, carried_debited, carried_refunded (what those entries
+ * add up to, so that the ledger in Redis plus these equals granted,
+ * debited and refunded).
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_KEYS_H
@@ -95,5 +114,8 @@ int rl_keys_parse_ref(const char *ref, char *acct, size_t acct_len, char *job,
 #define RL_KEY_ACCOUNTS "rl:accounts"
 #define RL_KEY_RENDER_AVG "rl:render_avg"
 #define RL_KEY_LOCK_REAPER "rl:lock:reaper"
+#define RL_KEY_FINISHED "rl:finished"
+#define RL_KEY_RETAIN_LEDGER "rl:retain:ledger"
+#define RL_KEY_LOCK_RETAIN "rl:lock:retain"
 
 #endif

@@ -127,6 +127,7 @@ rl_state_job_claim(rl_redis_t *r, const rl_state_claim_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_ledger, a->acct);
     rl_scall_key(&c, RL_KEY_OUTBOX);
     rl_scall_key(&c, RL_KEY_STATS);
+    rl_scall_key(&c, RL_KEY_FINISHED);
     if (rl_keys_ref(ref, sizeof ref, a->acct, a->job) != 0)
         return -1;
     rl_scall_arg(&c, ref);
@@ -190,6 +191,7 @@ rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
     rl_scall_key(&c, RL_KEY_STATS);
     rl_scall_key(&c, RL_KEY_RENDER_AVG);
     RL_SCALL_KEY(&c, rl_keys_apikey, a->key_hash);
+    rl_scall_key(&c, RL_KEY_FINISHED);
     if (rl_keys_ref(ref, sizeof ref, a->acct, a->job) != 0)
         return -1;
     rl_scall_arg(&c, a->fence);

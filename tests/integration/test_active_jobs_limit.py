@@ -200,11 +200,11 @@ class Release(Base):
 
         def replay(fence):
             return c.redis.call(
-                "EVAL", script("job_finish"), 8,
+                "EVAL", script("job_finish"), 9,
                 "rl:job:{%s}:%s" % (acct, jid), "rl:wjobs:w-test-replay",
                 "rl:acct:{%s}" % acct, "rl:ledger:{%s}" % acct, "rl:outbox",
                 "rl:stats", "rl:render_avg", "rl:key:" + h["key_hash"],
-                fence, "%s|%s" % (acct, jid), "completed", "replayed", "3")
+                "rl:finished", fence, "%s|%s" % (acct, jid), "completed", "replayed", "3")
         self.assertEqual(replay(h["fence"])[0], "ok")
         self.assertEqual(c.job_hash(acct, jid), h)
         self.assertEqual(replay(str(int(h["fence"]) + 1)), ["stale"])

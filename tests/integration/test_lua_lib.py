@@ -100,10 +100,10 @@ class LuaLib(harness.LuaTestCase):
         finish = self.lib + harness.lua_source("job_finish.lua")
 
         def run(fence):
-            return self.r.call("EVAL", finish, "8", jk, "rl:wjobs:w1",
+            return self.r.call("EVAL", finish, "9", jk, "rl:wjobs:w1",
                                "rl:acct:{%s}" % a, "rl:ledger:{%s}" % a,
                                "rl:outbox", "rl:stats", "rl:render_avg",
-                               "rl:key:kh_" + a, fence,
+                               "rl:key:kh_" + a, "rl:finished", fence,
                                "%s|%s" % (a, j), "completed", "done", "2",
                                "output_url", "http://x/v.mp4")
         stats0 = int(self.r.hget("rl:stats", "jobs_completed") or 0)

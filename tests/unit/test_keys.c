@@ -59,6 +59,12 @@ test_fixed_keys(void **state)
     assert_string_equal(RL_KEY_WORKERS, "rl:workers");
     assert_string_equal(RL_KEY_OUTBOX, "rl:outbox");
     assert_string_equal(RL_KEY_STATS, "rl:stats");
+    /* The retention step's (docs/retention.md): the index of finished
+     * jobs, the accounts with ledger entries to archive, its lock. The
+     * fail_job helper of _lib.lua writes the first by name. */
+    assert_string_equal(RL_KEY_FINISHED, "rl:finished");
+    assert_string_equal(RL_KEY_RETAIN_LEDGER, "rl:retain:ledger");
+    assert_string_equal(RL_KEY_LOCK_RETAIN, "rl:lock:retain");
 }
 
 static void
