@@ -1,0 +1,503 @@
+/*
+ * retain - the retention step, one round at a time (retain.h).
+ * SPDX-License-Identifier: MIT
+ */
+#include "retain.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "rl_alloc.h"
+#include "rl_archive.h"
+#include "rl_archive_file.h"
+#include "rl_clock.h"
+#include "rl_crash.h"
+#include "rl_fmt.h"
+#include "rl_keys.h"
+#include "rl_log.h"
+#include "rl_state_retain.h"
+
+#define S_WHY_LEN 512 /* an archive write's failure */
+
+/* A job of the round. */
+typedef struct {
+    char *ref;      /* "A|J" */
+    char *line;     /* its record and a newline; NULL: not archived */
+    char *token;    /* the wh_token, wh_attempts, wh_state it was */
+    char *attempts; /* archived with (with line) */
+    char *state;
+} s_job_t;
+
+/* An account of the round whose ledger tail may go. */
+typedef struct {
+    char *acct;                                /* its id */
+    char *entries[RL_STATE_RETAIN_LEDGER_MAX]; /* its oldest, as read */
+    size_t n;                                  /* how many */
+    long long archived;                        /* ledger_archived read */
+    long long ready;                           /* the first that may go */
+} s_acct_t;
+
+/* What a tick did, for its log line. */
+typedef struct {
+    long long removed, busy, changed, gone, entries;
+} s_counts_t;
+
+struct retain {
+    broker_t *broker;
+    struct event *timer;          /* NULL: retention 0, nothing to do */
+    rl_state_retain_ctx_t ctx;    /* holder, lock, retention */
+    char dir[PATH_MAX];           /* the archive; "" with archive off */
+    bool running;                 /* a round is in flight */
+    bool failing;                 /* the last archive write failed */
+    bool full;                    /* the round had more than it took */
+    int64_t tick_ms;              /* monotonic start of the tick */
+    long long now;                /* the round's Redis clock */
+    s_job_t jobs[RETAIN_ROUND];   /* the round's jobs */
+    size_t njobs, next, batch;    /* how many; next to send; in flight */
+    s_acct_t accts[RETAIN_ACCTS]; /* the round's accounts */
+    size_t naccts, nexta;         /* how many; the one in flight */
+    s_counts_t counts;            /* this tick */
+};
+
+static void s_round(retain_t *r);
+static void s_read(retain_t *r);
+static void s_remove(retain_t *r);
+static void s_ledger_read(retain_t *r);
+static void s_pop(retain_t *r);
+
+/* --- the round's memory, its end ----------------------------------------- */
+
+static void
+s_free_round(retain_t *r)
+{
+    for (size_t i = 0; i < r->njobs; i++) {
+        s_job_t *j = &r->jobs[i];
+        free(j->ref);
+        free(j->line);
+        free(j->token);
+        free(j->attempts);
+        free(j->state);
+    }
+    for (size_t i = 0; i < r->naccts; i++) {
+        free(r->accts[i].acct);
+        for (size_t e = 0; e < r->accts[i].n; e++)
+            free(r->accts[i].entries[e]);
+    }
+    memset(r->jobs, 0, sizeof r->jobs);
+    memset(r->accts, 0, sizeof r->accts);
+    r->njobs = r->next = r->batch = r->naccts = r->nexta = 0;
+}
+
+/* Ends the tick: logs what it did and waits for the next. */
+static void
+s_end(retain_t *r)
+{
+    const s_counts_t *c = &r->counts;
+    s_free_round(r);
+    r->running = false;
+    if (c->removed > 0 || c->entries > 0)
+        rl_log_info("retain: removed %lld jobs and %lld ledger entries%s; "
+                    "kept %lld busy, %lld changed since read",
+                    c->removed, c->entries,
+                    r->dir[0] != '\0' ? " (archived)" : " (no archive)",
+                    c->busy, c->changed);
+}
+
+/* A round done: another one at once when it was full and the tick is
+ * young, else the tick ends. */
+static void
+s_round_done(retain_t *r)
+{
+    bool again =
+        r->full && rl_clock_mono_ms() - r->tick_ms < RETAIN_TICK_BUDGET_MS;
+    s_free_round(r);
+    if (again)
+        s_round(r);
+    else
+        s_end(r);
+}
+
+/* Writes buf to kind's file; false (logged once a streak) on failure. */
+static bool
+s_archive(retain_t *r, rl_archive_kind_t kind, const char *buf, size_t len)
+{
+    char why[S_WHY_LEN];
+    if (rl_archive_file_append(r->dir, kind, r->now, buf, len, why,
+                               sizeof why) != 0) {
+        if (!r->failing)
+            rl_log_errorx("retain: archive write failed, nothing leaves "
+                          "Redis until one succeeds: %s",
+                          why);
+        r->failing = true;
+        return false;
+    }
+    if (r->failing)
+        rl_log_info("retain: archive writes succeed again");
+    r->failing = false;
+    return true;
+}
+
+/* A record as one line, newline included (caller owns), or NULL. */
+static char *
+s_line(json_t *o)
+{
+    char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *line = NULL;
+    json_decref(o);
+    if (text != NULL) {
+        size_t n = strlen(text);
+        line = rl_malloc(n + 2);
+        memcpy(line, text, n);
+        line[n] = '\n';
+        line[n + 1] = '\0';
+        free(text);
+    }
+    return line;
+}
+
+/* --- due ------------------------------------------------------------------ */
+
+static void
+s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
+{
+    retain_t *r = arg;
+    if (rep->tag != RL_STATE_OK) {
+        s_end(r);
+        return;
+    }
+    r->now = rep->now;
+    for (size_t i = 0; i < rep->refs->elements && i < RETAIN_ROUND; i++)
+        r->jobs[r->njobs++].ref = rl_strdup(rep->refs->element[i]->str);
+    for (size_t i = 0; i < rep->accts->elements && i < RETAIN_ACCTS; i++)
+        r->accts[r->naccts++].acct = rl_strdup(rep->accts->element[i]->str);
+    r->full = r->njobs == RETAIN_ROUND || r->naccts == RETAIN_ACCTS;
+    if (r->dir[0] != '\0')
+        s_read(r);
+    else
+        s_remove(r);
+}
+
+static void
+s_round(retain_t *r)
+{
+    r->running = true;
+    if (rl_state_retain_due(r->broker->redis, &r->ctx, RETAIN_ROUND,
+                            RETAIN_ACCTS, s_on_due, r) != 0)
+        s_end(r);
+}
+
+/* --- jobs: read, archive, remove ----------------------------------------- */
+
+static char *
+s_field(const redisReply *fields, const char *name)
+{
+    const char *v = rl_redis_reply_field(fields, 0, name);
+    return rl_strdup(v != NULL ? v : "");
+}
+
+/* The record of a job found ready, and the version it is. */
+static void
+s_ready(retain_t *r, s_job_t *j, const rl_state_retain_job_t *got)
+{
+    char acct[RL_KEY_MAX], job[RL_KEY_MAX];
+    if (rl_keys_parse_ref(j->ref, acct, sizeof acct, job, sizeof job) != 0)
+        return;
+    j->line = s_line(rl_archive_job(acct, job, got->fields, got->log, r->now));
+    if (j->line == NULL)
+        return; /* kept: it stays until it can be archived */
+    j->token = s_field(got->fields, "wh_token");
+    j->attempts = s_field(got->fields, "wh_attempts");
+    j->state = s_field(got->fields, "wh_state");
+}
+
+static void
+s_write_jobs(retain_t *r)
+{
+    size_t len = 0, at = 0;
+    for (size_t i = 0; i < r->njobs; i++)
+        len += r->jobs[i].line != NULL ? strlen(r->jobs[i].line) : 0;
+    if (len > 0) {
+        char *buf = rl_malloc(len);
+        for (size_t i = 0; i < r->njobs; i++) {
+            size_t n = r->jobs[i].line ? strlen(r->jobs[i].line) : 0;
+            memcpy(buf + at, r->jobs[i].line, n);
+            at += n;
+        }
+        bool ok = s_archive(r, RL_ARCHIVE_JOB, buf, len);
+        free(buf);
+        if (!ok) {
+            s_end(r);
+            return;
+        }
+        rl_crash_point("broker_after_archive");
+    }
+    r->next = 0;
+    s_remove(r);
+}
+
+static void
+s_on_read(const rl_state_retain_read_reply_t *rep, void *arg)
+{
+    retain_t *r = arg;
+    if (rep->tag != RL_STATE_OK) {
+        s_end(r);
+        return;
+    }
+    for (size_t i = 0; i < rep->n; i++)
+        if (rep->jobs[i].verdict == RL_RETAIN_READY)
+            s_ready(r, &r->jobs[r->next + i], &rep->jobs[i]);
+    r->next += r->batch;
+    s_read(r);
+}
+
+static size_t
+s_batch(const retain_t *r)
+{
+    size_t left = r->njobs - r->next;
+    return left < RL_STATE_RETAIN_BATCH ? left : RL_STATE_RETAIN_BATCH;
+}
+
+static void
+s_read(retain_t *r)
+{
+    const char *refs[RL_STATE_RETAIN_BATCH];
+    if (r->next >= r->njobs) {
+        s_write_jobs(r);
+        return;
+    }
+    r->batch = s_batch(r);
+    for (size_t i = 0; i < r->batch; i++)
+        refs[i] = r->jobs[r->next + i].ref;
+    if (rl_state_retain_read(r->broker->redis, &r->ctx, refs, r->batch,
+                             s_on_read, r) != 0)
+        s_end(r);
+}
+
+static void
+s_on_remove(const rl_state_retain_remove_reply_t *rep, void *arg)
+{
+    retain_t *r = arg;
+    if (rep->tag != RL_STATE_OK) {
+        s_end(r);
+        return;
+    }
+    r->counts.removed += rep->removed;
+    r->counts.busy += rep->busy;
+    r->counts.changed += rep->changed;
+    r->counts.gone += rep->gone;
+    r->next += r->batch;
+    s_remove(r);
+}
+
+static void
+s_remove(retain_t *r)
+{
+    rl_state_retain_victim_t v[RL_STATE_RETAIN_BATCH];
+    if (r->next >= r->njobs) {
+        r->nexta = 0;
+        s_ledger_read(r);
+        return;
+    }
+    r->batch = s_batch(r);
+    for (size_t i = 0; i < r->batch; i++) {
+        const s_job_t *j = &r->jobs[r->next + i];
+        v[i] = (rl_state_retain_victim_t){
+            .ref = j->ref,
+            .mode = r->dir[0] == '\0' ? RL_RETAIN_ANY
+                    : j->line != NULL ? RL_RETAIN_VERSION
+                                      : RL_RETAIN_KEEP,
+            .wh_token = j->token,
+            .wh_attempts = j->attempts,
+            .wh_state = j->state};
+    }
+    if (rl_state_retain_remove(r->broker->redis, &r->ctx, RETAIN_RECHECK_MS, v,
+                               r->batch, s_on_remove, r) != 0)
+        s_end(r);
+}
+
+/* --- ledger: read, check, archive, pop ------------------------------------ */
+
+static void
+s_on_check(const rl_state_retain_pop_reply_t *rep, void *arg)
+{
+    retain_t *r = arg;
+    s_acct_t *a = &r->accts[r->nexta];
+    if (rep->tag != RL_STATE_OK && rep->tag != RL_STATE_CHANGED) {
+        s_end(r);
+        return;
+    }
+    /* CHANGED: another holder moved this tail since the read. */
+    a->ready = rep->tag == RL_STATE_OK ? rep->count : 0;
+    if (a->ready > (long long)a->n)
+        a->ready = 0; /* not a count of what was asked: take none */
+    r->nexta++;
+    s_ledger_read(r);
+}
+
+static void
+s_on_ledger_read(const rl_state_retain_ledger_reply_t *rep, void *arg)
+{
+    retain_t *r = arg;
+    s_acct_t *a = &r->accts[r->nexta];
+    if (rep->tag != RL_STATE_OK) {
+        s_end(r);
+        return;
+    }
+    a->archived = rep->archived;
+    for (size_t i = 0; i < rep->entries->elements; i++)
+        a->entries[a->n++] = rl_strdup(rep->entries->element[i]->str);
+    if (a->n == RL_STATE_RETAIN_LEDGER_MAX)
+        r->full = true;
+    if (r->dir[0] == '\0') {
+        /* Nothing to archive: the pop checks each entry itself. */
+        a->ready = (long long)a->n;
+        r->nexta++;
+        s_ledger_read(r);
+        return;
+    }
+    if (rl_state_retain_ledger_pop(
+            r->broker->redis, &r->ctx, a->acct, a->archived, false,
+            (const char *const *)a->entries, a->n, s_on_check, r) != 0)
+        s_end(r);
+}
+
+/* The archive lines of every account's entries that may go. */
+static void
+s_write_ledger(retain_t *r)
+{
+    size_t len = 0;
+    char *buf = NULL;
+    for (size_t i = 0; r->dir[0] != '\0' && i < r->naccts; i++) {
+        s_acct_t *a = &r->accts[i];
+        for (long long e = 0; e < a->ready; e++) {
+            char *line = s_line(rl_archive_ledger(a->acct, a->archived + e + 1,
+                                                  a->entries[e], r->now));
+            if (line == NULL) {
+                a->ready = e; /* none goes unarchived */
+                break;
+            }
+            size_t n = strlen(line);
+            buf = rl_realloc(buf, len + n);
+            memcpy(buf + len, line, n);
+            len += n;
+            free(line);
+        }
+    }
+    bool ok = len == 0 || s_archive(r, RL_ARCHIVE_LEDGER, buf, len);
+    free(buf);
+    if (!ok) {
+        s_end(r);
+        return;
+    }
+    if (len > 0)
+        rl_crash_point("broker_after_ledger_archive");
+    r->nexta = 0;
+    s_pop(r);
+}
+
+static void
+s_ledger_read(retain_t *r)
+{
+    if (r->nexta >= r->naccts) {
+        s_write_ledger(r);
+        return;
+    }
+    if (rl_state_retain_ledger_read(
+            r->broker->redis, &r->ctx, r->accts[r->nexta].acct,
+            RL_STATE_RETAIN_LEDGER_MAX, s_on_ledger_read, r) != 0)
+        s_end(r);
+}
+
+static void
+s_on_pop(const rl_state_retain_pop_reply_t *rep, void *arg)
+{
+    retain_t *r = arg;
+    if (rep->tag != RL_STATE_OK && rep->tag != RL_STATE_CHANGED) {
+        s_end(r);
+        return;
+    }
+    if (rep->tag == RL_STATE_OK)
+        r->counts.entries += rep->count;
+    r->nexta++;
+    s_pop(r);
+}
+
+static void
+s_pop(retain_t *r)
+{
+    /* With an archive, an account none of whose entries may go was
+     * taken off the list by its check; without one, the pop checks. */
+    while (r->dir[0] != '\0' && r->nexta < r->naccts &&
+           r->accts[r->nexta].ready == 0)
+        r->nexta++;
+    if (r->nexta >= r->naccts) {
+        s_round_done(r);
+        return;
+    }
+    s_acct_t *a = &r->accts[r->nexta];
+    if (rl_state_retain_ledger_pop(r->broker->redis, &r->ctx, a->acct,
+                                   a->archived, true,
+                                   (const char *const *)a->entries,
+                                   (size_t)a->ready, s_on_pop, r) != 0)
+        s_end(r);
+}
+
+/* --- the timer ------------------------------------------------------------ */
+
+static void
+s_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    retain_t *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->running)
+        return;
+    r->tick_ms = rl_clock_mono_ms();
+    memset(&r->counts, 0, sizeof r->counts);
+    s_round(r);
+}
+
+retain_t *
+retain_new(broker_t *b)
+{
+    const rl_config_t *cfg = b->cfg;
+    retain_t *r = rl_calloc(1, sizeof *r);
+    r->broker = b;
+    if (cfg->retention_ms == 0)
+        return r;
+    long lock = cfg->reaper_interval_ms * RETAIN_LOCK_PERIODS;
+    r->ctx = (rl_state_retain_ctx_t){
+        .holder = b->id,
+        .lock_ms = lock > RETAIN_LOCK_MIN_MS ? lock : RETAIN_LOCK_MIN_MS,
+        .retention_ms = cfg->retention_ms};
+    if (cfg->archive && rl_fmt(r->dir, sizeof r->dir, "%s/" RL_ARCHIVE_DIR,
+                               cfg->data_dir) != 0) {
+        rl_log_errorx("retain: [launcher] data_dir is too long for the "
+                      "archive's path");
+        free(r);
+        return NULL;
+    }
+    long ms = cfg->reaper_interval_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    r->timer = event_new(b->base, -1, EV_PERSIST, s_on_timer, r);
+    event_add(r->timer, &tv);
+    return r;
+}
+
+void
+retain_destroy(retain_t **p)
+{
+    if (p == NULL || *p == NULL)
+        return;
+    retain_t *r = *p;
+    if (r->timer != NULL)
+        event_free(r->timer);
+    s_free_round(r);
+    free(r);
+    *p = NULL;
+}
