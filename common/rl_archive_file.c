@@ -120,7 +120,8 @@ rl_archive_file_append(const char *dir, rl_archive_kind_t kind, int64_t now_ms,
         rl_fmt_msg(why, why_len, "mkdir %s: %s", dir, strerror(errno));
         return -1;
     }
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    /* Read too: s_end_torn_line() reads the last byte. */
+    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0 || (step = "stat", fstat(fd, &st)) != 0)
         goto out;
     if ((step = "end the torn line of", s_end_torn_line(fd, st.st_size)) != 0)
