@@ -51,6 +51,7 @@ struct retain {
     broker_t *broker;
     struct event *timer;          /* NULL: retention 0, nothing to do */
     rl_state_retain_ctx_t ctx;    /* holder, lock, retention */
+    long long recheck_ms;         /* a busy job is looked at again after */
     char dir[PATH_MAX];           /* the archive; "" with archive off */
     bool running;                 /* a round is in flight */
     bool failing;                 /* the last archive write failed */
@@ -315,7 +316,7 @@ s_remove(retain_t *r)
             .wh_attempts = j->attempts,
             .wh_state = j->state};
     }
-    if (rl_state_retain_remove(r->broker->redis, &r->ctx, RETAIN_RECHECK_MS, v,
+    if (rl_state_retain_remove(r->broker->redis, &r->ctx, r->recheck_ms, v,
                                r->batch, s_on_remove, r) != 0)
         s_end(r);
 }
@@ -475,6 +476,8 @@ retain_new(broker_t *b)
         .holder = b->id,
         .lock_ms = lock > RETAIN_LOCK_MIN_MS ? lock : RETAIN_LOCK_MIN_MS,
         .retention_ms = cfg->retention_ms};
+    r->recheck_ms = cfg->retention_ms < RETAIN_RECHECK_MS ? cfg->retention_ms
+                                                          : RETAIN_RECHECK_MS;
     if (cfg->archive && rl_fmt(r->dir, sizeof r->dir, "%s/" RL_ARCHIVE_DIR,
                                cfg->data_dir) != 0) {
         rl_log_errorx("retain: [launcher] data_dir is too long for the "

@@ -36,14 +36,16 @@
 #define RETAIN_ROUND 64           /* jobs a round archives and removes */
 #define RETAIN_ACCTS 8            /* accounts whose ledger a round takes */
 #define RETAIN_TICK_BUDGET_MS 200 /* no new round after this in a tick */
-#define RETAIN_RECHECK_MS 60000   /* a busy job is looked at again after */
-#define RETAIN_LOCK_PERIODS 5     /* the lock lasts this many periods */
-#define RETAIN_LOCK_MIN_MS 2000   /* and at least this long */
+/* A busy job is looked at again after this, or the retention if shorter. */
+#define RETAIN_RECHECK_MS 60000
+#define RETAIN_LOCK_PERIODS 5   /* the lock lasts this many periods */
+#define RETAIN_LOCK_MIN_MS 2000 /* and at least this long */
 
 typedef struct retain retain_t;
 
-/* Starts the step on b's loop, or NULL when [jobs] retention_days is 0
- * (every job is kept: nothing to do). Caller owns. */
+/* Starts the step on b's loop (with [jobs] retention_days 0 it never
+ * runs: every job is kept). Returns it (caller owns), or NULL after a
+ * logged error (the archive's path does not fit). */
 retain_t *retain_new(broker_t *b);
 
 /* Stops and frees. Call after b's Redis client is destroyed (which
