@@ -170,7 +170,7 @@ rl_archive_file_read_line(FILE *f, char **buf, size_t *cap, size_t max,
     if (too_long)
         return RL_ARCHIVE_READ_TOO_LONG;
     if (*cap == 0) {
-        *cap = S_GROW;
+        *cap = max + 1 < S_GROW ? max + 1 : S_GROW;
         *buf = rl_realloc(*buf, *cap);
     }
     (*buf)[n] = '\0';

@@ -162,6 +162,18 @@ test_read_lines(void **state)
                      RL_ARCHIVE_READ_EOF);
     free(buf);
     fclose(f);
+
+    /* An empty first line grows the buffer no further than the cap
+     * (found by fuzz_archive: corpus/archive/regress-empty-line-cap). */
+    f = fmemopen((void *)"\nab", 3, "r");
+    buf = NULL;
+    cap = 0;
+    assert_int_equal(rl_archive_file_read_line(f, &buf, &cap, 4, &len),
+                     RL_ARCHIVE_READ_LINE);
+    assert_int_equal(len, 0);
+    assert_true(cap <= 5);
+    free(buf);
+    fclose(f);
 }
 
 int
