@@ -50,6 +50,7 @@ typedef struct {
 struct retain {
     broker_t *broker;
     struct event *timer;          /* NULL: retention 0, nothing to do */
+    struct event *soon;           /* a backlog's next tick, one-shot */
     rl_state_retain_ctx_t ctx;    /* holder, lock, retention */
     long long recheck_ms;         /* a busy job is looked at again after */
     char dir[PATH_MAX];           /* the archive; "" with archive off */
@@ -59,17 +60,25 @@ struct retain {
     int64_t tick_ms;              /* monotonic start of the tick */
     long long now;                /* the round's Redis clock */
     s_job_t jobs[RETAIN_ROUND];   /* the round's jobs */
-    size_t njobs, next, batch;    /* how many; next to send; in flight */
+    size_t njobs;                 /* how many */
     s_acct_t accts[RETAIN_ACCTS]; /* the round's accounts */
-    size_t naccts, nexta;         /* how many; the one in flight */
+    size_t naccts;                /* how many */
+    size_t order[RETAIN_ACCTS];   /* accounts of the calls in flight */
+    size_t acked;                 /* jobs, or calls, answered so far */
+    size_t pending;               /* calls of the phase not answered */
+    bool broken;                  /* a call of the phase failed */
     s_counts_t counts;            /* this tick */
 };
 
+/* The calls of a phase are sent together and answered in order (one
+ * Redis connection): a phase of writes shares Redis's AOF fsync and
+ * costs one round trip. The phase ends when the last is answered, with
+ * the round when one failed. */
+
 static void s_round(retain_t *r);
-static void s_read(retain_t *r);
-static void s_remove(retain_t *r);
-static void s_ledger_read(retain_t *r);
-static void s_pop(retain_t *r);
+static void s_remove_all(retain_t *r);
+static void s_ledger_all(retain_t *r);
+static void s_pop_all(retain_t *r);
 
 /* --- the round's memory, its end ----------------------------------------- */
 
@@ -91,7 +100,7 @@ s_free_round(retain_t *r)
     }
     memset(r->jobs, 0, sizeof r->jobs);
     memset(r->accts, 0, sizeof r->accts);
-    r->njobs = r->next = r->batch = r->naccts = r->nexta = 0;
+    r->njobs = r->naccts = 0;
 }
 
 /* Ends the tick: logs what it did and waits for the next. */
@@ -110,17 +119,41 @@ s_end(retain_t *r)
 }
 
 /* A round done: another one at once when it was full and the tick is
- * young, else the tick ends. */
+ * young; a full round past the budget ends the tick, and the next one
+ * starts a budget later rather than a period (a backlog takes at most
+ * half the time); else the tick ends. */
 static void
 s_round_done(retain_t *r)
 {
-    bool again =
-        r->full && rl_clock_mono_ms() - r->tick_ms < RETAIN_TICK_BUDGET_MS;
+    bool young = rl_clock_mono_ms() - r->tick_ms < RETAIN_TICK_BUDGET_MS;
+    bool full = r->full;
     s_free_round(r);
-    if (again)
+    if (full && young) {
         s_round(r);
-    else
-        s_end(r);
+        return;
+    }
+    if (full) {
+        struct timeval tv = {0, RETAIN_TICK_BUDGET_MS * 1000};
+        event_add(r->soon, &tv);
+    }
+    s_end(r);
+}
+
+/* Starts a phase of calls. */
+static void
+s_phase(retain_t *r)
+{
+    r->acked = r->pending = 0;
+    r->broken = false;
+}
+
+/* One call of the phase answered; true when it was the last. */
+static bool
+s_answered(retain_t *r, bool ok)
+{
+    if (!ok)
+        r->broken = true;
+    return --r->pending == 0;
 }
 
 /* Writes buf to kind's file; false (logged once a streak) on failure. */
@@ -161,7 +194,20 @@ s_line(json_t *o)
     return line;
 }
 
+/* Appends line (taken) to *buf of *len bytes. */
+static void
+s_append(char **buf, size_t *len, char *line)
+{
+    size_t n = strlen(line);
+    *buf = rl_realloc(*buf, *len + n);
+    memcpy(*buf + *len, line, n);
+    *len += n;
+    free(line);
+}
+
 /* --- due ------------------------------------------------------------------ */
+
+static void s_read_all(retain_t *r);
 
 static void
 s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
@@ -178,9 +224,9 @@ s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
         r->accts[r->naccts++].acct = rl_strdup(rep->accts->element[i]->str);
     r->full = r->njobs == RETAIN_ROUND || r->naccts == RETAIN_ACCTS;
     if (r->dir[0] != '\0')
-        s_read(r);
+        s_read_all(r);
     else
-        s_remove(r);
+        s_remove_all(r);
 }
 
 static void
@@ -193,6 +239,14 @@ s_round(retain_t *r)
 }
 
 /* --- jobs: read, archive, remove ----------------------------------------- */
+
+/* Jobs in the batch of the call that starts at job `at`. */
+static size_t
+s_batch(const retain_t *r, size_t at)
+{
+    size_t left = r->njobs - at;
+    return left < RL_STATE_RETAIN_BATCH ? left : RL_STATE_RETAIN_BATCH;
+}
 
 static char *
 s_field(const redisReply *fields, const char *name)
@@ -216,164 +270,187 @@ s_ready(retain_t *r, s_job_t *j, const rl_state_retain_job_t *got)
     j->state = s_field(got->fields, "wh_state");
 }
 
+/* Every record read, to the archive; then the removal. */
 static void
 s_write_jobs(retain_t *r)
 {
-    size_t len = 0, at = 0;
+    size_t len = 0;
+    char *buf = NULL;
     for (size_t i = 0; i < r->njobs; i++)
-        len += r->jobs[i].line != NULL ? strlen(r->jobs[i].line) : 0;
-    if (len > 0) {
-        char *buf = rl_malloc(len);
-        for (size_t i = 0; i < r->njobs; i++) {
-            size_t n = r->jobs[i].line ? strlen(r->jobs[i].line) : 0;
-            memcpy(buf + at, r->jobs[i].line, n);
-            at += n;
-        }
-        bool ok = s_archive(r, RL_ARCHIVE_JOB, buf, len);
-        free(buf);
-        if (!ok) {
-            s_end(r);
-            return;
-        }
-        rl_crash_point("broker_after_archive");
+        if (r->jobs[i].line != NULL)
+            s_append(&buf, &len, rl_strdup(r->jobs[i].line));
+    bool ok = len == 0 || s_archive(r, RL_ARCHIVE_JOB, buf, len);
+    free(buf);
+    if (!ok) {
+        s_end(r);
+        return;
     }
-    r->next = 0;
-    s_remove(r);
+    if (len > 0)
+        rl_crash_point("broker_after_archive");
+    s_remove_all(r);
 }
 
 static void
 s_on_read(const rl_state_retain_read_reply_t *rep, void *arg)
 {
     retain_t *r = arg;
-    if (rep->tag != RL_STATE_OK) {
-        s_end(r);
-        return;
-    }
-    for (size_t i = 0; i < rep->n; i++)
+    size_t at = r->acked;
+    r->acked += s_batch(r, at);
+    for (size_t i = 0; rep->tag == RL_STATE_OK && i < rep->n; i++)
         if (rep->jobs[i].verdict == RL_RETAIN_READY)
-            s_ready(r, &r->jobs[r->next + i], &rep->jobs[i]);
-    r->next += r->batch;
-    s_read(r);
-}
-
-static size_t
-s_batch(const retain_t *r)
-{
-    size_t left = r->njobs - r->next;
-    return left < RL_STATE_RETAIN_BATCH ? left : RL_STATE_RETAIN_BATCH;
+            s_ready(r, &r->jobs[at + i], &rep->jobs[i]);
+    if (!s_answered(r, rep->tag == RL_STATE_OK))
+        return;
+    if (r->broken)
+        s_end(r);
+    else
+        s_write_jobs(r);
 }
 
 static void
-s_read(retain_t *r)
+s_read_all(retain_t *r)
 {
     const char *refs[RL_STATE_RETAIN_BATCH];
-    if (r->next >= r->njobs) {
-        s_write_jobs(r);
-        return;
+    s_phase(r);
+    for (size_t at = 0; at < r->njobs; at += RL_STATE_RETAIN_BATCH) {
+        size_t n = s_batch(r, at);
+        for (size_t i = 0; i < n; i++)
+            refs[i] = r->jobs[at + i].ref;
+        if (rl_state_retain_read(r->broker->redis, &r->ctx, refs, n, s_on_read,
+                                 r) != 0) {
+            r->broken = true;
+            break;
+        }
+        r->pending++;
     }
-    r->batch = s_batch(r);
-    for (size_t i = 0; i < r->batch; i++)
-        refs[i] = r->jobs[r->next + i].ref;
-    if (rl_state_retain_read(r->broker->redis, &r->ctx, refs, r->batch,
-                             s_on_read, r) != 0)
+    if (r->pending > 0)
+        return;
+    if (r->broken)
         s_end(r);
+    else
+        s_write_jobs(r);
 }
 
 static void
 s_on_remove(const rl_state_retain_remove_reply_t *rep, void *arg)
 {
     retain_t *r = arg;
-    if (rep->tag != RL_STATE_OK) {
-        s_end(r);
-        return;
-    }
     r->counts.removed += rep->removed;
     r->counts.busy += rep->busy;
     r->counts.changed += rep->changed;
     r->counts.gone += rep->gone;
-    r->next += r->batch;
-    s_remove(r);
+    if (!s_answered(r, rep->tag == RL_STATE_OK))
+        return;
+    if (r->broken)
+        s_end(r);
+    else
+        s_ledger_all(r);
+}
+
+/* How a removal may treat job j (rl_state_retain_mode_t). */
+static rl_state_retain_victim_t
+s_victim(const retain_t *r, const s_job_t *j)
+{
+    return (rl_state_retain_victim_t){.ref = j->ref,
+                                      .mode = r->dir[0] == '\0' ? RL_RETAIN_ANY
+                                              : j->line != NULL
+                                                  ? RL_RETAIN_VERSION
+                                                  : RL_RETAIN_KEEP,
+                                      .wh_token = j->token,
+                                      .wh_attempts = j->attempts,
+                                      .wh_state = j->state};
 }
 
 static void
-s_remove(retain_t *r)
+s_remove_all(retain_t *r)
 {
     rl_state_retain_victim_t v[RL_STATE_RETAIN_BATCH];
-    if (r->next >= r->njobs) {
-        r->nexta = 0;
-        s_ledger_read(r);
+    s_phase(r);
+    for (size_t at = 0; at < r->njobs; at += RL_STATE_RETAIN_BATCH) {
+        size_t n = s_batch(r, at);
+        for (size_t i = 0; i < n; i++)
+            v[i] = s_victim(r, &r->jobs[at + i]);
+        if (rl_state_retain_remove(r->broker->redis, &r->ctx, r->recheck_ms, v,
+                                   n, s_on_remove, r) != 0) {
+            r->broken = true;
+            break;
+        }
+        r->pending++;
+    }
+    if (r->pending > 0)
         return;
-    }
-    r->batch = s_batch(r);
-    for (size_t i = 0; i < r->batch; i++) {
-        const s_job_t *j = &r->jobs[r->next + i];
-        v[i] = (rl_state_retain_victim_t){
-            .ref = j->ref,
-            .mode = r->dir[0] == '\0' ? RL_RETAIN_ANY
-                    : j->line != NULL ? RL_RETAIN_VERSION
-                                      : RL_RETAIN_KEEP,
-            .wh_token = j->token,
-            .wh_attempts = j->attempts,
-            .wh_state = j->state};
-    }
-    if (rl_state_retain_remove(r->broker->redis, &r->ctx, r->recheck_ms, v,
-                               r->batch, s_on_remove, r) != 0)
+    if (r->broken)
         s_end(r);
+    else
+        s_ledger_all(r);
 }
 
 /* --- ledger: read, check, archive, pop ------------------------------------ */
 
-static void
-s_on_check(const rl_state_retain_pop_reply_t *rep, void *arg)
+/* The account the next answer of the phase is about. */
+static s_acct_t *
+s_next_acct(retain_t *r)
 {
-    retain_t *r = arg;
-    s_acct_t *a = &r->accts[r->nexta];
-    if (rep->tag != RL_STATE_OK && rep->tag != RL_STATE_CHANGED) {
-        s_end(r);
-        return;
-    }
-    /* CHANGED: another holder moved this tail since the read. */
-    a->ready = rep->tag == RL_STATE_OK ? rep->count : 0;
-    if (a->ready > (long long)a->n)
-        a->ready = 0; /* not a count of what was asked: take none */
-    r->nexta++;
-    s_ledger_read(r);
+    return &r->accts[r->order[r->acked++]];
 }
 
+static void s_check_all(retain_t *r);
+
 static void
-s_on_ledger_read(const rl_state_retain_ledger_reply_t *rep, void *arg)
+s_on_ledger(const rl_state_retain_ledger_reply_t *rep, void *arg)
 {
     retain_t *r = arg;
-    s_acct_t *a = &r->accts[r->nexta];
-    if (rep->tag != RL_STATE_OK) {
-        s_end(r);
-        return;
-    }
-    a->archived = rep->archived;
-    for (size_t i = 0; i < rep->entries->elements; i++)
-        a->entries[a->n++] = rl_strdup(rep->entries->element[i]->str);
-    if (a->n == RL_STATE_RETAIN_LEDGER_MAX)
-        r->full = true;
-    if (r->dir[0] == '\0') {
+    s_acct_t *a = s_next_acct(r);
+    if (rep->tag == RL_STATE_OK) {
+        a->archived = rep->archived;
+        for (size_t i = 0; i < rep->entries->elements; i++)
+            a->entries[a->n++] = rl_strdup(rep->entries->element[i]->str);
+        if (a->n == RL_STATE_RETAIN_LEDGER_MAX)
+            r->full = true;
         /* Nothing to archive: the pop checks each entry itself. */
-        a->ready = (long long)a->n;
-        r->nexta++;
-        s_ledger_read(r);
-        return;
+        if (r->dir[0] == '\0')
+            a->ready = (long long)a->n;
     }
-    if (rl_state_retain_ledger_pop(
-            r->broker->redis, &r->ctx, a->acct, a->archived, false,
-            (const char *const *)a->entries, a->n, s_on_check, r) != 0)
+    if (!s_answered(r, rep->tag == RL_STATE_OK))
+        return;
+    if (r->broken)
         s_end(r);
+    else if (r->dir[0] == '\0')
+        s_pop_all(r);
+    else
+        s_check_all(r);
 }
 
-/* The archive lines of every account's entries that may go. */
+static void
+s_ledger_all(retain_t *r)
+{
+    s_phase(r);
+    for (size_t i = 0; i < r->naccts; i++) {
+        r->order[r->pending] = i;
+        if (rl_state_retain_ledger_read(
+                r->broker->redis, &r->ctx, r->accts[i].acct,
+                RL_STATE_RETAIN_LEDGER_MAX, s_on_ledger, r) != 0) {
+            r->broken = true;
+            break;
+        }
+        r->pending++;
+    }
+    if (r->pending > 0)
+        return;
+    if (r->broken)
+        s_end(r);
+    else
+        s_round_done(r); /* no account this round */
+}
+
+/* The archive lines of every account's entries that may go; then the
+ * pops. */
 static void
 s_write_ledger(retain_t *r)
 {
     size_t len = 0;
     char *buf = NULL;
-    for (size_t i = 0; r->dir[0] != '\0' && i < r->naccts; i++) {
+    for (size_t i = 0; i < r->naccts; i++) {
         s_acct_t *a = &r->accts[i];
         for (long long e = 0; e < a->ready; e++) {
             char *line = s_line(rl_archive_ledger(a->acct, a->archived + e + 1,
@@ -382,11 +459,7 @@ s_write_ledger(retain_t *r)
                 a->ready = e; /* none goes unarchived */
                 break;
             }
-            size_t n = strlen(line);
-            buf = rl_realloc(buf, len + n);
-            memcpy(buf + len, line, n);
-            len += n;
-            free(line);
+            s_append(&buf, &len, line);
         }
     }
     bool ok = len == 0 || s_archive(r, RL_ARCHIVE_LEDGER, buf, len);
@@ -397,55 +470,87 @@ s_write_ledger(retain_t *r)
     }
     if (len > 0)
         rl_crash_point("broker_after_ledger_archive");
-    r->nexta = 0;
-    s_pop(r);
+    s_pop_all(r);
 }
 
 static void
-s_ledger_read(retain_t *r)
+s_on_check(const rl_state_retain_pop_reply_t *rep, void *arg)
 {
-    if (r->nexta >= r->naccts) {
-        s_write_ledger(r);
+    retain_t *r = arg;
+    s_acct_t *a = s_next_acct(r);
+    /* CHANGED: another holder moved this tail since the read. */
+    a->ready = rep->tag == RL_STATE_OK ? rep->count : 0;
+    if (a->ready > (long long)a->n)
+        a->ready = 0; /* not a count of what was asked: take none */
+    if (!s_answered(r, rep->tag == RL_STATE_OK || rep->tag == RL_STATE_CHANGED))
         return;
-    }
-    if (rl_state_retain_ledger_read(
-            r->broker->redis, &r->ctx, r->accts[r->nexta].acct,
-            RL_STATE_RETAIN_LEDGER_MAX, s_on_ledger_read, r) != 0)
+    if (r->broken)
         s_end(r);
+    else
+        s_write_ledger(r);
+}
+
+static void
+s_check_all(retain_t *r)
+{
+    s_phase(r);
+    for (size_t i = 0; i < r->naccts; i++) {
+        s_acct_t *a = &r->accts[i];
+        r->order[r->pending] = i;
+        if (rl_state_retain_ledger_pop(
+                r->broker->redis, &r->ctx, a->acct, a->archived, false,
+                (const char *const *)a->entries, a->n, s_on_check, r) != 0) {
+            r->broken = true;
+            break;
+        }
+        r->pending++;
+    }
+    if (r->pending == 0)
+        s_end(r); /* only after a failure: naccts > 0 here */
 }
 
 static void
 s_on_pop(const rl_state_retain_pop_reply_t *rep, void *arg)
 {
     retain_t *r = arg;
-    if (rep->tag != RL_STATE_OK && rep->tag != RL_STATE_CHANGED) {
-        s_end(r);
-        return;
-    }
+    (void)s_next_acct(r);
     if (rep->tag == RL_STATE_OK)
         r->counts.entries += rep->count;
-    r->nexta++;
-    s_pop(r);
+    if (!s_answered(r, rep->tag == RL_STATE_OK || rep->tag == RL_STATE_CHANGED))
+        return;
+    if (r->broken)
+        s_end(r);
+    else
+        s_round_done(r);
 }
 
 static void
-s_pop(retain_t *r)
+s_pop_all(retain_t *r)
 {
-    /* With an archive, an account none of whose entries may go was
-     * taken off the list by its check; without one, the pop checks. */
-    while (r->dir[0] != '\0' && r->nexta < r->naccts &&
-           r->accts[r->nexta].ready == 0)
-        r->nexta++;
-    if (r->nexta >= r->naccts) {
-        s_round_done(r);
-        return;
+    s_phase(r);
+    for (size_t i = 0; i < r->naccts; i++) {
+        s_acct_t *a = &r->accts[i];
+        /* With an archive, an account none of whose entries may go was
+         * taken off the list by its check; without one, the pop
+         * checks. */
+        if (r->dir[0] != '\0' && a->ready == 0)
+            continue;
+        r->order[r->pending] = i;
+        if (rl_state_retain_ledger_pop(r->broker->redis, &r->ctx, a->acct,
+                                       a->archived, true,
+                                       (const char *const *)a->entries,
+                                       (size_t)a->ready, s_on_pop, r) != 0) {
+            r->broken = true;
+            break;
+        }
+        r->pending++;
     }
-    s_acct_t *a = &r->accts[r->nexta];
-    if (rl_state_retain_ledger_pop(r->broker->redis, &r->ctx, a->acct,
-                                   a->archived, true,
-                                   (const char *const *)a->entries,
-                                   (size_t)a->ready, s_on_pop, r) != 0)
+    if (r->pending > 0)
+        return;
+    if (r->broken)
         s_end(r);
+    else
+        s_round_done(r);
 }
 
 /* --- the timer ------------------------------------------------------------ */
@@ -488,6 +593,7 @@ retain_new(broker_t *b)
     long ms = cfg->reaper_interval_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     r->timer = event_new(b->base, -1, EV_PERSIST, s_on_timer, r);
+    r->soon = evtimer_new(b->base, s_on_timer, r);
     event_add(r->timer, &tv);
     return r;
 }
@@ -498,6 +604,8 @@ retain_destroy(retain_t **p)
     if (p == NULL || *p == NULL)
         return;
     retain_t *r = *p;
+    if (r->soon != NULL)
+        event_free(r->soon);
     if (r->timer != NULL)
         event_free(r->timer);
     s_free_round(r);

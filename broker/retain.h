@@ -8,24 +8,31 @@
  * the brokers, renewed by each of its scripts; another broker takes over
  * once it lapses):
  *
- *   retain_due      up to RETAIN_ROUND refs due, RETAIN_ACCTS accounts
- *   retain_read     their records, RL_STATE_RETAIN_BATCH a call
- *   archive         the ready ones appended to jobs-<day>.jsonl, fsync'd
- *   retain_remove   removed (those unchanged since they were read)
- *   per account:    retain_ledger_read, retain_ledger_pop "check"
- *   archive         the entries that may go, to ledger-<day>.jsonl
- *   per account:    retain_ledger_pop "pop"
+ *   retain_due          up to RETAIN_ROUND refs due, RETAIN_ACCTS accounts
+ *   retain_read         their records, RL_STATE_RETAIN_BATCH jobs a call
+ *   archive             the ready ones appended to jobs-<day>.jsonl,
+ *                       fdatasync'd
+ *   retain_remove       removed (those unchanged since they were read)
+ *   retain_ledger_read  each account's oldest entries
+ *   retain_ledger_pop   "check": how many of them may go
+ *   archive             those, appended to ledger-<day>.jsonl
+ *   retain_ledger_pop   "pop": moved out, their sums carried
  *
- * A full round starts another at once while the tick is younger than
- * RETAIN_TICK_BUDGET_MS; otherwise the next tick goes on. Any failure
- * (no answer, the lock lost, an archive write refused) ends the round
- * before anything it had not archived is removed: the next tick starts
- * over, and what was archived but not removed is archived again then (a
- * duplicate line, never a lost record).
+ * The calls of each step are sent together (pipelined on the one
+ * connection), so a step costs one round trip and Redis's writes of a
+ * step share one AOF fsync. A full round starts another at once while
+ * the tick is younger than RETAIN_TICK_BUDGET_MS; a backlog past the
+ * budget goes on a budget later (at most half the time), else the next
+ * tick goes on. Any failure (no answer, the lock lost, an archive write
+ * refused) ends the round before anything it had not archived is
+ * removed: the next tick starts over, and what was archived but not
+ * removed is archived again then (a duplicate line, never a lost
+ * record).
  *
  * The archive write (one write and one fdatasync a round and a kind)
  * is the one blocking call the broker makes in its loop: bounded by the
- * round's size, and off with [jobs] archive = false.
+ * round's size, and off with [jobs] archive = false. bench/README.md
+ * has what a job costs in Redis and how fast the step removes.
  * SPDX-License-Identifier: MIT
  */
 #ifndef RETAIN_H
@@ -33,9 +40,9 @@
 
 #include "broker.h"
 
-#define RETAIN_ROUND 64           /* jobs a round archives and removes */
+#define RETAIN_ROUND 128          /* jobs a round archives and removes */
 #define RETAIN_ACCTS 8            /* accounts whose ledger a round takes */
-#define RETAIN_TICK_BUDGET_MS 200 /* no new round after this in a tick */
+#define RETAIN_TICK_BUDGET_MS 250 /* no new round after this in a tick */
 /* A busy job is looked at again after this, or the retention if shorter. */
 #define RETAIN_RECHECK_MS 60000
 #define RETAIN_LOCK_PERIODS 5   /* the lock lasts this many periods */

@@ -71,7 +71,8 @@ def stable_keys(r):
 
 
 def memory(r, keys):
-    return sum(int(r.call("MEMORY", "USAGE", k) or 0) for k in keys)
+    return sum(int(r.call("MEMORY", "USAGE", k, "SAMPLES", "0") or 0)
+               for k in keys)
 
 
 def archive_lines(c, kind):
