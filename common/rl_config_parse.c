@@ -175,6 +175,9 @@ s_set_secs(long *at, size_t *count, char **items, int n, char *why,
     return 0;
 }
 
+/* RL_KEY_DAYS_MS stores up to RL_CONFIG_MAX_RETENTION_DAYS in ms. */
+_Static_assert(sizeof(long) >= 8, "a long holds a number of days in ms");
+
 /* "0.5" days -> 43200000 ms, within [0, max] days; digits and at most
  * one dot, no sign. 0 is 0; a positive value that rounds below 1 ms is
  * refused rather than read as 0, which means "off" to its readers. */
