@@ -218,8 +218,13 @@ s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
         return;
     }
     r->now = rep->now;
-    for (size_t i = 0; i < rep->refs->elements && i < RETAIN_ROUND; i++)
-        r->jobs[r->njobs++].ref = rl_strdup(rep->refs->element[i]->str);
+    for (size_t i = 0; i < rep->refs->elements && i < RETAIN_ROUND; i++) {
+        const char *ref = rep->refs->element[i]->str;
+        char a[RL_KEY_MAX], j[RL_KEY_MAX];
+        /* retain_due hands out only refs that split (a belt) */
+        if (rl_keys_parse_ref(ref, a, sizeof a, j, sizeof j) == 0)
+            r->jobs[r->njobs++].ref = rl_strdup(ref);
+    }
     for (size_t i = 0; i < rep->accts->elements && i < RETAIN_ACCTS; i++)
         r->accts[r->naccts++].acct = rl_strdup(rep->accts->element[i]->str);
     r->full = r->njobs == RETAIN_ROUND || r->naccts == RETAIN_ACCTS;

@@ -143,6 +143,7 @@ rl_state_retain_due(rl_redis_t *r, const rl_state_retain_ctx_t *x,
     rl_scall_arg_ll(&c, x->retention_ms);
     rl_scall_arg_ll(&c, max_refs);
     rl_scall_arg_ll(&c, max_accts);
+    rl_scall_arg_ll(&c, RL_STATE_RETAIN_REF_MAX);
     return s_send(&c, r, "retain_due", s_on_due, s_call((s_any_cb)cb, arg, 0));
 }
 

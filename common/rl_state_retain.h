@@ -21,11 +21,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rl_keys.h"
 #include "rl_redis.h"
 #include "rl_state.h"
 
 #define RL_STATE_RETAIN_BATCH 16      /* jobs per read or removal call */
 #define RL_STATE_RETAIN_LEDGER_MAX 64 /* ledger entries per call */
+/* Longest ref retain_due hands out (it drops longer ones): each part
+ * then fits every key builder. */
+#define RL_STATE_RETAIN_REF_MAX (RL_KEY_MAX - 64)
 
 /* What every call shares: who holds the lock, and for how long. */
 typedef struct {
@@ -49,7 +53,9 @@ typedef void (*rl_state_retain_due_cb)(const rl_state_retain_due_reply_t *rep,
                                        void *arg);
 
 /* Up to max_refs refs of jobs whose retention passed and up to
- * max_accts accounts whose ledger may hold entries to archive. */
+ * max_accts accounts whose ledger may hold entries to archive; a ref
+ * that is not "A|J" or is longer than RL_STATE_RETAIN_REF_MAX is dropped
+ * from the index instead. */
 int rl_state_retain_due(rl_redis_t *r, const rl_state_retain_ctx_t *x,
                         long long max_refs, long long max_accts,
                         rl_state_retain_due_cb cb, void *arg);

@@ -115,8 +115,10 @@ s_check(const rl_config_t *cfg, const export_args_t *a, export_t *x)
 int
 export_check(const rl_config_t *cfg, const export_args_t *a)
 {
-    export_t x = {0};
-    return s_check(cfg, a, &x);
+    export_t *x = rl_calloc(1, sizeof *x); /* 64 KB of paths */
+    int rc = s_check(cfg, a, x);
+    free(x);
+    return rc;
 }
 
 /* --- output --------------------------------------------------------------- */

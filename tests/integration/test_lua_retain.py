@@ -12,6 +12,8 @@ retention 0, so only these calls touch the keys):
     the retention (its entry back at its finish), one that changed since
     its archived copy, and one it was told was not archived; run again
     it changes nothing; another holder's lock makes it skip;
+  - retain_due names the refs due and accounts to look at, and drops
+    from rl:finished a ref no job can have (not "A|J", too long);
   - retain_read gives each job's verdict and, for one that may go, its
     hash and attempt log;
   - retain_ledger_pop counts and pops the oldest entries that may go
@@ -164,6 +166,30 @@ class LuaRetain(harness.LuaTestCase):
         self.assertEqual(got, ["ok", 0, 0, 0, 2])
         self.assertEqual(harness.snapshot_diff(
             snap, self.r.snapshot(exclude=quiet)), "")
+
+    def test_due_drops_refs_no_job_can_have(self):
+        a = "acct_due1"
+        self.done_job(a, "vgen_d1", RETENTION + 5000)
+        self.done_job(a, "vgen_young", 10)
+        self.r.call("SADD", "rl:retain:ledger", a)
+        for bad in ("no-bar", "|vgen_x", "acct_x|", "a|" + "j" * 300):
+            self.r.call("ZADD", "rl:finished", "1", bad)
+
+        def due():
+            return self.r.call("EVAL", self.script("retain_due"), "3", LOCK,
+                               "rl:finished", "rl:retain:ledger", HOLDER,
+                               "5000", str(RETENTION), "100", "8", "256")
+        got = due()
+        self.assertEqual(got[0], "ok")
+        self.assertLessEqual(abs(got[1] - now_ms()), 5000)
+        self.assertEqual(got[2], ["%s|vgen_d1" % a])
+        self.assertIn(a, got[3])
+        self.assertEqual(sorted(self.r.zrange("rl:finished")),
+                         sorted(["%s|vgen_d1" % a, "%s|vgen_young" % a]))
+        self.r.call("SET", LOCK, "someone-else", "PX", "5000")
+        self.assertEqual(due(), ["skipped"])
+        self.r.call("DEL", LOCK)
+        self.r.call("DEL", "rl:finished", "rl:retain:ledger")
 
     def test_read(self):
         a = "acct_rd1"
