@@ -12,6 +12,7 @@ retention 0, so only these calls touch the keys):
     the retention (its entry back at its finish), one that changed since
     its archived copy, and one it was told was not archived; run again
     it changes nothing; another holder's lock makes it skip;
+  - every way a job ends puts it in rl:finished, at its completed_at;
   - retain_due names the refs due and accounts to look at, and drops
     from rl:finished a ref no job can have (not "A|J", too long);
   - retain_read gives each job's verdict and, for one that may go, its
@@ -166,6 +167,37 @@ class LuaRetain(harness.LuaTestCase):
         self.assertEqual(got, ["ok", 0, 0, 0, 2])
         self.assertEqual(harness.snapshot_diff(
             snap, self.r.snapshot(exclude=quiet)), "")
+
+    def test_every_terminal_write_indexes_the_job(self):
+        # job_finish.lua is covered by test_retention.py (completed and
+        # failed); here the two other ways a job ends: past its maximum
+        # wait at the head of the queue (reap.lua, the unkeyed fail_job)
+        # and found so by a claim (claim.lua, the keyed job_fail).
+        a = "acct_ix1"
+        self.r.call("HSET", "rl:acct:{%s}" % a, "credits", "0")
+        past = str(now_ms() - 1000)
+        for j in ("vgen_reaped", "vgen_claimed"):
+            self.r.call("HSET", "rl:job:{%s}:%s" % (a, j), "id", j,
+                        "status", "pending", "state", "queued", "credits",
+                        "3", "created_at", past, "deadline_at", past,
+                        "fence", "0", "active", "1")
+        self.r.call("RPUSH", "rl:queue", "%s|vgen_reaped" % a)
+        jk = "rl:job:{%s}:vgen_reaped" % a
+        harness.wait_for(lambda: self.r.hget(jk, "state") == "done", 30,
+                         "the broker's reaper to time the job out")
+        self.assertEqual(float(self.r.zscore("rl:finished",
+                                             "%s|vgen_reaped" % a)),
+                         float(self.r.hget(jk, "completed_at")))
+        jk = "rl:job:{%s}:vgen_claimed" % a
+        got = self.r.call(
+            "EVAL", self.script("claim"), "9", jk, "rl:wjobs:w-ix",
+            "rl:dispatched", "rl:workers", "rl:acct:{%s}" % a,
+            "rl:ledger:{%s}" % a, "rl:outbox", "rl:stats", "rl:finished",
+            "%s|vgen_claimed" % a, "w-ix", "0")
+        self.assertEqual(got, ["refused", "expired"])
+        self.assertEqual(float(self.r.zscore("rl:finished",
+                                             "%s|vgen_claimed" % a)),
+                         float(self.r.hget(jk, "completed_at")))
 
     def test_due_drops_refs_no_job_can_have(self):
         a = "acct_due1"
