@@ -21,6 +21,7 @@ struct event_base;
 typedef struct dispatch dispatch_t;
 typedef struct ingress ingress_t;
 typedef struct reaper reaper_t;
+typedef struct retain retain_t;
 typedef struct rl_zap rl_zap_t;
 
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
     dispatch_t *dispatch;
     ingress_t *ingress;
     reaper_t *reaper;
+    retain_t *retain;                /* finished jobs leave Redis (retain.h) */
     rl_addrlimit_t *signups;         /* open sign-ups per client */
     uint64_t accepted;               /* 202 answers since start */
     uint8_t master[RL_AEAD_KEY_LEN]; /* seals API keys and webhook

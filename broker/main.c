@@ -16,6 +16,7 @@
 #include "ingress.h"
 #include "master.h"
 #include "reaper.h"
+#include "retain.h"
 #include "rl_cli.h"
 #include "rl_log.h"
 #include "rl_loop.h"
@@ -80,17 +81,20 @@ s_start(broker_t *b)
     if (http_api_start(b) != 0)
         return -1;
     b->reaper = reaper_new(b);
-    return 0;
+    b->retain = retain_new(b);
+    return b->retain != NULL ? 0 : -1;
 }
 
 static void
 s_stop(broker_t *b)
 {
     /* Redis first: freeing it answers every pending command (NULL, as
-     * for a lost connection) while the reaper, the listener, the ingress
-     * and dispatch those answers go to are still alive. */
+     * for a lost connection) while the reaper, the retention step, the
+     * listener, the ingress and dispatch those answers go to are still
+     * alive. */
     rl_redis_destroy(&b->redis);
     reaper_destroy(&b->reaper);
+    retain_destroy(&b->retain);
     http_api_stop(b);
     ingress_destroy(&b->ingress);
     dispatch_destroy(&b->dispatch);

@@ -98,6 +98,10 @@ s_check_cidr(const char *v, char *why, size_t why_len)
     {                                                                          \
         s, k, RL_KEY_LIST, CF(f), CF(n##f), 1, cap, chk, d, false              \
     }
+#define DAYS(s, k, f, max, d)                                                  \
+    {                                                                          \
+        s, k, RL_KEY_DAYS_MS, CF(f), 0, 0, max, NULL, d, false                 \
+    }
 #define SECS(s, k, f, n, cap, d)                                               \
     {                                                                          \
         s, k, RL_KEY_SECS_MS, CF(f), CF(n), 1, cap, NULL, d, false             \
@@ -155,6 +159,9 @@ static const rl_config_key_t s_fixed_keys[] = {
     LIST("jobs", "aspect_ratios", aspect_ratios, RL_CONFIG_MAX_RATIOS,
          rl_config_check_ratio, "16:9,9:16,1:1"),
     LNG("jobs", "max_prompt_len", max_prompt_len, 1, 1000000, "2500"),
+    DAYS("jobs", "retention_days", retention_ms, RL_CONFIG_MAX_RETENTION_DAYS,
+         "30"),
+    BOOL("jobs", "archive", archive, "true"),
     SECS("webhook", "retry_schedule", retry_schedule_ms, nretries,
          RL_CONFIG_MAX_RETRIES, "0,5,30"),
     LNG("webhook", "timeout_ms", webhook_timeout_ms, 100, MIN_10M, "10000"),

@@ -37,7 +37,8 @@
 #define RL_CONFIG_MAX_RATIOS 8
 #define RL_CONFIG_MAX_ALLOW 32
 #define RL_CONFIG_MAX_ALIASES 8
-#define RL_CONFIG_MAX_NAME 40 /* [provider.NAME], [model.NAME] */
+#define RL_CONFIG_MAX_NAME 40              /* [provider.NAME], [model.NAME] */
+#define RL_CONFIG_MAX_RETENTION_DAYS 36500 /* [jobs] retention_days */
 /* A model and its failover chain as "name,backup,...": the longest
  * chain of the longest names, the NUL included. */
 #define RL_CONFIG_CHAIN_TEXT                                                   \
@@ -137,6 +138,11 @@ typedef struct {
     char *aspect_ratios[RL_CONFIG_MAX_RATIOS]; /* accepted aspect ratios */
     size_t naspect_ratios;
     long max_prompt_len; /* characters */
+    long retention_ms;   /* a finished job leaves Redis this long after
+                            it finished ([jobs] retention_days); 0 keeps
+                            every job */
+    bool archive;        /* write what leaves Redis to <data_dir>/archive
+                            first (rl_archive.h) */
 
     /* [webhook] */
     long retry_schedule_ms[RL_CONFIG_MAX_RETRIES]; /* delay before each try */

@@ -176,6 +176,39 @@ s_set_secs(long *at, size_t *count, char **items, int n, char *why,
     return 0;
 }
 
+/* RL_KEY_DAYS_MS stores up to RL_CONFIG_MAX_RETENTION_DAYS in ms. */
+_Static_assert(sizeof(long) >= 8, "a long holds a number of days in ms");
+
+/* "0.5" days -> 43200000 ms, within [0, max] days; digits and at most
+ * one dot, no sign. 0 is 0; a positive value that rounds below 1 ms is
+ * refused rather than read as 0, which means "off" to its readers. */
+static int
+s_parse_days(const char *v, long max, long *ms, char *why, size_t why_len)
+{
+    const char *dot = strchr(v, '.');
+    char *end = NULL;
+    double days = -1;
+    if (s_all_of(v, DIGITS ".") && strspn(v, ".") < strlen(v) &&
+        (dot == NULL || strchr(dot + 1, '.') == NULL))
+        days = strtod(v, &end);
+    if (end == NULL || *end != '\0') {
+        rl_fmt_msg(why, why_len, "'%.60s' is not a number of days", v);
+        return -1;
+    }
+    if (days > (double)max) {
+        rl_fmt_msg(why, why_len, "'%.60s' is out of bounds [0, %ld] days", v,
+                   max);
+        return -1;
+    }
+    long n = (long)llround(days * RL_CONFIG_DAY_MS);
+    if (days > 0 && n < 1) {
+        rl_fmt_msg(why, why_len, "'%.60s' days is less than 1 ms", v);
+        return -1;
+    }
+    *ms = n;
+    return 0;
+}
+
 /* "5s:3" or "5:3" -> {5, 3}. Edits item in place. */
 static int
 s_parse_price(char *item, rl_price_t *p, char *why, size_t why_len)
@@ -276,6 +309,11 @@ rl_config_parse_set(const rl_config_key_t *k, void *base, const char *value,
         return 0;
     case RL_KEY_BOOL:
         return s_parse_bool(value, at, why, why_len);
+    case RL_KEY_DAYS_MS:
+        if (s_parse_days(value, k->max, &n, why, why_len) != 0)
+            return -1;
+        *(long *)at = n;
+        return 0;
     case RL_KEY_LIST:
     case RL_KEY_SECS_MS:
     case RL_KEY_PRICES:

@@ -21,6 +21,7 @@
 #define RL_CONFIG_MAX_PRICE_CREDITS 1000000L
 #define RL_CONFIG_MAX_ACL_USER 128     /* [redis] username */
 #define RL_CONFIG_MAX_WAIT_REPLICAS 16 /* [redis] wait_replicas */
+#define RL_CONFIG_DAY_MS 86400000.0    /* RL_KEY_DAYS_MS: ms in a day */
 
 typedef enum {
     RL_KEY_STR,     /* char *, checked by `check` */
@@ -30,6 +31,8 @@ typedef enum {
     RL_KEY_LIST,    /* char *[max] + size_t count, each entry checked */
     RL_KEY_SECS_MS, /* seconds (fractional) as long ms[max] + count */
     RL_KEY_PRICES,  /* "5s:3, 10s:6" as rl_price_t[max] + count */
+    RL_KEY_DAYS_MS, /* days (fractional, 0..max) as long ms; a value
+                       above 0 must come to at least 1 ms */
 } rl_config_type_t;
 
 /* Returns 0 when value is acceptable, else -1 with a reason in why. */

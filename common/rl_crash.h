@@ -15,6 +15,10 @@
  *   worker_after_finish         terminal write done, before the push
  *   deliverer_between_attempts  a failed attempt recorded as a retry,
  *                               before the next attempt
+ *   broker_after_archive        finished jobs written to the archive and
+ *                               fsync'd, before they leave Redis
+ *   broker_after_ledger_archive ledger entries written to the archive,
+ *                               before they leave Redis
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_CRASH_H

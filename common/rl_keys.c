@@ -214,6 +214,24 @@ rl_keys_reaper_lock(char *buf, size_t len, int p)
 }
 
 int
+rl_keys_finished(char *buf, size_t len, int p)
+{
+    return s_part_key(buf, len, "finished", p);
+}
+
+int
+rl_keys_retain_ledger(char *buf, size_t len, int p)
+{
+    return s_part_key(buf, len, "retain:ledger", p);
+}
+
+int
+rl_keys_retain_lock(char *buf, size_t len, int p)
+{
+    return s_part_key(buf, len, "lock:retain", p);
+}
+
+int
 rl_keys_ref(char *buf, size_t len, const char *acct, const char *job)
 {
     return rl_fmt(buf, len, "%s|%s", acct, job);

@@ -62,6 +62,18 @@
  *   rl:lock:health                string holder id: one health check per
  *                                       period (these two are touched
  *                                       alone, by plain commands)
+ *   rl:finished:{P}               zset  ref -> when its retention counts
+ *                                       from (ms): the job's finish,
+ *                                       written by the terminal write;
+ *                                       moved on while the job is busy
+ *                                       (its webhook pending), so the
+ *                                       retention step looks again later
+ *   rl:retain:ledger:{P}          set   account ids whose ledger may
+ *                                       hold entries to archive (their
+ *                                       jobs were removed)
+ *   rl:lock:retain:{P}            string holder id (one retention step
+ *                                       of the partition at a time,
+ *                                       renewed by each of its scripts)
  *
  * Job fields: id, acct, key_hash (the key it was submitted with), status
  * (pending|processing|completed|failed), state (queued|leased|done), model,
@@ -75,6 +87,13 @@
  * negative_prompt, image_url, attempts, model_used, render_ms,
  * credits_refunded, active, wh_last_at, wh_deliberate. Times are epoch
  * milliseconds.
+ *
+ * Account fields kept for the retention step (docs/retention.md):
+ * ledger_archived (entries moved from the tail of rl:ledger:{P}:A to the
+ * archive, ever: the sequence number of the newest of them), and
+ * carried_granted, carried_debited, carried_refunded (what those entries
+ * add up to, so that the ledger in Redis plus these equals granted,
+ * debited and refunded).
  * SPDX-License-Identifier: MIT
  */
 #ifndef RL_KEYS_H
@@ -131,6 +150,9 @@ int rl_keys_stats(char *buf, size_t len, int p);
 int rl_keys_render_avg(char *buf, size_t len, int p);
 int rl_keys_accounts(char *buf, size_t len, int p);
 int rl_keys_reaper_lock(char *buf, size_t len, int p);
+int rl_keys_finished(char *buf, size_t len, int p);
+int rl_keys_retain_ledger(char *buf, size_t len, int p);
+int rl_keys_retain_lock(char *buf, size_t len, int p);
 
 int rl_keys_ref(char *buf, size_t len, const char *acct, const char *job);
 

@@ -128,6 +128,7 @@ rl_state_job_claim(rl_redis_t *r, const rl_state_claim_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_ledger, a->acct);
     RL_SCALL_KEY(&c, rl_keys_outbox, rl_keys_partition(a->acct));
     RL_SCALL_KEY(&c, rl_keys_stats, rl_keys_partition(a->acct));
+    RL_SCALL_KEY(&c, rl_keys_finished, rl_keys_partition(a->acct));
     if (rl_keys_ref(ref, sizeof ref, a->acct, a->job) != 0)
         return -1;
     rl_scall_arg(&c, ref);
@@ -192,6 +193,7 @@ rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_stats, rl_keys_partition(a->acct));
     RL_SCALL_KEY(&c, rl_keys_render_avg, rl_keys_partition(a->acct));
     RL_SCALL_KEY(&c, rl_keys_apikey, a->key_hash);
+    RL_SCALL_KEY(&c, rl_keys_finished, rl_keys_partition(a->acct));
     if (rl_keys_ref(ref, sizeof ref, a->acct, a->job) != 0)
         return -1;
     rl_scall_arg(&c, a->fence);

@@ -113,6 +113,7 @@ rl_state_heartbeat(rl_redis_t *r, const rl_state_heartbeat_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_queue, p);
     RL_SCALL_KEY(&c, rl_keys_outbox, p);
     RL_SCALL_KEY(&c, rl_keys_stats, p);
+    RL_SCALL_KEY(&c, rl_keys_finished, p);
     s_refs_keys(&c, p, a->refs, a->nrefs, named);
     rl_scall_arg(&c, a->worker);
     rl_scall_arg_ll(&c, a->lease_ms);
@@ -257,6 +258,7 @@ rl_state_reap_worker(rl_redis_t *r, const rl_state_sweep_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_queue, p);
     RL_SCALL_KEY(&c, rl_keys_outbox, p);
     RL_SCALL_KEY(&c, rl_keys_stats, p);
+    RL_SCALL_KEY(&c, rl_keys_finished, p);
     s_refs_keys(&c, p, a->refs, a->nrefs, named);
     rl_scall_arg(&c, a->holder);
     rl_scall_arg(&c, a->worker);
@@ -278,6 +280,7 @@ rl_state_reap_expire(rl_redis_t *r, const rl_state_sweep_args_t *a,
     RL_SCALL_KEY(&c, rl_keys_queue, p);
     RL_SCALL_KEY(&c, rl_keys_outbox, p);
     RL_SCALL_KEY(&c, rl_keys_stats, p);
+    RL_SCALL_KEY(&c, rl_keys_finished, p);
     s_refs_keys(&c, p, a->refs, a->nrefs, named);
     rl_scall_arg(&c, a->holder);
     s_refs_args(&c, a->refs, a->nrefs, named);

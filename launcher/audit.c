@@ -2,7 +2,9 @@
  * audit - `reelay audit`: checks that the money adds up, account by
  * account, from Redis alone:
  *   - granted - debited + refunded = balance, and the balance is >= 0;
- *   - the ledger's entries add up to the account's counters;
+ *   - the ledger's entries, plus what the entries moved to the archive
+ *     add up to (carried_granted, carried_debited, carried_refunded:
+ *     retain_ledger_pop.lua), add up to the account's counters;
  *   - every job was debited exactly once, for what it was charged;
  *   - every failed job was refunded exactly its charge (refunded_at set);
  *   - no completed job was refunded beyond a failover difference;
@@ -15,6 +17,11 @@
  * An amount stored as anything but a whole number, or a ledger entry
  * without a known type and a whole number of credits, is a violation of
  * its own, never read as 0.
+ * Jobs removed by the retention step (docs/retention.md) are in none of
+ * these reads: they left the job index, and their ledger entries left
+ * with them (the ledger keeps the entries of every job still in Redis),
+ * so each job still listed is checked against its own entries, and the
+ * account's totals against the ledger and the carried sums together.
  * Like the ledger checks it reads an account in several commands, so it
  * is exact on a quiet system; one busy with that account may show a
  * job that moved between two reads as a violation.
@@ -55,6 +62,12 @@ typedef struct {
     size_t accounts, jobs, violations, reported;
 } totals_t;
 
+/* The account fields s_account checks, in HMGET order (s_account's
+ * argv): the balance, the counters, the active count, then what the
+ * archived ledger entries add up to and how many they are
+ * (retain_ledger_pop.lua). */
+#define AUDIT_NACCT_FIELDS 9
+
 /* The job fields s_job checks, in HMGET order. */
 #define AUDIT_JOB_FIELDS                                                       \
     "status", "credits", "credits_refunded", "refunded_at", "active"
@@ -92,6 +105,17 @@ s_amount(const redisReply *r, long long *out)
     *out = strtoll(r->str, &end, 10);
     return *end == '\0' && errno == 0 &&
            (r->str[0] == '-' || (r->str[0] >= '0' && r->str[0] <= '9'));
+}
+
+/* Every element of HMGET reply h as an amount into n; false when one
+ * is not a whole number. */
+static bool
+s_amounts(const redisReply *h, long long n[AUDIT_NACCT_FIELDS])
+{
+    for (size_t i = 0; i < AUDIT_NACCT_FIELDS; i++)
+        if (!s_amount(h->element[i], &n[i]))
+            return false;
+    return true;
 }
 
 /* Reads the whole ledger of an account into l (jobs sorted by id);
@@ -247,28 +271,34 @@ s_account(rl_rsync_t *c, const char *acct, totals_t *t)
 {
     char key[RL_KEY_MAX];
     rl_keys_acct(key, sizeof key, acct);
-    const char *argv[] = {"HMGET",   key,        "credits",    "granted",
-                          "debited", "refunded", "active_jobs"};
-    redisReply *h = rl_rsync_command(c, 7, argv, NULL);
+    const char *argv[] = {"HMGET",           key,
+                          "credits",         "granted",
+                          "debited",         "refunded",
+                          "active_jobs",     "carried_granted",
+                          "carried_debited", "carried_refunded",
+                          "ledger_archived"};
+    redisReply *h = rl_rsync_command(c, 2 + AUDIT_NACCT_FIELDS, argv, NULL);
     ledger_t l = {0};
     size_t before = t->violations;
-    long long bal, g, d, r, want_active;
+    long long n[AUDIT_NACCT_FIELDS];
     t->accounts++;
-    if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
-        s_ledger(c, acct, &l) != 0) {
+    if (h == NULL || h->type != REDIS_REPLY_ARRAY ||
+        h->elements != AUDIT_NACCT_FIELDS || s_ledger(c, acct, &l) != 0) {
         s_violation(t, acct, "cannot read the account", NULL);
-    } else if (!s_amount(h->element[0], &bal) || !s_amount(h->element[1], &g) ||
-               !s_amount(h->element[2], &d) || !s_amount(h->element[3], &r) ||
-               !s_amount(h->element[4], &want_active)) {
+    } else if (!s_amounts(h, n)) {
         s_violation(t, acct, "account counters are not numbers", NULL);
     } else {
+        long long bal = n[0], g = n[1], d = n[2], r = n[3], want_active = n[4];
         if (l.bad > 0)
             s_violation(t, acct, "ledger entries unreadable", NULL);
         if (g - d + r != bal)
             s_violation(t, acct, "grants - debits + refunds != balance", NULL);
         if (bal < 0)
             s_violation(t, acct, "negative balance", NULL);
-        if (l.granted != g || l.debited != d || l.refunded != r)
+        if (n[5] < 0 || n[6] < 0 || n[7] < 0 || n[8] < 0)
+            s_violation(t, acct, "negative archived ledger sums", NULL);
+        if (l.granted + n[5] != g || l.debited + n[6] != d ||
+            l.refunded + n[7] != r)
             s_violation(t, acct, "ledger does not add up to the counters",
                         NULL);
         long long active = s_jobs(c, acct, &l, t);
@@ -278,8 +308,11 @@ s_account(rl_rsync_t *c, const char *acct, totals_t *t)
                         "pending or processing",
                         NULL);
         printf("  %s balance %lld = granted %lld - debited %lld + refunded "
-               "%lld: %s\n",
+               "%lld: %s",
                acct, bal, g, d, r, t->violations == before ? "ok" : "FAIL");
+        if (n[8] > 0)
+            printf(" (%lld ledger entries archived)", n[8]);
+        printf("\n");
     }
     if (h)
         freeReplyObject(h);

@@ -7,8 +7,10 @@
  *                                               (FILE "-": standard input)
  *   reelay keygen [-c CONFIG] [--dir DIR] NAME  a CURVE key pair
  *   reelay audit [-c CONFIG]                    check the credit invariants
- *   reelay check-config [-c CONFIG]
- * SPDX-License-Identifier: MIT
+ *   reelay export [-c CONFIG] --since DATE [--until DATE] [--archive-dir
+ * DIR]... jobs and ledger entries as JSONL (docs/retention.md) reelay
+ * check-config [-c CONFIG] reelay help                                 this
+ * list SPDX-License-Identifier: MIT
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "export.h"
 #include "rl_ingress_client.h"
 #include "rl_config.h"
 #include "rl_fmt.h"
@@ -40,18 +43,42 @@ typedef struct {
     const char *idem;     /* submit: Idempotency-Key or NULL */
     const char *body;     /* submit: the JSON body; keygen: NAME */
     const char *dir;      /* keygen: where, NULL = [zmq] keys_dir */
+    export_args_t export; /* export: dates and archive directories */
 } args_t;
 
 static void
-s_usage(void)
+s_usage(FILE *to)
 {
-    fprintf(stderr, "usage: reelay up [-c CONFIG]\n"
-                    "       reelay account create [-c CONFIG] [--credits N]\n"
-                    "       reelay submit [-c CONFIG] --key-file FILE|- "
-                    "[--idempotency-key K] BODY\n"
-                    "       reelay keygen [-c CONFIG] [--dir DIR] NAME\n"
-                    "       reelay audit [-c CONFIG]\n"
-                    "       reelay check-config [-c CONFIG]\n");
+    fprintf(to, "usage: reelay up [-c CONFIG]\n"
+                "       reelay account create [-c CONFIG] [--credits N]\n"
+                "       reelay submit [-c CONFIG] --key-file FILE|- "
+                "[--idempotency-key K] BODY\n"
+                "       reelay keygen [-c CONFIG] [--dir DIR] NAME\n"
+                "       reelay audit [-c CONFIG]\n"
+                "       reelay export [-c CONFIG] --since DATE [--until DATE] "
+                "[--archive-dir DIR]...\n"
+                "       reelay check-config [-c CONFIG]\n"
+                "       reelay help\n"
+                "\n"
+                "up            run a local deployment from CONFIG\n"
+                "account       create an account and its first API key\n"
+                "submit        submit a job over the ZeroMQ ingress\n"
+                "keygen        make a CURVE key pair NAME.key, NAME.pub\n"
+                "audit         check every account's credits against its "
+                "ledger and jobs\n"
+                "export        write the jobs created and the ledger entries "
+                "written in\n"
+                "              [--since, --until) as JSON lines, from Redis "
+                "and the archive\n"
+                "              (default <data_dir>/archive; DIR may repeat), "
+                "each once.\n"
+                "              DATE: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+                "YYYY-MM-DDTHH:MM:SS.mmmZ\n"
+                "              (UTC). docs/retention.md\n"
+                "check-config  load CONFIG and report the first error\n"
+                "\n"
+                "CONFIG defaults to $REELAY_CONFIG, else " MAIN_DEFAULT_CONFIG
+                ".\nExit status 2: a bad command line or configuration.\n");
 }
 
 static int
@@ -63,6 +90,9 @@ s_parse(int argc, char **argv, args_t *a)
         {"key-file", required_argument, NULL, 'k'},
         {"idempotency-key", required_argument, NULL, 'i'},
         {"dir", required_argument, NULL, 'd'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"archive-dir", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     a->config = getenv("REELAY_CONFIG");
@@ -73,6 +103,7 @@ s_parse(int argc, char **argv, args_t *a)
     a->idem = NULL;
     a->body = NULL;
     a->dir = NULL;
+    memset(&a->export, 0, sizeof a->export);
     int c;
     while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
         char *end = NULL;
@@ -91,6 +122,17 @@ s_parse(int argc, char **argv, args_t *a)
             a->idem = optarg;
         } else if (c == 'd') {
             a->dir = optarg;
+        } else if (c == 's') {
+            a->export.since = optarg;
+        } else if (c == 'u') {
+            a->export.until = optarg;
+        } else if (c == 'a') {
+            if (a->export.ndirs == EXPORT_MAX_DIRS) {
+                fprintf(stderr, "reelay: more than %d --archive-dir\n",
+                        EXPORT_MAX_DIRS);
+                return -1;
+            }
+            a->export.dirs[a->export.ndirs++] = optarg;
         } else {
             return -1;
         }
@@ -114,6 +156,20 @@ s_connect(const rl_config_t *cfg)
 }
 
 static int
+s_export(const rl_config_t *cfg, const export_args_t *a)
+{
+    int rc = export_check(cfg, a);
+    if (rc != 0)
+        return rc;
+    rl_rsync_t *c = s_connect(cfg);
+    if (c == NULL)
+        return 1;
+    rc = export_run(c, cfg, a);
+    rl_rsync_destroy(&c);
+    return rc;
+}
+
+static int
 s_audit(const rl_config_t *cfg)
 {
     rl_rsync_t *c = s_connect(cfg);
@@ -130,7 +186,7 @@ s_submit(const rl_config_t *cfg, const args_t *a)
 {
     char key[RL_SECRET_MAX], why[MAIN_WHY_LEN];
     if (a->key_file == NULL || a->body == NULL) {
-        s_usage();
+        s_usage(stderr);
         return 2;
     }
     /* The key comes from a file, never the command line (ps shows it). */
@@ -181,7 +237,7 @@ s_keygen(const rl_config_t *cfg, const args_t *a)
 {
     char dir[1024], err[RL_CURVE_ERR_LEN];
     if (a->body == NULL) {
-        s_usage();
+        s_usage(stderr);
         return 2;
     }
     if (a->dir != NULL ? rl_fmt(dir, sizeof dir, "%s", a->dir) != 0
@@ -232,7 +288,7 @@ int
 main(int argc, char **argv)
 {
     if (argc < 2) {
-        s_usage();
+        s_usage(stderr);
         return 2;
     }
     /* Everything the launcher creates (data directory, keys, the
@@ -240,13 +296,18 @@ main(int argc, char **argv)
      * to its user. */
     umask(077);
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+        strcmp(cmd, "-h") == 0) {
+        s_usage(stdout);
+        return 0;
+    }
     int skip = (strcmp(cmd, "account") == 0 && argc > 2 &&
                 strcmp(argv[2], "create") == 0)
                    ? 2
                    : 1;
     args_t a;
     if (s_parse(argc - skip, argv + skip, &a) != 0) {
-        s_usage();
+        s_usage(stderr);
         return 2;
     }
     char err[512];
@@ -269,11 +330,13 @@ main(int argc, char **argv)
         rc = s_keygen(cfg, &a);
     else if (strcmp(cmd, "audit") == 0)
         rc = s_audit(cfg);
+    else if (strcmp(cmd, "export") == 0)
+        rc = s_export(cfg, &a.export);
     else if (strcmp(cmd, "check-config") == 0) {
         printf("configuration ok: %s\n", a.config);
         rc = 0;
     } else
-        s_usage();
+        s_usage(stderr);
     rl_config_destroy(&cfg);
     return rc;
 }

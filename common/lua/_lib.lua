@@ -153,6 +153,9 @@ end
 --   k.job     the job hash           k.acct    the account hash
 --   k.ledger  the account's ledger   k.outbox  the outbox zset
 --   k.stats   the counters hash      k.queue   the dispatch queue list
+--   k.finished the index of finished jobs (a terminal write adds the
+--             job's ref, scored by its finish: the retention step
+--             reads it)
 -- A helper uses only the fields it names; none makes a key name.
 
 -- Appends a ledger entry to k.ledger and moves the balance of k.acct by
@@ -206,7 +209,8 @@ local function job_release(k)
 end
 
 -- Fails a job that is not terminal yet: status, refund, history, outbox,
--- counters (k: job, acct, ledger, outbox, stats).
+-- the index of finished jobs, counters (k: job, acct, ledger, outbox,
+-- finished, stats).
 local function job_fail(k, ref, j, code, message, now)
     redis.call('HSET', k.job, 'status', 'failed', 'state', 'done',
         'error_code', code, 'error_message', message,
@@ -215,6 +219,7 @@ local function job_fail(k, ref, j, code, message, now)
     history_append(k.job, { status = 'failed', at = now, reason = message })
     job_refund(k, j, code, now)
     job_to_outbox(k, ref, now)
+    redis.call('ZADD', k.finished, now, ref)
     redis.call('HINCRBY', k.stats, 'jobs_failed', 1)
     redis.call('HINCRBY', k.acct, 'jobs_failed', 1)
 end
@@ -317,4 +322,39 @@ local function refs_as_read(from, kfrom, base)
         list[#list + 1] = { ARGV[i], k }
     end
     return list
+end
+
+-- ---------------------------------------------------------------------
+-- The retention step (docs/retention.md; broker/retain.c): finished
+-- jobs leave Redis once their retention has passed, archived first.
+
+-- Takes or renews the retention lock lk for holder, for ms. Returns
+-- false when another holder has it (the caller then does nothing).
+local function retain_lock(lk, holder, ms)
+    local cur = redis.call('GET', lk)
+    if cur and cur ~= holder then return false end
+    redis.call('SET', lk, holder, 'PX', tonumber(ms))
+    return true
+end
+
+-- Whether job hash jk (ref in the outbox ob or not) may leave Redis now,
+-- with cutoff = now - retention:
+--   'gone'   no hash (removed already, by this or another broker);
+--   'busy'   not done, or its webhook is pending (wh_state, or the ref
+--            still in the outbox): a delivery or a redelivery is on;
+--   'young'  it finished after cutoff;
+--   'ready'  it may go.
+-- Also returns the job's wh_token, wh_attempts, wh_state and
+-- completed_at: the version an archived copy was made from.
+local function retain_verdict(jk, ob, ref, cutoff)
+    local f = redis.call('HMGET', jk, 'state', 'wh_state', 'wh_token',
+        'wh_attempts', 'completed_at', 'status')
+    if not f[1] and not f[6] then return 'gone', f end
+    if f[1] ~= 'done' or (f[6] ~= 'completed' and f[6] ~= 'failed') or
+        f[2] == 'pending' or redis.call('ZSCORE', ob, ref) then
+        return 'busy', f
+    end
+    local at = tonumber(f[5] or '')
+    if at and at > cutoff then return 'young', f end
+    return 'ready', f
 end

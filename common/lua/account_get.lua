@@ -3,7 +3,10 @@
 -- The ledger only grows at its head, so an entry's position counted from
 -- the tail (the oldest is 0) never changes: the cursor is such a position,
 -- "the entries older than this one", and pages stay put while new
--- entries arrive.
+-- entries arrive. Entries the retention step moved to the archive
+-- (retain_ledger_pop.lua, counted in the account's ledger_archived) left
+-- the tail; positions count them too, so a cursor stays put across that
+-- move, and a page never reaches back into the archive.
 -- The caller found the account from the key (key_resolve.lua) and read
 -- its key index, to declare every key record; both are checked here.
 -- KEYS: 1 the caller's key record, 2 the account's key index, 3 the
@@ -30,9 +33,12 @@ local ledger = {}
 local n = tonumber(ARGV[3])
 local lk = KEYS[4]
 local len = redis.call('LLEN', lk)
-local cursor = math.min(tonumber(ARGV[2]) or len, len)
+local base = tonumber(redis.call('HGET', KEYS[3], 'ledger_archived') or
+    '0') or 0
+local cursor = math.min((tonumber(ARGV[2]) or len + base) - base, len)
 if n > 0 and cursor > 0 then
     ledger = redis.call('LRANGE', lk, len - cursor, len - cursor + n - 1)
 end
+local older = math.max(cursor - #ledger, 0)
 return { 'ok', a, redis.call('HGETALL', KEYS[3]), list, ledger,
-    math.max(cursor - #ledger, 0) }
+    older > 0 and older + base or 0 }

@@ -1,7 +1,7 @@
 -- claim: a worker takes a dispatched job under a new fencing token.
 -- KEYS: 1 job, 2 the worker's job set, 3 dispatched, 4 workers (leases),
---       5 account, 6 ledger, 7 outbox, 8 stats (the last four for a job
---       that expires here)
+--       5 account, 6 ledger, 7 outbox, 8 stats, 9 the index of
+--       finished jobs (the last five for a job that expires here)
 -- ARGV: 1 ref, 2 worker id, 3 "1" when the worker retries its own claim
 -- (the reply to the first was lost), else "0"
 -- Reply: {"ok", fence, field, value, ...} | {"refused", reason}; the
@@ -22,7 +22,7 @@
 -- One read of what the claim decides on (expire_if_due, when it does
 -- not expire the job, changes nothing).
 local k = { job = KEYS[1], acct = KEYS[5], ledger = KEYS[6],
-    outbox = KEYS[7], stats = KEYS[8] }
+    outbox = KEYS[7], stats = KEYS[8], finished = KEYS[9] }
 local f = redis.call('HMGET', KEYS[1], 'state', 'owner', 'task_id', 'status')
 local state, task = f[1], f[3]
 if state == 'leased' and f[2] == ARGV[2] then

@@ -19,7 +19,8 @@
 -- job set. Safe to repeat: a ref recovered once is no longer leased to
 -- it.
 -- KEYS: 1 workers, 2 the worker's job set, 3 queue, 4 outbox, 5 stats,
---       6.. job, account and ledger of each ref marked "1" (refs_as_read)
+--       6 finished jobs, 7.. job, account and ledger of each ref marked
+--       "1" (refs_as_read)
 -- ARGV: 1 worker id, 2 lease (ms), 3 retired id or "", 4 max recoveries,
 --       5.. pairs (ref, "1" | "0") handed back
 -- Reply: {"ok", the new expiry (ms, Redis clock)}
@@ -30,8 +31,9 @@ if old ~= '' and redis.call('ZSCORE', KEYS[1], old) then
 end
 local maxrec = tonumber(ARGV[4])
 local given_up, given_up_failed = 0, 0
-local refs = refs_as_read(5, 6,
-    { queue = KEYS[3], outbox = KEYS[4], stats = KEYS[5] })
+local refs = refs_as_read(5, 7,
+    { queue = KEYS[3], outbox = KEYS[4], stats = KEYS[5],
+        finished = KEYS[6] })
 for _, r in ipairs(refs) do
     local ref, k = r[1], r[2]
     if k then

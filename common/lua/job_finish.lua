@@ -2,7 +2,8 @@
 -- and its outbox entry, in one step. Fenced.
 -- KEYS: 1 job, 2 the worker's job set, 3 account, 4 ledger, 5 outbox,
 --       6 stats, 7 render averages, 8 the record of the API key the job
---       was submitted with (its sealed copy signs the webhook)
+--       was submitted with (its sealed copy signs the webhook), 9 the
+--       index of finished jobs (the retention step's)
 -- ARGV: 1 fence, 2 ref, 3 status (completed|failed), 4 reason,
 --       5 price billed (completed: the model that rendered it may be a
 --       cheaper backup; the difference is refunded once),
@@ -19,7 +20,7 @@
 -- this fence was done by this write.
 local jk = KEYS[1]
 local k = { job = jk, acct = KEYS[3], ledger = KEYS[4], outbox = KEYS[5],
-    stats = KEYS[6] }
+    stats = KEYS[6], finished = KEYS[9] }
 local _, j = ref_parts(ARGV[2])
 
 local function answer()
@@ -62,6 +63,7 @@ if ARGV[3] == 'completed' then
             'failover to a cheaper model', now)
     end
     job_to_outbox(k, ARGV[2], now)
+    redis.call('ZADD', k.finished, now, ARGV[2])
     -- A running average of render times per model feeds the ETA.
     local r = redis.call('HMGET', jk, 'model_used', 'render_ms')
     local model, took = r[1], tonumber(r[2] or '')

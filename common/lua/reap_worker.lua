@@ -9,8 +9,8 @@
 -- larger than one call is taken in several; an expired worker adds no
 -- job (claims need the lease), so the set only shrinks.
 -- KEYS: 1 reaper lock, 2 workers, 3 the worker's job set, 4 queue,
---       5 outbox, 6 stats, 7.. job, account and ledger of each ref
---       marked "1" (refs_as_read)
+--       5 outbox, 6 stats, 7 finished jobs, 8.. job, account and ledger
+--       of each ref marked "1" (refs_as_read)
 -- ARGV: 1 holder id, 2 worker id, 3 max recoveries, 4.. pairs
 --       (ref, "1" | "0") from its job set
 -- Reply: {"ok", requeued, failed, refs left in its set} | {"alive"} |
@@ -22,8 +22,9 @@ local exp = redis.call('ZSCORE', KEYS[2], w)
 if exp and tonumber(exp) > now then return { 'alive' } end
 local maxrec = tonumber(ARGV[3])
 local requeued, failed = 0, 0
-local refs = refs_as_read(4, 7,
-    { queue = KEYS[4], outbox = KEYS[5], stats = KEYS[6] })
+local refs = refs_as_read(4, 8,
+    { queue = KEYS[4], outbox = KEYS[5], stats = KEYS[6],
+        finished = KEYS[7] })
 for _, r in ipairs(refs) do
     local ref, k = r[1], r[2]
     if k then

@@ -134,6 +134,18 @@ def reaper_lock(p):
     return _part("lock:reaper", p)
 
 
+def finished(p):
+    return _part("finished", p)
+
+
+def retain_ledger(p):
+    return _part("retain:ledger", p)
+
+
+def retain_lock(p):
+    return _part("lock:retain", p)
+
+
 def all_of(builder):
     """Every partition's key of one kind: all_of(outbox)."""
     return [builder(p) for p in range(PARTITIONS)]

@@ -211,11 +211,11 @@ class Release(Base):
             # KEYS all of the account's partition (the key record too:
             # its hash was drawn to land there).
             return c.redis.call(
-                "EVAL", script("job_finish"), 8,
+                "EVAL", script("job_finish"), 9,
                 rkeys.job(acct, jid), rkeys.worker_jobs(p, "w-test-replay"),
                 rkeys.acct(acct), rkeys.ledger(acct), rkeys.outbox(p),
                 rkeys.stats(p), rkeys.render_avg(p),
-                rkeys.apikey(h["key_hash"]),
+                rkeys.apikey(h["key_hash"]), rkeys.finished(p),
                 fence, rkeys.ref(acct, jid), "completed", "replayed", "3")
         self.assertEqual(replay(h["fence"])[0], "ok")
         self.assertEqual(c.job_hash(acct, jid), h)

@@ -112,12 +112,13 @@ class LuaLib(harness.LuaTestCase):
         finish = self.lib + harness.lua_source("job_finish.lua")
 
         def run(fence):
-            return self.r.call("EVAL", finish, "8", jk,
+            return self.r.call("EVAL", finish, "9", jk,
                                rkeys.worker_jobs(p, "w1"),
                                rkeys.acct(a), rkeys.ledger(a),
                                rkeys.outbox(p), rkeys.stats(p),
                                rkeys.render_avg(p),
-                               rkeys.apikey(key_hash(a)), fence,
+                               rkeys.apikey(key_hash(a)),
+                               rkeys.finished(p), fence,
                                rkeys.ref(a, j), "completed", "done", "2",
                                "output_url", "http://x/v.mp4")
         stats0 = int(self.r.hget(rkeys.stats(p), "jobs_completed") or 0)

@@ -42,8 +42,12 @@ ONE_SLOT = set(SCRIPTS)
 # Declared scripts this run does not reach: outbox_done records only a
 # fail-open delivery (Redis away; test_dedup), outbox_defer only an
 # entry whose host is busy (test_webhook_isolation). Their keys are
-# checked statically here, not at run time.
-NOT_EXERCISED = {"outbox_done", "outbox_defer"}
+# checked statically here, not at run time. The retention step's run
+# only once a job's retention has passed: test_retention.py
+# (Flow.test_h_retention_scripts_declare_their_keys) watches them the
+# same way.
+NOT_EXERCISED = {"outbox_done", "outbox_defer", "retain_due", "retain_read",
+                 "retain_remove", "retain_ledger_read", "retain_ledger_pop"}
 
 MONITOR_LINE = re.compile(r'^\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$')
 QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')

@@ -83,6 +83,8 @@ test_defaults(void **state)
     assert_string_equal(c->aspect_ratios[1], "9:16");
     assert_string_equal(c->aspect_ratios[2], "1:1");
     assert_int_equal(c->max_prompt_len, 2500);
+    assert_int_equal(c->retention_ms, 30L * 86400000L);
+    assert_true(c->archive);
     assert_int_equal(c->nretries, 3);
     assert_int_equal(c->retry_schedule_ms[0], 0);
     assert_int_equal(c->retry_schedule_ms[1], 5000);
@@ -449,6 +451,19 @@ static const error_case_t s_errors[] = {
      "not an endpoint"},
     {"[jobs]\naspect_ratios = 16:9, wide\n", 2, "[jobs] aspect_ratios",
      "not an aspect ratio"},
+    {"[jobs]\nretention_days = -1\n", 2, "[jobs] retention_days",
+     "not a number of days"},
+    {"[jobs]\nretention_days = 1e3\n", 2, "[jobs] retention_days",
+     "not a number of days"},
+    {"[jobs]\nretention_days = 1.2.3\n", 2, "[jobs] retention_days",
+     "not a number of days"},
+    {"[jobs]\nretention_days = .\n", 2, "[jobs] retention_days",
+     "not a number of days"},
+    {"[jobs]\nretention_days = 36501\n", 2, "[jobs] retention_days",
+     "out of bounds [0, 36500] days"},
+    {"[jobs]\nretention_days = 0.000000001\n", 2, "[jobs] retention_days",
+     "less than 1 ms"},
+    {"[jobs]\narchive = sometimes\n", 2, "[jobs] archive", "not a boolean"},
     {"[webhook]\nretry_schedule = 0,-5\n", 2, "[webhook] retry_schedule",
      "not a number of seconds"},
     {"[webhook]\nretry_schedule = 0,1e3\n", 2, "[webhook] retry_schedule",
@@ -713,6 +728,47 @@ test_retry_fractional(void **state)
     rl_config_destroy(&c);
 }
 
+/* [jobs] retention_days: a decimal number of days, as milliseconds (0
+ * keeps every job), from the file or the environment. */
+static void
+test_retention_days(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        long ms;
+    } cases[] = {
+        {"0", 0},
+        {"0.0", 0},
+        {"30", 2592000000L},
+        {"0.5", 43200000},
+        {"0.0001", 8640},
+        {".00002", 1728},
+        {"1.", 86400000},
+        {"36500", 3153600000000L},
+    };
+    char err[ERR_LEN] = "", text[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, "[jobs]\nretention_days = %s\n",
+                 cases[i].text);
+        rl_config_t *c = s_load_text(text, err, NULL);
+        if (c == NULL)
+            fail_msg("%s: %s", cases[i].text, err);
+        assert_int_equal(c->retention_ms, cases[i].ms);
+        rl_config_destroy(&c);
+    }
+    setenv("REELAY_JOBS_RETENTION_DAYS", "0.00002", 1);
+    setenv("REELAY_JOBS_ARCHIVE", "false", 1);
+    rl_config_t *c = rl_config_load(NULL, err, sizeof err);
+    unsetenv("REELAY_JOBS_RETENTION_DAYS");
+    unsetenv("REELAY_JOBS_ARCHIVE");
+    if (c == NULL)
+        fail_msg("environment: %s", err);
+    assert_int_equal(c->retention_ms, 1728);
+    assert_false(c->archive);
+    rl_config_destroy(&c);
+}
+
 /* A status listen list is off when empty, else needs an entry for every
  * process of its role (process --index i binds entry i). */
 static void
@@ -799,6 +855,7 @@ main(void)
         cmocka_unit_test(test_prices_and_failover),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_retry_fractional),
+        cmocka_unit_test(test_retention_days),
         cmocka_unit_test(test_status_lists),
         cmocka_unit_test(test_split_addr),
     };

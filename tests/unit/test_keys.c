@@ -102,6 +102,12 @@ test_partition_keys(void **state)
     assert_string_equal(buf, "rl:accounts:{p6-69}");
     assert_int_equal(rl_keys_reaper_lock(buf, sizeof buf, 7), 0);
     assert_string_equal(buf, "rl:lock:reaper:{p7-62}");
+    assert_int_equal(rl_keys_finished(buf, sizeof buf, 8), 0);
+    assert_string_equal(buf, "rl:finished:{p8-19}");
+    assert_int_equal(rl_keys_retain_ledger(buf, sizeof buf, 9), 0);
+    assert_string_equal(buf, "rl:retain:ledger:{p9-12}");
+    assert_int_equal(rl_keys_retain_lock(buf, sizeof buf, 10), 0);
+    assert_string_equal(buf, "rl:lock:retain:{p10-139}");
     /* Out of range. */
     assert_int_equal(rl_keys_queue(buf, sizeof buf, -1), -1);
     assert_int_equal(rl_keys_queue(buf, sizeof buf, RL_PARTITIONS), -1);
