@@ -242,8 +242,8 @@ s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
     retain_t *r = arg;
     if (rep->tag == RL_STATE_SKIPPED) {
         /* another broker works on this partition now */
-        s_next_partition(
-            r, rl_clock_mono_ms() - r->tick_ms < RETAIN_TICK_BUDGET_MS);
+        s_next_partition(r, rl_clock_mono_ms() - r->tick_ms <
+                                RETAIN_TICK_BUDGET_MS);
         return;
     }
     if (rep->tag != RL_STATE_OK) {
@@ -261,10 +261,8 @@ s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
             r->jobs[r->njobs++].ref = rl_strdup(ref);
     }
     for (size_t i = 0; i < rep->accts->elements && i < RETAIN_ACCTS; i++)
-        if (rl_keys_partition(rep->accts->element[i]->str) ==
-            r->ctx.partition)
-            r->accts[r->naccts++].acct =
-                rl_strdup(rep->accts->element[i]->str);
+        if (rl_keys_partition(rep->accts->element[i]->str) == r->ctx.partition)
+            r->accts[r->naccts++].acct = rl_strdup(rep->accts->element[i]->str);
     r->full = r->njobs == RETAIN_ROUND || r->naccts == RETAIN_ACCTS;
     if (r->dir[0] != '\0')
         s_read_all(r);

@@ -148,8 +148,7 @@ s_in_range(const export_t *x, int64_t at)
 
 /* One page of jobs of acct (ids), each with its attempt log. */
 static int
-s_job_page(rl_rsync_t *c, export_t *x, const char *acct,
-           const redisReply *ids)
+s_job_page(rl_rsync_t *c, export_t *x, const char *acct, const redisReply *ids)
 {
     char jk[RL_KEY_MAX], lk[RL_KEY_MAX], key[RL_ARCHIVE_KEY_MAX];
     for (size_t i = 0; i < ids->elements; i++) {
