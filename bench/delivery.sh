@@ -44,7 +44,7 @@ fill=$(REELAY_BENCH_KEY=$key node bench/e2e-client.js --label delivery_fill --no
 echo "$fill"
 accepted=$(sed -n 's/.* accepted=\([0-9]*\).*/\1/p' <<<"$fill")
 [ "${accepted:-0}" -gt 0 ] || { echo "no job accepted" >&2; exit 1; }
-outbox_full() { [ "$(redis-cli -p "$rport" zcard rl:outbox)" -ge "$accepted" ]; }
+outbox_full() { [ "$(rl_sum "$rport" zcard 'rl:outbox:*')" -ge "$accepted" ]; }
 wait_until 150 "the outbox holding all $accepted jobs" outbox_full
 stop_pids "$wpid" "$bpid"
 redis-cli -p "$rport" config resetstat >/dev/null
@@ -52,14 +52,14 @@ t0=$(now_ms)
 "$build/reelay-deliverer" -c deploy/reelay.ini 2>"$d/deliverer.log" & dpid=$!; pids+=("$dpid")
 c0="" r0=$(cpu_ticks "$rpid")
 deadline=$(( t0 + 150000 ))
-while [ "$(redis-cli -p "$rport" zcard rl:outbox)" -gt 0 ]; do
+while [ "$(rl_sum "$rport" zcard 'rl:outbox:*')" -gt 0 ]; do
   [ -z "$c0" ] && c0=$(cpu_ticks "$dpid")
   [ "$(now_ms)" -gt "$deadline" ] && { echo "outbox did not drain" >&2; break; }
   sleep 0.05
 done
 t1=$(now_ms)
 c1=$(cpu_ticks "$dpid") r1=$(cpu_ticks "$rpid")
-left=$(redis-cli -p "$rport" zcard rl:outbox)
+left=$(rl_sum "$rport" zcard 'rl:outbox:*')
 stop_pids "$dpid"
 # What Redis ran for the drain: calls and its own usec per delivery.
 redis-cli -p "$rport" info commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$jobs" '

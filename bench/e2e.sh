@@ -65,8 +65,9 @@ run_reelay() {
   done
   pids+=("${rp[@]}")
   wait_http "http://127.0.0.1:$hport/readyz"
-  # Every worker registered, and the broker has heard its capacity.
-  workers_in() { [ "$(redis-cli -p "$rport" zcard rl:workers)" -ge "$nw" ] &&
+  # Every worker holds its lease on every partition (16 keys), and the
+  # broker has heard its capacity.
+  workers_in() { [ "$(rl_sum "$rport" zcard 'rl:workers:*')" -ge $((nw * 16)) ] &&
     curl -fs "http://127.0.0.1:$hport/readyz" | python3 -c \
       "import json,sys; sys.exit(json.load(sys.stdin)['workers'] < $nw)"; }
   wait_until 10 "$nw workers registered with the broker" workers_in

@@ -215,3 +215,23 @@ hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # cpu_ticks PID: utime+stime in clock ticks.
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 now_ms() { date +%s%3N; }
+
+# The state is split into partitions (common/rl_keys.h): a counter or a
+# set size is the sum over every partition's key.
+# rl_sum PORT CMD PATTERN [FIELD]: CMD (zcard, hget, llen) summed over
+# the keys matching PATTERN, e.g. rl_sum "$rport" zcard 'rl:outbox:*'.
+rl_sum() {
+  local port=$1 cmd=$2 pattern=$3 field=${4:-} k s=0 v
+  for k in $(redis-cli -p "$port" --scan --pattern "$pattern"); do
+    v=$(redis-cli -p "$port" "$cmd" "$k" $field)
+    s=$((s + ${v:-0}))
+  done
+  echo "$s"
+}
+# rl_key BUILDER ARGS...: a key name as tests/integration/rkeys.py (the
+# mirror of common/rl_keys.c) builds it, e.g. rl_key acct acct_bench.
+rl_key() {
+  python3 -c 'import sys; sys.path.insert(0, "tests/integration"); import rkeys
+a = sys.argv[2:]
+print(getattr(rkeys, sys.argv[1])(*[int(x) if x.isdigit() and sys.argv[1] in ("queue", "outbox", "stats", "workers", "dispatched") else x for x in a]))' "$@"
+}

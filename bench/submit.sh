@@ -57,7 +57,7 @@ run_reelay() {
   wait_until 10 "$brokers brokers listening on $hport" all_listening
   wrk_run "$d/wrk.txt" "http://127.0.0.1:$hport/v1/video/generations" "$key"
   local accepted
-  accepted=$(redis-cli -p "$rport" hget rl:stats jobs_accepted)
+  accepted=$(rl_sum "$rport" hget 'rl:stats:*' jobs_accepted)
   echo "bench submit fsync=$fsync conns=$conns $LAST_SUMMARY accepted=$accepted${BROKERS:+ brokers=$brokers}"
   R[reelay_$fsync]=$LAST_RPS
   stop_pids "${bp[@]}" "$rpid"
