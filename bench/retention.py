@@ -31,6 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 from harness import wait_for, video_body  # noqa: E402
 
 SHORT = "0.00002"  # days: 1.728 s
@@ -102,22 +103,21 @@ def main():
         r = c.redis
         acct, key = c.create_account(10 ** 9)
         submit_all(c, key, 1, 1)  # warm-up: it comes and goes
-        wait_for(lambda: r.call("HGET", "rl:stats", "jobs_removed") == "1"
-                 and r.call("LLEN", "rl:ledger:{%s}" % acct) == 0, 60,
+        wait_for(lambda: rkeys.stat(r, "jobs_removed") == 1
+                 and r.call("LLEN", rkeys.ledger(acct)) == 0, 60,
                  "the warm-up job archived")
         restart_broker(c, "0")
         before = measure(r)
         t0 = time.monotonic()
         submit_all(c, key, n, threads)
-        wait_for(lambda: int(r.call("HGET", "rl:stats",
-                                    "webhooks_delivered") or 0) >= n + 1,
+        wait_for(lambda: rkeys.stat(r, "webhooks_delivered") >= n + 1,
                  600, "every webhook delivered")
         ran = time.monotonic() - t0
         full = measure(r)
         restart_broker(c, SHORT)
         t1 = time.monotonic()
-        wait_for(lambda: r.zcard("rl:finished") == 0 and
-                 r.call("LLEN", "rl:ledger:{%s}" % acct) == 0, 600,
+        wait_for(lambda: rkeys.total(r, "ZCARD", rkeys.finished) == 0 and
+                 r.call("LLEN", rkeys.ledger(acct)) == 0, 600,
                  "every job archived")
         removal = time.monotonic() - t1
         after = measure(r)

@@ -236,6 +236,21 @@ s_append(char **buf, size_t *len, char *line)
 
 static void s_read_all(retain_t *r);
 
+/* Takes member out of the round partition's key built by key (ZREM or
+ * SREM, cmd): a member that belongs to another partition. Its outcome
+ * does not matter: a next round finds it again. */
+static void
+s_forget(retain_t *r, int (*key)(char *, size_t, int), const char *cmd,
+         const char *member)
+{
+    char k[RL_KEY_MAX];
+    if (key(k, sizeof k, r->ctx.partition) != 0)
+        return;
+    const char *argv[] = {cmd, k, member};
+    rl_log_warnx("retain: %s of another partition in %s: dropped", member, k);
+    (void)rl_redis_command(r->broker->redis, NULL, NULL, 3, argv, NULL);
+}
+
 static void
 s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
 {
@@ -254,15 +269,24 @@ s_on_due(const rl_state_retain_due_reply_t *rep, void *arg)
     for (size_t i = 0; i < rep->refs->elements && i < RETAIN_ROUND; i++) {
         const char *ref = rep->refs->element[i]->str;
         char a[RL_KEY_MAX], j[RL_KEY_MAX];
-        /* retain_due hands out only refs that split, of its partition
-         * (a belt) */
-        if (rl_keys_parse_ref(ref, a, sizeof a, j, sizeof j) == 0 &&
-            rl_keys_partition(a) == r->ctx.partition)
+        /* retain_due hands out only refs that split; one of another
+         * partition's account (written there by hand or by a bug) names
+         * no job this partition can hold: it leaves the index, or it
+         * would take a place in every round */
+        if (rl_keys_parse_ref(ref, a, sizeof a, j, sizeof j) != 0)
+            continue;
+        if (rl_keys_partition(a) == r->ctx.partition)
             r->jobs[r->njobs++].ref = rl_strdup(ref);
+        else
+            s_forget(r, rl_keys_finished, "ZREM", ref);
     }
-    for (size_t i = 0; i < rep->accts->elements && i < RETAIN_ACCTS; i++)
-        if (rl_keys_partition(rep->accts->element[i]->str) == r->ctx.partition)
-            r->accts[r->naccts++].acct = rl_strdup(rep->accts->element[i]->str);
+    for (size_t i = 0; i < rep->accts->elements && i < RETAIN_ACCTS; i++) {
+        const char *acct = rep->accts->element[i]->str;
+        if (rl_keys_partition(acct) == r->ctx.partition)
+            r->accts[r->naccts++].acct = rl_strdup(acct);
+        else
+            s_forget(r, rl_keys_retain_ledger, "SREM", acct);
+    }
     r->full = r->njobs == RETAIN_ROUND || r->naccts == RETAIN_ACCTS;
     if (r->dir[0] != '\0')
         s_read_all(r);

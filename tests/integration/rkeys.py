@@ -146,6 +146,18 @@ def retain_lock(p):
     return _part("lock:retain", p)
 
 
+def key_partition(key):
+    """The partition whose tag a key carries ("rl:queue:{p3-12}" -> 3), or
+    None for a key without one of the partitions' tags: for checking that
+    a script's KEYS are all of one partition, as Redis Cluster needs."""
+    i = key.find("{")
+    j = key.find("}", i + 1) if i >= 0 else -1
+    if j < 0:
+        return None
+    tag = key[i + 1:j]
+    return TAGS.index(tag) if tag in TAGS else None
+
+
 def all_of(builder):
     """Every partition's key of one kind: all_of(outbox)."""
     return [builder(p) for p in range(PARTITIONS)]

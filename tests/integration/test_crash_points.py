@@ -300,7 +300,7 @@ class CrashPoints(rec.RecoveryCase):
     def test_point_broker_after_archive(self):
         c, acct, jid, crashed, good = self.retention_crashes(
             "broker_after_archive")
-        jk = "rl:job:{%s}:%s" % (acct, jid)
+        jk = rkeys.job(acct, jid)
         # Archived and fsync'd, not removed: it is in both places.
         self.assertEqual(c.redis.hget(jk, "wh_state"), "delivered")
         self.assertEqual([j["id"] for j in self.archived(c, "jobs")], [jid])
@@ -324,9 +324,9 @@ class CrashPoints(rec.RecoveryCase):
     def test_point_broker_after_ledger_archive(self):
         c, acct, jid, crashed, good = self.retention_crashes(
             "broker_after_ledger_archive")
-        lk = "rl:ledger:{%s}" % acct
+        lk = rkeys.ledger(acct)
         # The job went; its ledger entries are archived, not popped.
-        self.assertFalse(c.redis.exists("rl:job:{%s}:%s" % (acct, jid)))
+        self.assertFalse(c.redis.exists(rkeys.job(acct, jid)))
         self.assertEqual(c.redis.call("LLEN", lk), 2)
         self.assertEqual(sorted(e["seq"] for e in
                                 self.archived(c, "ledger")), [1, 2])
@@ -338,7 +338,7 @@ class CrashPoints(rec.RecoveryCase):
                                 self.archived(c, "ledger")), [1, 1, 2, 2])
         ledger = [r for r in self.exported(c) if r["type"] == "ledger"]
         self.assertEqual(sorted(e["seq"] for e in ledger), [1, 2])
-        a = c.redis.hgetall("rl:acct:{%s}" % acct)
+        a = c.redis.hgetall(rkeys.acct(acct))
         self.assertEqual((a["ledger_archived"], a["carried_granted"],
                           a["carried_debited"]), ("2", "50", "3"))
         rec.audit_ok(self, c)

@@ -6,15 +6,17 @@ retention 0, so only these calls touch the keys):
   - retain_remove removes a job that may go with everything that is
     its alone (hash, attempt log, both dedup keys, its task index entry
     when it names the account, its entries in the account's job index,
-    failed-delivery index and rl:finished), and keeps a job that is not
-    done, whose webhook is pending or whose ref is in the outbox (its
-    rl:finished entry moved on by `recheck`), one that finished within
-    the retention (its entry back at its finish), one that changed since
-    its archived copy, and one it was told was not archived; run again
-    it changes nothing; another holder's lock makes it skip;
-  - every way a job ends puts it in rl:finished, at its completed_at;
+    failed-delivery index and its partition's rl:finished:{P}), and
+    keeps a job that is not done, whose webhook is pending or whose ref
+    is in the outbox (its rl:finished:{P} entry moved on by `recheck`),
+    one that finished within the retention (its entry back at its
+    finish), one that changed since its archived copy, and one it was
+    told was not archived; run again it changes nothing; another
+    holder's lock makes it skip;
+  - every way a job ends puts it in its partition's rl:finished:{P}, at
+    its completed_at;
   - retain_due names the refs due and accounts to look at, and drops
-    from rl:finished a ref no job can have (not "A|J", too long);
+    from rl:finished:{P} a ref no job can have (not "A|J", too long);
   - retain_read gives each job's verdict and, for one that may go, its
     hash and attempt log;
   - retain_ledger_pop counts and pops the oldest entries that may go
@@ -24,6 +26,13 @@ retention 0, so only these calls touch the keys):
     nothing more may go;
   - account_get's ledger cursor counts archived entries, so a page does
     not move when the tail goes to the archive.
+
+Every key is named by rkeys (common/rl_keys.h): the retention's index,
+work set and lock are those of the account's partition, and every call
+declares keys of one partition only (checked here before each EVAL, as
+Redis Cluster would refuse it), so made-up job ids are steered into
+their account's partition as the broker draws them (a job's task index
+entry is named from its id alone).
 """
 
 import json
@@ -33,8 +42,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 
-LOCK = "rl:lock:retain"
 HOLDER = "test-holder"
 RETENTION = 10000  # ms
 RECHECK = 60000
@@ -44,12 +53,34 @@ def now_ms():
     return int(time.time() * 1000)
 
 
+def lock(a):
+    """The retention lock of a's partition."""
+    return rkeys.of_acct(rkeys.retain_lock, a)
+
+
+def fin(a):
+    """The index of finished jobs of a's partition."""
+    return rkeys.of_acct(rkeys.finished, a)
+
+
+def work(a):
+    """The ledger work set of a's partition."""
+    return rkeys.of_acct(rkeys.retain_ledger, a)
+
+
+def job_id(a, name):
+    """A made-up job id of account a, in a's partition as the broker
+    draws them (rl_keys_steer_id): retain_remove declares the task index
+    entry named from the id of every job it is given. "_0" is appended so
+    that names differing in their last character stay apart."""
+    return rkeys.steer_to(name + "_0", a)
+
+
 def job_keys(a, j):
     """retain_remove's seven keys of job j of account a."""
-    return ["rl:job:{%s}:%s" % (a, j), "rl:dlv:{%s}:%s" % (a, j),
-            "rl:jobs:{%s}" % a, "rl:whfail:{%s}" % a,
-            "rl:dedup:{%s}:%s:completed" % (a, j),
-            "rl:dedup:{%s}:%s:failed" % (a, j), "rl:taskidx:" + j]
+    return [rkeys.job(a, j), rkeys.deliveries(a, j), rkeys.acct_jobs(a),
+            rkeys.whfail(a), rkeys.dedup(a, j, "completed"),
+            rkeys.dedup(a, j, "failed"), rkeys.taskidx(j)]
 
 
 class LuaRetain(harness.LuaTestCase):
@@ -58,6 +89,15 @@ class LuaRetain(harness.LuaTestCase):
 
     def script(self, name):
         return self.lib + harness.lua_source(name + ".lua")
+
+    def run_script(self, name, keys, argv):
+        """EVALs script `name`, its keys all of one partition first
+        checked."""
+        parts = {rkeys.key_partition(k) for k in keys}
+        self.assertEqual(len(parts), 1, (name, keys))
+        self.assertIsNotNone(next(iter(parts)), (name, keys))
+        return self.r.call("EVAL", self.script(name), str(len(keys)),
+                           *(list(keys) + list(argv)))
 
     def done_job(self, a, j, age_ms, **extra):
         """A finished job of account a, finished age_ms ago, with an
@@ -71,99 +111,106 @@ class LuaRetain(harness.LuaTestCase):
         args = []
         for k, v in f.items():
             args += [k, v]
-        self.r.call("HSET", "rl:job:{%s}:%s" % (a, j), *args)
-        self.r.call("RPUSH", "rl:dlv:{%s}:%s" % (a, j), '{"attempt":1}')
-        self.r.call("SET", "rl:dedup:{%s}:%s:completed" % (a, j),
-                    "delivered")
-        self.r.call("ZADD", "rl:jobs:{%s}" % a, str(at - 1000), j)
-        self.r.call("ZADD", "rl:finished", str(at), "%s|%s" % (a, j))
+        self.r.call("HSET", rkeys.job(a, j), *args)
+        self.r.call("RPUSH", rkeys.deliveries(a, j), '{"attempt":1}')
+        self.r.call("SET", rkeys.dedup(a, j, "completed"), "delivered")
+        self.r.call("ZADD", rkeys.acct_jobs(a), str(at - 1000), j)
+        self.r.call("ZADD", fin(a), str(at), rkeys.ref(a, j))
         return at
 
     def remove(self, a, jobs, holder=HOLDER, version=None):
         """retain_remove of jobs of a; version: per job (token, attempts,
         state), "-" (any) or "!" (not archived). Default "-"."""
-        keys = [LOCK, "rl:finished", "rl:outbox", "rl:retain:ledger",
-                "rl:stats"]
+        keys = [lock(a), fin(a), rkeys.of_acct(rkeys.outbox, a), work(a),
+                rkeys.of_acct(rkeys.stats, a)]
         argv = [holder, "5000", str(RETENTION), str(RECHECK)]
         for i, j in enumerate(jobs):
             keys += job_keys(a, j)
             v = (version or {}).get(j, "-")
-            argv.append("%s|%s" % (a, j))
+            argv.append(rkeys.ref(a, j))
             argv += [v, v, v] if isinstance(v, str) else list(v)
-        return self.r.call("EVAL", self.script("retain_remove"),
-                           str(len(keys)), *(keys + argv))
+        return self.run_script("retain_remove", keys, argv)
 
     def gone(self, a, j):
         keys = job_keys(a, j)
         self.assertEqual([self.r.exists(k) for k in
                           (keys[0], keys[1], keys[4], keys[5])], [0] * 4)
-        self.assertIsNone(self.r.zscore("rl:jobs:{%s}" % a, j))
-        self.assertIsNone(self.r.zscore("rl:whfail:{%s}" % a, j))
-        self.assertIsNone(self.r.zscore("rl:finished", "%s|%s" % (a, j)))
+        self.assertIsNone(self.r.zscore(rkeys.acct_jobs(a), j))
+        self.assertIsNone(self.r.zscore(rkeys.whfail(a), j))
+        self.assertIsNone(self.r.zscore(fin(a), rkeys.ref(a, j)))
 
     def test_remove_what_may_go_and_keep_the_rest(self):
         a = "acct_rm1"
         old = RETENTION + 5000
-        self.done_job(a, "vgen_ok", old)
-        self.r.call("ZADD", "rl:whfail:{%s}" % a, "1", "vgen_ok")
-        self.done_job(a, "task_t1", old)
-        self.r.call("SET", "rl:taskidx:task_t1", a)
-        self.done_job(a, "task_t2", old)
-        self.r.call("SET", "rl:taskidx:task_t2", "acct_other")
-        self.done_job(a, "vgen_pending", old, wh_state="pending")
-        self.done_job(a, "vgen_outbox", old)
-        self.r.call("ZADD", "rl:outbox", "1", "%s|vgen_outbox" % a)
-        self.done_job(a, "vgen_leased", old, state="leased",
+        j = {n: job_id(a, n) for n in (
+            "vgen_ok", "task_t1", "task_t2", "vgen_pending", "vgen_outbox",
+            "vgen_leased", "vgen_young", "vgen_moved", "vgen_notarch",
+            "vgen_gone")}
+        self.assertEqual(len(set(j.values())), len(j))
+        self.done_job(a, j["vgen_ok"], old)
+        self.r.call("ZADD", rkeys.whfail(a), "1", j["vgen_ok"])
+        self.done_job(a, j["task_t1"], old)
+        self.r.call("SET", rkeys.taskidx(j["task_t1"]), a)
+        self.done_job(a, j["task_t2"], old)
+        self.r.call("SET", rkeys.taskidx(j["task_t2"]), "acct_other")
+        self.done_job(a, j["vgen_pending"], old, wh_state="pending")
+        self.done_job(a, j["vgen_outbox"], old)
+        self.r.call("ZADD", rkeys.of_acct(rkeys.outbox, a), "1",
+                    rkeys.ref(a, j["vgen_outbox"]))
+        self.done_job(a, j["vgen_leased"], old, state="leased",
                       status="processing")
-        young_at = self.done_job(a, "vgen_young", 1000)
-        self.r.call("ZADD", "rl:finished", "1", "%s|vgen_young" % a)
-        self.done_job(a, "vgen_moved", old)
-        self.done_job(a, "vgen_notarch", old)
-        self.r.call("ZADD", "rl:finished", "1", "%s|vgen_gone" % a)
-        self.r.call("ZADD", "rl:jobs:{%s}" % a, "1", "vgen_gone")
-        removed0 = int(self.r.hget("rl:stats", "jobs_removed") or 0)
+        young_at = self.done_job(a, j["vgen_young"], 1000)
+        self.r.call("ZADD", fin(a), "1", rkeys.ref(a, j["vgen_young"]))
+        self.done_job(a, j["vgen_moved"], old)
+        self.done_job(a, j["vgen_notarch"], old)
+        self.r.call("ZADD", fin(a), "1", rkeys.ref(a, j["vgen_gone"]))
+        self.r.call("ZADD", rkeys.acct_jobs(a), "1", j["vgen_gone"])
+        stats = rkeys.of_acct(rkeys.stats, a)
+        removed0 = int(self.r.hget(stats, "jobs_removed") or 0)
 
-        jobs = ["vgen_ok", "task_t1", "task_t2", "vgen_pending",
-                "vgen_outbox", "vgen_leased", "vgen_young", "vgen_moved",
-                "vgen_notarch", "vgen_gone"]
-        version = {"vgen_moved": ("1", "0", "delivered"),  # attempts moved
-                   "vgen_ok": ("1", "1", "delivered"),
-                   "vgen_notarch": "!"}
+        jobs = [j[n] for n in (
+            "vgen_ok", "task_t1", "task_t2", "vgen_pending", "vgen_outbox",
+            "vgen_leased", "vgen_young", "vgen_moved", "vgen_notarch",
+            "vgen_gone")]
+        version = {j["vgen_moved"]: ("1", "0", "delivered"),  # attempts moved
+                   j["vgen_ok"]: ("1", "1", "delivered"),
+                   j["vgen_notarch"]: "!"}
         # Another holder has the lock: nothing happens.
-        self.r.call("SET", LOCK, "someone-else", "PX", "5000")
+        self.r.call("SET", lock(a), "someone-else", "PX", "5000")
         self.assertEqual(self.remove(a, jobs, version=version), ["skipped"])
-        self.assertTrue(self.r.exists("rl:job:{%s}:vgen_ok" % a))
-        self.r.call("DEL", LOCK)
+        self.assertTrue(self.r.exists(rkeys.job(a, j["vgen_ok"])))
+        self.r.call("DEL", lock(a))
 
         t0 = now_ms()
         got = self.remove(a, jobs, version=version)
         # removed: ok, t1, t2; busy: pending, outbox, leased, young;
         # changed: moved, notarch; gone: gone
         self.assertEqual(got, ["ok", 3, 4, 2, 1])
-        for j in ("vgen_ok", "task_t1", "task_t2", "vgen_gone"):
-            self.gone(a, j)
-        self.assertFalse(self.r.exists("rl:taskidx:task_t1"))
-        self.assertEqual(self.r.get("rl:taskidx:task_t2"), "acct_other")
-        for j in ("vgen_pending", "vgen_outbox", "vgen_leased"):
-            self.assertTrue(self.r.exists("rl:job:{%s}:%s" % (a, j)))
-            score = float(self.r.zscore("rl:finished", "%s|%s" % (a, j)))
+        for n in ("vgen_ok", "task_t1", "task_t2", "vgen_gone"):
+            self.gone(a, j[n])
+        self.assertFalse(self.r.exists(rkeys.taskidx(j["task_t1"])))
+        self.assertEqual(self.r.get(rkeys.taskidx(j["task_t2"])),
+                         "acct_other")
+        for n in ("vgen_pending", "vgen_outbox", "vgen_leased"):
+            self.assertTrue(self.r.exists(rkeys.job(a, j[n])))
+            score = float(self.r.zscore(fin(a), rkeys.ref(a, j[n])))
             # looked at again `recheck` after the retention, from now
             self.assertGreaterEqual(score, t0 - RETENTION + RECHECK)
         self.assertEqual(
-            float(self.r.zscore("rl:finished", "%s|vgen_young" % a)),
+            float(self.r.zscore(fin(a), rkeys.ref(a, j["vgen_young"]))),
             young_at)
-        for j in ("vgen_moved", "vgen_notarch"):
-            self.assertTrue(self.r.exists("rl:job:{%s}:%s" % (a, j)))
-        self.assertEqual(int(self.r.hget("rl:stats", "jobs_removed")),
+        for n in ("vgen_moved", "vgen_notarch"):
+            self.assertTrue(self.r.exists(rkeys.job(a, j[n])))
+        self.assertEqual(int(self.r.hget(stats, "jobs_removed")),
                          removed0 + 3)
-        self.assertEqual(self.r.call("SISMEMBER", "rl:retain:ledger", a), 1)
-        self.assertEqual(self.r.get(LOCK), HOLDER)
+        self.assertEqual(self.r.call("SISMEMBER", work(a), a), 1)
+        self.assertEqual(self.r.get(lock(a)), HOLDER)
 
         # Again: the ones removed are only cleaned up after.
-        quiet = ("rl:lock:*", "rl:stats", "rl:workers")
+        quiet = ("rl:lock:*", "rl:stats:*", "rl:workers:*")
         snap = self.r.snapshot(exclude=quiet)
-        got = self.remove(a, ["vgen_ok", "task_t1"],
-                          version={"vgen_ok": ("1", "1", "delivered")})
+        got = self.remove(a, [j["vgen_ok"], j["task_t1"]],
+                          version={j["vgen_ok"]: ("1", "1", "delivered")})
         self.assertEqual(got, ["ok", 0, 0, 0, 2])
         self.assertEqual(harness.snapshot_diff(
             snap, self.r.snapshot(exclude=quiet)), "")
@@ -171,92 +218,98 @@ class LuaRetain(harness.LuaTestCase):
     def test_every_terminal_write_indexes_the_job(self):
         # job_finish.lua is covered by test_retention.py (completed and
         # failed); here the two other ways a job ends: past its maximum
-        # wait at the head of the queue (reap.lua, the unkeyed fail_job)
-        # and found so by a claim (claim.lua, the keyed job_fail).
+        # wait at the head of the queue (reap_expire.lua, the unkeyed
+        # fail_job) and found so by a claim (claim.lua, the keyed
+        # job_fail). Both index it in its partition's rl:finished:{P}.
         a = "acct_ix1"
-        self.r.call("HSET", "rl:acct:{%s}" % a, "credits", "0")
+        p = rkeys.partition(a)
+        reaped, claimed = job_id(a, "vgen_reaped"), job_id(a, "vgen_claimed")
+        self.r.call("HSET", rkeys.acct(a), "credits", "0")
         past = str(now_ms() - 1000)
-        for j in ("vgen_reaped", "vgen_claimed"):
-            self.r.call("HSET", "rl:job:{%s}:%s" % (a, j), "id", j,
+        for j in (reaped, claimed):
+            self.r.call("HSET", rkeys.job(a, j), "id", j,
                         "status", "pending", "state", "queued", "credits",
                         "3", "created_at", past, "deadline_at", past,
                         "fence", "0", "active", "1")
-        self.r.call("RPUSH", "rl:queue", "%s|vgen_reaped" % a)
-        jk = "rl:job:{%s}:vgen_reaped" % a
+        self.r.call("RPUSH", rkeys.queue(p), rkeys.ref(a, reaped))
+        jk = rkeys.job(a, reaped)
         harness.wait_for(lambda: self.r.hget(jk, "state") == "done", 30,
                          "the broker's reaper to time the job out")
-        self.assertEqual(float(self.r.zscore("rl:finished",
-                                             "%s|vgen_reaped" % a)),
+        self.assertEqual(float(self.r.zscore(fin(a), rkeys.ref(a, reaped))),
                          float(self.r.hget(jk, "completed_at")))
-        jk = "rl:job:{%s}:vgen_claimed" % a
-        got = self.r.call(
-            "EVAL", self.script("claim"), "9", jk, "rl:wjobs:w-ix",
-            "rl:dispatched", "rl:workers", "rl:acct:{%s}" % a,
-            "rl:ledger:{%s}" % a, "rl:outbox", "rl:stats", "rl:finished",
-            "%s|vgen_claimed" % a, "w-ix", "0")
+        jk = rkeys.job(a, claimed)
+        got = self.run_script("claim", [
+            jk, rkeys.worker_jobs(p, "w-ix"), rkeys.dispatched(p),
+            rkeys.workers(p), rkeys.acct(a), rkeys.ledger(a),
+            rkeys.outbox(p), rkeys.stats(p), rkeys.finished(p)],
+            [rkeys.ref(a, claimed), "w-ix", "0"])
         self.assertEqual(got, ["refused", "expired"])
-        self.assertEqual(float(self.r.zscore("rl:finished",
-                                             "%s|vgen_claimed" % a)),
+        self.assertEqual(float(self.r.zscore(fin(a), rkeys.ref(a, claimed))),
                          float(self.r.hget(jk, "completed_at")))
+        # Indexed in their own partition's index only.
+        for q in range(rkeys.PARTITIONS):
+            if q != p:
+                for j in (reaped, claimed):
+                    self.assertIsNone(self.r.zscore(rkeys.finished(q),
+                                                    rkeys.ref(a, j)))
 
     def test_due_drops_refs_no_job_can_have(self):
         a = "acct_due1"
-        self.done_job(a, "vgen_d1", RETENTION + 5000)
-        self.done_job(a, "vgen_young", 10)
-        self.r.call("SADD", "rl:retain:ledger", a)
+        d1, young = job_id(a, "vgen_d1"), job_id(a, "vgen_young")
+        self.done_job(a, d1, RETENTION + 5000)
+        self.done_job(a, young, 10)
+        self.r.call("SADD", work(a), a)
         for bad in ("no-bar", "|vgen_x", "acct_x|", "a|" + "j" * 300):
-            self.r.call("ZADD", "rl:finished", "1", bad)
+            self.r.call("ZADD", fin(a), "1", bad)
 
         def due():
-            return self.r.call("EVAL", self.script("retain_due"), "3", LOCK,
-                               "rl:finished", "rl:retain:ledger", HOLDER,
-                               "5000", str(RETENTION), "100", "8", "256")
+            return self.run_script(
+                "retain_due", [lock(a), fin(a), work(a)],
+                [HOLDER, "5000", str(RETENTION), "100", "8", "256"])
         got = due()
         self.assertEqual(got[0], "ok")
         self.assertLessEqual(abs(got[1] - now_ms()), 5000)
-        self.assertEqual(got[2], ["%s|vgen_d1" % a])
+        self.assertEqual(got[2], [rkeys.ref(a, d1)])
         self.assertIn(a, got[3])
-        self.assertEqual(sorted(self.r.zrange("rl:finished")),
-                         sorted(["%s|vgen_d1" % a, "%s|vgen_young" % a]))
-        self.r.call("SET", LOCK, "someone-else", "PX", "5000")
+        self.assertEqual(sorted(self.r.zrange(fin(a))),
+                         sorted([rkeys.ref(a, d1), rkeys.ref(a, young)]))
+        self.r.call("SET", lock(a), "someone-else", "PX", "5000")
         self.assertEqual(due(), ["skipped"])
-        self.r.call("DEL", LOCK)
-        self.r.call("DEL", "rl:finished", "rl:retain:ledger")
+        self.r.call("DEL", lock(a))
+        self.r.call("DEL", fin(a), work(a))
 
     def test_read(self):
         a = "acct_rd1"
-        self.done_job(a, "vgen_r1", RETENTION + 5000)
-        self.done_job(a, "vgen_r2", RETENTION + 5000, wh_state="pending")
-        keys = [LOCK, "rl:outbox"]
-        for j in ("vgen_r1", "vgen_r2", "vgen_r3"):
-            keys += ["rl:job:{%s}:%s" % (a, j), "rl:dlv:{%s}:%s" % (a, j)]
-        got = self.r.call("EVAL", self.script("retain_read"), str(len(keys)),
-                          *keys, HOLDER, "5000", str(RETENTION),
-                          "%s|vgen_r1" % a, "%s|vgen_r2" % a,
-                          "%s|vgen_r3" % a)
+        r1, r2, r3 = (job_id(a, n) for n in ("vgen_r1", "vgen_r2", "vgen_r3"))
+        self.done_job(a, r1, RETENTION + 5000)
+        self.done_job(a, r2, RETENTION + 5000, wh_state="pending")
+        keys = [lock(a), rkeys.of_acct(rkeys.outbox, a)]
+        for j in (r1, r2, r3):
+            keys += [rkeys.job(a, j), rkeys.deliveries(a, j)]
+        got = self.run_script("retain_read", keys, [
+            HOLDER, "5000", str(RETENTION), rkeys.ref(a, r1),
+            rkeys.ref(a, r2), rkeys.ref(a, r3)])
         self.assertEqual(got[0], "ok")
         self.assertEqual([e[0] for e in got[1:]], ["ready", "busy", "gone"])
         fields = dict(zip(got[1][1][::2], got[1][1][1::2]))
-        self.assertEqual(fields["id"], "vgen_r1")
+        self.assertEqual(fields["id"], r1)
         self.assertEqual(got[1][2], ['{"attempt":1}'])
         self.assertEqual(got[2][1:], [[], []])
 
     def ledger_call(self, a, mode, archived, entries, jobs):
         """retain_ledger_pop over entries (texts); jobs: the job id each
         names, or None."""
-        keys = [LOCK, "rl:acct:{%s}" % a, "rl:ledger:{%s}" % a,
-                "rl:retain:ledger"]
+        keys = [lock(a), rkeys.acct(a), rkeys.ledger(a), work(a)]
         argv = [HOLDER, "5000", str(RETENTION), mode, a, str(archived)]
         for e, j in zip(entries, jobs):
             argv += [e, "1" if j else "0"]
             if j:
-                keys.append("rl:job:{%s}:%s" % (a, j))
-        return self.r.call("EVAL", self.script("retain_ledger_pop"),
-                           str(len(keys)), *(keys + argv))
+                keys.append(rkeys.job(a, j))
+        return self.run_script("retain_ledger_pop", keys, argv)
 
     def test_ledger_pop(self):
         a = "acct_lg1"
-        lk = "rl:ledger:{%s}" % a
+        lk = rkeys.ledger(a)
         old = now_ms() - RETENTION - 5000
         entries = [  # oldest first
             {"type": "grant", "credits": 50, "job": "", "at": old},
@@ -268,14 +321,15 @@ class LuaRetain(harness.LuaTestCase):
         texts = [json.dumps(e) for e in entries]
         for t in texts:
             self.r.call("LPUSH", lk, t)  # newest at the head
-        self.r.call("HSET", "rl:job:{%s}:vgen_here" % a, "status",
+        self.r.call("HSET", rkeys.job(a, "vgen_here"), "status",
                     "completed")
-        self.r.call("HSET", "rl:acct:{%s}" % a, "credits", "48", "granted",
+        self.r.call("HSET", rkeys.acct(a), "credits", "48", "granted",
                     "55", "debited", "5", "refunded", "3")
-        self.r.call("SADD", "rl:retain:ledger", a)
+        self.r.call("SADD", work(a), a)
         jobs = [e["job"] or None for e in entries]
-        read = self.r.call("EVAL", self.script("retain_ledger_read"), "3",
-                           LOCK, "rl:acct:{%s}" % a, lk, HOLDER, "5000", "64")
+        read = self.run_script("retain_ledger_read",
+                               [lock(a), rkeys.acct(a), lk],
+                               [HOLDER, "5000", "64"])
         self.assertEqual(read, ["ok", 0, texts])
 
         # Three may go: the fourth names a job still in Redis.
@@ -284,7 +338,7 @@ class LuaRetain(harness.LuaTestCase):
         self.assertEqual(self.r.call("LLEN", lk), 5)
         self.assertEqual(self.ledger_call(a, "pop", 0, texts[:3], jobs[:3]),
                          ["ok", 3])
-        acct = self.r.hgetall("rl:acct:{%s}" % a)
+        acct = self.r.hgetall(rkeys.acct(a))
         self.assertEqual((acct["carried_granted"], acct["carried_debited"],
                           acct["carried_refunded"], acct["ledger_archived"]),
                          ("50", "3", "3", "3"))
@@ -293,25 +347,25 @@ class LuaRetain(harness.LuaTestCase):
         self.assertEqual(self.ledger_call(a, "pop", 0, texts[:3], jobs[:3]),
                          ["changed"])
         self.assertEqual(self.r.call("LLEN", lk), 2)
-        self.assertEqual(self.r.call("SISMEMBER", "rl:retain:ledger", a), 1)
+        self.assertEqual(self.r.call("SISMEMBER", work(a), a), 1)
         # Blocked by vgen_here: nothing may go, the account leaves the set.
         self.assertEqual(self.ledger_call(a, "check", 3, texts[3:],
                                           jobs[3:]), ["ok", 0])
-        self.assertEqual(self.r.call("SISMEMBER", "rl:retain:ledger", a), 0)
+        self.assertEqual(self.r.call("SISMEMBER", work(a), a), 0)
         # Its job gone, the rest goes, and the ledger is empty.
-        self.r.call("DEL", "rl:job:{%s}:vgen_here" % a)
-        self.r.call("SADD", "rl:retain:ledger", a)
+        self.r.call("DEL", rkeys.job(a, "vgen_here"))
+        self.r.call("SADD", work(a), a)
         self.assertEqual(self.ledger_call(a, "pop", 3, texts[3:], jobs[3:]),
                          ["ok", 2])
         self.assertEqual(self.r.call("EXISTS", lk), 0)
-        self.assertEqual(self.r.call("SISMEMBER", "rl:retain:ledger", a), 0)
-        acct = self.r.hgetall("rl:acct:{%s}" % a)
+        self.assertEqual(self.r.call("SISMEMBER", work(a), a), 0)
+        acct = self.r.hgetall(rkeys.acct(a))
         self.assertEqual((acct["carried_granted"], acct["carried_debited"],
                           acct["ledger_archived"]), ("55", "5", "5"))
 
     def test_ledger_keeps_what_it_cannot_read_or_is_young(self):
         a = "acct_lg2"
-        lk = "rl:ledger:{%s}" % a
+        lk = rkeys.ledger(a)
         young = json.dumps({"type": "grant", "credits": 1, "job": "",
                             "at": now_ms()})
         for bad in ("not json", json.dumps({"type": "bonus", "credits": 1,
@@ -330,7 +384,7 @@ class LuaRetain(harness.LuaTestCase):
     def test_account_ledger_cursor_counts_archived_entries(self):
         c = self.c
         acct, key = c.create_account(10)
-        ak, lk = "rl:acct:{%s}" % acct, "rl:ledger:{%s}" % acct
+        ak, lk = rkeys.acct(acct), rkeys.ledger(acct)
         for i in range(5):  # after the sign-up grant: six entries
             c.redis.call("LPUSH", lk, json.dumps(
                 {"type": "grant", "credits": 0, "balance": 10, "job": "",

@@ -12,13 +12,15 @@ restarted with a retention of RETENTION_DAYS, and
 
   - every job leaves with its hash, attempt log, dedup keys, task index
     entry, its entries in the account's job index, failed-delivery index
-    and rl:finished; the idempotency records stay, with their TTL;
+    and its partition's rl:finished:{P}; the idempotency records stay,
+    with their TTL;
   - the ledger drains into the archive (the account's carried sums and
     ledger_archived say so), and `reelay audit` stays clean, yet still
     fails on an account corrupted after the archive;
   - Redis holds the baseline's keys again, and the sum of their MEMORY
     USAGE is within MEMORY_SLACK bytes of the baseline's (counters of
-    rl:stats, rl:render_avg and the account may grow by a few fields);
+    rl:stats:{P}, rl:render_avg:{P} and the account may grow by a few
+    fields);
   - the archive (0700 directory, 0600 files) holds every job and every
     ledger entry exactly once;
   - `reelay export` gives every job once with its final status and
@@ -29,12 +31,16 @@ restarted with a retention of RETENTION_DAYS, and
     and the ACL refused nothing.
 
 PendingWebhook: a job whose webhook is still pending stays, however old
-(the step moves its rl:finished entry on), and goes once delivered.
+(the step moves its rl:finished:{P} entry on), and goes once delivered.
 RetentionZero: retention 0 removes nothing. ArchiveOff: jobs leave, no
 archive is written, the books still add up. TwoBrokers: both brokers
 run the step; the lock lets one archive each job, once.
 The crash between the archive write and the removal is swept in
 test_crash_points.py.
+
+Every key is named by rkeys (common/rl_keys.h): the account's keys and
+its partition's index of finished jobs, ledger work set and lock; a
+count over every partition where the test means "anywhere in Redis".
 """
 
 import glob
@@ -49,6 +55,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import rkeys  # noqa: E402
 import test_redis_auth as acl  # noqa: E402
 import test_script_keys as sk  # noqa: E402
 from harness import wait_for, holds_for, video_body  # noqa: E402
@@ -59,8 +66,8 @@ RETENTION_S = 1.728
 MEMORY_SLACK = 2048  # bytes: counters that gain a field, longer numbers
 # Keys that come and go on their own (locks, leases, health records) and
 # the idempotency records, which expire by their TTL (24 h), not here.
-VOLATILE = ("rl:lock:*", "rl:workers", "rl:wjobs:*", "rl:provider_health",
-            "rl:idem:*")
+VOLATILE = ("rl:lock:*", "rl:workers:*", "rl:wjobs:*",
+            "rl:provider_health", "rl:idem:*")
 WAIT_S = 60  # bounds of every wait: far above what a loaded machine needs
 
 
@@ -89,10 +96,10 @@ def archive_lines(c, kind):
 def wait_drained(c, acct, timeout=WAIT_S):
     """Waits until no job of acct is left in Redis and its ledger has
     gone to the archive."""
-    wait_for(lambda: c.redis.zcard("rl:finished") == 0 and
-             c.redis.zcard("rl:jobs:{%s}" % acct) == 0 and
-             c.redis.call("LLEN", "rl:ledger:{%s}" % acct) == 0 and
-             c.redis.call("SCARD", "rl:retain:ledger") == 0,
+    wait_for(lambda: rkeys.total(c.redis, "ZCARD", rkeys.finished) == 0 and
+             c.redis.zcard(rkeys.acct_jobs(acct)) == 0 and
+             c.redis.call("LLEN", rkeys.ledger(acct)) == 0 and
+             rkeys.total(c.redis, "SCARD", rkeys.retain_ledger) == 0,
              timeout, "jobs and ledger of %s archived" % acct)
 
 
@@ -117,14 +124,14 @@ def export(c, *args):
 
 def owned_keys(acct, jid, kind):
     """The keys job jid owns alone (the dedup key only when delivered)."""
-    keys = ["rl:job:{%s}:%s" % (acct, jid)]
+    keys = [rkeys.job(acct, jid)]
     if kind in ("ok", "fail", "idem", "dead"):
-        keys.append("rl:dlv:{%s}:%s" % (acct, jid))
+        keys.append(rkeys.deliveries(acct, jid))
     if kind in ("ok", "fail", "idem"):
         status = "failed" if kind == "fail" else "completed"
-        keys.append("rl:dedup:{%s}:%s:%s" % (acct, jid, status))
+        keys.append(rkeys.dedup(acct, jid, status))
     if kind == "task":
-        keys.append("rl:taskidx:" + jid)
+        keys.append(rkeys.taskidx(jid))
     return keys
 
 
@@ -253,16 +260,17 @@ class Flow(harness.ClusterTestCase):
             for k in owned_keys(acct, jid, kind):
                 self.assertIn(k, self.full_keys, (jid, kind))
                 self.assertFalse(c.redis.exists(k), (jid, kind, k))
-            self.assertIsNone(c.redis.zscore("rl:jobs:{%s}" % acct, jid))
-            self.assertIsNone(c.redis.zscore("rl:whfail:{%s}" % acct, jid))
+            self.assertIsNone(c.redis.zscore(rkeys.acct_jobs(acct), jid))
+            self.assertIsNone(c.redis.zscore(rkeys.whfail(acct), jid))
+            self.assertEqual(rkeys.partition(jid), rkeys.partition(acct))
         dead = [j for j, k in self.jobs.items() if k == "dead"]
         self.assertEqual(len(dead), 2)
         # The idempotency records stay until their own TTL.
         for i in range(3):
-            k = "rl:idem:{%s}:ret-idem-%d" % (acct, i)
+            k = rkeys.idem(acct, "ret-idem-%d" % i)
             self.assertTrue(c.redis.exists(k), k)
             self.assertGreater(c.redis.call("TTL", k), 0, k)
-        self.assertEqual(int(c.redis.hget("rl:stats", "jobs_removed")),
+        self.assertEqual(rkeys.stat(c.redis, "jobs_removed"),
                          len(self.jobs) + 1)
 
     def test_b_memory_back_at_the_baseline(self):
@@ -277,7 +285,7 @@ class Flow(harness.ClusterTestCase):
 
     def test_c_ledger_archived_and_audit_clean(self):
         c, acct = self.c, self.acct
-        a = c.redis.hgetall("rl:acct:{%s}" % acct)
+        a = c.redis.hgetall(rkeys.acct(acct))
         entries = archive_lines(c, "ledger")
         self.assertEqual(int(a["ledger_archived"]), len(entries))
         sums = {"grant": 0, "debit": 0, "refund": 0}
@@ -339,7 +347,7 @@ class Flow(harness.ClusterTestCase):
         debits = sum(e["entry"]["credits"] for e in ledger
                      if e["entry"]["type"] == "debit")
         self.assertEqual(debits, int(self.c.redis.hget(
-            "rl:acct:{%s}" % self.acct, "debited")))
+            rkeys.acct(self.acct), "debited")))
         return recs
 
     def test_e_export_round_trip(self):
@@ -421,6 +429,12 @@ class Flow(harness.ClusterTestCase):
                     name = shas.get(args[1])
                     current = (name, set(args[3:3 + int(args[2])]))
                     seen.add(name)
+                    # Keys of one partition (one slot on a cluster).
+                    parts = {rkeys.key_partition(k) for k in current[1]}
+                    if (name or "").startswith("retain_") and (
+                            len(parts) != 1 or None in parts):
+                        problems.append("%s: keys of partitions %r: %r" % (
+                            name, parts, sorted(current[1])))
                 continue
             if current is None or not (current[0] or "").startswith(
                     "retain_"):
@@ -440,7 +454,7 @@ class Flow(harness.ClusterTestCase):
         self.assertEqual(self.c.redis.call("ACL", "LOG"), [])
 
     def test_z_audit_catches_corruption_after_archiving(self):
-        c, ak = self.c, "rl:acct:{%s}" % self.acct
+        c, ak = self.c, rkeys.acct(self.acct)
         for field, delta, what in (
                 ("carried_debited", 1, "ledger does not add up"),
                 ("debited", 3, "grants - debits + refunds != balance"),
@@ -466,14 +480,15 @@ class PendingWebhook(harness.PerTestClusterCase):
         r = c.submit(key, video_body(prompt="pend [sim render_ms=50]",
                                      webhook_url=c.webhook_url("pend")))
         jid = r.json()["id"]
-        ref = "%s|%s" % (acct, jid)
+        ref = rkeys.ref(acct, jid)
         done = c.wait_job(key, jid)
         self.assertEqual(done["status"], "completed")
-        jk = "rl:job:{%s}:%s" % (acct, jid)
+        jk = rkeys.job(acct, jid)
         finished = int(c.redis.hget(jk, "completed_at"))
         self.assertEqual(c.redis.hget(jk, "wh_state"), "pending")
         # The step looked at it and put it off (its entry moved on)...
-        wait_for(lambda: float(c.redis.zscore("rl:finished", ref) or 0) >
+        fk = rkeys.of_ref(rkeys.finished, ref)
+        wait_for(lambda: float(c.redis.zscore(fk, ref) or 0) >
                  finished, WAIT_S, "the step to put the job off")
         # ...and keeps it while the webhook is pending, however old.
         holds_for(lambda: c.redis.exists(jk), 3 * RETENTION_S,
@@ -503,11 +518,15 @@ class RetentionZero(harness.PerTestClusterCase):
         for jid in ids:
             wait_for(lambda: c.job_hash(acct, jid).get("wh_state") ==
                      "delivered", WAIT_S, "%s delivered" % jid)
-        snap = c.redis.snapshot(exclude=VOLATILE + ("rl:stats",))
-        holds_for(lambda: c.redis.snapshot(exclude=VOLATILE + ("rl:stats",))
-                  == snap, 3 * RETENTION_S, "Redis unchanged")
-        self.assertEqual(c.redis.zcard("rl:finished"), 3)
-        self.assertFalse(c.redis.exists("rl:lock:retain"))
+        quiet = VOLATILE + ("rl:stats:*",)
+        snap = c.redis.snapshot(exclude=quiet)
+        holds_for(lambda: c.redis.snapshot(exclude=quiet) == snap,
+                  3 * RETENTION_S, "Redis unchanged")
+        self.assertEqual(rkeys.total(c.redis, "ZCARD", rkeys.finished), 3)
+        self.assertEqual(c.redis.zcard(rkeys.of_acct(rkeys.finished, acct)),
+                         3)
+        self.assertEqual([k for k in rkeys.all_of(rkeys.retain_lock)
+                          if c.redis.exists(k)], [])
         self.assertFalse(os.path.exists(os.path.join(c.tmp, "archive")))
 
 
@@ -521,17 +540,48 @@ class ArchiveOff(harness.PerTestClusterCase):
             r = c.submit(key, video_body(prompt="off %d [sim render_ms=50]"
                                          % i))
             self.assertEqual(r.status, 202, r)
-        wait_for(lambda: c.redis.call("HGET", "rl:stats", "jobs_removed")
-                 == "3", WAIT_S, "three jobs removed")
+        wait_for(lambda: rkeys.stat(c.redis, "jobs_removed") == 3, WAIT_S,
+                 "three jobs removed")
         wait_drained(c, acct)
         self.assertFalse(os.path.exists(os.path.join(c.tmp, "archive")))
-        a = c.redis.hgetall("rl:acct:{%s}" % acct)
+        a = c.redis.hgetall(rkeys.acct(acct))
         self.assertEqual((a["ledger_archived"], a["carried_debited"]),
                          ("4", "9"))
         rc, out = c.audit()
         self.assertEqual(rc, 0, out)
         rc, out, err = export(c, "--since", "2000-01-01")
         self.assertEqual((rc, out), (0, ""), err)
+
+
+class Misplaced(harness.PerTestClusterCase):
+
+    def test_members_of_another_partition_leave_the_index(self):
+        """A ref or an account of another partition in a partition's
+        finished index or ledger work set (by hand, or a bug) names
+        nothing that partition holds: each round drops it, so a head of
+        128 such refs cannot stop the partition's retention."""
+        c = self.cluster(env={"REELAY_JOBS_RETENTION_DAYS": RETENTION_DAYS})
+        acct, key = c.create_account(50)
+        p = rkeys.partition(acct)
+        other = next(a for a in ("acct_o%d" % i for i in range(1000))
+                     if rkeys.partition(a) != p)
+        refs = [rkeys.ref(other, "vgen_x%d" % i) for i in range(130)]
+        args = []
+        for ref in refs:
+            args += ["1", ref]
+        c.redis.call("ZADD", rkeys.finished(p), *args)
+        c.redis.call("SADD", rkeys.retain_ledger(p), other)
+        r = c.submit(key, video_body(prompt="behind [sim render_ms=50]"))
+        self.assertEqual(r.status, 202, r)
+        jid = r.json()["id"]
+        wait_for(lambda: not c.redis.exists(rkeys.job(acct, jid)), WAIT_S,
+                 "the job removed past 130 misplaced refs")
+        wait_for(lambda: c.redis.zcard(rkeys.finished(p)) == 0 and
+                 not c.redis.call("SISMEMBER", rkeys.retain_ledger(p),
+                                  other), WAIT_S,
+                 "the misplaced members dropped")
+        rc, out = c.audit()
+        self.assertEqual(rc, 0, out)
 
 
 class TwoBrokers(harness.PerTestClusterCase):
