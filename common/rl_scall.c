@@ -87,3 +87,13 @@ rl_scall_send(rl_scall_t *c, rl_redis_t *r, const char *name, rl_redis_cb cb,
     return rl_redis_script(r, name, cb, arg, c->nkeys, c->argc, c->argv,
                            c->lens);
 }
+
+int
+rl_scall_send_durable(rl_scall_t *c, rl_redis_t *r, const char *name,
+                      rl_redis_cb cb, void *arg)
+{
+    if (c->failed)
+        return -1;
+    return rl_redis_script_durable(r, name, cb, arg, c->nkeys, c->argc, c->argv,
+                                   c->lens);
+}

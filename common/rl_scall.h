@@ -78,4 +78,11 @@ void rl_scall_arg_ll(rl_scall_t *c, long long v);
 int rl_scall_send(rl_scall_t *c, rl_redis_t *r, const char *name,
                   rl_redis_cb cb, void *arg);
 
+/* rl_scall_send() for a write an answer depends on (an accept behind a
+ * 202, a terminal write, a ledger movement): with [redis] wait_replicas,
+ * answered only once that many replicas have it, else NULL
+ * (rl_redis_script_durable). */
+int rl_scall_send_durable(rl_scall_t *c, rl_redis_t *r, const char *name,
+                          rl_redis_cb cb, void *arg);
+
 #endif

@@ -357,7 +357,7 @@ rl_state_acct_create(rl_redis_t *r, const rl_state_acct_create_args_t *a,
     s_create_t *u = rl_malloc(sizeof *u);
     u->cb = cb;
     u->arg = arg;
-    if (rl_scall_send(&c, r, "account_create", s_on_create, u) != 0) {
+    if (rl_scall_send_durable(&c, r, "account_create", s_on_create, u) != 0) {
         free(u);
         return -1;
     }

@@ -137,7 +137,7 @@ rl_state_job_claim(rl_redis_t *r, const rl_state_claim_args_t *a,
     s_claim_t *u = rl_malloc(sizeof *u);
     u->cb = cb;
     u->arg = arg;
-    if (rl_scall_send(&c, r, "claim", s_on_claim, u) != 0) {
+    if (rl_scall_send_durable(&c, r, "claim", s_on_claim, u) != 0) {
         free(u);
         return -1;
     }
@@ -206,7 +206,7 @@ rl_state_job_finish(rl_redis_t *r, const rl_state_finish_args_t *a,
     s_finish_t *u = rl_malloc(sizeof *u);
     u->cb = cb;
     u->arg = arg;
-    if (rl_scall_send(&c, r, "job_finish", s_on_finish, u) != 0) {
+    if (rl_scall_send_durable(&c, r, "job_finish", s_on_finish, u) != 0) {
         free(u);
         return -1;
     }
@@ -300,7 +300,7 @@ rl_state_job_accept(rl_redis_t *r, const rl_state_accept_args_t *a,
     s_accept_t *u = rl_malloc(sizeof *u);
     u->cb = cb;
     u->arg = arg;
-    if (rl_scall_send(&c, r, "accept", s_on_accept, u) != 0) {
+    if (rl_scall_send_durable(&c, r, "accept", s_on_accept, u) != 0) {
         free(u);
         return -1;
     }

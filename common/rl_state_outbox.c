@@ -65,7 +65,9 @@ s_send_done(rl_scall_t *c, rl_redis_t *r, const char *name, rl_state_done_cb cb,
     s_done_t *u = rl_malloc(sizeof *u);
     u->cb = cb;
     u->arg = arg;
-    if (rl_scall_send(c, r, name, s_on_done, u) != 0) {
+    /* A delivered record is what dedup answers from: durable, like the
+     * other records it shares the path with. */
+    if (rl_scall_send_durable(c, r, name, s_on_done, u) != 0) {
         free(u);
         return -1;
     }
@@ -158,7 +160,7 @@ rl_state_outbox_done_many(rl_redis_t *r, const rl_state_record_t *recs,
     u->cb = cb;
     u->arg = arg;
     u->n = n;
-    if (rl_scall_send(&c, r, "outbox_done_many", s_on_many, u) != 0) {
+    if (rl_scall_send_durable(&c, r, "outbox_done_many", s_on_many, u) != 0) {
         free(u);
         return -1;
     }

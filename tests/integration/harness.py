@@ -604,8 +604,15 @@ class Cluster:
                  webhook_timeout_ms=2000, poll_interval_ms=100,
                  env=None, simulator=True, receiver=True,
                  seedance_simulator=False, config_text=None,
-                 redis_password=None, redis_setup=None, curve=True):
+                 redis_password=None, redis_setup=None, curve=True,
+                 redis_cluster=None):
         self.bin = bin_dir
+        # redis_cluster: a running rcluster.RedisCluster the roles use
+        # ([redis] cluster = its seeds) instead of a redis-server of
+        # their own; self.redis then routes by slot (ClusterClient).
+        self.redis_cluster = redis_cluster
+        if redis_cluster is not None:
+            redis_password = redis_cluster.password
         # redis_password: the password of Redis's default user, which
         # every process (and self.redis) authenticates with; None: a new
         # random one, so every test exercises AUTH; "": none.
@@ -704,7 +711,11 @@ class Cluster:
                            for _ in range(max(1, self.n_deliverers))]
         self.master_key = secrets.token_hex(32)
         self.make_keys()
-        self.start_redis()
+        if self.redis_cluster is not None:
+            import rcluster
+            self.redis = rcluster.ClusterClient(self.redis_cluster)
+        else:
+            self.start_redis()
         if self.redis_setup is not None:
             self.redis_setup(self)
         if self.want_simulator:
@@ -794,6 +805,9 @@ class Cluster:
             "REELAY_REDIS_PORT": str(self.redis_port),
             "REELAY_REDIS_EMBEDDED": "false",
             "REELAY_REDIS_PASSWORD": self.redis_password,
+            "REELAY_REDIS_CLUSTER": (self.redis_cluster.seeds()
+                                     if self.redis_cluster is not None
+                                     else ""),
             "REELAY_HTTP_LISTEN": "127.0.0.1:%d" % self.http_ports[0],
             "REELAY_ZMQ_INGRESS": ",".join(self.ingress),
             "REELAY_ZMQ_DISPATCH": ",".join(self.dispatch),

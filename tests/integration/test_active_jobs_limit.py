@@ -151,14 +151,17 @@ class Refusal(Base):
 
         # A second terminal write of the same job (job_fail again) moves
         # the counter no further. job_fail(k, ref, j, code, message, now),
-        # k: job, acct, ledger, outbox, stats (all of the partition).
+        # k: job, acct, ledger, outbox, stats, finished (all of the
+        # partition).
         c.redis.call("EVAL", script(None, "job_fail({job = KEYS[1], "
                                     "acct = KEYS[2], ledger = KEYS[3], "
-                                    "outbox = KEYS[4], stats = KEYS[5]}, "
+                                    "outbox = KEYS[4], stats = KEYS[5], "
+                                    "finished = KEYS[6]}, "
                                     "ARGV[1], ARGV[2], 'again', 'again', "
                                     "now_ms()) return 1"),
-                     5, jk, rkeys.acct(acct), rkeys.ledger(acct),
-                     rkeys.outbox(p), rkeys.stats(p), ref, jids[0])
+                     6, jk, rkeys.acct(acct), rkeys.ledger(acct),
+                     rkeys.outbox(p), rkeys.stats(p), rkeys.finished(p), ref,
+                     jids[0])
         self.assertEqual(self.active(acct), "1")
 
         r = c.submit(key, video_body(prompt="after the reaper"))
