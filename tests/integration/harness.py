@@ -23,6 +23,7 @@ Usage from a test file:
         status, job = c.submit(key, {...})
 """
 
+import fcntl
 import fnmatch
 import hashlib
 import hmac
@@ -127,6 +128,13 @@ def holds_for(cond, duration, what, interval=POLL_S):
 
 _reserved = set()
 _reserved_lock = threading.Lock()
+# Ports are also reserved across the test processes ctest runs side by
+# side: a port is this process's only while it holds an flock on
+# <tmp>/reelay-test-ports/<port> (released by the kernel when the
+# process ends, however it ends). Without it two processes can both
+# find a port free and the second server to bind it fails.
+_PORT_DIR = os.path.join(tempfile.gettempdir(), "reelay-test-ports")
+_port_locks = []
 
 
 # Listening ports come from below the kernel's ephemeral range: a port the
@@ -138,14 +146,30 @@ _reserved_lock = threading.Lock()
 PORT_LOW, PORT_HIGH = 20000, 32000
 
 
+def _lock_port(port):
+    """Takes port's cross-process lock; False when another process of
+    the suite holds it."""
+    os.makedirs(_PORT_DIR, exist_ok=True)
+    fd = os.open(os.path.join(_PORT_DIR, str(port)),
+                 os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _port_locks.append(fd)  # held until the process ends
+    return True
+
+
 def free_port():
     """A loopback TCP port that was free a moment ago, outside the
     ephemeral range. Ports handed out by this process are never handed
-    out twice."""
+    out twice, nor one another test process of the suite holds
+    (_lock_port)."""
     with _reserved_lock:
         for _ in range(1000):
             port = random.randrange(PORT_LOW, PORT_HIGH)
-            if port in _reserved:
+            if port in _reserved or not _lock_port(port):
                 continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
